@@ -1,0 +1,124 @@
+#include <gtest/gtest.h>
+
+#include "core/canonical_json.h"
+#include "core/digest.h"
+#include "core/encoding.h"
+#include "core/env.h"
+#include "core/testing/fault_env.h"
+#include "core/testing/temp_dir.h"
+#include "core/time.h"
+
+namespace isnad::core {
+namespace {
+
+TEST(Digest, KnownVectors) {
+  EXPECT_EQ(Sha256Of("").Hex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  Sha256 s;
+  s.Update("a");
+  s.Update("bc");
+  EXPECT_EQ(s.Finish().Hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  Sha512 s512;
+  s512.Update("abc");
+  auto d = s512.Finish();
+  EXPECT_EQ(HexEncode({reinterpret_cast<const char*>(d.data()), 8}), "ddaf35a193617aba");
+}
+
+TEST(Digest, FromHexRejectsBadInput) {
+  EXPECT_FALSE(Hash::FromHex("abc").ok());
+  EXPECT_FALSE(Hash::FromHex(std::string(64, 'g')).ok());
+  auto h = Hash::FromHex(std::string(64, 'A'));
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->Hex(), std::string(64, 'a'));
+}
+
+TEST(Encoding, Base64IsStrict) {
+  EXPECT_EQ(Base64Encode("hello"), "aGVsbG8=");
+  EXPECT_EQ(*Base64Decode("aGVsbG8="), "hello");
+  EXPECT_EQ(*Base64Decode(""), "");
+  EXPECT_EQ(*Base64Decode("YQ=="), "a");
+  EXPECT_FALSE(Base64Decode("aGVsbG8").ok());    // missing padding
+  EXPECT_FALSE(Base64Decode("aGVsbG9=").ok());   // non-zero trailing bits
+  EXPECT_FALSE(Base64Decode("aGV sbG8=").ok());  // whitespace
+  EXPECT_FALSE(Base64Decode("a=Vs").ok());       // padding in the middle
+}
+
+TEST(Encoding, Hex) {
+  EXPECT_EQ(HexEncode("\x01\xab"), "01ab");
+  EXPECT_EQ(*HexDecode("01AB"), "\x01\xab");
+  EXPECT_FALSE(HexDecode("0").ok());
+  EXPECT_FALSE(HexDecode("zz").ok());
+}
+
+// RFC 8785 §3.2.2 and §3.2.3 examples (the number example excluded: floats are refused).
+TEST(CanonicalJson, Rfc8785Examples) {
+  Json v = Json::parse(R"({"numbers": [333333333, 4, 2e3, 1], "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/", "literals": [null, true, false]})");
+  v["numbers"] = Json::array({333333333, 4, 2000, 1});
+  EXPECT_EQ(*CanonicalJson(v),
+            "{\"literals\":[null,true,false],\"numbers\":[333333333,4,2000,1],"
+            "\"string\":\"\xe2\x82\xac$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}");
+  // Sorting by UTF-16 code units: U+1F600 (surrogates D83D..) sorts before U+FB33.
+  Json order = Json::parse(R"({"\u20ac":"Euro Sign","\r":"Carriage Return","\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\ud83d\ude00":"Emoji: Grinning Face","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis"})");
+  EXPECT_EQ(*CanonicalJson(order),
+            "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\xc2\x80\":\"Control\",\"\xc3\xb6\":\"Latin "
+            "Small Letter O With Diaeresis\",\"\xe2\x82\xac\":\"Euro Sign\",\"\xf0\x9f\x98\x80\":\"Emoji: "
+            "Grinning Face\",\"\xef\xac\xb3\":\"Hebrew Letter Dalet With Dagesh\"}");
+}
+
+TEST(CanonicalJson, RefusesWhatCouldChangeAHash) {
+  EXPECT_FALSE(CanonicalJson(Json(1.5)).ok());
+  EXPECT_FALSE(CanonicalJson(Json(uint64_t{1} << 60)).ok());
+  EXPECT_FALSE(CanonicalJson(Json(std::string("\xff"))).ok());
+  EXPECT_TRUE(ParseCanonicalJson(R"({"a":1,"b":"x"})").ok());
+  EXPECT_EQ(ParseCanonicalJson(R"({"b":1,"a":2})").status().code(), Code::kIntegrity);
+  EXPECT_EQ(ParseCanonicalJson(R"({"a": 1})").status().code(), Code::kIntegrity);
+}
+
+TEST(Time, FormatUtc) {
+  EXPECT_EQ(FormatUtc(Clock::time_point(std::chrono::milliseconds(1377061200123))),
+            "2013-08-21T05:00:00.123Z");
+}
+
+TEST(Env, WriteFileAtomicallyReplacesWholeFile) {
+  testing::TempDir dir;
+  Env* env = Env::Default();
+  std::string p = dir.Join("a/b/c.txt");
+  ASSERT_TRUE(CreateDirs(env, DirName(p)).ok());
+  ASSERT_TRUE(WriteFileAtomically(env, p, "one").ok());
+  ASSERT_TRUE(WriteFileAtomically(env, p, "two").ok());
+  EXPECT_EQ(*env->ReadFile(p), "two");
+  auto names = env->ListDir(DirName(p));
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(names->size(), 1u) << "no temp file may be left behind";
+}
+
+TEST(Env, SecondLockIsRefusedWithAClearMessage) {
+  testing::TempDir dir;
+  Env* env = Env::Default();
+  auto first = env->LockFile(dir.Join("lock"));
+  ASSERT_TRUE(first.ok());
+  auto second = env->LockFile(dir.Join("lock"));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kLocked);
+  EXPECT_NE(second.status().message().find("lock"), std::string::npos);
+  first->reset();
+  EXPECT_TRUE(env->LockFile(dir.Join("lock")).ok());
+}
+
+TEST(FaultEnv, FailsTheChosenOperationAndLeavesOldContent) {
+  testing::TempDir dir;
+  testing::FaultInjectionEnv env(Env::Default());
+  std::string p = dir.Join("f");
+  ASSERT_TRUE(WriteFileAtomically(&env, p, "old").ok());
+  env.fail_rename_at = env.renames + 1;
+  Status s = WriteFileAtomically(&env, p, "new");
+  EXPECT_EQ(s.code(), Code::kIoError);
+  EXPECT_EQ(*env.ReadFile(p), "old");
+  env.disk_bytes_left = 2;
+  s = WriteFileAtomically(&env, p, "newer");
+  EXPECT_EQ(s.code(), Code::kResourceExhausted);
+  EXPECT_EQ(*env.ReadFile(p), "old");
+  EXPECT_EQ(env.ListDir(dir.path())->size(), 1u);
+}
+
+}  // namespace
+}  // namespace isnad::core

@@ -1,0 +1,111 @@
+// Env: the one seam between isnad and the operating system's file system,
+// after LevelDB's include/leveldb/env.h. The blob store and the log do all file
+// I/O through it, so tests can substitute a fault-injecting Env
+// (core/testing/fault_env.h) that fails the Nth write, fsync or rename, or fills
+// the disk. Env::Default() is the POSIX implementation; it is thread safe.
+// File objects are used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace isnad::core {
+
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  // Appends `data`. On failure (including a short write): kIoError/kResourceExhausted.
+  virtual Status Append(std::string_view data) = 0;
+  // Makes everything appended so far durable (fdatasync).
+  virtual Status Sync() = 0;
+  // Closes the file; further calls are invalid. Destruction closes too, silently.
+  virtual Status Close() = 0;
+};
+
+class SequentialFile {
+ public:
+  virtual ~SequentialFile() = default;
+  // Reads up to `n` bytes into `buf`. Returns the count, 0 at end of file.
+  virtual StatusOr<size_t> Read(char* buf, size_t n) = 0;
+};
+
+// Held while alive; released on destruction.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+struct FileInfo {
+  enum class Type { kRegular, kDirectory, kSymlink, kOther };
+  Type type = Type::kOther;
+  uint64_t size_bytes = 0;
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  uint32_t mode = 0;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // Returns the process-wide POSIX Env. Never null; never deleted.
+  static Env* Default();
+
+  // Creates or truncates `path` for writing, with permission bits `mode`.
+  virtual StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
+                                                                  uint32_t mode = 0644) = 0;
+  // Creates `path`, failing with kAlreadyExists when it exists (O_EXCL).
+  virtual StatusOr<std::unique_ptr<WritableFile>> NewExclusiveFile(const std::string& path,
+                                                                   uint32_t mode) = 0;
+  virtual StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) = 0;
+  // Returns the whole file. For small files (tiles, checkpoints, keys).
+  virtual StatusOr<std::string> ReadFile(const std::string& path) = 0;
+  // Atomically renames `from` to `to`, replacing `to`.
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // fsyncs the directory `dir`, making renames and creations in it durable.
+  virtual Status SyncDir(const std::string& dir) = 0;
+  // syncfs(2): makes every write on the file system holding `path` durable.
+  // One call makes a whole batch of files durable; far cheaper than an fsync each.
+  virtual Status SyncFilesystem(const std::string& path) = 0;
+  // Creates directory `dir`; succeeds when it already exists.
+  virtual Status CreateDir(const std::string& dir) = 0;
+  virtual Status RemoveFile(const std::string& path) = 0;
+  // lstat(2): does not follow a final symlink. kNotFound when absent.
+  virtual StatusOr<FileInfo> Stat(const std::string& path) = 0;
+  // Clears the write permission bits of `path` (blobs are read-only).
+  virtual Status MakeReadOnly(const std::string& path) = 0;
+  // Returns the names in `dir` except "." and "..", unsorted.
+  virtual StatusOr<std::vector<std::string>> ListDir(const std::string& dir) = 0;
+  // Takes an exclusive advisory lock on `path` (created if absent) without
+  // waiting. On contention: kLocked naming the file and the holder's pid.
+  virtual StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
+};
+
+// Returns true when `path` exists (as anything, symlinks not followed).
+bool Exists(Env* env, const std::string& path);
+
+// mkdir -p.
+Status CreateDirs(Env* env, const std::string& dir);
+
+// Writes `data` to `path` so that after a crash `path` holds either its old
+// content or `data`, never a mix: temp file in the same folder, write, fsync,
+// rename over `path`, fsync the folder. When `sync` is false the fsyncs are
+// skipped (the caller makes the batch durable with SyncFilesystem).
+Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data,
+                           bool sync = true, uint32_t mode = 0644);
+
+// Returns the folder part of `path` ("." when none).
+std::string DirName(const std::string& path);
+// Returns the last path element of `path`.
+std::string BaseName(const std::string& path);
+// Joins two path parts with one '/'.
+std::string JoinPath(std::string_view a, std::string_view b);
+
+}  // namespace isnad::core

@@ -1,0 +1,280 @@
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "core/env.h"
+
+namespace isnad::core {
+namespace {
+
+class PosixWritableFile final : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixWritableFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Status Append(std::string_view data) override {
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("cannot write", path_, errno);
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return Status::Ok();
+  }
+  Status Sync() override {
+    if (::fdatasync(fd_) != 0) return ErrnoStatus("cannot fsync", path_, errno);
+    return Status::Ok();
+  }
+  Status Close() override {
+    int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) return ErrnoStatus("cannot close", path_, errno);
+    return Status::Ok();
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+class PosixSequentialFile final : public SequentialFile {
+ public:
+  PosixSequentialFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixSequentialFile() override { ::close(fd_); }
+  StatusOr<size_t> Read(char* buf, size_t n) override {
+    while (true) {
+      ssize_t r = ::read(fd_, buf, n);
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno != EINTR) return ErrnoStatus("cannot read", path_, errno);
+    }
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override {
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+  }
+
+ private:
+  int fd_;
+};
+
+class PosixEnv final : public Env {
+ public:
+  StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
+                                                          uint32_t mode) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) return ErrnoStatus("cannot create", path, errno);
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
+  }
+  StatusOr<std::unique_ptr<WritableFile>> NewExclusiveFile(const std::string& path,
+                                                           uint32_t mode) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+      if (errno == EEXIST) return AlreadyExists(path + " already exists");
+      return ErrnoStatus("cannot create", path, errno);
+    }
+    // The umask may have widened nothing but could have narrowed; make it exact.
+    if (::fchmod(fd, mode) != 0) {
+      int err = errno;
+      ::close(fd);
+      return ErrnoStatus("cannot set permissions on", path, err);
+    }
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
+  }
+  StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("cannot open", path, errno);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return std::unique_ptr<SequentialFile>(new PosixSequentialFile(path, fd));
+  }
+  StatusOr<std::string> ReadFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("cannot open", path, errno);
+    std::string out;
+    char buf[65536];
+    while (true) {
+      ssize_t r = ::read(fd, buf, sizeof buf);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        int err = errno;
+        ::close(fd);
+        return ErrnoStatus("cannot read", path, err);
+      }
+      if (r == 0) break;
+      out.append(buf, static_cast<size_t>(r));
+    }
+    ::close(fd);
+    return out;
+  }
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoStatus("cannot rename", from + " to " + to, errno);
+    return Status::Ok();
+  }
+  Status SyncDir(const std::string& dir) override {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("cannot open folder", dir, errno);
+    int rc = ::fsync(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return ErrnoStatus("cannot fsync folder", dir, err);
+    return Status::Ok();
+  }
+  Status SyncFilesystem(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("cannot open", path, errno);
+    int rc = ::syncfs(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return ErrnoStatus("cannot sync the file system of", path, err);
+    return Status::Ok();
+  }
+  Status CreateDir(const std::string& dir) override {
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      return ErrnoStatus("cannot create folder", dir, errno);
+    }
+    return Status::Ok();
+  }
+  Status RemoveFile(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return ErrnoStatus("cannot remove", path, errno);
+    return Status::Ok();
+  }
+  StatusOr<FileInfo> Stat(const std::string& path) override {
+    struct stat st{};
+    if (::lstat(path.c_str(), &st) != 0) return ErrnoStatus("cannot stat", path, errno);
+    FileInfo info;
+    if (S_ISREG(st.st_mode)) {
+      info.type = FileInfo::Type::kRegular;
+    } else if (S_ISDIR(st.st_mode)) {
+      info.type = FileInfo::Type::kDirectory;
+    } else if (S_ISLNK(st.st_mode)) {
+      info.type = FileInfo::Type::kSymlink;
+    }
+    info.size_bytes = static_cast<uint64_t>(st.st_size);
+    info.device = st.st_dev;
+    info.inode = st.st_ino;
+    info.mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+    info.ctime_ns = int64_t{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec;
+    info.mode = st.st_mode & 07777;
+    return info;
+  }
+  Status MakeReadOnly(const std::string& path) override {
+    if (::chmod(path.c_str(), 0444) != 0) return ErrnoStatus("cannot make read-only", path, errno);
+    return Status::Ok();
+  }
+  StatusOr<std::vector<std::string>> ListDir(const std::string& dir) override {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return ErrnoStatus("cannot list folder", dir, errno);
+    std::vector<std::string> names;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string_view n = e->d_name;
+      if (n != "." && n != "..") names.emplace_back(n);
+    }
+    ::closedir(d);
+    return names;
+  }
+  StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoStatus("cannot open lock file", path, errno);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno;
+      char buf[32] = {};
+      ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
+        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+        return Locked("another isnad process (pid " + holder + ") is writing to this archive; it holds the lock " +
+                      path + ". Wait for it to finish, then run the command again.");
+      }
+      return ErrnoStatus("cannot lock", path, err);
+    }
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) == 0) {
+      [[maybe_unused]] ssize_t w = ::pwrite(fd, pid.data(), pid.size(), 0);
+    }
+    return std::unique_ptr<FileLock>(new PosixFileLock(fd));
+  }
+};
+
+}  // namespace
+
+Env* Env::Default() {
+  static PosixEnv* env = new PosixEnv();
+  return env;
+}
+
+bool Exists(Env* env, const std::string& path) { return env->Stat(path).ok(); }
+
+Status CreateDirs(Env* env, const std::string& dir) {
+  if (dir.empty() || dir == "." || dir == "/") return Status::Ok();
+  auto st = env->Stat(dir);
+  if (st.ok()) {
+    if (st->type == FileInfo::Type::kDirectory) return Status::Ok();
+    return FailedPrecondition(dir + " exists and is not a folder");
+  }
+  ISNAD_RETURN_IF_ERROR(CreateDirs(env, DirName(dir)));
+  return env->CreateDir(dir);
+}
+
+Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data, bool sync,
+                           uint32_t mode) {
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  {
+    ISNAD_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp, mode));
+    Status s = file->Append(data);
+    if (s.ok() && sync) s = file->Sync();
+    Status c = file->Close();
+    if (s.ok()) s = c;
+    if (!s.ok()) {
+      (void)env->RemoveFile(tmp);
+      return s;
+    }
+  }
+  Status s = env->Rename(tmp, path);
+  if (!s.ok()) {
+    (void)env->RemoveFile(tmp);
+    return s;
+  }
+  if (sync) return env->SyncDir(DirName(path));
+  return Status::Ok();
+}
+
+std::string DirName(const std::string& path) {
+  auto pos = path.find_last_of('/');
+  if (pos == std::string::npos) return ".";
+  if (pos == 0) return "/";
+  return path.substr(0, pos);
+}
+
+std::string BaseName(const std::string& path) {
+  auto pos = path.find_last_of('/');
+  return pos == std::string::npos ? path : path.substr(pos + 1);
+}
+
+std::string JoinPath(std::string_view a, std::string_view b) {
+  if (a.empty()) return std::string(b);
+  std::string out(a);
+  if (out.back() != '/') out.push_back('/');
+  out.append(b);
+  return out;
+}
+
+}  // namespace isnad::core
