@@ -60,13 +60,27 @@ Status AppendString(std::string_view s, const std::string& where, std::string* o
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\b': *out += "\\b"; break;
-      case '\f': *out += "\\f"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\b':
+        *out += "\\b";
+        break;
+      case '\f':
+        *out += "\\f";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           *out += "\\u00";
@@ -83,8 +97,12 @@ Status AppendString(std::string_view s, const std::string& where, std::string* o
 
 Status Append(const Json& v, const std::string& where, std::string* out) {
   switch (v.type()) {
-    case Json::value_t::null: *out += "null"; return Status::Ok();
-    case Json::value_t::boolean: *out += v.get<bool>() ? "true" : "false"; return Status::Ok();
+    case Json::value_t::null:
+      *out += "null";
+      return Status::Ok();
+    case Json::value_t::boolean:
+      *out += v.get<bool>() ? "true" : "false";
+      return Status::Ok();
     case Json::value_t::number_integer: {
       int64_t n = v.get<int64_t>();
       if (n > kMaxSafeInteger || n < -kMaxSafeInteger) {
@@ -104,7 +122,8 @@ Status Append(const Json& v, const std::string& where, std::string* out) {
     case Json::value_t::number_float:
       return InvalidArgument("floating-point number at " + where +
                              " (isnad entries hold exact values; write it as a string)");
-    case Json::value_t::string: return AppendString(v.get_ref<const std::string&>(), where, out);
+    case Json::value_t::string:
+      return AppendString(v.get_ref<const std::string&>(), where, out);
     case Json::value_t::array: {
       out->push_back('[');
       size_t i = 0;
@@ -121,7 +140,8 @@ Status Append(const Json& v, const std::string& where, std::string* out) {
       keys.reserve(v.size());
       for (auto it = v.begin(); it != v.end(); ++it) {
         std::u16string k16;
-        if (!ToUtf16(it.key(), &k16)) return InvalidArgument("invalid UTF-8 in member name at " + where);
+        if (!ToUtf16(it.key(), &k16))
+          return InvalidArgument("invalid UTF-8 in member name at " + where);
         keys.emplace_back(std::move(k16), &it.key());
       }
       std::sort(keys.begin(), keys.end());

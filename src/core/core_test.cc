@@ -51,17 +51,21 @@ TEST(Encoding, Hex) {
 
 // RFC 8785 §3.2.2 and §3.2.3 examples (the number example excluded: floats are refused).
 TEST(CanonicalJson, Rfc8785Examples) {
-  Json v = Json::parse(R"({"numbers": [333333333, 4, 2e3, 1], "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/", "literals": [null, true, false]})");
+  Json v = Json::parse(
+      R"({"numbers": [333333333, 4, 2e3, 1], "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/", "literals": [null, true, false]})");
   v["numbers"] = Json::array({333333333, 4, 2000, 1});
   EXPECT_EQ(*CanonicalJson(v),
             "{\"literals\":[null,true,false],\"numbers\":[333333333,4,2000,1],"
             "\"string\":\"\xe2\x82\xac$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}");
   // Sorting by UTF-16 code units: U+1F600 (surrogates D83D..) sorts before U+FB33.
-  Json order = Json::parse(R"({"\u20ac":"Euro Sign","\r":"Carriage Return","\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\ud83d\ude00":"Emoji: Grinning Face","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis"})");
-  EXPECT_EQ(*CanonicalJson(order),
-            "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\xc2\x80\":\"Control\",\"\xc3\xb6\":\"Latin "
-            "Small Letter O With Diaeresis\",\"\xe2\x82\xac\":\"Euro Sign\",\"\xf0\x9f\x98\x80\":\"Emoji: "
-            "Grinning Face\",\"\xef\xac\xb3\":\"Hebrew Letter Dalet With Dagesh\"}");
+  Json order = Json::parse(
+      R"({"\u20ac":"Euro Sign","\r":"Carriage Return","\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\ud83d\ude00":"Emoji: Grinning Face","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis"})");
+  EXPECT_EQ(
+      *CanonicalJson(order),
+      "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\xc2\x80\":\"Control\",\"\xc3\xb6\":\"Latin "
+      "Small Letter O With Diaeresis\",\"\xe2\x82\xac\":\"Euro "
+      "Sign\",\"\xf0\x9f\x98\x80\":\"Emoji: "
+      "Grinning Face\",\"\xef\xac\xb3\":\"Hebrew Letter Dalet With Dagesh\"}");
 }
 
 TEST(CanonicalJson, RefusesWhatCouldChangeAHash) {

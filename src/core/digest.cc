@@ -12,8 +12,8 @@ std::string Hash::Hex() const { return HexEncode(View()); }
 
 StatusOr<Hash> Hash::FromHex(std::string_view hex) {
   if (hex.size() != 64) {
-    return InvalidArgument("a SHA-256 digest is 64 hex digits, got " +
-                           std::to_string(hex.size()) + " characters");
+    return InvalidArgument("a SHA-256 digest is 64 hex digits, got " + std::to_string(hex.size()) +
+                           " characters");
   }
   ISNAD_ASSIGN_OR_RETURN(std::string raw, HexDecode(hex));
   return FromBytes(raw);

@@ -40,7 +40,8 @@ StatusOr<std::string> HexDecode(std::string_view hex) {
     int hi = HexValue(hex[2 * i]);
     int lo = HexValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) {
-      return InvalidArgument("not a hex digit at offset " + std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
+      return InvalidArgument("not a hex digit at offset " +
+                             std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
     }
     out[i] = static_cast<char>((hi << 4) | lo);
   }

@@ -1,8 +1,8 @@
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <dirent.h>
 
 #include <atomic>
 #include <cerrno>
@@ -124,7 +124,8 @@ class PosixEnv final : public Env {
     return out;
   }
   Status Rename(const std::string& from, const std::string& to) override {
-    if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoStatus("cannot rename", from + " to " + to, errno);
+    if (::rename(from.c_str(), to.c_str()) != 0)
+      return ErrnoStatus("cannot rename", from + " to " + to, errno);
     return Status::Ok();
   }
   Status SyncDir(const std::string& dir) override {
@@ -156,7 +157,7 @@ class PosixEnv final : public Env {
     return Status::Ok();
   }
   StatusOr<FileInfo> Stat(const std::string& path) override {
-    struct stat st{};
+    struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) return ErrnoStatus("cannot stat", path, errno);
     FileInfo info;
     if (S_ISREG(st.st_mode)) {
@@ -199,9 +200,11 @@ class PosixEnv final : public Env {
       ::close(fd);
       if (err == EWOULDBLOCK) {
         std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
-        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
-        return Locked("another isnad process (pid " + holder + ") is writing to this archive; it holds the lock " +
-                      path + ". Wait for it to finish, then run the command again.");
+        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' '))
+          holder.pop_back();
+        return Locked("another isnad process (pid " + holder +
+                      ") is writing to this archive; it holds the lock " + path +
+                      ". Wait for it to finish, then run the command again.");
       }
       return ErrnoStatus("cannot lock", path, err);
     }

@@ -7,17 +7,28 @@ namespace isnad::core {
 
 std::string_view CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "ok";
-    case Code::kInvalidArgument: return "invalid argument";
-    case Code::kNotFound: return "not found";
-    case Code::kAlreadyExists: return "already exists";
-    case Code::kFailedPrecondition: return "failed precondition";
-    case Code::kLocked: return "locked";
-    case Code::kResourceExhausted: return "resource exhausted";
-    case Code::kIoError: return "I/O error";
-    case Code::kIntegrity: return "INTEGRITY FAILURE";
-    case Code::kUnimplemented: return "unimplemented";
-    case Code::kInternal: return "internal error";
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidArgument:
+      return "invalid argument";
+    case Code::kNotFound:
+      return "not found";
+    case Code::kAlreadyExists:
+      return "already exists";
+    case Code::kFailedPrecondition:
+      return "failed precondition";
+    case Code::kLocked:
+      return "locked";
+    case Code::kResourceExhausted:
+      return "resource exhausted";
+    case Code::kIoError:
+      return "I/O error";
+    case Code::kIntegrity:
+      return "INTEGRITY FAILURE";
+    case Code::kUnimplemented:
+      return "unimplemented";
+    case Code::kInternal:
+      return "internal error";
   }
   return "unknown";
 }

@@ -26,7 +26,7 @@ enum class Code {
   kIoError,             // the operating system said no
   kIntegrity,           // a hash, proof, signature or format does not hold
   kUnimplemented,
-  kInternal,            // a bug in isnad
+  kInternal,  // a bug in isnad
 };
 
 // Returns the lower-case name of `code`, e.g. "integrity".
@@ -103,10 +103,10 @@ class [[nodiscard]] StatusOr {
 #define ISNAD_CONCAT(a, b) ISNAD_CONCAT_INNER(a, b)
 
 // Returns from the current function when `expr` (a Status) is not ok.
-#define ISNAD_RETURN_IF_ERROR(expr)                    \
-  do {                                                 \
-    ::isnad::core::Status isnad_status_ = (expr);      \
-    if (!isnad_status_.ok()) return isnad_status_;     \
+#define ISNAD_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::isnad::core::Status isnad_status_ = (expr);  \
+    if (!isnad_status_.ok()) return isnad_status_; \
   } while (0)
 
 // `lhs = value of expr` (a StatusOr), or returns its status from the function.

@@ -1,8 +1,9 @@
 #include "core/time.h"
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <ctime>
-#include <fmt/format.h>
 
 namespace isnad::core {
 

@@ -1,0 +1,96 @@
+// BlobStore: the content-addressed store of original bytes, in a local folder:
+//   <archive>/objects/sha256/<2 hex>/<2 hex>/<64 hex>   (read-only, mode 0444)
+//   <archive>/tmp/                                       (temp files, same file system)
+// See docs/formats/blob-layout.md. Every file is written in one streaming pass
+// (SHA-256 computed while the temp file is written, constant memory), and
+// stored once: bytes already present are not written again.
+//
+// Durability protocol: Stage() writes a temp file; Commit() makes a batch of
+// staged temp files durable (fsync each when few, else one SyncFilesystem)
+// *before* renaming them into place, so a blob at its final path always holds
+// its full bytes, even after a crash. The renames themselves become durable
+// with the caller's next sync (the log append that references them).
+//
+// Thread safety: Stage() may run on several threads at once; Commit() and
+// Abort() are called by one thread. Readers may run at any time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/digest.h"
+#include "core/env.h"
+#include "core/status.h"
+
+namespace isnad::store {
+
+// A blob written to a temp file, not yet in the store.
+struct StagedBlob {
+  core::Hash sha256;
+  uint64_t size_bytes = 0;
+  std::string temp_path;
+  bool synced = false;  // the temp file's data is already durable
+};
+
+struct CommittedBlob {
+  core::Hash sha256;
+  uint64_t size_bytes = 0;
+  bool already_present = false;  // the store held these bytes before this commit
+};
+
+class BlobStore {
+ public:
+  ~BlobStore();
+
+  // Opens (creating `objects/sha256` and `tmp` when absent) the store under
+  // `archive_dir`. Removes temp files left behind by a crashed writer only when
+  // `clean_temp` (the caller holds the archive lock).
+  static core::StatusOr<std::unique_ptr<BlobStore>> Open(core::Env* env, std::string archive_dir,
+                                                         bool clean_temp);
+
+  // Returns "objects/sha256/ab/cd/<hex>" relative to the archive. Pure.
+  static std::string RelativePath(const core::Hash& sha256);
+  // Returns the absolute-or-archive-joined path of the blob.
+  std::string PathOf(const core::Hash& sha256) const;
+
+  // Streams the regular file at `source_path` into a temp file while hashing it
+  // (reading and writing overlap on two threads; memory stays a few MiB whatever
+  // the size). Files of at least `sync_threshold_bytes` are fsynced here, so
+  // large-file syncs overlap with other work. Refuses, with kFailedPrecondition
+  // and nothing staged, a file that changed while it was read (size, mtime,
+  // ctime or inode differ before and after). `progress(bytes)` is called as
+  // bytes are read, when set.
+  core::StatusOr<StagedBlob> Stage(const std::string& source_path,
+                                   const std::function<void(uint64_t)>& progress = nullptr);
+  // Same, from bytes in memory (entry payloads too large for an entry, tests).
+  core::StatusOr<StagedBlob> StageBytes(std::string_view bytes);
+
+  // Makes the staged temp files durable, then moves each into place (read-only)
+  // or, when its blob already exists, deletes the temp file. On failure, the
+  // blobs not yet moved stay as temp files (removed by Abort or the next Open)
+  // and no blob at a final path is incomplete.
+  core::StatusOr<std::vector<CommittedBlob>> Commit(std::vector<StagedBlob> staged);
+  // Deletes staged temp files (best effort).
+  void Abort(const std::vector<StagedBlob>& staged);
+
+  bool Contains(const core::Hash& sha256) const;
+  // Opens the blob for reading. kNotFound when absent.
+  core::StatusOr<std::unique_ptr<core::SequentialFile>> Open(const core::Hash& sha256) const;
+  // Re-reads the blob and returns SHA-256 of its bytes and its size.
+  core::StatusOr<std::pair<core::Hash, uint64_t>> Rehash(const core::Hash& sha256) const;
+  // Returns every blob in the store (by walking objects/sha256). Names that are
+  // not a well-formed blob path are returned in `strays` when non-null.
+  core::StatusOr<std::vector<core::Hash>> List(std::vector<std::string>* strays = nullptr) const;
+
+  size_t sync_threshold_bytes = 1 << 20;
+
+ private:
+  BlobStore(core::Env* env, std::string archive_dir);
+  core::Env* env_;
+  std::string archive_dir_;
+};
+
+}  // namespace isnad::store
