@@ -21,7 +21,8 @@ namespace isnad::tlog {
 class NoteVerifier {
  public:
   // Parses a verifier key. On any deviation from the form above (wrong id,
-  // unknown algorithm byte, wrong key length, bad name): kInvalidArgument.
+  // unknown algorithm byte, wrong key length, bad name, key id not exactly 8
+  // lower-case hex digits, non-canonical base64): kInvalidArgument.
   static core::StatusOr<NoteVerifier> FromVkey(std::string_view vkey);
 
   const std::string& name() const { return name_; }
@@ -48,7 +49,8 @@ class NoteSigner {
   uint32_t key_id() const { return key_id_; }
   // Returns the matching verifier key text.
   const std::string& vkey() const { return vkey_; }
-  // Returns the Ed25519 signature (64 bytes) of `msg`.
+  // Returns the Ed25519 signature (64 bytes) of `msg`; empty only if OpenSSL
+  // fails (e.g. out of memory).
   std::string Sign(std::string_view msg) const;
 
  private:
@@ -59,7 +61,9 @@ class NoteSigner {
 };
 
 // Returns the signed note: `text` (must end in '\n'), a blank line, and one
-// signature line per signer. On a text without final newline: kInvalidArgument.
+// signature line per signer. On a text without final newline, a text OpenNote
+// would refuse (invalid UTF-8, control characters other than '\n'), no signers
+// or a null signer: kInvalidArgument.
 core::StatusOr<std::string> SignNote(std::string_view text,
                                      const std::vector<const NoteSigner*>& signers);
 
@@ -75,7 +79,10 @@ struct OpenedNote {
   std::vector<NoteSignature> unverified;  // signatures by unknown keys (ignored)
 };
 
-// Parses and verifies `note` against `known`. Errors, with the messages Go uses:
+// Parses and verifies `note` against `known`. As in Go, repeated lines by one
+// known key count once (only the first is checked) and signatures by unknown
+// keys are never checked. Messages begin with Go's text; detail may follow.
+// Errors:
 //   kIntegrity "malformed note"                         (syntax)
 //   kIntegrity "invalid signature for key <name>+<id>"  (a known key's signature fails)
 //   kIntegrity "note has no verifiable signatures"
