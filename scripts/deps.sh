@@ -1,0 +1,37 @@
+# Sourced by scripts/demo and scripts/test: makes sure the Debian 12 packages
+# isnad needs are installed. As root it installs what is missing with apt-get;
+# otherwise it prints the exact command to run and fails.
+ISNAD_PACKAGES=(
+  cmake ninja-build g++ pkg-config clang-format
+  libssl-dev openssl libsqlite3-dev libmagic-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+isnad_ensure_deps() {
+  local missing=()
+  local p
+  for p in "${ISNAD_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "Installing missing Debian packages: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq || { echo "apt-get update failed" >&2; return 1; }
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" || return 1
+  else
+    echo "These Debian packages are missing: ${missing[*]}" >&2
+    echo "Install them as root, then run this again:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    return 1
+  fi
+}
+
+# isnad_build DIR [cmake args...]: configure (once) and build.
+isnad_build() {
+  local dir=$1
+  shift
+  cmake -S "$ISNAD_ROOT" -B "$dir" -G Ninja "$@" >/dev/null || return 1
+  cmake --build "$dir" -j "$(nproc)" || return 1
+}

@@ -1,0 +1,507 @@
+#include "archive/archive.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "archive/walk.h"
+#include "catalog/entries.h"
+#include "core/encoding.h"
+#include "core/time.h"
+#include "log/checkpoint.h"
+#include "log/merkle.h"
+#include "media/sniff.h"
+
+namespace isnad::archive {
+
+using core::Status;
+using core::StatusOr;
+
+namespace {
+
+constexpr std::string_view kSoftware = "isnad 0.1.0";
+// Notes longer than this are kept as a blob, referenced by a note.added entry,
+// so that no entry can outgrow the 65,535-byte limit.
+constexpr size_t kInlineNoteLimit = 16 * 1024;
+// Entries read and applied to the catalogue per transaction when catching up.
+constexpr uint64_t kApplyChunk = 10000;
+
+std::string Trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string DefaultOperator() {
+  std::string user;
+  if (const char* u = std::getenv("ISNAD_OPERATOR"); u != nullptr && *u) return u;
+  if (const char* u = std::getenv("USER"); u != nullptr && *u) {
+    user = u;
+  } else if (struct passwd* pw = ::getpwuid(::getuid()); pw != nullptr) {
+    user = pw->pw_name;
+  } else {
+    user = "uid" + std::to_string(::getuid());
+  }
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return user + "@" + (host[0] ? host : "localhost");
+}
+
+// Reads up to media::kSniffBytes from the start of `path`.
+StatusOr<std::string> ReadHead(core::Env* env, const std::string& path) {
+  ISNAD_ASSIGN_OR_RETURN(auto file, env->NewSequentialFile(path));
+  std::string head(media::kSniffBytes, '\0');
+  size_t got = 0;
+  while (got < head.size()) {
+    ISNAD_ASSIGN_OR_RETURN(size_t n, file->Read(head.data() + got, head.size() - got));
+    if (n == 0) break;
+    got += n;
+  }
+  head.resize(got);
+  return head;
+}
+
+}  // namespace
+
+Archive::~Archive() = default;
+
+std::string Archive::OperatorName() const {
+  return options_.operator_name.empty() ? DefaultOperator() : options_.operator_name;
+}
+
+StatusOr<std::unique_ptr<Archive>> Archive::Init(const std::string& dir, const std::string& origin,
+                                                 const Options& options) {
+  core::Env* env = options.env;
+  std::unique_ptr<Archive> a(new Archive());
+  a->options_ = options;
+  a->layout_.root = dir;
+  if (auto st = env->Stat(dir); st.ok()) {
+    if (st->type != core::FileInfo::Type::kDirectory) {
+      return core::AlreadyExists(dir + " exists and is not a folder; choose a new folder for the archive");
+    }
+    ISNAD_ASSIGN_OR_RETURN(auto names, env->ListDir(dir));
+    if (!names.empty()) {
+      if (core::Exists(env, a->layout_.VerifierKey())) {
+        return core::AlreadyExists(dir + " already holds an isnad archive");
+      }
+      return core::AlreadyExists(dir + " is not empty; choose a new or empty folder for the archive");
+    }
+  }
+  ISNAD_ASSIGN_OR_RETURN(std::string skey, tlog::NoteSigner::GenerateSkey(origin));
+  ISNAD_ASSIGN_OR_RETURN(tlog::NoteSigner signer, tlog::NoteSigner::FromSkey(skey));
+  ISNAD_RETURN_IF_ERROR(core::CreateDirs(env, a->layout_.KeysDir()));
+  ISNAD_RETURN_IF_ERROR(core::CreateDirs(env, a->layout_.CheckpointsDir()));
+  ISNAD_ASSIGN_OR_RETURN(a->lock_, env->LockFile(a->layout_.LockFile()));
+  {
+    // The secret key is created 0600 from the start, never widened then narrowed.
+    ISNAD_ASSIGN_OR_RETURN(auto f, env->NewExclusiveFile(a->layout_.SignerKey(), 0600));
+    ISNAD_RETURN_IF_ERROR(f->Append(skey + "\n"));
+    ISNAD_RETURN_IF_ERROR(f->Sync());
+    ISNAD_RETURN_IF_ERROR(f->Close());
+  }
+  ISNAD_RETURN_IF_ERROR(
+      core::WriteFileAtomically(env, a->layout_.VerifierKey(), signer.vkey() + "\n", true, 0644));
+  ISNAD_RETURN_IF_ERROR(env->SyncDir(a->layout_.KeysDir()));
+  ISNAD_ASSIGN_OR_RETURN(a->blobs_, store::BlobStore::Open(env, dir, /*clean_temp=*/true));
+  ISNAD_ASSIGN_OR_RETURN(a->log_, tlog::Log::Create(env, a->layout_.LogDir(), signer));
+  ISNAD_ASSIGN_OR_RETURN(a->catalog_, catalog::Catalog::Open(a->layout_.CatalogDb(), false));
+  ISNAD_ASSIGN_OR_RETURN(a->verifier_, tlog::NoteVerifier::FromVkey(signer.vkey()));
+  a->signer_ = std::move(signer);
+  catalog::Actor by{core::NowUtc(), a->OperatorName()};
+  ISNAD_ASSIGN_OR_RETURN(std::string entry,
+                         catalog::ArchiveCreatedEntry(by, origin, a->verifier_.vkey(), kSoftware));
+  ISNAD_RETURN_IF_ERROR(a->AppendAndApply({entry}).status());
+  return a;
+}
+
+StatusOr<std::unique_ptr<Archive>> Archive::Open(const std::string& dir, Mode mode,
+                                                 const Options& options) {
+  std::unique_ptr<Archive> a(new Archive());
+  a->options_ = options;
+  a->layout_.root = dir;
+  ISNAD_RETURN_IF_ERROR(a->OpenParts(mode));
+  return a;
+}
+
+Status Archive::OpenParts(Mode mode) {
+  core::Env* env = options_.env;
+  if (!core::Exists(env, layout_.VerifierKey())) {
+    return core::NotFound("no isnad archive at " + layout_.root +
+                          " (create one with `isnad init " + layout_.root +
+                          "`, or point --archive / ISNAD_ARCHIVE at an existing one)");
+  }
+  if (mode == Mode::kWrite) {
+    ISNAD_ASSIGN_OR_RETURN(lock_, env->LockFile(layout_.LockFile()));
+  } else {
+    // A reader takes the lock only to bring a lagging catalogue up to date;
+    // when a writer holds it, the reader works from what is committed.
+    auto lock = env->LockFile(layout_.LockFile());
+    if (lock.ok()) lock_ = std::move(*lock);
+  }
+  ISNAD_ASSIGN_OR_RETURN(std::string vkey_text, env->ReadFile(layout_.VerifierKey()));
+  auto verifier = tlog::NoteVerifier::FromVkey(Trimmed(vkey_text));
+  if (!verifier.ok()) {
+    return core::Integrity("keys/log.vkey does not hold a valid verifier key: " +
+                           verifier.status().message());
+  }
+  verifier_ = std::move(*verifier);
+  if (mode == Mode::kWrite) {
+    ISNAD_ASSIGN_OR_RETURN(std::string skey_text, env->ReadFile(layout_.SignerKey()));
+    auto signer = tlog::NoteSigner::FromSkey(Trimmed(skey_text));
+    if (!signer.ok()) {
+      return core::Integrity("keys/log.skey does not hold a valid signer key: " +
+                             signer.status().message());
+    }
+    if (signer->vkey() != verifier_.vkey()) {
+      return core::Integrity("keys/log.skey and keys/log.vkey are not a key pair");
+    }
+    signer_ = std::move(*signer);
+  }
+  auto log = tlog::Log::Open(env, layout_.LogDir(), verifier_);
+  if (!log.ok()) return log.status().WithContext("cannot open the custody log in " + layout_.LogDir());
+  log_ = std::move(*log);
+  ISNAD_ASSIGN_OR_RETURN(blobs_, store::BlobStore::Open(env, layout_.root, mode == Mode::kWrite));
+  bool can_write_catalog = lock_ != nullptr;
+  ISNAD_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(layout_.CatalogDb(), !can_write_catalog));
+  if (can_write_catalog) ISNAD_RETURN_IF_ERROR(CatchUpCatalog());
+  if (mode == Mode::kRead) lock_.reset();
+  return Status::Ok();
+}
+
+Status Archive::CatchUpCatalog() {
+  ISNAD_ASSIGN_OR_RETURN(uint64_t applied, catalog_->AppliedSize());
+  const uint64_t size = log_->size();
+  if (applied > size) {
+    return core::Integrity("the catalogue has " + std::to_string(applied) +
+                           " entries but the log only " + std::to_string(size) +
+                           "; run `isnad reindex` to rebuild it from the log");
+  }
+  if (applied > 0) {
+    ISNAD_ASSIGN_OR_RETURN(core::Hash applied_root, catalog_->AppliedRoot());
+    ISNAD_ASSIGN_OR_RETURN(core::Hash log_root, log_->RootAt(applied));
+    if (applied_root != log_root) {
+      return core::Integrity("the catalogue was built from a different log; run `isnad reindex`");
+    }
+  }
+  while (applied < size) {
+    uint64_t end = std::min(size, applied + kApplyChunk);
+    std::vector<std::string> entries;
+    entries.reserve(end - applied);
+    ISNAD_RETURN_IF_ERROR(log_->ForEachEntry(applied, end, [&](uint64_t, std::string_view e) {
+      entries.emplace_back(e);
+      return Status::Ok();
+    }));
+    ISNAD_ASSIGN_OR_RETURN(core::Hash root, log_->RootAt(end));
+    ISNAD_RETURN_IF_ERROR(catalog_->Apply(applied, entries, root));
+    applied = end;
+  }
+  return Status::Ok();
+}
+
+StatusOr<uint64_t> Archive::AppendAndApply(const std::vector<std::string>& entries) {
+  if (!signer_) return core::FailedPrecondition("the archive was opened read-only");
+  ISNAD_ASSIGN_OR_RETURN(uint64_t first, log_->Append(entries, *signer_));
+  // History of signed checkpoints. Not synced on its own: the next batch's sync
+  // covers it, and log/checkpoint (synced) always holds the latest.
+  Status hist = core::WriteFileAtomically(options_.env, layout_.CheckpointHistory(log_->size()),
+                                          log_->checkpoint_note(), /*sync=*/false);
+  ISNAD_RETURN_IF_ERROR(hist.WithContext("the entries are committed, but saving the checkpoint history failed"));
+  Status applied = catalog_->Apply(first, entries, log_->root());
+  if (!applied.ok()) {
+    return applied.WithContext(
+        "the entries are committed to the log, but updating the catalogue failed (it is brought up "
+        "to date the next time the archive is opened for writing)");
+  }
+  return first;
+}
+
+namespace {
+
+// A file staged by a worker, or the reason it could not be.
+struct StagedFile {
+  size_t order = 0;
+  std::string path;
+  core::Status status;
+  store::StagedBlob blob;
+  std::string media_type;
+};
+
+}  // namespace
+
+StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks& callbacks) {
+  if (!signer_) return core::FailedPrecondition("the archive was opened read-only");
+  core::Env* env = options_.env;
+  AddSummary summary;
+  auto skip = [&](const std::string& path, const Status& why) {
+    summary.skipped++;
+    if (callbacks.on_skipped) callbacks.on_skipped(path, why);
+  };
+
+  std::error_code ec;
+  std::string archive_abs = std::filesystem::absolute(layout_.root, ec).lexically_normal().string();
+  while (archive_abs.size() > 1 && archive_abs.back() == '/') archive_abs.pop_back();
+  std::vector<std::string> files;
+  WalkPaths(request.paths, WalkOptions{request.follow_symlinks, archive_abs}, &files, skip);
+
+  // A long note is stored once as a blob and referenced from note.added entries.
+  std::optional<core::Hash> note_blob;
+  if (request.note.size() > kInlineNoteLimit) {
+    ISNAD_ASSIGN_OR_RETURN(store::StagedBlob staged, blobs_->StageBytes(request.note));
+    ISNAD_ASSIGN_OR_RETURN(auto committed, blobs_->Commit({staged}));
+    note_blob = committed.front().sha256;
+  }
+
+  // Workers stage files (hash + copy into tmp/); this thread commits them in
+  // batches, so copying the next files overlaps with syncing the last batch.
+  std::mutex mu;
+  std::condition_variable ready;
+  std::deque<StagedFile> done;
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> bytes_read{0};
+  std::atomic<uint64_t> files_done{0};
+  std::atomic<bool> stop{false};
+  const size_t total = files.size();
+  int jobs = std::max(1, std::min<int>(request.jobs, 64));
+  auto worker = [&] {
+    while (!stop) {
+      size_t i = next++;
+      if (i >= total) return;
+      StagedFile out;
+      out.order = i;
+      out.path = files[i];
+      auto staged = blobs_->Stage(files[i], [&](uint64_t n) {
+        uint64_t b = bytes_read += n;
+        if (callbacks.on_progress) callbacks.on_progress(b, files_done, total);
+      });
+      if (staged.ok()) {
+        out.blob = std::move(*staged);
+        auto head = ReadHead(env, out.blob.temp_path);
+        out.media_type = head.ok() ? media::SniffMediaType(*head) : "application/octet-stream";
+      } else {
+        out.status = staged.status();
+      }
+      uint64_t d = ++files_done;
+      if (callbacks.on_progress) callbacks.on_progress(bytes_read, d, total);
+      std::lock_guard<std::mutex> g(mu);
+      done.push_back(std::move(out));
+      ready.notify_one();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < jobs && static_cast<size_t>(t) < total; ++t) threads.emplace_back(worker);
+
+  Status failure;
+  size_t received = 0;
+  std::vector<StagedFile> batch;
+  uint64_t batch_bytes = 0;
+  std::map<core::Hash, std::string> batch_items;  // sha256 -> item id, new within this add
+
+  auto commit_batch = [&]() -> Status {
+    if (batch.empty()) return Status::Ok();
+    std::vector<store::StagedBlob> staged;
+    staged.reserve(batch.size());
+    for (auto& f : batch) staged.push_back(f.blob);
+    auto committed = blobs_->Commit(staged);
+    if (!committed.ok()) {
+      blobs_->Abort(staged);
+      return committed.status();
+    }
+    catalog::Actor by{core::NowUtc(), OperatorName()};
+    std::vector<std::string> entries;
+    std::vector<AddedFile> added;
+    const uint64_t base = log_->size();
+    for (auto& f : batch) {
+      catalog::Provenance from;
+      from.name = core::BaseName(f.path);
+      from.path = f.path;
+      from.url = request.url;
+      if (!note_blob) from.note = request.note;
+      AddedFile a;
+      a.sha256 = f.blob.sha256;
+      a.size_bytes = f.blob.size_bytes;
+      a.name = from.name;
+      a.path = f.path;
+      a.media_type = f.media_type;
+      a.leaf_index = base + entries.size();
+      std::optional<std::string> known;
+      if (auto it = batch_items.find(a.sha256); it != batch_items.end()) {
+        known = it->second;
+      } else {
+        ISNAD_ASSIGN_OR_RETURN(auto found, catalog_->FindBySha256(a.sha256));
+        if (found) known = found->id;
+      }
+      StatusOr<std::string> entry = known
+                                        ? catalog::SourceAddedEntry(by, *known, a.sha256, from)
+                                        : catalog::ItemIngestedEntry(by, a.sha256, a.size_bytes,
+                                                                     f.media_type, from);
+      if (!entry.ok()) {
+        skip(f.path, entry.status());
+        continue;
+      }
+      a.id = known ? *known : catalog::ItemId(a.leaf_index);
+      a.new_item = !known;
+      if (!known) batch_items[a.sha256] = a.id;
+      entries.push_back(std::move(*entry));
+      if (note_blob) {
+        ISNAD_ASSIGN_OR_RETURN(std::string n,
+                               catalog::NoteAddedEntry(by, a.id, "", note_blob));
+        entries.push_back(std::move(n));
+      }
+      added.push_back(std::move(a));
+    }
+    if (!entries.empty()) {
+      auto appended = AppendAndApply(entries);
+      if (!appended.ok()) {
+        // Items that were new in this batch were not recorded; forget their ids.
+        for (const auto& a : added) {
+          if (a.new_item) batch_items.erase(a.sha256);
+        }
+        return appended.status();
+      }
+    }
+    for (const auto& a : added) {
+      if (a.new_item) {
+        summary.added++;
+      } else {
+        summary.sources++;
+      }
+      summary.bytes += a.size_bytes;
+      if (callbacks.on_added) callbacks.on_added(a);
+    }
+    batch.clear();
+    batch_bytes = 0;
+    return Status::Ok();
+  };
+
+  // Files are committed in walk order whatever order the workers finish in,
+  // so the log's order is the same for any -j (reproducible entry order).
+  std::map<size_t, StagedFile> early;
+  size_t next_order = 0;
+  while (received < total && failure.ok()) {
+    StagedFile f;
+    {
+      std::unique_lock<std::mutex> g(mu);
+      auto have = [&] { return !done.empty(); };
+      // When workers are slow (large files), commit what is waiting after a
+      // short pause, so acknowledgements keep flowing without tiny batches.
+      if (!batch.empty() && !ready.wait_for(g, std::chrono::milliseconds(200), have)) {
+        g.unlock();
+        failure = commit_batch();
+        continue;
+      }
+      ready.wait(g, have);
+      f = std::move(done.front());
+      done.pop_front();
+    }
+    received++;
+    early.emplace(f.order, std::move(f));
+    while (failure.ok() && !early.empty() && early.begin()->first == next_order) {
+      StagedFile cur = std::move(early.begin()->second);
+      early.erase(early.begin());
+      next_order++;
+      if (cur.status.code() == core::Code::kResourceExhausted) {
+        // A full disk fails every file after this one too: stop, keep what is committed.
+        failure = cur.status;
+        break;
+      }
+      if (!cur.status.ok()) {
+        skip(cur.path, cur.status);
+        continue;
+      }
+      batch_bytes += cur.blob.size_bytes;
+      batch.push_back(std::move(cur));
+      if (batch.size() >= request.batch_files || batch_bytes >= request.batch_bytes) {
+        failure = commit_batch();
+      }
+    }
+  }
+  if (failure.ok()) failure = commit_batch();
+  stop = true;
+  for (auto& t : threads) t.join();
+  if (!failure.ok()) {
+    // Staged files not committed: their temp files go; nothing was acknowledged for them.
+    std::vector<store::StagedBlob> leftovers;
+    for (auto& f : batch) leftovers.push_back(f.blob);
+    for (auto& f : done) {
+      if (f.status.ok()) leftovers.push_back(f.blob);
+    }
+    for (auto& [order, f] : early) {
+      if (f.status.ok()) leftovers.push_back(f.blob);
+    }
+    blobs_->Abort(leftovers);
+    return failure;
+  }
+  return summary;
+}
+
+StatusOr<uint64_t> Archive::AddNote(const std::string& item, const std::string& text) {
+  if (!signer_) return core::FailedPrecondition("the archive was opened read-only");
+  if (text.empty()) return core::InvalidArgument("the note is empty");
+  ISNAD_ASSIGN_OR_RETURN(catalog::ItemRecord rec, catalog_->Resolve(item));
+  catalog::Actor by{core::NowUtc(), OperatorName()};
+  std::optional<core::Hash> blob;
+  if (text.size() > kInlineNoteLimit) {
+    ISNAD_ASSIGN_OR_RETURN(store::StagedBlob staged, blobs_->StageBytes(text));
+    ISNAD_ASSIGN_OR_RETURN(auto committed, blobs_->Commit({staged}));
+    blob = committed.front().sha256;
+  }
+  ISNAD_ASSIGN_OR_RETURN(std::string entry,
+                         catalog::NoteAddedEntry(by, rec.id, blob ? "" : text, blob));
+  return AppendAndApply({entry});
+}
+
+StatusOr<catalog::ItemRecord> Archive::Resolve(const std::string& id_or_prefix) const {
+  return catalog_->Resolve(id_or_prefix);
+}
+
+StatusOr<Proof> Archive::Prove(const std::string& id_or_prefix) const {
+  ISNAD_ASSIGN_OR_RETURN(catalog::ItemRecord rec, catalog_->Resolve(id_or_prefix));
+  return ProveEntry(rec.leaf_index);
+}
+
+StatusOr<Proof> Archive::ProveEntry(uint64_t leaf_index) const {
+  Proof p;
+  p.tree_size = log_->size();
+  if (leaf_index >= p.tree_size) {
+    return core::NotFound("no entry " + std::to_string(leaf_index) + "; the log has " +
+                          std::to_string(p.tree_size) + " entries");
+  }
+  p.leaf_index = leaf_index;
+  ISNAD_ASSIGN_OR_RETURN(p.entry, log_->Entry(leaf_index));
+  ISNAD_ASSIGN_OR_RETURN(p.hashes, log_->InclusionProof(leaf_index, p.tree_size));
+  p.checkpoint_note = log_->checkpoint_note();
+  // Check before handing out: the proof must hold against the signed root.
+  ISNAD_RETURN_IF_ERROR(tlog::VerifyInclusion(leaf_index, p.tree_size, tlog::LeafHash(p.entry),
+                                              p.hashes, log_->root()));
+  return p;
+}
+
+StatusOr<std::string> Archive::CheckpointAt(uint64_t size) const {
+  if (size == log_->size()) return log_->checkpoint_note();
+  auto text = options_.env->ReadFile(layout_.CheckpointHistory(size));
+  if (!text.ok()) {
+    return core::NotFound("no signed checkpoint of size " + std::to_string(size) +
+                          " was kept in " + layout_.CheckpointsDir());
+  }
+  return text;
+}
+
+Status Archive::Reindex() {
+  if (!signer_) return core::FailedPrecondition("reindex needs the archive opened for writing");
+  catalog_.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::string p = layout_.CatalogDb() + suffix;
+    if (core::Exists(options_.env, p)) ISNAD_RETURN_IF_ERROR(options_.env->RemoveFile(p));
+  }
+  ISNAD_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(layout_.CatalogDb(), false));
+  return CatchUpCatalog();
+}
+
+}  // namespace isnad::archive

@@ -1,0 +1,168 @@
+// Archive: one evidence archive in a local folder — blob store, custody log,
+// signing key and catalogue together — and the operations the CLI offers on
+// it: init, add, lookups, proofs, verify, reindex. This is the only module that
+// knows the order in which the others are written (blob data durable, then
+// log entries and checkpoint, then catalogue), which is what keeps a crash at
+// any moment from losing an acknowledged item or recording one without bytes.
+// See docs/life-of-an-exhibit.md.
+//
+// Thread safety: an Archive object is used by one thread (Add uses worker
+// threads internally). A writer holds `<archive>/lock` for its lifetime; any
+// number of readers may run beside it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "archive/layout.h"
+#include "catalog/catalog.h"
+#include "core/env.h"
+#include "core/status.h"
+#include "log/log.h"
+#include "log/note.h"
+#include "store/blob_store.h"
+
+namespace isnad::archive {
+
+struct Options {
+  core::Env* env = core::Env::Default();
+  // Who is acting, recorded in every entry. Empty: "$USER@hostname".
+  std::string operator_name;
+};
+
+enum class Mode { kRead, kWrite };
+
+struct AddRequest {
+  std::vector<std::string> paths;  // files and folders (walked recursively)
+  std::string url;                 // --source
+  std::string note;                // --note
+  int jobs = 2;                    // files hashed and copied at once
+  bool follow_symlinks = false;
+  // Batch limits: a batch is committed (one checkpoint) when either is reached,
+  // or when no more files are waiting.
+  size_t batch_files = 2000;
+  uint64_t batch_bytes = uint64_t{1} << 30;
+};
+
+// One acknowledged file: its bytes are durable and its entry is in a signed checkpoint.
+struct AddedFile {
+  std::string id;
+  core::Hash sha256;
+  uint64_t size_bytes = 0;
+  std::string name;
+  std::string path;
+  uint64_t leaf_index = 0;  // of the entry this add wrote
+  bool new_item = false;    // false: the bytes were already held; a source was added
+  std::string media_type;
+};
+
+struct AddCallbacks {
+  std::function<void(const AddedFile&)> on_added;
+  // A file that was not added (unreadable, changed while read, symlink not
+  // followed...). Adding goes on with the others.
+  std::function<void(const std::string& path, const core::Status&)> on_skipped;
+  // Called from worker threads: bytes read so far, files done, files found.
+  std::function<void(uint64_t bytes, uint64_t files_done, uint64_t files_total)> on_progress;
+};
+
+struct AddSummary {
+  uint64_t added = 0;        // new items
+  uint64_t sources = 0;      // known bytes, new source recorded
+  uint64_t skipped = 0;
+  uint64_t bytes = 0;
+};
+
+struct Proof {
+  uint64_t leaf_index = 0;
+  uint64_t tree_size = 0;
+  std::string entry;                 // exact entry bytes
+  std::vector<core::Hash> hashes;    // RFC 9162 inclusion proof
+  std::string checkpoint_note;       // signed note of tree_size
+};
+
+// One thing `Verify` found wrong.
+struct Problem {
+  std::string file;  // relative to the archive, e.g. "objects/sha256/ab/cd/…", "log/tile/0/000.p/3"
+  std::string item;  // item id when it concerns one, else ""
+  std::string what;
+};
+
+struct VerifyReport {
+  std::vector<Problem> problems;
+  std::vector<std::string> notes;  // not failures (e.g. unreferenced blobs from an interrupted add)
+  uint64_t blobs_checked = 0;
+  uint64_t bytes_checked = 0;
+  uint64_t entries_checked = 0;
+  uint64_t checkpoints_checked = 0;
+};
+
+class Archive {
+ public:
+  ~Archive();
+
+  // Creates a new archive in `dir` (created if absent; must be empty or absent)
+  // with a fresh Ed25519 key named `origin` and entry 0 (archive.created).
+  static core::StatusOr<std::unique_ptr<Archive>> Init(const std::string& dir,
+                                                       const std::string& origin,
+                                                       const Options& options);
+  // Opens an existing archive. kWrite takes the lock (kLocked when another
+  // writer has it). Both bring a catalogue that lags behind the log up to date
+  // when they can take the lock.
+  static core::StatusOr<std::unique_ptr<Archive>> Open(const std::string& dir, Mode mode,
+                                                       const Options& options);
+
+  const Layout& layout() const { return layout_; }
+  const tlog::Log& log() const { return *log_; }
+  const catalog::Catalog& catalog() const { return *catalog_; }
+  const store::BlobStore& blobs() const { return *blobs_; }
+  const std::string& vkey() const { return verifier_.vkey(); }
+  const std::string& origin() const { return verifier_.name(); }
+
+  // Adds files (kWrite only). Returns ok when it ran to the end, even if some
+  // files were skipped (reported through callbacks and the summary); an error
+  // means it stopped early — everything acknowledged before stays.
+  core::StatusOr<AddSummary> Add(const AddRequest& request, const AddCallbacks& callbacks);
+
+  // Records a note on an item (kWrite only). Returns its leaf index.
+  core::StatusOr<uint64_t> AddNote(const std::string& item, const std::string& text);
+
+  core::StatusOr<catalog::ItemRecord> Resolve(const std::string& id_or_prefix) const;
+  // Inclusion proof of the item's ingest entry in the current checkpoint.
+  core::StatusOr<Proof> Prove(const std::string& id_or_prefix) const;
+  // Inclusion proof of any entry.
+  core::StatusOr<Proof> ProveEntry(uint64_t leaf_index) const;
+  // Returns the signed checkpoint of `size` from the history (the current one
+  // when size == log().size()). kNotFound when none was kept for that size.
+  core::StatusOr<std::string> CheckpointAt(uint64_t size) const;
+
+  // Checks everything (see VerifyReport). `expected_vkey`, when non-empty, is
+  // the key the checkpoint must be signed by (pinned elsewhere by the user);
+  // otherwise keys/log.vkey is used and compared with entry 0.
+  core::StatusOr<VerifyReport> Verify(const std::string& expected_vkey, int jobs,
+                                      const std::function<void(uint64_t, uint64_t)>& progress) const;
+
+  // Deletes the catalogue and rebuilds it from the log (kWrite only).
+  core::Status Reindex();
+
+ private:
+  Archive() = default;
+  core::Status OpenParts(Mode mode);
+  core::Status CatchUpCatalog();
+  core::StatusOr<uint64_t> AppendAndApply(const std::vector<std::string>& entries);
+  std::string OperatorName() const;
+
+  Options options_;
+  Layout layout_;
+  std::unique_ptr<core::FileLock> lock_;
+  std::optional<tlog::NoteSigner> signer_;  // kWrite only
+  tlog::NoteVerifier verifier_;
+  std::unique_ptr<tlog::Log> log_;
+  std::unique_ptr<store::BlobStore> blobs_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+};
+
+}  // namespace isnad::archive

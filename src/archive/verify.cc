@@ -1,0 +1,227 @@
+// Archive::Verify: everything an auditor would check, in one pass over the
+// log and one over the blobs. Kept apart from archive.cc because it only reads.
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "archive/archive.h"
+#include "catalog/entries.h"
+#include "log/checkpoint.h"
+#include "log/merkle.h"
+
+namespace isnad::archive {
+
+using core::Status;
+using core::StatusOr;
+
+namespace {
+
+struct BlobRef {
+  std::string item;
+  uint64_t size_bytes = 0;
+  bool size_known = false;
+};
+
+}  // namespace
+
+StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int jobs,
+                                       const std::function<void(uint64_t, uint64_t)>& progress) const {
+  VerifyReport report;
+  auto problem = [&](std::string file, std::string item, std::string what) {
+    report.problems.push_back({std::move(file), std::move(item), std::move(what)});
+  };
+
+  // 1. Keys: the checkpoint must be signed by the key the user trusts.
+  tlog::NoteVerifier verifier = verifier_;
+  if (!expected_vkey.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(verifier, tlog::NoteVerifier::FromVkey(expected_vkey));
+    if (verifier.vkey() != verifier_.vkey()) {
+      problem("keys/log.vkey", "",
+              "the archive's key is " + verifier_.vkey() + ", not the key given (" +
+                  verifier.vkey() + ")");
+    }
+  }
+
+  // 2. The log: every tile recomputed from the entries, root, signature.
+  std::vector<tlog::LogProblem> log_problems;
+  ISNAD_RETURN_IF_ERROR(log_->Verify(verifier, &log_problems));
+  for (auto& p : log_problems) problem("log/" + p.file, "", p.what);
+
+  // 3. The entries: each must parse; collect the blobs they reference, and
+  //    rebuild the catalogue from them in memory.
+  std::map<core::Hash, BlobRef> refs;
+  std::map<std::string, core::Hash> item_hash;
+  ISNAD_ASSIGN_OR_RETURN(auto rebuilt, catalog::Catalog::Open(":memory:", false));
+  std::vector<std::string> chunk;
+  uint64_t chunk_start = 0;
+  bool rebuild_ok = true;
+  Status entries_status = log_->ForEachEntry(0, log_->size(), [&](uint64_t i, std::string_view e) -> Status {
+    report.entries_checked++;
+    auto parsed = catalog::ParseEntry(e);
+    if (!parsed.ok()) {
+      problem("log/tile/entries", "", "entry " + std::to_string(i) + ": " + parsed.status().message());
+      rebuild_ok = false;
+      return Status::Ok();
+    }
+    const core::Json& j = *parsed;
+    const std::string type = j.value("type", "");
+    if (i == 0) {
+      if (type != catalog::kArchiveCreated) {
+        problem("log/tile/entries/000", "", "entry 0 is not archive.created");
+      } else if (j.value("vkey", "") != verifier_.vkey()) {
+        problem("keys/log.vkey", "", "does not match the key recorded in entry 0 (" +
+                                         j.value("vkey", "") + ")");
+      }
+    }
+    if (type == catalog::kItemIngested || type == catalog::kSourceAdded) {
+      auto h = core::Hash::FromHex(j.value("sha256", ""));
+      if (h.ok()) {
+        std::string item = type == catalog::kItemIngested ? catalog::ItemId(i) : j.value("item", "");
+        BlobRef& r = refs[*h];
+        if (r.item.empty()) r.item = item;
+        if (type == catalog::kItemIngested) {
+          r.size_bytes = j.value("size", uint64_t{0});
+          r.size_known = true;
+          item_hash[item] = *h;
+        }
+      }
+    } else if (type == catalog::kNoteAdded && j.contains("text_sha256")) {
+      auto h = core::Hash::FromHex(j.value("text_sha256", ""));
+      if (h.ok()) refs[*h].item = refs[*h].item.empty() ? j.value("item", "") : refs[*h].item;
+    }
+    if (chunk.empty()) chunk_start = i;
+    chunk.emplace_back(e);
+    if (chunk.size() >= 10000) {
+      auto root = log_->RootAt(i + 1);
+      if (!root.ok()) return root.status();
+      Status s = rebuild_ok ? rebuilt->Apply(chunk_start, chunk, *root) : Status::Ok();
+      chunk.clear();
+      if (!s.ok()) {
+        rebuild_ok = false;
+        problem("log/tile/entries", "", s.message());
+      }
+    }
+    return Status::Ok();
+  });
+  if (!entries_status.ok()) {
+    problem("log/tile/entries", "", "cannot read the entries: " + entries_status.message());
+  }
+  if (!chunk.empty() && rebuild_ok) {
+    auto root = log_->RootAt(log_->size());
+    if (root.ok()) {
+      Status s = rebuilt->Apply(chunk_start, chunk, *root);
+      if (!s.ok()) {
+        rebuild_ok = false;
+        problem("log/tile/entries", "", s.message());
+      }
+    }
+  }
+
+  // 4. The catalogue must be exactly what the log says.
+  auto applied = catalog_->AppliedSize();
+  if (!applied.ok()) {
+    problem("catalog.sqlite", "", "cannot read: " + applied.status().message());
+  } else if (*applied != log_->size()) {
+    problem("catalog.sqlite", "", "holds " + std::to_string(*applied) + " of the log's " +
+                                      std::to_string(log_->size()) +
+                                      " entries; run `isnad reindex`");
+  } else if (rebuild_ok) {
+    auto mine = catalog_->Fingerprint();
+    auto fresh = rebuilt->Fingerprint();
+    if (!mine.ok() || !fresh.ok() || *mine != *fresh) {
+      problem("catalog.sqlite", "", "does not agree with the log; run `isnad reindex` to rebuild it");
+    }
+  }
+
+  // 5. Every referenced blob is present and hashes to its name.
+  std::vector<std::pair<core::Hash, BlobRef>> todo(refs.begin(), refs.end());
+  uint64_t total_bytes = 0;
+  for (auto& [h, r] : todo) total_bytes += r.size_bytes;
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> done_bytes{0};
+  std::mutex mu;
+  auto worker = [&] {
+    while (true) {
+      size_t i = next++;
+      if (i >= todo.size()) return;
+      const auto& [h, r] = todo[i];
+      std::string rel = store::BlobStore::RelativePath(h);
+      auto got = blobs_->Rehash(h);
+      uint64_t n = done_bytes += r.size_bytes;
+      if (progress) progress(n, total_bytes);
+      std::lock_guard<std::mutex> g(mu);
+      report.blobs_checked++;
+      if (!got.ok()) {
+        problem(rel, r.item,
+                got.status().code() == core::Code::kNotFound ? "blob is missing"
+                                                             : "cannot read blob: " + got.status().message());
+        continue;
+      }
+      report.bytes_checked += got->second;
+      if (got->first != h) {
+        problem(rel, r.item, "blob has been altered: its bytes now hash to " + got->first.Hex());
+      } else if (r.size_known && got->second != r.size_bytes) {
+        problem(rel, r.item, "blob is " + std::to_string(got->second) + " bytes; the log says " +
+                                 std::to_string(r.size_bytes));
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < std::max(1, jobs); ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+
+  // 6. Blobs that no entry references, and files that are not blobs.
+  std::vector<std::string> strays;
+  auto listed = blobs_->List(&strays);
+  if (listed.ok()) {
+    for (const auto& h : *listed) {
+      if (!refs.count(h)) {
+        report.notes.push_back(store::BlobStore::RelativePath(h) +
+                               " is not referenced by any entry (left by an interrupted add; harmless)");
+      }
+    }
+  }
+  for (const auto& s : strays) problem(s, "", "is not a blob of this archive (unexpected file in objects/)");
+
+  // 7. Every checkpoint kept in the history is signed and is a prefix of today's tree.
+  auto names = options_.env->ListDir(layout_.CheckpointsDir());
+  if (names.ok()) {
+    std::sort(names->begin(), names->end());
+    for (const auto& name : *names) {
+      std::string rel = "checkpoints/" + name;
+      auto text = options_.env->ReadFile(core::JoinPath(layout_.CheckpointsDir(), name));
+      if (!text.ok()) {
+        problem(rel, "", "cannot read: " + text.status().message());
+        continue;
+      }
+      auto opened = tlog::OpenNote(*text, {verifier});
+      if (!opened.ok()) {
+        problem(rel, "", "signature does not verify: " + opened.status().message());
+        continue;
+      }
+      auto cp = tlog::Checkpoint::Parse(opened->text);
+      if (!cp.ok()) {
+        problem(rel, "", cp.status().message());
+        continue;
+      }
+      report.checkpoints_checked++;
+      if (cp->size > log_->size()) {
+        problem(rel, "", "is of size " + std::to_string(cp->size) + ", beyond the log's " +
+                             std::to_string(log_->size()));
+        continue;
+      }
+      auto root = log_->RootAt(cp->size);
+      if (!root.ok() || *root != cp->root) {
+        problem(rel, "",
+                "root differs from the log's tree at that size: the history was rewritten after "
+                "this checkpoint was signed");
+      }
+    }
+  }
+  return report;
+}
+
+}  // namespace isnad::archive

@@ -1,0 +1,561 @@
+// The `isnad` command: parses arguments with CLI11, calls the archive module,
+// prints text for people or JSON Lines for machines (--json), and turns
+// statuses into exit codes (exit_codes.h). No archive logic lives here.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "archive/archive.h"
+#include "catalog/entries.h"
+#include "cli/exit_codes.h"
+#include "cli/output.h"
+#include "core/encoding.h"
+#include "log/checkpoint.h"
+#include "log/merkle.h"
+
+namespace isnad::cli {
+namespace {
+
+using core::Json;
+using core::Status;
+
+struct Globals {
+  std::string archive;
+  std::string operator_name;
+  bool json = false;
+};
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "isnad: %s\n", s.ToString().c_str());
+  return ExitCodeFor(s);
+}
+
+std::string ArchiveDir(const Globals& g) {
+  if (!g.archive.empty()) return g.archive;
+  return ".";
+}
+
+archive::Options MakeOptions(const Globals& g) {
+  archive::Options o;
+  o.operator_name = g.operator_name;
+  return o;
+}
+
+core::StatusOr<std::unique_ptr<archive::Archive>> OpenArchive(const Globals& g, archive::Mode mode) {
+  return archive::Archive::Open(ArchiveDir(g), mode, MakeOptions(g));
+}
+
+std::vector<std::string> ProofB64(const std::vector<core::Hash>& hashes) {
+  std::vector<std::string> out;
+  for (const auto& h : hashes) out.push_back(core::Base64Encode(h.View()));
+  return out;
+}
+
+Json ItemJson(const catalog::ItemRecord& r) {
+  return Json{{"id", r.id},
+              {"sha256", r.sha256.Hex()},
+              {"size", r.size_bytes},
+              {"name", r.name},
+              {"media_type", r.media_type},
+              {"leaf_index", r.leaf_index},
+              {"ingested_at", r.ingested_at},
+              {"operator", r.operator_},
+              {"sources", r.source_count}};
+}
+
+// ---------------------------------------------------------------- init
+int CmdInit(const Globals& g, const std::string& name) {
+  std::string dir = ArchiveDir(g);
+  std::string origin = name;
+  if (origin.empty()) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "localhost");
+    std::string base = std::filesystem::absolute(dir).lexically_normal().filename().string();
+    if (base.empty()) base = "archive";
+    origin = std::string(host) + "/isnad/" + base;
+    for (char& c : origin) {
+      if (c == ' ' || c == '+' || static_cast<unsigned char>(c) < 0x21) c = '-';
+    }
+  }
+  auto a = archive::Archive::Init(dir, origin, MakeOptions(g));
+  if (!a.ok()) return Fail(a.status());
+  if (g.json) {
+    PrintJsonLine({{"archive", dir}, {"origin", (*a)->origin()}, {"vkey", (*a)->vkey()}});
+    return kExitOk;
+  }
+  fmt::print("Created archive {} (origin \"{}\").\n", dir, (*a)->origin());
+  fmt::print("Public key (give it to anyone who must verify this archive; keep it somewhere else too):\n  {}\n",
+             (*a)->vkey());
+  fmt::print("Secret signing key: {} (mode 0600; back it up, never share it).\n",
+             (*a)->layout().SignerKey());
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------- add
+int CmdAdd(const Globals& g, archive::AddRequest req) {
+  auto a = OpenArchive(g, archive::Mode::kWrite);
+  if (!a.ok()) return Fail(a.status());
+  // Each line printed is an acknowledgement: let a pipe see it at once.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  ProgressBar bar("adding");
+  archive::AddCallbacks cb;
+  cb.on_added = [&](const archive::AddedFile& f) {
+    if (g.json) {
+      PrintJsonLine({{"id", f.id},
+                     {"sha256", f.sha256.Hex()},
+                     {"size", f.size_bytes},
+                     {"name", f.name},
+                     {"path", f.path},
+                     {"leaf_index", f.leaf_index},
+                     {"new_item", f.new_item},
+                     {"media_type", f.media_type}});
+      return;
+    }
+    bar.Clear();
+    fmt::print("{} {:<8} {}  {:>9}  {}\n", f.new_item ? "added" : "known", f.id,
+               f.sha256.Hex().substr(0, 12), HumanBytes(f.size_bytes), Printable(f.path));
+  };
+  cb.on_skipped = [&](const std::string& path, const Status& why) {
+    bar.Clear();
+    std::fprintf(stderr, "skipped %s: %s\n", Printable(path).c_str(), why.message().c_str());
+  };
+  cb.on_progress = [&](uint64_t bytes, uint64_t done, uint64_t total) { bar.Update(bytes, done, total); };
+  auto summary = (*a)->Add(req, cb);
+  bar.Clear();
+  if (!summary.ok()) {
+    std::fprintf(stderr, "isnad: adding stopped early; every file reported above as added is safe.\n");
+    return Fail(summary.status());
+  }
+  if (!g.json) {
+    std::fprintf(stderr, "%llu new item(s), %llu new source(s) of items already held, %llu skipped; %s. Log size %llu.\n",
+                 static_cast<unsigned long long>(summary->added),
+                 static_cast<unsigned long long>(summary->sources),
+                 static_cast<unsigned long long>(summary->skipped), HumanBytes(summary->bytes).c_str(),
+                 static_cast<unsigned long long>((*a)->log().size()));
+  }
+  return summary->skipped > 0 ? kExitError : kExitOk;
+}
+
+// ---------------------------------------------------------------- ls / show / cat
+int CmdLs(const Globals& g) {
+  auto a = OpenArchive(g, archive::Mode::kRead);
+  if (!a.ok()) return Fail(a.status());
+  auto items = (*a)->catalog().Items();
+  if (!items.ok()) return Fail(items.status());
+  for (const auto& r : *items) {
+    if (g.json) {
+      PrintJsonLine(ItemJson(r));
+    } else {
+      fmt::print("{:<8} {}  {:>9}  {:<24} {}\n", r.id, r.sha256.Hex().substr(0, 12), HumanBytes(r.size_bytes),
+                 r.media_type, Printable(r.name));
+    }
+  }
+  return kExitOk;
+}
+
+int CmdShow(const Globals& g, const std::string& id) {
+  auto a = OpenArchive(g, archive::Mode::kRead);
+  if (!a.ok()) return Fail(a.status());
+  auto r = (*a)->Resolve(id);
+  if (!r.ok()) return Fail(r.status());
+  auto sources = (*a)->catalog().Sources(r->id);
+  if (!sources.ok()) return Fail(sources.status());
+  auto notes = (*a)->catalog().Notes(r->id);
+  if (!notes.ok()) return Fail(notes.status());
+  if (g.json) {
+    Json j = ItemJson(*r);
+    j["path"] = sources->empty() ? "" : sources->front().path;
+    Json src = Json::array();
+    for (const auto& s : *sources) {
+      src.push_back({{"leaf_index", s.leaf_index}, {"type", s.type}, {"name", s.name}, {"path", s.path},
+                     {"url", s.url}, {"note", s.note}, {"time", s.time}, {"operator", s.operator_}});
+    }
+    j["provenance"] = src;
+    Json ns = Json::array();
+    for (const auto& n : *notes) {
+      Json nj{{"leaf_index", n.leaf_index}, {"text", n.text}, {"time", n.time}, {"operator", n.operator_}};
+      if (n.text_sha256) nj["text_sha256"] = n.text_sha256->Hex();
+      ns.push_back(nj);
+    }
+    j["notes"] = ns;
+    PrintJsonLine(j);
+    return kExitOk;
+  }
+  fmt::print("item        {}\n", r->id);
+  fmt::print("name        {}\n", Printable(r->name));
+  fmt::print("sha256      {}\n", r->sha256.Hex());
+  fmt::print("size        {} ({} bytes)\n", HumanBytes(r->size_bytes), r->size_bytes);
+  fmt::print("media type  {}\n", r->media_type);
+  fmt::print("ingested    {} by {} (log entry {})\n", r->ingested_at, r->operator_, r->leaf_index);
+  fmt::print("stored at   {}\n", (*a)->blobs().PathOf(r->sha256));
+  fmt::print("provenance  {} record(s):\n", sources->size());
+  for (const auto& s : *sources) {
+    fmt::print("  [{}] {} {} by {}\n", s.leaf_index, s.time, s.type == catalog::kItemIngested ? "ingested" : "source added",
+               s.operator_);
+    if (!s.path.empty()) fmt::print("      path  {}\n", Printable(s.path));
+    if (!s.url.empty()) fmt::print("      url   {}\n", Printable(s.url));
+    if (!s.note.empty()) fmt::print("      note  {}\n", Printable(s.note));
+  }
+  for (const auto& n : *notes) {
+    fmt::print("note [{}] {} by {}: {}\n", n.leaf_index, n.time, n.operator_,
+               n.text_sha256 ? "(long note stored as blob " + n.text_sha256->Hex() + ")" : Printable(n.text));
+  }
+  fmt::print("prove it with: isnad prove {}\n", r->id);
+  return kExitOk;
+}
+
+int CmdCat(const Globals& g, const std::string& id) {
+  auto a = OpenArchive(g, archive::Mode::kRead);
+  if (!a.ok()) return Fail(a.status());
+  auto r = (*a)->Resolve(id);
+  if (!r.ok()) return Fail(r.status());
+  auto file = (*a)->blobs().Open(r->sha256);
+  if (!file.ok()) return Fail(file.status());
+  // Hash while streaming: if the stored bytes were altered, say so loudly.
+  core::Sha256 sha;
+  std::vector<char> buf(1 << 20);
+  while (true) {
+    auto n = (*file)->Read(buf.data(), buf.size());
+    if (!n.ok()) return Fail(n.status());
+    if (*n == 0) break;
+    sha.Update(buf.data(), *n);
+    if (std::fwrite(buf.data(), 1, *n, stdout) != *n) {
+      return Fail(core::IoError("cannot write to standard output"));
+    }
+  }
+  if (std::fflush(stdout) != 0) return Fail(core::IoError("cannot write to standard output"));
+  if (sha.Finish() != r->sha256) {
+    return Fail(core::Integrity("the stored bytes of " + r->id +
+                                " do not match their SHA-256; the output above is NOT the original. Run `isnad verify`."));
+  }
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------- log / checkpoint / key
+int CmdLog(const Globals& g, uint64_t from, uint64_t limit) {
+  auto a = OpenArchive(g, archive::Mode::kRead);
+  if (!a.ok()) return Fail(a.status());
+  uint64_t size = (*a)->log().size();
+  uint64_t end = limit ? std::min(size, from + limit) : size;
+  if (from >= end) return kExitOk;
+  Status s = (*a)->log().ForEachEntry(from, end, [&](uint64_t i, std::string_view e) -> Status {
+    auto j = catalog::ParseEntry(e);
+    if (!j.ok()) return j.status().WithContext("entry " + std::to_string(i));
+    std::string type = (*j)["type"];
+    std::string id;
+    if (type == catalog::kItemIngested) {
+      id = catalog::ItemId(i);
+    } else if (j->contains("item")) {
+      id = (*j)["item"];
+    }
+    if (g.json) {
+      Json out{{"leaf_index", i}, {"type", type}, {"time", (*j)["time"]}, {"operator", (*j)["operator"]},
+               {"entry", *j}, {"entry_b64", core::Base64Encode(e)},
+               {"leaf_hash", tlog::LeafHash(e).Hex()}};
+      if (!id.empty()) out["id"] = id;
+      if (j->contains("sha256")) out["sha256"] = (*j)["sha256"];
+      PrintJsonLine(out);
+      return Status::Ok();
+    }
+    std::string what;
+    if (type == catalog::kItemIngested || type == catalog::kSourceAdded) {
+      what = fmt::format("{} {} {}", id, std::string((*j)["sha256"]).substr(0, 12),
+                         Printable(j->value("name", "")));
+    } else if (type == catalog::kNoteAdded) {
+      what = id;
+    } else if (type == catalog::kArchiveCreated) {
+      what = j->value("origin", "");
+    }
+    fmt::print("{:>7}  {}  {:<16} {:<22} {}\n", i, std::string((*j)["time"]), type,
+               Printable(j->value("operator", "")), what);
+    return Status::Ok();
+  });
+  if (!s.ok()) return Fail(s);
+  return kExitOk;
+}
+
+int CmdCheckpoint(const Globals& g, int64_t size) {
+  auto a = OpenArchive(g, archive::Mode::kRead);
+  if (!a.ok()) return Fail(a.status());
+  uint64_t want = size < 0 ? (*a)->log().size() : static_cast<uint64_t>(size);
+  auto note = (*a)->CheckpointAt(want);
+  if (!note.ok()) return Fail(note.status());
+  if (g.json) {
+    auto opened = tlog::OpenNote(*note, {tlog::NoteVerifier::FromVkey((*a)->vkey()).value()});
+    if (!opened.ok()) return Fail(opened.status());
+    auto cp = tlog::Checkpoint::Parse(opened->text);
+    if (!cp.ok()) return Fail(cp.status());
+    PrintJsonLine({{"origin", cp->origin}, {"size", cp->size}, {"root_b64", core::Base64Encode(cp->root.View())},
+                   {"root_hex", cp->root.Hex()}, {"checkpoint", *note}});
+  } else {
+    std::fwrite(note->data(), 1, note->size(), stdout);
+  }
+  return kExitOk;
+}
+
+int CmdKey(const Globals& g) {
+  auto a = OpenArchive(g, archive::Mode::kRead);
+  if (!a.ok()) return Fail(a.status());
+  if (g.json) {
+    PrintJsonLine({{"vkey", (*a)->vkey()}});
+  } else {
+    fmt::print("{}\n", (*a)->vkey());
+  }
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------- prove / consistency
+int CmdProve(const Globals& g, const std::string& id, int64_t entry) {
+  auto a = OpenArchive(g, archive::Mode::kRead);
+  if (!a.ok()) return Fail(a.status());
+  auto p = entry >= 0 ? (*a)->ProveEntry(static_cast<uint64_t>(entry)) : (*a)->Prove(id);
+  if (!p.ok()) return Fail(p.status());
+  if (g.json) {
+    PrintJsonLine({{"leaf_index", p->leaf_index},
+                   {"tree_size", p->tree_size},
+                   {"entry_b64", core::Base64Encode(p->entry)},
+                   {"leaf_hash", tlog::LeafHash(p->entry).Hex()},
+                   {"proof_b64", ProofB64(p->hashes)},
+                   {"checkpoint", p->checkpoint_note}});
+    return kExitOk;
+  }
+  fmt::print("entry {} of {} (RFC 9162 inclusion proof, verified against the signed checkpoint):\n",
+             p->leaf_index, p->tree_size);
+  fmt::print("  entry      {}\n", p->entry);
+  fmt::print("  leaf hash  {}\n", tlog::LeafHash(p->entry).Hex());
+  for (size_t i = 0; i < p->hashes.size(); ++i) fmt::print("  proof[{}]   {}\n", i, p->hashes[i].Hex());
+  fmt::print("checkpoint:\n{}", p->checkpoint_note);
+  return kExitOk;
+}
+
+int CmdConsistency(const Globals& g, uint64_t old_size, int64_t new_size_arg) {
+  auto a = OpenArchive(g, archive::Mode::kRead);
+  if (!a.ok()) return Fail(a.status());
+  uint64_t new_size = new_size_arg < 0 ? (*a)->log().size() : static_cast<uint64_t>(new_size_arg);
+  if (old_size == 0 || old_size > new_size || new_size > (*a)->log().size()) {
+    return Fail(core::InvalidArgument(fmt::format(
+        "need 0 < OLD_SIZE <= NEW_SIZE <= {} (the log's size); got {} and {}", (*a)->log().size(), old_size,
+        new_size)));
+  }
+  auto proof = (*a)->log().ConsistencyProof(old_size, new_size);
+  if (!proof.ok()) return Fail(proof.status());
+  auto r1 = (*a)->log().RootAt(old_size);
+  auto r2 = (*a)->log().RootAt(new_size);
+  if (!r1.ok()) return Fail(r1.status());
+  if (!r2.ok()) return Fail(r2.status());
+  Status check = tlog::VerifyConsistency(old_size, new_size, *proof, *r1, *r2);
+  if (!check.ok()) return Fail(check);
+  if (g.json) {
+    PrintJsonLine({{"old_size", old_size},
+                   {"new_size", new_size},
+                   {"old_root_b64", core::Base64Encode(r1->View())},
+                   {"new_root_b64", core::Base64Encode(r2->View())},
+                   {"proof_b64", ProofB64(*proof)}});
+    return kExitOk;
+  }
+  fmt::print("tree {} (root {}) is a prefix of tree {} (root {}); RFC 9162 consistency proof:\n", old_size,
+             r1->Hex(), new_size, r2->Hex());
+  for (size_t i = 0; i < proof->size(); ++i) fmt::print("  proof[{}]  {}\n", i, (*proof)[i].Hex());
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------- verify / reindex / note
+int CmdVerify(const Globals& g, const std::string& vkey, int jobs) {
+  auto a = OpenArchive(g, archive::Mode::kRead);
+  if (!a.ok()) return Fail(a.status());
+  ProgressBar bar("verifying blobs");
+  auto report = (*a)->Verify(vkey, jobs, [&](uint64_t done, uint64_t total) { bar.Update(done, total); });
+  bar.Clear();
+  if (!report.ok()) return Fail(report.status());
+  for (const auto& p : report->problems) {
+    if (g.json) {
+      PrintJsonLine({{"problem", p.what}, {"file", p.file}, {"item", p.item}});
+    } else {
+      fmt::print("PROBLEM {}{}: {}\n", p.file, p.item.empty() ? "" : " (item " + p.item + ")", p.what);
+    }
+  }
+  for (const auto& n : report->notes) {
+    if (!g.json) fmt::print("note: {}\n", n);
+  }
+  bool ok = report->problems.empty();
+  if (g.json) {
+    PrintJsonLine({{"ok", ok},
+                   {"problems", report->problems.size()},
+                   {"entries", report->entries_checked},
+                   {"blobs", report->blobs_checked},
+                   {"bytes", report->bytes_checked},
+                   {"checkpoints", report->checkpoints_checked},
+                   {"tree_size", (*a)->log().size()},
+                   {"root_hex", (*a)->log().root().Hex()}});
+  } else {
+    fmt::print("{}: {} entries, {} blobs ({}), {} signed checkpoints checked; tree size {}, root {}\n",
+               ok ? "OK" : fmt::format("FAILED with {} problem(s)", report->problems.size()),
+               report->entries_checked, report->blobs_checked, HumanBytes(report->bytes_checked),
+               report->checkpoints_checked, (*a)->log().size(), (*a)->log().root().Hex());
+  }
+  return ok ? kExitOk : kExitIntegrity;
+}
+
+int CmdReindex(const Globals& g) {
+  auto a = OpenArchive(g, archive::Mode::kWrite);
+  if (!a.ok()) return Fail(a.status());
+  Status s = (*a)->Reindex();
+  if (!s.ok()) return Fail(s);
+  auto n = (*a)->catalog().ItemCount();
+  if (!n.ok()) return Fail(n.status());
+  if (!g.json) fmt::print("Rebuilt the catalogue from {} log entries: {} items.\n", (*a)->log().size(), *n);
+  return kExitOk;
+}
+
+int CmdNote(const Globals& g, const std::string& id, const std::string& text) {
+  auto a = OpenArchive(g, archive::Mode::kWrite);
+  if (!a.ok()) return Fail(a.status());
+  auto leaf = (*a)->AddNote(id, text);
+  if (!leaf.ok()) return Fail(leaf.status());
+  if (g.json) {
+    PrintJsonLine({{"leaf_index", *leaf}});
+  } else {
+    fmt::print("Note recorded as log entry {}.\n", *leaf);
+  }
+  return kExitOk;
+}
+
+int Run(int argc, char** argv) {
+  CLI::App app{
+      "isnad: preserve digital evidence byte for byte, and prove it.\n"
+      "Every change is an entry in a signed Merkle log (RFC 9162, C2SP tlog-tiles);\n"
+      "anyone with the public key can check the archive without trusting it.",
+      "isnad"};
+  app.set_version_flag("--version", "isnad 0.1.0");
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.footer(
+      "Archive folder: --archive DIR (before or after the command) or $ISNAD_ARCHIVE; default: the current folder.\n"
+      "Exit codes: 0 ok, 1 failed or partly done, 2 bad usage, 3 not found, 4 archive locked,\n"
+      "            5 I/O error or disk full, 10 integrity failure (a hash, proof or signature does not hold).\n"
+      "Example: isnad --archive ./evidence init --name example.org/evidence && isnad -A ./evidence add videos/");
+  Globals g;
+  app.add_option("-A,--archive", g.archive, "archive folder")->envname("ISNAD_ARCHIVE");
+  app.add_option("--operator", g.operator_name, "who is acting, recorded in entries (default $USER@host)")
+      ->envname("ISNAD_OPERATOR");
+  app.add_flag("--json", g.json, "JSON Lines output: one object per line");
+
+  auto example = [](CLI::App* c, const std::string& text) { c->footer("Example:\n  " + text); };
+
+  std::string init_name;
+  auto* init = app.add_subcommand("init", "create a new archive with a fresh Ed25519 signing key");
+  init->add_option("--name", init_name, "log origin and key name, e.g. example.org/syria-2013 (default host/isnad/folder)");
+  example(init, "isnad --archive ./evidence init --name example.org/ghouta-2013");
+
+  archive::AddRequest add_req;
+  auto* add = app.add_subcommand("add", "preserve files and folders (recursively); same bytes are stored once");
+  add->add_option("paths", add_req.paths, "files and folders")->required();
+  add->add_option("--source", add_req.url, "where the material came from (URL or description)");
+  add->add_option("--note", add_req.note, "a note recorded with each file");
+  add->add_option("-j,--jobs", add_req.jobs, "files read at once (default 2)")->check(CLI::Range(1, 64));
+  add->add_flag("--follow-symlinks", add_req.follow_symlinks, "add what symbolic links point to");
+  add->add_option("--batch-files", add_req.batch_files,
+                  "files per commit (one signed checkpoint per batch; default 2000)")
+      ->check(CLI::Range(1, 1000000));
+  example(add, "isnad add ~/uploads/witness-12/ --source https://example.org/post/123 --note \"from witness 12\"");
+
+  auto* ls = app.add_subcommand("ls", "list items");
+  example(ls, "isnad ls --json | jq .sha256");
+
+  std::string id;
+  auto* show = app.add_subcommand("show", "show an item: hashes, provenance, notes");
+  show->add_option("id", id, "item id (i42) or a sha256 prefix of 12+ hex digits")->required();
+  example(show, "isnad show i1");
+
+  auto* cat = app.add_subcommand("cat", "write an item's original bytes to standard output, checking their hash");
+  cat->add_option("id", id, "item id or sha256 prefix")->required();
+  example(cat, "isnad cat i1 > copy.mp4");
+
+  uint64_t log_from = 0, log_limit = 0;
+  auto* logc = app.add_subcommand("log", "list custody log entries");
+  logc->add_option("--from", log_from, "first entry index");
+  logc->add_option("--limit", log_limit, "at most this many entries");
+  example(logc, "isnad log --json --from 0 --limit 10");
+
+  int64_t cp_size = -1;
+  auto* cp = app.add_subcommand("checkpoint", "print the signed checkpoint (C2SP signed note)");
+  cp->add_option("--size", cp_size, "an earlier checkpoint from the history, by tree size");
+  example(cp, "isnad checkpoint > checkpoint.txt");
+
+  auto* key = app.add_subcommand("key", "print the archive's public key (C2SP vkey)");
+  example(key, "isnad key > archive.vkey");
+
+  int64_t entry = -1;
+  auto* prove = app.add_subcommand("prove", "inclusion proof of an item's ingest entry in the signed checkpoint");
+  prove->add_option("id", id, "item id or sha256 prefix");
+  prove->add_option("--entry", entry, "prove log entry N instead of an item");
+  example(prove, "isnad prove i1 --json");
+
+  uint64_t old_size = 0;
+  int64_t new_size = -1;
+  auto* cons = app.add_subcommand("consistency", "consistency proof: tree OLD_SIZE is a prefix of NEW_SIZE");
+  cons->add_option("old_size", old_size, "older tree size")->required();
+  cons->add_option("new_size", new_size, "newer tree size (default: current)");
+  example(cons, "isnad consistency 1 --json");
+
+  std::string verify_key;
+  int verify_jobs = 2;
+  auto* verify = app.add_subcommand("verify", "check everything: blobs, tiles, root, signatures, catalogue");
+  verify->add_option("--key", verify_key, "the public key (vkey) you trust, kept outside the archive");
+  verify->add_option("-j,--jobs", verify_jobs, "blobs hashed at once")->check(CLI::Range(1, 64));
+  example(verify, "isnad verify --key \"$(cat archive.vkey)\"");
+
+  auto* reindex = app.add_subcommand("reindex", "delete the catalogue and rebuild it from the log");
+  example(reindex, "isnad reindex");
+
+  std::string note_text;
+  auto* note = app.add_subcommand("note", "record a note about an item");
+  note->add_option("id", id, "item id or sha256 prefix")->required();
+  note->add_option("text", note_text, "the note")->required();
+  example(note, "isnad note i3 \"uploader confirmed by phone, 2013-08-22\"");
+
+  for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+
+  if (init->parsed()) return CmdInit(g, init_name);
+  if (add->parsed()) return CmdAdd(g, add_req);
+  if (ls->parsed()) return CmdLs(g);
+  if (show->parsed()) return CmdShow(g, id);
+  if (cat->parsed()) return CmdCat(g, id);
+  if (logc->parsed()) return CmdLog(g, log_from, log_limit);
+  if (cp->parsed()) return CmdCheckpoint(g, cp_size);
+  if (key->parsed()) return CmdKey(g);
+  if (prove->parsed()) {
+    if (id.empty() && entry < 0) return Fail(core::InvalidArgument("prove needs an item id or --entry N"));
+    return CmdProve(g, id, entry);
+  }
+  if (cons->parsed()) return CmdConsistency(g, old_size, new_size);
+  if (verify->parsed()) return CmdVerify(g, verify_key, verify_jobs);
+  if (reindex->parsed()) return CmdReindex(g);
+  if (note->parsed()) return CmdNote(g, id, note_text);
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace isnad::cli
+
+int main(int argc, char** argv) {
+  try {
+    return isnad::cli::Run(argc, argv);
+  } catch (const std::exception& e) {
+    // Third-party code (JSON, CLI11) may throw; nothing may end without a message.
+    std::fprintf(stderr, "isnad: internal error: %s\n", e.what());
+    return isnad::cli::kExitError;
+  }
+}

@@ -1,0 +1,85 @@
+#include "cli/output.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace isnad::cli {
+
+void PrintJsonLine(const core::Json& j) {
+  std::string line = j.dump(-1, ' ', false, core::Json::error_handler_t::replace);
+  line.push_back('\n');
+  std::fwrite(line.data(), 1, line.size(), stdout);
+}
+
+std::string HumanBytes(uint64_t n) {
+  static const char* kUnits[] = {"B", "KB", "MB", "GB", "TB"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1000 && u < 4) {
+    v /= 1000;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} B", n) : fmt::format("{:.1f} {}", v, kUnits[u]);
+}
+
+std::string Printable(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f) {
+      out += fmt::format("\\x{:02x}", b);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+ProgressBar::ProgressBar(std::string label)
+    : label_(std::move(label)), enabled_(::isatty(STDERR_FILENO) == 1) {}
+
+ProgressBar::~ProgressBar() { Clear(); }
+
+void ProgressBar::Update(uint64_t bytes, uint64_t files_done, uint64_t files_total) {
+  if (!enabled_) return;
+  std::lock_guard<std::mutex> g(mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (drawn_ && now - last_ < std::chrono::milliseconds(100) && files_done != files_total) return;
+  last_ = now;
+  double frac = files_total ? static_cast<double>(files_done) / static_cast<double>(files_total) : 1;
+  int width = 30;
+  int full = static_cast<int>(frac * width);
+  std::string bar(static_cast<size_t>(full), '=');
+  bar.resize(static_cast<size_t>(width), ' ');
+  std::fprintf(stderr, "\r%s [%s] %3d%%  %llu/%llu files  %s   ", label_.c_str(), bar.c_str(),
+               static_cast<int>(frac * 100), static_cast<unsigned long long>(files_done),
+               static_cast<unsigned long long>(files_total), HumanBytes(bytes).c_str());
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+void ProgressBar::Update(uint64_t done, uint64_t total) {
+  if (!enabled_) return;
+  std::lock_guard<std::mutex> g(mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (drawn_ && now - last_ < std::chrono::milliseconds(100) && done != total) return;
+  last_ = now;
+  double frac = total ? static_cast<double>(done) / static_cast<double>(total) : 1;
+  std::fprintf(stderr, "\r%s %3d%%  %s of %s   ", label_.c_str(), static_cast<int>(frac * 100),
+               HumanBytes(done).c_str(), HumanBytes(total).c_str());
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+void ProgressBar::Clear() {
+  std::lock_guard<std::mutex> g(mu_);
+  if (!drawn_) return;
+  std::fprintf(stderr, "\r\033[K");
+  std::fflush(stderr);
+  drawn_ = false;
+}
+
+}  // namespace isnad::cli

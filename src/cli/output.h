@@ -1,0 +1,41 @@
+// Printing for the CLI: JSON Lines for machines, aligned text for people, and a
+// progress bar on a terminal. Not thread safe except ProgressBar::Update.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "core/canonical_json.h"
+
+namespace isnad::cli {
+
+// Prints `j` as one line of JSON on stdout. Bytes that are not UTF-8 are replaced.
+void PrintJsonLine(const core::Json& j);
+// "1.2 GB" style.
+std::string HumanBytes(uint64_t n);
+// Makes `s` safe to print on a terminal: control characters (a file name may
+// hold any byte but '/' and NUL) are shown as \xNN.
+std::string Printable(const std::string& s);
+
+// A one-line progress bar on stderr, drawn only when stderr is a terminal.
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::string label);
+  ~ProgressBar();
+  // Thread safe; redraws at most ten times a second.
+  void Update(uint64_t bytes, uint64_t files_done, uint64_t files_total);
+  void Update(uint64_t done, uint64_t total);
+  // Clears the line (before printing something else, and at the end).
+  void Clear();
+
+ private:
+  std::string label_;
+  bool enabled_;
+  bool drawn_ = false;
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+}  // namespace isnad::cli

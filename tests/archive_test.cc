@@ -1,0 +1,327 @@
+// The archive as a whole: ingest, dedupe, proofs, reindex, and what happens on
+// failures injected at the Env seam and on corruption of each kind of file.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "archive/archive.h"
+#include "catalog/entries.h"
+#include "core/testing/fault_env.h"
+#include "core/testing/temp_dir.h"
+#include "log/merkle.h"
+#include "log/tiles.h"
+
+namespace isnad::archive {
+namespace {
+
+using core::testing::TempDir;
+using core::testing::WriteTestFile;
+namespace fs = std::filesystem;
+
+struct Collected {
+  std::vector<AddedFile> added;
+  std::vector<std::pair<std::string, core::Status>> skipped;
+  AddCallbacks callbacks() {
+    AddCallbacks cb;
+    cb.on_added = [this](const AddedFile& f) { added.push_back(f); };
+    cb.on_skipped = [this](const std::string& p, const core::Status& s) { skipped.emplace_back(p, s); };
+    return cb;
+  }
+};
+
+Options TestOptions(core::Env* env = core::Env::Default()) {
+  Options o;
+  o.env = env;
+  o.operator_name = "tester@test";
+  return o;
+}
+
+std::unique_ptr<Archive> MakeArchive(const std::string& dir) {
+  auto a = Archive::Init(dir, "test.isnad.example/archive", TestOptions());
+  EXPECT_TRUE(a.ok()) << a.status().ToString();
+  return std::move(*a);
+}
+
+void ExpectClean(const std::string& dir) {
+  auto a = Archive::Open(dir, Mode::kRead, TestOptions());
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto report = (*a)->Verify("", 2, nullptr);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  for (const auto& p : report->problems) ADD_FAILURE() << p.file << ": " << p.what;
+}
+
+TEST(Archive, AddDedupesProvesAndVerifies) {
+  TempDir tmp;
+  WriteTestFile(tmp.Join("in/a.txt"), "statement one");
+  WriteTestFile(tmp.Join("in/sub/b.bin"), std::string(3 << 20, 'b'));
+  WriteTestFile(tmp.Join("in/sub/copy-of-a.txt"), "statement one");
+  auto a = MakeArchive(tmp.Join("ar"));
+  AddRequest req;
+  req.paths = {tmp.Join("in")};
+  req.url = "https://example.org/post/1";
+  Collected c;
+  auto sum = a->Add(req, c.callbacks());
+  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  EXPECT_EQ(sum->added, 2u);
+  EXPECT_EQ(sum->sources, 1u);
+  ASSERT_EQ(c.added.size(), 3u);
+  // Folder walked in name order: a.txt, sub/b.bin, sub/copy-of-a.txt.
+  EXPECT_EQ(c.added[0].name, "a.txt");
+  EXPECT_TRUE(c.added[0].new_item);
+  EXPECT_FALSE(c.added[2].new_item);
+  EXPECT_EQ(c.added[2].id, c.added[0].id) << "same bytes, same item";
+  EXPECT_EQ(c.added[0].id, catalog::ItemId(c.added[0].leaf_index));
+
+  // Stored once.
+  size_t blobs = 0;
+  for (auto& e : fs::recursive_directory_iterator(tmp.Join("ar/objects"))) blobs += e.is_regular_file();
+  EXPECT_EQ(blobs, 2u);
+
+  // Lookups by id and by 12-digit sha256 prefix; both provenance records kept.
+  auto by_prefix = a->Resolve(c.added[1].sha256.Hex().substr(0, 12));
+  ASSERT_TRUE(by_prefix.ok()) << by_prefix.status().ToString();
+  EXPECT_EQ(by_prefix->id, c.added[1].id);
+  auto sources = a->catalog().Sources(c.added[0].id);
+  ASSERT_TRUE(sources.ok());
+  EXPECT_EQ(sources->size(), 2u);
+
+  // The proof holds against the signed root.
+  auto p = a->Prove(c.added[1].id);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_TRUE(tlog::VerifyInclusion(p->leaf_index, p->tree_size, tlog::LeafHash(p->entry), p->hashes,
+                                    a->log().root())
+                  .ok());
+  a.reset();
+  ExpectClean(tmp.Join("ar"));
+}
+
+TEST(Archive, ReindexRebuildsTheSameCatalogue) {
+  TempDir tmp;
+  for (int i = 0; i < 30; ++i) WriteTestFile(tmp.Join("in/f" + std::to_string(i)), "file " + std::to_string(i % 20));
+  auto a = MakeArchive(tmp.Join("ar"));
+  AddRequest req;
+  req.paths = {tmp.Join("in")};
+  req.batch_files = 7;
+  Collected c;
+  ASSERT_TRUE(a->Add(req, c.callbacks()).ok());
+  ASSERT_TRUE(a->AddNote(c.added[0].id, "seen by two analysts").ok());
+  auto before = a->catalog().Fingerprint();
+  ASSERT_TRUE(before.ok());
+  ASSERT_TRUE(a->Reindex().ok());
+  auto after = a->catalog().Fingerprint();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*before, *after);
+  EXPECT_EQ(*a->catalog().ItemCount(), 20u);
+}
+
+TEST(Archive, SecondWriterIsRefusedNamingTheLock) {
+  TempDir tmp;
+  auto a = MakeArchive(tmp.Join("ar"));
+  auto b = Archive::Open(tmp.Join("ar"), Mode::kWrite, TestOptions());
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), core::Code::kLocked);
+  EXPECT_NE(b.status().message().find("/lock"), std::string::npos) << b.status().message();
+  // A reader is still welcome.
+  EXPECT_TRUE(Archive::Open(tmp.Join("ar"), Mode::kRead, TestOptions()).ok());
+}
+
+TEST(Archive, InitRefusesANonEmptyFolder) {
+  TempDir tmp;
+  WriteTestFile(tmp.Join("ar/something"), "x");
+  auto a = Archive::Init(tmp.Join("ar"), "x.example/a", TestOptions());
+  EXPECT_EQ(a.status().code(), core::Code::kAlreadyExists);
+  struct stat st {};
+  auto ok = MakeArchive(tmp.Join("ar2"));
+  ASSERT_EQ(::stat(tmp.Join("ar2/keys/log.skey").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "the signing key must be private";
+}
+
+TEST(Archive, SymlinksAreNotFollowedByDefaultAndLoopsNever) {
+  TempDir tmp;
+  WriteTestFile(tmp.Join("in/real.txt"), "real");
+  WriteTestFile(tmp.Join("outside/secret.txt"), "outside the tree");
+  ASSERT_EQ(::symlink("..", tmp.Join("in/loop").c_str()), 0);
+  ASSERT_EQ(::symlink(tmp.Join("outside/secret.txt").c_str(), tmp.Join("in/out-link").c_str()), 0);
+  ASSERT_EQ(::mkfifo(tmp.Join("in/pipe").c_str(), 0644), 0);
+  auto a = MakeArchive(tmp.Join("ar"));
+  AddRequest req;
+  req.paths = {tmp.Join("in")};
+  Collected c;
+  auto sum = a->Add(req, c.callbacks());
+  ASSERT_TRUE(sum.ok());
+  ASSERT_EQ(c.added.size(), 1u);
+  EXPECT_EQ(c.added[0].name, "real.txt");
+  ASSERT_EQ(c.skipped.size(), 3u);
+  for (const auto& [path, why] : c.skipped) {
+    if (path.ends_with("pipe")) {
+      EXPECT_NE(why.message().find("not a regular file"), std::string::npos);
+    } else {
+      EXPECT_NE(why.message().find("symbolic link"), std::string::npos) << path;
+      EXPECT_NE(why.message().find("--follow-symlinks"), std::string::npos);
+    }
+  }
+  // Following links: the loop is still refused; the file outside is added.
+  req.follow_symlinks = true;
+  Collected c2;
+  ASSERT_TRUE(a->Add(req, c2.callbacks()).ok());
+  bool saw_loop = false;
+  for (const auto& [path, why] : c2.skipped) saw_loop |= why.message().find("loop") != std::string::npos;
+  EXPECT_TRUE(saw_loop);
+  bool saw_secret = false;
+  for (const auto& f : c2.added) saw_secret |= f.path == tmp.Join("outside/secret.txt");
+  EXPECT_TRUE(saw_secret);
+}
+
+TEST(Archive, LongNotesGoToABlobAndNoEntryExceedsTheLimit) {
+  TempDir tmp;
+  WriteTestFile(tmp.Join("in/a.txt"), "a");
+  auto a = MakeArchive(tmp.Join("ar"));
+  AddRequest req;
+  req.paths = {tmp.Join("in/a.txt")};
+  req.note = std::string(200000, 'n');
+  Collected c;
+  ASSERT_TRUE(a->Add(req, c.callbacks()).ok());
+  ASSERT_EQ(c.added.size(), 1u);
+  auto notes = a->catalog().Notes(c.added[0].id);
+  ASSERT_TRUE(notes.ok());
+  ASSERT_EQ(notes->size(), 1u);
+  ASSERT_TRUE((*notes)[0].text_sha256.has_value());
+  EXPECT_EQ(*(*notes)[0].text_sha256, core::Sha256Of(req.note));
+  for (uint64_t i = 0; i < a->log().size(); ++i) EXPECT_LE(a->log().Entry(i)->size(), tlog::kMaxEntrySize);
+  a.reset();
+  ExpectClean(tmp.Join("ar"));
+}
+
+// Failure injection at the Env seam: whatever operation fails, the add stops or
+// skips with a clear error, every acknowledged item survives, and the archive
+// verifies clean afterwards.
+TEST(Archive, InjectedFailuresNeverLoseAcknowledgedItems) {
+  for (int kind = 0; kind < 4; ++kind) {
+    for (int n = 1; n <= 12; n += 1) {
+      SCOPED_TRACE("kind " + std::to_string(kind) + " at " + std::to_string(n));
+      TempDir tmp;
+      for (int i = 0; i < 6; ++i) WriteTestFile(tmp.Join("in/f" + std::to_string(i)), std::string(1000 + i, 'a' + i));
+      MakeArchive(tmp.Join("ar"));
+      core::testing::FaultInjectionEnv env(core::Env::Default());
+      std::vector<AddedFile> acknowledged;
+      {
+        auto a = Archive::Open(tmp.Join("ar"), Mode::kWrite, TestOptions(&env));
+        ASSERT_TRUE(a.ok()) << a.status().ToString();
+        switch (kind) {
+          case 0: env.fail_write_at = env.writes + n; break;
+          case 1: env.fail_sync_at = env.syncs + n; break;
+          case 2: env.fail_rename_at = env.renames + n; break;
+          case 3: env.disk_bytes_left = 900 * n; break;
+        }
+        AddRequest req;
+        req.paths = {tmp.Join("in")};
+        req.batch_files = 2;
+        req.jobs = 1;
+        Collected c;
+        auto sum = (*a)->Add(req, c.callbacks());
+        if (!sum.ok()) {
+          EXPECT_FALSE(sum.status().message().empty());
+          if (kind == 3) {
+            EXPECT_EQ(sum.status().code(), core::Code::kResourceExhausted) << sum.status().ToString();
+          }
+        }
+        for (const auto& [p, why] : c.skipped) EXPECT_FALSE(why.message().empty()) << p;
+        acknowledged = c.added;
+      }
+      ExpectClean(tmp.Join("ar"));
+      auto a = Archive::Open(tmp.Join("ar"), Mode::kWrite, TestOptions());
+      ASSERT_TRUE(a.ok()) << a.status().ToString();
+      for (const auto& f : acknowledged) {
+        auto p = (*a)->Prove(f.id);
+        ASSERT_TRUE(p.ok()) << f.id << ": " << p.status().ToString();
+        EXPECT_TRUE((*a)->blobs().Contains(f.sha256));
+      }
+      // And the archive keeps working: the same files can be added now.
+      AddRequest req;
+      req.paths = {tmp.Join("in")};
+      Collected c;
+      ASSERT_TRUE((*a)->Add(req, c.callbacks()).ok());
+      EXPECT_EQ(c.added.size(), 6u);
+      a->reset();
+      ExpectClean(tmp.Join("ar"));
+    }
+  }
+}
+
+// Corruption of each kind of file is found and named.
+class Corruption : public ::testing::TestWithParam<std::string> {};
+
+void FlipByte(const std::string& path, size_t offset) {
+  ::chmod(path.c_str(), 0644);
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(offset));
+  char c = 0;
+  f.get(c);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.put(static_cast<char>(c ^ 0x01));
+}
+
+TEST_P(Corruption, IsDetectedAndNamed) {
+  TempDir tmp;
+  WriteTestFile(tmp.Join("in/a.txt"), "evidence a");
+  WriteTestFile(tmp.Join("in/b.txt"), "evidence b");
+  std::string dir = tmp.Join("ar");
+  {
+    auto a = MakeArchive(dir);
+    AddRequest req;
+    req.paths = {tmp.Join("in")};
+    Collected c;
+    ASSERT_TRUE(a->Add(req, c.callbacks()).ok());
+  }
+  std::string blob = dir + "/objects/sha256/" + core::Sha256Of("evidence b").Hex().substr(0, 2) + "/" +
+                     core::Sha256Of("evidence b").Hex().substr(2, 2) + "/" + core::Sha256Of("evidence b").Hex();
+  std::string expect_in_message;
+  const std::string& what = GetParam();
+  if (what == "blob byte") {
+    FlipByte(blob, 3);
+    expect_in_message = "objects/sha256/";
+  } else if (what == "blob deleted") {
+    ASSERT_EQ(::unlink(blob.c_str()), 0);
+    expect_in_message = "missing";
+  } else if (what == "entry bundle") {
+    FlipByte(dir + "/log/tile/entries/000.p/3", 40);
+    expect_in_message = "tile/entries/000.p/3";
+  } else if (what == "hash tile") {
+    FlipByte(dir + "/log/tile/0/000.p/3", 5);
+    expect_in_message = "tile/0/000.p/3";
+  } else if (what == "checkpoint") {
+    FlipByte(dir + "/log/checkpoint", 30);
+    expect_in_message = "checkpoint";
+  }
+  auto a = Archive::Open(dir, Mode::kRead, TestOptions());
+  if (!a.ok()) {
+    // Refusing to open is a detection too, as long as it says what and where.
+    EXPECT_EQ(a.status().code(), core::Code::kIntegrity) << a.status().ToString();
+    EXPECT_NE(a.status().message().find(expect_in_message), std::string::npos) << a.status().message();
+    return;
+  }
+  auto report = (*a)->Verify("", 2, nullptr);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_FALSE(report->problems.empty()) << what << " went unnoticed";
+  bool named = false;
+  for (const auto& p : report->problems) {
+    named |= (p.file + " " + p.what).find(expect_in_message) != std::string::npos;
+  }
+  EXPECT_TRUE(named) << what << ": first problem: " << report->problems[0].file << ": " << report->problems[0].what;
+}
+
+INSTANTIATE_TEST_SUITE_P(EachKindOfFile, Corruption,
+                         ::testing::Values("blob byte", "blob deleted", "entry bundle", "hash tile", "checkpoint"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& ch : n) {
+                             if (ch == ' ') ch = '_';
+                           }
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace isnad::archive

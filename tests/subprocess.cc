@@ -1,0 +1,57 @@
+#include "subprocess.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include "core/testing/temp_dir.h"
+
+namespace isnad::testing {
+
+std::string IsnadBinary() { return ISNAD_BINARY; }
+
+pid_t StartProcess(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path,
+            const std::map<std::string, std::string>& env) {
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int in = ::open("/dev/null", O_RDONLY);
+    if (out < 0 || err < 0 || in < 0) ::_exit(127);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+int WaitProcess(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return -WTERMSIG(status);
+  return -1;
+}
+
+RunResult RunProcess(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+  core::testing::TempDir tmp;
+  RunResult r;
+  pid_t pid = StartProcess(args, tmp.Join("out"), tmp.Join("err"), env);
+  r.exit_code = WaitProcess(pid);
+  r.out = core::testing::ReadTestFile(tmp.Join("out"));
+  r.err = core::testing::ReadTestFile(tmp.Join("err"));
+  return r;
+}
+
+}  // namespace isnad::testing
