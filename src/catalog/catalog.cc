@@ -1,1 +1,834 @@
-// stub: being written
+#include "catalog/catalog.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "catalog/entries.h"
+#include "core/canonical_json.h"
+#include "core/encoding.h"
+
+namespace isnad::catalog {
+namespace {
+
+using core::Json;
+using core::Status;
+using core::StatusOr;
+
+// Bump when the schema changes; an older catalogue is then rebuilt with
+// `isnad reindex` (it is derived data, so there are no migrations).
+constexpr int kSchemaVersion = 1;
+// How long a statement waits for another connection's lock before kLocked.
+constexpr int kBusyTimeoutMs = 5000;
+constexpr int64_t kMaxSqlInteger = std::numeric_limits<int64_t>::max();
+
+// docs/formats/catalog.md describes this schema; change both together.
+constexpr const char* kSchemaSql = R"sql(
+CREATE TABLE meta (
+  id           INTEGER PRIMARY KEY CHECK (id = 1),
+  applied_size INTEGER NOT NULL,
+  applied_root TEXT NOT NULL
+);
+INSERT INTO meta (id, applied_size, applied_root)
+  VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+CREATE TABLE archive (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  leaf_index INTEGER NOT NULL,
+  origin     TEXT NOT NULL,
+  vkey       TEXT NOT NULL,
+  software   TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  operator   TEXT NOT NULL
+);
+CREATE TABLE items (
+  leaf_index  INTEGER PRIMARY KEY,
+  id          TEXT GENERATED ALWAYS AS ('i' || leaf_index) VIRTUAL,
+  sha256      TEXT NOT NULL,
+  size        INTEGER NOT NULL,
+  name        TEXT NOT NULL,
+  media_type  TEXT NOT NULL,
+  ingested_at TEXT NOT NULL,
+  operator    TEXT NOT NULL
+);
+CREATE UNIQUE INDEX items_by_sha256 ON items (sha256);
+CREATE TABLE sources (
+  leaf_index INTEGER PRIMARY KEY,
+  item_leaf  INTEGER NOT NULL,
+  type       TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  path       TEXT,
+  url        TEXT,
+  note       TEXT,
+  time       TEXT NOT NULL,
+  operator   TEXT NOT NULL
+);
+CREATE INDEX sources_by_item ON sources (item_leaf, leaf_index);
+CREATE TABLE notes (
+  leaf_index  INTEGER PRIMARY KEY,
+  item_leaf   INTEGER NOT NULL,
+  text        TEXT,
+  text_sha256 TEXT,
+  time        TEXT NOT NULL,
+  operator    TEXT NOT NULL,
+  CHECK ((text IS NULL) <> (text_sha256 IS NULL))
+);
+CREATE INDEX notes_by_item ON notes (item_leaf, leaf_index);
+PRAGMA user_version = 1;
+)sql";
+
+// The rows Fingerprint() hashes: every stored column of every table, in
+// primary-key order. (items.id is generated from leaf_index, so not stored.)
+struct FingerprintTable {
+  const char* name;
+  const char* select;
+};
+constexpr FingerprintTable kFingerprintTables[] = {
+    {"meta", "SELECT id, applied_size, applied_root FROM meta ORDER BY id"},
+    {"archive",
+     "SELECT id, leaf_index, origin, vkey, software, created_at, operator FROM archive ORDER BY "
+     "id"},
+    {"items",
+     "SELECT leaf_index, sha256, size, name, media_type, ingested_at, operator FROM items "
+     "ORDER BY leaf_index"},
+    {"sources",
+     "SELECT leaf_index, item_leaf, type, name, path, url, note, time, operator FROM sources "
+     "ORDER BY leaf_index"},
+    {"notes",
+     "SELECT leaf_index, item_leaf, text, text_sha256, time, operator FROM notes "
+     "ORDER BY leaf_index"},
+};
+
+std::string DbName(sqlite3* db) {
+  const char* f = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
+  return f != nullptr && *f != '\0' ? f : ":memory:";
+}
+
+// Turns an SQLite result code into a Status that says what failed, where,
+// and what to do about it.
+Status SqlError(sqlite3* db, int rc, std::string_view what) {
+  std::string msg = "catalogue " + DbName(db) + ": " + std::string(what) + ": " +
+                    (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return core::Locked(msg + "; another process held the catalogue for more than " +
+                          std::to_string(kBusyTimeoutMs / 1000) + " s, try again");
+    case SQLITE_FULL:
+    case SQLITE_NOMEM:
+      return core::ResourceExhausted(msg + "; free disk space or memory and try again");
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return core::Integrity(msg +
+                             "; the catalogue is damaged: delete it and run `isnad reindex` to "
+                             "rebuild it from the log");
+    case SQLITE_READONLY:
+      return core::FailedPrecondition(msg + "; the catalogue is read-only here");
+    case SQLITE_CONSTRAINT:
+      return core::Internal(msg +
+                            " (a bug in isnad, or the catalogue was edited by hand); run `isnad "
+                            "reindex` to rebuild it");
+    default:
+      return core::IoError(msg + "; check the file and its folder, then try again");
+  }
+}
+
+// An owned prepared statement.
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(std::exchange(o.s_, nullptr)) {}
+  Stmt& operator=(Stmt&& o) noexcept {
+    if (this != &o) {
+      sqlite3_finalize(s_);
+      db_ = o.db_;
+      s_ = std::exchange(o.s_, nullptr);
+    }
+    return *this;
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+
+  static StatusOr<Stmt> Prepare(sqlite3* db, std::string_view sql) {
+    Stmt st;
+    st.db_ = db;
+    int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &st.s_, nullptr);
+    if (rc != SQLITE_OK) return SqlError(db, rc, "preparing \"" + std::string(sql) + "\"");
+    return st;
+  }
+
+  void Int(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
+  void Text(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  // Without a copy: `v` must outlive the step (Run/Step/StepRaw reset the
+  // statement, which ends its use). For the hot path of Apply.
+  void TextRef(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+  // TextRef, or NULL for "" (an absent optional member).
+  void TextRefOrNull(int i, std::string_view v) {
+    if (v.empty()) {
+      sqlite3_bind_null(s_, i);
+    } else {
+      TextRef(i, v);
+    }
+  }
+
+  // Steps once and resets: SQLite's result code, for callers that inspect it.
+  int StepRaw() {
+    int rc = sqlite3_step(s_);
+    Reset();
+    return rc;
+  }
+  // Steps once: true with a row, false when done (then resets for reuse).
+  StatusOr<bool> Step(std::string_view what) {
+    int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) {
+      Reset();
+      return false;
+    }
+    Status err = SqlError(db_, rc, what);
+    Reset();
+    return err;
+  }
+  // Steps a statement that returns no rows, then resets it.
+  Status Run(std::string_view what) {
+    ISNAD_ASSIGN_OR_RETURN(bool row, Step(what));
+    if (row) Reset();
+    return Status::Ok();
+  }
+  void Reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+
+  int64_t ColInt(int i) const { return sqlite3_column_int64(s_, i); }
+  bool ColIsNull(int i) const { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
+  std::string ColText(int i) const {
+    const unsigned char* p = sqlite3_column_text(s_, i);
+    if (p == nullptr) return "";
+    return std::string(reinterpret_cast<const char*>(p),
+                       static_cast<size_t>(sqlite3_column_bytes(s_, i)));
+  }
+  sqlite3_stmt* get() const { return s_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+Status Exec(sqlite3* db, const char* sql, std::string_view what) {
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  return rc == SQLITE_OK ? Status::Ok() : SqlError(db, rc, what);
+}
+
+// A transaction rolled back on destruction unless committed. Reads use one
+// too, so that a multi-statement read sees one snapshot.
+class Tx {
+ public:
+  explicit Tx(sqlite3* db) : db_(db) {}
+  Tx(const Tx&) = delete;
+  Tx& operator=(const Tx&) = delete;
+  ~Tx() {
+    if (open_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  // IMMEDIATE takes the write lock now (waiting up to the busy timeout), so a
+  // writer never fails half-way on a lock upgrade.
+  Status Begin(bool write) {
+    ISNAD_RETURN_IF_ERROR(Exec(db_, write ? "BEGIN IMMEDIATE" : "BEGIN",
+                               write ? "starting a write transaction" : "starting a read"));
+    open_ = true;
+    return Status::Ok();
+  }
+  Status Commit() {
+    ISNAD_RETURN_IF_ERROR(Exec(db_, "COMMIT", "committing"));
+    open_ = false;
+    return Status::Ok();
+  }
+
+ private:
+  sqlite3* db_;
+  bool open_ = false;
+};
+
+StatusOr<int64_t> ReadInt(sqlite3* db, const char* sql, std::string_view what) {
+  ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db, sql));
+  ISNAD_ASSIGN_OR_RETURN(bool row, st.Step(what));
+  if (!row) return core::Internal("catalogue " + DbName(db) + ": no result " + std::string(what));
+  int64_t v = st.ColInt(0);
+  st.Reset();
+  return v;
+}
+
+Status Malformed(sqlite3* db, std::string_view what) {
+  return core::Integrity("catalogue " + DbName(db) + ": " + std::string(what) +
+                         "; delete it and run `isnad reindex` to rebuild it from the log");
+}
+
+constexpr const char* kItemColumns =
+    "i.leaf_index, i.sha256, i.size, i.name, i.media_type, i.ingested_at, i.operator, "
+    "(SELECT count(*) FROM sources s WHERE s.item_leaf = i.leaf_index)";
+
+StatusOr<ItemRecord> ReadItem(sqlite3* db, const Stmt& st) {
+  ItemRecord r;
+  r.leaf_index = static_cast<uint64_t>(st.ColInt(0));
+  r.id = ItemId(r.leaf_index);
+  auto hash = core::Hash::FromHex(st.ColText(1));
+  if (!hash.ok()) return Malformed(db, "item " + r.id + " has a malformed sha256");
+  r.sha256 = *hash;
+  r.size_bytes = static_cast<uint64_t>(st.ColInt(2));
+  r.name = st.ColText(3);
+  r.media_type = st.ColText(4);
+  r.ingested_at = st.ColText(5);
+  r.operator_ = st.ColText(6);
+  r.source_count = static_cast<uint64_t>(st.ColInt(7));
+  return r;
+}
+
+// The value of a validated entry's string member, "" when absent.
+const std::string& Member(const Json& e, const char* key) {
+  static const std::string kAbsent;
+  auto it = e.find(key);
+  return it != e.end() && it->is_string() ? it->get_ref<const std::string&>() : kAbsent;
+}
+
+// Applies entries one by one inside Apply's transaction, with its statements
+// prepared once per batch. Errors do not name the entry index; Apply adds it.
+class Applier {
+ public:
+  static StatusOr<Applier> Prepare(sqlite3* db) {
+    Applier a;
+    a.db_ = db;
+    ISNAD_ASSIGN_OR_RETURN(a.find_sha_,
+                           Stmt::Prepare(db, "SELECT leaf_index FROM items WHERE sha256 = ?1"));
+    ISNAD_ASSIGN_OR_RETURN(a.item_sha_,
+                           Stmt::Prepare(db, "SELECT sha256 FROM items WHERE leaf_index = ?1"));
+    ISNAD_ASSIGN_OR_RETURN(
+        a.insert_archive_,
+        Stmt::Prepare(db,
+                      "INSERT INTO archive (id, leaf_index, origin, vkey, software, created_at, "
+                      "operator) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)"));
+    ISNAD_ASSIGN_OR_RETURN(
+        a.insert_item_,
+        Stmt::Prepare(db,
+                      "INSERT INTO items (leaf_index, sha256, size, name, media_type, "
+                      "ingested_at, operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    ISNAD_ASSIGN_OR_RETURN(
+        a.insert_source_,
+        Stmt::Prepare(db,
+                      "INSERT INTO sources (leaf_index, item_leaf, type, name, path, url, note, "
+                      "time, operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+    ISNAD_ASSIGN_OR_RETURN(
+        a.insert_note_,
+        Stmt::Prepare(db,
+                      "INSERT INTO notes (leaf_index, item_leaf, text, text_sha256, time, "
+                      "operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    return a;
+  }
+
+  Status ApplyOne(uint64_t index, std::string_view entry) {
+    auto parsed = ParseEntry(entry);
+    if (!parsed.ok()) {
+      return core::Integrity(parsed.status().message() +
+                             "; the log is damaged or was written by another program, run "
+                             "`isnad verify`");
+    }
+    const Json& e = *parsed;
+    const std::string& type = Member(e, "type");
+    const auto leaf = static_cast<int64_t>(index);
+    if (type == kArchiveCreated) return ArchiveCreated(leaf, e);
+    if (type == kItemIngested) {
+      ISNAD_RETURN_IF_ERROR(ItemIngested(leaf, e));
+      return InsertSource(leaf, leaf, type, e);
+    }
+    // source.added or note.added: the item must exist, and come before.
+    const std::string& item = Member(e, "item");
+    std::optional<uint64_t> item_leaf = ParseItemId(item);  // validated
+    std::string item_hex;
+    bool exists = false;
+    if (item_leaf.has_value() && *item_leaf < index) {
+      item_sha_.Int(1, static_cast<int64_t>(*item_leaf));
+      ISNAD_ASSIGN_OR_RETURN(exists, item_sha_.Step("looking up an item"));
+      if (exists) item_hex = item_sha_.ColText(0);
+      item_sha_.Reset();
+    }
+    if (!exists) {
+      return core::Integrity(type + " refers to item " + item +
+                             ", which no earlier item.ingested entry created; run `isnad "
+                             "verify`");
+    }
+    if (type == kNoteAdded) {
+      insert_note_.Int(1, leaf);
+      insert_note_.Int(2, static_cast<int64_t>(*item_leaf));
+      insert_note_.TextRefOrNull(3, Member(e, "text"));
+      insert_note_.TextRefOrNull(4, Member(e, "text_sha256"));
+      insert_note_.TextRef(5, Member(e, "time"));
+      insert_note_.TextRef(6, Member(e, "operator"));
+      return insert_note_.Run("recording a note");
+    }
+    const std::string& sha = Member(e, "sha256");
+    if (sha != item_hex) {
+      return core::Integrity("source.added sha256 " + sha + " does not match item " + item +
+                             " (sha256 " + item_hex + "); run `isnad verify`");
+    }
+    return InsertSource(leaf, static_cast<int64_t>(*item_leaf), type, e);
+  }
+
+ private:
+  Status ArchiveCreated(int64_t leaf, const Json& e) {
+    // Entry 0 of every archive, and only entry 0 (docs/formats/log-entry.md).
+    if (leaf != 0) {
+      return core::Integrity(
+          "archive.created may only be log entry 0 (the archive was created once); run "
+          "`isnad verify`");
+    }
+    insert_archive_.Int(1, leaf);
+    insert_archive_.TextRef(2, Member(e, "origin"));
+    insert_archive_.TextRef(3, Member(e, "vkey"));
+    insert_archive_.TextRef(4, Member(e, "software"));
+    insert_archive_.TextRef(5, Member(e, "time"));
+    insert_archive_.TextRef(6, Member(e, "operator"));
+    return insert_archive_.Run("recording archive.created");
+  }
+
+  Status ItemIngested(int64_t leaf, const Json& e) {
+    const std::string& sha = Member(e, "sha256");
+    insert_item_.Int(1, leaf);
+    insert_item_.TextRef(2, sha);
+    // Validated: a non-negative integer below 2^53.
+    insert_item_.Int(3, static_cast<int64_t>(e.find("size")->get<uint64_t>()));
+    insert_item_.TextRef(4, Member(e, "name"));
+    insert_item_.TextRef(5, Member(e, "media_type"));
+    insert_item_.TextRef(6, Member(e, "time"));
+    insert_item_.TextRef(7, Member(e, "operator"));
+    int rc = insert_item_.StepRaw();
+    if (rc == SQLITE_DONE) return Status::Ok();
+    // Most likely the unique index on sha256: say which item has it.
+    Status err = SqlError(db_, rc, "recording an item");
+    find_sha_.TextRef(1, sha);
+    ISNAD_ASSIGN_OR_RETURN(bool exists, find_sha_.Step("looking up a sha256"));
+    if (!exists) return err;
+    uint64_t earlier = static_cast<uint64_t>(find_sha_.ColInt(0));
+    find_sha_.Reset();
+    return core::Integrity("item.ingested for sha256 " + sha + ", which is already item " +
+                           ItemId(earlier) +
+                           "; content seen again must be recorded as source.added, run "
+                           "`isnad verify`");
+  }
+
+  // A provenance record: one per item.ingested or source.added.
+  Status InsertSource(int64_t leaf, int64_t item_leaf, const std::string& type, const Json& e) {
+    insert_source_.Int(1, leaf);
+    insert_source_.Int(2, item_leaf);
+    insert_source_.TextRef(3, type);
+    insert_source_.TextRef(4, Member(e, "name"));
+    insert_source_.TextRefOrNull(5, Member(e, "path"));
+    insert_source_.TextRefOrNull(6, Member(e, "url"));
+    insert_source_.TextRefOrNull(7, Member(e, "note"));
+    insert_source_.TextRef(8, Member(e, "time"));
+    insert_source_.TextRef(9, Member(e, "operator"));
+    return insert_source_.Run("recording a source");
+  }
+
+  sqlite3* db_ = nullptr;
+  Stmt find_sha_, item_sha_, insert_archive_, insert_item_, insert_source_, insert_note_;
+};
+
+// For Sources/Notes: the leaf index of an existing item, or why not.
+StatusOr<int64_t> ExistingItem(sqlite3* db, std::string_view item_id) {
+  std::optional<uint64_t> leaf = ParseItemId(item_id);
+  if (!leaf.has_value()) {
+    return core::InvalidArgument("\"" + std::string(item_id) +
+                                 "\" is not an item id; ids look like i42 (resolve a sha256 "
+                                 "prefix to an id first)");
+  }
+  if (*leaf <= static_cast<uint64_t>(kMaxSqlInteger)) {
+    ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db, "SELECT 1 FROM items WHERE leaf_index = ?1"));
+    st.Int(1, static_cast<int64_t>(*leaf));
+    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("looking up item " + std::string(item_id)));
+    st.Reset();
+    if (row) return static_cast<int64_t>(*leaf);
+  }
+  return core::NotFound("no item " + std::string(item_id));
+}
+
+// The smallest string above every string that starts with `hex_prefix`
+// (lower-case hex), or "g" (above every hex string) when the prefix is all 'f'.
+std::string PrefixUpperBound(std::string hex_prefix) {
+  while (!hex_prefix.empty() && hex_prefix.back() == 'f') hex_prefix.pop_back();
+  if (hex_prefix.empty()) return "g";
+  char& last = hex_prefix.back();
+  last = last == '9' ? 'a' : static_cast<char>(last + 1);
+  return hex_prefix;
+}
+
+void HashInt(core::Sha256& h, uint64_t v) {
+  unsigned char b[8];
+  for (int i = 7; i >= 0; --i) {
+    b[i] = static_cast<unsigned char>(v & 0xff);
+    v >>= 8;
+  }
+  h.Update(b, sizeof b);
+}
+
+void HashBytes(core::Sha256& h, char tag, const void* data, size_t n) {
+  h.Update(&tag, 1);
+  HashInt(h, n);
+  h.Update(data, n);
+}
+
+}  // namespace
+
+Catalog::Catalog(sqlite3* db) : db_(db) {}
+
+Catalog::~Catalog() { sqlite3_close_v2(db_); }
+
+StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool read_only) {
+  if (path.empty()) {
+    return core::InvalidArgument("catalogue path is empty; give a file path or \":memory:\"");
+  }
+  if (read_only && path != ":memory:") {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      int err = errno;
+      if (err == ENOENT) {
+        return core::NotFound("no catalogue at " + path +
+                              "; run `isnad reindex` to build it from the log");
+      }
+      return core::ErrnoStatus("cannot open catalogue", path, err);
+    }
+  }
+  int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+              SQLITE_OPEN_NOMUTEX;
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  // Own the handle first: SQLite allocates one even when opening fails.
+  std::unique_ptr<Catalog> catalog(new Catalog(db));
+  if (rc != SQLITE_OK) {
+    Status err = SqlError(db, rc, "opening");
+    return core::Status(err.code(), "cannot open " + path + ": " + err.message());
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  // Up to 64 MiB of page cache (allocated only as used): random inserts into
+  // items_by_sha256 otherwise re-read index pages on every batch.
+  ISNAD_RETURN_IF_ERROR(Exec(db, "PRAGMA cache_size=-65536", "setting the cache size"));
+
+  if (read_only) {
+    ISNAD_ASSIGN_OR_RETURN(int64_t version,
+                           ReadInt(db, "PRAGMA user_version", "reading the schema version"));
+    if (version == 0) {
+      return core::FailedPrecondition("catalogue " + path +
+                                      " has no isnad schema; open it read-write once or run "
+                                      "`isnad reindex`");
+    }
+    if (version != kSchemaVersion) {
+      return core::FailedPrecondition("catalogue " + path + " has schema version " +
+                                      std::to_string(version) + ", this isnad reads version " +
+                                      std::to_string(kSchemaVersion) + "; run `isnad reindex`");
+    }
+    return catalog;
+  }
+
+  // The catalogue is rebuilt from the log after a crash, so NORMAL (which may
+  // lose the last transactions on power loss, never consistency) is enough.
+  ISNAD_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL", "switching to WAL mode"));
+  ISNAD_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=NORMAL", "setting synchronous=NORMAL"));
+  // Checkpoint (and fsync) every ~40 MiB of WAL rather than every 4 MiB: a
+  // batch of random index inserts dirties hundreds of pages, and with the
+  // default a bulk reindex spends most of its time checkpointing. The WAL
+  // file is cut back to 64 MiB after a checkpoint.
+  ISNAD_RETURN_IF_ERROR(Exec(db,
+                             "PRAGMA wal_autocheckpoint=10000; PRAGMA journal_size_limit=67108864",
+                             "setting the WAL checkpoint size"));
+  Tx tx(db);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(/*write=*/true));
+  ISNAD_ASSIGN_OR_RETURN(int64_t version,
+                         ReadInt(db, "PRAGMA user_version", "reading the schema version"));
+  if (version == 0) {
+    ISNAD_RETURN_IF_ERROR(Exec(db, kSchemaSql, "creating the schema"));
+  } else if (version != kSchemaVersion) {
+    return core::FailedPrecondition("catalogue " + path + " has schema version " +
+                                    std::to_string(version) + ", this isnad writes version " +
+                                    std::to_string(kSchemaVersion) +
+                                    "; delete it and run `isnad reindex`");
+  }
+  ISNAD_RETURN_IF_ERROR(tx.Commit());
+  return catalog;
+}
+
+StatusOr<uint64_t> Catalog::AppliedSize() const {
+  ISNAD_ASSIGN_OR_RETURN(int64_t size, ReadInt(db_, "SELECT applied_size FROM meta WHERE id = 1",
+                                               "reading applied_size"));
+  return static_cast<uint64_t>(size);
+}
+
+StatusOr<core::Hash> Catalog::AppliedRoot() const {
+  ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, "SELECT applied_root FROM meta WHERE id = 1"));
+  ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("reading applied_root"));
+  if (!row) return Malformed(db_, "the meta row is missing");
+  std::string hex = st.ColText(0);
+  st.Reset();
+  auto root = core::Hash::FromHex(hex);
+  if (!root.ok()) return Malformed(db_, "applied_root is not a SHA-256 hex digest");
+  return *root;
+}
+
+Status Catalog::Apply(uint64_t first_index, const std::vector<std::string>& entries,
+                      const core::Hash& root_after) {
+  if (sqlite3_db_readonly(db_, "main") == 1) {
+    return core::FailedPrecondition("catalogue " + DbName(db_) +
+                                    " was opened read-only; open it read-write to apply entries");
+  }
+  if (first_index > static_cast<uint64_t>(kMaxSqlInteger) ||
+      entries.size() > static_cast<uint64_t>(kMaxSqlInteger) - first_index) {
+    return core::InvalidArgument("log entries from index " + std::to_string(first_index) +
+                                 " are beyond what the catalogue can index");
+  }
+  Tx tx(db_);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(/*write=*/true));
+  ISNAD_ASSIGN_OR_RETURN(uint64_t applied, AppliedSize());
+  if (applied != first_index) {
+    return core::FailedPrecondition(
+        "catalogue " + DbName(db_) + " holds log entries [0, " + std::to_string(applied) +
+        "), cannot apply entries from index " + std::to_string(first_index) +
+        "; apply from index " + std::to_string(applied) + " or rebuild with `isnad reindex`");
+  }
+  if (entries.empty()) return tx.Commit();
+
+  ISNAD_ASSIGN_OR_RETURN(Applier applier, Applier::Prepare(db_));
+  for (size_t k = 0; k < entries.size(); ++k) {
+    const uint64_t index = first_index + k;
+    if (Status s = applier.ApplyOne(index, entries[k]); !s.ok()) {
+      return s.WithContext("log entry " + std::to_string(index));
+    }
+  }
+  ISNAD_ASSIGN_OR_RETURN(
+      Stmt update_meta,
+      Stmt::Prepare(db_, "UPDATE meta SET applied_size = ?1, applied_root = ?2 WHERE id = 1"));
+  update_meta.Int(1, static_cast<int64_t>(first_index + entries.size()));
+  update_meta.Text(2, root_after.Hex());
+  ISNAD_RETURN_IF_ERROR(update_meta.Run("recording the applied size and root"));
+  return tx.Commit();
+}
+
+StatusOr<std::vector<ItemRecord>> Catalog::Items(uint64_t offset, uint64_t limit) const {
+  ISNAD_ASSIGN_OR_RETURN(
+      Stmt st, Stmt::Prepare(db_, std::string("SELECT ") + kItemColumns +
+                                      " FROM items i ORDER BY i.leaf_index LIMIT ?1 OFFSET ?2"));
+  auto clamp = [](uint64_t v) {
+    return v > static_cast<uint64_t>(kMaxSqlInteger) ? kMaxSqlInteger : static_cast<int64_t>(v);
+  };
+  st.Int(1, limit == 0 ? -1 : clamp(limit));
+  st.Int(2, clamp(offset));
+  std::vector<ItemRecord> out;
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("listing items"));
+    if (!row) break;
+    ISNAD_ASSIGN_OR_RETURN(ItemRecord r, ReadItem(db_, st));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+StatusOr<uint64_t> Catalog::ItemCount() const {
+  ISNAD_ASSIGN_OR_RETURN(int64_t n, ReadInt(db_, "SELECT count(*) FROM items", "counting items"));
+  return static_cast<uint64_t>(n);
+}
+
+StatusOr<ItemRecord> Catalog::Resolve(std::string_view id_or_prefix) const {
+  const std::string x(id_or_prefix);
+  if (std::optional<uint64_t> leaf = ParseItemId(x); leaf.has_value()) {
+    if (*leaf <= static_cast<uint64_t>(kMaxSqlInteger)) {
+      ISNAD_ASSIGN_OR_RETURN(Stmt st,
+                             Stmt::Prepare(db_, std::string("SELECT ") + kItemColumns +
+                                                    " FROM items i WHERE leaf_index = ?1"));
+      st.Int(1, static_cast<int64_t>(*leaf));
+      ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("looking up item " + x));
+      if (row) {
+        auto r = ReadItem(db_, st);
+        st.Reset();
+        return r;
+      }
+    }
+    return core::NotFound("no item " + x);
+  }
+  if (core::IsHex(x) && x.size() <= 64) {
+    if (x.size() < 12) {
+      return core::InvalidArgument(
+          "\"" + x + "\" has " + std::to_string(x.size()) +
+          " hex digits; a sha256 prefix needs at least 12 to name an item unambiguously, give "
+          "more digits or the item id (e.g. i42)");
+    }
+    std::string lower = x;
+    for (char& c : lower) {
+      if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    }
+    // An index range scan on items_by_sha256.
+    ISNAD_ASSIGN_OR_RETURN(
+        Stmt st, Stmt::Prepare(db_, std::string("SELECT ") + kItemColumns +
+                                        " FROM items i WHERE i.sha256 >= ?1 AND i.sha256 < ?2 "
+                                        "ORDER BY i.sha256 LIMIT 11"));
+    st.Text(1, lower);
+    st.Text(2, PrefixUpperBound(lower));
+    std::vector<ItemRecord> found;
+    while (true) {
+      ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("looking up sha256 prefix " + lower));
+      if (!row) break;
+      ISNAD_ASSIGN_OR_RETURN(ItemRecord r, ReadItem(db_, st));
+      found.push_back(std::move(r));
+    }
+    if (found.empty()) return core::NotFound("no item with sha256 prefix " + lower);
+    if (found.size() == 1) return std::move(found.front());
+    std::string ids;
+    for (size_t i = 0; i < found.size() && i < 10; ++i) {
+      ids += (i ? ", " : "") + found[i].id;
+    }
+    if (found.size() > 10) ids += " and more";
+    return core::InvalidArgument("sha256 prefix " + lower + " matches several items (" + ids +
+                                 "); give more digits or an item id");
+  }
+  return core::NotFound("no item \"" + x +
+                        "\"; name an item by its id (e.g. i42) or a sha256 prefix of at least 12 "
+                        "hex digits");
+}
+
+StatusOr<std::optional<ItemRecord>> Catalog::FindBySha256(const core::Hash& sha256) const {
+  ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, std::string("SELECT ") + kItemColumns +
+                                                         " FROM items i WHERE i.sha256 = ?1"));
+  st.Text(1, sha256.Hex());
+  ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("looking up sha256 " + sha256.Hex()));
+  if (!row) return std::optional<ItemRecord>();
+  auto r = ReadItem(db_, st);
+  st.Reset();
+  if (!r.ok()) return r.status();
+  return std::optional<ItemRecord>(std::move(r).value());
+}
+
+StatusOr<std::vector<SourceRecord>> Catalog::Sources(std::string_view item_id) const {
+  Tx tx(db_);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(/*write=*/false));
+  ISNAD_ASSIGN_OR_RETURN(int64_t item_leaf, ExistingItem(db_, item_id));
+  ISNAD_ASSIGN_OR_RETURN(
+      Stmt st,
+      Stmt::Prepare(db_,
+                    "SELECT leaf_index, type, name, path, url, note, time, operator FROM sources "
+                    "WHERE item_leaf = ?1 ORDER BY leaf_index"));
+  st.Int(1, item_leaf);
+  std::vector<SourceRecord> out;
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("listing the sources of " + std::string(item_id)));
+    if (!row) break;
+    SourceRecord r;
+    r.leaf_index = static_cast<uint64_t>(st.ColInt(0));
+    r.type = st.ColText(1);
+    r.name = st.ColText(2);
+    r.path = st.ColText(3);
+    r.url = st.ColText(4);
+    r.note = st.ColText(5);
+    r.time = st.ColText(6);
+    r.operator_ = st.ColText(7);
+    out.push_back(std::move(r));
+  }
+  ISNAD_RETURN_IF_ERROR(tx.Commit());
+  return out;
+}
+
+StatusOr<std::vector<NoteRecord>> Catalog::Notes(std::string_view item_id) const {
+  Tx tx(db_);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(/*write=*/false));
+  ISNAD_ASSIGN_OR_RETURN(int64_t item_leaf, ExistingItem(db_, item_id));
+  ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+                                                "SELECT leaf_index, text, text_sha256, time, "
+                                                "operator FROM notes WHERE item_leaf = ?1 "
+                                                "ORDER BY leaf_index"));
+  st.Int(1, item_leaf);
+  std::vector<NoteRecord> out;
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("listing the notes of " + std::string(item_id)));
+    if (!row) break;
+    NoteRecord r;
+    r.leaf_index = static_cast<uint64_t>(st.ColInt(0));
+    r.text = st.ColText(1);
+    if (!st.ColIsNull(2)) {
+      auto h = core::Hash::FromHex(st.ColText(2));
+      if (!h.ok()) {
+        return Malformed(db_,
+                         "note " + std::to_string(r.leaf_index) + " has a malformed text_sha256");
+      }
+      r.text_sha256 = *h;
+    }
+    r.time = st.ColText(3);
+    r.operator_ = st.ColText(4);
+    out.push_back(std::move(r));
+  }
+  ISNAD_RETURN_IF_ERROR(tx.Commit());
+  return out;
+}
+
+// Encoding (docs/formats/catalog.md): a version string, then per table its
+// name, each row as 'r' + its typed values, and 'e' + the row count. Values:
+// 'n' NULL; 'i' + 8-byte big-endian two's complement; 't' text / 'b' blob +
+// 8-byte big-endian length + bytes; 'f' + 8 bytes of the IEEE-754 double.
+StatusOr<core::Hash> Catalog::Fingerprint() const {
+  Tx tx(db_);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(/*write=*/false));
+  core::Sha256 h;
+  static constexpr std::string_view kDomain = "isnad catalog fingerprint v1";
+  HashBytes(h, 't', kDomain.data(), kDomain.size());
+  for (const FingerprintTable& table : kFingerprintTables) {
+    HashBytes(h, 't', table.name, std::char_traits<char>::length(table.name));
+    ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, table.select));
+    const int columns = sqlite3_column_count(st.get());
+    uint64_t rows = 0;
+    while (true) {
+      ISNAD_ASSIGN_OR_RETURN(bool row, st.Step(std::string("fingerprinting ") + table.name));
+      if (!row) break;
+      ++rows;
+      h.Update("r", 1);
+      for (int c = 0; c < columns; ++c) {
+        sqlite3_stmt* s = st.get();
+        switch (sqlite3_column_type(s, c)) {
+          case SQLITE_NULL:
+            h.Update("n", 1);
+            break;
+          case SQLITE_INTEGER:
+            h.Update("i", 1);
+            HashInt(h, static_cast<uint64_t>(sqlite3_column_int64(s, c)));
+            break;
+          case SQLITE_FLOAT: {
+            double d = sqlite3_column_double(s, c);
+            uint64_t bits;
+            static_assert(sizeof bits == sizeof d);
+            std::memcpy(&bits, &d, sizeof bits);
+            h.Update("f", 1);
+            HashInt(h, bits);
+            break;
+          }
+          case SQLITE_TEXT: {
+            const unsigned char* p = sqlite3_column_text(s, c);
+            HashBytes(h, 't', p, static_cast<size_t>(sqlite3_column_bytes(s, c)));
+            break;
+          }
+          default: {
+            const void* p = sqlite3_column_blob(s, c);
+            HashBytes(h, 'b', p, static_cast<size_t>(sqlite3_column_bytes(s, c)));
+            break;
+          }
+        }
+      }
+    }
+    h.Update("e", 1);
+    HashInt(h, rows);
+  }
+  ISNAD_RETURN_IF_ERROR(tx.Commit());
+  return h.Finish();
+}
+
+}  // namespace isnad::catalog

@@ -12,6 +12,7 @@
 // stable, printable, and derived from the log alone.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,6 +28,10 @@ inline constexpr std::string_view kArchiveCreated = "archive.created";
 inline constexpr std::string_view kItemIngested = "item.ingested";
 inline constexpr std::string_view kSourceAdded = "source.added";
 inline constexpr std::string_view kNoteAdded = "note.added";
+
+// The most bytes one canonical entry may have. A note whose entry would be
+// larger is stored as a blob and recorded by its text_sha256.
+inline constexpr size_t kMaxEntryBytes = 65535;
 
 // Returns "i<leaf_index>".
 std::string ItemId(uint64_t leaf_index);

@@ -52,9 +52,33 @@ bool ToUtf16(std::string_view s, std::u16string* out) {
   return true;
 }
 
+// Returns true when `s` is valid UTF-8 (no overlongs, no surrogates).
+bool IsUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    uint32_t cp = c & (0x7F >> len);
+    for (size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
 Status AppendString(std::string_view s, const std::string& where, std::string* out) {
-  std::u16string ignored;
-  if (!ToUtf16(s, &ignored)) return InvalidArgument("invalid UTF-8 in string at " + where);
+  if (!IsUtf8(s)) return InvalidArgument("invalid UTF-8 in string at " + where);
+  out->reserve(out->size() + s.size() + 2);
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
   for (char ch : s) {
@@ -168,6 +192,7 @@ Status Append(const Json& v, const std::string& where, std::string* out) {
 
 StatusOr<std::string> CanonicalJson(const Json& value) {
   std::string out;
+  out.reserve(256);
   ISNAD_RETURN_IF_ERROR(Append(value, "", &out));
   return out;
 }
