@@ -63,12 +63,13 @@ class Log {
   // Appends `entries` as leaves size()..size()+n-1 and commits them (see the
   // protocol above), signing the new checkpoint with `signer`. Returns the index
   // of the first. An entry over kMaxEntrySize bytes, or an empty batch:
-  // kInvalidArgument, nothing written. On an I/O failure nothing is committed
+  // kInvalidArgument, nothing written; a signer other than the log's key:
+  // kFailedPrecondition, nothing written. On an I/O failure nothing is committed
   // and the log keeps its previous checkpoint (in memory and on disk).
   core::StatusOr<uint64_t> Append(const std::vector<std::string>& entries,
                                   const NoteSigner& signer);
 
-  // Returns entry `index` (< size()).
+  // Returns entry `index` (< size(), else kNotFound).
   core::StatusOr<std::string> Entry(uint64_t index) const;
   // Calls `fn(index, entry)` for entries [begin, end) in order, reading each
   // bundle once. Stops at the first non-ok status from `fn` and returns it.

@@ -45,4 +45,10 @@ std::string EncodeEntryBundle(const std::vector<std::string>& entries);
 // Parses an entry bundle with exactly `width` entries. On failure: kIntegrity.
 core::StatusOr<std::vector<std::string>> DecodeEntryBundle(std::string_view bundle, uint64_t width);
 
+// Appends one entry (<= kMaxEntrySize bytes) in entry-bundle form to `bundle`.
+void AppendBundleEntry(std::string* bundle, std::string_view entry);
+// As DecodeEntryBundle, but returns views into `bundle` instead of copies.
+core::StatusOr<std::vector<std::string_view>> SplitEntryBundle(std::string_view bundle,
+                                                               uint64_t width);
+
 }  // namespace isnad::tlog
