@@ -16,30 +16,6 @@
 
 namespace isnad::core {
 
-class WritableFile {
- public:
-  virtual ~WritableFile() = default;
-  // Appends `data`. On failure (including a short write): kIoError/kResourceExhausted.
-  virtual Status Append(std::string_view data) = 0;
-  // Makes everything appended so far durable (fdatasync).
-  virtual Status Sync() = 0;
-  // Closes the file; further calls are invalid. Destruction closes too, silently.
-  virtual Status Close() = 0;
-};
-
-class SequentialFile {
- public:
-  virtual ~SequentialFile() = default;
-  // Reads up to `n` bytes into `buf`. Returns the count, 0 at end of file.
-  virtual StatusOr<size_t> Read(char* buf, size_t n) = 0;
-};
-
-// Held while alive; released on destruction.
-class FileLock {
- public:
-  virtual ~FileLock() = default;
-};
-
 struct FileInfo {
   enum class Type { kRegular, kDirectory, kSymlink, kOther };
   Type type = Type::kOther;
@@ -49,6 +25,38 @@ struct FileInfo {
   int64_t mtime_ns = 0;
   int64_t ctime_ns = 0;
   uint32_t mode = 0;
+};
+
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  // Appends `data`. On failure (including a short write): kIoError/kResourceExhausted.
+  virtual Status Append(std::string_view data) = 0;
+  // Makes everything appended so far durable (fdatasync).
+  virtual Status Sync() = 0;
+  // Starts writing what was appended so far to the disk without waiting for it
+  // (sync_file_range(2) SYNC_FILE_RANGE_WRITE), so that a later Sync() of a
+  // large file has little left to do. A hint: it makes nothing durable.
+  virtual Status StartWriteback() { return Status::Ok(); }
+  // Closes the file; further calls are invalid. Destruction closes too, silently.
+  virtual Status Close() = 0;
+};
+
+class SequentialFile {
+ public:
+  virtual ~SequentialFile() = default;
+  // Reads up to `n` bytes into `buf`. Returns the count, 0 at end of file.
+  virtual StatusOr<size_t> Read(char* buf, size_t n) = 0;
+  // fstat(2) of the open file: the file actually opened, whatever has happened
+  // to its path since (used to detect a source that changes while it is read).
+  // kUnimplemented where the file has no such information.
+  virtual StatusOr<FileInfo> Stat() { return Unimplemented("this file cannot be stat'ed"); }
+};
+
+// Held while alive; released on destruction.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
 };
 
 class Env {
@@ -69,6 +77,10 @@ class Env {
   virtual StatusOr<std::string> ReadFile(const std::string& path) = 0;
   // Atomically renames `from` to `to`, replacing `to`.
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // Renames `from` to `to` only when `to` does not exist (renameat2
+  // RENAME_NOREPLACE), atomically: evidence at `to` is never replaced.
+  // kAlreadyExists when it does; `from` is then left in place.
+  virtual Status RenameNoReplace(const std::string& from, const std::string& to) = 0;
   // fsyncs the directory `dir`, making renames and creations in it durable.
   virtual Status SyncDir(const std::string& dir) = 0;
   // syncfs(2): makes every write on the file system holding `path` durable.

@@ -13,6 +13,24 @@
 namespace isnad::core {
 namespace {
 
+FileInfo InfoOf(const struct stat& st) {
+  FileInfo info;
+  if (S_ISREG(st.st_mode)) {
+    info.type = FileInfo::Type::kRegular;
+  } else if (S_ISDIR(st.st_mode)) {
+    info.type = FileInfo::Type::kDirectory;
+  } else if (S_ISLNK(st.st_mode)) {
+    info.type = FileInfo::Type::kSymlink;
+  }
+  info.size_bytes = static_cast<uint64_t>(st.st_size);
+  info.device = st.st_dev;
+  info.inode = st.st_ino;
+  info.mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+  info.ctime_ns = int64_t{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec;
+  info.mode = st.st_mode & 07777;
+  return info;
+}
+
 class PosixWritableFile final : public WritableFile {
  public:
   PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
@@ -32,6 +50,12 @@ class PosixWritableFile final : public WritableFile {
   }
   Status Sync() override {
     if (::fdatasync(fd_) != 0) return ErrnoStatus("cannot fsync", path_, errno);
+    return Status::Ok();
+  }
+  Status StartWriteback() override {
+    if (::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE) != 0) {
+      return ErrnoStatus("cannot start writing back", path_, errno);
+    }
     return Status::Ok();
   }
   Status Close() override {
@@ -56,6 +80,11 @@ class PosixSequentialFile final : public SequentialFile {
       if (r >= 0) return static_cast<size_t>(r);
       if (errno != EINTR) return ErrnoStatus("cannot read", path_, errno);
     }
+  }
+  StatusOr<FileInfo> Stat() override {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) return ErrnoStatus("cannot stat", path_, errno);
+    return InfoOf(st);
   }
 
  private:
@@ -128,6 +157,22 @@ class PosixEnv final : public Env {
       return ErrnoStatus("cannot rename", from + " to " + to, errno);
     return Status::Ok();
   }
+  Status RenameNoReplace(const std::string& from, const std::string& to) override {
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+      return Status::Ok();
+    }
+    if (errno == EEXIST) return AlreadyExists(to + " already exists");
+    if (errno != EINVAL && errno != ENOSYS) {
+      return ErrnoStatus("cannot rename", from + " to " + to, errno);
+    }
+    // File systems without RENAME_NOREPLACE: link() refuses an existing target too.
+    if (::link(from.c_str(), to.c_str()) != 0) {
+      if (errno == EEXIST) return AlreadyExists(to + " already exists");
+      return ErrnoStatus("cannot link", from + " to " + to, errno);
+    }
+    if (::unlink(from.c_str()) != 0) return ErrnoStatus("cannot remove", from, errno);
+    return Status::Ok();
+  }
   Status SyncDir(const std::string& dir) override {
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus("cannot open folder", dir, errno);
@@ -159,21 +204,7 @@ class PosixEnv final : public Env {
   StatusOr<FileInfo> Stat(const std::string& path) override {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) return ErrnoStatus("cannot stat", path, errno);
-    FileInfo info;
-    if (S_ISREG(st.st_mode)) {
-      info.type = FileInfo::Type::kRegular;
-    } else if (S_ISDIR(st.st_mode)) {
-      info.type = FileInfo::Type::kDirectory;
-    } else if (S_ISLNK(st.st_mode)) {
-      info.type = FileInfo::Type::kSymlink;
-    }
-    info.size_bytes = static_cast<uint64_t>(st.st_size);
-    info.device = st.st_dev;
-    info.inode = st.st_ino;
-    info.mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
-    info.ctime_ns = int64_t{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec;
-    info.mode = st.st_mode & 07777;
-    return info;
+    return InfoOf(st);
   }
   Status MakeReadOnly(const std::string& path) override {
     if (::chmod(path.c_str(), 0444) != 0) return ErrnoStatus("cannot make read-only", path, errno);

@@ -8,8 +8,10 @@
 // Durability protocol: Stage() writes a temp file; Commit() makes a batch of
 // staged temp files durable (fsync each when few, else one SyncFilesystem)
 // *before* renaming them into place, so a blob at its final path always holds
-// its full bytes, even after a crash. The renames themselves become durable
-// with the caller's next sync (the log append that references them).
+// its full bytes, even after a crash. The renames (and any new `ab/cd`
+// folders) themselves become durable with the caller's next
+// Env::SyncFilesystem of the archive (the log append that references them):
+// until then a crash may lose a just-committed blob, never leave a partial one.
 //
 // Thread safety: Stage() may run on several threads at once; Commit() and
 // Abort() are called by one thread. Readers may run at any time.
@@ -17,7 +19,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,12 +38,15 @@ struct StagedBlob {
   uint64_t size_bytes = 0;
   std::string temp_path;
   bool synced = false;  // the temp file's data is already durable
+  std::string head;     // the first bytes (up to 64 KiB), e.g. for type sniffing
 };
 
 struct CommittedBlob {
   core::Hash sha256;
   uint64_t size_bytes = 0;
-  bool already_present = false;  // the store held these bytes before this commit
+  // The store held these bytes when this blob's turn came: before this commit,
+  // or from an earlier blob of the same batch. Either way they are stored once.
+  bool already_present = false;
 };
 
 class BlobStore {
@@ -57,21 +65,27 @@ class BlobStore {
   std::string PathOf(const core::Hash& sha256) const;
 
   // Streams the regular file at `source_path` into a temp file while hashing it
-  // (reading and writing overlap on two threads; memory stays a few MiB whatever
-  // the size). Files of at least `sync_threshold_bytes` are fsynced here, so
-  // large-file syncs overlap with other work. Refuses, with kFailedPrecondition
-  // and nothing staged, a file that changed while it was read (size, mtime,
-  // ctime or inode differ before and after). `progress(bytes)` is called as
-  // bytes are read, when set.
+  // (the calling thread reads and writes each buffer while a second thread
+  // hashes it, so time approaches max(hash, read + write) rather than their
+  // sum; memory stays a few MiB whatever the size). Files of at least
+  // `sync_threshold_bytes` are fsynced here, so large-file syncs overlap with
+  // other work. Refuses, with kFailedPrecondition and nothing staged, a file
+  // that changed while it was read (size, mtime, ctime or inode differ before
+  // and after), and with kInvalidArgument a path that is not a regular file
+  // (folders and symlinks are not followed). `progress(bytes)`, when set, is
+  // called on the calling thread after each buffer with the count of bytes
+  // just read (a delta: the calls sum to the file's size). On any failure the
+  // temp file is removed.
   core::StatusOr<StagedBlob> Stage(const std::string& source_path,
                                    const std::function<void(uint64_t)>& progress = nullptr);
   // Same, from bytes in memory (entry payloads too large for an entry, tests).
   core::StatusOr<StagedBlob> StageBytes(std::string_view bytes);
 
   // Makes the staged temp files durable, then moves each into place (read-only)
-  // or, when its blob already exists, deletes the temp file. On failure, the
-  // blobs not yet moved stay as temp files (removed by Abort or the next Open)
-  // and no blob at a final path is incomplete.
+  // or, when its blob already exists, deletes the temp file. Results are in the
+  // order of `staged`. On failure, the blobs not yet moved stay as temp files
+  // (removed by Abort or the next Open) and no blob at a final path is
+  // incomplete.
   core::StatusOr<std::vector<CommittedBlob>> Commit(std::vector<StagedBlob> staged);
   // Deletes staged temp files (best effort).
   void Abort(const std::vector<StagedBlob>& staged);
@@ -82,15 +96,40 @@ class BlobStore {
   // Re-reads the blob and returns SHA-256 of its bytes and its size.
   core::StatusOr<std::pair<core::Hash, uint64_t>> Rehash(const core::Hash& sha256) const;
   // Returns every blob in the store (by walking objects/sha256). Names that are
-  // not a well-formed blob path are returned in `strays` when non-null.
+  // not a well-formed blob path (a stray file, a blob in the wrong folder, an
+  // upper-case name) are returned, relative to the archive, in `strays` when
+  // non-null. Blobs are sorted.
   core::StatusOr<std::vector<core::Hash>> List(std::vector<std::string>* strays = nullptr) const;
 
   size_t sync_threshold_bytes = 1 << 20;
 
  private:
   BlobStore(core::Env* env, std::string archive_dir);
+
+  // Creates a new, empty temp file in tmp/. Returns its path.
+  core::StatusOr<std::unique_ptr<core::WritableFile>> NewTempFile(std::string* path);
+  // Keeps `file` (written, not synced) open so that Commit can fsync it alone,
+  // or closes it when kMaxHeldFiles are already held.
+  core::Status HoldOrClose(const std::string& temp_path, std::unique_ptr<core::WritableFile> file);
+  // Takes the held file of `temp_path` (null when not held).
+  std::unique_ptr<core::WritableFile> TakeHeld(const std::string& temp_path);
+  // Makes the data of the unsynced temp files in `staged` durable.
+  core::Status SyncStaged(const std::vector<StagedBlob>& staged);
+
+  // Makes the temp file read-only and its blob folder exist. Thread safe.
+  core::Status PrepareForCommit(const StagedBlob& blob);
+  // Creates objects/sha256/ab/cd for `sha256` unless known to exist. Thread safe.
+  core::Status EnsureBlobDir(const core::Hash& sha256);
+  std::set<std::string> known_dirs_;  // objects/sha256/ab/cd folders known to exist; guarded by mu_
   core::Env* env_;
   std::string archive_dir_;
+  std::string objects_dir_;  // <archive>/objects/sha256
+  std::string temp_dir_;     // <archive>/tmp
+
+  // Open handles of a few small staged temp files that are not synced yet, by
+  // temp path: Commit fsyncs them one by one rather than the whole file system.
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<core::WritableFile>> held_;
 };
 
 }  // namespace isnad::store

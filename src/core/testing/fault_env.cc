@@ -17,6 +17,7 @@ class FaultFile final : public WritableFile {
     ISNAD_RETURN_IF_ERROR(env_->OnSync(path_));
     return base_->Sync();
   }
+  Status StartWriteback() override { return base_->StartWriteback(); }
   Status Close() override { return base_->Close(); }
 
  private:
@@ -67,6 +68,11 @@ StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewExclusiveFile(cons
 Status FaultInjectionEnv::Rename(const std::string& from, const std::string& to) {
   if (Hit(renames, fail_rename_at)) return ErrnoStatus("cannot rename", from, EIO);
   return base_->Rename(from, to);
+}
+
+Status FaultInjectionEnv::RenameNoReplace(const std::string& from, const std::string& to) {
+  if (Hit(renames, fail_rename_at)) return ErrnoStatus("cannot rename", from, EIO);
+  return base_->RenameNoReplace(from, to);
 }
 
 Status FaultInjectionEnv::SyncDir(const std::string& dir) {

@@ -37,6 +37,7 @@ class FaultInjectionEnv final : public Env {
   }
   StatusOr<std::string> ReadFile(const std::string& path) override { return base_->ReadFile(path); }
   Status Rename(const std::string& from, const std::string& to) override;
+  Status RenameNoReplace(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override;
   Status SyncFilesystem(const std::string& path) override;
   Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
