@@ -1,5 +1,7 @@
 // The archive as a whole: ingest, dedupe, proofs, reindex, and what happens on
 // failures injected at the Env seam and on corruption of each kind of file.
+#include "archive/archive.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "archive/archive.h"
 #include "catalog/entries.h"
 #include "core/testing/fault_env.h"
 #include "core/testing/temp_dir.h"
@@ -27,7 +28,9 @@ struct Collected {
   AddCallbacks callbacks() {
     AddCallbacks cb;
     cb.on_added = [this](const AddedFile& f) { added.push_back(f); };
-    cb.on_skipped = [this](const std::string& p, const core::Status& s) { skipped.emplace_back(p, s); };
+    cb.on_skipped = [this](const std::string& p, const core::Status& s) {
+      skipped.emplace_back(p, s);
+    };
     return cb;
   }
 };
@@ -77,7 +80,8 @@ TEST(Archive, AddDedupesProvesAndVerifies) {
 
   // Stored once.
   size_t blobs = 0;
-  for (auto& e : fs::recursive_directory_iterator(tmp.Join("ar/objects"))) blobs += e.is_regular_file();
+  for (auto& e : fs::recursive_directory_iterator(tmp.Join("ar/objects")))
+    blobs += e.is_regular_file();
   EXPECT_EQ(blobs, 2u);
 
   // Lookups by id and by 12-digit sha256 prefix; both provenance records kept.
@@ -91,8 +95,8 @@ TEST(Archive, AddDedupesProvesAndVerifies) {
   // The proof holds against the signed root.
   auto p = a->Prove(c.added[1].id);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
-  EXPECT_TRUE(tlog::VerifyInclusion(p->leaf_index, p->tree_size, tlog::LeafHash(p->entry), p->hashes,
-                                    a->log().root())
+  EXPECT_TRUE(tlog::VerifyInclusion(p->leaf_index, p->tree_size, tlog::LeafHash(p->entry),
+                                    p->hashes, a->log().root())
                   .ok());
   a.reset();
   ExpectClean(tmp.Join("ar"));
@@ -100,7 +104,8 @@ TEST(Archive, AddDedupesProvesAndVerifies) {
 
 TEST(Archive, ReindexRebuildsTheSameCatalogue) {
   TempDir tmp;
-  for (int i = 0; i < 30; ++i) WriteTestFile(tmp.Join("in/f" + std::to_string(i)), "file " + std::to_string(i % 20));
+  for (int i = 0; i < 30; ++i)
+    WriteTestFile(tmp.Join("in/f" + std::to_string(i)), "file " + std::to_string(i % 20));
   auto a = MakeArchive(tmp.Join("ar"));
   AddRequest req;
   req.paths = {tmp.Join("in")};
@@ -168,7 +173,8 @@ TEST(Archive, SymlinksAreNotFollowedByDefaultAndLoopsNever) {
   Collected c2;
   ASSERT_TRUE(a->Add(req, c2.callbacks()).ok());
   bool saw_loop = false;
-  for (const auto& [path, why] : c2.skipped) saw_loop |= why.message().find("loop") != std::string::npos;
+  for (const auto& [path, why] : c2.skipped)
+    saw_loop |= why.message().find("loop") != std::string::npos;
   EXPECT_TRUE(saw_loop);
   bool saw_secret = false;
   for (const auto& f : c2.added) saw_secret |= f.path == tmp.Join("outside/secret.txt");
@@ -190,7 +196,8 @@ TEST(Archive, LongNotesGoToABlobAndNoEntryExceedsTheLimit) {
   ASSERT_EQ(notes->size(), 1u);
   ASSERT_TRUE((*notes)[0].text_sha256.has_value());
   EXPECT_EQ(*(*notes)[0].text_sha256, core::Sha256Of(req.note));
-  for (uint64_t i = 0; i < a->log().size(); ++i) EXPECT_LE(a->log().Entry(i)->size(), tlog::kMaxEntrySize);
+  for (uint64_t i = 0; i < a->log().size(); ++i)
+    EXPECT_LE(a->log().Entry(i)->size(), tlog::kMaxEntrySize);
   a.reset();
   ExpectClean(tmp.Join("ar"));
 }
@@ -203,7 +210,8 @@ TEST(Archive, InjectedFailuresNeverLoseAcknowledgedItems) {
     for (int n = 1; n <= 12; n += 1) {
       SCOPED_TRACE("kind " + std::to_string(kind) + " at " + std::to_string(n));
       TempDir tmp;
-      for (int i = 0; i < 6; ++i) WriteTestFile(tmp.Join("in/f" + std::to_string(i)), std::string(1000 + i, 'a' + i));
+      for (int i = 0; i < 6; ++i)
+        WriteTestFile(tmp.Join("in/f" + std::to_string(i)), std::string(1000 + i, 'a' + i));
       MakeArchive(tmp.Join("ar"));
       core::testing::FaultInjectionEnv env(core::Env::Default());
       std::vector<AddedFile> acknowledged;
@@ -211,10 +219,18 @@ TEST(Archive, InjectedFailuresNeverLoseAcknowledgedItems) {
         auto a = Archive::Open(tmp.Join("ar"), Mode::kWrite, TestOptions(&env));
         ASSERT_TRUE(a.ok()) << a.status().ToString();
         switch (kind) {
-          case 0: env.fail_write_at = env.writes + n; break;
-          case 1: env.fail_sync_at = env.syncs + n; break;
-          case 2: env.fail_rename_at = env.renames + n; break;
-          case 3: env.disk_bytes_left = 900 * n; break;
+          case 0:
+            env.fail_write_at = env.writes + n;
+            break;
+          case 1:
+            env.fail_sync_at = env.syncs + n;
+            break;
+          case 2:
+            env.fail_rename_at = env.renames + n;
+            break;
+          case 3:
+            env.disk_bytes_left = 900 * n;
+            break;
         }
         AddRequest req;
         req.paths = {tmp.Join("in")};
@@ -225,7 +241,8 @@ TEST(Archive, InjectedFailuresNeverLoseAcknowledgedItems) {
         if (!sum.ok()) {
           EXPECT_FALSE(sum.status().message().empty());
           if (kind == 3) {
-            EXPECT_EQ(sum.status().code(), core::Code::kResourceExhausted) << sum.status().ToString();
+            EXPECT_EQ(sum.status().code(), core::Code::kResourceExhausted)
+                << sum.status().ToString();
           }
         }
         for (const auto& [p, why] : c.skipped) EXPECT_FALSE(why.message().empty()) << p;
@@ -276,8 +293,9 @@ TEST_P(Corruption, IsDetectedAndNamed) {
     Collected c;
     ASSERT_TRUE(a->Add(req, c.callbacks()).ok());
   }
-  std::string blob = dir + "/objects/sha256/" + core::Sha256Of("evidence b").Hex().substr(0, 2) + "/" +
-                     core::Sha256Of("evidence b").Hex().substr(2, 2) + "/" + core::Sha256Of("evidence b").Hex();
+  std::string blob = dir + "/objects/sha256/" + core::Sha256Of("evidence b").Hex().substr(0, 2) +
+                     "/" + core::Sha256Of("evidence b").Hex().substr(2, 2) + "/" +
+                     core::Sha256Of("evidence b").Hex();
   std::string expect_in_message;
   const std::string& what = GetParam();
   if (what == "blob byte") {
@@ -300,7 +318,8 @@ TEST_P(Corruption, IsDetectedAndNamed) {
   if (!a.ok()) {
     // Refusing to open is a detection too, as long as it says what and where.
     EXPECT_EQ(a.status().code(), core::Code::kIntegrity) << a.status().ToString();
-    EXPECT_NE(a.status().message().find(expect_in_message), std::string::npos) << a.status().message();
+    EXPECT_NE(a.status().message().find(expect_in_message), std::string::npos)
+        << a.status().message();
     return;
   }
   auto report = (*a)->Verify("", 2, nullptr);
@@ -310,11 +329,13 @@ TEST_P(Corruption, IsDetectedAndNamed) {
   for (const auto& p : report->problems) {
     named |= (p.file + " " + p.what).find(expect_in_message) != std::string::npos;
   }
-  EXPECT_TRUE(named) << what << ": first problem: " << report->problems[0].file << ": " << report->problems[0].what;
+  EXPECT_TRUE(named) << what << ": first problem: " << report->problems[0].file << ": "
+                     << report->problems[0].what;
 }
 
 INSTANTIATE_TEST_SUITE_P(EachKindOfFile, Corruption,
-                         ::testing::Values("blob byte", "blob deleted", "entry bundle", "hash tile", "checkpoint"),
+                         ::testing::Values("blob byte", "blob deleted", "entry bundle", "hash tile",
+                                           "checkpoint"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& ch : n) {

@@ -57,7 +57,8 @@ TEST_F(Cli, AddJsonGivesTheDocumentedFieldsAndDedupes) {
   auto lines = JsonLines(r.out);
   ASSERT_EQ(lines.size(), 3u);
   for (const auto& j : lines) {
-    for (const char* k : {"id", "sha256", "size", "name", "path", "leaf_index"}) EXPECT_TRUE(j.contains(k)) << k;
+    for (const char* k : {"id", "sha256", "size", "name", "path", "leaf_index"})
+      EXPECT_TRUE(j.contains(k)) << k;
   }
   EXPECT_EQ(lines[0]["sha256"], lines[1]["sha256"]);  // photos/p1-copy.jpg, photos/p1.jpg
   EXPECT_EQ(lines[0]["id"], lines[1]["id"]);
@@ -87,7 +88,8 @@ TEST_F(Cli, ProofPrintedByProveVerifiesWithTheVkeyAlone) {
   EXPECT_NE(entry.find(sha), std::string::npos) << "the proved entry names the bytes";
   EXPECT_TRUE(core::ParseCanonicalJson(entry).ok());
   std::vector<core::Hash> proof;
-  for (const auto& h : p["proof_b64"]) proof.push_back(*core::Hash::FromBytes(*core::Base64Decode(h.get<std::string>())));
+  for (const auto& h : p["proof_b64"])
+    proof.push_back(*core::Hash::FromBytes(*core::Base64Decode(h.get<std::string>())));
   auto verifier = tlog::NoteVerifier::FromVkey(vkey);
   ASSERT_TRUE(verifier.ok());
   auto note = tlog::OpenNote(p["checkpoint"].get<std::string>(), {*verifier});
@@ -95,10 +97,14 @@ TEST_F(Cli, ProofPrintedByProveVerifiesWithTheVkeyAlone) {
   auto cp = tlog::Checkpoint::Parse(note->text);
   ASSERT_TRUE(cp.ok());
   EXPECT_EQ(cp->size, p["tree_size"].get<uint64_t>());
-  EXPECT_TRUE(tlog::VerifyInclusion(p["leaf_index"], cp->size, tlog::LeafHash(entry), proof, cp->root).ok());
+  EXPECT_TRUE(
+      tlog::VerifyInclusion(p["leaf_index"], cp->size, tlog::LeafHash(entry), proof, cp->root)
+          .ok());
   // A proof for a flipped entry byte must fail.
   entry[10] ^= 1;
-  EXPECT_FALSE(tlog::VerifyInclusion(p["leaf_index"], cp->size, tlog::LeafHash(entry), proof, cp->root).ok());
+  EXPECT_FALSE(
+      tlog::VerifyInclusion(p["leaf_index"], cp->size, tlog::LeafHash(entry), proof, cp->root)
+          .ok());
 }
 
 TEST_F(Cli, ConsistencyBetweenHistoricCheckpoints) {
@@ -110,7 +116,8 @@ TEST_F(Cli, ConsistencyBetweenHistoricCheckpoints) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   Json c = JsonLines(r.out)[0];
   std::vector<core::Hash> proof;
-  for (const auto& h : c["proof_b64"]) proof.push_back(*core::Hash::FromBytes(*core::Base64Decode(h.get<std::string>())));
+  for (const auto& h : c["proof_b64"])
+    proof.push_back(*core::Hash::FromBytes(*core::Base64Decode(h.get<std::string>())));
   auto cp2 = JsonLines(isnad({"checkpoint", "--json"}).out)[0];
   auto root1 = *core::Hash::FromBytes(*core::Base64Decode(cp1["root_b64"].get<std::string>()));
   auto root2 = *core::Hash::FromBytes(*core::Base64Decode(cp2["root_b64"].get<std::string>()));
@@ -148,7 +155,8 @@ TEST_F(Cli, ReindexChangesNoAnswer) {
   std::filesystem::remove(archive_ + "/catalog.sqlite-shm");
   auto r = isnad({"reindex"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (size_t i = 0; i < queries.size(); ++i) EXPECT_EQ(isnad(queries[i]).out, before[i]) << queries[i][0];
+  for (size_t i = 0; i < queries.size(); ++i)
+    EXPECT_EQ(isnad(queries[i]).out, before[i]) << queries[i][0];
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
 }
 
@@ -156,7 +164,8 @@ TEST_F(Cli, ExitCodesAreTheDocumentedOnes) {
   EXPECT_EQ(isnad({"show", "i999"}).exit_code, 3);
   EXPECT_EQ(isnad({"show", "abc"}).exit_code, 2) << "prefix shorter than 12 hex digits";
   EXPECT_EQ(isnad({"frobnicate"}).exit_code, 2);
-  EXPECT_EQ(RunProcess({testing::IsnadBinary(), "--archive", tmp_.Join("nope"), "ls"}).exit_code, 3);
+  EXPECT_EQ(RunProcess({testing::IsnadBinary(), "--archive", tmp_.Join("nope"), "ls"}).exit_code,
+            3);
   EXPECT_EQ(isnad({"add", tmp_.Join("in/missing.txt")}).exit_code, 1);
   EXPECT_EQ(isnad({"init"}).exit_code, 1) << "an archive is already there";
   {
@@ -173,8 +182,10 @@ TEST_F(Cli, ExitCodesAreTheDocumentedOnes) {
 TEST_F(Cli, VerifyNamesATamperedBlobAndExits10) {
   ASSERT_EQ(isnad({"add", tmp_.Join("in")}).exit_code, 0);
   std::string sha = core::Sha256Of(std::string(100000, 'v')).Hex();
-  std::string blob = archive_ + "/objects/sha256/" + sha.substr(0, 2) + "/" + sha.substr(2, 2) + "/" + sha;
-  std::filesystem::permissions(blob, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+  std::string blob =
+      archive_ + "/objects/sha256/" + sha.substr(0, 2) + "/" + sha.substr(2, 2) + "/" + sha;
+  std::filesystem::permissions(blob, std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::add);
   WriteTestFile(blob, std::string(99999, 'v') + "w");
   auto r = isnad({"verify"});
   EXPECT_EQ(r.exit_code, 10);
@@ -186,7 +197,10 @@ TEST_F(Cli, VerifyNamesATamperedBlobAndExits10) {
 
 TEST_F(Cli, VerifyWithTheWrongPinnedKeyFails) {
   TempDir other;
-  ASSERT_EQ(RunProcess({testing::IsnadBinary(), "--archive", other.Join("b"), "init", "--name", "test.example/ar"}).exit_code, 0);
+  ASSERT_EQ(RunProcess({testing::IsnadBinary(), "--archive", other.Join("b"), "init", "--name",
+                        "test.example/ar"})
+                .exit_code,
+            0);
   auto other_key = RunProcess({testing::IsnadBinary(), "--archive", other.Join("b"), "key"}).out;
   other_key.pop_back();
   auto r = isnad({"verify", "--key", other_key});
@@ -197,8 +211,8 @@ TEST_F(Cli, VerifyWithTheWrongPinnedKeyFails) {
 }
 
 TEST_F(Cli, EveryCommandHasHelpWithAnExample) {
-  for (const char* c : {"init", "add", "ls", "show", "cat", "log", "checkpoint", "key", "prove", "consistency",
-                        "verify", "reindex", "note"}) {
+  for (const char* c : {"init", "add", "ls", "show", "cat", "log", "checkpoint", "key", "prove",
+                        "consistency", "verify", "reindex", "note"}) {
     auto r = isnad({c, "--help"});
     EXPECT_EQ(r.exit_code, 0) << c;
     EXPECT_NE(r.out.find("Example"), std::string::npos) << c;

@@ -13,8 +13,8 @@ namespace isnad::testing {
 
 std::string IsnadBinary() { return ISNAD_BINARY; }
 
-pid_t StartProcess(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path,
-            const std::map<std::string, std::string>& env) {
+pid_t StartProcess(const std::vector<std::string>& args, const std::string& out_path,
+                   const std::string& err_path, const std::map<std::string, std::string>& env) {
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -44,7 +44,8 @@ int WaitProcess(pid_t pid) {
   return -1;
 }
 
-RunResult RunProcess(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+RunResult RunProcess(const std::vector<std::string>& args,
+                     const std::map<std::string, std::string>& env) {
   core::testing::TempDir tmp;
   RunResult r;
   pid_t pid = StartProcess(args, tmp.Join("out"), tmp.Join("err"), env);

@@ -22,11 +22,12 @@ std::string IsnadBinary();
 
 // Runs `args` (args[0] is the program) with `env` added to the environment,
 // waits, and returns its exit code and output.
-RunResult RunProcess(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+RunResult RunProcess(const std::vector<std::string>& args,
+                     const std::map<std::string, std::string>& env = {});
 
 // Starts `args` with stdout to `out_path` and stderr to `err_path`; returns the pid.
-pid_t StartProcess(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path,
-            const std::map<std::string, std::string>& env = {});
+pid_t StartProcess(const std::vector<std::string>& args, const std::string& out_path,
+                   const std::string& err_path, const std::map<std::string, std::string>& env = {});
 // Waits for `pid`; returns its exit code or -signal.
 int WaitProcess(pid_t pid);
 

@@ -54,20 +54,6 @@ std::string DefaultOperator() {
   return user + "@" + (host[0] ? host : "localhost");
 }
 
-// Reads up to media::kSniffBytes from the start of `path`.
-StatusOr<std::string> ReadHead(core::Env* env, const std::string& path) {
-  ISNAD_ASSIGN_OR_RETURN(auto file, env->NewSequentialFile(path));
-  std::string head(media::kSniffBytes, '\0');
-  size_t got = 0;
-  while (got < head.size()) {
-    ISNAD_ASSIGN_OR_RETURN(size_t n, file->Read(head.data() + got, head.size() - got));
-    if (n == 0) break;
-    got += n;
-  }
-  head.resize(got);
-  return head;
-}
-
 }  // namespace
 
 Archive::~Archive() = default;
@@ -84,14 +70,16 @@ StatusOr<std::unique_ptr<Archive>> Archive::Init(const std::string& dir, const s
   a->layout_.root = dir;
   if (auto st = env->Stat(dir); st.ok()) {
     if (st->type != core::FileInfo::Type::kDirectory) {
-      return core::AlreadyExists(dir + " exists and is not a folder; choose a new folder for the archive");
+      return core::AlreadyExists(
+          dir + " exists and is not a folder; choose a new folder for the archive");
     }
     ISNAD_ASSIGN_OR_RETURN(auto names, env->ListDir(dir));
     if (!names.empty()) {
       if (core::Exists(env, a->layout_.VerifierKey())) {
         return core::AlreadyExists(dir + " already holds an isnad archive");
       }
-      return core::AlreadyExists(dir + " is not empty; choose a new or empty folder for the archive");
+      return core::AlreadyExists(dir +
+                                 " is not empty; choose a new or empty folder for the archive");
     }
   }
   ISNAD_ASSIGN_OR_RETURN(std::string skey, tlog::NoteSigner::GenerateSkey(origin));
@@ -133,8 +121,8 @@ StatusOr<std::unique_ptr<Archive>> Archive::Open(const std::string& dir, Mode mo
 Status Archive::OpenParts(Mode mode) {
   core::Env* env = options_.env;
   if (!core::Exists(env, layout_.VerifierKey())) {
-    return core::NotFound("no isnad archive at " + layout_.root +
-                          " (create one with `isnad init " + layout_.root +
+    return core::NotFound("no isnad archive at " + layout_.root + " (create one with `isnad init " +
+                          layout_.root +
                           "`, or point --archive / ISNAD_ARCHIVE at an existing one)");
   }
   if (mode == Mode::kWrite) {
@@ -165,7 +153,8 @@ Status Archive::OpenParts(Mode mode) {
     signer_ = std::move(*signer);
   }
   auto log = tlog::Log::Open(env, layout_.LogDir(), verifier_);
-  if (!log.ok()) return log.status().WithContext("cannot open the custody log in " + layout_.LogDir());
+  if (!log.ok())
+    return log.status().WithContext("cannot open the custody log in " + layout_.LogDir());
   log_ = std::move(*log);
   ISNAD_ASSIGN_OR_RETURN(blobs_, store::BlobStore::Open(env, layout_.root, mode == Mode::kWrite));
   bool can_write_catalog = lock_ != nullptr;
@@ -212,7 +201,8 @@ StatusOr<uint64_t> Archive::AppendAndApply(const std::vector<std::string>& entri
   // covers it, and log/checkpoint (synced) always holds the latest.
   Status hist = core::WriteFileAtomically(options_.env, layout_.CheckpointHistory(log_->size()),
                                           log_->checkpoint_note(), /*sync=*/false);
-  ISNAD_RETURN_IF_ERROR(hist.WithContext("the entries are committed, but saving the checkpoint history failed"));
+  ISNAD_RETURN_IF_ERROR(
+      hist.WithContext("the entries are committed, but saving the checkpoint history failed"));
   Status applied = catalog_->Apply(first, entries, log_->root());
   if (!applied.ok()) {
     return applied.WithContext(
@@ -237,7 +227,6 @@ struct StagedFile {
 
 StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks& callbacks) {
   if (!signer_) return core::FailedPrecondition("the archive was opened read-only");
-  core::Env* env = options_.env;
   AddSummary summary;
   auto skip = [&](const std::string& path, const Status& why) {
     summary.skipped++;
@@ -282,8 +271,8 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
       });
       if (staged.ok()) {
         out.blob = std::move(*staged);
-        auto head = ReadHead(env, out.blob.temp_path);
-        out.media_type = head.ok() ? media::SniffMediaType(*head) : "application/octet-stream";
+        out.media_type = media::SniffMediaType(out.blob.head);
+        out.blob.head.clear();  // not needed past here; batches hold thousands
       } else {
         out.status = staged.status();
       }
@@ -337,10 +326,9 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
         ISNAD_ASSIGN_OR_RETURN(auto found, catalog_->FindBySha256(a.sha256));
         if (found) known = found->id;
       }
-      StatusOr<std::string> entry = known
-                                        ? catalog::SourceAddedEntry(by, *known, a.sha256, from)
-                                        : catalog::ItemIngestedEntry(by, a.sha256, a.size_bytes,
-                                                                     f.media_type, from);
+      StatusOr<std::string> entry =
+          known ? catalog::SourceAddedEntry(by, *known, a.sha256, from)
+                : catalog::ItemIngestedEntry(by, a.sha256, a.size_bytes, f.media_type, from);
       if (!entry.ok()) {
         skip(f.path, entry.status());
         continue;
@@ -350,8 +338,7 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
       if (!known) batch_items[a.sha256] = a.id;
       entries.push_back(std::move(*entry));
       if (note_blob) {
-        ISNAD_ASSIGN_OR_RETURN(std::string n,
-                               catalog::NoteAddedEntry(by, a.id, "", note_blob));
+        ISNAD_ASSIGN_OR_RETURN(std::string n, catalog::NoteAddedEntry(by, a.id, "", note_blob));
         entries.push_back(std::move(n));
       }
       added.push_back(std::move(a));
@@ -487,8 +474,8 @@ StatusOr<std::string> Archive::CheckpointAt(uint64_t size) const {
   if (size == log_->size()) return log_->checkpoint_note();
   auto text = options_.env->ReadFile(layout_.CheckpointHistory(size));
   if (!text.ok()) {
-    return core::NotFound("no signed checkpoint of size " + std::to_string(size) +
-                          " was kept in " + layout_.CheckpointsDir());
+    return core::NotFound("no signed checkpoint of size " + std::to_string(size) + " was kept in " +
+                          layout_.CheckpointsDir());
   }
   return text;
 }

@@ -70,8 +70,8 @@ struct AddCallbacks {
 };
 
 struct AddSummary {
-  uint64_t added = 0;        // new items
-  uint64_t sources = 0;      // known bytes, new source recorded
+  uint64_t added = 0;    // new items
+  uint64_t sources = 0;  // known bytes, new source recorded
   uint64_t skipped = 0;
   uint64_t bytes = 0;
 };
@@ -79,9 +79,9 @@ struct AddSummary {
 struct Proof {
   uint64_t leaf_index = 0;
   uint64_t tree_size = 0;
-  std::string entry;                 // exact entry bytes
-  std::vector<core::Hash> hashes;    // RFC 9162 inclusion proof
-  std::string checkpoint_note;       // signed note of tree_size
+  std::string entry;               // exact entry bytes
+  std::vector<core::Hash> hashes;  // RFC 9162 inclusion proof
+  std::string checkpoint_note;     // signed note of tree_size
 };
 
 // One thing `Verify` found wrong.
@@ -142,8 +142,9 @@ class Archive {
   // Checks everything (see VerifyReport). `expected_vkey`, when non-empty, is
   // the key the checkpoint must be signed by (pinned elsewhere by the user);
   // otherwise keys/log.vkey is used and compared with entry 0.
-  core::StatusOr<VerifyReport> Verify(const std::string& expected_vkey, int jobs,
-                                      const std::function<void(uint64_t, uint64_t)>& progress) const;
+  core::StatusOr<VerifyReport> Verify(
+      const std::string& expected_vkey, int jobs,
+      const std::function<void(uint64_t, uint64_t)>& progress) const;
 
   // Deletes the catalogue and rebuilds it from the log (kWrite only).
   core::Status Reindex();

@@ -27,8 +27,9 @@ struct BlobRef {
 
 }  // namespace
 
-StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int jobs,
-                                       const std::function<void(uint64_t, uint64_t)>& progress) const {
+StatusOr<VerifyReport> Archive::Verify(
+    const std::string& expected_vkey, int jobs,
+    const std::function<void(uint64_t, uint64_t)>& progress) const {
   VerifyReport report;
   auto problem = [&](std::string file, std::string item, std::string what) {
     report.problems.push_back({std::move(file), std::move(item), std::move(what)});
@@ -58,54 +59,57 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
   std::vector<std::string> chunk;
   uint64_t chunk_start = 0;
   bool rebuild_ok = true;
-  Status entries_status = log_->ForEachEntry(0, log_->size(), [&](uint64_t i, std::string_view e) -> Status {
-    report.entries_checked++;
-    auto parsed = catalog::ParseEntry(e);
-    if (!parsed.ok()) {
-      problem("log/tile/entries", "", "entry " + std::to_string(i) + ": " + parsed.status().message());
-      rebuild_ok = false;
-      return Status::Ok();
-    }
-    const core::Json& j = *parsed;
-    const std::string type = j.value("type", "");
-    if (i == 0) {
-      if (type != catalog::kArchiveCreated) {
-        problem("log/tile/entries/000", "", "entry 0 is not archive.created");
-      } else if (j.value("vkey", "") != verifier_.vkey()) {
-        problem("keys/log.vkey", "", "does not match the key recorded in entry 0 (" +
-                                         j.value("vkey", "") + ")");
-      }
-    }
-    if (type == catalog::kItemIngested || type == catalog::kSourceAdded) {
-      auto h = core::Hash::FromHex(j.value("sha256", ""));
-      if (h.ok()) {
-        std::string item = type == catalog::kItemIngested ? catalog::ItemId(i) : j.value("item", "");
-        BlobRef& r = refs[*h];
-        if (r.item.empty()) r.item = item;
-        if (type == catalog::kItemIngested) {
-          r.size_bytes = j.value("size", uint64_t{0});
-          r.size_known = true;
-          item_hash[item] = *h;
+  Status entries_status =
+      log_->ForEachEntry(0, log_->size(), [&](uint64_t i, std::string_view e) -> Status {
+        report.entries_checked++;
+        auto parsed = catalog::ParseEntry(e);
+        if (!parsed.ok()) {
+          problem("log/tile/entries", "",
+                  "entry " + std::to_string(i) + ": " + parsed.status().message());
+          rebuild_ok = false;
+          return Status::Ok();
         }
-      }
-    } else if (type == catalog::kNoteAdded && j.contains("text_sha256")) {
-      auto h = core::Hash::FromHex(j.value("text_sha256", ""));
-      if (h.ok()) refs[*h].item = refs[*h].item.empty() ? j.value("item", "") : refs[*h].item;
-    }
-    if (chunk.empty()) chunk_start = i;
-    chunk.emplace_back(e);
-    if (chunk.size() >= 10000) {
-      auto root = log_->RootAt(i + 1);
-      if (!root.ok()) return root.status();
-      Status s = rebuild_ok ? rebuilt->Apply(chunk_start, chunk, *root) : Status::Ok();
-      chunk.clear();
-      if (!s.ok()) {
-        rebuild_ok = false;
-        problem("log/tile/entries", "", s.message());
-      }
-    }
-    return Status::Ok();
-  });
+        const core::Json& j = *parsed;
+        const std::string type = j.value("type", "");
+        if (i == 0) {
+          if (type != catalog::kArchiveCreated) {
+            problem("log/tile/entries/000", "", "entry 0 is not archive.created");
+          } else if (j.value("vkey", "") != verifier_.vkey()) {
+            problem("keys/log.vkey", "",
+                    "does not match the key recorded in entry 0 (" + j.value("vkey", "") + ")");
+          }
+        }
+        if (type == catalog::kItemIngested || type == catalog::kSourceAdded) {
+          auto h = core::Hash::FromHex(j.value("sha256", ""));
+          if (h.ok()) {
+            std::string item =
+                type == catalog::kItemIngested ? catalog::ItemId(i) : j.value("item", "");
+            BlobRef& r = refs[*h];
+            if (r.item.empty()) r.item = item;
+            if (type == catalog::kItemIngested) {
+              r.size_bytes = j.value("size", uint64_t{0});
+              r.size_known = true;
+              item_hash[item] = *h;
+            }
+          }
+        } else if (type == catalog::kNoteAdded && j.contains("text_sha256")) {
+          auto h = core::Hash::FromHex(j.value("text_sha256", ""));
+          if (h.ok()) refs[*h].item = refs[*h].item.empty() ? j.value("item", "") : refs[*h].item;
+        }
+        if (chunk.empty()) chunk_start = i;
+        chunk.emplace_back(e);
+        if (chunk.size() >= 10000) {
+          auto root = log_->RootAt(i + 1);
+          if (!root.ok()) return root.status();
+          Status s = rebuild_ok ? rebuilt->Apply(chunk_start, chunk, *root) : Status::Ok();
+          chunk.clear();
+          if (!s.ok()) {
+            rebuild_ok = false;
+            problem("log/tile/entries", "", s.message());
+          }
+        }
+        return Status::Ok();
+      });
   if (!entries_status.ok()) {
     problem("log/tile/entries", "", "cannot read the entries: " + entries_status.message());
   }
@@ -125,14 +129,15 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
   if (!applied.ok()) {
     problem("catalog.sqlite", "", "cannot read: " + applied.status().message());
   } else if (*applied != log_->size()) {
-    problem("catalog.sqlite", "", "holds " + std::to_string(*applied) + " of the log's " +
-                                      std::to_string(log_->size()) +
-                                      " entries; run `isnad reindex`");
+    problem("catalog.sqlite", "",
+            "holds " + std::to_string(*applied) + " of the log's " + std::to_string(log_->size()) +
+                " entries; run `isnad reindex`");
   } else if (rebuild_ok) {
     auto mine = catalog_->Fingerprint();
     auto fresh = rebuilt->Fingerprint();
     if (!mine.ok() || !fresh.ok() || *mine != *fresh) {
-      problem("catalog.sqlite", "", "does not agree with the log; run `isnad reindex` to rebuild it");
+      problem("catalog.sqlite", "",
+              "does not agree with the log; run `isnad reindex` to rebuild it");
     }
   }
 
@@ -156,16 +161,18 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
       report.blobs_checked++;
       if (!got.ok()) {
         problem(rel, r.item,
-                got.status().code() == core::Code::kNotFound ? "blob is missing"
-                                                             : "cannot read blob: " + got.status().message());
+                got.status().code() == core::Code::kNotFound
+                    ? "blob is missing"
+                    : "cannot read blob: " + got.status().message());
         continue;
       }
       report.bytes_checked += got->second;
       if (got->first != h) {
         problem(rel, r.item, "blob has been altered: its bytes now hash to " + got->first.Hex());
       } else if (r.size_known && got->second != r.size_bytes) {
-        problem(rel, r.item, "blob is " + std::to_string(got->second) + " bytes; the log says " +
-                                 std::to_string(r.size_bytes));
+        problem(rel, r.item,
+                "blob is " + std::to_string(got->second) + " bytes; the log says " +
+                    std::to_string(r.size_bytes));
       }
     }
   };
@@ -179,12 +186,14 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
   if (listed.ok()) {
     for (const auto& h : *listed) {
       if (!refs.count(h)) {
-        report.notes.push_back(store::BlobStore::RelativePath(h) +
-                               " is not referenced by any entry (left by an interrupted add; harmless)");
+        report.notes.push_back(
+            store::BlobStore::RelativePath(h) +
+            " is not referenced by any entry (left by an interrupted add; harmless)");
       }
     }
   }
-  for (const auto& s : strays) problem(s, "", "is not a blob of this archive (unexpected file in objects/)");
+  for (const auto& s : strays)
+    problem(s, "", "is not a blob of this archive (unexpected file in objects/)");
 
   // 7. Every checkpoint kept in the history is signed and is a prefix of today's tree.
   auto names = options_.env->ListDir(layout_.CheckpointsDir());
@@ -209,8 +218,9 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
       }
       report.checkpoints_checked++;
       if (cp->size > log_->size()) {
-        problem(rel, "", "is of size " + std::to_string(cp->size) + ", beyond the log's " +
-                             std::to_string(log_->size()));
+        problem(rel, "",
+                "is of size " + std::to_string(cp->size) + ", beyond the log's " +
+                    std::to_string(log_->size()));
         continue;
       }
       auto root = log_->RootAt(cp->size);

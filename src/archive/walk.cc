@@ -61,12 +61,14 @@ struct Walker {
       return;
     }
     if (!S_ISDIR(st.st_mode)) {
-      skipped(path, core::InvalidArgument("is not a regular file or folder (device, socket or pipe); not added"));
+      skipped(path, core::InvalidArgument(
+                        "is not a regular file or folder (device, socket or pipe); not added"));
       return;
     }
     auto key = std::make_pair(st.st_dev, st.st_ino);
     if (active_dirs.count(key)) {
-      skipped(path, core::InvalidArgument("is a symbolic link loop back to a folder above it; not followed"));
+      skipped(path, core::InvalidArgument(
+                        "is a symbolic link loop back to a folder above it; not followed"));
       return;
     }
     std::error_code ec;

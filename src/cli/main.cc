@@ -46,7 +46,8 @@ archive::Options MakeOptions(const Globals& g) {
   return o;
 }
 
-core::StatusOr<std::unique_ptr<archive::Archive>> OpenArchive(const Globals& g, archive::Mode mode) {
+core::StatusOr<std::unique_ptr<archive::Archive>> OpenArchive(const Globals& g,
+                                                              archive::Mode mode) {
   return archive::Archive::Open(ArchiveDir(g), mode, MakeOptions(g));
 }
 
@@ -74,7 +75,8 @@ int CmdInit(const Globals& g, const std::string& name) {
   std::string origin = name;
   if (origin.empty()) {
     char host[256] = {};
-    if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "localhost");
+    if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
+      std::snprintf(host, sizeof host, "localhost");
     std::string base = std::filesystem::absolute(dir).lexically_normal().filename().string();
     if (base.empty()) base = "archive";
     origin = std::string(host) + "/isnad/" + base;
@@ -89,8 +91,10 @@ int CmdInit(const Globals& g, const std::string& name) {
     return kExitOk;
   }
   fmt::print("Created archive {} (origin \"{}\").\n", dir, (*a)->origin());
-  fmt::print("Public key (give it to anyone who must verify this archive; keep it somewhere else too):\n  {}\n",
-             (*a)->vkey());
+  fmt::print(
+      "Public key (give it to anyone who must verify this archive; keep it somewhere else too):\n  "
+      "{}\n",
+      (*a)->vkey());
   fmt::print("Secret signing key: {} (mode 0600; back it up, never share it).\n",
              (*a)->layout().SignerKey());
   return kExitOk;
@@ -124,18 +128,24 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
     bar.Clear();
     std::fprintf(stderr, "skipped %s: %s\n", Printable(path).c_str(), why.message().c_str());
   };
-  cb.on_progress = [&](uint64_t bytes, uint64_t done, uint64_t total) { bar.Update(bytes, done, total); };
+  cb.on_progress = [&](uint64_t bytes, uint64_t done, uint64_t total) {
+    bar.Update(bytes, done, total);
+  };
   auto summary = (*a)->Add(req, cb);
   bar.Clear();
   if (!summary.ok()) {
-    std::fprintf(stderr, "isnad: adding stopped early; every file reported above as added is safe.\n");
+    std::fprintf(stderr,
+                 "isnad: adding stopped early; every file reported above as added is safe.\n");
     return Fail(summary.status());
   }
   if (!g.json) {
-    std::fprintf(stderr, "%llu new item(s), %llu new source(s) of items already held, %llu skipped; %s. Log size %llu.\n",
+    std::fprintf(stderr,
+                 "%llu new item(s), %llu new source(s) of items already held, %llu skipped; %s. "
+                 "Log size %llu.\n",
                  static_cast<unsigned long long>(summary->added),
                  static_cast<unsigned long long>(summary->sources),
-                 static_cast<unsigned long long>(summary->skipped), HumanBytes(summary->bytes).c_str(),
+                 static_cast<unsigned long long>(summary->skipped),
+                 HumanBytes(summary->bytes).c_str(),
                  static_cast<unsigned long long>((*a)->log().size()));
   }
   return summary->skipped > 0 ? kExitError : kExitOk;
@@ -151,8 +161,8 @@ int CmdLs(const Globals& g) {
     if (g.json) {
       PrintJsonLine(ItemJson(r));
     } else {
-      fmt::print("{:<8} {}  {:>9}  {:<24} {}\n", r.id, r.sha256.Hex().substr(0, 12), HumanBytes(r.size_bytes),
-                 r.media_type, Printable(r.name));
+      fmt::print("{:<8} {}  {:>9}  {:<24} {}\n", r.id, r.sha256.Hex().substr(0, 12),
+                 HumanBytes(r.size_bytes), r.media_type, Printable(r.name));
     }
   }
   return kExitOk;
@@ -172,13 +182,22 @@ int CmdShow(const Globals& g, const std::string& id) {
     j["path"] = sources->empty() ? "" : sources->front().path;
     Json src = Json::array();
     for (const auto& s : *sources) {
-      src.push_back({{"leaf_index", s.leaf_index}, {"type", s.type}, {"name", s.name}, {"path", s.path},
-                     {"url", s.url}, {"note", s.note}, {"time", s.time}, {"operator", s.operator_}});
+      src.push_back({{"leaf_index", s.leaf_index},
+                     {"type", s.type},
+                     {"name", s.name},
+                     {"path", s.path},
+                     {"url", s.url},
+                     {"note", s.note},
+                     {"time", s.time},
+                     {"operator", s.operator_}});
     }
     j["provenance"] = src;
     Json ns = Json::array();
     for (const auto& n : *notes) {
-      Json nj{{"leaf_index", n.leaf_index}, {"text", n.text}, {"time", n.time}, {"operator", n.operator_}};
+      Json nj{{"leaf_index", n.leaf_index},
+              {"text", n.text},
+              {"time", n.time},
+              {"operator", n.operator_}};
       if (n.text_sha256) nj["text_sha256"] = n.text_sha256->Hex();
       ns.push_back(nj);
     }
@@ -195,15 +214,16 @@ int CmdShow(const Globals& g, const std::string& id) {
   fmt::print("stored at   {}\n", (*a)->blobs().PathOf(r->sha256));
   fmt::print("provenance  {} record(s):\n", sources->size());
   for (const auto& s : *sources) {
-    fmt::print("  [{}] {} {} by {}\n", s.leaf_index, s.time, s.type == catalog::kItemIngested ? "ingested" : "source added",
-               s.operator_);
+    fmt::print("  [{}] {} {} by {}\n", s.leaf_index, s.time,
+               s.type == catalog::kItemIngested ? "ingested" : "source added", s.operator_);
     if (!s.path.empty()) fmt::print("      path  {}\n", Printable(s.path));
     if (!s.url.empty()) fmt::print("      url   {}\n", Printable(s.url));
     if (!s.note.empty()) fmt::print("      note  {}\n", Printable(s.note));
   }
   for (const auto& n : *notes) {
     fmt::print("note [{}] {} by {}: {}\n", n.leaf_index, n.time, n.operator_,
-               n.text_sha256 ? "(long note stored as blob " + n.text_sha256->Hex() + ")" : Printable(n.text));
+               n.text_sha256 ? "(long note stored as blob " + n.text_sha256->Hex() + ")"
+                             : Printable(n.text));
   }
   fmt::print("prove it with: isnad prove {}\n", r->id);
   return kExitOk;
@@ -230,8 +250,9 @@ int CmdCat(const Globals& g, const std::string& id) {
   }
   if (std::fflush(stdout) != 0) return Fail(core::IoError("cannot write to standard output"));
   if (sha.Finish() != r->sha256) {
-    return Fail(core::Integrity("the stored bytes of " + r->id +
-                                " do not match their SHA-256; the output above is NOT the original. Run `isnad verify`."));
+    return Fail(core::Integrity(
+        "the stored bytes of " + r->id +
+        " do not match their SHA-256; the output above is NOT the original. Run `isnad verify`."));
   }
   return kExitOk;
 }
@@ -254,8 +275,12 @@ int CmdLog(const Globals& g, uint64_t from, uint64_t limit) {
       id = (*j)["item"];
     }
     if (g.json) {
-      Json out{{"leaf_index", i}, {"type", type}, {"time", (*j)["time"]}, {"operator", (*j)["operator"]},
-               {"entry", *j}, {"entry_b64", core::Base64Encode(e)},
+      Json out{{"leaf_index", i},
+               {"type", type},
+               {"time", (*j)["time"]},
+               {"operator", (*j)["operator"]},
+               {"entry", *j},
+               {"entry_b64", core::Base64Encode(e)},
                {"leaf_hash", tlog::LeafHash(e).Hex()}};
       if (!id.empty()) out["id"] = id;
       if (j->contains("sha256")) out["sha256"] = (*j)["sha256"];
@@ -290,8 +315,11 @@ int CmdCheckpoint(const Globals& g, int64_t size) {
     if (!opened.ok()) return Fail(opened.status());
     auto cp = tlog::Checkpoint::Parse(opened->text);
     if (!cp.ok()) return Fail(cp.status());
-    PrintJsonLine({{"origin", cp->origin}, {"size", cp->size}, {"root_b64", core::Base64Encode(cp->root.View())},
-                   {"root_hex", cp->root.Hex()}, {"checkpoint", *note}});
+    PrintJsonLine({{"origin", cp->origin},
+                   {"size", cp->size},
+                   {"root_b64", core::Base64Encode(cp->root.View())},
+                   {"root_hex", cp->root.Hex()},
+                   {"checkpoint", *note}});
   } else {
     std::fwrite(note->data(), 1, note->size(), stdout);
   }
@@ -328,7 +356,8 @@ int CmdProve(const Globals& g, const std::string& id, int64_t entry) {
              p->leaf_index, p->tree_size);
   fmt::print("  entry      {}\n", p->entry);
   fmt::print("  leaf hash  {}\n", tlog::LeafHash(p->entry).Hex());
-  for (size_t i = 0; i < p->hashes.size(); ++i) fmt::print("  proof[{}]   {}\n", i, p->hashes[i].Hex());
+  for (size_t i = 0; i < p->hashes.size(); ++i)
+    fmt::print("  proof[{}]   {}\n", i, p->hashes[i].Hex());
   fmt::print("checkpoint:\n{}", p->checkpoint_note);
   return kExitOk;
 }
@@ -338,9 +367,9 @@ int CmdConsistency(const Globals& g, uint64_t old_size, int64_t new_size_arg) {
   if (!a.ok()) return Fail(a.status());
   uint64_t new_size = new_size_arg < 0 ? (*a)->log().size() : static_cast<uint64_t>(new_size_arg);
   if (old_size == 0 || old_size > new_size || new_size > (*a)->log().size()) {
-    return Fail(core::InvalidArgument(fmt::format(
-        "need 0 < OLD_SIZE <= NEW_SIZE <= {} (the log's size); got {} and {}", (*a)->log().size(), old_size,
-        new_size)));
+    return Fail(core::InvalidArgument(
+        fmt::format("need 0 < OLD_SIZE <= NEW_SIZE <= {} (the log's size); got {} and {}",
+                    (*a)->log().size(), old_size, new_size)));
   }
   auto proof = (*a)->log().ConsistencyProof(old_size, new_size);
   if (!proof.ok()) return Fail(proof.status());
@@ -358,8 +387,8 @@ int CmdConsistency(const Globals& g, uint64_t old_size, int64_t new_size_arg) {
                    {"proof_b64", ProofB64(*proof)}});
     return kExitOk;
   }
-  fmt::print("tree {} (root {}) is a prefix of tree {} (root {}); RFC 9162 consistency proof:\n", old_size,
-             r1->Hex(), new_size, r2->Hex());
+  fmt::print("tree {} (root {}) is a prefix of tree {} (root {}); RFC 9162 consistency proof:\n",
+             old_size, r1->Hex(), new_size, r2->Hex());
   for (size_t i = 0; i < proof->size(); ++i) fmt::print("  proof[{}]  {}\n", i, (*proof)[i].Hex());
   return kExitOk;
 }
@@ -369,14 +398,16 @@ int CmdVerify(const Globals& g, const std::string& vkey, int jobs) {
   auto a = OpenArchive(g, archive::Mode::kRead);
   if (!a.ok()) return Fail(a.status());
   ProgressBar bar("verifying blobs");
-  auto report = (*a)->Verify(vkey, jobs, [&](uint64_t done, uint64_t total) { bar.Update(done, total); });
+  auto report =
+      (*a)->Verify(vkey, jobs, [&](uint64_t done, uint64_t total) { bar.Update(done, total); });
   bar.Clear();
   if (!report.ok()) return Fail(report.status());
   for (const auto& p : report->problems) {
     if (g.json) {
       PrintJsonLine({{"problem", p.what}, {"file", p.file}, {"item", p.item}});
     } else {
-      fmt::print("PROBLEM {}{}: {}\n", p.file, p.item.empty() ? "" : " (item " + p.item + ")", p.what);
+      fmt::print("PROBLEM {}{}: {}\n", p.file, p.item.empty() ? "" : " (item " + p.item + ")",
+                 p.what);
     }
   }
   for (const auto& n : report->notes) {
@@ -393,10 +424,11 @@ int CmdVerify(const Globals& g, const std::string& vkey, int jobs) {
                    {"tree_size", (*a)->log().size()},
                    {"root_hex", (*a)->log().root().Hex()}});
   } else {
-    fmt::print("{}: {} entries, {} blobs ({}), {} signed checkpoints checked; tree size {}, root {}\n",
-               ok ? "OK" : fmt::format("FAILED with {} problem(s)", report->problems.size()),
-               report->entries_checked, report->blobs_checked, HumanBytes(report->bytes_checked),
-               report->checkpoints_checked, (*a)->log().size(), (*a)->log().root().Hex());
+    fmt::print(
+        "{}: {} entries, {} blobs ({}), {} signed checkpoints checked; tree size {}, root {}\n",
+        ok ? "OK" : fmt::format("FAILED with {} problem(s)", report->problems.size()),
+        report->entries_checked, report->blobs_checked, HumanBytes(report->bytes_checked),
+        report->checkpoints_checked, (*a)->log().size(), (*a)->log().root().Hex());
   }
   return ok ? kExitOk : kExitIntegrity;
 }
@@ -408,7 +440,8 @@ int CmdReindex(const Globals& g) {
   if (!s.ok()) return Fail(s);
   auto n = (*a)->catalog().ItemCount();
   if (!n.ok()) return Fail(n.status());
-  if (!g.json) fmt::print("Rebuilt the catalogue from {} log entries: {} items.\n", (*a)->log().size(), *n);
+  if (!g.json)
+    fmt::print("Rebuilt the catalogue from {} log entries: {} items.\n", (*a)->log().size(), *n);
   return kExitOk;
 }
 
@@ -435,13 +468,17 @@ int Run(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   app.footer(
-      "Archive folder: --archive DIR (before or after the command) or $ISNAD_ARCHIVE; default: the current folder.\n"
+      "Archive folder: --archive DIR (before or after the command) or $ISNAD_ARCHIVE; default: the "
+      "current folder.\n"
       "Exit codes: 0 ok, 1 failed or partly done, 2 bad usage, 3 not found, 4 archive locked,\n"
-      "            5 I/O error or disk full, 10 integrity failure (a hash, proof or signature does not hold).\n"
-      "Example: isnad --archive ./evidence init --name example.org/evidence && isnad -A ./evidence add videos/");
+      "            5 I/O error or disk full, 10 integrity failure (a hash, proof or signature does "
+      "not hold).\n"
+      "Example: isnad --archive ./evidence init --name example.org/evidence && isnad -A ./evidence "
+      "add videos/");
   Globals g;
   app.add_option("-A,--archive", g.archive, "archive folder")->envname("ISNAD_ARCHIVE");
-  app.add_option("--operator", g.operator_name, "who is acting, recorded in entries (default $USER@host)")
+  app.add_option("--operator", g.operator_name,
+                 "who is acting, recorded in entries (default $USER@host)")
       ->envname("ISNAD_OPERATOR");
   app.add_flag("--json", g.json, "JSON Lines output: one object per line");
 
@@ -449,20 +486,26 @@ int Run(int argc, char** argv) {
 
   std::string init_name;
   auto* init = app.add_subcommand("init", "create a new archive with a fresh Ed25519 signing key");
-  init->add_option("--name", init_name, "log origin and key name, e.g. example.org/syria-2013 (default host/isnad/folder)");
+  init->add_option(
+      "--name", init_name,
+      "log origin and key name, e.g. example.org/syria-2013 (default host/isnad/folder)");
   example(init, "isnad --archive ./evidence init --name example.org/ghouta-2013");
 
   archive::AddRequest add_req;
-  auto* add = app.add_subcommand("add", "preserve files and folders (recursively); same bytes are stored once");
+  auto* add = app.add_subcommand(
+      "add", "preserve files and folders (recursively); same bytes are stored once");
   add->add_option("paths", add_req.paths, "files and folders")->required();
   add->add_option("--source", add_req.url, "where the material came from (URL or description)");
   add->add_option("--note", add_req.note, "a note recorded with each file");
-  add->add_option("-j,--jobs", add_req.jobs, "files read at once (default 2)")->check(CLI::Range(1, 64));
+  add->add_option("-j,--jobs", add_req.jobs, "files read at once (default 2)")
+      ->check(CLI::Range(1, 64));
   add->add_flag("--follow-symlinks", add_req.follow_symlinks, "add what symbolic links point to");
   add->add_option("--batch-files", add_req.batch_files,
                   "files per commit (one signed checkpoint per batch; default 2000)")
       ->check(CLI::Range(1, 1000000));
-  example(add, "isnad add ~/uploads/witness-12/ --source https://example.org/post/123 --note \"from witness 12\"");
+  example(add,
+          "isnad add ~/uploads/witness-12/ --source https://example.org/post/123 --note \"from "
+          "witness 12\"");
 
   auto* ls = app.add_subcommand("ls", "list items");
   example(ls, "isnad ls --json | jq .sha256");
@@ -472,7 +515,8 @@ int Run(int argc, char** argv) {
   show->add_option("id", id, "item id (i42) or a sha256 prefix of 12+ hex digits")->required();
   example(show, "isnad show i1");
 
-  auto* cat = app.add_subcommand("cat", "write an item's original bytes to standard output, checking their hash");
+  auto* cat = app.add_subcommand(
+      "cat", "write an item's original bytes to standard output, checking their hash");
   cat->add_option("id", id, "item id or sha256 prefix")->required();
   example(cat, "isnad cat i1 > copy.mp4");
 
@@ -491,22 +535,26 @@ int Run(int argc, char** argv) {
   example(key, "isnad key > archive.vkey");
 
   int64_t entry = -1;
-  auto* prove = app.add_subcommand("prove", "inclusion proof of an item's ingest entry in the signed checkpoint");
+  auto* prove = app.add_subcommand(
+      "prove", "inclusion proof of an item's ingest entry in the signed checkpoint");
   prove->add_option("id", id, "item id or sha256 prefix");
   prove->add_option("--entry", entry, "prove log entry N instead of an item");
   example(prove, "isnad prove i1 --json");
 
   uint64_t old_size = 0;
   int64_t new_size = -1;
-  auto* cons = app.add_subcommand("consistency", "consistency proof: tree OLD_SIZE is a prefix of NEW_SIZE");
+  auto* cons =
+      app.add_subcommand("consistency", "consistency proof: tree OLD_SIZE is a prefix of NEW_SIZE");
   cons->add_option("old_size", old_size, "older tree size")->required();
   cons->add_option("new_size", new_size, "newer tree size (default: current)");
   example(cons, "isnad consistency 1 --json");
 
   std::string verify_key;
   int verify_jobs = 2;
-  auto* verify = app.add_subcommand("verify", "check everything: blobs, tiles, root, signatures, catalogue");
-  verify->add_option("--key", verify_key, "the public key (vkey) you trust, kept outside the archive");
+  auto* verify =
+      app.add_subcommand("verify", "check everything: blobs, tiles, root, signatures, catalogue");
+  verify->add_option("--key", verify_key,
+                     "the public key (vkey) you trust, kept outside the archive");
   verify->add_option("-j,--jobs", verify_jobs, "blobs hashed at once")->check(CLI::Range(1, 64));
   example(verify, "isnad verify --key \"$(cat archive.vkey)\"");
 
@@ -537,7 +585,8 @@ int Run(int argc, char** argv) {
   if (cp->parsed()) return CmdCheckpoint(g, cp_size);
   if (key->parsed()) return CmdKey(g);
   if (prove->parsed()) {
-    if (id.empty() && entry < 0) return Fail(core::InvalidArgument("prove needs an item id or --entry N"));
+    if (id.empty() && entry < 0)
+      return Fail(core::InvalidArgument("prove needs an item id or --entry N"));
     return CmdProve(g, id, entry);
   }
   if (cons->parsed()) return CmdConsistency(g, old_size, new_size);

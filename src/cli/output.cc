@@ -49,7 +49,8 @@ void ProgressBar::Update(uint64_t bytes, uint64_t files_done, uint64_t files_tot
   auto now = std::chrono::steady_clock::now();
   if (drawn_ && now - last_ < std::chrono::milliseconds(100) && files_done != files_total) return;
   last_ = now;
-  double frac = files_total ? static_cast<double>(files_done) / static_cast<double>(files_total) : 1;
+  double frac =
+      files_total ? static_cast<double>(files_done) / static_cast<double>(files_total) : 1;
   int width = 30;
   int full = static_cast<int>(frac * width);
   std::string bar(static_cast<size_t>(full), '=');
