@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <sstream>
@@ -32,6 +33,7 @@ TEST(Crash, KilledAddsLoseNothingAcknowledged) {
       0);
   std::mt19937 rng(20130821);
   size_t acknowledged_total = 0;
+  int64_t window_us = 0;
   int killed = 0;
   for (int round = 0; round < rounds; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
@@ -49,9 +51,20 @@ TEST(Crash, KilledAddsLoseNothingAcknowledged) {
     pid_t pid = testing::StartProcess({bin, "--archive", ar, "add", in, "--json", "-j", "2",
                                        "--batch-files", std::to_string(1 + rng() % 8)},
                                       out, err);
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 150000));
-    ::kill(pid, SIGKILL);
-    int rc = testing::WaitProcess(pid);
+    int rc;
+    if (round == 0) {
+      // The first add runs to the end: its duration sets the window for the kills.
+      auto t0 = std::chrono::steady_clock::now();
+      rc = testing::WaitProcess(pid);
+      window_us = std::max<int64_t>(20000, std::chrono::duration_cast<std::chrono::microseconds>(
+                                               std::chrono::steady_clock::now() - t0)
+                                               .count());
+    } else {
+      std::this_thread::sleep_for(
+          std::chrono::microseconds(rng() % static_cast<uint64_t>(window_us)));
+      ::kill(pid, SIGKILL);
+      rc = testing::WaitProcess(pid);
+    }
     killed += rc == -SIGKILL;
 
     // Acknowledged = complete lines printed before the kill.

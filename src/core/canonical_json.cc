@@ -9,30 +9,19 @@ namespace {
 
 constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
 
-// Decodes UTF-8 into UTF-16 code units for RFC 8785 §3.2.3 member ordering.
-// Returns false on invalid UTF-8.
-bool ToUtf16(std::string_view s, std::u16string* out) {
-  out->clear();
+// Calls `fn(code point)` for each code point of `s`. Returns false on invalid
+// UTF-8 (bad sequences, overlongs, surrogates, values past U+10FFFF).
+template <typename Fn>
+bool ForEachCodePoint(std::string_view s, Fn&& fn) {
   for (size_t i = 0; i < s.size();) {
     auto c = static_cast<unsigned char>(s[i]);
-    uint32_t cp;
-    size_t len;
-    if (c < 0x80) {
-      cp = c;
-      len = 1;
-    } else if ((c & 0xE0) == 0xC0) {
-      cp = c & 0x1F;
-      len = 2;
-    } else if ((c & 0xF0) == 0xE0) {
-      cp = c & 0x0F;
-      len = 3;
-    } else if ((c & 0xF8) == 0xF0) {
-      cp = c & 0x07;
-      len = 4;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
+    size_t len = c < 0x80             ? 1
+                 : (c & 0xE0) == 0xC0 ? 2
+                 : (c & 0xF0) == 0xE0 ? 3
+                 : (c & 0xF8) == 0xF0 ? 4
+                                      : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
     for (size_t k = 1; k < len; ++k) {
       auto cc = static_cast<unsigned char>(s[i + k]);
       if ((cc & 0xC0) != 0x80) return false;
@@ -40,6 +29,21 @@ bool ToUtf16(std::string_view s, std::u16string* out) {
     }
     static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
     if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    fn(cp);
+    i += len;
+  }
+  return true;
+}
+
+bool IsUtf8(std::string_view s) {
+  return ForEachCodePoint(s, [](uint32_t) {});
+}
+
+// Decodes UTF-8 into UTF-16 code units for RFC 8785 §3.2.3 member ordering.
+// Returns false on invalid UTF-8.
+bool ToUtf16(std::string_view s, std::u16string* out) {
+  out->clear();
+  return ForEachCodePoint(s, [out](uint32_t cp) {
     if (cp >= 0x10000) {
       cp -= 0x10000;
       out->push_back(static_cast<char16_t>(0xD800 + (cp >> 10)));
@@ -47,33 +51,7 @@ bool ToUtf16(std::string_view s, std::u16string* out) {
     } else {
       out->push_back(static_cast<char16_t>(cp));
     }
-    i += len;
-  }
-  return true;
-}
-
-// Returns true when `s` is valid UTF-8 (no overlongs, no surrogates).
-bool IsUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    uint32_t cp = c & (0x7F >> len);
-    for (size_t k = 1; k < len; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
+  });
 }
 
 Status AppendString(std::string_view s, const std::string& where, std::string* out) {
