@@ -10,8 +10,10 @@
 #include <fstream>
 
 #include "catalog/entries.h"
+#include "core/encoding.h"
 #include "core/testing/fault_env.h"
 #include "core/testing/temp_dir.h"
+#include "core/utf8.h"
 #include "log/merkle.h"
 #include "log/tiles.h"
 
@@ -179,6 +181,26 @@ TEST(Archive, SymlinksAreNotFollowedByDefaultAndLoopsNever) {
   bool saw_secret = false;
   for (const auto& f : c2.added) saw_secret |= f.path == tmp.Join("outside/secret.txt");
   EXPECT_TRUE(saw_secret);
+}
+
+TEST(Archive, NamesThatAreNotUtf8AreKeptExactly) {
+  TempDir tmp;
+  std::string latin1 = tmp.Join("in/caf\xe9 \xab\xe4l-\xe7\xe3\xf1.txt");  // ISO-8859-1 bytes
+  WriteTestFile(latin1, "a statement from an old drive");
+  auto a = MakeArchive(tmp.Join("ar"));
+  AddRequest req;
+  req.paths = {tmp.Join("in")};
+  Collected c;
+  ASSERT_TRUE(a->Add(req, c.callbacks()).ok());
+  ASSERT_EQ(c.added.size(), 1u) << (c.skipped.empty() ? "" : c.skipped[0].second.ToString());
+  EXPECT_TRUE(core::IsValidUtf8(c.added[0].name));
+  EXPECT_NE(c.added[0].name.find("\xEF\xBF\xBD"), std::string::npos)
+      << "U+FFFD marks the odd bytes";
+  auto entry = catalog::ParseEntry(*a->log().Entry(c.added[0].leaf_index));
+  ASSERT_TRUE(entry.ok()) << entry.status().ToString();
+  EXPECT_EQ(*core::Base64Decode((*entry)["path_b64"].get<std::string>()), latin1);
+  a.reset();
+  ExpectClean(tmp.Join("ar"));
 }
 
 TEST(Archive, LongNotesGoToABlobAndNoEntryExceedsTheLimit) {

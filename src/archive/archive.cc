@@ -16,6 +16,7 @@
 #include "catalog/entries.h"
 #include "core/encoding.h"
 #include "core/time.h"
+#include "core/utf8.h"
 #include "log/checkpoint.h"
 #include "log/merkle.h"
 #include "media/sniff.h"
@@ -310,13 +311,19 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
       catalog::Provenance from;
       from.name = core::BaseName(f.path);
       from.path = f.path;
+      if (!core::IsValidUtf8(f.path)) {
+        // Entries are UTF-8: keep the exact bytes aside, show a readable form.
+        from.path_bytes = f.path;
+        from.path = core::LossyUtf8(f.path);
+        from.name = core::LossyUtf8(from.name);
+      }
       from.url = request.url;
       if (!note_blob) from.note = request.note;
       AddedFile a;
       a.sha256 = f.blob.sha256;
       a.size_bytes = f.blob.size_bytes;
       a.name = from.name;
-      a.path = f.path;
+      a.path = from.path;
       a.media_type = f.media_type;
       a.leaf_index = base + entries.size();
       std::optional<std::string> known;

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <span>
 
+#include "core/encoding.h"
+
 namespace isnad::catalog {
 namespace {
 
@@ -21,6 +23,7 @@ enum class Kind {
   kItem,       // "i<leaf index>", see ParseItemId
   kAbsPath,    // non-empty string starting with '/'
   kMediaType,  // non-empty string containing '/', e.g. "application/pdf"
+  kBase64,     // non-empty canonical standard base64
 };
 
 struct Member {
@@ -45,6 +48,7 @@ constexpr std::array kItemIngestedMembers = {
     Member{"name", Kind::kText, true},
     Member{"media_type", Kind::kMediaType, true},
     Member{"path", Kind::kAbsPath, false},
+    Member{"path_b64", Kind::kBase64, false},
     Member{"url", Kind::kText, false},
     Member{"note", Kind::kText, false},
 };
@@ -52,8 +56,8 @@ constexpr std::array kSourceAddedMembers = {
     Member{"type", Kind::kText, true},     Member{"time", Kind::kTime, true},
     Member{"operator", Kind::kText, true}, Member{"item", Kind::kItem, true},
     Member{"sha256", Kind::kSha256, true}, Member{"name", Kind::kText, true},
-    Member{"path", Kind::kAbsPath, false}, Member{"url", Kind::kText, false},
-    Member{"note", Kind::kText, false},
+    Member{"path", Kind::kAbsPath, false}, Member{"path_b64", Kind::kBase64, false},
+    Member{"url", Kind::kText, false},     Member{"note", Kind::kText, false},
 };
 // Exactly one of "text" / "text_sha256" (checked after the table).
 constexpr std::array kNoteAddedMembers = {
@@ -158,6 +162,8 @@ std::string CheckValue(const Json& v, Kind kind) {
                  ? ""
                  : "a media type \"type/subtype\", e.g. \"application/octet-stream\"";
     }
+    case Kind::kBase64:
+      return !s.empty() && core::Base64Decode(s).ok() ? "" : "non-empty canonical base64";
     case Kind::kSize:
       break;
   }
@@ -240,6 +246,7 @@ void SetIfNotEmpty(Json& e, const char* name, const std::string& value) {
 void SetProvenance(Json& e, const Provenance& from) {
   e["name"] = from.name;
   SetIfNotEmpty(e, "path", from.path);
+  if (!from.path_bytes.empty()) e["path_b64"] = core::Base64Encode(from.path_bytes);
   SetIfNotEmpty(e, "url", from.url);
   SetIfNotEmpty(e, "note", from.note);
 }

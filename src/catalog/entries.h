@@ -5,8 +5,8 @@
 //
 // Common members: "type", "time" (RFC 3339 UTC, ms), "operator" (who ran it).
 //   archive.created  origin, vkey, software
-//   item.ingested    sha256 (64 hex), size, name, media_type, [path], [url], [note]
-//   source.added     item, sha256, name, [path], [url], [note]
+//   item.ingested    sha256 (64 hex), size, name, media_type, [path], [path_b64], [url], [note]
+//   source.added     item, sha256, name, [path], [path_b64], [url], [note]
 //   note.added       item, text | text_sha256 (when the text is too long for an entry)
 // An item's id is "i" followed by the leaf index of its item.ingested entry:
 // stable, printable, and derived from the log alone.
@@ -43,6 +43,10 @@ struct Provenance {
   std::string path;  // absolute path it was read from; "" when not from a file
   std::string url;   // --source URL, "" when none
   std::string note;  // --note text, "" when none
+  // The path's exact bytes when they are not valid UTF-8 (a name from an old
+  // drive, say); `name` and `path` then hold display forms with U+FFFD in place
+  // of the bytes that are not UTF-8. Recorded as "path_b64". "" otherwise.
+  std::string path_bytes;
 };
 
 struct Actor {

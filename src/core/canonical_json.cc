@@ -4,40 +4,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/utf8.h"
+
 namespace isnad::core {
 namespace {
 
 constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
-
-// Calls `fn(code point)` for each code point of `s`. Returns false on invalid
-// UTF-8 (bad sequences, overlongs, surrogates, values past U+10FFFF).
-template <typename Fn>
-bool ForEachCodePoint(std::string_view s, Fn&& fn) {
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80             ? 1
-                 : (c & 0xE0) == 0xC0 ? 2
-                 : (c & 0xF0) == 0xE0 ? 3
-                 : (c & 0xF8) == 0xF0 ? 4
-                                      : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
-    for (size_t k = 1; k < len; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    fn(cp);
-    i += len;
-  }
-  return true;
-}
-
-bool IsUtf8(std::string_view s) {
-  return ForEachCodePoint(s, [](uint32_t) {});
-}
 
 // Decodes UTF-8 into UTF-16 code units for RFC 8785 §3.2.3 member ordering.
 // Returns false on invalid UTF-8.
@@ -55,7 +27,7 @@ bool ToUtf16(std::string_view s, std::u16string* out) {
 }
 
 Status AppendString(std::string_view s, const std::string& where, std::string* out) {
-  if (!IsUtf8(s)) return InvalidArgument("invalid UTF-8 in string at " + where);
+  if (!IsValidUtf8(s)) return InvalidArgument("invalid UTF-8 in string at " + where);
   out->reserve(out->size() + s.size() + 2);
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');

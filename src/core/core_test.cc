@@ -7,6 +7,7 @@
 #include "core/testing/fault_env.h"
 #include "core/testing/temp_dir.h"
 #include "core/time.h"
+#include "core/utf8.h"
 
 namespace isnad::core {
 namespace {
@@ -75,6 +76,16 @@ TEST(CanonicalJson, RefusesWhatCouldChangeAHash) {
   EXPECT_TRUE(ParseCanonicalJson(R"({"a":1,"b":"x"})").ok());
   EXPECT_EQ(ParseCanonicalJson(R"({"b":1,"a":2})").status().code(), Code::kIntegrity);
   EXPECT_EQ(ParseCanonicalJson(R"({"a": 1})").status().code(), Code::kIntegrity);
+}
+
+TEST(Utf8, ValidityAndLossyDisplay) {
+  EXPECT_TRUE(IsValidUtf8("زملكا Zamalka"));
+  EXPECT_FALSE(IsValidUtf8("caf\xe9"));
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));      // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // surrogate
+  EXPECT_EQ(LossyUtf8("caf\xe9!"), "caf\xef\xbf\xbd!");
+  EXPECT_EQ(LossyUtf8("\xff\xfe"), "\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(LossyUtf8("زملكا"), "زملكا");
 }
 
 TEST(Time, FormatUtc) {

@@ -1,0 +1,48 @@
+// UTF-8 checks for text that becomes JSON (entries, output). File names are
+// bytes and may be in any encoding; entries must be UTF-8. Thread safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace isnad::core {
+
+// Calls `fn(code point)` for each code point of `s`. Returns false at the first
+// invalid sequence (bad lead or continuation byte, overlong form, surrogate, a
+// value past U+10FFFF); `fn` has then been called for the code points before it.
+template <typename Fn>
+bool ForEachCodePoint(std::string_view s, Fn&& fn) {
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80             ? 1
+                 : (c & 0xE0) == 0xC0 ? 2
+                 : (c & 0xF0) == 0xE0 ? 3
+                 : (c & 0xF8) == 0xF0 ? 4
+                                      : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+    for (size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    fn(cp);
+    i += len;
+  }
+  return true;
+}
+
+// Returns true when `s` is valid UTF-8.
+inline bool IsValidUtf8(std::string_view s) {
+  return ForEachCodePoint(s, [](uint32_t) {});
+}
+
+// Returns `s` with each byte that is not part of a valid UTF-8 sequence
+// replaced by U+FFFD, for display. `s` itself when it is valid.
+std::string LossyUtf8(std::string_view s);
+
+}  // namespace isnad::core
