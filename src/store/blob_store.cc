@@ -276,7 +276,8 @@ StatusOr<StagedBlob> BlobStore::Stage(const std::string& source_path,
   if (before.size_bytes < kBufferSize) {
     // 3a. Small file (most of a phone dump or a scraped page): one read, hashed
     // inline; a hasher thread would cost more than the hashing.
-    std::string buf(kBufferSize, '\0');
+    // One byte more than the stat'ed size, to see a file that grew meanwhile.
+    std::string buf(before.size_bytes + 1, '\0');
     while (total < buf.size()) {
       StatusOr<size_t> n = source->Read(buf.data() + total, buf.size() - total);
       if (!n.ok()) {
