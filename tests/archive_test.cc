@@ -135,6 +135,38 @@ TEST(Archive, SecondWriterIsRefusedNamingTheLock) {
   EXPECT_TRUE(Archive::Open(tmp.Join("ar"), Mode::kRead, TestOptions()).ok());
 }
 
+TEST(Archive, ARolledBackLogIsRefusedForWritingAndFlaggedByVerify) {
+  TempDir tmp;
+  WriteTestFile(tmp.Join("in1/a.txt"), "first");
+  WriteTestFile(tmp.Join("in2/b.txt"), "second");
+  std::string dir = tmp.Join("ar");
+  uint64_t old_size = 0;
+  {
+    auto a = MakeArchive(dir);
+    AddRequest req;
+    req.paths = {tmp.Join("in1")};
+    Collected c;
+    ASSERT_TRUE(a->Add(req, c.callbacks()).ok());
+    old_size = a->log().size();
+    req.paths = {tmp.Join("in2")};
+    ASSERT_TRUE(a->Add(req, c.callbacks()).ok());
+  }
+  // Someone puts an older signed checkpoint back in place.
+  fs::copy_file(dir + "/checkpoints/" + std::to_string(old_size), dir + "/log/checkpoint",
+                fs::copy_options::overwrite_existing);
+  auto w = Archive::Open(dir, Mode::kWrite, TestOptions());
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.status().code(), core::Code::kIntegrity);
+  EXPECT_NE(w.status().message().find("rolled back"), std::string::npos) << w.status().message();
+  auto r = Archive::Open(dir, Mode::kRead, TestOptions());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto report = (*r)->Verify("", 1, nullptr);
+  ASSERT_TRUE(report.ok());
+  bool flagged = false;
+  for (const auto& p : report->problems) flagged |= p.what.find("rolled back") != std::string::npos;
+  EXPECT_TRUE(flagged);
+}
+
 TEST(Archive, InitRefusesANonEmptyFolder) {
   TempDir tmp;
   WriteTestFile(tmp.Join("ar/something"), "x");

@@ -57,6 +57,16 @@ std::string DefaultOperator() {
 
 }  // namespace
 
+std::optional<uint64_t> ParseHistoryName(std::string_view name) {
+  if (name.empty() || name.size() > 19 || (name.size() > 1 && name[0] == '0')) return std::nullopt;
+  uint64_t n = 0;
+  for (char c : name) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return n;
+}
+
 Archive::~Archive() = default;
 
 std::string Archive::OperatorName() const {
@@ -126,13 +136,9 @@ Status Archive::OpenParts(Mode mode) {
                           layout_.root +
                           "`, or point --archive / ISNAD_ARCHIVE at an existing one)");
   }
-  if (mode == Mode::kWrite) {
+  const bool writer = mode != Mode::kRead;
+  if (writer) {
     ISNAD_ASSIGN_OR_RETURN(lock_, env->LockFile(layout_.LockFile()));
-  } else {
-    // A reader takes the lock only to bring a lagging catalogue up to date;
-    // when a writer holds it, the reader works from what is committed.
-    auto lock = env->LockFile(layout_.LockFile());
-    if (lock.ok()) lock_ = std::move(*lock);
   }
   ISNAD_ASSIGN_OR_RETURN(std::string vkey_text, env->ReadFile(layout_.VerifierKey()));
   auto verifier = tlog::NoteVerifier::FromVkey(Trimmed(vkey_text));
@@ -141,7 +147,7 @@ Status Archive::OpenParts(Mode mode) {
                            verifier.status().message());
   }
   verifier_ = std::move(*verifier);
-  if (mode == Mode::kWrite) {
+  if (writer) {
     ISNAD_ASSIGN_OR_RETURN(std::string skey_text, env->ReadFile(layout_.SignerKey()));
     auto signer = tlog::NoteSigner::FromSkey(Trimmed(skey_text));
     if (!signer.ok()) {
@@ -157,11 +163,58 @@ Status Archive::OpenParts(Mode mode) {
   if (!log.ok())
     return log.status().WithContext("cannot open the custody log in " + layout_.LogDir());
   log_ = std::move(*log);
-  ISNAD_ASSIGN_OR_RETURN(blobs_, store::BlobStore::Open(env, layout_.root, mode == Mode::kWrite));
-  bool can_write_catalog = lock_ != nullptr;
-  ISNAD_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(layout_.CatalogDb(), !can_write_catalog));
-  if (can_write_catalog) ISNAD_RETURN_IF_ERROR(CatchUpCatalog());
-  if (mode == Mode::kRead) lock_.reset();
+  if (log_->size() == 0) {
+    return core::FailedPrecondition(
+        "the archive at " + layout_.root +
+        " was never finished: `isnad init` was interrupted before its first entry. Nothing was "
+        "stored in it; remove the folder and run init again");
+  }
+  if (writer) ISNAD_RETURN_IF_ERROR(CheckNotRolledBack());
+  ISNAD_ASSIGN_OR_RETURN(blobs_, store::BlobStore::Open(env, layout_.root, writer));
+  if (mode == Mode::kRebuild) return Status::Ok();  // Reindex opens the catalogue itself
+  if (writer) {
+    ISNAD_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(layout_.CatalogDb(), false));
+    return CatchUpCatalog();
+  }
+  // A reader takes the lock only when the catalogue lags behind the log (a
+  // writer crashed between checkpoint and catalogue) and no writer is at work;
+  // otherwise it answers from what is committed and never blocks a writer.
+  bool lagging = !core::Exists(env, layout_.CatalogDb());
+  if (!lagging) {
+    ISNAD_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(layout_.CatalogDb(), true));
+    auto applied = catalog_->AppliedSize();
+    lagging = applied.ok() && *applied < log_->size();
+  }
+  if (lagging) {
+    auto lock = env->LockFile(layout_.LockFile());
+    if (lock.ok()) {
+      catalog_.reset();
+      ISNAD_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(layout_.CatalogDb(), false));
+      ISNAD_RETURN_IF_ERROR(CatchUpCatalog());
+    } else if (catalog_ == nullptr) {
+      return lock.status();
+    }
+  }
+  return Status::Ok();
+}
+
+Status Archive::CheckNotRolledBack() const {
+  // Every signed checkpoint is kept. One larger than the log means the log
+  // was put back to an older state; appending now would sign a second,
+  // different tree of a size the key has already signed.
+  auto names = options_.env->ListDir(layout_.CheckpointsDir());
+  if (!names.ok()) return Status::Ok();
+  for (const auto& name : *names) {
+    auto size = ParseHistoryName(name);
+    if (size && *size > log_->size()) {
+      return core::Integrity(
+          "log/checkpoint is at " + std::to_string(log_->size()) + " entries, but checkpoints/" +
+          name + " shows the log once had " + name +
+          ": the log was rolled back. Nothing was written. Do not add to or reindex this archive; "
+          "run `isnad verify`, and restore log/checkpoint from checkpoints/" +
+          name + " or a backup");
+    }
+  }
   return Status::Ok();
 }
 
@@ -169,9 +222,11 @@ Status Archive::CatchUpCatalog() {
   ISNAD_ASSIGN_OR_RETURN(uint64_t applied, catalog_->AppliedSize());
   const uint64_t size = log_->size();
   if (applied > size) {
-    return core::Integrity("the catalogue has " + std::to_string(applied) +
-                           " entries but the log only " + std::to_string(size) +
-                           "; run `isnad reindex` to rebuild it from the log");
+    return core::Integrity(
+        "the catalogue has " + std::to_string(applied) + " entries but the log only " +
+        std::to_string(size) +
+        ": the log may have been rolled back. Run `isnad verify` before anything "
+        "else; rebuild the catalogue (`isnad reindex`) only once the log is right");
   }
   if (applied > 0) {
     ISNAD_ASSIGN_OR_RETURN(core::Hash applied_root, catalog_->AppliedRoot());
@@ -198,10 +253,10 @@ Status Archive::CatchUpCatalog() {
 StatusOr<uint64_t> Archive::AppendAndApply(const std::vector<std::string>& entries) {
   if (!signer_) return core::FailedPrecondition("the archive was opened read-only");
   ISNAD_ASSIGN_OR_RETURN(uint64_t first, log_->Append(entries, *signer_));
-  // History of signed checkpoints. Not synced on its own: the next batch's sync
-  // covers it, and log/checkpoint (synced) always holds the latest.
+  // History of signed checkpoints, synced: after a power cut a history file
+  // must hold the whole note or not exist, never be empty.
   Status hist = core::WriteFileAtomically(options_.env, layout_.CheckpointHistory(log_->size()),
-                                          log_->checkpoint_note(), /*sync=*/false);
+                                          log_->checkpoint_note(), /*sync=*/true);
   ISNAD_RETURN_IF_ERROR(
       hist.WithContext("the entries are committed, but saving the checkpoint history failed"));
   Status applied = catalog_->Apply(first, entries, log_->root());
@@ -489,6 +544,7 @@ StatusOr<std::string> Archive::CheckpointAt(uint64_t size) const {
 
 Status Archive::Reindex() {
   if (!signer_) return core::FailedPrecondition("reindex needs the archive opened for writing");
+  // Open(kRebuild) opens no catalogue, so a damaged one can still be replaced.
   catalog_.reset();
   for (const char* suffix : {"", "-wal", "-shm"}) {
     std::string p = layout_.CatalogDb() + suffix;

@@ -34,7 +34,12 @@ struct Options {
   std::string operator_name;
 };
 
-enum class Mode { kRead, kWrite };
+// kRebuild: a writer that opens no catalogue, for Reindex (works when the
+// catalogue file is damaged).
+enum class Mode { kRead, kWrite, kRebuild };
+
+// "123" -> 123 for names in checkpoints/; nullopt for anything else (temp files).
+std::optional<uint64_t> ParseHistoryName(std::string_view name);
 
 struct AddRequest {
   std::vector<std::string> paths;  // files and folders (walked recursively)
@@ -153,6 +158,10 @@ class Archive {
   Archive() = default;
   core::Status OpenParts(Mode mode);
   core::Status CatchUpCatalog();
+  core::Status CheckNotRolledBack() const;
+  // Size of the checkpoint in log/checkpoint now (a writer may have moved on
+  // since Open); log().size() when it cannot be read.
+  uint64_t CurrentCheckpointSize() const;
   core::StatusOr<uint64_t> AppendAndApply(const std::vector<std::string>& entries);
   std::string OperatorName() const;
 

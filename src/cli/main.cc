@@ -434,7 +434,7 @@ int CmdVerify(const Globals& g, const std::string& vkey, int jobs) {
 }
 
 int CmdReindex(const Globals& g) {
-  auto a = OpenArchive(g, archive::Mode::kWrite);
+  auto a = OpenArchive(g, archive::Mode::kRebuild);
   if (!a.ok()) return Fail(a.status());
   Status s = (*a)->Reindex();
   if (!s.ok()) return Fail(s);
