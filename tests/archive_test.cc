@@ -235,6 +235,23 @@ TEST(Archive, NamesThatAreNotUtf8AreKeptExactly) {
   ExpectClean(tmp.Join("ar"));
 }
 
+TEST(Archive, NeverIngestsItselfEvenByAnotherPath) {
+  TempDir tmp;
+  WriteTestFile(tmp.Join("data/evidence.txt"), "evidence");
+  auto a = Archive::Init(tmp.Join("data/ar"), "test.isnad.example/archive", TestOptions());
+  ASSERT_TRUE(a.ok());
+  a->reset();
+  ASSERT_EQ(::symlink(tmp.Join("data/ar").c_str(), tmp.Join("arlink").c_str()), 0);
+  auto b = Archive::Open(tmp.Join("arlink"), Mode::kWrite, TestOptions());
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  AddRequest req;
+  req.paths = {tmp.Join("data")};
+  Collected c;
+  ASSERT_TRUE((*b)->Add(req, c.callbacks()).ok());
+  ASSERT_EQ(c.added.size(), 1u) << "only evidence.txt; never the archive's own files or key";
+  EXPECT_EQ(c.added[0].name, "evidence.txt");
+}
+
 TEST(Archive, LongNotesGoToABlobAndNoEntryExceedsTheLimit) {
   TempDir tmp;
   WriteTestFile(tmp.Join("in/a.txt"), "a");

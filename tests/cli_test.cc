@@ -193,6 +193,12 @@ TEST_F(Cli, VerifyNamesATamperedBlobAndExits10) {
   EXPECT_NE(r.out.find("altered"), std::string::npos) << r.out;
   auto cat = isnad({"cat", sha.substr(0, 16)});
   EXPECT_EQ(cat.exit_code, 10) << "cat must not pass off altered bytes silently";
+  // The intact bytes arriving again repair the archive; the damaged file is kept aside.
+  auto again = isnad({"add", tmp_.Join("in/video-1.mp4")});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("damaged"), std::string::npos) << again.err;
+  EXPECT_TRUE(std::filesystem::exists(archive_ + "/quarantine"));
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
 }
 
 TEST_F(Cli, VerifyWithTheWrongPinnedKeyFails) {

@@ -362,7 +362,8 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
     std::vector<std::string> entries;
     std::vector<AddedFile> added;
     const uint64_t base = log_->size();
-    for (auto& f : batch) {
+    for (size_t k = 0; k < batch.size(); ++k) {
+      StagedFile& f = batch[k];
       catalog::Provenance from;
       from.name = core::BaseName(f.path);
       from.path = f.path;
@@ -380,6 +381,7 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
       a.name = from.name;
       a.path = from.path;
       a.media_type = f.media_type;
+      a.replaced_damaged = (*committed)[k].replaced_damaged;
       a.leaf_index = base + entries.size();
       std::optional<std::string> known;
       if (auto it = batch_items.find(a.sha256); it != batch_items.end()) {

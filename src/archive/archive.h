@@ -63,6 +63,9 @@ struct AddedFile {
   uint64_t leaf_index = 0;  // of the entry this add wrote
   bool new_item = false;    // false: the bytes were already held; a source was added
   std::string media_type;
+  // Non-empty when the archive's stored copy of these bytes was damaged and
+  // this file replaced it: where the damaged copy was moved.
+  std::string replaced_damaged;
 };
 
 struct AddCallbacks {

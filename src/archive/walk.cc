@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -16,12 +17,17 @@ struct Walker {
   std::vector<std::string>* files;
   const std::function<void(const std::string&, const core::Status&)>& skipped;
   std::set<std::pair<dev_t, ino_t>> active_dirs;  // folders on the current descent, for loops
+  std::optional<std::pair<dev_t, ino_t>> archive_dir;
+  std::string canonical_root;  // the archive folder with every symlink resolved
 
+  static bool Under(const std::string& path, const std::string& root) {
+    return !root.empty() &&
+           (path == root || (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
+                             path[root.size()] == '/'));
+  }
+  // By the path as given and by the path with symlinks resolved.
   bool UnderArchive(const std::string& path) const {
-    if (options.exclude_root.empty()) return false;
-    const std::string& root = options.exclude_root;
-    return path == root || (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
-                            path[root.size()] == '/');
+    return Under(path, options.exclude_root) || Under(path, canonical_root);
   }
 
   void Visit(const std::string& path) {
@@ -54,6 +60,10 @@ struct Walker {
         // Read what the link points to; the store refuses to read through links.
         std::error_code ec;
         auto target = fs::canonical(path, ec);
+        if (!ec && UnderArchive(target.string())) {
+          skipped(path, core::InvalidArgument("points inside the archive itself; not added"));
+          return;
+        }
         files->push_back(ec ? path : target.string());
       } else {
         files->push_back(path);
@@ -66,6 +76,12 @@ struct Walker {
       return;
     }
     auto key = std::make_pair(st.st_dev, st.st_ino);
+    if (archive_dir && key == *archive_dir) {
+      // The same folder reached by another path (a symlink, a bind mount).
+      skipped(path,
+              core::InvalidArgument("is the archive itself (reached by another path); not added"));
+      return;
+    }
     if (active_dirs.count(key)) {
       skipped(path, core::InvalidArgument(
                         "is a symbolic link loop back to a folder above it; not followed"));
@@ -92,7 +108,15 @@ struct Walker {
 void WalkPaths(const std::vector<std::string>& paths, const WalkOptions& options,
                std::vector<std::string>* files,
                const std::function<void(const std::string&, const core::Status&)>& skipped) {
-  Walker w{options, files, skipped, {}};
+  Walker w{options, files, skipped, {}, std::nullopt, ""};
+  if (!options.exclude_root.empty()) {
+    struct stat st {};
+    if (::stat(options.exclude_root.c_str(), &st) == 0)
+      w.archive_dir = std::make_pair(st.st_dev, st.st_ino);
+    std::error_code ec;
+    auto canon = fs::canonical(options.exclude_root, ec);
+    if (!ec) w.canonical_root = canon.string();
+  }
   for (const auto& p : paths) {
     std::error_code ec;
     fs::path abs = fs::absolute(p, ec);

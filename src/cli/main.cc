@@ -109,6 +109,13 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
   ProgressBar bar("adding");
   archive::AddCallbacks cb;
   cb.on_added = [&](const archive::AddedFile& f) {
+    if (!f.replaced_damaged.empty()) {
+      bar.Clear();
+      std::fprintf(stderr,
+                   "WARNING: the stored copy of %s was damaged; it was moved to %s and replaced by "
+                   "the intact bytes of %s. Run `isnad verify`.\n",
+                   f.id.c_str(), f.replaced_damaged.c_str(), Printable(f.path).c_str());
+    }
     if (g.json) {
       PrintJsonLine({{"id", f.id},
                      {"sha256", f.sha256.Hex()},

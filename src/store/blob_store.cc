@@ -33,6 +33,8 @@ constexpr uint64_t kWritebackEvery = uint64_t{8} << 20;
 // At most this many unsynced staged files are kept open for Commit to fsync
 // one by one; a batch with more is made durable with one SyncFilesystem.
 constexpr size_t kMaxHeldFiles = 4;
+// Blobs below this size are rehashed when the same bytes arrive again.
+constexpr uint64_t kRehashBelowBytes = uint64_t{1} << 20;
 // Leading bytes kept in StagedBlob::head.
 constexpr size_t kHeadBytes = size_t{64} << 10;
 
@@ -491,10 +493,31 @@ StatusOr<std::vector<CommittedBlob>> BlobStore::Commit(std::vector<StagedBlob> s
                                         " cannot be stored; move it out of the archive and "
                                         "run again");
       }
-      // Stored before (or earlier in this batch): the temp copy is not needed.
-      // A temp file that cannot be removed is removed on the next open.
-      (void)env_->RemoveFile(blob.temp_path);
-      done.already_present = true;
+      // Stored before (or earlier in this batch). Before dropping the fresh
+      // copy, make sure the stored one is intact: if it was damaged, the
+      // fresh copy may be the only good one left. Small blobs are rehashed;
+      // large ones are checked by size (a full check is `isnad verify`).
+      bool intact = existing->size_bytes == blob.size_bytes;
+      if (intact && blob.size_bytes < kRehashBelowBytes) {
+        auto stored = Rehash(blob.sha256);
+        intact = stored.ok() && stored->first == blob.sha256;
+      }
+      if (intact) {
+        // A temp file that cannot be removed is removed on the next open.
+        (void)env_->RemoveFile(blob.temp_path);
+        done.already_present = true;
+      } else {
+        // Keep the damaged file (never destroy what may be evidence of
+        // tampering), move it aside, and put the good copy in its place.
+        std::string aside = core::JoinPath(archive_dir_, "quarantine");
+        ISNAD_RETURN_IF_ERROR(Explain(core::CreateDirs(env_, aside), next));
+        aside = core::JoinPath(
+            aside, hex + "." + std::to_string(::time(nullptr)) + "." + std::to_string(::getpid()));
+        ISNAD_RETURN_IF_ERROR(Explain(env_->Rename(final_path, aside), next));
+        ISNAD_RETURN_IF_ERROR(Explain(env_->RenameNoReplace(blob.temp_path, final_path), next));
+        done.already_present = true;
+        done.replaced_damaged = aside;
+      }
     } else {
       return Explain(existing.status(), next);
     }

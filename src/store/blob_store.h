@@ -47,6 +47,10 @@ struct CommittedBlob {
   // The store held these bytes when this blob's turn came: before this commit,
   // or from an earlier blob of the same batch. Either way they are stored once.
   bool already_present = false;
+  // Set when the stored copy was found damaged (wrong size, or wrong hash for
+  // blobs under 1 MiB) and was replaced by this good copy: where the damaged
+  // file was moved (<archive>/quarantine/<hex>.<time>.<pid>).
+  std::string replaced_damaged;
 };
 
 class BlobStore {
