@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <tuple>
 
 #include "archive/archive.h"
 #include "catalog/entries.h"
@@ -386,12 +387,32 @@ int CmdConsistency(const Globals& g, uint64_t old_size, int64_t new_size_arg) {
   if (!r2.ok()) return Fail(r2.status());
   Status check = tlog::VerifyConsistency(old_size, new_size, *proof, *r1, *r2);
   if (!check.ok()) return Fail(check);
+  // The roots above come from today's tiles; hold them to what was signed at
+  // those sizes, so the proof shows the archive kept its word, not only that
+  // it agrees with itself.
+  std::string old_note, new_note;
+  for (auto [size, root, note] :
+       {std::tuple{old_size, *r1, &old_note}, std::tuple{new_size, *r2, &new_note}}) {
+    auto text = (*a)->CheckpointAt(size);
+    if (!text.ok()) continue;  // not every size had a checkpoint of its own
+    auto opened = tlog::OpenNote(*text, {tlog::NoteVerifier::FromVkey((*a)->vkey()).value()});
+    auto cp = opened.ok() ? tlog::Checkpoint::Parse(opened->text) : opened.status();
+    if (!cp.ok() || cp->root != root) {
+      return Fail(
+          core::Integrity("the log's tree of " + std::to_string(size) +
+                          " entries differs from the checkpoint signed at that size (checkpoints/" +
+                          std::to_string(size) + "); run `isnad verify`"));
+    }
+    *note = *text;
+  }
   if (g.json) {
     PrintJsonLine({{"old_size", old_size},
                    {"new_size", new_size},
                    {"old_root_b64", core::Base64Encode(r1->View())},
                    {"new_root_b64", core::Base64Encode(r2->View())},
-                   {"proof_b64", ProofB64(*proof)}});
+                   {"proof_b64", ProofB64(*proof)},
+                   {"old_checkpoint", old_note},
+                   {"new_checkpoint", new_note}});
     return kExitOk;
   }
   fmt::print("tree {} (root {}) is a prefix of tree {} (root {}); RFC 9162 consistency proof:\n",

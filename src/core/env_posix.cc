@@ -222,28 +222,43 @@ class PosixEnv final : public Env {
     return names;
   }
   StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return ErrnoStatus("cannot open lock file", path, errno);
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      int err = errno;
-      char buf[32] = {};
-      ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
-      ::close(fd);
-      if (err == EWOULDBLOCK) {
-        std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
-        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' '))
-          holder.pop_back();
-        return Locked("another isnad process (pid " + holder +
-                      ") is writing to this archive; it holds the lock " + path +
-                      ". Wait for it to finish, then run the command again.");
+    // flock locks the file the path named when it was opened. If the lock file
+    // was deleted or replaced meanwhile, that lock guards nothing: try again
+    // on what the path names now.
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0) return ErrnoStatus("cannot open lock file", path, errno);
+      if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        char buf[32] = {};
+        ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+        ::close(fd);
+        if (err == EWOULDBLOCK) {
+          std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
+          while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) {
+            holder.pop_back();
+          }
+          return Locked("another isnad process (pid " + holder +
+                        ") is writing to this archive; it holds the lock " + path +
+                        ". Wait for it to finish, then run the command again (never delete the "
+                        "lock file: it is how writers keep out of each other's way).");
+        }
+        return ErrnoStatus("cannot lock", path, err);
       }
-      return ErrnoStatus("cannot lock", path, err);
+      struct stat held {
+      }, named{};
+      if (::fstat(fd, &held) != 0 || ::stat(path.c_str(), &named) != 0 ||
+          held.st_ino != named.st_ino || held.st_dev != named.st_dev) {
+        ::close(fd);
+        continue;
+      }
+      std::string pid = std::to_string(::getpid()) + "\n";
+      if (::ftruncate(fd, 0) == 0) {
+        [[maybe_unused]] ssize_t w = ::pwrite(fd, pid.data(), pid.size(), 0);
+      }
+      return std::unique_ptr<FileLock>(new PosixFileLock(fd));
     }
-    std::string pid = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(fd, 0) == 0) {
-      [[maybe_unused]] ssize_t w = ::pwrite(fd, pid.data(), pid.size(), 0);
-    }
-    return std::unique_ptr<FileLock>(new PosixFileLock(fd));
+    return Locked("the lock file " + path + " keeps being replaced; stop whatever is deleting it");
   }
 };
 

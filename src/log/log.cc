@@ -875,6 +875,9 @@ Status RemoveUncommitted(Core& c) {
       Status s = c.env->RemoveFile(c.Path(lines[i]));
       if (!s.ok() && s.code() != core::Code::kNotFound) return s;
     }
+    // The removals must be durable before the record that names them is
+    // replaced, or a second crash could bring the files back unrecorded.
+    ISNAD_RETURN_IF_ERROR(c.env->SyncFilesystem(c.dir));
   }
   return c.env->RemoveFile(c.Path(kPendingFile));
 }
