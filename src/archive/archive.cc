@@ -136,7 +136,7 @@ Status Archive::OpenParts(Mode mode) {
                           layout_.root +
                           "`, or point --archive / ISNAD_ARCHIVE at an existing one)");
   }
-  const bool writer = mode != Mode::kRead;
+  const bool writer = mode == Mode::kWrite || mode == Mode::kRebuild;
   if (writer) {
     ISNAD_ASSIGN_OR_RETURN(lock_, env->LockFile(layout_.LockFile()));
   }
@@ -159,7 +159,9 @@ Status Archive::OpenParts(Mode mode) {
     }
     signer_ = std::move(*signer);
   }
-  auto log = tlog::Log::Open(env, layout_.LogDir(), verifier_);
+  auto log = mode == Mode::kAudit
+                 ? tlog::Log::OpenForAudit(env, layout_.LogDir(), verifier_, &log_edge_problem_)
+                 : tlog::Log::Open(env, layout_.LogDir(), verifier_);
   if (!log.ok())
     return log.status().WithContext("cannot open the custody log in " + layout_.LogDir());
   log_ = std::move(*log);
@@ -175,6 +177,16 @@ Status Archive::OpenParts(Mode mode) {
   if (writer) {
     ISNAD_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(layout_.CatalogDb(), false));
     return CatchUpCatalog();
+  }
+  if (mode == Mode::kAudit) {
+    // Never writes, never locks: what is on disk is what is checked.
+    auto cat = catalog::Catalog::Open(layout_.CatalogDb(), true);
+    if (cat.ok()) {
+      catalog_ = std::move(*cat);
+    } else {
+      catalog_problem_ = cat.status();
+    }
+    return Status::Ok();
   }
   // A reader takes the lock only when the catalogue lags behind the log (a
   // writer crashed between checkpoint and catalogue) and no writer is at work;

@@ -35,8 +35,9 @@ struct Options {
 };
 
 // kRebuild: a writer that opens no catalogue, for Reindex (works when the
-// catalogue file is damaged).
-enum class Mode { kRead, kWrite, kRebuild };
+// catalogue file is damaged). kAudit: a reader for Verify that opens what it
+// can (a damaged log edge or catalogue is reported by Verify, not fatal).
+enum class Mode { kRead, kWrite, kRebuild, kAudit };
 
 // "123" -> 123 for names in checkpoints/; nullopt for anything else (temp files).
 std::optional<uint64_t> ParseHistoryName(std::string_view name);
@@ -175,7 +176,9 @@ class Archive {
   tlog::NoteVerifier verifier_;
   std::unique_ptr<tlog::Log> log_;
   std::unique_ptr<store::BlobStore> blobs_;
-  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<catalog::Catalog> catalog_;  // null in kRebuild, or kAudit when unreadable
+  core::Status log_edge_problem_;              // kAudit: why the log's edge did not load
+  core::Status catalog_problem_;               // kAudit: why the catalogue did not open
 };
 
 }  // namespace isnad::archive

@@ -56,6 +56,9 @@ StatusOr<VerifyReport> Archive::Verify(
   }
 
   // 2. The log: every tile recomputed from the entries, root, signature.
+  if (!log_edge_problem_.ok()) {
+    problem("log/", "", "the newest tiles do not load: " + log_edge_problem_.message());
+  }
   std::vector<tlog::LogProblem> log_problems;
   ISNAD_RETURN_IF_ERROR(log_->Verify(verifier, &log_problems));
   for (auto& p : log_problems) problem("log/" + p.file, "", p.what);
@@ -134,7 +137,7 @@ StatusOr<VerifyReport> Archive::Verify(
   }
 
   // 4. The catalogue must be exactly what the log says.
-  auto applied = catalog_->AppliedSize();
+  auto applied = catalog_ ? catalog_->AppliedSize() : core::StatusOr<uint64_t>(catalog_problem_);
   if (!applied.ok()) {
     problem("catalog.sqlite", "", "cannot read: " + applied.status().message());
   } else if (*applied != log_->size()) {
@@ -144,7 +147,7 @@ StatusOr<VerifyReport> Archive::Verify(
                            " (a writer is at work, or was interrupted; it catches up when the "
                            "archive is next opened); not compared");
   } else if (rebuild_ok) {
-    auto mine = catalog_->Fingerprint();
+    auto mine = catalog_->Fingerprint();  // non-null: AppliedSize succeeded
     auto fresh = rebuilt->Fingerprint();
     if (!mine.ok() || !fresh.ok() || *mine != *fresh) {
       problem("catalog.sqlite", "",
@@ -194,7 +197,8 @@ StatusOr<VerifyReport> Archive::Verify(
   // 6. Blobs that no entry references, and files that are not blobs.
   std::vector<std::string> strays;
   auto listed = blobs_->List(&strays);
-  if (listed.ok()) {
+  // Only when every entry was read is "no entry references it" known.
+  if (listed.ok() && entries_status.ok()) {
     for (const auto& h : *listed) {
       if (!refs.count(h)) {
         report.notes.push_back(

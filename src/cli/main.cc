@@ -423,7 +423,7 @@ int CmdConsistency(const Globals& g, uint64_t old_size, int64_t new_size_arg) {
 
 // ---------------------------------------------------------------- verify / reindex / note
 int CmdVerify(const Globals& g, const std::string& vkey, int jobs) {
-  auto a = OpenArchive(g, archive::Mode::kRead);
+  auto a = OpenArchive(g, archive::Mode::kAudit);
   if (!a.ok()) return Fail(a.status());
   ProgressBar bar("verifying blobs");
   auto report =

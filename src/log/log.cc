@@ -821,6 +821,25 @@ StatusOr<std::unique_ptr<Log>> Log::Open(core::Env* env, std::string dir,
   return std::unique_ptr<Log>(new Log(std::move(st)));
 }
 
+StatusOr<std::unique_ptr<Log>> Log::OpenForAudit(core::Env* env, std::string dir,
+                                                 const NoteVerifier& verifier,
+                                                 Status* edge_problem) {
+  auto st = std::make_unique<State>();
+  st->env = env;
+  st->dir = std::move(dir);
+  st->vkey = verifier.vkey();
+  ISNAD_ASSIGN_OR_RETURN(st->checkpoint, log_internal::ReadCheckpoint(*st, verifier, &st->note));
+  *edge_problem = log_internal::LoadEdge(*st, st->checkpoint.size, st->checkpoint.root, &st->edge,
+                                         &st->edge_bundle);
+  if (!edge_problem->ok()) {
+    // Entries and proofs in the damaged edge fail when asked for; Verify reads
+    // the files itself and names what is wrong.
+    st->edge = {};
+    st->edge_bundle.clear();
+  }
+  return std::unique_ptr<Log>(new Log(std::move(st)));
+}
+
 uint64_t Log::size() const { return state_->checkpoint.size; }
 Hash Log::root() const { return state_->checkpoint.root; }
 const Checkpoint& Log::checkpoint() const { return state_->checkpoint; }

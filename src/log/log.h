@@ -54,6 +54,14 @@ class Log {
   static core::StatusOr<std::unique_ptr<Log>> Open(core::Env* env, std::string dir,
                                                    const NoteVerifier& verifier);
 
+  // As Open, but a right edge that does not load (a damaged or missing
+  // partial tile or bundle) is reported in `edge_problem` instead of failing,
+  // so that an audit (`isnad verify`) can go on and name everything wrong.
+  // Such a Log must not be appended to; reads in the edge fail.
+  static core::StatusOr<std::unique_ptr<Log>> OpenForAudit(core::Env* env, std::string dir,
+                                                           const NoteVerifier& verifier,
+                                                           core::Status* edge_problem);
+
   uint64_t size() const;
   core::Hash root() const;
   const Checkpoint& checkpoint() const;
