@@ -957,11 +957,18 @@ StatusOr<uint64_t> Log::Append(const std::vector<std::string>& entries, const No
   auto note = SignNote(cp.Body(), {&signer});
   if (!note.ok()) return failed(note.status());
   s = core::WriteFileAtomically(c.env, c.Path(kCheckpointFile), *note, /*sync=*/true);
+  bool renamed = false;
   if (!s.ok()) {
-    // The rename may have happened before the failure; the caller is told that
-    // nothing was committed, so the committed checkpoint goes back in place.
-    (void)log_internal::ReconcileCheckpoint(c);
-    return failed(s);
+    auto disk = c.env->ReadFile(c.Path(kCheckpointFile));
+    renamed = disk.ok() && *disk == *note;
+    if (!renamed) {
+      // The new checkpoint never became visible: the committed one stays.
+      (void)log_internal::ReconcileCheckpoint(c);
+      return failed(s);
+    }
+    // The rename happened (only the folder fsync failed): readers may already
+    // have seen the new checkpoint, so it is never taken back — putting the
+    // old one back would let the key later sign a second tree of this size.
   }
   c.checkpoint = std::move(cp);
   c.note = std::move(*note);
@@ -970,6 +977,13 @@ StatusOr<uint64_t> Log::Append(const std::vector<std::string>& entries, const No
   // Committed: the record is no longer needed (if this fails, the next Append
   // finds a record whose size the checkpoint has reached, and just drops it).
   (void)c.env->RemoveFile(c.Path(kPendingFile));
+  if (renamed) {
+    Status synced = c.env->SyncDir(c.dir);
+    if (!synced.ok()) {
+      return synced.WithContext("the batch is committed (checkpoint of " + Num(c.checkpoint.size) +
+                                " entries written) but could not be confirmed durable");
+    }
+  }
   return first;
 }
 
