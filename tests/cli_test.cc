@@ -170,7 +170,7 @@ TEST_F(Cli, ExitCodesAreTheDocumentedOnes) {
   EXPECT_EQ(isnad({"init"}).exit_code, 1) << "an archive is already there";
   {
     // Another writer holds the archive: exit 4, and the message names the lock file.
-    auto held = core::Env::Default()->LockFile(archive_ + "/lock");
+    auto held = core::Env::Default()->LockFile(archive_);
     ASSERT_TRUE(held.ok());
     auto r = isnad({"add", tmp_.Join("in")});
     EXPECT_EQ(r.exit_code, 4);

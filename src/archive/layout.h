@@ -25,7 +25,9 @@ struct Layout {
     return core::JoinPath(CheckpointsDir(), std::to_string(size));
   }
   std::string CatalogDb() const { return core::JoinPath(root, "catalog.sqlite"); }
-  std::string LockFile() const { return core::JoinPath(root, "lock"); }
+  // The writer locks the archive folder itself (its inode cannot be deleted
+  // out from under a running writer); `lock` holds the writer's pid.
+  std::string LockFile() const { return root; }
 };
 
 }  // namespace isnad::archive

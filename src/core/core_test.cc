@@ -119,6 +119,19 @@ TEST(Env, SecondLockIsRefusedWithAClearMessage) {
   EXPECT_TRUE(env->LockFile(dir.Join("lock")).ok());
 }
 
+TEST(Env, AFolderLockSurvivesDeletingItsPidFile) {
+  testing::TempDir dir;
+  Env* env = Env::Default();
+  auto first = env->LockFile(dir.path());
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(env->RemoveFile(dir.Join("lock")).code(), Code::kOk);
+  auto second = env->LockFile(dir.path());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kLocked);
+  first->reset();
+  EXPECT_TRUE(env->LockFile(dir.path()).ok());
+}
+
 TEST(FaultEnv, FailsTheChosenOperationAndLeavesOldContent) {
   testing::TempDir dir;
   testing::FaultInjectionEnv env(Env::Default());

@@ -95,8 +95,10 @@ class Env {
   virtual Status MakeReadOnly(const std::string& path) = 0;
   // Returns the names in `dir` except "." and "..", unsorted.
   virtual StatusOr<std::vector<std::string>> ListDir(const std::string& dir) = 0;
-  // Takes an exclusive advisory lock on `path` (created if absent) without
-  // waiting. On contention: kLocked naming the file and the holder's pid.
+  // Takes an exclusive advisory lock on `path` without waiting: a folder is
+  // locked through its own inode (the holder's pid is written to
+  // <folder>/lock), a file is created if absent and locked as itself.
+  // On contention: kLocked naming the path and the holder's pid.
   virtual StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
 };
 

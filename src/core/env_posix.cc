@@ -222,40 +222,48 @@ class PosixEnv final : public Env {
     return names;
   }
   StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
-    // flock locks the file the path named when it was opened. If the lock file
-    // was deleted or replaced meanwhile, that lock guards nothing: try again
-    // on what the path names now.
+    // A folder is locked through its own inode, which cannot be deleted or
+    // replaced while it holds anything; the holder's pid goes to <folder>/lock
+    // for messages only. A plain file is locked as itself; if it was deleted
+    // or replaced between open and flock, the lock guards nothing: try again.
+    struct stat st {};
+    const bool is_dir = ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    const std::string pid_file = is_dir ? JoinPath(path, "lock") : path;
     for (int attempt = 0; attempt < 100; ++attempt) {
-      int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      int fd = is_dir ? ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                      : ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
       if (fd < 0) return ErrnoStatus("cannot open lock file", path, errno);
       if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int err = errno;
-        char buf[32] = {};
-        ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
         ::close(fd);
         if (err == EWOULDBLOCK) {
-          std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
+          std::string holder = "unknown";
+          if (auto text = ReadFile(pid_file); text.ok() && !text->empty()) holder = *text;
           while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) {
             holder.pop_back();
           }
           return Locked("another isnad process (pid " + holder +
-                        ") is writing to this archive; it holds the lock " + path +
-                        ". Wait for it to finish, then run the command again (never delete the "
-                        "lock file: it is how writers keep out of each other's way).");
+                        ") is writing to this archive; it holds the lock on " + path +
+                        " (pid recorded in " + pid_file +
+                        "). Wait for it to finish, then run the command again.");
         }
         return ErrnoStatus("cannot lock", path, err);
       }
-      struct stat held {
-      }, named{};
-      if (::fstat(fd, &held) != 0 || ::stat(path.c_str(), &named) != 0 ||
-          held.st_ino != named.st_ino || held.st_dev != named.st_dev) {
-        ::close(fd);
-        continue;
+      if (!is_dir) {
+        struct stat held {
+        }, named{};
+        if (::fstat(fd, &held) != 0 || ::stat(path.c_str(), &named) != 0 ||
+            held.st_ino != named.st_ino || held.st_dev != named.st_dev) {
+          ::close(fd);
+          continue;
+        }
       }
       std::string pid = std::to_string(::getpid()) + "\n";
-      if (::ftruncate(fd, 0) == 0) {
-        [[maybe_unused]] ssize_t w = ::pwrite(fd, pid.data(), pid.size(), 0);
+      int pfd = is_dir ? ::open(pid_file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644) : fd;
+      if (pfd >= 0 && ::ftruncate(pfd, 0) == 0) {
+        [[maybe_unused]] ssize_t w = ::pwrite(pfd, pid.data(), pid.size(), 0);
       }
+      if (is_dir && pfd >= 0) ::close(pfd);
       return std::unique_ptr<FileLock>(new PosixFileLock(fd));
     }
     return Locked("the lock file " + path + " keeps being replaced; stop whatever is deleting it");
