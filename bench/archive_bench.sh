@@ -16,6 +16,7 @@ reps=${REPS:-3}
 mkdir -p "$work"
 work=$(realpath "$work")
 now() { date +%s.%N; }
+calc() { awk "BEGIN { print $* }"; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(df -h "$work" | awk 'NR==2 {print $1}')"
@@ -42,13 +43,13 @@ for r in $(seq "$reps"); do
   t0=$(now)
   "$isnad" -A "$work/ar-small" add "$src" >/dev/null 2>&1
   t1=$(now)
-  rate=$(echo "$files / ($t1 - $t0)" | bc -l)
+  rate=$(calc "$files / ($t1 - $t0)")
   rates+=("$rate")
   # The same files copied durably, the file system's own pace for this work.
   t2=$(now)
   cp -r "$src" "$work/cp-small" && sync
   t3=$(now)
-  cps+=("$(echo "$files / ($t3 - $t2)" | bc -l)")
+  cps+=("$(calc "$files / ($t3 - $t2)")")
   printf 'small files: run %d: isnad add %.0f files/s; cp -r + sync %.0f files/s\n' "$r" "$rate" "${cps[-1]}"
   rm -rf "$work/ar-small" "$work/cp-small"
 done
@@ -69,12 +70,12 @@ for r in $(seq "$reps"); do
   t0=$(now); "$isnad" -A "$work/ar-big" verify >/dev/null; t1=$(now)
   # shellcheck disable=SC2086
   openssl dgst -sha256 $blobs >/dev/null; t2=$(now)
-  v+=("$(echo "$t1 - $t0" | bc -l)"); o+=("$(echo "$t2 - $t1" | bc -l)")
+  v+=("$(calc "$t1 - $t0")"); o+=("$(calc "$t2 - $t1")")
   printf 'verify: run %d: isnad verify %.2f s, openssl dgst -sha256 %.2f s\n' "$r" "${v[-1]}" "${o[-1]}"
 done
 vm=$(printf '%s\n' "${v[@]}" | median)
 om=$(printf '%s\n' "${o[@]}" | median)
 rm -rf "$work/ar-big"
 printf '\nSUMMARY\n'
-printf 'add %d x 4 KB files: median %.0f files/s (target >= 10000); cp -r + sync %.0f files/s; ratio %.2f\n' "$files" "$small_median" "$cp_median" "$(echo "$small_median / $cp_median" | bc -l)"
-printf 'verify %d GB: median %.2f s; openssl %.2f s; ratio openssl/verify = %.2f (target >= 0.9)\n' "$gb" "$vm" "$om" "$(echo "$om / $vm" | bc -l)"
+printf 'add %d x 4 KB files: median %.0f files/s (target >= 10000); cp -r + sync %.0f files/s; ratio %.2f\n' "$files" "$small_median" "$cp_median" "$(calc "$small_median / $cp_median")"
+printf 'verify %d GB: median %.2f s; openssl %.2f s; ratio openssl/verify = %.2f (target >= 0.9)\n' "$gb" "$vm" "$om" "$(calc "$om / $vm")"
