@@ -310,9 +310,7 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
   // A long note is stored once as a blob and referenced from note.added entries.
   std::optional<core::Hash> note_blob;
   if (request.note.size() > kInlineNoteLimit) {
-    ISNAD_ASSIGN_OR_RETURN(store::StagedBlob staged, blobs_->StageBytes(request.note));
-    ISNAD_ASSIGN_OR_RETURN(auto committed, blobs_->Commit({staged}));
-    note_blob = committed.front().sha256;
+    ISNAD_ASSIGN_OR_RETURN(note_blob, StoreTextBlob(request.note));
   }
 
   // Workers stage files (hash + copy into tmp/); this thread commits them in
@@ -504,6 +502,12 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
   return summary;
 }
 
+StatusOr<core::Hash> Archive::StoreTextBlob(std::string_view text) {
+  ISNAD_ASSIGN_OR_RETURN(store::StagedBlob staged, blobs_->StageBytes(text));
+  ISNAD_ASSIGN_OR_RETURN(auto committed, blobs_->Commit({staged}));
+  return committed.front().sha256;
+}
+
 StatusOr<uint64_t> Archive::AddNote(const std::string& item, const std::string& text) {
   if (!signer_) return core::FailedPrecondition("the archive was opened read-only");
   if (text.empty()) return core::InvalidArgument("the note is empty");
@@ -511,9 +515,7 @@ StatusOr<uint64_t> Archive::AddNote(const std::string& item, const std::string& 
   catalog::Actor by{core::NowUtc(), OperatorName()};
   std::optional<core::Hash> blob;
   if (text.size() > kInlineNoteLimit) {
-    ISNAD_ASSIGN_OR_RETURN(store::StagedBlob staged, blobs_->StageBytes(text));
-    ISNAD_ASSIGN_OR_RETURN(auto committed, blobs_->Commit({staged}));
-    blob = committed.front().sha256;
+    ISNAD_ASSIGN_OR_RETURN(blob, StoreTextBlob(text));
   }
   ISNAD_ASSIGN_OR_RETURN(std::string entry,
                          catalog::NoteAddedEntry(by, rec.id, blob ? "" : text, blob));

@@ -128,6 +128,7 @@ class Archive {
   const tlog::Log& log() const { return *log_; }
   const catalog::Catalog& catalog() const { return *catalog_; }
   const store::BlobStore& blobs() const { return *blobs_; }
+  const tlog::NoteVerifier& verifier() const { return verifier_; }
   const std::string& vkey() const { return verifier_.vkey(); }
   const std::string& origin() const { return verifier_.name(); }
 
@@ -167,6 +168,8 @@ class Archive {
   // since Open); log().size() when it cannot be read.
   uint64_t CurrentCheckpointSize() const;
   core::StatusOr<uint64_t> AppendAndApply(const std::vector<std::string>& entries);
+  // Stores a long note's text as a blob (durable); returns its SHA-256.
+  core::StatusOr<core::Hash> StoreTextBlob(std::string_view text);
   std::string OperatorName() const;
 
   Options options_;

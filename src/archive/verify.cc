@@ -229,9 +229,10 @@ StatusOr<VerifyReport> Archive::Verify(
       if (*named_size > log_->size()) {
         // Either signed after this run read log/checkpoint (a writer is at
         // work), or the log was rolled back: today's checkpoint tells which.
-        if (*named_size > CurrentCheckpointSize()) {
+        const uint64_t current = CurrentCheckpointSize();
+        if (*named_size > current) {
           problem("log/checkpoint", "",
-                  "is at " + std::to_string(CurrentCheckpointSize()) + " entries, but " + rel +
+                  "is at " + std::to_string(current) + " entries, but " + rel +
                       " is a signed checkpoint of " + name +
                       ": the log was rolled back (restore log/checkpoint from " + rel +
                       " or a backup; do not add to the archive until then)");

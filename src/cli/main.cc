@@ -319,7 +319,7 @@ int CmdCheckpoint(const Globals& g, int64_t size) {
   auto note = (*a)->CheckpointAt(want);
   if (!note.ok()) return Fail(note.status());
   if (g.json) {
-    auto opened = tlog::OpenNote(*note, {tlog::NoteVerifier::FromVkey((*a)->vkey()).value()});
+    auto opened = tlog::OpenNote(*note, {(*a)->verifier()});
     if (!opened.ok()) return Fail(opened.status());
     auto cp = tlog::Checkpoint::Parse(opened->text);
     if (!cp.ok()) return Fail(cp.status());
@@ -395,7 +395,7 @@ int CmdConsistency(const Globals& g, uint64_t old_size, int64_t new_size_arg) {
        {std::tuple{old_size, *r1, &old_note}, std::tuple{new_size, *r2, &new_note}}) {
     auto text = (*a)->CheckpointAt(size);
     if (!text.ok()) continue;  // not every size had a checkpoint of its own
-    auto opened = tlog::OpenNote(*text, {tlog::NoteVerifier::FromVkey((*a)->vkey()).value()});
+    auto opened = tlog::OpenNote(*text, {(*a)->verifier()});
     auto cp = opened.ok() ? tlog::Checkpoint::Parse(opened->text) : opened.status();
     if (!cp.ok() || cp->root != root) {
       return Fail(
