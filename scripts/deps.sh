@@ -3,7 +3,7 @@
 # otherwise it prints the exact command to run and fails.
 ISNAD_PACKAGES=(
   cmake ninja-build g++ pkg-config clang-format
-  libssl-dev openssl libsqlite3-dev libmagic-dev
+  libssl-dev openssl libsqlite3-dev libmagic-dev libstemmer-dev libicu-dev libxml2-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )

@@ -20,9 +20,11 @@
 #include "log/checkpoint.h"
 #include "log/merkle.h"
 #include "media/sniff.h"
+#include "media/text.h"
 
 namespace isnad::archive {
 
+using core::Json;
 using core::Status;
 using core::StatusOr;
 
@@ -110,7 +112,7 @@ StatusOr<std::unique_ptr<Archive>> Archive::Init(const std::string& dir, const s
   ISNAD_RETURN_IF_ERROR(env->SyncDir(a->layout_.KeysDir()));
   ISNAD_ASSIGN_OR_RETURN(a->blobs_, store::BlobStore::Open(env, dir, /*clean_temp=*/true));
   ISNAD_ASSIGN_OR_RETURN(a->log_, tlog::Log::Create(env, a->layout_.LogDir(), signer));
-  ISNAD_ASSIGN_OR_RETURN(a->catalog_, catalog::Catalog::Open(a->layout_.CatalogDb(), false));
+  ISNAD_ASSIGN_OR_RETURN(a->catalog_, a->OpenCatalog(a->layout_.CatalogDb(), false));
   ISNAD_ASSIGN_OR_RETURN(a->verifier_, tlog::NoteVerifier::FromVkey(signer.vkey()));
   a->signer_ = std::move(signer);
   catalog::Actor by{core::NowUtc(), a->OperatorName()};
@@ -175,12 +177,12 @@ Status Archive::OpenParts(Mode mode) {
   ISNAD_ASSIGN_OR_RETURN(blobs_, store::BlobStore::Open(env, layout_.root, writer));
   if (mode == Mode::kRebuild) return Status::Ok();  // Reindex opens the catalogue itself
   if (writer) {
-    ISNAD_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(layout_.CatalogDb(), false));
+    ISNAD_ASSIGN_OR_RETURN(catalog_, OpenCatalog(layout_.CatalogDb(), false));
     return CatchUpCatalog();
   }
   if (mode == Mode::kAudit) {
     // Never writes, never locks: what is on disk is what is checked.
-    auto cat = catalog::Catalog::Open(layout_.CatalogDb(), true);
+    auto cat = OpenCatalog(layout_.CatalogDb(), true);
     if (cat.ok()) {
       catalog_ = std::move(*cat);
     } else {
@@ -193,7 +195,7 @@ Status Archive::OpenParts(Mode mode) {
   // otherwise it answers from what is committed and never blocks a writer.
   bool lagging = !core::Exists(env, layout_.CatalogDb());
   if (!lagging) {
-    ISNAD_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(layout_.CatalogDb(), true));
+    ISNAD_ASSIGN_OR_RETURN(catalog_, OpenCatalog(layout_.CatalogDb(), true));
     auto applied = catalog_->AppliedSize();
     lagging = applied.ok() && *applied < log_->size();
   }
@@ -201,7 +203,7 @@ Status Archive::OpenParts(Mode mode) {
     auto lock = env->LockFile(layout_.LockFile());
     if (lock.ok()) {
       catalog_.reset();
-      ISNAD_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(layout_.CatalogDb(), false));
+      ISNAD_ASSIGN_OR_RETURN(catalog_, OpenCatalog(layout_.CatalogDb(), false));
       ISNAD_RETURN_IF_ERROR(CatchUpCatalog());
     } else if (catalog_ == nullptr) {
       return lock.status();
@@ -260,6 +262,60 @@ Status Archive::CatchUpCatalog() {
     applied = end;
   }
   return Status::Ok();
+}
+
+StatusOr<std::unique_ptr<catalog::Catalog>> Archive::OpenCatalog(const std::string& path,
+                                                                 bool read_only) const {
+  ISNAD_ASSIGN_OR_RETURN(auto cat, catalog::Catalog::Open(path, read_only));
+  const store::BlobStore* blobs = blobs_.get();
+  cat->SetTextSource(
+      [blobs](const core::Hash& sha256, std::string_view media_type) -> StatusOr<std::string> {
+        if (!media::HasText(media_type)) return std::string();
+        ISNAD_ASSIGN_OR_RETURN(auto file, blobs->Open(sha256));
+        std::string bytes;
+        std::string buf(64 * 1024, '\0');
+        while (bytes.size() < media::kMaxTextBytes) {
+          ISNAD_ASSIGN_OR_RETURN(size_t n, file->Read(buf.data(), buf.size()));
+          if (n == 0) break;
+          bytes.append(buf.data(), n);
+        }
+        return media::ExtractText(bytes, media_type);
+      });
+  return cat;
+}
+
+StatusOr<uint64_t> Archive::Record(const std::vector<Json>& bodies) {
+  if (!signer_) return core::FailedPrecondition("the archive was opened read-only");
+  if (bodies.empty()) return core::InvalidArgument("nothing to record");
+  catalog::Actor by{core::NowUtc(), OperatorName()};
+  std::vector<std::string> entries;
+  entries.reserve(bodies.size());
+  for (size_t k = 0; k < bodies.size(); ++k) {
+    const Json& body = bodies[k];
+    StatusOr<std::string> entry = core::InvalidArgument("an entry body must be a JSON object");
+    if (body.is_object() && body.value("type", "") == catalog::kNoteAdded) {
+      // Notes keep their own rule: long text goes to a blob.
+      std::string item = body.value("item", ""), text = body.value("text", "");
+      if (text.empty()) return core::InvalidArgument("note " + std::to_string(k + 1) + " is empty");
+      std::optional<core::Hash> blob;
+      if (text.size() > kInlineNoteLimit) {
+        ISNAD_ASSIGN_OR_RETURN(blob, StoreTextBlob(text));
+      }
+      entry = catalog::NoteAddedEntry(by, item, blob ? "" : text, blob);
+    } else if (body.is_object()) {
+      entry = catalog::GraphEntry(by, body);
+    }
+    if (!entry.ok()) {
+      return bodies.size() == 1
+                 ? entry.status()
+                 : entry.status().WithContext("entry " + std::to_string(k + 1) + " of " +
+                                              std::to_string(bodies.size()));
+    }
+    entries.push_back(std::move(entry).value());
+  }
+  // Every reference must hold before anything is written.
+  ISNAD_RETURN_IF_ERROR(catalog_->Check(log_->size(), entries));
+  return AppendAndApply(entries);
 }
 
 StatusOr<uint64_t> Archive::AppendAndApply(const std::vector<std::string>& entries) {
@@ -566,7 +622,7 @@ Status Archive::Reindex() {
     std::string p = layout_.CatalogDb() + suffix;
     if (core::Exists(options_.env, p)) ISNAD_RETURN_IF_ERROR(options_.env->RemoveFile(p));
   }
-  ISNAD_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(layout_.CatalogDb(), false));
+  ISNAD_ASSIGN_OR_RETURN(catalog_, OpenCatalog(layout_.CatalogDb(), false));
   return CatchUpCatalog();
 }
 

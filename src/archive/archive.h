@@ -140,6 +140,17 @@ class Archive {
   // Records a note on an item (kWrite only). Returns its leaf index.
   core::StatusOr<uint64_t> AddNote(const std::string& item, const std::string& text);
 
+  // Records evidence graph entries (kWrite only); each body as for
+  // catalog::GraphEntry ("type" and its members; time and operator are added).
+  // They are checked against the catalogue first: every reference must name
+  // an existing entity of the right kind, or one created earlier in the same
+  // call (entry k gets leaf index NextLeafIndex() + k, so its id is known
+  // before). Nothing is written unless all hold; then they are appended as one
+  // batch under one signed checkpoint. Returns the leaf index of the first.
+  core::StatusOr<uint64_t> Record(const std::vector<core::Json>& bodies);
+  // The leaf index the next appended entry gets; stable while a writer holds the lock.
+  uint64_t NextLeafIndex() const { return log_->size(); }
+
   core::StatusOr<catalog::ItemRecord> Resolve(const std::string& id_or_prefix) const;
   // Inclusion proof of the item's ingest entry in the current checkpoint.
   core::StatusOr<Proof> Prove(const std::string& id_or_prefix) const;
@@ -168,6 +179,9 @@ class Archive {
   // since Open); log().size() when it cannot be read.
   uint64_t CurrentCheckpointSize() const;
   core::StatusOr<uint64_t> AppendAndApply(const std::vector<std::string>& entries);
+  // Opens a catalogue that indexes the text of text documents from blobs_.
+  core::StatusOr<std::unique_ptr<catalog::Catalog>> OpenCatalog(const std::string& path,
+                                                                bool read_only) const;
   // Stores a long note's text as a blob (durable); returns its SHA-256.
   core::StatusOr<core::Hash> StoreTextBlob(std::string_view text);
   std::string OperatorName() const;

@@ -67,7 +67,7 @@ StatusOr<VerifyReport> Archive::Verify(
   //    rebuild the catalogue from them in memory.
   std::map<core::Hash, BlobRef> refs;
   std::map<std::string, core::Hash> item_hash;
-  ISNAD_ASSIGN_OR_RETURN(auto rebuilt, catalog::Catalog::Open(":memory:", false));
+  ISNAD_ASSIGN_OR_RETURN(auto rebuilt, OpenCatalog(":memory:", false));
   std::vector<std::string> chunk;
   uint64_t chunk_start = 0;
   bool rebuild_ok = true;

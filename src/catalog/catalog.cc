@@ -9,6 +9,8 @@
 #include <utility>
 
 #include "catalog/entries.h"
+#include "catalog/graph_apply.h"
+#include "catalog/sql.h"
 #include "core/canonical_json.h"
 #include "core/encoding.h"
 
@@ -18,12 +20,19 @@ namespace {
 using core::Json;
 using core::Status;
 using core::StatusOr;
+using internal::DbName;
+using internal::Exec;
+using internal::kBusyTimeoutMs;
+using internal::Malformed;
+using internal::Member;
+using internal::ReadInt;
+using internal::SqlError;
+using internal::Stmt;
+using internal::Tx;
 
 // Bump when the schema changes; an older catalogue is then rebuilt with
 // `isnad reindex` (it is derived data, so there are no migrations).
-constexpr int kSchemaVersion = 1;
-// How long a statement waits for another connection's lock before kLocked.
-constexpr int kBusyTimeoutMs = 5000;
+constexpr int kSchemaVersion = 2;
 constexpr int64_t kMaxSqlInteger = std::numeric_limits<int64_t>::max();
 
 // docs/formats/catalog.md describes this schema; change both together.
@@ -77,7 +86,7 @@ CREATE TABLE notes (
   CHECK ((text IS NULL) <> (text_sha256 IS NULL))
 );
 CREATE INDEX notes_by_item ON notes (item_leaf, leaf_index);
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 )sql";
 
 // The rows Fingerprint() hashes: every stored column of every table, in
@@ -100,176 +109,40 @@ constexpr FingerprintTable kFingerprintTables[] = {
     {"notes",
      "SELECT leaf_index, item_leaf, text, text_sha256, time, operator FROM notes "
      "ORDER BY leaf_index"},
+    {"entities", "SELECT leaf_index, kind, time, operator FROM entities ORDER BY leaf_index"},
+    {"texts", "SELECT owner, field, lang, text, leaf_index FROM texts ORDER BY owner, field, lang"},
+    {"variants", "SELECT owner, name FROM variants ORDER BY owner, name"},
+    {"names", "SELECT folded, owner FROM names ORDER BY folded, owner"},
+    {"item_facts",
+     "SELECT item_leaf, event_date, date_lo, date_hi, place_leaf, lat, lon, status, "
+     "original_leaf FROM item_facts ORDER BY item_leaf"},
+    {"tags", "SELECT item_leaf, tag FROM tags ORDER BY item_leaf, tag"},
+    {"reviews",
+     "SELECT leaf_index, item_leaf, status, reason, time, operator FROM reviews ORDER BY "
+     "leaf_index"},
+    {"places", "SELECT leaf_index, lat, lon, within_leaf FROM places ORDER BY leaf_index"},
+    {"incidents",
+     "SELECT leaf_index, category, date, date_lo, date_hi FROM incidents ORDER BY leaf_index"},
+    {"incident_places",
+     "SELECT incident_leaf, place_leaf FROM incident_places ORDER BY incident_leaf, place_leaf"},
+    {"links",
+     "SELECT owner, role, item_leaf, leaf_index FROM links ORDER BY owner, role, item_leaf"},
+    {"actors", "SELECT leaf_index, actor_type FROM actors ORDER BY leaf_index"},
+    {"relations",
+     "SELECT leaf_index, subject_leaf, predicate, object_leaf, date_from, date_to, from_lo, "
+     "to_hi FROM relations ORDER BY leaf_index"},
+    {"relation_sources",
+     "SELECT relation_leaf, item_leaf, confidence FROM relation_sources ORDER BY "
+     "relation_leaf, item_leaf"},
+    {"cases", "SELECT leaf_index, jurisdiction FROM cases ORDER BY leaf_index"},
+    {"case_parties",
+     "SELECT case_leaf, actor_leaf, role FROM case_parties ORDER BY case_leaf, actor_leaf, role"},
+    {"case_events",
+     "SELECT leaf_index, case_leaf, event, date, date_lo, date_hi FROM case_events ORDER BY "
+     "leaf_index"},
+    {"item_content", "SELECT item_leaf, text FROM item_content ORDER BY item_leaf"},
+    {"search", "SELECT rowid, exact, stem, skel FROM search ORDER BY rowid"},
 };
-
-std::string DbName(sqlite3* db) {
-  const char* f = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
-  return f != nullptr && *f != '\0' ? f : ":memory:";
-}
-
-// Turns an SQLite result code into a Status that says what failed, where,
-// and what to do about it.
-Status SqlError(sqlite3* db, int rc, std::string_view what) {
-  std::string msg = "catalogue " + DbName(db) + ": " + std::string(what) + ": " +
-                    (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-  switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return core::Locked(msg + "; another process held the catalogue for more than " +
-                          std::to_string(kBusyTimeoutMs / 1000) + " s, try again");
-    case SQLITE_FULL:
-    case SQLITE_NOMEM:
-      return core::ResourceExhausted(msg + "; free disk space or memory and try again");
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return core::Integrity(msg +
-                             "; the catalogue is damaged: delete it and run `isnad reindex` to "
-                             "rebuild it from the log");
-    case SQLITE_READONLY:
-      return core::FailedPrecondition(msg + "; the catalogue is read-only here");
-    case SQLITE_CONSTRAINT:
-      return core::Internal(msg +
-                            " (a bug in isnad, or the catalogue was edited by hand); run `isnad "
-                            "reindex` to rebuild it");
-    default:
-      return core::IoError(msg + "; check the file and its folder, then try again");
-  }
-}
-
-// An owned prepared statement.
-class Stmt {
- public:
-  Stmt() = default;
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(std::exchange(o.s_, nullptr)) {}
-  Stmt& operator=(Stmt&& o) noexcept {
-    if (this != &o) {
-      sqlite3_finalize(s_);
-      db_ = o.db_;
-      s_ = std::exchange(o.s_, nullptr);
-    }
-    return *this;
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-
-  static StatusOr<Stmt> Prepare(sqlite3* db, std::string_view sql) {
-    Stmt st;
-    st.db_ = db;
-    int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &st.s_, nullptr);
-    if (rc != SQLITE_OK) return SqlError(db, rc, "preparing \"" + std::string(sql) + "\"");
-    return st;
-  }
-
-  void Int(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
-  void Text(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  }
-  // Without a copy: `v` must outlive the step (Run/Step/StepRaw reset the
-  // statement, which ends its use). For the hot path of Apply.
-  void TextRef(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-  }
-  // TextRef, or NULL for "" (an absent optional member).
-  void TextRefOrNull(int i, std::string_view v) {
-    if (v.empty()) {
-      sqlite3_bind_null(s_, i);
-    } else {
-      TextRef(i, v);
-    }
-  }
-
-  // Steps once and resets: SQLite's result code, for callers that inspect it.
-  int StepRaw() {
-    int rc = sqlite3_step(s_);
-    Reset();
-    return rc;
-  }
-  // Steps once: true with a row, false when done (then resets for reuse).
-  StatusOr<bool> Step(std::string_view what) {
-    int rc = sqlite3_step(s_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) {
-      Reset();
-      return false;
-    }
-    Status err = SqlError(db_, rc, what);
-    Reset();
-    return err;
-  }
-  // Steps a statement that returns no rows, then resets it.
-  Status Run(std::string_view what) {
-    ISNAD_ASSIGN_OR_RETURN(bool row, Step(what));
-    if (row) Reset();
-    return Status::Ok();
-  }
-  void Reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-
-  int64_t ColInt(int i) const { return sqlite3_column_int64(s_, i); }
-  bool ColIsNull(int i) const { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
-  std::string ColText(int i) const {
-    const unsigned char* p = sqlite3_column_text(s_, i);
-    if (p == nullptr) return "";
-    return std::string(reinterpret_cast<const char*>(p),
-                       static_cast<size_t>(sqlite3_column_bytes(s_, i)));
-  }
-  sqlite3_stmt* get() const { return s_; }
-
- private:
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* s_ = nullptr;
-};
-
-Status Exec(sqlite3* db, const char* sql, std::string_view what) {
-  int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-  return rc == SQLITE_OK ? Status::Ok() : SqlError(db, rc, what);
-}
-
-// A transaction rolled back on destruction unless committed. Reads use one
-// too, so that a multi-statement read sees one snapshot.
-class Tx {
- public:
-  explicit Tx(sqlite3* db) : db_(db) {}
-  Tx(const Tx&) = delete;
-  Tx& operator=(const Tx&) = delete;
-  ~Tx() {
-    if (open_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  // IMMEDIATE takes the write lock now (waiting up to the busy timeout), so a
-  // writer never fails half-way on a lock upgrade.
-  Status Begin(bool write) {
-    ISNAD_RETURN_IF_ERROR(Exec(db_, write ? "BEGIN IMMEDIATE" : "BEGIN",
-                               write ? "starting a write transaction" : "starting a read"));
-    open_ = true;
-    return Status::Ok();
-  }
-  Status Commit() {
-    ISNAD_RETURN_IF_ERROR(Exec(db_, "COMMIT", "committing"));
-    open_ = false;
-    return Status::Ok();
-  }
-
- private:
-  sqlite3* db_;
-  bool open_ = false;
-};
-
-StatusOr<int64_t> ReadInt(sqlite3* db, const char* sql, std::string_view what) {
-  ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db, sql));
-  ISNAD_ASSIGN_OR_RETURN(bool row, st.Step(what));
-  if (!row) return core::Internal("catalogue " + DbName(db) + ": no result " + std::string(what));
-  int64_t v = st.ColInt(0);
-  st.Reset();
-  return v;
-}
-
-Status Malformed(sqlite3* db, std::string_view what) {
-  return core::Integrity("catalogue " + DbName(db) + ": " + std::string(what) +
-                         "; delete it and run `isnad reindex` to rebuild it from the log");
-}
 
 constexpr const char* kItemColumns =
     "i.leaf_index, i.sha256, i.size, i.name, i.media_type, i.ingested_at, i.operator, "
@@ -291,20 +164,15 @@ StatusOr<ItemRecord> ReadItem(sqlite3* db, const Stmt& st) {
   return r;
 }
 
-// The value of a validated entry's string member, "" when absent.
-const std::string& Member(const Json& e, const char* key) {
-  static const std::string kAbsent;
-  auto it = e.find(key);
-  return it != e.end() && it->is_string() ? it->get_ref<const std::string&>() : kAbsent;
-}
-
 // Applies entries one by one inside Apply's transaction, with its statements
 // prepared once per batch. Errors do not name the entry index; Apply adds it.
 class Applier {
  public:
-  static StatusOr<Applier> Prepare(sqlite3* db) {
+  static StatusOr<Applier> Prepare(sqlite3* db, const TextSource* text_source, bool checking) {
     Applier a;
     a.db_ = db;
+    a.checking_ = checking;
+    a.graph_ = std::make_unique<internal::GraphApplier>(db, text_source);
     ISNAD_ASSIGN_OR_RETURN(a.find_sha_,
                            Stmt::Prepare(db, "SELECT leaf_index FROM items WHERE sha256 = ?1"));
     ISNAD_ASSIGN_OR_RETURN(a.item_sha_,
@@ -345,7 +213,16 @@ class Applier {
     if (type == kArchiveCreated) return ArchiveCreated(leaf, e);
     if (type == kItemIngested) {
       ISNAD_RETURN_IF_ERROR(ItemIngested(leaf, e));
+      ISNAD_RETURN_IF_ERROR(graph_->ItemIngested(leaf, e));
       return InsertSource(leaf, leaf, type, e);
+    }
+    if (type != kSourceAdded && type != kNoteAdded) {
+      Status s = graph_->Apply(leaf, type, e);
+      if (s.ok() || checking_ || s.code() == core::Code::kLocked ||
+          s.code() == core::Code::kIoError) {
+        return s;
+      }
+      return core::Integrity(s.message() + "; run `isnad verify`");
     }
     // source.added or note.added: the item must exist, and come before.
     const std::string& item = Member(e, "item");
@@ -364,6 +241,7 @@ class Applier {
                              "verify`");
     }
     if (type == kNoteAdded) {
+      graph_->NoteAdded(static_cast<int64_t>(*item_leaf));
       insert_note_.Int(1, leaf);
       insert_note_.Int(2, static_cast<int64_t>(*item_leaf));
       insert_note_.TextRefOrNull(3, Member(e, "text"));
@@ -437,7 +315,11 @@ class Applier {
   }
 
   sqlite3* db_ = nullptr;
+  bool checking_ = false;
   Stmt find_sha_, item_sha_, insert_archive_, insert_item_, insert_source_, insert_note_;
+
+ public:
+  std::unique_ptr<internal::GraphApplier> graph_;
 };
 
 // For Sources/Notes: the leaf index of an existing item, or why not.
@@ -516,6 +398,7 @@ StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool r
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  ISNAD_RETURN_IF_ERROR(internal::RegisterFunctions(db));
   // Up to 64 MiB of page cache (allocated only as used): random inserts into
   // items_by_sha256 otherwise re-read index pages on every batch.
   ISNAD_RETURN_IF_ERROR(Exec(db, "PRAGMA cache_size=-65536", "setting the cache size"));
@@ -553,6 +436,7 @@ StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool r
                          ReadInt(db, "PRAGMA user_version", "reading the schema version"));
   if (version == 0) {
     ISNAD_RETURN_IF_ERROR(Exec(db, kSchemaSql, "creating the schema"));
+    ISNAD_RETURN_IF_ERROR(Exec(db, internal::kGraphSchemaSql, "creating the graph schema"));
   } else if (version != kSchemaVersion) {
     return core::FailedPrecondition("catalogue " + path + " has schema version " +
                                     std::to_string(version) + ", this isnad writes version " +
@@ -593,22 +477,8 @@ Status Catalog::Apply(uint64_t first_index, const std::vector<std::string>& entr
   }
   Tx tx(db_);
   ISNAD_RETURN_IF_ERROR(tx.Begin(/*write=*/true));
-  ISNAD_ASSIGN_OR_RETURN(uint64_t applied, AppliedSize());
-  if (applied != first_index) {
-    return core::FailedPrecondition(
-        "catalogue " + DbName(db_) + " holds log entries [0, " + std::to_string(applied) +
-        "), cannot apply entries from index " + std::to_string(first_index) +
-        "; apply from index " + std::to_string(applied) + " or rebuild with `isnad reindex`");
-  }
+  ISNAD_RETURN_IF_ERROR(ApplyLocked(first_index, entries, /*checking=*/false));
   if (entries.empty()) return tx.Commit();
-
-  ISNAD_ASSIGN_OR_RETURN(Applier applier, Applier::Prepare(db_));
-  for (size_t k = 0; k < entries.size(); ++k) {
-    const uint64_t index = first_index + k;
-    if (Status s = applier.ApplyOne(index, entries[k]); !s.ok()) {
-      return s.WithContext("log entry " + std::to_string(index));
-    }
-  }
   ISNAD_ASSIGN_OR_RETURN(
       Stmt update_meta,
       Stmt::Prepare(db_, "UPDATE meta SET applied_size = ?1, applied_root = ?2 WHERE id = 1"));
@@ -616,6 +486,26 @@ Status Catalog::Apply(uint64_t first_index, const std::vector<std::string>& entr
   update_meta.Text(2, root_after.Hex());
   ISNAD_RETURN_IF_ERROR(update_meta.Run("recording the applied size and root"));
   return tx.Commit();
+}
+
+Status Catalog::ApplyLocked(uint64_t first_index, const std::vector<std::string>& entries,
+                            bool checking) {
+  ISNAD_ASSIGN_OR_RETURN(uint64_t applied, AppliedSize());
+  if (applied != first_index) {
+    return core::FailedPrecondition(
+        "catalogue " + DbName(db_) + " holds log entries [0, " + std::to_string(applied) +
+        "), cannot apply entries from index " + std::to_string(first_index) +
+        "; apply from index " + std::to_string(applied) + " or rebuild with `isnad reindex`");
+  }
+  if (entries.empty()) return Status::Ok();
+  ISNAD_ASSIGN_OR_RETURN(Applier applier, Applier::Prepare(db_, &text_source_, checking));
+  for (size_t k = 0; k < entries.size(); ++k) {
+    const uint64_t index = first_index + k;
+    if (Status s = applier.ApplyOne(index, entries[k]); !s.ok()) {
+      return s.WithContext("log entry " + std::to_string(index));
+    }
+  }
+  return applier.graph_->Finish();
 }
 
 StatusOr<std::vector<ItemRecord>> Catalog::Items(uint64_t offset, uint64_t limit) const {

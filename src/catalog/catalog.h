@@ -7,12 +7,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "catalog/entries.h"
 #include "core/digest.h"
 #include "core/status.h"
 
@@ -45,6 +48,108 @@ struct NoteRecord {
   std::string time, operator_;
 };
 
+// ---- The evidence graph (docs/formats/catalog.md, "Evidence graph") ----
+
+using LangMap = std::map<std::string, std::string>;  // language tag -> text
+
+struct ReviewRecord {
+  uint64_t leaf_index = 0;
+  std::string status, reason, time, operator_;
+};
+
+// What has been said about an item beyond its bytes.
+struct ItemDetails {
+  LangMap titles, descriptions;
+  std::string event_date;  // as given ("2013-08-21", "2013-08~", "2013-08-04/2013-08-05")
+  std::string place;       // place id, "" when none
+  std::string lat, lon;    // decimal strings, "" when none
+  std::vector<std::string> tags;
+  std::string status = "unreviewed";
+  std::vector<ReviewRecord> reviews;   // oldest first
+  std::string original;                // the item this is a working copy of, "" when none
+  std::vector<std::string> derived;    // its working copies
+  std::vector<std::string> incidents;  // incident ids it is linked to
+  std::vector<std::string> cases;      // case ids that use it (exhibit or document)
+};
+
+// A place, incident, actor, case, case event or relation: one record shape,
+// the members that do not apply to a kind left empty.
+struct EntityRecord {
+  std::string id;
+  EntityKind kind = EntityKind::kPlace;
+  uint64_t leaf_index = 0;
+  LangMap names;  // place and actor names; incident and case titles
+  std::vector<std::string> variants;
+  LangMap descriptions;
+  std::string category;             // incident category, actor type, case event name
+  std::string date;                 // incident or case event date, as given
+  std::string lat, lon;             // place
+  std::string within;               // place: the containing place's id
+  std::string jurisdiction;         // case
+  std::string owner;                // case event: its case id
+  std::vector<std::string> places;  // incident places
+  std::vector<std::string> items;   // incident items, case exhibits, event documents
+  std::vector<std::pair<std::string, std::string>> parties;  // case: (actor id, role)
+  std::string time, operator_;
+  // The name to show: English if given, else Arabic, else the first.
+  std::string Label() const;
+};
+
+struct RelationSource {
+  std::string item, confidence;
+};
+struct RelationRecord {
+  std::string id, subject, predicate, object, from, to;
+  std::vector<RelationSource> sources;
+  std::string time, operator_;
+};
+
+// Something the graph holds that is probably wrong but is recorded as sources
+// said it (a unit hierarchy with a cycle, claims whose dates contradict).
+struct GraphWarning {
+  std::string id;  // the relation (or entity) it concerns
+  std::string what;
+};
+
+struct TimelineEvent {
+  std::string date;     // EDTF: as given; a relation's period "2011/..", "../2014"; "" undated
+  std::string sort_lo;  // first day it can mean, "YYYY-MM-DD"
+  std::string id;       // what it is about: an item, relation, case event, incident
+  std::string what;     // one line for a person
+  std::vector<std::string> sources;  // item ids backing it
+};
+
+struct SearchRequest {
+  std::string query;  // the query language of text/query.h; "" = everything matching the filters
+  std::string kind;   // "item", "place", "incident", "actor", "case"; "" = all
+  std::string event_from, event_to;        // item event date overlaps [from, to] (YYYY[-MM[-DD]])
+  std::string captured_from, captured_to;  // item ingest time within
+  std::string near_lat, near_lon;          // with radius_km: item or its place within
+  double radius_km = 0;
+  std::string incident, actor, case_id;  // items linked to these (ids)
+  std::vector<std::string> tags;         // items with every one of these tags
+  std::string media_type;                // exact, or "image/*"
+  std::string status;                    // verification status
+  uint64_t limit = 20, offset = 0;
+  bool facets = false;  // also count hits by kind, media type, status and tag
+};
+struct SearchHit {
+  std::string id, kind, name;
+  double score = 0;  // higher is better (negated bm25)
+  std::string snippet;
+};
+struct SearchResult {
+  uint64_t total = 0;  // hits before limit/offset
+  std::vector<SearchHit> hits;
+  // Facets over all hits: "kind", "media_type", "tag", "status" -> value -> count.
+  std::map<std::string, std::map<std::string, uint64_t>> facets;
+};
+
+// Returns the searchable text of an item's bytes (text documents), "" when it
+// has none. Given to the catalogue by the archive, which can read blobs.
+using TextSource = std::function<core::StatusOr<std::string>(const core::Hash& sha256,
+                                                             std::string_view media_type)>;
+
 class Catalog {
  public:
   ~Catalog();
@@ -75,13 +180,44 @@ class Catalog {
   core::StatusOr<std::vector<SourceRecord>> Sources(std::string_view item_id) const;
   core::StatusOr<std::vector<NoteRecord>> Notes(std::string_view item_id) const;
 
+  // When set, item.ingested of a text document indexes its text for search.
+  void SetTextSource(TextSource source) { text_source_ = std::move(source); }
+
+  // Applies `entries` as Apply would, then rolls back: the error Apply would
+  // give (an unknown or wrong-kind reference, say), without changing anything.
+  core::Status Check(uint64_t first_index, const std::vector<std::string>& entries);
+
+  // ---- Evidence graph ----
+  core::StatusOr<ItemDetails> Details(std::string_view item_id) const;
+  // A place, incident, actor, case or case event by id.
+  core::StatusOr<EntityRecord> Entity(std::string_view id) const;
+  core::StatusOr<std::vector<EntityRecord>> Entities(EntityKind kind) const;
+  // Resolves a reference given by a person: an id of kind `kind`, or a name
+  // (any language, any listed variant; compared after text normalisation)
+  // that names exactly one entity of that kind. kNotFound / kInvalidArgument
+  // (ambiguous, listing the candidates) otherwise.
+  core::StatusOr<std::string> ResolveRef(EntityKind kind, std::string_view id_or_name) const;
+  // Relations where `id` (an actor or incident) is subject or object.
+  core::StatusOr<std::vector<RelationRecord>> Relations(std::string_view id) const;
+  core::StatusOr<RelationRecord> Relation(std::string_view relation_id) const;
+  // Warnings about the relations touching `id` ("" = the whole graph).
+  core::StatusOr<std::vector<GraphWarning>> Warnings(std::string_view id) const;
+  // Chronological: for an incident, case or actor, with sources.
+  core::StatusOr<std::vector<TimelineEvent>> Timeline(std::string_view id) const;
+  core::StatusOr<SearchResult> Search(const SearchRequest& request) const;
+
   // SHA-256 over every row of every table in a fixed order and encoding: equal
   // for two catalogues exactly when they hold the same data.
   core::StatusOr<core::Hash> Fingerprint() const;
 
  private:
   explicit Catalog(sqlite3* db);
+  // Applies inside an open write transaction. `checking`: errors in graph
+  // references stay kNotFound/kInvalidArgument (for Check) instead of kIntegrity.
+  core::Status ApplyLocked(uint64_t first_index, const std::vector<std::string>& entries,
+                           bool checking);
   sqlite3* db_;
+  TextSource text_source_;
 };
 
 }  // namespace isnad::catalog

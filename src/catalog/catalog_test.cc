@@ -411,7 +411,7 @@ TEST_F(CatalogTest, RefusesAnotherSchemaVersion) {
   ASSERT_NE(OpenOrDie(Path()), nullptr);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open_v2(Path().c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 2", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 1", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   ExpectCode(Catalog::Open(Path(), false).status(), Code::kFailedPrecondition, "reindex");
   ExpectCode(Catalog::Open(Path(), true).status(), Code::kFailedPrecondition, "reindex");

@@ -1,6 +1,7 @@
 #include "catalog/entries.h"
 
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cstddef>
 #include <span>
@@ -24,6 +25,25 @@ enum class Kind {
   kAbsPath,    // non-empty string starting with '/'
   kMediaType,  // non-empty string containing '/', e.g. "application/pdf"
   kBase64,     // non-empty canonical standard base64
+  // Evidence graph values.
+  kLang,      // BCP 47 tag, e.g. "ar", "en", "fr-CA"
+  kLangMap,   // {"en": "…", "ar": "…"}: at least one, keys kLang, values text
+  kTextList,  // ["…", …]: at least one non-empty string
+  kDate,      // ParseEventDate
+  kLat,       // decimal degrees as a string, -90 .. 90
+  kLon,       // decimal degrees as a string, -180 .. 180
+  kPlace,     // "pl<leaf>"
+  kIncident,  // "inc<leaf>"
+  kActor,     // "ac<leaf>"
+  kCase,      // "case<leaf>"
+  kActorOrIncident,
+  kItemList,   // ["i<leaf>", …], at least one, no repeats
+  kPlaceList,  // ["pl<leaf>", …]
+  kStatus,     // "unreviewed" | "verified" | "disputed" | "rejected"
+  kActorType,  // "person" | "unit" | "organisation"
+  kWord,       // lower-case word: [a-z][a-z0-9_]*, e.g. "subordinate_of"
+  kSources,    // [{"item": "i<leaf>", "confidence": "low"|"medium"|"high"}, …]
+  kParties,    // [{"actor": "ac<leaf>", "role": text}, …]
 };
 
 struct Member {
@@ -66,8 +86,112 @@ constexpr std::array kNoteAddedMembers = {
     Member{"text", Kind::kText, false},    Member{"text_sha256", Kind::kSha256, false},
 };
 
+// The evidence graph. "time" and "operator" as everywhere.
+#define ISNAD_COMMON_MEMBERS                                                     \
+  Member{"type", Kind::kText, true}, Member{"time", Kind::kTime, true}, Member { \
+    "operator", Kind::kText, true                                                \
+  }
+constexpr std::array kItemDescribedMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"item", Kind::kItem, true},
+    Member{"lang", Kind::kLang, false},
+    Member{"title", Kind::kText, false},
+    Member{"description", Kind::kText, false},
+    Member{"event_date", Kind::kDate, false},
+    Member{"place", Kind::kPlace, false},
+    Member{"lat", Kind::kLat, false},
+    Member{"lon", Kind::kLon, false},
+};
+constexpr std::array kItemTaggedMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"item", Kind::kItem, true},
+    Member{"add", Kind::kTextList, false},
+    Member{"remove", Kind::kTextList, false},
+};
+constexpr std::array kItemReviewedMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"item", Kind::kItem, true},
+    Member{"status", Kind::kStatus, true},
+    Member{"reason", Kind::kText, true},
+};
+constexpr std::array kItemDerivedMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"item", Kind::kItem, true},
+    Member{"original", Kind::kItem, true},
+};
+constexpr std::array kPlaceAddedMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"names", Kind::kLangMap, true},
+    Member{"variants", Kind::kTextList, false},
+    Member{"lat", Kind::kLat, false},
+    Member{"lon", Kind::kLon, false},
+    Member{"within", Kind::kPlace, false},
+};
+constexpr std::array kIncidentAddedMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"title", Kind::kLangMap, true},
+    Member{"category", Kind::kText, false},
+    Member{"date", Kind::kDate, false},
+    Member{"description", Kind::kLangMap, false},
+    Member{"places", Kind::kPlaceList, false},
+};
+constexpr std::array kIncidentLinkedMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"incident", Kind::kIncident, true},
+    Member{"items", Kind::kItemList, true},
+};
+constexpr std::array kActorAddedMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"actor_type", Kind::kActorType, true},
+    Member{"names", Kind::kLangMap, true},
+    Member{"variants", Kind::kTextList, false},
+    Member{"description", Kind::kLangMap, false},
+};
+constexpr std::array kRelationAddedMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"subject", Kind::kActor, true},
+    Member{"predicate", Kind::kWord, true},
+    Member{"object", Kind::kActorOrIncident, true},
+    Member{"from", Kind::kDate, false},
+    Member{"to", Kind::kDate, false},
+    Member{"sources", Kind::kSources, true},
+};
+constexpr std::array kCaseAddedMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"title", Kind::kLangMap, true},
+    Member{"jurisdiction", Kind::kText, false},
+    Member{"description", Kind::kLangMap, false},
+    Member{"parties", Kind::kParties, false},
+};
+constexpr std::array kCaseEventMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"case", Kind::kCase, true},
+    Member{"event", Kind::kWord, true},
+    Member{"date", Kind::kDate, true},
+    Member{"description", Kind::kLangMap, false},
+    Member{"documents", Kind::kItemList, false},
+};
+constexpr std::array kCaseLinkedMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"case", Kind::kCase, true},
+    Member{"items", Kind::kItemList, true},
+};
+#undef ISNAD_COMMON_MEMBERS
+
 std::span<const Member> MembersOf(std::string_view type) {
   if (type == kArchiveCreated) return kArchiveCreatedMembers;
+  if (type == kItemDescribed) return kItemDescribedMembers;
+  if (type == kItemTagged) return kItemTaggedMembers;
+  if (type == kItemReviewed) return kItemReviewedMembers;
+  if (type == kItemDerived) return kItemDerivedMembers;
+  if (type == kPlaceAdded) return kPlaceAddedMembers;
+  if (type == kIncidentAdded) return kIncidentAddedMembers;
+  if (type == kIncidentLinked) return kIncidentLinkedMembers;
+  if (type == kActorAdded) return kActorAddedMembers;
+  if (type == kRelationAdded) return kRelationAddedMembers;
+  if (type == kCaseAdded) return kCaseAddedMembers;
+  if (type == kCaseEvent) return kCaseEventMembers;
+  if (type == kCaseLinked) return kCaseLinkedMembers;
   if (type == kItemIngested) return kItemIngestedMembers;
   if (type == kSourceAdded) return kSourceAddedMembers;
   if (type == kNoteAdded) return kNoteAddedMembers;
@@ -126,7 +250,12 @@ std::string Describe(const Json& v) {
 }
 
 // Returns "" when `v` is a valid value of `kind`, else what it should be.
+std::string CheckGraphValue(const Json& v, Kind kind);
+
+bool IsGraphKind(Kind kind) { return kind >= Kind::kLang; }
+
 std::string CheckValue(const Json& v, Kind kind) {
+  if (IsGraphKind(kind)) return CheckGraphValue(v, kind);
   if (kind == Kind::kSize) {
     // Canonical parsing already refused floats and integers beyond 2^53-1;
     // a negative integer parses as number_integer.
@@ -164,8 +293,206 @@ std::string CheckValue(const Json& v, Kind kind) {
     }
     case Kind::kBase64:
       return !s.empty() && core::Base64Decode(s).ok() ? "" : "non-empty canonical base64";
-    case Kind::kSize:
+    default:
       break;
+  }
+  return "";
+}
+
+bool IsLang(std::string_view s) {
+  // primary language subtag, then optional subtags: [a-z]{2,3}(-[A-Za-z0-9]{1,8})*
+  size_t i = 0;
+  while (i < s.size() && s[i] >= 'a' && s[i] <= 'z') ++i;
+  if (i < 2 || i > 3) return false;
+  while (i < s.size()) {
+    if (s[i] != '-') return false;
+    size_t start = ++i;
+    while (i < s.size() && std::isalnum(static_cast<unsigned char>(s[i]))) ++i;
+    if (i == start || i - start > 8) return false;
+  }
+  return true;
+}
+
+// "-33.5376": optional '-', 1-3 digits, optional '.' and 1-8 digits, |v| <= limit.
+bool IsDegrees(std::string_view s, int limit) {
+  size_t i = 0;
+  if (i < s.size() && s[i] == '-') ++i;
+  size_t int_start = i;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  size_t int_digits = i - int_start;
+  if (int_digits == 0 || int_digits > 3) return false;
+  if (int_digits > 1 && s[int_start] == '0') return false;
+  int whole = Number(s.substr(int_start, int_digits));
+  bool fraction_nonzero = false;
+  if (i < s.size()) {
+    if (s[i] != '.') return false;
+    size_t frac_start = ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      fraction_nonzero |= s[i] != '0';
+      ++i;
+    }
+    if (i != s.size() || i == frac_start || i - frac_start > 8) return false;
+  }
+  return whole < limit || (whole == limit && !fraction_nonzero);
+}
+
+bool IsWord(std::string_view s) {
+  if (s.empty() || s.size() > 64 || s[0] < 'a' || s[0] > 'z') return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+bool IsRef(const Json& v, EntityKind kind) {
+  if (!v.is_string()) return false;
+  auto ref = ParseEntityId(v.get_ref<const std::string&>());
+  return ref.has_value() && ref->kind == kind;
+}
+
+std::string CheckRefList(const Json& v, EntityKind kind, const char* want) {
+  if (!v.is_array() || v.empty()) return want;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!IsRef(v[i], kind)) return want;
+    for (size_t j = 0; j < i; ++j) {
+      if (v[j] == v[i]) return std::string(want) + " without repeats";
+    }
+  }
+  return "";
+}
+
+std::string CheckGraphValue(const Json& v, Kind kind) {
+  auto text = [&v]() -> const std::string* {
+    return v.is_string() && !v.get_ref<const std::string&>().empty()
+               ? &v.get_ref<const std::string&>()
+               : nullptr;
+  };
+  switch (kind) {
+    case Kind::kLang:
+      return text() && IsLang(*text()) ? "" : "a language tag such as \"ar\", \"en\", \"fr\"";
+    case Kind::kLangMap: {
+      const char* want = "an object of language tag -> non-empty text, e.g. {\"en\": \"Zamalka\"}";
+      if (!v.is_object() || v.empty()) return want;
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        if (!IsLang(it.key()) || !it->is_string() || it->get_ref<const std::string&>().empty()) {
+          return want;
+        }
+      }
+      return "";
+    }
+    case Kind::kTextList: {
+      const char* want = "an array of at least one non-empty string";
+      if (!v.is_array() || v.empty()) return want;
+      for (const Json& x : v) {
+        if (!x.is_string() || x.get_ref<const std::string&>().empty()) return want;
+      }
+      return "";
+    }
+    case Kind::kDate:
+      return text() && ParseEventDate(*text()).has_value()
+                 ? ""
+                 : "a date \"YYYY\", \"YYYY-MM\", \"YYYY-MM-DD\" or a range \"A/B\" (EDTF), "
+                   "optionally ending in ~ (approximate) or ? (uncertain)";
+    case Kind::kLat:
+      return text() && IsDegrees(*text(), 90)
+                 ? ""
+                 : "a latitude in decimal degrees as a string, -90 to 90, e.g. \"33.5376\"";
+    case Kind::kLon:
+      return text() && IsDegrees(*text(), 180)
+                 ? ""
+                 : "a longitude in decimal degrees as a string, -180 to 180, e.g. \"36.3558\"";
+    case Kind::kPlace:
+      return IsRef(v, EntityKind::kPlace) ? "" : "a place id \"pl<leaf index>\"";
+    case Kind::kIncident:
+      return IsRef(v, EntityKind::kIncident) ? "" : "an incident id \"inc<leaf index>\"";
+    case Kind::kActor:
+      return IsRef(v, EntityKind::kActor) ? "" : "an actor id \"ac<leaf index>\"";
+    case Kind::kCase:
+      return IsRef(v, EntityKind::kCase) ? "" : "a case id \"case<leaf index>\"";
+    case Kind::kActorOrIncident:
+      return IsRef(v, EntityKind::kActor) || IsRef(v, EntityKind::kIncident)
+                 ? ""
+                 : "an actor id \"ac<leaf index>\" or an incident id \"inc<leaf index>\"";
+    case Kind::kItemList:
+      return CheckRefList(v, EntityKind::kItem, "an array of item ids \"i<leaf index>\"");
+    case Kind::kPlaceList:
+      return CheckRefList(v, EntityKind::kPlace, "an array of place ids \"pl<leaf index>\"");
+    case Kind::kStatus:
+      return text() && (*text() == "unreviewed" || *text() == "verified" || *text() == "disputed" ||
+                        *text() == "rejected")
+                 ? ""
+                 : "one of \"unreviewed\", \"verified\", \"disputed\", \"rejected\"";
+    case Kind::kActorType:
+      return text() && (*text() == "person" || *text() == "unit" || *text() == "organisation")
+                 ? ""
+                 : "one of \"person\", \"unit\", \"organisation\"";
+    case Kind::kWord:
+      return text() && IsWord(*text())
+                 ? ""
+                 : "a lower-case word of letters, digits and _, e.g. \"subordinate_of\"";
+    case Kind::kSources: {
+      const char* want =
+          "an array of at least one {\"item\": \"i<leaf index>\", \"confidence\": "
+          "\"low\"|\"medium\"|\"high\"}";
+      if (!v.is_array() || v.empty()) return want;
+      for (const Json& s : v) {
+        if (!s.is_object() || s.size() != 2 || !s.contains("item") ||
+            !IsRef(s["item"], EntityKind::kItem) || !s.contains("confidence") ||
+            !s["confidence"].is_string()) {
+          return want;
+        }
+        const std::string& c = s["confidence"].get_ref<const std::string&>();
+        if (c != "low" && c != "medium" && c != "high") return want;
+      }
+      return "";
+    }
+    case Kind::kParties: {
+      const char* want = "an array of at least one {\"actor\": \"ac<leaf index>\", \"role\": text}";
+      if (!v.is_array() || v.empty()) return want;
+      for (const Json& p : v) {
+        if (!p.is_object() || p.size() != 2 || !p.contains("actor") ||
+            !IsRef(p["actor"], EntityKind::kActor) || !p.contains("role") ||
+            !p["role"].is_string() || p["role"].get_ref<const std::string&>().empty()) {
+          return want;
+        }
+      }
+      return "";
+    }
+    default:
+      return "";
+  }
+}
+
+// The rules between members of a graph entry; "" when they hold.
+std::string ValidateGraphRules(const std::string& type, const Json& e) {
+  auto where = [&type] { return type + " entry: "; };
+  if (e.contains("lat") != e.contains("lon")) {
+    return where() + "\"lat\" and \"lon\" go together; give both or neither";
+  }
+  if (type == kItemDescribed) {
+    bool text = e.contains("title") || e.contains("description");
+    if (text != e.contains("lang")) {
+      return where() + (text ? "a title or description needs \"lang\", the language it is in"
+                             : "\"lang\" is only for a title or description");
+    }
+    if (!text && !e.contains("event_date") && !e.contains("place") && !e.contains("lat")) {
+      return where() + "says nothing: give a title, description, event_date, place or lat/lon";
+    }
+  } else if (type == kItemTagged) {
+    if (!e.contains("add") && !e.contains("remove")) {
+      return where() + "give tags to \"add\" or to \"remove\"";
+    }
+  } else if (type == kItemDerived) {
+    if (e["item"] == e["original"]) return where() + "an item cannot be derived from itself";
+  } else if (type == kRelationAdded) {
+    if (e["subject"] == e["object"]) return where() + "an actor cannot be related to itself";
+    if (e.contains("from") && e.contains("to")) {
+      auto from = ParseEventDate(e["from"].get_ref<const std::string&>());
+      auto to = ParseEventDate(e["to"].get_ref<const std::string&>());
+      if (from && to && from->lo > to->hi) {
+        return where() + "\"from\" (" + from->lo + ") is after \"to\" (" + to->hi + ")";
+      }
+    }
   }
   return "";
 }
@@ -185,12 +512,12 @@ std::string Validate(const Json& entry) {
   std::span<const Member> members = MembersOf(type);
   if (members.empty()) {
     return "unknown entry type " + Shown(type) +
-           " (known: archive.created, item.ingested, source.added, note.added; a newer isnad "
-           "may have written it)";
+           " (docs/formats/log-entry.md lists the known ones; a newer isnad may have written "
+           "it)";
   }
   auto where = [&type] { return type + " entry: "; };
   uint32_t seen = 0;  // bit i: members[i] is present
-  static_assert(kItemIngestedMembers.size() <= 32);
+  static_assert(kItemIngestedMembers.size() <= 32 && kItemDescribedMembers.size() <= 32);
   for (auto it = entry.begin(); it != entry.end(); ++it) {
     const std::string& key = it.key();
     size_t i = 0;
@@ -209,7 +536,7 @@ std::string Validate(const Json& entry) {
   if (type == kNoteAdded && entry.contains("text") == entry.contains("text_sha256")) {
     return where() + "exactly one of \"text\" and \"text_sha256\" must be present";
   }
-  return "";
+  return ValidateGraphRules(type, entry);
 }
 
 // Canonicalises, validates and size-checks a builder's entry.
@@ -223,7 +550,8 @@ StatusOr<std::string> Finish(const Json& entry, std::string_view type) {
   if (canon->size() > kMaxEntryBytes) {
     std::string advice = type == kNoteAdded
                              ? "store the text as a blob and record its text_sha256 instead"
-                             : "shorten the name, path, url or note";
+                             : "shorten the longest text in it (a long description belongs in a "
+                               "note, which may be of any length)";
     return core::InvalidArgument(where + " is " + std::to_string(canon->size()) +
                                  " bytes, over the " + std::to_string(kMaxEntryBytes) +
                                  "-byte limit for one log entry; " + advice);
@@ -263,6 +591,110 @@ std::optional<uint64_t> ParseItemId(std::string_view id) {
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
   return value;
+}
+
+namespace {
+
+struct KindPrefix {
+  EntityKind kind;
+  std::string_view prefix, name;
+};
+// Longer prefixes first where one begins another ("inc" before "i").
+constexpr KindPrefix kKindPrefixes[] = {
+    {EntityKind::kIncident, "inc", "incident"},   {EntityKind::kItem, "i", "item"},
+    {EntityKind::kPlace, "pl", "place"},          {EntityKind::kActor, "ac", "actor"},
+    {EntityKind::kRelation, "rel", "relation"},   {EntityKind::kCase, "case", "case"},
+    {EntityKind::kCaseEvent, "ev", "case event"},
+};
+
+const KindPrefix& PrefixOf(EntityKind kind) {
+  for (const KindPrefix& p : kKindPrefixes) {
+    if (p.kind == kind) return p;
+  }
+  return kKindPrefixes[1];
+}
+
+bool ParseDay(std::string_view s, std::string* lo, std::string* hi) {
+  // "YYYY", "YYYY-MM" or "YYYY-MM-DD"
+  auto digits = [&s](size_t at, size_t n) {
+    return s.size() >= at + n && IsDigits(s.substr(at, n));
+  };
+  if (!digits(0, 4)) return false;
+  int year = Number(s.substr(0, 4));
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  auto last_day = [year](int month) {
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return kDays[month - 1] + (month == 2 && leap ? 1 : 0);
+  };
+  auto two = [](int n) { return std::string(n < 10 ? "0" : "") + std::to_string(n); };
+  if (s.size() == 4) {
+    *lo = std::string(s) + "-01-01";
+    *hi = std::string(s) + "-12-31";
+    return true;
+  }
+  if (s[4] != '-' || !digits(5, 2)) return false;
+  int month = Number(s.substr(5, 2));
+  if (month < 1 || month > 12) return false;
+  if (s.size() == 7) {
+    *lo = std::string(s) + "-01";
+    *hi = std::string(s) + "-" + two(last_day(month));
+    return true;
+  }
+  if (s.size() != 10 || s[7] != '-' || !digits(8, 2)) return false;
+  int day = Number(s.substr(8, 2));
+  if (day < 1 || day > last_day(month)) return false;
+  *lo = *hi = std::string(s);
+  return true;
+}
+
+}  // namespace
+
+bool IsLanguageTag(std::string_view tag) { return IsLang(tag); }
+bool IsLatitude(std::string_view degrees) { return IsDegrees(degrees, 90); }
+bool IsLongitude(std::string_view degrees) { return IsDegrees(degrees, 180); }
+bool IsEntryWord(std::string_view word) { return IsWord(word); }
+
+std::string_view EntityKindName(EntityKind kind) { return PrefixOf(kind).name; }
+
+std::string EntityId(EntityKind kind, uint64_t leaf_index) {
+  return std::string(PrefixOf(kind).prefix) + std::to_string(leaf_index);
+}
+
+std::optional<EntityRef> ParseEntityId(std::string_view id) {
+  size_t letters = 0;
+  while (letters < id.size() && id[letters] >= 'a' && id[letters] <= 'z') ++letters;
+  std::string_view prefix = id.substr(0, letters), digits = id.substr(letters);
+  if (!IsDigits(digits) || (digits.size() > 1 && digits.front() == '0')) return std::nullopt;
+  for (const KindPrefix& p : kKindPrefixes) {
+    if (p.prefix != prefix) continue;
+    uint64_t value = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+    return EntityRef{p.kind, value};
+  }
+  return std::nullopt;
+}
+
+std::optional<DateRange> ParseEventDate(std::string_view date) {
+  DateRange r;
+  auto one = [&r](std::string_view part, std::string* lo, std::string* hi) {
+    if (!part.empty() && (part.back() == '~' || part.back() == '?')) {
+      r.approximate = true;
+      part.remove_suffix(1);
+    }
+    return ParseDay(part, lo, hi);
+  };
+  size_t slash = date.find('/');
+  if (slash == std::string_view::npos) {
+    if (!one(date, &r.lo, &r.hi)) return std::nullopt;
+    return r;
+  }
+  std::string lo_hi, hi_lo;
+  if (!one(date.substr(0, slash), &r.lo, &lo_hi) || !one(date.substr(slash + 1), &hi_lo, &r.hi)) {
+    return std::nullopt;
+  }
+  if (r.lo > r.hi) return std::nullopt;
+  return r;
 }
 
 StatusOr<std::string> ArchiveCreatedEntry(const Actor& by, std::string_view origin,
@@ -309,6 +741,20 @@ StatusOr<std::string> NoteAddedEntry(const Actor& by, std::string_view item_id,
     e["text"] = std::string(text);
   }
   return Finish(e, kNoteAdded);
+}
+
+StatusOr<std::string> GraphEntry(const Actor& by, Json body) {
+  if (!body.is_object() || !body.contains("type") || !body["type"].is_string()) {
+    return core::InvalidArgument("a graph entry needs a \"type\"");
+  }
+  std::string type = body["type"].get<std::string>();
+  if (type == kArchiveCreated || type == kItemIngested || type == kSourceAdded ||
+      type == kNoteAdded || MembersOf(type).empty()) {
+    return core::InvalidArgument("\"" + type + "\" is not an evidence graph entry type");
+  }
+  body["time"] = by.time;
+  body["operator"] = by.operator_;
+  return Finish(body, type);
 }
 
 StatusOr<Json> ParseEntry(std::string_view entry) {

@@ -8,6 +8,19 @@
 //   item.ingested    sha256 (64 hex), size, name, media_type, [path], [path_b64], [url], [note]
 //   source.added     item, sha256, name, [path], [path_b64], [url], [note]
 //   note.added       item, text | text_sha256 (when the text is too long for an entry)
+// The evidence graph (docs/formats/log-entry.md, "Evidence graph"):
+//   item.described   item, [lang, title, description], [event_date], [place], [lat, lon]
+//   item.tagged      item, [add], [remove]
+//   item.reviewed    item, status, reason
+//   item.derived     item, original
+//   place.added      names, [variants], [lat, lon], [within]
+//   incident.added   title, [category], [date], [description], [places]
+//   incident.linked  incident, items
+//   actor.added      actor_type, names, [variants], [description]
+//   relation.added   subject, predicate, object, [from], [to], sources
+//   case.added       title, [jurisdiction], [description], [parties]
+//   case.event       case, event, date, [description], [documents]
+//   case.linked      case, items
 // An item's id is "i" followed by the leaf index of its item.ingested entry:
 // stable, printable, and derived from the log alone.
 #pragma once
@@ -28,6 +41,49 @@ inline constexpr std::string_view kArchiveCreated = "archive.created";
 inline constexpr std::string_view kItemIngested = "item.ingested";
 inline constexpr std::string_view kSourceAdded = "source.added";
 inline constexpr std::string_view kNoteAdded = "note.added";
+
+inline constexpr std::string_view kItemDescribed = "item.described";
+inline constexpr std::string_view kItemTagged = "item.tagged";
+inline constexpr std::string_view kItemReviewed = "item.reviewed";
+inline constexpr std::string_view kItemDerived = "item.derived";
+inline constexpr std::string_view kPlaceAdded = "place.added";
+inline constexpr std::string_view kIncidentAdded = "incident.added";
+inline constexpr std::string_view kIncidentLinked = "incident.linked";
+inline constexpr std::string_view kActorAdded = "actor.added";
+inline constexpr std::string_view kRelationAdded = "relation.added";
+inline constexpr std::string_view kCaseAdded = "case.added";
+inline constexpr std::string_view kCaseEvent = "case.event";
+inline constexpr std::string_view kCaseLinked = "case.linked";
+
+// What an id names. Every entity's id is a prefix and the leaf index of the
+// entry that created it: i42 (item), pl7 (place), inc3 (incident), ac9
+// (actor), rel12 (relation), case2 (case), ev20 (case event).
+enum class EntityKind { kItem, kPlace, kIncident, kActor, kRelation, kCase, kCaseEvent };
+struct EntityRef {
+  EntityKind kind = EntityKind::kItem;
+  uint64_t leaf_index = 0;
+};
+std::string_view EntityKindName(EntityKind kind);  // "item", "place", ...
+std::string EntityId(EntityKind kind, uint64_t leaf_index);
+// nullopt when `id` is not a prefix above followed by a decimal without leading zeros.
+std::optional<EntityRef> ParseEntityId(std::string_view id);
+
+// An event date: EDTF (ISO 8601-2) level 0 and a little of level 1: "2013",
+// "2013-08", "2013-08-21", an interval "2013-08-04/2013-08-05", each end
+// optionally ending in "~" (approximate) or "?" (uncertain). `lo` and `hi` are
+// the first and last day it can mean, "YYYY-MM-DD", for ordering and filters.
+struct DateRange {
+  std::string lo, hi;
+  bool approximate = false;
+};
+std::optional<DateRange> ParseEventDate(std::string_view date);
+
+// The grammar's value checks, for callers that validate a person's input
+// before building entries (import, the CLI).
+bool IsLanguageTag(std::string_view tag);    // "ar", "en", "fr-CA"
+bool IsLatitude(std::string_view degrees);   // "-33.5376": decimal string, -90 .. 90
+bool IsLongitude(std::string_view degrees);  // -180 .. 180
+bool IsEntryWord(std::string_view word);     // [a-z][a-z0-9_]*, e.g. "cassation_request"
 
 // The most bytes one canonical entry may have. A note whose entry would be
 // larger is stored as a blob and recorded by its text_sha256.
@@ -67,6 +123,12 @@ core::StatusOr<std::string> SourceAddedEntry(const Actor& by, std::string_view i
 core::StatusOr<std::string> NoteAddedEntry(const Actor& by, std::string_view item_id,
                                            std::string_view text,
                                            const std::optional<core::Hash>& text_sha256);
+
+// Builds an evidence graph entry: `body` holds "type" and that type's
+// members (the table in docs/formats/log-entry.md); "time" and "operator" are
+// added from `by`. kInvalidArgument naming the member when one is malformed.
+// References to other entities are checked by the catalogue, not here.
+core::StatusOr<std::string> GraphEntry(const Actor& by, core::Json body);
 
 // Parses and validates one entry: canonical JSON, a known type, the members
 // that type requires with the right JSON types. On failure: kIntegrity saying

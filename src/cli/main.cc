@@ -2,6 +2,7 @@
 // prints text for people or JSON Lines for machines (--json), and turns
 // statuses into exit codes (exit_codes.h). No archive logic lives here.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@
 
 #include "archive/archive.h"
 #include "catalog/entries.h"
+#include "cli/common.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
 #include "core/encoding.h"
@@ -20,21 +22,18 @@
 #include "log/merkle.h"
 
 namespace isnad::cli {
+
+int Fail(const core::Status& s) {
+  std::fprintf(stderr, "isnad: %s\n", s.ToString().c_str());
+  return ExitCodeFor(s);
+}
+
+void Example(CLI::App* command, const std::string& text) { command->footer("Example:\n  " + text); }
+
 namespace {
 
 using core::Json;
 using core::Status;
-
-struct Globals {
-  std::string archive;
-  std::string operator_name;
-  bool json = false;
-};
-
-int Fail(const Status& s) {
-  std::fprintf(stderr, "isnad: %s\n", s.ToString().c_str());
-  return ExitCodeFor(s);
-}
 
 std::string ArchiveDir(const Globals& g) {
   if (!g.archive.empty()) return g.archive;
@@ -47,10 +46,14 @@ archive::Options MakeOptions(const Globals& g) {
   return o;
 }
 
+}  // namespace
+
 core::StatusOr<std::unique_ptr<archive::Archive>> OpenArchive(const Globals& g,
                                                               archive::Mode mode) {
   return archive::Archive::Open(ArchiveDir(g), mode, MakeOptions(g));
 }
+
+namespace {
 
 std::vector<std::string> ProofB64(const std::vector<core::Hash>& hashes) {
   std::vector<std::string> out;
@@ -185,8 +188,31 @@ int CmdShow(const Globals& g, const std::string& id) {
   if (!sources.ok()) return Fail(sources.status());
   auto notes = (*a)->catalog().Notes(r->id);
   if (!notes.ok()) return Fail(notes.status());
+  auto details = (*a)->catalog().Details(r->id);
+  if (!details.ok()) return Fail(details.status());
+  const catalog::ItemDetails& d = *details;
   if (g.json) {
     Json j = ItemJson(*r);
+    j["title"] = d.titles;
+    j["description"] = d.descriptions;
+    j["event_date"] = d.event_date;
+    j["place"] = d.place;
+    if (!d.lat.empty()) j["location"] = {{"lat", d.lat}, {"lon", d.lon}};
+    j["tags"] = d.tags;
+    j["status"] = d.status;
+    Json reviews = Json::array();
+    for (const auto& rv : d.reviews) {
+      reviews.push_back({{"leaf_index", rv.leaf_index},
+                         {"status", rv.status},
+                         {"reason", rv.reason},
+                         {"time", rv.time},
+                         {"operator", rv.operator_}});
+    }
+    j["reviews"] = reviews;
+    j["original"] = d.original;
+    j["derived"] = d.derived;
+    j["incidents"] = d.incidents;
+    j["cases"] = d.cases;
     j["path"] = sources->empty() ? "" : sources->front().path;
     Json src = Json::array();
     for (const auto& s : *sources) {
@@ -220,6 +246,31 @@ int CmdShow(const Globals& g, const std::string& id) {
   fmt::print("media type  {}\n", r->media_type);
   fmt::print("ingested    {} by {} (log entry {})\n", r->ingested_at, r->operator_, r->leaf_index);
   fmt::print("stored at   {}\n", (*a)->blobs().PathOf(r->sha256));
+  for (const auto& [lang, t] : d.titles) fmt::print("title [{}]  {}\n", lang, Printable(t));
+  for (const auto& [lang, t] : d.descriptions) fmt::print("about [{}]  {}\n", lang, Printable(t));
+  if (!d.event_date.empty()) fmt::print("event date  {}\n", d.event_date);
+  if (!d.place.empty() || !d.lat.empty()) {
+    std::string where = d.place;
+    if (!d.place.empty()) {
+      auto place = (*a)->catalog().Entity(d.place);
+      if (place.ok()) where = place->Label() + " (" + d.place + ")";
+    }
+    if (!d.lat.empty()) where += (where.empty() ? "" : ", ") + d.lat + "," + d.lon;
+    fmt::print("place       {}\n", Printable(where));
+  }
+  if (!d.tags.empty())
+    fmt::print("tags        {}\n", Printable(fmt::format("{}", fmt::join(d.tags, ", "))));
+  fmt::print("status      {}\n", d.status);
+  for (const auto& rv : d.reviews) {
+    fmt::print("  review [{}] {} by {}: {} — {}\n", rv.leaf_index, rv.time, rv.operator_, rv.status,
+               Printable(rv.reason));
+  }
+  if (!d.original.empty()) fmt::print("copy of     {} (the evidentiary original)\n", d.original);
+  if (!d.derived.empty())
+    fmt::print("copies      {}\n", fmt::format("{}", fmt::join(d.derived, ", ")));
+  if (!d.incidents.empty())
+    fmt::print("incidents   {}\n", fmt::format("{}", fmt::join(d.incidents, ", ")));
+  if (!d.cases.empty()) fmt::print("cases       {}\n", fmt::format("{}", fmt::join(d.cases, ", ")));
   fmt::print("provenance  {} record(s):\n", sources->size());
   for (const auto& s : *sources) {
     fmt::print("  [{}] {} {} by {}\n", s.leaf_index, s.time,
@@ -510,7 +561,7 @@ int Run(int argc, char** argv) {
       ->envname("ISNAD_OPERATOR");
   app.add_flag("--json", g.json, "JSON Lines output: one object per line");
 
-  auto example = [](CLI::App* c, const std::string& text) { c->footer("Example:\n  " + text); };
+  auto example = Example;
 
   std::string init_name;
   auto* init = app.add_subcommand("init", "create a new archive with a fresh Ed25519 signing key");
@@ -595,6 +646,10 @@ int Run(int argc, char** argv) {
   note->add_option("text", note_text, "the note")->required();
   example(note, "isnad note i3 \"uploader confirmed by phone, 2013-08-22\"");
 
+  Commands commands;
+  RegisterGraphCommands(app, g, commands);
+  RegisterImportCommands(app, g, commands);
+
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
 
   try {
@@ -621,6 +676,9 @@ int Run(int argc, char** argv) {
   if (verify->parsed()) return CmdVerify(g, verify_key, verify_jobs);
   if (reindex->parsed()) return CmdReindex(g);
   if (note->parsed()) return CmdNote(g, id, note_text);
+  for (auto& [command, handler] : commands) {
+    if (command->parsed()) return handler();
+  }
   return kExitUsage;
 }
 

@@ -1,0 +1,1548 @@
+// The evidence graph in the catalogue: applying its entries, the search index,
+// and the queries the CLI asks (details, entities, relations, warnings,
+// timelines, search). docs/formats/catalog.md describes the tables.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "catalog/catalog.h"
+#include "catalog/graph_apply.h"
+#include "catalog/sql.h"
+#include "core/utf8.h"
+#include "text/normalize.h"
+#include "text/query.h"
+
+namespace isnad::catalog {
+namespace {
+
+std::string KindName(EntityKind kind) { return std::string(EntityKindName(kind)); }
+
+std::optional<EntityKind> KindFromName(std::string_view name) {
+  for (EntityKind k :
+       {EntityKind::kItem, EntityKind::kPlace, EntityKind::kIncident, EntityKind::kActor,
+        EntityKind::kRelation, EntityKind::kCase, EntityKind::kCaseEvent}) {
+    if (EntityKindName(k) == name) return k;
+  }
+  return std::nullopt;
+}
+
+bool IsTextDocument(std::string_view media_type) {
+  return media_type.starts_with("text/") || media_type == "application/xhtml+xml" ||
+         media_type == "application/json";
+}
+
+// The most text of one document that goes into the index.
+constexpr size_t kMaxIndexedText = size_t{1} << 20;
+
+}  // namespace
+
+namespace internal {
+
+const char* const kGraphSchemaSql = R"sql(
+CREATE TABLE entities (
+  leaf_index INTEGER PRIMARY KEY,
+  kind       TEXT NOT NULL,
+  time       TEXT NOT NULL,
+  operator   TEXT NOT NULL
+);
+CREATE TABLE texts (
+  owner      INTEGER NOT NULL,
+  field      TEXT NOT NULL,
+  lang       TEXT NOT NULL,
+  text       TEXT NOT NULL,
+  leaf_index INTEGER NOT NULL,
+  PRIMARY KEY (owner, field, lang)
+) WITHOUT ROWID;
+CREATE TABLE variants (
+  owner INTEGER NOT NULL,
+  name  TEXT NOT NULL,
+  PRIMARY KEY (owner, name)
+) WITHOUT ROWID;
+CREATE TABLE names (
+  folded TEXT NOT NULL,
+  owner  INTEGER NOT NULL,
+  PRIMARY KEY (folded, owner)
+) WITHOUT ROWID;
+CREATE TABLE item_facts (
+  item_leaf     INTEGER PRIMARY KEY,
+  event_date    TEXT,
+  date_lo       TEXT,
+  date_hi       TEXT,
+  place_leaf    INTEGER,
+  lat           TEXT,
+  lon           TEXT,
+  status        TEXT NOT NULL DEFAULT 'unreviewed',
+  original_leaf INTEGER
+);
+CREATE TABLE tags (
+  item_leaf INTEGER NOT NULL,
+  tag       TEXT NOT NULL,
+  PRIMARY KEY (item_leaf, tag)
+) WITHOUT ROWID;
+CREATE INDEX tags_by_tag ON tags (tag);
+CREATE TABLE reviews (
+  leaf_index INTEGER PRIMARY KEY,
+  item_leaf  INTEGER NOT NULL,
+  status     TEXT NOT NULL,
+  reason     TEXT NOT NULL,
+  time       TEXT NOT NULL,
+  operator   TEXT NOT NULL
+);
+CREATE INDEX reviews_by_item ON reviews (item_leaf, leaf_index);
+CREATE TABLE places (
+  leaf_index  INTEGER PRIMARY KEY,
+  lat         TEXT,
+  lon         TEXT,
+  within_leaf INTEGER
+);
+CREATE TABLE incidents (
+  leaf_index INTEGER PRIMARY KEY,
+  category   TEXT,
+  date       TEXT,
+  date_lo    TEXT,
+  date_hi    TEXT
+);
+CREATE TABLE incident_places (
+  incident_leaf INTEGER NOT NULL,
+  place_leaf    INTEGER NOT NULL,
+  PRIMARY KEY (incident_leaf, place_leaf)
+) WITHOUT ROWID;
+CREATE TABLE links (
+  owner      INTEGER NOT NULL,
+  role       TEXT NOT NULL,
+  item_leaf  INTEGER NOT NULL,
+  leaf_index INTEGER NOT NULL,
+  PRIMARY KEY (owner, role, item_leaf)
+) WITHOUT ROWID;
+CREATE INDEX links_by_item ON links (item_leaf);
+CREATE TABLE actors (
+  leaf_index INTEGER PRIMARY KEY,
+  actor_type TEXT NOT NULL
+);
+CREATE TABLE relations (
+  leaf_index   INTEGER PRIMARY KEY,
+  subject_leaf INTEGER NOT NULL,
+  predicate    TEXT NOT NULL,
+  object_leaf  INTEGER NOT NULL,
+  date_from    TEXT,
+  date_to      TEXT,
+  from_lo      TEXT,
+  to_hi        TEXT
+);
+CREATE INDEX relations_by_subject ON relations (subject_leaf);
+CREATE INDEX relations_by_object ON relations (object_leaf);
+CREATE TABLE relation_sources (
+  relation_leaf INTEGER NOT NULL,
+  item_leaf     INTEGER NOT NULL,
+  confidence    TEXT NOT NULL,
+  PRIMARY KEY (relation_leaf, item_leaf)
+) WITHOUT ROWID;
+CREATE INDEX relation_sources_by_item ON relation_sources (item_leaf);
+CREATE TABLE cases (
+  leaf_index   INTEGER PRIMARY KEY,
+  jurisdiction TEXT
+);
+CREATE TABLE case_parties (
+  case_leaf  INTEGER NOT NULL,
+  actor_leaf INTEGER NOT NULL,
+  role       TEXT NOT NULL,
+  PRIMARY KEY (case_leaf, actor_leaf, role)
+) WITHOUT ROWID;
+CREATE TABLE case_events (
+  leaf_index INTEGER PRIMARY KEY,
+  case_leaf  INTEGER NOT NULL,
+  event      TEXT NOT NULL,
+  date       TEXT NOT NULL,
+  date_lo    TEXT NOT NULL,
+  date_hi    TEXT NOT NULL
+);
+CREATE INDEX case_events_by_case ON case_events (case_leaf, date_lo);
+CREATE TABLE item_content (
+  item_leaf INTEGER PRIMARY KEY,
+  text      TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE search USING fts5(exact, stem, skel, tokenize = "unicode61 remove_diacritics 0");
+)sql";
+
+Stmt& GraphApplier::Q(const char* sql) {
+  auto it = stmts_.find(sql);
+  if (it != stmts_.end()) return it->second;
+  auto st = Stmt::Prepare(db_, sql);
+  // A statement that does not prepare is a bug in this file; the error
+  // surfaces on first use as "bad parameter or other API misuse".
+  return stmts_.emplace(sql, st.ok() ? std::move(st).value() : Stmt()).first->second;
+}
+
+StatusOr<int64_t> GraphApplier::Expect(const Json& id, EntityKind kind, int64_t leaf) {
+  const std::string& text = id.get_ref<const std::string&>();
+  std::optional<EntityRef> ref = ParseEntityId(text);  // validated by the grammar
+  if (!ref.has_value() || ref->kind != kind) {
+    return core::InvalidArgument("\"" + text + "\" is not " + KindName(kind) + " id");
+  }
+  if (ref->leaf_index >= static_cast<uint64_t>(leaf)) {
+    return core::NotFound("no " + KindName(kind) + " " + text + " before this entry");
+  }
+  Stmt& st = Q("SELECT kind FROM entities WHERE leaf_index = ?1");
+  st.Int(1, static_cast<int64_t>(ref->leaf_index));
+  ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("looking up " + text));
+  std::string found = row ? st.ColText(0) : "";
+  st.Reset();
+  if (found != EntityKindName(kind)) {
+    return core::NotFound("no " + KindName(kind) + " " + text);
+  }
+  return static_cast<int64_t>(ref->leaf_index);
+}
+
+Status GraphApplier::AddEntity(int64_t leaf, EntityKind kind, const Json& e) {
+  Stmt& st = Q("INSERT INTO entities (leaf_index, kind, time, operator) VALUES (?1, ?2, ?3, ?4)");
+  st.Int(1, leaf);
+  st.TextRef(2, EntityKindName(kind));
+  st.TextRef(3, Member(e, "time"));
+  st.TextRef(4, Member(e, "operator"));
+  ISNAD_RETURN_IF_ERROR(st.Run("recording an entity"));
+  fresh_.insert(leaf);
+  dirty_.insert(leaf);
+  return Status::Ok();
+}
+
+Status GraphApplier::AddName(int64_t owner, std::string_view name) {
+  std::string folded = text::Tokenize(name).exact;
+  if (folded.empty()) return Status::Ok();
+  Stmt& st = Q("INSERT OR IGNORE INTO names (folded, owner) VALUES (?1, ?2)");
+  st.Text(1, folded);
+  st.Int(2, owner);
+  return st.Run("recording a name");
+}
+
+Status GraphApplier::SetText(int64_t owner, const char* field, const std::string& lang,
+                             const std::string& value) {
+  Stmt& st =
+      Q("INSERT INTO texts (owner, field, lang, text, leaf_index) VALUES (?1, ?2, ?3, ?4, ?1) "
+        "ON CONFLICT (owner, field, lang) DO UPDATE SET text = excluded.text");
+  st.Int(1, owner);
+  st.TextRef(2, field);
+  st.TextRef(3, lang);
+  st.TextRef(4, value);
+  return st.Run("recording a text");
+}
+
+Status GraphApplier::SetTexts(int64_t owner, const char* field, const Json& lang_map) {
+  for (auto it = lang_map.begin(); it != lang_map.end(); ++it) {
+    ISNAD_RETURN_IF_ERROR(SetText(owner, field, it.key(), it->get_ref<const std::string&>()));
+  }
+  return Status::Ok();
+}
+
+Status GraphApplier::AddNames(int64_t owner, const Json& names, const char* field) {
+  ISNAD_RETURN_IF_ERROR(SetTexts(owner, field, names));
+  for (auto it = names.begin(); it != names.end(); ++it) {
+    ISNAD_RETURN_IF_ERROR(AddName(owner, it->get_ref<const std::string&>()));
+  }
+  return Status::Ok();
+}
+
+Status GraphApplier::AddVariants(int64_t owner, const Json& e) {
+  for (const Json& v : e.value("variants", Json::array())) {
+    Stmt& st = Q("INSERT OR IGNORE INTO variants (owner, name) VALUES (?1, ?2)");
+    st.Int(1, owner);
+    st.TextRef(2, v.get_ref<const std::string&>());
+    ISNAD_RETURN_IF_ERROR(st.Run("recording a variant"));
+    ISNAD_RETURN_IF_ERROR(AddName(owner, v.get_ref<const std::string&>()));
+  }
+  return Status::Ok();
+}
+
+Status GraphApplier::Link(int64_t owner, const char* role, const Json& items, int64_t leaf) {
+  for (const Json& item : items) {
+    ISNAD_ASSIGN_OR_RETURN(int64_t item_leaf, Expect(item, EntityKind::kItem, leaf));
+    Stmt& st = Q(
+        "INSERT OR IGNORE INTO links (owner, role, item_leaf, leaf_index) VALUES (?1, ?2, ?3, ?4)");
+    st.Int(1, owner);
+    st.TextRef(2, role);
+    st.Int(3, item_leaf);
+    st.Int(4, leaf);
+    ISNAD_RETURN_IF_ERROR(st.Run("linking an item"));
+  }
+  return Status::Ok();
+}
+
+Status GraphApplier::EnsureFacts(int64_t item_leaf) {
+  Stmt& st = Q("INSERT OR IGNORE INTO item_facts (item_leaf) VALUES (?1)");
+  st.Int(1, item_leaf);
+  return st.Run("recording item facts");
+}
+
+Status GraphApplier::ItemIngested(int64_t leaf, const Json& e) {
+  ISNAD_RETURN_IF_ERROR(AddEntity(leaf, EntityKind::kItem, e));
+  const std::string& media_type = Member(e, "media_type");
+  if (text_source_ == nullptr || !*text_source_ || !IsTextDocument(media_type)) {
+    return Status::Ok();
+  }
+  auto hash = core::Hash::FromHex(Member(e, "sha256"));
+  if (!hash.ok()) return hash.status();
+  auto text = (*text_source_)(*hash, media_type);
+  // A blob that cannot be read now (damaged, say) is reported by verify; the
+  // item stays findable by its name.
+  if (!text.ok() || text->empty()) return Status::Ok();
+  if (text->size() > kMaxIndexedText) text->resize(kMaxIndexedText);
+  Stmt& st = Q("INSERT INTO item_content (item_leaf, text) VALUES (?1, ?2)");
+  st.Int(1, leaf);
+  st.Text(2, core::LossyUtf8(*text));
+  return st.Run("recording an item's text");
+}
+
+Status GraphApplier::Apply(int64_t leaf, const std::string& type, const Json& e) {
+  auto date_cols = [](Stmt& st, int at, const std::string& date) {
+    std::optional<DateRange> r = ParseEventDate(date);  // validated
+    st.TextRefOrNull(at, date);
+    if (r.has_value()) {
+      st.Text(at + 1, r->lo);
+      st.Text(at + 2, r->hi);
+    }
+  };
+  if (type == kItemDescribed || type == kItemTagged || type == kItemReviewed ||
+      type == kItemDerived) {
+    ISNAD_ASSIGN_OR_RETURN(int64_t item, Expect(e["item"], EntityKind::kItem, leaf));
+    dirty_.insert(item);
+    ISNAD_RETURN_IF_ERROR(EnsureFacts(item));
+    if (type == kItemDescribed) {
+      const std::string& lang = Member(e, "lang");
+      if (e.contains("title"))
+        ISNAD_RETURN_IF_ERROR(SetText(item, "title", lang, Member(e, "title")));
+      if (e.contains("description")) {
+        ISNAD_RETURN_IF_ERROR(SetText(item, "description", lang, Member(e, "description")));
+      }
+      if (e.contains("event_date")) {
+        Stmt& st =
+            Q("UPDATE item_facts SET event_date = ?2, date_lo = ?3, date_hi = ?4 WHERE item_leaf = "
+              "?1");
+        st.Int(1, item);
+        date_cols(st, 2, Member(e, "event_date"));
+        ISNAD_RETURN_IF_ERROR(st.Run("recording an event date"));
+      }
+      if (e.contains("place")) {
+        ISNAD_ASSIGN_OR_RETURN(int64_t place, Expect(e["place"], EntityKind::kPlace, leaf));
+        Stmt& st = Q("UPDATE item_facts SET place_leaf = ?2 WHERE item_leaf = ?1");
+        st.Int(1, item);
+        st.Int(2, place);
+        ISNAD_RETURN_IF_ERROR(st.Run("recording a place"));
+      }
+      if (e.contains("lat")) {
+        Stmt& st = Q("UPDATE item_facts SET lat = ?2, lon = ?3 WHERE item_leaf = ?1");
+        st.Int(1, item);
+        st.TextRef(2, Member(e, "lat"));
+        st.TextRef(3, Member(e, "lon"));
+        ISNAD_RETURN_IF_ERROR(st.Run("recording coordinates"));
+      }
+      return Status::Ok();
+    }
+    if (type == kItemTagged) {
+      for (const Json& tag : e.value("add", Json::array())) {
+        Stmt& st = Q("INSERT OR IGNORE INTO tags (item_leaf, tag) VALUES (?1, ?2)");
+        st.Int(1, item);
+        st.TextRef(2, tag.get_ref<const std::string&>());
+        ISNAD_RETURN_IF_ERROR(st.Run("tagging"));
+      }
+      for (const Json& tag : e.value("remove", Json::array())) {
+        Stmt& st = Q("DELETE FROM tags WHERE item_leaf = ?1 AND tag = ?2");
+        st.Int(1, item);
+        st.TextRef(2, tag.get_ref<const std::string&>());
+        ISNAD_RETURN_IF_ERROR(st.Run("untagging"));
+      }
+      return Status::Ok();
+    }
+    if (type == kItemReviewed) {
+      Stmt& st = Q(
+          "INSERT INTO reviews (leaf_index, item_leaf, status, reason, time, operator) VALUES (?1, "
+          "?2, ?3, ?4, ?5, ?6)");
+      st.Int(1, leaf);
+      st.Int(2, item);
+      st.TextRef(3, Member(e, "status"));
+      st.TextRef(4, Member(e, "reason"));
+      st.TextRef(5, Member(e, "time"));
+      st.TextRef(6, Member(e, "operator"));
+      ISNAD_RETURN_IF_ERROR(st.Run("recording a review"));
+      Stmt& up = Q("UPDATE item_facts SET status = ?2 WHERE item_leaf = ?1");
+      up.Int(1, item);
+      up.TextRef(2, Member(e, "status"));
+      return up.Run("recording a review");
+    }
+    // item.derived: the original must not itself come from this item.
+    ISNAD_ASSIGN_OR_RETURN(int64_t original, Expect(e["original"], EntityKind::kItem, leaf));
+    for (int64_t at = original, hops = 0; hops < 10000; ++hops) {
+      if (at == item) {
+        return core::InvalidArgument(ItemId(static_cast<uint64_t>(item)) + " cannot be a copy of " +
+                                     ItemId(static_cast<uint64_t>(original)) +
+                                     ", which is itself derived from it");
+      }
+      Stmt& st = Q("SELECT original_leaf FROM item_facts WHERE item_leaf = ?1");
+      st.Int(1, at);
+      ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("following derivations"));
+      bool has = row && !st.ColIsNull(0);
+      int64_t next = has ? st.ColInt(0) : 0;
+      st.Reset();
+      if (!has) break;
+      at = next;
+    }
+    Stmt& st = Q("UPDATE item_facts SET original_leaf = ?2 WHERE item_leaf = ?1");
+    st.Int(1, item);
+    st.Int(2, original);
+    return st.Run("recording a derivation");
+  }
+  if (type == kPlaceAdded) {
+    int64_t within = 0;
+    if (e.contains("within")) {
+      ISNAD_ASSIGN_OR_RETURN(within, Expect(e["within"], EntityKind::kPlace, leaf));
+    }
+    ISNAD_RETURN_IF_ERROR(AddEntity(leaf, EntityKind::kPlace, e));
+    ISNAD_RETURN_IF_ERROR(AddNames(leaf, e["names"], "name"));
+    ISNAD_RETURN_IF_ERROR(AddVariants(leaf, e));
+    Stmt& st = Q("INSERT INTO places (leaf_index, lat, lon, within_leaf) VALUES (?1, ?2, ?3, ?4)");
+    st.Int(1, leaf);
+    st.TextRefOrNull(2, Member(e, "lat"));
+    st.TextRefOrNull(3, Member(e, "lon"));
+    if (within != 0 || e.contains("within")) st.Int(4, within);
+    return st.Run("recording a place");
+  }
+  if (type == kIncidentAdded) {
+    std::vector<int64_t> places;
+    for (const Json& p : e.value("places", Json::array())) {
+      ISNAD_ASSIGN_OR_RETURN(int64_t place, Expect(p, EntityKind::kPlace, leaf));
+      places.push_back(place);
+    }
+    ISNAD_RETURN_IF_ERROR(AddEntity(leaf, EntityKind::kIncident, e));
+    ISNAD_RETURN_IF_ERROR(AddNames(leaf, e["title"], "title"));
+    if (e.contains("description"))
+      ISNAD_RETURN_IF_ERROR(SetTexts(leaf, "description", e["description"]));
+    Stmt& st = Q(
+        "INSERT INTO incidents (leaf_index, category, date, date_lo, date_hi) VALUES (?1, ?2, ?3, "
+        "?4, ?5)");
+    st.Int(1, leaf);
+    st.TextRefOrNull(2, Member(e, "category"));
+    date_cols(st, 3, Member(e, "date"));
+    ISNAD_RETURN_IF_ERROR(st.Run("recording an incident"));
+    for (int64_t place : places) {
+      Stmt& ip =
+          Q("INSERT OR IGNORE INTO incident_places (incident_leaf, place_leaf) VALUES (?1, ?2)");
+      ip.Int(1, leaf);
+      ip.Int(2, place);
+      ISNAD_RETURN_IF_ERROR(ip.Run("recording an incident's place"));
+    }
+    return Status::Ok();
+  }
+  if (type == kIncidentLinked) {
+    ISNAD_ASSIGN_OR_RETURN(int64_t incident, Expect(e["incident"], EntityKind::kIncident, leaf));
+    ISNAD_RETURN_IF_ERROR(Link(incident, "incident", e["items"], leaf));
+    for (const Json& item : e["items"]) {
+      dirty_.insert(
+          static_cast<int64_t>(ParseEntityId(item.get_ref<const std::string&>())->leaf_index));
+    }
+    return Status::Ok();
+  }
+  if (type == kActorAdded) {
+    ISNAD_RETURN_IF_ERROR(AddEntity(leaf, EntityKind::kActor, e));
+    ISNAD_RETURN_IF_ERROR(AddNames(leaf, e["names"], "name"));
+    ISNAD_RETURN_IF_ERROR(AddVariants(leaf, e));
+    if (e.contains("description"))
+      ISNAD_RETURN_IF_ERROR(SetTexts(leaf, "description", e["description"]));
+    Stmt& st = Q("INSERT INTO actors (leaf_index, actor_type) VALUES (?1, ?2)");
+    st.Int(1, leaf);
+    st.TextRef(2, Member(e, "actor_type"));
+    return st.Run("recording an actor");
+  }
+  if (type == kRelationAdded) {
+    ISNAD_ASSIGN_OR_RETURN(int64_t subject, Expect(e["subject"], EntityKind::kActor, leaf));
+    const std::string& object_id = Member(e, "object");
+    EntityKind object_kind = ParseEntityId(object_id)->kind;
+    ISNAD_ASSIGN_OR_RETURN(int64_t object, Expect(e["object"], object_kind, leaf));
+    std::vector<std::pair<int64_t, std::string>> sources;
+    for (const Json& s : e["sources"]) {
+      ISNAD_ASSIGN_OR_RETURN(int64_t item, Expect(s["item"], EntityKind::kItem, leaf));
+      sources.emplace_back(item, s["confidence"].get<std::string>());
+    }
+    ISNAD_RETURN_IF_ERROR(AddEntity(leaf, EntityKind::kRelation, e));
+    dirty_.erase(leaf);  // relations have no search row of their own
+    fresh_.erase(leaf);
+    Stmt& st =
+        Q("INSERT INTO relations (leaf_index, subject_leaf, predicate, object_leaf, date_from, "
+          "date_to, from_lo, to_hi) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    st.Int(1, leaf);
+    st.Int(2, subject);
+    st.TextRef(3, Member(e, "predicate"));
+    st.Int(4, object);
+    st.TextRefOrNull(5, Member(e, "from"));
+    st.TextRefOrNull(6, Member(e, "to"));
+    if (auto r = ParseEventDate(Member(e, "from"))) st.Text(7, r->lo);
+    if (auto r = ParseEventDate(Member(e, "to"))) st.Text(8, r->hi);
+    ISNAD_RETURN_IF_ERROR(st.Run("recording a relation"));
+    for (const auto& [item, confidence] : sources) {
+      Stmt& rs =
+          Q("INSERT OR REPLACE INTO relation_sources (relation_leaf, item_leaf, confidence) VALUES "
+            "(?1, ?2, ?3)");
+      rs.Int(1, leaf);
+      rs.Int(2, item);
+      rs.Text(3, confidence);
+      ISNAD_RETURN_IF_ERROR(rs.Run("recording a relation's source"));
+    }
+    return Status::Ok();
+  }
+  if (type == kCaseAdded) {
+    std::vector<std::pair<int64_t, std::string>> parties;
+    for (const Json& p : e.value("parties", Json::array())) {
+      ISNAD_ASSIGN_OR_RETURN(int64_t actor, Expect(p["actor"], EntityKind::kActor, leaf));
+      parties.emplace_back(actor, p["role"].get<std::string>());
+    }
+    ISNAD_RETURN_IF_ERROR(AddEntity(leaf, EntityKind::kCase, e));
+    ISNAD_RETURN_IF_ERROR(AddNames(leaf, e["title"], "title"));
+    if (e.contains("description"))
+      ISNAD_RETURN_IF_ERROR(SetTexts(leaf, "description", e["description"]));
+    Stmt& st = Q("INSERT INTO cases (leaf_index, jurisdiction) VALUES (?1, ?2)");
+    st.Int(1, leaf);
+    st.TextRefOrNull(2, Member(e, "jurisdiction"));
+    ISNAD_RETURN_IF_ERROR(st.Run("recording a case"));
+    for (const auto& [actor, role] : parties) {
+      Stmt& cp =
+          Q("INSERT OR IGNORE INTO case_parties (case_leaf, actor_leaf, role) VALUES (?1, ?2, ?3)");
+      cp.Int(1, leaf);
+      cp.Int(2, actor);
+      cp.Text(3, role);
+      ISNAD_RETURN_IF_ERROR(cp.Run("recording a party"));
+    }
+    return Status::Ok();
+  }
+  if (type == kCaseEvent) {
+    ISNAD_ASSIGN_OR_RETURN(int64_t case_leaf, Expect(e["case"], EntityKind::kCase, leaf));
+    ISNAD_RETURN_IF_ERROR(AddEntity(leaf, EntityKind::kCaseEvent, e));
+    dirty_.erase(leaf);
+    fresh_.erase(leaf);
+    dirty_.insert(case_leaf);
+    if (e.contains("description"))
+      ISNAD_RETURN_IF_ERROR(SetTexts(leaf, "description", e["description"]));
+    Stmt& st =
+        Q("INSERT INTO case_events (leaf_index, case_leaf, event, date, date_lo, date_hi) VALUES "
+          "(?1, ?2, ?3, ?4, ?5, ?6)");
+    st.Int(1, leaf);
+    st.Int(2, case_leaf);
+    st.TextRef(3, Member(e, "event"));
+    date_cols(st, 4, Member(e, "date"));
+    ISNAD_RETURN_IF_ERROR(st.Run("recording a case event"));
+    if (e.contains("documents"))
+      ISNAD_RETURN_IF_ERROR(Link(leaf, "document", e["documents"], leaf));
+    return Status::Ok();
+  }
+  if (type == kCaseLinked) {
+    ISNAD_ASSIGN_OR_RETURN(int64_t case_leaf, Expect(e["case"], EntityKind::kCase, leaf));
+    return Link(case_leaf, "exhibit", e["items"], leaf);
+  }
+  return core::InvalidArgument("entry type \"" + type + "\" is not part of the evidence graph");
+}
+
+Status GraphApplier::RebuildDoc(int64_t leaf) {
+  std::string doc;
+  auto add = [&doc](const std::string& s) {
+    if (s.empty()) return;
+    doc += s;
+    doc += '\n';
+  };
+  auto add_rows = [&](const char* sql, int64_t key) -> Status {
+    Stmt& st = Q(sql);
+    st.Int(1, key);
+    while (true) {
+      ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("gathering text to index"));
+      if (!row) break;
+      add(st.ColText(0));
+    }
+    return Status::Ok();
+  };
+  Stmt& kind_st = Q("SELECT kind FROM entities WHERE leaf_index = ?1");
+  kind_st.Int(1, leaf);
+  ISNAD_ASSIGN_OR_RETURN(bool found, kind_st.Step("looking up an entity"));
+  std::string kind = found ? kind_st.ColText(0) : "";
+  kind_st.Reset();
+  if (!found) return Status::Ok();
+
+  ISNAD_RETURN_IF_ERROR(
+      add_rows("SELECT text FROM texts WHERE owner = ?1 ORDER BY field, lang", leaf));
+  ISNAD_RETURN_IF_ERROR(add_rows("SELECT name FROM variants WHERE owner = ?1 ORDER BY name", leaf));
+  if (kind == "item") {
+    ISNAD_RETURN_IF_ERROR(add_rows("SELECT name FROM items WHERE leaf_index = ?1", leaf));
+    ISNAD_RETURN_IF_ERROR(add_rows("SELECT tag FROM tags WHERE item_leaf = ?1 ORDER BY tag", leaf));
+    ISNAD_RETURN_IF_ERROR(add_rows(
+        "SELECT text FROM notes WHERE item_leaf = ?1 AND text IS NOT NULL ORDER BY leaf_index",
+        leaf));
+    // The names of its place, so that a place name finds what was filmed there.
+    ISNAD_RETURN_IF_ERROR(add_rows(
+        "SELECT t.text FROM item_facts f JOIN texts t ON t.owner = f.place_leaf AND t.field = "
+        "'name' WHERE f.item_leaf = ?1 ORDER BY t.lang",
+        leaf));
+    ISNAD_RETURN_IF_ERROR(add_rows("SELECT text FROM item_content WHERE item_leaf = ?1", leaf));
+  } else if (kind == "incident") {
+    ISNAD_RETURN_IF_ERROR(add_rows("SELECT category FROM incidents WHERE leaf_index = ?1", leaf));
+    ISNAD_RETURN_IF_ERROR(add_rows(
+        "SELECT t.text FROM incident_places p JOIN texts t ON t.owner = p.place_leaf AND t.field = "
+        "'name' WHERE p.incident_leaf = ?1 ORDER BY p.place_leaf, t.lang",
+        leaf));
+  } else if (kind == "case") {
+    ISNAD_RETURN_IF_ERROR(add_rows("SELECT jurisdiction FROM cases WHERE leaf_index = ?1", leaf));
+    ISNAD_RETURN_IF_ERROR(
+        add_rows("SELECT t.text FROM case_events e JOIN texts t ON t.owner = e.leaf_index WHERE "
+                 "e.case_leaf = ?1 ORDER BY e.leaf_index, t.lang",
+                 leaf));
+  }
+  text::Tokens tokens = text::Tokenize(doc);
+  if (!fresh_.contains(leaf)) {
+    Stmt& del = Q("DELETE FROM search WHERE rowid = ?1");
+    del.Int(1, leaf);
+    ISNAD_RETURN_IF_ERROR(del.Run("updating the search index"));
+  }
+  Stmt& ins = Q("INSERT INTO search (rowid, exact, stem, skel) VALUES (?1, ?2, ?3, ?4)");
+  ins.Int(1, leaf);
+  ins.TextRef(2, tokens.exact);
+  ins.TextRef(3, tokens.stem);
+  ins.TextRef(4, tokens.skel);
+  return ins.Run("updating the search index");
+}
+
+Status GraphApplier::Finish() {
+  std::vector<int64_t> leaves(dirty_.begin(), dirty_.end());
+  std::sort(leaves.begin(), leaves.end());  // deterministic rowid order in the index
+  for (int64_t leaf : leaves) ISNAD_RETURN_IF_ERROR(RebuildDoc(leaf));
+  dirty_.clear();
+  fresh_.clear();
+  return Status::Ok();
+}
+
+}  // namespace internal
+
+using core::Json;
+using core::Status;
+using core::StatusOr;
+using internal::Stmt;
+using internal::Tx;
+
+namespace {
+
+std::string Id(EntityKind kind, int64_t leaf) {
+  return EntityId(kind, static_cast<uint64_t>(leaf));
+}
+
+// Reads rows of (lang, text) into a LangMap.
+Status ReadLangMap(sqlite3* db, int64_t owner, const char* field, LangMap* out) {
+  ISNAD_ASSIGN_OR_RETURN(
+      Stmt st, Stmt::Prepare(db, "SELECT lang, text FROM texts WHERE owner = ?1 AND field = ?2"));
+  st.Int(1, owner);
+  st.Text(2, field);
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("reading texts"));
+    if (!row) break;
+    (*out)[st.ColText(0)] = st.ColText(1);
+  }
+  return Status::Ok();
+}
+
+// Runs `sql` with ?1 = key and calls `f` for each row.
+Status ForRows(sqlite3* db, const char* sql, int64_t key, const std::function<void(Stmt&)>& f) {
+  ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db, sql));
+  st.Int(1, key);
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("reading the evidence graph"));
+    if (!row) break;
+    f(st);
+  }
+  return Status::Ok();
+}
+
+StatusOr<EntityRef> Existing(sqlite3* db, std::string_view id) {
+  std::optional<EntityRef> ref = ParseEntityId(id);
+  if (!ref.has_value()) {
+    return core::InvalidArgument("\"" + std::string(id) +
+                                 "\" is not an id; ids look like i42 (item), pl7 (place), inc3 "
+                                 "(incident), ac9 (actor), case2 (case), rel12 (relation)");
+  }
+  ISNAD_ASSIGN_OR_RETURN(Stmt st,
+                         Stmt::Prepare(db, "SELECT kind FROM entities WHERE leaf_index = ?1"));
+  st.Int(1, static_cast<int64_t>(ref->leaf_index));
+  ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("looking up " + std::string(id)));
+  std::string kind = row ? st.ColText(0) : "";
+  st.Reset();
+  if (kind != EntityKindName(ref->kind)) {
+    return core::NotFound("no " + std::string(EntityKindName(ref->kind)) + " " + std::string(id));
+  }
+  return *ref;
+}
+
+std::string Join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? std::string(sep) : "") + v[i];
+  return out;
+}
+
+}  // namespace
+
+std::string EntityRecord::Label() const {
+  if (auto it = names.find("en"); it != names.end()) return it->second;
+  if (auto it = names.find("ar"); it != names.end()) return it->second;
+  if (!names.empty()) return names.begin()->second;
+  return category.empty() ? id : category;
+}
+
+Status Catalog::Check(uint64_t first_index, const std::vector<std::string>& entries) {
+  Tx tx(db_);  // never committed: rolled back on return
+  ISNAD_RETURN_IF_ERROR(tx.Begin(/*write=*/true));
+  return ApplyLocked(first_index, entries, /*checking=*/true);
+}
+
+StatusOr<ItemDetails> Catalog::Details(std::string_view item_id) const {
+  Tx tx(db_);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(false));
+  ISNAD_ASSIGN_OR_RETURN(EntityRef ref, Existing(db_, item_id));
+  if (ref.kind != EntityKind::kItem)
+    return core::InvalidArgument(std::string(item_id) + " is not an item");
+  const auto leaf = static_cast<int64_t>(ref.leaf_index);
+  ItemDetails d;
+  ISNAD_RETURN_IF_ERROR(ReadLangMap(db_, leaf, "title", &d.titles));
+  ISNAD_RETURN_IF_ERROR(ReadLangMap(db_, leaf, "description", &d.descriptions));
+  ISNAD_RETURN_IF_ERROR(ForRows(
+      db_,
+      "SELECT event_date, place_leaf, lat, lon, status, original_leaf FROM item_facts WHERE "
+      "item_leaf = ?1",
+      leaf, [&d](Stmt& st) {
+        d.event_date = st.ColText(0);
+        if (!st.ColIsNull(1)) d.place = Id(EntityKind::kPlace, st.ColInt(1));
+        d.lat = st.ColText(2);
+        d.lon = st.ColText(3);
+        d.status = st.ColText(4);
+        if (!st.ColIsNull(5)) d.original = Id(EntityKind::kItem, st.ColInt(5));
+      }));
+  ISNAD_RETURN_IF_ERROR(ForRows(db_, "SELECT tag FROM tags WHERE item_leaf = ?1 ORDER BY tag", leaf,
+                                [&d](Stmt& st) { d.tags.push_back(st.ColText(0)); }));
+  ISNAD_RETURN_IF_ERROR(ForRows(
+      db_,
+      "SELECT leaf_index, status, reason, time, operator FROM reviews WHERE item_leaf = ?1 ORDER "
+      "BY leaf_index",
+      leaf, [&d](Stmt& st) {
+        ReviewRecord r;
+        r.leaf_index = static_cast<uint64_t>(st.ColInt(0));
+        r.status = st.ColText(1);
+        r.reason = st.ColText(2);
+        r.time = st.ColText(3);
+        r.operator_ = st.ColText(4);
+        d.reviews.push_back(std::move(r));
+      }));
+  ISNAD_RETURN_IF_ERROR(
+      ForRows(db_, "SELECT item_leaf FROM item_facts WHERE original_leaf = ?1 ORDER BY item_leaf",
+              leaf, [&d](Stmt& st) { d.derived.push_back(Id(EntityKind::kItem, st.ColInt(0))); }));
+  ISNAD_RETURN_IF_ERROR(ForRows(
+      db_,
+      "SELECT l.owner, l.role, e.case_leaf FROM links l LEFT JOIN case_events e ON e.leaf_index = "
+      "l.owner WHERE l.item_leaf = ?1 ORDER BY l.owner",
+      leaf, [&d](Stmt& st) {
+        std::string role = st.ColText(1);
+        if (role == "incident") {
+          d.incidents.push_back(Id(EntityKind::kIncident, st.ColInt(0)));
+        } else {
+          std::string c = Id(EntityKind::kCase, role == "document" ? st.ColInt(2) : st.ColInt(0));
+          if (std::find(d.cases.begin(), d.cases.end(), c) == d.cases.end()) d.cases.push_back(c);
+        }
+      }));
+  ISNAD_RETURN_IF_ERROR(tx.Commit());
+  return d;
+}
+
+namespace {
+
+// Fills an EntityRecord of any non-item kind.
+Status ReadEntity(sqlite3* db, EntityRef ref, EntityRecord* r) {
+  const auto leaf = static_cast<int64_t>(ref.leaf_index);
+  r->id = EntityId(ref.kind, ref.leaf_index);
+  r->kind = ref.kind;
+  r->leaf_index = ref.leaf_index;
+  ISNAD_RETURN_IF_ERROR(
+      ForRows(db, "SELECT time, operator FROM entities WHERE leaf_index = ?1", leaf, [r](Stmt& st) {
+        r->time = st.ColText(0);
+        r->operator_ = st.ColText(1);
+      }));
+  const char* name_field =
+      ref.kind == EntityKind::kIncident || ref.kind == EntityKind::kCase ? "title" : "name";
+  ISNAD_RETURN_IF_ERROR(ReadLangMap(db, leaf, name_field, &r->names));
+  ISNAD_RETURN_IF_ERROR(ReadLangMap(db, leaf, "description", &r->descriptions));
+  ISNAD_RETURN_IF_ERROR(ForRows(db, "SELECT name FROM variants WHERE owner = ?1 ORDER BY name",
+                                leaf, [r](Stmt& st) { r->variants.push_back(st.ColText(0)); }));
+  auto items_of = [&](const char* role, int64_t owner) {
+    return ForRows(
+        db,
+        role[0] == 'i'   ? "SELECT item_leaf FROM links WHERE owner = ?1 AND role = 'incident' "
+                           "ORDER BY leaf_index, item_leaf"
+        : role[0] == 'e' ? "SELECT item_leaf FROM links WHERE owner = ?1 AND role = 'exhibit' "
+                           "ORDER BY leaf_index, item_leaf"
+                         : "SELECT item_leaf FROM links WHERE owner = ?1 AND role = 'document' "
+                           "ORDER BY leaf_index, item_leaf",
+        owner, [r](Stmt& st) { r->items.push_back(Id(EntityKind::kItem, st.ColInt(0))); });
+  };
+  switch (ref.kind) {
+    case EntityKind::kPlace:
+      return ForRows(db, "SELECT lat, lon, within_leaf FROM places WHERE leaf_index = ?1", leaf,
+                     [r](Stmt& st) {
+                       r->lat = st.ColText(0);
+                       r->lon = st.ColText(1);
+                       if (!st.ColIsNull(2)) r->within = Id(EntityKind::kPlace, st.ColInt(2));
+                     });
+    case EntityKind::kIncident:
+      ISNAD_RETURN_IF_ERROR(ForRows(
+          db, "SELECT category, date FROM incidents WHERE leaf_index = ?1", leaf, [r](Stmt& st) {
+            r->category = st.ColText(0);
+            r->date = st.ColText(1);
+          }));
+      ISNAD_RETURN_IF_ERROR(ForRows(
+          db, "SELECT place_leaf FROM incident_places WHERE incident_leaf = ?1 ORDER BY place_leaf",
+          leaf, [r](Stmt& st) { r->places.push_back(Id(EntityKind::kPlace, st.ColInt(0))); }));
+      return items_of("incident", leaf);
+    case EntityKind::kActor:
+      return ForRows(db, "SELECT actor_type FROM actors WHERE leaf_index = ?1", leaf,
+                     [r](Stmt& st) { r->category = st.ColText(0); });
+    case EntityKind::kCase:
+      ISNAD_RETURN_IF_ERROR(ForRows(db, "SELECT jurisdiction FROM cases WHERE leaf_index = ?1",
+                                    leaf, [r](Stmt& st) { r->jurisdiction = st.ColText(0); }));
+      ISNAD_RETURN_IF_ERROR(ForRows(db,
+                                    "SELECT actor_leaf, role FROM case_parties WHERE case_leaf = "
+                                    "?1 ORDER BY actor_leaf, role",
+                                    leaf, [r](Stmt& st) {
+                                      r->parties.emplace_back(Id(EntityKind::kActor, st.ColInt(0)),
+                                                              st.ColText(1));
+                                    }));
+      return items_of("exhibit", leaf);
+    case EntityKind::kCaseEvent:
+      ISNAD_RETURN_IF_ERROR(
+          ForRows(db, "SELECT event, date, case_leaf FROM case_events WHERE leaf_index = ?1", leaf,
+                  [r](Stmt& st) {
+                    r->category = st.ColText(0);
+                    r->date = st.ColText(1);
+                    r->owner = Id(EntityKind::kCase, st.ColInt(2));
+                  }));
+      return items_of("document", leaf);
+    default:
+      return Status::Ok();
+  }
+}
+
+}  // namespace
+
+StatusOr<EntityRecord> Catalog::Entity(std::string_view id) const {
+  Tx tx(db_);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(false));
+  ISNAD_ASSIGN_OR_RETURN(EntityRef ref, Existing(db_, id));
+  if (ref.kind == EntityKind::kItem || ref.kind == EntityKind::kRelation) {
+    return core::InvalidArgument(
+        std::string(id) + " is " + std::string(EntityKindName(ref.kind)) +
+        (ref.kind == EntityKind::kItem ? "; use `isnad show`" : "; use Relation()"));
+  }
+  EntityRecord r;
+  ISNAD_RETURN_IF_ERROR(ReadEntity(db_, ref, &r));
+  ISNAD_RETURN_IF_ERROR(tx.Commit());
+  return r;
+}
+
+StatusOr<std::vector<EntityRecord>> Catalog::Entities(EntityKind kind) const {
+  Tx tx(db_);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(false));
+  std::vector<int64_t> leaves;
+  ISNAD_ASSIGN_OR_RETURN(
+      Stmt st,
+      Stmt::Prepare(db_, "SELECT leaf_index FROM entities WHERE kind = ?1 ORDER BY leaf_index"));
+  st.Text(1, EntityKindName(kind));
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("listing entities"));
+    if (!row) break;
+    leaves.push_back(st.ColInt(0));
+  }
+  std::vector<EntityRecord> out;
+  for (int64_t leaf : leaves) {
+    EntityRecord r;
+    ISNAD_RETURN_IF_ERROR(ReadEntity(db_, EntityRef{kind, static_cast<uint64_t>(leaf)}, &r));
+    out.push_back(std::move(r));
+  }
+  ISNAD_RETURN_IF_ERROR(tx.Commit());
+  return out;
+}
+
+StatusOr<std::string> Catalog::ResolveRef(EntityKind kind, std::string_view id_or_name) const {
+  const std::string kind_name(EntityKindName(kind));
+  if (std::optional<EntityRef> ref = ParseEntityId(id_or_name); ref.has_value()) {
+    if (ref->kind != kind) {
+      return core::InvalidArgument(std::string(id_or_name) + " is " +
+                                   std::string(EntityKindName(ref->kind)) + " id; a " + kind_name +
+                                   " is needed here");
+    }
+    ISNAD_ASSIGN_OR_RETURN(EntityRef found, Existing(db_, id_or_name));
+    return EntityId(found.kind, found.leaf_index);
+  }
+  std::string folded = text::Tokenize(id_or_name).exact;
+  if (folded.empty()) {
+    return core::InvalidArgument("\"" + std::string(id_or_name) + "\" names no " + kind_name);
+  }
+  ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+                                                "SELECT n.owner FROM names n JOIN entities e ON "
+                                                "e.leaf_index = n.owner WHERE n.folded = ?1 AND "
+                                                "e.kind = ?2 ORDER BY n.owner"));
+  st.Text(1, folded);
+  st.Text(2, kind_name);
+  std::vector<std::string> ids;
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("looking up a name"));
+    if (!row) break;
+    ids.push_back(Id(kind, st.ColInt(0)));
+  }
+  if (ids.empty()) {
+    return core::NotFound("no " + kind_name + " named \"" + std::string(id_or_name) +
+                          "\"; `isnad " + kind_name + " ls` lists them, or give an id");
+  }
+  if (ids.size() > 1) {
+    return core::InvalidArgument("\"" + std::string(id_or_name) + "\" names several " + kind_name +
+                                 "s (" + Join(ids, ", ") + "); give the id");
+  }
+  return ids.front();
+}
+
+namespace {
+
+StatusOr<std::vector<RelationRecord>> ReadRelations(sqlite3* db, const char* where, int64_t key) {
+  std::string sql =
+      "SELECT r.leaf_index, r.subject_leaf, r.predicate, r.object_leaf, o.kind, r.date_from, "
+      "r.date_to, e.time, e.operator FROM relations r JOIN entities e ON e.leaf_index = "
+      "r.leaf_index JOIN entities o ON o.leaf_index = r.object_leaf WHERE " +
+      std::string(where) + " ORDER BY coalesce(r.from_lo, ''), r.leaf_index";
+  ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db, sql));
+  st.Int(1, key);
+  std::vector<RelationRecord> out;
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("reading relations"));
+    if (!row) break;
+    RelationRecord r;
+    r.id = Id(EntityKind::kRelation, st.ColInt(0));
+    r.subject = Id(EntityKind::kActor, st.ColInt(1));
+    r.predicate = st.ColText(2);
+    r.object = Id(KindFromName(st.ColText(4)).value_or(EntityKind::kActor), st.ColInt(3));
+    r.from = st.ColText(5);
+    r.to = st.ColText(6);
+    r.time = st.ColText(7);
+    r.operator_ = st.ColText(8);
+    out.push_back(std::move(r));
+  }
+  for (RelationRecord& r : out) {
+    ISNAD_RETURN_IF_ERROR(ForRows(
+        db,
+        "SELECT item_leaf, confidence FROM relation_sources WHERE relation_leaf = ?1 ORDER BY "
+        "item_leaf",
+        static_cast<int64_t>(ParseEntityId(r.id)->leaf_index), [&r](Stmt& st) {
+          r.sources.push_back({Id(EntityKind::kItem, st.ColInt(0)), st.ColText(1)});
+        }));
+  }
+  return out;
+}
+
+}  // namespace
+
+StatusOr<std::vector<RelationRecord>> Catalog::Relations(std::string_view id) const {
+  Tx tx(db_);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(false));
+  ISNAD_ASSIGN_OR_RETURN(EntityRef ref, Existing(db_, id));
+  ISNAD_ASSIGN_OR_RETURN(auto out, ReadRelations(db_, "r.subject_leaf = ?1 OR r.object_leaf = ?1",
+                                                 static_cast<int64_t>(ref.leaf_index)));
+  ISNAD_RETURN_IF_ERROR(tx.Commit());
+  return out;
+}
+
+StatusOr<RelationRecord> Catalog::Relation(std::string_view relation_id) const {
+  Tx tx(db_);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(false));
+  ISNAD_ASSIGN_OR_RETURN(EntityRef ref, Existing(db_, relation_id));
+  if (ref.kind != EntityKind::kRelation) {
+    return core::InvalidArgument(std::string(relation_id) + " is not a relation");
+  }
+  ISNAD_ASSIGN_OR_RETURN(
+      auto out, ReadRelations(db_, "r.leaf_index = ?1", static_cast<int64_t>(ref.leaf_index)));
+  ISNAD_RETURN_IF_ERROR(tx.Commit());
+  if (out.empty()) return core::NotFound("no relation " + std::string(relation_id));
+  return out.front();
+}
+
+namespace {
+
+// A person-readable name for any entity: its English name or title, else
+// Arabic, else any; an item without a title shows its file name.
+StatusOr<std::string> LabelOf(sqlite3* db, int64_t leaf) {
+  std::string best, best_lang;
+  ISNAD_RETURN_IF_ERROR(ForRows(
+      db,
+      "SELECT lang, text FROM texts WHERE owner = ?1 AND field IN ('name', 'title') ORDER BY lang",
+      leaf, [&](Stmt& st) {
+        std::string lang = st.ColText(0);
+        auto rank = [](const std::string& l) { return l == "en" ? 0 : l == "ar" ? 1 : 2; };
+        if (best.empty() || rank(lang) < rank(best_lang)) {
+          best = st.ColText(1);
+          best_lang = lang;
+        }
+      }));
+  if (!best.empty()) return best;
+  ISNAD_RETURN_IF_ERROR(ForRows(db, "SELECT name FROM items WHERE leaf_index = ?1", leaf,
+                                [&](Stmt& st) { best = st.ColText(0); }));
+  if (!best.empty()) return best;
+  ISNAD_RETURN_IF_ERROR(ForRows(db, "SELECT event FROM case_events WHERE leaf_index = ?1", leaf,
+                                [&](Stmt& st) { best = st.ColText(0); }));
+  return best;
+}
+
+struct Edge {
+  int64_t relation, from, to;  // child -> parent in a hierarchy
+  std::string lo, hi;          // dates, "" when open
+};
+
+bool Overlap(const std::string& lo1, const std::string& hi1, const std::string& lo2,
+             const std::string& hi2) {
+  // Open ends reach forever; two periods overlap unless one ends before the other starts.
+  if (!hi1.empty() && !lo2.empty() && hi1 < lo2) return false;
+  if (!hi2.empty() && !lo1.empty() && hi2 < lo1) return false;
+  return true;
+}
+
+std::string PeriodText(const std::string& lo, const std::string& hi) {
+  return (lo.empty() ? "?" : lo) + ".." + (hi.empty() ? "?" : hi);
+}
+
+}  // namespace
+
+StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const {
+  Tx tx(db_);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(false));
+  std::set<int64_t> scope;  // actors (and incidents) the warnings must touch; empty = all
+  if (!id.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(EntityRef ref, Existing(db_, id));
+    if (ref.kind == EntityKind::kRelation) {
+      ISNAD_RETURN_IF_ERROR(
+          ForRows(db_, "SELECT subject_leaf, object_leaf FROM relations WHERE leaf_index = ?1",
+                  static_cast<int64_t>(ref.leaf_index), [&](Stmt& st) {
+                    scope.insert(st.ColInt(0));
+                    scope.insert(st.ColInt(1));
+                  }));
+    } else {
+      scope.insert(static_cast<int64_t>(ref.leaf_index));
+    }
+  }
+  auto in_scope = [&scope](int64_t a, int64_t b) {
+    return scope.empty() || scope.contains(a) || scope.contains(b);
+  };
+  // Hierarchy edges, child -> parent.
+  std::vector<Edge> edges;
+  std::vector<GraphWarning> out;
+  ISNAD_RETURN_IF_ERROR(ForRows(
+      db_,
+      "SELECT leaf_index, subject_leaf, predicate, object_leaf, coalesce(from_lo, ''), "
+      "coalesce(to_hi, '') FROM relations WHERE ?1 = ?1 AND predicate IN ('subordinate_of', "
+      "'member_of', 'commands') ORDER BY leaf_index",
+      0, [&](Stmt& st) {
+        Edge e{st.ColInt(0), st.ColInt(1), st.ColInt(3), st.ColText(4), st.ColText(5)};
+        if (st.ColText(2) == "commands") std::swap(e.from, e.to);
+        edges.push_back(e);
+      }));
+  auto actor = [](int64_t leaf) { return Id(EntityKind::kActor, leaf); };
+  auto rel = [](int64_t leaf) { return Id(EntityKind::kRelation, leaf); };
+  // Cycles: follow parents from each edge's parent; reaching its child closes one.
+  std::set<std::set<int64_t>> seen_cycles;
+  for (const Edge& start : edges) {
+    if (!in_scope(start.from, start.to)) continue;
+    // Breadth-first over parents, remembering the edge that reached each node.
+    std::map<int64_t, const Edge*> via;
+    std::vector<int64_t> frontier = {start.to};
+    via[start.to] = &start;
+    bool closed = false;
+    for (size_t depth = 0; depth < 64 && !frontier.empty() && !closed; ++depth) {
+      std::vector<int64_t> next;
+      for (int64_t node : frontier) {
+        for (const Edge& e : edges) {
+          if (e.from != node || via.contains(e.to)) continue;
+          via[e.to] = &e;
+          if (e.to == start.from) {
+            closed = true;
+            break;
+          }
+          next.push_back(e.to);
+        }
+        if (closed) break;
+      }
+      frontier = std::move(next);
+    }
+    if (!closed) continue;
+    std::set<int64_t> cycle;
+    std::vector<std::string> path;
+    for (int64_t node = start.from;;) {
+      const Edge* e = via[node];
+      cycle.insert(e->relation);
+      path.push_back(rel(e->relation));
+      node = e->from;
+      if (node == start.from || path.size() > 64) break;
+    }
+    if (!seen_cycles.insert(cycle).second) continue;
+    std::reverse(path.begin(), path.end());
+    out.push_back(
+        {rel(start.relation), "the hierarchy has a cycle: " + actor(start.from) +
+                                  " is above itself through " + Join(path, ", ") +
+                                  "; one of these claims is probably wrong, review their sources"});
+  }
+  // One superior at a time: a unit subordinate to two others over the same period.
+  for (size_t i = 0; i < edges.size(); ++i) {
+    for (size_t j = i + 1; j < edges.size(); ++j) {
+      const Edge& a = edges[i];
+      const Edge& b = edges[j];
+      if (a.from != b.from || a.to == b.to ||
+          (!in_scope(a.from, a.to) && !in_scope(b.from, b.to))) {
+        continue;
+      }
+      if ((a.lo.empty() && a.hi.empty()) || (b.lo.empty() && b.hi.empty())) continue;
+      if (!Overlap(a.lo, a.hi, b.lo, b.hi)) continue;
+      out.push_back({rel(b.relation), "contradicting dates: " + rel(a.relation) + " puts " +
+                                          actor(a.from) + " under " + actor(a.to) + " " +
+                                          PeriodText(a.lo, a.hi) + " but " + rel(b.relation) +
+                                          " puts it under " + actor(b.to) + " " +
+                                          PeriodText(b.lo, b.hi)});
+    }
+  }
+  // present_at an incident outside the relation's own period.
+  ISNAD_RETURN_IF_ERROR(ForRows(
+      db_,
+      "SELECT r.leaf_index, r.subject_leaf, r.object_leaf, coalesce(r.from_lo, ''), "
+      "coalesce(r.to_hi, ''), i.date_lo, i.date_hi FROM relations r JOIN incidents i ON "
+      "i.leaf_index = r.object_leaf WHERE ?1 = ?1 AND i.date_lo IS NOT NULL ORDER BY r.leaf_index",
+      0, [&](Stmt& st) {
+        int64_t subject = st.ColInt(1), object = st.ColInt(2);
+        if (!in_scope(subject, object)) return;
+        std::string lo = st.ColText(3), hi = st.ColText(4);
+        if (lo.empty() && hi.empty()) return;
+        if (Overlap(lo, hi, st.ColText(5), st.ColText(6))) return;
+        out.push_back({rel(st.ColInt(0)), "contradicting dates: " + rel(st.ColInt(0)) +
+                                              " is dated " + PeriodText(lo, hi) + " but incident " +
+                                              Id(EntityKind::kIncident, object) + " happened " +
+                                              PeriodText(st.ColText(5), st.ColText(6))});
+      }));
+  ISNAD_RETURN_IF_ERROR(tx.Commit());
+  return out;
+}
+
+StatusOr<std::vector<TimelineEvent>> Catalog::Timeline(std::string_view id) const {
+  Tx tx(db_);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(false));
+  ISNAD_ASSIGN_OR_RETURN(EntityRef ref, Existing(db_, id));
+  const auto leaf = static_cast<int64_t>(ref.leaf_index);
+  std::vector<TimelineEvent> out;
+  Status failed = Status::Ok();
+  auto label = [&](int64_t l) {
+    auto s = LabelOf(db_, l);
+    if (!s.ok()) {
+      failed = s.status();
+      return std::string();
+    }
+    return *s;
+  };
+  // Items with their event date, else their capture time.
+  auto add_items = [&](const char* sql, int64_t key, const std::string& why) -> Status {
+    return ForRows(db_, sql, key, [&](Stmt& st) {
+      TimelineEvent ev;
+      int64_t item = st.ColInt(0);
+      ev.id = Id(EntityKind::kItem, item);
+      ev.date = st.ColText(1);
+      ev.sort_lo = st.ColText(2);
+      if (ev.date.empty()) {
+        ev.date = st.ColText(3).substr(0, 10);
+        ev.sort_lo = ev.date;
+        ev.what = why + " " + label(item) + " (captured)";
+      } else {
+        ev.what = why + " " + label(item);
+      }
+      ev.sources = {ev.id};
+      out.push_back(std::move(ev));
+    });
+  };
+  auto add_relations = [&](const char* where) -> Status {
+    ISNAD_ASSIGN_OR_RETURN(auto rels, ReadRelations(db_, where, leaf));
+    for (const RelationRecord& r : rels) {
+      TimelineEvent ev;
+      ev.id = r.id;
+      // EDTF: an open end is "..": "2011/..", "../2014"; undated claims sort last.
+      if (!r.from.empty() && (r.to.empty() || r.to == r.from)) {
+        ev.date = r.to.empty() ? r.from + "/.." : r.from;
+      } else if (!r.to.empty()) {
+        ev.date = (r.from.empty() ? ".." : r.from) + "/" + r.to;
+      }
+      auto lo = ParseEventDate(r.from.empty() ? r.to : r.from);
+      ev.sort_lo = lo ? lo->lo : "9999";
+      ev.what = label(static_cast<int64_t>(ParseEntityId(r.subject)->leaf_index)) + " " +
+                r.predicate + " " +
+                label(static_cast<int64_t>(ParseEntityId(r.object)->leaf_index));
+      for (const RelationSource& s : r.sources) ev.sources.push_back(s.item);
+      out.push_back(std::move(ev));
+    }
+    return Status::Ok();
+  };
+  constexpr const char* kItemCols =
+      "SELECT l.item_leaf, coalesce(f.event_date, ''), coalesce(f.date_lo, ''), i.ingested_at "
+      "FROM links l JOIN items i ON i.leaf_index = l.item_leaf LEFT JOIN item_facts f ON "
+      "f.item_leaf = l.item_leaf ";
+  if (ref.kind == EntityKind::kIncident) {
+    ISNAD_RETURN_IF_ERROR(ForRows(
+        db_, "SELECT date, date_lo FROM incidents WHERE leaf_index = ?1 AND date IS NOT NULL", leaf,
+        [&](Stmt& st) {
+          out.push_back(
+              {st.ColText(0), st.ColText(1), std::string(id), "incident: " + label(leaf), {}});
+        }));
+    ISNAD_RETURN_IF_ERROR(
+        add_items((std::string(kItemCols) + "WHERE l.owner = ?1 AND l.role = 'incident'").c_str(),
+                  leaf, "item:"));
+    ISNAD_RETURN_IF_ERROR(add_relations("r.object_leaf = ?1"));
+  } else if (ref.kind == EntityKind::kCase) {
+    std::vector<std::pair<int64_t, TimelineEvent>> events;
+    ISNAD_RETURN_IF_ERROR(ForRows(
+        db_, "SELECT leaf_index, event, date, date_lo FROM case_events WHERE case_leaf = ?1", leaf,
+        [&](Stmt& st) {
+          TimelineEvent ev;
+          ev.id = Id(EntityKind::kCaseEvent, st.ColInt(0));
+          ev.date = st.ColText(2);
+          ev.sort_lo = st.ColText(3);
+          std::string what = st.ColText(1);
+          std::replace(what.begin(), what.end(), '_', ' ');
+          ev.what = what;
+          events.emplace_back(st.ColInt(0), std::move(ev));
+        }));
+    for (auto& [ev_leaf, ev] : events) {
+      LangMap desc;
+      ISNAD_RETURN_IF_ERROR(ReadLangMap(db_, ev_leaf, "description", &desc));
+      if (!desc.empty()) {
+        ev.what += ": " + (desc.contains("en") ? desc["en"] : desc.begin()->second);
+      }
+      ISNAD_RETURN_IF_ERROR(ForRows(
+          db_,
+          "SELECT item_leaf FROM links WHERE owner = ?1 AND role = 'document' ORDER BY item_leaf",
+          ev_leaf, [&ev](Stmt& st) { ev.sources.push_back(Id(EntityKind::kItem, st.ColInt(0))); }));
+      out.push_back(std::move(ev));
+    }
+    ISNAD_RETURN_IF_ERROR(
+        add_items((std::string(kItemCols) + "WHERE l.owner = ?1 AND l.role = 'exhibit'").c_str(),
+                  leaf, "exhibit:"));
+  } else if (ref.kind == EntityKind::kActor) {
+    ISNAD_RETURN_IF_ERROR(add_relations("r.subject_leaf = ?1 OR r.object_leaf = ?1"));
+    ISNAD_RETURN_IF_ERROR(ForRows(
+        db_,
+        "SELECT e.leaf_index, e.event, e.date, e.date_lo, p.role, p.case_leaf FROM case_parties p "
+        "JOIN case_events e ON e.case_leaf = p.case_leaf WHERE p.actor_leaf = ?1",
+        leaf, [&](Stmt& st) {
+          std::string what = st.ColText(1);
+          std::replace(what.begin(), what.end(), '_', ' ');
+          out.push_back({st.ColText(2),
+                         st.ColText(3),
+                         Id(EntityKind::kCaseEvent, st.ColInt(0)),
+                         what + " in " + label(st.ColInt(5)) + " (as " + st.ColText(4) + ")",
+                         {}});
+        }));
+  } else {
+    return core::InvalidArgument("a timeline is drawn for an incident, a case or an actor; " +
+                                 std::string(id) + " is " + std::string(EntityKindName(ref.kind)));
+  }
+  ISNAD_RETURN_IF_ERROR(failed);
+  std::stable_sort(out.begin(), out.end(), [](const TimelineEvent& a, const TimelineEvent& b) {
+    return a.sort_lo != b.sort_lo ? a.sort_lo < b.sort_lo : a.id < b.id;
+  });
+  ISNAD_RETURN_IF_ERROR(tx.Commit());
+  return out;
+}
+
+namespace {
+
+constexpr double kEarthRadiusKm = 6371.0088;
+
+// geo_km(lat1, lon1, lat2, lon2): great-circle distance (haversine); NULL when
+// any argument is NULL or not a number.
+void GeoKm(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  double v[4];
+  for (int i = 0; i < argc && i < 4; ++i) {
+    if (sqlite3_value_type(argv[i]) == SQLITE_NULL) {
+      sqlite3_result_null(ctx);
+      return;
+    }
+    v[i] = sqlite3_value_double(argv[i]) * M_PI / 180.0;
+  }
+  double dlat = v[2] - v[0], dlon = v[3] - v[1];
+  double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
+             std::cos(v[0]) * std::cos(v[2]) * std::sin(dlon / 2) * std::sin(dlon / 2);
+  sqlite3_result_double(ctx, 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(a))));
+}
+
+// One WHERE clause with its bound values, built up filter by filter.
+struct Where {
+  std::string sql;
+  std::vector<std::string> text;  // bound in order as ?2, ?3, ... (?1 is the MATCH)
+  void Add(const std::string& clause) { sql += " AND " + clause; }
+  std::string Bind(std::string value) {
+    text.push_back(std::move(value));
+    return "?" + std::to_string(text.size() + 1);
+  }
+};
+
+}  // namespace
+
+namespace internal {
+Status RegisterFunctions(sqlite3* db) {
+  int rc = sqlite3_create_function(db, "geo_km", 4, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                                   GeoKm, nullptr, nullptr);
+  return rc == SQLITE_OK ? Status::Ok() : SqlError(db, rc, "registering geo_km");
+}
+}  // namespace internal
+
+namespace {
+
+// The gazetteer: when the whole query is the name of a place, actor, incident
+// or case (in any script or listed variant), the entity's other names, so that
+// a translation or exonym finds what a key cannot (Damascus / دمشق). At most
+// 16 names of at most 8 entities.
+StatusOr<std::vector<std::string>> OtherNames(sqlite3* db, const std::string& query) {
+  std::vector<std::string> out;
+  std::string folded = text::Tokenize(query).exact;
+  if (folded.empty()) return out;
+  ISNAD_ASSIGN_OR_RETURN(
+      Stmt st, Stmt::Prepare(db,
+                             "SELECT t.text FROM names n JOIN texts t ON t.owner = n.owner AND "
+                             "t.field IN ('name', 'title') WHERE n.folded = ?1 AND n.owner IN "
+                             "(SELECT owner FROM names WHERE folded = ?1 LIMIT 8) UNION SELECT "
+                             "v.name FROM names n JOIN variants v ON v.owner = n.owner WHERE "
+                             "n.folded = ?1 AND n.owner IN (SELECT owner FROM names WHERE folded "
+                             "= ?1 LIMIT 8) ORDER BY 1 LIMIT 16"));
+  st.Text(1, folded);
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("looking up the query in the gazetteer"));
+    if (!row) break;
+    std::string name = st.ColText(0);
+    if (text::Tokenize(name).exact == folded) continue;
+    std::erase(name, '"');
+    if (!name.empty()) out.push_back(std::move(name));
+  }
+  return out;
+}
+
+}  // namespace
+
+StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
+  std::string match;
+  if (!req.query.empty() && req.query != "*") {
+    ISNAD_ASSIGN_OR_RETURN(match, text::ToFtsMatch(req.query));  // syntax errors first
+    ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> others, OtherNames(db_, req.query));
+    if (!others.empty()) {
+      std::string expanded = "(" + req.query + ")";
+      for (const std::string& name : others) expanded += " OR \"" + name + "\"";
+      ISNAD_ASSIGN_OR_RETURN(match, text::ToFtsMatch(expanded));
+    }
+  }
+  Where w;
+  bool item_only = false;
+  auto date_bound = [](const std::string& d, bool upper) -> StatusOr<std::string> {
+    std::optional<DateRange> r = ParseEventDate(d);
+    if (!r.has_value()) {
+      return core::InvalidArgument("\"" + d + "\" is not a date; use YYYY, YYYY-MM or YYYY-MM-DD");
+    }
+    return upper ? r->hi : r->lo;
+  };
+  if (!req.event_from.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(std::string lo, date_bound(req.event_from, false));
+    w.Add("f.date_hi >= " + w.Bind(lo));
+    item_only = true;
+  }
+  if (!req.event_to.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(std::string hi, date_bound(req.event_to, true));
+    w.Add("f.date_lo <= " + w.Bind(hi));
+    item_only = true;
+  }
+  if (!req.captured_from.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(std::string lo, date_bound(req.captured_from, false));
+    w.Add("i.ingested_at >= " + w.Bind(lo));
+    item_only = true;
+  }
+  if (!req.captured_to.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(std::string hi, date_bound(req.captured_to, true));
+    w.Add("i.ingested_at <= " + w.Bind(hi + "T23:59:59.999Z"));
+    item_only = true;
+  }
+  if (req.radius_km > 0 || !req.near_lat.empty() || !req.near_lon.empty()) {
+    char* end = nullptr;
+    double lat = std::strtod(req.near_lat.c_str(), &end);
+    bool ok = !req.near_lat.empty() && *end == '\0' && lat >= -90 && lat <= 90;
+    double lon = std::strtod(req.near_lon.c_str(), &end);
+    ok = ok && !req.near_lon.empty() && *end == '\0' && lon >= -180 && lon <= 180;
+    if (!ok || !(req.radius_km > 0)) {
+      return core::InvalidArgument(
+          "a place filter needs a latitude (-90..90), a longitude (-180..180) and a radius in km "
+          "above 0, e.g. --near 33.537,36.356 --radius-km 5");
+    }
+    w.Add("geo_km(" + w.Bind(req.near_lat) + ", " + w.Bind(req.near_lon) +
+          ", coalesce(f.lat, p.lat), coalesce(f.lon, p.lon)) <= CAST(" +
+          w.Bind(std::to_string(req.radius_km)) + " AS REAL)");
+    item_only = true;
+  }
+  auto leaf_of = [this](EntityKind kind, const std::string& id) -> StatusOr<std::string> {
+    ISNAD_ASSIGN_OR_RETURN(std::string resolved, ResolveRef(kind, id));
+    return std::to_string(ParseEntityId(resolved)->leaf_index);
+  };
+  if (!req.incident.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(std::string leaf, leaf_of(EntityKind::kIncident, req.incident));
+    w.Add(
+        "EXISTS (SELECT 1 FROM links l WHERE l.item_leaf = e.leaf_index AND l.role = 'incident' "
+        "AND l.owner = " +
+        w.Bind(leaf) + ")");
+    item_only = true;
+  }
+  if (!req.case_id.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(std::string leaf, leaf_of(EntityKind::kCase, req.case_id));
+    std::string p = w.Bind(leaf);
+    w.Add(
+        "(EXISTS (SELECT 1 FROM links l WHERE l.item_leaf = e.leaf_index AND l.role = "
+        "'exhibit' AND l.owner = " +
+        p +
+        ") OR EXISTS (SELECT 1 FROM links l JOIN case_events "
+        "ev ON ev.leaf_index = l.owner WHERE l.item_leaf = e.leaf_index AND l.role = 'document' "
+        "AND ev.case_leaf = " +
+        p + "))");
+    item_only = true;
+  }
+  if (!req.actor.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(std::string leaf, leaf_of(EntityKind::kActor, req.actor));
+    std::string p = w.Bind(leaf);
+    w.Add(
+        "EXISTS (SELECT 1 FROM relation_sources rs JOIN relations r ON r.leaf_index = "
+        "rs.relation_leaf WHERE rs.item_leaf = e.leaf_index AND (r.subject_leaf = " +
+        p + " OR r.object_leaf = " + p + "))");
+    item_only = true;
+  }
+  for (const std::string& tag : req.tags) {
+    w.Add("EXISTS (SELECT 1 FROM tags t WHERE t.item_leaf = e.leaf_index AND t.tag = " +
+          w.Bind(tag) + ")");
+    item_only = true;
+  }
+  if (!req.media_type.empty()) {
+    if (req.media_type.ends_with("/*")) {
+      w.Add("i.media_type LIKE " +
+            w.Bind(req.media_type.substr(0, req.media_type.size() - 1) + "%"));
+    } else {
+      w.Add("i.media_type = " + w.Bind(req.media_type));
+    }
+    item_only = true;
+  }
+  if (!req.status.empty()) {
+    w.Add("coalesce(f.status, 'unreviewed') = " + w.Bind(req.status));
+    item_only = true;
+  }
+  std::string kind = req.kind;
+  if (!kind.empty() && !KindFromName(kind).has_value()) {
+    return core::InvalidArgument("unknown kind \"" + kind +
+                                 "\"; use item, place, incident, actor or case");
+  }
+  if (item_only) {
+    if (!kind.empty() && kind != "item") {
+      return core::InvalidArgument("the filters given apply to items; --kind " + kind +
+                                   " finds none");
+    }
+    kind = "item";
+  }
+  if (!kind.empty()) {
+    w.Add("e.kind = " + w.Bind(kind));
+  } else {
+    w.Add("e.kind NOT IN ('relation', 'case event')");
+  }
+
+  // Items bring their tables along for filters and facets.
+  const std::string joins =
+      " LEFT JOIN items i ON i.leaf_index = e.leaf_index LEFT JOIN item_facts f ON f.item_leaf = "
+      "e.leaf_index LEFT JOIN places p ON p.leaf_index = f.place_leaf";
+  std::string base;  // selects leaf_index, kind, score of every hit
+  if (!match.empty()) {
+    base =
+        "SELECT e.leaf_index AS leaf, e.kind AS kind, -bm25(search, 10.0, 3.0, 1.0) AS score "
+        "FROM search JOIN entities e ON e.leaf_index = search.rowid" +
+        joins + " WHERE search MATCH ?1" + w.sql;
+  } else {
+    base = "SELECT e.leaf_index AS leaf, e.kind AS kind, 0.0 AS score FROM entities e" + joins +
+           " WHERE ?1 = ?1" + w.sql;
+  }
+  auto bind = [&](Stmt& st) {
+    st.Text(1, match);
+    for (size_t k = 0; k < w.text.size(); ++k) st.Text(static_cast<int>(k + 2), w.text[k]);
+  };
+
+  Tx tx(db_);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(false));
+  SearchResult result;
+  {
+    ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, "SELECT count(*) FROM (" + base + ")"));
+    bind(st);
+    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("counting search hits"));
+    result.total = row ? static_cast<uint64_t>(st.ColInt(0)) : 0;
+    st.Reset();
+  }
+  {
+    ISNAD_ASSIGN_OR_RETURN(
+        Stmt st, Stmt::Prepare(db_, base + " ORDER BY score DESC, leaf LIMIT " +
+                                        std::to_string(std::min<uint64_t>(req.limit, 1u << 30)) +
+                                        " OFFSET " + std::to_string(req.offset)));
+    bind(st);
+    while (true) {
+      ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("searching"));
+      if (!row) break;
+      SearchHit hit;
+      int64_t leaf = st.ColInt(0);
+      hit.kind = st.ColText(1);
+      hit.id = Id(KindFromName(hit.kind).value_or(EntityKind::kItem), leaf);
+      hit.score = sqlite3_column_double(st.get(), 2);
+      result.hits.push_back(std::move(hit));
+    }
+  }
+  ISNAD_ASSIGN_OR_RETURN(Stmt snip,
+                         Stmt::Prepare(db_,
+                                       "SELECT snippet(search, 0, '[', ']', '…', 12) "
+                                       "FROM search WHERE search MATCH ?1 AND rowid = ?2"));
+  for (SearchHit& hit : result.hits) {
+    int64_t leaf = static_cast<int64_t>(ParseEntityId(hit.id)->leaf_index);
+    ISNAD_ASSIGN_OR_RETURN(hit.name, LabelOf(db_, leaf));
+    if (match.empty()) continue;
+    snip.Text(1, match);
+    snip.Int(2, leaf);
+    ISNAD_ASSIGN_OR_RETURN(bool row, snip.Step("making a snippet"));
+    if (row) hit.snippet = snip.ColText(0);
+    snip.Reset();
+  }
+  if (req.facets) {
+    const std::pair<const char*, std::string> facet_sql[] = {
+        {"kind", "SELECT kind, count(*) FROM (" + base + ") GROUP BY 1"},
+        {"media_type",
+         "SELECT i.media_type, count(*) FROM items i WHERE i.leaf_index IN (SELECT leaf FROM (" +
+             base + ")) GROUP BY 1"},
+        {"status",
+         "SELECT coalesce(f.status, 'unreviewed'), count(*) FROM items i LEFT JOIN item_facts f ON "
+         "f.item_leaf = i.leaf_index WHERE i.leaf_index IN (SELECT leaf FROM (" +
+             base + ")) GROUP BY 1"},
+        {"tag", "SELECT t.tag, count(*) FROM tags t WHERE t.item_leaf IN (SELECT leaf FROM (" +
+                    base + ")) GROUP BY 1"},
+    };
+    for (const auto& [name, sql] : facet_sql) {
+      ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, sql));
+      bind(st);
+      auto& counts = result.facets[name];
+      while (true) {
+        ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("counting facets"));
+        if (!row) break;
+        counts[st.ColText(0)] = static_cast<uint64_t>(st.ColInt(1));
+      }
+    }
+  }
+  ISNAD_RETURN_IF_ERROR(tx.Commit());
+  return result;
+}
+
+}  // namespace isnad::catalog

@@ -1,0 +1,60 @@
+// Internal to the catalog module: applies evidence graph entries (and the
+// search side of item.ingested / note.added) inside Catalog::Apply's
+// transaction, and keeps the full-text index. See docs/formats/catalog.md.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "catalog/catalog.h"
+#include "catalog/sql.h"
+
+namespace isnad::catalog::internal {
+
+// The evidence graph's tables and the search index (schema version 2 adds them).
+extern const char* const kGraphSchemaSql;
+// SQL functions the graph queries use: geo_km(lat1, lon1, lat2, lon2).
+Status RegisterFunctions(sqlite3* db);
+
+class GraphApplier {
+ public:
+  GraphApplier(sqlite3* db, const TextSource* text_source) : db_(db), text_source_(text_source) {}
+
+  // item.ingested was just recorded as `leaf` (items and sources rows exist).
+  Status ItemIngested(int64_t leaf, const Json& e);
+  // A note on `item_leaf` changes what search finds for it.
+  void NoteAdded(int64_t item_leaf) { dirty_.insert(item_leaf); }
+  // Any evidence graph entry. Errors are kNotFound / kInvalidArgument naming
+  // the reference or rule (Catalog::Apply turns them into kIntegrity).
+  Status Apply(int64_t leaf, const std::string& type, const Json& e);
+  // Rebuilds the search rows of everything the batch changed.
+  Status Finish();
+
+ private:
+  Stmt& Q(const char* sql);  // prepared once per batch, cached by address
+  // Checks that `id` names an existing entity of `kind` created before `leaf`.
+  StatusOr<int64_t> Expect(const Json& id, EntityKind kind, int64_t leaf);
+  Status AddEntity(int64_t leaf, EntityKind kind, const Json& e);
+  Status AddNames(int64_t owner, const Json& names, const char* field);
+  Status AddName(int64_t owner, std::string_view name);
+  Status AddVariants(int64_t owner, const Json& entry);
+  Status SetTexts(int64_t owner, const char* field, const Json& lang_map);
+  Status SetText(int64_t owner, const char* field, const std::string& lang,
+                 const std::string& text);
+  Status Link(int64_t owner, const char* role, const Json& items, int64_t leaf);
+  Status EnsureFacts(int64_t item_leaf);
+  Status RebuildDoc(int64_t leaf);
+
+  sqlite3* db_;
+  const TextSource* text_source_;
+  std::unordered_map<const char*, Stmt> stmts_;
+  std::unordered_set<int64_t> dirty_;  // entities whose search row must be rebuilt
+  std::unordered_set<int64_t> fresh_;  // created in this batch: no old search row
+};
+
+}  // namespace isnad::catalog::internal

@@ -1,0 +1,492 @@
+// The evidence graph: entry grammar, projection into the catalogue, reindex
+// equality over a large random history, search, timelines and warnings.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "catalog/entries.h"
+#include "core/digest.h"
+#include "core/testing/temp_dir.h"
+
+namespace isnad::catalog {
+namespace {
+
+using core::Code;
+using core::Json;
+
+const Actor kBy{"2026-11-29T10:41:34.123Z", "analyst@desk"};
+
+core::Hash RootAt(uint64_t size) { return core::Sha256Of("root " + std::to_string(size)); }
+
+// Builds a log one entry at a time, so that ids follow from positions.
+class History {
+ public:
+  History() {
+    entries_.push_back(*ArchiveCreatedEntry(kBy, "example.org/test", "vkey", "isnad test"));
+  }
+  uint64_t next() const { return entries_.size(); }
+  std::string Item(const std::string& name, const std::string& media_type = "video/mp4") {
+    auto e = ItemIngestedEntry(kBy, core::Sha256Of(name), 10, media_type, {name, "/in/" + name});
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    return Push(*e, EntityKind::kItem);
+  }
+  std::string Graph(Json body, EntityKind kind = EntityKind::kRelation) {
+    auto e = GraphEntry(kBy, std::move(body));
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    return Push(e.ok() ? *e : "", kind);
+  }
+  const std::vector<std::string>& entries() const { return entries_; }
+
+ private:
+  std::string Push(std::string entry, EntityKind kind) {
+    entries_.push_back(std::move(entry));
+    return EntityId(kind, entries_.size() - 1);
+  }
+  std::vector<std::string> entries_;
+};
+
+std::unique_ptr<Catalog> Build(const std::vector<std::string>& entries, size_t batch = 0) {
+  auto c = Catalog::Open(":memory:", false);
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  if (!c.ok()) return nullptr;
+  if (batch == 0) batch = entries.size();
+  for (size_t at = 0; at < entries.size(); at += batch) {
+    size_t n = std::min(batch, entries.size() - at);
+    std::vector<std::string> part(entries.begin() + at, entries.begin() + at + n);
+    core::Status s = (*c)->Apply(at, part, RootAt(at + n));
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  return std::move(c).value();
+}
+
+std::vector<std::string> Ids(const SearchResult& r) {
+  std::vector<std::string> ids;
+  for (const auto& h : r.hits) ids.push_back(h.id);
+  return ids;
+}
+
+TEST(GraphEntries, GrammarRefusesWhatIsWrong) {
+  struct Case {
+    Json body;
+    std::string says;
+  };
+  const Case cases[] = {
+      {{{"type", "item.described"}, {"item", "i1"}, {"title", "x"}}, "needs \"lang\""},
+      {{{"type", "item.described"}, {"item", "i1"}}, "says nothing"},
+      {{{"type", "item.described"}, {"item", "i1"}, {"event_date", "2013-02-30"}}, "date"},
+      {{{"type", "item.described"}, {"item", "i1"}, {"event_date", "21/08/2013"}}, "date"},
+      {{{"type", "item.described"}, {"item", "i1"}, {"lat", "33.5"}}, "go together"},
+      {{{"type", "item.described"}, {"item", "i1"}, {"lat", "91"}, {"lon", "36"}}, "latitude"},
+      {{{"type", "item.described"}, {"item", "pl1"}, {"event_date", "2013"}}, "item id"},
+      {{{"type", "item.tagged"}, {"item", "i1"}}, "add"},
+      {{{"type", "item.tagged"}, {"item", "i1"}, {"add", Json::array()}}, "at least one"},
+      {{{"type", "item.reviewed"}, {"item", "i1"}, {"status", "true"}, {"reason", "r"}},
+       "verified"},
+      {{{"type", "item.derived"}, {"item", "i1"}, {"original", "i1"}}, "itself"},
+      {{{"type", "place.added"}, {"names", {{"english", "X"}}}}, "language tag"},
+      {{{"type", "actor.added"}, {"actor_type", "army"}, {"names", {{"en", "X"}}}}, "person"},
+      {{{"type", "relation.added"},
+        {"subject", "ac1"},
+        {"predicate", "commands"},
+        {"object", "ac2"},
+        {"sources", Json::array()}},
+       "at least one"},
+      {{{"type", "relation.added"},
+        {"subject", "ac1"},
+        {"predicate", "commands"},
+        {"object", "ac2"},
+        {"from", "2014"},
+        {"to", "2012"},
+        {"sources", {{{"item", "i1"}, {"confidence", "high"}}}}},
+       "after"},
+      {{{"type", "relation.added"},
+        {"subject", "ac1"},
+        {"predicate", "Commands"},
+        {"object", "ac2"},
+        {"sources", {{{"item", "i1"}, {"confidence", "high"}}}}},
+       "lower-case"},
+      {{{"type", "case.event"}, {"case", "case3"}, {"event", "warrant"}}, "date"},
+      {{{"type", "item.ingested"}}, "not an evidence graph entry"},
+  };
+  for (const Case& c : cases) {
+    auto e = GraphEntry(kBy, c.body);
+    ASSERT_FALSE(e.ok()) << c.body.dump();
+    EXPECT_EQ(e.status().code(), Code::kInvalidArgument);
+    EXPECT_NE(e.status().message().find(c.says), std::string::npos)
+        << e.status().message() << " lacks " << c.says;
+  }
+}
+
+TEST(GraphEntries, DatesAndIds) {
+  auto d = ParseEventDate("2013-08");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->lo, "2013-08-01");
+  EXPECT_EQ(d->hi, "2013-08-31");
+  d = ParseEventDate("2012-02~");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->hi, "2012-02-29");
+  EXPECT_TRUE(d->approximate);
+  d = ParseEventDate("2013-08-04/2013-08-05");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->lo, "2013-08-04");
+  EXPECT_EQ(d->hi, "2013-08-05");
+  for (const char* bad : {"", "13", "2013-13", "2013-8-1", "2013-08-05/2013-08-04", "2013/",
+                          "2013-02-29", "2013-08-21T10:00"}) {
+    EXPECT_FALSE(ParseEventDate(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(ParseEntityId("inc12")->kind, EntityKind::kIncident);
+  EXPECT_EQ(ParseEntityId("i12")->kind, EntityKind::kItem);
+  EXPECT_EQ(ParseEntityId("case0")->leaf_index, 0u);
+  for (const char* bad : {"inc", "inc01", "x3", "I3", "pl-1", "ac1a"}) {
+    EXPECT_FALSE(ParseEntityId(bad).has_value()) << bad;
+  }
+}
+
+// A small case: places, an incident, actors, relations, a case and its events.
+struct Sample {
+  History h;
+  std::string video, report, zamalka, ghouta, attack, assad, unit, brigade, rel_cmd, the_case;
+  Sample() {
+    video = h.Item("zamalka-0821.mp4");
+    report = h.Item("report.pdf", "application/pdf");
+    ghouta = h.Graph(
+        {{"type", "place.added"}, {"names", {{"en", "Eastern Ghouta"}, {"ar", "الغوطة الشرقية"}}}},
+        EntityKind::kPlace);
+    zamalka = h.Graph({{"type", "place.added"},
+                       {"names", {{"en", "Zamalka"}, {"ar", "زملكا"}}},
+                       {"variants", {"Zamalkah"}},
+                       {"lat", "33.521"},
+                       {"lon", "36.355"},
+                       {"within", ghouta}},
+                      EntityKind::kPlace);
+    h.Graph({{"type", "item.described"},
+             {"item", video},
+             {"lang", "ar"},
+             {"title", "قصف بالصواريخ على المدينة"},
+             {"event_date", "2013-08-21"},
+             {"place", zamalka}},
+            EntityKind::kItem);
+    h.Graph({{"type", "item.tagged"}, {"item", video}, {"add", {"sarin", "rockets"}}},
+            EntityKind::kItem);
+    h.Graph({{"type", "item.reviewed"},
+             {"item", video},
+             {"status", "verified"},
+             {"reason", "geolocated by two analysts"}},
+            EntityKind::kItem);
+    attack = h.Graph({{"type", "incident.added"},
+                      {"title", {{"en", "Chemical attack on Eastern Ghouta"}}},
+                      {"category", "chemical attack"},
+                      {"date", "2013-08-21"},
+                      {"places", {zamalka}}},
+                     EntityKind::kIncident);
+    h.Graph({{"type", "incident.linked"}, {"incident", attack}, {"items", {video}}},
+            EntityKind::kIncident);
+    assad = h.Graph({{"type", "actor.added"},
+                     {"actor_type", "person"},
+                     {"names", {{"en", "Bashar al-Assad"}, {"ar", "بشار الأسد"}}}},
+                    EntityKind::kActor);
+    unit = h.Graph({{"type", "actor.added"},
+                    {"actor_type", "unit"},
+                    {"names", {{"en", "Fourth Armoured Division"}}}},
+                   EntityKind::kActor);
+    brigade = h.Graph(
+        {{"type", "actor.added"}, {"actor_type", "unit"}, {"names", {{"en", "155th Brigade"}}}},
+        EntityKind::kActor);
+    rel_cmd = h.Graph({{"type", "relation.added"},
+                       {"subject", assad},
+                       {"predicate", "commands"},
+                       {"object", unit},
+                       {"from", "2000"},
+                       {"sources", {{{"item", report}, {"confidence", "high"}}}}});
+    h.Graph({{"type", "relation.added"},
+             {"subject", unit},
+             {"predicate", "present_at"},
+             {"object", attack},
+             {"from", "2013-08-21"},
+             {"to", "2013-08-21"},
+             {"sources", {{{"item", video}, {"confidence", "low"}}}}});
+    the_case = h.Graph({{"type", "case.added"},
+                        {"title", {{"en", "Complaint over the August 2013 attacks"}}},
+                        {"jurisdiction", "France"},
+                        {"parties", {{{"actor", assad}, {"role", "accused"}}}}},
+                       EntityKind::kCase);
+    h.Graph({{"type", "case.event"},
+             {"case", the_case},
+             {"event", "warrant"},
+             {"date", "2023-11"},
+             {"documents", {report}}},
+            EntityKind::kCaseEvent);
+    h.Graph({{"type", "case.event"},
+             {"case", the_case},
+             {"event", "complaint"},
+             {"date", "2021-03~"},
+             {"description", {{"en", "filed by three organisations"}}}},
+            EntityKind::kCaseEvent);
+    h.Graph({{"type", "case.linked"}, {"case", the_case}, {"items", {video}}}, EntityKind::kCase);
+  }
+};
+
+TEST(Graph, ProjectsEveryEntry) {
+  Sample s;
+  auto c = Build(s.h.entries());
+  ASSERT_NE(c, nullptr);
+  auto d = c->Details(s.video);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->titles.at("ar"), "قصف بالصواريخ على المدينة");
+  EXPECT_EQ(d->event_date, "2013-08-21");
+  EXPECT_EQ(d->place, s.zamalka);
+  EXPECT_EQ(d->tags, (std::vector<std::string>{"rockets", "sarin"}));
+  EXPECT_EQ(d->status, "verified");
+  ASSERT_EQ(d->reviews.size(), 1u);
+  EXPECT_EQ(d->reviews[0].reason, "geolocated by two analysts");
+  EXPECT_EQ(d->incidents, std::vector<std::string>{s.attack});
+  EXPECT_EQ(d->cases, std::vector<std::string>{s.the_case});
+
+  auto place = c->Entity(s.zamalka);
+  ASSERT_TRUE(place.ok());
+  EXPECT_EQ(place->within, s.ghouta);
+  EXPECT_EQ(place->Label(), "Zamalka");
+  EXPECT_EQ(*c->ResolveRef(EntityKind::kPlace, "زملكا"), s.zamalka);
+  EXPECT_EQ(*c->ResolveRef(EntityKind::kPlace, "ZAMALKAH"), s.zamalka);
+  EXPECT_EQ(c->ResolveRef(EntityKind::kActor, "Zamalka").status().code(), Code::kNotFound);
+  EXPECT_EQ(c->ResolveRef(EntityKind::kActor, s.zamalka).status().code(), Code::kInvalidArgument);
+
+  auto rels = c->Relations(s.unit);
+  ASSERT_TRUE(rels.ok());
+  ASSERT_EQ(rels->size(), 2u);
+  EXPECT_EQ((*rels)[0].predicate, "commands");
+  EXPECT_EQ((*rels)[0].sources[0].confidence, "high");
+
+  auto timeline = c->Timeline(s.the_case);
+  ASSERT_TRUE(timeline.ok()) << timeline.status().ToString();
+  ASSERT_EQ(timeline->size(), 3u);
+  EXPECT_EQ((*timeline)[0].date, "2013-08-21");  // the exhibit, by its event date
+  EXPECT_NE((*timeline)[1].what.find("complaint: filed by three"), std::string::npos);
+  EXPECT_EQ((*timeline)[2].date, "2023-11");
+  EXPECT_EQ((*timeline)[2].sources, std::vector<std::string>{s.report});
+}
+
+TEST(Graph, RefusesDanglingAndWrongKindReferences) {
+  Sample s;
+  auto c = Build(s.h.entries());
+  ASSERT_NE(c, nullptr);
+  const uint64_t size = s.h.next();
+  auto entry = [](Json body) { return *GraphEntry(kBy, std::move(body)); };
+  // An item that does not exist, a place id that names an actor, a forward reference.
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {entry({{"type", "item.tagged"}, {"item", "i999"}, {"add", {"x"}}}), "i999"},
+      {entry({{"type", "item.described"}, {"item", s.video}, {"place", "pl" + s.assad.substr(2)}}),
+       "no place"},
+      {entry({{"type", "case.linked"},
+              {"case", "case" + std::to_string(size)},
+              {"items", {s.video}}}),
+       "before this entry"},
+  };
+  for (const auto& [e, says] : bad) {
+    core::Status st = c->Check(size, {e});
+    EXPECT_TRUE(st.code() == Code::kNotFound || st.code() == Code::kInvalidArgument)
+        << st.ToString();
+    EXPECT_NE(st.message().find(says), std::string::npos) << st.message();
+    // Replaying such an entry from a log is damage.
+    auto copy = Build(s.h.entries());
+    core::Status applied = copy->Apply(size, {e}, RootAt(size + 1));
+    EXPECT_EQ(applied.code(), Code::kIntegrity) << applied.ToString();
+  }
+  // Check changed nothing.
+  auto fresh = Build(s.h.entries());
+  EXPECT_EQ(*c->Fingerprint(), *fresh->Fingerprint());
+  // A derivation cycle.
+  History h = s.h;
+  h.Graph({{"type", "item.derived"}, {"item", s.report}, {"original", s.video}}, EntityKind::kItem);
+  auto c2 = Build(h.entries());
+  core::Status st = c2->Check(
+      h.next(), {entry({{"type", "item.derived"}, {"item", s.video}, {"original", s.report}})});
+  EXPECT_EQ(st.code(), Code::kInvalidArgument) << st.ToString();
+}
+
+TEST(Graph, WarnsAboutCyclesAndContradictingDates) {
+  Sample s;
+  History& h = s.h;
+  auto sources = Json::array({{{"item", s.report}, {"confidence", "medium"}}});
+  h.Graph({{"type", "relation.added"},
+           {"subject", s.unit},
+           {"predicate", "subordinate_of"},
+           {"object", s.brigade},
+           {"sources", sources}});
+  std::string back = h.Graph({{"type", "relation.added"},
+                              {"subject", s.brigade},
+                              {"predicate", "subordinate_of"},
+                              {"object", s.unit},
+                              {"sources", sources}});
+  auto c = Build(h.entries());
+  auto w = c->Warnings(back);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_FALSE(w->empty());
+  EXPECT_NE(w->front().what.find("cycle"), std::string::npos) << w->front().what;
+
+  // Two superiors over overlapping periods; presence outside the incident's date.
+  History h2 = Sample().h;
+  Sample t;
+  t.h.Graph({{"type", "relation.added"},
+             {"subject", t.brigade},
+             {"predicate", "subordinate_of"},
+             {"object", t.unit},
+             {"from", "2012"},
+             {"to", "2014"},
+             {"sources", sources}});
+  t.h.Graph({{"type", "relation.added"},
+             {"subject", t.brigade},
+             {"predicate", "subordinate_of"},
+             {"object", t.assad},
+             {"from", "2013-06"},
+             {"sources", sources}});
+  t.h.Graph({{"type", "relation.added"},
+             {"subject", t.brigade},
+             {"predicate", "present_at"},
+             {"object", t.attack},
+             {"from", "2015"},
+             {"sources", sources}});
+  auto c2 = Build(t.h.entries());
+  auto w2 = c2->Warnings(t.brigade);
+  ASSERT_TRUE(w2.ok());
+  ASSERT_EQ(w2->size(), 2u);
+  EXPECT_NE((*w2)[0].what.find("contradicting dates"), std::string::npos) << (*w2)[0].what;
+  EXPECT_NE((*w2)[1].what.find("incident"), std::string::npos) << (*w2)[1].what;
+  // The sample alone has none.
+  auto c3 = Build(Sample().h.entries());
+  EXPECT_TRUE(c3->Warnings("")->empty());
+}
+
+TEST(Graph, SearchFoldsArabicAndCrossesScripts) {
+  Sample s;
+  auto c = Build(s.h.entries());
+  auto search = [&c](SearchRequest r) {
+    auto res = c->Search(r);
+    EXPECT_TRUE(res.ok()) << res.status().ToString();
+    return res.ok() ? *res : SearchResult{};
+  };
+  // A prefix attached (بالصواريخ -> صواريخ), and the stem.
+  EXPECT_EQ(Ids(search({.query = "الصواريخ"})), std::vector<std::string>{s.video});
+  // Latin spelling finds the Arabic title's place; the place itself ranks too.
+  auto z = Ids(search({.query = "Zamalka"}));
+  EXPECT_NE(std::find(z.begin(), z.end(), s.zamalka), z.end());
+  EXPECT_NE(std::find(z.begin(), z.end(), s.video), z.end());
+  // Filters.
+  EXPECT_EQ(Ids(search({.query = "zamalka", .kind = "item", .tags = {"sarin"}})),
+            std::vector<std::string>{s.video});
+  EXPECT_TRUE(search({.query = "zamalka", .tags = {"chlorine"}}).hits.empty());
+  EXPECT_TRUE(search({.query = "zamalka", .event_from = "2014"}).hits.empty());
+  EXPECT_EQ(search({.query = "zamalka", .event_from = "2013-08", .event_to = "2013-08"}).total, 1u);
+  EXPECT_EQ(search({.near_lat = "33.52", .near_lon = "36.36", .radius_km = 2}).total, 1u);
+  EXPECT_EQ(search({.near_lat = "33.40", .near_lon = "36.10", .radius_km = 2}).total, 0u);
+  EXPECT_EQ(Ids(search({.incident = s.attack})), std::vector<std::string>{s.video});
+  EXPECT_EQ(Ids(search({.case_id = s.the_case})), (std::vector<std::string>{s.video, s.report}));
+  EXPECT_EQ(Ids(search({.actor = s.assad})), std::vector<std::string>{s.report});
+  EXPECT_EQ(Ids(search({.media_type = "application/*"})), std::vector<std::string>{s.report});
+  EXPECT_EQ(Ids(search({.status = "verified"})), std::vector<std::string>{s.video});
+  auto f = search({.query = "*", .facets = true});
+  EXPECT_EQ(f.facets["media_type"]["video/mp4"], 1u);
+  EXPECT_EQ(f.facets["status"]["verified"], 1u);
+  EXPECT_EQ(f.facets["tag"]["sarin"], 1u);
+  EXPECT_EQ(c->Search({.query = "\"unclosed"}).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(c->Search({.query = "x", .kind = "place", .tags = {"sarin"}}).status().code(),
+            Code::kInvalidArgument);
+}
+
+// Random histories: any batching, and a rebuild, give the same catalogue.
+TEST(Graph, ReindexEqualsOnALargeRandomHistory) {
+  std::mt19937 rng(20130821);
+  History h;
+  std::vector<std::string> items, places, incidents, actors, cases;
+  auto pick = [&rng](const std::vector<std::string>& v) {
+    return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng)];
+  };
+  const char* words[] = {"قصف",   "المستشفى", "حلب",     "دوما",    "rocket", "hospital",
+                         "Douma", "children", "الأطفال", "Zamalka", "زملكا",  "chemical"};
+  auto phrase = [&] {
+    std::string s;
+    for (int i = 0; i < 5; ++i) s += std::string(i ? " " : "") + words[rng() % 12];
+    return s;
+  };
+  auto sources = [&] { return Json::array({{{"item", pick(items)}, {"confidence", "medium"}}}); };
+  for (int i = 0; i < 3000; ++i) {
+    int r = static_cast<int>(rng() % 100);
+    if (items.empty() || r < 30) {
+      items.push_back(h.Item("f" + std::to_string(i) + ".mp4"));
+    } else if (places.empty() || r < 36) {
+      places.push_back(
+          h.Graph({{"type", "place.added"}, {"names", {{"en", phrase()}}}}, EntityKind::kPlace));
+    } else if (actors.size() < 2 || r < 42) {
+      actors.push_back(
+          h.Graph({{"type", "actor.added"}, {"actor_type", "unit"}, {"names", {{"ar", phrase()}}}},
+                  EntityKind::kActor));
+    } else if (incidents.empty() || r < 46) {
+      incidents.push_back(h.Graph({{"type", "incident.added"},
+                                   {"title", {{"en", phrase()}}},
+                                   {"date", "2013-0" + std::to_string(1 + rng() % 9)},
+                                   {"places", {pick(places)}}},
+                                  EntityKind::kIncident));
+    } else if (cases.empty() || r < 48) {
+      cases.push_back(
+          h.Graph({{"type", "case.added"}, {"title", {{"en", phrase()}}}}, EntityKind::kCase));
+    } else if (r < 65) {
+      h.Graph({{"type", "item.described"},
+               {"item", pick(items)},
+               {"lang", rng() % 2 ? "ar" : "en"},
+               {"title", phrase()},
+               {"description", phrase() + " " + phrase()},
+               {"event_date", "201" + std::to_string(rng() % 10)},
+               {"place", pick(places)}});
+    } else if (r < 75) {
+      h.Graph({{"type", "item.tagged"},
+               {"item", pick(items)},
+               {rng() % 4 ? "add" : "remove", {std::string(words[rng() % 12])}}});
+    } else if (r < 80) {
+      h.Graph({{"type", "item.reviewed"},
+               {"item", pick(items)},
+               {"status", rng() % 2 ? "verified" : "disputed"},
+               {"reason", phrase()}});
+    } else if (r < 85) {
+      h.Graph(
+          {{"type", "incident.linked"}, {"incident", pick(incidents)}, {"items", {pick(items)}}});
+    } else if (r < 92) {
+      std::string a = pick(actors), b = pick(actors);
+      if (a == b) continue;
+      h.Graph({{"type", "relation.added"},
+               {"subject", a},
+               {"predicate", rng() % 2 ? "subordinate_of" : "commands"},
+               {"object", b},
+               {"sources", sources()}});
+    } else {
+      h.Graph({{"type", "case.event"},
+               {"case", pick(cases)},
+               {"event", "hearing"},
+               {"date", "2020-0" + std::to_string(1 + rng() % 9)},
+               {"description", {{"en", phrase()}}},
+               {"documents", {pick(items)}}});
+    }
+  }
+  auto one = Build(h.entries());
+  auto many = Build(h.entries(), 97);
+  auto single = Build(h.entries(), 1);
+  ASSERT_NE(one, nullptr);
+  auto fp = one->Fingerprint();
+  ASSERT_TRUE(fp.ok());
+  EXPECT_EQ(*fp, *many->Fingerprint());
+  EXPECT_EQ(*fp, *single->Fingerprint());
+  for (const char* q : {"زملكا", "hospital", "douma OR حلب", "\"rocket hospital\"", "chem*"}) {
+    auto a = one->Search({.query = q, .limit = 50, .facets = true});
+    auto b = many->Search({.query = q, .limit = 50, .facets = true});
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    EXPECT_GT(a->total, 0u) << q;
+    EXPECT_EQ(Ids(*a), Ids(*b)) << q;
+    EXPECT_EQ(a->facets, b->facets) << q;
+  }
+}
+
+}  // namespace
+}  // namespace isnad::catalog

@@ -1,0 +1,104 @@
+#include "catalog/sql.h"
+
+namespace isnad::catalog::internal {
+
+std::string DbName(sqlite3* db) {
+  const char* f = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
+  return f != nullptr && *f != '\0' ? f : ":memory:";
+}
+
+// Turns an SQLite result code into a Status that says what failed, where,
+// and what to do about it.
+Status SqlError(sqlite3* db, int rc, std::string_view what) {
+  std::string msg = "catalogue " + DbName(db) + ": " + std::string(what) + ": " +
+                    (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return core::Locked(msg + "; another process held the catalogue for more than " +
+                          std::to_string(kBusyTimeoutMs / 1000) + " s, try again");
+    case SQLITE_FULL:
+    case SQLITE_NOMEM:
+      return core::ResourceExhausted(msg + "; free disk space or memory and try again");
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return core::Integrity(msg +
+                             "; the catalogue is damaged: delete it and run `isnad reindex` to "
+                             "rebuild it from the log");
+    case SQLITE_READONLY:
+      return core::FailedPrecondition(msg + "; the catalogue is read-only here");
+    case SQLITE_CONSTRAINT:
+      return core::Internal(msg +
+                            " (a bug in isnad, or the catalogue was edited by hand); run `isnad "
+                            "reindex` to rebuild it");
+    default:
+      return core::IoError(msg + "; check the file and its folder, then try again");
+  }
+}
+
+Status Exec(sqlite3* db, const char* sql, std::string_view what) {
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  return rc == SQLITE_OK ? Status::Ok() : SqlError(db, rc, what);
+}
+
+StatusOr<int64_t> ReadInt(sqlite3* db, const char* sql, std::string_view what) {
+  ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db, sql));
+  ISNAD_ASSIGN_OR_RETURN(bool row, st.Step(what));
+  if (!row) return core::Internal("catalogue " + DbName(db) + ": no result " + std::string(what));
+  int64_t v = st.ColInt(0);
+  st.Reset();
+  return v;
+}
+
+Status Malformed(sqlite3* db, std::string_view what) {
+  return core::Integrity("catalogue " + DbName(db) + ": " + std::string(what) +
+                         "; delete it and run `isnad reindex` to rebuild it from the log");
+}
+
+// The value of a validated entry's string member, "" when absent.
+const std::string& Member(const Json& e, const char* key) {
+  static const std::string kAbsent;
+  auto it = e.find(key);
+  return it != e.end() && it->is_string() ? it->get_ref<const std::string&>() : kAbsent;
+}
+
+StatusOr<Stmt> Stmt::Prepare(sqlite3* db, std::string_view sql) {
+  Stmt st;
+  st.db_ = db;
+  int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &st.s_, nullptr);
+  if (rc != SQLITE_OK) return SqlError(db, rc, "preparing \"" + std::string(sql) + "\"");
+  return st;
+}
+
+StatusOr<bool> Stmt::Step(std::string_view what) {
+  int rc = sqlite3_step(s_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) {
+    Reset();
+    return false;
+  }
+  Status err = SqlError(db_, rc, what);
+  Reset();
+  return err;
+}
+
+Status Stmt::Run(std::string_view what) {
+  ISNAD_ASSIGN_OR_RETURN(bool row, Step(what));
+  if (row) Reset();
+  return Status::Ok();
+}
+
+Status Tx::Begin(bool write) {
+  ISNAD_RETURN_IF_ERROR(Exec(db_, write ? "BEGIN IMMEDIATE" : "BEGIN",
+                             write ? "starting a write transaction" : "starting a read"));
+  open_ = true;
+  return Status::Ok();
+}
+
+Status Tx::Commit() {
+  ISNAD_RETURN_IF_ERROR(Exec(db_, "COMMIT", "committing"));
+  open_ = false;
+  return Status::Ok();
+}
+
+}  // namespace isnad::catalog::internal

@@ -1,0 +1,41 @@
+// Shared by the files of the `isnad` command: the global options, opening the
+// archive, turning a status into an exit code, and how command files register
+// their subcommands (each file owns a group of commands; main.cc calls its
+// Register function and runs the handler of the one that was parsed).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "archive/archive.h"
+#include "core/canonical_json.h"
+#include "core/status.h"
+
+namespace isnad::cli {
+
+struct Globals {
+  std::string archive;
+  std::string operator_name;
+  bool json = false;
+};
+
+// Prints "isnad: <status>" on stderr and returns its exit code.
+int Fail(const core::Status& s);
+core::StatusOr<std::unique_ptr<archive::Archive>> OpenArchive(const Globals& g, archive::Mode mode);
+// Adds "Example:\n  TEXT" to a subcommand's help.
+void Example(CLI::App* command, const std::string& text);
+
+// The subcommands a file registered, each with what to run when it is parsed.
+using Commands = std::vector<std::pair<CLI::App*, std::function<int()>>>;
+
+// Evidence graph: describe, tag, review, derive, incident, place, actor,
+// relation, case, timeline, search (graph_commands.cc).
+void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out);
+// import, export-catalog (import_commands.cc).
+void RegisterImportCommands(CLI::App& app, const Globals& g, Commands& out);
+
+}  // namespace isnad::cli

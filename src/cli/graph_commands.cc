@@ -1,0 +1,1421 @@
+// The evidence graph commands of `isnad`: describing items (describe, tag,
+// review, derive), places, incidents, actors, relations between them, legal
+// cases, timelines and search. Each write command builds entry bodies as the
+// grammar in catalog/entries.h has them, references given by a person
+// resolved to ids first, and records them with Archive::Record (one signed
+// batch); the read commands print what the catalogue derives. Text for people,
+// --json for JSON Lines.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "archive/archive.h"
+#include "catalog/catalog.h"
+#include "catalog/entries.h"
+#include "cli/common.h"
+#include "cli/exit_codes.h"
+#include "cli/output.h"
+#include "core/canonical_json.h"
+#include "core/status.h"
+
+namespace isnad::cli {
+namespace {
+
+using catalog::EntityKind;
+using catalog::EntityRecord;
+using core::Json;
+using core::Status;
+using core::StatusOr;
+using ArchivePtr = std::unique_ptr<archive::Archive>;
+
+constexpr std::string_view kDateForms =
+    "give YYYY, YYYY-MM, YYYY-MM-DD or a range A/B (EDTF), each optionally ending in ~ "
+    "(approximate) or ? (uncertain)";
+
+// Runs a command body that prints its own output and turns its status into an exit code.
+int Finish(const Status& s) { return s.ok() ? kExitOk : Fail(s); }
+
+// ---------------------------------------------------------------- checking input
+
+Status CheckDate(std::string_view flag, const std::string& value) {
+  if (value.empty() || catalog::ParseEventDate(value).has_value()) return Status::Ok();
+  return core::InvalidArgument(
+      fmt::format("{} \"{}\" is not a date: {}", flag, Printable(value), kDateForms));
+}
+
+// A date bound for search filters: YYYY, YYYY-MM or YYYY-MM-DD.
+Status CheckDay(std::string_view flag, const std::string& value) {
+  if (value.empty()) return Status::Ok();
+  bool plain = value.find_first_of("/~?") == std::string::npos;
+  if (plain && catalog::ParseEventDate(value).has_value()) return Status::Ok();
+  return core::InvalidArgument(fmt::format(
+      "{} \"{}\" is not a date: give YYYY, YYYY-MM or YYYY-MM-DD", flag, Printable(value)));
+}
+
+Status CheckCoordinates(const std::string& lat, const std::string& lon) {
+  if (lat.empty() != lon.empty()) {
+    return core::InvalidArgument("--lat and --lon go together; give both or neither");
+  }
+  return Status::Ok();
+}
+
+bool IsLowerWord(std::string_view s) {
+  if (s.empty() || s.size() > 64 || s[0] < 'a' || s[0] > 'z') return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+// "Cassation request" -> "cassation_request": ASCII letters lower-cased,
+// spaces and hyphens to one "_". kInvalidArgument naming `flag` when what is
+// left is not a lower-case word.
+StatusOr<std::string> ToWord(std::string_view flag, std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c == ' ' || c == '-' || c == '\t') c = '_';
+    if (c == '_' && (out.empty() || out.back() == '_')) continue;
+    out.push_back(c);
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  if (!IsLowerWord(out)) {
+    return core::InvalidArgument(fmt::format(
+        "{} \"{}\" must be a word of letters a-z, digits and _ (spaces become _), starting with a "
+        "letter, e.g. \"cassation_request\"",
+        flag, Printable(std::string(text))));
+  }
+  return out;
+}
+
+// Adds `text` under `lang` to `map`, refusing a second text for one language.
+Status AddLang(Json& map, const std::string& lang, const std::string& text, std::string_view what) {
+  if (text.empty()) return Status::Ok();
+  if (map.contains(lang)) {
+    return core::InvalidArgument(
+        fmt::format("two {}s in language \"{}\"; give one (--lang sets the language of the "
+                    "plain option)",
+                    what, lang));
+  }
+  map[lang] = text;
+  return Status::Ok();
+}
+
+std::vector<std::string> Unique(const std::vector<std::string>& v) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& s : v) {
+    if (!s.empty() && seen.insert(s).second) out.push_back(s);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- resolving references
+
+StatusOr<std::string> ResolveItem(const archive::Archive& a, const std::string& ref) {
+  ISNAD_ASSIGN_OR_RETURN(catalog::ItemRecord r, a.Resolve(ref));
+  return r.id;
+}
+
+StatusOr<std::vector<std::string>> ResolveItems(const archive::Archive& a,
+                                                const std::vector<std::string>& refs) {
+  std::vector<std::string> ids;
+  for (const auto& ref : refs) {
+    ISNAD_ASSIGN_OR_RETURN(std::string id, ResolveItem(a, ref));
+    ids.push_back(id);
+  }
+  return Unique(ids);
+}
+
+StatusOr<std::string> ResolveRef(const archive::Archive& a, EntityKind kind,
+                                 const std::string& ref) {
+  return a.catalog().ResolveRef(kind, ref);
+}
+
+// Resolves `ref` as the first of `kinds` that it names. A reference that is
+// ambiguous within a kind is an error at once; one that names nothing of any
+// kind is kNotFound listing the kinds tried.
+StatusOr<std::string> ResolveAnyOf(const archive::Archive& a, const std::vector<EntityKind>& kinds,
+                                   const std::string& ref) {
+  std::string tried;
+  for (EntityKind kind : kinds) {
+    auto id = a.catalog().ResolveRef(kind, ref);
+    if (id.ok()) return id;
+    if (id.status().code() != core::Code::kNotFound) return id.status();
+    tried += (tried.empty() ? "" : " or ") + std::string(catalog::EntityKindName(kind));
+  }
+  return core::NotFound(fmt::format("no {} is named \"{}\"", tried, Printable(ref)));
+}
+
+// Like ResolveAnyOf, but a name that fits several kinds is ambiguous.
+StatusOr<std::string> ResolveOneOf(const archive::Archive& a, const std::vector<EntityKind>& kinds,
+                                   const std::string& ref) {
+  if (auto parsed = catalog::ParseEntityId(ref)) {
+    if (std::find(kinds.begin(), kinds.end(), parsed->kind) == kinds.end()) {
+      return core::InvalidArgument(fmt::format("{} is a {}; give an incident, case or actor", ref,
+                                               catalog::EntityKindName(parsed->kind)));
+    }
+    return a.catalog().ResolveRef(parsed->kind, ref);
+  }
+  std::vector<std::string> found;
+  for (EntityKind kind : kinds) {
+    auto id = a.catalog().ResolveRef(kind, ref);
+    if (id.ok()) {
+      found.push_back(*id);
+    } else if (id.status().code() != core::Code::kNotFound) {
+      return id.status();
+    }
+  }
+  if (found.empty()) {
+    return core::NotFound(
+        fmt::format("no incident, case or actor is named \"{}\"", Printable(ref)));
+  }
+  if (found.size() > 1) {
+    std::string list;
+    for (const auto& id : found) list += (list.empty() ? "" : ", ") + id;
+    return core::InvalidArgument(
+        fmt::format("\"{}\" names several: {}; give an id", Printable(ref), list));
+  }
+  return found.front();
+}
+
+// ---------------------------------------------------------------- labels and JSON
+
+// English if given, else Arabic, else the first; "" when empty.
+std::string PreferredText(const catalog::LangMap& m) {
+  for (const char* lang : {"en", "ar"}) {
+    if (auto it = m.find(lang); it != m.end()) return it->second;
+  }
+  return m.empty() ? "" : m.begin()->second;
+}
+
+// A short name for any id: an entity's label, an item's title or file name.
+std::string LabelOf(const catalog::Catalog& c, const std::string& id) {
+  auto ref = catalog::ParseEntityId(id);
+  if (!ref.has_value()) return "";
+  if (ref->kind == EntityKind::kItem) {
+    auto details = c.Details(id);
+    if (details.ok() && !details->titles.empty()) return PreferredText(details->titles);
+    auto item = c.Resolve(id);
+    return item.ok() ? item->name : "";
+  }
+  if (ref->kind == EntityKind::kRelation) return "";
+  auto e = c.Entity(id);
+  return e.ok() ? e->Label() : "";
+}
+
+// "pl3 Zamalka" (the id alone when it has no label).
+std::string Named(const catalog::Catalog& c, const std::string& id) {
+  std::string label = LabelOf(c, id);
+  return label.empty() ? id : id + " " + Printable(label);
+}
+
+std::string NamedList(const catalog::Catalog& c, const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) out += (out.empty() ? "" : ", ") + Named(c, id);
+  return out;
+}
+
+// Every text of a language map, the label's first: "Zamalka / زملكا".
+std::string AllNames(const catalog::LangMap& names, const std::string& label) {
+  std::string out = Printable(label);
+  for (const auto& [lang, text] : names) {
+    if (text != label) out += (out.empty() ? "" : " / ") + Printable(text);
+  }
+  return out;
+}
+
+Json LangJson(const catalog::LangMap& m) {
+  Json j = Json::object();
+  for (const auto& [lang, text] : m) j[lang] = text;
+  return j;
+}
+
+Json StringsJson(const std::vector<std::string>& v) {
+  Json j = Json::array();
+  for (const auto& s : v) j.push_back(s);
+  return j;
+}
+
+// Members named as in the import format (docs/formats/catalog-import.md).
+Json EntityJson(const EntityRecord& e) {
+  Json j{{"id", e.id},
+         {"kind", std::string(catalog::EntityKindName(e.kind))},
+         {"label", e.Label()},
+         {"leaf_index", e.leaf_index}};
+  switch (e.kind) {
+    case EntityKind::kPlace:
+      j["names"] = LangJson(e.names);
+      j["variants"] = StringsJson(e.variants);
+      j["lat"] = e.lat;
+      j["lon"] = e.lon;
+      j["within"] = e.within;
+      break;
+    case EntityKind::kIncident:
+      j["title"] = LangJson(e.names);
+      j["type"] = e.category;
+      j["date"] = e.date;
+      j["places"] = StringsJson(e.places);
+      j["description"] = LangJson(e.descriptions);
+      j["items"] = StringsJson(e.items);
+      break;
+    case EntityKind::kActor:
+      j["type"] = e.category;
+      j["names"] = LangJson(e.names);
+      j["variants"] = StringsJson(e.variants);
+      j["description"] = LangJson(e.descriptions);
+      break;
+    case EntityKind::kCase: {
+      j["title"] = LangJson(e.names);
+      j["jurisdiction"] = e.jurisdiction;
+      j["description"] = LangJson(e.descriptions);
+      Json parties = Json::array();
+      for (const auto& [actor, role] : e.parties) {
+        parties.push_back({{"actor", actor}, {"role", role}});
+      }
+      j["parties"] = parties;
+      j["exhibits"] = StringsJson(e.items);
+      break;
+    }
+    case EntityKind::kCaseEvent:
+      j["case"] = e.owner;
+      j["type"] = e.category;
+      j["date"] = e.date;
+      j["description"] = LangJson(e.descriptions);
+      j["documents"] = StringsJson(e.items);
+      break;
+    default:
+      break;
+  }
+  j["time"] = e.time;
+  j["operator"] = e.operator_;
+  return j;
+}
+
+Json RelationJson(const catalog::Catalog& c, const catalog::RelationRecord& r) {
+  Json sources = Json::array();
+  for (const auto& s : r.sources)
+    sources.push_back({{"item", s.item}, {"confidence", s.confidence}});
+  return Json{{"id", r.id},
+              {"subject", r.subject},
+              {"subject_label", LabelOf(c, r.subject)},
+              {"predicate", r.predicate},
+              {"object", r.object},
+              {"object_label", LabelOf(c, r.object)},
+              {"from", r.from},
+              {"to", r.to},
+              {"sources", sources},
+              {"time", r.time},
+              {"operator", r.operator_}};
+}
+
+Json WarningsJson(const std::vector<catalog::GraphWarning>& warnings) {
+  Json j = Json::array();
+  for (const auto& w : warnings) j.push_back({{"id", w.id}, {"what", w.what}});
+  return j;
+}
+
+std::string Period(const std::string& from, const std::string& to) {
+  if (from.empty() && to.empty()) return "";
+  if (from == to) return from;
+  if (to.empty()) return "from " + from;
+  if (from.empty()) return "until " + to;
+  return from + " .. " + to;
+}
+
+std::string SourcesLine(const std::vector<catalog::RelationSource>& sources) {
+  std::string out;
+  for (const auto& s : sources) {
+    out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", s.item, s.confidence);
+  }
+  return out;
+}
+
+void PrintRelation(const catalog::Catalog& c, const catalog::RelationRecord& r) {
+  std::string period = Period(r.from, r.to);
+  fmt::print("  {:<8} {} {} {}{}\n", r.id, Named(c, r.subject), r.predicate, Named(c, r.object),
+             period.empty() ? "" : "  [" + period + "]");
+  fmt::print("           sources: {}\n", SourcesLine(r.sources));
+}
+
+void PrintWarnings(const std::vector<catalog::GraphWarning>& warnings) {
+  if (warnings.empty()) return;
+  fmt::print("warnings:\n");
+  for (const auto& w : warnings) fmt::print("  {}: {}\n", w.id, Printable(w.what));
+}
+
+// One "key  value" line of a show command, skipped when the value is empty.
+void Field(std::string_view key, const std::string& value) {
+  if (!value.empty()) fmt::print("{:<13}{}\n", key, value);
+}
+
+// Language-tagged texts, one line each, English first, then Arabic, then the
+// others: "title        Zamalka (en)".
+void LangFields(std::string_view key, const catalog::LangMap& m) {
+  std::vector<std::pair<std::string, std::string>> ordered;
+  for (const char* lang : {"en", "ar"}) {
+    if (auto it = m.find(lang); it != m.end()) ordered.emplace_back(*it);
+  }
+  for (const auto& [lang, text] : m) {
+    if (lang != "en" && lang != "ar") ordered.emplace_back(lang, text);
+  }
+  bool first = true;
+  for (const auto& [lang, text] : ordered) {
+    fmt::print("{:<13}{} ({})\n", first ? key : "", Printable(text), lang);
+    first = false;
+  }
+}
+
+// ---------------------------------------------------------------- recording
+
+StatusOr<uint64_t> RecordBodies(archive::Archive& a, const std::vector<Json>& bodies) {
+  return a.Record(bodies);
+}
+
+// Prints what a write recorded. `id` is the entity it created, or "" when the
+// entry is about `subject` (an item, incident or case) instead.
+void PrintRecorded(const Globals& g, const catalog::Catalog& c, std::string_view type,
+                   uint64_t leaf, const std::string& id, std::string_view subject_key,
+                   const std::string& subject) {
+  if (g.json) {
+    Json j{{"type", std::string(type)}, {"leaf_index", leaf}};
+    if (!id.empty()) {
+      j["id"] = id;
+      j["label"] = LabelOf(c, id);
+    }
+    if (!subject_key.empty()) j[std::string(subject_key)] = subject;
+    PrintJsonLine(j);
+    return;
+  }
+  if (!id.empty()) {
+    fmt::print("Recorded {} (log entry {}).\n", Named(c, id), leaf);
+  } else {
+    fmt::print("Recorded {} for {} (log entry {}).\n", type, Named(c, subject), leaf);
+  }
+}
+
+using Handler = std::function<Status()>;
+
+void Add(Commands& out, CLI::App* command, Handler handler) {
+  command->fallthrough();
+  out.emplace_back(command, [handler = std::move(handler)]() { return Finish(handler()); });
+}
+
+StatusOr<ArchivePtr> OpenForWrite(const Globals& g) {
+  return OpenArchive(g, archive::Mode::kWrite);
+}
+StatusOr<ArchivePtr> OpenForRead(const Globals& g) { return OpenArchive(g, archive::Mode::kRead); }
+
+// ---------------------------------------------------------------- describe / tag / review / derive
+
+struct DescribeOptions {
+  std::string item, title, description, lang = "en", date, place, lat, lon;
+};
+
+Status Describe(const Globals& g, const DescribeOptions& o) {
+  ISNAD_RETURN_IF_ERROR(CheckDate("--date", o.date));
+  ISNAD_RETURN_IF_ERROR(CheckCoordinates(o.lat, o.lon));
+  if (o.title.empty() && o.description.empty() && o.date.empty() && o.place.empty() &&
+      o.lat.empty()) {
+    return core::InvalidArgument(
+        "describe says nothing: give --title, --description, --date, --place or --lat/--lon");
+  }
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  ISNAD_ASSIGN_OR_RETURN(std::string item, ResolveItem(*a, o.item));
+  Json body{{"type", std::string(catalog::kItemDescribed)}, {"item", item}};
+  if (!o.title.empty() || !o.description.empty()) {
+    body["lang"] = o.lang;
+    if (!o.title.empty()) body["title"] = o.title;
+    if (!o.description.empty()) body["description"] = o.description;
+  }
+  if (!o.date.empty()) body["event_date"] = o.date;
+  if (!o.place.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(std::string place, ResolveRef(*a, EntityKind::kPlace, o.place));
+    body["place"] = place;
+  }
+  if (!o.lat.empty()) {
+    body["lat"] = o.lat;
+    body["lon"] = o.lon;
+  }
+  ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
+  PrintRecorded(g, a->catalog(), catalog::kItemDescribed, leaf, "", "item", item);
+  return Status::Ok();
+}
+
+struct TagOptions {
+  std::string item;
+  std::vector<std::string> tags;
+  bool remove = false;
+};
+
+Status Tag(const Globals& g, const TagOptions& o) {
+  std::vector<std::string> tags = Unique(o.tags);
+  if (tags.empty()) return core::InvalidArgument("give at least one non-empty tag");
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  ISNAD_ASSIGN_OR_RETURN(std::string item, ResolveItem(*a, o.item));
+  Json body{{"type", std::string(catalog::kItemTagged)}, {"item", item}};
+  body[o.remove ? "remove" : "add"] = StringsJson(tags);
+  ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
+  if (g.json) {
+    PrintJsonLine({{"type", std::string(catalog::kItemTagged)},
+                   {"leaf_index", leaf},
+                   {"item", item},
+                   {o.remove ? "remove" : "add", StringsJson(tags)}});
+    return Status::Ok();
+  }
+  std::string list;
+  for (const auto& t : tags) list += (list.empty() ? "" : ", ") + Printable(t);
+  fmt::print("{} {} {} {} (log entry {}).\n", o.remove ? "Removed" : "Tagged",
+             Named(a->catalog(), item), o.remove ? "tags" : "with", list, leaf);
+  return Status::Ok();
+}
+
+struct ReviewOptions {
+  std::string item, status, reason;
+};
+
+Status Review(const Globals& g, const ReviewOptions& o) {
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  ISNAD_ASSIGN_OR_RETURN(std::string item, ResolveItem(*a, o.item));
+  Json body{{"type", std::string(catalog::kItemReviewed)},
+            {"item", item},
+            {"status", o.status},
+            {"reason", o.reason}};
+  ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
+  if (g.json) {
+    PrintJsonLine({{"type", std::string(catalog::kItemReviewed)},
+                   {"leaf_index", leaf},
+                   {"item", item},
+                   {"status", o.status}});
+    return Status::Ok();
+  }
+  fmt::print("{} is now {} (log entry {}).\n", Named(a->catalog(), item), o.status, leaf);
+  return Status::Ok();
+}
+
+struct DeriveOptions {
+  std::string copy, original;
+};
+
+Status Derive(const Globals& g, const DeriveOptions& o) {
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  ISNAD_ASSIGN_OR_RETURN(std::string copy, ResolveItem(*a, o.copy));
+  ISNAD_ASSIGN_OR_RETURN(std::string original, ResolveItem(*a, o.original));
+  if (copy == original) {
+    return core::InvalidArgument(copy + " cannot be a working copy of itself");
+  }
+  Json body{{"type", std::string(catalog::kItemDerived)}, {"item", copy}, {"original", original}};
+  ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
+  if (g.json) {
+    PrintJsonLine({{"type", std::string(catalog::kItemDerived)},
+                   {"leaf_index", leaf},
+                   {"item", copy},
+                   {"original", original}});
+    return Status::Ok();
+  }
+  fmt::print("{} is a working copy of {} (log entry {}).\n", copy, original, leaf);
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- place
+
+struct PlaceOptions {
+  std::string name, name_ar, lang = "en", lat, lon, within;
+  std::vector<std::string> variants;
+};
+
+Status PlaceAdd(const Globals& g, const PlaceOptions& o) {
+  ISNAD_RETURN_IF_ERROR(CheckCoordinates(o.lat, o.lon));
+  Json names = Json::object();
+  ISNAD_RETURN_IF_ERROR(AddLang(names, o.lang, o.name, "name"));
+  ISNAD_RETURN_IF_ERROR(AddLang(names, "ar", o.name_ar, "name"));
+  if (names.empty()) return core::InvalidArgument("a place needs a name: --name or --name-ar");
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  Json body{{"type", std::string(catalog::kPlaceAdded)}, {"names", names}};
+  if (auto variants = Unique(o.variants); !variants.empty())
+    body["variants"] = StringsJson(variants);
+  if (!o.lat.empty()) {
+    body["lat"] = o.lat;
+    body["lon"] = o.lon;
+  }
+  if (!o.within.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(std::string within, ResolveRef(*a, EntityKind::kPlace, o.within));
+    body["within"] = within;
+  }
+  ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
+  PrintRecorded(g, a->catalog(), catalog::kPlaceAdded, leaf,
+                catalog::EntityId(EntityKind::kPlace, leaf), "", "");
+  return Status::Ok();
+}
+
+Status PlaceLs(const Globals& g) {
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForRead(g));
+  const catalog::Catalog& c = a->catalog();
+  ISNAD_ASSIGN_OR_RETURN(std::vector<EntityRecord> places, c.Entities(EntityKind::kPlace));
+  for (const auto& p : places) {
+    if (g.json) {
+      PrintJsonLine(EntityJson(p));
+      continue;
+    }
+    std::string line = fmt::format("{:<8} {}", p.id, AllNames(p.names, p.Label()));
+    if (!p.variants.empty()) {
+      std::string v;
+      for (const auto& x : p.variants) v += (v.empty() ? "" : ", ") + Printable(x);
+      line += " (also " + v + ")";
+    }
+    if (!p.lat.empty()) line += fmt::format("  at {}, {}", p.lat, p.lon);
+    if (!p.within.empty()) line += "  within " + Named(c, p.within);
+    fmt::print("{}\n", line);
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- incident
+
+struct IncidentOptions {
+  std::string title, title_ar, lang = "en", type, date, description;
+  std::vector<std::string> places;
+};
+
+Status IncidentAdd(const Globals& g, const IncidentOptions& o) {
+  ISNAD_RETURN_IF_ERROR(CheckDate("--date", o.date));
+  Json title = Json::object();
+  ISNAD_RETURN_IF_ERROR(AddLang(title, o.lang, o.title, "title"));
+  ISNAD_RETURN_IF_ERROR(AddLang(title, "ar", o.title_ar, "title"));
+  if (title.empty()) return core::InvalidArgument("an incident needs --title or --title-ar");
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  Json body{{"type", std::string(catalog::kIncidentAdded)}, {"title", title}};
+  if (!o.type.empty()) body["category"] = o.type;
+  if (!o.date.empty()) body["date"] = o.date;
+  if (!o.description.empty()) body["description"] = Json{{o.lang, o.description}};
+  std::vector<std::string> places;
+  for (const auto& p : o.places) {
+    ISNAD_ASSIGN_OR_RETURN(std::string id, ResolveRef(*a, EntityKind::kPlace, p));
+    places.push_back(id);
+  }
+  if (places = Unique(places); !places.empty()) body["places"] = StringsJson(places);
+  ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
+  PrintRecorded(g, a->catalog(), catalog::kIncidentAdded, leaf,
+                catalog::EntityId(EntityKind::kIncident, leaf), "", "");
+  return Status::Ok();
+}
+
+Status IncidentLs(const Globals& g) {
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForRead(g));
+  const catalog::Catalog& c = a->catalog();
+  ISNAD_ASSIGN_OR_RETURN(std::vector<EntityRecord> incidents, c.Entities(EntityKind::kIncident));
+  for (const auto& e : incidents) {
+    if (g.json) {
+      PrintJsonLine(EntityJson(e));
+      continue;
+    }
+    fmt::print("{:<8} {:<12} {}{}{}\n", e.id, e.date.empty() ? "-" : e.date, Printable(e.Label()),
+               e.category.empty() ? "" : "  (" + Printable(e.category) + ")",
+               e.items.empty() ? "" : fmt::format("  {} item(s)", e.items.size()));
+  }
+  return Status::Ok();
+}
+
+struct ShowOptions {
+  std::string ref;
+};
+
+Status IncidentShow(const Globals& g, const ShowOptions& o) {
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForRead(g));
+  const catalog::Catalog& c = a->catalog();
+  ISNAD_ASSIGN_OR_RETURN(std::string id, ResolveRef(*a, EntityKind::kIncident, o.ref));
+  ISNAD_ASSIGN_OR_RETURN(EntityRecord e, c.Entity(id));
+  ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::RelationRecord> relations, c.Relations(id));
+  ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::GraphWarning> warnings, c.Warnings(id));
+  if (g.json) {
+    Json j = EntityJson(e);
+    Json rels = Json::array();
+    for (const auto& r : relations) rels.push_back(RelationJson(c, r));
+    j["relations"] = rels;
+    j["warnings"] = WarningsJson(warnings);
+    PrintJsonLine(j);
+    return Status::Ok();
+  }
+  Field("incident", e.id);
+  LangFields("title", e.names);
+  Field("type", Printable(e.category));
+  Field("date", e.date);
+  Field("places", NamedList(c, e.places));
+  LangFields("description", e.descriptions);
+  if (!e.items.empty()) {
+    fmt::print("items:\n");
+    for (const auto& item : e.items) fmt::print("  {}\n", Named(c, item));
+  }
+  if (!relations.empty()) {
+    fmt::print("relations:\n");
+    for (const auto& r : relations) PrintRelation(c, r);
+  }
+  PrintWarnings(warnings);
+  fmt::print("recorded     {} by {} (log entry {})\n", e.time, Printable(e.operator_),
+             e.leaf_index);
+  return Status::Ok();
+}
+
+struct LinkOptions {
+  std::string target;
+  std::vector<std::string> items;
+};
+
+// incident.linked or case.linked: `key` is "incident" or "case".
+Status Link(const Globals& g, const LinkOptions& o, EntityKind kind) {
+  bool incident = kind == EntityKind::kIncident;
+  std::string key = incident ? "incident" : "case";
+  std::string_view type = incident ? catalog::kIncidentLinked : catalog::kCaseLinked;
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  ISNAD_ASSIGN_OR_RETURN(std::string target, ResolveRef(*a, kind, o.target));
+  ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> items, ResolveItems(*a, o.items));
+  if (items.empty()) return core::InvalidArgument("give at least one item");
+  Json body{{"type", std::string(type)}, {key, target}, {"items", StringsJson(items)}};
+  ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
+  if (g.json) {
+    PrintJsonLine(
+        {{"type", std::string(type)}, {"leaf_index", leaf}, {key, target}, {"items", items}});
+    return Status::Ok();
+  }
+  std::string list;
+  for (const auto& i : items) list += (list.empty() ? "" : ", ") + i;
+  fmt::print("Linked {} to {} (log entry {}).\n", list, Named(a->catalog(), target), leaf);
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- actor
+
+struct ActorOptions {
+  std::string type, name, name_ar, lang = "en", description;
+  std::vector<std::string> variants;
+};
+
+Status ActorAdd(const Globals& g, const ActorOptions& o) {
+  std::string type = o.type == "organization" ? "organisation" : o.type;
+  if (type != "person" && type != "unit" && type != "organisation") {
+    return core::InvalidArgument(
+        fmt::format("--type \"{}\" must be person, unit or organisation", Printable(o.type)));
+  }
+  Json names = Json::object();
+  ISNAD_RETURN_IF_ERROR(AddLang(names, o.lang, o.name, "name"));
+  ISNAD_RETURN_IF_ERROR(AddLang(names, "ar", o.name_ar, "name"));
+  if (names.empty()) return core::InvalidArgument("an actor needs a name: --name or --name-ar");
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  Json body{{"type", std::string(catalog::kActorAdded)}, {"actor_type", type}, {"names", names}};
+  if (auto variants = Unique(o.variants); !variants.empty())
+    body["variants"] = StringsJson(variants);
+  if (!o.description.empty()) body["description"] = Json{{o.lang, o.description}};
+  ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
+  PrintRecorded(g, a->catalog(), catalog::kActorAdded, leaf,
+                catalog::EntityId(EntityKind::kActor, leaf), "", "");
+  return Status::Ok();
+}
+
+Status ActorLs(const Globals& g) {
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForRead(g));
+  ISNAD_ASSIGN_OR_RETURN(std::vector<EntityRecord> actors,
+                         a->catalog().Entities(EntityKind::kActor));
+  for (const auto& e : actors) {
+    if (g.json) {
+      PrintJsonLine(EntityJson(e));
+      continue;
+    }
+    fmt::print("{:<8} {:<13} {}\n", e.id, e.category, AllNames(e.names, e.Label()));
+  }
+  return Status::Ok();
+}
+
+Status ActorShow(const Globals& g, const ShowOptions& o) {
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForRead(g));
+  const catalog::Catalog& c = a->catalog();
+  ISNAD_ASSIGN_OR_RETURN(std::string id, ResolveRef(*a, EntityKind::kActor, o.ref));
+  ISNAD_ASSIGN_OR_RETURN(EntityRecord e, c.Entity(id));
+  ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::RelationRecord> relations, c.Relations(id));
+  ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::GraphWarning> warnings, c.Warnings(id));
+  if (g.json) {
+    Json j = EntityJson(e);
+    Json rels = Json::array();
+    for (const auto& r : relations) rels.push_back(RelationJson(c, r));
+    j["relations"] = rels;
+    j["warnings"] = WarningsJson(warnings);
+    PrintJsonLine(j);
+    return Status::Ok();
+  }
+  Field("actor", e.id);
+  Field("type", e.category);
+  LangFields("name", e.names);
+  if (!e.variants.empty()) {
+    std::string v;
+    for (const auto& x : e.variants) v += (v.empty() ? "" : ", ") + Printable(x);
+    Field("also", v);
+  }
+  LangFields("description", e.descriptions);
+  std::vector<catalog::RelationRecord> outgoing, incoming;
+  for (const auto& r : relations) (r.subject == id ? outgoing : incoming).push_back(r);
+  if (!outgoing.empty()) {
+    fmt::print("relations (as subject):\n");
+    for (const auto& r : outgoing) PrintRelation(c, r);
+  }
+  if (!incoming.empty()) {
+    fmt::print("relations (as object):\n");
+    for (const auto& r : incoming) PrintRelation(c, r);
+  }
+  PrintWarnings(warnings);
+  fmt::print("recorded     {} by {} (log entry {})\n", e.time, Printable(e.operator_),
+             e.leaf_index);
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- relation
+
+struct RelationOptions {
+  std::string subject, predicate, object, from, to, confidence = "medium";
+  std::vector<std::string> sources;
+};
+
+Status RelationAdd(const Globals& g, const RelationOptions& o) {
+  ISNAD_RETURN_IF_ERROR(CheckDate("--from", o.from));
+  ISNAD_RETURN_IF_ERROR(CheckDate("--to", o.to));
+  if (!o.from.empty() && !o.to.empty()) {
+    auto from = catalog::ParseEventDate(o.from), to = catalog::ParseEventDate(o.to);
+    if (from->lo > to->hi) {
+      return core::InvalidArgument(
+          fmt::format("--from {} is after --to {}", Printable(o.from), Printable(o.to)));
+    }
+  }
+  ISNAD_ASSIGN_OR_RETURN(std::string predicate, ToWord("PREDICATE", o.predicate));
+  if (o.sources.empty()) {
+    return core::InvalidArgument("a relation needs at least one --source ITEM backing it");
+  }
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  ISNAD_ASSIGN_OR_RETURN(std::string subject, ResolveRef(*a, EntityKind::kActor, o.subject));
+  bool about_incident = predicate == "present_at" || predicate == "responsible_for";
+  std::vector<EntityKind> kinds = about_incident
+                                      ? std::vector{EntityKind::kIncident, EntityKind::kActor}
+                                      : std::vector{EntityKind::kActor, EntityKind::kIncident};
+  ISNAD_ASSIGN_OR_RETURN(std::string object, ResolveAnyOf(*a, kinds, o.object));
+  if (subject == object) {
+    return core::InvalidArgument(subject + " cannot be related to itself");
+  }
+  // A source is ITEM or ITEM:CONFIDENCE; --confidence for those without one.
+  Json sources = Json::array();
+  std::set<std::string> seen;
+  for (const auto& s : o.sources) {
+    std::string ref = s, confidence = o.confidence;
+    if (size_t colon = s.rfind(':'); colon != std::string::npos) {
+      ref = s.substr(0, colon);
+      confidence = s.substr(colon + 1);
+      if (confidence != "low" && confidence != "medium" && confidence != "high") {
+        return core::InvalidArgument(fmt::format(
+            "--source \"{}\": the confidence after ':' must be low, medium or high", Printable(s)));
+      }
+    }
+    auto item = ResolveItem(*a, ref);
+    if (!item.ok()) return item.status().WithContext("--source " + Printable(ref));
+    if (!seen.insert(*item).second) continue;
+    sources.push_back({{"item", *item}, {"confidence", confidence}});
+  }
+  Json body{{"type", std::string(catalog::kRelationAdded)},
+            {"subject", subject},
+            {"predicate", predicate},
+            {"object", object},
+            {"sources", sources}};
+  if (!o.from.empty()) body["from"] = o.from;
+  if (!o.to.empty()) body["to"] = o.to;
+  ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
+  const catalog::Catalog& c = a->catalog();
+  std::string id = catalog::EntityId(EntityKind::kRelation, leaf);
+  // The relation is recorded as the sources said it; what looks wrong is a warning.
+  ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::GraphWarning> warnings, c.Warnings(id));
+  if (g.json) {
+    PrintJsonLine({{"type", std::string(catalog::kRelationAdded)},
+                   {"leaf_index", leaf},
+                   {"id", id},
+                   {"subject", subject},
+                   {"predicate", predicate},
+                   {"object", object},
+                   {"warnings", WarningsJson(warnings)}});
+  } else {
+    fmt::print("Recorded {}: {} {} {} (log entry {}).\n", id, Named(c, subject), predicate,
+               Named(c, object), leaf);
+  }
+  std::fflush(stdout);
+  for (const auto& w : warnings) {
+    std::fprintf(stderr, "warning: %s: %s\n", w.id.c_str(), Printable(w.what).c_str());
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- case
+
+struct CaseOptions {
+  std::string title, title_ar, lang = "en", jurisdiction, description;
+  std::vector<std::string> parties;
+};
+
+Status CaseAdd(const Globals& g, const CaseOptions& o) {
+  Json title = Json::object();
+  ISNAD_RETURN_IF_ERROR(AddLang(title, o.lang, o.title, "title"));
+  ISNAD_RETURN_IF_ERROR(AddLang(title, "ar", o.title_ar, "title"));
+  if (title.empty()) return core::InvalidArgument("a case needs --title or --title-ar");
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  Json body{{"type", std::string(catalog::kCaseAdded)}, {"title", title}};
+  if (!o.jurisdiction.empty()) body["jurisdiction"] = o.jurisdiction;
+  if (!o.description.empty()) body["description"] = Json{{o.lang, o.description}};
+  Json parties = Json::array();
+  for (const auto& p : o.parties) {
+    size_t colon = p.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == p.size()) {
+      return core::InvalidArgument(
+          fmt::format("--party \"{}\" must be ACTOR:ROLE, e.g. \"ac9:complainant\"", Printable(p)));
+    }
+    ISNAD_ASSIGN_OR_RETURN(std::string actor,
+                           ResolveRef(*a, EntityKind::kActor, p.substr(0, colon)));
+    parties.push_back({{"actor", actor}, {"role", p.substr(colon + 1)}});
+  }
+  if (!parties.empty()) body["parties"] = parties;
+  ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
+  PrintRecorded(g, a->catalog(), catalog::kCaseAdded, leaf,
+                catalog::EntityId(EntityKind::kCase, leaf), "", "");
+  return Status::Ok();
+}
+
+Status CaseLs(const Globals& g) {
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForRead(g));
+  ISNAD_ASSIGN_OR_RETURN(std::vector<EntityRecord> cases, a->catalog().Entities(EntityKind::kCase));
+  for (const auto& e : cases) {
+    if (g.json) {
+      PrintJsonLine(EntityJson(e));
+      continue;
+    }
+    fmt::print("{:<8} {}{}\n", e.id, Printable(e.Label()),
+               e.jurisdiction.empty() ? "" : "  (" + Printable(e.jurisdiction) + ")");
+  }
+  return Status::Ok();
+}
+
+// The events of `case_id` in date order (first day it can mean, then last, then leaf).
+StatusOr<std::vector<EntityRecord>> CaseEvents(const catalog::Catalog& c,
+                                               const std::string& case_id) {
+  ISNAD_ASSIGN_OR_RETURN(std::vector<EntityRecord> all, c.Entities(EntityKind::kCaseEvent));
+  std::vector<EntityRecord> events;
+  for (auto& e : all) {
+    if (e.owner == case_id) events.push_back(std::move(e));
+  }
+  auto key = [](const EntityRecord& e) {
+    auto d = catalog::ParseEventDate(e.date);
+    return std::tuple(d ? d->lo : e.date, d ? d->hi : e.date, e.leaf_index);
+  };
+  std::stable_sort(
+      events.begin(), events.end(),
+      [&key](const EntityRecord& x, const EntityRecord& y) { return key(x) < key(y); });
+  return events;
+}
+
+Status CaseShow(const Globals& g, const ShowOptions& o) {
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForRead(g));
+  const catalog::Catalog& c = a->catalog();
+  ISNAD_ASSIGN_OR_RETURN(std::string id, ResolveRef(*a, EntityKind::kCase, o.ref));
+  ISNAD_ASSIGN_OR_RETURN(EntityRecord e, c.Entity(id));
+  ISNAD_ASSIGN_OR_RETURN(std::vector<EntityRecord> events, CaseEvents(c, id));
+  if (g.json) {
+    Json j = EntityJson(e);
+    Json evs = Json::array();
+    for (const auto& ev : events) evs.push_back(EntityJson(ev));
+    j["events"] = evs;
+    PrintJsonLine(j);
+    return Status::Ok();
+  }
+  Field("case", e.id);
+  LangFields("title", e.names);
+  Field("jurisdiction", Printable(e.jurisdiction));
+  LangFields("description", e.descriptions);
+  if (!e.parties.empty()) {
+    fmt::print("parties:\n");
+    for (const auto& [actor, role] : e.parties) {
+      fmt::print("  {} ({})\n", Named(c, actor), Printable(role));
+    }
+  }
+  if (!events.empty()) {
+    fmt::print("events:\n");
+    for (const auto& ev : events) {
+      std::string text = PreferredText(ev.descriptions);
+      if (!text.empty()) text = "  " + Printable(text);
+      fmt::print("  {:<23} {:<18} {}{}\n", ev.date, ev.category, ev.id, text);
+      for (const auto& doc : ev.items) fmt::print("      document {}\n", Named(c, doc));
+    }
+  }
+  if (!e.items.empty()) {
+    fmt::print("exhibits:\n");
+    for (const auto& item : e.items) fmt::print("  {}\n", Named(c, item));
+  }
+  fmt::print("recorded     {} by {} (log entry {})\n", e.time, Printable(e.operator_),
+             e.leaf_index);
+  return Status::Ok();
+}
+
+struct CaseEventOptions {
+  std::string target, type, date, description, lang = "en";
+  std::vector<std::string> documents;
+};
+
+Status CaseEventAdd(const Globals& g, const CaseEventOptions& o) {
+  if (o.date.empty()) return core::InvalidArgument("a case event needs --date");
+  ISNAD_RETURN_IF_ERROR(CheckDate("--date", o.date));
+  ISNAD_ASSIGN_OR_RETURN(std::string event, ToWord("--type", o.type));
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  ISNAD_ASSIGN_OR_RETURN(std::string case_id, ResolveRef(*a, EntityKind::kCase, o.target));
+  Json body{{"type", std::string(catalog::kCaseEvent)},
+            {"case", case_id},
+            {"event", event},
+            {"date", o.date}};
+  if (!o.description.empty()) body["description"] = Json{{o.lang, o.description}};
+  ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> documents, ResolveItems(*a, o.documents));
+  if (!documents.empty()) body["documents"] = StringsJson(documents);
+  ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
+  std::string id = catalog::EntityId(EntityKind::kCaseEvent, leaf);
+  if (g.json) {
+    PrintJsonLine({{"type", std::string(catalog::kCaseEvent)},
+                   {"leaf_index", leaf},
+                   {"id", id},
+                   {"case", case_id},
+                   {"event", event},
+                   {"date", o.date}});
+    return Status::Ok();
+  }
+  fmt::print("Recorded {} {} on {} in {} (log entry {}).\n", event, id, o.date,
+             Named(a->catalog(), case_id), leaf);
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- timeline
+
+Status Timeline(const Globals& g, const ShowOptions& o) {
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForRead(g));
+  ISNAD_ASSIGN_OR_RETURN(
+      std::string id,
+      ResolveOneOf(*a, {EntityKind::kIncident, EntityKind::kCase, EntityKind::kActor}, o.ref));
+  ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::TimelineEvent> events, a->catalog().Timeline(id));
+  for (const auto& e : events) {
+    if (g.json) {
+      PrintJsonLine(
+          {{"date", e.date}, {"what", e.what}, {"id", e.id}, {"sources", StringsJson(e.sources)}});
+      continue;
+    }
+    std::string sources;
+    for (const auto& s : e.sources) sources += (sources.empty() ? "" : ", ") + s;
+    fmt::print("{:<23} {}  [{}]{}\n", e.date.empty() ? "-" : e.date, Printable(e.what), e.id,
+               sources.empty() ? "" : "  sources: " + sources);
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- search
+
+struct SearchOptions {
+  std::string query, kind, event_from, event_to, captured_from, captured_to, near, incident, actor,
+      case_ref, media_type, status;
+  std::vector<std::string> tags;
+  double radius_km = 0;
+  uint64_t limit = 20, offset = 0;
+  bool facets = false;
+};
+
+// "33.5376,36.3558" -> lat, lon as given.
+Status ParseNear(const std::string& near, std::string* lat, std::string* lon) {
+  size_t comma = near.find(',');
+  auto trim = [](std::string s) {
+    size_t b = s.find_first_not_of(' '), e = s.find_last_not_of(' ');
+    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+  };
+  auto number = [](const std::string& s, double limit) {
+    double v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return !s.empty() && ec == std::errc() && end == s.data() + s.size() && v >= -limit &&
+           v <= limit;
+  };
+  if (comma != std::string::npos) {
+    *lat = trim(near.substr(0, comma));
+    *lon = trim(near.substr(comma + 1));
+    if (number(*lat, 90) && number(*lon, 180)) return Status::Ok();
+  }
+  return core::InvalidArgument(fmt::format(
+      "--near \"{}\" must be LAT,LON in decimal degrees, e.g. 33.5376,36.3558", Printable(near)));
+}
+
+Status Search(const Globals& g, const SearchOptions& o) {
+  catalog::SearchRequest req;
+  req.query = o.query;
+  if (!o.kind.empty()) {
+    static const std::set<std::string> kKinds = {"item", "place", "incident", "actor", "case"};
+    if (!kKinds.contains(o.kind)) {
+      return core::InvalidArgument(fmt::format(
+          "--kind \"{}\" must be item, place, incident, actor or case", Printable(o.kind)));
+    }
+    req.kind = o.kind;
+  }
+  ISNAD_RETURN_IF_ERROR(CheckDay("--event-from", o.event_from));
+  ISNAD_RETURN_IF_ERROR(CheckDay("--event-to", o.event_to));
+  ISNAD_RETURN_IF_ERROR(CheckDay("--captured-from", o.captured_from));
+  ISNAD_RETURN_IF_ERROR(CheckDay("--captured-to", o.captured_to));
+  req.event_from = o.event_from;
+  req.event_to = o.event_to;
+  req.captured_from = o.captured_from;
+  req.captured_to = o.captured_to;
+  if (!o.near.empty()) {
+    ISNAD_RETURN_IF_ERROR(ParseNear(o.near, &req.near_lat, &req.near_lon));
+    if (!(o.radius_km > 0)) {
+      return core::InvalidArgument("--near needs --radius-km, a distance above 0");
+    }
+    req.radius_km = o.radius_km;
+  } else if (o.radius_km != 0) {
+    return core::InvalidArgument("--radius-km goes with --near LAT,LON");
+  }
+  if (!o.status.empty()) {
+    if (o.status != "unreviewed" && o.status != "verified" && o.status != "disputed" &&
+        o.status != "rejected") {
+      return core::InvalidArgument(
+          fmt::format("--status \"{}\" must be unreviewed, verified, disputed or rejected",
+                      Printable(o.status)));
+    }
+    req.status = o.status;
+  }
+  req.media_type = o.media_type;
+  req.tags = Unique(o.tags);
+  req.limit = o.limit;
+  req.offset = o.offset;
+  req.facets = o.facets;
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForRead(g));
+  const catalog::Catalog& c = a->catalog();
+  if (!o.incident.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(req.incident, c.ResolveRef(EntityKind::kIncident, o.incident));
+  }
+  if (!o.actor.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(req.actor, c.ResolveRef(EntityKind::kActor, o.actor));
+  }
+  if (!o.case_ref.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(req.case_id, c.ResolveRef(EntityKind::kCase, o.case_ref));
+  }
+  ISNAD_ASSIGN_OR_RETURN(catalog::SearchResult result, c.Search(req));
+  if (g.json) {
+    for (const auto& h : result.hits) {
+      PrintJsonLine({{"id", h.id},
+                     {"kind", h.kind},
+                     {"name", h.name},
+                     {"score", h.score},
+                     {"snippet", h.snippet}});
+    }
+    if (o.facets) {
+      Json facets = Json::object();
+      for (const auto& [facet, counts] : result.facets) {
+        Json values = Json::object();
+        for (const auto& [value, n] : counts) values[value] = n;
+        facets[facet] = values;
+      }
+      PrintJsonLine({{"facets", facets}, {"total", result.total}});
+    }
+    return Status::Ok();
+  }
+  for (const auto& h : result.hits) {
+    fmt::print("{:<8} {:<9} {:>8.3f}  {}\n", h.id, h.kind, h.score, Printable(h.name));
+    if (!h.snippet.empty()) fmt::print("{:<29}{}\n", "", Printable(h.snippet));
+  }
+  uint64_t first = result.hits.empty() ? 0 : o.offset + 1;
+  fmt::print("{} hit(s){}\n", result.total,
+             result.hits.empty()
+                 ? ""
+                 : fmt::format(", showing {}-{}", first, o.offset + result.hits.size()));
+  if (o.facets) {
+    fmt::print("facets:\n");
+    for (const auto& [facet, counts] : result.facets) {
+      std::string line;
+      for (const auto& [value, n] : counts) {
+        line += fmt::format("{}{} {}", line.empty() ? "" : ", ", Printable(value), n);
+      }
+      fmt::print("  {:<11} {}\n", facet, line);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
+  const std::vector<std::string> kStatuses = {"verified", "disputed", "rejected", "unreviewed"};
+  const std::string kDateHelp = "YYYY, YYYY-MM, YYYY-MM-DD or A/B; ~ approximate, ? uncertain";
+
+  // ---- describe
+  {
+    auto o = std::make_shared<DescribeOptions>();
+    auto* c = app.add_subcommand("describe", "record what an item shows: title, date, place");
+    c->add_option("item", o->item, "item id (i42) or a sha256 prefix of 12+ hex digits")
+        ->required();
+    c->add_option("--title", o->title, "title, in --lang");
+    c->add_option("--description", o->description, "description, in --lang");
+    c->add_option("--lang", o->lang, "language of --title and --description (default en)");
+    c->add_option("--date", o->date, "when what it shows happened: " + kDateHelp);
+    c->add_option("--place", o->place, "where: a place id (pl7) or a place's name in any script");
+    c->add_option("--lat", o->lat, "latitude, decimal degrees (with --lon)");
+    c->add_option("--lon", o->lon, "longitude, decimal degrees (with --lat)");
+    Example(c,
+            "isnad describe i3 --title \"Victims in Zamalka\" --date 2013-08-21 --place Zamalka\n"
+            "  isnad describe i3 --lang ar --title \"الغوطة الشرقية\"");
+    Add(out, c, [&g, o] { return Describe(g, *o); });
+  }
+  // ---- tag
+  {
+    auto o = std::make_shared<TagOptions>();
+    auto* c = app.add_subcommand("tag", "add tags to an item, or remove them (--remove)");
+    c->add_option("item", o->item, "item id or sha256 prefix")->required();
+    c->add_option("tags", o->tags, "tags")->required();
+    c->add_flag("--remove", o->remove, "remove these tags instead of adding them");
+    Example(c, "isnad tag i3 sarin victims   # isnad tag i3 victims --remove");
+    Add(out, c, [&g, o] { return Tag(g, *o); });
+  }
+  // ---- review
+  {
+    auto o = std::make_shared<ReviewOptions>();
+    auto* c = app.add_subcommand("review", "record an item's verification status and why");
+    c->add_option("item", o->item, "item id or sha256 prefix")->required();
+    c->add_option("--status", o->status, "verified, disputed, rejected or unreviewed")
+        ->required()
+        ->check(CLI::IsMember(kStatuses));
+    c->add_option("--reason", o->reason, "why: what was checked, by what means")->required();
+    Example(c,
+            "isnad review i3 --status verified --reason \"geolocated to Zamalka; shadows match "
+            "early morning\"");
+    Add(out, c, [&g, o] { return Review(g, *o); });
+  }
+  // ---- derive
+  {
+    auto o = std::make_shared<DeriveOptions>();
+    auto* c = app.add_subcommand(
+        "derive", "record that an item is a working copy (transcoded, cropped) of an original");
+    c->add_option("copy", o->copy, "the working copy: item id or sha256 prefix")->required();
+    c->add_option("--from", o->original, "the evidentiary original: item id or sha256 prefix")
+        ->required();
+    Example(c, "isnad derive i7 --from i3");
+    Add(out, c, [&g, o] { return Derive(g, *o); });
+  }
+  // ---- place
+  {
+    auto* place = app.add_subcommand("place", "places: add, ls");
+    place->require_subcommand(1);
+    Example(place, "isnad place add --name Zamalka --name-ar زملكا --lat 33.5376 --lon 36.3558");
+    auto o = std::make_shared<PlaceOptions>();
+    auto* add = place->add_subcommand("add", "record a place, its names in several scripts");
+    add->add_option("--name", o->name, "name, in --lang");
+    add->add_option("--lang", o->lang, "language of --name (default en)");
+    add->add_option("--name-ar", o->name_ar, "name in Arabic");
+    add->add_option("--variant", o->variants, "another spelling (repeatable)");
+    add->add_option("--lat", o->lat, "latitude, decimal degrees (with --lon)");
+    add->add_option("--lon", o->lon, "longitude, decimal degrees (with --lat)");
+    add->add_option("--within", o->within, "the place that contains it (id or name)");
+    Example(add,
+            "isnad place add --name Zamalka --name-ar زملكا --variant \"Zamalka'a\" --lat 33.5376 "
+            "--lon 36.3558 --within \"Eastern Ghouta\"");
+    Add(out, add, [&g, o] { return PlaceAdd(g, *o); });
+    auto* ls = place->add_subcommand("ls", "list places");
+    Example(ls, "isnad place ls --json");
+    Add(out, ls, [&g] { return PlaceLs(g); });
+    place->fallthrough();
+  }
+  // ---- incident
+  {
+    auto* incident = app.add_subcommand("incident", "incidents: add, ls, show, link");
+    incident->require_subcommand(1);
+    Example(incident, "isnad incident show inc5");
+    auto o = std::make_shared<IncidentOptions>();
+    auto* add = incident->add_subcommand("add", "record an incident");
+    add->add_option("--title", o->title, "title, in --lang");
+    add->add_option("--lang", o->lang, "language of --title and --description (default en)");
+    add->add_option("--title-ar", o->title_ar, "title in Arabic");
+    add->add_option("--type", o->type, "category, e.g. \"chemical attack\"");
+    add->add_option("--date", o->date, "when: " + kDateHelp);
+    add->add_option("--place", o->places, "where: place id or name (repeatable)");
+    add->add_option("--description", o->description, "description, in --lang");
+    Example(add,
+            "isnad incident add --title \"Chemical attack on Eastern Ghouta\" --type \"chemical "
+            "attack\" --date 2013-08-21 --place Zamalka --place \"Ein Tarma\"");
+    Add(out, add, [&g, o] { return IncidentAdd(g, *o); });
+    auto* ls = incident->add_subcommand("ls", "list incidents");
+    Example(ls, "isnad incident ls");
+    Add(out, ls, [&g] { return IncidentLs(g); });
+    auto so = std::make_shared<ShowOptions>();
+    auto* show = incident->add_subcommand(
+        "show", "an incident: title, date, places, items, relations, warnings");
+    show->add_option("incident", so->ref, "incident id (inc5) or its title")->required();
+    Example(show, "isnad incident show inc5 --json");
+    Add(out, show, [&g, so] { return IncidentShow(g, *so); });
+    auto lo = std::make_shared<LinkOptions>();
+    auto* link = incident->add_subcommand("link", "link items to an incident");
+    link->add_option("incident", lo->target, "incident id or title")->required();
+    link->add_option("items", lo->items, "item ids or sha256 prefixes")->required();
+    Example(link, "isnad incident link inc5 i3 i4 i7");
+    Add(out, link, [&g, lo] { return Link(g, *lo, EntityKind::kIncident); });
+    incident->fallthrough();
+  }
+  // ---- actor
+  {
+    auto* actor = app.add_subcommand("actor", "people, units, organisations: add, ls, show");
+    actor->require_subcommand(1);
+    Example(actor, "isnad actor show \"155th Missile Brigade\"");
+    auto o = std::make_shared<ActorOptions>();
+    auto* add = actor->add_subcommand("add", "record a person, unit or organisation");
+    add->add_option("--type", o->type, "person, unit or organisation")->required();
+    add->add_option("--name", o->name, "name, in --lang");
+    add->add_option("--lang", o->lang, "language of --name and --description (default en)");
+    add->add_option("--name-ar", o->name_ar, "name in Arabic");
+    add->add_option("--variant", o->variants, "another spelling (repeatable)");
+    add->add_option("--description", o->description, "description, in --lang");
+    Example(add,
+            "isnad actor add --type unit --name \"155th Missile Brigade\" --name-ar \"اللواء "
+            "155\"");
+    Add(out, add, [&g, o] { return ActorAdd(g, *o); });
+    auto* ls = actor->add_subcommand("ls", "list actors");
+    Example(ls, "isnad actor ls --json");
+    Add(out, ls, [&g] { return ActorLs(g); });
+    auto so = std::make_shared<ShowOptions>();
+    auto* show = actor->add_subcommand(
+        "show", "an actor: names, relations both ways with sources and confidence, warnings");
+    show->add_option("actor", so->ref, "actor id (ac9) or a name in any script")->required();
+    Example(show, "isnad actor show ac9");
+    Add(out, show, [&g, so] { return ActorShow(g, *so); });
+    actor->fallthrough();
+  }
+  // ---- relation
+  {
+    auto* relation = app.add_subcommand("relation", "relations between actors: add");
+    relation->require_subcommand(1);
+    Example(relation, "isnad relation add ac9 subordinate_of ac4 --source i3");
+    auto o = std::make_shared<RelationOptions>();
+    auto* add = relation->add_subcommand(
+        "add",
+        "record that SUBJECT PREDICATE OBJECT, as sources say (cycles and contradicting dates "
+        "are recorded, with a warning)");
+    add->add_option("subject", o->subject, "an actor: id or name")->required();
+    add->add_option("predicate", o->predicate,
+                    "commands, member_of, subordinate_of, present_at, responsible_for, or any "
+                    "lower-case word")
+        ->required();
+    add->add_option("object", o->object, "an actor; an incident for present_at and responsible_for")
+        ->required();
+    add->add_option("--from", o->from, "since when: " + kDateHelp);
+    add->add_option("--to", o->to, "until when: " + kDateHelp);
+    add->add_option("--source", o->sources,
+                    "an item backing it, ITEM or ITEM:low|medium|high (repeatable, at least one)")
+        ->required();
+    add->add_option("--confidence", o->confidence,
+                    "how far the sources bear it out: low, medium (default), high")
+        ->check(CLI::IsMember({"low", "medium", "high"}));
+    Example(add,
+            "isnad relation add \"155th Missile Brigade\" present_at inc5 --from 2013-08-21 "
+            "--source i3 --confidence low");
+    Add(out, add, [&g, o] { return RelationAdd(g, *o); });
+    relation->fallthrough();
+  }
+  // ---- case
+  {
+    auto* kase = app.add_subcommand("case", "legal cases: add, ls, show, event, link");
+    kase->require_subcommand(1);
+    Example(kase, "isnad case show case12");
+    auto o = std::make_shared<CaseOptions>();
+    auto* add = kase->add_subcommand("add", "record a legal case");
+    add->add_option("--title", o->title, "title, in --lang");
+    add->add_option("--lang", o->lang, "language of --title and --description (default en)");
+    add->add_option("--title-ar", o->title_ar, "title in Arabic");
+    add->add_option("--jurisdiction", o->jurisdiction, "court or jurisdiction");
+    add->add_option("--description", o->description, "description, in --lang");
+    add->add_option("--party", o->parties, "ACTOR:ROLE, e.g. ac9:complainant (repeatable)");
+    Example(add,
+            "isnad case add --title \"Ghouta complaint\" --jurisdiction \"France (Paris)\" "
+            "--party \"Syrian Center for Media:complainant\"");
+    Add(out, add, [&g, o] { return CaseAdd(g, *o); });
+    auto* ls = kase->add_subcommand("ls", "list cases");
+    Example(ls, "isnad case ls");
+    Add(out, ls, [&g] { return CaseLs(g); });
+    auto so = std::make_shared<ShowOptions>();
+    auto* show = kase->add_subcommand(
+        "show", "a case: parties, events in date order with their documents, exhibits");
+    show->add_option("case", so->ref, "case id (case12) or its title")->required();
+    Example(show, "isnad case show case12 --json");
+    Add(out, show, [&g, so] { return CaseShow(g, *so); });
+    auto eo = std::make_shared<CaseEventOptions>();
+    auto* event = kase->add_subcommand("event", "record an event in a case");
+    event->add_option("case", eo->target, "case id or title")->required();
+    event
+        ->add_option("--type", eo->type,
+                     "complaint, investigation, warrant, appeal, ruling, cassation request, ...")
+        ->required();
+    event->add_option("--date", eo->date, "when: " + kDateHelp)->required();
+    event->add_option("--description", eo->description, "description, in --lang");
+    event->add_option("--lang", eo->lang, "language of --description (default en)");
+    event->add_option("--document", eo->documents, "an item that documents it (repeatable)");
+    Example(event,
+            "isnad case event case12 --type warrant --date 2023-11-15 --document i20 "
+            "--description \"arrest warrants issued\"");
+    Add(out, event, [&g, eo] { return CaseEventAdd(g, *eo); });
+    auto lo = std::make_shared<LinkOptions>();
+    auto* link = kase->add_subcommand("link", "add items to a case as exhibits");
+    link->add_option("case", lo->target, "case id or title")->required();
+    link->add_option("items", lo->items, "item ids or sha256 prefixes")->required();
+    Example(link, "isnad case link case12 i3 i4");
+    Add(out, link, [&g, lo] { return Link(g, *lo, EntityKind::kCase); });
+    kase->fallthrough();
+  }
+  // ---- timeline
+  {
+    auto o = std::make_shared<ShowOptions>();
+    auto* c = app.add_subcommand(
+        "timeline", "what happened, in date order, for an incident, case or actor, with sources");
+    c->add_option("of", o->ref, "incident, case or actor: id or name")->required();
+    Example(c, "isnad timeline \"155th Missile Brigade\" --json");
+    Add(out, c, [&g, o] { return Timeline(g, *o); });
+  }
+  // ---- search
+  {
+    auto o = std::make_shared<SearchOptions>();
+    auto* c = app.add_subcommand(
+        "search",
+        "full-text search (Arabic and English, spelling variants folded) with filters and facets");
+    c->add_option("query", o->query,
+                  "words, \"a phrase\", OR, -word, prefix*; empty: everything the filters allow");
+    c->add_option("--kind", o->kind, "item, place, incident, actor or case");
+    c->add_option("--event-from", o->event_from,
+                  "items whose event date reaches this day or later");
+    c->add_option("--event-to", o->event_to, "items whose event date begins this day or earlier");
+    c->add_option("--captured-from", o->captured_from, "items ingested on or after (YYYY-MM-DD)");
+    c->add_option("--captured-to", o->captured_to, "items ingested on or before (YYYY-MM-DD)");
+    c->add_option("--near", o->near, "LAT,LON: items at or described at a place near there");
+    c->add_option("--radius-km", o->radius_km, "with --near: how far, in km");
+    c->add_option("--incident", o->incident, "items linked to this incident (id or title)");
+    c->add_option("--actor", o->actor, "items backing relations of this actor (id or name)");
+    c->add_option("--case", o->case_ref, "items used in this case (id or title)");
+    c->add_option("--tag", o->tags, "items with this tag (repeatable: all of them)");
+    c->add_option("--type", o->media_type, "media type, exact or \"image/*\"");
+    c->add_option("--status", o->status, "verified, disputed, rejected or unreviewed");
+    c->add_option("--limit", o->limit, "at most this many hits (default 20)")
+        ->check(CLI::Range(1, 100000));
+    c->add_option("--offset", o->offset, "skip this many hits first");
+    c->add_flag("--facets", o->facets, "also count hits by kind, media type, tag and status");
+    Example(c,
+            "isnad search \"غوطه sarin\" --kind item --event-from 2013-08 --near 33.54,36.36 "
+            "--radius-km 5 --facets");
+    Add(out, c, [&g, o] { return Search(g, *o); });
+  }
+}
+
+}  // namespace isnad::cli

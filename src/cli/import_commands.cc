@@ -1,0 +1,182 @@
+// The catalogue import and export commands of `isnad`: `import FILE.csv|FILE.jsonl`
+// and `export-catalog`. The work is archive/import.h; this file parses the
+// command line and prints (text for people, --json for JSON Lines).
+// Formats: docs/formats/catalog-import.md.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "archive/archive.h"
+#include "archive/import.h"
+#include "cli/common.h"
+#include "cli/exit_codes.h"
+#include "cli/output.h"
+#include "core/canonical_json.h"
+#include "core/status.h"
+
+namespace isnad::cli {
+namespace {
+
+using core::Json;
+using core::Status;
+
+struct ImportArgs {
+  std::string file;
+  bool dry_run = false;
+  int jobs = 2;
+};
+
+struct ExportArgs {
+  std::string format = "jsonl";
+  std::string out;
+};
+
+int CmdImport(const Globals& g, const ImportArgs& args) {
+  // A dry run writes nothing: a reader is enough, and does not wait for a writer.
+  auto a = OpenArchive(g, args.dry_run ? archive::Mode::kRead : archive::Mode::kWrite);
+  if (!a.ok()) return Fail(a.status());
+  archive::ImportOptions options;
+  options.dry_run = args.dry_run;
+  options.jobs = args.jobs;
+  auto report = archive::Import(**a, args.file, options);
+  if (!report.ok()) return Fail(report.status());
+  const archive::ImportReport& r = *report;
+  if (!r.problems.empty()) {
+    for (const auto& p : r.problems) {
+      if (g.json) {
+        PrintJsonLine(
+            {{"file", args.file}, {"row", p.row}, {"column", p.column}, {"problem", p.what}});
+      } else if (p.column.empty()) {
+        std::fprintf(stderr, "%s:%llu: %s\n", Printable(args.file).c_str(),
+                     static_cast<unsigned long long>(p.row), Printable(p.what).c_str());
+      } else {
+        std::fprintf(stderr, "%s:%llu: column %s: %s\n", Printable(args.file).c_str(),
+                     static_cast<unsigned long long>(p.row), Printable(p.column).c_str(),
+                     Printable(p.what).c_str());
+      }
+    }
+    if (g.json) {
+      PrintJsonLine({{"ok", false}, {"file", args.file}, {"problems", r.problems.size()}});
+    } else {
+      std::fprintf(stderr, "isnad: %zu problem(s) in %s; nothing was imported.\n",
+                   r.problems.size(), Printable(args.file).c_str());
+    }
+    return kExitUsage;
+  }
+  if (g.json) {
+    Json j{{"ok", true},
+           {"file", args.file},
+           {"format", r.format},
+           {"dry_run", args.dry_run},
+           {"rows", r.rows},
+           {"files", r.files},
+           {"items_described", r.items_described},
+           {"entities", r.entities},
+           {"entries", r.entries},
+           {"notes", r.notes}};
+    if (!args.dry_run) {
+      j["items_added"] = r.items_added;
+      j["sources_added"] = r.sources_added;
+      if (r.entries > 0) j["first_leaf"] = r.first_leaf;
+      j["log_size"] = (*a)->log().size();
+    }
+    PrintJsonLine(j);
+    return kExitOk;
+  }
+  if (args.dry_run) {
+    fmt::print(
+        "{}: {} row(s) checked, no problems. Importing it would ingest {} file(s), describe {} "
+        "item(s), create {} entities and record {} entries ({} note(s)) in one signed batch. "
+        "Nothing was written (--dry-run).\n",
+        Printable(args.file), r.rows, r.files, r.items_described, r.entities, r.entries, r.notes);
+    return kExitOk;
+  }
+  fmt::print("Imported {} ({} row(s)):\n", Printable(args.file), r.rows);
+  if (r.files > 0) {
+    fmt::print("  {} file(s) ingested: {} new item(s), {} already held (source recorded)\n",
+               r.files, r.items_added, r.sources_added);
+  }
+  fmt::print("  {} item(s) described, {} entities created\n", r.items_described, r.entities);
+  if (r.entries > 0) {
+    fmt::print("  {} entries ({} note(s)) in one signed batch: log entries {}..{}\n", r.entries,
+               r.notes, r.first_leaf, r.first_leaf + r.entries - 1);
+  }
+  fmt::print("Log size {}.\n", (*a)->log().size());
+  return kExitOk;
+}
+
+int CmdExport(const Globals& g, const ExportArgs& args) {
+  auto a = OpenArchive(g, archive::Mode::kRead);
+  if (!a.ok()) return Fail(a.status());
+  if (args.out.empty()) {
+    Status s = archive::ExportCatalog(**a, args.format, std::cout);
+    return s.ok() ? kExitOk : Fail(s);
+  }
+  // Written beside the target and renamed into place: never a half-written file.
+  const std::string tmp = args.out + ".tmp-" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return Fail(core::ErrnoStatus("cannot create", tmp, errno));
+    Status s = archive::ExportCatalog(**a, args.format, out);
+    out.close();
+    if (s.ok() && !out) s = core::IoError("cannot write " + tmp);
+    if (!s.ok()) {
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      return Fail(s);
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, args.out, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return Fail(core::IoError("cannot rename " + tmp + " to " + args.out + ": " + ec.message()));
+  }
+  if (g.json) {
+    PrintJsonLine({{"out", args.out}, {"format", args.format}});
+  } else {
+    std::fprintf(stderr, "Wrote the catalogue (%s) to %s.\n", args.format.c_str(),
+                 Printable(args.out).c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterImportCommands(CLI::App& app, const Globals& g, Commands& out) {
+  auto ia = std::make_shared<ImportArgs>();
+  auto* imp = app.add_subcommand(
+      "import",
+      "import a catalogue: a CSV of items or JSON Lines of the whole graph (all or nothing)");
+  imp->add_option("file", ia->file,
+                  "FILE.csv (one row per item) or FILE.jsonl (items, places, incidents, actors, "
+                  "relations, cases, case events); paths in it are relative to its folder")
+      ->required();
+  imp->add_flag("--dry-run", ia->dry_run, "check every row and report; write nothing");
+  imp->add_option("-j,--jobs", ia->jobs, "files read at once (default 2)")
+      ->check(CLI::Range(1, 64));
+  imp->footer(
+      "Every row is checked first; any problem is printed as FILE:ROW: column C: reason and\n"
+      "nothing is written (exit 2). Format: docs/formats/catalog-import.md.\n"
+      "Example:\n  isnad import examples/ghouta-2013/case.jsonl --dry-run");
+  out.emplace_back(imp, [&g, ia]() { return CmdImport(g, *ia); });
+
+  auto ea = std::make_shared<ExportArgs>();
+  auto* exp = app.add_subcommand(
+      "export-catalog", "write the catalogue: JSON Lines (the whole graph) or CSV (the items)");
+  exp->add_option("--format", ea->format, "jsonl (default) or csv")
+      ->check(CLI::IsMember({"jsonl", "csv"}));
+  exp->add_option("--out", ea->out, "write to FILE (default: standard output)");
+  Example(exp, "isnad export-catalog --format jsonl --out catalogue.jsonl");
+  out.emplace_back(exp, [&g, ea]() { return CmdExport(g, *ea); });
+}
+
+}  // namespace isnad::cli

@@ -1,0 +1,714 @@
+// The evidence graph commands of `isnad` end to end, with the real binary in
+// a temporary archive: describe, tag, review, derive, place, incident, actor,
+// relation, case, timeline and search, their JSON Lines, their exit codes and
+// warnings, and that a catalogue rebuilt from the log answers every one of
+// them byte for byte as before.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "catalog/entries.h"
+#include "core/canonical_json.h"
+#include "core/testing/temp_dir.h"
+#include "subprocess.h"
+
+namespace isnad {
+namespace {
+
+using core::Json;
+using core::testing::TempDir;
+using core::testing::WriteTestFile;
+using testing::RunProcess;
+using testing::RunResult;
+
+std::vector<Json> JsonLines(const std::string& out) {
+  std::vector<Json> v;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) v.push_back(Json::parse(line));
+  }
+  return v;
+}
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// The ids a --json search printed, in order (the facets line has none).
+std::vector<std::string> HitIds(const std::string& out) {
+  std::vector<std::string> ids;
+  for (const Json& j : JsonLines(out)) {
+    if (j.contains("id")) ids.push_back(j["id"]);
+  }
+  return ids;
+}
+
+bool Has(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// The ids of a scenario: three items, places, an incident, actors, relations,
+// a case with events out of date order.
+struct Ghouta {
+  std::string video, photo, report;
+  std::string ghouta, zamalka, ein_tarma;
+  std::string incident;
+  std::string brigade, division, scm;
+  std::string present, subordinate;
+  std::string kase, warrant, complaint, appeal;
+};
+
+class GraphCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    archive_ = tmp_.Join("ar");
+    WriteTestFile(tmp_.Join("in/video.bin"), std::string(5000, '\x01') + "\x02\x03 binary");
+    WriteTestFile(
+        tmp_.Join("in/photo.jpg"),
+        std::string("\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00", 20) +
+            std::string(300, '\x7f'));
+    WriteTestFile(tmp_.Join("in/report.txt"),
+                  "Field report from the medical point: patients arrived before dawn.\n");
+    ASSERT_EQ(isnad({"init", "--name", "test.example/graph"}).exit_code, 0);
+  }
+
+  RunResult isnad(std::vector<std::string> args, const std::string& fake_time = "") {
+    args.insert(args.begin(), {testing::IsnadBinary(), "--archive", archive_});
+    std::map<std::string, std::string> env = {{"ISNAD_OPERATOR", "tester@test"}};
+    if (!fake_time.empty()) env["ISNAD_FAKE_TIME"] = fake_time;
+    return RunProcess(args, env);
+  }
+
+  // Runs a command with --json that must succeed; returns its first line.
+  Json One(std::vector<std::string> args) {
+    args.push_back("--json");
+    RunResult r = isnad(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+    auto lines = JsonLines(r.out);
+    EXPECT_FALSE(lines.empty()) << args[0];
+    return lines.empty() ? Json::object() : lines.front();
+  }
+  std::string NewId(std::vector<std::string> args) {
+    Json j = One(std::move(args));
+    return j.contains("id") ? j["id"].get<std::string>() : "";
+  }
+
+  std::string AddFile(const std::string& name, const std::string& fake_time = "") {
+    RunResult r = isnad({"add", tmp_.Join("in/" + name), "--json"}, fake_time);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto lines = JsonLines(r.out);
+    return lines.empty() ? "" : lines[0]["id"].get<std::string>();
+  }
+
+  std::vector<std::string> Search(std::vector<std::string> args) {
+    args.insert(args.begin(), "search");
+    args.push_back("--json");
+    RunResult r = isnad(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return HitIds(r.out);
+  }
+
+  uint64_t LogSize() { return One({"checkpoint"})["size"].get<uint64_t>(); }
+
+  Ghouta Build() {
+    Ghouta s;
+    s.video = AddFile("video.bin");
+    s.photo = AddFile("photo.jpg");
+    s.report = AddFile("report.txt");
+    s.ghouta = NewId({"place", "add", "--name", "Eastern Ghouta", "--name-ar", "الغوطة الشرقية"});
+    s.zamalka =
+        NewId({"place", "add", "--name", "Zamalka", "--name-ar", "زملكا", "--variant", "Zamalka'a",
+               "--lat", "33.5376", "--lon", "36.3558", "--within", "Eastern Ghouta"});
+    s.ein_tarma = NewId({"place", "add", "--name", "Ein Tarma", "--lat", "33.5200", "--lon",
+                         "36.3500", "--within", s.ghouta});
+    s.incident = NewId({"incident", "add", "--title", "Chemical attack on Eastern Ghouta",
+                        "--title-ar", "الهجوم الكيميائي على الغوطة", "--type", "chemical attack",
+                        "--date", "2013-08-21", "--place", "Zamalka", "--place", "Ein Tarma",
+                        "--description", "Rockets carrying sarin struck before dawn."});
+    One({"incident", "link", s.incident, s.video, s.photo});
+    One({"describe", s.video, "--title", "Victims in a Zamalka clinic", "--date", "2013-08-21",
+         "--place", "Zamalka"});
+    One({"describe", s.photo, "--title", "Rocket remnant", "--date", "2013-08-22", "--lat",
+         "33.5200", "--lon", "36.3500"});
+    s.brigade = NewId({"actor", "add", "--type", "unit", "--name", "155th Missile Brigade",
+                       "--name-ar", "اللواء 155"});
+    s.division = NewId({"actor", "add", "--type", "unit", "--name", "4th Armoured Division"});
+    s.scm = NewId({"actor", "add", "--type", "organisation", "--name",
+                   "Syrian Center for Media and Freedom of Expression", "--variant", "SCM"});
+    s.present =
+        NewId({"relation", "add", "155th Missile Brigade", "present_at", s.incident, "--from",
+               "2013-08-21", "--to", "2013-08-21", "--source", s.video, "--confidence", "low"});
+    s.subordinate = NewId({"relation", "add", s.brigade, "subordinate_of", s.division, "--from",
+                           "2012", "--to", "2014", "--source", s.report + ":high"});
+    s.kase = NewId({"case", "add", "--title", "Ghouta complaint (Paris)", "--jurisdiction",
+                    "France (Paris judicial court)", "--party", "SCM:complainant"});
+    s.warrant = NewId({"case", "event", s.kase, "--type", "warrant", "--date", "2023-11",
+                       "--description", "arrest warrants issued", "--document", s.report});
+    s.complaint = NewId({"case", "event", s.kase, "--type", "complaint", "--date", "2021-03-01"});
+    s.appeal =
+        NewId({"case", "event", s.kase, "--type", "Cassation request", "--date", "2024-05~"});
+    One({"case", "link", s.kase, s.video, s.photo});
+    return s;
+  }
+
+  TempDir tmp_;
+  std::string archive_;
+};
+
+TEST_F(GraphCli, EveryGraphCommandHasHelpWithAnExample) {
+  std::vector<std::vector<std::string>> commands = {{"describe"},
+                                                    {"tag"},
+                                                    {"review"},
+                                                    {"derive"},
+                                                    {"place"},
+                                                    {"place", "add"},
+                                                    {"place", "ls"},
+                                                    {"incident"},
+                                                    {"incident", "add"},
+                                                    {"incident", "ls"},
+                                                    {"incident", "show"},
+                                                    {"incident", "link"},
+                                                    {"actor"},
+                                                    {"actor", "add"},
+                                                    {"actor", "ls"},
+                                                    {"actor", "show"},
+                                                    {"relation"},
+                                                    {"relation", "add"},
+                                                    {"case"},
+                                                    {"case", "add"},
+                                                    {"case", "ls"},
+                                                    {"case", "show"},
+                                                    {"case", "event"},
+                                                    {"case", "link"},
+                                                    {"timeline"},
+                                                    {"search"}};
+  for (auto c : commands) {
+    std::string name = c[0] + (c.size() > 1 ? " " + c[1] : "");
+    c.push_back("--help");
+    RunResult r = isnad(c);
+    EXPECT_EQ(r.exit_code, 0) << name;
+    EXPECT_TRUE(Contains(r.out, "Example")) << name << "\n" << r.out;
+  }
+}
+
+TEST_F(GraphCli, DescribeRoundTripsThroughShowAndSearch) {
+  std::string item = AddFile("video.bin");
+  Json d = One({"describe", item, "--title", "Victims in a clinic", "--description",
+                "Filmed by the medical office", "--date", "2013-08-21", "--lat", "33.5376", "--lon",
+                "36.3558"});
+  EXPECT_EQ(d["item"], item);
+  EXPECT_EQ(d["type"], "item.described");
+  EXPECT_TRUE(d["leaf_index"].is_number_unsigned());
+  // What show prints holds what describe recorded.
+  RunResult show = isnad({"show", item, "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_TRUE(Contains(show.out, "Victims in a clinic")) << show.out;
+  EXPECT_TRUE(Contains(show.out, "2013-08-21")) << show.out;
+  // The custody log holds the entry exactly as the grammar has it.
+  RunResult log =
+      isnad({"log", "--json", "--from", std::to_string(d["leaf_index"].get<uint64_t>())});
+  Json entry = JsonLines(log.out).at(0)["entry"];
+  EXPECT_EQ(entry["type"], "item.described");
+  EXPECT_EQ(entry["lang"], "en");
+  EXPECT_EQ(entry["event_date"], "2013-08-21");
+  EXPECT_EQ(entry["lat"], "33.5376");
+  EXPECT_EQ(entry["operator"], "tester@test");
+  // Search finds it by title words, with a score and a name.
+  RunResult r = isnad({"search", "clinic", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto hits = JsonLines(r.out);
+  ASSERT_EQ(hits.size(), 1u) << r.out;
+  EXPECT_EQ(hits[0]["id"], item);
+  EXPECT_EQ(hits[0]["kind"], "item");
+  EXPECT_EQ(hits[0]["name"], "Victims in a clinic");
+  EXPECT_TRUE(hits[0]["score"].is_number());
+  EXPECT_TRUE(hits[0].contains("snippet"));
+  // Text output for people names it too.
+  RunResult text = isnad({"search", "clinic"});
+  EXPECT_TRUE(Contains(text.out, item)) << text.out;
+  EXPECT_TRUE(Contains(text.out, "Victims in a clinic")) << text.out;
+  // Saying nothing is refused before anything is written.
+  uint64_t size = LogSize();
+  RunResult empty = isnad({"describe", item});
+  EXPECT_EQ(empty.exit_code, 2);
+  RunResult half = isnad({"describe", item, "--lat", "33.5"});
+  EXPECT_EQ(half.exit_code, 2);
+  EXPECT_TRUE(Contains(half.err, "--lon")) << half.err;
+  EXPECT_EQ(isnad({"describe", "i999", "--title", "x"}).exit_code, 3);
+  EXPECT_EQ(LogSize(), size);
+}
+
+TEST_F(GraphCli, NegativeCoordinatesAreValuesNotOptions) {
+  std::string item = AddFile("photo.jpg");
+  RunResult r = isnad({"describe", item, "--lat", "-33.8688", "--lon", "-151.2093"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto hits = Search({"--near", "-33.87,-151.21", "--radius-km", "2"});
+  EXPECT_EQ(hits, std::vector<std::string>{item});
+}
+
+TEST_F(GraphCli, ArabicDescriptionIsFoundByASpellingVariant) {
+  std::string item = AddFile("video.bin");
+  std::string other = AddFile("photo.jpg");
+  One({"describe", item, "--lang", "ar", "--title", "الغوطة الشرقية", "--description",
+       "ضحايا في مستشفى ميداني"});
+  One({"describe", other, "--title", "Rocket remnant"});
+  // Without the article, with ه for ة: the same word to a reader.
+  auto hits = Search({"غوطه"});
+  EXPECT_EQ(hits, std::vector<std::string>{item});
+  EXPECT_EQ(Search({"الغوطة"}), std::vector<std::string>{item});
+  RunResult log = isnad({"log", "--json"});
+  auto entries = JsonLines(log.out);
+  bool found = false;
+  for (const auto& e : entries) {
+    if (e["type"] == "item.described" && e["entry"].value("lang", "") == "ar") {
+      found = true;
+      EXPECT_EQ(e["entry"]["title"], "الغوطة الشرقية");
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(GraphCli, PlaceIsFoundFromEitherScript) {
+  std::string pl = NewId({"place", "add", "--name", "Zamalka", "--name-ar", "زملكا", "--lat",
+                          "33.5376", "--lon", "36.3558"});
+  ASSERT_EQ(catalog::ParseEntityId(pl)->kind, catalog::EntityKind::kPlace);
+  NewId({"place", "add", "--name", "Douma"});
+  EXPECT_EQ(Search({"Zamalka"}), std::vector<std::string>{pl});
+  EXPECT_EQ(Search({"زملكا"}), std::vector<std::string>{pl});
+  EXPECT_EQ(Search({"زملكا", "--kind", "place"}), std::vector<std::string>{pl});
+  EXPECT_TRUE(Search({"زملكا", "--kind", "actor"}).empty());
+  // Either name resolves to the place wherever a place is expected.
+  std::string item = AddFile("video.bin");
+  One({"describe", item, "--place", "زملكا"});
+  std::string inc = NewId({"incident", "add", "--title", "Shelling", "--place", "zamalka"});
+  Json show = One({"incident", "show", inc});
+  EXPECT_EQ(show["places"], Json::array({pl}));
+  // place ls: both names, coordinates.
+  RunResult ls = isnad({"place", "ls"});
+  EXPECT_TRUE(Contains(ls.out, "Zamalka")) << ls.out;
+  EXPECT_TRUE(Contains(ls.out, "زملكا")) << ls.out;
+  EXPECT_TRUE(Contains(ls.out, "33.5376")) << ls.out;
+  auto json = JsonLines(isnad({"place", "ls", "--json"}).out);
+  ASSERT_EQ(json.size(), 2u);
+  EXPECT_EQ(json[0]["names"]["ar"], "زملكا");
+  EXPECT_EQ(json[0]["names"]["en"], "Zamalka");
+  // An unknown place is not found; nothing is written.
+  uint64_t size = LogSize();
+  RunResult r = isnad({"describe", item, "--place", "Atlantis"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_TRUE(Contains(r.err, "Atlantis")) << r.err;
+  EXPECT_EQ(LogSize(), size);
+}
+
+TEST_F(GraphCli, IncidentActorRelationCaseAndTimelinesRoundTrip) {
+  Ghouta s = Build();
+  // incident show: title in both scripts, date, places, items, relations.
+  Json inc = One({"incident", "show", "Chemical attack on Eastern Ghouta"});
+  EXPECT_EQ(inc["id"], s.incident);
+  EXPECT_EQ(inc["title"]["ar"], "الهجوم الكيميائي على الغوطة");
+  EXPECT_EQ(inc["type"], "chemical attack");
+  EXPECT_EQ(inc["date"], "2013-08-21");
+  EXPECT_EQ(inc["places"], Json::array({s.zamalka, s.ein_tarma}));
+  EXPECT_EQ(inc["items"], Json::array({s.video, s.photo}));
+  ASSERT_EQ(inc["relations"].size(), 1u);
+  EXPECT_EQ(inc["relations"][0]["id"], s.present);
+  EXPECT_TRUE(inc["warnings"].empty()) << inc["warnings"];
+  RunResult inc_text = isnad({"incident", "show", s.incident});
+  EXPECT_TRUE(Contains(inc_text.out, "Zamalka")) << inc_text.out;
+  EXPECT_TRUE(Contains(inc_text.out, "present_at")) << inc_text.out;
+
+  // actor show: relations both ways, with sources and confidence.
+  Json brigade = One({"actor", "show", "اللواء 155"});
+  EXPECT_EQ(brigade["id"], s.brigade);
+  EXPECT_EQ(brigade["type"], "unit");
+  ASSERT_EQ(brigade["relations"].size(), 2u);
+  Json division = One({"actor", "show", s.division});
+  ASSERT_EQ(division["relations"].size(), 1u) << "as the object of subordinate_of";
+  Json rel = division["relations"][0];
+  EXPECT_EQ(rel["subject"], s.brigade);
+  EXPECT_EQ(rel["predicate"], "subordinate_of");
+  EXPECT_EQ(rel["object"], s.division);
+  EXPECT_EQ(rel["from"], "2012");
+  EXPECT_EQ(rel["sources"], Json::array({{{"item", s.report}, {"confidence", "high"}}}));
+  RunResult actor_text = isnad({"actor", "show", s.brigade});
+  EXPECT_TRUE(Contains(actor_text.out, "subordinate_of")) << actor_text.out;
+  EXPECT_TRUE(Contains(actor_text.out, s.video + " (low)")) << actor_text.out;
+  auto actors = JsonLines(isnad({"actor", "ls", "--json"}).out);
+  EXPECT_EQ(actors.size(), 3u);
+
+  // case show: parties, events in date order with documents, exhibits.
+  Json kase = One({"case", "show", s.kase});
+  EXPECT_EQ(kase["jurisdiction"], "France (Paris judicial court)");
+  EXPECT_EQ(kase["parties"], Json::array({{{"actor", s.scm}, {"role", "complainant"}}}));
+  EXPECT_EQ(kase["exhibits"], Json::array({s.video, s.photo}));
+  ASSERT_EQ(kase["events"].size(), 3u);
+  EXPECT_EQ(kase["events"][0]["id"], s.complaint);
+  EXPECT_EQ(kase["events"][1]["id"], s.warrant);
+  EXPECT_EQ(kase["events"][1]["documents"], Json::array({s.report}));
+  EXPECT_EQ(kase["events"][2]["id"], s.appeal);
+  EXPECT_EQ(kase["events"][2]["type"], "cassation_request");
+  RunResult case_text = isnad({"case", "show", s.kase});
+  EXPECT_LT(case_text.out.find("complaint"), case_text.out.find("warrant")) << case_text.out;
+  EXPECT_TRUE(Contains(case_text.out, "document " + s.report)) << case_text.out;
+
+  // Timelines: chronological, with sources.
+  auto dates_in_order = [](const std::vector<Json>& events) {
+    std::vector<std::string> lo;
+    for (const auto& e : events) {
+      auto r = catalog::ParseEventDate(e["date"].get<std::string>());
+      lo.push_back(r ? r->lo : "9999");
+    }
+    return std::is_sorted(lo.begin(), lo.end());
+  };
+  auto case_timeline = JsonLines(isnad({"timeline", s.kase, "--json"}).out);
+  ASSERT_GE(case_timeline.size(), 3u);
+  EXPECT_TRUE(dates_in_order(case_timeline));
+  for (const auto& e : case_timeline) {
+    for (const char* k : {"date", "what", "id", "sources"}) EXPECT_TRUE(e.contains(k)) << k;
+  }
+  std::vector<std::string> order;
+  for (const auto& e : case_timeline) order.push_back(e["id"]);
+  auto at = [&order](const std::string& id) {
+    return std::find(order.begin(), order.end(), id) - order.begin();
+  };
+  EXPECT_LT(at(s.complaint), at(s.warrant));
+  EXPECT_LT(at(s.warrant), at(s.appeal));
+  auto inc_timeline =
+      JsonLines(isnad({"timeline", "Chemical attack on Eastern Ghouta", "--json"}).out);
+  ASSERT_GE(inc_timeline.size(), 3u);
+  EXPECT_TRUE(dates_in_order(inc_timeline));
+  bool saw_relation = false;
+  for (const auto& e : inc_timeline) {
+    if (e["id"] == s.present) {
+      saw_relation = true;
+      EXPECT_EQ(e["sources"], Json::array({s.video}));
+    }
+  }
+  EXPECT_TRUE(saw_relation);
+  auto actor_timeline = JsonLines(isnad({"timeline", "155th Missile Brigade", "--json"}).out);
+  ASSERT_EQ(actor_timeline.size(), 2u);
+  EXPECT_EQ(actor_timeline[0]["id"], s.subordinate) << "2012 before 2013-08-21";
+  EXPECT_EQ(actor_timeline[1]["id"], s.present);
+  RunResult text = isnad({"timeline", s.incident});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_TRUE(Contains(text.out, "2013-08-21")) << text.out;
+  EXPECT_TRUE(Contains(text.out, "sources: " + s.video)) << text.out;
+  // A timeline of something that has none.
+  EXPECT_EQ(isnad({"timeline", s.zamalka}).exit_code, 2);
+  EXPECT_EQ(isnad({"timeline", "nothing by this name"}).exit_code, 3);
+
+  // Items say which incidents and cases use them; the search filters see the links.
+  EXPECT_EQ(Search({"--incident", "Chemical attack on Eastern Ghouta"}),
+            (std::vector<std::string>{s.video, s.photo}));
+  auto in_case = Search({"--case", s.kase});
+  EXPECT_TRUE(Has(in_case, s.report)) << "a document of a case event";
+  EXPECT_TRUE(Has(in_case, s.video));
+  EXPECT_EQ(Search({"--actor", "SCM"}), std::vector<std::string>{});
+  auto backing = Search({"--actor", s.brigade});
+  EXPECT_TRUE(Has(backing, s.video) && Has(backing, s.report)) << "the relations' sources";
+  EXPECT_FALSE(Has(backing, s.photo));
+}
+
+TEST_F(GraphCli, WriteCommandsPrintTheNewIds) {
+  std::string item = AddFile("video.bin");
+  Json place = One({"place", "add", "--name", "Douma"});
+  auto leaf = place["leaf_index"].get<uint64_t>();
+  EXPECT_EQ(place["id"], catalog::EntityId(catalog::EntityKind::kPlace, leaf));
+  EXPECT_EQ(place["type"], "place.added");
+  RunResult text = isnad({"actor", "add", "--type", "person", "--name", "A. Witness"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_TRUE(Contains(text.out, "ac" + std::to_string(leaf + 1))) << text.out;
+  Json tag = One({"tag", item, "sarin", "victims", "sarin"});
+  EXPECT_EQ(tag["add"], Json::array({"sarin", "victims"}));
+  Json review = One({"review", item, "--status", "verified", "--reason", "geolocated"});
+  EXPECT_EQ(review["status"], "verified");
+  EXPECT_EQ(isnad({"review", item, "--status", "probably", "--reason", "x"}).exit_code, 2);
+  EXPECT_EQ(isnad({"review", item, "--status", "verified"}).exit_code, 2) << "reason required";
+  EXPECT_EQ(isnad({"actor", "add", "--type", "army", "--name", "x"}).exit_code, 2);
+}
+
+TEST_F(GraphCli, TagsAddAndRemoveAndDeriveLinksACopy) {
+  std::string original = AddFile("video.bin");
+  std::string copy = AddFile("photo.jpg");
+  One({"tag", original, "sarin", "victims"});
+  EXPECT_EQ(Search({"--tag", "sarin"}), std::vector<std::string>{original});
+  One({"tag", original, "sarin", "--remove"});
+  EXPECT_TRUE(Search({"--tag", "sarin"}).empty());
+  EXPECT_EQ(Search({"--tag", "victims"}), std::vector<std::string>{original});
+  Json d = One({"derive", copy, "--from", original});
+  EXPECT_EQ(d["item"], copy);
+  EXPECT_EQ(d["original"], original);
+  RunResult show = isnad({"show", copy, "--json"});
+  EXPECT_TRUE(Contains(show.out, original)) << show.out;
+  EXPECT_EQ(isnad({"derive", copy, "--from", copy}).exit_code, 2);
+  EXPECT_EQ(isnad({"derive", copy, "--from", "i999"}).exit_code, 3);
+}
+
+TEST_F(GraphCli, RelationWithAnUnknownSourceWritesNothing) {
+  std::string item = AddFile("video.bin");
+  std::string a = NewId({"actor", "add", "--type", "unit", "--name", "Unit A"});
+  std::string b = NewId({"actor", "add", "--type", "unit", "--name", "Unit B"});
+  uint64_t size = LogSize();
+  RunResult r = isnad({"relation", "add", a, "subordinate_of", b, "--source", "i999"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_TRUE(Contains(r.err, "i999")) << r.err;
+  RunResult no_source = isnad({"relation", "add", a, "subordinate_of", b});
+  EXPECT_EQ(no_source.exit_code, 2) << no_source.err;
+  RunResult unknown_actor = isnad({"relation", "add", "Unit Z", "commands", b, "--source", item});
+  EXPECT_EQ(unknown_actor.exit_code, 3);
+  EXPECT_TRUE(Contains(unknown_actor.err, "Unit Z")) << unknown_actor.err;
+  RunResult itself = isnad({"relation", "add", a, "commands", "Unit A", "--source", item});
+  EXPECT_EQ(itself.exit_code, 2) << itself.err;
+  RunResult bad_confidence =
+      isnad({"relation", "add", a, "commands", b, "--source", item, "--confidence", "sure"});
+  EXPECT_EQ(bad_confidence.exit_code, 2);
+  EXPECT_EQ(LogSize(), size);
+  // The predicate as a person writes it becomes the word the grammar wants.
+  Json rel = One({"relation", "add", a, "Member of", b, "--source", item});
+  EXPECT_EQ(rel["predicate"], "member_of");
+}
+
+TEST_F(GraphCli, ABadDateExits2AndNamesTheDate) {
+  std::string item = AddFile("video.bin");
+  uint64_t size = LogSize();
+  std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"describe", item, "--date", "2013-02-30"}, "2013-02-30"},
+      {{"describe", item, "--date", "21/08/2013"}, "21/08/2013"},
+      {{"incident", "add", "--title", "x", "--date", "yesterday"}, "yesterday"},
+      {{"relation", "add", "x", "commands", "y", "--source", item, "--from", "2013-13"}, "2013-13"},
+      {{"search", "--event-from", "2013-8"}, "2013-8"},
+  };
+  for (const auto& [args, date] : cases) {
+    RunResult r = isnad(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << date;
+    EXPECT_TRUE(Contains(r.err, date)) << r.err;
+  }
+  std::string kase = NewId({"case", "add", "--title", "A case"});
+  size = LogSize();
+  RunResult r = isnad({"case", "event", kase, "--type", "ruling", "--date", "2024-00-01"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "2024-00-01")) << r.err;
+  EXPECT_EQ(LogSize(), size);
+  // Approximate and ranged dates are dates.
+  EXPECT_EQ(isnad({"describe", item, "--date", "2013-08~"}).exit_code, 0);
+  EXPECT_EQ(isnad({"describe", item, "--date", "2013-08-04/2013-08-05"}).exit_code, 0);
+}
+
+TEST_F(GraphCli, AHierarchyCycleIsRecordedWithAWarning) {
+  std::string item = AddFile("report.txt");
+  std::string a = NewId({"actor", "add", "--type", "unit", "--name", "Unit A"});
+  std::string b = NewId({"actor", "add", "--type", "unit", "--name", "Unit B"});
+  RunResult first = isnad({"relation", "add", a, "subordinate_of", b, "--source", item});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_FALSE(Contains(first.err, "warning")) << first.err;
+  RunResult second =
+      isnad({"relation", "add", "Unit B", "subordinate_of", "Unit A", "--source", item, "--json"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_TRUE(Contains(second.err, "warning:")) << second.err;
+  EXPECT_TRUE(Contains(second.err, "cycle")) << second.err;
+  Json rel = JsonLines(second.out).at(0);
+  EXPECT_FALSE(rel["warnings"].empty());
+  // Recorded as the sources said: both relations stand, and show warns.
+  Json shown = One({"actor", "show", a});
+  EXPECT_EQ(shown["relations"].size(), 2u);
+  EXPECT_FALSE(shown["warnings"].empty());
+  RunResult text = isnad({"actor", "show", b});
+  EXPECT_TRUE(Contains(text.out, "warnings:")) << text.out;
+}
+
+TEST_F(GraphCli, ContradictingDatesAreRecordedWithAWarning) {
+  std::string item = AddFile("report.txt");
+  std::string a = NewId({"actor", "add", "--type", "unit", "--name", "Unit A"});
+  std::string b = NewId({"actor", "add", "--type", "unit", "--name", "Unit B"});
+  std::string c = NewId({"actor", "add", "--type", "unit", "--name", "Unit C"});
+  RunResult first = isnad({"relation", "add", a, "subordinate_of", b, "--from", "2012", "--to",
+                           "2014", "--source", item});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_FALSE(Contains(first.err, "warning")) << first.err;
+  RunResult second = isnad({"relation", "add", a, "subordinate_of", c, "--from", "2013-06", "--to",
+                            "2015", "--source", item});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_TRUE(Contains(second.err, "warning:")) << second.err;
+  EXPECT_TRUE(Contains(second.err, "contradicting dates")) << second.err;
+  // Present at an incident outside the dates of the incident.
+  std::string inc = NewId({"incident", "add", "--title", "Attack", "--date", "2013-08-21"});
+  RunResult present =
+      isnad({"relation", "add", a, "present_at", "Attack", "--from", "2016", "--source", item});
+  ASSERT_EQ(present.exit_code, 0) << present.err;
+  EXPECT_TRUE(Contains(present.err, "warning:")) << present.err;
+  Json shown = One({"incident", "show", inc});
+  EXPECT_FALSE(shown["warnings"].empty());
+  // --from after --to in one relation is an error, not a warning.
+  EXPECT_EQ(isnad({"relation", "add", a, "commands", c, "--from", "2015", "--to", "2014",
+                   "--source", item})
+                .exit_code,
+            2);
+}
+
+TEST_F(GraphCli, SearchFiltersEachExcludeWhatTheyShould) {
+  std::string video = AddFile("video.bin", "2020-01-10T09:00:00.000Z");
+  std::string photo = AddFile("photo.jpg", "2024-03-05T09:00:00.000Z");
+  std::string report = AddFile("report.txt", "2024-03-06T09:00:00.000Z");
+  One({"describe", video, "--title", "clinic one", "--date", "2013-08-21", "--lat", "33.5376",
+       "--lon", "36.3558"});
+  One({"describe", photo, "--title", "clinic two", "--date", "2014-02", "--lat", "36.2021", "--lon",
+       "37.1343"});
+  One({"describe", report, "--title", "clinic three", "--date", "2013-08-04/2013-08-05"});
+  One({"tag", video, "sarin"});
+  One({"tag", photo, "sarin", "aleppo"});
+  One({"review", photo, "--status", "disputed", "--reason", "metadata inconsistent"});
+  auto all = Search({"clinic"});
+  ASSERT_EQ(all.size(), 3u);
+
+  EXPECT_EQ(Search({"clinic", "--tag", "sarin", "--tag", "aleppo"}),
+            std::vector<std::string>{photo});
+  auto sarin = Search({"clinic", "--tag", "sarin"});
+  EXPECT_EQ(sarin.size(), 2u);
+  EXPECT_FALSE(Has(sarin, report));
+
+  EXPECT_EQ(Search({"clinic", "--status", "disputed"}), std::vector<std::string>{photo});
+  auto unreviewed = Search({"clinic", "--status", "unreviewed"});
+  EXPECT_EQ(unreviewed.size(), 2u);
+  EXPECT_FALSE(Has(unreviewed, photo));
+
+  EXPECT_EQ(Search({"clinic", "--event-from", "2013-08-10", "--event-to", "2013-12"}),
+            std::vector<std::string>{video});
+  auto august = Search({"clinic", "--event-from", "2013-08", "--event-to", "2013-08"});
+  EXPECT_EQ(august.size(), 2u);
+  EXPECT_FALSE(Has(august, photo));
+
+  EXPECT_EQ(Search({"clinic", "--near", "33.54,36.36", "--radius-km", "5"}),
+            std::vector<std::string>{video});
+  EXPECT_EQ(Search({"--near", "36.20,37.13", "--radius-km", "5"}), std::vector<std::string>{photo});
+  EXPECT_EQ(Search({"--near", "36.20,37.13", "--radius-km", "500"}).size(), 2u);
+
+  RunResult ls = isnad({"ls", "--json"});
+  std::map<std::string, std::string> type;
+  for (const auto& j : JsonLines(ls.out)) type[j["id"]] = j["media_type"];
+  ASSERT_NE(type[photo], type[report]);
+  auto by_type = Search({"clinic", "--type", type[report]});
+  EXPECT_TRUE(Has(by_type, report));
+  EXPECT_FALSE(Has(by_type, photo));
+  std::string major = type[photo].substr(0, type[photo].find('/'));
+  auto by_major = Search({"--type", major + "/*"});
+  EXPECT_TRUE(Has(by_major, photo));
+  EXPECT_FALSE(Has(by_major, report));
+
+  EXPECT_EQ(Search({"clinic", "--captured-to", "2023-12-31"}), std::vector<std::string>{video});
+  auto recent = Search({"clinic", "--captured-from", "2024-03"});
+  EXPECT_EQ(recent.size(), 2u);
+  EXPECT_FALSE(Has(recent, video));
+
+  // Limit, offset and facets.
+  auto first = Search({"clinic", "--limit", "1"});
+  auto second = Search({"clinic", "--limit", "1", "--offset", "1"});
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_NE(first, second);
+  RunResult facets = isnad({"search", "clinic", "--facets", "--limit", "1", "--json"});
+  auto lines = JsonLines(facets.out);
+  ASSERT_EQ(lines.size(), 2u) << facets.out;
+  EXPECT_EQ(lines[1]["total"], 3);
+  EXPECT_EQ(lines[1]["facets"]["tag"]["sarin"], 2);
+  EXPECT_EQ(lines[1]["facets"]["status"]["disputed"], 1);
+  EXPECT_EQ(lines[1]["facets"]["kind"]["item"], 3);
+  RunResult text = isnad({"search", "clinic", "--facets"});
+  EXPECT_TRUE(Contains(text.out, "3 hit(s)")) << text.out;
+  EXPECT_TRUE(Contains(text.out, "sarin 2")) << text.out;
+
+  // Filters for items do not mix with another kind; unusable filters are usage errors.
+  EXPECT_EQ(isnad({"search", "--kind", "place", "--tag", "sarin"}).exit_code, 2);
+  EXPECT_EQ(isnad({"search", "--kind", "planet"}).exit_code, 2);
+  EXPECT_EQ(isnad({"search", "--near", "33.5"}).exit_code, 2);
+  EXPECT_EQ(isnad({"search", "--near", "33.5,36.3"}).exit_code, 2) << "no radius";
+  EXPECT_EQ(isnad({"search", "--status", "fine"}).exit_code, 2);
+  EXPECT_EQ(isnad({"search", "--incident", "no such incident"}).exit_code, 3);
+}
+
+TEST_F(GraphCli, AQuerySyntaxErrorExits2WithTheParsersMessage) {
+  AddFile("report.txt");
+  RunResult r = isnad({"search", "\"unclosed phrase"});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_TRUE(Contains(r.err, "isnad: ")) << r.err;
+  EXPECT_GT(r.err.size(), std::string("isnad: invalid_argument: \n").size()) << r.err;
+}
+
+TEST_F(GraphCli, AmbiguousNamesAreRefusedWithTheCandidates) {
+  std::string item = AddFile("video.bin");
+  std::string one = NewId({"place", "add", "--name", "Harasta"});
+  std::string two = NewId({"place", "add", "--name", "Harasta"});
+  RunResult r = isnad({"describe", item, "--place", "Harasta"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, one) && Contains(r.err, two)) << r.err;
+  EXPECT_EQ(isnad({"describe", item, "--place", two}).exit_code, 0);
+  // An id of the wrong kind.
+  EXPECT_EQ(isnad({"incident", "show", one}).exit_code, 2);
+}
+
+TEST_F(GraphCli, ReindexChangesNoGraphAnswer) {
+  Ghouta s = Build();
+  One({"tag", s.video, "sarin"});
+  One({"review", s.photo, "--status", "verified", "--reason", "shadows match"});
+  One({"derive", s.photo, "--from", s.video});
+  One({"relation", "add", s.division, "subordinate_of", s.brigade, "--source", s.report});
+  std::vector<std::vector<std::string>> queries = {
+      {"place", "ls"},
+      {"place", "ls", "--json"},
+      {"incident", "ls"},
+      {"incident", "ls", "--json"},
+      {"incident", "show", s.incident},
+      {"incident", "show", s.incident, "--json"},
+      {"actor", "ls"},
+      {"actor", "ls", "--json"},
+      {"actor", "show", s.brigade},
+      {"actor", "show", s.brigade, "--json"},
+      {"actor", "show", s.division, "--json"},
+      {"case", "ls"},
+      {"case", "ls", "--json"},
+      {"case", "show", s.kase},
+      {"case", "show", s.kase, "--json"},
+      {"timeline", s.incident},
+      {"timeline", s.incident, "--json"},
+      {"timeline", s.kase},
+      {"timeline", s.kase, "--json"},
+      {"timeline", s.brigade},
+      {"timeline", s.brigade, "--json"},
+      {"search", "Zamalka", "--facets"},
+      {"search", "Zamalka", "--facets", "--json"},
+      {"search", "--facets", "--json", "--limit", "100"},
+      {"search", "غوطه"},
+      {"search", "dawn", "--json"},
+      {"search", "--tag", "sarin", "--json"},
+      {"search", "--status", "verified", "--json"},
+      {"search", "--near", "33.53,36.35", "--radius-km", "3", "--json"},
+      {"search", "--incident", s.incident, "--event-from", "2013", "--json"},
+      {"show", s.video, "--json"},
+      {"show", s.photo},
+      {"ls", "--json"},
+  };
+  std::vector<RunResult> before;
+  for (const auto& q : queries) {
+    before.push_back(isnad(q));
+    EXPECT_EQ(before.back().exit_code, 0) << q[0] << " " << q[1] << ": " << before.back().err;
+  }
+  for (const char* f : {"catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm"}) {
+    std::filesystem::remove(archive_ + "/" + f);
+  }
+  RunResult r = isnad({"reindex"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (size_t i = 0; i < queries.size(); ++i) {
+    RunResult after = isnad(queries[i]);
+    EXPECT_EQ(after.exit_code, before[i].exit_code);
+    EXPECT_EQ(after.out, before[i].out) << queries[i][0] << " " << queries[i][1];
+  }
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace isnad
