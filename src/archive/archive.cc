@@ -299,7 +299,7 @@ StatusOr<uint64_t> Archive::Record(const std::vector<Json>& bodies) {
       if (text.empty()) return core::InvalidArgument("note " + std::to_string(k + 1) + " is empty");
       std::optional<core::Hash> blob;
       if (text.size() > kInlineNoteLimit) {
-        ISNAD_ASSIGN_OR_RETURN(blob, StoreTextBlob(text));
+        ISNAD_ASSIGN_OR_RETURN(blob, StoreBytes(text));
       }
       entry = catalog::NoteAddedEntry(by, item, blob ? "" : text, blob);
     } else if (body.is_object()) {
@@ -366,7 +366,7 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
   // A long note is stored once as a blob and referenced from note.added entries.
   std::optional<core::Hash> note_blob;
   if (request.note.size() > kInlineNoteLimit) {
-    ISNAD_ASSIGN_OR_RETURN(note_blob, StoreTextBlob(request.note));
+    ISNAD_ASSIGN_OR_RETURN(note_blob, StoreBytes(request.note));
   }
 
   // Workers stage files (hash + copy into tmp/); this thread commits them in
@@ -558,7 +558,7 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
   return summary;
 }
 
-StatusOr<core::Hash> Archive::StoreTextBlob(std::string_view text) {
+StatusOr<core::Hash> Archive::StoreBytes(std::string_view text) {
   ISNAD_ASSIGN_OR_RETURN(store::StagedBlob staged, blobs_->StageBytes(text));
   ISNAD_ASSIGN_OR_RETURN(auto committed, blobs_->Commit({staged}));
   return committed.front().sha256;
@@ -571,7 +571,7 @@ StatusOr<uint64_t> Archive::AddNote(const std::string& item, const std::string& 
   catalog::Actor by{core::NowUtc(), OperatorName()};
   std::optional<core::Hash> blob;
   if (text.size() > kInlineNoteLimit) {
-    ISNAD_ASSIGN_OR_RETURN(blob, StoreTextBlob(text));
+    ISNAD_ASSIGN_OR_RETURN(blob, StoreBytes(text));
   }
   ISNAD_ASSIGN_OR_RETURN(std::string entry,
                          catalog::NoteAddedEntry(by, rec.id, blob ? "" : text, blob));

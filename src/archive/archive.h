@@ -148,6 +148,10 @@ class Archive {
   // before). Nothing is written unless all hold; then they are appended as one
   // batch under one signed checkpoint. Returns the leaf index of the first.
   core::StatusOr<uint64_t> Record(const std::vector<core::Json>& bodies);
+  // Stores bytes as a blob, durably, without an entry (kWrite only): the text of a
+  // long note, a timestamp token. An entry must then refer to it by its SHA-256,
+  // or verify lists it as unreferenced. Returns its SHA-256.
+  core::StatusOr<core::Hash> StoreBytes(std::string_view bytes);
   // The leaf index the next appended entry gets; stable while a writer holds the lock.
   uint64_t NextLeafIndex() const { return log_->size(); }
 
@@ -182,8 +186,6 @@ class Archive {
   // Opens a catalogue that indexes the text of text documents from blobs_.
   core::StatusOr<std::unique_ptr<catalog::Catalog>> OpenCatalog(const std::string& path,
                                                                 bool read_only) const;
-  // Stores a long note's text as a blob (durable); returns its SHA-256.
-  core::StatusOr<core::Hash> StoreTextBlob(std::string_view text);
   std::string OperatorName() const;
 
   Options options_;

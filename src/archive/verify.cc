@@ -107,6 +107,9 @@ StatusOr<VerifyReport> Archive::Verify(
         } else if (type == catalog::kNoteAdded && j.contains("text_sha256")) {
           auto h = core::Hash::FromHex(j.value("text_sha256", ""));
           if (h.ok()) refs[*h].item = refs[*h].item.empty() ? j.value("item", "") : refs[*h].item;
+        } else if (type == catalog::kTimestampAdded) {
+          auto h = core::Hash::FromHex(j.value("token_sha256", ""));
+          if (h.ok()) refs[*h];  // the token's DER, stored as a blob
         }
         if (chunk.empty()) chunk_start = i;
         chunk.emplace_back(e);

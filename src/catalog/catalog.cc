@@ -140,6 +140,9 @@ constexpr FingerprintTable kFingerprintTables[] = {
     {"case_events",
      "SELECT leaf_index, case_leaf, event, date, date_lo, date_hi FROM case_events ORDER BY "
      "leaf_index"},
+    {"timestamps",
+     "SELECT leaf_index, checkpoint_size, checkpoint_sha256, tsa, token_sha256, gen_time FROM "
+     "timestamps ORDER BY leaf_index"},
     {"item_content", "SELECT item_leaf, text FROM item_content ORDER BY item_leaf"},
     {"search", "SELECT rowid, exact, stem, skel FROM search ORDER BY rowid"},
 };

@@ -145,6 +145,16 @@ struct SearchResult {
   std::map<std::string, std::map<std::string, uint64_t>> facets;
 };
 
+// An RFC 3161 token recorded over a signed checkpoint (timestamp.added).
+struct TimestampRecord {
+  uint64_t leaf_index = 0;
+  uint64_t checkpoint_size = 0;
+  core::Hash checkpoint_sha256;  // of the signed checkpoint file's bytes
+  std::string tsa;               // URL of the authority
+  core::Hash token_sha256;       // the token's DER, a blob
+  std::string gen_time;
+};
+
 // Returns the searchable text of an item's bytes (text documents), "" when it
 // has none. Given to the catalogue by the archive, which can read blobs.
 using TextSource = std::function<core::StatusOr<std::string>(const core::Hash& sha256,
@@ -205,6 +215,8 @@ class Catalog {
   // Chronological: for an incident, case or actor, with sources.
   core::StatusOr<std::vector<TimelineEvent>> Timeline(std::string_view id) const;
   core::StatusOr<SearchResult> Search(const SearchRequest& request) const;
+  // Every timestamp recorded, in log order.
+  core::StatusOr<std::vector<TimestampRecord>> Timestamps() const;
 
   // SHA-256 over every row of every table in a fixed order and encoding: equal
   // for two catalogues exactly when they hold the same data.

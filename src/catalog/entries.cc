@@ -176,6 +176,14 @@ constexpr std::array kCaseLinkedMembers = {
     Member{"case", Kind::kCase, true},
     Member{"items", Kind::kItemList, true},
 };
+constexpr std::array kTimestampAddedMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"checkpoint_size", Kind::kSize, true},
+    Member{"checkpoint_sha256", Kind::kSha256, true},
+    Member{"tsa", Kind::kText, true},
+    Member{"token_sha256", Kind::kSha256, true},
+    Member{"gen_time", Kind::kText, true},
+};
 #undef ISNAD_COMMON_MEMBERS
 
 std::span<const Member> MembersOf(std::string_view type) {
@@ -192,6 +200,7 @@ std::span<const Member> MembersOf(std::string_view type) {
   if (type == kCaseAdded) return kCaseAddedMembers;
   if (type == kCaseEvent) return kCaseEventMembers;
   if (type == kCaseLinked) return kCaseLinkedMembers;
+  if (type == kTimestampAdded) return kTimestampAddedMembers;
   if (type == kItemIngested) return kItemIngestedMembers;
   if (type == kSourceAdded) return kSourceAddedMembers;
   if (type == kNoteAdded) return kNoteAddedMembers;

@@ -21,6 +21,8 @@
 //   case.added       title, [jurisdiction], [description], [parties]
 //   case.event       case, event, date, [description], [documents]
 //   case.linked      case, items
+// Trusted time (RFC 3161):
+//   timestamp.added  checkpoint_size, checkpoint_sha256, tsa, token_sha256, gen_time
 // An item's id is "i" followed by the leaf index of its item.ingested entry:
 // stable, printable, and derived from the log alone.
 #pragma once
@@ -54,6 +56,10 @@ inline constexpr std::string_view kRelationAdded = "relation.added";
 inline constexpr std::string_view kCaseAdded = "case.added";
 inline constexpr std::string_view kCaseEvent = "case.event";
 inline constexpr std::string_view kCaseLinked = "case.linked";
+// An RFC 3161 token over the signed checkpoint of checkpoint_size (whose file's
+// SHA-256 is checkpoint_sha256), from the TSA at `tsa`, stored as a blob
+// (token_sha256), generated at gen_time (RFC 3339 UTC, seconds or finer).
+inline constexpr std::string_view kTimestampAdded = "timestamp.added";
 
 // What an id names. Every entity's id is a prefix and the leaf index of the
 // entry that created it: i42 (item), pl7 (place), inc3 (incident), ac9

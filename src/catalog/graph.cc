@@ -161,6 +161,15 @@ CREATE TABLE case_events (
   date_hi    TEXT NOT NULL
 );
 CREATE INDEX case_events_by_case ON case_events (case_leaf, date_lo);
+CREATE TABLE timestamps (
+  leaf_index        INTEGER PRIMARY KEY,
+  checkpoint_size   INTEGER NOT NULL,
+  checkpoint_sha256 TEXT NOT NULL,
+  tsa               TEXT NOT NULL,
+  token_sha256      TEXT NOT NULL,
+  gen_time          TEXT NOT NULL
+);
+CREATE INDEX timestamps_by_size ON timestamps (checkpoint_size);
 CREATE TABLE item_content (
   item_leaf INTEGER PRIMARY KEY,
   text      TEXT NOT NULL
@@ -537,6 +546,24 @@ Status GraphApplier::Apply(int64_t leaf, const std::string& type, const Json& e)
   if (type == kCaseLinked) {
     ISNAD_ASSIGN_OR_RETURN(int64_t case_leaf, Expect(e["case"], EntityKind::kCase, leaf));
     return Link(case_leaf, "exhibit", e["items"], leaf);
+  }
+  if (type == kTimestampAdded) {
+    const uint64_t size = e["checkpoint_size"].get<uint64_t>();
+    if (size == 0 || size > static_cast<uint64_t>(leaf)) {
+      return core::InvalidArgument(
+          "a timestamp can only cover a checkpoint signed before it (size 1 to " +
+          std::to_string(leaf) + "), not size " + std::to_string(size));
+    }
+    Stmt& st =
+        Q("INSERT INTO timestamps (leaf_index, checkpoint_size, checkpoint_sha256, tsa, "
+          "token_sha256, gen_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    st.Int(1, leaf);
+    st.Int(2, static_cast<int64_t>(size));
+    st.TextRef(3, Member(e, "checkpoint_sha256"));
+    st.TextRef(4, Member(e, "tsa"));
+    st.TextRef(5, Member(e, "token_sha256"));
+    st.TextRef(6, Member(e, "gen_time"));
+    return st.Run("recording a timestamp");
   }
   return core::InvalidArgument("entry type \"" + type + "\" is not part of the evidence graph");
 }
@@ -1543,6 +1570,36 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
   }
   ISNAD_RETURN_IF_ERROR(tx.Commit());
   return result;
+}
+
+StatusOr<std::vector<TimestampRecord>> Catalog::Timestamps() const {
+  Tx tx(db_);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(false));
+  std::vector<TimestampRecord> out;
+  Status failed = Status::Ok();
+  ISNAD_RETURN_IF_ERROR(
+      ForRows(db_,
+              "SELECT t.leaf_index, t.checkpoint_size, t.checkpoint_sha256, t.tsa, t.token_sha256, "
+              "t.gen_time FROM timestamps t WHERE ?1 = ?1 ORDER BY t.leaf_index",
+              0, [&](Stmt& st) {
+                TimestampRecord r;
+                r.leaf_index = static_cast<uint64_t>(st.ColInt(0));
+                r.checkpoint_size = static_cast<uint64_t>(st.ColInt(1));
+                auto cp = core::Hash::FromHex(st.ColText(2));
+                auto tok = core::Hash::FromHex(st.ColText(4));
+                if (!cp.ok() || !tok.ok()) {
+                  failed = internal::Malformed(db_, "a timestamp row has a malformed hash");
+                  return;
+                }
+                r.checkpoint_sha256 = *cp;
+                r.tsa = st.ColText(3);
+                r.token_sha256 = *tok;
+                r.gen_time = st.ColText(5);
+                out.push_back(std::move(r));
+              }));
+  ISNAD_RETURN_IF_ERROR(failed);
+  ISNAD_RETURN_IF_ERROR(tx.Commit());
+  return out;
 }
 
 }  // namespace isnad::catalog
