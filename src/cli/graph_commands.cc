@@ -633,22 +633,48 @@ struct ShowOptions {
   std::string ref;
 };
 
+// An incident or actor with the relations that touch it, for `show`.
+struct Shown {
+  ArchivePtr archive;
+  EntityRecord entity;
+  std::vector<catalog::RelationRecord> relations;
+  std::vector<catalog::GraphWarning> warnings;
+};
+
+StatusOr<Shown> LoadShown(const Globals& g, EntityKind kind, const std::string& ref) {
+  Shown s;
+  ISNAD_ASSIGN_OR_RETURN(s.archive, OpenForRead(g));
+  const catalog::Catalog& c = s.archive->catalog();
+  ISNAD_ASSIGN_OR_RETURN(std::string id, ResolveRef(*s.archive, kind, ref));
+  ISNAD_ASSIGN_OR_RETURN(s.entity, c.Entity(id));
+  ISNAD_ASSIGN_OR_RETURN(s.relations, c.Relations(id));
+  ISNAD_ASSIGN_OR_RETURN(s.warnings, c.Warnings(id));
+  return s;
+}
+
+void PrintShownJson(const Shown& s) {
+  Json j = EntityJson(s.entity);
+  Json rels = Json::array();
+  for (const auto& r : s.relations) rels.push_back(RelationJson(s.archive->catalog(), r));
+  j["relations"] = rels;
+  j["warnings"] = WarningsJson(s.warnings);
+  PrintJsonLine(j);
+}
+
+void PrintRecordedBy(const EntityRecord& e) {
+  fmt::print("recorded     {} by {} (log entry {})\n", e.time, Printable(e.operator_),
+             e.leaf_index);
+}
+
 Status IncidentShow(const Globals& g, const ShowOptions& o) {
-  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForRead(g));
-  const catalog::Catalog& c = a->catalog();
-  ISNAD_ASSIGN_OR_RETURN(std::string id, ResolveRef(*a, EntityKind::kIncident, o.ref));
-  ISNAD_ASSIGN_OR_RETURN(EntityRecord e, c.Entity(id));
-  ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::RelationRecord> relations, c.Relations(id));
-  ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::GraphWarning> warnings, c.Warnings(id));
+  ISNAD_ASSIGN_OR_RETURN(Shown shown, LoadShown(g, EntityKind::kIncident, o.ref));
   if (g.json) {
-    Json j = EntityJson(e);
-    Json rels = Json::array();
-    for (const auto& r : relations) rels.push_back(RelationJson(c, r));
-    j["relations"] = rels;
-    j["warnings"] = WarningsJson(warnings);
-    PrintJsonLine(j);
+    PrintShownJson(shown);
     return Status::Ok();
   }
+  const catalog::Catalog& c = shown.archive->catalog();
+  const EntityRecord& e = shown.entity;
+  const auto& relations = shown.relations;
   Field("incident", e.id);
   LangFields("title", e.names);
   Field("type", Printable(e.category));
@@ -663,9 +689,8 @@ Status IncidentShow(const Globals& g, const ShowOptions& o) {
     fmt::print("relations:\n");
     for (const auto& r : relations) PrintRelation(c, r);
   }
-  PrintWarnings(warnings);
-  fmt::print("recorded     {} by {} (log entry {})\n", e.time, Printable(e.operator_),
-             e.leaf_index);
+  PrintWarnings(shown.warnings);
+  PrintRecordedBy(e);
   return Status::Ok();
 }
 
@@ -739,21 +764,14 @@ Status ActorLs(const Globals& g) {
 }
 
 Status ActorShow(const Globals& g, const ShowOptions& o) {
-  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForRead(g));
-  const catalog::Catalog& c = a->catalog();
-  ISNAD_ASSIGN_OR_RETURN(std::string id, ResolveRef(*a, EntityKind::kActor, o.ref));
-  ISNAD_ASSIGN_OR_RETURN(EntityRecord e, c.Entity(id));
-  ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::RelationRecord> relations, c.Relations(id));
-  ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::GraphWarning> warnings, c.Warnings(id));
+  ISNAD_ASSIGN_OR_RETURN(Shown shown, LoadShown(g, EntityKind::kActor, o.ref));
   if (g.json) {
-    Json j = EntityJson(e);
-    Json rels = Json::array();
-    for (const auto& r : relations) rels.push_back(RelationJson(c, r));
-    j["relations"] = rels;
-    j["warnings"] = WarningsJson(warnings);
-    PrintJsonLine(j);
+    PrintShownJson(shown);
     return Status::Ok();
   }
+  const catalog::Catalog& c = shown.archive->catalog();
+  const EntityRecord& e = shown.entity;
+  const std::string& id = e.id;
   Field("actor", e.id);
   Field("type", e.category);
   LangFields("name", e.names);
@@ -764,7 +782,7 @@ Status ActorShow(const Globals& g, const ShowOptions& o) {
   }
   LangFields("description", e.descriptions);
   std::vector<catalog::RelationRecord> outgoing, incoming;
-  for (const auto& r : relations) (r.subject == id ? outgoing : incoming).push_back(r);
+  for (const auto& r : shown.relations) (r.subject == id ? outgoing : incoming).push_back(r);
   if (!outgoing.empty()) {
     fmt::print("relations (as subject):\n");
     for (const auto& r : outgoing) PrintRelation(c, r);
@@ -773,9 +791,8 @@ Status ActorShow(const Globals& g, const ShowOptions& o) {
     fmt::print("relations (as object):\n");
     for (const auto& r : incoming) PrintRelation(c, r);
   }
-  PrintWarnings(warnings);
-  fmt::print("recorded     {} by {} (log entry {})\n", e.time, Printable(e.operator_),
-             e.leaf_index);
+  PrintWarnings(shown.warnings);
+  PrintRecordedBy(e);
   return Status::Ok();
 }
 
@@ -962,8 +979,7 @@ Status CaseShow(const Globals& g, const ShowOptions& o) {
     fmt::print("exhibits:\n");
     for (const auto& item : e.items) fmt::print("  {}\n", Named(c, item));
   }
-  fmt::print("recorded     {} by {} (log entry {})\n", e.time, Printable(e.operator_),
-             e.leaf_index);
+  PrintRecordedBy(e);
   return Status::Ok();
 }
 
