@@ -23,18 +23,9 @@ namespace {
 using core::Json;
 using core::testing::TempDir;
 using core::testing::WriteTestFile;
+using testing::JsonLines;
 using testing::RunProcess;
 using testing::RunResult;
-
-std::vector<Json> JsonLines(const std::string& out) {
-  std::vector<Json> v;
-  std::istringstream in(out);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) v.push_back(Json::parse(line));
-  }
-  return v;
-}
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <sstream>
 #include <stdexcept>
 
 #include "core/testing/temp_dir.h"
@@ -53,6 +54,16 @@ RunResult RunProcess(const std::vector<std::string>& args,
   r.out = core::testing::ReadTestFile(tmp.Join("out"));
   r.err = core::testing::ReadTestFile(tmp.Join("err"));
   return r;
+}
+
+std::vector<core::Json> JsonLines(const std::string& out) {
+  std::vector<core::Json> v;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) v.push_back(core::Json::parse(line));
+  }
+  return v;
 }
 
 }  // namespace isnad::testing

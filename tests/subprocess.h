@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/canonical_json.h"
+
 namespace isnad::testing {
 
 struct RunResult {
@@ -28,6 +30,9 @@ RunResult RunProcess(const std::vector<std::string>& args,
 // Starts `args` with stdout to `out_path` and stderr to `err_path`; returns the pid.
 pid_t StartProcess(const std::vector<std::string>& args, const std::string& out_path,
                    const std::string& err_path, const std::map<std::string, std::string>& env = {});
+// Parses JSON Lines output (`--json`), one object per non-empty line.
+std::vector<core::Json> JsonLines(const std::string& out);
+
 // Waits for `pid`; returns its exit code or -signal.
 int WaitProcess(pid_t pid);
 
