@@ -618,11 +618,40 @@ Status Archive::Reindex() {
   if (!signer_) return core::FailedPrecondition("reindex needs the archive opened for writing");
   // Open(kRebuild) opens no catalogue, so a damaged one can still be replaced.
   catalog_.reset();
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    std::string p = layout_.CatalogDb() + suffix;
+  // The new catalogue is built in a temporary file without a journal and
+  // renamed into place once complete: a crash leaves the old file (or none),
+  // and a stale temporary file that the next reindex removes.
+  const std::string path = layout_.CatalogDb();
+  const std::string building = path + ".rebuild";
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::string p = building + suffix;
     if (core::Exists(options_.env, p)) ISNAD_RETURN_IF_ERROR(options_.env->RemoveFile(p));
   }
-  ISNAD_ASSIGN_OR_RETURN(catalog_, OpenCatalog(layout_.CatalogDb(), false));
+  {
+    ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<catalog::Catalog> cat, OpenCatalog(building, false));
+    ISNAD_RETURN_IF_ERROR(cat->BeginBulkLoad());
+    constexpr uint64_t kRebuildChunk = 100'000;
+    const uint64_t size = log_->size();
+    for (uint64_t applied = 0; applied < size;) {
+      uint64_t end = std::min(size, applied + kRebuildChunk);
+      std::vector<std::string> entries;
+      entries.reserve(end - applied);
+      ISNAD_RETURN_IF_ERROR(log_->ForEachEntry(applied, end, [&](uint64_t, std::string_view e) {
+        entries.emplace_back(e);
+        return Status::Ok();
+      }));
+      ISNAD_ASSIGN_OR_RETURN(core::Hash root, log_->RootAt(end));
+      ISNAD_RETURN_IF_ERROR(cat->Apply(applied, entries, root));
+      applied = end;
+    }
+    ISNAD_RETURN_IF_ERROR(cat->EndBulkLoad());  // fsyncs the file
+  }
+  for (const char* suffix : {"-wal", "-shm"}) {
+    std::string p = path + suffix;
+    if (core::Exists(options_.env, p)) ISNAD_RETURN_IF_ERROR(options_.env->RemoveFile(p));
+  }
+  ISNAD_RETURN_IF_ERROR(options_.env->Rename(building, path));
+  ISNAD_ASSIGN_OR_RETURN(catalog_, OpenCatalog(path, false));
   return CatchUpCatalog();
 }
 

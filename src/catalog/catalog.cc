@@ -3,8 +3,10 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <future>
 #include <limits>
 #include <utility>
 
@@ -203,8 +205,7 @@ class Applier {
     return a;
   }
 
-  Status ApplyOne(uint64_t index, std::string_view entry) {
-    auto parsed = ParseEntry(entry);
+  Status ApplyOne(uint64_t index, const StatusOr<Json>& parsed) {
     if (!parsed.ok()) {
       return core::Integrity(parsed.status().message() +
                              "; the log is damaged or was written by another program, run "
@@ -407,6 +408,9 @@ StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool r
   ISNAD_RETURN_IF_ERROR(Exec(db, "PRAGMA cache_size=-65536", "setting the cache size"));
 
   if (read_only) {
+    // Read pages from the OS page cache in place rather than copying them
+    // (search reads many FTS5 pages per query).
+    ISNAD_RETURN_IF_ERROR(Exec(db, "PRAGMA mmap_size=268435456", "setting the mmap size"));
     ISNAD_ASSIGN_OR_RETURN(int64_t version,
                            ReadInt(db, "PRAGMA user_version", "reading the schema version"));
     if (version == 0) {
@@ -448,6 +452,18 @@ StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool r
   }
   ISNAD_RETURN_IF_ERROR(tx.Commit());
   return catalog;
+}
+
+Status Catalog::BeginBulkLoad() {
+  return Exec(db_,
+              "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144; "
+              "PRAGMA temp_store=MEMORY",
+              "preparing a bulk load");
+}
+
+Status Catalog::EndBulkLoad() {
+  return Exec(db_, "PRAGMA cache_size=-65536; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+              "ending a bulk load");
 }
 
 StatusOr<uint64_t> Catalog::AppliedSize() const {
@@ -502,11 +518,29 @@ Status Catalog::ApplyLocked(uint64_t first_index, const std::vector<std::string>
   }
   if (entries.empty()) return Status::Ok();
   ISNAD_ASSIGN_OR_RETURN(Applier applier, Applier::Prepare(db_, &text_source_, checking));
-  for (size_t k = 0; k < entries.size(); ++k) {
-    const uint64_t index = first_index + k;
-    if (Status s = applier.ApplyOne(index, entries[k]); !s.ok()) {
-      return s.WithContext("log entry " + std::to_string(index));
+  // Entries are parsed on a second thread, a block ahead of the one applied.
+  constexpr size_t kParseBlock = 1024;
+  auto parse = [&entries](size_t from) {
+    std::vector<StatusOr<Json>> out;
+    const size_t to = std::min(entries.size(), from + kParseBlock);
+    out.reserve(to - from);
+    for (size_t k = from; k < to; ++k) out.push_back(ParseEntry(entries[k]));
+    return out;
+  };
+  std::future<std::vector<StatusOr<Json>>> next;
+  std::vector<StatusOr<Json>> block = parse(0);
+  for (size_t from = 0; from < entries.size(); from += kParseBlock) {
+    if (from + kParseBlock < entries.size()) {
+      next = std::async(std::launch::async, parse, from + kParseBlock);
     }
+    for (size_t k = 0; k < block.size(); ++k) {
+      const uint64_t index = first_index + from + k;
+      if (Status s = applier.ApplyOne(index, block[k]); !s.ok()) {
+        if (next.valid()) next.wait();
+        return s.WithContext("log entry " + std::to_string(index));
+      }
+    }
+    if (next.valid()) block = next.get();
   }
   return applier.graph_->Finish();
 }

@@ -139,9 +139,14 @@ struct SearchHit {
   std::string snippet;
 };
 struct SearchResult {
-  uint64_t total = 0;  // hits before limit/offset
+  // Hits before limit/offset, counted up to 10,000: when there are more,
+  // total is 10,000 and total_capped is set ("10,000+"). Past the cap the hits
+  // are ranked among the newest 2,000 only, and facets count the newest
+  // 10,000 hits (docs/formats/catalog.md, "Search").
+  uint64_t total = 0;
+  bool total_capped = false;
   std::vector<SearchHit> hits;
-  // Facets over all hits: "kind", "media_type", "tag", "status" -> value -> count.
+  // Facets over the hits counted in total: "kind", "media_type", "tag", "status" -> value -> count.
   std::map<std::string, std::map<std::string, uint64_t>> facets;
 };
 
@@ -192,6 +197,13 @@ class Catalog {
 
   // When set, item.ingested of a text document indexes its text for search.
   void SetTextSource(TextSource source) { text_source_ = std::move(source); }
+
+  // For a full rebuild into a fresh file that nothing else reads: no rollback
+  // journal, no fsync, a larger page cache. A crash leaves a file that must
+  // be thrown away (Archive::Reindex builds into a temporary file and renames
+  // it into place). EndBulkLoad switches back to WAL and synchronous=NORMAL.
+  core::Status BeginBulkLoad();
+  core::Status EndBulkLoad();
 
   // Applies `entries` as Apply would, then rolls back: the error Apply would
   // give (an unknown or wrong-kind reference, say), without changing anything.

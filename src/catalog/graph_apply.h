@@ -7,12 +7,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "catalog/catalog.h"
 #include "catalog/sql.h"
+#include "text/normalize.h"
 
 namespace isnad::catalog::internal {
 
@@ -48,7 +50,9 @@ class GraphApplier {
                  const std::string& text);
   Status Link(int64_t owner, const char* role, const Json& items, int64_t leaf);
   Status EnsureFacts(int64_t item_leaf);
-  Status RebuildDoc(int64_t leaf);
+  // The text of `leaf`'s search row; leaves *out empty when it has none.
+  Status GatherDoc(int64_t leaf, std::optional<std::string>* out);
+  Status WriteDoc(int64_t leaf, const text::Tokens& tokens);
 
   sqlite3* db_;
   const TextSource* text_source_;

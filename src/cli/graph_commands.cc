@@ -1141,7 +1141,8 @@ Status Search(const Globals& g, const SearchOptions& o) {
         for (const auto& [value, n] : counts) values[value] = n;
         facets[facet] = values;
       }
-      PrintJsonLine({{"facets", facets}, {"total", result.total}});
+      PrintJsonLine(
+          {{"facets", facets}, {"total", result.total}, {"total_capped", result.total_capped}});
     }
     return Status::Ok();
   }
@@ -1150,7 +1151,7 @@ Status Search(const Globals& g, const SearchOptions& o) {
     if (!h.snippet.empty()) fmt::print("{:<29}{}\n", "", Printable(h.snippet));
   }
   uint64_t first = result.hits.empty() ? 0 : o.offset + 1;
-  fmt::print("{} hit(s){}\n", result.total,
+  fmt::print("{}{} hit(s){}\n", result.total, result.total_capped ? "+" : "",
              result.hits.empty()
                  ? ""
                  : fmt::format(", showing {}-{}", first, o.offset + result.hits.size()));
