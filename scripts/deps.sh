@@ -4,7 +4,11 @@
 ISNAD_PACKAGES=(
   cmake ninja-build g++ pkg-config clang-format
   libssl-dev openssl libsqlite3-dev libmagic-dev libstemmer-dev libicu-dev libxml2-dev
+  libarchive-dev
+  libcurl4-openssl-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev
+  libpango1.0-dev libcairo2-dev fonts-dejavu-core poppler-utils
+  python3
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 

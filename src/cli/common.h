@@ -37,5 +37,9 @@ using Commands = std::vector<std::pair<CLI::App*, std::function<int()>>>;
 void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out);
 // import, export-catalog (import_commands.cc).
 void RegisterImportCommands(CLI::App& app, const Globals& g, Commands& out);
+// timestamp, timestamps: RFC 3161 tokens over signed checkpoints (timestamp_commands.cc).
+void RegisterTimestampCommands(CLI::App& app, const Globals& g, Commands& out);
+// export (an evidence package as a BagIt bag), verify-bag (export_commands.cc).
+void RegisterExportCommands(CLI::App& app, const Globals& g, Commands& out);
 
 }  // namespace isnad::cli

@@ -649,6 +649,8 @@ int Run(int argc, char** argv) {
   Commands commands;
   RegisterGraphCommands(app, g, commands);
   RegisterImportCommands(app, g, commands);
+  RegisterTimestampCommands(app, g, commands);
+  RegisterExportCommands(app, g, commands);
 
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
 

@@ -1,0 +1,850 @@
+// Export of a case, an incident or items as a BagIt bag: docs/formats/bag.md.
+#include "archive/export.h"
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <utility>
+
+#include "archive/bag_tools.h"
+#include "bag/bag.h"
+#include "catalog/entries.h"
+#include "core/canonical_json.h"
+#include "core/digest.h"
+#include "core/encoding.h"
+#include "core/time.h"
+#include "log/checkpoint.h"
+#include "log/merkle.h"
+#include "log/note.h"
+#include "report/report.h"
+
+namespace isnad::archive {
+
+using catalog::EntityKind;
+using core::Json;
+using core::Status;
+using core::StatusOr;
+
+std::string BagName(std::string_view original) {
+  std::string s;
+  s.reserve(original.size());
+  for (char c : original) {
+    auto u = static_cast<unsigned char>(c);
+    // Path separators, control characters, and what Windows cannot hold or
+    // sha256sum cannot read back from a manifest ('%' is percent-encoded there).
+    bool bad = u < 0x20 || u == 0x7f || c == '/' || c == '\\' || c == ':' || c == '*' || c == '?' ||
+               c == '"' || c == '<' || c == '>' || c == '|' || c == '%';
+    s += bad ? '_' : c;
+  }
+  size_t dots = 0;
+  while (dots < s.size() && s[dots] == '.') ++dots;
+  s.erase(0, dots);
+  if (s.size() > 200) {
+    size_t cut = 200;  // not inside a UTF-8 sequence
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+    s.resize(cut);
+  }
+  if (s.empty()) s = "content";
+  std::string lower = s;
+  for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  if (lower == "metadata.json" || lower == "capture.warc.gz") s = "_" + s;
+  return s;
+}
+
+namespace {
+
+constexpr std::string_view kSoftware = "isnad 0.1.0";
+
+// One custody entry going into the bag.
+struct Included {
+  uint64_t leaf = 0;
+  std::string entry;  // exact bytes
+  Json j;
+};
+
+struct Exhibit {
+  catalog::ItemRecord rec;
+  std::string file;  // BagName of its original name
+  std::string sha512_hex;
+};
+
+struct Selection {
+  std::string kind;  // "case", "incident", "items"
+  std::string id;    // the case or incident id
+  uint64_t leaf = 0;
+  catalog::EntityRecord entity;               // the case or incident
+  std::vector<catalog::EntityRecord> events;  // the case's events
+  std::vector<Exhibit> exhibits;              // in leaf order
+  std::set<std::string> ids;
+};
+
+std::string Text(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// The language's text of a langmap, else English, else Arabic, else the first.
+std::string Pick(const catalog::LangMap& m, const std::string& lang) {
+  for (const std::string& l : {lang, std::string("en"), std::string("ar")}) {
+    if (auto it = m.find(l); it != m.end()) return it->second;
+  }
+  return m.empty() ? std::string() : m.begin()->second;
+}
+std::string PickJson(const Json& m, const std::string& lang) {
+  if (!m.is_object()) return "";
+  catalog::LangMap lm;
+  for (auto it = m.begin(); it != m.end(); ++it) {
+    if (it->is_string()) lm[it.key()] = it->get<std::string>();
+  }
+  return Pick(lm, lang);
+}
+
+// A bag-info.txt value: one line.
+std::string OneLine(std::string_view s) {
+  std::string out;
+  for (char c : s) out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+  return out;
+}
+
+StatusOr<Selection> Select(const Archive& a, const ExportRequest& r) {
+  int given = !r.case_id.empty() + !r.incident_id.empty() + !r.items.empty();
+  if (given != 1) {
+    return core::InvalidArgument(
+        "export needs exactly one of a case, an incident or a list of items");
+  }
+  const catalog::Catalog& cat = a.catalog();
+  Selection s;
+  std::vector<std::string> item_refs;
+  if (!r.items.empty()) {
+    s.kind = "items";
+    item_refs = r.items;
+  } else {
+    bool is_case = !r.case_id.empty();
+    s.kind = is_case ? "case" : "incident";
+    EntityKind kind = is_case ? EntityKind::kCase : EntityKind::kIncident;
+    ISNAD_ASSIGN_OR_RETURN(s.id, cat.ResolveRef(kind, is_case ? r.case_id : r.incident_id));
+    ISNAD_ASSIGN_OR_RETURN(s.entity, cat.Entity(s.id));
+    s.leaf = s.entity.leaf_index;
+    item_refs = s.entity.items;
+    if (is_case) {
+      ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::EntityRecord> events,
+                             cat.Entities(EntityKind::kCaseEvent));
+      for (auto& ev : events) {
+        if (ev.owner != s.id) continue;
+        item_refs.insert(item_refs.end(), ev.items.begin(), ev.items.end());
+        s.events.push_back(std::move(ev));
+      }
+    }
+  }
+  std::map<uint64_t, catalog::ItemRecord> by_leaf;
+  for (const std::string& ref : item_refs) {
+    ISNAD_ASSIGN_OR_RETURN(catalog::ItemRecord rec, a.Resolve(ref));
+    by_leaf.emplace(rec.leaf_index, std::move(rec));
+  }
+  if (by_leaf.empty()) {
+    return core::FailedPrecondition(s.kind + " " + s.id +
+                                    " has no exhibits: link items to it first, then export");
+  }
+  for (auto& [leaf, rec] : by_leaf) {
+    s.ids.insert(rec.id);
+    Exhibit e;
+    e.file = BagName(rec.name);
+    e.rec = std::move(rec);
+    s.exhibits.push_back(std::move(e));
+  }
+  return s;
+}
+
+// Reads every entry once and keeps those that concern only the exhibits.
+Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Included>* out,
+               std::map<uint64_t, Included>* timestamps) {
+  auto is_exhibit = [&](const Json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() && s.ids.count(it->get<std::string>()) > 0;
+  };
+  auto all_exhibits = [&](const Json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end()) return true;
+    if (!it->is_array()) return false;
+    for (const Json& v : *it) {
+      if (!v.is_string() || s.ids.count(v.get<std::string>()) == 0) return false;
+    }
+    return true;
+  };
+  return a.log().ForEachEntry(0, n, [&](uint64_t i, std::string_view e) -> Status {
+    Json j = Json::parse(e, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) {
+      return core::Integrity("log entry " + std::to_string(i) +
+                             " is not a JSON object; run `isnad verify`");
+    }
+    const std::string type = Text(j, "type");
+    bool keep = false;
+    if (type == catalog::kArchiveCreated) {
+      keep = true;  // binds the archive's key and origin; names no item
+    } else if (type == catalog::kItemIngested) {
+      keep = s.ids.count(catalog::ItemId(i)) > 0;
+    } else if (type == catalog::kSourceAdded || type == catalog::kNoteAdded ||
+               type == catalog::kItemDescribed || type == catalog::kItemTagged ||
+               type == catalog::kItemReviewed) {
+      keep = is_exhibit(j, "item");
+    } else if (type == catalog::kItemDerived) {
+      keep = is_exhibit(j, "item") && is_exhibit(j, "original");
+    } else if (type == catalog::kCaseAdded) {
+      keep = s.kind == "case" && i == s.leaf;
+    } else if (type == catalog::kCaseEvent) {
+      keep = s.kind == "case" && Text(j, "case") == s.id && all_exhibits(j, "documents");
+    } else if (type == catalog::kCaseLinked) {
+      keep = s.kind == "case" && Text(j, "case") == s.id && all_exhibits(j, "items");
+    } else if (type == catalog::kIncidentAdded) {
+      keep = s.kind == "incident" && i == s.leaf;
+    } else if (type == catalog::kIncidentLinked) {
+      keep = s.kind == "incident" && Text(j, "incident") == s.id && all_exhibits(j, "items");
+    } else if (type == catalog::kTimestampAdded) {
+      (*timestamps)[i] = Included{i, std::string(e), j};
+    }
+    if (keep) out->push_back(Included{i, std::string(e), std::move(j)});
+    return Status::Ok();
+  });
+}
+
+// Streams each exhibit's blob once: SHA-256 (checked against its entry) and
+// SHA-512 (for the metadata and the report). Several files at once.
+Status HashExhibits(const Archive& a, const ExportRequest& r, std::vector<Exhibit>* exhibits) {
+  uint64_t total = 0;
+  for (const auto& e : *exhibits) total += e.rec.size_bytes;
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> done{0};
+  std::mutex mu;
+  std::vector<Status> errors(exhibits->size());
+  auto work = [&] {
+    std::string buf(1 << 20, '\0');
+    for (size_t k = next++; k < exhibits->size(); k = next++) {
+      Exhibit& e = (*exhibits)[k];
+      auto file = a.blobs().Open(e.rec.sha256);
+      if (!file.ok()) {
+        errors[k] = core::Integrity("the bytes of " + e.rec.id + " are missing from the archive (" +
+                                    store::BlobStore::RelativePath(e.rec.sha256) +
+                                    "): " + file.status().message() + "; run `isnad verify`");
+        continue;
+      }
+      core::Sha256 h256;
+      core::Sha512 h512;
+      uint64_t size = 0;
+      while (true) {
+        auto got = (*file)->Read(buf.data(), buf.size());
+        if (!got.ok()) {
+          errors[k] = got.status();
+          break;
+        }
+        if (*got == 0) break;
+        h256.Update(buf.data(), *got);
+        h512.Update(buf.data(), *got);
+        size += *got;
+        uint64_t now = done += *got;
+        if (r.progress) {
+          std::lock_guard<std::mutex> lock(mu);
+          r.progress(now, total);
+        }
+      }
+      if (!errors[k].ok()) continue;
+      core::Hash got = h256.Finish();
+      auto d512 = h512.Finish();
+      if (got != e.rec.sha256 || size != e.rec.size_bytes) {
+        errors[k] = core::Integrity(
+            "the stored bytes of " + e.rec.id + " (" +
+            store::BlobStore::RelativePath(e.rec.sha256) + ") are damaged: they hash to " +
+            got.Hex() + " (" + std::to_string(size) + " bytes), not to its entry's " +
+            e.rec.sha256.Hex() + "; nothing was exported. Run `isnad verify`");
+        continue;
+      }
+      e.sha512_hex = core::HexEncode(
+          std::string_view(reinterpret_cast<const char*>(d512.data()), d512.size()));
+    }
+  };
+  size_t threads = std::clamp<size_t>(static_cast<size_t>(std::max(r.jobs, 1)), 1,
+                                      std::max<size_t>(exhibits->size(), 1));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  for (const Status& s : errors) ISNAD_RETURN_IF_ERROR(s);
+  return Status::Ok();
+}
+
+std::vector<std::string> B64(const std::vector<core::Hash>& hashes) {
+  std::vector<std::string> out;
+  out.reserve(hashes.size());
+  for (const auto& h : hashes) out.push_back(core::Base64Encode(h.View()));
+  return out;
+}
+
+// ---- The report and README: words in English and Arabic.
+
+std::string StatusWord(const std::string& status, bool ar) {
+  if (!ar) return status;
+  if (status == "verified") return "تم التحقق منه";
+  if (status == "disputed") return "متنازع عليه";
+  if (status == "rejected") return "مرفوض";
+  return "لم تتم مراجعته";
+}
+
+std::string JoinTexts(const Json& arr) {
+  std::string out;
+  if (!arr.is_array()) return out;
+  for (const Json& v : arr) {
+    if (!v.is_string()) continue;
+    if (!out.empty()) out += ", ";
+    out += v.get<std::string>();
+  }
+  return out;
+}
+
+std::string Shorten(const std::string& s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return s.substr(0, cut) + "…";
+}
+
+// One line of an exhibit's custody history, for a person.
+std::string Describe(const Included& in, const std::string& lang) {
+  const bool ar = lang == "ar";
+  const Json& j = in.j;
+  const std::string type = Text(j, "type");
+  const std::string op = Text(j, "operator");
+  std::string what;
+  if (type == catalog::kItemIngested) {
+    what = ar ? "أُدخل إلى الأرشيف باسم «" + Text(j, "name") + "»"
+              : "ingested as \"" + Text(j, "name") + "\"";
+    if (!Text(j, "url").empty()) what += (ar ? " من " : " from ") + Text(j, "url");
+  } else if (type == catalog::kSourceAdded) {
+    what = ar ? "وُجد مرة أخرى باسم «" + Text(j, "name") + "»"
+              : "found again as \"" + Text(j, "name") + "\"";
+  } else if (type == catalog::kNoteAdded) {
+    std::string t = j.contains("text")
+                        ? Shorten(Text(j, "text"), 300)
+                        : (ar ? "(نص طويل: custody/notes/" : "(long text: custody/notes/") +
+                              Text(j, "text_sha256") + ".txt)";
+    what = (ar ? "ملاحظة: " : "note: ") + t;
+  } else if (type == catalog::kItemDescribed) {
+    what = ar ? "وُصف" : "described";
+    if (!Text(j, "title").empty()) what += ": " + Text(j, "title");
+    if (!Text(j, "event_date").empty())
+      what += (ar ? "؛ تاريخ الحدث " : "; event date ") + Text(j, "event_date");
+  } else if (type == catalog::kItemTagged) {
+    what = ar ? "وسوم" : "tags";
+    if (j.contains("add")) what += " +" + JoinTexts(j["add"]);
+    if (j.contains("remove")) what += " -" + JoinTexts(j["remove"]);
+  } else if (type == catalog::kItemReviewed) {
+    what = (ar ? "مراجعة: " : "reviewed: ") + StatusWord(Text(j, "status"), ar) + " — " +
+           Shorten(Text(j, "reason"), 300);
+  } else if (type == catalog::kItemDerived) {
+    what = (ar ? "نسخة عمل من " : "working copy of ") + Text(j, "original");
+  } else if (type == catalog::kCaseLinked) {
+    what = (ar ? "أُضيف دليلاً في القضية " : "made an exhibit of case ") + Text(j, "case");
+  } else if (type == catalog::kCaseEvent) {
+    what = (ar ? "مستند لحدث في القضية: " : "document of a case event: ") + Text(j, "event");
+  } else if (type == catalog::kIncidentLinked) {
+    what = (ar ? "رُبط بالحادثة " : "linked to incident ") + Text(j, "incident");
+  } else {
+    what = type;
+  }
+  what += (ar ? " — بواسطة " : " — by ") + op + (ar ? " (القيد " : " (log entry ") +
+          std::to_string(in.leaf) + ")";
+  return what;
+}
+
+// Whether `in` concerns item `id`.
+bool Concerns(const Included& in, const std::string& id) {
+  const Json& j = in.j;
+  const std::string type = Text(j, "type");
+  if (type == catalog::kItemIngested) return catalog::ItemId(in.leaf) == id;
+  if (Text(j, "item") == id || Text(j, "original") == id) return true;
+  for (const char* key : {"items", "documents"}) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_array()) continue;
+    for (const Json& v : *it) {
+      if (v.is_string() && v.get<std::string>() == id) return true;
+    }
+  }
+  return false;
+}
+
+struct Custody {
+  uint64_t n = 0;
+  core::Hash root;
+  std::string checkpoint;
+  std::vector<Included> entries;
+  std::map<uint64_t, std::string> checkpoints;  // earlier ones, by size
+  struct Token {
+    uint64_t size = 0;
+    std::string name;  // timestamps/<size>-<k>.tst
+    std::string der;
+    catalog::TimestampRecord rec;
+  };
+  std::vector<Token> tokens;
+};
+
+std::string Title(const Selection& s, const std::string& lang) {
+  if (s.kind == "items") return lang == "ar" ? "أدلة مختارة" : "Selected exhibits";
+  std::string t = Pick(s.entity.names, lang);
+  return t.empty() ? s.id : t + " (" + s.id + ")";
+}
+
+report::Content ReportContent(const Archive& a, const Selection& s, const Custody& c,
+                              const std::string& lang, const std::string& date,
+                              const std::map<std::string, catalog::ItemDetails>& details) {
+  const bool ar = lang == "ar";
+  report::Content rc;
+  rc.lang = lang;
+  rc.title = Title(s, lang);
+  rc.origin = a.origin();
+  rc.vkey = a.vkey();
+  rc.checkpoint_size = std::to_string(c.n);
+  rc.checkpoint_root = core::Base64Encode(c.root.View());
+  rc.bagging_date = date;
+  for (const Exhibit& e : s.exhibits) {
+    report::Exhibit x;
+    x.id = e.rec.id;
+    x.name = e.rec.name;
+    x.bag_path = "data/exhibits/" + e.rec.id + "/" + e.file;
+    x.sha256 = e.rec.sha256.Hex();
+    x.sha512 = e.sha512_hex;
+    x.media_type = e.rec.media_type;
+    x.size = e.rec.size_bytes;
+    const catalog::ItemDetails& d = details.at(e.rec.id);
+    x.title = Pick(d.titles, lang);
+    x.description = Pick(d.descriptions, lang);
+    x.event_date = d.event_date;
+    if (!d.place.empty()) {
+      auto place = a.catalog().Entity(d.place);
+      x.place = place.ok() ? Pick(place->names, lang) : d.place;
+    } else if (!d.lat.empty()) {
+      x.place = d.lat + ", " + d.lon;
+    }
+    x.status = StatusWord(d.status, ar);
+    for (const Included& in : c.entries) {
+      if (!Concerns(in, e.rec.id)) continue;
+      const std::string type = Text(in.j, "type");
+      if (type == catalog::kItemIngested || type == catalog::kSourceAdded) {
+        std::string p = Text(in.j, "time") + " — " + Text(in.j, "operator") + ": ";
+        p += Text(in.j, "path").empty() ? Text(in.j, "name") : Text(in.j, "path");
+        if (!Text(in.j, "url").empty())
+          p += (ar ? " — المصدر: " : " — source: ") + Text(in.j, "url");
+        if (!Text(in.j, "note").empty()) p += " — " + Text(in.j, "note");
+        x.provenance.push_back(p);
+      }
+      x.custody.push_back({Text(in.j, "time"), Describe(in, lang)});
+    }
+    rc.exhibits.push_back(std::move(x));
+  }
+  // The case's or incident's own timeline, from the entries in the bag only.
+  std::vector<std::pair<std::string, report::Line>> timeline;
+  for (const Included& in : c.entries) {
+    const std::string type = Text(in.j, "type");
+    if (type == catalog::kCaseAdded) {
+      timeline.push_back(
+          {"",
+           {Text(in.j, "time").substr(0, 10),
+            (ar ? "فُتح ملف القضية: " : "case recorded: ") + PickJson(in.j["title"], lang)}});
+    } else if (type == catalog::kCaseEvent) {
+      std::string what = Text(in.j, "event");
+      std::replace(what.begin(), what.end(), '_', ' ');
+      std::string desc = in.j.contains("description") ? PickJson(in.j["description"], lang) : "";
+      if (!desc.empty()) what += ": " + desc;
+      if (in.j.contains("documents")) what += " [" + JoinTexts(in.j["documents"]) + "]";
+      auto range = catalog::ParseEventDate(Text(in.j, "date"));
+      timeline.push_back({range ? range->lo : "", {Text(in.j, "date"), what}});
+    } else if (type == catalog::kIncidentAdded) {
+      std::string what = PickJson(in.j["title"], lang);
+      if (!Text(in.j, "category").empty()) what += " (" + Text(in.j, "category") + ")";
+      auto range = catalog::ParseEventDate(Text(in.j, "date"));
+      timeline.push_back({range ? range->lo : "", {Text(in.j, "date"), what}});
+    }
+  }
+  std::stable_sort(timeline.begin(), timeline.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  for (auto& [key, line] : timeline) rc.timeline.push_back(std::move(line));
+  for (const auto& t : c.tokens) {
+    rc.timestamps.push_back((ar ? "نقطة التحقق " : "checkpoint ") + std::to_string(t.size) + ": " +
+                            t.rec.gen_time + " — " + t.rec.tsa + " (custody/" + t.name + ")");
+  }
+  return rc;
+}
+
+std::string Readme(const Archive& a, const Selection& s, const Custody& c,
+                   const std::string& date) {
+  std::string en = Title(s, "en"), ar = Title(s, "ar");
+  std::string n = std::to_string(c.n);
+  std::string x = std::to_string(s.exhibits.size());
+  std::string out;
+  out += "ISNAD EVIDENCE PACKAGE\n======================\n\n";
+  out += en + "\nFrom the archive \"" + a.origin() + "\", exported " + date + ".\n\n";
+  out += "This folder is a BagIt 1.0 bag (RFC 8493). It holds " + x +
+         " exhibit(s), each as its original bytes in data/exhibits/<id>/ with a metadata.json, "
+         "and the record of their chain of custody in data/custody/: every log entry that "
+         "concerns them, with a Merkle inclusion proof (RFC 9162) against the archive's signed "
+         "checkpoint of size " +
+         n +
+         " (data/custody/checkpoint), earlier checkpoints with consistency proofs, and RFC 3161 "
+         "timestamp tokens where the archive has them. A readable report is in data/report/ "
+         "(HTML and PDF, English and Arabic).\n\n";
+  out +=
+      "HOW TO VERIFY\n"
+      "1. Obtain the archive's public key from its keeper by another channel than this package,\n"
+      "   and compare it with data/custody/log.vkey:\n   " +
+      a.vkey() +
+      "\n"
+      "2. With isnad:   isnad verify-bag THIS-FOLDER --key 'PUBLIC-KEY'\n"
+      "3. Without it:   sha256sum -c manifest-sha256.txt (and tagmanifest-sha256.txt), then the\n"
+      "   signature and proofs with openssl and a short Python script, step by step as in\n"
+      "   data/tools/verifying.md (a copy of isnad's docs/verifying.md). The script is\n"
+      "   data/tools/verify-bag.py; read it before you run it, or use isnad's own copy.\n"
+      "Proofs contain hashes only: they show that other entries exist in the log, never what\n"
+      "they say. Nothing of any other exhibit is in this package.\n\n";
+  out += "حزمة أدلة من إسناد\n==================\n\n";
+  out += ar + "\nمن الأرشيف «" + a.origin() + "»، صُدّرت بتاريخ " + date + ".\n\n";
+  out += "هذا المجلد حزمة BagIt 1.0 ‏(RFC 8493). عدد الأدلة فيه: " + x +
+         "، كلٌّ منها ببايتاته الأصلية في data/exhibits/<id>/ مع ملف metadata.json، "
+         "وعلى سجل سلسلة الحيازة في data/custody/: كل قيد في السجل يخص هذه الأدلة، مع برهان "
+         "تضمين في شجرة ميركل (RFC 9162) مقابل نقطة التحقق الموقّعة للأرشيف ذات الحجم " +
+         n +
+         " ‏(data/custody/checkpoint)، ونقاط تحقق سابقة مع براهين الاتساق، وأختام زمنية "
+         "RFC "
+         "3161 "
+         "حيثما وُجدت. التقرير المقروء في data/report/ ‏(HTML وPDF، "
+         "بالعربية "
+         "والإنجليزية).\n\n";
+  out +=
+      "طريقة التحقق\n"
+      "١. احصل على المفتاح العام للأرشيف من حافظه عبر قناة غير هذه الحزمة، وقارنه بالملف "
+      "data/custody/log.vkey.\n"
+      "٢. باستخدام إسناد:   isnad verify-bag THIS-FOLDER --key 'PUBLIC-KEY'\n"
+      "٣. دون إسناد:   sha256sum -c manifest-sha256.txt ثم التوقيع والبراهين باستخدام openssl "
+      "وبرنامج Python قصير، خطوة خطوة كما في data/tools/verifying.md (نسخة من docs/verifying.md "
+      "في إسناد). البرنامج هو data/tools/verify-bag.py؛ اقرأه قبل تشغيله.\n"
+      "البراهين تحتوي على قيم تجزئة فقط: تُظهر وجود قيود أخرى في السجل، ولا تكشف مضمونها. لا "
+      "يوجد في هذه الحزمة شيء من أي دليل آخر.\n";
+  return out;
+}
+
+Json MetadataJson(const Archive& a, const Selection& s, const Exhibit& e,
+                  const catalog::ItemDetails& d, const std::vector<Included>& entries) {
+  Json m{{"id", e.rec.id},
+         {"file", e.file},
+         {"sha256", e.rec.sha256.Hex()},
+         {"sha512", e.sha512_hex},
+         {"size", e.rec.size_bytes},
+         {"media_type", e.rec.media_type},
+         {"name", e.rec.name},
+         {"leaf_index", e.rec.leaf_index},
+         {"ingested_at", e.rec.ingested_at},
+         {"operator", e.rec.operator_}};
+  m["title"] = d.titles;
+  m["description"] = d.descriptions;
+  m["event_date"] = d.event_date;
+  if (!d.place.empty()) {
+    Json place{{"id", d.place}};
+    if (auto p = a.catalog().Entity(d.place); p.ok()) place["names"] = p->names;
+    m["place"] = place;
+  }
+  if (!d.lat.empty()) m["location"] = {{"lat", d.lat}, {"lon", d.lon}};
+  m["tags"] = d.tags;
+  m["status"] = d.status;
+  Json reviews = Json::array();
+  for (const auto& rv : d.reviews) {
+    reviews.push_back({{"leaf_index", rv.leaf_index},
+                       {"status", rv.status},
+                       {"reason", rv.reason},
+                       {"time", rv.time},
+                       {"operator", rv.operator_}});
+  }
+  m["reviews"] = reviews;
+  if (s.ids.count(d.original)) m["original"] = d.original;
+  Json derived = Json::array();
+  for (const auto& id : d.derived) {
+    if (s.ids.count(id)) derived.push_back(id);
+  }
+  m["derived"] = derived;
+  Json provenance = Json::array(), notes = Json::array(), leaves = Json::array();
+  for (const Included& in : entries) {
+    if (!Concerns(in, e.rec.id)) continue;
+    leaves.push_back(in.leaf);
+    const std::string type = Text(in.j, "type");
+    if (type == catalog::kItemIngested || type == catalog::kSourceAdded) {
+      Json p{{"leaf_index", in.leaf}, {"type", type}};
+      for (const char* k : {"name", "path", "path_b64", "url", "note", "time", "operator"}) {
+        if (in.j.contains(k)) p[k] = in.j[k];
+      }
+      provenance.push_back(p);
+    } else if (type == catalog::kNoteAdded) {
+      Json n{{"leaf_index", in.leaf},
+             {"time", Text(in.j, "time")},
+             {"operator", Text(in.j, "operator")}};
+      if (in.j.contains("text")) {
+        n["text"] = in.j["text"];
+      } else {
+        n["text_file"] = "custody/notes/" + Text(in.j, "text_sha256") + ".txt";
+      }
+      notes.push_back(n);
+    }
+  }
+  m["provenance"] = provenance;
+  m["notes"] = notes;
+  Json incidents = Json::array(), cases = Json::array();
+  if (s.kind == "incident") incidents.push_back(s.id);
+  if (s.kind == "case") cases.push_back(s.id);
+  m["incidents"] = incidents;
+  m["cases"] = cases;
+  m["custody_entries"] = leaves;
+  return m;
+}
+
+std::string Dump(const Json& j, int indent) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
+// Gathers the entries, checkpoints, proofs and tokens.
+StatusOr<Custody> GatherCustody(const Archive& a, const Selection& s,
+                                std::vector<std::string>* warnings) {
+  Custody c;
+  const tlog::Log& log = a.log();
+  c.n = log.size();
+  c.root = log.root();
+  c.checkpoint = log.checkpoint_note();
+  std::map<uint64_t, Included> ts_entries;
+  ISNAD_RETURN_IF_ERROR(ScanLog(a, c.n, s, &c.entries, &ts_entries));
+
+  // Checkpoints kept in the history, below N.
+  std::vector<uint64_t> kept;
+  if (auto names = core::Env::Default()->ListDir(a.layout().CheckpointsDir()); names.ok()) {
+    for (const auto& name : *names) {
+      auto size = ParseHistoryName(name);
+      if (size && *size > 0 && *size < c.n) kept.push_back(*size);
+    }
+  }
+  std::sort(kept.begin(), kept.end());
+  // Tokens by the size of the checkpoint they cover, where that checkpoint is at hand.
+  ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::TimestampRecord> records, a.catalog().Timestamps());
+  std::map<uint64_t, std::vector<catalog::TimestampRecord>> ts_by_size;
+  for (auto& rec : records) {
+    if (rec.leaf_index >= c.n || rec.checkpoint_size == 0 || rec.checkpoint_size > c.n) continue;
+    if (rec.checkpoint_size < c.n &&
+        !std::binary_search(kept.begin(), kept.end(), rec.checkpoint_size)) {
+      warnings->push_back("the token of log entry " + std::to_string(rec.leaf_index) +
+                          " is over checkpoint " + std::to_string(rec.checkpoint_size) +
+                          ", which the archive did not keep; it was left out");
+      continue;
+    }
+    ts_by_size[rec.checkpoint_size].push_back(rec);
+  }
+  std::vector<uint64_t> ts_sizes;
+  for (const auto& [size, recs] : ts_by_size) ts_sizes.push_back(size);
+
+  // For each entry: the earliest kept checkpoint that holds it, and the
+  // earliest timestamped one.
+  std::set<uint64_t> chosen;
+  auto choose_for = [&](uint64_t leaf, bool timestamped) {
+    auto it = std::upper_bound(kept.begin(), kept.end(), leaf);
+    if (it != kept.end()) chosen.insert(*it);
+    if (!timestamped) return;
+    auto jt = std::upper_bound(ts_sizes.begin(), ts_sizes.end(), leaf);
+    if (jt != ts_sizes.end() && *jt < c.n) chosen.insert(*jt);
+  };
+  for (const Included& in : c.entries) choose_for(in.leaf, true);
+  std::vector<uint64_t> with_tokens(chosen.begin(), chosen.end());
+  with_tokens.push_back(c.n);
+  for (uint64_t size : with_tokens) {
+    auto it = ts_by_size.find(size);
+    if (it == ts_by_size.end()) continue;
+    std::string checkpoint;
+    if (size == c.n) {
+      checkpoint = c.checkpoint;
+    } else {
+      ISNAD_ASSIGN_OR_RETURN(checkpoint, a.CheckpointAt(size));
+    }
+    const core::Hash cp_hash = core::Sha256Of(checkpoint);
+    int k = 0;
+    for (const auto& rec : it->second) {
+      if (rec.checkpoint_sha256 != cp_hash) {
+        warnings->push_back("the token of log entry " + std::to_string(rec.leaf_index) +
+                            " names checkpoint " + std::to_string(size) +
+                            " with another hash than the one kept; it was left out");
+        continue;
+      }
+      auto file = a.blobs().Open(rec.token_sha256);
+      if (!file.ok()) {
+        warnings->push_back("the token of log entry " + std::to_string(rec.leaf_index) +
+                            " is missing from the archive; it was left out");
+        continue;
+      }
+      std::string der;
+      char buf[16384];
+      while (true) {
+        ISNAD_ASSIGN_OR_RETURN(size_t got, (*file)->Read(buf, sizeof buf));
+        if (got == 0) break;
+        der.append(buf, got);
+        if (der.size() > (uint64_t{16} << 20)) break;
+      }
+      if (core::Sha256Of(der) != rec.token_sha256) {
+        warnings->push_back("the stored token of log entry " + std::to_string(rec.leaf_index) +
+                            " is damaged; it was left out. Run `isnad verify`");
+        continue;
+      }
+      Custody::Token t;
+      t.size = size;
+      t.name = "timestamps/" + std::to_string(size) + "-" + std::to_string(k++) + ".tst";
+      t.der = std::move(der);
+      t.rec = rec;
+      c.tokens.push_back(std::move(t));
+      if (auto e = ts_entries.find(rec.leaf_index); e != ts_entries.end()) {
+        choose_for(e->first, false);
+        c.entries.push_back(std::move(e->second));
+        ts_entries.erase(e);
+      }
+    }
+  }
+  std::sort(c.entries.begin(), c.entries.end(),
+            [](const Included& x, const Included& y) { return x.leaf < y.leaf; });
+  for (uint64_t size : chosen) {
+    if (size >= c.n) continue;
+    ISNAD_ASSIGN_OR_RETURN(std::string note, a.CheckpointAt(size));
+    c.checkpoints[size] = std::move(note);
+  }
+  return c;
+}
+
+Status WriteBag(const Archive& a, const Selection& s, const Custody& c, bag::Writer& w,
+                const std::string& date) {
+  const tlog::Log& log = a.log();
+  std::map<std::string, catalog::ItemDetails> details;
+  for (const Exhibit& e : s.exhibits) {
+    ISNAD_ASSIGN_OR_RETURN(details[e.rec.id], a.catalog().Details(e.rec.id));
+  }
+  for (const Exhibit& e : s.exhibits) {
+    const std::string dir = "exhibits/" + e.rec.id + "/";
+    ISNAD_RETURN_IF_ERROR(w.AddFile(dir + e.file, a.blobs().PathOf(e.rec.sha256)));
+    Json m = MetadataJson(a, s, e, details.at(e.rec.id), c.entries);
+    ISNAD_RETURN_IF_ERROR(w.AddBytes(dir + "metadata.json", Dump(m, 2) + "\n"));
+  }
+  ISNAD_RETURN_IF_ERROR(w.AddBytes("custody/log.vkey", a.vkey() + "\n"));
+  ISNAD_RETURN_IF_ERROR(w.AddBytes("custody/checkpoint", c.checkpoint));
+  std::string lines;
+  std::set<std::string> note_blobs;
+  for (const Included& in : c.entries) {
+    ISNAD_ASSIGN_OR_RETURN(std::vector<core::Hash> proof, log.InclusionProof(in.leaf, c.n));
+    ISNAD_RETURN_IF_ERROR(
+        tlog::VerifyInclusion(in.leaf, c.n, tlog::LeafHash(in.entry), proof, c.root)
+            .WithContext("log entry " + std::to_string(in.leaf)));
+    lines +=
+        Dump(Json{{"leaf_index", in.leaf}, {"entry", in.entry}, {"inclusion", B64(proof)}}, -1) +
+        "\n";
+    if (Text(in.j, "type") == catalog::kNoteAdded && in.j.contains("text_sha256")) {
+      note_blobs.insert(Text(in.j, "text_sha256"));
+    }
+  }
+  ISNAD_RETURN_IF_ERROR(w.AddBytes("custody/entries.jsonl", lines));
+  std::string consistency;
+  for (const auto& [size, note] : c.checkpoints) {
+    auto opened = tlog::OpenNote(note, {a.verifier()});
+    if (!opened.ok()) {
+      return opened.status().WithContext("checkpoints/" + std::to_string(size) +
+                                         " in the archive; run `isnad verify`");
+    }
+    ISNAD_ASSIGN_OR_RETURN(tlog::Checkpoint cp, tlog::Checkpoint::Parse(opened->text));
+    ISNAD_ASSIGN_OR_RETURN(std::vector<core::Hash> proof, log.ConsistencyProof(size, c.n));
+    Status holds = cp.size == size ? tlog::VerifyConsistency(size, c.n, proof, cp.root, c.root)
+                                   : core::Integrity("it says size " + std::to_string(cp.size));
+    if (!holds.ok()) {
+      return holds.WithContext(
+          "checkpoints/" + std::to_string(size) +
+          " in the archive is not consistent with the log; run `isnad verify`");
+    }
+    ISNAD_RETURN_IF_ERROR(w.AddBytes("custody/checkpoints/" + std::to_string(size), note));
+    consistency +=
+        Dump(Json{{"old_size", size}, {"new_size", c.n}, {"proof", B64(proof)}}, -1) + "\n";
+  }
+  if (!c.checkpoints.empty()) {
+    ISNAD_RETURN_IF_ERROR(w.AddBytes("custody/consistency.jsonl", consistency));
+  }
+  for (const std::string& hex : note_blobs) {
+    ISNAD_ASSIGN_OR_RETURN(core::Hash h, core::Hash::FromHex(hex));
+    if (!a.blobs().Contains(h)) {
+      return core::Integrity("the text of a long note (" + store::BlobStore::RelativePath(h) +
+                             ") is missing from the archive; run `isnad verify`");
+    }
+    ISNAD_RETURN_IF_ERROR(w.AddFile("custody/notes/" + hex + ".txt", a.blobs().PathOf(h)));
+  }
+  for (const auto& t : c.tokens) ISNAD_RETURN_IF_ERROR(w.AddBytes("custody/" + t.name, t.der));
+  for (const std::string lang : {"en", "ar"}) {
+    report::Content rc = ReportContent(a, s, c, lang, date, details);
+    ISNAD_RETURN_IF_ERROR(w.AddBytes("report/report-" + lang + ".html", report::Html(rc)));
+    ISNAD_ASSIGN_OR_RETURN(std::string pdf, report::Pdf(rc));
+    ISNAD_RETURN_IF_ERROR(w.AddBytes("report/report-" + lang + ".pdf", pdf));
+  }
+  ISNAD_RETURN_IF_ERROR(w.AddBytes("README.txt", Readme(a, s, c, date)));
+  ISNAD_RETURN_IF_ERROR(w.AddBytes("tools/verifying.md", kVerifyingMd));
+  ISNAD_RETURN_IF_ERROR(w.AddBytes("tools/verify-bag.py", kVerifyBagPy));
+
+  std::string ident;
+  if (s.kind == "items") {
+    ident = "items/";
+    for (size_t k = 0; k < s.exhibits.size() && k < 10; ++k) {
+      ident += (k ? "," : "") + s.exhibits[k].rec.id;
+    }
+    if (s.exhibits.size() > 10) ident += ",… (" + std::to_string(s.exhibits.size()) + " items)";
+  } else {
+    ident = s.id;
+  }
+  std::vector<std::pair<std::string, std::string>> info = {
+      {"Source-Organization", OneLine(a.origin())},
+      {"Bagging-Date", date},
+      {"Bag-Software-Agent", std::string(kSoftware)},
+      {"External-Identifier", OneLine(a.origin() + "/" + ident)},
+  };
+  if (s.kind != "items") info.push_back({"External-Description", OneLine(Title(s, "en"))});
+  info.push_back({"Isnad-Checkpoint-Size", std::to_string(c.n)});
+  info.push_back({"Isnad-Checkpoint-Root", core::Base64Encode(c.root.View())});
+  info.push_back({"Isnad-Vkey", a.vkey()});
+  return w.Finish(info);
+}
+
+}  // namespace
+
+StatusOr<ExportSummary> Export(const Archive& a, const ExportRequest& r) {
+  if (r.out.empty()) return core::InvalidArgument("export needs --out: a folder, .zip or .tar");
+  std::error_code ec;
+  if (std::filesystem::symlink_status(r.out, ec).type() != std::filesystem::file_type::not_found) {
+    return core::AlreadyExists(r.out + " already exists; give a new name for the package");
+  }
+  ISNAD_ASSIGN_OR_RETURN(Selection s, Select(a, r));
+  std::vector<std::string> warnings;
+  ISNAD_ASSIGN_OR_RETURN(Custody c, GatherCustody(a, s, &warnings));
+  ISNAD_RETURN_IF_ERROR(HashExhibits(a, r, &s.exhibits));
+  const std::string date = core::NowUtc().substr(0, 10);
+
+  ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<bag::Writer> w, bag::Writer::Create(r.out));
+  // The writer builds the bag beside `out` and renames it into place only when
+  // finished: a failure leaves no half package behind.
+  ISNAD_RETURN_IF_ERROR(WriteBag(a, s, c, *w, date));
+  ExportSummary sum;
+  sum.out = r.out;
+  if (s.kind != "items") sum.title = Title(s, "en");
+  for (const Exhibit& e : s.exhibits) {
+    sum.exhibits.push_back(e.rec.id);
+    sum.exhibit_bytes += e.rec.size_bytes;
+  }
+  sum.entries = c.entries.size();
+  sum.checkpoint_size = c.n;
+  for (const auto& [size, note] : c.checkpoints) sum.checkpoints.push_back(size);
+  sum.timestamps = c.tokens.size();
+  sum.warnings = std::move(warnings);
+  return sum;
+}
+
+}  // namespace isnad::archive

@@ -1,0 +1,548 @@
+// Verification of an export bag without the archive: docs/formats/bag.md,
+// "What verify-bag checks".
+#include "archive/verify_bag.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "archive/archive.h"
+#include "catalog/entries.h"
+#include "core/canonical_json.h"
+#include "core/digest.h"
+#include "core/encoding.h"
+#include "log/checkpoint.h"
+#include "log/merkle.h"
+#include "log/note.h"
+#include "tsa/timestamp.h"
+
+namespace isnad::archive {
+
+using core::Json;
+using core::Status;
+using core::StatusOr;
+
+bool BagVerifyReport::ok() const { return errors() == 0; }
+uint64_t BagVerifyReport::errors() const {
+  return static_cast<uint64_t>(std::count_if(problems.begin(), problems.end(),
+                                             [](const bag::Problem& p) { return !p.warning; }));
+}
+uint64_t BagVerifyReport::warnings() const { return problems.size() - errors(); }
+
+namespace {
+
+constexpr std::string_view kCustody = "data/custody/";
+constexpr std::string_view kCheckpointFile = "data/custody/checkpoint";
+constexpr std::string_view kVkeyFile = "data/custody/log.vkey";
+constexpr std::string_view kEntriesFile = "data/custody/entries.jsonl";
+constexpr std::string_view kConsistencyFile = "data/custody/consistency.jsonl";
+constexpr std::string_view kCheckpointsDir = "data/custody/checkpoints/";
+constexpr std::string_view kTimestampsDir = "data/custody/timestamps/";
+constexpr std::string_view kNotesDir = "data/custody/notes/";
+constexpr std::string_view kExhibitsDir = "data/exhibits/";
+constexpr uint64_t kMaxCustodyFile = uint64_t{1} << 30;
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::vector<std::string_view> Lines(std::string_view text) {
+  std::vector<std::string_view> out;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    out.push_back(text.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  return out;
+}
+
+// RFC 8493 §2.1.3: CR, LF and '%' are percent-encoded in manifest paths.
+std::string DecodePath(std::string_view p) {
+  std::string out;
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (p[i] == '%' && i + 2 < p.size()) {
+      std::string hex(p.substr(i + 1, 2));
+      for (char& c : hex) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+      if (hex == "0A" || hex == "0D" || hex == "25") {
+        out += hex == "0A" ? '\n' : hex == "0D" ? '\r' : '%';
+        i += 2;
+        continue;
+      }
+    }
+    out += p[i];
+  }
+  return out;
+}
+
+// path -> lower-case hex, from a manifest's text.
+std::map<std::string, std::string> ParseManifest(std::string_view text) {
+  std::map<std::string, std::string> out;
+  for (std::string_view line : Lines(text)) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    size_t sp = line.find_first_of(" \t");
+    if (sp == std::string_view::npos) continue;
+    std::string hex(line.substr(0, sp));
+    for (char& c : hex) c = static_cast<char>(c >= 'A' && c <= 'F' ? c + 32 : c);
+    std::string_view path = line.substr(sp);
+    while (!path.empty() && (path.front() == ' ' || path.front() == '\t')) path.remove_prefix(1);
+    if (!path.empty() && path.front() == '*') path.remove_prefix(1);
+    out[DecodePath(path)] = hex;
+  }
+  return out;
+}
+
+// bag-info.txt labels -> first value (continuation lines joined).
+std::map<std::string, std::string> ParseBagInfo(std::string_view text) {
+  std::map<std::string, std::string> out;
+  std::string last;
+  for (std::string_view line : Lines(text)) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
+      if (!last.empty()) out[last] += " " + std::string(line.substr(1));
+      continue;
+    }
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string label(line.substr(0, colon));
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    if (out.count(label)) {
+      last.clear();
+      continue;
+    }
+    out[label] = std::string(value);
+    last = label;
+  }
+  return out;
+}
+
+StatusOr<std::vector<core::Hash>> DecodeProof(const Json& arr) {
+  if (!arr.is_array()) return core::Integrity("the proof is not a list of hashes");
+  std::vector<core::Hash> out;
+  for (const Json& v : arr) {
+    if (!v.is_string()) return core::Integrity("a proof hash is not a string");
+    auto raw = core::Base64Decode(v.get<std::string>());
+    if (!raw.ok()) return core::Integrity("a proof hash is not canonical base64");
+    auto h = core::Hash::FromBytes(*raw);
+    if (!h.ok()) return core::Integrity("a proof hash is not 32 bytes");
+    out.push_back(*h);
+  }
+  return out;
+}
+
+std::optional<uint64_t> JsonSize(const Json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_unsigned()) return std::nullopt;
+  return it->get<uint64_t>();
+}
+
+class Checker {
+ public:
+  Checker(const bag::Bag& bag, BagVerifyReport* r) : bag_(bag), r_(r) {
+    for (const auto& f : bag_.Files()) files_.insert(f);
+  }
+
+  void Problem(std::string_view file, std::string what) {
+    r_->problems.push_back({std::string(file), std::move(what), false});
+  }
+  bool Has(std::string_view file) const { return files_.count(std::string(file)) > 0; }
+  std::optional<std::string> Read(std::string_view file, bool required) {
+    if (!Has(file)) {
+      if (required) Problem(file, "missing");
+      return std::nullopt;
+    }
+    auto text = bag_.ReadFile(std::string(file), kMaxCustodyFile);
+    if (!text.ok()) {
+      Problem(file, "cannot be read: " + text.status().message());
+      return std::nullopt;
+    }
+    return std::move(*text);
+  }
+
+  // Opens a signed checkpoint with the key: its body, or nullopt after saying why.
+  std::optional<tlog::Checkpoint> OpenCheckpoint(std::string_view file, const std::string& note,
+                                                 const tlog::NoteVerifier& key) {
+    auto opened = tlog::OpenNote(note, {key});
+    if (!opened.ok()) {
+      std::string what = opened.status().message();
+      if (what.find("no verifiable signatures") != std::string::npos) {
+        what = "not signed by the key " + key.name() + "+" + KeyIdHex(key) + " (" + what + ")";
+      }
+      Problem(file, "signature: " + what);
+      return std::nullopt;
+    }
+    auto cp = tlog::Checkpoint::Parse(opened->text);
+    if (!cp.ok()) {
+      Problem(file, cp.status().message());
+      return std::nullopt;
+    }
+    if (cp->origin != key.name()) {
+      Problem(file, "origin \"" + cp->origin + "\" is not the key's name \"" + key.name() + "\"");
+      return std::nullopt;
+    }
+    return *cp;
+  }
+
+  static std::string KeyIdHex(const tlog::NoteVerifier& key) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string s;
+    for (int shift = 28; shift >= 0; shift -= 4) s += kHex[(key.key_id() >> shift) & 0xF];
+    return s;
+  }
+
+  void Custody(const BagVerifyOptions& options);
+
+ private:
+  const bag::Bag& bag_;
+  BagVerifyReport* r_;
+  std::set<std::string> files_;
+};
+
+void Checker::Custody(const BagVerifyOptions& options) {
+  // ---- 2. The key and the checkpoint.
+  std::optional<tlog::NoteVerifier> key;
+  std::optional<std::string> bag_vkey = Read(kVkeyFile, options.vkey.empty());
+  if (!options.vkey.empty()) {
+    auto v = tlog::NoteVerifier::FromVkey(Trim(options.vkey));
+    if (v.ok()) key = *v;  // checked by VerifyBag before
+    r_->key_pinned = true;
+    if (bag_vkey && Trim(*bag_vkey) != key->vkey()) {
+      Problem(kVkeyFile, "is not the key given (" + key->vkey() + ")");
+    }
+  } else if (bag_vkey) {
+    auto v = tlog::NoteVerifier::FromVkey(Trim(*bag_vkey));
+    if (!v.ok()) {
+      Problem(kVkeyFile, v.status().message());
+    } else {
+      key = *v;
+      r_->notes.push_back(
+          "the key was not pinned: the checkpoint was checked against the bag's own " +
+          std::string(kVkeyFile) +
+          ", which proves only that the bag is consistent with itself; give the archive's key, "
+          "obtained by another channel, with --key");
+    }
+  }
+  if (key) r_->key = key->vkey();
+  std::optional<std::string> note = Read(kCheckpointFile, true);
+  std::optional<tlog::Checkpoint> head;
+  if (key && note) head = OpenCheckpoint(kCheckpointFile, *note, *key);
+  if (head) {
+    r_->checkpoint_size = head->size;
+    if (auto info = Read("bag-info.txt", false)) {
+      auto fields = ParseBagInfo(*info);
+      if (auto it = fields.find("Isnad-Checkpoint-Size");
+          it != fields.end() && it->second != std::to_string(head->size)) {
+        Problem("bag-info.txt", "Isnad-Checkpoint-Size is " + it->second + " but " +
+                                    std::string(kCheckpointFile) + " is of size " +
+                                    std::to_string(head->size));
+      }
+      if (auto it = fields.find("Isnad-Checkpoint-Root");
+          it != fields.end() && it->second != core::Base64Encode(head->root.View())) {
+        Problem("bag-info.txt",
+                "Isnad-Checkpoint-Root is not the root of " + std::string(kCheckpointFile));
+      }
+    }
+  }
+
+  // ---- 3. Entries and their inclusion proofs.
+  std::map<uint64_t, Json> entries;  // leaf -> parsed entry, for those whose proof holds
+  if (auto text = Read(kEntriesFile, true)) {
+    uint64_t line_no = 0;
+    std::optional<uint64_t> last;
+    for (std::string_view line : Lines(*text)) {
+      ++line_no;
+      std::string where = "line " + std::to_string(line_no);
+      Json j = Json::parse(line, nullptr, false);
+      if (j.is_discarded() || !j.is_object()) {
+        Problem(kEntriesFile, where + ": not a JSON object");
+        continue;
+      }
+      auto leaf = JsonSize(j, "leaf_index");
+      auto entry_it = j.find("entry");
+      if (!leaf || entry_it == j.end() || !entry_it->is_string() || !j.contains("inclusion")) {
+        Problem(kEntriesFile, where + ": needs leaf_index, entry and inclusion");
+        continue;
+      }
+      where += " (entry " + std::to_string(*leaf) + ")";
+      if (last && *leaf <= *last) {
+        Problem(kEntriesFile, where + ": out of order (after entry " + std::to_string(*last) + ")");
+      }
+      last = *leaf;
+      ++r_->entries;
+      const std::string entry = entry_it->get<std::string>();
+      auto parsed = catalog::ParseEntry(entry);
+      if (!parsed.ok()) {
+        Problem(kEntriesFile, where + ": " + parsed.status().message());
+        continue;
+      }
+      auto proof = DecodeProof(j["inclusion"]);
+      if (!proof.ok()) {
+        Problem(kEntriesFile, where + ": " + proof.status().message());
+        continue;
+      }
+      if (!head) continue;  // nothing to prove against (said above)
+      Status holds =
+          tlog::VerifyInclusion(*leaf, head->size, tlog::LeafHash(entry), *proof, head->root);
+      if (!holds.ok()) {
+        Problem(kEntriesFile, where + ": inclusion proof does not hold against the checkpoint (" +
+                                  holds.message() + ")");
+        continue;
+      }
+      if ((*parsed).value("type", "") == catalog::kArchiveCreated && key &&
+          (*parsed).value("vkey", "") != key->vkey()) {
+        Problem(kEntriesFile, where + ": archive.created names another key (" +
+                                  (*parsed).value("vkey", "") + ")");
+      }
+      entries[*leaf] = std::move(*parsed);
+    }
+  }
+
+  // ---- 4. Earlier checkpoints and their consistency proofs.
+  std::map<uint64_t, std::pair<uint64_t, std::vector<core::Hash>>>
+      consistency;  // old -> new, proof
+  if (auto text = Read(kConsistencyFile, false)) {
+    uint64_t line_no = 0;
+    for (std::string_view line : Lines(*text)) {
+      ++line_no;
+      std::string where = "line " + std::to_string(line_no);
+      Json j = Json::parse(line, nullptr, false);
+      auto old_size = j.is_object() ? JsonSize(j, "old_size") : std::nullopt;
+      auto new_size = j.is_object() ? JsonSize(j, "new_size") : std::nullopt;
+      if (!old_size || !new_size || !j.contains("proof")) {
+        Problem(kConsistencyFile, where + ": needs old_size, new_size and proof");
+        continue;
+      }
+      auto proof = DecodeProof(j["proof"]);
+      if (!proof.ok()) {
+        Problem(kConsistencyFile, where + ": " + proof.status().message());
+        continue;
+      }
+      if (!Has(std::string(kCheckpointsDir) + std::to_string(*old_size))) {
+        Problem(kConsistencyFile, where + ": no checkpoint " + std::string(kCheckpointsDir) +
+                                      std::to_string(*old_size));
+      }
+      consistency[*old_size] = {*new_size, std::move(*proof)};
+    }
+  }
+  std::map<uint64_t, std::string> checkpoint_files;  // size -> bag path, N included
+  if (head) checkpoint_files[head->size] = std::string(kCheckpointFile);
+  for (const std::string& f : files_) {
+    if (!StartsWith(f, kCheckpointsDir)) continue;
+    auto size = ParseHistoryName(std::string_view(f).substr(kCheckpointsDir.size()));
+    if (!size) {
+      Problem(f, "not a checkpoint size");
+      continue;
+    }
+    ++r_->checkpoints;
+    auto text = Read(f, true);
+    if (!text || !key) continue;
+    auto cp = OpenCheckpoint(f, *text, *key);
+    if (!cp) continue;
+    if (cp->size != *size) {
+      Problem(f, "is a checkpoint of size " + std::to_string(cp->size));
+      continue;
+    }
+    checkpoint_files[*size] = f;
+    if (!head) continue;
+    auto it = consistency.find(*size);
+    if (it == consistency.end()) {
+      Problem(f, "no consistency proof for it in " + std::string(kConsistencyFile));
+      continue;
+    }
+    if (it->second.first != head->size) {
+      Problem(kConsistencyFile, "the proof from " + std::to_string(*size) + " is to size " +
+                                    std::to_string(it->second.first) +
+                                    ", not to the checkpoint's " + std::to_string(head->size));
+      continue;
+    }
+    Status holds =
+        tlog::VerifyConsistency(*size, head->size, it->second.second, cp->root, head->root);
+    if (!holds.ok()) {
+      Problem(f, "not consistent with " + std::string(kCheckpointFile) + ": the proof in " +
+                     std::string(kConsistencyFile) + " does not hold (" + holds.message() + ")");
+    }
+  }
+
+  // ---- 5. Timestamp tokens over the checkpoints.
+  bool any_token = false;
+  for (const std::string& f : files_) {
+    if (!StartsWith(f, kTimestampsDir)) continue;
+    std::string_view name = std::string_view(f).substr(kTimestampsDir.size());
+    size_t dash = name.find('-');
+    const std::optional<uint64_t> parsed =
+        dash == std::string_view::npos ? std::nullopt : ParseHistoryName(name.substr(0, dash));
+    const bool tst = name.size() > 4 && name.substr(name.size() - 4) == ".tst";
+    const bool tsr = name.size() > 4 && name.substr(name.size() - 4) == ".tsr";
+    if (!parsed.has_value() || (!tst && !tsr)) {
+      Problem(f, "not named <checkpoint size>-<k>.tst (a token) or .tsr (a response)");
+      continue;
+    }
+    const uint64_t size = parsed.value_or(0);
+    ++r_->timestamps;
+    any_token = true;
+    std::string cp_path = head && size == head->size
+                              ? std::string(kCheckpointFile)
+                              : std::string(kCheckpointsDir) + std::to_string(size);
+    auto cp_bytes = Read(cp_path, false);
+    if (!cp_bytes) {
+      Problem(f, "covers checkpoint " + std::to_string(size) + ", which is not in the bag (" +
+                     cp_path + ")");
+      continue;
+    }
+    auto der = Read(f, true);
+    if (!der) continue;
+    tsa::VerifyOptions vo;
+    vo.roots_pem = options.tsa_roots_pem;
+    auto info = tsa::Verify(*der, core::Sha256Of(*cp_bytes), vo);
+    if (!info.ok()) {
+      Problem(f, "RFC 3161 token over " + cp_path + ": " + info.status().message());
+      continue;
+    }
+    // The archive recorded the token it got: a timestamp.added entry names its hash.
+    const std::string token_hex = core::Sha256Of(*der).Hex();
+    bool recorded = false;
+    for (const auto& [leaf, e] : entries) {
+      if (e.value("type", "") == catalog::kTimestampAdded &&
+          e.value("token_sha256", "") == token_hex &&
+          e.value("checkpoint_size", uint64_t{0}) == size) {
+        recorded = true;
+      }
+    }
+    if (!recorded) {
+      r_->problems.push_back(
+          {f, "valid, but no timestamp.added entry in " + std::string(kEntriesFile) + " records it",
+           /*warning=*/true});
+    }
+  }
+  if (any_token && options.tsa_roots_pem.empty()) {
+    r_->notes.push_back(
+        "the timestamp tokens' signatures were checked with the certificates they carry, but their "
+        "chains were not checked against trusted roots; give the authorities' root certificates "
+        "with --tsa-roots");
+  }
+
+  // Long notes stored by hash.
+  std::set<std::string> note_files;
+  for (const auto& [leaf, e] : entries) {
+    if (e.value("type", "") == catalog::kNoteAdded && e.contains("text_sha256")) {
+      note_files.insert(std::string(kNotesDir) + e.value("text_sha256", "") + ".txt");
+    }
+  }
+  for (const std::string& f : files_) {
+    if (StartsWith(f, kNotesDir)) note_files.insert(f);
+  }
+  for (const std::string& f : note_files) {
+    auto text = Read(f, true);
+    if (!text) continue;
+    std::string name = f.substr(kNotesDir.size());
+    if (name.size() != 68 || name.substr(64) != ".txt" ||
+        core::Sha256Of(*text).Hex() != name.substr(0, 64)) {
+      Problem(f, "its text does not hash to its name");
+    }
+  }
+
+  // ---- 6. Every exhibit against its item.ingested entry.
+  std::map<std::string, std::string> manifest;
+  if (auto m = Read("manifest-sha256.txt", false)) manifest = ParseManifest(*m);
+  std::set<std::string> exhibit_ids;
+  for (const std::string& f : files_) {
+    if (!StartsWith(f, kExhibitsDir)) continue;
+    std::string rest = f.substr(kExhibitsDir.size());
+    size_t slash = rest.find('/');
+    if (slash == std::string::npos) {
+      Problem(f, "not inside an exhibit's folder");
+      continue;
+    }
+    exhibit_ids.insert(rest.substr(0, slash));
+  }
+  for (const std::string& id : exhibit_ids) {
+    const std::string dir = std::string(kExhibitsDir) + id + "/";
+    ++r_->exhibits;
+    auto leaf = catalog::ParseItemId(id);
+    if (!leaf) {
+      Problem(dir, "not an item id");
+      continue;
+    }
+    auto meta_text = Read(dir + "metadata.json", true);
+    if (!meta_text) continue;
+    Json meta = Json::parse(*meta_text, nullptr, false);
+    if (meta.is_discarded() || !meta.is_object() || !meta.contains("file") ||
+        !meta["file"].is_string()) {
+      Problem(dir + "metadata.json", "not a JSON object with \"file\"");
+      continue;
+    }
+    const std::string file = dir + meta["file"].get<std::string>();
+    if (!Has(file)) {
+      Problem(file, "missing (named by " + dir + "metadata.json)");
+      continue;
+    }
+    auto e = entries.find(*leaf);
+    if (e == entries.end() || e->second.value("type", "") != catalog::kItemIngested) {
+      Problem(file, "no proved item.ingested entry " + std::to_string(*leaf) + " in " +
+                        std::string(kEntriesFile) + " for " + id);
+      continue;
+    }
+    const std::string want = e->second.value("sha256", "");
+    if (meta.value("sha256", "") != want) {
+      Problem(dir + "metadata.json", "sha256 is not that of entry " + std::to_string(*leaf));
+    }
+    auto m = manifest.find(file);
+    if (m == manifest.end()) {
+      Problem(file, "not in manifest-sha256.txt");
+    } else if (m->second != want) {
+      // BagIt says whether the bytes match the manifest; this says whether the
+      // manifest matches the custody log.
+      Problem(file, "manifest-sha256.txt gives " + m->second + ", but its custody entry " +
+                        std::to_string(*leaf) + " records " + want);
+    }
+  }
+  if (r_->exhibits == 0) Problem(kExhibitsDir, "the bag holds no exhibit");
+}
+
+}  // namespace
+
+StatusOr<BagVerifyReport> VerifyBag(const std::string& path, const BagVerifyOptions& options) {
+  if (!options.vkey.empty()) {
+    auto v = tlog::NoteVerifier::FromVkey(Trim(options.vkey));
+    if (!v.ok()) return v.status().WithContext("--key");
+  }
+  ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<bag::Bag> b, bag::Bag::Open(path));
+  BagVerifyReport r;
+  // ---- 1. BagIt.
+  ISNAD_ASSIGN_OR_RETURN(bag::Report bagit, bag::Validate(*b));
+  r.bagit_version = bagit.version;
+  r.payload_files = bagit.payload_files;
+  r.payload_bytes = bagit.payload_bytes;
+  r.problems = std::move(bagit.problems);
+  Checker checker(*b, &r);
+  for (const auto& f : b->Files()) {
+    if (StartsWith(f, kCustody)) {
+      r.custody = true;
+      break;
+    }
+  }
+  if (!r.custody) {
+    r.notes.push_back(
+        "no data/custody/: not an isnad export, so it was checked as a BagIt bag only (no "
+        "signatures or proofs to check)");
+    return r;
+  }
+  checker.Custody(options);
+  return r;
+}
+
+StatusOr<BagVerifyReport> VerifyBag(const std::string& path, const std::string& vkey) {
+  BagVerifyOptions o;
+  o.vkey = vkey;
+  return VerifyBag(path, o);
+}
+
+}  // namespace isnad::archive

@@ -1,0 +1,211 @@
+// The evidence package commands of `isnad`: `export` writes the exhibits of a
+// case, an incident or a list of items as a BagIt bag with their custody proofs
+// (archive/export.h), and `verify-bag` checks such a bag, or any BagIt bag,
+// with no archive at all (archive/verify_bag.h). Layout: docs/formats/bag.md;
+// checking by hand: docs/verifying.md.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "archive/export.h"
+#include "archive/verify_bag.h"
+#include "cli/common.h"
+#include "cli/exit_codes.h"
+#include "cli/output.h"
+#include "core/canonical_json.h"
+#include "core/env.h"
+#include "core/status.h"
+#include "log/note.h"
+
+namespace isnad::cli {
+namespace {
+
+using core::Json;
+
+struct BagExportArgs {
+  std::string case_ref, incident_ref;
+  std::vector<std::string> items;
+  std::string out;
+  int jobs = 4;
+};
+
+struct VerifyBagArgs {
+  std::string path;
+  std::string key;
+  std::string tsa_roots;
+};
+
+int CmdExportBag(const Globals& g, const BagExportArgs& args) {
+  auto a = OpenArchive(g, archive::Mode::kRead);
+  if (!a.ok()) return Fail(a.status());
+  archive::ExportRequest req;
+  req.case_id = args.case_ref;
+  req.incident_id = args.incident_ref;
+  req.items = args.items;
+  req.out = args.out;
+  req.jobs = args.jobs;
+  ProgressBar bar("hashing exhibits");
+  req.progress = [&](uint64_t done, uint64_t total) { bar.Update(done, total); };
+  auto sum = archive::Export(**a, req);
+  bar.Clear();
+  if (!sum.ok()) return Fail(sum.status());
+  for (const auto& w : sum->warnings) {
+    std::fprintf(stderr, "warning: %s\n", Printable(w).c_str());
+  }
+  if (g.json) {
+    PrintJsonLine({{"out", sum->out},
+                   {"title", sum->title},
+                   {"exhibits", sum->exhibits},
+                   {"exhibit_bytes", sum->exhibit_bytes},
+                   {"entries", sum->entries},
+                   {"checkpoint_size", sum->checkpoint_size},
+                   {"checkpoints", sum->checkpoints},
+                   {"timestamps", sum->timestamps},
+                   {"warnings", sum->warnings}});
+    return kExitOk;
+  }
+  fmt::print(
+      "Exported {} exhibit(s) ({}) with {} custody entries proved against checkpoint {}, {} "
+      "earlier checkpoint(s) and {} timestamp token(s) to {}.\n",
+      sum->exhibits.size(), HumanBytes(sum->exhibit_bytes), sum->entries, sum->checkpoint_size,
+      sum->checkpoints.size(), sum->timestamps, Printable(sum->out));
+  fmt::print("Check it anywhere with: isnad verify-bag {} --key \"{}\"\n", Printable(sum->out),
+             (*a)->vkey());
+  return kExitOk;
+}
+
+// --key takes the vkey itself or a file that holds it.
+core::StatusOr<std::string> KeyArgument(const std::string& key) {
+  if (key.empty() || tlog::NoteVerifier::FromVkey(key).ok()) return key;
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(key, ec)) {
+    auto text = core::Env::Default()->ReadFile(key);
+    if (!text.ok()) return text.status();
+    std::string v = *text;
+    while (!v.empty() && (v.back() == '\n' || v.back() == '\r' || v.back() == ' ')) v.pop_back();
+    return v;
+  }
+  return key;  // VerifyBag says why it is not a key
+}
+
+int CmdVerifyBag(const Globals& g, const VerifyBagArgs& args) {
+  std::error_code ec;
+  if (!std::filesystem::exists(args.path, ec)) {
+    return Fail(core::NotFound("no bag at " + args.path));
+  }
+  archive::BagVerifyOptions options;
+  auto key = KeyArgument(args.key);
+  if (!key.ok()) return Fail(key.status());
+  options.vkey = *key;
+  if (!args.tsa_roots.empty()) {
+    auto pem = core::Env::Default()->ReadFile(args.tsa_roots);
+    if (!pem.ok()) return Fail(pem.status().WithContext("--tsa-roots"));
+    options.tsa_roots_pem = *pem;
+  }
+  auto report = archive::VerifyBag(args.path, options);
+  if (!report.ok()) return Fail(report.status());
+  const archive::BagVerifyReport& r = *report;
+  for (const auto& p : r.problems) {
+    const std::string file = p.file.empty() ? "(bag)" : p.file;
+    if (g.json) {
+      PrintJsonLine({{"file", file}, {"problem", p.what}, {"warning", p.warning}});
+    } else {
+      fmt::print("{}{}: {}\n", p.warning ? "warning: " : "", Printable(file), Printable(p.what));
+    }
+  }
+  for (const auto& n : r.notes) {
+    if (g.json) {
+      PrintJsonLine({{"note", n}});
+    } else {
+      fmt::print("note: {}\n", n);
+    }
+  }
+  if (g.json) {
+    PrintJsonLine({{"ok", r.ok()},
+                   {"bag", args.path},
+                   {"bagit_version", r.bagit_version},
+                   {"payload_files", r.payload_files},
+                   {"payload_bytes", r.payload_bytes},
+                   {"custody", r.custody},
+                   {"key", r.key},
+                   {"key_pinned", r.key_pinned},
+                   {"checkpoint_size", r.checkpoint_size},
+                   {"exhibits", r.exhibits},
+                   {"entries", r.entries},
+                   {"checkpoints", r.checkpoints},
+                   {"timestamps", r.timestamps},
+                   {"problems", r.errors()},
+                   {"warnings", r.warnings()}});
+    return r.ok() ? kExitOk : kExitIntegrity;
+  }
+  std::string what = fmt::format("BagIt {} bag, {} payload file(s) ({})", r.bagit_version,
+                                 r.payload_files, HumanBytes(r.payload_bytes));
+  if (r.custody) {
+    what += fmt::format(
+        "; {} exhibit(s), {} custody entries proved against checkpoint {} signed by {}{}, {} "
+        "earlier checkpoint(s), {} timestamp token(s)",
+        r.exhibits, r.entries, r.checkpoint_size, r.key.empty() ? "(no key)" : r.key,
+        r.key_pinned ? "" : " (not pinned)", r.checkpoints, r.timestamps);
+  }
+  if (r.ok()) {
+    fmt::print("OK: {}: {}{}.\n", Printable(args.path), what,
+               r.warnings() ? fmt::format(" ({} warning(s))", r.warnings()) : "");
+    return kExitOk;
+  }
+  fmt::print("FAILED: {}: {} problem(s); {}.\n", Printable(args.path), r.errors(), what);
+  return kExitIntegrity;
+}
+
+}  // namespace
+
+void RegisterExportCommands(CLI::App& app, const Globals& g, Commands& out) {
+  auto ea = std::make_shared<BagExportArgs>();
+  auto* exp = app.add_subcommand(
+      "export",
+      "write an evidence package: a BagIt bag of exhibits with their custody proofs and a report");
+  auto* c = exp->add_option("--case", ea->case_ref,
+                            "a case's exhibits and event documents: case id (case12) or title");
+  auto* inc = exp->add_option("--incident", ea->incident_ref,
+                              "an incident's linked items: incident id (inc3) or title");
+  auto* items =
+      exp->add_option("--items", ea->items, "these items: ids or sha256 prefixes (12+ hex digits)");
+  c->excludes(inc)->excludes(items);
+  inc->excludes(items);
+  exp->add_option("--out", ea->out, "a new folder, or a file ending in .zip or .tar")->required();
+  exp->add_option("-j,--jobs", ea->jobs, "exhibits hashed at once (default 4)")
+      ->check(CLI::Range(1, 64));
+  exp->footer(
+      "Only the chosen exhibits and the custody entries about them go into the package;\n"
+      "proofs carry hashes only. Layout: docs/formats/bag.md.\n"
+      "Example:\n  isnad export --case case12 --out case12.zip");
+  out.emplace_back(exp, [&g, ea]() {
+    if (ea->case_ref.empty() && ea->incident_ref.empty() && ea->items.empty()) {
+      return Fail(core::InvalidArgument("export needs one of --case, --incident or --items"));
+    }
+    return CmdExportBag(g, *ea);
+  });
+
+  auto va = std::make_shared<VerifyBagArgs>();
+  auto* vb = app.add_subcommand("verify-bag",
+                                "check an evidence package (or any BagIt bag) without the archive: "
+                                "files, proofs, signatures");
+  vb->add_option("path", va->path, "the bag: a folder, .zip or .tar")->required();
+  vb->add_option("--key", va->key,
+                 "the archive's public key (vkey, or a file holding it), obtained from its keeper "
+                 "by another channel; default: the bag's own, reported as not pinned");
+  vb->add_option("--tsa-roots", va->tsa_roots,
+                 "PEM file of trusted time-stamping authority roots for the RFC 3161 tokens");
+  vb->footer(
+      "Prints each problem as FILE: what, and warnings (which do not fail) as warning: FILE: "
+      "what.\n"
+      "Exit 0 when everything holds, 10 when anything does not. Steps by hand: docs/verifying.md.\n"
+      "Example:\n  isnad verify-bag case12.zip --key \"$(cat archive.vkey)\"");
+  out.emplace_back(vb, [&g, va]() { return CmdVerifyBag(g, *va); });
+}
+
+}  // namespace isnad::cli

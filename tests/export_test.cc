@@ -1,0 +1,643 @@
+// `isnad export` and `isnad verify-bag` end to end through the real binary: round
+// trips as a folder, .zip and .tar; every tampering the issue lists, each caught
+// and named; the BagIt conformance suite; and selective disclosure (the bag of
+// one exhibit of an archive of 2,000 holds nothing of the others).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "archive/archive.h"
+#include "archive/timestamp.h"
+#include "bag_test_util.h"
+#include "core/canonical_json.h"
+#include "core/encoding.h"
+#include "core/testing/temp_dir.h"
+#include "log/checkpoint.h"
+#include "log/note.h"
+#include "subprocess.h"
+#include "tsa/fake_tsa.h"
+#include "tsa/timestamp.h"
+
+namespace isnad {
+namespace {
+
+namespace fs = std::filesystem;
+using core::Json;
+using core::testing::ReadTestFile;
+using core::testing::TempDir;
+using core::testing::WriteTestFile;
+using testing::FilesUnder;
+using testing::Rebag;
+using testing::RunProcess;
+using testing::RunResult;
+
+const std::string kSuite = std::string(ISNAD_TESTDATA_DIR) + "/bagit-conformance-suite";
+const std::string kTsaData = std::string(ISNAD_TESTDATA_DIR) + "/rfc3161-digitorus";
+
+std::vector<Json> JsonLines(const std::string& out) {
+  std::vector<Json> v;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) v.push_back(Json::parse(line));
+  }
+  return v;
+}
+
+std::vector<std::string> TextLines(const std::string& text) {
+  std::vector<std::string> v;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) v.push_back(line);
+  return v;
+}
+
+bool HasLineStarting(const std::string& out, const std::string& prefix) {
+  for (const auto& l : TextLines(out)) {
+    if (l.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+RunResult VerifyBag(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {testing::IsnadBinary(), "verify-bag"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv);
+}
+
+class Export : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    archive_ = tmp_.Join("ar");
+    ASSERT_EQ(isnad({"init", "--name", "test.example/ar"}).exit_code, 0);
+    vkey_ = JsonLines(isnad({"key", "--json"}).out)[0]["vkey"].get<std::string>();
+  }
+  RunResult isnad(std::vector<std::string> args) {
+    args.insert(args.begin(), {testing::IsnadBinary(), "--archive", archive_});
+    return RunProcess(args, {{"ISNAD_OPERATOR", "tester@test"}});
+  }
+  // Adds one file (its own batch: its own checkpoint) and returns its item id.
+  std::string Add(const std::string& rel, const std::string& bytes) {
+    WriteTestFile(tmp_.Join("in/" + rel), bytes);
+    auto r = isnad({"add", tmp_.Join("in/" + rel), "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto lines = JsonLines(r.out);
+    return lines.empty() ? "" : lines[0]["id"].get<std::string>();
+  }
+  std::string Recorded(std::vector<std::string> args) {
+    args.push_back("--json");
+    auto r = isnad(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto lines = JsonLines(r.out);
+    return lines.empty() || !lines[0].contains("id") ? "" : lines[0]["id"].get<std::string>();
+  }
+  // A case with two exhibits and an event documented by a third item, each
+  // described, tagged, reviewed and annotated (one long note, stored as a
+  // blob), beside an unrelated item with its own secrets.
+  void MakeCase() {
+    photo_ = Add("a/photo of impact.jpg", "\xff\xd8\xff\xe0 impact site photo bytes");
+    report_ = Add("b/lab-report.pdf", "%PDF-1.4 laboratory report on samples");
+    warrant_ = Add("c/warrant.txt", "Arrest warrant text\n");
+    other_ = Add("z/unrelated-secret-file.txt", "unrelated secret bytes\n");
+    ASSERT_EQ(isnad({"describe", photo_, "--title", "Impact site, Zamalka", "--date", "2013-08-21"})
+                  .exit_code,
+              0);
+    ASSERT_EQ(isnad({"tag", photo_, "sarin", "rocket"}).exit_code, 0);
+    ASSERT_EQ(isnad({"review", photo_, "--status", "verified", "--reason", "geolocated"}).exit_code,
+              0);
+    ASSERT_EQ(isnad({"note", photo_, "seen by two witnesses"}).exit_code, 0);
+    ASSERT_EQ(isnad({"note", report_, std::string(70000, 'L')}).exit_code, 0);
+    ASSERT_EQ(isnad({"tag", other_, "other-secret-tag"}).exit_code, 0);
+    ASSERT_EQ(isnad({"note", other_, "other secret note"}).exit_code, 0);
+    case_ = Recorded({"case", "add", "--title", "Prosecutor v. Unit 155", "--title-ar",
+                      "النيابة ضد الوحدة ١٥٥", "--jurisdiction", "Paris"});
+    ASSERT_FALSE(case_.empty());
+    ASSERT_EQ(isnad({"case", "link", case_, photo_, report_}).exit_code, 0);
+    ASSERT_EQ(isnad({"case", "event", case_, "--type", "warrant", "--date", "2023-11-15",
+                     "--document", warrant_, "--description", "arrest warrants issued"})
+                  .exit_code,
+              0);
+  }
+  std::string ExportCase(const std::string& out) {
+    auto r = isnad({"export", "--case", case_, "--out", out, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+    return r.out;
+  }
+
+  TempDir tmp_;
+  std::string archive_, vkey_;
+  std::string photo_, report_, warrant_, other_, case_;
+};
+
+// ---------------------------------------------------------------- round trips
+
+class RoundTrip : public Export, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(RoundTrip, ExportThenVerifyBagPasses) {
+  MakeCase();
+  const std::string out = tmp_.Join(std::string("case") + GetParam());
+  auto summary = JsonLines(ExportCase(out));
+  ASSERT_EQ(summary.size(), 1u);
+  EXPECT_EQ(summary[0]["exhibits"], Json({photo_, report_, warrant_}));
+  EXPECT_GT(summary[0]["entries"].get<int>(), 8);
+  EXPECT_FALSE(summary[0]["checkpoints"].empty()) << "entries in earlier checkpoints";
+
+  auto r = VerifyBag({out, "--key", vkey_});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(HasLineStarting(r.out, "OK: ")) << r.out;
+  EXPECT_EQ(r.out.find("not pinned"), std::string::npos) << r.out;
+
+  auto j = VerifyBag({out, "--key", vkey_, "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.out;
+  Json last = JsonLines(j.out).back();
+  EXPECT_EQ(last["ok"], true);
+  EXPECT_EQ(last["custody"], true);
+  EXPECT_EQ(last["key_pinned"], true);
+  EXPECT_EQ(last["exhibits"], 3);
+  EXPECT_EQ(last["bagit_version"], "1.0");
+
+  // Without a key: still verifies against the bag's own, and says so.
+  auto unpinned = VerifyBag({out});
+  EXPECT_EQ(unpinned.exit_code, 0) << unpinned.out;
+  EXPECT_NE(unpinned.out.find("not pinned"), std::string::npos) << unpinned.out;
+
+  // The key may also be given as a file.
+  WriteTestFile(tmp_.Join("archive.vkey"), vkey_ + "\n");
+  EXPECT_EQ(VerifyBag({out, "--key", tmp_.Join("archive.vkey")}).exit_code, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, RoundTrip, ::testing::Values("", ".zip", ".tar"),
+                         [](const auto& info) {
+                           std::string s = info.param;
+                           return s.empty() ? std::string("folder") : s.substr(1);
+                         });
+
+TEST_F(Export, FolderBagHasTheDocumentedLayout) {
+  MakeCase();
+  const std::string bag = tmp_.Join("bag");
+  ExportCase(bag);
+  std::set<std::string> files;
+  for (const auto& f : FilesUnder(bag)) files.insert(f);
+  for (const char* f :
+       {"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sha512.txt",
+        "tagmanifest-sha256.txt", "tagmanifest-sha512.txt", "data/README.txt",
+        "data/custody/log.vkey", "data/custody/checkpoint", "data/custody/entries.jsonl",
+        "data/custody/consistency.jsonl", "data/report/report-en.html",
+        "data/report/report-ar.html", "data/report/report-en.pdf", "data/report/report-ar.pdf"}) {
+    EXPECT_TRUE(files.count(f)) << f;
+  }
+  EXPECT_TRUE(files.count("data/exhibits/" + photo_ + "/photo of impact.jpg"));
+  EXPECT_TRUE(files.count("data/exhibits/" + photo_ + "/metadata.json"));
+  EXPECT_TRUE(files.count("data/exhibits/" + warrant_ + "/warrant.txt"));
+  EXPECT_EQ(ReadTestFile(bag + "/data/exhibits/" + photo_ + "/photo of impact.jpg"),
+            "\xff\xd8\xff\xe0 impact site photo bytes");
+  EXPECT_EQ(ReadTestFile(bag + "/data/custody/log.vkey"), vkey_ + "\n");
+  // The procedure and the script to check it without isnad travel with it.
+  const std::string source = fs::path(__FILE__).parent_path().parent_path().string();
+  EXPECT_EQ(ReadTestFile(bag + "/data/tools/verify-bag.py"),
+            ReadTestFile(source + "/scripts/verify-bag.py"));
+  EXPECT_EQ(ReadTestFile(bag + "/data/tools/verifying.md"),
+            ReadTestFile(source + "/docs/verifying.md"));
+  // The long note travels as its blob, named by its hash.
+  const std::string note = std::string(70000, 'L');
+  EXPECT_TRUE(files.count("data/custody/notes/" + core::Sha256Of(note).Hex() + ".txt"));
+
+  std::string info = ReadTestFile(bag + "/bag-info.txt");
+  for (const char* label :
+       {"Source-Organization: test.example/ar", "Bagging-Date: ", "Bag-Software-Agent: isnad",
+        "External-Identifier: test.example/ar/", "External-Description: Prosecutor v. Unit 155",
+        "Payload-Oxum: ", "Isnad-Checkpoint-Size: ", "Isnad-Checkpoint-Root: ", "Isnad-Vkey: "}) {
+    EXPECT_NE(info.find(label), std::string::npos) << label << "\n" << info;
+  }
+
+  Json meta = Json::parse(ReadTestFile(bag + "/data/exhibits/" + photo_ + "/metadata.json"));
+  EXPECT_EQ(meta["file"], "photo of impact.jpg");
+  EXPECT_EQ(meta["name"], "photo of impact.jpg");
+  EXPECT_EQ(meta["status"], "verified");
+  EXPECT_EQ(meta["title"]["en"], "Impact site, Zamalka");
+  EXPECT_EQ(meta["cases"], Json({case_}));
+  EXPECT_EQ(meta["tags"], Json({"rocket", "sarin"}));
+  EXPECT_EQ(meta["sha512"].get<std::string>().size(), 128u);
+
+  // Entries: entry 0, everything about the three exhibits, and the case's own.
+  std::set<std::string> types;
+  for (const auto& line : JsonLines(ReadTestFile(bag + "/data/custody/entries.jsonl"))) {
+    Json e = Json::parse(line["entry"].get<std::string>());
+    types.insert(e["type"].get<std::string>());
+    EXPECT_EQ(line["entry"].get<std::string>().find(other_ + "\""), std::string::npos);
+  }
+  EXPECT_EQ(types, (std::set<std::string>{"archive.created", "item.ingested", "item.described",
+                                          "item.tagged", "item.reviewed", "note.added",
+                                          "case.added", "case.linked", "case.event"}));
+  // The report names the exhibits with their hashes, in both languages.
+  std::string en = ReadTestFile(bag + "/data/report/report-en.html");
+  std::string ar = ReadTestFile(bag + "/data/report/report-ar.html");
+  for (const std::string* html : {&en, &ar}) {
+    EXPECT_NE(html->find(core::Sha256Of("Arrest warrant text\n").Hex()), std::string::npos);
+  }
+  EXPECT_NE(ar.find("rtl"), std::string::npos);
+  EXPECT_EQ(ReadTestFile(bag + "/data/report/report-en.pdf").substr(0, 5), "%PDF-");
+  // Nothing of the unrelated item, anywhere.
+  for (const auto& f : FilesUnder(bag)) {
+    std::string content = ReadTestFile(bag + "/" + f);
+    for (const std::string& secret :
+         {std::string("unrelated-secret-file"), std::string("other-secret-tag"),
+          std::string("other secret note"), core::Sha256Of("unrelated secret bytes\n").Hex()}) {
+      EXPECT_EQ(content.find(secret), std::string::npos) << secret << " in " << f;
+    }
+  }
+}
+
+TEST_F(Export, IncidentAndItemsExports) {
+  MakeCase();
+  std::string inc = Recorded({"incident", "add", "--title", "Ghouta attack", "--date", "2013-08-21",
+                              "--type", "chemical attack"});
+  ASSERT_FALSE(inc.empty());
+  ASSERT_EQ(isnad({"incident", "link", inc, photo_}).exit_code, 0);
+  auto r = isnad({"export", "--incident", "Ghouta attack", "--out", tmp_.Join("inc.zip")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Exported 1 exhibit"), std::string::npos) << r.out;
+  EXPECT_EQ(VerifyBag({tmp_.Join("inc.zip"), "--key", vkey_}).exit_code, 0);
+
+  r = isnad({"export", "--items", report_, warrant_, "--out", tmp_.Join("items.tar")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto v = VerifyBag({tmp_.Join("items.tar"), "--key", vkey_, "--json"});
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+  EXPECT_EQ(JsonLines(v.out).back()["exhibits"], 2);
+}
+
+TEST_F(Export, RefusesBadRequests) {
+  MakeCase();
+  // Nothing chosen, two things chosen, an unknown case, an existing output.
+  EXPECT_EQ(isnad({"export", "--out", tmp_.Join("x")}).exit_code, 2);
+  EXPECT_EQ(
+      isnad({"export", "--case", case_, "--items", photo_, "--out", tmp_.Join("x")}).exit_code, 2);
+  EXPECT_EQ(isnad({"export", "--case", "case999", "--out", tmp_.Join("x")}).exit_code, 3);
+  fs::create_directories(tmp_.Join("exists"));
+  EXPECT_NE(isnad({"export", "--case", case_, "--out", tmp_.Join("exists")}).exit_code, 0);
+  EXPECT_FALSE(fs::exists(tmp_.Join("x")));
+  // verify-bag: no such bag (3), a key that is not a key (2).
+  EXPECT_EQ(VerifyBag({tmp_.Join("nothing-here")}).exit_code, 3);
+  ExportCase(tmp_.Join("bag"));
+  EXPECT_EQ(VerifyBag({tmp_.Join("bag"), "--key", "not-a-key"}).exit_code, 2);
+}
+
+TEST_F(Export, ExhibitNamesNeverCollideOrEscape) {
+  std::string a = Add("one/metadata.json", "a file that is called metadata.json");
+  std::string b = Add("two/..hidden:name", "a hidden name with a colon");
+  std::string c = Add("three/same.txt", "same name, bytes one");
+  std::string d = Add("four/same.txt", "same name, bytes two");
+  auto r = isnad({"export", "--items", a, b, c, d, "--out", tmp_.Join("bag")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string bag = tmp_.Join("bag");
+  EXPECT_TRUE(fs::exists(bag + "/data/exhibits/" + a + "/_metadata.json"));
+  EXPECT_TRUE(fs::exists(bag + "/data/exhibits/" + b + "/hidden_name"));
+  EXPECT_TRUE(fs::exists(bag + "/data/exhibits/" + c + "/same.txt"));
+  EXPECT_TRUE(fs::exists(bag + "/data/exhibits/" + d + "/same.txt"));
+  Json meta = Json::parse(ReadTestFile(bag + "/data/exhibits/" + b + "/metadata.json"));
+  EXPECT_EQ(meta["name"], "..hidden:name");
+  EXPECT_EQ(VerifyBag({bag, "--key", vkey_}).exit_code, 0);
+}
+
+// ---------------------------------------------------------------- tampering
+
+class Tamper : public Export {
+ protected:
+  void SetUp() override {
+    Export::SetUp();
+    MakeCase();
+    bag_ = tmp_.Join("bag");
+    ExportCase(bag_);
+    ASSERT_EQ(VerifyBag({bag_, "--key", vkey_}).exit_code, 0);
+  }
+  // verify-bag must fail (10) and print a line "FILE: ..." naming `file`.
+  void ExpectCaught(const std::string& file, const std::string& what = "") {
+    auto r = VerifyBag({bag_, "--key", vkey_});
+    EXPECT_EQ(r.exit_code, 10) << r.out << r.err;
+    bool named = false;
+    for (const auto& l : TextLines(r.out)) {
+      if (l.rfind(file + ":", 0) == 0 && l.find(what) != std::string::npos) named = true;
+    }
+    EXPECT_TRUE(named) << "no line \"" << file << ": ..." << what << "\" in:\n" << r.out;
+    EXPECT_TRUE(HasLineStarting(r.out, "FAILED: ")) << r.out;
+  }
+  std::vector<Json> Entries() {
+    std::vector<Json> v = JsonLines(ReadTestFile(bag_ + "/data/custody/entries.jsonl"));
+    return v;
+  }
+  void WriteEntries(const std::vector<Json>& lines) {
+    std::string text;
+    for (const auto& l : lines) text += l.dump() + "\n";
+    WriteTestFile(bag_ + "/data/custody/entries.jsonl", text);
+  }
+  std::string ExhibitPath(const std::string& id, const std::string& name) {
+    return "data/exhibits/" + id + "/" + name;
+  }
+  std::string bag_;
+};
+
+TEST_F(Tamper, FlippedExhibitByte) {
+  const std::string rel = ExhibitPath(photo_, "photo of impact.jpg");
+  std::string bytes = ReadTestFile(bag_ + "/" + rel);
+  bytes[3] ^= 1;
+  WriteTestFile(bag_ + "/" + rel, bytes);
+  ExpectCaught(rel);
+  // Even with the manifests made to match, the custody log names the true hash.
+  Rebag(bag_);
+  ExpectCaught(rel, "custody entry");
+}
+
+TEST_F(Tamper, MissingFile) {
+  const std::string rel = ExhibitPath(warrant_, "warrant.txt");
+  fs::remove(bag_ + "/" + rel);
+  ExpectCaught(rel);
+  Rebag(bag_);  // removed from the manifests too: metadata.json still names it
+  ExpectCaught(rel, "missing");
+}
+
+TEST_F(Tamper, ExtraFile) {
+  WriteTestFile(bag_ + "/data/exhibits/" + photo_ + "/planted.jpg", "planted");
+  ExpectCaught("data/exhibits/" + photo_ + "/planted.jpg");
+}
+
+TEST_F(Tamper, BagItWarningIsPrintedButDoesNotFail) {
+  WriteTestFile(bag_ + "/data/Thumbs.db", "left behind by Windows");
+  Rebag(bag_);
+  auto r = VerifyBag({bag_, "--key", vkey_});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(HasLineStarting(r.out, "warning: data/Thumbs.db: ")) << r.out;
+  EXPECT_TRUE(HasLineStarting(r.out, "OK: ")) << r.out;
+  auto j = VerifyBag({bag_, "--key", vkey_, "--json"});
+  EXPECT_EQ(j.exit_code, 0);
+  auto lines = JsonLines(j.out);
+  EXPECT_EQ(lines.front()["warning"], true);
+  EXPECT_EQ(lines.back()["warnings"], 1);
+}
+
+TEST_F(Tamper, ManifestLineOutsideTheBag) {
+  std::string m = ReadTestFile(bag_ + "/manifest-sha256.txt");
+  m += core::Sha256Of("root:x:0:0").Hex() + "  ../../etc/passwd\n";
+  WriteTestFile(bag_ + "/manifest-sha256.txt", m);
+  auto r = VerifyBag({bag_, "--key", vkey_});
+  EXPECT_EQ(r.exit_code, 10);
+  EXPECT_NE(r.out.find("../../etc/passwd"), std::string::npos) << r.out;
+  ExpectCaught("manifest-sha256.txt");
+}
+
+TEST_F(Tamper, SwappedHashesInAnInclusionProof) {
+  auto lines = Entries();
+  size_t k = 0;
+  while (k < lines.size() && lines[k]["inclusion"].size() < 2) ++k;
+  ASSERT_LT(k, lines.size());
+  std::swap(lines[k]["inclusion"][0], lines[k]["inclusion"][1]);
+  WriteEntries(lines);
+  ExpectCaught("data/custody/entries.jsonl");  // BagIt: the file changed
+  Rebag(bag_);
+  ExpectCaught("data/custody/entries.jsonl",
+               "line " + std::to_string(k + 1) + " (entry " +
+                   std::to_string(lines[k]["leaf_index"].get<uint64_t>()) +
+                   "): inclusion proof does not hold");
+}
+
+TEST_F(Tamper, EntriesReorderedAgainstTheirProofs) {
+  auto lines = Entries();
+  ASSERT_GE(lines.size(), 4u);
+  std::swap(lines[1]["entry"], lines[2]["entry"]);
+  WriteEntries(lines);
+  Rebag(bag_);
+  ExpectCaught("data/custody/entries.jsonl", "line 2");
+  ExpectCaught("data/custody/entries.jsonl", "line 3");
+}
+
+TEST_F(Tamper, WholeLinesReordered) {
+  auto lines = Entries();
+  std::swap(lines[1], lines[2]);
+  WriteEntries(lines);
+  Rebag(bag_);
+  ExpectCaught("data/custody/entries.jsonl", "out of order");
+}
+
+TEST_F(Tamper, CheckpointSignedByAnotherKey) {
+  auto skey = tlog::NoteSigner::GenerateSkey("test.example/ar");
+  ASSERT_TRUE(skey.ok());
+  auto signer = tlog::NoteSigner::FromSkey(*skey);
+  ASSERT_TRUE(signer.ok());
+  std::string note = ReadTestFile(bag_ + "/data/custody/checkpoint");
+  std::string text = note.substr(0, note.find("\n\n") + 1);
+  auto forged = tlog::SignNote(text, {&*signer});
+  ASSERT_TRUE(forged.ok());
+  WriteTestFile(bag_ + "/data/custody/checkpoint", *forged);
+  Rebag(bag_);
+  ExpectCaught("data/custody/checkpoint", "not signed by the key");
+  // The forger also replaces the bag's key: a pinned key still catches it...
+  WriteTestFile(bag_ + "/data/custody/log.vkey", signer->vkey() + "\n");
+  Rebag(bag_);
+  ExpectCaught("data/custody/log.vkey", "not the key given");
+  // ...and, unpinned, entry 0 still records the archive's real key.
+  auto r = VerifyBag({bag_});
+  EXPECT_EQ(r.exit_code, 10) << r.out;
+  EXPECT_NE(r.out.find("archive.created names another key"), std::string::npos) << r.out;
+}
+
+TEST_F(Tamper, EarlierCheckpointAndConsistencyProof) {
+  std::vector<std::string> earlier;
+  for (const auto& f : FilesUnder(bag_ + "/data/custody/checkpoints")) earlier.push_back(f);
+  ASSERT_FALSE(earlier.empty());
+  const std::string rel = "data/custody/checkpoints/" + earlier[0];
+  // A consistency proof with a hash altered.
+  auto lines = JsonLines(ReadTestFile(bag_ + "/data/custody/consistency.jsonl"));
+  ASSERT_FALSE(lines.empty());
+  std::string text;
+  for (auto& l : lines) {
+    if (!l["proof"].empty()) {
+      std::string raw = *core::Base64Decode(l["proof"][0].get<std::string>());
+      raw[0] ^= 1;
+      l["proof"][0] = core::Base64Encode(raw);
+    }
+    text += l.dump() + "\n";
+  }
+  WriteTestFile(bag_ + "/data/custody/consistency.jsonl", text);
+  Rebag(bag_);
+  auto r = VerifyBag({bag_, "--key", vkey_});
+  EXPECT_EQ(r.exit_code, 10);
+  EXPECT_NE(r.out.find("not consistent with data/custody/checkpoint"), std::string::npos) << r.out;
+}
+
+// ---------------------------------------------------------------- timestamps
+
+TEST_F(Export, TimestampTokensAreExportedAndChecked) {
+  MakeCase();
+  tsa::testing::FakeTsa authority;
+  uint64_t stamped_size = 0;
+  {
+    archive::Options o;
+    o.operator_name = "tester@test";
+    auto a = archive::Archive::Open(archive_, archive::Mode::kWrite, o);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    stamped_size = (*a)->log().size();
+    tsa::VerifyOptions vo;
+    vo.roots_pem = authority.root_pem();
+    auto stamped = archive::TimestampCheckpoint(**a, {authority.url()}, vo, 10);
+    ASSERT_TRUE(stamped.ok()) << stamped.status().ToString();
+    ASSERT_EQ(stamped->recorded(), 1u) << stamped->tsas[0].status.ToString();
+    ASSERT_EQ(stamped->checkpoint_size, stamped_size);
+  }
+  ASSERT_EQ(isnad({"note", photo_, "after the timestamp"}).exit_code, 0);
+  const std::string bag = tmp_.Join("bag");
+  auto summary = JsonLines(ExportCase(bag));
+  EXPECT_EQ(summary[0]["timestamps"], 1);
+  const std::string token = "data/custody/timestamps/" + std::to_string(stamped_size) + "-0.tst";
+  ASSERT_TRUE(fs::exists(bag + "/" + token));
+  ASSERT_TRUE(fs::exists(bag + "/data/custody/checkpoints/" + std::to_string(stamped_size)));
+
+  WriteTestFile(tmp_.Join("roots.pem"), authority.root_pem());
+  auto r = VerifyBag({bag, "--key", vkey_, "--tsa-roots", tmp_.Join("roots.pem")});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out.find("trusted roots"), std::string::npos) << r.out;
+  EXPECT_FALSE(HasLineStarting(r.out, "warning: ")) << r.out;  // its entry is in the bag
+  r = VerifyBag({bag, "--key", vkey_});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("not checked against trusted roots"), std::string::npos) << r.out;
+  // Against a root that issued nothing of this authority's: the chain fails.
+  WriteTestFile(tmp_.Join("other.pem"), tsa::testing::UnrelatedRootPem());
+  r = VerifyBag({bag, "--key", vkey_, "--tsa-roots", tmp_.Join("other.pem")});
+  EXPECT_EQ(r.exit_code, 10) << r.out;
+  EXPECT_TRUE(HasLineStarting(r.out, token + ":")) << r.out;
+
+  // A token over another checkpoint: the real token claimed for checkpoint N.
+  std::string head = ReadTestFile(bag + "/data/custody/checkpoint");
+  auto cp = tlog::Checkpoint::Parse(head.substr(0, head.find("\n\n") + 1));
+  ASSERT_TRUE(cp.ok());
+  ASSERT_NE(cp->size, stamped_size);
+  const std::string moved = "data/custody/timestamps/" + std::to_string(cp->size) + "-0.tst";
+  fs::rename(bag + "/" + token, bag + "/" + moved);
+  Rebag(bag);
+  r = VerifyBag({bag, "--key", vkey_});
+  EXPECT_EQ(r.exit_code, 10) << r.out;
+  EXPECT_TRUE(HasLineStarting(r.out, moved + ": RFC 3161 token over data/custody/checkpoint"))
+      << r.out;
+  // And a genuine token of a public TSA over something else entirely.
+  if (fs::exists(kTsaData + "/respNonce.tsr")) {
+    fs::remove(bag + "/" + moved);
+    WriteTestFile(bag + "/" + token, ReadTestFile(kTsaData + "/respNonce.tsr"));
+    Rebag(bag);
+    r = VerifyBag({bag, "--key", vkey_});
+    EXPECT_EQ(r.exit_code, 10) << r.out;
+    EXPECT_TRUE(HasLineStarting(r.out, token + ":")) << r.out;
+  }
+}
+
+// ---------------------------------------------------------------- conformance suite
+
+TEST(ConformanceSuite, VerifyBagAgreesWithEveryBag) {
+  if (!fs::exists(kSuite)) GTEST_SKIP() << "conformance data absent: " << kSuite;
+  int checked = 0;
+  for (const auto& version : fs::directory_iterator(kSuite)) {
+    if (!version.is_directory()) continue;
+    for (const auto& cls : fs::directory_iterator(version.path())) {
+      const std::string kind = cls.path().filename().string();
+      if (kind == "windows-only") continue;  // valid on Linux
+      for (const auto& b : fs::directory_iterator(cls.path())) {
+        if (!b.is_directory()) continue;
+        auto r = VerifyBag({b.path().string()});
+        const std::string name =
+            version.path().filename().string() + "/" + kind + "/" + b.path().filename().string();
+        ++checked;
+        if (kind == "valid") {
+          EXPECT_EQ(r.exit_code, 0) << name << "\n" << r.out << r.err;
+          EXPECT_NE(r.out.find("BagIt bag only"), std::string::npos) << name << r.out;
+        } else if (kind == "warning") {
+          EXPECT_EQ(r.exit_code, 0) << name << "\n" << r.out << r.err;
+          EXPECT_TRUE(HasLineStarting(r.out, "warning: ")) << name << "\n" << r.out;
+        } else {  // invalid, linux-only
+          EXPECT_EQ(r.exit_code, 10) << name << "\n" << r.out << r.err;
+          EXPECT_TRUE(HasLineStarting(r.out, "FAILED: ")) << name << "\n" << r.out;
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 0);
+}
+
+// ---------------------------------------------------------------- selective disclosure
+
+TEST_F(Export, OneExhibitOfTwoThousandRevealsNothingOfTheOthers) {
+  constexpr int kItems = 2000;
+  auto name = [](int k) { return "witness-upload-" + std::to_string(10000 + k) + ".txt"; };
+  auto bytes = [](int k) { return "statement number " + std::to_string(k) + " of a witness\n"; };
+  for (int k = 0; k < kItems; ++k) WriteTestFile(tmp_.Join("many/" + name(k)), bytes(k));
+  auto added = isnad({"add", tmp_.Join("many"), "--json"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  std::map<std::string, int> id_of;  // item id -> k
+  for (const auto& j : JsonLines(added.out)) {
+    std::string n = j["name"];
+    id_of[j["id"]] = std::stoi(n.substr(15, 5)) - 10000;
+  }
+  ASSERT_EQ(id_of.size(), static_cast<size_t>(kItems));
+  // Some of the others carry graph entries and notes of their own.
+  std::vector<std::string> ids;
+  for (const auto& [id, k] : id_of) ids.push_back(id);
+  const std::string chosen = ids[1234];
+  for (int k = 0; k < 5; ++k) {
+    ASSERT_EQ(isnad({"tag", ids[k], "secret-tag-" + std::to_string(k)}).exit_code, 0);
+    ASSERT_EQ(isnad({"note", ids[k], "secret note " + std::to_string(k)}).exit_code, 0);
+  }
+  ASSERT_EQ(isnad({"describe", ids[7], "--title", "Secret title seven"}).exit_code, 0);
+  ASSERT_EQ(isnad({"describe", chosen, "--title", "The chosen one"}).exit_code, 0);
+  std::string inc = Recorded({"incident", "add", "--title", "Secret incident"});
+  ASSERT_EQ(isnad({"incident", "link", inc, ids[3], chosen}).exit_code, 0);
+
+  const std::string bag = tmp_.Join("one");
+  auto r = isnad({"export", "--items", chosen, "--out", bag});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(VerifyBag({bag, "--key", vkey_}).exit_code, 0);
+
+  // Exactly one exhibit, with exactly its bytes.
+  std::vector<std::string> exhibit_files;
+  for (const auto& f : FilesUnder(bag + "/data/exhibits")) exhibit_files.push_back(f);
+  const int k_chosen = id_of[chosen];
+  EXPECT_EQ(exhibit_files,
+            (std::vector<std::string>{chosen + "/metadata.json", chosen + "/" + name(k_chosen)}));
+  EXPECT_EQ(ReadTestFile(bag + "/data/exhibits/" + chosen + "/" + name(k_chosen)), bytes(k_chosen));
+
+  // No file of the bag holds any other item's name, hash, id-bearing entry or secrets.
+  std::vector<std::string> contents;
+  for (const auto& f : FilesUnder(bag)) contents.push_back(ReadTestFile(bag + "/" + f));
+  for (const auto& [id, k] : id_of) {
+    if (id == chosen) continue;
+    const std::string sha = core::Sha256Of(bytes(k)).Hex();
+    for (const std::string& c : contents) {
+      ASSERT_EQ(c.find(name(k)), std::string::npos) << name(k);
+      ASSERT_EQ(c.find(sha), std::string::npos) << sha;
+      ASSERT_EQ(c.find("\"" + id + "\""), std::string::npos) << id;
+      ASSERT_EQ(c.find("\\\"" + id + "\\\""), std::string::npos) << id;  // inside an entry
+    }
+  }
+  for (const std::string& c : contents) {
+    for (const std::string& secret :
+         {std::string("secret-tag-"), std::string("secret note"), std::string("Secret title"),
+          std::string("Secret incident")}) {
+      EXPECT_EQ(c.find(secret), std::string::npos) << secret;
+    }
+  }
+  // Entries: entry 0 and those about the chosen item only.
+  for (const auto& line : JsonLines(ReadTestFile(bag + "/data/custody/entries.jsonl"))) {
+    Json e = Json::parse(line["entry"].get<std::string>());
+    const std::string type = e["type"];
+    uint64_t leaf = line["leaf_index"];
+    if (type == "archive.created") {
+      EXPECT_EQ(leaf, 0u);
+    } else if (type == "item.ingested") {
+      EXPECT_EQ("i" + std::to_string(leaf), chosen);
+    } else {
+      EXPECT_EQ(e.value("item", ""), chosen) << e.dump();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace isnad

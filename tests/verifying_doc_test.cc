@@ -1,0 +1,264 @@
+// docs/verifying.md is a procedure for people who do not run isnad. This test
+// runs its ```sh blocks exactly as written (one bash script, in a working folder
+// holding bag/, archive.vkey, verify-bag.py and tsa-roots.pem, as the page says)
+// against a freshly exported package, and asserts that they pass; then against
+// tampered copies, and asserts that they fail.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "archive/archive.h"
+#include "archive/timestamp.h"
+#include "bag_test_util.h"
+#include "core/canonical_json.h"
+#include "core/encoding.h"
+#include "core/testing/temp_dir.h"
+#include "log/note.h"
+#include "subprocess.h"
+#include "tsa/fake_tsa.h"
+#include "tsa/timestamp.h"
+
+namespace isnad {
+namespace {
+
+namespace fs = std::filesystem;
+using core::Json;
+using core::testing::ReadTestFile;
+using core::testing::TempDir;
+using core::testing::WriteTestFile;
+using testing::RunProcess;
+using testing::RunResult;
+
+// This file is <source>/tests/verifying_doc_test.cc.
+const std::string kSourceDir = fs::path(__FILE__).parent_path().parent_path().string();
+
+// The ```sh blocks of the page, in order, as one script.
+std::string ShellSteps() {
+  std::istringstream in(ReadTestFile(kSourceDir + "/docs/verifying.md"));
+  std::string line, script;
+  bool inside = false;
+  int blocks = 0;
+  while (std::getline(in, line)) {
+    if (!inside && line == "```sh") {
+      inside = true;
+      ++blocks;
+    } else if (inside && line == "```") {
+      inside = false;
+    } else if (inside) {
+      script += line + "\n";
+    }
+  }
+  EXPECT_GE(blocks, 4) << "docs/verifying.md lost its ```sh blocks";
+  return script;
+}
+
+std::vector<Json> JsonLines(const std::string& out) {
+  std::vector<Json> v;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) v.push_back(Json::parse(line));
+  }
+  return v;
+}
+
+class VerifyingDoc : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    tmp_ = new TempDir();
+    archive_ = tmp_->Join("ar");
+    auto isnad = [](std::vector<std::string> args) {
+      args.insert(args.begin(), {testing::IsnadBinary(), "--archive", archive_});
+      return RunProcess(args, {{"ISNAD_OPERATOR", "expert@test"}});
+    };
+    ASSERT_EQ(isnad({"init", "--name", "court.example/evidence"}).exit_code, 0);
+    vkey_ = JsonLines(isnad({"key", "--json"}).out)[0]["vkey"].get<std::string>();
+    std::vector<std::string> ids;
+    for (int k = 0; k < 5; ++k) {  // one batch, one checkpoint each
+      const std::string f = tmp_->Join("in/video " + std::to_string(k) + ".mp4");
+      WriteTestFile(f, std::string(1000 + k, static_cast<char>('a' + k)));
+      auto r = isnad({"add", f, "--json"});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      ids.push_back(JsonLines(r.out)[0]["id"].get<std::string>());
+    }
+    ASSERT_EQ(isnad({"note", ids[1], "uploader confirmed by phone"}).exit_code, 0);
+    ASSERT_EQ(isnad({"review", ids[1], "--status", "verified", "--reason", "metadata"}).exit_code,
+              0);
+    // An RFC 3161 token over the current checkpoint, from a local authority.
+    tsa_ = new tsa::testing::FakeTsa();
+    {
+      archive::Options o;
+      o.operator_name = "expert@test";
+      auto a = archive::Archive::Open(archive_, archive::Mode::kWrite, o);
+      ASSERT_TRUE(a.ok()) << a.status().ToString();
+      tsa::VerifyOptions vo;
+      vo.roots_pem = tsa_->root_pem();
+      auto stamped = archive::TimestampCheckpoint(**a, {tsa_->url()}, vo, 10);
+      ASSERT_TRUE(stamped.ok()) << stamped.status().ToString();
+      ASSERT_EQ(stamped->recorded(), 1u) << stamped->tsas[0].status.ToString();
+    }
+    ASSERT_EQ(isnad({"note", ids[1], "a note after the timestamp"}).exit_code, 0);
+    auto r = isnad({"export", "--items", ids[1], ids[3], "--out", tmp_->Join("bag")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ids_ = ids;
+  }
+  static void TearDownTestSuite() {
+    delete tsa_;
+    delete tmp_;
+  }
+
+  // A working folder as the page describes, with a copy of the bag that
+  // `tamper` may change first; returns the result of running the page's steps.
+  RunResult RunSteps(const std::function<void(const std::string& bag)>& tamper = nullptr) {
+    const std::string work = tmp_->Join("work-" + std::to_string(++runs_));
+    fs::create_directories(work);
+    testing::CopyTree(tmp_->Join("bag"), work + "/bag");
+    if (tamper) tamper(work + "/bag");
+    WriteTestFile(work + "/archive.vkey", vkey_ + "\n");
+    fs::copy_file(kSourceDir + "/scripts/verify-bag.py", work + "/verify-bag.py");
+    WriteTestFile(work + "/tsa-roots.pem", tsa_->root_pem());
+    WriteTestFile(work + "/steps.sh", ShellSteps());
+    return RunProcess({"/bin/bash", "-c", "cd \"$0\" && bash steps.sh 2>&1", work});
+  }
+
+  static TempDir* tmp_;
+  static tsa::testing::FakeTsa* tsa_;
+  static std::string archive_, vkey_;
+  static std::vector<std::string> ids_;
+  static int runs_;
+};
+TempDir* VerifyingDoc::tmp_ = nullptr;
+tsa::testing::FakeTsa* VerifyingDoc::tsa_ = nullptr;
+std::string VerifyingDoc::archive_, VerifyingDoc::vkey_;
+std::vector<std::string> VerifyingDoc::ids_;
+int VerifyingDoc::runs_ = 0;
+
+TEST_F(VerifyingDoc, TheStepsPassOnAGenuinePackage) {
+  auto r = RunSteps();
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Signature Verified Successfully"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nOK\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Verification: OK"), std::string::npos) << r.out;  // the token
+  EXPECT_NE(r.out.find("exhibit " + ids_[1] + ": sha256"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("consistent with"), std::string::npos) << r.out;
+}
+
+TEST_F(VerifyingDoc, FlippedExhibitByteFailsAtTheManifests) {
+  auto r = RunSteps([&](const std::string& bag) {
+    const std::string f = bag + "/data/exhibits/" + ids_[1] + "/video 1.mp4";
+    std::string b = ReadTestFile(f);
+    b[0] ^= 1;
+    WriteTestFile(f, b);
+  });
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("video 1.mp4"), std::string::npos) << r.out;
+}
+
+TEST_F(VerifyingDoc, FlippedExhibitByteWithRemadeManifestsFailsAtTheScript) {
+  auto r = RunSteps([&](const std::string& bag) {
+    const std::string f = bag + "/data/exhibits/" + ids_[3] + "/video 3.mp4";
+    std::string b = ReadTestFile(f);
+    b[0] ^= 1;
+    WriteTestFile(f, b);
+    testing::Rebag(bag);
+  });
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("FAIL data/exhibits/" + ids_[3] + "/video 3.mp4"), std::string::npos)
+      << r.out;
+}
+
+TEST_F(VerifyingDoc, ExtraFileFails) {
+  auto r = RunSteps(
+      [](const std::string& bag) { WriteTestFile(bag + "/data/exhibits/planted.txt", "planted"); });
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("planted.txt"), std::string::npos) << r.out;
+}
+
+TEST_F(VerifyingDoc, CheckpointSignedByAnotherKeyFailsAtOpenssl) {
+  auto r = RunSteps([](const std::string& bag) {
+    auto signer =
+        tlog::NoteSigner::FromSkey(*tlog::NoteSigner::GenerateSkey("court.example/evidence"));
+    ASSERT_TRUE(signer.ok());
+    std::string note = ReadTestFile(bag + "/data/custody/checkpoint");
+    auto forged = tlog::SignNote(note.substr(0, note.find("\n\n") + 1), {&*signer});
+    ASSERT_TRUE(forged.ok());
+    WriteTestFile(bag + "/data/custody/checkpoint", *forged);
+    testing::Rebag(bag);
+  });
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("Signature Verification Failure"), std::string::npos) << r.out;
+}
+
+TEST_F(VerifyingDoc, ForgedInclusionProofFailsAtTheScript) {
+  auto r = RunSteps([](const std::string& bag) {
+    auto lines = JsonLines(ReadTestFile(bag + "/data/custody/entries.jsonl"));
+    std::string text;
+    bool done = false;
+    for (auto& l : lines) {
+      if (!done && l["inclusion"].size() >= 2) {
+        std::swap(l["inclusion"][0], l["inclusion"][1]);
+        done = true;
+      }
+      text += l.dump() + "\n";
+    }
+    ASSERT_TRUE(done);
+    WriteTestFile(bag + "/data/custody/entries.jsonl", text);
+    testing::Rebag(bag);
+  });
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("the inclusion proof does not hold"), std::string::npos) << r.out;
+}
+
+TEST_F(VerifyingDoc, TokenOverAnotherCheckpointFailsAtOpensslTs) {
+  auto r = RunSteps([](const std::string& bag) {
+    const std::string dir = bag + "/data/custody/timestamps";
+    std::vector<std::string> tokens = testing::FilesUnder(dir);
+    ASSERT_EQ(tokens.size(), 1u);
+    std::string note = ReadTestFile(bag + "/data/custody/checkpoint");
+    std::string size = note.substr(note.find('\n') + 1);
+    size = size.substr(0, size.find('\n'));
+    ASSERT_NE(tokens[0], size + "-0.tst");
+    fs::rename(dir + "/" + tokens[0], dir + "/" + size + "-0.tst");
+    testing::Rebag(bag);
+  });
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("Verification: FAILED"), std::string::npos) << r.out;
+}
+
+// The script's RFC 9162 proof checks agree with every transparency-dev/merkle
+// vector (../shared/testdata/merkle-rfc6962): valid ones pass, invalid ones fail.
+TEST(VerifyBagScript, ProofChecksAgreeWithTheMerkleVectors) {
+  const std::string vectors = std::string(ISNAD_TESTDATA_DIR) + "/merkle-rfc6962";
+  if (!fs::exists(vectors + "/inclusion")) GTEST_SKIP() << "conformance data absent: " << vectors;
+  const std::string code = R"(
+import base64, glob, importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("vb", sys.argv[1])
+vb = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(vb)
+d = lambda s: base64.b64decode(s) if s else b""
+n = bad = 0
+for kind in ("inclusion", "consistency"):
+    for f in sorted(glob.glob(sys.argv[2] + "/" + kind + "/*/*.json")):
+        j = json.load(open(f))
+        proof = [d(p) for p in (j["proof"] or [])]
+        if kind == "inclusion":
+            ok = vb.verify_inclusion(j["leafIdx"], j["treeSize"], d(j["leafHash"]), proof, d(j["root"]))
+        else:
+            ok = vb.verify_consistency(j["size1"], j["size2"], proof, d(j["root1"]), d(j["root2"]))
+        n += 1
+        if ok == j.get("wantErr", False):
+            bad += 1
+            print("disagrees:", f)
+print(n, "vectors")
+sys.exit(1 if bad or n < 100 else 0)
+)";
+  auto r = RunProcess(
+      {"/usr/bin/env", "python3", "-c", code, kSourceDir + "/scripts/verify-bag.py", vectors});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
+}  // namespace
+}  // namespace isnad
