@@ -514,7 +514,8 @@ std::string Readme(const Archive& a, const Selection& s, const Custody& c,
          "وعلى سجل سلسلة الحيازة في data/custody/: كل قيد في السجل يخص هذه الأدلة، مع برهان "
          "تضمين في شجرة ميركل (RFC 9162) مقابل نقطة التحقق الموقّعة للأرشيف ذات الحجم " +
          n +
-         " ‏(data/custody/checkpoint)، ونقاط تحقق سابقة مع براهين الاتساق، وأختام زمنية "
+         " ‏(data/custody/checkpoint)، ونقاط تحقق سابقة مع براهين الاتساق، وأختام "
+         "زمنية "
          "RFC "
          "3161 "
          "حيثما وُجدت. التقرير المقروء في data/report/ ‏(HTML وPDF، "
