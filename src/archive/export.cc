@@ -509,16 +509,16 @@ std::string Readme(const Archive& a, const Selection& s, const Custody& c,
       "they say. Nothing of any other exhibit is in this package.\n\n";
   out += "حزمة أدلة من إسناد\n==================\n\n";
   out += ar + "\nمن الأرشيف «" + a.origin() + "»، صُدّرت بتاريخ " + date + ".\n\n";
-  out += "هذا المجلد حزمة BagIt 1.0 ‏(RFC 8493). عدد الأدلة فيه: " + x +
+  out += "هذا المجلد حزمة BagIt 1.0 \u200F(RFC 8493). عدد الأدلة فيه: " + x +
          "، كلٌّ منها ببايتاته الأصلية في data/exhibits/<id>/ مع ملف metadata.json، "
          "وعلى سجل سلسلة الحيازة في data/custody/: كل قيد في السجل يخص هذه الأدلة، مع برهان "
          "تضمين في شجرة ميركل (RFC 9162) مقابل نقطة التحقق الموقّعة للأرشيف ذات الحجم " +
          n +
-         " ‏(data/custody/checkpoint)، ونقاط تحقق سابقة مع براهين الاتساق، وأختام "
+         " \u200F(data/custody/checkpoint)، ونقاط تحقق سابقة مع براهين الاتساق، وأختام "
          "زمنية "
          "RFC "
          "3161 "
-         "حيثما وُجدت. التقرير المقروء في data/report/ ‏(HTML وPDF، "
+         "حيثما وُجدت. التقرير المقروء في data/report/ \u200F(HTML وPDF، "
          "بالعربية "
          "والإنجليزية).\n\n";
   out +=
