@@ -41,6 +41,9 @@ inline bool IsValidUtf8(std::string_view s) {
   return ForEachCodePoint(s, [](uint32_t) {});
 }
 
+// Appends the UTF-8 encoding of code point `cp` (at most U+10FFFF) to `out`.
+void AppendUtf8(std::string& out, uint32_t cp);
+
 // Returns `s` with each byte that is not part of a valid UTF-8 sequence
 // replaced by U+FFFD, for display. `s` itself when it is valid.
 std::string LossyUtf8(std::string_view s);

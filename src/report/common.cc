@@ -107,24 +107,6 @@ constexpr Labels kArabic = {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
-void AppendUtf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 }  // namespace
 
 const Labels& LabelsFor(std::string_view lang) { return lang == "ar" ? kArabic : kEnglish; }
@@ -151,7 +133,7 @@ std::string Clean(std::string_view s, bool multiline) {
       for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(cp >> shift) & 0xF];
       out += ']';
     } else {
-      AppendUtf8(out, cp);
+      core::AppendUtf8(out, cp);
     }
   });
   return out;

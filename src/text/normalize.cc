@@ -47,24 +47,6 @@ uint32_t DecodeAt(std::string_view s, size_t i, size_t* len) {
   return cp;
 }
 
-void AppendUtf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // Arabic letters used by the rules below.
 enum : uint32_t {
   kHamza = 0x0621,
@@ -289,7 +271,7 @@ bool FilterInto(const icu::UnicodeString& s, std::string& out) {
         UErrorCode st = U_ZERO_ERROR;
         if (uscript_getScript(cp, &st) == USCRIPT_LATIN) latin_extra = true;
       }
-      AppendUtf8(out, static_cast<uint32_t>(cp));
+      core::AppendUtf8(out, static_cast<uint32_t>(cp));
     } else if (t != U_FORMAT_CHAR) {
       out += ' ';
     }
@@ -349,7 +331,7 @@ void NormalizeRaw(std::string_view raw, std::string& out) {
       }
       int8_t t = u_charType(static_cast<UChar32>(f));
       if (IsLetterType(t) || IsNumberType(t)) {
-        AppendUtf8(out, f);
+        core::AppendUtf8(out, f);
       } else if (!IsMarkType(t) && t != U_FORMAT_CHAR) {
         out += ' ';
       }
@@ -1169,7 +1151,7 @@ std::string FoldArabic(std::string_view utf8) {
       out += utf8[i];
     } else {
       uint32_t f = FoldArabicCp(cp);
-      if (f != 0) AppendUtf8(out, f);
+      if (f != 0) core::AppendUtf8(out, f);
     }
     i += len;
   }
