@@ -14,6 +14,7 @@
 #include "archive/timestamp.h"
 #include "bag_test_util.h"
 #include "core/canonical_json.h"
+#include "core/digest.h"
 #include "core/encoding.h"
 #include "core/testing/temp_dir.h"
 #include "log/checkpoint.h"
@@ -284,6 +285,33 @@ TEST_F(Export, RefusesBadRequests) {
   EXPECT_EQ(VerifyBag({tmp_.Join("nothing-here")}).exit_code, 3);
   ExportCase(tmp_.Join("bag"));
   EXPECT_EQ(VerifyBag({tmp_.Join("bag"), "--key", "not-a-key"}).exit_code, 2);
+}
+
+// Exhibits are read once, copied and hashed in the same pass; bytes that no
+// longer match their entry fail the export and leave no package behind.
+TEST_F(Export, DamagedExhibitFailsAndLeavesNothing) {
+  std::string good = Add("good.txt", "bytes that stay as they were");
+  const std::string bytes = "bytes that will be damaged on disk";
+  std::string bad = Add("bad.txt", bytes);
+  const std::string hex = core::Sha256Of(bytes).Hex();
+  const std::string blob =
+      archive_ + "/objects/sha256/" + hex.substr(0, 2) + "/" + hex.substr(2, 2) + "/" + hex;
+  ASSERT_TRUE(fs::exists(blob)) << blob;
+  fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
+  WriteTestFile(blob, "bytes that were damaged on disk!!!");
+  for (const std::string out : {"bag", "bag.zip"}) {
+    auto r = isnad({"export", "--items", good, bad, "--out", tmp_.Join(out)});
+    EXPECT_NE(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.err.find("damaged"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(bad), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(tmp_.Join(out))) << out;
+  }
+  for (const auto& entry : fs::directory_iterator(tmp_.path())) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos)
+        << entry.path() << " left behind";
+  }
+  // The undamaged exhibit alone still exports.
+  EXPECT_EQ(isnad({"export", "--items", good, "--out", tmp_.Join("good")}).exit_code, 0);
 }
 
 TEST_F(Export, ExhibitNamesNeverCollideOrEscape) {

@@ -212,70 +212,6 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
   });
 }
 
-// Streams each exhibit's blob once: SHA-256 (checked against its entry) and
-// SHA-512 (for the metadata and the report). Several files at once.
-Status HashExhibits(const Archive& a, const ExportRequest& r, std::vector<Exhibit>* exhibits) {
-  uint64_t total = 0;
-  for (const auto& e : *exhibits) total += e.rec.size_bytes;
-  std::atomic<size_t> next{0};
-  std::atomic<uint64_t> done{0};
-  std::mutex mu;
-  std::vector<Status> errors(exhibits->size());
-  auto work = [&] {
-    std::string buf(1 << 20, '\0');
-    for (size_t k = next++; k < exhibits->size(); k = next++) {
-      Exhibit& e = (*exhibits)[k];
-      auto file = a.blobs().Open(e.rec.sha256);
-      if (!file.ok()) {
-        errors[k] = core::Integrity("the bytes of " + e.rec.id + " are missing from the archive (" +
-                                    store::BlobStore::RelativePath(e.rec.sha256) +
-                                    "): " + file.status().message() + "; run `isnad verify`");
-        continue;
-      }
-      core::Sha256 h256;
-      core::Sha512 h512;
-      uint64_t size = 0;
-      while (true) {
-        auto got = (*file)->Read(buf.data(), buf.size());
-        if (!got.ok()) {
-          errors[k] = got.status();
-          break;
-        }
-        if (*got == 0) break;
-        h256.Update(buf.data(), *got);
-        h512.Update(buf.data(), *got);
-        size += *got;
-        uint64_t now = done += *got;
-        if (r.progress) {
-          std::lock_guard<std::mutex> lock(mu);
-          r.progress(now, total);
-        }
-      }
-      if (!errors[k].ok()) continue;
-      core::Hash got = h256.Finish();
-      auto d512 = h512.Finish();
-      if (got != e.rec.sha256 || size != e.rec.size_bytes) {
-        errors[k] = core::Integrity(
-            "the stored bytes of " + e.rec.id + " (" +
-            store::BlobStore::RelativePath(e.rec.sha256) + ") are damaged: they hash to " +
-            got.Hex() + " (" + std::to_string(size) + " bytes), not to its entry's " +
-            e.rec.sha256.Hex() + "; nothing was exported. Run `isnad verify`");
-        continue;
-      }
-      e.sha512_hex = core::HexEncode(
-          std::string_view(reinterpret_cast<const char*>(d512.data()), d512.size()));
-    }
-  };
-  size_t threads = std::clamp<size_t>(static_cast<size_t>(std::max(r.jobs, 1)), 1,
-                                      std::max<size_t>(exhibits->size(), 1));
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  for (const Status& s : errors) ISNAD_RETURN_IF_ERROR(s);
-  return Status::Ok();
-}
-
 std::vector<std::string> B64(const std::vector<core::Hash>& hashes) {
   std::vector<std::string> out;
   out.reserve(hashes.size());
@@ -720,18 +656,50 @@ StatusOr<Custody> GatherCustody(const Archive& a, const Selection& s,
   return c;
 }
 
-Status WriteBag(const Archive& a, const Selection& s, const Custody& c, bag::Writer& w,
-                const std::string& date) {
+// Copies each exhibit's blob into the bag in one read, which also gives its
+// SHA-256 (checked against its entry: damaged bytes fail the export, and the
+// writer then leaves nothing behind) and its SHA-512 (for the metadata and the
+// report).
+Status AddExhibit(const Archive& a, const ExportRequest& r, uint64_t total, uint64_t* done,
+                  bag::Writer& w, Exhibit& e) {
+  const std::string dir = "exhibits/" + e.rec.id + "/";
+  const std::string relative = store::BlobStore::RelativePath(e.rec.sha256);
+  if (!a.blobs().Contains(e.rec.sha256)) {
+    return core::Integrity("the bytes of " + e.rec.id + " are missing from the archive (" +
+                           relative + "); nothing was exported. Run `isnad verify`");
+  }
+  const uint64_t before = *done;
+  auto copied = w.AddFile(dir + e.file, a.blobs().PathOf(e.rec.sha256), [&](uint64_t n) {
+    if (r.progress) r.progress(before + n, total);
+  });
+  if (!copied.ok()) {
+    return copied.status().WithContext("copying " + e.rec.id + " (" + relative +
+                                       "); nothing was exported");
+  }
+  if (copied->sha256 != e.rec.sha256.Hex() || copied->size != e.rec.size_bytes) {
+    return core::Integrity("the stored bytes of " + e.rec.id + " (" + relative +
+                           ") are damaged: they hash to " + copied->sha256 + " (" +
+                           std::to_string(copied->size) + " bytes), not to its entry's " +
+                           e.rec.sha256.Hex() + "; nothing was exported. Run `isnad verify`");
+  }
+  e.sha512_hex = copied->sha512;
+  *done = before + copied->size;
+  return Status::Ok();
+}
+
+Status WriteBag(const Archive& a, const ExportRequest& r, Selection& s, const Custody& c,
+                bag::Writer& w, const std::string& date) {
   const tlog::Log& log = a.log();
   std::map<std::string, catalog::ItemDetails> details;
   for (const Exhibit& e : s.exhibits) {
     ISNAD_ASSIGN_OR_RETURN(details[e.rec.id], a.catalog().Details(e.rec.id));
   }
-  for (const Exhibit& e : s.exhibits) {
-    const std::string dir = "exhibits/" + e.rec.id + "/";
-    ISNAD_RETURN_IF_ERROR(w.AddFile(dir + e.file, a.blobs().PathOf(e.rec.sha256)));
+  uint64_t total = 0, done = 0;
+  for (const Exhibit& e : s.exhibits) total += e.rec.size_bytes;
+  for (Exhibit& e : s.exhibits) {
+    ISNAD_RETURN_IF_ERROR(AddExhibit(a, r, total, &done, w, e));
     Json m = MetadataJson(a, s, e, details.at(e.rec.id), c.entries);
-    ISNAD_RETURN_IF_ERROR(w.AddBytes(dir + "metadata.json", Dump(m, 2) + "\n"));
+    ISNAD_RETURN_IF_ERROR(w.AddBytes("exhibits/" + e.rec.id + "/metadata.json", Dump(m, 2) + "\n"));
   }
   ISNAD_RETURN_IF_ERROR(w.AddBytes("custody/log.vkey", a.vkey() + "\n"));
   ISNAD_RETURN_IF_ERROR(w.AddBytes("custody/checkpoint", c.checkpoint));
@@ -779,7 +747,13 @@ Status WriteBag(const Archive& a, const Selection& s, const Custody& c, bag::Wri
       return core::Integrity("the text of a long note (" + store::BlobStore::RelativePath(h) +
                              ") is missing from the archive; run `isnad verify`");
     }
-    ISNAD_RETURN_IF_ERROR(w.AddFile("custody/notes/" + hex + ".txt", a.blobs().PathOf(h)));
+    ISNAD_ASSIGN_OR_RETURN(bag::Writer::FileDigests note,
+                           w.AddFile("custody/notes/" + hex + ".txt", a.blobs().PathOf(h)));
+    if (note.sha256 != hex) {
+      return core::Integrity("the text of a long note (" + store::BlobStore::RelativePath(h) +
+                             ") is damaged: it hashes to " + note.sha256 +
+                             "; nothing was exported. Run `isnad verify`");
+    }
   }
   for (const auto& t : c.tokens) ISNAD_RETURN_IF_ERROR(w.AddBytes("custody/" + t.name, t.der));
   for (const std::string lang : {"en", "ar"}) {
@@ -826,13 +800,12 @@ StatusOr<ExportSummary> Export(const Archive& a, const ExportRequest& r) {
   ISNAD_ASSIGN_OR_RETURN(Selection s, Select(a, r));
   std::vector<std::string> warnings;
   ISNAD_ASSIGN_OR_RETURN(Custody c, GatherCustody(a, s, &warnings));
-  ISNAD_RETURN_IF_ERROR(HashExhibits(a, r, &s.exhibits));
   const std::string date = core::NowUtc().substr(0, 10);
 
   ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<bag::Writer> w, bag::Writer::Create(r.out));
   // The writer builds the bag beside `out` and renames it into place only when
   // finished: a failure leaves no half package behind.
-  ISNAD_RETURN_IF_ERROR(WriteBag(a, s, c, *w, date));
+  ISNAD_RETURN_IF_ERROR(WriteBag(a, r, s, c, *w, date));
   ExportSummary sum;
   sum.out = r.out;
   if (s.kind != "items") sum.title = Title(s, "en");

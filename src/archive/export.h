@@ -34,10 +34,8 @@ struct ExportRequest {
   std::vector<std::string> items;
   // A folder (must not exist), or a file ending in .zip or .tar.
   std::string out;
-  // Hashing threads for the exhibits.
-  int jobs = 4;
-  // Called with exhibit bytes hashed so far and their total (from the hashing
-  // threads, one call at a time).
+  // Called with exhibit bytes copied so far and their total (each exhibit is
+  // read once: copied into the bag while SHA-256 and SHA-512 are computed).
   std::function<void(uint64_t done, uint64_t total)> progress;
 };
 

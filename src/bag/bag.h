@@ -74,9 +74,19 @@ class Writer {
  public:
   virtual ~Writer() = default;
   static core::StatusOr<std::unique_ptr<Writer>> Create(const std::string& path);
+  // What AddFile computed in its one read of the file (lower-case hex).
+  struct FileDigests {
+    std::string sha256, sha512;
+    uint64_t size = 0;
+  };
   // Copies a file into data/<relative>, computing SHA-256 and SHA-512 in the same read
-  // (on two threads). Refuses a relative path that escapes data/ or repeats one.
-  virtual core::Status AddFile(const std::string& relative, const std::string& source_path) = 0;
+  // (on two threads), and returns them so that a caller can check the copy against a
+  // digest it already knows without reading the file a second time. `progress`, when
+  // set, is called with the bytes of this file copied so far. Refuses a relative path
+  // that escapes data/ or repeats one.
+  virtual core::StatusOr<FileDigests> AddFile(
+      const std::string& relative, const std::string& source_path,
+      const std::function<void(uint64_t)>& progress = nullptr) = 0;
   virtual core::Status AddBytes(const std::string& relative, std::string_view bytes) = 0;
   // Added by the implementation: a tag file beside bagit.txt (e.g. "isnad/log.vkey"),
   // listed in the tag manifests. Refuses reserved names (bagit.txt, bag-info.txt,

@@ -966,7 +966,12 @@ void WriteSample(const std::string& out, const TempDir& tmp) {
     if (i++ % 2 == 0) {
       const std::string src = tmp.Join("src" + std::to_string(i));
       WriteTestFile(src, s.content);
-      ASSERT_TRUE((*w)->AddFile(s.rel, src).ok());
+      auto added = (*w)->AddFile(s.rel, src);
+      ASSERT_TRUE(added.ok()) << added.status().ToString();
+      // The digests come back from the one read that copied the file.
+      EXPECT_EQ(added->sha256, core::Sha256Of(s.content).Hex());
+      EXPECT_EQ(added->size, s.content.size());
+      EXPECT_EQ(added->sha512.size(), 128u);
     } else {
       ASSERT_TRUE((*w)->AddBytes(s.rel, s.content).ok());
     }
@@ -1078,7 +1083,7 @@ TEST(Writer, RefusesBadPaths) {
   }
   Status s = (*w)->AddBytes("../escape", "x");
   EXPECT_NE(s.message().find("../escape"), std::string::npos) << s.message();
-  Status dir_source = (*w)->AddFile("folder.bin", tmp.path());
+  Status dir_source = (*w)->AddFile("folder.bin", tmp.path()).status();
   EXPECT_EQ(dir_source.code(), Code::kInvalidArgument) << dir_source.ToString();
   // A refused path leaves the writer usable.
   EXPECT_TRUE((*w)->AddBytes("fine.txt", "x").ok());
@@ -1107,7 +1112,7 @@ TEST(Writer, NeverOverwritesAndLeavesNoHalfBag) {
       auto w = Writer::Create(tmp.Join(name));
       ASSERT_TRUE(w.ok()) << w.status().ToString();
       ASSERT_TRUE((*w)->AddBytes("a.txt", "partial").ok());
-      Status missing = (*w)->AddFile("b.txt", tmp.Join("no-such-source"));
+      Status missing = (*w)->AddFile("b.txt", tmp.Join("no-such-source")).status();
       EXPECT_EQ(missing.code(), Code::kNotFound) << missing.ToString();
       // Dropped without Finish: a crash or an error in the caller.
     }

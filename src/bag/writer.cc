@@ -249,7 +249,8 @@ class BagWriter : public Writer {
     if (!finished_) out_->Abort();
   }
 
-  Status AddFile(const std::string& relative, const std::string& source_path) override {
+  StatusOr<FileDigests> AddFile(const std::string& relative, const std::string& source_path,
+                                const std::function<void(uint64_t)>& progress) override {
     ISNAD_RETURN_IF_ERROR(Usable());
     ISNAD_ASSIGN_OR_RETURN(std::string path, CheckPath(relative, false));
     core::Env* env = core::Env::Default();
@@ -276,13 +277,14 @@ class BagWriter : public Writer {
       buf.resize(total);
       d = Hash(buf);
       ISNAD_RETURN_IF_ERROR(out_->Write(buf));
+      if (progress) progress(size);
     } else {
-      ISNAD_RETURN_IF_ERROR(Stream(*source, source_path, size, &d));
+      ISNAD_RETURN_IF_ERROR(Stream(*source, source_path, size, &d, progress));
     }
     ISNAD_RETURN_IF_ERROR(out_->End());
     Register(path, d, size, false);
     broken_ = false;
-    return Status::Ok();
+    return FileDigests{d.sha256, d.sha512, size};
   }
 
   Status AddBytes(const std::string& relative, std::string_view bytes) override {
@@ -389,7 +391,7 @@ class BagWriter : public Writer {
   // One read of `source`: this thread reads each block and appends it to the
   // output while two threads hash it, SHA-256 and SHA-512 over the same bytes.
   Status Stream(core::SequentialFile& source, const std::string& source_path, uint64_t size,
-                Digests* d) {
+                Digests* d, const std::function<void(uint64_t)>& progress) {
     internal::HashPipeline pipe({Alg::kSha256, Alg::kSha512},
                                 [d](uint32_t, Alg alg, std::string hex) {
                                   (alg == Alg::kSha256 ? d->sha256 : d->sha512) = std::move(hex);
@@ -419,6 +421,7 @@ class BagWriter : public Writer {
       pipe.Submit(len, 0, false, 3);
       total += len;
       status = out_->Write(std::string_view(block, len));
+      if (progress) progress(total);
     }
     if (status.ok()) {
       // A last read of 0 bytes: the file really ends at its stat'ed size.

@@ -37,7 +37,6 @@ struct BagExportArgs {
   std::string case_ref, incident_ref;
   std::vector<std::string> items;
   std::string out;
-  int jobs = 4;
 };
 
 struct VerifyBagArgs {
@@ -54,7 +53,6 @@ int CmdExportBag(const Globals& g, const BagExportArgs& args) {
   req.incident_id = args.incident_ref;
   req.items = args.items;
   req.out = args.out;
-  req.jobs = args.jobs;
   ProgressBar bar("hashing exhibits");
   req.progress = [&](uint64_t done, uint64_t total) { bar.Update(done, total); };
   auto sum = archive::Export(**a, req);
@@ -183,8 +181,6 @@ void RegisterExportCommands(CLI::App& app, const Globals& g, Commands& out) {
   c->excludes(inc)->excludes(items);
   inc->excludes(items);
   exp->add_option("--out", ea->out, "a new folder, or a file ending in .zip or .tar")->required();
-  exp->add_option("-j,--jobs", ea->jobs, "exhibits hashed at once (default 4)")
-      ->check(CLI::Range(1, 64));
   exp->footer(
       "Only the chosen exhibits and the custody entries about them go into the package;\n"
       "proofs carry hashes only. Layout: docs/formats/bag.md.\n"
