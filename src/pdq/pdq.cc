@@ -1,0 +1,452 @@
+// PDQ hashing. The float arithmetic follows the reference operation for operation (the same
+// coefficients, the same order of additions, divisions where it divides), so that the same
+// luma gives the same bits: loops are reordered only where each output element still sees
+// the same sequence of operations (which lets the compiler vectorise across elements). Built
+// with -ffp-contract=off so that no multiply-add is fused.
+#include "pdq/pdq.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace isnad::pdq {
+namespace {
+
+constexpr int kSide = 64;  // the downsampled image is kSide x kSide
+constexpr int kDct = 16;   // the hash comes from the kDct x kDct low-frequency block
+constexpr int kJaroszPasses = 2;
+
+// The 16x64 DCT-II basis, rows 1..16 (row 0, the mean, is not used), scaled by sqrt(2/64).
+struct DctMatrix {
+  float d[kDct][kSide];   // d[i][k]
+  float dt[kSide][kDct];  // the transpose, for the second product
+  DctMatrix() {
+    const double pi = 3.14159265358979323846;
+    const float scale = static_cast<float>(std::sqrt(2.0 / double{kSide}));
+    for (int i = 0; i < kDct; i++) {
+      for (int k = 0; k < kSide; k++) {
+        d[i][k] = static_cast<float>(
+            scale * std::cos((pi / 2.0 / double{kSide}) * double(i + 1) * double(2 * k + 1)));
+        dt[k][i] = d[i][k];
+      }
+    }
+  }
+};
+const DctMatrix& Dct() {
+  static const DctMatrix m;
+  return m;
+}
+
+// Jarosz: a box filter applied twice in each direction approximates a tent; the window is
+// half the input pixels per output pixel, rounded up.
+int JaroszWindow(int old_dim, int new_dim) { return (old_dim + 2 * new_dim - 1) / (2 * new_dim); }
+
+// One box-filter pass along each of `n` rows of `cols` values, `in` to `out`. Edges
+// average over the part of the window inside the row (the reference's four phases). The
+// running sums are serial, so N rows advance together to overlap their dependency chains;
+// each sum is stored and divided afterwards, in a loop the compiler vectorises: the same
+// IEEE operations as dividing on the way.
+template <int N>
+void RowSums(const float* in, float* out, int cols, int window) {
+  const int half = (window + 2) / 2;
+  float sum[N] = {};
+  int li = 0, ri = 0, oi = 0;
+  for (int i = 0; i < half - 1; i++, ri++) {
+    for (int n = 0; n < N; n++) sum[n] += in[n * cols + ri];
+  }
+  for (int i = 0; i < window - half + 1; i++, ri++, oi++) {
+    for (int n = 0; n < N; n++) {
+      sum[n] += in[n * cols + ri];
+      out[n * cols + oi] = sum[n];
+    }
+  }
+  for (int i = 0; i < cols - window; i++, ri++, li++, oi++) {
+    for (int n = 0; n < N; n++) {
+      sum[n] += in[n * cols + ri];
+      sum[n] -= in[n * cols + li];
+      out[n * cols + oi] = sum[n];
+    }
+  }
+  for (int i = 0; i < half - 1; i++, li++, oi++) {
+    for (int n = 0; n < N; n++) {
+      sum[n] -= in[n * cols + li];
+      out[n * cols + oi] = sum[n];
+    }
+  }
+}
+
+void BoxRows(const float* in, float* out, int rows, int cols, int window, float* divisor) {
+  int r = 0;
+  for (; r + 4 <= rows; r += 4)
+    RowSums<4>(in + size_t(r) * cols, out + size_t(r) * cols, cols, window);
+  for (; r < rows; r++) RowSums<1>(in + size_t(r) * cols, out + size_t(r) * cols, cols, window);
+  // How many values each output averaged: growing, then `window`, then shrinking.
+  const int half = (window + 2) / 2;
+  int size = half - 1, oi = 0;
+  for (int i = 0; i < window - half + 1; i++) divisor[oi++] = static_cast<float>(++size);
+  for (int i = 0; i < cols - window; i++) divisor[oi++] = static_cast<float>(size);
+  for (int i = 0; i < half - 1; i++) divisor[oi++] = static_cast<float>(--size);
+  for (int i = 0; i < rows; i++) {
+    float* p = out + size_t(i) * cols;
+    for (int j = 0; j < cols; j++) p[j] /= divisor[j];
+  }
+}
+
+// The same pass down every column at once: sums[] holds one running sum per column, so each
+// element sees exactly the operations BoxRows applies along its column.
+void BoxColumns(const float* in, float* out, int rows, int cols, int window, float* sums) {
+  const int half = (window + 2) / 2;
+  std::fill(sums, sums + cols, 0.0f);
+  int li = 0, ri = 0, oi = 0, size = 0;
+  auto add = [&](int r) {
+    const float* p = in + size_t(r) * cols;
+    for (int j = 0; j < cols; j++) sums[j] += p[j];
+  };
+  auto sub = [&](int r) {
+    const float* p = in + size_t(r) * cols;
+    for (int j = 0; j < cols; j++) sums[j] -= p[j];
+  };
+  auto write = [&](int r) {
+    float* p = out + size_t(r) * cols;
+    const float s = static_cast<float>(size);
+    for (int j = 0; j < cols; j++) p[j] = sums[j] / s;
+  };
+  for (int i = 0; i < half - 1; i++) {
+    add(ri++);
+    size++;
+  }
+  for (int i = 0; i < window - half + 1; i++) {
+    add(ri++);
+    size++;
+    write(oi++);
+  }
+  for (int i = 0; i < rows - window; i++) {
+    add(ri++);
+    sub(li++);
+    write(oi++);
+  }
+  for (int i = 0; i < half - 1; i++) {
+    sub(li++);
+    size--;
+    write(oi++);
+  }
+}
+
+// Returns the reference quality metric of the 64x64 image: the sum of quantised gradients.
+int Quality(const float (&a)[kSide][kSide]) {
+  int gradient_sum = 0;
+  for (int i = 0; i < kSide - 1; i++) {
+    for (int j = 0; j < kSide; j++) {
+      const int d = static_cast<int>(((a[i][j] - a[i + 1][j]) * 100) / 255);
+      gradient_sum += std::abs(d);
+    }
+  }
+  for (int i = 0; i < kSide; i++) {
+    for (int j = 0; j < kSide - 1; j++) {
+      const int d = static_cast<int>(((a[i][j] - a[i][j + 1]) * 100) / 255);
+      gradient_sum += std::abs(d);
+    }
+  }
+  return std::min(gradient_sum / 90, 100);
+}
+
+using Block = float[kDct][kDct];
+
+// The 16x16 DCT block and quality of a luma plane.
+struct Dct16 {
+  Block b;
+  int quality = 0;
+};
+
+// Buffers kept from call to call on each thread: a fresh buffer of megabytes costs more in
+// page faults and zeroing than the filter itself. Those over kKeepFloats are freed after use.
+struct Scratch {
+  std::vector<float> luma, tmp, sums;
+};
+constexpr size_t kKeepFloats = size_t{4} << 20;  // 16 MiB a buffer
+
+float* Grow(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+// `luma` (rows x cols) is consumed: filtered in place, with `tmp` the same size and `sums`
+// one row.
+void ComputeDct(float* luma, float* tmp, float* sums, int rows, int cols, Dct16& out) {
+  float a[kSide][kSide];
+  if (rows == kSide && cols == kSide) {
+    std::memcpy(a, luma, sizeof a);
+  } else {
+    const int w_rows = JaroszWindow(cols, kSide);  // window along each row
+    const int w_cols = JaroszWindow(rows, kSide);  // window down each column
+    for (int pass = 0; pass < kJaroszPasses; pass++) {
+      BoxRows(luma, tmp, rows, cols, w_rows, sums);
+      BoxColumns(tmp, luma, rows, cols, w_cols, sums);
+    }
+    // Decimate, sampling at the centres of the 64x64 target pixels.
+    for (int i = 0; i < kSide; i++) {
+      const int si = static_cast<int>(((i + 0.5) * rows) / kSide);
+      for (int j = 0; j < kSide; j++) {
+        const int sj = static_cast<int>(((j + 0.5) * cols) / kSide);
+        a[i][j] = luma[size_t(si) * cols + sj];
+      }
+    }
+  }
+  out.quality = Quality(a);
+
+  // B = D A D^T, with T = D A first. Each sum runs over k in increasing order, from 0.
+  const DctMatrix& m = Dct();
+  float t[kDct][kSide];
+  for (int i = 0; i < kDct; i++) {
+    for (int j = 0; j < kSide; j++) t[i][j] = 0.0f;
+    for (int k = 0; k < kSide; k++) {
+      const float d = m.d[i][k];
+      for (int j = 0; j < kSide; j++) t[i][j] += d * a[k][j];
+    }
+  }
+  for (int i = 0; i < kDct; i++) {
+    for (int j = 0; j < kDct; j++) out.b[i][j] = 0.0f;
+    for (int k = 0; k < kSide; k++) {
+      const float v = t[i][k];
+      for (int j = 0; j < kDct; j++) out.b[i][j] += v * m.dt[k][j];
+    }
+  }
+}
+
+// One bit per coefficient: above the median (the 128th smallest of the 256).
+Hash Bits(const Block& b) {
+  float sorted[kDct * kDct];
+  std::memcpy(sorted, b, sizeof sorted);
+  std::nth_element(sorted, sorted + 127, sorted + kDct * kDct);
+  const float median = sorted[127];
+  Hash h;
+  for (int i = 0; i < kDct; i++) {
+    for (int j = 0; j < kDct; j++) {
+      if (b[i][j] > median) {
+        const int k = i * kDct + j;
+        h.words[k >> 6] |= uint64_t{1} << (k & 63);
+      }
+    }
+  }
+  return h;
+}
+
+// The DCT of a rotated or flipped image, from the DCT of the original: a transform of the
+// pixel grid only transposes the block and negates the odd-frequency rows or columns.
+void Transform(const Block& a, Dihedral d, Block& b) {
+  for (int i = 0; i < kDct; i++) {
+    for (int j = 0; j < kDct; j++) {
+      const float v = a[i][j];
+      switch (d) {
+        case Dihedral::kOriginal:
+          b[i][j] = v;
+          break;
+        case Dihedral::kRotate90:
+          b[j][i] = (j & 1) ? v : -v;
+          break;
+        case Dihedral::kRotate180:
+          b[i][j] = ((i + j) & 1) ? -v : v;
+          break;
+        case Dihedral::kRotate270:
+          b[j][i] = (i & 1) ? v : -v;
+          break;
+        case Dihedral::kFlipX:
+          b[i][j] = (i & 1) ? v : -v;
+          break;
+        case Dihedral::kFlipY:
+          b[i][j] = (j & 1) ? v : -v;
+          break;
+        case Dihedral::kFlipPlus1:
+          b[j][i] = v;
+          break;
+        case Dihedral::kFlipMinus1:
+          b[j][i] = ((i + j) & 1) ? -v : v;
+          break;
+      }
+    }
+  }
+}
+
+core::Status CheckView(const PixelView& p) {
+  if (p.channels != 1 && p.channels != 3 && p.channels != 4) {
+    return core::InvalidArgument("PDQ hashes grey, RGB or RGBA pixels, not " +
+                                 std::to_string(p.channels) + " channels");
+  }
+  if (p.width < 0 || p.height < 0) return core::InvalidArgument("negative image size");
+  if (p.width == 0 || p.height == 0) return core::Status::Ok();
+  const uint64_t row = uint64_t(p.width) * uint64_t(p.channels);
+  if (p.stride_bytes < row) {
+    return core::InvalidArgument("pixel rows overlap: stride " + std::to_string(p.stride_bytes) +
+                                 " < " + std::to_string(row) + " bytes");
+  }
+  // stride * (height - 1) + row <= size, in a form that cannot overflow.
+  const uint64_t size = p.data.size();
+  if (size < row || (size - row) / p.stride_bytes < uint64_t(p.height - 1)) {
+    return core::InvalidArgument("pixel buffer of " + std::to_string(size) +
+                                 " bytes is too small for a " + std::to_string(p.width) + "x" +
+                                 std::to_string(p.height) + " image with rows " +
+                                 std::to_string(p.stride_bytes) + " bytes apart");
+  }
+  return core::Status::Ok();
+}
+
+template <int C>
+inline float LumaAt(const uint8_t* px) {
+  if constexpr (C == 1) {
+    return static_cast<float>(px[0]);
+  } else {
+    return 0.299f * static_cast<float>(px[0]) + 0.587f * static_cast<float>(px[1]) +
+           0.114f * static_cast<float>(px[2]);
+  }
+}
+
+// Fills `luma` (rows x cols) from `p`, each value the mean of a k x k block (k = 1: one
+// pixel each, exactly as the reference computes it). rows = height / k, cols = width / k.
+template <int C>
+void Luma(const PixelView& p, int k, int rows, int cols, float* luma) {
+  if (k > 1) std::fill(luma, luma + size_t(rows) * size_t(cols), 0.0f);
+  for (int y = 0; y < rows * k; y++) {
+    const uint8_t* row = p.data.data() + size_t(y) * p.stride_bytes;
+    float* out = luma + size_t(y / k) * size_t(cols);
+    if (k == 1) {
+      for (int x = 0; x < cols; x++) out[x] = LumaAt<C>(row + size_t(x) * C);
+    } else {
+      for (int x = 0; x < cols * k; x++) out[x / k] += LumaAt<C>(row + size_t(x) * C);
+    }
+  }
+  if (k > 1) {
+    const float n = static_cast<float>(k * k);
+    for (size_t i = 0; i < size_t(rows) * size_t(cols); i++) luma[i] /= n;
+  }
+}
+
+core::StatusOr<Dct16> DctOf(const PixelView& p, const HashOptions& options, bool* tiny) {
+  ISNAD_RETURN_IF_ERROR(CheckView(p));
+  Dct16 out;
+  *tiny = p.width < kMinHashableDim || p.height < kMinHashableDim;
+  if (*tiny) return out;
+  int k = 1;
+  const uint64_t limit = options.max_filter_pixels;
+  while (limit > 0 && uint64_t(p.width / k) * uint64_t(p.height / k) > limit) k++;
+  const int rows = p.height / k, cols = p.width / k;
+  if (rows < kMinHashableDim || cols < kMinHashableDim) {  // a sliver: hash it as one
+    *tiny = true;
+    return out;
+  }
+  thread_local Scratch scratch;
+  const size_t n = size_t(rows) * size_t(cols);
+  float* luma = Grow(scratch.luma, n);
+  switch (p.channels) {
+    case 1:
+      Luma<1>(p, k, rows, cols, luma);
+      break;
+    case 3:
+      Luma<3>(p, k, rows, cols, luma);
+      break;
+    default:
+      Luma<4>(p, k, rows, cols, luma);
+  }
+  ComputeDct(luma, Grow(scratch.tmp, n), Grow(scratch.sums, size_t(cols)), rows, cols, out);
+  if (scratch.luma.size() > kKeepFloats) scratch = Scratch{};
+  return out;
+}
+
+}  // namespace
+
+std::string ToHex(const Hash& h) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string s(64, '0');
+  for (int i = 0; i < 64; i++) {
+    const int nibble = 63 - i;  // the most significant nibble first
+    s[size_t(i)] = kDigits[(h.words[nibble >> 4] >> ((nibble & 15) * 4)) & 15];
+  }
+  return s;
+}
+
+core::StatusOr<Hash> HashFromHex(std::string_view hex) {
+  if (hex.size() != 64) {
+    return core::InvalidArgument("a PDQ hash is 64 hex digits, this has " +
+                                 std::to_string(hex.size()) + " characters");
+  }
+  Hash h;
+  for (int i = 0; i < 64; i++) {
+    const char c = hex[size_t(i)];
+    uint64_t v;
+    if (c >= '0' && c <= '9') {
+      v = uint64_t(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      v = uint64_t(c - 'a' + 10);
+    } else if (c >= 'A' && c <= 'F') {
+      v = uint64_t(c - 'A' + 10);
+    } else {
+      return core::InvalidArgument("a PDQ hash is 64 hex digits; character " +
+                                   std::to_string(i + 1) + " is not one");
+    }
+    const int nibble = 63 - i;
+    h.words[nibble >> 4] |= v << ((nibble & 15) * 4);
+  }
+  return h;
+}
+
+int Distance(const Hash& a, const Hash& b) {
+  int d = 0;
+  for (int i = 0; i < 4; i++) d += std::popcount(a.words[i] ^ b.words[i]);
+  return d;
+}
+
+std::string_view DihedralName(Dihedral d) {
+  switch (d) {
+    case Dihedral::kOriginal:
+      return "orig";
+    case Dihedral::kRotate90:
+      return "rot90";
+    case Dihedral::kRotate180:
+      return "rot180";
+    case Dihedral::kRotate270:
+      return "rot270";
+    case Dihedral::kFlipX:
+      return "flipx";
+    case Dihedral::kFlipY:
+      return "flipy";
+    case Dihedral::kFlipPlus1:
+      return "flipplus1";
+    case Dihedral::kFlipMinus1:
+      return "flipminus1";
+  }
+  return "?";
+}
+
+int DihedralResult::MinDistance(const Hash& h) const {
+  int best = 256;
+  for (const Hash& x : hashes) best = std::min(best, Distance(x, h));
+  return best;
+}
+
+core::StatusOr<Result> HashPixels(const PixelView& pixels, const HashOptions& options) {
+  bool tiny = false;
+  ISNAD_ASSIGN_OR_RETURN(Dct16 dct, DctOf(pixels, options, &tiny));
+  Result r;
+  if (tiny) return r;
+  r.hash = Bits(dct.b);
+  r.quality = dct.quality;
+  return r;
+}
+
+core::StatusOr<DihedralResult> HashPixelsDihedral(const PixelView& pixels,
+                                                  const HashOptions& options) {
+  bool tiny = false;
+  ISNAD_ASSIGN_OR_RETURN(Dct16 dct, DctOf(pixels, options, &tiny));
+  DihedralResult r;
+  if (tiny) return r;
+  r.quality = dct.quality;
+  for (int d = 0; d < kDihedralCount; d++) {
+    Block b;
+    Transform(dct.b, static_cast<Dihedral>(d), b);
+    r.hashes[size_t(d)] = Bits(b);
+  }
+  return r;
+}
+
+}  // namespace isnad::pdq

@@ -1,0 +1,89 @@
+// `isnad pdq` end to end: the real binary over the PDQ conformance images
+// (../shared/testdata/pdq), plain, --json and --dihedral, and a file that is
+// not an image. The hashing itself is tested in src/pdq/pdq_test.cc.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/canonical_json.h"
+#include "core/testing/temp_dir.h"
+#include "subprocess.h"
+
+namespace isnad {
+namespace {
+
+namespace fs = std::filesystem;
+using core::testing::TempDir;
+using core::testing::WriteTestFile;
+using testing::JsonLines;
+using testing::RunProcess;
+using testing::RunResult;
+
+const std::string kPdq = std::string(ISNAD_TESTDATA_DIR) + "/pdq";
+
+RunResult Pdq(std::vector<std::string> args) {
+  args.insert(args.begin(), {testing::IsnadBinary(), "pdq"});
+  return RunProcess(args, {});
+}
+
+class PdqCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(kPdq)) GTEST_SKIP() << "PdqCli: " << kPdq << " is absent";
+  }
+  TempDir tmp_;
+};
+
+// A 256x256 image the README names as exact: no resizing is involved.
+TEST_F(PdqCli, PrintsHashQualityAndFile) {
+  const std::string q0291 = kPdq + "/reg-test-input/labelme-subset/q0291.jpg";
+  const std::string small = kPdq + "/misc-images/small.jpg";
+  RunResult r = Pdq({q0291, small});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, 65),
+            "a0fe94f1e5cc1cc8dd855948498dc9243f7ca27336f036d7f212b74bc103c9a7 ");
+  EXPECT_NE(r.out.find(" " + q0291 + "\n"), std::string::npos) << r.out;
+  // small.jpg is a smooth gradient: quality 0.
+  EXPECT_NE(r.out.find(" 0 " + small + "\n"), std::string::npos) << r.out;
+}
+
+TEST_F(PdqCli, JsonAndDihedral) {
+  const std::string bridge = kPdq + "/reg-test-input/dih/bridge-1-original.jpg";
+  RunResult r = Pdq({bridge, "--json", "--dihedral"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  EXPECT_EQ(lines[0]["quality"], 100);
+  ASSERT_TRUE(lines[0].contains("dihedral")) << r.out;
+  EXPECT_EQ(lines[0]["dihedral"].size(), 8u);
+  EXPECT_EQ(lines[0]["pdq"].get<std::string>().size(), 64u);
+}
+
+// Bytes that are not an image fail that file (exit 1 with several files), with
+// the file named, and do not stop the others.
+TEST_F(PdqCli, NotAnImageIsReportedAndOthersStillHashed) {
+  const std::string bad = tmp_.Join("statement.jpg");
+  WriteTestFile(bad, "this is a witness statement, not a JPEG");
+  const std::string good = kPdq + "/reg-test-input/labelme-subset/q1050.jpg";
+  RunResult r = Pdq({bad, good});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find(bad), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("489db672e9190276d452aeab41eba20f02375fe4092d88defdf491a5c55c5f70"),
+            std::string::npos)
+      << r.out;
+  // Alone: a file that is not a JPEG or PNG is a wrong argument (2), and the
+  // message says what to do.
+  RunResult alone = Pdq({bad});
+  EXPECT_EQ(alone.exit_code, 2) << alone.err;
+  EXPECT_NE(alone.err.find("convert"), std::string::npos) << alone.err;
+  // A JPEG cut short is a failure (1), not evidence at risk (10).
+  const std::string cut = tmp_.Join("cut.jpg");
+  WriteTestFile(cut, core::testing::ReadTestFile(good).substr(0, 2000));
+  EXPECT_EQ(Pdq({cut}).exit_code, 1);
+  EXPECT_EQ(Pdq({tmp_.Join("missing.jpg")}).exit_code, 3);
+}
+
+}  // namespace
+}  // namespace isnad
