@@ -1,0 +1,787 @@
+// WARC reader: see reader.h. Layers, bottom up: Input (the file, plain or
+// inflated gzip members, remembering where each member starts), Buffered
+// (lines and bytes over Input), and Reader::Impl (records).
+#include "warc/reader.h"
+
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <optional>
+
+#include "core/encoding.h"
+#include "warc/base32.h"
+
+namespace isnad::warc {
+namespace {
+
+constexpr size_t kBufSize = 1 << 16;
+constexpr size_t kMaxHeaderBytes = 1 << 20;
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string Lower(std::string_view s) {
+  std::string r(s);
+  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return r;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+// A printable excerpt of `s` for error messages.
+std::string Excerpt(std::string_view s) {
+  std::string r;
+  for (char c : s.substr(0, 60)) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u == '\r' || u == '\n') continue;
+    r += (u >= 0x20 && u < 0x7f) ? c : '?';
+  }
+  if (s.size() > 60) r += "...";
+  return r;
+}
+
+// The file, plain or as a sequence of gzip members inflated one after another.
+class Input {
+ public:
+  struct Member {
+    uint64_t u;  // uncompressed offset of its first byte
+    uint64_t c;  // compressed offset of its first byte
+  };
+
+  explicit Input(core::SequentialFile* f) : f_(f), in_(kBufSize) {}
+  ~Input() {
+    if (z_init_) inflateEnd(&zs_);
+  }
+
+  // Reads the first bytes and decides plain or gzip.
+  core::Status Start() {
+    ISNAD_RETURN_IF_ERROR(FillIn());
+    gzip_ = in_len_ - in_pos_ >= 2 && static_cast<unsigned char>(in_[in_pos_]) == 0x1f &&
+            static_cast<unsigned char>(in_[in_pos_ + 1]) == 0x8b;
+    if (gzip_) {
+      std::memset(&zs_, 0, sizeof zs_);
+      if (inflateInit2(&zs_, 15 + 16) != Z_OK) return core::Internal("zlib inflateInit2 failed");
+      z_init_ = true;
+      in_member_ = true;
+      members_.push_back({0, 0});
+    }
+    return core::Status::Ok();
+  }
+
+  bool gzip() const { return gzip_; }
+  uint64_t coffset() const { return consumed_; }  // compressed bytes consumed
+  std::deque<Member>& members() { return members_; }
+
+  // Reads up to `n` bytes. Returns 0 at the end of the file.
+  core::StatusOr<size_t> Read(char* buf, size_t n) {
+    if (!gzip_) {
+      if (in_pos_ == in_len_) ISNAD_RETURN_IF_ERROR(FillIn());
+      size_t k = std::min(n, in_len_ - in_pos_);
+      std::memcpy(buf, in_.data() + in_pos_, k);
+      in_pos_ += k;
+      consumed_ += k;
+      uoffset_ += k;
+      return k;
+    }
+    while (true) {
+      if (!in_member_) {
+        // Between members: the end, or the next member.
+        if (in_pos_ == in_len_) ISNAD_RETURN_IF_ERROR(FillIn());
+        if (in_pos_ == in_len_) return size_t{0};
+        if (static_cast<unsigned char>(in_[in_pos_]) != 0x1f) {
+          return core::Integrity("bytes after the gzip member ending at byte " +
+                                 std::to_string(consumed_) +
+                                 " are not gzip data; the file is damaged or not a WARC");
+        }
+        inflateReset(&zs_);
+        in_member_ = true;
+        members_.push_back({uoffset_, consumed_});
+      }
+      if (in_pos_ == in_len_) ISNAD_RETURN_IF_ERROR(FillIn());
+      if (in_pos_ == in_len_) {
+        return core::Integrity("the gzip data ends inside the member that starts at byte " +
+                               std::to_string(members_.back().c) + "; the file is truncated");
+      }
+      zs_.next_in = reinterpret_cast<Bytef*>(in_.data() + in_pos_);
+      zs_.avail_in = static_cast<uInt>(in_len_ - in_pos_);
+      zs_.next_out = reinterpret_cast<Bytef*>(buf);
+      zs_.avail_out = static_cast<uInt>(n);
+      int rc = inflate(&zs_, Z_NO_FLUSH);
+      size_t used = (in_len_ - in_pos_) - zs_.avail_in;
+      in_pos_ += used;
+      consumed_ += used;
+      size_t produced = n - zs_.avail_out;
+      uoffset_ += produced;
+      if (rc == Z_STREAM_END) {
+        in_member_ = false;
+      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        return core::Integrity("invalid gzip data in the member that starts at byte " +
+                               std::to_string(members_.back().c) + ": " +
+                               (zs_.msg ? zs_.msg : "zlib error " + std::to_string(rc)));
+      }
+      if (produced > 0) return produced;
+    }
+  }
+
+ private:
+  core::Status FillIn() {
+    if (in_pos_ < in_len_) return core::Status::Ok();
+    in_pos_ = in_len_ = 0;
+    ISNAD_ASSIGN_OR_RETURN(size_t k, f_->Read(in_.data(), in_.size()));
+    in_len_ = k;
+    return core::Status::Ok();
+  }
+
+  core::SequentialFile* f_;
+  std::vector<char> in_;
+  size_t in_pos_ = 0, in_len_ = 0;
+  uint64_t consumed_ = 0, uoffset_ = 0;
+  bool gzip_ = false, z_init_ = false, in_member_ = false;
+  z_stream zs_{};
+  std::deque<Member> members_;
+};
+
+// Lines and bytes over Input, with the uncompressed offset of the next byte.
+class Buffered {
+ public:
+  explicit Buffered(Input* in) : in_(in), buf_(kBufSize) {}
+
+  uint64_t offset() const { return base_ + pos_; }
+
+  // The bytes available now (empty at the end of the file).
+  core::StatusOr<std::string_view> Peek() {
+    if (pos_ == end_) {
+      base_ += end_;
+      pos_ = end_ = 0;
+      ISNAD_ASSIGN_OR_RETURN(size_t k, in_->Read(buf_.data(), buf_.size()));
+      end_ = k;
+    }
+    return std::string_view(buf_.data() + pos_, end_ - pos_);
+  }
+  void Consume(size_t n) { pos_ += n; }
+
+  // Reads one line (with its "\n") into `*line`, at most `limit` bytes; keeps
+  // at most `keep` bytes of it. Returns the line's full length (0 at the end).
+  core::StatusOr<uint64_t> ReadLine(std::string* line, uint64_t limit, size_t keep) {
+    line->clear();
+    uint64_t total = 0;
+    while (total < limit) {
+      ISNAD_ASSIGN_OR_RETURN(std::string_view avail, Peek());
+      if (avail.empty()) break;
+      avail = avail.substr(0, std::min<uint64_t>(avail.size(), limit - total));
+      size_t nl = avail.find('\n');
+      size_t take = nl == std::string_view::npos ? avail.size() : nl + 1;
+      if (line->size() < keep) line->append(avail.substr(0, std::min(take, keep - line->size())));
+      Consume(take);
+      total += take;
+      if (nl != std::string_view::npos) break;
+    }
+    return total;
+  }
+
+ private:
+  Input* in_;
+  std::vector<char> buf_;
+  size_t pos_ = 0, end_ = 0;
+  uint64_t base_ = 0;
+};
+
+bool IsBlank(std::string_view line) { return Trim(line).empty(); }
+
+// Removes chunked transfer coding as the bytes stream through.
+class Dechunker {
+ public:
+  // Feeds raw bytes; decoded bytes go to `out`. Returns false once malformed.
+  template <typename Out>
+  bool Feed(std::string_view in, Out&& out) {
+    while (!in.empty() && !failed_ && state_ != kDone) {
+      switch (state_) {
+        case kSize:
+        case kDataEnd:
+        case kTrailer: {
+          size_t nl = in.find('\n');
+          size_t take = nl == std::string_view::npos ? in.size() : nl + 1;
+          if (line_.size() + take > 4096) return Fail();
+          line_.append(in.substr(0, take));
+          in.remove_prefix(take);
+          if (nl == std::string_view::npos) break;
+          std::string_view l = Trim(line_);
+          if (state_ == kSize) {
+            std::string_view hex = l.substr(0, l.find(';'));
+            hex = Trim(hex);
+            if (hex.empty() || hex.size() > 15) return Fail();
+            uint64_t n = 0;
+            for (char c : hex) {
+              int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+                      : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
+                      : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
+                                                                  : -1;
+              if (v < 0) return Fail();
+              n = n * 16 + static_cast<uint64_t>(v);
+            }
+            left_ = n;
+            state_ = n == 0 ? kTrailer : kData;
+          } else if (state_ == kDataEnd) {
+            if (!l.empty()) return Fail();
+            state_ = kSize;
+          } else if (l.empty()) {
+            state_ = kDone;
+          }
+          line_.clear();
+          break;
+        }
+        case kData: {
+          size_t take = static_cast<size_t>(std::min<uint64_t>(left_, in.size()));
+          out(in.substr(0, take));
+          in.remove_prefix(take);
+          left_ -= take;
+          if (left_ == 0) state_ = kDataEnd;
+          break;
+        }
+        case kDone:
+          break;
+      }
+    }
+    return !failed_;
+  }
+  // True when the last chunk and trailer were read (or the message ended
+  // right after the last chunk's size line, which many servers do).
+  bool done() const { return state_ == kDone || (state_ == kTrailer && line_.empty()); }
+  bool failed() const { return failed_; }
+
+ private:
+  bool Fail() {
+    failed_ = true;
+    return false;
+  }
+  enum State { kSize, kData, kDataEnd, kTrailer, kDone } state_ = kSize;
+  std::string line_;
+  uint64_t left_ = 0;
+  bool failed_ = false;
+};
+
+// Removes gzip or deflate content coding as the bytes stream through.
+class Inflater {
+ public:
+  Inflater() {
+    // 15 + 32: zlib or gzip header, detected.
+    ok_ = inflateInit2(&zs_, 15 + 32) == Z_OK;
+    init_ = ok_;
+  }
+  ~Inflater() {
+    if (init_) inflateEnd(&zs_);
+  }
+  template <typename Out>
+  bool Feed(std::string_view in, Out&& out) {
+    char buf[16384];
+    while (ok_ && !in.empty() && !ended_) {
+      zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+      zs_.avail_in = static_cast<uInt>(std::min<size_t>(in.size(), 1 << 30));
+      size_t given = zs_.avail_in;
+      zs_.next_out = reinterpret_cast<Bytef*>(buf);
+      zs_.avail_out = sizeof buf;
+      int rc = inflate(&zs_, Z_NO_FLUSH);
+      if (rc == Z_DATA_ERROR && !raw_ && total_in_ == 0) {
+        // "deflate" without the zlib header, as some servers send it.
+        inflateEnd(&zs_);
+        raw_ = true;
+        init_ = ok_ = inflateInit2(&zs_, -15) == Z_OK;
+        continue;
+      }
+      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) ok_ = false;
+      size_t used = given - zs_.avail_in;
+      total_in_ += used;
+      in.remove_prefix(used);
+      if (sizeof buf - zs_.avail_out > 0) out(std::string_view(buf, sizeof buf - zs_.avail_out));
+      if (rc == Z_STREAM_END) ended_ = true;
+      if (rc == Z_BUF_ERROR && used == 0 && zs_.avail_out != 0) break;
+    }
+    return ok_;
+  }
+  bool ok() const { return ok_; }
+  bool ended() const { return ended_; }
+
+ private:
+  z_stream zs_{};
+  bool ok_ = false, init_ = false, ended_ = false, raw_ = false;
+  uint64_t total_in_ = 0;
+};
+
+}  // namespace
+
+std::string_view DigestResultName(DigestResult r) {
+  switch (r) {
+    case DigestResult::kAbsent:
+      return "absent";
+    case DigestResult::kPass:
+      return "pass";
+    case DigestResult::kFail:
+      return "fail";
+    case DigestResult::kUnknownAlgorithm:
+      return "unknown-algorithm";
+    case DigestResult::kNotChecked:
+      return "not-checked";
+  }
+  return "?";
+}
+
+const std::string* Record::Get(std::string_view name) const {
+  for (const Field& f : fields)
+    if (IEquals(f.name, name)) return &f.value;
+  return nullptr;
+}
+
+bool Record::ok() const {
+  auto bad = [](const DigestCheck& d) {
+    return d.result == DigestResult::kFail || d.result == DigestResult::kUnknownAlgorithm;
+  };
+  return problems.empty() && !bad(block_digest) && !bad(payload_digest);
+}
+
+// ---- Digests -------------------------------------------------------------
+
+std::unique_ptr<Digester> Digester::ForField(std::string_view field_value) {
+  size_t colon = field_value.find(':');
+  if (colon == std::string_view::npos) return nullptr;
+  std::string algo = Lower(Trim(field_value.substr(0, colon)));
+  std::string name = algo;
+  if (name == "sha-1") name = "sha1";
+  if (name == "sha-256") name = "sha256";
+  if (name == "sha-512") name = "sha512";
+  if (name == "sha-384") name = "sha384";
+  static const char* kAllowed[] = {"sha1", "sha224", "sha256", "sha384", "sha512", "md5"};
+  if (std::find_if(std::begin(kAllowed), std::end(kAllowed),
+                   [&](const char* a) { return name == a; }) == std::end(kAllowed))
+    return nullptr;
+  const EVP_MD* md = EVP_get_digestbyname(name.c_str());
+  if (md == nullptr) return nullptr;
+  std::unique_ptr<Digester> d(new Digester());
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  if (ctx == nullptr || EVP_DigestInit_ex(ctx, md, nullptr) != 1) {
+    EVP_MD_CTX_free(ctx);
+    return nullptr;
+  }
+  d->ctx_ = ctx;
+  d->algorithm_ = name;
+  return d;
+}
+
+Digester::~Digester() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+void Digester::Update(std::string_view data) {
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size());
+}
+
+std::string Digester::FinishRaw() {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), out, &len);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+bool DigestMatches(std::string_view field_value, std::string_view raw) {
+  size_t colon = field_value.find(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view v = Trim(field_value.substr(colon + 1));
+  size_t b32_len = (raw.size() + 4) / 5 * 8;
+  size_t b32_unpadded = (raw.size() * 8 + 4) / 5;
+  core::StatusOr<std::string> decoded = core::InvalidArgument("");
+  if (v.size() == b32_len || v.size() == b32_unpadded) {
+    decoded = Base32Decode(v);
+  } else if (v.size() == raw.size() * 2) {
+    decoded = core::HexDecode(v);
+  } else {
+    decoded = Base64DecodeLenient(v);
+  }
+  return decoded.ok() && *decoded == raw;
+}
+
+// ---- Records ---------------------------------------------------------------
+
+struct Reader::Impl {
+  explicit Impl(core::SequentialFile* f) : input(f), buf(&input) {}
+
+  Input input;
+  Buffered buf;
+  bool started = false;
+  bool done = false;
+  int records = 0;
+  // The next record's first line, already read, and where it began.
+  std::optional<std::string> pending;
+  uint64_t pending_u = 0;
+  // The gzip member (compressed offset) the previous record started in.
+  std::optional<uint64_t> prev_member;
+
+  // The compressed offset of the member holding uncompressed offset `u`;
+  // sets *aligned when `u` is the member's first byte.
+  uint64_t MemberOf(uint64_t u, bool* aligned) {
+    auto& m = input.members();
+    while (m.size() >= 2 && m[1].u <= u) m.pop_front();
+    *aligned = !m.empty() && m.front().u == u;
+    return m.empty() ? 0 : m.front().c;
+  }
+
+  // Skips blank lines; leaves the next non-blank line in `pending`.
+  core::Status SkipBlankLines() {
+    std::string line;
+    while (true) {
+      uint64_t at = buf.offset();
+      ISNAD_ASSIGN_OR_RETURN(uint64_t n, buf.ReadLine(&line, kMaxHeaderBytes, kMaxHeaderBytes));
+      if (n == 0) return core::Status::Ok();
+      if (n >= kMaxHeaderBytes)
+        return core::Integrity("a line of over 1 MiB where a WARC record should start (byte " +
+                               std::to_string(at) + " of the uncompressed data)");
+      if (IsBlank(line)) continue;
+      pending = std::move(line);
+      pending_u = at;
+      return core::Status::Ok();
+    }
+  }
+
+  core::StatusOr<bool> Next(Record* r, PayloadSink* sink);
+  core::Status ReadBlock(Record* r, PayloadSink* sink);
+};
+
+core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
+  *r = Record();
+  if (done) return false;
+  if (!started) {
+    started = true;
+    ISNAD_RETURN_IF_ERROR(input.Start());
+    ISNAD_RETURN_IF_ERROR(SkipBlankLines());
+  }
+  if (!pending) {
+    done = true;
+    if (records == 0) return core::Integrity("the file is empty: no WARC records");
+    return false;
+  }
+  std::string first = std::move(*pending);
+  pending.reset();
+  uint64_t start_u = pending_u;
+  bool aligned = true;
+  r->offset = input.gzip() ? MemberOf(start_u, &aligned) : start_u;
+  std::string where = input.gzip() ? "the gzip member at byte " + std::to_string(r->offset)
+                                   : "byte " + std::to_string(r->offset);
+
+  std::string_view fl = Trim(first);
+  if (fl.substr(0, 5) != "WARC/") {
+    done = true;
+    if (records == 0 && fl.substr(0, 11) == "filedesc://")
+      return core::Unimplemented(
+          "this is an ARC file (the format before WARC); isnad reads only WARC. Convert it "
+          "first, e.g. with `warcio recompress` or Heritrix's arc2warc");
+    return core::Integrity("not a WARC record at " + where + ": the line there is '" + Excerpt(fl) +
+                           "'" +
+                           (records == 0 ? "; is this a WARC file?"
+                                         : "; the previous record's Content-Length may be wrong"));
+  }
+  if (input.gzip()) {
+    if (records == 1 && prev_member && *prev_member == r->offset && r->offset == 0) {
+      done = true;
+      return core::Integrity(
+          "the whole file is compressed as one gzip member, not one member per record, so "
+          "its records cannot be reached by offset; recompress it (e.g. `warcio recompress`) "
+          "and add the result");
+    }
+    if (!aligned) r->problems.push_back("the record does not start at a gzip member boundary");
+    prev_member = r->offset;
+  }
+  ++records;
+  r->version = std::string(fl);
+
+  // Named fields up to the blank line.
+  size_t header_bytes = first.size();
+  std::string line;
+  bool ended = false;
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(uint64_t n, buf.ReadLine(&line, kMaxHeaderBytes, kMaxHeaderBytes));
+    header_bytes += n;
+    if (n == 0) break;
+    if (header_bytes > kMaxHeaderBytes) {
+      done = true;
+      return core::Integrity("the WARC header at " + where + " is over 1 MiB");
+    }
+    if (IsBlank(line)) {
+      ended = true;
+      break;
+    }
+    if ((line[0] == ' ' || line[0] == '\t') && !r->fields.empty()) {
+      r->fields.back().value += " " + std::string(Trim(line));
+      continue;
+    }
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;  // not a field: ignored, as warcio does
+    r->fields.push_back({std::string(Trim(std::string_view(line).substr(0, colon))),
+                         std::string(Trim(std::string_view(line).substr(colon + 1)))});
+  }
+  if (!ended) {
+    done = true;
+    return core::Integrity("the file ends inside the WARC header at " + where +
+                           "; the file is truncated");
+  }
+  auto get = [&](std::string_view n) {
+    const std::string* v = r->Get(n);
+    return v ? *v : std::string();
+  };
+  r->type = get("WARC-Type");
+  r->record_id = get("WARC-Record-ID");
+  r->date = get("WARC-Date");
+  r->content_type = get("Content-Type");
+  std::string target = get("WARC-Target-URI");
+  if (target.size() >= 2 && target.front() == '<' && target.back() == '>')
+    target = target.substr(1, target.size() - 2);
+  for (size_t p; (p = target.find(' ')) != std::string::npos;) target.replace(p, 1, "%20");
+  r->target_uri = target;
+  std::string cl = get("Content-Length");
+  if (cl.empty() || cl.size() > 19 ||
+      !std::all_of(cl.begin(), cl.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    done = true;
+    return core::Integrity("the WARC record at " + where +
+                           (cl.empty() ? " has no Content-Length"
+                                       : " has an invalid Content-Length '" + Excerpt(cl) + "'") +
+                           "; its end cannot be found");
+  }
+  r->content_length = std::stoull(cl);
+
+  ISNAD_RETURN_IF_ERROR(ReadBlock(r, sink));
+
+  // Between records: the first line after the block should be blank (it is
+  // the CRLF CRLF trailer); a non-blank one means Content-Length was short.
+  if (!done) {
+    uint64_t at = buf.offset();
+    ISNAD_ASSIGN_OR_RETURN(uint64_t n, buf.ReadLine(&line, UINT64_MAX, 256));
+    if (n > 0 && !IsBlank(line)) {
+      r->problems.push_back("bytes follow the block where the record should end (at " +
+                            std::to_string(at) +
+                            " uncompressed): its Content-Length is smaller than its block");
+    }
+    ISNAD_RETURN_IF_ERROR(SkipBlankLines());
+  }
+  uint64_t end_u = pending ? pending_u : buf.offset();
+  if (input.gzip()) {
+    if (pending) {
+      bool next_aligned = false;
+      uint64_t next = MemberOf(pending_u, &next_aligned);
+      r->length = next - r->offset;
+      if (next == r->offset && records > 1)
+        r->problems.push_back("the next record starts in the same gzip member as this one");
+      (void)end_u;
+    } else {
+      r->length = input.coffset() - r->offset;
+    }
+  } else {
+    r->length = end_u - r->offset;
+  }
+  return true;
+}
+
+core::Status Reader::Impl::ReadBlock(Record* r, PayloadSink* sink) {
+  const bool revisit = r->type == "revisit";
+  const bool segment = r->Get("WARC-Segment-Number") != nullptr;
+  std::unique_ptr<Digester> block_d, payload_d, payload_dechunked_d;
+  if (const std::string* v = r->Get("WARC-Block-Digest")) {
+    r->block_digest.field = *v;
+    block_d = Digester::ForField(*v);
+    r->block_digest.result = block_d ? DigestResult::kNotChecked : DigestResult::kUnknownAlgorithm;
+  }
+  if (const std::string* v = r->Get("WARC-Payload-Digest")) {
+    r->payload_digest.field = *v;
+    if (revisit || segment) {
+      r->payload_digest.result = DigestResult::kNotChecked;
+    } else {
+      payload_d = Digester::ForField(*v);
+      r->payload_digest.result =
+          payload_d ? DigestResult::kNotChecked : DigestResult::kUnknownAlgorithm;
+    }
+  }
+  uint64_t left = r->content_length;
+  bool truncated = false;
+
+  // HTTP headers, when the record holds an HTTP message.
+  const bool http_type = r->type == "response" || r->type == "request" || revisit;
+  const bool http_uri =
+      r->target_uri.rfind("http:", 0) == 0 || r->target_uri.rfind("https:", 0) == 0;
+  std::string line;
+  if (http_type && http_uri && left > 0) {
+    bool first = true, ended = false;
+    uint64_t head = 0;
+    while (left > 0) {
+      ISNAD_ASSIGN_OR_RETURN(uint64_t n, buf.ReadLine(&line, left, kMaxHeaderBytes));
+      if (n == 0) {
+        truncated = true;
+        break;
+      }
+      left -= n;
+      head += n;
+      if (block_d) block_d->Update(line);
+      if (head > kMaxHeaderBytes) {
+        r->problems.push_back("HTTP headers over 1 MiB");
+        break;
+      }
+      if (first) {
+        first = false;
+        std::string_view sl = Trim(line);
+        r->http_start_line = std::string(sl);
+        bool is_response = sl.substr(0, 5) == "HTTP/";
+        bool looks_http =
+            r->type == "request" ? sl.find(" HTTP/") != std::string_view::npos : is_response;
+        if (!looks_http) {
+          r->problems.push_back("the block does not start with an HTTP " +
+                                std::string(r->type == "request" ? "request" : "status") +
+                                " line: '" + Excerpt(sl) + "'");
+        }
+        if (is_response) {
+          size_t sp = sl.find(' ');
+          if (sp != std::string_view::npos) {
+            std::string_view code = sl.substr(sp + 1, 3);
+            if (code.size() == 3 &&
+                std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; }))
+              r->http_status = std::stoi(std::string(code));
+          }
+        }
+        continue;
+      }
+      if (IsBlank(line)) {
+        ended = true;
+        break;
+      }
+      if ((line[0] == ' ' || line[0] == '\t') && !r->http_headers.empty()) {
+        r->http_headers.back().value += " " + std::string(Trim(line));
+        continue;
+      }
+      size_t colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      r->http_headers.push_back({std::string(Trim(std::string_view(line).substr(0, colon))),
+                                 std::string(Trim(std::string_view(line).substr(colon + 1)))});
+    }
+    r->http = true;
+    if (!ended && !truncated && !(revisit && left == 0)) {
+      r->problems.push_back("the HTTP headers do not end with a blank line inside the block");
+    }
+    r->payload_offset = r->content_length - left;
+    for (const Field& h : r->http_headers) {
+      if (IEquals(h.name, "Content-Type") && r->payload_type.empty()) r->payload_type = h.value;
+      if (IEquals(h.name, "Transfer-Encoding") &&
+          Lower(h.value).find("chunked") != std::string::npos)
+        r->chunked = true;
+      if (IEquals(h.name, "Content-Encoding")) {
+        std::string e = Lower(Trim(h.value));
+        if (e == "gzip" || e == "x-gzip" || e == "deflate") {
+          r->content_encoding_removed = e;
+        } else if (!e.empty() && e != "identity") {
+          r->payload_note = "Content-Encoding '" + e + "' is not removed: the payload is as sent";
+        }
+      }
+    }
+    if (r->type != "response") r->content_encoding_removed.clear();
+  } else {
+    r->payload_type = r->content_type;
+  }
+  if (payload_d && r->chunked) payload_dechunked_d = Digester::ForField(r->payload_digest.field);
+
+  bool want = sink != nullptr && sink->Begin(*r);
+  Dechunker dechunker;
+  core::Status sink_status;
+  std::optional<Inflater> inflater;
+  if (!r->content_encoding_removed.empty()) inflater.emplace();
+  auto hand_on = [&](std::string_view d) {
+    r->payload_size += d.size();
+    if (want && sink_status.ok()) sink_status = sink->Data(d);
+  };
+  auto deliver = [&](std::string_view d) {
+    if (payload_dechunked_d) payload_dechunked_d->Update(d);
+    if (inflater) {
+      if (inflater->ok()) inflater->Feed(d, hand_on);
+    } else {
+      hand_on(d);
+    }
+  };
+  while (left > 0 && !truncated) {
+    ISNAD_ASSIGN_OR_RETURN(std::string_view avail, buf.Peek());
+    if (avail.empty()) {
+      truncated = true;
+      break;
+    }
+    avail = avail.substr(0, static_cast<size_t>(std::min<uint64_t>(avail.size(), left)));
+    if (block_d) block_d->Update(avail);
+    if (payload_d) payload_d->Update(avail);
+    if (r->chunked) {
+      if (!dechunker.failed()) dechunker.Feed(avail, deliver);
+    } else {
+      deliver(avail);
+    }
+    if (!sink_status.ok()) return sink_status;
+    buf.Consume(avail.size());
+    left -= avail.size();
+  }
+
+  if (truncated) {
+    done = true;
+    r->problems.push_back("the file ends " + std::to_string(left) +
+                          " bytes before the end of "
+                          "this record's block (Content-Length " +
+                          std::to_string(r->content_length) + "): the file is truncated");
+    if (block_d) r->block_digest.result = DigestResult::kFail;
+    if (payload_d) r->payload_digest.result = DigestResult::kFail;
+    return core::Status::Ok();
+  }
+  r->payload_complete = true;
+  if (r->chunked && (dechunker.failed() || !dechunker.done())) {
+    r->payload_complete = false;
+    r->problems.push_back(
+        "the HTTP message says Transfer-Encoding: chunked but its chunks are "
+        "malformed or incomplete");
+  }
+  if (inflater && r->payload_complete && (!inflater->ok() || !inflater->ended()) &&
+      r->content_length > r->payload_offset) {
+    r->payload_complete = false;
+    r->payload_note = "the payload's Content-Encoding " + r->content_encoding_removed +
+                      " data is invalid or incomplete";
+  }
+  if (block_d) {
+    std::string raw = block_d->FinishRaw();
+    r->block_digest.computed = block_d->algorithm() + ":" + Base32Encode(raw);
+    r->block_digest.result =
+        DigestMatches(r->block_digest.field, raw) ? DigestResult::kPass : DigestResult::kFail;
+  }
+  if (payload_d) {
+    std::string raw = payload_d->FinishRaw();
+    r->payload_digest.computed = payload_d->algorithm() + ":" + Base32Encode(raw);
+    bool pass = DigestMatches(r->payload_digest.field, raw);
+    if (!pass && payload_dechunked_d) {
+      std::string raw2 = payload_dechunked_d->FinishRaw();
+      if (DigestMatches(r->payload_digest.field, raw2)) {
+        pass = true;
+        r->payload_digest.computed = payload_d->algorithm() + ":" + Base32Encode(raw2);
+      }
+    }
+    r->payload_digest.result = pass ? DigestResult::kPass : DigestResult::kFail;
+  }
+  return core::Status::Ok();
+}
+
+Reader::Reader(core::SequentialFile* in) : impl_(std::make_unique<Impl>(in)) {}
+Reader::~Reader() = default;
+
+core::StatusOr<bool> Reader::Next(Record* out, PayloadSink* sink) {
+  core::StatusOr<bool> r = impl_->Next(out, sink);
+  if (!r.ok()) impl_->done = true;
+  return r;
+}
+
+bool Reader::gzip() const { return impl_->input.gzip(); }
+
+}  // namespace isnad::warc

@@ -1,0 +1,403 @@
+// The WARC reader: conformance over warcio's sample files
+// (../shared/testdata/warc-warcio, expectations from its README.md) and round
+// trips through the writer.
+#include "warc/reader.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/testing/temp_dir.h"
+#include "warc/base32.h"
+#include "warc/writer.h"
+
+namespace isnad::warc {
+namespace {
+
+const std::string kDir = std::string(ISNAD_TESTDATA_DIR) + "/warc-warcio/";
+
+#define REQUIRE_TESTDATA()                                     \
+  if (!core::Exists(core::Env::Default(), kDir + "README.md")) \
+  GTEST_SKIP() << "conformance data warc-warcio absent (" << kDir << ")"
+
+struct Collected {
+  std::vector<Record> records;
+  std::vector<std::string> payloads;
+  core::Status status;  // the error that ended reading, if any
+};
+
+class Collect : public PayloadSink {
+ public:
+  bool Begin(const Record&) override {
+    payloads.emplace_back();
+    return true;
+  }
+  core::Status Data(std::string_view b) override {
+    payloads.back() += b;
+    return core::Status::Ok();
+  }
+  std::vector<std::string> payloads;
+};
+
+Collected ReadFrom(core::SequentialFile* f) {
+  Collected c;
+  Reader reader(f);
+  Collect sink;
+  while (true) {
+    Record r;
+    core::StatusOr<bool> more = reader.Next(&r, &sink);
+    if (!more.ok()) {
+      c.status = more.status();
+      break;
+    }
+    if (!*more) break;
+    c.records.push_back(std::move(r));
+  }
+  c.payloads = std::move(sink.payloads);
+  return c;
+}
+
+Collected ReadFile(const std::string& path) {
+  auto f = core::Env::Default()->NewSequentialFile(path);
+  EXPECT_TRUE(f.ok()) << path;
+  if (!f.ok()) return {};
+  return ReadFrom(f->get());
+}
+
+std::vector<std::string> Types(const Collected& c) {
+  std::vector<std::string> t;
+  for (const Record& r : c.records) t.push_back(r.type);
+  return t;
+}
+
+int CountDigest(const Collected& c, DigestResult want) {
+  int n = 0;
+  for (const Record& r : c.records) {
+    n += r.block_digest.result == want;
+    n += r.payload_digest.result == want;
+  }
+  return n;
+}
+
+int CountNotOk(const Collected& c) {
+  int n = 0;
+  for (const Record& r : c.records) n += !r.ok();
+  return n;
+}
+
+TEST(WarcReaderConformance, ExampleWarcPlainAndGzipAreValid) {
+  REQUIRE_TESTDATA();
+  for (const char* name : {"example.warc", "example.warc.gz"}) {
+    SCOPED_TRACE(name);
+    Collected c = ReadFile(kDir + name);
+    ASSERT_TRUE(c.status.ok()) << c.status.ToString();
+    EXPECT_EQ(Types(c), (std::vector<std::string>{"warcinfo", "warcinfo", "response", "request",
+                                                  "revisit", "request"}));
+    EXPECT_EQ(CountNotOk(c), 0);
+    EXPECT_EQ(CountDigest(c, DigestResult::kFail), 0);
+    EXPECT_GE(CountDigest(c, DigestResult::kPass), 2);
+    const Record& resp = c.records[2];
+    EXPECT_TRUE(resp.http);
+    EXPECT_EQ(resp.http_status, 200);
+    EXPECT_EQ(resp.target_uri, "http://example.com/");
+    // Content-Encoding: gzip is removed from the payload handed on.
+    EXPECT_EQ(resp.content_encoding_removed, "gzip");
+    EXPECT_NE(c.payloads[2].find("Example Domain"), std::string::npos);
+    EXPECT_TRUE(resp.payload_complete);
+    // Offsets and lengths tile the file: each record starts where the last ended.
+    uint64_t size = core::Env::Default()->Stat(kDir + name)->size_bytes;
+    uint64_t at = 0;
+    for (const Record& r : c.records) {
+      EXPECT_EQ(r.offset, at);
+      at += r.length;
+    }
+    EXPECT_EQ(at, size);
+  }
+}
+
+TEST(WarcReaderConformance, GzipRecordsCanBeReadFromTheirOffset) {
+  REQUIRE_TESTDATA();
+  Collected all = ReadFile(kDir + "example.warc.gz");
+  ASSERT_EQ(all.records.size(), 6u);
+  std::ifstream in(kDir + "example.warc.gz", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  core::testing::TempDir tmp;
+  const Record& resp = all.records[2];
+  core::testing::WriteTestFile(tmp.Join("one.warc.gz"), bytes.substr(resp.offset, resp.length));
+  Collected one = ReadFile(tmp.Join("one.warc.gz"));
+  ASSERT_TRUE(one.status.ok()) << one.status.ToString();
+  ASSERT_EQ(one.records.size(), 1u);
+  EXPECT_EQ(one.records[0].record_id, resp.record_id);
+  EXPECT_TRUE(one.records[0].ok());
+}
+
+TEST(WarcReaderConformance, ChunkedPayloadDigestsPass) {
+  REQUIRE_TESTDATA();
+  Collected c = ReadFile(kDir + "example-iana.org-chunked.warc");
+  ASSERT_TRUE(c.status.ok()) << c.status.ToString();
+  EXPECT_EQ(Types(c), (std::vector<std::string>{"warcinfo", "response", "request"}));
+  EXPECT_EQ(CountNotOk(c), 0);
+  EXPECT_EQ(CountDigest(c, DigestResult::kFail), 0);
+  EXPECT_TRUE(c.records[1].chunked);
+  // The payload handed on has the chunked coding removed.
+  EXPECT_EQ(c.payloads[1].rfind("<!doctype html>", 0), 0u);
+  EXPECT_NE(c.payloads[1].find("Internet Assigned Numbers Authority"), std::string::npos);
+}
+
+TEST(WarcReaderConformance, ResourceWithoutHttpHeaders) {
+  REQUIRE_TESTDATA();
+  Collected c = ReadFile(kDir + "example-resource.warc.gz");
+  ASSERT_TRUE(c.status.ok()) << c.status.ToString();
+  EXPECT_EQ(Types(c), (std::vector<std::string>{"warcinfo", "warcinfo", "resource"}));
+  EXPECT_EQ(CountNotOk(c), 0);
+  const Record& r = c.records[2];
+  EXPECT_FALSE(r.http);
+  EXPECT_EQ(c.payloads[2].size(), r.content_length);
+  EXPECT_EQ(r.payload_type, r.content_type);
+}
+
+TEST(WarcReaderConformance, ExactlyOneWrongPayloadDigestAndBase64Forms) {
+  REQUIRE_TESTDATA();
+  Collected c = ReadFile(kDir + "example-digest.warc");
+  ASSERT_TRUE(c.status.ok()) << c.status.ToString();
+  ASSERT_EQ(Types(c), std::vector<std::string>(4, "request"));
+  EXPECT_EQ(CountNotOk(c), 1);
+  EXPECT_EQ(c.records[0].payload_digest.result, DigestResult::kFail);
+  EXPECT_EQ(c.records[0].block_digest.result, DigestResult::kPass);
+  for (int i = 1; i < 4; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_TRUE(c.records[i].ok());
+    EXPECT_EQ(c.records[i].payload_digest.result, DigestResult::kPass);
+  }
+  // Records 2 and 3 write their digests in base64 and base64url.
+  EXPECT_EQ(c.records[1].payload_digest.field, "sha1:2jmj7l5rSw0yVb/vlWAYkK/YBwk=");
+  EXPECT_NE(c.records[3].payload_digest.field.find_first_of("-_"), std::string::npos);
+}
+
+TEST(WarcReaderConformance, TruncatedContentLengthIsOneErrorAndFailsDigest) {
+  REQUIRE_TESTDATA();
+  Collected c = ReadFile(kDir + "example-trunc.warc");
+  ASSERT_TRUE(c.status.ok()) << c.status.ToString();
+  EXPECT_EQ(Types(c), (std::vector<std::string>{"warcinfo", "warcinfo", "response", "request"}));
+  EXPECT_EQ(CountNotOk(c), 1);
+  const Record& r = c.records[2];
+  EXPECT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].find("Content-Length"), std::string::npos);
+  EXPECT_EQ(r.block_digest.result, DigestResult::kFail);
+}
+
+TEST(WarcReaderConformance, BadFileFailsToLoad) {
+  REQUIRE_TESTDATA();
+  Collected c = ReadFile(kDir + "example-bad.warc.gz.bad");
+  EXPECT_FALSE(c.status.ok());
+  EXPECT_EQ(c.status.code(), core::Code::kIntegrity);
+}
+
+TEST(WarcReaderConformance, WholeFileGzipIsRefused) {
+  REQUIRE_TESTDATA();
+  Collected c = ReadFile(kDir + "example-bad-non-chunked.warc.gz");
+  ASSERT_FALSE(c.status.ok());
+  EXPECT_EQ(c.status.code(), core::Code::kIntegrity);
+  EXPECT_NE(c.status.message().find("one gzip member"), std::string::npos) << c.status.ToString();
+}
+
+TEST(WarcReaderConformance, WronglyChunkedGzipIsReported) {
+  REQUIRE_TESTDATA();
+  Collected c = ReadFile(kDir + "example-wrong-chunks.warc.gz");
+  bool reported = !c.status.ok();
+  for (const Record& r : c.records) reported |= !r.ok();
+  EXPECT_TRUE(reported);
+  std::string all;
+  for (const Record& r : c.records)
+    for (const std::string& p : r.problems) all += p + "\n";
+  EXPECT_NE(all.find("gzip member"), std::string::npos) << all << c.status.ToString();
+}
+
+TEST(WarcReaderConformance, WgetTargetUriInAngleBracketsIsUnwrapped) {
+  REQUIRE_TESTDATA();
+  Collected c = ReadFile(kDir + "example-wget-bad-target-uri.warc.gz");
+  ASSERT_TRUE(c.status.ok()) << c.status.ToString();
+  int responses = 0;
+  for (const Record& r : c.records) {
+    if (r.type != "response") continue;
+    ++responses;
+    EXPECT_EQ(r.target_uri, "http://example.com/");
+  }
+  EXPECT_EQ(responses, 1);
+}
+
+TEST(WarcReaderConformance, SpaceInTargetUriIsEscaped) {
+  REQUIRE_TESTDATA();
+  Collected c = ReadFile(kDir + "example-space-in-target-uri.warc.gz");
+  ASSERT_TRUE(c.status.ok()) << c.status.ToString();
+  ASSERT_EQ(c.records.size(), 2u);
+  EXPECT_EQ(c.records[1].type, "resource");
+  EXPECT_EQ(c.records[1].target_uri, "file:///example%20with%20spaces.png");
+  // Its block digest is written in base16.
+  EXPECT_EQ(c.records[1].block_digest.result, DigestResult::kPass);
+}
+
+TEST(WarcReaderConformance, PostBodiesAreValid) {
+  REQUIRE_TESTDATA();
+  Collected c = ReadFile(kDir + "post-test.warc.gz");
+  ASSERT_TRUE(c.status.ok()) << c.status.ToString();
+  EXPECT_GE(c.records.size(), 2u);
+  EXPECT_EQ(CountNotOk(c), 0);
+  bool post = false;
+  for (const Record& r : c.records) post |= r.http_start_line.rfind("POST ", 0) == 0;
+  EXPECT_TRUE(post);
+}
+
+TEST(WarcReaderConformance, ArcFilesAreRefusedClearly) {
+  REQUIRE_TESTDATA();
+  for (const char* name :
+       {"example.arc", "example.arc.gz", "example-space-in-url.arc", "bad.arc"}) {
+    SCOPED_TRACE(name);
+    Collected c = ReadFile(kDir + name);
+    ASSERT_FALSE(c.status.ok());
+    EXPECT_NE(c.status.message().find("ARC"), std::string::npos) << c.status.ToString();
+    EXPECT_TRUE(c.records.empty());
+  }
+}
+
+// ---- Round trips through the writer ---------------------------------------
+
+class StringFile : public core::WritableFile {
+ public:
+  core::Status Append(std::string_view d) override {
+    data += d;
+    return core::Status::Ok();
+  }
+  core::Status Sync() override { return core::Status::Ok(); }
+  core::Status Close() override { return core::Status::Ok(); }
+  std::string data;
+};
+
+class StringSource : public core::SequentialFile {
+ public:
+  explicit StringSource(std::string d, size_t step = 1 << 20) : data_(std::move(d)), step_(step) {}
+  core::StatusOr<size_t> Read(char* buf, size_t n) override {
+    size_t k = std::min({n, step_, data_.size() - pos_});
+    std::copy_n(data_.data() + pos_, k, buf);
+    pos_ += k;
+    return k;
+  }
+
+ private:
+  std::string data_;
+  size_t pos_ = 0, step_;
+};
+
+TEST(WarcReaderRoundTrip, WriterOutputReadsBackWithEveryDigestPassing) {
+  for (bool gzip : {false, true}) {
+    SCOPED_TRACE(gzip);
+    StringFile out;
+    Writer w(&out, gzip);
+    ASSERT_TRUE(w.Write({"warcinfo", "", "2026-11-29T16:13:44Z", "application/warc-fields", {}},
+                        "software: isnad\r\n")
+                    .ok());
+    std::string body(300000, '\0');
+    for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>(i * 7 % 251);
+    std::string http = "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n\r\n" + body;
+    auto id = w.Write({"response",
+                       "https://example.org/a b.png",
+                       "2026-11-29T16:13:45Z",
+                       "application/http;msgtype=response",
+                       {}},
+                      http, http.size() - body.size());
+    ASSERT_TRUE(id.ok());
+    ASSERT_TRUE(
+        w.Write({"resource", "file:///note.txt", "2026-11-29T16:13:46Z", "text/plain", {}}, "")
+            .ok());
+    // Read in small steps so that records straddle every buffer boundary.
+    StringSource src(out.data, 977);
+    Collected c = ReadFrom(&src);
+    ASSERT_TRUE(c.status.ok()) << c.status.ToString();
+    ASSERT_EQ(c.records.size(), 3u);
+    EXPECT_EQ(CountNotOk(c), 0);
+    EXPECT_EQ(CountDigest(c, DigestResult::kPass), 4);  // resource: block only
+    EXPECT_EQ(c.records[1].record_id, *id);
+    EXPECT_EQ(c.records[1].version, "WARC/1.1");
+    EXPECT_EQ(c.records[1].payload_type, "image/png");
+    EXPECT_EQ(c.payloads[1], body);
+    EXPECT_EQ(c.records[1].target_uri, "https://example.org/a%20b.png");
+    uint64_t at = 0;
+    for (const Record& r : c.records) {
+      EXPECT_EQ(r.offset, at);
+      at += r.length;
+    }
+    EXPECT_EQ(at, out.data.size());
+  }
+}
+
+TEST(WarcReaderRoundTrip, AlteredBlockFailsItsDigest) {
+  StringFile out;
+  Writer w(&out, false);
+  std::string http = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nthe original words";
+  ASSERT_TRUE(w.Write({"response",
+                       "http://x/",
+                       "2026-11-29T16:13:45Z",
+                       "application/http;msgtype=response",
+                       {}},
+                      http, http.size() - 18)
+                  .ok());
+  std::string tampered = out.data;
+  tampered.replace(tampered.find("original"), 8, "ORIGINAL");
+  StringSource src(tampered);
+  Collected c = ReadFrom(&src);
+  ASSERT_EQ(c.records.size(), 1u);
+  EXPECT_EQ(c.records[0].block_digest.result, DigestResult::kFail);
+  EXPECT_EQ(c.records[0].payload_digest.result, DigestResult::kFail);
+  EXPECT_FALSE(c.records[0].ok());
+}
+
+TEST(WarcReaderRoundTrip, TruncatedFileIsReportedNotHung) {
+  StringFile out;
+  Writer w(&out, true);
+  ASSERT_TRUE(w.Write({"resource", "file:///a", "2026-11-29T16:13:45Z", "text/plain", {}},
+                      std::string(10000, 'a'))
+                  .ok());
+  for (size_t cut : {size_t{10}, out.data.size() / 2, out.data.size() - 3}) {
+    StringSource src(out.data.substr(0, cut));
+    Collected c = ReadFrom(&src);
+    bool reported = !c.status.ok();
+    for (const Record& r : c.records) reported |= !r.ok();
+    EXPECT_TRUE(reported) << cut;
+  }
+  StringFile plain;
+  Writer pw(&plain, false);
+  ASSERT_TRUE(pw.Write({"resource", "file:///a", "2026-11-29T16:13:45Z", "text/plain", {}},
+                       std::string(10000, 'a'))
+                  .ok());
+  StringSource src(plain.data.substr(0, 5000));
+  Collected c = ReadFrom(&src);
+  ASSERT_EQ(c.records.size(), 1u);
+  EXPECT_FALSE(c.records[0].ok());
+  EXPECT_NE(c.records[0].problems[0].find("truncated"), std::string::npos);
+}
+
+TEST(WarcReader, DigestFormsAndAlgorithms) {
+  std::string raw = *Base32Decode("B2LTWWPUOYAH7UIPQ7ZUPQ4VMBSVC36A");
+  EXPECT_TRUE(DigestMatches("sha1:B2LTWWPUOYAH7UIPQ7ZUPQ4VMBSVC36A", raw));
+  EXPECT_TRUE(DigestMatches("sha1:b2ltwwpuoyah7uipq7zupq4vmbsvc36a", raw));
+  EXPECT_FALSE(DigestMatches("sha1:B2LTWWPUOYAH7UIPQ7ZUPQ4VMBSVC36B", raw));
+  EXPECT_FALSE(DigestMatches("B2LTWWPUOYAH7UIPQ7ZUPQ4VMBSVC36A", raw));
+  EXPECT_NE(Digester::ForField("md5:x"), nullptr);
+  EXPECT_NE(Digester::ForField("SHA-256:x"), nullptr);
+  EXPECT_NE(Digester::ForField("sha512:x"), nullptr);
+  EXPECT_EQ(Digester::ForField("xxx:abc"), nullptr);
+  EXPECT_EQ(Digester::ForField("nocolon"), nullptr);
+}
+
+TEST(WarcReader, NotAWarcSaysSo) {
+  StringSource src("<html>hello</html>\n");
+  Collected c = ReadFrom(&src);
+  ASSERT_FALSE(c.status.ok());
+  EXPECT_NE(c.status.message().find("not a WARC record"), std::string::npos);
+  StringSource empty("");
+  EXPECT_FALSE(ReadFrom(&empty).status.ok());
+}
+
+}  // namespace
+}  // namespace isnad::warc

@@ -1,0 +1,59 @@
+// WACZ 1.x packages (https://specs.webrecorder.net/wacz/1.1.1/): a ZIP holding
+// WARCs (archive/), indexes (indexes/), a page list (pages/pages.jsonl) and
+// datapackage.json (1.1 "hash"/"bytes" or 1.0 "stats"+"hashing"), whose
+// resource hashes and sizes are checked here against
+// every member, plus datapackage-digest.json against datapackage.json. Each
+// archive/*.warc[.gz] member is handed to a visitor as a stream in the same one
+// read (read it with warc::Reader). WACZ Auth signatures are NOT verified: a
+// signed package is reported as "not-checked", never as valid.
+// Not thread safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/env.h"
+#include "core/status.h"
+
+namespace isnad::warc {
+
+struct WaczResource {
+  std::string path;  // as listed in datapackage.json
+  std::string hash;  // as listed ("sha256:<hex>")
+  uint64_t bytes = 0;
+  bool present = false;  // a ZIP member of that path exists
+  bool hash_ok = false;
+  bool bytes_ok = false;
+};
+
+struct WaczReport {
+  std::string wacz_version;  // datapackage.json "wacz_version"
+  std::string title, created, software;
+  std::vector<WaczResource> resources;
+  std::vector<std::string> warcs;  // archive/ members that are WARCs, in ZIP order
+  bool digest_file = false;        // datapackage-digest.json present
+  bool digest_ok = false;          // and its hash matches datapackage.json
+  // "absent" (no signedData), or "not-checked" (signed; isnad does not verify
+  // WACZ Auth signatures).
+  std::string signature = "absent";
+  // Why the package is not a valid WACZ, one line each; empty when valid.
+  std::vector<std::string> problems;
+  bool ok() const { return problems.empty(); }
+};
+
+class WaczWarcVisitor {
+ public:
+  virtual ~WaczWarcVisitor() = default;
+  // Called for each archive/*.warc or *.warc.gz member with its bytes as a
+  // stream; what the visitor does not read is read (and hashed) afterwards.
+  // An error stops reading and is returned by ReadWacz.
+  virtual core::Status OnWarc(const std::string& member, core::SequentialFile* stream) = 0;
+};
+
+// Reads and validates the WACZ at `path`. Errors: the file is not a readable
+// ZIP (kIntegrity), I/O (kIoError), or the visitor's. A readable ZIP that is
+// not a valid WACZ is returned with its problems.
+core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* visitor);
+
+}  // namespace isnad::warc

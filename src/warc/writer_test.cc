@@ -1,0 +1,225 @@
+// The WARC writer: record layout, digests, gzip members, streamed bodies.
+#include "warc/writer.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <map>
+
+#include "core/digest.h"
+#include "core/testing/temp_dir.h"
+#include "warc/base32.h"
+
+namespace isnad::warc {
+namespace {
+
+// A WritableFile into a string.
+class StringFile : public core::WritableFile {
+ public:
+  core::Status Append(std::string_view d) override {
+    data += d;
+    return core::Status::Ok();
+  }
+  core::Status Sync() override { return core::Status::Ok(); }
+  core::Status Close() override { return core::Status::Ok(); }
+  std::string data;
+};
+
+// A SequentialFile over a string.
+class StringSource : public core::SequentialFile {
+ public:
+  explicit StringSource(std::string d) : data_(std::move(d)) {}
+  core::StatusOr<size_t> Read(char* buf, size_t n) override {
+    size_t k = std::min(n, data_.size() - pos_);
+    std::copy_n(data_.data() + pos_, k, buf);
+    pos_ += k;
+    return k;
+  }
+
+ private:
+  std::string data_;
+  size_t pos_ = 0;
+};
+
+// Inflates every gzip member of `gz`; returns the members' contents.
+std::vector<std::string> Gunzip(const std::string& gz) {
+  std::vector<std::string> members;
+  size_t pos = 0;
+  while (pos < gz.size()) {
+    z_stream zs{};
+    EXPECT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data() + pos));
+    zs.avail_in = static_cast<uInt>(gz.size() - pos);
+    std::string out;
+    char buf[4096];
+    int rc;
+    do {
+      zs.next_out = reinterpret_cast<Bytef*>(buf);
+      zs.avail_out = sizeof buf;
+      rc = inflate(&zs, Z_NO_FLUSH);
+      out.append(buf, sizeof buf - zs.avail_out);
+    } while (rc == Z_OK);
+    EXPECT_EQ(rc, Z_STREAM_END);
+    pos = gz.size() - zs.avail_in;
+    inflateEnd(&zs);
+    members.push_back(out);
+    if (rc != Z_STREAM_END) break;
+  }
+  return members;
+}
+
+struct Parsed {
+  std::string version;
+  std::map<std::string, std::string> fields;
+  std::string block;
+  std::string trailer;
+};
+
+Parsed Parse(const std::string& rec) {
+  Parsed p;
+  size_t end = rec.find("\r\n\r\n");
+  EXPECT_NE(end, std::string::npos);
+  std::string head = rec.substr(0, end + 2);
+  size_t line_end = head.find("\r\n");
+  p.version = head.substr(0, line_end);
+  size_t pos = line_end + 2;
+  while (pos < head.size()) {
+    size_t e = head.find("\r\n", pos);
+    std::string line = head.substr(pos, e - pos);
+    size_t colon = line.find(": ");
+    p.fields[line.substr(0, colon)] = line.substr(colon + 2);
+    pos = e + 2;
+  }
+  size_t len = std::stoull(p.fields["Content-Length"]);
+  p.block = rec.substr(end + 4, len);
+  p.trailer = rec.substr(end + 4 + len);
+  return p;
+}
+
+const std::string kHttp =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello";
+
+TEST(WarcWriter, PlainRecordHasFieldsDigestsAndTrailer) {
+  StringFile out;
+  Writer w(&out, /*gzip=*/false);
+  RecordFields f{"response",
+                 "http://example.com/",
+                 "2026-11-29T16:13:44Z",
+                 "application/http;msgtype=response",
+                 {{"WARC-IP-Address", "127.0.0.1"}}};
+  auto id = w.Write(f, kHttp, kHttp.size() - 5);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(id->rfind("<urn:uuid:", 0), 0u);
+  EXPECT_EQ(w.bytes_written(), out.data.size());
+
+  Parsed p = Parse(out.data);
+  EXPECT_EQ(p.version, "WARC/1.1");
+  EXPECT_EQ(p.fields["WARC-Type"], "response");
+  EXPECT_EQ(p.fields["WARC-Record-ID"], *id);
+  EXPECT_EQ(p.fields["WARC-Target-URI"], "http://example.com/");
+  EXPECT_EQ(p.fields["WARC-Date"], "2026-11-29T16:13:44Z");
+  EXPECT_EQ(p.fields["WARC-IP-Address"], "127.0.0.1");
+  EXPECT_EQ(p.fields["Content-Type"], "application/http;msgtype=response");
+  EXPECT_EQ(p.block, kHttp);
+  EXPECT_EQ(p.trailer, "\r\n\r\n");
+  EXPECT_EQ(p.fields["WARC-Block-Digest"], "sha256:" + Base32Encode(core::Sha256Of(kHttp).View()));
+  EXPECT_EQ(p.fields["WARC-Payload-Digest"],
+            "sha256:" + Base32Encode(core::Sha256Of("hello").View()));
+}
+
+TEST(WarcWriter, WarcinfoHasNoTargetNorPayloadDigest) {
+  StringFile out;
+  Writer w(&out, false);
+  auto id = w.Write({"warcinfo", "", "2026-11-29T16:13:44Z", "application/warc-fields", {}},
+                    "software: isnad\r\n", std::nullopt, "<urn:uuid:fixed>");
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(*id, "<urn:uuid:fixed>");
+  Parsed p = Parse(out.data);
+  EXPECT_EQ(p.fields.count("WARC-Target-URI"), 0u);
+  EXPECT_EQ(p.fields.count("WARC-Payload-Digest"), 0u);
+  EXPECT_EQ(p.fields["Content-Length"], "17");
+}
+
+TEST(WarcWriter, GzipWritesOneMemberPerRecord) {
+  StringFile out;
+  Writer w(&out, /*gzip=*/true);
+  RecordFields f{"resource", "file:///a", "2026-11-29T16:13:44Z", "text/plain", {}};
+  ASSERT_TRUE(w.Write(f, "first").ok());
+  uint64_t after_first = w.bytes_written();
+  ASSERT_TRUE(w.Write(f, "second record").ok());
+  EXPECT_EQ(w.bytes_written(), out.data.size());
+  auto members = Gunzip(out.data);
+  ASSERT_EQ(members.size(), 2u);
+  EXPECT_EQ(Parse(members[0]).block, "first");
+  EXPECT_EQ(Parse(members[1]).block, "second record");
+  // The second member starts where the first ended: seekable.
+  EXPECT_EQ(Gunzip(out.data.substr(after_first)).size(), 1u);
+}
+
+TEST(WarcWriter, StreamedBodyMatchesInMemoryRecord) {
+  std::string body(200000, 'x');
+  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
+  std::string prefix = "HTTP/1.1 200 OK\r\nContent-Length: 200000\r\n\r\n";
+  StringFile out;
+  Writer w(&out, true);
+  StringSource src(body);
+  RecordFields f{
+      "response", "http://x/", "2026-11-29T16:13:44Z", "application/http;msgtype=response", {}};
+  auto id = w.WriteStreamed(f, prefix, &src, body.size(), core::Sha256Of(prefix + body),
+                            core::Sha256Of(body));
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto members = Gunzip(out.data);
+  ASSERT_EQ(members.size(), 1u);
+  Parsed p = Parse(members[0]);
+  EXPECT_EQ(p.block, prefix + body);
+  EXPECT_EQ(p.fields["WARC-Payload-Digest"], DigestField(core::Sha256Of(body)));
+}
+
+TEST(WarcWriter, StreamedBodyShortOrLongIsAnErrorAndStopsTheWriter) {
+  RecordFields f{"resource", "file:///a", "2026-11-29T16:13:44Z", "text/plain", {}};
+  {
+    StringFile out;
+    Writer w(&out, false);
+    StringSource src("abc");
+    auto r = w.WriteStreamed(f, "", &src, 10, core::Sha256Of("abc"), std::nullopt);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), core::Code::kIntegrity);
+    EXPECT_NE(r.status().message().find("early"), std::string::npos);
+    EXPECT_FALSE(w.Write(f, "x").ok());
+  }
+  {
+    StringFile out;
+    Writer w(&out, false);
+    StringSource src("abcdef");
+    auto r = w.WriteStreamed(f, "", &src, 3, core::Sha256Of("abc"), std::nullopt);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("more"), std::string::npos);
+  }
+}
+
+TEST(WarcWriter, RejectsHeaderInjection) {
+  StringFile out;
+  Writer w(&out, false);
+  RecordFields f{"resource", "http://x/\r\nWARC-Type: evil", "2026-11-29T16:13:44Z", "", {}};
+  EXPECT_EQ(w.Write(f, "x").status().code(), core::Code::kInvalidArgument);
+  EXPECT_TRUE(out.data.empty());
+}
+
+TEST(WarcWriter, RecordIdsAreUniqueUuid4) {
+  std::string a = NewRecordId(), b = NewRecordId();
+  EXPECT_NE(a, b);
+  ASSERT_EQ(a.size(), 10u + 36u + 1u);
+  EXPECT_EQ(a[10 + 14], '4');
+}
+
+TEST(Base32, Rfc4648Vectors) {
+  EXPECT_EQ(Base32Encode(""), "");
+  EXPECT_EQ(Base32Encode("f"), "MY======");
+  EXPECT_EQ(Base32Encode("foob"), "MZXW6YQ=");
+  EXPECT_EQ(Base32Encode("foobar"), "MZXW6YTBOI======");
+  EXPECT_EQ(*Base32Decode("mzxw6ytboi"), "foobar");
+  EXPECT_FALSE(Base32Decode("MZ1").ok());
+}
+
+}  // namespace
+}  // namespace isnad::warc
