@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <future>
 #include <map>
@@ -46,6 +47,96 @@ constexpr size_t kMaxIndexedText = size_t{1} << 20;
 constexpr uint64_t kMaxCounted = 10'000;
 // With more hits than kMaxCounted, only the newest this many are ranked.
 constexpr uint64_t kRankWindow = 2'000;
+
+// Filter keys: tokens an item's search row carries in its keys column so that
+// a tag or event-date filter narrows the text hits inside FTS5 (an AND of
+// doclists) before the filter itself is checked row by row. A key only has to
+// select a superset of the items that pass the filter: a word of the text that
+// happens to equal one costs time, never a wrong hit; and no text query
+// reads the keys column (every phrase of text::ToFtsMatch names its column).
+// docs/formats/catalog.md.
+std::string TagKey(std::string_view tag) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a 64
+  for (unsigned char c : tag) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string key = "0t";
+  for (int shift = 60; shift >= 0; shift -= 4) key += kHex[(h >> shift) & 0xf];
+  return key;
+}
+
+// Months and years of a "YYYY-MM-DD" day.
+struct YearMonth {
+  int year = 0, month = 0;
+  int Index() const { return year * 12 + month - 1; }
+};
+std::optional<YearMonth> YearMonthOf(std::string_view day) {
+  if (day.size() < 7 || day[4] != '-') return std::nullopt;
+  YearMonth ym;
+  for (size_t i = 0; i < 4; ++i) {
+    if (day[i] < '0' || day[i] > '9') return std::nullopt;
+    ym.year = ym.year * 10 + (day[i] - '0');
+  }
+  if (day[5] < '0' || day[5] > '9' || day[6] < '0' || day[6] > '9') return std::nullopt;
+  ym.month = (day[5] - '0') * 10 + (day[6] - '0');
+  if (ym.month < 1 || ym.month > 12) return std::nullopt;
+  return ym;
+}
+
+constexpr int kNarrowMonths = 24;  // a date range of up to this many months is narrow
+constexpr int kMaxKeyYears = 50;   // a wider range than this many years is "0wall"
+
+std::string MonthKey(int index) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0m%04d%02d", index / 12, index % 12 + 1);
+  return buf;
+}
+std::string YearKey(const char* kind, int year) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%s%04d", kind, year);
+  return buf;
+}
+
+// The keys of an item whose event date is [lo, hi]: a narrow range has its
+// months (0mYYYYMM) and years (0yYYYY), a wider one its years as 0wYYYY, one
+// wider than kMaxKeyYears 0wall.
+std::string DateKeys(std::string_view lo, std::string_view hi) {
+  std::optional<YearMonth> a = YearMonthOf(lo), b = YearMonthOf(hi);
+  if (!a.has_value() || !b.has_value() || b->Index() < a->Index()) return "";
+  std::string out;
+  auto add = [&out](const std::string& k) {
+    if (!out.empty()) out += ' ';
+    out += k;
+  };
+  if (b->Index() - a->Index() < kNarrowMonths) {
+    for (int m = a->Index(); m <= b->Index(); ++m) add(MonthKey(m));
+    for (int y = a->year; y <= b->year; ++y) add(YearKey("0y", y));
+  } else if (b->year - a->year < kMaxKeyYears) {
+    for (int y = a->year; y <= b->year; ++y) add(YearKey("0w", y));
+  } else {
+    add("0wall");
+  }
+  return out;
+}
+
+// The keys, one of which every item dated within [lo, hi] has; empty when
+// the range is too wide to narrow anything.
+std::vector<std::string> DateKeyQuery(std::string_view lo, std::string_view hi) {
+  std::optional<YearMonth> a = YearMonthOf(lo), b = YearMonthOf(hi);
+  std::vector<std::string> out;
+  if (!a.has_value() || !b.has_value() || b->Index() < a->Index()) return out;
+  if (b->year - a->year >= kMaxKeyYears) return out;
+  if (b->Index() - a->Index() < kNarrowMonths) {
+    for (int m = a->Index(); m <= b->Index(); ++m) out.push_back(MonthKey(m));
+  } else {
+    for (int y = a->year; y <= b->year; ++y) out.push_back(YearKey("0y", y));
+  }
+  for (int y = a->year; y <= b->year; ++y) out.push_back(YearKey("0w", y));
+  out.push_back("0wall");
+  return out;
+}
 
 }  // namespace
 
@@ -183,7 +274,12 @@ CREATE TABLE item_content (
   item_leaf INTEGER PRIMARY KEY,
   text      TEXT NOT NULL
 );
-CREATE VIRTUAL TABLE search USING fts5(exact, stem, skel, tokenize = "unicode61 remove_diacritics 0");
+CREATE VIRTUAL TABLE search USING fts5(exact, stem, skel, keys, tokenize = "unicode61 remove_diacritics 0");
+CREATE TABLE search_terms (
+  col  INTEGER NOT NULL,
+  term TEXT NOT NULL,
+  PRIMARY KEY (col, term)
+) WITHOUT ROWID;
 )sql";
 
 Stmt& GraphApplier::Q(const char* sql) {
@@ -577,7 +673,8 @@ Status GraphApplier::Apply(int64_t leaf, const std::string& type, const Json& e)
   return core::InvalidArgument("entry type \"" + type + "\" is not part of the evidence graph");
 }
 
-Status GraphApplier::GatherDoc(int64_t leaf, std::optional<std::string>* out) {
+Status GraphApplier::GatherDoc(int64_t leaf, std::optional<std::string>* out, std::string* keys) {
+  keys->clear();
   std::string doc;
   auto add = [&doc](const std::string& s) {
     if (s.empty()) return;
@@ -606,15 +703,36 @@ Status GraphApplier::GatherDoc(int64_t leaf, std::optional<std::string>* out) {
   ISNAD_RETURN_IF_ERROR(add_rows("SELECT name FROM variants WHERE owner = ?1 ORDER BY name", leaf));
   if (kind == "item") {
     ISNAD_RETURN_IF_ERROR(add_rows("SELECT name FROM items WHERE leaf_index = ?1", leaf));
-    ISNAD_RETURN_IF_ERROR(add_rows("SELECT tag FROM tags WHERE item_leaf = ?1 ORDER BY tag", leaf));
+    {
+      Stmt& st = Q("SELECT tag FROM tags WHERE item_leaf = ?1 ORDER BY tag");
+      st.Int(1, leaf);
+      while (true) {
+        ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("gathering text to index"));
+        if (!row) break;
+        std::string tag = st.ColText(0);
+        add(tag);
+        *keys += ' ';
+        *keys += TagKey(tag);
+      }
+    }
+    std::optional<int64_t> place;
+    {
+      Stmt& st = Q("SELECT date_lo, date_hi, place_leaf FROM item_facts WHERE item_leaf = ?1");
+      st.Int(1, leaf);
+      ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("gathering text to index"));
+      std::string dates = row ? DateKeys(st.ColText(0), st.ColText(1)) : "";
+      if (row && !st.ColIsNull(2)) place = st.ColInt(2);
+      st.Reset();
+      if (!dates.empty()) *keys += ' ' + dates;
+    }
     ISNAD_RETURN_IF_ERROR(add_rows(
         "SELECT text FROM notes WHERE item_leaf = ?1 AND text IS NOT NULL ORDER BY leaf_index",
         leaf));
     // The names of its place, so that a place name finds what was filmed there.
-    ISNAD_RETURN_IF_ERROR(add_rows(
-        "SELECT t.text FROM item_facts f JOIN texts t ON t.owner = f.place_leaf AND t.field = "
-        "'name' WHERE f.item_leaf = ?1 ORDER BY t.lang",
-        leaf));
+    if (place.has_value()) {
+      ISNAD_RETURN_IF_ERROR(add_rows(
+          "SELECT text FROM texts WHERE owner = ?1 AND field = 'name' ORDER BY lang", *place));
+    }
     ISNAD_RETURN_IF_ERROR(add_rows("SELECT text FROM item_content WHERE item_leaf = ?1", leaf));
   } else if (kind == "incident") {
     ISNAD_RETURN_IF_ERROR(add_rows("SELECT category FROM incidents WHERE leaf_index = ?1", leaf));
@@ -633,17 +751,18 @@ Status GraphApplier::GatherDoc(int64_t leaf, std::optional<std::string>* out) {
   return Status::Ok();
 }
 
-Status GraphApplier::WriteDoc(int64_t leaf, const text::Tokens& tokens) {
+Status GraphApplier::WriteDoc(int64_t leaf, const text::Tokens& tokens, const std::string& keys) {
   if (!fresh_.contains(leaf)) {
     Stmt& del = Q("DELETE FROM search WHERE rowid = ?1");
     del.Int(1, leaf);
     ISNAD_RETURN_IF_ERROR(del.Run("updating the search index"));
   }
-  Stmt& ins = Q("INSERT INTO search (rowid, exact, stem, skel) VALUES (?1, ?2, ?3, ?4)");
+  Stmt& ins = Q("INSERT INTO search (rowid, exact, stem, skel, keys) VALUES (?1, ?2, ?3, ?4, ?5)");
   ins.Int(1, leaf);
   ins.TextRef(2, tokens.exact);
   ins.TextRef(3, tokens.stem);
   ins.TextRef(4, tokens.skel);
+  ins.TextRef(5, keys);
   return ins.Run("updating the search index");
 }
 
@@ -655,12 +774,23 @@ Status GraphApplier::Finish() {
   constexpr size_t kBlock = 2048;
   struct Block {
     std::vector<int64_t> leaves;
-    std::future<std::vector<text::Tokens>> tokens;
+    std::vector<std::string> keys;  // filter keys, each "" or " key key..."
+    // The documents' tokens, and the distinct terms of their exact (col 0)
+    // and skel (col 2) columns as col digit + term.
+    std::future<std::pair<std::vector<text::Tokens>, std::vector<std::string>>> tokens;
   };
   auto write = [this](Block& b) -> Status {
-    std::vector<text::Tokens> tokens = b.tokens.get();
+    auto [tokens, terms] = b.tokens.get();
     for (size_t k = 0; k < b.leaves.size(); ++k) {
-      ISNAD_RETURN_IF_ERROR(WriteDoc(b.leaves[k], tokens[k]));
+      ISNAD_RETURN_IF_ERROR(WriteDoc(b.leaves[k], tokens[k], b.keys[k]));
+    }
+    for (std::string& t : terms) {
+      if (terms_.contains(t)) continue;
+      Stmt& st = Q("INSERT OR IGNORE INTO search_terms (col, term) VALUES (?1, ?2)");
+      st.Int(1, t[0] - '0');
+      st.TextRef(2, std::string_view(t).substr(1));
+      ISNAD_RETURN_IF_ERROR(st.Run("recording search terms"));
+      terms_.insert(std::move(t));
     }
     return Status::Ok();
   };
@@ -670,20 +800,36 @@ Status GraphApplier::Finish() {
     std::vector<std::string> docs;
     for (size_t k = from; k < std::min(leaves.size(), from + kBlock); ++k) {
       std::optional<std::string> doc;
-      Status s = GatherDoc(leaves[k], &doc);
+      std::string keys;
+      Status s = GatherDoc(leaves[k], &doc, &keys);
       if (!s.ok()) {
         if (pending.tokens.valid()) pending.tokens.wait();
         return s;
       }
       if (!doc.has_value()) continue;
       b.leaves.push_back(leaves[k]);
+      b.keys.push_back(std::move(keys));
       docs.push_back(std::move(*doc));
     }
     b.tokens = std::async(std::launch::async, [docs = std::move(docs)] {
       std::vector<text::Tokens> out;
       out.reserve(docs.size());
       for (const std::string& d : docs) out.push_back(text::Tokenize(d));
-      return out;
+      std::unordered_set<std::string> seen;
+      std::vector<std::string> terms;
+      for (const text::Tokens& t : out) {
+        for (auto [col, column] : {std::pair{'0', &t.exact}, std::pair{'2', &t.skel}}) {
+          std::string_view rest = *column;
+          while (!rest.empty()) {
+            size_t sp = rest.find(' ');
+            std::string term(1, col);
+            term += rest.substr(0, sp);
+            rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp + 1);
+            if (term.size() > 1 && seen.insert(term).second) terms.push_back(std::move(term));
+          }
+        }
+      }
+      return std::pair{std::move(out), std::move(terms)};
     });
     if (pending.tokens.valid()) {
       Status s = write(pending);
@@ -1377,13 +1523,16 @@ struct Where {
 
 namespace {
 
-// isnad_bm25(search, w0, w1, w2): FTS5's bm25() (same formula, same k1 = 1.2
+// isnad_bm25(search, w0, w1, w2[, skip]): FTS5's bm25() (same formula, same k1 = 1.2
 // and b = 0.75, negated like it), except that a phrase's document frequency is
 // counted up to kMaxCountedDf documents only. bm25() counts every document of
 // every phrase before ranking the first row (~40 ms for a three-phrase query on
 // a word in 40 % of a million documents); past the cap the IDF of a common word
-// hardly changes the order, and below it the scores equal bm25()'s.
+// hardly changes the order, and below it the scores equal bm25()'s. The
+// first `skip` phrases (Search's filter keys) add nothing to the score.
 constexpr int64_t kMaxCountedDf = 20'000;
+// exact, stem and skel; the fourth column holds filter keys.
+constexpr int kTextColumns = 3;
 
 struct Bm25Data {
   int64_t rows = 0;
@@ -1400,16 +1549,26 @@ int CountHit(const Fts5ExtensionApi*, Fts5Context*, void* user) {
 
 void IsnadBm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int argc,
                sqlite3_value** argv) {
+  const int skip = argc > 3 ? sqlite3_value_int(argv[3]) : 0;
   auto* data = static_cast<Bm25Data*>(api->xGetAuxdata(fts, 0));
   if (data == nullptr) {
     auto fresh = std::make_unique<Bm25Data>();
     sqlite3_int64 rows = 0, tokens = 0;
     int rc = api->xRowCount(fts, &rows);
-    if (rc == SQLITE_OK) rc = api->xColumnTotalSize(fts, -1, &tokens);
+    // Document lengths count the text columns only, not the filter keys.
+    for (int col = 0; rc == SQLITE_OK && col < kTextColumns; ++col) {
+      sqlite3_int64 n = 0;
+      rc = api->xColumnTotalSize(fts, col, &n);
+      tokens += n;
+    }
     fresh->rows = rows;
     fresh->avgdl = rows > 0 ? static_cast<double>(tokens) / static_cast<double>(rows) : 1.0;
     const int phrases = api->xPhraseCount(fts);
     for (int i = 0; rc == SQLITE_OK && i < phrases; ++i) {
+      if (i < skip) {
+        fresh->idf.push_back(0.0);
+        continue;
+      }
       int64_t hits = 0;
       rc = api->xQueryPhrase(fts, i, &hits, CountHit);
       double idf =
@@ -1431,12 +1590,17 @@ void IsnadBm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* c
   for (int i = 0; rc == SQLITE_OK && i < insts; ++i) {
     int phrase = 0, col = 0, off = 0;
     rc = api->xInst(fts, i, &phrase, &col, &off);
-    if (rc == SQLITE_OK && phrase >= 0 && phrase < phrases) {
-      freq[static_cast<size_t>(phrase)] += col < argc ? sqlite3_value_double(argv[col]) : 1.0;
+    if (rc == SQLITE_OK && phrase >= skip && phrase < phrases) {
+      freq[static_cast<size_t>(phrase)] +=
+          col < kTextColumns && col < argc ? sqlite3_value_double(argv[col]) : 1.0;
     }
   }
   int doc_tokens = 0;
-  if (rc == SQLITE_OK) rc = api->xColumnSize(fts, -1, &doc_tokens);
+  for (int col = 0; rc == SQLITE_OK && col < kTextColumns; ++col) {
+    int n = 0;
+    rc = api->xColumnSize(fts, col, &n);
+    doc_tokens += n;
+  }
   if (rc != SQLITE_OK) {
     sqlite3_result_error_code(ctx, rc);
     return;
@@ -1507,6 +1671,70 @@ StatusOr<std::vector<std::string>> OtherNames(sqlite3* db, const std::string& qu
 
 }  // namespace
 
+// With at most this many terms in the index, a prefix is searched as its terms.
+constexpr int kMaxPrefixTerms = 32;
+
+// Rewrites each one-word prefix phrase of `match` (exact:"she"* or
+// skel:"x"*) as the OR of the terms in search_terms that start with it, when
+// there are at most kMaxPrefixTerms: FTS5 answers a prefix phrase by merging
+// the whole doclists of all its terms before returning the first row, but
+// walks an OR of terms lazily, newest first, so a capped count and the
+// ranking window stop early. Same hits; each term is ranked as its own phrase.
+StatusOr<std::string> ExpandPrefixes(sqlite3* db, const std::string& match) {
+  std::string out;
+  size_t at = 0;
+  std::optional<Stmt> st;
+  while (true) {
+    size_t q = match.find('"', at);
+    if (q == std::string::npos) break;
+    size_t close = match.find('"', q + 1);
+    if (close == std::string::npos) break;
+    const std::string_view before = std::string_view(match).substr(0, q);
+    const bool exact = before.ends_with("exact:"), skel = before.ends_with("skel:");
+    const std::string prefix = match.substr(q + 1, close - q - 1);
+    const bool is_prefix = close + 1 < match.size() && match[close + 1] == '*';
+    if (!(exact || skel) || !is_prefix || prefix.empty() ||
+        prefix.find_first_of(" \"") != std::string::npos) {
+      out.append(match, at, close + 1 - at);
+      at = close + 1;
+      continue;
+    }
+    if (!st.has_value()) {
+      ISNAD_ASSIGN_OR_RETURN(Stmt prepared,
+                             Stmt::Prepare(db,
+                                           "SELECT term FROM search_terms WHERE col = ?1 AND term "
+                                           ">= ?2 AND term < ?3 ORDER BY term LIMIT " +
+                                               std::to_string(kMaxPrefixTerms + 1)));
+      st.emplace(std::move(prepared));
+    }
+    st->Int(1, exact ? 0 : 2);
+    st->Text(2, prefix);
+    st->Text(3, prefix + "\xff");  // above every UTF-8 string that starts with prefix
+    std::vector<std::string> terms;
+    while (true) {
+      ISNAD_ASSIGN_OR_RETURN(bool row, st->Step("expanding a prefix"));
+      if (!row) break;
+      terms.push_back(st->ColText(0));
+    }
+    st->Reset();
+    const size_t col_at = q - (exact ? 6 : 5);
+    out.append(match, at, col_at - at);
+    if (terms.empty() || terms.size() > static_cast<size_t>(kMaxPrefixTerms)) {
+      out.append(match, col_at, close + 2 - col_at);  // as it was
+    } else {
+      out += '(';
+      for (size_t k = 0; k < terms.size(); ++k) {
+        if (k > 0) out += " OR ";
+        out += (exact ? "exact:\"" : "skel:\"") + terms[k] + '"';
+      }
+      out += ')';
+    }
+    at = close + 2;
+  }
+  out.append(match, at, std::string::npos);
+  return out;
+}
+
 StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
   std::string match;
   if (!req.query.empty() && req.query != "*") {
@@ -1517,6 +1745,7 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
       for (const std::string& name : others) expanded += " OR \"" + name + "\"";
       ISNAD_ASSIGN_OR_RETURN(match, text::ToFtsMatch(expanded));
     }
+    ISNAD_ASSIGN_OR_RETURN(match, ExpandPrefixes(db_, match));
   }
   Where w;
   bool item_only = false;
@@ -1615,6 +1844,28 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
     w.Add("coalesce(f.status, 'unreviewed') = " + w.Bind(req.status));
     item_only = true;
   }
+  // Filter keys (TagKey, DateKeyQuery) ANDed before the text narrow its hits
+  // to (a superset of) those that pass the tag and date filters.
+  int key_phrases = 0;
+  if (!match.empty()) {
+    std::string keys;
+    auto add_keys = [&](const std::vector<std::string>& any) {
+      if (any.empty()) return;
+      keys += keys.empty() ? "(" : " AND (";
+      for (size_t k = 0; k < any.size(); ++k) {
+        keys += (k == 0 ? "keys:\"" : " OR keys:\"") + any[k] + "\"";
+      }
+      keys += ")";
+      key_phrases += static_cast<int>(any.size());
+    };
+    for (const std::string& tag : req.tags) add_keys({TagKey(tag)});
+    if (!req.event_from.empty() && !req.event_to.empty()) {
+      std::optional<DateRange> from = ParseEventDate(req.event_from);
+      std::optional<DateRange> to = ParseEventDate(req.event_to);
+      if (from.has_value() && to.has_value()) add_keys(DateKeyQuery(from->lo, to->hi));
+    }
+    if (!keys.empty()) match = keys + " AND (" + match + ")";
+  }
   std::string kind = req.kind;
   if (!kind.empty() && !KindFromName(kind).has_value()) {
     return core::InvalidArgument("unknown kind \"" + kind +
@@ -1627,7 +1878,14 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
     }
     kind = "item";
   }
-  if (!kind.empty()) {
+  // A text query with item filters joins its hits to items (which only items
+  // have) and to the tables its filters read, not to entities.
+  const bool item_join = !match.empty() && item_only;
+  if (item_join) {
+    for (size_t at = 0; (at = w.sql.find("= e.leaf_index", at)) != std::string::npos;) {
+      w.sql.replace(at, 14, "= i.leaf_index");
+    }
+  } else if (!kind.empty()) {
     w.Add("e.kind = " + w.Bind(kind));
   } else if (match.empty()) {
     w.Add("e.kind NOT IN ('relation', 'case event')");
@@ -1637,9 +1895,14 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
   const bool join = match.empty() || !w.sql.empty();
 
   // Items bring their tables along for filters and facets.
+  const bool need_f = w.sql.find("f.") != std::string::npos;
+  const bool need_p = w.sql.find("p.") != std::string::npos;
   const std::string joins =
-      " LEFT JOIN items i ON i.leaf_index = e.leaf_index LEFT JOIN item_facts f ON f.item_leaf = "
-      "e.leaf_index LEFT JOIN places p ON p.leaf_index = f.place_leaf";
+      item_join
+          ? std::string(need_f ? " LEFT JOIN item_facts f ON f.item_leaf = i.leaf_index" : "") +
+                (need_p ? " LEFT JOIN places p ON p.leaf_index = f.place_leaf" : "")
+          : " LEFT JOIN items i ON i.leaf_index = e.leaf_index LEFT JOIN item_facts f ON "
+            "f.item_leaf = e.leaf_index LEFT JOIN places p ON p.leaf_index = f.place_leaf";
   // Selects `leaf` and `score` (when `scored`) of every hit.
   auto base = [&](bool scored) {
     if (match.empty()) {
@@ -1647,9 +1910,15 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
              " FROM entities e" + joins + " WHERE ?1 = ?1" + w.sql;
     }
     std::string sql = std::string("SELECT search.rowid AS leaf") +
-                      (scored ? ", -isnad_bm25(search, 10.0, 3.0, 1.0) AS score" : "") +
+                      (scored ? ", -isnad_bm25(search, 10.0, 3.0, 1.0, " +
+                                    std::to_string(key_phrases) + ") AS score"
+                              : "") +
                       " FROM search";
-    if (join) sql += " JOIN entities e ON e.leaf_index = search.rowid" + joins;
+    if (item_join) {
+      sql += " JOIN items i ON i.leaf_index = search.rowid" + joins;
+    } else if (join) {
+      sql += " JOIN entities e ON e.leaf_index = search.rowid" + joins;
+    }
     return sql + " WHERE search MATCH ?1" + w.sql;
   };
   // The newest hits first: FTS5 walks its doclists backwards, and a LIMIT
@@ -1725,31 +1994,56 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
     snip.Reset();
   }
   if (req.facets) {
-    // Over every hit, or the newest kMaxCounted when the total is capped.
-    const std::string hits =
-        "SELECT leaf FROM (" + base(false) +
-        (result.total_capped ? newest + " LIMIT " + std::to_string(kMaxCounted) : std::string()) +
-        ")";
-    const std::pair<const char*, std::string> facet_sql[] = {
-        {"kind",
-         "SELECT e.kind, count(*) FROM entities e WHERE e.leaf_index IN (" + hits + ") GROUP BY 1"},
-        {"media_type", "SELECT i.media_type, count(*) FROM items i WHERE i.leaf_index IN (" + hits +
-                           ") GROUP BY 1"},
-        {"status",
-         "SELECT coalesce(f.status, 'unreviewed'), count(*) FROM items i LEFT JOIN item_facts f ON "
-         "f.item_leaf = i.leaf_index WHERE i.leaf_index IN (" +
-             hits + ") GROUP BY 1"},
-        {"tag",
-         "SELECT t.tag, count(*) FROM tags t WHERE t.item_leaf IN (" + hits + ") GROUP BY 1"},
-    };
-    for (const auto& [name, sql] : facet_sql) {
-      ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, sql));
+    // Over every hit, or the newest kMaxCounted when the total is capped: the
+    // hits are read once, then their kinds, media types, statuses and tags.
+    std::string leaves = "[";
+    {
+      ISNAD_ASSIGN_OR_RETURN(
+          Stmt st,
+          Stmt::Prepare(db_, base(false) + (result.total_capped
+                                                ? newest + " LIMIT " + std::to_string(kMaxCounted)
+                                                : std::string())));
       bind(st);
-      auto& counts = result.facets[name];
       while (true) {
         ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("counting facets"));
         if (!row) break;
-        counts[st.ColText(0)] = static_cast<uint64_t>(st.ColInt(1));
+        if (leaves.size() > 1) leaves += ',';
+        leaves += std::to_string(st.ColInt(0));
+      }
+    }
+    leaves += ']';
+    auto& kinds = result.facets["kind"];
+    auto& media = result.facets["media_type"];
+    auto& status = result.facets["status"];
+    auto& tags = result.facets["tag"];
+    {
+      ISNAD_ASSIGN_OR_RETURN(
+          Stmt st,
+          Stmt::Prepare(db_,
+                        "SELECT e.kind, i.media_type, coalesce(f.status, 'unreviewed') FROM "
+                        "json_each(?1) j JOIN entities e ON e.leaf_index = j.value LEFT JOIN items "
+                        "i ON i.leaf_index = e.leaf_index LEFT JOIN item_facts f ON f.item_leaf = "
+                        "i.leaf_index"));
+      st.Text(1, leaves);
+      while (true) {
+        ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("counting facets"));
+        if (!row) break;
+        ++kinds[st.ColText(0)];
+        if (st.ColIsNull(1)) continue;  // not an item
+        ++media[st.ColText(1)];
+        ++status[st.ColText(2)];
+      }
+    }
+    {
+      ISNAD_ASSIGN_OR_RETURN(
+          Stmt st, Stmt::Prepare(db_,
+                                 "SELECT t.tag FROM json_each(?1) j JOIN tags t ON t.item_leaf = "
+                                 "j.value"));
+      st.Text(1, leaves);
+      while (true) {
+        ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("counting facets"));
+        if (!row) break;
+        ++tags[st.ColText(0)];
       }
     }
   }

@@ -51,14 +51,16 @@ class GraphApplier {
   Status Link(int64_t owner, const char* role, const Json& items, int64_t leaf);
   Status EnsureFacts(int64_t item_leaf);
   // The text of `leaf`'s search row; leaves *out empty when it has none.
-  Status GatherDoc(int64_t leaf, std::optional<std::string>* out);
-  Status WriteDoc(int64_t leaf, const text::Tokens& tokens);
+  // *keys: its filter keys (graph.cc), "" or " k1 k2...".
+  Status GatherDoc(int64_t leaf, std::optional<std::string>* out, std::string* keys);
+  Status WriteDoc(int64_t leaf, const text::Tokens& tokens, const std::string& keys);
 
   sqlite3* db_;
   const TextSource* text_source_;
   std::unordered_map<const char*, Stmt> stmts_;
-  std::unordered_set<int64_t> dirty_;  // entities whose search row must be rebuilt
-  std::unordered_set<int64_t> fresh_;  // created in this batch: no old search row
+  std::unordered_set<int64_t> dirty_;      // entities whose search row must be rebuilt
+  std::unordered_set<int64_t> fresh_;      // created in this batch: no old search row
+  std::unordered_set<std::string> terms_;  // in search_terms (col digit + term)
 };
 
 }  // namespace isnad::catalog::internal

@@ -397,6 +397,75 @@ TEST(Graph, SearchFoldsArabicAndCrossesScripts) {
             Code::kInvalidArgument);
 }
 
+// Tag and event-date filters narrow the text hits through keys in the search
+// index (graph.cc): every item that passes a filter is still found, whatever
+// the width of its date, and a key that is also a word of the text or a tag
+// taken off finds nothing wrong.
+TEST(Graph, FiltersFindEveryItemThatPasses) {
+  History h;
+  std::vector<std::string> items;
+  const char* dates[] = {"2013-08-21",              // a day
+                         "2013",                    // a year
+                         "2013-08-04/2015-12-31",   // wider than 24 months
+                         "1900/2020",               // wider than 50 years
+                         "2014-01~",                // another month
+                         "2012-12-31/2013-01-01"};  // across a year's end
+  for (size_t k = 0; k < std::size(dates); ++k) {
+    items.push_back(h.Item("v" + std::to_string(k) + ".mp4"));
+    h.Graph({{"type", "item.described"},
+             {"item", items.back()},
+             {"lang", "en"},
+             {"title", "shelling of the market"},
+             {"event_date", dates[k]}},
+            EntityKind::kItem);
+  }
+  h.Graph({{"type", "item.tagged"}, {"item", items[0]}, {"add", {"barrel-bomb", "0m201308"}}});
+  h.Graph({{"type", "item.tagged"}, {"item", items[1]}, {"add", {"barrel-bomb"}}});
+  h.Graph({{"type", "item.tagged"}, {"item", items[1]}, {"remove", {"barrel-bomb"}}});
+  h.Graph({{"type", "item.tagged"}, {"item", items[4]}, {"add", {"market"}}});
+  for (size_t batch : {size_t{0}, size_t{1}}) {
+    auto c = Build(h.entries(), batch);
+    auto ids = [&c](SearchRequest r) {
+      r.query = r.query.empty() ? "shelling" : r.query;
+      auto res = c->Search(r);
+      EXPECT_TRUE(res.ok()) << res.status().ToString();
+      std::vector<std::string> out = res.ok() ? Ids(*res) : std::vector<std::string>{};
+      std::sort(out.begin(), out.end());
+      return out;
+    };
+    auto sorted = [](std::vector<std::string> v) {
+      std::sort(v.begin(), v.end());
+      return v;
+    };
+    EXPECT_EQ(ids({.event_from = "2013-08-21", .event_to = "2013-08-22"}),
+              sorted({items[0], items[1], items[2], items[3]}));
+    EXPECT_EQ(ids({.event_from = "2014-01-15", .event_to = "2014-01-15"}),
+              sorted({items[2], items[3], items[4]}));
+    EXPECT_EQ(ids({.event_from = "2011", .event_to = "2016"}),
+              sorted({items[0], items[1], items[2], items[3], items[4], items[5]}));
+    EXPECT_EQ(ids({.event_from = "2012-12", .event_to = "2012-12"}), sorted({items[3], items[5]}));
+    EXPECT_EQ(ids({.event_from = "1990", .event_to = "1990"}), sorted({items[3]}));
+    EXPECT_EQ(ids({.event_from = "1800", .event_to = "2100"}).size(), 6u);
+    EXPECT_EQ(ids({.tags = {"barrel-bomb"}}), sorted({items[0]}));
+    EXPECT_EQ(ids({.tags = {"market"}}), sorted({items[4]}));
+    EXPECT_EQ(ids({.query = "0m201308"}), sorted({items[0]}));  // the tag, as a word
+    EXPECT_EQ(ids({.event_from = "2013-08", .event_to = "2013-08", .tags = {"0m201308"}}),
+              sorted({items[0]}));
+    EXPECT_TRUE(ids({.event_from = "2014", .event_to = "2014", .tags = {"barrel-bomb"}}).empty());
+    // Prefixes, searched as their terms or as FTS5 prefixes, find the same.
+    EXPECT_EQ(ids({.query = "shel*"}).size(), 6u);
+    EXPECT_EQ(ids({.query = "s*"}).size(), 6u);
+    EXPECT_EQ(ids({.query = "mark* -shellings*"}).size(), 6u);
+    EXPECT_TRUE(ids({.query = "shellz*"}).empty());
+    // Ranking is the text's: the keys add nothing to the score.
+    auto plain = c->Search({.query = "market", .tags = {"market"}});
+    auto keyed = c->Search({.query = "market", .event_from = "2014-01", .event_to = "2014-01"});
+    ASSERT_TRUE(plain.ok() && keyed.ok());
+    ASSERT_EQ(plain->hits.size(), 1u);
+    ASSERT_EQ(keyed->hits.size(), 3u);
+  }
+}
+
 // Random histories: any batching, and a rebuild, give the same catalogue.
 TEST(Graph, ReindexEqualsOnALargeRandomHistory) {
   std::mt19937 rng(20130821);

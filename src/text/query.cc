@@ -195,8 +195,10 @@ std::string TermExpr(std::string_view raw, bool prefix) {
     for (size_t k = 0; k + 1 < words.size(); ++k) {
       if (!words[k].article) skel.push_back(words[k].skel);
     }
+    // A key prefix of one letter ("dou*" -> d) would merge the doclists of
+    // most keys in the index: not searched (the exact prefix still is).
     std::string last = CrossScriptPrefixKey(words.back().exact);
-    if (!last.empty()) {
+    if (last.size() >= 2 || (!last.empty() && !skel.empty())) {
       skel.push_back(last);
       alts.push_back("skel:" + Quote(Join(skel, " ")) + "*");
     }

@@ -29,7 +29,8 @@ namespace isnad::text {
 // (al-Sham, U.S), becomes the same three alternatives as phrases; articles
 // ("al", "el-", "ash-") are left out of its skel phrase, and a lone "al"/"el"
 // before a word joins it ("al Assad" = "al-Assad"). A prefix word searches
-// exact and skel prefixes only. FTS5's NOT needs a left operand, so
+// exact and skel prefixes only, and no skel prefix of one letter (dou* -> d
+// would match most keys). FTS5's NOT needs a left operand, so
 // `sarin -video` becomes `(...sarin...) NOT (...video...)`. Every token is
 // quoted, so words like AND, OR and NEAR in data are never operators.
 //

@@ -607,7 +607,9 @@ TEST(Query, ArticleJoinsItsNoun) {
 
 TEST(Query, Prefix) {
   EXPECT_EQ(Match("Zam*"), "(exact:\"zam\"* OR skel:\"zm\"*)");
-  EXPECT_EQ(Match("al-Gh*"), "(exact:\"al gh\"* OR skel:\"g\"*)");
+  // A one-letter key prefix would merge most of the index: left out.
+  EXPECT_EQ(Match("al-Gh*"), "(exact:\"al gh\"*)");
+  EXPECT_EQ(Match("dou*"), "(exact:\"dou\"*)");
 }
 
 TEST(Query, Parentheses) {
