@@ -4,11 +4,12 @@
 ISNAD_PACKAGES=(
   cmake ninja-build g++ pkg-config clang-format
   libssl-dev openssl libsqlite3-dev libmagic-dev libstemmer-dev libicu-dev libxml2-dev
-  libarchive-dev
+  libarchive-dev zlib1g-dev
+  libjpeg-dev libpng-dev
   libcurl4-openssl-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev
   libpango1.0-dev libcairo2-dev fonts-dejavu-core poppler-utils
-  python3
+  python3 wget
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
@@ -30,6 +31,22 @@ isnad_ensure_deps() {
     echo "  sudo apt-get install -y ${missing[*]}" >&2
     return 1
   fi
+}
+
+# isnad_ensure_warcio: webrecorder's warcio.js, an independent WARC reader that
+# warc_interop_test and capture_test run over the WARCs isnad writes. Installed
+# with npm (pinned version) into build-tools/node (ignored by git); where npm is
+# absent the tests say by name that they skip that check.
+isnad_ensure_warcio() {
+  local dir="$ISNAD_ROOT/build-tools/node"
+  [ -f "$dir/node_modules/warcio/dist/index.cjs" ] && return 0
+  command -v npm >/dev/null 2>&1 || {
+    echo "npm absent: warc_interop_test will skip its warcio.js check" >&2
+    return 0
+  }
+  mkdir -p "$dir" && (cd "$dir" && npm install --no-audit --no-fund warcio@2.4.11 >/dev/null 2>&1) ||
+    echo "could not install warcio.js with npm; warc_interop_test will skip its check" >&2
+  return 0
 }
 
 # isnad_build DIR [cmake args...]: configure (once) and build.

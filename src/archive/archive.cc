@@ -413,6 +413,8 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
   std::vector<StagedFile> batch;
   uint64_t batch_bytes = 0;
   std::map<core::Hash, std::string> batch_items;  // sha256 -> item id, new within this add
+  // Web archives among the files, indexed once every file is added (webarchive.h).
+  std::vector<AddedFile> web_archives;
 
   auto commit_batch = [&]() -> Status {
     if (batch.empty()) return Status::Ok();
@@ -484,6 +486,7 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
       }
     }
     for (const auto& a : added) {
+      if (WebArchiveKindOf(a.name) != WebArchiveKind::kNone) web_archives.push_back(a);
       if (a.new_item) {
         summary.added++;
       } else {
@@ -555,6 +558,7 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
     blobs_->Abort(leftovers);
     return failure;
   }
+  ISNAD_RETURN_IF_ERROR(WebArchiveIndexer::IndexAdded(this, web_archives, callbacks));
   return summary;
 }
 

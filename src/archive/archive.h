@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "archive/layout.h"
+#include "archive/webarchive.h"
 #include "catalog/catalog.h"
 #include "core/env.h"
 #include "core/status.h"
@@ -76,6 +77,8 @@ struct AddCallbacks {
   std::function<void(const std::string& path, const core::Status&)> on_skipped;
   // Called from worker threads: bytes read so far, files done, files found.
   std::function<void(uint64_t bytes, uint64_t files_done, uint64_t files_total)> on_progress;
+  // A web archive (.warc, .warc.gz, .wacz) added, then indexed (webarchive.h).
+  std::function<void(const WebArchiveSummary&)> on_web_archive;
 };
 
 struct AddSummary {
@@ -175,6 +178,8 @@ class Archive {
   core::Status Reindex();
 
  private:
+  friend class Capturer;  // archive/capture.cc: stores captures' files and entries in batches
+  friend class WebArchiveIndexer;  // archive/webarchive.cc: indexes WARC/WACZ items
   Archive() = default;
   core::Status OpenParts(Mode mode);
   core::Status CatchUpCatalog();

@@ -10,9 +10,11 @@
 #include <limits>
 #include <utility>
 
+#include "catalog/capture_apply.h"
 #include "catalog/entries.h"
 #include "catalog/graph_apply.h"
 #include "catalog/sql.h"
+#include "catalog/webarchive_apply.h"
 #include "core/canonical_json.h"
 #include "core/encoding.h"
 
@@ -34,7 +36,7 @@ using internal::Tx;
 
 // Bump when the schema changes; an older catalogue is then rebuilt with
 // `isnad reindex` (it is derived data, so there are no migrations).
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 constexpr int64_t kMaxSqlInteger = std::numeric_limits<int64_t>::max();
 
 // docs/formats/catalog.md describes this schema; change both together.
@@ -88,7 +90,7 @@ CREATE TABLE notes (
   CHECK ((text IS NULL) <> (text_sha256 IS NULL))
 );
 CREATE INDEX notes_by_item ON notes (item_leaf, leaf_index);
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 )sql";
 
 // The rows Fingerprint() hashes: every stored column of every table, in
@@ -146,6 +148,16 @@ constexpr FingerprintTable kFingerprintTables[] = {
      "SELECT leaf_index, checkpoint_size, checkpoint_sha256, tsa, token_sha256, gen_time FROM "
      "timestamps ORDER BY leaf_index"},
     {"item_content", "SELECT item_leaf, text FROM item_content ORDER BY item_leaf"},
+    {"captures",
+     "SELECT leaf_index, url, captured_at, final_url, status, warc_leaf, payload_leaf, "
+     "payload_sha256, content_type, error, changed FROM captures ORDER BY leaf_index"},
+    {"warc_records",
+     "SELECT leaf_index, container_leaf, member, record_offset, record_length, record_id, "
+     "warc_type, target_uri, warc_date, content_type, http_status, digest, problem, payload_leaf "
+     "FROM warc_records ORDER BY leaf_index"},
+    {"warc_indexes",
+     "SELECT leaf_index, item_leaf, member, result, records, digests_passed, digests_failed, "
+     "problems, signature, error FROM warc_indexes ORDER BY leaf_index"},
     {"search", "SELECT rowid, exact, stem, skel FROM search ORDER BY rowid"},
 };
 
@@ -221,7 +233,10 @@ class Applier {
       return InsertSource(leaf, leaf, type, e);
     }
     if (type != kSourceAdded && type != kNoteAdded) {
-      Status s = graph_->Apply(leaf, type, e);
+      Status s = type == kCaptureRecorded ? internal::ApplyCapture(db_, leaf, e)
+                 : type == kWarcRecord || type == kWarcIndexed
+                     ? internal::ApplyWebArchive(db_, leaf, e)
+                     : graph_->Apply(leaf, type, e);
       if (s.ok() || checking_ || s.code() == core::Code::kLocked ||
           s.code() == core::Code::kIoError) {
         return s;
@@ -444,12 +459,16 @@ StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool r
   if (version == 0) {
     ISNAD_RETURN_IF_ERROR(Exec(db, kSchemaSql, "creating the schema"));
     ISNAD_RETURN_IF_ERROR(Exec(db, internal::kGraphSchemaSql, "creating the graph schema"));
+    ISNAD_RETURN_IF_ERROR(Exec(db, internal::kCaptureSchemaSql, "creating the captures table"));
   } else if (version != kSchemaVersion) {
     return core::FailedPrecondition("catalogue " + path + " has schema version " +
                                     std::to_string(version) + ", this isnad writes version " +
                                     std::to_string(kSchemaVersion) +
                                     "; delete it and run `isnad reindex`");
   }
+  // IF NOT EXISTS: also adds them to a catalogue made before web archives.
+  ISNAD_RETURN_IF_ERROR(
+      Exec(db, internal::kWebArchiveSchemaSql, "creating the web archive tables"));
   ISNAD_RETURN_IF_ERROR(tx.Commit());
   return catalog;
 }

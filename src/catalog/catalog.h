@@ -160,6 +160,43 @@ struct TimestampRecord {
   std::string gen_time;
 };
 
+// A web capture (capture.recorded), or a failed attempt (error set, no items).
+struct CaptureRecord {
+  uint64_t leaf_index = 0;
+  std::string url, captured_at, final_url;
+  int status = 0;       // HTTP status of the last hop; 0 when none
+  std::string warc;     // item id of the WARC, "" for a failure
+  std::string payload;  // item id of the payload, "" when none
+  std::optional<core::Hash> payload_sha256;
+  std::string content_type, error;
+  // Against the URL's previous capture with a response: did the payload
+  // change? nullopt for the first capture and for failures.
+  std::optional<bool> changed;
+};
+
+// A record of a web archive item (warc.record), and its payload item if any.
+struct WarcRecordRow {
+  uint64_t leaf_index = 0;
+  std::string container;  // item id of the WARC or WACZ
+  std::string member;     // WARC path inside a WACZ, "" for a WARC item
+  uint64_t offset = 0, length = 0;
+  std::string record_id, warc_type, target_uri, warc_date, content_type;
+  int http_status = 0;  // 0 when none
+  std::string digest;   // "pass", "fail", "absent", "unknown-algorithm", "not-checked"
+  std::string problem;  // the first problem found in the record, "" when none
+  std::string payload;  // item id of the payload, "" when none
+};
+
+// A web archive's validation (warc.indexed).
+struct WarcIndexRow {
+  uint64_t leaf_index = 0;
+  std::string item, member;
+  std::string result;  // "valid", "invalid", "unreadable"
+  uint64_t records = 0, digests_passed = 0, digests_failed = 0;
+  std::vector<std::string> problems;
+  std::string signature, error;
+};
+
 // Returns the searchable text of an item's bytes (text documents), "" when it
 // has none. Given to the catalogue by the archive, which can read blobs.
 using TextSource = std::function<core::StatusOr<std::string>(const core::Hash& sha256,
@@ -229,6 +266,20 @@ class Catalog {
   core::StatusOr<SearchResult> Search(const SearchRequest& request) const;
   // Every timestamp recorded, in log order.
   core::StatusOr<std::vector<TimestampRecord>> Timestamps() const;
+
+  // ---- Web captures (capture.cc) ----
+  // The captures of `url` ("" = all), failures included, in log order.
+  core::StatusOr<std::vector<CaptureRecord>> Captures(std::string_view url) const;
+  // The latest capture of `url` that recorded a response; nullopt when none.
+  core::StatusOr<std::optional<CaptureRecord>> LastCapture(std::string_view url) const;
+
+  // ---- Web archives (webarchive.cc) ----
+  // The WARC records of web archive item `item_id` in log order; with
+  // `as_payload`, the record(s) whose payload is `item_id` instead.
+  core::StatusOr<std::vector<WarcRecordRow>> WarcRecords(std::string_view item_id,
+                                                         bool as_payload = false) const;
+  // The validations recorded for web archive item `item_id`.
+  core::StatusOr<std::vector<WarcIndexRow>> WarcIndexes(std::string_view item_id) const;
 
   // SHA-256 over every row of every table in a fixed order and encoding: equal
   // for two catalogues exactly when they hold the same data.

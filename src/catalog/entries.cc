@@ -184,6 +184,48 @@ constexpr std::array kTimestampAddedMembers = {
     Member{"token_sha256", Kind::kSha256, true},
     Member{"gen_time", Kind::kText, true},
 };
+constexpr std::array kCaptureRecordedMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"url", Kind::kText, true},
+    Member{"captured", Kind::kTime, true},
+    Member{"final_url", Kind::kText, false},
+    Member{"status", Kind::kSize, false},
+    Member{"warc", Kind::kItem, false},
+    Member{"warc_sha256", Kind::kSha256, false},
+    Member{"payload", Kind::kItem, false},
+    Member{"payload_sha256", Kind::kSha256, false},
+    Member{"payload_size", Kind::kSize, false},
+    Member{"content_type", Kind::kText, false},
+    Member{"error", Kind::kText, false},
+};
+constexpr std::array kWarcRecordMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"container", Kind::kItem, true},
+    Member{"member", Kind::kText, false},
+    Member{"offset", Kind::kSize, true},
+    Member{"length", Kind::kSize, true},
+    Member{"record_id", Kind::kText, false},
+    Member{"warc_type", Kind::kText, false},
+    Member{"target_uri", Kind::kText, false},
+    Member{"warc_date", Kind::kText, false},
+    Member{"content_type", Kind::kText, false},
+    Member{"http_status", Kind::kSize, false},
+    Member{"digest", Kind::kText, false},
+    Member{"problem", Kind::kText, false},
+    Member{"payload", Kind::kItem, false},
+};
+constexpr std::array kWarcIndexedMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"item", Kind::kItem, true},
+    Member{"member", Kind::kText, false},
+    Member{"result", Kind::kText, true},
+    Member{"records", Kind::kSize, true},
+    Member{"digests_passed", Kind::kSize, true},
+    Member{"digests_failed", Kind::kSize, true},
+    Member{"problems", Kind::kTextList, false},
+    Member{"signature", Kind::kText, false},
+    Member{"error", Kind::kText, false},
+};
 #undef ISNAD_COMMON_MEMBERS
 
 std::span<const Member> MembersOf(std::string_view type) {
@@ -201,6 +243,9 @@ std::span<const Member> MembersOf(std::string_view type) {
   if (type == kCaseEvent) return kCaseEventMembers;
   if (type == kCaseLinked) return kCaseLinkedMembers;
   if (type == kTimestampAdded) return kTimestampAddedMembers;
+  if (type == kCaptureRecorded) return kCaptureRecordedMembers;
+  if (type == kWarcRecord) return kWarcRecordMembers;
+  if (type == kWarcIndexed) return kWarcIndexedMembers;
   if (type == kItemIngested) return kItemIngestedMembers;
   if (type == kSourceAdded) return kSourceAddedMembers;
   if (type == kNoteAdded) return kNoteAddedMembers;
@@ -506,6 +551,62 @@ std::string ValidateGraphRules(const std::string& type, const Json& e) {
   return "";
 }
 
+// capture.recorded: a capture (status, final_url, warc, warc_sha256) or an
+// error, never both; the payload's three members together, only with a capture.
+std::string ValidateCaptureRules(const Json& e) {
+  const std::string where = std::string(kCaptureRecorded) + " entry: ";
+  const int capture = e.contains("status") + e.contains("final_url") + e.contains("warc") +
+                      e.contains("warc_sha256");
+  const int payload =
+      e.contains("payload") + e.contains("payload_sha256") + e.contains("payload_size");
+  if (e.contains("error")) {
+    if (capture + payload > 0 || e.contains("content_type")) {
+      return where + "a failed capture (\"error\") records no status, final_url or items";
+    }
+    return "";
+  }
+  if (capture != 4) {
+    return where + "give \"status\", \"final_url\", \"warc\" and \"warc_sha256\", or \"error\"";
+  }
+  if (payload != 0 && payload != 3) {
+    return where + "\"payload\", \"payload_sha256\" and \"payload_size\" go together";
+  }
+  if (payload == 3 && e["payload"] == e["warc"]) {
+    return where + "the payload and the WARC are different items";
+  }
+  return "";
+}
+
+// warc.record: the payload is another item than its container; digest is one
+// of the reader's results. warc.indexed: result is valid|invalid|unreadable,
+// an "error" only with "unreadable", signature absent|not-checked.
+std::string ValidateWebArchiveRules(std::string_view type, const Json& e) {
+  const std::string where = std::string(type) + " entry: ";
+  auto one_of = [&](const char* m, std::initializer_list<std::string_view> allowed) {
+    if (!e.contains(m)) return true;
+    const std::string& v = e[m].get_ref<const std::string&>();
+    for (std::string_view a : allowed)
+      if (v == a) return true;
+    return false;
+  };
+  if (type == kWarcRecord) {
+    if (e.contains("payload") && e["payload"] == e["container"])
+      return where + "the payload and its container are different items";
+    if (!one_of("digest", {"pass", "fail", "absent", "unknown-algorithm", "not-checked"}))
+      return where +
+             "member \"digest\" must be pass, fail, absent, unknown-algorithm or "
+             "not-checked";
+    return "";
+  }
+  if (!one_of("result", {"valid", "invalid", "unreadable"}))
+    return where + "member \"result\" must be valid, invalid or unreadable";
+  if (e.contains("error") != (e["result"] == "unreadable"))
+    return where + "\"error\" is given exactly when the result is unreadable";
+  if (!one_of("signature", {"absent", "not-checked"}))
+    return where + "member \"signature\" must be absent or not-checked";
+  return "";
+}
+
 // Checks `entry` against the grammar in one pass over its members, without
 // allocating unless it fails. Returns "" when valid, else a message naming the
 // entry type and the member; the caller picks the code (kIntegrity when
@@ -545,6 +646,8 @@ std::string Validate(const Json& entry) {
   if (type == kNoteAdded && entry.contains("text") == entry.contains("text_sha256")) {
     return where() + "exactly one of \"text\" and \"text_sha256\" must be present";
   }
+  if (type == kCaptureRecorded) return ValidateCaptureRules(entry);
+  if (type == kWarcRecord || type == kWarcIndexed) return ValidateWebArchiveRules(type, entry);
   return ValidateGraphRules(type, entry);
 }
 
@@ -758,9 +861,29 @@ StatusOr<std::string> GraphEntry(const Actor& by, Json body) {
   }
   std::string type = body["type"].get<std::string>();
   if (type == kArchiveCreated || type == kItemIngested || type == kSourceAdded ||
-      type == kNoteAdded || MembersOf(type).empty()) {
+      type == kNoteAdded || type == kCaptureRecorded || type == kWarcRecord ||
+      type == kWarcIndexed || MembersOf(type).empty()) {
     return core::InvalidArgument("\"" + type + "\" is not an evidence graph entry type");
   }
+  body["time"] = by.time;
+  body["operator"] = by.operator_;
+  return Finish(body, type);
+}
+
+StatusOr<std::string> CaptureRecordedEntry(const Actor& by, Json body) {
+  if (!body.is_object()) return core::InvalidArgument("a capture entry body must be an object");
+  body["type"] = std::string(kCaptureRecorded);
+  body["time"] = by.time;
+  body["operator"] = by.operator_;
+  return Finish(body, kCaptureRecorded);
+}
+
+StatusOr<std::string> WebArchiveEntry(const Actor& by, Json body) {
+  if (!body.is_object() || !body.contains("type") || !body["type"].is_string() ||
+      (body["type"] != kWarcRecord && body["type"] != kWarcIndexed)) {
+    return core::InvalidArgument("a web archive entry is warc.record or warc.indexed");
+  }
+  std::string type = body["type"].get<std::string>();
   body["time"] = by.time;
   body["operator"] = by.operator_;
   return Finish(body, type);

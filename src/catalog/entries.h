@@ -23,6 +23,15 @@
 //   case.linked      case, items
 // Trusted time (RFC 3161):
 //   timestamp.added  checkpoint_size, checkpoint_sha256, tsa, token_sha256, gen_time
+// Web capture:
+//   capture.recorded url, captured, (status, final_url, warc, warc_sha256,
+//                    [payload, payload_sha256, payload_size], [content_type]) | error
+// Web archives added as items:
+//   warc.record      container, [member], offset, length, [record_id], [warc_type],
+//                    [target_uri], [warc_date], [content_type], [http_status],
+//                    [digest], [problem], [payload]
+//   warc.indexed     item, [member], result, records, digests_passed, digests_failed,
+//                    [problems], [signature], [error]
 // An item's id is "i" followed by the leaf index of its item.ingested entry:
 // stable, printable, and derived from the log alone.
 #pragma once
@@ -60,6 +69,23 @@ inline constexpr std::string_view kCaseLinked = "case.linked";
 // SHA-256 is checkpoint_sha256), from the TSA at `tsa`, stored as a blob
 // (token_sha256), generated at gen_time (RFC 3339 UTC, seconds or finer).
 inline constexpr std::string_view kTimestampAdded = "timestamp.added";
+// A web capture (`isnad capture`): `url` fetched from `captured` (RFC 3339 UTC,
+// ms) on. Recorded: its WARC as item `warc` (warc_sha256), the last hop's
+// HTTP `status` and `final_url`, and when that is 2xx with a body, the body as
+// item `payload` (payload_sha256, payload_size). A fetch that recorded no
+// response (DNS, refused, timeout, over the size cap, redirect loop) has
+// `error` instead, and no items. See docs/formats/log-entry.md.
+inline constexpr std::string_view kCaptureRecorded = "capture.recorded";
+// Web archives added as items (`isnad add x.warc|.warc.gz|.wacz`): one
+// warc.record per WARC record read from `container` (the archive file's item;
+// `member` the WARC's path inside a WACZ), at `offset`/`length` in that WARC,
+// with the record's WARC-Record-ID, WARC-Type, target URI, WARC-Date, content
+// type, digest result and first problem; `payload` is the item made of a
+// response's or resource's payload. One warc.indexed per WARC (and one per
+// WACZ, without `member`): how many records, digests passed and failed,
+// "valid" / "invalid" / "unreadable", the problems. See docs/formats/warc.md.
+inline constexpr std::string_view kWarcRecord = "warc.record";
+inline constexpr std::string_view kWarcIndexed = "warc.indexed";
 
 // What an id names. Every entity's id is a prefix and the leaf index of the
 // entry that created it: i42 (item), pl7 (place), inc3 (incident), ac9
@@ -135,6 +161,14 @@ core::StatusOr<std::string> NoteAddedEntry(const Actor& by, std::string_view ite
 // added from `by`. kInvalidArgument naming the member when one is malformed.
 // References to other entities are checked by the catalogue, not here.
 core::StatusOr<std::string> GraphEntry(const Actor& by, core::Json body);
+
+// Builds a capture.recorded entry from `body`: its members (url, captured,
+// ...) without type, time and operator, which are added. kInvalidArgument
+// naming the member or rule that does not hold.
+core::StatusOr<std::string> CaptureRecordedEntry(const Actor& by, core::Json body);
+// Builds a warc.record or warc.indexed entry from `body` ("type" and its
+// members; time and operator are added).
+core::StatusOr<std::string> WebArchiveEntry(const Actor& by, core::Json body);
 
 // Parses and validates one entry: canonical JSON, a known type, the members
 // that type requires with the right JSON types. On failure: kIntegrity saying

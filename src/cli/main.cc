@@ -30,6 +30,16 @@ int Fail(const core::Status& s) {
 
 void Example(CLI::App* command, const std::string& text) { command->footer("Example:\n  " + text); }
 
+// pdq: perceptual hashes of image files, no archive (pdq_commands.cc).
+void RegisterPdqCommands(CLI::App& app, const Globals& g, Commands& out);
+// capture: URLs to WARC files (capture_commands.cc).
+void RegisterCaptureCommands(CLI::App& app, const Globals& g, Commands& out);
+// warc: web archives' records, checking WARC/WACZ files (webarchive_commands.cc).
+void RegisterWebArchiveCommands(CLI::App& app, const Globals& g, Commands& out);
+// The web archive lines of `show`: records of a WARC/WACZ item, or the record
+// an item is the payload of (webarchive_commands.cc). Into `json` when given.
+void PrintWebArchiveSection(const archive::Archive& a, const std::string& id, core::Json* json);
+
 namespace {
 
 using core::Json;
@@ -142,6 +152,41 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
   cb.on_progress = [&](uint64_t bytes, uint64_t done, uint64_t total) {
     bar.Update(bytes, done, total);
   };
+  bool web_archive_invalid = false;
+  cb.on_web_archive = [&](const archive::WebArchiveSummary& w) {
+    bar.Clear();
+    web_archive_invalid |= w.result != "valid";
+    if (g.json) {
+      PrintJsonLine({{"id", w.id},
+                     {"web_archive", w.kind},
+                     {"result", w.result},
+                     {"records", w.records},
+                     {"digests_passed", w.digests_passed},
+                     {"digests_failed", w.digests_failed},
+                     {"payloads", w.payload_ids},
+                     {"problems", w.problems},
+                     {"error", w.error},
+                     {"signature", w.signature}});
+      return;
+    }
+    fmt::print(
+        "indexed {:<6} {} {}: {} records, {} payload item(s) ({} new), digests {} passed, "
+        "{} failed{}\n",
+        w.id, w.kind,
+        w.result == "valid"     ? "VALID"
+        : w.result == "invalid" ? "INVALID"
+                                : "UNREADABLE",
+        w.records, w.payloads, w.new_payload_items, w.digests_passed, w.digests_failed,
+        w.signature == "not-checked" ? "; WACZ signature present, NOT checked" : "");
+    for (size_t i = 0; i < w.problems.size() && i < 20; ++i)
+      std::fprintf(stderr, "  problem: %s\n", Printable(w.problems[i]).c_str());
+    if (!w.error.empty()) std::fprintf(stderr, "  error: %s\n", Printable(w.error).c_str());
+    if (w.result != "valid")
+      std::fprintf(stderr,
+                   "  %s is preserved as added, byte for byte; the failure is recorded in "
+                   "the log (isnad show %s).\n",
+                   w.id.c_str(), w.id.c_str());
+  };
   auto summary = (*a)->Add(req, cb);
   bar.Clear();
   if (!summary.ok()) {
@@ -159,6 +204,7 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
                  HumanBytes(summary->bytes).c_str(),
                  static_cast<unsigned long long>((*a)->log().size()));
   }
+  if (web_archive_invalid) return kExitIntegrity;  // preserved, but its digests or format fail
   return summary->skipped > 0 ? kExitError : kExitOk;
 }
 
@@ -236,6 +282,7 @@ int CmdShow(const Globals& g, const std::string& id) {
       ns.push_back(nj);
     }
     j["notes"] = ns;
+    PrintWebArchiveSection(**a, r->id, &j);
     PrintJsonLine(j);
     return kExitOk;
   }
@@ -284,6 +331,7 @@ int CmdShow(const Globals& g, const std::string& id) {
                n.text_sha256 ? "(long note stored as blob " + n.text_sha256->Hex() + ")"
                              : Printable(n.text));
   }
+  PrintWebArchiveSection(**a, r->id, nullptr);
   fmt::print("prove it with: isnad prove {}\n", r->id);
   return kExitOk;
 }
@@ -354,6 +402,11 @@ int CmdLog(const Globals& g, uint64_t from, uint64_t limit) {
       what = id;
     } else if (type == catalog::kArchiveCreated) {
       what = j->value("origin", "");
+    } else if (type == catalog::kCaptureRecorded) {
+      what = j->contains("error")
+                 ? "failed " + Printable(j->value("url", ""))
+                 : fmt::format("{} {} {}", j->value("warc", ""), (*j)["status"].get<uint64_t>(),
+                               Printable(j->value("url", "")));
     }
     fmt::print("{:>7}  {}  {:<16} {:<22} {}\n", i, std::string((*j)["time"]), type,
                Printable(j->value("operator", "")), what);
@@ -651,6 +704,9 @@ int Run(int argc, char** argv) {
   RegisterImportCommands(app, g, commands);
   RegisterTimestampCommands(app, g, commands);
   RegisterExportCommands(app, g, commands);
+  RegisterPdqCommands(app, g, commands);
+  RegisterCaptureCommands(app, g, commands);
+  RegisterWebArchiveCommands(app, g, commands);
 
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
 

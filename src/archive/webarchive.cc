@@ -1,0 +1,429 @@
+// Indexing web archive items: see webarchive.h.
+#include "archive/webarchive.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <optional>
+
+#include "archive/archive.h"
+#include "catalog/entries.h"
+#include "core/time.h"
+#include "core/utf8.h"
+#include "media/sniff.h"
+#include "warc/reader.h"
+#include "warc/wacz.h"
+
+namespace isnad::archive {
+namespace {
+
+using core::Json;
+using core::Status;
+using core::StatusOr;
+
+constexpr size_t kBatchRecords = 256;
+constexpr uint64_t kBatchBytes = uint64_t{256} << 20;
+constexpr size_t kMaxProblems = 20;
+constexpr size_t kMaxText = 4000;  // bytes of one text member (a URI, a problem)
+
+bool IEndsWith(std::string_view s, std::string_view suffix) {
+  if (s.size() < suffix.size()) return false;
+  for (size_t i = 0; i < suffix.size(); ++i) {
+    char c = s[s.size() - suffix.size() + i];
+    if (std::tolower(static_cast<unsigned char>(c)) != suffix[i]) return false;
+  }
+  return true;
+}
+
+// Valid UTF-8, at most kMaxText bytes (cut at a character boundary).
+std::string Text(std::string_view s) {
+  std::string t = core::LossyUtf8(s);
+  if (t.size() > kMaxText) {
+    size_t cut = kMaxText;
+    while (cut > 0 && (static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80) --cut;
+    t = t.substr(0, cut) + "...";
+  }
+  return t;
+}
+
+void SetText(Json& e, const char* name, std::string_view value) {
+  if (!value.empty()) e[name] = Text(value);
+}
+
+// A file name for a payload: the URI's last path segment, else its host.
+std::string PayloadName(const std::string& uri) {
+  std::string u = uri.substr(0, uri.find_first_of("?#"));
+  while (!u.empty() && u.back() == '/') u.pop_back();
+  size_t scheme = u.find("://");
+  size_t slash = u.rfind('/');
+  std::string name =
+      slash == std::string::npos || (scheme != std::string::npos && slash < scheme + 3)
+          ? u.substr(scheme == std::string::npos ? 0 : scheme + 3)
+          : u.substr(slash + 1);
+  name = Text(name);
+  return name.empty() ? "payload" : name;
+}
+
+std::string DigestSummary(const warc::Record& r) {
+  using warc::DigestResult;
+  auto any = [&](DigestResult d) {
+    return r.block_digest.result == d || r.payload_digest.result == d;
+  };
+  if (any(DigestResult::kFail)) return "fail";
+  if (any(DigestResult::kUnknownAlgorithm)) return "unknown-algorithm";
+  if (any(DigestResult::kPass)) return "pass";
+  if (any(DigestResult::kNotChecked)) return "not-checked";
+  return "absent";
+}
+
+// Spools the payloads worth an item to temp files.
+class Spool : public warc::PayloadSink {
+ public:
+  Spool(core::Env* env, std::string dir) : env_(env), dir_(std::move(dir)) {}
+  ~Spool() override { Discard(); }
+
+  bool Begin(const warc::Record& r) override {
+    Discard();
+    bool want = r.type == "resource" ||
+                (r.type == "response" && r.http && r.http_status >= 200 && r.http_status < 300);
+    if (!want) return false;
+    static std::atomic<uint64_t> counter{0};
+    path_ = core::JoinPath(
+        dir_, "warc-payload-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    auto f = env_->NewWritableFile(path_);
+    if (!f.ok()) {
+      status_ = f.status();
+      return true;  // Data() reports it
+    }
+    file_ = std::move(*f);
+    return true;
+  }
+  Status Data(std::string_view bytes) override {
+    if (!status_.ok()) return status_;
+    return file_->Append(bytes);
+  }
+  // The spooled payload's path, closed; "" when none was spooled.
+  StatusOr<std::string> Finish() {
+    if (!file_) return std::string();
+    ISNAD_RETURN_IF_ERROR(file_->Close());
+    file_.reset();
+    return path_;
+  }
+  void Discard() {
+    file_.reset();
+    if (!path_.empty()) (void)env_->RemoveFile(path_);
+    path_.clear();
+    status_ = Status::Ok();
+  }
+
+ private:
+  core::Env* env_;
+  std::string dir_;
+  std::string path_;
+  std::unique_ptr<core::WritableFile> file_;
+  Status status_;
+};
+
+}  // namespace
+
+WebArchiveKind WebArchiveKindOf(std::string_view name) {
+  if (IEndsWith(name, ".wacz")) return WebArchiveKind::kWacz;
+  if (IEndsWith(name, ".warc") || IEndsWith(name, ".warc.gz")) return WebArchiveKind::kWarc;
+  return WebArchiveKind::kNone;
+}
+
+// One indexing run over one item (and, for a WACZ, each of its WARCs).
+class WebArchiveIndexer::Run {
+ public:
+  Run(Archive* a, std::string id) : a_(a), id_(std::move(id)) {}
+
+  struct Pending {
+    Json body;  // warc.record without payload
+    std::optional<store::StagedBlob> blob;
+    std::string media_type, name, url, note;
+  };
+
+  // Reads one WARC stream; appends its warc.record entries and its
+  // warc.indexed entry (with `member` when inside a WACZ).
+  Status ReadWarc(core::SequentialFile* in, const std::string& member, WebArchiveSummary* total) {
+    warc::Reader reader(in);
+    Spool spool(a_->options_.env, core::JoinPath(a_->layout_.root, "tmp"));
+    WebArchiveSummary s;
+    while (true) {
+      warc::Record r;
+      StatusOr<bool> more = reader.Next(&r, &spool);
+      if (!more.ok()) {
+        if (more.status().code() == core::Code::kIoError ||
+            more.status().code() == core::Code::kResourceExhausted)
+          return more.status();  // our disk, not the file
+        s.error = more.status().message();
+        break;
+      }
+      if (!*more) break;
+      ++s.records;
+      for (const warc::DigestCheck* d : {&r.block_digest, &r.payload_digest}) {
+        if (d->result == warc::DigestResult::kPass) ++s.digests_passed;
+        if (d->result == warc::DigestResult::kFail ||
+            d->result == warc::DigestResult::kUnknownAlgorithm)
+          ++s.digests_failed;
+      }
+      std::string where = "record " + std::to_string(s.records) +
+                          (r.record_id.empty() ? "" : " " + r.record_id) +
+                          (r.target_uri.empty() ? "" : " (" + r.target_uri + ")");
+      auto digest_problem = [&](const char* field, const warc::DigestCheck& d) {
+        if (d.result == warc::DigestResult::kFail)
+          s.problems.push_back(where + ": " + field + " " + d.field +
+                               " does not match the content (" + d.computed + ")");
+        if (d.result == warc::DigestResult::kUnknownAlgorithm)
+          s.problems.push_back(where + ": " + field + " " + d.field +
+                               " names no digest algorithm isnad knows");
+      };
+      digest_problem("WARC-Block-Digest", r.block_digest);
+      digest_problem("WARC-Payload-Digest", r.payload_digest);
+      for (const std::string& p : r.problems) s.problems.push_back(where + ": " + p);
+
+      Pending p;
+      Json& e = p.body;
+      e["type"] = std::string(catalog::kWarcRecord);
+      e["container"] = id_;
+      SetText(e, "member", member);
+      e["offset"] = r.offset;
+      e["length"] = r.length;
+      SetText(e, "record_id", r.record_id);
+      SetText(e, "warc_type", r.type);
+      SetText(e, "target_uri", r.target_uri);
+      SetText(e, "warc_date", r.date);
+      SetText(e, "content_type", r.http ? r.payload_type : r.content_type);
+      if (r.http_status > 0) e["http_status"] = static_cast<uint64_t>(r.http_status);
+      e["digest"] = DigestSummary(r);
+      if (!r.problems.empty()) e["problem"] = Text(r.problems.front());
+      ISNAD_ASSIGN_OR_RETURN(std::string spooled, spool.Finish());
+      if (!spooled.empty()) {
+        if (r.payload_complete && r.payload_size > 0) {
+          auto staged = a_->blobs_->Stage(spooled, nullptr);
+          if (!staged.ok()) return staged.status();
+          p.media_type = media::SniffMediaType(staged->head);
+          staged->head.clear();
+          batch_bytes_ += staged->size_bytes;
+          p.blob = std::move(*staged);
+          p.name = PayloadName(r.target_uri);
+          p.url = Text(r.target_uri);
+          p.note = Text("payload of WARC record " + r.record_id + " (" + r.type + ", " + r.date +
+                        ") in " + id_ + (member.empty() ? "" : " " + member));
+        } else if (!r.payload_note.empty()) {
+          s.problems.push_back(where + ": no payload item: " + r.payload_note);
+        }
+        spool.Discard();
+      }
+      pending_.push_back(std::move(p));
+      if (pending_.size() >= kBatchRecords || batch_bytes_ >= kBatchBytes) {
+        ISNAD_RETURN_IF_ERROR(Commit(&s));
+      }
+    }
+    ISNAD_RETURN_IF_ERROR(Commit(&s));
+    s.result = !s.error.empty()                              ? "unreadable"
+               : s.digests_failed > 0 || !s.problems.empty() ? "invalid"
+                                                             : "valid";
+    if (s.records == 0 && s.error.empty()) {
+      s.result = "unreadable";
+      s.error = "no WARC records";
+    }
+    ISNAD_RETURN_IF_ERROR(AppendIndexed(member, s));
+    // Into the item's total.
+    total->records += s.records;
+    total->digests_passed += s.digests_passed;
+    total->digests_failed += s.digests_failed;
+    total->payloads += s.payloads;
+    total->new_payload_items += s.new_payload_items;
+    for (auto& id : s.payload_ids)
+      if (total->payload_ids.size() < 1000) total->payload_ids.push_back(id);
+    for (auto& p : s.problems) total->problems.push_back(member.empty() ? p : member + ": " + p);
+    if (!s.error.empty())
+      total->error +=
+          (total->error.empty() ? "" : "; ") + (member.empty() ? s.error : member + ": " + s.error);
+    return Status::Ok();
+  }
+
+  // Appends the pending records (and their payload items) in one batch.
+  Status Commit(WebArchiveSummary* s) {
+    if (pending_.empty()) return Status::Ok();
+    std::vector<store::StagedBlob> staged;
+    for (const Pending& p : pending_)
+      if (p.blob) staged.push_back(*p.blob);
+    auto committed = a_->blobs_->Commit(staged);
+    if (!committed.ok()) {
+      a_->blobs_->Abort(staged);
+      return committed.status();
+    }
+    catalog::Actor by{core::NowUtc(), a_->OperatorName()};
+    const uint64_t base = a_->log_->size();
+    std::vector<std::string> entries;
+    std::map<core::Hash, std::string> batch_items;
+    std::vector<std::string> new_ids;
+    for (Pending& p : pending_) {
+      if (p.blob) {
+        std::optional<std::string> known;
+        if (auto it = batch_items.find(p.blob->sha256); it != batch_items.end()) {
+          known = it->second;
+        } else {
+          ISNAD_ASSIGN_OR_RETURN(auto found, a_->catalog_->FindBySha256(p.blob->sha256));
+          if (found) known = found->id;
+        }
+        if (known && *known == id_) {
+          known.reset();  // a WARC holding itself: no payload link
+        } else {
+          catalog::Provenance from;
+          from.name = p.name;
+          from.url = p.url;
+          from.note = p.note;
+          StatusOr<std::string> entry =
+              known ? catalog::SourceAddedEntry(by, *known, p.blob->sha256, from)
+                    : catalog::ItemIngestedEntry(by, p.blob->sha256, p.blob->size_bytes,
+                                                 p.media_type, from);
+          if (entry.ok()) {
+            std::string pid = known ? *known : catalog::ItemId(base + entries.size());
+            if (!known) {
+              batch_items[p.blob->sha256] = pid;
+              ++s->new_payload_items;
+            }
+            entries.push_back(std::move(*entry));
+            p.body["payload"] = pid;
+            ++s->payloads;
+            if (s->payload_ids.size() < 1000) s->payload_ids.push_back(pid);
+          } else {
+            s->problems.push_back("a payload could not be recorded: " + entry.status().message());
+          }
+        }
+      }
+      auto rec = catalog::WebArchiveEntry(by, p.body);
+      if (!rec.ok()) return rec.status().WithContext("recording a WARC record of " + id_);
+      entries.push_back(std::move(*rec));
+    }
+    pending_.clear();
+    batch_bytes_ = 0;
+    return a_->AppendAndApply(entries).status();
+  }
+
+  Status AppendIndexed(const std::string& member, const WebArchiveSummary& s,
+                       const std::string& signature = "") {
+    Json e;
+    e["type"] = std::string(catalog::kWarcIndexed);
+    e["item"] = id_;
+    SetText(e, "member", member);
+    e["result"] = s.result;
+    e["records"] = s.records;
+    e["digests_passed"] = s.digests_passed;
+    e["digests_failed"] = s.digests_failed;
+    if (!s.problems.empty()) {
+      Json list = Json::array();
+      for (size_t i = 0; i < s.problems.size() && i < kMaxProblems; ++i)
+        list.push_back(Text(s.problems[i].substr(0, 600)));
+      if (s.problems.size() > kMaxProblems)
+        list.push_back("... and " + std::to_string(s.problems.size() - kMaxProblems) + " more");
+      e["problems"] = list;
+    }
+    SetText(e, "signature", signature);
+    if (s.result == "unreadable") e["error"] = Text(s.error.empty() ? "unreadable" : s.error);
+    catalog::Actor by{core::NowUtc(), a_->OperatorName()};
+    ISNAD_ASSIGN_OR_RETURN(std::string entry, catalog::WebArchiveEntry(by, e));
+    return a_->AppendAndApply({entry}).status();
+  }
+
+  ~Run() {
+    std::vector<store::StagedBlob> left;
+    for (const Pending& p : pending_)
+      if (p.blob) left.push_back(*p.blob);
+    if (!left.empty()) a_->blobs_->Abort(left);
+  }
+
+ private:
+  Archive* a_;
+  std::string id_;
+  std::vector<Pending> pending_;
+  uint64_t batch_bytes_ = 0;
+};
+
+namespace {
+
+class WaczVisitor : public warc::WaczWarcVisitor {
+ public:
+  WaczVisitor(WebArchiveIndexer::Run* run, WebArchiveSummary* total) : run_(run), total_(total) {}
+  Status OnWarc(const std::string& member, core::SequentialFile* stream) override {
+    return run_->ReadWarc(stream, member, total_);
+  }
+
+ private:
+  WebArchiveIndexer::Run* run_;
+  WebArchiveSummary* total_;
+};
+
+}  // namespace
+
+StatusOr<WebArchiveSummary> WebArchiveIndexer::Index(Archive* a, const std::string& id,
+                                                     const core::Hash& sha256,
+                                                     WebArchiveKind kind) {
+  if (!a->signer_) return core::FailedPrecondition("the archive was opened read-only");
+  WebArchiveSummary total;
+  total.id = id;
+  WebArchiveIndexer::Run run(a, id);
+  if (kind == WebArchiveKind::kWarc) {
+    total.kind = "warc";
+    ISNAD_ASSIGN_OR_RETURN(auto file, a->blobs_->Open(sha256));
+    ISNAD_RETURN_IF_ERROR(run.ReadWarc(file.get(), "", &total));
+  } else {
+    total.kind = "wacz";
+    WaczVisitor visitor(&run, &total);
+    StatusOr<warc::WaczReport> report = warc::ReadWacz(a->blobs_->PathOf(sha256), &visitor);
+    if (!report.ok() && (report.status().code() == core::Code::kIoError ||
+                         report.status().code() == core::Code::kResourceExhausted ||
+                         report.status().code() == core::Code::kLocked ||
+                         report.status().code() == core::Code::kFailedPrecondition)) {
+      return report.status();
+    }
+    WebArchiveSummary package = total;
+    package.problems.clear();
+    if (!report.ok()) {
+      package.error = report.status().message();
+    } else {
+      total.signature = report->signature;
+      for (const std::string& p : report->problems) package.problems.push_back(p);
+    }
+    // The package's own result: its WARCs' findings and its own.
+    for (const std::string& p : total.problems) package.problems.push_back(p);
+    package.result = !package.error.empty()                                    ? "unreadable"
+                     : package.digests_failed > 0 || !package.problems.empty() ? "invalid"
+                                                                               : "valid";
+    ISNAD_RETURN_IF_ERROR(run.AppendIndexed("", package, total.signature));
+    total.problems = package.problems;
+    total.error = package.error;
+  }
+  if (total.kind == "warc") {
+    total.result = !total.error.empty()                                  ? "unreadable"
+                   : total.digests_failed > 0 || !total.problems.empty() ? "invalid"
+                                                                         : "valid";
+    if (total.records == 0 && total.error.empty()) total.error = "no WARC records";
+    if (total.records == 0) total.result = "unreadable";
+  } else {
+    total.result = !total.error.empty()                                  ? "unreadable"
+                   : total.digests_failed > 0 || !total.problems.empty() ? "invalid"
+                                                                         : "valid";
+  }
+  return total;
+}
+
+Status WebArchiveIndexer::IndexAdded(Archive* a, const std::vector<AddedFile>& added,
+                                     const AddCallbacks& callbacks) {
+  for (const AddedFile& f : added) {
+    WebArchiveKind kind = WebArchiveKindOf(f.name);
+    if (kind == WebArchiveKind::kNone) continue;
+    ISNAD_ASSIGN_OR_RETURN(auto done, a->catalog_->WarcIndexes(f.id));
+    if (!done.empty()) continue;  // indexed when first added
+    ISNAD_ASSIGN_OR_RETURN(WebArchiveSummary s, Index(a, f.id, f.sha256, kind));
+    if (callbacks.on_web_archive) callbacks.on_web_archive(s);
+  }
+  return Status::Ok();
+}
+
+}  // namespace isnad::archive

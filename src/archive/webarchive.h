@@ -1,0 +1,61 @@
+// Web archives added as items: `isnad add x.warc | x.warc.gz | x.wacz` stores
+// the file as an item like any other (its bytes are never modified), then
+// reads it with warc::Reader / warc::ReadWacz and records, in the custody log,
+// one warc.record entry per WARC record (URL, date, type, content type, offset,
+// length, digest result) and one warc.indexed entry per WARC (and per WACZ)
+// with the validation result. The payload of every 2xx response and every
+// resource record becomes its own item (item.ingested, or source.added when
+// the bytes are already held), linked from its warc.record entry, so search and
+// media see it. A file whose digests fail, or that cannot be read to the end,
+// is still preserved; the failure is recorded and reported, never hidden.
+// Format and profile: docs/formats/warc.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/digest.h"
+#include "core/status.h"
+
+namespace isnad::archive {
+
+class Archive;
+struct AddedFile;
+struct AddCallbacks;
+
+enum class WebArchiveKind { kNone, kWarc, kWacz };
+// By name: *.warc, *.warc.gz, *.wacz (ASCII case-insensitive).
+WebArchiveKind WebArchiveKindOf(std::string_view name);
+
+// What indexing one web archive item found and recorded.
+struct WebArchiveSummary {
+  std::string id;      // the web archive item
+  std::string kind;    // "warc" or "wacz"
+  std::string result;  // "valid", "invalid" (digests or format), "unreadable"
+  uint64_t records = 0;
+  uint64_t digests_passed = 0, digests_failed = 0;
+  uint64_t payloads = 0;                 // payload items linked (new or already held)
+  uint64_t new_payload_items = 0;        // of which new items
+  std::vector<std::string> payload_ids;  // first 1,000
+  std::vector<std::string> problems;     // first 20, one line each
+  std::string error;                     // why it could not be read to the end
+  std::string signature;                 // WACZ: "absent" or "not-checked"
+};
+
+// Friend of Archive: appends the entries above with the archive's signer.
+class WebArchiveIndexer {
+ public:
+  // Indexes each web archive among `added` that has no warc.indexed entry yet,
+  // reporting each to callbacks.on_web_archive. Errors are the archive's own
+  // (disk, log); a web archive that is invalid or unreadable is not an error.
+  static core::Status IndexAdded(Archive* archive, const std::vector<AddedFile>& added,
+                                 const AddCallbacks& callbacks);
+  // Indexes item `id` (bytes `sha256`) as a web archive of `kind`.
+  static core::StatusOr<WebArchiveSummary> Index(Archive* archive, const std::string& id,
+                                                 const core::Hash& sha256, WebArchiveKind kind);
+  class Run;  // one indexing run (webarchive.cc)
+};
+
+}  // namespace isnad::archive

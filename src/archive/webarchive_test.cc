@@ -1,0 +1,343 @@
+// Web archives added as items: WARC/WACZ files are preserved byte for byte,
+// their records indexed in the log and catalogue, their payloads made items
+// linked to the container; failures are recorded, not hidden. Uses the
+// conformance data in ../shared/testdata (warc-warcio, wacz-pywacz).
+#include "archive/webarchive.h"
+
+#include <gtest/gtest.h>
+
+#include "archive/archive.h"
+#include "catalog/entries.h"
+#include "core/testing/temp_dir.h"
+#include "subprocess.h"
+#include "warc/writer.h"
+
+namespace isnad::archive {
+namespace {
+
+using core::testing::ReadTestFile;
+using core::testing::TempDir;
+using core::testing::WriteTestFile;
+
+const std::string kWarcio = std::string(ISNAD_TESTDATA_DIR) + "/warc-warcio/";
+const std::string kWacz = std::string(ISNAD_TESTDATA_DIR) + "/wacz-pywacz/";
+
+#define REQUIRE_TESTDATA()                                          \
+  if (!core::Exists(core::Env::Default(), kWarcio + "README.md") || \
+      !core::Exists(core::Env::Default(), kWacz + "README.md"))     \
+  GTEST_SKIP() << "conformance data warc-warcio / wacz-pywacz absent under " ISNAD_TESTDATA_DIR
+
+Options TestOptions() {
+  Options o;
+  o.operator_name = "tester@test";
+  return o;
+}
+
+struct Added {
+  std::vector<AddedFile> files;
+  std::vector<WebArchiveSummary> web;
+  AddCallbacks callbacks() {
+    AddCallbacks cb;
+    cb.on_added = [this](const AddedFile& f) { files.push_back(f); };
+    cb.on_web_archive = [this](const WebArchiveSummary& s) { web.push_back(s); };
+    return cb;
+  }
+};
+
+std::unique_ptr<Archive> MakeArchive(const std::string& dir) {
+  auto a = Archive::Init(dir, "test.isnad.example/web", TestOptions());
+  EXPECT_TRUE(a.ok()) << a.status().ToString();
+  return a.ok() ? std::move(*a) : nullptr;
+}
+
+Added AddPaths(Archive* a, std::vector<std::string> paths) {
+  Added out;
+  AddRequest req;
+  req.paths = std::move(paths);
+  req.jobs = 1;
+  auto sum = a->Add(req, out.callbacks());
+  EXPECT_TRUE(sum.ok()) << sum.status().ToString();
+  return out;
+}
+
+std::string Blob(const Archive& a, const core::Hash& sha) {
+  return ReadTestFile(a.blobs().PathOf(sha));
+}
+
+TEST(WebArchiveImport, WarcIsPreservedIndexedAndItsPayloadIsAnItem) {
+  REQUIRE_TESTDATA();
+  TempDir tmp;
+  auto a = MakeArchive(tmp.Join("ar"));
+  Added added = AddPaths(a.get(), {kWarcio + "example.warc.gz"});
+  ASSERT_EQ(added.files.size(), 1u);
+  ASSERT_EQ(added.web.size(), 1u);
+  const WebArchiveSummary& w = added.web[0];
+  const std::string id = added.files[0].id;
+  EXPECT_EQ(w.id, id);
+  EXPECT_EQ(w.kind, "warc");
+  EXPECT_EQ(w.result, "valid");
+  EXPECT_EQ(w.records, 6u);
+  EXPECT_EQ(w.digests_failed, 0u);
+  ASSERT_EQ(w.payload_ids.size(), 1u);
+  // Evidence never modified: the stored item is the file, byte for byte.
+  EXPECT_EQ(Blob(*a, added.files[0].sha256), ReadTestFile(kWarcio + "example.warc.gz"));
+
+  auto records = a->catalog().WarcRecords(id);
+  ASSERT_TRUE(records.ok()) << records.status().ToString();
+  ASSERT_EQ(records->size(), 6u);
+  const catalog::WarcRecordRow& resp = (*records)[2];
+  EXPECT_EQ(resp.warc_type, "response");
+  EXPECT_EQ(resp.target_uri, "http://example.com/");
+  EXPECT_EQ(resp.warc_date, "2017-03-06T04:02:06Z");
+  EXPECT_EQ(resp.http_status, 200);
+  EXPECT_EQ(resp.digest, "pass");
+  EXPECT_EQ(resp.payload, w.payload_ids[0]);
+  EXPECT_EQ(resp.offset, 784u);
+  // The payload is an item: searchable, its provenance names the record.
+  auto payload = a->catalog().Resolve(resp.payload);
+  ASSERT_TRUE(payload.ok());
+  EXPECT_EQ(payload->media_type, "text/html");
+  EXPECT_NE(Blob(*a, payload->sha256).find("Example Domain"), std::string::npos);
+  auto sources = a->catalog().Sources(resp.payload);
+  ASSERT_TRUE(sources.ok());
+  ASSERT_EQ(sources->size(), 1u);
+  EXPECT_EQ((*sources)[0].url, "http://example.com/");
+  EXPECT_NE((*sources)[0].note.find(resp.record_id), std::string::npos);
+  EXPECT_NE((*sources)[0].note.find(id), std::string::npos);
+  auto origin = a->catalog().WarcRecords(resp.payload, /*as_payload=*/true);
+  ASSERT_TRUE(origin.ok());
+  ASSERT_EQ(origin->size(), 1u);
+  EXPECT_EQ((*origin)[0].container, id);
+  catalog::SearchRequest q;
+  q.query = "\"Example Domain\"";
+  auto hits = a->catalog().Search(q);
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  bool found = false;
+  for (const auto& h : hits->hits) found |= h.id == resp.payload;
+  EXPECT_TRUE(found);
+
+  // Reindex rebuilds the same web archive tables from the log alone.
+  auto before = a->catalog().Fingerprint();
+  ASSERT_TRUE(a->Reindex().ok());
+  auto after = a->catalog().Fingerprint();
+  ASSERT_TRUE(before.ok() && after.ok());
+  EXPECT_EQ(*before, *after);
+  auto again = a->catalog().WarcRecords(id);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->size(), 6u);
+
+  // Adding the same file again indexes nothing twice.
+  Added twice = AddPaths(a.get(), {kWarcio + "example.warc.gz"});
+  EXPECT_TRUE(twice.web.empty());
+  auto verify = a->Verify("", 1, nullptr);
+  ASSERT_TRUE(verify.ok());
+  for (const auto& p : verify->problems) ADD_FAILURE() << p.file << ": " << p.what;
+}
+
+TEST(WebArchiveImport, FailedDigestIsPreservedAndRecorded) {
+  REQUIRE_TESTDATA();
+  TempDir tmp;
+  auto a = MakeArchive(tmp.Join("ar"));
+  Added added =
+      AddPaths(a.get(), {kWarcio + "example-digest.warc", kWarcio + "example-trunc.warc"});
+  ASSERT_EQ(added.web.size(), 2u);
+  for (const WebArchiveSummary& w : added.web) {
+    SCOPED_TRACE(w.id);
+    EXPECT_EQ(w.result, "invalid");
+    EXPECT_FALSE(w.problems.empty());
+  }
+  EXPECT_EQ(added.web[0].digests_failed, 1u);
+  EXPECT_NE(added.web[0].problems[0].find("WARC-Payload-Digest"), std::string::npos);
+  std::string trunc;
+  for (const std::string& p : added.web[1].problems) trunc += p + "\n";
+  EXPECT_NE(trunc.find("Content-Length is smaller than its block"), std::string::npos) << trunc;
+  EXPECT_NE(trunc.find("WARC-Block-Digest"), std::string::npos) << trunc;
+  auto idx = a->catalog().WarcIndexes(added.web[0].id);
+  ASSERT_TRUE(idx.ok());
+  ASSERT_EQ(idx->size(), 1u);
+  EXPECT_EQ((*idx)[0].result, "invalid");
+  EXPECT_EQ((*idx)[0].digests_failed, 1u);
+  ASSERT_FALSE((*idx)[0].problems.empty());
+  auto recs = a->catalog().WarcRecords(added.web[0].id);
+  ASSERT_TRUE(recs.ok());
+  ASSERT_EQ(recs->size(), 4u);
+  EXPECT_EQ((*recs)[0].digest, "fail");
+  EXPECT_EQ((*recs)[1].digest, "pass");
+  EXPECT_EQ(Blob(*a, added.files[0].sha256), ReadTestFile(kWarcio + "example-digest.warc"));
+}
+
+TEST(WebArchiveImport, UnreadableFilesArePreservedWithTheReason) {
+  REQUIRE_TESTDATA();
+  TempDir tmp;
+  auto a = MakeArchive(tmp.Join("ar"));
+  WriteTestFile(tmp.Join("in/old.warc.gz"),
+                ReadTestFile(kWarcio + "example-bad-non-chunked.warc.gz"));
+  WriteTestFile(tmp.Join("in/legacy.warc"), ReadTestFile(kWarcio + "example.arc"));
+  Added added = AddPaths(a.get(), {tmp.Join("in/legacy.warc"), tmp.Join("in/old.warc.gz")});
+  ASSERT_EQ(added.web.size(), 2u);
+  EXPECT_EQ(added.web[0].result, "unreadable");
+  EXPECT_NE(added.web[0].error.find("ARC"), std::string::npos) << added.web[0].error;
+  EXPECT_EQ(added.web[1].result, "unreadable");
+  EXPECT_NE(added.web[1].error.find("one gzip member"), std::string::npos) << added.web[1].error;
+  auto idx = a->catalog().WarcIndexes(added.web[1].id);
+  ASSERT_TRUE(idx.ok());
+  ASSERT_EQ(idx->size(), 1u);
+  EXPECT_EQ((*idx)[0].result, "unreadable");
+  EXPECT_NE((*idx)[0].error.find("one gzip member"), std::string::npos);
+  auto item = a->catalog().Resolve(added.web[1].id);
+  ASSERT_TRUE(item.ok());
+  EXPECT_EQ(item->size_bytes, ReadTestFile(kWarcio + "example-bad-non-chunked.warc.gz").size());
+}
+
+TEST(WebArchiveImport, WaczValidatedAndItsWarcsIndexed) {
+  REQUIRE_TESTDATA();
+  TempDir tmp;
+  auto a = MakeArchive(tmp.Join("ar"));
+  Added added = AddPaths(a.get(), {kWacz + "valid_example_2.wacz", kWacz + "invalid_example_1.wacz",
+                                   kWacz + "valid_signed_example_1.wacz"});
+  ASSERT_EQ(added.web.size(), 3u);
+  ASSERT_EQ(added.files.size(), 3u);
+  std::map<std::string, WebArchiveSummary> by_name;
+  for (const AddedFile& f : added.files)
+    for (const WebArchiveSummary& w : added.web)
+      if (w.id == f.id) by_name[f.name] = w;
+  const WebArchiveSummary& ok = by_name["valid_example_2.wacz"];
+  const WebArchiveSummary& bad = by_name["invalid_example_1.wacz"];
+  const WebArchiveSummary& signed_ = by_name["valid_signed_example_1.wacz"];
+  EXPECT_EQ(ok.kind, "wacz");
+  EXPECT_EQ(ok.result, "valid");
+  EXPECT_GE(ok.records, 1u);
+  EXPECT_GE(ok.payloads, 1u);
+  EXPECT_EQ(ok.signature, "absent");
+  EXPECT_EQ(bad.result, "invalid");
+  EXPECT_FALSE(bad.problems.empty());
+  // Never reported as a verified signature.
+  EXPECT_EQ(signed_.signature, "not-checked");
+  auto recs = a->catalog().WarcRecords(ok.id);
+  ASSERT_TRUE(recs.ok());
+  ASSERT_FALSE(recs->empty());
+  EXPECT_EQ((*recs)[0].member, "archive/example-collection.warc");
+  auto idx = a->catalog().WarcIndexes(ok.id);
+  ASSERT_TRUE(idx.ok());
+  ASSERT_EQ(idx->size(), 2u);  // the WARC member, then the package
+  EXPECT_EQ((*idx)[0].member, "archive/example-collection.warc");
+  EXPECT_EQ((*idx)[1].member, "");
+  EXPECT_EQ((*idx)[1].result, "valid");
+}
+
+TEST(WebArchiveImport, IsnadWrittenWarcWithLargeStreamedPayload) {
+  TempDir tmp;
+  std::string body(3 << 20, '\0');
+  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>((i * 131) >> 7);
+  {
+    ASSERT_TRUE(core::CreateDirs(core::Env::Default(), tmp.Join("in")).ok());
+    auto f = core::Env::Default()->NewWritableFile(tmp.Join("in/cap.warc.gz"));
+    ASSERT_TRUE(f.ok());
+    warc::Writer w(f->get(), true);
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\n\r\n";
+    ASSERT_TRUE(w.Write({"response",
+                         "https://example.org/v/clip.mp4?x=1",
+                         "2026-11-29T16:13:44Z",
+                         "application/http;msgtype=response",
+                         {}},
+                        head + body, head.size())
+                    .ok());
+    ASSERT_TRUE((*f)->Close().ok());
+  }
+  auto a = MakeArchive(tmp.Join("ar"));
+  Added added = AddPaths(a.get(), {tmp.Join("in/cap.warc.gz")});
+  ASSERT_EQ(added.web.size(), 1u);
+  EXPECT_EQ(added.web[0].result, "valid");
+  ASSERT_EQ(added.web[0].payload_ids.size(), 1u);
+  auto p = a->catalog().Resolve(added.web[0].payload_ids[0]);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->name, "clip.mp4");
+  EXPECT_EQ(p->size_bytes, body.size());
+  EXPECT_EQ(p->sha256, core::Sha256Of(body));
+}
+
+TEST(WebArchiveImport, CliAddShowAndWarcLs) {
+  REQUIRE_TESTDATA();
+  TempDir tmp;
+  std::map<std::string, std::string> env{{"ISNAD_ARCHIVE", tmp.Join("ar")}};
+  const std::string isnad = testing::IsnadBinary();
+  ASSERT_EQ(testing::RunProcess({isnad, "init"}, env).exit_code, 0);
+  auto add = testing::RunProcess({isnad, "add", kWarcio + "example-digest.warc"}, env);
+  // Preserved, but the digest failure is said, recorded, and in the exit code.
+  EXPECT_EQ(add.exit_code, 10) << add.out << add.err;
+  EXPECT_NE(add.out.find("INVALID"), std::string::npos) << add.out;
+  EXPECT_NE(add.err.find("WARC-Payload-Digest"), std::string::npos) << add.err;
+  auto ok = testing::RunProcess({isnad, "--json", "add", kWarcio + "example.warc"}, env);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  auto lines = testing::JsonLines(ok.out);
+  ASSERT_EQ(lines.size(), 2u) << ok.out;
+  EXPECT_EQ(lines[1]["result"], "valid");
+  const std::string id = lines[0]["id"];
+  auto show = testing::RunProcess({isnad, "show", id}, env);
+  EXPECT_EQ(show.exit_code, 0);
+  EXPECT_NE(show.out.find("web archive VALID: 6 records"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("revisit"), std::string::npos) << show.out;
+  auto ls = testing::RunProcess({isnad, "--json", "warc", "ls", id}, env);
+  EXPECT_EQ(ls.exit_code, 0) << ls.err;
+  auto recs = testing::JsonLines(ls.out);
+  ASSERT_EQ(recs.size(), 6u);
+  EXPECT_EQ(recs[2]["warc_type"], "response");
+  const std::string payload = recs[2]["payload"];
+  auto pshow = testing::RunProcess({isnad, "show", payload}, env);
+  EXPECT_NE(pshow.out.find("payload of  response record"), std::string::npos) << pshow.out;
+  auto check = testing::RunProcess(
+      {isnad, "warc", "check", kWarcio + "example.warc.gz", kWarcio + "example-digest.warc"});
+  EXPECT_EQ(check.exit_code, 10);
+  EXPECT_NE(check.out.find("example.warc.gz: valid"), std::string::npos) << check.out;
+  EXPECT_NE(check.out.find("example-digest.warc: invalid"), std::string::npos) << check.out;
+}
+
+}  // namespace
+}  // namespace isnad::archive
+
+namespace isnad::catalog {
+namespace {
+
+TEST(WebArchiveEntries, AreValidatedStrictly) {
+  Actor by{"2026-11-29T16:13:44.000Z", "tester@test"};
+  core::Json rec{{"type", "warc.record"},  {"container", "i3"},       {"offset", uint64_t{0}},
+                 {"length", uint64_t{10}}, {"warc_type", "response"}, {"digest", "pass"},
+                 {"payload", "i7"}};
+  auto ok = WebArchiveEntry(by, rec);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  auto parsed = ParseEntry(*ok);
+  ASSERT_TRUE(parsed.ok());
+  core::Json self = rec;
+  self["payload"] = "i3";
+  EXPECT_FALSE(WebArchiveEntry(by, self).ok());
+  core::Json digest = rec;
+  digest["digest"] = "maybe";
+  EXPECT_FALSE(WebArchiveEntry(by, digest).ok());
+  core::Json unknown = rec;
+  unknown["colour"] = "red";
+  EXPECT_FALSE(WebArchiveEntry(by, unknown).ok());
+  core::Json no_len = rec;
+  no_len.erase("length");
+  EXPECT_FALSE(WebArchiveEntry(by, no_len).ok());
+
+  core::Json idx{{"type", "warc.indexed"},
+                 {"item", "i3"},
+                 {"result", "valid"},
+                 {"records", uint64_t{6}},
+                 {"digests_passed", uint64_t{7}},
+                 {"digests_failed", uint64_t{0}}};
+  EXPECT_TRUE(WebArchiveEntry(by, idx).ok());
+  core::Json unreadable = idx;
+  unreadable["result"] = "unreadable";
+  EXPECT_FALSE(WebArchiveEntry(by, unreadable).ok());  // needs "error"
+  unreadable["error"] = "not a WARC";
+  EXPECT_TRUE(WebArchiveEntry(by, unreadable).ok());
+  core::Json signature = idx;
+  signature["signature"] = "valid";  // never claimed: isnad does not verify them
+  EXPECT_FALSE(WebArchiveEntry(by, signature).ok());
+  // Not graph entries.
+  EXPECT_FALSE(GraphEntry(by, idx).ok());
+}
+
+}  // namespace
+}  // namespace isnad::catalog

@@ -1,0 +1,671 @@
+// Web capture with libcurl: see capture.h.
+#include "capture/capture.h"
+
+#include <curl/curl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/canonical_json.h"
+#include "core/time.h"
+#include "warc/writer.h"
+
+namespace isnad::capture {
+namespace {
+
+using core::Status;
+
+constexpr size_t kHeadLimit = 1 << 20;     // response or request head
+constexpr size_t kSniffBytes = 64 * 1024;  // payload head kept for type sniffing
+constexpr const char* kSoftware = "isnad/0.1.0";
+
+struct CurlFree {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+  void operator()(CURLU* u) const { curl_url_cleanup(u); }
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+Status InitCurl() {
+  static std::once_flag once;
+  static CURLcode init = CURLE_OK;
+  std::call_once(once, [] { init = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (init != CURLE_OK) {
+    return core::Internal(std::string("cannot start libcurl: ") + curl_easy_strerror(init));
+  }
+  return Status::Ok();
+}
+
+// "2026-11-29T16:13:44.123456Z"
+std::string MicrosUtc(core::Clock::time_point t) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(us / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(us % 1000000));
+  return buf;
+}
+
+std::string SpoolName(const std::string& dir, const char* suffix) {
+  static std::atomic<uint64_t> counter{0};
+  return core::JoinPath(
+      dir, "capture-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + suffix);
+}
+
+// Removes HTTP/1.1 chunked transfer coding (RFC 9112 7.1) from a stream fed
+// in pieces: chunk sizes, extensions, CRLFs and trailers are dropped, the
+// chunks' data is passed to `out`. Malformed input sets `bad` and stops.
+class Dechunker {
+ public:
+  template <typename Out>
+  void Feed(std::string_view in, Out&& out) {
+    size_t i = 0;
+    while (i < in.size() && !bad_ && state_ != kDone) {
+      char c = in[i];
+      switch (state_) {
+        case kSize:
+          if (c == '\n') {
+            if (digits_ == 0) return Fail();
+            state_ = size_ == 0 ? kTrailer : kData;
+            line_ = 0;
+          } else if (!ext_ && std::isxdigit(static_cast<unsigned char>(c))) {
+            if (++digits_ > 15) return Fail();
+            size_ = size_ * 16 + static_cast<uint64_t>(std::isdigit(static_cast<unsigned char>(c))
+                                                           ? c - '0'
+                                                           : (c | 0x20) - 'a' + 10);
+          } else if (c == ';' || c == ' ' || c == '\t') {
+            ext_ = true;
+          } else if (c != '\r' && !ext_) {
+            return Fail();
+          }
+          ++i;
+          break;
+        case kData: {
+          size_t n = static_cast<size_t>(std::min<uint64_t>(size_, in.size() - i));
+          out(in.substr(i, n));
+          size_ -= n;
+          i += n;
+          if (size_ == 0) state_ = kDataEnd;
+          break;
+        }
+        case kDataEnd:  // CRLF after the data
+          if (c == '\n') {
+            state_ = kSize;
+            digits_ = 0;
+            ext_ = false;
+          } else if (c != '\r') {
+            return Fail();
+          }
+          ++i;
+          break;
+        case kTrailer:  // header lines until an empty one
+          if (c == '\n') {
+            if (line_ == 0) state_ = kDone;
+            line_ = 0;
+          } else if (c != '\r') {
+            ++line_;
+          }
+          ++i;
+          break;
+        case kDone:
+          break;
+      }
+    }
+  }
+  bool bad() const { return bad_; }
+  bool done() const { return state_ == kDone; }
+
+ private:
+  void Fail() { bad_ = true; }
+  enum State { kSize, kData, kDataEnd, kTrailer, kDone };
+  State state_ = kSize;
+  uint64_t size_ = 0;
+  int digits_ = 0;
+  bool ext_ = false;
+  size_t line_ = 0;
+  bool bad_ = false;
+};
+
+// True when the response head declares chunked transfer coding.
+bool IsChunked(std::string_view head) {
+  std::string lower(head);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t at = 0;
+  while ((at = lower.find("\ntransfer-encoding:", at)) != std::string::npos) {
+    size_t end = lower.find('\n', at + 1);
+    if (lower.substr(at, end - at).find("chunked") != std::string::npos) return true;
+    at = end;
+  }
+  return false;
+}
+
+// What one transfer (one hop) collects while curl runs.
+struct Transfer {
+  std::string request;
+  std::string head;
+  bool head_done = false;
+  bool too_large = false;
+  bool head_too_large = false;
+  Status write_error;
+  uint64_t max_size = 0;
+  uint64_t body_size = 0;     // bytes as sent (the WARC block's body)
+  uint64_t payload_size = 0;  // without transfer coding
+  std::string sniff;
+  core::WritableFile* file = nullptr;  // the body as sent
+  // Chunked: the body is stored as sent (the WARC record must hold what the
+  // server sent), and decoded into a second file, the payload.
+  bool chunked = false;
+  Dechunker dechunker;
+  core::Env* env = nullptr;
+  std::string payload_path;
+  std::unique_ptr<core::WritableFile> payload_file;
+  core::Sha256 payload;
+  core::Sha256 block;
+};
+
+size_t OnHeader(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t len = size * n;
+  std::string_view line(data, len);
+  // A new status line (after 1xx, or the first): the head starts over.
+  if (line.rfind("HTTP/", 0) == 0) t->head.clear();
+  if (t->head.size() + len > kHeadLimit) {
+    t->head_too_large = true;
+    return 0;
+  }
+  t->head.append(line);
+  return len;
+}
+
+size_t OnBody(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t len = size * n;
+  if (!t->head_done) {
+    t->head_done = true;
+    t->block.Update(t->head);
+    t->chunked = IsChunked(t->head) && t->head.rfind("HTTP/1.", 0) == 0;
+    if (t->chunked) {
+      auto f = t->env->NewExclusiveFile(t->payload_path, 0644);
+      if (!f.ok()) {
+        t->write_error = f.status();
+        return 0;
+      }
+      t->payload_file = std::move(f).value();
+    }
+  }
+  if (t->body_size + len > t->max_size) {
+    t->too_large = true;
+    return 0;  // curl stops with CURLE_WRITE_ERROR
+  }
+  std::string_view chunk(data, len);
+  t->block.Update(chunk);
+  t->write_error = t->file->Append(chunk);
+  if (!t->write_error.ok()) return 0;
+  t->body_size += len;
+  auto payload = [t](std::string_view bytes) {
+    t->payload.Update(bytes);
+    if (t->sniff.size() < kSniffBytes) {
+      t->sniff.append(bytes.substr(0, kSniffBytes - t->sniff.size()));
+    }
+    t->payload_size += bytes.size();
+    if (t->payload_file && t->write_error.ok()) t->write_error = t->payload_file->Append(bytes);
+  };
+  if (t->chunked) {
+    t->dechunker.Feed(chunk, payload);
+    if (!t->write_error.ok()) return 0;
+  } else {
+    payload(chunk);
+  }
+  return len;
+}
+
+int OnDebug(CURL*, curl_infotype type, char* data, size_t size, void* user) {
+  if (type != CURLINFO_HEADER_OUT) return 0;
+  auto* t = static_cast<Transfer*>(user);
+  std::string_view text(data, size);
+  if (text.rfind("CONNECT ", 0) == 0) return 0;  // to an http proxy, not the request itself
+  // One head per call; a new one replaces an earlier (a retried request).
+  if (text.size() <= kHeadLimit) t->request.assign(text);
+  return 0;
+}
+
+// Appends to `out` and hashes what is appended (the WARC file's SHA-256, its
+// blob address) in the same pass.
+class HashingFile final : public core::WritableFile {
+ public:
+  explicit HashingFile(std::unique_ptr<core::WritableFile> out) : out_(std::move(out)) {}
+  Status Append(std::string_view data) override {
+    sha_.Update(data);
+    size_ += data.size();
+    return out_->Append(data);
+  }
+  Status Sync() override { return out_->Sync(); }
+  Status Close() override { return out_->Close(); }
+  core::Hash Finish() { return sha_.Finish(); }
+  uint64_t size() const { return size_; }
+
+ private:
+  std::unique_ptr<core::WritableFile> out_;
+  core::Sha256 sha_;
+  uint64_t size_ = 0;
+};
+
+std::string CurlWhy(CURLcode rc, const char* error_buffer) {
+  return error_buffer[0] != '\0' ? std::string(error_buffer) : curl_easy_strerror(rc);
+}
+
+// A reason a person can act on, for a transfer that ended in `rc`.
+Status TransferError(CURLcode rc, const char* error_buffer, const Transfer& t, const Options& o,
+                     const std::string& url) {
+  const std::string why = CurlWhy(rc, error_buffer);
+  if (t.head_too_large) {
+    return core::IoError("the response headers of " + url + " are over " +
+                         std::to_string(kHeadLimit) + " bytes");
+  }
+  switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return core::NotFound("cannot resolve the host of " + url + " (DNS): " + why);
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return core::NotFound("cannot resolve the proxy " + o.proxy + ": " + why);
+    case CURLE_COULDNT_CONNECT:
+      return core::IoError("cannot connect to " + url + " (refused or unreachable): " + why);
+    case CURLE_OPERATION_TIMEDOUT:
+      return core::IoError("timed out fetching " + url + ": " + why);
+    case CURLE_PARTIAL_FILE:
+      return core::IoError(
+          "the server closed the connection before the whole body arrived "
+          "(it sent less than its Content-Length): " +
+          why);
+    case CURLE_GOT_NOTHING:
+      return core::IoError("the server closed the connection without answering: " + why);
+    case CURLE_PEER_FAILED_VERIFICATION:
+      return core::Integrity("the server's TLS certificate is not trusted for " + url + ": " + why +
+                             " (give the CA with --ca-file if it is a private one)");
+    case CURLE_SSL_CONNECT_ERROR:
+      return core::IoError("TLS handshake with " + url + " failed: " + why);
+    case CURLE_FILESIZE_EXCEEDED:
+      return core::ResourceExhausted("the response is larger than the cap of " +
+                                     std::to_string(o.max_size) + " bytes (raise --max-size)");
+    case CURLE_WRITE_ERROR:
+      if (t.too_large) {
+        return core::ResourceExhausted("the response body grew past the cap of " +
+                                       std::to_string(o.max_size) + " bytes (raise --max-size)");
+      }
+      if (!t.write_error.ok()) {
+        return t.write_error.WithContext("cannot spool the response of " + url);
+      }
+      return core::IoError("writing the response of " + url + " failed: " + why);
+    default:
+      break;
+  }
+  return core::IoError("fetching " + url + " failed: " + why);
+}
+
+// Certificate chains seen on fresh TLS connections of this thread, by
+// "host:port": a reused connection reports none, but is the same session.
+thread_local std::map<std::string, std::vector<std::string>> tls_chains;
+
+std::vector<std::string> CertChain(CURL* c) {
+  std::vector<std::string> out;
+  struct curl_certinfo* info = nullptr;
+  if (curl_easy_getinfo(c, CURLINFO_CERTINFO, &info) != CURLE_OK || info == nullptr) return out;
+  for (int i = 0; i < info->num_of_certs; ++i) {
+    for (curl_slist* s = info->certinfo[i]; s != nullptr; s = s->next) {
+      if (std::strncmp(s->data, "Cert:", 5) == 0) out.emplace_back(s->data + 5);
+    }
+  }
+  return out;
+}
+
+Status SetUp(CURL* c, const Options& o, Transfer* t, char* error_buffer) {
+  bool ok =
+      curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS)) ==
+          CURLE_OK &&
+      // What the server sent, never decoded (chunked coding is removed here, for the payload).
+      curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_HTTP_TRANSFER_DECODING, 0L) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_USERAGENT, o.user_agent.c_str()) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_PROXY, o.proxy.c_str()) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_CERTINFO, 1L) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, static_cast<long>(o.connect_timeout_s)) ==
+          CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(o.low_speed_bytes)) ==
+          CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(o.low_speed_time_s)) ==
+          CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(o.max_size)) ==
+          CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &OnHeader) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_HEADERDATA, t) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &OnBody) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_WRITEDATA, t) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, &OnDebug) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_DEBUGDATA, t) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_VERBOSE, 1L) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer) == CURLE_OK;
+  if (ok && !o.ca_file.empty()) {
+    ok = curl_easy_setopt(c, CURLOPT_CAINFO, o.ca_file.c_str()) == CURLE_OK &&
+         curl_easy_setopt(c, CURLOPT_CAPATH, nullptr) == CURLE_OK;
+  }
+  if (!ok) return core::Internal("cannot set up libcurl (is it built with HTTP/2 and TLS?)");
+  return Status::Ok();
+}
+
+std::string InfoString(CURL* c, CURLINFO what) {
+  char* s = nullptr;
+  if (curl_easy_getinfo(c, what, &s) != CURLE_OK || s == nullptr) return "";
+  return s;
+}
+
+double InfoSeconds(CURL* c, CURLINFO what) {
+  curl_off_t us = 0;
+  if (curl_easy_getinfo(c, what, &us) != CURLE_OK) return 0;
+  return static_cast<double>(us) / 1e6;
+}
+
+std::string HttpVersion(CURL* c) {
+  long v = 0;
+  curl_easy_getinfo(c, CURLINFO_HTTP_VERSION, &v);
+  switch (v) {
+    case CURL_HTTP_VERSION_1_0:
+      return "1.0";
+    case CURL_HTTP_VERSION_1_1:
+      return "1.1";
+    case CURL_HTTP_VERSION_2_0:
+      return "2";
+    case CURL_HTTP_VERSION_3:
+      return "3";
+    default:
+      return "";
+  }
+}
+
+void RemoveQuietly(core::Env* env, const std::string& path) {
+  if (!path.empty()) (void)env->RemoveFile(path);
+}
+
+// Runs one hop on `c`. Fills `hop`; returns the transfer's error.
+Status FetchHop(CURL* c, const Options& o, const std::string& url, long timeout_ms,
+                const std::string& spool_dir, Hop* hop, std::string* sniff) {
+  hop->url = url;
+  hop->date = MicrosUtc(core::Clock::now());
+  Transfer t;
+  t.max_size = o.max_size;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+  ISNAD_RETURN_IF_ERROR(SetUp(c, o, &t, error_buffer));
+  if (curl_easy_setopt(c, CURLOPT_URL, url.c_str()) != CURLE_OK ||
+      curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK) {
+    return core::InvalidArgument("curl refuses the URL " + url);
+  }
+  hop->body_path = SpoolName(spool_dir, ".body");
+  ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<core::WritableFile> file,
+                         o.env->NewExclusiveFile(hop->body_path, 0644));
+  t.file = file.get();
+  t.env = o.env;
+  t.payload_path = SpoolName(spool_dir, ".payload");
+  hop->payload_path = hop->body_path;
+  CURLcode rc = curl_easy_perform(c);
+  Status closed = file->Close();
+  if (t.payload_file) {
+    // Known to the caller from here on, so that a failure removes it too.
+    hop->payload_path = t.payload_path;
+    Status s = t.payload_file->Close();
+    if (closed.ok()) closed = s;
+  }
+  if (rc != CURLE_OK) return TransferError(rc, error_buffer, t, o, url);
+  if (t.head_too_large) return TransferError(CURLE_OK, error_buffer, t, o, url);
+  ISNAD_RETURN_IF_ERROR(closed.WithContext("cannot spool the response of " + url));
+  if (!t.head_done) t.block.Update(t.head);  // no body
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  hop->status = static_cast<int>(status);
+  hop->request = std::move(t.request);
+  hop->response = std::move(t.head);
+  hop->body_size = t.body_size;
+  hop->payload_size = t.payload_size;
+  if (t.chunked && (t.dechunker.bad() || !t.dechunker.done())) {
+    return core::IoError("the chunked body of " + url + " is malformed or incomplete");
+  }
+  hop->payload_sha256 = t.payload.Finish();
+  hop->block_sha256 = t.block.Finish();
+  hop->http_version = HttpVersion(c);
+  hop->location = InfoString(c, CURLINFO_REDIRECT_URL);
+  hop->content_type = InfoString(c, CURLINFO_CONTENT_TYPE);
+  hop->ip = InfoString(c, CURLINFO_PRIMARY_IP);
+  curl_easy_getinfo(c, CURLINFO_PRIMARY_PORT, &hop->port);
+  hop->dns_s = InfoSeconds(c, CURLINFO_NAMELOOKUP_TIME_T);
+  hop->connect_s = InfoSeconds(c, CURLINFO_CONNECT_TIME_T);
+  hop->tls_s = InfoSeconds(c, CURLINFO_APPCONNECT_TIME_T);
+  hop->first_byte_s = InfoSeconds(c, CURLINFO_STARTTRANSFER_TIME_T);
+  hop->total_s = InfoSeconds(c, CURLINFO_TOTAL_TIME_T);
+  if (url.rfind("https://", 0) == 0) {
+    std::string key = HostOf(url) + ":" + std::to_string(hop->port);
+    hop->certificates = CertChain(c);
+    if (!hop->certificates.empty()) {
+      tls_chains[key] = hop->certificates;
+    } else if (auto it = tls_chains.find(key); it != tls_chains.end()) {
+      hop->certificates = it->second;  // a reused connection: the same session
+    }
+  }
+  if (hop->request.empty()) {
+    return core::Internal("libcurl did not report the request it sent to " + url);
+  }
+  *sniff = std::move(t.sniff);
+  return Status::Ok();
+}
+
+core::Json MetadataJson(const Result& r) {
+  core::Json hops = core::Json::array();
+  for (const Hop& h : r.hops) {
+    core::Json j = {{"url", h.url},
+                    {"date", h.date},
+                    {"status", h.status},
+                    {"http_version", h.http_version},
+                    {"ip", h.ip},
+                    {"port", h.port},
+                    {"body_bytes", h.body_size},
+                    {"timings_s",
+                     {{"dns", h.dns_s},
+                      {"connect", h.connect_s},
+                      {"tls", h.tls_s},
+                      {"first_byte", h.first_byte_s},
+                      {"total", h.total_s}}}};
+    if (!h.location.empty()) j["location"] = h.location;
+    if (!h.certificates.empty()) j["certificates_pem"] = h.certificates;
+    hops.push_back(std::move(j));
+  }
+  return core::Json{{"software", kSoftware}, {"url", r.url},       {"final_url", r.final_url},
+                    {"started", r.started},  {"status", r.status}, {"hops", std::move(hops)}};
+}
+
+// Writes the WARC of the hops in `r` into `spool_dir`; fills r->warc_*.
+Status WriteWarc(const Options& o, const std::string& spool_dir, Result* r) {
+  uint64_t body_bytes = 0;
+  for (const Hop& h : r->hops) body_bytes += h.body_size;
+  r->warc_gzip = body_bytes < o.gzip_below_bytes;
+  r->warc_path = SpoolName(spool_dir, r->warc_gzip ? ".warc.gz" : ".warc");
+  ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<core::WritableFile> raw,
+                         o.env->NewExclusiveFile(r->warc_path, 0644));
+  HashingFile file(std::move(raw));
+  warc::Writer w(&file, r->warc_gzip);
+
+  const std::string first_date = r->hops.front().date;
+  std::string info = "software: " + std::string(kSoftware) +
+                     "\r\nformat: WARC File Format 1.1\r\n"
+                     "conformsTo: "
+                     "https://iipc.github.io/warc-specifications/specifications/warc-format/"
+                     "warc-1.1/\r\n"
+                     "description: capture of " +
+                     r->url + "\r\n";
+  warc::RecordFields wi{"warcinfo", "", first_date, "application/warc-fields", {}};
+  ISNAD_ASSIGN_OR_RETURN(std::string info_id, w.Write(wi, info));
+  (void)info_id;
+
+  std::string last_response_id;
+  for (const Hop& h : r->hops) {
+    const std::string response_id = warc::NewRecordId();
+    std::vector<warc::Field> common;
+    if (!h.ip.empty()) common.push_back({"WARC-IP-Address", h.ip});
+    std::vector<warc::Field> req_extra = common;
+    req_extra.push_back({"WARC-Concurrent-To", response_id});
+    warc::RecordFields req{"request", h.url, h.date, "application/http;msgtype=request", req_extra};
+    ISNAD_RETURN_IF_ERROR(w.Write(req, h.request).status());
+    warc::RecordFields resp{"response", h.url, h.date, "application/http;msgtype=response", common};
+    ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<core::SequentialFile> body,
+                           o.env->NewSequentialFile(h.body_path));
+    ISNAD_ASSIGN_OR_RETURN(
+        last_response_id,
+        w.WriteStreamed(resp, h.response, body.get(), h.body_size, h.block_sha256,
+                        std::optional<core::Hash>(h.payload_sha256), response_id));
+  }
+  std::string meta = MetadataJson(*r).dump(2) + "\n";
+  warc::RecordFields md{"metadata",
+                        r->url,
+                        first_date,
+                        "application/json",
+                        {{"WARC-Concurrent-To", last_response_id}}};
+  ISNAD_RETURN_IF_ERROR(w.Write(md, meta).status());
+  ISNAD_RETURN_IF_ERROR(file.Close());
+  r->warc_sha256 = file.Finish();
+  r->warc_size = file.size();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckUrl(const std::string& url) {
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    return core::InvalidArgument("\"" + url + "\" is not an http:// or https:// URL");
+  }
+  for (unsigned char ch : url) {
+    if (ch <= 0x20 || ch == 0x7f) {
+      return core::InvalidArgument("the URL \"" + url +
+                                   "\" holds a space or control character; percent-encode it");
+    }
+  }
+  std::unique_ptr<CURLU, CurlFree> u(curl_url());
+  if (!u) return core::Internal("out of memory");
+  CURLUcode rc = curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0);
+  if (rc != CURLUE_OK) {
+    return core::InvalidArgument("\"" + url + "\" is not a valid URL: " + curl_url_strerror(rc));
+  }
+  if (HostOf(url).empty()) return core::InvalidArgument("the URL \"" + url + "\" names no host");
+  return Status::Ok();
+}
+
+std::string HostOf(const std::string& url) {
+  std::unique_ptr<CURLU, CurlFree> u(curl_url());
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return "";
+  char* host = nullptr;
+  if (curl_url_get(u.get(), CURLUPART_HOST, &host, 0) != CURLUE_OK || host == nullptr) return "";
+  std::string out(host);
+  curl_free(host);
+  for (char& ch : out) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  }
+  return out;
+}
+
+void Discard(core::Env* env, const Result& r) {
+  RemoveQuietly(env, r.warc_path);
+  RemoveQuietly(env, r.payload_path);
+}
+
+Result Capture(const std::string& url, const Options& o, const std::string& spool_dir) {
+  Result r;
+  r.url = url;
+  const auto start = core::Clock::now();
+  r.started = core::FormatUtc(start);
+  auto cleanup_hops = [&](bool keep_payload) {
+    for (const Hop& h : r.hops) {
+      if (!(keep_payload && h.body_path == r.payload_path)) RemoveQuietly(o.env, h.body_path);
+      if (h.payload_path != h.body_path && !(keep_payload && h.payload_path == r.payload_path)) {
+        RemoveQuietly(o.env, h.payload_path);
+      }
+    }
+  };
+  auto fail = [&](Status why) {
+    cleanup_hops(false);
+    RemoveQuietly(o.env, r.warc_path);
+    r.warc_path.clear();
+    r.payload_path.clear();
+    r.error = std::move(why);
+    return std::move(r);
+  };
+  if (Status s = InitCurl(); !s.ok()) return fail(s);
+  if (Status s = CheckUrl(url); !s.ok()) return fail(s);
+  if (o.timeout_s <= 0 || o.connect_timeout_s <= 0) {
+    return fail(core::InvalidArgument("timeouts must be positive"));
+  }
+  // One handle per thread, reset for each capture: connections are reused.
+  thread_local std::unique_ptr<CURL, CurlFree> handle;
+  if (!handle) handle.reset(curl_easy_init());
+  if (!handle) return fail(core::Internal("cannot start libcurl"));
+  CURL* c = handle.get();
+  const auto deadline = start + std::chrono::seconds(o.timeout_s);
+
+  std::string current = url;
+  std::string sniff;
+  for (int hop_no = 0;; ++hop_no) {
+    if (hop_no > o.max_redirects) {
+      return fail(core::FailedPrecondition("more than " + std::to_string(o.max_redirects) +
+                                           " redirects (a redirect loop?), last to " + current));
+    }
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - core::Clock::now());
+    if (left.count() <= 0) {
+      return fail(core::IoError("timed out after " + std::to_string(o.timeout_s) +
+                                " s following redirects from " + url));
+    }
+    curl_easy_reset(c);
+    Hop& hop = r.hops.emplace_back();
+    Status s = FetchHop(c, o, current, static_cast<long>(left.count()), spool_dir, &hop, &sniff);
+    if (!s.ok()) return fail(s);
+    r.status = hop.status;
+    r.final_url = current;
+    r.content_type = hop.content_type;
+    if (hop.status >= 300 && hop.status < 400 && !hop.location.empty()) {
+      if (Status u = CheckUrl(hop.location); !u.ok()) {
+        // A redirect somewhere we do not go (ftp:, a malformed target): recorded as it is.
+        break;
+      }
+      current = hop.location;
+      continue;
+    }
+    break;
+  }
+  const Hop& last = r.hops.back();
+  if (last.status >= 200 && last.status < 300 && last.payload_size > 0) {
+    r.payload_path = last.payload_path;
+    r.payload_sha256 = last.payload_sha256;
+    r.payload_size = last.payload_size;
+    r.payload_head = std::move(sniff);
+  }
+  if (Status s = WriteWarc(o, spool_dir, &r); !s.ok()) {
+    return fail(s.WithContext("cannot write the WARC of " + url));
+  }
+  cleanup_hops(/*keep_payload=*/true);
+  return r;
+}
+
+}  // namespace isnad::capture

@@ -1,0 +1,115 @@
+// Web capture: fetching one URL with libcurl and writing what the server sent
+// as one WARC 1.1 file (ISO 28500:2017): warcinfo, then a request and a
+// response record for every hop of the redirect chain (redirects are followed
+// here, one request at a time, so each hop is recorded), then a metadata
+// record with the resolved addresses, timings, TLS certificate chains and the
+// hops. Bodies are kept exactly as sent: Content-Encoding is never decoded,
+// and chunked transfer coding is kept in the record (WARC-Payload-Digest and
+// the payload item are the body with it removed, as warcio and wget do). Each body is streamed to a
+// spool file while both digests are computed, in constant memory. Knows nothing of the archive: the
+// caller gives a folder (the archive's tmp/) and takes the files it gets back.
+//
+// Thread safety: Capture may run on many threads at once (one curl handle each).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/digest.h"
+#include "core/env.h"
+#include "core/status.h"
+
+namespace isnad::capture {
+
+struct Options {
+  core::Env* env = core::Env::Default();
+  std::string user_agent = "isnad/0.1.0 (evidence capture)";
+  // "http://host:port", "socks5h://127.0.0.1:9050" (Tor: names resolved by the
+  // proxy), ... ; "" = none (curl's *_proxy environment variables are ignored).
+  std::string proxy;
+  // A PEM file of CA certificates to trust instead of the system's ("" = system).
+  std::string ca_file;
+  int connect_timeout_s = 15;
+  // The whole capture, every hop together.
+  int timeout_s = 120;
+  // Slower than this many bytes a second for low_speed_time_s: give up (a
+  // server that trickles or never answers).
+  int low_speed_bytes = 100;
+  int low_speed_time_s = 20;
+  // The most body bytes of one response.
+  uint64_t max_size = uint64_t{2} << 30;
+  int max_redirects = 20;
+  // Records are gzipped (one member each, ".warc.gz") unless the bodies
+  // together reach this size; then the file is a plain ".warc" (large media
+  // does not compress, and deflate would be the slowest step by far).
+  uint64_t gzip_below_bytes = uint64_t{64} << 20;
+};
+
+// One request and its response.
+struct Hop {
+  std::string url;
+  std::string date;      // WARC-Date of the request: RFC 3339 UTC, microseconds
+  std::string request;   // request head as sent
+  std::string response;  // status line and headers as received
+  int status = 0;
+  std::string http_version;  // "1.1", "2"
+  std::string location;      // resolved redirect target, "" when none
+  std::string content_type;  // the response's Content-Type, "" when none
+  std::string ip;            // the address connected to (the proxy's, through one)
+  long port = 0;
+  // Seconds from the start of the hop, as curl measured them.
+  double dns_s = 0, connect_s = 0, tls_s = 0, first_byte_s = 0, total_s = 0;
+  std::vector<std::string> certificates;  // PEM, the server's first (https only)
+  // The body as sent (chunked transfer coding kept: the WARC block is what
+  // the server sent), spooled; and the payload, without transfer coding (the
+  // same file unless chunked).
+  std::string body_path;
+  uint64_t body_size = 0;
+  std::string payload_path;
+  uint64_t payload_size = 0;
+  core::Hash payload_sha256;  // of the payload
+  core::Hash block_sha256;    // of response head + body as sent
+};
+
+struct Result {
+  std::string url;        // as asked
+  std::string final_url;  // of the last hop
+  std::string started;    // when the first request began: RFC 3339 UTC, milliseconds
+  int status = 0;         // HTTP status of the last hop; 0 when none came
+  // Why there is no capture (DNS, refused, timeout, over the size cap, too
+  // many redirects ...); ok when a response was recorded, whatever its status.
+  core::Status error;
+  std::vector<Hop> hops;
+
+  // When ok: the WARC file (in the spool folder; the caller takes it).
+  std::string warc_path;
+  core::Hash warc_sha256;
+  uint64_t warc_size = 0;
+  bool warc_gzip = true;
+  // When the last hop is 2xx with a non-empty body: that body's spool file
+  // (the caller takes it), its digest and size. Otherwise payload_path is "".
+  std::string payload_path;
+  core::Hash payload_sha256;
+  uint64_t payload_size = 0;
+  std::string payload_head;  // its first bytes (up to 64 KiB), for sniffing its type
+  std::string content_type;  // the last hop's Content-Type
+};
+
+// Checks that `url` is an absolute http:// or https:// URL that curl can parse.
+// kInvalidArgument saying what is wrong otherwise.
+core::Status CheckUrl(const std::string& url);
+
+// Returns the host of an http(s) URL, lower-cased ("" when none).
+std::string HostOf(const std::string& url);
+
+// Fetches `url` and writes the WARC in `spool_dir` (which must exist, on the
+// file system the caller will move the files within). Never throws, never
+// hangs past the timeouts. On error nothing is left in `spool_dir`.
+Result Capture(const std::string& url, const Options& options, const std::string& spool_dir);
+
+// Deletes what a Result left in its spool folder (WARC and payload), e.g.
+// when the caller could not store them.
+void Discard(core::Env* env, const Result& result);
+
+}  // namespace isnad::capture

@@ -1,0 +1,285 @@
+// `isnad capture`: fetch URLs into WARC files stored as items, with their
+// payloads as items and a capture.recorded entry each (archive/capture.h).
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "archive/capture.h"
+#include "cli/common.h"
+#include "cli/exit_codes.h"
+#include "cli/output.h"
+#include "core/canonical_json.h"
+#include "core/env.h"
+#include "core/status.h"
+
+namespace isnad::cli {
+
+// Registered from main.cc.
+void RegisterCaptureCommands(CLI::App& app, const Globals& g, Commands& out);
+
+namespace {
+
+using core::Json;
+using core::Status;
+
+struct CaptureArgs {
+  std::vector<std::string> urls;
+  std::string from;
+  int concurrency = 16;
+  int per_host = 4;
+  int timeout = 120;
+  uint64_t max_size = uint64_t{2} << 30;
+  std::string user_agent;
+  std::string proxy;
+  std::string ca_file;
+  bool again = false;
+};
+
+std::string Trim(std::string_view s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+// One CSV record (RFC 4180: quoted fields, "" inside quotes) from `text` at
+// `*at`; advances past its line end.
+std::vector<std::string> CsvRecord(const std::string& text, size_t* at) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  size_t i = *at;
+  for (; i < text.size(); ++i) {
+    char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        fields.back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        fields.back() += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else if (c == '\n') {
+      ++i;
+      break;
+    } else if (c != '\r') {
+      fields.back() += c;
+    }
+  }
+  *at = i;
+  return fields;
+}
+
+// URLs from a file: one per line ('#' comments, blank lines skipped), or a CSV
+// whose header row has a "url" column.
+core::StatusOr<std::vector<std::string>> ReadUrlFile(const std::string& path) {
+  auto text = core::Env::Default()->ReadFile(path);
+  if (!text.ok()) return text.status().WithContext("cannot read the URL list " + path);
+  std::vector<std::string> urls;
+  size_t at = 0;
+  std::vector<std::string> header = CsvRecord(*text, &at);
+  int url_column = -1;
+  if (header.size() > 1 || Trim(header[0]) == "url") {
+    for (size_t c = 0; c < header.size(); ++c) {
+      std::string name = Trim(header[c]);
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (name == "url") url_column = static_cast<int>(c);
+    }
+    if (url_column < 0) {
+      return core::InvalidArgument(path +
+                                   " looks like CSV (commas in its first line) but has no "
+                                   "\"url\" column in its header row");
+    }
+    while (at < text->size()) {
+      std::vector<std::string> row = CsvRecord(*text, &at);
+      if (static_cast<size_t>(url_column) < row.size()) {
+        std::string url = Trim(row[static_cast<size_t>(url_column)]);
+        if (!url.empty()) urls.push_back(url);
+      }
+    }
+    return urls;
+  }
+  size_t start = 0;
+  while (start < text->size()) {
+    size_t end = text->find('\n', start);
+    if (end == std::string::npos) end = text->size();
+    std::string line = Trim(std::string_view(*text).substr(start, end - start));
+    start = end + 1;
+    if (!line.empty() && line.front() != '#') urls.push_back(line);
+  }
+  return urls;
+}
+
+// A short name for why a capture failed, for the summary.
+std::string ReasonOf(const core::Status& s) {
+  const std::string& m = s.message();
+  if (m.find("resolve") != std::string::npos) return "host not found (DNS)";
+  if (m.find("cannot connect") != std::string::npos) return "connection refused or unreachable";
+  if (m.find("timed out") != std::string::npos) return "timed out";
+  if (m.find("redirects") != std::string::npos) return "too many redirects";
+  if (s.code() == core::Code::kResourceExhausted) return "over the size cap";
+  if (m.find("TLS") != std::string::npos) return "TLS";
+  if (m.find("before the whole body") != std::string::npos) return "truncated response";
+  if (s.code() == core::Code::kInvalidArgument) return "not a valid URL";
+  return "other";
+}
+
+Json OutcomeJson(const archive::CaptureOutcome& o) {
+  using Kind = archive::CaptureOutcome::Kind;
+  Json j = {{"url", o.url},
+            {"result", o.kind == Kind::kCaptured  ? "captured"
+                       : o.kind == Kind::kSkipped ? "skipped"
+                                                  : "failed"}};
+  j["status"] = o.status == 0 ? Json(nullptr) : Json(o.status);
+  j["id"] = o.warc_id.empty() ? Json(nullptr) : Json(o.warc_id);
+  j["payload_id"] = o.payload_id.empty() ? Json(nullptr) : Json(o.payload_id);
+  if (!o.final_url.empty()) j["final_url"] = o.final_url;
+  if (o.kind == Kind::kCaptured) {
+    j["warc_sha256"] = o.warc_sha256.Hex();
+    j["warc_size"] = o.warc_size;
+    if (!o.payload_id.empty()) {
+      j["payload_sha256"] = o.payload_sha256.Hex();
+      j["payload_size"] = o.payload_size;
+      j["media_type"] = o.media_type;
+    }
+    j["changed"] = o.changed.has_value() ? Json(*o.changed) : Json(nullptr);
+  }
+  if (o.recorded) j["leaf_index"] = o.leaf_index;
+  if (!o.error.ok()) j["error"] = o.error.message();
+  return j;
+}
+
+int CmdCapture(const Globals& g, const CaptureArgs& args) {
+  archive::CaptureRequest req;
+  req.urls = args.urls;
+  if (!args.from.empty()) {
+    auto listed = ReadUrlFile(args.from);
+    if (!listed.ok()) return Fail(listed.status());
+    req.urls.insert(req.urls.end(), listed->begin(), listed->end());
+  }
+  if (req.urls.empty()) {
+    return Fail(core::InvalidArgument("capture needs URLs, or --from FILE listing them"));
+  }
+  if (!args.proxy.empty()) {
+    bool known = false;
+    for (const char* scheme :
+         {"http://", "https://", "socks4://", "socks4a://", "socks5://", "socks5h://"}) {
+      known |= args.proxy.rfind(scheme, 0) == 0;
+    }
+    if (!known) {
+      return Fail(core::InvalidArgument(
+          "--proxy must start with http://, https://, socks4://, socks5:// or socks5h:// "
+          "(socks5h://127.0.0.1:9050 for Tor), not \"" +
+          args.proxy + "\""));
+    }
+  }
+  if (!args.ca_file.empty() && !core::Exists(core::Env::Default(), args.ca_file)) {
+    return Fail(core::NotFound("no CA file " + args.ca_file));
+  }
+  req.concurrency = args.concurrency;
+  req.per_host = args.per_host;
+  req.again = args.again;
+  req.fetch.timeout_s = args.timeout;
+  req.fetch.connect_timeout_s = std::min(args.timeout, req.fetch.connect_timeout_s);
+  req.fetch.low_speed_time_s = std::min(args.timeout, req.fetch.low_speed_time_s);
+  req.fetch.max_size = args.max_size;
+  if (!args.user_agent.empty()) req.fetch.user_agent = args.user_agent;
+  req.fetch.proxy = args.proxy;
+  req.fetch.ca_file = args.ca_file;
+
+  auto a = OpenArchive(g, archive::Mode::kWrite);
+  if (!a.ok()) return Fail(a.status());
+  ProgressBar bar("capturing");
+  std::map<std::string, uint64_t> reasons;
+  uint64_t already = 0;
+  archive::CaptureCallbacks cb;
+  cb.on_progress = [&](uint64_t done, uint64_t total) { bar.Update(done, total); };
+  cb.on_done = [&](const archive::CaptureOutcome& o) {
+    using Kind = archive::CaptureOutcome::Kind;
+    if (o.kind == Kind::kFailed) reasons[ReasonOf(o.error)]++;
+    if (o.kind == Kind::kSkipped && o.error.code() == core::Code::kAlreadyExists &&
+        !o.warc_id.empty()) {
+      already++;
+    }
+    bar.Clear();
+    if (g.json) {
+      PrintJsonLine(OutcomeJson(o));
+      return;
+    }
+    switch (o.kind) {
+      case Kind::kCaptured: {
+        std::string what = fmt::format("{} {}", o.status, o.warc_id);
+        if (!o.payload_id.empty()) {
+          what += fmt::format(" payload {} ({}, {})", o.payload_id, o.media_type,
+                              HumanBytes(o.payload_size));
+        }
+        if (o.changed.has_value()) what += *o.changed ? " changed" : " unchanged";
+        std::printf("captured  %s  %s\n", Printable(o.url).c_str(), what.c_str());
+        break;
+      }
+      case Kind::kSkipped:
+        std::printf("skipped   %s  %s\n", Printable(o.url).c_str(), o.error.message().c_str());
+        break;
+      case Kind::kFailed:
+        std::printf("failed    %s  %s\n", Printable(o.url).c_str(),
+                    Printable(o.error.message()).c_str());
+        break;
+    }
+  };
+  auto sum = archive::CaptureUrls(**a, req, cb);
+  bar.Clear();
+  std::fflush(stdout);
+  if (!sum.ok()) return Fail(sum.status());
+  std::string line = fmt::format("captured {} ({} unchanged since the last capture), failed {}",
+                                 sum->captured, sum->unchanged, sum->failed);
+  if (sum->skipped > 0) {
+    line += fmt::format(", skipped {} ({} already captured; --again captures them anew)",
+                        sum->skipped, already);
+  }
+  std::fprintf(stderr, "%s\n", line.c_str());
+  for (const auto& [why, n] : reasons)
+    std::fprintf(stderr, "  failed: %s: %llu\n", why.c_str(), static_cast<unsigned long long>(n));
+  return sum->failed > 0 ? kExitError : kExitOk;
+}
+
+}  // namespace
+
+void RegisterCaptureCommands(CLI::App& app, const Globals& g, Commands& out) {
+  auto ca = std::make_shared<CaptureArgs>();
+  auto* cap = app.add_subcommand(
+      "capture", "fetch web pages and media into WARC files, each stored with its payload");
+  cap->add_option("urls", ca->urls, "http:// or https:// URLs");
+  cap->add_option("--from", ca->from, "a file of URLs: one per line, or CSV with a \"url\" column");
+  cap->add_option("--concurrency", ca->concurrency, "fetches at once (default 16)")
+      ->check(CLI::Range(1, 256));
+  cap->add_option("--per-host", ca->per_host, "fetches at once from one host (default 4)")
+      ->check(CLI::Range(1, 256));
+  cap->add_option("--timeout", ca->timeout, "seconds for one capture, redirects included (120)")
+      ->check(CLI::Range(1, 86400));
+  cap->add_option("--max-size", ca->max_size, "the most bytes of one response (2 GiB)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 50));
+  cap->add_option("--user-agent", ca->user_agent, "the User-Agent to send");
+  cap->add_option("--proxy", ca->proxy,
+                  "proxy URL: http://host:port, socks5h://127.0.0.1:9050 (Tor)");
+  cap->add_option("--ca-file", ca->ca_file,
+                  "PEM file of CA certificates to trust instead of the system's");
+  cap->add_flag("--again", ca->again, "capture URLs that already have a capture anew");
+  cap->footer(
+      "Each URL becomes a WARC 1.1 file (request and response of every redirect hop, and a\n"
+      "metadata record with addresses, timings and TLS certificates) stored as an item; a 2xx\n"
+      "payload becomes its own item. Failures (DNS, refused, timeout, size cap) are recorded\n"
+      "too. Run again, URLs already captured are skipped. Exit 1 when any URL failed.\n"
+      "Example:\n  isnad capture https://example.org/post/123 --from urls.csv --json");
+  out.emplace_back(cap, [&g, ca]() { return CmdCapture(g, *ca); });
+}
+
+}  // namespace isnad::cli

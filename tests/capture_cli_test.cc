@@ -1,0 +1,267 @@
+// `isnad capture` end to end: the real binary fetches from a server on a thread
+// of this test (tests/http_server.h), stores WARC and payload items, records
+// capture.recorded entries, resumes, recaptures, and `isnad verify` holds after.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "capture_warc_check.h"
+#include "catalog/catalog.h"
+#include "catalog/entries.h"
+#include "core/canonical_json.h"
+#include "core/digest.h"
+#include "core/testing/temp_dir.h"
+#include "http_server.h"
+#include "store/blob_store.h"
+#include "subprocess.h"
+
+namespace isnad {
+namespace {
+
+using core::Json;
+using core::Status;
+using core::testing::ReadTestFile;
+using core::testing::TempDir;
+using core::testing::WriteTestFile;
+using testing::HttpServer;
+using testing::JsonLines;
+using testing::RunProcess;
+using testing::RunResult;
+
+class CaptureCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    archive_ = tmp_.Join("ar");
+    ASSERT_EQ(isnad({"init", "--name", "test.example/capture"}).exit_code, 0);
+  }
+
+  RunResult isnad(std::vector<std::string> args) {
+    args.insert(args.begin(), {testing::IsnadBinary(), "--archive", archive_});
+    return RunProcess(args, {{"ISNAD_OPERATOR", "tester@test"}});
+  }
+
+  std::string BlobPath(const std::string& hex) {
+    return archive_ + "/" + store::BlobStore::RelativePath(*core::Hash::FromHex(hex));
+  }
+
+  // The capture.recorded entries of the log.
+  std::vector<Json> CaptureEntries() {
+    auto r = isnad({"log", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<Json> out;
+    for (const Json& line : JsonLines(r.out)) {
+      Json entry = line.contains("entry") ? line["entry"] : line;
+      if (entry.is_string()) entry = Json::parse(entry.get<std::string>());
+      if (entry.value("type", "") == "capture.recorded") out.push_back(entry);
+    }
+    return out;
+  }
+
+  TempDir tmp_;
+  std::string archive_;
+  HttpServer server_;
+};
+
+TEST_F(CaptureCli, CapturesPagesIntoWarcAndPayloadItems) {
+  const std::string page = server_.Url("/page/1");
+  const std::string missing = server_.Url("/status/404");
+  auto r = isnad({"capture", page, missing, server_.Url("/redirect/2"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  // The page: a WARC item and a payload item whose bytes are the page's.
+  EXPECT_EQ(lines[0]["url"], page);
+  EXPECT_EQ(lines[0]["status"], 200);
+  EXPECT_EQ(lines[0]["result"], "captured");
+  ASSERT_TRUE(lines[0]["id"].is_string());
+  ASSERT_TRUE(lines[0]["payload_id"].is_string());
+  EXPECT_EQ(lines[0]["media_type"], "text/html");
+  std::string payload = ReadTestFile(BlobPath(lines[0]["payload_sha256"]));
+  EXPECT_NE(payload.find("<h1>Report 1</h1>"), std::string::npos);
+  std::vector<std::string> problems;
+  auto records = testing::ReadWarc(BlobPath(lines[0]["warc_sha256"]), &problems);
+  EXPECT_TRUE(problems.empty()) << ::testing::PrintToString(problems);
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records[2].Payload(), payload);
+  // A 404 is a capture, evidence the page is gone: a WARC, no payload.
+  EXPECT_EQ(lines[1]["status"], 404);
+  EXPECT_TRUE(lines[1]["id"].is_string());
+  EXPECT_TRUE(lines[1]["payload_id"].is_null());
+  // Redirects: the final URL.
+  EXPECT_EQ(lines[2]["final_url"], server_.Url("/plain"));
+  // `show` finds the payload by id, with its source URL.
+  auto show = isnad({"show", lines[0]["payload_id"].get<std::string>()});
+  EXPECT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find(page), std::string::npos) << show.out;
+  // The entries say what was captured, and everything verifies.
+  auto entries = CaptureEntries();
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0]["url"], page);
+  EXPECT_EQ(entries[0]["warc"], lines[0]["id"]);
+  EXPECT_EQ(entries[0]["payload_sha256"], lines[0]["payload_sha256"]);
+  auto v = isnad({"verify"});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+}
+
+TEST_F(CaptureCli, FailuresAreRecordedWithTheirReasonAndNoItems) {
+  auto r = isnad({"capture", server_.Url("/loop"), server_.Url("/short"), "not-a-url", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // partly done
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  for (const Json& l : lines) {
+    EXPECT_EQ(l["result"], "failed");
+    EXPECT_TRUE(l["id"].is_null());
+    EXPECT_TRUE(l.contains("error"));
+  }
+  EXPECT_EQ(lines[0]["url"], "not-a-url");  // refused before any fetch, so reported first
+  EXPECT_EQ(lines[1]["url"], server_.Url("/loop"));
+  EXPECT_NE(lines[1]["error"].get<std::string>().find("redirects"), std::string::npos);
+  EXPECT_NE(lines[2]["error"].get<std::string>().find("before the whole body"), std::string::npos);
+  EXPECT_NE(r.err.find("failed 3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("too many redirects: 1"), std::string::npos) << r.err;
+  // The two fetches that failed are in the log; the malformed URL is not.
+  auto entries = CaptureEntries();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_TRUE(entries[0].contains("error"));
+  EXPECT_FALSE(entries[0].contains("warc"));
+  auto ls = isnad({"ls", "--json"});
+  EXPECT_TRUE(JsonLines(ls.out).empty()) << ls.out;
+  // Nothing half-written is left behind.
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+}
+
+TEST_F(CaptureCli, ResumesAndRecapturesSayingWhetherThePayloadChanged) {
+  WriteTestFile(tmp_.Join("urls.csv"), "title,url\nfirst,\"" + server_.Url("/mutable") +
+                                           "\"\nsecond," + server_.Url("/page/2") + "\n");
+  auto first = isnad({"capture", "--from", tmp_.Join("urls.csv"), "--json"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  ASSERT_EQ(JsonLines(first.out).size(), 2u);
+  const uint64_t requests = server_.requests();
+  // Run again: nothing is fetched.
+  auto again = isnad({"capture", "--from", tmp_.Join("urls.csv"), "--json"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  for (const Json& l : JsonLines(again.out)) EXPECT_EQ(l["result"], "skipped");
+  EXPECT_EQ(server_.requests(), requests);
+  EXPECT_NE(again.err.find("2 already captured"), std::string::npos) << again.err;
+  // --again: a new capture, unchanged.
+  auto same = isnad({"capture", server_.Url("/mutable"), "--again", "--json"});
+  auto same_lines = JsonLines(same.out);
+  ASSERT_EQ(same_lines.size(), 1u);
+  EXPECT_EQ(same_lines[0]["changed"], false);
+  EXPECT_EQ(same_lines[0]["payload_id"], JsonLines(first.out)[0]["payload_id"]);
+  // The content changes on the server: a new payload item, changed.
+  server_.set_mutable("second version, edited\n");
+  auto changed = isnad({"capture", server_.Url("/mutable"), "--again", "--json"});
+  auto changed_lines = JsonLines(changed.out);
+  ASSERT_EQ(changed_lines.size(), 1u);
+  EXPECT_EQ(changed_lines[0]["changed"], true);
+  EXPECT_NE(changed_lines[0]["payload_id"], JsonLines(first.out)[0]["payload_id"]);
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+}
+
+TEST_F(CaptureCli, ManyUrlsAtOnceWithAPerHostLimit) {
+  std::string list = "# pages\n";
+  for (int k = 0; k < 60; ++k) list += server_.Url("/page/" + std::to_string(k)) + "\n";
+  WriteTestFile(tmp_.Join("urls.txt"), list);
+  auto r = isnad({"capture", "--from", tmp_.Join("urls.txt"), "--concurrency", "8", "--per-host",
+                  "3", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 60u);
+  for (size_t k = 0; k < lines.size(); ++k) {
+    EXPECT_EQ(lines[k]["url"], server_.Url("/page/" + std::to_string(k)));  // in list order
+    EXPECT_EQ(lines[k]["status"], 200);
+  }
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+}
+
+TEST_F(CaptureCli, BadArguments) {
+  EXPECT_EQ(isnad({"capture"}).exit_code, 2);
+  EXPECT_EQ(isnad({"capture", server_.Url("/plain"), "--proxy", "ftp://x"}).exit_code, 2);
+  EXPECT_EQ(isnad({"capture", "--from", tmp_.Join("absent.txt")}).exit_code, 3);
+  WriteTestFile(tmp_.Join("nourl.csv"), "title,link\na,b\n");
+  EXPECT_EQ(isnad({"capture", "--from", tmp_.Join("nourl.csv")}).exit_code, 2);
+}
+
+TEST(CaptureEntry, GrammarIsStrict) {
+  catalog::Actor by{"2026-11-29T10:00:00.000Z", "tester@test"};
+  const std::string sha(64, 'a');
+  Json ok = {{"url", "http://example.org/"},
+             {"captured", "2026-11-29T09:59:59.000Z"},
+             {"status", 200u},
+             {"final_url", "http://example.org/"},
+             {"warc", "i3"},
+             {"warc_sha256", sha}};
+  EXPECT_TRUE(catalog::CaptureRecordedEntry(by, ok).ok());
+  Json failed = {{"url", "http://example.org/"},
+                 {"captured", "2026-11-29T09:59:59.000Z"},
+                 {"error", "timed out"}};
+  auto f = catalog::CaptureRecordedEntry(by, failed);
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(catalog::ParseEntry(*f).ok());
+  Json both = ok;
+  both["error"] = "x";
+  EXPECT_FALSE(catalog::CaptureRecordedEntry(by, both).ok());
+  Json half_payload = ok;
+  half_payload["payload"] = "i4";
+  EXPECT_FALSE(catalog::CaptureRecordedEntry(by, half_payload).ok());
+  Json no_warc = ok;
+  no_warc.erase("warc");
+  EXPECT_FALSE(catalog::CaptureRecordedEntry(by, no_warc).ok());
+  Json unknown = ok;
+  unknown["extra"] = "x";
+  EXPECT_FALSE(catalog::CaptureRecordedEntry(by, unknown).ok());
+  // Not an evidence graph entry: Record() cannot be used to forge one.
+  Json graph = failed;
+  graph["type"] = "capture.recorded";
+  EXPECT_FALSE(catalog::GraphEntry(by, graph).ok());
+}
+
+// The catalogue checks a capture's items against the log and says what changed.
+TEST(CaptureCatalog, ItemsMustExistWithTheNamedDigestAndChangesAreTracked) {
+  catalog::Actor by{"2026-11-29T10:00:00.000Z", "tester@test"};
+  auto cat = catalog::Catalog::Open(":memory:", false);
+  ASSERT_TRUE(cat.ok());
+  const core::Hash warc = core::Sha256Of("warc"), page = core::Sha256Of("page v1");
+  catalog::Provenance from;
+  from.name = "x";
+  std::vector<std::string> entries = {
+      *catalog::ArchiveCreatedEntry(by, "o", "k", "isnad"),
+      *catalog::ItemIngestedEntry(by, warc, 4, "application/warc", from),
+      *catalog::ItemIngestedEntry(by, page, 7, "text/html", from)};
+  ASSERT_TRUE((*cat)->Apply(0, entries, core::Hash()).ok());
+  auto capture = [&](const core::Hash& w, std::optional<core::Hash> p) {
+    Json body = {{"url", "http://example.org/a"},
+                 {"captured", "2026-11-29T09:00:00.000Z"},
+                 {"status", 200u},
+                 {"final_url", "http://example.org/a"},
+                 {"warc", "i1"},
+                 {"warc_sha256", w.Hex()}};
+    if (p) {
+      body["payload"] = "i2";
+      body["payload_sha256"] = p->Hex();
+      body["payload_size"] = 7u;
+    }
+    return *catalog::CaptureRecordedEntry(by, body);
+  };
+  // A digest that is not the item's: refused as an integrity failure.
+  Status wrong = (*cat)->Apply(3, {capture(page, std::nullopt)}, core::Hash());
+  EXPECT_EQ(wrong.code(), core::Code::kIntegrity) << wrong.ToString();
+  ASSERT_TRUE((*cat)->Apply(3, {capture(warc, page)}, core::Hash()).ok());
+  ASSERT_TRUE((*cat)->Apply(4, {capture(warc, page)}, core::Hash()).ok());
+  ASSERT_TRUE((*cat)->Apply(5, {capture(warc, std::nullopt)}, core::Hash()).ok());
+  auto rows = (*cat)->Captures("http://example.org/a");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_FALSE((*rows)[0].changed.has_value());  // the first
+  EXPECT_EQ((*rows)[1].changed, std::optional<bool>(false));
+  EXPECT_EQ((*rows)[2].changed, std::optional<bool>(true));  // the page is gone
+  EXPECT_EQ((*rows)[1].payload, "i2");
+  auto last = (*cat)->LastCapture("http://example.org/a");
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ((*last)->leaf_index, 5u);
+}
+
+}  // namespace
+}  // namespace isnad
