@@ -104,6 +104,44 @@ TEST_F(CaptureCli, CapturesPagesIntoWarcAndPayloadItems) {
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
 }
 
+// Exporting a captured page brings the WARC of its capture, as an exhibit of
+// its own, with the capture.recorded entry that links the two; verify-bag holds.
+TEST_F(CaptureCli, ExportOfACapturedPageCarriesItsWarc) {
+  const std::string page = server_.Url("/page/1");
+  auto r = isnad({"capture", page, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  const std::string warc = lines[0]["id"], payload = lines[0]["payload_id"];
+  const std::string bag = tmp_.Join("bag");
+  auto e = isnad({"export", "--items", payload, "--out", bag});
+  ASSERT_EQ(e.exit_code, 0) << e.out << e.err;
+  Json meta = Json::parse(ReadTestFile(bag + "/data/exhibits/" + warc + "/metadata.json"));
+  EXPECT_EQ(meta["capture_warc_of"], payload);
+  EXPECT_EQ(meta["sha256"], lines[0]["warc_sha256"]);
+  Json page_meta = Json::parse(ReadTestFile(bag + "/data/exhibits/" + payload + "/metadata.json"));
+  bool has_capture = false;
+  for (const Json& p : page_meta["provenance"]) {
+    if (p.value("type", "") == "capture.recorded") {
+      has_capture = true;
+      EXPECT_EQ(p["url"], page);
+      EXPECT_EQ(p["warc"], warc);
+    }
+  }
+  EXPECT_TRUE(has_capture) << page_meta.dump(2);
+  bool entry_in_bag = false;
+  for (const Json& line : JsonLines(ReadTestFile(bag + "/data/custody/entries.jsonl"))) {
+    Json entry = Json::parse(line["entry"].get<std::string>());
+    if (entry.value("type", "") == "capture.recorded") entry_in_bag = true;
+  }
+  EXPECT_TRUE(entry_in_bag);
+  auto key = JsonLines(isnad({"key", "--json"}).out);
+  ASSERT_FALSE(key.empty());
+  auto v = RunProcess(
+      {testing::IsnadBinary(), "verify-bag", bag, "--key", key[0]["vkey"].get<std::string>()}, {});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+}
+
 TEST_F(CaptureCli, FailuresAreRecordedWithTheirReasonAndNoItems) {
   auto r = isnad({"capture", server_.Url("/loop"), server_.Url("/short"), "not-a-url", "--json"});
   EXPECT_EQ(r.exit_code, 1) << r.err;  // partly done

@@ -71,6 +71,9 @@ struct Exhibit {
   catalog::ItemRecord rec;
   std::string file;  // BagName of its original name
   std::string sha512_hex;
+  // When this exhibit is the WARC of a web capture whose payload was chosen:
+  // that payload's id. The WARC is exported with it: what the server sent.
+  std::string warc_of;
 };
 
 struct Selection {
@@ -150,11 +153,29 @@ StatusOr<Selection> Select(const Archive& a, const ExportRequest& r) {
     return core::FailedPrecondition(s.kind + " " + s.id +
                                     " has no exhibits: link items to it first, then export");
   }
+  // A chosen item that a web capture fetched brings the capture's WARC (the
+  // whole exchange with the server, one URL per file), so that the court can
+  // see what was sent and when, not only the page or video taken from it.
+  std::map<uint64_t, std::string> warc_of;
+  for (const auto& [leaf, rec] : by_leaf) {
+    ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::CaptureRecord> caps, cat.CapturesOfItem(rec.id));
+    for (const catalog::CaptureRecord& c : caps) {
+      if (c.payload != rec.id || c.warc.empty()) continue;
+      ISNAD_ASSIGN_OR_RETURN(catalog::ItemRecord warc, a.Resolve(c.warc));
+      warc_of.emplace(warc.leaf_index, rec.id);
+    }
+  }
+  for (const auto& [leaf, payload] : warc_of) {
+    if (by_leaf.count(leaf)) continue;
+    ISNAD_ASSIGN_OR_RETURN(catalog::ItemRecord warc, a.Resolve(catalog::ItemId(leaf)));
+    by_leaf.emplace(leaf, std::move(warc));
+  }
   for (auto& [leaf, rec] : by_leaf) {
     s.ids.insert(rec.id);
     Exhibit e;
     e.file = BagName(rec.name);
     e.rec = std::move(rec);
+    if (auto w = warc_of.find(leaf); w != warc_of.end()) e.warc_of = w->second;
     s.exhibits.push_back(std::move(e));
   }
   return s;
@@ -194,6 +215,9 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
       keep = is_exhibit(j, "item");
     } else if (type == catalog::kItemDerived) {
       keep = is_exhibit(j, "item") && is_exhibit(j, "original");
+    } else if (type == catalog::kCaptureRecorded) {
+      // A capture whose WARC is exported (with its payload, when it has one).
+      keep = is_exhibit(j, "warc") && (!j.contains("payload") || is_exhibit(j, "payload"));
     } else if (type == catalog::kCaseAdded) {
       keep = s.kind == "case" && i == s.leaf;
     } else if (type == catalog::kCaseEvent) {
@@ -301,6 +325,7 @@ bool Concerns(const Included& in, const std::string& id) {
   const std::string type = Text(j, "type");
   if (type == catalog::kItemIngested) return catalog::ItemId(in.leaf) == id;
   if (Text(j, "item") == id || Text(j, "original") == id) return true;
+  if (type == catalog::kCaptureRecorded) return Text(j, "warc") == id || Text(j, "payload") == id;
   for (const char* key : {"items", "documents"}) {
     auto it = j.find(key);
     if (it == j.end() || !it->is_array()) continue;
@@ -519,6 +544,14 @@ Json MetadataJson(const Archive& a, const Selection& s, const Exhibit& e,
         if (in.j.contains(k)) p[k] = in.j[k];
       }
       provenance.push_back(p);
+    } else if (type == catalog::kCaptureRecorded) {
+      // Web capture: where and when it was fetched, and what the server said.
+      Json p{{"leaf_index", in.leaf}, {"type", type}};
+      for (const char* k : {"url", "final_url", "captured", "status", "content_type", "warc",
+                            "payload", "time", "operator"}) {
+        if (in.j.contains(k)) p[k] = in.j[k];
+      }
+      provenance.push_back(p);
     } else if (type == catalog::kNoteAdded) {
       Json n{{"leaf_index", in.leaf},
              {"time", Text(in.j, "time")},
@@ -533,6 +566,7 @@ Json MetadataJson(const Archive& a, const Selection& s, const Exhibit& e,
   }
   m["provenance"] = provenance;
   m["notes"] = notes;
+  if (!e.warc_of.empty()) m["capture_warc_of"] = e.warc_of;
   Json incidents = Json::array(), cases = Json::array();
   if (s.kind == "incident") incidents.push_back(s.id);
   if (s.kind == "case") cases.push_back(s.id);

@@ -29,6 +29,8 @@ CREATE TABLE captures (
   changed        INTEGER
 );
 CREATE INDEX captures_by_url ON captures (url, leaf_index);
+CREATE INDEX captures_by_payload ON captures (payload_leaf);
+CREATE INDEX captures_by_warc ON captures (warc_leaf);
 )sql";
 
 namespace {
@@ -155,6 +157,27 @@ StatusOr<std::vector<CaptureRecord>> Catalog::Captures(std::string_view url) con
   std::vector<CaptureRecord> out;
   while (true) {
     ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("listing captures"));
+    if (!row) break;
+    ISNAD_ASSIGN_OR_RETURN(CaptureRecord r, ReadCapture(db_, st));
+    out.push_back(std::move(r));
+  }
+  ISNAD_RETURN_IF_ERROR(tx.Commit());
+  return out;
+}
+
+StatusOr<std::vector<CaptureRecord>> Catalog::CapturesOfItem(std::string_view item_id) const {
+  std::optional<uint64_t> leaf = ParseItemId(item_id);
+  if (!leaf) return core::InvalidArgument("\"" + std::string(item_id) + "\" is not an item id");
+  Tx tx(db_);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(/*write=*/false));
+  ISNAD_ASSIGN_OR_RETURN(
+      Stmt st, Stmt::Prepare(db_, std::string("SELECT ") + kCaptureColumns +
+                                      " FROM captures WHERE payload_leaf = ?1 OR warc_leaf = ?1 "
+                                      "ORDER BY leaf_index"));
+  st.Int(1, static_cast<int64_t>(*leaf));
+  std::vector<CaptureRecord> out;
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("listing an item's captures"));
     if (!row) break;
     ISNAD_ASSIGN_OR_RETURN(CaptureRecord r, ReadCapture(db_, st));
     out.push_back(std::move(r));

@@ -272,6 +272,8 @@ class Catalog {
   core::StatusOr<std::vector<CaptureRecord>> Captures(std::string_view url) const;
   // The latest capture of `url` that recorded a response; nullopt when none.
   core::StatusOr<std::optional<CaptureRecord>> LastCapture(std::string_view url) const;
+  // The captures whose WARC or payload is item `item_id`, in log order.
+  core::StatusOr<std::vector<CaptureRecord>> CapturesOfItem(std::string_view item_id) const;
 
   // ---- Web archives (webarchive.cc) ----
   // The WARC records of web archive item `item_id` in log order; with
