@@ -66,6 +66,10 @@ TEST(Crash, KilledAddsLoseNothingAcknowledged) {
       rc = testing::WaitProcess(pid);
     }
     killed += rc == -SIGKILL;
+    // An add that ended before its kill says the window is too wide (the first
+    // add can be slow for reasons of its own: a cold cache, a busy machine):
+    // halve it, so that the kills keep landing inside the work.
+    if (round > 0 && rc != -SIGKILL) window_us = std::max<int64_t>(20000, window_us / 2);
 
     // Acknowledged = complete lines printed before the kill.
     std::vector<core::Json> acked;
