@@ -39,27 +39,14 @@ namespace {
 // `sha_member`'s; returns its leaf.
 StatusOr<int64_t> ExpectItem(sqlite3* db, const Json& e, const char* member, const char* sha_member,
                              int64_t leaf) {
-  const std::string& id = Member(e, member);
-  std::optional<uint64_t> item = ParseItemId(id);  // validated
-  if (item && static_cast<int64_t>(*item) < leaf) {
-    ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db,
-                                                  "SELECT sha256 FROM items WHERE "
-                                                  "leaf_index = ?1"));
-    st.Int(1, static_cast<int64_t>(*item));
-    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("looking up a captured item"));
-    if (row) {
-      std::string sha = st.ColText(0);
-      st.Reset();
-      if (sha != Member(e, sha_member)) {
-        return core::InvalidArgument("capture.recorded " + std::string(sha_member) + " " +
-                                     Member(e, sha_member) + " is not the sha256 of item " + id +
-                                     " (" + sha + ")");
-      }
-      return static_cast<int64_t>(*item);
-    }
+  std::string sha;
+  ISNAD_ASSIGN_OR_RETURN(int64_t item, EarlierItem(db, e, member, leaf, &sha));
+  if (sha != Member(e, sha_member)) {
+    return core::InvalidArgument("capture.recorded " + std::string(sha_member) + " " +
+                                 Member(e, sha_member) + " is not the sha256 of item " +
+                                 Member(e, member) + " (" + sha + ")");
   }
-  return core::NotFound("capture.recorded refers to item " + id +
-                        ", which no earlier item.ingested entry created");
+  return item;
 }
 
 }  // namespace

@@ -1,5 +1,9 @@
 #include "catalog/sql.h"
 
+#include <optional>
+
+#include "catalog/entries.h"
+
 namespace isnad::catalog::internal {
 
 std::string DbName(sqlite3* db) {
@@ -60,6 +64,25 @@ const std::string& Member(const Json& e, const char* key) {
   static const std::string kAbsent;
   auto it = e.find(key);
   return it != e.end() && it->is_string() ? it->get_ref<const std::string&>() : kAbsent;
+}
+
+StatusOr<int64_t> EarlierItem(sqlite3* db, const Json& e, const char* member, int64_t leaf,
+                              std::string* sha256) {
+  const std::string& id = Member(e, member);
+  std::optional<uint64_t> item = ParseItemId(id);  // validated
+  if (item && static_cast<int64_t>(*item) < leaf) {
+    ISNAD_ASSIGN_OR_RETURN(Stmt st,
+                           Stmt::Prepare(db, "SELECT sha256 FROM items WHERE leaf_index = ?1"));
+    st.Int(1, static_cast<int64_t>(*item));
+    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("looking up an item"));
+    if (row) {
+      if (sha256 != nullptr) *sha256 = st.ColText(0);
+      st.Reset();
+      return static_cast<int64_t>(*item);
+    }
+  }
+  return core::NotFound(Member(e, "type") + " refers to item " + id +
+                        ", which no earlier item.ingested entry created");
 }
 
 StatusOr<Stmt> Stmt::Prepare(sqlite3* db, std::string_view sql) {

@@ -31,6 +31,11 @@ StatusOr<int64_t> ReadInt(sqlite3* db, const char* sql, std::string_view what);
 Status Malformed(sqlite3* db, std::string_view what);
 // The value of a validated entry's string member, "" when absent.
 const std::string& Member(const Json& e, const char* key);
+// The leaf index of the item that entry `e`'s `member` names, when an
+// item.ingested entry before `leaf` created it; kNotFound, naming the entry's
+// type, otherwise. With `sha256`, also gives that item's SHA-256 in hex.
+StatusOr<int64_t> EarlierItem(sqlite3* db, const Json& e, const char* member, int64_t leaf,
+                              std::string* sha256 = nullptr);
 
 // An owned prepared statement.
 class Stmt {

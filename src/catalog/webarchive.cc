@@ -51,23 +51,6 @@ CREATE INDEX IF NOT EXISTS warc_indexes_by_item ON warc_indexes (item_leaf, leaf
 
 namespace {
 
-// The leaf of item `member` of `e`, which must exist before `leaf`.
-StatusOr<int64_t> ExistingItem(sqlite3* db, const Json& e, const char* member, int64_t leaf) {
-  const std::string& id = Member(e, member);
-  std::optional<uint64_t> item = ParseItemId(id);  // validated
-  if (item && static_cast<int64_t>(*item) < leaf) {
-    ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db, "SELECT 1 FROM items WHERE leaf_index = ?1"));
-    st.Int(1, static_cast<int64_t>(*item));
-    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("looking up a web archive item"));
-    if (row) {
-      st.Reset();
-      return static_cast<int64_t>(*item);
-    }
-  }
-  return core::NotFound(Member(e, "type") + " refers to item " + id +
-                        ", which no earlier item.ingested entry created");
-}
-
 uint64_t Size(const Json& e, const char* member) {
   auto it = e.find(member);
   return it == e.end() ? 0 : it->get<uint64_t>();
@@ -77,10 +60,10 @@ uint64_t Size(const Json& e, const char* member) {
 
 Status ApplyWebArchive(sqlite3* db, int64_t leaf, const Json& e) {
   if (Member(e, "type") == kWarcRecord) {
-    ISNAD_ASSIGN_OR_RETURN(int64_t container, ExistingItem(db, e, "container", leaf));
+    ISNAD_ASSIGN_OR_RETURN(int64_t container, EarlierItem(db, e, "container", leaf));
     std::optional<int64_t> payload;
     if (e.contains("payload")) {
-      ISNAD_ASSIGN_OR_RETURN(payload, ExistingItem(db, e, "payload", leaf));
+      ISNAD_ASSIGN_OR_RETURN(payload, EarlierItem(db, e, "payload", leaf));
     }
     ISNAD_ASSIGN_OR_RETURN(
         Stmt st,
@@ -105,7 +88,7 @@ Status ApplyWebArchive(sqlite3* db, int64_t leaf, const Json& e) {
     if (payload) st.Int(14, *payload);
     return st.Run("recording a WARC record");
   }
-  ISNAD_ASSIGN_OR_RETURN(int64_t item, ExistingItem(db, e, "item", leaf));
+  ISNAD_ASSIGN_OR_RETURN(int64_t item, EarlierItem(db, e, "item", leaf));
   std::string problems;
   if (auto it = e.find("problems"); it != e.end()) problems = it->dump();
   ISNAD_ASSIGN_OR_RETURN(
