@@ -1,0 +1,146 @@
+// PDF metadata and text with poppler-cpp: the Info dictionary, the XMP metadata stream (decoded
+// by exiv2), the page count and version, and each page's text. poppler repairs what it can of
+// a damaged file and says so through its error function, which is captured on this thread and
+// reported as failures. Text extraction stops at the deadline and at max_text_bytes.
+#include <poppler/cpp/poppler-document.h>
+#include <poppler/cpp/poppler-global.h>
+#include <poppler/cpp/poppler-page.h>
+#include <poppler/cpp/poppler-version.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "media/metadata_internal.h"
+
+namespace isnad::media::internal {
+namespace {
+
+std::once_flag g_poppler_once;
+
+void PopplerLogHandler(const std::string& message, void* /*closure*/) {
+  LogCapture::Record(message);
+}
+
+void InitPoppler() {
+  std::call_once(g_poppler_once,
+                 [] { poppler::set_debug_error_function(PopplerLogHandler, nullptr); });
+}
+
+std::string Utf8(const poppler::ustring& s) {
+  poppler::byte_array bytes = s.to_utf8();
+  return std::string(bytes.begin(), bytes.end());
+}
+
+std::string Trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+void ReadText(const poppler::document& doc, const ExtractLimits& limits, const Deadline& deadline,
+              Metadata& md) {
+  int pages = doc.pages();
+  for (int i = 0; i < pages; ++i) {
+    if (deadline.Passed()) {
+      md.failures.push_back("poppler: text of pages " + std::to_string(i + 1) + " to " +
+                            std::to_string(pages) + " not read: time limit of " +
+                            std::to_string(limits.max_millis) + " ms reached");
+      break;
+    }
+    std::unique_ptr<poppler::page> page(doc.create_page(i));
+    if (!page) {
+      md.failures.push_back("poppler: cannot read page " + std::to_string(i + 1));
+      continue;
+    }
+    std::string text = Utf8(page->text());
+    if (i > 0) text.insert(text.begin(), '\f');
+    if (md.text.size() + text.size() > limits.max_text_bytes) {
+      bool cut = false;
+      md.text += CleanValue(text, limits.max_text_bytes - md.text.size(), &cut);
+      md.failures.push_back("poppler: text cut at " + std::to_string(limits.max_text_bytes) +
+                            " bytes, in page " + std::to_string(i + 1) + " of " +
+                            std::to_string(pages));
+      break;
+    }
+    bool cut = false;
+    md.text += CleanValue(text, text.size(), &cut);
+  }
+}
+
+void Read(const std::string& path, const ExtractLimits& limits, const Deadline& deadline,
+          Metadata& md) {
+  std::unique_ptr<poppler::document> doc(poppler::document::load_from_file(path));
+  if (!doc) {
+    md.failures.push_back(
+        "poppler: cannot load the document (not a PDF, or damaged beyond repair)");
+    return;
+  }
+  FieldGroup pdf("pdf", limits);
+  // A locked document is one poppler could not decrypt: nothing else may be asked of it
+  // (poppler-cpp 22.12's get_pdf_version dereferences the missing catalogue).
+  if (doc->is_locked()) {
+    md.failures.push_back(
+        "poppler: the document is encrypted and needs a password; nothing else was read");
+    pdf.Set("encrypted", "yes");
+    md.fields["pdf"] = pdf.Take();
+    return;
+  }
+  int major = 0, minor = 0;
+  doc->get_pdf_version(&major, &minor);
+  pdf.Set("version", std::to_string(major) + "." + std::to_string(minor));
+  if (doc->is_encrypted()) pdf.Set("encrypted", "yes");
+  int pages = doc->pages();
+  pdf.SetInt("pages", pages);
+  if (doc->is_linearized()) pdf.Set("linearized", "yes");
+  FieldGroup info("pdf info", limits);
+  for (const std::string& key : doc->info_keys()) info.Set(key, Utf8(doc->info_key(key)));
+  info.ReportTo(md.failures);
+  core::Json info_json = info.Take();
+  pdf.SetJson("info", info_json);
+  pdf.ReportTo(md.failures);
+  md.fields["pdf"] = pdf.Take();
+
+  auto info_text = [&](const char* key) {
+    auto it = info_json.find(key);
+    return it != info_json.end() && it->is_string() ? Trim(it->get<std::string>()) : std::string();
+  };
+  md.title = info_text("Title");
+  md.author = info_text("Author");
+  // Producer wrote these bytes (as a video's encoder did); Creator is the authoring program.
+  md.software = info_text("Producer");
+  if (md.software.empty()) md.software = info_text("Creator");
+  if (std::string raw = info_text("CreationDate"); !raw.empty()) {
+    if (auto when = ParsePdfDate(raw)) {
+      md.captured_at = *when;
+    } else {
+      bool cut = false;
+      md.failures.push_back("pdf: CreationDate is not a full date and time: '" +
+                            CleanValue(raw, 64, &cut) + "'");
+    }
+  }
+
+  std::string xmp = Utf8(doc->metadata());
+  if (!Trim(xmp).empty()) ReadXmpPacket(xmp, limits, md);
+  ReadText(*doc, limits, deadline, md);
+}
+
+}  // namespace
+
+void ReadPdfMetadata(const std::string& path, const ExtractLimits& limits, const Deadline& deadline,
+                     Metadata& md) {
+  InitPoppler();
+  LogCapture capture;
+  try {
+    Read(path, limits, deadline, md);
+  } catch (const std::exception& e) {
+    md.failures.push_back(std::string("poppler: ") + e.what());
+  } catch (...) {
+    md.failures.push_back("poppler: unknown error");
+  }
+  capture.ReportTo("poppler", md.failures);
+}
+
+std::string PopplerVersion() { return "poppler " + poppler::version_string(); }
+
+}  // namespace isnad::media::internal
