@@ -1523,14 +1523,20 @@ struct Where {
 
 namespace {
 
-// isnad_bm25(search, w0, w1, w2[, skip]): FTS5's bm25() (same formula, same k1 = 1.2
-// and b = 0.75, negated like it), except that a phrase's document frequency is
-// counted up to kMaxCountedDf documents only. bm25() counts every document of
-// every phrase before ranking the first row (~40 ms for a three-phrase query on
-// a word in 40 % of a million documents); past the cap the IDF of a common word
-// hardly changes the order, and below it the scores equal bm25()'s. The
-// first `skip` phrases (Search's filter keys) add nothing to the score.
-constexpr int64_t kMaxCountedDf = 20'000;
+// isnad_bm25(search, w0, w1, w2[, skip[, lo, hi]]): FTS5's bm25() (same
+// formula, same k1 = 1.2 and b = 0.75, negated like it), except for each
+// phrase's document frequency. bm25() counts every document of every phrase
+// before ranking the first row (~40 ms for a three-phrase query on a word in
+// 40 % of a million documents); this counts up to kMaxCountedDf documents, in
+// rowid order, and past that estimates the frequency from how far into the
+// table's rowid range [lo, hi] the last one counted was (the count scaled by
+// (hi - lo + 1) / (rowid - lo + 1); without lo and hi, the count itself).
+// Below the cap the scores equal bm25()'s; above it the estimate is off by the
+// sampling error of kMaxCountedDf documents and by how unevenly the phrase is
+// spread over the rowids (a change of the IDF, ln(N/df), of well under 0.1 for
+// a phrase spread evenly). The first `skip` phrases (Search's filter keys) add
+// nothing to the score.
+constexpr int64_t kMaxCountedDf = 2'000;
 // exact, stem and skel; the fourth column holds filter keys.
 constexpr int kTextColumns = 3;
 
@@ -1542,9 +1548,16 @@ struct Bm25Data {
 
 void Bm25Free(void* p) { delete static_cast<Bm25Data*>(p); }
 
-int CountHit(const Fts5ExtensionApi*, Fts5Context*, void* user) {
-  int64_t& n = *static_cast<int64_t*>(user);
-  return ++n >= kMaxCountedDf ? SQLITE_DONE : SQLITE_OK;
+struct DfCount {
+  int64_t hits = 0;
+  int64_t last_rowid = 0;
+};
+
+int CountHit(const Fts5ExtensionApi* api, Fts5Context* fts, void* user) {
+  auto& n = *static_cast<DfCount*>(user);
+  if (++n.hits < kMaxCountedDf) return SQLITE_OK;
+  n.last_rowid = api->xRowid(fts);
+  return SQLITE_DONE;
 }
 
 void IsnadBm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int argc,
@@ -1563,16 +1576,25 @@ void IsnadBm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* c
     }
     fresh->rows = rows;
     fresh->avgdl = rows > 0 ? static_cast<double>(tokens) / static_cast<double>(rows) : 1.0;
+    const bool range = argc > 5 && sqlite3_value_type(argv[4]) == SQLITE_INTEGER &&
+                       sqlite3_value_type(argv[5]) == SQLITE_INTEGER;
+    const int64_t lo = range ? sqlite3_value_int64(argv[4]) : 0;
+    const int64_t hi = range ? sqlite3_value_int64(argv[5]) : 0;
     const int phrases = api->xPhraseCount(fts);
     for (int i = 0; rc == SQLITE_OK && i < phrases; ++i) {
       if (i < skip) {
         fresh->idf.push_back(0.0);
         continue;
       }
-      int64_t hits = 0;
-      rc = api->xQueryPhrase(fts, i, &hits, CountHit);
-      double idf =
-          std::log((static_cast<double>(rows - hits) + 0.5) / (static_cast<double>(hits) + 0.5));
+      DfCount count;
+      rc = api->xQueryPhrase(fts, i, &count, CountHit);
+      double hits = static_cast<double>(count.hits);
+      if (count.hits >= kMaxCountedDf && range && count.last_rowid >= lo && hi > count.last_rowid) {
+        hits =
+            std::min(static_cast<double>(rows), hits * static_cast<double>(hi - lo + 1) /
+                                                    static_cast<double>(count.last_rowid - lo + 1));
+      }
+      double idf = std::log((static_cast<double>(rows) - hits + 0.5) / (hits + 0.5));
       fresh->idf.push_back(idf <= 0.0 ? 1e-6 : idf);
     }
     if (rc == SQLITE_OK) rc = api->xSetAuxdata(fts, fresh.get(), Bm25Free);
@@ -1847,6 +1869,7 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
   // Filter keys (TagKey, DateKeyQuery) ANDed before the text narrow its hits
   // to (a superset of) those that pass the tag and date filters.
   int key_phrases = 0;
+  std::string text_match;  // match without the filter keys, for snippets
   if (!match.empty()) {
     std::string keys;
     auto add_keys = [&](const std::vector<std::string>& any) {
@@ -1864,6 +1887,7 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
       std::optional<DateRange> to = ParseEventDate(req.event_to);
       if (from.has_value() && to.has_value()) add_keys(DateKeyQuery(from->lo, to->hi));
     }
+    text_match = match;
     if (!keys.empty()) match = keys + " AND (" + match + ")";
   }
   std::string kind = req.kind;
@@ -1903,6 +1927,7 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
                 (need_p ? " LEFT JOIN places p ON p.leaf_index = f.place_leaf" : "")
           : " LEFT JOIN items i ON i.leaf_index = e.leaf_index LEFT JOIN item_facts f ON "
             "f.item_leaf = e.leaf_index LEFT JOIN places p ON p.leaf_index = f.place_leaf";
+  std::string rowid_range = "NULL, NULL";  // set below, in the transaction
   // Selects `leaf` and `score` (when `scored`) of every hit.
   auto base = [&](bool scored) {
     if (match.empty()) {
@@ -1911,7 +1936,7 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
     }
     std::string sql = std::string("SELECT search.rowid AS leaf") +
                       (scored ? ", -isnad_bm25(search, 10.0, 3.0, 1.0, " +
-                                    std::to_string(key_phrases) + ") AS score"
+                                    std::to_string(key_phrases) + ", " + rowid_range + ") AS score"
                               : "") +
                       " FROM search";
     if (item_join) {
@@ -1931,51 +1956,97 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
 
   Tx tx(db_);
   ISNAD_RETURN_IF_ERROR(tx.Begin(false));
+  if (!match.empty()) {
+    // The search table's rowid range, for isnad_bm25's estimate of common
+    // phrases' document frequencies (FTS5 seeks either end).
+    int64_t ends[2] = {0, -1};
+    for (int k = 0; k < 2; ++k) {
+      ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, k == 0 ? "SELECT rowid FROM search "
+                                                                  "ORDER BY rowid LIMIT 1"
+                                                                : "SELECT rowid FROM search "
+                                                                  "ORDER BY rowid DESC LIMIT 1"));
+      ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("reading the search index"));
+      if (row) ends[k] = st.ColInt(0);
+    }
+    rowid_range = std::to_string(ends[0]) + ", " + std::to_string(ends[1]);
+  }
   SearchResult result;
-  {
-    ISNAD_ASSIGN_OR_RETURN(Stmt st,
-                           Stmt::Prepare(db_, "SELECT count(*) FROM (" + base(false) + " LIMIT " +
-                                                  std::to_string(kMaxCounted + 1) + ")"));
+  const uint64_t limit = std::min<uint64_t>(req.limit, 1u << 30);
+  const uint64_t offset = std::min<uint64_t>(req.offset, 1u << 30);
+  std::vector<std::pair<int64_t, double>> page;  // (leaf, score), best first
+  if (item_join) {
+    // A filtered text query checks every hit against the item tables, the
+    // bulk of its cost, so its hits are read once, newest first, scored,
+    // counted and ranked here rather than in a count pass and a ranking pass
+    // over the same rows. The same hits, total and order as below.
+    ISNAD_ASSIGN_OR_RETURN(
+        Stmt st, Stmt::Prepare(db_, base(true) + newest + " LIMIT " +
+                                        std::to_string(std::max(kMaxCounted + 1, limit + offset))));
     bind(st);
-    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("counting search hits"));
-    result.total = row ? static_cast<uint64_t>(st.ColInt(0)) : 0;
-    st.Reset();
+    std::vector<std::pair<int64_t, double>> rows;
+    while (true) {
+      ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("searching"));
+      if (!row) break;
+      rows.emplace_back(st.ColInt(0), sqlite3_column_double(st.get(), 1));
+    }
+    result.total = rows.size();
     if (result.total > kMaxCounted) {
       result.total = kMaxCounted;
       result.total_capped = true;
+      // Too many hits to rank them all: rank the newest kRankWindow.
+      rows.resize(std::min<uint64_t>(rows.size(), std::max(kRankWindow, limit + offset)));
     }
-  }
-  {
-    const uint64_t limit = std::min<uint64_t>(req.limit, 1u << 30);
-    const uint64_t offset = std::min<uint64_t>(req.offset, 1u << 30);
-    const std::string page =
+    // ORDER BY score DESC, leaf
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    for (uint64_t k = offset; k < rows.size() && k < offset + limit; ++k) page.push_back(rows[k]);
+  } else {
+    {
+      ISNAD_ASSIGN_OR_RETURN(Stmt st,
+                             Stmt::Prepare(db_, "SELECT count(*) FROM (" + base(false) + " LIMIT " +
+                                                    std::to_string(kMaxCounted + 1) + ")"));
+      bind(st);
+      ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("counting search hits"));
+      result.total = row ? static_cast<uint64_t>(st.ColInt(0)) : 0;
+      st.Reset();
+      if (result.total > kMaxCounted) {
+        result.total = kMaxCounted;
+        result.total_capped = true;
+      }
+    }
+    const std::string page_sql =
         " LIMIT " + std::to_string(limit) + " OFFSET " + std::to_string(offset);
     std::string sql;
     if (match.empty()) {
-      sql = base(true) + " ORDER BY leaf" + page;
+      sql = base(true) + " ORDER BY leaf" + page_sql;
     } else if (!result.total_capped) {
-      sql = base(true) + " ORDER BY score DESC, leaf" + page;
+      sql = base(true) + " ORDER BY score DESC, leaf" + page_sql;
     } else {
       // Too many hits to rank them all: rank the newest kRankWindow.
       sql = "SELECT leaf, score FROM (" + base(true) + newest + " LIMIT " +
             std::to_string(std::max<uint64_t>(kRankWindow, limit + offset)) +
-            ") ORDER BY score DESC, leaf" + page;
+            ") ORDER BY score DESC, leaf" + page_sql;
     }
     ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, sql));
     bind(st);
-    ISNAD_ASSIGN_OR_RETURN(Stmt kind_st,
-                           Stmt::Prepare(db_, "SELECT kind FROM entities WHERE leaf_index = ?1"));
     while (true) {
       ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("searching"));
       if (!row) break;
+      page.emplace_back(st.ColInt(0), sqlite3_column_double(st.get(), 1));
+    }
+  }
+  {
+    ISNAD_ASSIGN_OR_RETURN(Stmt kind_st,
+                           Stmt::Prepare(db_, "SELECT kind FROM entities WHERE leaf_index = ?1"));
+    for (const auto& [leaf, score] : page) {
       SearchHit hit;
-      int64_t leaf = st.ColInt(0);
       kind_st.Int(1, leaf);
       ISNAD_ASSIGN_OR_RETURN(bool found, kind_st.Step("looking up a hit"));
       hit.kind = found ? kind_st.ColText(0) : "item";
       kind_st.Reset();
       hit.id = Id(KindFromName(hit.kind).value_or(EntityKind::kItem), leaf);
-      hit.score = sqlite3_column_double(st.get(), 1);
+      hit.score = score;
       result.hits.push_back(std::move(hit));
     }
   }
@@ -1987,7 +2058,8 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
     int64_t leaf = static_cast<int64_t>(ParseEntityId(hit.id)->leaf_index);
     ISNAD_ASSIGN_OR_RETURN(hit.name, LabelOf(db_, leaf));
     if (match.empty()) continue;
-    snip.Text(1, match);
+    // The filter keys are left out: the snippet shows column 0 only.
+    snip.Text(1, text_match);
     snip.Int(2, leaf);
     ISNAD_ASSIGN_OR_RETURN(bool row, snip.Step("making a snippet"));
     if (row) hit.snippet = snip.ColText(0);

@@ -466,6 +466,67 @@ TEST(Graph, FiltersFindEveryItemThatPasses) {
   }
 }
 
+// A filtered text query is counted and ranked in one pass over its hits: its
+// total, order, scores, pages and snippets are those of the same text query
+// without the filter, restricted to the items that pass it.
+TEST(Graph, FilteredSearchRanksAndPagesLikeTheUnfilteredOne) {
+  History h;
+  std::vector<std::string> tagged;
+  for (int k = 0; k < 24; ++k) {
+    std::string item = h.Item("f" + std::to_string(k) + ".mp4");
+    std::string title = "shelling";
+    for (int r = 0; r < k % 5; ++r) title += " shelling";  // five scores, with ties
+    for (int r = 0; r < k % 3; ++r) title += " of the old market";
+    h.Graph({{"type", "item.described"},
+             {"item", item},
+             {"lang", "en"},
+             {"title", title},
+             {"event_date", k % 2 == 0 ? "2013-08-21" : "2015"}},
+            EntityKind::kItem);
+    if (k % 4 != 1) {
+      h.Graph({{"type", "item.tagged"}, {"item", item}, {"add", {"market"}}});
+      tagged.push_back(item);
+    }
+  }
+  auto c = Build(h.entries());
+  auto all = c->Search({.query = "shelling", .limit = 100});
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  std::vector<SearchHit> expected;
+  for (const SearchHit& hit : all->hits) {
+    if (std::find(tagged.begin(), tagged.end(), hit.id) != tagged.end()) expected.push_back(hit);
+  }
+  ASSERT_EQ(expected.size(), tagged.size());
+  for (uint64_t offset : {0, 5, 15, 17, 40}) {
+    auto page = c->Search({.query = "shelling", .tags = {"market"}, .limit = 5, .offset = offset});
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    EXPECT_EQ(page->total, tagged.size());
+    EXPECT_FALSE(page->total_capped);
+    const size_t want =
+        offset >= expected.size() ? 0 : std::min<size_t>(5, expected.size() - offset);
+    ASSERT_EQ(page->hits.size(), want) << offset;
+    for (size_t k = 0; k < want; ++k) {
+      EXPECT_EQ(page->hits[k].id, expected[offset + k].id) << offset << " " << k;
+      EXPECT_EQ(page->hits[k].score, expected[offset + k].score);
+      EXPECT_EQ(page->hits[k].snippet, expected[offset + k].snippet);
+      EXPECT_NE(page->hits[k].snippet.find("[shelling]"), std::string::npos);
+    }
+  }
+  // An event-date filter (keys ANDed before the text) too.
+  auto dated = c->Search(
+      {.query = "shelling", .event_from = "2013-08", .event_to = "2013-08", .limit = 100});
+  ASSERT_TRUE(dated.ok()) << dated.status().ToString();
+  EXPECT_EQ(dated->total, 12u);  // the even ones
+  double last = 1e300;
+  for (const SearchHit& hit : dated->hits) {
+    EXPECT_LE(hit.score, last);
+    last = hit.score;
+    auto it = std::find_if(all->hits.begin(), all->hits.end(),
+                           [&hit](const SearchHit& a) { return a.id == hit.id; });
+    ASSERT_NE(it, all->hits.end());
+    EXPECT_EQ(it->score, hit.score);
+  }
+}
+
 // Random histories: any batching, and a rebuild, give the same catalogue.
 TEST(Graph, ReindexEqualsOnALargeRandomHistory) {
   std::mt19937 rng(20130821);
