@@ -3,6 +3,8 @@
 // both digests, blobs committed, entries signed and applied.
 //   capture_bench pages N CONCURRENCY ARCHIVE   N small pages (about 1 KiB each)
 //   capture_bench huge BYTES ARCHIVE            one response of BYTES
+//   capture_bench warc BYTES DIR                one response of BYTES through capture::Capture
+//                                               only: WARC written with both digests, not stored
 //   capture_bench pattern BYTES FILE            writes the bytes /huge serves (for openssl)
 // Prints one JSON line: seconds, and pages/s or MB/s. ARCHIVE must not exist.
 #include <chrono>
@@ -13,6 +15,7 @@
 
 #include "archive/archive.h"
 #include "archive/capture.h"
+#include "capture/capture.h"
 #include "core/env.h"
 #include "http_server.h"
 
@@ -23,7 +26,7 @@ using isnad::archive::Archive;
 int Usage() {
   std::fprintf(stderr,
                "usage: capture_bench pages N CONCURRENCY ARCHIVE | huge BYTES ARCHIVE | "
-               "pattern BYTES FILE\n");
+               "warc BYTES DIR | pattern BYTES FILE\n");
   return 2;
 }
 
@@ -49,6 +52,23 @@ int main(int argc, char** argv) {
     return std::fclose(f) == 0 ? 0 : 1;
   }
   isnad::testing::HttpServer server;
+  if (mode == "warc") {
+    isnad::capture::Options o;
+    o.max_size = n + 1;
+    o.timeout_s = 3600;
+    if (!isnad::core::CreateDirs(o.env, argv[3]).ok()) return 1;
+    auto start = std::chrono::steady_clock::now();
+    auto r = isnad::capture::Capture(server.Url("/huge?size=" + std::to_string(n)), o, argv[3]);
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!r.error.ok()) {
+      std::fprintf(stderr, "%s\n", r.error.ToString().c_str());
+      return 1;
+    }
+    isnad::capture::Discard(o.env, r);
+    std::printf("{\"mode\":\"warc\",\"bytes\":%llu,\"seconds\":%.3f,\"mb_per_s\":%.1f}\n",
+                static_cast<unsigned long long>(n), s, static_cast<double>(n) / 1e6 / s);
+    return 0;
+  }
   isnad::archive::CaptureRequest req;
   std::string dir;
   if (mode == "pages" && argc == 5) {

@@ -5,6 +5,8 @@
 #           entry, committed in batches. Target: >= 1,000 pages/s.
 #   huge    bench/capture_bench huge BYTES: one response of BYTES (default 1 GB)
 #           written as a WARC with both digests and stored with its payload.
+#   warc    bench/capture_bench warc BYTES: the same response through capture::Capture
+#           only (fetch, WARC written with block and payload digests), not stored.
 #   openssl openssl dgst -sha256 over the same bytes (from a file in the page cache).
 # Target: huge MB/s >= 0.5 x openssl MB/s, with peak RSS (/usr/bin/time -v) flat.
 # Runs REPS times, alternating; prints medians and the ratio.
@@ -31,7 +33,7 @@ field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
 "$BIN" pattern "$BYTES" "$WORK/pattern"
 cat "$WORK/pattern" > /dev/null
 
-pages=() huge=() ssl=() rss=()
+pages=() huge=() warc=() ssl=() rss=()
 for ((i = 1; i <= REPS; i++)); do
   sync
   out=$("$BIN" pages "$PAGES" 16 "$WORK/a-pages")
@@ -45,12 +47,18 @@ for ((i = 1; i <= REPS; i++)); do
   huge+=("$(field mb_per_s <<<"$out")")
   rss+=("$(awk '/Maximum resident set size/ {print $NF}' "$WORK/time.txt")")
   chmod -R u+w "$WORK/a-huge"; rm -rf "$WORK/a-huge"
-  echo "run $i: pages/s ${pages[-1]}  huge MB/s ${huge[-1]}  openssl MB/s ${ssl[-1]}  huge peak RSS ${rss[-1]} KB" >&2
+  sync
+  out=$("$BIN" warc "$BYTES" "$WORK/a-warc")
+  warc+=("$(field mb_per_s <<<"$out")")
+  rm -rf "$WORK/a-warc"
+  echo "run $i: pages/s ${pages[-1]}  huge MB/s ${huge[-1]}  warc MB/s ${warc[-1]}  openssl MB/s ${ssl[-1]}  huge peak RSS ${rss[-1]} KB" >&2
 done
 
 mp=$(printf '%s\n' "${pages[@]}" | median)
 mh=$(printf '%s\n' "${huge[@]}" | median)
+mw=$(printf '%s\n' "${warc[@]}" | median)
 ms=$(printf '%s\n' "${ssl[@]}" | median)
 mr=$(printf '%s\n' "${rss[@]}" | median)
 echo "pages: median $mp pages/s ($PAGES pages, 16 at once; target >= 1000)"
 echo "huge:  median $mh MB/s, openssl dgst -sha256 median $ms MB/s, ratio $(awk -v h="$mh" -v s="$ms" 'BEGIN {printf "%.2f", h / s}') (target >= 0.5); peak RSS median $mr KB"
+echo "warc:  median $mw MB/s (WARC written, both digests, not stored), ratio $(awk -v h="$mw" -v s="$ms" 'BEGIN {printf "%.2f", h / s}') to openssl"

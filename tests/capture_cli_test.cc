@@ -104,6 +104,61 @@ TEST_F(CaptureCli, CapturesPagesIntoWarcAndPayloadItems) {
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
 }
 
+// A capture's WARC is indexed as an added WARC is: `isnad warc ls` lists its
+// records, the response links the payload item the capture made (no second
+// item, no extra source), and adding the WARC file again indexes nothing.
+TEST_F(CaptureCli, CaptureWarcIsIndexedLikeAnAddedOne) {
+  auto r = isnad({"capture", server_.Url("/page/1"), server_.Url("/redirect/2"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  const std::string warc = lines[0]["id"], payload = lines[0]["payload_id"];
+  auto ls = isnad({"--json", "warc", "ls", warc});
+  ASSERT_EQ(ls.exit_code, 0) << ls.err;
+  auto recs = JsonLines(ls.out);
+  ASSERT_EQ(recs.size(), 4u) << ls.out;
+  EXPECT_EQ(recs[0]["warc_type"], "warcinfo");
+  EXPECT_EQ(recs[1]["warc_type"], "request");
+  EXPECT_EQ(recs[2]["warc_type"], "response");
+  EXPECT_EQ(recs[2]["target_uri"], server_.Url("/page/1"));
+  EXPECT_EQ(recs[2]["http_status"], 200);
+  EXPECT_EQ(recs[2]["digest"], "pass");
+  EXPECT_EQ(recs[2]["payload"], payload);
+  EXPECT_EQ(recs[3]["warc_type"], "metadata");
+  for (size_t i : {0, 1, 3}) EXPECT_EQ(recs[i]["payload"], "") << recs[i];
+  auto show = isnad({"show", warc});
+  EXPECT_NE(show.out.find("web archive VALID: 4 records"), std::string::npos) << show.out;
+  // Redirects: four hops (three 302s, then 200); only the last response has the payload.
+  auto hops = JsonLines(isnad({"--json", "warc", "ls", lines[1]["id"]}).out);
+  ASSERT_EQ(hops.size(), 10u);
+  int linked = 0;
+  for (const Json& h : hops) linked += h["payload"] != "";
+  EXPECT_EQ(linked, 1);
+  EXPECT_EQ(hops[8]["payload"], lines[1]["payload_id"]);
+  // No payload item twice: two items and no source per capture with a page.
+  auto log = isnad({"log", "--json"});
+  int ingested = 0, sources = 0, indexed = 0;
+  for (const Json& line : JsonLines(log.out)) {
+    Json entry = line.contains("entry") ? line["entry"] : line;
+    if (entry.is_string()) entry = Json::parse(entry.get<std::string>());
+    const std::string type = entry.value("type", "");
+    ingested += type == "item.ingested";
+    sources += type == "source.added";
+    indexed += type == "warc.indexed";
+  }
+  EXPECT_EQ(ingested, 4);
+  EXPECT_EQ(sources, 0);
+  EXPECT_EQ(indexed, 2);
+  // The WARC file added again: a new source, no second index.
+  WriteTestFile(tmp_.Join("again.warc.gz"), ReadTestFile(BlobPath(lines[0]["warc_sha256"])));
+  auto add = isnad({"--json", "add", tmp_.Join("again.warc.gz")});
+  EXPECT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_EQ(JsonLines(add.out).size(), 1u) << add.out;
+  EXPECT_EQ(JsonLines(isnad({"--json", "warc", "ls", warc}).out).size(), 4u);
+  auto v = isnad({"verify"});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+}
+
 // Exporting a captured page brings the WARC of its capture, as an exhibit of
 // its own, with the capture.recorded entry that links the two; verify-bag holds.
 TEST_F(CaptureCli, ExportOfACapturedPageCarriesItsWarc) {

@@ -247,6 +247,12 @@ void HttpServer::set_mutable(const std::string& body) {
   mutable_body_ = body;
 }
 
+void HttpServer::set_file(const std::string& path, const std::string& content_type,
+                          const std::string& body) {
+  std::lock_guard<std::mutex> g(mu_);
+  files_[path] = {content_type, body};
+}
+
 void HttpServer::Accept() {
   while (!stop_) {
     pollfd p{listen_fd_, POLLIN, 0};
@@ -409,6 +415,14 @@ bool HttpServer::Handle(Conn& conn, const std::string& method, const std::string
       body = mutable_body_;
     }
     return respond(200, "text/plain", body);
+  }
+  {
+    std::unique_lock<std::mutex> g(mu_);
+    if (auto it = files_.find(path); it != files_.end()) {
+      auto [type, body] = it->second;
+      g.unlock();
+      return respond(200, type, body);
+    }
   }
   return respond(404, "text/plain", "not found\n");
 }

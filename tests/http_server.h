@@ -20,15 +20,18 @@
 //   /redirect/K        302 to /redirect/K-1; /redirect/0 is /plain
 //   /loop              302 to /loop, forever
 //   /mutable           the body set with set_mutable (text/plain)
+//   any path given to set_file: that body with that Content-Type
 // Thread safety: every accessor may be used while the server runs.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace isnad::testing {
@@ -49,6 +52,8 @@ class HttpServer {
   // Requests answered or started so far.
   uint64_t requests() const { return requests_; }
   void set_mutable(const std::string& body);
+  // Serves `body` as `content_type` at `path` (exact, query ignored).
+  void set_file(const std::string& path, const std::string& content_type, const std::string& body);
 
  private:
   struct Tls;
@@ -69,6 +74,7 @@ class HttpServer {
   std::vector<std::thread> workers_;
   std::vector<int> fds_;
   std::string mutable_body_ = "first version\n";
+  std::map<std::string, std::pair<std::string, std::string>> files_;  // path -> type, body
 };
 
 }  // namespace isnad::testing

@@ -10,6 +10,7 @@
 #include <thread>
 #include <utility>
 
+#include "archive/webarchive.h"
 #include "catalog/entries.h"
 #include "core/canonical_json.h"
 #include "core/time.h"
@@ -187,6 +188,7 @@ Status Capturer::Commit(std::vector<Done>& batch) {
     if (s.ok() && !r.payload_path.empty()) {
       s = stage(r.payload_path, r.payload_sha256, r.payload_size);
     }
+    if (s.ok()) s = StageExtraction(r, stage);
     if (!s.ok()) {
       discard_all();
       return s;
@@ -233,13 +235,17 @@ Status Capturer::Commit(std::vector<Done>& batch) {
     o.status = r.status;
     o.final_url = r.final_url;
     Json body = {{"url", r.url}, {"captured", r.started}};
+    bool index_warc = false;
     if (r.error.ok()) {
       o.kind = CaptureOutcome::Kind::kCaptured;
       catalog::Provenance from;
       from.name = WarcName(r);
       from.url = r.url;
+      const bool new_warc = !batch_items.contains(r.warc_sha256);
+      const std::string new_id = catalog::ItemId(base + entries.size());
       ISNAD_RETURN_IF_ERROR(
           item_for(r.warc_sha256, r.warc_size, "application/warc", from, &o.warc_id));
+      index_warc = new_warc && o.warc_id == new_id;  // held before: indexed before
       o.warc_sha256 = r.warc_sha256;
       o.warc_size = r.warc_size;
       body["status"] = static_cast<uint64_t>(r.status);
@@ -290,6 +296,14 @@ Status Capturer::Commit(std::vector<Done>& batch) {
     o.recorded = true;
     o.leaf_index = base + entries.size();
     entries.push_back(std::move(entry).value());
+    ISNAD_RETURN_IF_ERROR(
+        RecordExtraction(r, by, o.leaf_index, base, item_for, &entries, &o.extracted));
+    if (index_warc) {
+      // The WARC's records indexed like an added WARC's, after the capture
+      // that names it, its response linked to the payload item made above.
+      CaptureWarc w{o.warc_id, o.warc_sha256, o.payload_id, o.payload_sha256};
+      ISNAD_RETURN_IF_ERROR(WebArchiveIndexer::IndexCaptureWarc(&a_, w, &entries).status());
+    }
     outcomes.push_back(std::move(o));
   }
   // 3. One append, one signed checkpoint, then the catalogue.

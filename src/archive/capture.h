@@ -3,7 +3,10 @@
 // item, the final payload (2xx, non-empty) its own item (stored once by
 // sha256 like any other: bytes already held get a new source), and a
 // capture.recorded entry links them with the URL, final URL, status and time
-// (docs/formats/log-entry.md). A fetch that fails (DNS, refused, timeout,
+// (docs/formats/log-entry.md). The WARC's records are indexed in the same
+// append, as an added WARC's are (archive/webarchive.h: warc.record entries,
+// the response linked to that payload item, and a warc.indexed entry), so
+// `isnad warc ls` lists them. A fetch that fails (DNS, refused, timeout,
 // over the cap, redirect loop) is recorded too, as a capture.recorded entry
 // with the reason and no items: evidence that the content could not be had.
 //
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "archive/archive.h"
+#include "archive/extract.h"
 #include "capture/capture.h"
 #include "core/digest.h"
 #include "core/status.h"
@@ -58,6 +62,8 @@ struct CaptureOutcome {
   std::string media_type;
   // Against the URL's previous capture with a response; nullopt for the first.
   std::optional<bool> changed;
+  // The external extractor's result (archive/extract.h), when one was wanted.
+  ExtractOutcome extracted;
 };
 
 struct CaptureSummary {

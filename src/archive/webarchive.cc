@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "archive/archive.h"
 #include "catalog/entries.h"
@@ -27,6 +29,8 @@ constexpr size_t kBatchRecords = 256;
 constexpr uint64_t kBatchBytes = uint64_t{256} << 20;
 constexpr size_t kMaxProblems = 20;
 constexpr size_t kMaxText = 4000;  // bytes of one text member (a URI, a problem)
+
+std::atomic<uint64_t> stop_after_records{0};  // StopAfterRecordsForTesting
 
 bool IEndsWith(std::string_view s, std::string_view suffix) {
   if (s.size() < suffix.size()) return false;
@@ -78,17 +82,23 @@ std::string DigestSummary(const warc::Record& r) {
   return "absent";
 }
 
+// Whether a record's payload is worth an item: a resource, a 2xx response.
+bool WantsItem(const warc::Record& r) {
+  return r.type == "resource" ||
+         (r.type == "response" && r.http && r.http_status >= 200 && r.http_status < 300);
+}
+
 // Spools the payloads worth an item to temp files.
 class Spool : public warc::PayloadSink {
  public:
-  Spool(core::Env* env, std::string dir) : env_(env), dir_(std::move(dir)) {}
+  // `skip`: true for a record whose payload is not wanted (indexed already).
+  Spool(core::Env* env, std::string dir, std::function<bool()> skip)
+      : env_(env), dir_(std::move(dir)), skip_(std::move(skip)) {}
   ~Spool() override { Discard(); }
 
   bool Begin(const warc::Record& r) override {
     Discard();
-    bool want = r.type == "resource" ||
-                (r.type == "response" && r.http && r.http_status >= 200 && r.http_status < 300);
-    if (!want) return false;
+    if (skip_() || !WantsItem(r)) return false;
     static std::atomic<uint64_t> counter{0};
     path_ = core::JoinPath(
         dir_, "warc-payload-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
@@ -121,6 +131,7 @@ class Spool : public warc::PayloadSink {
  private:
   core::Env* env_;
   std::string dir_;
+  std::function<bool()> skip_;
   std::string path_;
   std::unique_ptr<core::WritableFile> file_;
   Status status_;
@@ -145,15 +156,40 @@ class WebArchiveIndexer::Run {
     std::string media_type, name, url, note;
   };
 
+  // What an earlier, interrupted run of this item recorded: its warc.record
+  // rows by WARC (member), in file order, and the WARCs it finished.
+  Status LoadDone() {
+    ISNAD_ASSIGN_OR_RETURN(auto rows, a_->catalog_->WarcRecords(id_));
+    for (catalog::WarcRecordRow& r : rows) done_records_[r.member].push_back(std::move(r));
+    ISNAD_ASSIGN_OR_RETURN(auto indexes, a_->catalog_->WarcIndexes(id_));
+    for (const catalog::WarcIndexRow& r : indexes) done_indexed_.insert(r.member);
+    return Status::Ok();
+  }
+
+  // Capture mode: entries go to `out` (the caller appends them), no payload
+  // item is made, and the response whose verified payload digest is
+  // `w.payload_sha256` links `w.payload_id`.
+  void ForCapture(const CaptureWarc& w, std::vector<std::string>* out) {
+    capture_ = &w;
+    out_ = out;
+  }
+
   // Reads one WARC stream; appends its warc.record entries and its
   // warc.indexed entry (with `member` when inside a WACZ).
   Status ReadWarc(core::SequentialFile* in, const std::string& member, WebArchiveSummary* total) {
     warc::Reader reader(in);
-    Spool spool(a_->options_.env, core::JoinPath(a_->layout_.root, "tmp"));
+    // Records of this WARC an interrupted run recorded already, in order.
+    static const std::vector<catalog::WarcRecordRow> kNone;
+    auto done_it = done_records_.find(member);
+    const std::vector<catalog::WarcRecordRow>& done =
+        done_it == done_records_.end() ? kNone : done_it->second;
     WebArchiveSummary s;
+    Spool spool(a_->options_.env, core::JoinPath(a_->layout_.root, "tmp"),
+                [&] { return s.records < done.size(); });
+    bool linked = false;
     while (true) {
       warc::Record r;
-      StatusOr<bool> more = reader.Next(&r, &spool);
+      StatusOr<bool> more = reader.Next(&r, capture_ ? nullptr : &spool);
       if (!more.ok()) {
         if (more.status().code() == core::Code::kIoError ||
             more.status().code() == core::Code::kResourceExhausted)
@@ -184,6 +220,25 @@ class WebArchiveIndexer::Run {
       digest_problem("WARC-Payload-Digest", r.payload_digest);
       for (const std::string& p : r.problems) s.problems.push_back(where + ": " + p);
 
+      if (s.records <= done.size()) {
+        // Recorded by the interrupted run: counted, not written again.
+        const catalog::WarcRecordRow& row = done[s.records - 1];
+        if (row.offset != r.offset || row.record_id != Text(r.record_id)) {
+          return core::Internal("web archive " + id_ + (member.empty() ? "" : " " + member) + ": " +
+                                where + " reads differently than when it was indexed");
+        }
+        spool.Discard();
+        if (WantsItem(r) && !(r.payload_complete && r.payload_size > 0) &&
+            !r.payload_note.empty()) {
+          s.problems.push_back(where + ": no payload item: " + r.payload_note);
+        }
+        if (!row.payload.empty()) {
+          ++s.payloads;
+          if (s.payload_ids.size() < 1000) s.payload_ids.push_back(row.payload);
+        }
+        continue;
+      }
+
       Pending p;
       Json& e = p.body;
       e["type"] = std::string(catalog::kWarcRecord);
@@ -199,26 +254,45 @@ class WebArchiveIndexer::Run {
       if (r.http_status > 0) e["http_status"] = static_cast<uint64_t>(r.http_status);
       e["digest"] = DigestSummary(r);
       if (!r.problems.empty()) e["problem"] = Text(r.problems.front());
-      ISNAD_ASSIGN_OR_RETURN(std::string spooled, spool.Finish());
-      if (!spooled.empty()) {
-        if (r.payload_complete && r.payload_size > 0) {
-          auto staged = a_->blobs_->Stage(spooled, nullptr);
-          if (!staged.ok()) return staged.status();
-          p.media_type = media::SniffMediaType(staged->head);
-          staged->head.clear();
-          batch_bytes_ += staged->size_bytes;
-          p.blob = std::move(*staged);
-          p.name = PayloadName(r.target_uri);
-          p.url = Text(r.target_uri);
-          p.note = Text("payload of WARC record " + r.record_id + " (" + r.type + ", " + r.date +
-                        ") in " + id_ + (member.empty() ? "" : " " + member));
-        } else if (!r.payload_note.empty()) {
-          s.problems.push_back(where + ": no payload item: " + r.payload_note);
+      if (capture_) {
+        // The capture's payload item, when this is the response it came from.
+        if (!linked && !capture_->payload_id.empty() && r.type == "response" &&
+            r.http_status >= 200 && r.http_status < 300 &&
+            r.payload_digest.result == warc::DigestResult::kPass &&
+            warc::DigestMatches(r.payload_digest.field, capture_->payload_sha256.View())) {
+          e["payload"] = capture_->payload_id;
+          linked = true;
+          ++s.payloads;
+          s.payload_ids.push_back(capture_->payload_id);
         }
-        spool.Discard();
+      } else {
+        ISNAD_ASSIGN_OR_RETURN(std::string spooled, spool.Finish());
+        if (!spooled.empty()) {
+          if (r.payload_complete && r.payload_size > 0) {
+            auto staged = a_->blobs_->Stage(spooled, nullptr);
+            if (!staged.ok()) return staged.status();
+            p.media_type = media::SniffMediaType(staged->head);
+            staged->head.clear();
+            batch_bytes_ += staged->size_bytes;
+            p.blob = std::move(*staged);
+            p.name = PayloadName(r.target_uri);
+            p.url = Text(r.target_uri);
+            p.note = Text("payload of WARC record " + r.record_id + " (" + r.type + ", " + r.date +
+                          ") in " + id_ + (member.empty() ? "" : " " + member));
+          } else if (!r.payload_note.empty()) {
+            s.problems.push_back(where + ": no payload item: " + r.payload_note);
+          }
+          spool.Discard();
+        }
       }
       pending_.push_back(std::move(p));
-      if (pending_.size() >= kBatchRecords || batch_bytes_ >= kBatchBytes) {
+      const uint64_t stop = stop_after_records.load();
+      if (stop > 0 && committed_ + pending_.size() >= stop) {
+        ISNAD_RETURN_IF_ERROR(Commit(&s));
+        return core::IoError("indexing of " + id_ + " stopped after " + std::to_string(stop) +
+                             " records (test hook)");
+      }
+      if (!capture_ && (pending_.size() >= kBatchRecords || batch_bytes_ >= kBatchBytes)) {
         ISNAD_RETURN_IF_ERROR(Commit(&s));
       }
     }
@@ -230,7 +304,10 @@ class WebArchiveIndexer::Run {
       s.result = "unreadable";
       s.error = "no WARC records";
     }
-    ISNAD_RETURN_IF_ERROR(AppendIndexed(member, s));
+    // A WACZ member finished by the interrupted run has its entry already.
+    if (member.empty() || !done_indexed_.contains(member)) {
+      ISNAD_RETURN_IF_ERROR(AppendIndexed(member, s));
+    }
     // Into the item's total.
     total->records += s.records;
     total->digests_passed += s.digests_passed;
@@ -252,16 +329,17 @@ class WebArchiveIndexer::Run {
     std::vector<store::StagedBlob> staged;
     for (const Pending& p : pending_)
       if (p.blob) staged.push_back(*p.blob);
-    auto committed = a_->blobs_->Commit(staged);
-    if (!committed.ok()) {
-      a_->blobs_->Abort(staged);
-      return committed.status();
+    if (!staged.empty()) {
+      auto committed = a_->blobs_->Commit(staged);
+      if (!committed.ok()) {
+        a_->blobs_->Abort(staged);
+        return committed.status();
+      }
     }
     catalog::Actor by{core::NowUtc(), a_->OperatorName()};
     const uint64_t base = a_->log_->size();
     std::vector<std::string> entries;
     std::map<core::Hash, std::string> batch_items;
-    std::vector<std::string> new_ids;
     for (Pending& p : pending_) {
       if (p.blob) {
         std::optional<std::string> known;
@@ -301,9 +379,10 @@ class WebArchiveIndexer::Run {
       if (!rec.ok()) return rec.status().WithContext("recording a WARC record of " + id_);
       entries.push_back(std::move(*rec));
     }
+    committed_ += pending_.size();
     pending_.clear();
     batch_bytes_ = 0;
-    return a_->AppendAndApply(entries).status();
+    return Append(std::move(entries));
   }
 
   Status AppendIndexed(const std::string& member, const WebArchiveSummary& s,
@@ -328,7 +407,7 @@ class WebArchiveIndexer::Run {
     if (s.result == "unreadable") e["error"] = Text(s.error.empty() ? "unreadable" : s.error);
     catalog::Actor by{core::NowUtc(), a_->OperatorName()};
     ISNAD_ASSIGN_OR_RETURN(std::string entry, catalog::WebArchiveEntry(by, e));
-    return a_->AppendAndApply({entry}).status();
+    return Append({std::move(entry)});
   }
 
   ~Run() {
@@ -339,10 +418,24 @@ class WebArchiveIndexer::Run {
   }
 
  private:
+  // Into the log (one signed checkpoint), or, for a capture, to the caller.
+  Status Append(std::vector<std::string> entries) {
+    if (out_) {
+      for (std::string& e : entries) out_->push_back(std::move(e));
+      return Status::Ok();
+    }
+    return a_->AppendAndApply(entries).status();
+  }
+
   Archive* a_;
   std::string id_;
   std::vector<Pending> pending_;
   uint64_t batch_bytes_ = 0;
+  uint64_t committed_ = 0;  // records committed by this run
+  std::map<std::string, std::vector<catalog::WarcRecordRow>> done_records_;
+  std::set<std::string> done_indexed_;
+  const CaptureWarc* capture_ = nullptr;
+  std::vector<std::string>* out_ = nullptr;
 };
 
 namespace {
@@ -368,6 +461,7 @@ StatusOr<WebArchiveSummary> WebArchiveIndexer::Index(Archive* a, const std::stri
   WebArchiveSummary total;
   total.id = id;
   WebArchiveIndexer::Run run(a, id);
+  ISNAD_RETURN_IF_ERROR(run.LoadDone());  // resume an interrupted run
   if (kind == WebArchiveKind::kWarc) {
     total.kind = "warc";
     ISNAD_ASSIGN_OR_RETURN(auto file, a->blobs_->Open(sha256));
@@ -419,11 +513,34 @@ Status WebArchiveIndexer::IndexAdded(Archive* a, const std::vector<AddedFile>& a
     WebArchiveKind kind = WebArchiveKindOf(f.name);
     if (kind == WebArchiveKind::kNone) continue;
     ISNAD_ASSIGN_OR_RETURN(auto done, a->catalog_->WarcIndexes(f.id));
-    if (!done.empty()) continue;  // indexed when first added
+    // Indexed when first added (its last entry has no member); else not, or
+    // interrupted: Index resumes it.
+    if (std::any_of(done.begin(), done.end(),
+                    [](const catalog::WarcIndexRow& r) { return r.member.empty(); }))
+      continue;
     ISNAD_ASSIGN_OR_RETURN(WebArchiveSummary s, Index(a, f.id, f.sha256, kind));
     if (callbacks.on_web_archive) callbacks.on_web_archive(s);
   }
   return Status::Ok();
+}
+
+StatusOr<WebArchiveSummary> WebArchiveIndexer::IndexCaptureWarc(Archive* a, const CaptureWarc& w,
+                                                                std::vector<std::string>* entries) {
+  WebArchiveSummary total;
+  total.id = w.warc_id;
+  total.kind = "warc";
+  WebArchiveIndexer::Run run(a, w.warc_id);
+  run.ForCapture(w, entries);
+  ISNAD_ASSIGN_OR_RETURN(auto file, a->blobs_->Open(w.warc_sha256));
+  ISNAD_RETURN_IF_ERROR(run.ReadWarc(file.get(), "", &total));
+  total.result = !total.error.empty()                                  ? "unreadable"
+                 : total.digests_failed > 0 || !total.problems.empty() ? "invalid"
+                                                                       : "valid";
+  return total;
+}
+
+void WebArchiveIndexer::StopAfterRecordsForTesting(uint64_t records) {
+  stop_after_records.store(records);
 }
 
 }  // namespace isnad::archive

@@ -8,6 +8,11 @@
 // the bytes are already held), linked from its warc.record entry, so search and
 // media see it. A file whose digests fail, or that cannot be read to the end,
 // is still preserved; the failure is recorded and reported, never hidden.
+// A capture's own WARC (`isnad capture`) is indexed the same way, in the same
+// append as its capture.recorded entry, its last response linked to the
+// payload item the capture made (no second item). An index interrupted by a
+// crash is resumed when the file is added again: records already in the log
+// are not written twice, and the result is the one an uninterrupted run gives.
 // Format and profile: docs/formats/warc.md.
 #pragma once
 
@@ -41,7 +46,16 @@ struct WebArchiveSummary {
   std::vector<std::string> payload_ids;  // first 1,000
   std::vector<std::string> problems;     // first 20, one line each
   std::string error;                     // why it could not be read to the end
-  std::string signature;                 // WACZ: "absent" or "not-checked"
+  // WACZ: "absent", "valid", "invalid: why", "not-checked: why" (warc.md).
+  std::string signature;
+};
+
+// A capture's WARC item and the payload item its capture.recorded entry names.
+struct CaptureWarc {
+  std::string warc_id;
+  core::Hash warc_sha256;
+  std::string payload_id;  // "" when the capture has no payload
+  core::Hash payload_sha256;
 };
 
 // Friend of Archive: appends the entries above with the archive's signer.
@@ -55,6 +69,16 @@ class WebArchiveIndexer {
   // Indexes item `id` (bytes `sha256`) as a web archive of `kind`.
   static core::StatusOr<WebArchiveSummary> Index(Archive* archive, const std::string& id,
                                                  const core::Hash& sha256, WebArchiveKind kind);
+  // Appends to `entries` the warc.record entries of the capture WARC `w`
+  // (stored already) and its warc.indexed entry, for the caller to append
+  // after the capture.recorded entry. The response whose verified payload
+  // digest is the capture payload's sha256 links `w.payload_id`; no payload
+  // item is made.
+  static core::StatusOr<WebArchiveSummary> IndexCaptureWarc(Archive* archive, const CaptureWarc& w,
+                                                            std::vector<std::string>* entries);
+  // For tests: an indexing run stops, as if the process died, once this many
+  // records are committed (0, the default: never), returning kIoError there.
+  static void StopAfterRecordsForTesting(uint64_t records);
   class Run;  // one indexing run (webarchive.cc)
 };
 

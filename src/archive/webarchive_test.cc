@@ -211,8 +211,13 @@ TEST(WebArchiveImport, WaczValidatedAndItsWarcsIndexed) {
   EXPECT_EQ(ok.signature, "absent");
   EXPECT_EQ(bad.result, "invalid");
   EXPECT_FALSE(bad.problems.empty());
-  // Never reported as a verified signature.
-  EXPECT_EQ(signed_.signature, "not-checked");
+  // Verified (WACZ Auth): an authsign domain signature, timestamped.
+  EXPECT_EQ(signed_.signature,
+            "valid: signed for btrix-sign-test.webrecorder.net, timestamped 2022-01-18T19:00:12Z");
+  auto signed_idx = a->catalog().WarcIndexes(signed_.id);
+  ASSERT_TRUE(signed_idx.ok());
+  ASSERT_FALSE(signed_idx->empty());
+  EXPECT_EQ(signed_idx->back().signature, signed_.signature);
   auto recs = a->catalog().WarcRecords(ok.id);
   ASSERT_TRUE(recs.ok());
   ASSERT_FALSE(recs->empty());
@@ -223,6 +228,99 @@ TEST(WebArchiveImport, WaczValidatedAndItsWarcsIndexed) {
   EXPECT_EQ((*idx)[0].member, "archive/example-collection.warc");
   EXPECT_EQ((*idx)[1].member, "");
   EXPECT_EQ((*idx)[1].result, "valid");
+}
+
+// A catalogue row as a clean import and a resumed one must both give it:
+// leaf numbers and item ids differ between archives, so the payload is
+// named by its bytes.
+std::vector<std::string> Rows(const Archive& a, const std::string& id) {
+  std::vector<std::string> out;
+  auto recs = a.catalog().WarcRecords(id);
+  EXPECT_TRUE(recs.ok());
+  if (!recs.ok()) return out;
+  for (const catalog::WarcRecordRow& r : *recs) {
+    std::string payload;
+    if (!r.payload.empty()) {
+      auto item = a.catalog().Resolve(r.payload);
+      EXPECT_TRUE(item.ok());
+      if (item.ok()) payload = item->sha256.Hex();
+    }
+    out.push_back(r.member + "|" + std::to_string(r.offset) + "|" + std::to_string(r.length) + "|" +
+                  r.record_id + "|" + r.warc_type + "|" + r.target_uri + "|" + r.warc_date + "|" +
+                  r.content_type + "|" + std::to_string(r.http_status) + "|" + r.digest + "|" +
+                  r.problem + "|" + payload);
+  }
+  auto idx = a.catalog().WarcIndexes(id);
+  EXPECT_TRUE(idx.ok());
+  if (!idx.ok()) return out;
+  for (const catalog::WarcIndexRow& r : *idx) {
+    std::string problems;
+    for (const std::string& p : r.problems) problems += p + ";";
+    out.push_back("indexed " + r.member + "|" + r.result + "|" + std::to_string(r.records) + "|" +
+                  std::to_string(r.digests_passed) + "|" + std::to_string(r.digests_failed) + "|" +
+                  problems + "|" + r.signature + "|" + r.error);
+  }
+  return out;
+}
+
+// An import that dies after K records (the test hook stops it where a crash
+// would), then the same file added again: the index resumes after the
+// records already in the log, writes none of them twice, and ends as an
+// uninterrupted import does.
+TEST(WebArchiveImport, InterruptedIndexResumesWithoutDuplicates) {
+  REQUIRE_TESTDATA();
+  struct Case {
+    std::string path;
+    uint64_t stop;
+  };
+  for (const Case& c :
+       {Case{kWarcio + "example.warc.gz", 1}, Case{kWarcio + "example.warc.gz", 3},
+        Case{kWarcio + "example-digest.warc", 2}, Case{kWacz + "valid_example_2.wacz", 2}}) {
+    SCOPED_TRACE(c.path + " stopped after " + std::to_string(c.stop));
+    TempDir tmp;
+    auto clean = MakeArchive(tmp.Join("clean"));
+    Added once = AddPaths(clean.get(), {c.path});
+    ASSERT_EQ(once.web.size(), 1u);
+    const std::vector<std::string> want = Rows(*clean, once.web[0].id);
+
+    auto a = MakeArchive(tmp.Join("crashed"));
+    WebArchiveIndexer::StopAfterRecordsForTesting(c.stop);
+    Added first;
+    AddRequest req;
+    req.paths = {c.path};
+    req.jobs = 1;
+    auto stopped = a->Add(req, first.callbacks());
+    WebArchiveIndexer::StopAfterRecordsForTesting(0);
+    ASSERT_FALSE(stopped.ok());
+    EXPECT_NE(stopped.status().message().find("test hook"), std::string::npos);
+    ASSERT_EQ(first.files.size(), 1u);  // the file itself was committed
+    const std::string id = first.files[0].id;
+    auto partial = a->catalog().WarcRecords(id);
+    ASSERT_TRUE(partial.ok());
+    EXPECT_EQ(partial->size(), c.stop);
+    auto none = a->catalog().WarcIndexes(id);
+    ASSERT_TRUE(none.ok());
+    EXPECT_TRUE(none->empty());
+
+    // Reopened, as after the crash, and the file added again.
+    a.reset();
+    auto reopened = Archive::Open(tmp.Join("crashed"), Mode::kWrite, TestOptions());
+    ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+    Added again = AddPaths(reopened->get(), {c.path});
+    ASSERT_EQ(again.web.size(), 1u);
+    EXPECT_EQ(again.web[0].result, once.web[0].result);
+    EXPECT_EQ(again.web[0].records, once.web[0].records);
+    EXPECT_EQ(again.web[0].payloads, once.web[0].payloads);
+    EXPECT_EQ(Rows(**reopened, id), want);
+
+    // A third add indexes nothing; the log verifies.
+    Added third = AddPaths(reopened->get(), {c.path});
+    EXPECT_TRUE(third.web.empty());
+    EXPECT_EQ(Rows(**reopened, id), want);
+    auto verify = (*reopened)->Verify("", 1, nullptr);
+    ASSERT_TRUE(verify.ok());
+    for (const auto& p : verify->problems) ADD_FAILURE() << p.file << ": " << p.what;
+  }
 }
 
 TEST(WebArchiveImport, IsnadWrittenWarcWithLargeStreamedPayload) {
@@ -333,8 +431,15 @@ TEST(WebArchiveEntries, AreValidatedStrictly) {
   unreadable["error"] = "not a WARC";
   EXPECT_TRUE(WebArchiveEntry(by, unreadable).ok());
   core::Json signature = idx;
-  signature["signature"] = "valid";  // never claimed: isnad does not verify them
-  EXPECT_FALSE(WebArchiveEntry(by, signature).ok());
+  for (const char* ok : {"absent", "valid", "valid: signed for example.org", "invalid: why",
+                         "not-checked", "not-checked: root not trusted"}) {
+    signature["signature"] = ok;
+    EXPECT_TRUE(WebArchiveEntry(by, signature).ok()) << ok;
+  }
+  for (const char* bad : {"verified", "valid:", "valid:x", "invalid because", ""}) {
+    signature["signature"] = bad;
+    EXPECT_FALSE(WebArchiveEntry(by, signature).ok()) << bad;
+  }
   // Not graph entries.
   EXPECT_FALSE(GraphEntry(by, idx).ok());
 }

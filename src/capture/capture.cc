@@ -8,13 +8,16 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -65,6 +68,109 @@ std::string SpoolName(const std::string& dir, const char* suffix) {
   return core::JoinPath(
       dir, "capture-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + suffix);
 }
+
+// A body this long has one of its digests computed on a second thread.
+constexpr uint64_t kAsyncHashBytes = uint64_t{8} << 20;
+// curl's receive buffer (its default is 16 KiB; CURL_MAX_READ_SIZE is 10 MiB).
+constexpr long kReceiveBuffer = 512 * 1024;
+
+// SHA-256 on a second thread, for bodies of many megabytes: Update copies the
+// bytes into one of a few fixed buffers and returns, the thread hashes them
+// in order, so that hashing overlaps receiving and writing. At most kSlots + 1
+// buffers of kSlotBytes (10 MiB) whatever the body's size.
+class AsyncSha256 {
+ public:
+  // Continues from `sha` (bytes already hashed stay hashed).
+  explicit AsyncSha256(std::unique_ptr<core::Sha256> sha)
+      : sha_(std::move(sha)), thread_([this] { Run(); }) {
+    filling_.reserve(kSlotBytes);
+  }
+  ~AsyncSha256() {
+    if (thread_.joinable()) (void)Finish();
+  }
+  AsyncSha256(const AsyncSha256&) = delete;
+  AsyncSha256& operator=(const AsyncSha256&) = delete;
+
+  void Update(std::string_view data) {
+    while (!data.empty()) {
+      size_t n = std::min(data.size(), kSlotBytes - filling_.size());
+      filling_.append(data.substr(0, n));
+      data.remove_prefix(n);
+      if (filling_.size() == kSlotBytes) Hand();
+    }
+  }
+  core::Hash Finish() {
+    if (!filling_.empty()) Hand();
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    return sha_->Finish();
+  }
+
+ private:
+  static constexpr size_t kSlotBytes = size_t{2} << 20;
+  static constexpr size_t kSlots = 4;
+
+  // Queues the filled buffer; takes a free one (waits while all are queued).
+  void Hand() {
+    std::unique_lock<std::mutex> g(mu_);
+    cv_.wait(g, [this] { return full_.size() < kSlots - 1; });
+    full_.push_back(std::move(filling_));
+    if (!free_.empty()) {
+      filling_ = std::move(free_.back());
+      free_.pop_back();
+    } else {
+      filling_ = std::string();
+      filling_.reserve(kSlotBytes);
+    }
+    filling_.clear();
+    g.unlock();
+    cv_.notify_all();
+  }
+  void Run() {
+    std::unique_lock<std::mutex> g(mu_);
+    while (true) {
+      cv_.wait(g, [this] { return done_ || !full_.empty(); });
+      if (full_.empty()) return;
+      std::string buf = std::move(full_.front());
+      full_.pop_front();
+      g.unlock();
+      sha_->Update(buf);
+      g.lock();
+      free_.push_back(std::move(buf));
+      cv_.notify_all();
+    }
+  }
+
+  std::unique_ptr<core::Sha256> sha_;
+  std::string filling_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> full_;
+  std::vector<std::string> free_;
+  bool done_ = false;
+  std::thread thread_;  // last: started once the rest is built
+};
+
+// A digest fed on this thread until kAsyncHashBytes have come, then on a second one.
+class BodySha256 {
+ public:
+  void Update(std::string_view data) {
+    if (async_) return async_->Update(data);
+    sha_->Update(data);
+    size_ += data.size();
+    if (size_ >= kAsyncHashBytes) async_ = std::make_unique<AsyncSha256>(std::move(sha_));
+  }
+  core::Hash Finish() { return async_ ? async_->Finish() : sha_->Finish(); }
+
+ private:
+  std::unique_ptr<core::Sha256> sha_ = std::make_unique<core::Sha256>();
+  std::unique_ptr<AsyncSha256> async_;
+  uint64_t size_ = 0;
+};
 
 // Removes HTTP/1.1 chunked transfer coding (RFC 9112 7.1) from a stream fed
 // in pieces: chunk sizes, extensions, CRLFs and trailers are dropped, the
@@ -173,7 +279,7 @@ struct Transfer {
   core::Env* env = nullptr;
   std::string payload_path;
   std::unique_ptr<core::WritableFile> payload_file;
-  core::Sha256 payload;
+  BodySha256 payload;  // on a second thread for large bodies
   core::Sha256 block;
 };
 
@@ -260,7 +366,7 @@ class HashingFile final : public core::WritableFile {
 
  private:
   std::unique_ptr<core::WritableFile> out_;
-  core::Sha256 sha_;
+  BodySha256 sha_;  // on a second thread for large WARCs
   uint64_t size_ = 0;
 };
 
@@ -363,6 +469,9 @@ Status SetUp(CURL* c, const Options& o, Transfer* t, char* error_buffer) {
       curl_easy_setopt(c, CURLOPT_DEBUGDATA, t) == CURLE_OK &&
       curl_easy_setopt(c, CURLOPT_VERBOSE, 1L) == CURLE_OK &&
       curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer) == CURLE_OK;
+  // Refused once the handle has a buffer (curl 7.88 keeps it across resets): the
+  // size set before its first transfer stays.
+  (void)curl_easy_setopt(c, CURLOPT_BUFFERSIZE, kReceiveBuffer);
   if (ok && !o.ca_file.empty()) {
     ok = curl_easy_setopt(c, CURLOPT_CAINFO, o.ca_file.c_str()) == CURLE_OK &&
          curl_easy_setopt(c, CURLOPT_CAPATH, nullptr) == CURLE_OK;
@@ -589,6 +698,7 @@ std::string HostOf(const std::string& url) {
 void Discard(core::Env* env, const Result& r) {
   RemoveQuietly(env, r.warc_path);
   RemoveQuietly(env, r.payload_path);
+  DiscardExtraction(env, r.extraction);
 }
 
 Result Capture(const std::string& url, const Options& o, const std::string& spool_dir) {
@@ -665,6 +775,19 @@ Result Capture(const std::string& url, const Options& o, const std::string& spoo
     return fail(s.WithContext("cannot write the WARC of " + url));
   }
   cleanup_hops(/*keep_payload=*/true);
+  r.extraction_wanted = o.extractor == ExtractorMode::kYtDlp ||
+                        (o.extractor == ExtractorMode::kAuto &&
+                         (IsVideoPlatform(url) || IsVideoPlatform(r.final_url)));
+  if (r.extraction_wanted) {
+    ExtractOptions x;
+    x.env = o.env;
+    x.program = o.extractor_program;
+    x.timeout_s = o.extractor_timeout_s;
+    x.socket_timeout_s = std::max(o.connect_timeout_s, o.low_speed_time_s);
+    x.max_size = o.max_size;
+    x.proxy = o.proxy;
+    r.extraction = Extract(url, x, spool_dir);
+  }
   return r;
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "capture/extract.h"
 #include "core/digest.h"
 #include "core/env.h"
 #include "core/status.h"
@@ -44,6 +45,12 @@ struct Options {
   // together reach this size; then the file is a plain ".warc" (large media
   // does not compress, and deflate would be the slowest step by far).
   uint64_t gzip_below_bytes = uint64_t{64} << 20;
+  // After the page is recorded (any status), run an external extractor
+  // (extract.h) for the media: never, for known video platforms, or always.
+  // The proxy and max_size above apply to it too.
+  ExtractorMode extractor = ExtractorMode::kNone;
+  std::string extractor_program = "yt-dlp";
+  int extractor_timeout_s = 600;
 };
 
 // One request and its response.
@@ -94,6 +101,10 @@ struct Result {
   uint64_t payload_size = 0;
   std::string payload_head;  // its first bytes (up to 64 KiB), for sniffing its type
   std::string content_type;  // the last hop's Content-Type
+  // When ok and the extractor was wanted for this URL: what it gave (its files
+  // are the caller's to take, like the WARC's). Its failure is not the capture's.
+  bool extraction_wanted = false;
+  Extraction extraction;
 };
 
 // Checks that `url` is an absolute http:// or https:// URL that curl can parse.
@@ -108,7 +119,7 @@ std::string HostOf(const std::string& url);
 // hangs past the timeouts. On error nothing is left in `spool_dir`.
 Result Capture(const std::string& url, const Options& options, const std::string& spool_dir);
 
-// Deletes what a Result left in its spool folder (WARC and payload), e.g.
+// Deletes what a Result left in its spool folder (WARC, payload, extracted media), e.g.
 // when the caller could not store them.
 void Discard(core::Env* env, const Result& result);
 

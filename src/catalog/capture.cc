@@ -95,6 +95,28 @@ Status ApplyCapture(sqlite3* db, int64_t leaf, const Json& e) {
   return st.Run("recording a capture");
 }
 
+Status ApplyCaptureExtracted(sqlite3* db, int64_t leaf, const Json& e) {
+  const uint64_t capture = e["capture"].get<uint64_t>();
+  bool found = false;
+  if (capture < static_cast<uint64_t>(leaf)) {
+    ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db,
+                                                  "SELECT 1 FROM captures WHERE leaf_index = ?1 "
+                                                  "AND url = ?2 AND warc_leaf IS NOT NULL"));
+    st.Int(1, static_cast<int64_t>(capture));
+    st.TextRef(2, Member(e, "url"));
+    ISNAD_ASSIGN_OR_RETURN(found, st.Step("looking up a capture"));
+  }
+  if (!found) {
+    return core::NotFound("capture.extracted refers to capture " + std::to_string(capture) +
+                          ", which is no earlier capture.recorded of " + Member(e, "url"));
+  }
+  if (e.contains("media"))
+    ISNAD_RETURN_IF_ERROR(ExpectItem(db, e, "media", "media_sha256", leaf).status());
+  if (e.contains("info"))
+    ISNAD_RETURN_IF_ERROR(ExpectItem(db, e, "info", "info_sha256", leaf).status());
+  return Status::Ok();
+}
+
 }  // namespace internal
 
 using core::StatusOr;

@@ -198,6 +198,19 @@ constexpr std::array kCaptureRecordedMembers = {
     Member{"content_type", Kind::kText, false},
     Member{"error", Kind::kText, false},
 };
+constexpr std::array kCaptureExtractedMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"url", Kind::kText, true},
+    Member{"capture", Kind::kSize, true},
+    Member{"extractor", Kind::kText, true},
+    Member{"exit_status", Kind::kSize, false},
+    Member{"media", Kind::kItem, false},
+    Member{"media_sha256", Kind::kSha256, false},
+    Member{"media_size", Kind::kSize, false},
+    Member{"info", Kind::kItem, false},
+    Member{"info_sha256", Kind::kSha256, false},
+    Member{"error", Kind::kText, false},
+};
 constexpr std::array kWarcRecordMembers = {
     ISNAD_COMMON_MEMBERS,
     Member{"container", Kind::kItem, true},
@@ -226,6 +239,30 @@ constexpr std::array kWarcIndexedMembers = {
     Member{"signature", Kind::kText, false},
     Member{"error", Kind::kText, false},
 };
+constexpr std::array kItemAnalyzedMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"item", Kind::kItem, true},
+    Member{"analyzer", Kind::kText, true},
+    Member{"media_type", Kind::kMediaType, true},
+    Member{"metadata_sha256", Kind::kSha256, false},
+    Member{"width", Kind::kSize, false},
+    Member{"height", Kind::kSize, false},
+    Member{"duration_ms", Kind::kSize, false},
+    Member{"captured_at", Kind::kText, false},
+    Member{"lat", Kind::kLat, false},
+    Member{"lon", Kind::kLon, false},
+    Member{"camera", Kind::kText, false},
+    Member{"title", Kind::kText, false},
+    Member{"author", Kind::kText, false},
+    Member{"pdq", Kind::kSha256, false},  // 64 lower-case hex digits, like a sha256
+    Member{"pdq_quality", Kind::kSize, false},
+    Member{"frames_sha256", Kind::kSha256, false},
+    Member{"frames", Kind::kSize, false},
+    Member{"text_sha256", Kind::kSha256, false},
+    Member{"ocr", Kind::kText, false},
+    Member{"failures", Kind::kTextList, false},
+    Member{"near_duplicates", Kind::kItemList, false},
+};
 #undef ISNAD_COMMON_MEMBERS
 
 std::span<const Member> MembersOf(std::string_view type) {
@@ -244,8 +281,10 @@ std::span<const Member> MembersOf(std::string_view type) {
   if (type == kCaseLinked) return kCaseLinkedMembers;
   if (type == kTimestampAdded) return kTimestampAddedMembers;
   if (type == kCaptureRecorded) return kCaptureRecordedMembers;
+  if (type == kCaptureExtracted) return kCaptureExtractedMembers;
   if (type == kWarcRecord) return kWarcRecordMembers;
   if (type == kWarcIndexed) return kWarcIndexedMembers;
+  if (type == kItemAnalyzed) return kItemAnalyzedMembers;
   if (type == kItemIngested) return kItemIngestedMembers;
   if (type == kSourceAdded) return kSourceAddedMembers;
   if (type == kNoteAdded) return kNoteAddedMembers;
@@ -577,9 +616,27 @@ std::string ValidateCaptureRules(const Json& e) {
   return "";
 }
 
+// capture.extracted: the media's three members together, or "error", never
+// both; the info JSON's two together, only with media; the capture before it.
+std::string ValidateExtractedRules(const Json& e) {
+  const std::string where = std::string(kCaptureExtracted) + " entry: ";
+  const int media = e.contains("media") + e.contains("media_sha256") + e.contains("media_size");
+  const int info = e.contains("info") + e.contains("info_sha256");
+  if (media != 0 && media != 3) {
+    return where + "\"media\", \"media_sha256\" and \"media_size\" go together";
+  }
+  if (info != 0 && info != 2) return where + "\"info\" and \"info_sha256\" go together";
+  if (e.contains("error") == (media == 3)) return where + "give the media or \"error\", not both";
+  if (info == 2 && media == 0) return where + "an info JSON comes with media";
+  if (info == 2 && e["info"] == e["media"])
+    return where + "the media and its info are different items";
+  return "";
+}
+
 // warc.record: the payload is another item than its container; digest is one
 // of the reader's results. warc.indexed: result is valid|invalid|unreadable,
-// an "error" only with "unreadable", signature absent|not-checked.
+// an "error" only with "unreadable", signature absent or a finding (valid,
+// invalid, not-checked, each optionally with ": why").
 std::string ValidateWebArchiveRules(std::string_view type, const Json& e) {
   const std::string where = std::string(type) + " entry: ";
   auto one_of = [&](const char* m, std::initializer_list<std::string_view> allowed) {
@@ -602,8 +659,37 @@ std::string ValidateWebArchiveRules(std::string_view type, const Json& e) {
     return where + "member \"result\" must be valid, invalid or unreadable";
   if (e.contains("error") != (e["result"] == "unreadable"))
     return where + "\"error\" is given exactly when the result is unreadable";
-  if (!one_of("signature", {"absent", "not-checked"}))
-    return where + "member \"signature\" must be absent or not-checked";
+  if (e.contains("signature")) {
+    // "absent", or a finding: "valid", "invalid" or "not-checked", alone or
+    // followed by ": " and the detail (warc.md, "WACZ signatures").
+    const std::string& v = e["signature"].get_ref<const std::string&>();
+    bool ok = v == "absent";
+    for (std::string_view f : {"valid", "invalid", "not-checked"})
+      ok |= v == f ||
+            (v.starts_with(f) && v.substr(f.size()).starts_with(": ") && v.size() > f.size() + 2);
+    if (!ok)
+      return where +
+             "member \"signature\" must be absent, or valid, invalid or not-checked "
+             "(optionally followed by \": \" and why)";
+  }
+  return "";
+}
+
+// item.analyzed: lat and lon together; pdq with its quality, frames with their
+// blob; an item is not its own near-duplicate.
+std::string ValidateAnalysisRules(const Json& e) {
+  const std::string where = std::string(kItemAnalyzed) + " entry: ";
+  if (e.contains("lat") != e.contains("lon")) return where + "\"lat\" and \"lon\" go together";
+  if (e.contains("pdq") != e.contains("pdq_quality"))
+    return where + "\"pdq\" and \"pdq_quality\" go together";
+  if (e.contains("frames") != e.contains("frames_sha256"))
+    return where + "\"frames\" and \"frames_sha256\" go together";
+  if (e.contains("pdq_quality") && e["pdq_quality"].get<uint64_t>() > 100)
+    return where + "\"pdq_quality\" is 0..100";
+  if (e.contains("near_duplicates")) {
+    for (const Json& id : e["near_duplicates"])
+      if (id == e["item"]) return where + "an item is not its own near-duplicate";
+  }
   return "";
 }
 
@@ -647,7 +733,9 @@ std::string Validate(const Json& entry) {
     return where() + "exactly one of \"text\" and \"text_sha256\" must be present";
   }
   if (type == kCaptureRecorded) return ValidateCaptureRules(entry);
+  if (type == kCaptureExtracted) return ValidateExtractedRules(entry);
   if (type == kWarcRecord || type == kWarcIndexed) return ValidateWebArchiveRules(type, entry);
+  if (type == kItemAnalyzed) return ValidateAnalysisRules(entry);
   return ValidateGraphRules(type, entry);
 }
 
@@ -861,8 +949,9 @@ StatusOr<std::string> GraphEntry(const Actor& by, Json body) {
   }
   std::string type = body["type"].get<std::string>();
   if (type == kArchiveCreated || type == kItemIngested || type == kSourceAdded ||
-      type == kNoteAdded || type == kCaptureRecorded || type == kWarcRecord ||
-      type == kWarcIndexed || MembersOf(type).empty()) {
+      type == kNoteAdded || type == kCaptureRecorded || type == kCaptureExtracted ||
+      type == kWarcRecord || type == kWarcIndexed || type == kItemAnalyzed ||
+      MembersOf(type).empty()) {
     return core::InvalidArgument("\"" + type + "\" is not an evidence graph entry type");
   }
   body["time"] = by.time;
@@ -878,6 +967,14 @@ StatusOr<std::string> CaptureRecordedEntry(const Actor& by, Json body) {
   return Finish(body, kCaptureRecorded);
 }
 
+StatusOr<std::string> CaptureExtractedEntry(const Actor& by, Json body) {
+  if (!body.is_object()) return core::InvalidArgument("an extraction entry body must be an object");
+  body["type"] = std::string(kCaptureExtracted);
+  body["time"] = by.time;
+  body["operator"] = by.operator_;
+  return Finish(body, kCaptureExtracted);
+}
+
 StatusOr<std::string> WebArchiveEntry(const Actor& by, Json body) {
   if (!body.is_object() || !body.contains("type") || !body["type"].is_string() ||
       (body["type"] != kWarcRecord && body["type"] != kWarcIndexed)) {
@@ -887,6 +984,14 @@ StatusOr<std::string> WebArchiveEntry(const Actor& by, Json body) {
   body["time"] = by.time;
   body["operator"] = by.operator_;
   return Finish(body, type);
+}
+
+StatusOr<std::string> ItemAnalyzedEntry(const Actor& by, Json body) {
+  if (!body.is_object()) return core::InvalidArgument("an analysis entry body must be an object");
+  body["type"] = std::string(kItemAnalyzed);
+  body["time"] = by.time;
+  body["operator"] = by.operator_;
+  return Finish(body, kItemAnalyzed);
 }
 
 StatusOr<Json> ParseEntry(std::string_view entry) {

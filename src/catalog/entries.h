@@ -76,6 +76,11 @@ inline constexpr std::string_view kTimestampAdded = "timestamp.added";
 // response (DNS, refused, timeout, over the size cap, redirect loop) has
 // `error` instead, and no items. See docs/formats/log-entry.md.
 inline constexpr std::string_view kCaptureRecorded = "capture.recorded";
+// An external extractor (yt-dlp) run for the capture.recorded entry at leaf
+// `capture` of `url`: `extractor` (name and version), its `exit_status`, and
+// either the media as item `media` (media_sha256, media_size) with yt-dlp's
+// info JSON as item `info` (info_sha256), or `error`. See log-entry.md.
+inline constexpr std::string_view kCaptureExtracted = "capture.extracted";
 // Web archives added as items (`isnad add x.warc|.warc.gz|.wacz`): one
 // warc.record per WARC record read from `container` (the archive file's item;
 // `member` the WARC's path inside a WACZ), at `offset`/`length` in that WARC,
@@ -86,6 +91,10 @@ inline constexpr std::string_view kCaptureRecorded = "capture.recorded";
 // "valid" / "invalid" / "unreadable", the problems. See docs/formats/warc.md.
 inline constexpr std::string_view kWarcRecord = "warc.record";
 inline constexpr std::string_view kWarcIndexed = "warc.indexed";
+// Media analysis (media/metadata.h, pdq, vpdq, OCR): what was extracted from an
+// item's bytes and by which versions; the full metadata, frame hashes and text
+// are blobs named by their sha256.
+inline constexpr std::string_view kItemAnalyzed = "item.analyzed";
 
 // What an id names. Every entity's id is a prefix and the leaf index of the
 // entry that created it: i42 (item), pl7 (place), inc3 (incident), ac9
@@ -166,9 +175,14 @@ core::StatusOr<std::string> GraphEntry(const Actor& by, core::Json body);
 // ...) without type, time and operator, which are added. kInvalidArgument
 // naming the member or rule that does not hold.
 core::StatusOr<std::string> CaptureRecordedEntry(const Actor& by, core::Json body);
+// Builds a capture.extracted entry the same way.
+core::StatusOr<std::string> CaptureExtractedEntry(const Actor& by, core::Json body);
 // Builds a warc.record or warc.indexed entry from `body` ("type" and its
 // members; time and operator are added).
 core::StatusOr<std::string> WebArchiveEntry(const Actor& by, core::Json body);
+// Builds an item.analyzed entry from `body` (its members without type, time
+// and operator, which are added).
+core::StatusOr<std::string> ItemAnalyzedEntry(const Actor& by, core::Json body);
 
 // Parses and validates one entry: canonical JSON, a known type, the members
 // that type requires with the right JSON types. On failure: kIntegrity saying

@@ -38,6 +38,8 @@ struct CaptureArgs {
   std::string proxy;
   std::string ca_file;
   bool again = false;
+  std::string extractor = "auto";
+  int extractor_timeout = 600;
 };
 
 std::string Trim(std::string_view s) {
@@ -155,6 +157,19 @@ Json OutcomeJson(const archive::CaptureOutcome& o) {
   }
   if (o.recorded) j["leaf_index"] = o.leaf_index;
   if (!o.error.ok()) j["error"] = o.error.message();
+  if (o.extracted.wanted) {
+    const archive::ExtractOutcome& x = o.extracted;
+    j["extractor"] = x.extractor.empty() ? Json(nullptr) : Json(x.extractor);
+    j["extracted_id"] = x.media_id.empty() ? Json(nullptr) : Json(x.media_id);
+    if (!x.media_id.empty()) {
+      j["extracted_sha256"] = x.media_sha256.Hex();
+      j["extracted_size"] = x.media_size;
+      j["extracted_media_type"] = x.media_type;
+    }
+    if (!x.info_id.empty()) j["extracted_info_id"] = x.info_id;
+    if (x.recorded) j["extracted_leaf_index"] = x.leaf_index;
+    if (!x.error.ok()) j["extract_error"] = x.error.message();
+  }
   return j;
 }
 
@@ -195,6 +210,10 @@ int CmdCapture(const Globals& g, const CaptureArgs& args) {
   if (!args.user_agent.empty()) req.fetch.user_agent = args.user_agent;
   req.fetch.proxy = args.proxy;
   req.fetch.ca_file = args.ca_file;
+  auto mode = capture::ParseExtractorMode(args.extractor);
+  if (!mode.ok()) return Fail(mode.status());
+  req.fetch.extractor = *mode;
+  req.fetch.extractor_timeout_s = args.extractor_timeout;
 
   auto a = OpenArchive(g, archive::Mode::kWrite);
   if (!a.ok()) return Fail(a.status());
@@ -224,6 +243,15 @@ int CmdCapture(const Globals& g, const CaptureArgs& args) {
         }
         if (o.changed.has_value()) what += *o.changed ? " changed" : " unchanged";
         std::printf("captured  %s  %s\n", Printable(o.url).c_str(), what.c_str());
+        const archive::ExtractOutcome& x = o.extracted;
+        if (x.wanted && x.error.ok()) {
+          std::printf("extracted %s  %s media %s (%s, %s)\n", Printable(o.url).c_str(),
+                      x.extractor.c_str(), x.media_id.c_str(), x.media_type.c_str(),
+                      HumanBytes(x.media_size).c_str());
+        } else if (x.wanted) {
+          std::printf("extractor %s  %s\n", Printable(o.url).c_str(),
+                      Printable(x.error.message()).c_str());
+        }
         break;
       }
       case Kind::kSkipped:
@@ -273,11 +301,21 @@ void RegisterCaptureCommands(CLI::App& app, const Globals& g, Commands& out) {
   cap->add_option("--ca-file", ca->ca_file,
                   "PEM file of CA certificates to trust instead of the system's");
   cap->add_flag("--again", ca->again, "capture URLs that already have a capture anew");
+  cap->add_option("--extractor", ca->extractor,
+                  "media extractor: auto (yt-dlp for known video platforms), yt-dlp (for "
+                  "every URL), none (default auto)");
+  cap->add_option("--extractor-timeout", ca->extractor_timeout,
+                  "seconds before a media extractor is killed (600)")
+      ->check(CLI::Range(1, 86400));
   cap->footer(
       "Each URL becomes a WARC 1.1 file (request and response of every redirect hop, and a\n"
       "metadata record with addresses, timings and TLS certificates) stored as an item; a 2xx\n"
       "payload becomes its own item. Failures (DNS, refused, timeout, size cap) are recorded\n"
       "too. Run again, URLs already captured are skipped. Exit 1 when any URL failed.\n"
+      "On video platforms (YouTube, X/Twitter, Facebook, Instagram, TikTok, Telegram, Vimeo,\n"
+      "...) yt-dlp, when installed (apt-get install yt-dlp), also downloads the media and its\n"
+      "info JSON as items, linked by a capture.extracted entry; its failure is recorded and\n"
+      "does not fail the capture.\n"
       "Example:\n  isnad capture https://example.org/post/123 --from urls.csv --json");
   out.emplace_back(cap, [&g, ca]() { return CmdCapture(g, *ca); });
 }

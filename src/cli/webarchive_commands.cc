@@ -158,8 +158,8 @@ int CmdWarcCheck(const Globals& g, const std::vector<std::string>& files, bool v
                records, passed, failed);
     for (const auto& p : problems) fmt::print("  problem: {}\n", Printable(p));
     if (!error.empty()) fmt::print("  error: {}\n", Printable(error));
-    if (out.contains("signature") && out["signature"] == "not-checked")
-      fmt::print("  signature: present, NOT checked (isnad does not verify WACZ signatures)\n");
+    if (out.contains("signature") && out["signature"] != "absent")
+      fmt::print("  signature: {}\n", Printable(out["signature"].get<std::string>()));
   }
   return exit;
 }
@@ -195,6 +195,8 @@ void PrintWebArchiveSection(const archive::Archive& a, const std::string& id, Js
                                        : "UNREADABLE",
                x.records, x.digests_passed, x.digests_failed,
                x.signature == "not-checked" ? "; signature present, NOT checked" : "");
+    if (!x.signature.empty() && x.signature != "absent" && x.signature != "not-checked")
+      fmt::print("  signature: {}\n", Printable(x.signature));
     for (const auto& p : x.problems) fmt::print("  problem: {}\n", Printable(p));
     if (!x.error.empty()) fmt::print("  error: {}\n", Printable(x.error));
   }

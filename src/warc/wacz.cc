@@ -3,9 +3,23 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ts.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "core/canonical_json.h"
 #include "core/digest.h"
@@ -73,7 +87,284 @@ std::string Str(const core::Json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// ---------------------------------------------------------------------------
+// WACZ Auth 0.1.0 signatures (docs/formats/warc.md, "WACZ signatures").
+
+// SHA-256 fingerprints of the roots authsign, the reference verifier, trusts
+// (github.com/webrecorder/authsign, authsign/trusted/roots.yaml, production
+// list): Let's Encrypt roots for domain certificates, freetsa.org for
+// timestamps.
+constexpr std::string_view kDomainRoots[] = {
+    "96bcec06264976f37460779acf28c5a7cfe8a3c0aae11a8ffcee05c0bddf08c6",  // ISRG Root X1
+    "69729b8e15a86efc177a57afb7171dfc64add28c2fca8cf1507e34453ccb1470",  // ISRG Root X2
+    "6d99fb265eb1c5b3744765fcbc648f3cd8e1bffafdc4c2f99b9d47cf7ff1c24f",  // X1 cross-signed
+    "ee5f7abd6981bb0255632cd8f49283451b4b18844d12040b44ee00f07b8fe2c6",  // X1 cross-signed
+};
+constexpr std::string_view kTimestampRoots[] = {
+    "a6379e7cecc05faa3cbf076013d745e327bbbaa38c0b9af22469d4701d18aabc",  // freetsa.org Root CA
+};
+constexpr int64_t kStampSkewSeconds = 10 * 60;  // created vs the timestamp (spec step 6)
+
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+// Standard base64, whitespace allowed; nullopt when malformed.
+std::optional<std::string> Base64Decode(std::string_view in) {
+  std::string clean;
+  for (char c : in)
+    if (c != '\n' && c != '\r' && c != ' ' && c != '\t') clean += c;
+  if (clean.empty() || clean.size() % 4 != 0) return std::nullopt;
+  std::string out(clean.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(clean.data()),
+                          static_cast<int>(clean.size()));
+  if (n < 0) return std::nullopt;
+  size_t pad = clean.ends_with("==") ? 2 : clean.ends_with("=") ? 1 : 0;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+// The certificates of a PEM chain, in order.
+std::vector<X509Ptr> PemChain(const std::string& pem) {
+  std::vector<X509Ptr> out;
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  if (!bio) return out;
+  while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(x);
+  ERR_clear_error();  // the end of the input reads as an error
+  return out;
+}
+
+std::string Fingerprint(X509* x) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (X509_digest(x, EVP_sha256(), md, &n) != 1) return "";
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < n; ++i) {
+    hex += kHex[md[i] >> 4];
+    hex += kHex[md[i] & 15];
+  }
+  return hex;
+}
+
+std::string Subject(X509* x) {
+  char buf[512];
+  X509_NAME_oneline(X509_get_subject_name(x), buf, sizeof buf);
+  return buf;
+}
+
+// Seconds since the epoch of an RFC 3339 UTC time ("2022-01-18T19:00:12Z",
+// fractions allowed); nullopt when malformed.
+std::optional<int64_t> ParseCreated(const std::string& s) {
+  struct tm t = {};
+  int n = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &t.tm_year, &t.tm_mon, &t.tm_mday,
+                  &t.tm_hour, &t.tm_min, &t.tm_sec, &n) != 6)
+    return std::nullopt;
+  std::string_view rest = std::string_view(s).substr(static_cast<size_t>(n));
+  if (!rest.empty() && rest[0] == '.') {
+    size_t i = 1;
+    while (i < rest.size() && rest[i] >= '0' && rest[i] <= '9') ++i;
+    rest = rest.substr(i);
+  }
+  if (rest != "Z" && rest != "+00:00") return std::nullopt;
+  t.tm_year -= 1900;
+  t.tm_mon -= 1;
+  return static_cast<int64_t>(timegm(&t));
+}
+
+std::optional<int64_t> Seconds(const ASN1_TIME* a) {
+  struct tm t = {};
+  if (!a || ASN1_TIME_to_tm(a, &t) != 1) return std::nullopt;
+  return static_cast<int64_t>(timegm(&t));
+}
+
+std::string Utc(int64_t secs) {
+  time_t tt = static_cast<time_t>(secs);
+  struct tm t = {};
+  gmtime_r(&tt, &t);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &t);
+  return buf;
+}
+
+// ECDSA with SHA-256 over `message`; `sig` DER (authsign) or the raw r||s of
+// WebCrypto (ArchiveWeb.page).
+bool EcdsaVerify(EVP_PKEY* key, std::string_view message, const std::string& sig) {
+  if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return false;
+  std::string der = sig;
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(sig.data());
+  ECDSA_SIG* parsed = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(sig.size()));
+  const bool is_der =
+      parsed && p == reinterpret_cast<const unsigned char*>(sig.data()) + sig.size();
+  ECDSA_SIG_free(parsed);
+  ERR_clear_error();
+  const size_t half = static_cast<size_t>((EVP_PKEY_get_bits(key) + 7) / 8);
+  if (!is_der) {
+    if (sig.size() != 2 * half) return false;
+    ECDSA_SIG* s = ECDSA_SIG_new();
+    BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()),
+                          static_cast<int>(half), nullptr);
+    BIGNUM* ss = BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()) + half,
+                           static_cast<int>(half), nullptr);
+    if (!s || !r || !ss || ECDSA_SIG_set0(s, r, ss) != 1) {
+      BN_free(r);
+      BN_free(ss);
+      ECDSA_SIG_free(s);
+      return false;
+    }
+    unsigned char* out = nullptr;
+    int len = i2d_ECDSA_SIG(s, &out);
+    ECDSA_SIG_free(s);
+    if (len <= 0) return false;
+    der.assign(reinterpret_cast<char*>(out), static_cast<size_t>(len));
+    OPENSSL_free(out);
+  }
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  bool ok =
+      ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
+      EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(der.data()), der.size(),
+                       reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
+// The RFC 3161 timestamp `tsr` (a TimeStampResp) of `data`, signed by the first
+// certificate of `chain`, verified as at its own time; sets `*when`. "" when
+// it holds, else why not.
+std::string VerifyTimestamp(const std::string& tsr, const std::string& data,
+                            const std::vector<X509Ptr>& chain, int64_t* when) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(tsr.data());
+  std::unique_ptr<TS_RESP, decltype(&TS_RESP_free)> resp(
+      d2i_TS_RESP(nullptr, &p, static_cast<long>(tsr.size())), TS_RESP_free);
+  if (!resp) return "timeSignature is not an RFC 3161 timestamp response";
+  TS_TST_INFO* info = TS_RESP_get_tst_info(resp.get());
+  if (!info) return "timeSignature holds no timestamp token";
+  std::optional<int64_t> at = Seconds(TS_TST_INFO_get_time(info));
+  if (!at) return "timeSignature has no readable time";
+  *when = *at;
+  X509_STORE* store = X509_STORE_new();
+  STACK_OF(X509)* untrusted = sk_X509_new_null();
+  TS_VERIFY_CTX* ctx = TS_VERIFY_CTX_new();
+  BIO* bio = BIO_new_mem_buf(data.data(), static_cast<int>(data.size()));
+  if (!store || !untrusted || !ctx || !bio) {
+    X509_STORE_free(store);
+    sk_X509_free(untrusted);
+    TS_VERIFY_CTX_free(ctx);
+    BIO_free(bio);
+    return "out of memory verifying timeSignature";
+  }
+  X509_STORE_add_cert(store, chain.back().get());  // pinned by fingerprint by the caller
+  X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(store), static_cast<time_t>(*at));
+  for (const X509Ptr& x : chain) {
+    X509_up_ref(x.get());
+    sk_X509_push(untrusted, x.get());
+  }
+  TS_VERIFY_CTX_set_flags(ctx, TS_VFY_VERSION | TS_VFY_SIGNATURE | TS_VFY_DATA);
+  TS_VERIFY_CTX_set_store(ctx, store);  // owned by ctx from here on
+  TS_VERIFY_CTX_set_certs(ctx, untrusted);
+  TS_VERIFY_CTX_set_data(ctx, bio);
+  const bool ok = TS_RESP_verify_response(ctx, resp.get()) == 1;
+  std::string why;
+  if (!ok) {
+    unsigned long e = ERR_peek_last_error();
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    why = std::string(
+              "timeSignature does not verify as a timestamp of signature by "
+              "timestampCert (") +
+          buf + ")";
+  }
+  ERR_clear_error();
+  TS_VERIFY_CTX_free(ctx);
+  return why;
+}
+
+std::string VerifyDomainSigned(const core::Json& sd, const std::string& hash,
+                               const std::string& sig) {
+  const std::string domain = Str(sd, "domain");
+  std::vector<X509Ptr> certs = PemChain(Str(sd, "domainCert"));
+  if (certs.empty()) return "invalid: domainCert holds no PEM certificate";
+  if (!EcdsaVerify(X509_get0_pubkey(certs[0].get()), hash, sig))
+    return "invalid: signature is not a signature of hash by the key of domainCert";
+  if (domain.empty() ||
+      X509_check_host(certs[0].get(), domain.data(), domain.size(), 0, nullptr) != 1)
+    return "invalid: domainCert is not a certificate of the domain \"" + domain + "\"";
+  for (size_t i = 0; i + 1 < certs.size(); ++i) {
+    if (X509_verify(certs[i].get(), X509_get0_pubkey(certs[i + 1].get())) != 1) {
+      ERR_clear_error();
+      return "invalid: domainCert certificate " + std::to_string(i + 1) +
+             " is not signed by the next one";
+    }
+  }
+  std::optional<int64_t> created = ParseCreated(Str(sd, "created"));
+  if (!created) return "invalid: created is not an RFC 3339 UTC time";
+  std::optional<int64_t> from = Seconds(X509_get0_notBefore(certs[0].get()));
+  std::optional<int64_t> until = Seconds(X509_get0_notAfter(certs[0].get()));
+  if (!from || !until || *created < *from || *created > *until)
+    return "invalid: domainCert was not valid at created (" + Str(sd, "created") + ")";
+  std::vector<X509Ptr> ts_certs = PemChain(Str(sd, "timestampCert"));
+  const std::string time_sig = Str(sd, "timeSignature");
+  if (ts_certs.empty() || time_sig.empty())
+    return "invalid: no timeSignature and timestampCert (a domain signature needs both)";
+  std::optional<std::string> tsr = Base64Decode(time_sig);
+  if (!tsr) return "invalid: timeSignature is not base64";
+  const std::string ts_root = Fingerprint(ts_certs.back().get());
+  const bool ts_trusted = std::find(std::begin(kTimestampRoots), std::end(kTimestampRoots),
+                                    ts_root) != std::end(kTimestampRoots);
+  int64_t stamped = 0;
+  if (std::string why = VerifyTimestamp(*tsr, Str(sd, "signature"), ts_certs, &stamped);
+      !why.empty())
+    return "invalid: " + why;
+  if (std::llabs(stamped - *created) > kStampSkewSeconds)
+    return "invalid: the timestamp (" + Utc(stamped) + ") is more than 10 minutes from created (" +
+           Str(sd, "created") + ")";
+  // Everything holds; whether the chains end at a trusted root decides.
+  const std::string who = domain + ", timestamped " + Utc(stamped);
+  const std::string root = Fingerprint(certs.back().get());
+  if (std::find(std::begin(kDomainRoots), std::end(kDomainRoots), root) == std::end(kDomainRoots))
+    return "not-checked: signed for " + who + ", but the domainCert chain ends at " +
+           Subject(certs.back().get()) + " (sha256 " + root +
+           "), not a root isnad trusts, so who signed is not established";
+  if (!ts_trusted)
+    return "not-checked: signed for " + who + ", but the timestampCert chain ends at " +
+           Subject(ts_certs.back().get()) + " (sha256 " + ts_root +
+           "), not a timestamp root isnad trusts, so when is not established";
+  return "valid: signed for " + who;
+}
+
 }  // namespace
+
+std::string VerifyWaczSignature(const core::Json& signed_data, const std::string& package_hash) {
+  if (!signed_data.is_object()) return "invalid: signedData is not an object";
+  const std::string hash = Str(signed_data, "hash");
+  if (hash != package_hash)
+    return "invalid: signedData hash " + hash + " is not the sha256 of datapackage.json (" +
+           package_hash + ")";
+  std::optional<std::string> sig = Base64Decode(Str(signed_data, "signature"));
+  if (!sig) return "invalid: signedData has no base64 signature";
+  if (signed_data.contains("publicKey")) {
+    std::optional<std::string> spki = Base64Decode(Str(signed_data, "publicKey"));
+    if (!spki) return "invalid: publicKey is not base64";
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(spki->data());
+    PkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki->size())));
+    ERR_clear_error();
+    if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_EC)
+      return "invalid: publicKey is not an ECDSA public key (SubjectPublicKeyInfo)";
+    if (!EcdsaVerify(key.get(), hash, *sig))
+      return "invalid: signature is not a signature of hash by publicKey";
+    return "valid: anonymous key, SubjectPublicKeyInfo sha256 " + core::Sha256Of(*spki).Hex();
+  }
+  if (signed_data.contains("domainCert")) return VerifyDomainSigned(signed_data, hash, *sig);
+  return "invalid: signedData has neither publicKey nor domainCert";
+}
 
 core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* visitor) {
   std::unique_ptr<archive, ReadFree> a(archive_read_new());
@@ -201,7 +492,11 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
     if (!report.digest_ok)
       problems.push_back("datapackage-digest.json does not hold the sha256 of datapackage.json (" +
                          want + ")");
-    if (dj.is_object() && dj.contains("signedData")) report.signature = "not-checked";
+    if (dj.is_object() && dj.contains("signedData")) {
+      report.signature = VerifyWaczSignature(dj["signedData"], want);
+      if (report.signature.starts_with("invalid"))
+        problems.push_back("WACZ signature " + report.signature);
+    }
   }
   return report;
 }

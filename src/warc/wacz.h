@@ -4,8 +4,8 @@
 // resource hashes and sizes are checked here against
 // every member, plus datapackage-digest.json against datapackage.json. Each
 // archive/*.warc[.gz] member is handed to a visitor as a stream in the same one
-// read (read it with warc::Reader). WACZ Auth signatures are NOT verified: a
-// signed package is reported as "not-checked", never as valid.
+// read (read it with warc::Reader). A WACZ Auth 0.1.0 signature
+// (datapackage-digest.json "signedData") is verified: see VerifyWaczSignature.
 // Not thread safe.
 #pragma once
 
@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/canonical_json.h"
 #include "core/env.h"
 #include "core/status.h"
 
@@ -34,8 +35,8 @@ struct WaczReport {
   std::vector<std::string> warcs;  // archive/ members that are WARCs, in ZIP order
   bool digest_file = false;        // datapackage-digest.json present
   bool digest_ok = false;          // and its hash matches datapackage.json
-  // "absent" (no signedData), or "not-checked" (signed; isnad does not verify
-  // WACZ Auth signatures).
+  // "absent" (no signedData), else VerifyWaczSignature's finding; an
+  // "invalid: ..." one is also among the problems.
   std::string signature = "absent";
   // Why the package is not a valid WACZ, one line each; empty when valid.
   std::vector<std::string> problems;
@@ -50,6 +51,21 @@ class WaczWarcVisitor {
   // An error stops reading and is returned by ReadWacz.
   virtual core::Status OnWarc(const std::string& member, core::SequentialFile* stream) = 0;
 };
+
+// Verifies WACZ Auth 0.1.0 `signed_data` (https://specs.webrecorder.net/wacz-auth/0.1.0/)
+// for a datapackage.json whose digest is `package_hash` ("sha256:<hex>"): the
+// signature is ECDSA with SHA-256 over the `hash` string (DER, or WebCrypto's
+// raw r||s). Anonymous (`publicKey`, SubjectPublicKeyInfo): verified with that
+// key, which names no one. Domain-signed (`domain`, `domainCert`,
+// `timeSignature`, `timestampCert`): verified with the first domainCert key,
+// the domain, the chain's signatures, created within the certificate's
+// validity, the RFC 3161 timestamp of `signature` (as at its own time) within
+// 10 minutes of created; then both chains must end at a root that authsign,
+// the reference verifier, trusts (pinned here by SHA-256).
+// Returns "valid: <who, when>", "invalid: <why>" (a check failed), or
+// "not-checked: <why>" (all holds, but a chain ends at a root isnad does not
+// trust, so the signer or the time is not established). docs/formats/warc.md.
+std::string VerifyWaczSignature(const core::Json& signed_data, const std::string& package_hash);
 
 // Reads and validates the WACZ at `path`. Errors: the file is not a readable
 // ZIP (kIntegrity), I/O (kIoError), or the visitor's. A readable ZIP that is

@@ -2,8 +2,17 @@
 // (../shared/testdata/wacz-pywacz, expectations from its README.md).
 #include "warc/wacz.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <gtest/gtest.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
+#include <memory>
+
+#include "core/digest.h"
 #include "warc/reader.h"
 
 namespace isnad::warc {
@@ -89,19 +98,164 @@ TEST(WaczConformance, InvalidPackageFailsOnPathsAndHashes) {
   EXPECT_NE(p.find("data/archive/test.txt is not listed"), std::string::npos) << p;
 }
 
-TEST(WaczConformance, SignedPackagesAreStructurallyValidButSignatureNotChecked) {
-  REQUIRE_WACZ_DATA();
-  for (const char* name : {"valid_signed_example_1.wacz", "invalid_signed_example_1.wacz"}) {
-    SCOPED_TRACE(name);
-    ReadWarcs v;
-    auto r = ReadWacz(kWacz + name, &v);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    EXPECT_TRUE(r->ok()) << Problems(*r);
-    EXPECT_TRUE(r->digest_ok);
-    // isnad does not verify WACZ Auth: both say so, neither says "valid".
-    EXPECT_EQ(r->signature, "not-checked");
-    EXPECT_EQ(v.not_ok, 0);
+// The member `name` of the ZIP at `path` ("" when absent).
+std::string ZipMember(const std::string& path, const std::string& name) {
+  std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), archive_read_free);
+  archive_read_support_format_zip(a.get());
+  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) return "";
+  archive_entry* e = nullptr;
+  while (archive_read_next_header(a.get(), &e) == ARCHIVE_OK) {
+    if (name != archive_entry_pathname(e)) continue;
+    std::string out;
+    char buf[1 << 14];
+    la_ssize_t n;
+    while ((n = archive_read_data(a.get(), buf, sizeof buf)) > 0)
+      out.append(buf, static_cast<size_t>(n));
+    return out;
   }
+  return "";
+}
+
+core::Json SignedData(const std::string& wacz) {
+  core::Json d = core::Json::parse(ZipMember(kWacz + wacz, "datapackage-digest.json"));
+  return d["signedData"];
+}
+
+// py-wacz's fixtures, signed by authsign for a domain with a Let's Encrypt
+// certificate and a freetsa.org timestamp (certificates long expired: checked
+// as at their time). The "invalid" one is signed with a Let's Encrypt staging
+// certificate, whose root no verifier trusts.
+TEST(WaczSignature, DomainSignedFixtures) {
+  REQUIRE_WACZ_DATA();
+  ReadWarcs v;
+  auto good = ReadWacz(kWacz + "valid_signed_example_1.wacz", &v);
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_TRUE(good->ok()) << Problems(*good);
+  EXPECT_EQ(good->signature,
+            "valid: signed for btrix-sign-test.webrecorder.net, timestamped 2022-01-18T19:00:12Z");
+  auto staging = ReadWacz(kWacz + "invalid_signed_example_1.wacz", &v);
+  ASSERT_TRUE(staging.ok()) << staging.status().ToString();
+  EXPECT_TRUE(staging->ok()) << Problems(*staging);  // structurally valid
+  EXPECT_TRUE(
+      staging->signature.starts_with("not-checked: signed for "
+                                     "btrix-sign-test.webrecorder.net"))
+      << staging->signature;
+  EXPECT_NE(staging->signature.find("(STAGING)"), std::string::npos) << staging->signature;
+}
+
+TEST(WaczSignature, TamperedDomainSignaturesAreInvalid) {
+  REQUIRE_WACZ_DATA();
+  const core::Json sd = SignedData("valid_signed_example_1.wacz");
+  const std::string hash = sd["hash"];
+  ASSERT_TRUE(VerifyWaczSignature(sd, hash).starts_with("valid: "));
+  auto check = [&](core::Json changed, const std::string& package_hash, const char* why) {
+    std::string got = VerifyWaczSignature(changed, package_hash);
+    EXPECT_TRUE(got.starts_with("invalid: ")) << got;
+    EXPECT_NE(got.find(why), std::string::npos) << got;
+  };
+  // Another datapackage.json than the one signed.
+  check(sd, "sha256:" + std::string(64, '0'), "is not the sha256 of datapackage.json");
+  core::Json other_hash = sd;
+  other_hash["hash"] = "sha256:" + std::string(64, '0');
+  check(other_hash, other_hash["hash"], "is not a signature of hash by the key of domainCert");
+  core::Json other_domain = sd;
+  other_domain["domain"] = "example.org";
+  check(other_domain, hash, "is not a certificate of the domain");
+  core::Json late = sd;
+  late["created"] = "2022-01-18T20:00:12Z";  // the timestamp says 19:00:12
+  check(late, hash, "more than 10 minutes");
+  core::Json restamped = sd;
+  restamped["timeSignature"] = SignedData("invalid_signed_example_1.wacz")["timeSignature"];
+  check(restamped, hash, "timeSignature does not verify");
+  core::Json unsigned_ = sd;
+  unsigned_.erase("timeSignature");
+  check(unsigned_, hash, "no timeSignature");
+  core::Json no_key = sd;
+  no_key.erase("domainCert");
+  check(no_key, hash, "neither publicKey nor domainCert");
+}
+
+std::string B64(std::string_view raw) {
+  std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(raw.data()),
+                          static_cast<int>(raw.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+// An anonymous signature as ArchiveWeb.page makes it: a P-384 key, ECDSA with
+// SHA-256 over the hash string, the raw r||s of WebCrypto (or DER).
+struct AnonSigner {
+  AnonSigner() : key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384")) {}
+  ~AnonSigner() { EVP_PKEY_free(key); }
+  std::string Spki() const {
+    unsigned char* der = nullptr;
+    int n = i2d_PUBKEY(key, &der);
+    std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(n));
+    OPENSSL_free(der);
+    return out;
+  }
+  std::string SignDer(const std::string& msg) const {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    size_t n = 0;
+    EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key);
+    EVP_DigestSign(ctx, nullptr, &n, reinterpret_cast<const unsigned char*>(msg.data()),
+                   msg.size());
+    std::string sig(n, '\0');
+    EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &n,
+                   reinterpret_cast<const unsigned char*>(msg.data()), msg.size());
+    sig.resize(n);
+    EVP_MD_CTX_free(ctx);
+    return sig;
+  }
+  std::string SignRaw(const std::string& msg) const {
+    std::string der = SignDer(msg);
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+    ECDSA_SIG* s = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
+    std::string raw(96, '\0');
+    BN_bn2binpad(ECDSA_SIG_get0_r(s), reinterpret_cast<unsigned char*>(raw.data()), 48);
+    BN_bn2binpad(ECDSA_SIG_get0_s(s), reinterpret_cast<unsigned char*>(raw.data()) + 48, 48);
+    ECDSA_SIG_free(s);
+    return raw;
+  }
+  core::Json SignedData(const std::string& hash, const std::string& sig) const {
+    return {{"hash", hash},
+            {"created", "2026-11-29T16:00:00.000Z"},
+            {"software", "isnad test"},
+            {"signature", B64(sig)},
+            {"publicKey", B64(Spki())}};
+  }
+  EVP_PKEY* key;
+};
+
+TEST(WaczSignature, AnonymousSignatures) {
+  AnonSigner signer, other;
+  ASSERT_NE(signer.key, nullptr);
+  const std::string hash = "sha256:" + core::Sha256Of("datapackage.json bytes").Hex();
+  const std::string fingerprint = core::Sha256Of(signer.Spki()).Hex();
+  for (const std::string& sig : {signer.SignRaw(hash), signer.SignDer(hash)}) {
+    EXPECT_EQ(VerifyWaczSignature(signer.SignedData(hash, sig), hash),
+              "valid: anonymous key, SubjectPublicKeyInfo sha256 " + fingerprint);
+  }
+  // Tampered: another package, a signature of something else, another key.
+  std::string got = VerifyWaczSignature(signer.SignedData(hash, signer.SignRaw(hash)),
+                                        "sha256:" + core::Sha256Of("tampered").Hex());
+  EXPECT_TRUE(got.starts_with("invalid: signedData hash ")) << got;
+  const std::string wrong = "sha256:" + core::Sha256Of("other").Hex();
+  got = VerifyWaczSignature(signer.SignedData(hash, signer.SignRaw(wrong)), hash);
+  EXPECT_EQ(got, "invalid: signature is not a signature of hash by publicKey");
+  core::Json swapped = signer.SignedData(hash, signer.SignRaw(hash));
+  swapped["publicKey"] = B64(other.Spki());
+  EXPECT_EQ(VerifyWaczSignature(swapped, hash),
+            "invalid: signature is not a signature of hash by publicKey");
+  std::string flipped = signer.SignRaw(hash);
+  flipped[10] ^= 1;
+  EXPECT_TRUE(VerifyWaczSignature(signer.SignedData(hash, flipped), hash).starts_with("invalid"));
+  core::Json garbage = signer.SignedData(hash, signer.SignRaw(hash));
+  garbage["publicKey"] = B64("not a key");
+  EXPECT_EQ(VerifyWaczSignature(garbage, hash),
+            "invalid: publicKey is not an ECDSA public key (SubjectPublicKeyInfo)");
 }
 
 TEST(WaczConformance, NotAZipIsAnError) {
