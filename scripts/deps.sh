@@ -6,6 +6,9 @@ ISNAD_PACKAGES=(
   libssl-dev openssl libsqlite3-dev libmagic-dev libstemmer-dev libicu-dev libxml2-dev
   libarchive-dev zlib1g-dev
   libjpeg-dev libpng-dev
+  libexiv2-dev exiv2 libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
+  libpoppler-cpp-dev libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-ara
+  tesseract-ocr-eng libfaiss-dev yt-dlp
   libcurl4-openssl-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev
   libpango1.0-dev libcairo2-dev fonts-dejavu-core poppler-utils

@@ -30,7 +30,6 @@ using core::StatusOr;
 
 namespace {
 
-constexpr std::string_view kSoftware = "isnad 0.1.0";
 // Notes longer than this are kept as a blob, referenced by a note.added entry,
 // so that no entry can outgrow the 65,535-byte limit.
 constexpr size_t kInlineNoteLimit = 16 * 1024;
@@ -264,22 +263,39 @@ Status Archive::CatchUpCatalog() {
   return Status::Ok();
 }
 
+namespace {
+
+// The first `max_bytes` (or so) bytes of a blob.
+StatusOr<std::string> ReadBlobPrefix(const store::BlobStore& blobs, const core::Hash& sha256,
+                                     uint64_t max_bytes) {
+  ISNAD_ASSIGN_OR_RETURN(auto file, blobs.Open(sha256));
+  std::string bytes;
+  std::string buf(64 * 1024, '\0');
+  while (bytes.size() < max_bytes) {
+    ISNAD_ASSIGN_OR_RETURN(size_t n, file->Read(buf.data(), buf.size()));
+    if (n == 0) break;
+    bytes.append(buf.data(), n);
+  }
+  return bytes;
+}
+
+}  // namespace
+
 StatusOr<std::unique_ptr<catalog::Catalog>> Archive::OpenCatalog(const std::string& path,
                                                                  bool read_only) const {
   ISNAD_ASSIGN_OR_RETURN(auto cat, catalog::Catalog::Open(path, read_only));
   const store::BlobStore* blobs = blobs_.get();
-  cat->SetTextSource(
-      [blobs](const core::Hash& sha256, std::string_view media_type) -> StatusOr<std::string> {
-        if (!media::HasText(media_type)) return std::string();
-        ISNAD_ASSIGN_OR_RETURN(auto file, blobs->Open(sha256));
-        std::string bytes;
-        std::string buf(64 * 1024, '\0');
-        while (bytes.size() < media::kMaxTextBytes) {
-          ISNAD_ASSIGN_OR_RETURN(size_t n, file->Read(buf.data(), buf.size()));
-          if (n == 0) break;
-          bytes.append(buf.data(), n);
-        }
-        return media::ExtractText(bytes, media_type);
+  cat->SetTextSource([blobs](const core::Hash& sha256,
+                             std::string_view media_type) -> StatusOr<std::string> {
+    if (!media::HasText(media_type)) return std::string();
+    ISNAD_ASSIGN_OR_RETURN(std::string bytes, ReadBlobPrefix(*blobs, sha256, media::kMaxTextBytes));
+    return media::ExtractText(bytes, media_type);
+  });
+  cat->SetBlobSource(
+      [blobs](const core::Hash& sha256, uint64_t max_bytes) -> StatusOr<std::string> {
+        ISNAD_ASSIGN_OR_RETURN(std::string bytes, ReadBlobPrefix(*blobs, sha256, max_bytes));
+        if (bytes.size() > max_bytes) bytes.resize(max_bytes);
+        return bytes;
       });
   return cat;
 }
@@ -351,6 +367,7 @@ struct StagedFile {
 
 StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks& callbacks) {
   if (!signer_) return core::FailedPrecondition("the archive was opened read-only");
+  const uint64_t first_leaf = log_->size();
   AddSummary summary;
   auto skip = [&](const std::string& path, const Status& why) {
     summary.skipped++;
@@ -559,7 +576,49 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
     return failure;
   }
   ISNAD_RETURN_IF_ERROR(WebArchiveIndexer::IndexAdded(this, web_archives, callbacks));
+  if (request.analyze) {
+    // What this add made (files, and the payloads of web archives among them).
+    auto items = catalog_->ItemsToAnalyze(AnalyzablePrefixes(), first_leaf);
+    Status analysed = items.status();
+    if (items.ok()) {
+      analysed = Analyzer::Run(this, *items, request.analysis, callbacks.analysis).status();
+    }
+    ISNAD_RETURN_IF_ERROR(analysed.WithContext(
+        "the files are added, but analysing them failed (run `isnad analyze` to finish)"));
+  }
   return summary;
+}
+
+StatusOr<uint64_t> Archive::Analyze(const std::vector<std::string>& ids, bool again,
+                                    const AnalyzeOptions& options,
+                                    const AnalyzeCallbacks& callbacks) {
+  std::vector<catalog::ItemRecord> items;
+  if (ids.empty() && !again) {
+    ISNAD_ASSIGN_OR_RETURN(items, catalog_->ItemsToAnalyze(AnalyzablePrefixes()));
+  } else if (ids.empty()) {
+    uint64_t offset = 0;
+    while (true) {
+      ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::ItemRecord> page, catalog_->Items(offset, 10000));
+      if (page.empty()) break;
+      offset += page.size();
+      for (auto& r : page)
+        if (IsAnalyzable(r.media_type)) items.push_back(std::move(r));
+    }
+  } else {
+    for (const std::string& id : ids) {
+      ISNAD_ASSIGN_OR_RETURN(catalog::ItemRecord r, Resolve(id));
+      if (!IsAnalyzable(r.media_type)) {
+        return core::InvalidArgument(r.id + " is " + r.media_type +
+                                     ": only images, videos, audio and PDFs are analysed");
+      }
+      if (!again) {
+        ISNAD_ASSIGN_OR_RETURN(auto m, catalog_->Media(r.id));
+        if (m.has_value()) continue;
+      }
+      items.push_back(std::move(r));
+    }
+  }
+  return Analyzer::Run(this, items, options, callbacks);
 }
 
 StatusOr<core::Hash> Archive::StoreBytes(std::string_view text) {

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/analyze.h"
 #include "archive/layout.h"
 #include "archive/webarchive.h"
 #include "catalog/catalog.h"
@@ -49,6 +50,9 @@ struct AddRequest {
   std::string note;                // --note
   int jobs = 2;                    // files hashed and copied at once
   bool follow_symlinks = false;
+  // Analyse new images, videos, audio and PDFs once added (archive/analyze.h).
+  bool analyze = true;
+  AnalyzeOptions analysis;
   // Batch limits: a batch is committed (one checkpoint) when either is reached,
   // or when no more files are waiting.
   size_t batch_files = 2000;
@@ -79,6 +83,8 @@ struct AddCallbacks {
   std::function<void(uint64_t bytes, uint64_t files_done, uint64_t files_total)> on_progress;
   // A web archive (.warc, .warc.gz, .wacz) added, then indexed (webarchive.h).
   std::function<void(const WebArchiveSummary&)> on_web_archive;
+  // New media analysed (after the files are added), and the progress of that.
+  AnalyzeCallbacks analysis;
 };
 
 struct AddSummary {
@@ -112,6 +118,9 @@ struct VerifyReport {
   uint64_t checkpoints_checked = 0;
 };
 
+// The software named in entries and bags.
+inline constexpr std::string_view kSoftware = "isnad 0.1.0";
+
 class Archive {
  public:
   ~Archive();
@@ -141,6 +150,14 @@ class Archive {
   core::StatusOr<AddSummary> Add(const AddRequest& request, const AddCallbacks& callbacks);
 
   // Records a note on an item (kWrite only). Returns its leaf index.
+  // Analyses items (archive/analyze.h): `ids` (ids or sha256 prefixes), or when
+  // empty every image, video, audio and PDF not analysed yet. `again`: also
+  // those analysed before (a new analysis entry replaces the old in the
+  // catalogue; the old stays in the log). Returns the entries recorded.
+  core::StatusOr<uint64_t> Analyze(const std::vector<std::string>& ids, bool again,
+                                   const AnalyzeOptions& options,
+                                   const AnalyzeCallbacks& callbacks);
+
   core::StatusOr<uint64_t> AddNote(const std::string& item, const std::string& text);
 
   // Records evidence graph entries (kWrite only); each body as for
@@ -179,6 +196,7 @@ class Archive {
 
  private:
   friend class Capturer;  // archive/capture.cc: stores captures' files and entries in batches
+  friend class Analyzer;  // archive/analyze.cc: records media analyses in batches
   friend class WebArchiveIndexer;  // archive/webarchive.cc: indexes WARC/WACZ items
   Archive() = default;
   core::Status OpenParts(Mode mode);

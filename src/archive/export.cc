@@ -58,8 +58,6 @@ std::string BagName(std::string_view original) {
 
 namespace {
 
-constexpr std::string_view kSoftware = "isnad 0.1.0";
-
 // One custody entry going into the bag.
 struct Included {
   uint64_t leaf = 0;
@@ -181,6 +179,11 @@ StatusOr<Selection> Select(const Archive& a, const ExportRequest& r) {
   return s;
 }
 
+// The blobs an item.analyzed entry names, and the extension each has in the bag
+// (custody/analysis/<sha256><ext>).
+constexpr std::pair<const char*, const char*> kAnalysisBlobs[] = {
+    {"metadata_sha256", ".json"}, {"text_sha256", ".txt"}, {"frames_sha256", ".vpdq.txt"}};
+
 // Reads every entry once and keeps those that concern only the exhibits.
 Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Included>* out,
                std::map<uint64_t, Included>* timestamps) {
@@ -218,6 +221,9 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
     } else if (type == catalog::kCaptureRecorded) {
       // A capture whose WARC is exported (with its payload, when it has one).
       keep = is_exhibit(j, "warc") && (!j.contains("payload") || is_exhibit(j, "payload"));
+    } else if (type == catalog::kItemAnalyzed) {
+      // What was read from an exhibit; not when it names items outside the package.
+      keep = is_exhibit(j, "item") && all_exhibits(j, "near_duplicates");
     } else if (type == catalog::kCaseAdded) {
       keep = s.kind == "case" && i == s.leaf;
     } else if (type == catalog::kCaseEvent) {
@@ -311,6 +317,18 @@ std::string Describe(const Included& in, const std::string& lang) {
     what = (ar ? "مستند لحدث في القضية: " : "document of a case event: ") + Text(j, "event");
   } else if (type == catalog::kIncidentLinked) {
     what = (ar ? "رُبط بالحادثة " : "linked to incident ") + Text(j, "incident");
+  } else if (type == catalog::kItemAnalyzed) {
+    what = ar ? "حُلّلت بياناته الوصفية" : "metadata read";
+    if (j.contains("width") && j.contains("height")) {
+      what += "; " + std::to_string(j["width"].get<uint64_t>()) + "x" +
+              std::to_string(j["height"].get<uint64_t>());
+    }
+    if (!Text(j, "captured_at").empty())
+      what += (ar ? "؛ تاريخ التصوير حسب الملف " : "; made, as the file says, ") +
+              Text(j, "captured_at");
+    if (!Text(j, "lat").empty())
+      what += (ar ? "؛ الموقع حسب الملف " : "; place, as the file says, ") + Text(j, "lat") + "," +
+              Text(j, "lon");
   } else {
     what = type;
   }
@@ -552,6 +570,21 @@ Json MetadataJson(const Archive& a, const Selection& s, const Exhibit& e,
         if (in.j.contains(k)) p[k] = in.j[k];
       }
       provenance.push_back(p);
+    } else if (type == catalog::kItemAnalyzed) {
+      // The latest analysis: what the file says of itself, and where the rest is.
+      Json an{{"leaf_index", in.leaf}};
+      for (const char* k : {"analyzer", "media_type", "width", "height", "duration_ms",
+                            "captured_at", "lat", "lon", "camera", "title", "author", "pdq",
+                            "pdq_quality", "frames", "ocr", "failures", "near_duplicates"}) {
+        if (in.j.contains(k)) an[k] = in.j[k];
+      }
+      for (const auto& [member, ext] : kAnalysisBlobs) {
+        if (in.j.contains(member)) {
+          an[std::string(member).substr(0, std::string(member).size() - 7) + "_file"] =
+              "custody/analysis/" + Text(in.j, member) + ext;
+        }
+      }
+      m["analysis"] = an;
     } else if (type == catalog::kNoteAdded) {
       Json n{{"leaf_index", in.leaf},
              {"time", Text(in.j, "time")},
@@ -739,6 +772,7 @@ Status WriteBag(const Archive& a, const ExportRequest& r, Selection& s, const Cu
   ISNAD_RETURN_IF_ERROR(w.AddBytes("custody/checkpoint", c.checkpoint));
   std::string lines;
   std::set<std::string> note_blobs;
+  std::map<std::string, std::string> analysis_blobs;  // sha256 -> file extension
   for (const Included& in : c.entries) {
     ISNAD_ASSIGN_OR_RETURN(std::vector<core::Hash> proof, log.InclusionProof(in.leaf, c.n));
     ISNAD_RETURN_IF_ERROR(
@@ -749,6 +783,11 @@ Status WriteBag(const Archive& a, const ExportRequest& r, Selection& s, const Cu
         "\n";
     if (Text(in.j, "type") == catalog::kNoteAdded && in.j.contains("text_sha256")) {
       note_blobs.insert(Text(in.j, "text_sha256"));
+    }
+    if (Text(in.j, "type") == catalog::kItemAnalyzed) {
+      for (const auto& [member, ext] : kAnalysisBlobs) {
+        if (in.j.contains(member)) analysis_blobs[Text(in.j, member)] = ext;
+      }
     }
   }
   ISNAD_RETURN_IF_ERROR(w.AddBytes("custody/entries.jsonl", lines));
@@ -774,6 +813,16 @@ Status WriteBag(const Archive& a, const ExportRequest& r, Selection& s, const Cu
   }
   if (!c.checkpoints.empty()) {
     ISNAD_RETURN_IF_ERROR(w.AddBytes("custody/consistency.jsonl", consistency));
+  }
+  for (const auto& [hex, ext] : analysis_blobs) {
+    ISNAD_ASSIGN_OR_RETURN(core::Hash h, core::Hash::FromHex(hex));
+    const std::string name = "custody/analysis/" + hex + ext;
+    ISNAD_ASSIGN_OR_RETURN(bag::Writer::FileDigests got, w.AddFile(name, a.blobs().PathOf(h)));
+    if (got.sha256 != hex) {
+      return core::Integrity("what an analysis read (" + store::BlobStore::RelativePath(h) +
+                             ") is damaged: it hashes to " + got.sha256 +
+                             "; nothing was exported. Run `isnad verify`");
+    }
   }
   for (const std::string& hex : note_blobs) {
     ISNAD_ASSIGN_OR_RETURN(core::Hash h, core::Hash::FromHex(hex));

@@ -1504,8 +1504,13 @@ Status ExportJsonl(const Archive& archive, std::ostream& out) {
         auto e = catalog::ParseEntry(bytes);
         if (!e.ok()) return e.status().WithContext("log entry " + std::to_string(i));
         const std::string& type = (*e)["type"].get_ref<const std::string&>();
+        // The graph only: custody of bytes, captures, web archive indexes,
+        // timestamps and media analyses stay with the log.
         if (type == catalog::kArchiveCreated || type == catalog::kItemIngested ||
-            type == catalog::kSourceAdded) {
+            type == catalog::kSourceAdded || type == catalog::kItemAnalyzed ||
+            type == catalog::kCaptureRecorded || type == catalog::kCaptureExtracted ||
+            type == catalog::kWarcRecord || type == catalog::kWarcIndexed ||
+            type == catalog::kTimestampAdded) {
           return Status::Ok();
         }
         mention(*e);

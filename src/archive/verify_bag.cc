@@ -41,6 +41,7 @@ constexpr std::string_view kConsistencyFile = "data/custody/consistency.jsonl";
 constexpr std::string_view kCheckpointsDir = "data/custody/checkpoints/";
 constexpr std::string_view kTimestampsDir = "data/custody/timestamps/";
 constexpr std::string_view kNotesDir = "data/custody/notes/";
+constexpr std::string_view kAnalysisDir = "data/custody/analysis/";
 constexpr std::string_view kExhibitsDir = "data/exhibits/";
 constexpr uint64_t kMaxCustodyFile = uint64_t{1} << 30;
 
@@ -447,6 +448,30 @@ void Checker::Custody(const BagVerifyOptions& options) {
         core::Sha256Of(*text).Hex() != name.substr(0, 64)) {
       Problem(f, "its text does not hash to its name");
     }
+  }
+
+  // What media analyses read, stored by hash: each file and each blob an
+  // included item.analyzed entry names.
+  std::set<std::string> analysis_hashes;
+  for (const auto& [leaf, e] : entries) {
+    if (e.value("type", "") != catalog::kItemAnalyzed) continue;
+    for (const char* m : {"metadata_sha256", "text_sha256", "frames_sha256"}) {
+      if (e.contains(m)) analysis_hashes.insert(e.value(m, ""));
+    }
+  }
+  for (const std::string& f : files_) {
+    if (!StartsWith(f, kAnalysisDir)) continue;
+    auto bytes = Read(f, true);
+    if (!bytes) continue;
+    std::string hex = f.substr(kAnalysisDir.size(), 64);
+    if (core::Sha256Of(*bytes).Hex() != hex) {
+      Problem(f, "its bytes do not hash to its name");
+    }
+    analysis_hashes.erase(hex);
+  }
+  for (const std::string& hex : analysis_hashes) {
+    Problem(std::string(kAnalysisDir) + hex + "…",
+            "an analysis entry names this file, but the bag does not hold it");
   }
 
   // ---- 6. Every exhibit against its item.ingested entry.

@@ -13,10 +13,12 @@
 #include "catalog/capture_apply.h"
 #include "catalog/entries.h"
 #include "catalog/graph_apply.h"
+#include "catalog/media_apply.h"
 #include "catalog/sql.h"
 #include "catalog/webarchive_apply.h"
 #include "core/canonical_json.h"
 #include "core/encoding.h"
+#include "core/utf8.h"
 
 namespace isnad::catalog {
 namespace {
@@ -36,7 +38,7 @@ using internal::Tx;
 
 // Bump when the schema changes; an older catalogue is then rebuilt with
 // `isnad reindex` (it is derived data, so there are no migrations).
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 constexpr int64_t kMaxSqlInteger = std::numeric_limits<int64_t>::max();
 
 // docs/formats/catalog.md describes this schema; change both together.
@@ -90,7 +92,7 @@ CREATE TABLE notes (
   CHECK ((text IS NULL) <> (text_sha256 IS NULL))
 );
 CREATE INDEX notes_by_item ON notes (item_leaf, leaf_index);
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 )sql";
 
 // The rows Fingerprint() hashes: every stored column of every table, in
@@ -155,6 +157,16 @@ constexpr FingerprintTable kFingerprintTables[] = {
      "SELECT leaf_index, container_leaf, member, record_offset, record_length, record_id, "
      "warc_type, target_uri, warc_date, content_type, http_status, digest, problem, payload_leaf "
      "FROM warc_records ORDER BY leaf_index"},
+    {"media",
+     "SELECT item_leaf, leaf_index, analyzer, media_type, width, height, duration_ms, "
+     "captured_at, lat, lon, camera, title, author, pdq, pdq_quality, frames, frames_sha256, "
+     "text_sha256, metadata_sha256, ocr, failures, near_duplicates FROM media ORDER BY "
+     "item_leaf"},
+    {"perceptual_hashes",
+     "SELECT item_leaf, t_ms, quality, hash FROM perceptual_hashes ORDER BY item_leaf, t_ms, "
+     "hash"},
+    {"near_duplicates",
+     "SELECT a_leaf, b_leaf, leaf_index FROM near_duplicates ORDER BY a_leaf, b_leaf"},
     {"warc_indexes",
      "SELECT leaf_index, item_leaf, member, result, records, digests_passed, digests_failed, "
      "problems, signature, error FROM warc_indexes ORDER BY leaf_index"},
@@ -185,9 +197,11 @@ StatusOr<ItemRecord> ReadItem(sqlite3* db, const Stmt& st) {
 // prepared once per batch. Errors do not name the entry index; Apply adds it.
 class Applier {
  public:
-  static StatusOr<Applier> Prepare(sqlite3* db, const TextSource* text_source, bool checking) {
+  static StatusOr<Applier> Prepare(sqlite3* db, const TextSource* text_source,
+                                   const BlobSource* blob_source, bool checking) {
     Applier a;
     a.db_ = db;
+    a.blob_source_ = blob_source;
     a.checking_ = checking;
     a.graph_ = std::make_unique<internal::GraphApplier>(db, text_source);
     ISNAD_ASSIGN_OR_RETURN(a.find_sha_,
@@ -233,7 +247,9 @@ class Applier {
       return InsertSource(leaf, leaf, type, e);
     }
     if (type != kSourceAdded && type != kNoteAdded) {
-      Status s = type == kCaptureRecorded ? internal::ApplyCapture(db_, leaf, e)
+      if (type == kItemAnalyzed) return ItemAnalyzed(leaf, e);
+      Status s = type == kCaptureRecorded    ? internal::ApplyCapture(db_, leaf, e)
+                 : type == kCaptureExtracted ? internal::ApplyCaptureExtracted(db_, leaf, e)
                  : type == kWarcRecord || type == kWarcIndexed
                      ? internal::ApplyWebArchive(db_, leaf, e)
                      : graph_->Apply(leaf, type, e);
@@ -333,8 +349,35 @@ class Applier {
     return insert_source_.Run("recording a source");
   }
 
+  // item.analyzed: the media tables, and the analysis text into the item's
+  // search document.
+  Status ItemAnalyzed(int64_t leaf, const Json& e) {
+    static const BlobSource kNoBlobs;
+    int64_t item = 0;
+    std::string text;
+    Status s = internal::ApplyAnalysis(db_, leaf, e, blob_source_ ? *blob_source_ : kNoBlobs, &item,
+                                       &text);
+    if (!s.ok()) {
+      if (checking_ || s.code() == core::Code::kLocked || s.code() == core::Code::kIoError) {
+        return s;
+      }
+      return core::Integrity(s.message() + "; run `isnad verify`");
+    }
+    ISNAD_ASSIGN_OR_RETURN(Stmt st,
+                           Stmt::Prepare(db_, text.empty() ? "DELETE FROM item_content WHERE "
+                                                             "item_leaf = ?1"
+                                                           : "INSERT OR REPLACE INTO item_content "
+                                                             "(item_leaf, text) VALUES (?1, ?2)"));
+    st.Int(1, item);
+    if (!text.empty()) st.Text(2, core::LossyUtf8(text));
+    ISNAD_RETURN_IF_ERROR(st.Run("recording an item's analysed text"));
+    graph_->NoteAdded(item);
+    return Status::Ok();
+  }
+
   sqlite3* db_ = nullptr;
   bool checking_ = false;
+  const BlobSource* blob_source_ = nullptr;
   Stmt find_sha_, item_sha_, insert_archive_, insert_item_, insert_source_, insert_note_;
 
  public:
@@ -460,6 +503,7 @@ StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool r
     ISNAD_RETURN_IF_ERROR(Exec(db, kSchemaSql, "creating the schema"));
     ISNAD_RETURN_IF_ERROR(Exec(db, internal::kGraphSchemaSql, "creating the graph schema"));
     ISNAD_RETURN_IF_ERROR(Exec(db, internal::kCaptureSchemaSql, "creating the captures table"));
+    ISNAD_RETURN_IF_ERROR(Exec(db, internal::kMediaSchemaSql, "creating the media tables"));
   } else if (version != kSchemaVersion) {
     return core::FailedPrecondition("catalogue " + path + " has schema version " +
                                     std::to_string(version) + ", this isnad writes version " +
@@ -536,7 +580,8 @@ Status Catalog::ApplyLocked(uint64_t first_index, const std::vector<std::string>
         "; apply from index " + std::to_string(applied) + " or rebuild with `isnad reindex`");
   }
   if (entries.empty()) return Status::Ok();
-  ISNAD_ASSIGN_OR_RETURN(Applier applier, Applier::Prepare(db_, &text_source_, checking));
+  ISNAD_ASSIGN_OR_RETURN(Applier applier,
+                         Applier::Prepare(db_, &text_source_, &blob_source_, checking));
   // Entries are parsed on a second thread, a block ahead of the one applied.
   constexpr size_t kParseBlock = 1024;
   auto parse = [&entries](size_t from) {

@@ -202,6 +202,36 @@ struct WarcIndexRow {
 using TextSource = std::function<core::StatusOr<std::string>(const core::Hash& sha256,
                                                              std::string_view media_type)>;
 
+// Returns the bytes of a blob, at most `max_bytes` (the archive reads them).
+// Used for the frame hashes and text that media analysis stores as blobs.
+using BlobSource =
+    std::function<core::StatusOr<std::string>(const core::Hash& sha256, uint64_t max_bytes)>;
+
+// The latest media analysis of an item (item.analyzed), as recorded.
+struct MediaRecord {
+  uint64_t leaf_index = 0;  // of the item.analyzed entry
+  std::string item;
+  std::string analyzer, media_type;
+  std::optional<uint64_t> width, height, duration_ms;
+  std::string captured_at, lat, lon, camera, title, author;
+  std::string pdq;  // 64 hex digits, "" when none
+  int pdq_quality = 0;
+  uint64_t frames = 0;  // video frames hashed (frames_sha256 names them)
+  std::optional<core::Hash> frames_sha256, text_sha256, metadata_sha256;
+  std::string ocr;                           // OCR engine and languages, "" when not run
+  std::vector<std::string> failures;         // what could not be read
+  std::vector<std::string> near_duplicates;  // found when it was analysed
+};
+
+// One perceptual hash of an item: its image hash, or one distinct useful frame
+// of a video (quality >= 50, identical hashes once, at their first time).
+struct PerceptualHashRow {
+  uint64_t item_leaf = 0;
+  uint64_t t_ms = 0;  // frame time; 0 for an image
+  int quality = 0;
+  std::string hash;  // 64 hex digits
+};
+
 class Catalog {
  public:
   ~Catalog();
@@ -283,6 +313,19 @@ class Catalog {
   // The validations recorded for web archive item `item_id`.
   core::StatusOr<std::vector<WarcIndexRow>> WarcIndexes(std::string_view item_id) const;
 
+  // Media analysis (catalog/media.cc). nullopt when the item was not analysed.
+  core::StatusOr<std::optional<MediaRecord>> Media(std::string_view item_id) const;
+  // Every perceptual hash, in item then time order; of one item when given.
+  core::StatusOr<std::vector<PerceptualHashRow>> PerceptualHashes(
+      std::string_view item_id = {}) const;
+  // Items recorded as near-duplicates of `item_id`, in either direction, in leaf order.
+  core::StatusOr<std::vector<std::string>> NearDuplicates(std::string_view item_id) const;
+  // Items from leaf `min_leaf` on, in leaf order, whose media type starts with
+  // one of `prefixes` and that have no analysis yet.
+  core::StatusOr<std::vector<ItemRecord>> ItemsToAnalyze(const std::vector<std::string>& prefixes,
+                                                         uint64_t min_leaf = 0) const;
+  void SetBlobSource(BlobSource source) { blob_source_ = std::move(source); }
+
   // SHA-256 over every row of every table in a fixed order and encoding: equal
   // for two catalogues exactly when they hold the same data.
   core::StatusOr<core::Hash> Fingerprint() const;
@@ -295,6 +338,7 @@ class Catalog {
                            bool checking);
   sqlite3* db_;
   TextSource text_source_;
+  BlobSource blob_source_;
 };
 
 }  // namespace isnad::catalog

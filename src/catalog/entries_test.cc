@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <functional>
 #include <string>
 
 #include "core/canonical_json.h"
@@ -193,6 +194,49 @@ TEST(Entries, BuildersRejectMalformedFields) {
   auto bad = ItemIngestedEntry(kAlice, h, 1, "text/plain", {"a", "relative/a"});
   EXPECT_NE(bad.status().message().find("\"path\""), std::string::npos) << bad.status().message();
   EXPECT_NE(bad.status().message().find("item.ingested"), std::string::npos);
+}
+
+// item.analyzed: the golden byte form, and the rules between members.
+TEST(Entries, ItemAnalyzed) {
+  Json body = {{"item", "i3"},
+               {"analyzer", "isnad 0.1.0; exiv2 0.27.6"},
+               {"media_type", "image/jpeg"},
+               {"width", uint64_t{640}},
+               {"height", uint64_t{480}},
+               {"captured_at", "2013-08-21T02:45:00"},
+               {"lat", "33.5138"},
+               {"lon", "36.36"},
+               {"pdq", std::string(64, 'a')},
+               {"pdq_quality", uint64_t{100}},
+               {"near_duplicates", {"i1"}}};
+  auto built = ItemAnalyzedEntry(kAlice, body);
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  EXPECT_EQ(*built,
+            "{\"analyzer\":\"isnad 0.1.0; exiv2 0.27.6\",\"captured_at\":\"2013-08-21T02:45:00\","
+            "\"height\":480,\"item\":\"i3\",\"lat\":\"33.5138\",\"lon\":\"36.36\",\"media_type\":"
+            "\"image/jpeg\",\"near_duplicates\":[\"i1\"],\"operator\":\"" +
+                kAlice.operator_ + "\",\"pdq\":\"" + std::string(64, 'a') +
+                "\",\"pdq_quality\":100,\"time\":\"" + kAlice.time +
+                "\",\"type\":\"item.analyzed\",\"width\":640}");
+  EXPECT_TRUE(ParseEntry(*built).ok());
+  auto refused = [&](const char* why, std::function<void(Json&)> change) {
+    Json b = body;
+    change(b);
+    auto r = ItemAnalyzedEntry(kAlice, b);
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << why;
+  };
+  refused("lat without lon", [](Json& b) { b.erase("lon"); });
+  refused("pdq without quality", [](Json& b) { b.erase("pdq_quality"); });
+  refused("quality over 100", [](Json& b) { b["pdq_quality"] = uint64_t{101}; });
+  refused("frames without blob", [](Json& b) { b["frames"] = uint64_t{3}; });
+  refused("its own near-duplicate", [](Json& b) { b["near_duplicates"] = {"i3"}; });
+  refused("latitude out of range", [](Json& b) { b["lat"] = "91"; });
+  refused("no analyzer", [](Json& b) { b.erase("analyzer"); });
+  refused("unknown member", [](Json& b) { b["colour"] = "red"; });
+  // Not a graph entry.
+  Json graph = body;
+  graph["type"] = "item.analyzed";
+  EXPECT_EQ(GraphEntry(kAlice, graph).status().code(), Code::kInvalidArgument);
 }
 
 TEST(Entries, SizeLimit) {

@@ -32,6 +32,8 @@ void Example(CLI::App* command, const std::string& text) { command->footer("Exam
 
 // pdq: perceptual hashes of image files, no archive (pdq_commands.cc).
 void RegisterPdqCommands(CLI::App& app, const Globals& g, Commands& out);
+// vpdq, vpdq-compare: perceptual hashes of video frames, no archive (vpdq_commands.cc).
+void RegisterVpdqCommands(CLI::App& app, const Globals& g, Commands& out);
 // capture: URLs to WARC files (capture_commands.cc).
 void RegisterCaptureCommands(CLI::App& app, const Globals& g, Commands& out);
 // warc: web archives' records, checking WARC/WACZ files (webarchive_commands.cc).
@@ -39,6 +41,11 @@ void RegisterWebArchiveCommands(CLI::App& app, const Globals& g, Commands& out);
 // The web archive lines of `show`: records of a WARC/WACZ item, or the record
 // an item is the payload of (webarchive_commands.cc). Into `json` when given.
 void PrintWebArchiveSection(const archive::Archive& a, const std::string& id, core::Json* json);
+// analyze, similar, dupes (media_commands.cc); the analysis lines of `show`,
+// and the printer of `add`'s analysis lines.
+void RegisterMediaCommands(CLI::App& app, const Globals& g, Commands& out);
+void PrintMediaSection(const archive::Archive& a, const std::string& id, core::Json* json);
+archive::AnalyzeCallbacks AnalysisPrinter(const Globals& g);
 
 namespace {
 
@@ -177,7 +184,7 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
         : w.result == "invalid" ? "INVALID"
                                 : "UNREADABLE",
         w.records, w.payloads, w.new_payload_items, w.digests_passed, w.digests_failed,
-        w.signature == "not-checked" ? "; WACZ signature present, NOT checked" : "");
+        w.signature.empty() || w.signature == "absent" ? "" : "; WACZ signature " + w.signature);
     for (size_t i = 0; i < w.problems.size() && i < 20; ++i)
       std::fprintf(stderr, "  problem: %s\n", Printable(w.problems[i]).c_str());
     if (!w.error.empty()) std::fprintf(stderr, "  error: %s\n", Printable(w.error).c_str());
@@ -187,6 +194,9 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
                    "the log (isnad show %s).\n",
                    w.id.c_str(), w.id.c_str());
   };
+  // With --json, stdout keeps one object per file; `show --json` gives the analysis.
+  if (!g.json) cb.analysis = AnalysisPrinter(g);
+  req.analysis.jobs = req.jobs;
   auto summary = (*a)->Add(req, cb);
   bar.Clear();
   if (!summary.ok()) {
@@ -283,6 +293,7 @@ int CmdShow(const Globals& g, const std::string& id) {
     }
     j["notes"] = ns;
     PrintWebArchiveSection(**a, r->id, &j);
+    PrintMediaSection(**a, r->id, &j);
     PrintJsonLine(j);
     return kExitOk;
   }
@@ -332,6 +343,7 @@ int CmdShow(const Globals& g, const std::string& id) {
                              : Printable(n.text));
   }
   PrintWebArchiveSection(**a, r->id, nullptr);
+  PrintMediaSection(**a, r->id, nullptr);
   fmt::print("prove it with: isnad prove {}\n", r->id);
   return kExitOk;
 }
@@ -632,6 +644,10 @@ int Run(int argc, char** argv) {
   add->add_option("-j,--jobs", add_req.jobs, "files read at once (default 2)")
       ->check(CLI::Range(1, 64));
   add->add_flag("--follow-symlinks", add_req.follow_symlinks, "add what symbolic links point to");
+  add->add_flag("!--no-analyze", add_req.analyze,
+                "do not analyse the new media now (`isnad analyze` does it later)");
+  add->add_flag("--ocr", add_req.analysis.ocr,
+                "also read the text of images and scanned PDFs (Tesseract, Arabic and English)");
   add->add_option("--batch-files", add_req.batch_files,
                   "files per commit (one signed checkpoint per batch; default 2000)")
       ->check(CLI::Range(1, 1000000));
@@ -705,8 +721,10 @@ int Run(int argc, char** argv) {
   RegisterTimestampCommands(app, g, commands);
   RegisterExportCommands(app, g, commands);
   RegisterPdqCommands(app, g, commands);
+  RegisterVpdqCommands(app, g, commands);
   RegisterCaptureCommands(app, g, commands);
   RegisterWebArchiveCommands(app, g, commands);
+  RegisterMediaCommands(app, g, commands);
 
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
 

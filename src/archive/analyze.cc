@@ -1,0 +1,561 @@
+#include "archive/analyze.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "archive/archive.h"
+#include "catalog/entries.h"
+#include "core/canonical_json.h"
+#include "core/time.h"
+#include "core/utf8.h"
+#include "media/metadata.h"
+#include "media/ocr.h"
+#include "media/sniff.h"
+#include "pdq/image.h"
+
+namespace isnad::archive {
+
+using core::Json;
+using core::Status;
+using core::StatusOr;
+
+namespace {
+
+// The most bytes of an image read whole for PDQ (larger images are hashed by FFmpeg).
+constexpr uint64_t kMaxImageBytes = uint64_t{256} << 20;
+// Members of the entry are cut to this many bytes, failures to this many.
+constexpr size_t kMaxMemberBytes = 1024;
+constexpr size_t kMaxFailures = 32;
+
+std::string Cut(std::string s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  size_t n = max_bytes;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  s.resize(n);
+  return s;
+}
+
+bool IsVideo(const std::string& media_type) { return media_type.starts_with("video/"); }
+bool IsImage(const std::string& media_type) { return media_type.starts_with("image/"); }
+
+StatusOr<std::string> ReadWhole(const std::string& path, uint64_t max_bytes) {
+  core::Env* env = core::Env::Default();
+  ISNAD_ASSIGN_OR_RETURN(auto file, env->NewSequentialFile(path));
+  std::string bytes;
+  (void)env;
+  std::string buf(1 << 20, '\0');
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(size_t n, file->Read(buf.data(), buf.size()));
+    if (n == 0) break;
+    bytes.append(buf.data(), n);
+    if (bytes.size() > max_bytes)
+      return core::ResourceExhausted("over " + std::to_string(max_bytes));
+  }
+  return bytes;
+}
+
+std::string Seconds(uint64_t ms) {
+  std::string s = std::to_string(ms / 1000);
+  uint64_t tenths = (ms % 1000) / 100;
+  return s + "." + std::to_string(tenths) + " s";
+}
+
+// What analysing one item's bytes gave, before anything is stored.
+struct Outcome {
+  Json body = Json::object();           // the entry's members that do not need blobs
+  std::string metadata_json;            // canonical JSON of everything read
+  std::string text;                     // PDF text and OCR text
+  std::string frames_text;              // vPDQ frame lines (videos)
+  std::vector<vpdq::FrameHash> hashes;  // for the index: image hash or useful distinct frames
+  std::vector<pdq::Hash> query;         // image: 8 dihedral hashes
+  bool video = false;
+  AnalyzedItem shown;
+};
+
+// isnad and each library it read the file with, once each.
+std::string AnalyzerName(const AnalyzeOptions& options) {
+  std::string parts = media::MetadataExtractorVersions() + "; " + vpdq::DecoderVersions();
+  if (options.ocr) parts += "; " + media::OcrVersion(options.ocr_languages);
+  std::string name(kSoftware);
+  std::set<std::string> seen;
+  size_t at = 0;
+  while (at <= parts.size()) {
+    size_t end = parts.find("; ", at);
+    if (end == std::string::npos) end = parts.size();
+    std::string part = parts.substr(at, end - at);
+    if (!part.empty() && seen.insert(part).second) name += "; " + part;
+    at = end + 2;
+  }
+  return name;
+}
+
+// Useful distinct frames, in time order: what the index holds for a video.
+std::vector<vpdq::FrameHash> UsefulFrames(const std::vector<vpdq::FrameHash>& frames) {
+  std::vector<vpdq::FrameHash> out;
+  std::set<std::array<uint64_t, 4>> seen;
+  for (const vpdq::FrameHash& f : frames) {
+    if (f.quality < pdq::kMinUsefulQuality) continue;
+    if (!seen.insert(f.hash.words).second) continue;
+    out.push_back(f);
+  }
+  return out;
+}
+
+Outcome AnalyzeOne(const std::string& path, const catalog::ItemRecord& item,
+                   const AnalyzeOptions& options) {
+  Outcome o;
+  const std::string& type = item.media_type;
+  o.shown.id = item.id;
+  o.shown.media_type = type;
+  std::vector<std::string> failures;
+  Json meta = Json::object();
+  meta["media_type"] = type;
+
+  if (media::HasMetadataExtractor(type)) {
+    auto md = media::ExtractMetadata(path, type);
+    if (!md.ok()) {
+      failures.push_back("metadata: " + md.status().message());
+    } else {
+      if (md->width) o.body["width"] = *md->width;
+      if (md->height) o.body["height"] = *md->height;
+      if (md->duration_ms) o.body["duration_ms"] = *md->duration_ms;
+      if (!md->captured_at.empty()) o.body["captured_at"] = md->captured_at;
+      if (md->gps && catalog::IsLatitude(md->gps->lat) && catalog::IsLongitude(md->gps->lon)) {
+        o.body["lat"] = md->gps->lat;
+        o.body["lon"] = md->gps->lon;
+      }
+      auto text_member = [&](const char* name, const std::string& v) {
+        std::string t = Cut(core::LossyUtf8(v), kMaxMemberBytes);
+        if (!t.empty()) o.body[name] = t;
+      };
+      text_member("camera", md->camera);
+      text_member("title", md->title);
+      text_member("author", md->author);
+      meta["fields"] = md->fields;
+      if (md->orientation) meta["orientation"] = *md->orientation;
+      if (!md->software.empty()) meta["software"] = core::LossyUtf8(md->software);
+      o.text = md->text;
+      for (const std::string& f : md->failures) failures.push_back(f);
+    }
+  }
+
+  if (IsImage(type)) {
+    bool hashed = false;
+    auto bytes = ReadWhole(path, kMaxImageBytes);
+    if (bytes.ok() && (type == "image/jpeg" || type == "image/png")) {
+      auto h = pdq::HashImage(
+          std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()));
+      if (h.ok()) {
+        hashed = true;
+        o.body["pdq"] = pdq::ToHex(h->hash());
+        o.body["pdq_quality"] = static_cast<uint64_t>(h->quality());
+        o.hashes.push_back(vpdq::FrameHash{0, h->quality(), h->hash(), 0});
+        o.query.assign(h->dihedral.hashes.begin(), h->dihedral.hashes.end());
+        if (!o.body.contains("width")) o.body["width"] = static_cast<uint64_t>(h->width);
+        if (!o.body.contains("height")) o.body["height"] = static_cast<uint64_t>(h->height);
+      } else {
+        failures.push_back("pdq: " + h.status().message());
+      }
+    }
+    if (!hashed && (!bytes.ok() || (type != "image/jpeg" && type != "image/png"))) {
+      // Other image formats (WebP, GIF, TIFF, ...) through FFmpeg's decoders: the first frame.
+      vpdq::HashOptions ho;
+      ho.limits.max_frames = 1;
+      ho.limits.max_millis = 30'000;
+      auto v = vpdq::HashVideo(path, ho);
+      if (v.ok() && !v->frames.empty()) {
+        const vpdq::FrameHash& f = v->frames.front();
+        o.body["pdq"] = pdq::ToHex(f.hash);
+        o.body["pdq_quality"] = static_cast<uint64_t>(std::max(0, f.quality));
+        o.hashes.push_back(vpdq::FrameHash{0, f.quality, f.hash, 0});
+        o.query.push_back(f.hash);
+      } else {
+        failures.push_back("pdq: " +
+                           (v.ok() ? std::string("no frame decoded") : v.status().message()));
+      }
+    }
+  } else if (IsVideo(type)) {
+    vpdq::HashOptions ho;
+    ho.crop_black_bars = true;
+    ho.collapse_identical = true;
+    auto v = vpdq::HashVideo(path, ho);
+    if (v.ok()) {
+      o.video = true;
+      o.frames_text = vpdq::FormatFrames(v->frames);
+      o.body["frames"] = static_cast<uint64_t>(v->frames.size());
+      o.hashes = UsefulFrames(v->frames);
+      if (v->crop_w > 0 && (v->crop_w != v->width || v->crop_h != v->height)) {
+        meta["vpdq_crop"] = {v->crop_x, v->crop_y, v->crop_w, v->crop_h};
+      }
+      for (const std::string& f : v->failures) failures.push_back("vpdq: " + f);
+    } else {
+      failures.push_back("vpdq: " + v.status().message());
+    }
+  }
+
+  if (options.ocr && media::HasOcr(type)) {
+    media::OcrOptions oo;
+    oo.languages = options.ocr_languages;
+    auto r = media::Ocr(path, type, oo);
+    if (r.ok()) {
+      o.body["ocr"] = media::OcrVersion(options.ocr_languages);
+      if (!r->text.empty()) {
+        if (!o.text.empty()) o.text += "\f";
+        o.text += r->text;
+      }
+      meta["ocr"] = {{"pages", r->pages}, {"mean_confidence", r->mean_confidence}};
+      for (const std::string& f : r->failures) failures.push_back("ocr: " + f);
+    } else {
+      failures.push_back("ocr: " + r.status().message());
+    }
+  }
+
+  meta["failures"] = failures;
+  auto canon = core::CanonicalJson(meta);
+  if (canon.ok()) {
+    o.metadata_json = std::move(*canon);
+  } else {
+    // A float slipped into the fields: keep what was read, as JSON text.
+    failures.push_back("metadata: not canonical JSON (" + canon.status().message() + ")");
+    o.metadata_json = meta.dump();
+  }
+  std::vector<std::string> kept;
+  for (const std::string& f : failures) {
+    if (kept.size() == kMaxFailures) {
+      kept.push_back(std::to_string(failures.size() - kMaxFailures) + " more failures");
+      break;
+    }
+    std::string t = Cut(core::LossyUtf8(f), kMaxMemberBytes);
+    if (!t.empty()) kept.push_back(std::move(t));
+  }
+  if (!kept.empty()) o.body["failures"] = kept;
+  o.shown.failures = kept;
+
+  std::string summary;
+  auto add = [&summary](const std::string& part) {
+    if (part.empty()) return;
+    if (!summary.empty()) summary += ", ";
+    summary += part;
+  };
+  if (o.body.contains("width") && o.body.contains("height")) {
+    add(std::to_string(o.body["width"].get<uint64_t>()) + "x" +
+        std::to_string(o.body["height"].get<uint64_t>()));
+  }
+  if (o.body.contains("duration_ms")) add(Seconds(o.body["duration_ms"].get<uint64_t>()));
+  if (o.body.contains("captured_at")) add(o.body["captured_at"].get<std::string>());
+  if (o.body.contains("lat")) {
+    add(o.body["lat"].get<std::string>() + "," + o.body["lon"].get<std::string>());
+  }
+  if (o.body.contains("pdq"))
+    add("pdq quality " + std::to_string(o.body["pdq_quality"].get<uint64_t>()));
+  if (o.body.contains("frames")) add(std::to_string(o.body["frames"].get<uint64_t>()) + " frames");
+  o.shown.summary = summary;
+  return o;
+}
+
+}  // namespace
+
+bool IsAnalyzable(const std::string& media_type) {
+  for (const std::string& p : AnalyzablePrefixes())
+    if (media_type.starts_with(p)) return true;
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// NearDuplicateIndex
+
+struct NearDuplicateIndex::Impl {
+  similar::Index index;
+  struct Row {
+    uint64_t leaf;
+    vpdq::FrameHash frame;
+  };
+  std::vector<Row> rows;                                        // index id -> row
+  std::unordered_map<uint64_t, std::vector<uint32_t>> rows_of;  // leaf -> its rows
+  std::unordered_map<uint64_t, bool> is_video;
+  bool built = true;
+};
+
+NearDuplicateIndex::NearDuplicateIndex() : impl_(std::make_unique<Impl>()) {}
+NearDuplicateIndex::~NearDuplicateIndex() = default;
+NearDuplicateIndex::NearDuplicateIndex(NearDuplicateIndex&&) noexcept = default;
+NearDuplicateIndex& NearDuplicateIndex::operator=(NearDuplicateIndex&&) noexcept = default;
+
+size_t NearDuplicateIndex::hashes() const { return impl_->rows.size(); }
+
+StatusOr<NearDuplicateIndex> NearDuplicateIndex::Load(const catalog::Catalog& catalog) {
+  NearDuplicateIndex out;
+  ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::PerceptualHashRow> rows, catalog.PerceptualHashes());
+  out.impl_->index.Reserve(rows.size());
+  uint64_t leaf = UINT64_MAX;
+  std::vector<vpdq::FrameHash> frames;
+  bool video = false;
+  auto flush = [&] {
+    if (leaf != UINT64_MAX && !frames.empty()) out.AddItem(leaf, frames, video);
+    frames.clear();
+    video = false;
+  };
+  for (const catalog::PerceptualHashRow& r : rows) {
+    if (r.item_leaf != leaf) {
+      flush();
+      leaf = r.item_leaf;
+    }
+    auto h = pdq::HashFromHex(r.hash);
+    if (!h.ok()) {
+      return core::Integrity("perceptual hash of item " + catalog::ItemId(r.item_leaf) +
+                             " in the catalogue is not 64 hex digits; run `isnad reindex`");
+    }
+    video = video || r.t_ms > 0 || !frames.empty();
+    frames.push_back(vpdq::FrameHash{0, r.quality, *h, static_cast<double>(r.t_ms) / 1000.0});
+  }
+  flush();
+  out.impl_->index.Build();
+  return out;
+}
+
+void NearDuplicateIndex::AddItem(uint64_t leaf, const std::vector<vpdq::FrameHash>& hashes,
+                                 bool video) {
+  Impl& m = *impl_;
+  m.is_video[leaf] = video;
+  for (const vpdq::FrameHash& f : hashes) {
+    const auto id = static_cast<uint32_t>(m.rows.size());
+    m.rows.push_back(Impl::Row{leaf, f});
+    m.rows_of[leaf].push_back(id);
+    m.index.Add(f.hash, id);
+  }
+  m.built = false;
+}
+
+std::vector<SimilarMatch> NearDuplicateIndex::Find(const SimilarQuery& query, int max_distance,
+                                                   std::optional<uint64_t> exclude,
+                                                   double min_video_pct) const {
+  Impl& m = *impl_;
+  if (!m.built) {
+    m.index.Build();
+    m.built = true;
+  }
+  // Candidates: every item with some hash within reach, with its closest pair.
+  struct Best {
+    int distance = 1 << 20;
+    double query_t = 0, match_t = 0;
+  };
+  std::map<uint64_t, Best> found;
+  auto probe = [&](const pdq::Hash& h, double query_t) {
+    for (const similar::Match& hit : m.index.Query(h, max_distance)) {
+      const Impl::Row& row = m.rows[hit.id];
+      if (exclude && row.leaf == *exclude) continue;
+      Best& b = found[row.leaf];
+      if (hit.distance < b.distance) b = Best{hit.distance, query_t, row.frame.timestamp_s};
+    }
+  };
+  std::vector<vpdq::FrameHash> query_frames;
+  if (query.video) {
+    query_frames = UsefulFrames(query.frames);
+    for (const vpdq::FrameHash& f : query_frames) probe(f.hash, f.timestamp_s);
+  } else {
+    for (const pdq::Hash& h : query.image_hashes) probe(h, 0);
+  }
+  std::vector<SimilarMatch> out;
+  for (const auto& [leaf, best] : found) {
+    SimilarMatch s;
+    s.id = catalog::ItemId(leaf);
+    s.leaf_index = leaf;
+    s.video = m.is_video[leaf];
+    s.distance = best.distance;
+    s.query_timestamp_s = best.query_t;
+    s.match_timestamp_s = best.match_t;
+    if (query.video && s.video) {
+      std::vector<vpdq::FrameHash> target;
+      for (uint32_t id : m.rows_of[leaf]) target.push_back(m.rows[id].frame);
+      vpdq::MatchOptions mo;
+      mo.max_distance = max_distance;
+      vpdq::Similarity sim = vpdq::Compare(query_frames, target, mo);
+      s.query_pct = sim.query_pct;
+      s.match_pct = sim.match_pct;
+      if (std::max(s.query_pct, s.match_pct) < min_video_pct) continue;
+    }
+    out.push_back(s);
+  }
+  std::sort(out.begin(), out.end(), [](const SimilarMatch& a, const SimilarMatch& b) {
+    double pa = std::max(a.query_pct, a.match_pct), pb = std::max(b.query_pct, b.match_pct);
+    if (pa != pb) return pa > pb;
+    if (a.distance != b.distance) return a.distance < b.distance;
+    return a.leaf_index < b.leaf_index;
+  });
+  return out;
+}
+
+StatusOr<SimilarQuery> QueryOfFile(const std::string& path) {
+  core::Env* env = core::Env::Default();
+  ISNAD_ASSIGN_OR_RETURN(auto file, env->NewSequentialFile(path));
+  std::string head(4096, '\0');
+  ISNAD_ASSIGN_OR_RETURN(size_t n, file->Read(head.data(), head.size()));
+  head.resize(n);
+  const std::string type = media::SniffMediaType(head);
+  SimilarQuery q;
+  if (type == "image/jpeg" || type == "image/png") {
+    ISNAD_ASSIGN_OR_RETURN(std::string bytes, ReadWhole(path, kMaxImageBytes));
+    auto h = pdq::HashImage(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+    if (!h.ok()) return h.status().WithContext(path);
+    q.image_hashes.assign(h->dihedral.hashes.begin(), h->dihedral.hashes.end());
+    return q;
+  }
+  vpdq::HashOptions ho;
+  ho.crop_black_bars = true;
+  if (IsVideo(type)) {
+    ho.seconds_per_hash = 1;
+  } else if (IsImage(type)) {
+    ho.limits.max_frames = 1;
+  } else {
+    return core::InvalidArgument(path + " is " + type +
+                                 ", not an image or a video; `isnad similar` matches pictures");
+  }
+  auto v = vpdq::HashVideo(path, ho);
+  if (!v.ok()) return v.status().WithContext(path);
+  if (IsVideo(type)) {
+    q.video = true;
+    q.frames = std::move(v->frames);
+  } else if (!v->frames.empty()) {
+    q.image_hashes.push_back(v->frames.front().hash);
+  }
+  return q;
+}
+
+StatusOr<SimilarQuery> QueryOfItem(const catalog::Catalog& catalog,
+                                   const catalog::MediaRecord& media) {
+  SimilarQuery q;
+  ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::PerceptualHashRow> rows,
+                         catalog.PerceptualHashes(media.item));
+  q.video = media.media_type.starts_with("video/");
+  for (const catalog::PerceptualHashRow& r : rows) {
+    ISNAD_ASSIGN_OR_RETURN(pdq::Hash h, pdq::HashFromHex(r.hash));
+    if (q.video) {
+      q.frames.push_back(vpdq::FrameHash{0, r.quality, h, static_cast<double>(r.t_ms) / 1000.0});
+    } else {
+      q.image_hashes.push_back(h);
+    }
+  }
+  return q;
+}
+
+// ---------------------------------------------------------------------------
+// Analyzer
+
+StatusOr<uint64_t> Analyzer::Run(Archive* a, const std::vector<catalog::ItemRecord>& items,
+                                 const AnalyzeOptions& options, const AnalyzeCallbacks& callbacks) {
+  if (!a->signer_) return core::FailedPrecondition("the archive was opened read-only");
+  if (items.empty()) return uint64_t{0};
+  const std::string analyzer = AnalyzerName(options);
+
+  // Workers analyse ahead; this thread records in item order.
+  std::mutex mu;
+  std::condition_variable ready;
+  std::map<size_t, Outcome> done;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  auto worker = [&] {
+    while (!stop) {
+      size_t k = next++;
+      if (k >= items.size()) break;
+      Outcome o = AnalyzeOne(a->blobs().PathOf(items[k].sha256), items[k], options);
+      std::lock_guard<std::mutex> g(mu);
+      done.emplace(k, std::move(o));
+      ready.notify_all();
+    }
+  };
+  std::vector<std::thread> threads;
+  const int jobs = std::max(1, options.jobs);
+  for (int t = 0; t < jobs && static_cast<size_t>(t) < items.size(); ++t) {
+    threads.emplace_back(worker);
+  }
+  struct Joiner {
+    std::vector<std::thread>* threads;
+    std::atomic<bool>* stop;
+    ~Joiner() {
+      *stop = true;
+      for (auto& t : *threads) t.join();
+    }
+  } joiner{&threads, &stop};
+
+  std::optional<NearDuplicateIndex> index;
+  std::vector<std::string> entries;
+  std::vector<AnalyzedItem> pending;
+  uint64_t recorded = 0;
+  auto commit = [&]() -> Status {
+    if (entries.empty()) return Status::Ok();
+    ISNAD_RETURN_IF_ERROR(a->AppendAndApply(entries).status());
+    recorded += entries.size();
+    entries.clear();
+    for (const AnalyzedItem& s : pending)
+      if (callbacks.on_analyzed) callbacks.on_analyzed(s);
+    pending.clear();
+    return Status::Ok();
+  };
+  for (size_t k = 0; k < items.size(); ++k) {
+    Outcome o;
+    {
+      std::unique_lock<std::mutex> g(mu);
+      ready.wait(g, [&] { return done.count(k) > 0; });
+      o = std::move(done[k]);
+      done.erase(k);
+    }
+    const catalog::ItemRecord& item = items[k];
+    o.body["item"] = item.id;
+    o.body["analyzer"] = analyzer;
+    o.body["media_type"] = item.media_type;
+    ISNAD_ASSIGN_OR_RETURN(core::Hash meta_sha, a->StoreBytes(o.metadata_json));
+    o.body["metadata_sha256"] = meta_sha.Hex();
+    if (!o.frames_text.empty()) {
+      ISNAD_ASSIGN_OR_RETURN(core::Hash frames_sha, a->StoreBytes(o.frames_text));
+      o.body["frames_sha256"] = frames_sha.Hex();
+    } else {
+      o.body.erase("frames");
+    }
+    if (!o.text.empty()) {
+      ISNAD_ASSIGN_OR_RETURN(core::Hash text_sha, a->StoreBytes(core::LossyUtf8(o.text)));
+      o.body["text_sha256"] = text_sha.Hex();
+    }
+    // Near-duplicates among everything analysed before it.
+    if (!o.hashes.empty()) {
+      if (!index.has_value()) {
+        ISNAD_RETURN_IF_ERROR(commit());  // the index reads the catalogue
+        ISNAD_ASSIGN_OR_RETURN(NearDuplicateIndex loaded, NearDuplicateIndex::Load(*a->catalog_));
+        index = std::move(loaded);
+      }
+      SimilarQuery q;
+      q.video = o.video;
+      if (o.video) {
+        q.frames = o.hashes;
+      } else {
+        q.image_hashes = o.query.empty() ? std::vector<pdq::Hash>{o.hashes.front().hash} : o.query;
+      }
+      std::vector<SimilarMatch> near =
+          index->Find(q, options.max_distance, item.leaf_index, kVideoMatchPct);
+      std::vector<std::string> ids;
+      for (const SimilarMatch& s : near) ids.push_back(s.id);
+      std::sort(ids.begin(), ids.end(), [](const std::string& x, const std::string& y) {
+        return catalog::ParseItemId(x) < catalog::ParseItemId(y);
+      });
+      if (!ids.empty()) o.body["near_duplicates"] = ids;
+      o.shown.near_duplicates = ids;
+      index->AddItem(item.leaf_index, o.hashes, o.video);
+    }
+    catalog::Actor by{core::NowUtc(), a->OperatorName()};
+    ISNAD_ASSIGN_OR_RETURN(std::string entry, catalog::ItemAnalyzedEntry(by, o.body));
+    entries.push_back(std::move(entry));
+    pending.push_back(std::move(o.shown));
+    if (callbacks.on_progress) callbacks.on_progress(k + 1, items.size());
+    if (entries.size() >= options.batch) ISNAD_RETURN_IF_ERROR(commit());
+  }
+  ISNAD_RETURN_IF_ERROR(commit());
+  return recorded;
+}
+
+}  // namespace isnad::archive
