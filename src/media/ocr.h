@@ -27,9 +27,9 @@ struct OcrOptions {
 };
 
 struct OcrResult {
-  std::string text;  // UTF-8, pages separated by form feeds
-  uint32_t pages = 0;  // pages (or images: 1) read with OCR
-  int mean_confidence = 0;  // Tesseract's mean word confidence 0..100 over what was read
+  std::string text;                   // UTF-8, pages separated by form feeds
+  uint32_t pages = 0;                 // pages (or images: 1) read with OCR
+  int mean_confidence = 0;            // Tesseract's mean word confidence 0..100 over what was read
   std::vector<std::string> failures;  // pages that could not be read, time limit reached...
 };
 

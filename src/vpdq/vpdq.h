@@ -19,8 +19,8 @@
 namespace isnad::vpdq {
 
 struct VideoLimits {
-  uint64_t max_millis = 600'000;           // wall clock for one video
-  uint64_t max_frames = 2'000'000;         // decoded frames at most
+  uint64_t max_millis = 600'000;            // wall clock for one video
+  uint64_t max_frames = 2'000'000;          // decoded frames at most
   uint64_t max_pixels = 8192ull * 8192ull;  // per frame (width x height)
 };
 
@@ -41,17 +41,17 @@ struct HashOptions {
 };
 
 struct FrameHash {
-  uint64_t frame = 0;        // frame number in decode order, from 0
-  int quality = 0;           // PDQ quality 0..100
+  uint64_t frame = 0;  // frame number in decode order, from 0
+  int quality = 0;     // PDQ quality 0..100
   pdq::Hash hash;
-  double timestamp_s = 0;    // frame / frame rate, as upstream
+  double timestamp_s = 0;  // frame / frame rate, as upstream
 };
 
 struct VideoHash {
   std::vector<FrameHash> frames;
-  double frame_rate = 0;       // avg_frame_rate, or r_frame_rate when that is 0
+  double frame_rate = 0;  // avg_frame_rate, or r_frame_rate when that is 0
   double duration_s = 0;
-  int width = 0, height = 0;   // of the decoded frames before any crop or scale
+  int width = 0, height = 0;  // of the decoded frames before any crop or scale
   // The crop applied when crop_black_bars found bars: x, y, w, h of the kept picture.
   int crop_x = 0, crop_y = 0, crop_w = 0, crop_h = 0;
   std::vector<std::string> failures;  // e.g. "decoding stopped at frame 812: Invalid data..."
