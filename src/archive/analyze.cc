@@ -429,8 +429,21 @@ StatusOr<SimilarQuery> QueryOfFile(const std::string& path) {
 }
 
 StatusOr<SimilarQuery> QueryOfItem(const catalog::Catalog& catalog,
-                                   const catalog::MediaRecord& media) {
+                                   const catalog::MediaRecord& media,
+                                   const std::string& blob_path) {
   SimilarQuery q;
+  if (!blob_path.empty() && (media.media_type == "image/jpeg" || media.media_type == "image/png")) {
+    auto bytes = ReadWhole(blob_path, kMaxImageBytes);
+    if (bytes.ok()) {
+      auto h = pdq::HashImage(
+          std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()));
+      if (h.ok()) {
+        q.image_hashes.assign(h->dihedral.hashes.begin(), h->dihedral.hashes.end());
+        return q;
+      }
+    }
+    // Unreadable now (verify reports why): fall back to the recorded hash.
+  }
   ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::PerceptualHashRow> rows,
                          catalog.PerceptualHashes(media.item));
   q.video = media.media_type.starts_with("video/");

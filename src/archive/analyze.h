@@ -79,10 +79,12 @@ class NearDuplicateIndex {
   std::unique_ptr<Impl> impl_;
 };
 
-// The query of an archived item, from its recorded hashes (an image's rotations are
-// computed from nothing: only the stored hash; a file query gets all 8).
+// The query of an archived item, from its recorded hashes. With `blob_path` (the item's
+// bytes), a JPEG or PNG is hashed again for its 8 rotations and flips, so that mirrored
+// and rotated copies are found as from a file; without it, only the stored hash.
 core::StatusOr<SimilarQuery> QueryOfItem(const catalog::Catalog& catalog,
-                                         const catalog::MediaRecord& media);
+                                         const catalog::MediaRecord& media,
+                                         const std::string& blob_path = {});
 // The query of a file on disk, hashed now: images with PDQ (8 dihedral hashes),
 // videos with vPDQ at one frame a second, black bars cropped.
 core::StatusOr<SimilarQuery> QueryOfFile(const std::string& path);

@@ -106,7 +106,7 @@ int CmdSimilar(const Globals& g, const SimilarArgs& args) {
                                            ") has not been analysed; run `isnad analyze " +
                                            item->id + "`"));
     }
-    auto q = archive::QueryOfItem(cat, **media);
+    auto q = archive::QueryOfItem(cat, **media, (*a)->blobs().PathOf(item->sha256));
     if (!q.ok()) return Fail(q.status());
     query = std::move(*q);
     exclude = item->leaf_index;
