@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <set>
@@ -477,7 +478,18 @@ StatusOr<uint64_t> Analyzer::Run(Archive* a, const std::vector<catalog::ItemReco
     while (!stop) {
       size_t k = next++;
       if (k >= items.size()) break;
-      Outcome o = AnalyzeOne(a->blobs().PathOf(items[k].sha256), items[k], options);
+      Outcome o;
+      try {
+        o = AnalyzeOne(a->blobs().PathOf(items[k].sha256), items[k], options);
+      } catch (const std::exception& e) {
+        // A library threw where it should have returned an error: record it, go on.
+        o = Outcome();
+        o.shown.id = items[k].id;
+        o.shown.media_type = items[k].media_type;
+        o.shown.failures = {core::LossyUtf8(std::string("analysis stopped: ") + e.what())};
+        o.body["failures"] = o.shown.failures;
+        o.metadata_json = "{}";
+      }
       std::lock_guard<std::mutex> g(mu);
       done.emplace(k, std::move(o));
       ready.notify_all();
