@@ -3,6 +3,7 @@
 // capture.recorded entries, resumes, recaptures, and `isnad verify` holds after.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,33 @@ class CaptureCli : public ::testing::Test {
   std::string archive_;
   HttpServer server_;
 };
+
+// A captured picture is analysed like an added one: its PDQ hash is recorded, and a copy
+// added later is named its near-duplicate.
+TEST_F(CaptureCli, CapturedPictureIsAnalysed) {
+  const std::string photo =
+      std::string(ISNAD_TESTDATA_DIR) + "/pdq/reg-test-input/labelme-subset/q0291.jpg";
+  if (!std::filesystem::exists(photo)) GTEST_SKIP() << "CaptureCli: " << photo << " is absent";
+  const std::string bytes = ReadTestFile(photo);
+  server_.set_file("/still.jpg", "image/jpeg", bytes);
+  auto r = isnad({"capture", server_.Url("/still.jpg"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;  // --json: one object per URL
+  const std::string payload = lines[0]["payload_id"].get<std::string>();
+  auto show = JsonLines(isnad({"show", payload, "--json"}).out);
+  ASSERT_EQ(show.size(), 1u);
+  ASSERT_TRUE(show[0].contains("analysis")) << show[0].dump();
+  EXPECT_EQ(show[0]["analysis"]["pdq"].get<std::string>().size(), 64u) << show[0].dump();
+  // The same picture with one more byte: another item, found as a near-duplicate.
+  const std::string copy = tmp_.Join("copy.jpg");
+  WriteTestFile(copy, bytes + std::string(1, '\0'));
+  auto added = JsonLines(isnad({"add", copy, "--json"}).out);
+  ASSERT_EQ(added.size(), 1u);
+  auto copy_show = JsonLines(isnad({"show", added[0]["id"].get<std::string>(), "--json"}).out);
+  ASSERT_EQ(copy_show.size(), 1u);
+  EXPECT_EQ(copy_show[0]["near_duplicates"], Json::array({payload})) << copy_show[0].dump();
+}
 
 TEST_F(CaptureCli, CapturesPagesIntoWarcAndPayloadItems) {
   const std::string page = server_.Url("/page/1");

@@ -578,15 +578,18 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
   ISNAD_RETURN_IF_ERROR(WebArchiveIndexer::IndexAdded(this, web_archives, callbacks));
   if (request.analyze) {
     // What this add made (files, and the payloads of web archives among them).
-    auto items = catalog_->ItemsToAnalyze(AnalyzablePrefixes(), first_leaf);
-    Status analysed = items.status();
-    if (items.ok()) {
-      analysed = Analyzer::Run(this, *items, request.analysis, callbacks.analysis).status();
-    }
+    Status analysed = AnalyzeNew(first_leaf, request.analysis, callbacks.analysis).status();
     ISNAD_RETURN_IF_ERROR(analysed.WithContext(
         "the files are added, but analysing them failed (run `isnad analyze` to finish)"));
   }
   return summary;
+}
+
+StatusOr<uint64_t> Archive::AnalyzeNew(uint64_t first_leaf, const AnalyzeOptions& options,
+                                       const AnalyzeCallbacks& callbacks) {
+  ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::ItemRecord> items,
+                         catalog_->ItemsToAnalyze(AnalyzablePrefixes(), first_leaf));
+  return Analyzer::Run(this, items, options, callbacks);
 }
 
 StatusOr<uint64_t> Archive::Analyze(const std::vector<std::string>& ids, bool again,

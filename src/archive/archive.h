@@ -157,6 +157,10 @@ class Archive {
   core::StatusOr<uint64_t> Analyze(const std::vector<std::string>& ids, bool again,
                                    const AnalyzeOptions& options,
                                    const AnalyzeCallbacks& callbacks);
+  // Analyses the items made from log entry `first_leaf` on that are not analysed yet:
+  // what an add, import or capture that began at that size just made.
+  core::StatusOr<uint64_t> AnalyzeNew(uint64_t first_leaf, const AnalyzeOptions& options,
+                                      const AnalyzeCallbacks& callbacks);
 
   core::StatusOr<uint64_t> AddNote(const std::string& item, const std::string& text);
 

@@ -38,6 +38,7 @@ struct CaptureArgs {
   std::string proxy;
   std::string ca_file;
   bool again = false;
+  bool analyze = true;
   std::string extractor = "auto";
   int extractor_timeout = 600;
 };
@@ -263,10 +264,21 @@ int CmdCapture(const Globals& g, const CaptureArgs& args) {
         break;
     }
   };
+  const uint64_t first_leaf = (*a)->NextLeafIndex();
   auto sum = archive::CaptureUrls(**a, req, cb);
   bar.Clear();
   std::fflush(stdout);
   if (!sum.ok()) return Fail(sum.status());
+  if (args.analyze) {
+    // The payloads and downloads captured: metadata, perceptual hashes, near-duplicates.
+    archive::AnalyzeOptions ao;
+    auto analysed =
+        (*a)->AnalyzeNew(first_leaf, ao, g.json ? archive::AnalyzeCallbacks() : AnalysisPrinter(g));
+    if (!analysed.ok()) {
+      return Fail(analysed.status().WithContext(
+          "the captures are stored, but analysing them failed (run `isnad analyze` to finish)"));
+    }
+  }
   std::string line = fmt::format("captured {} ({} unchanged since the last capture), failed {}",
                                  sum->captured, sum->unchanged, sum->failed);
   if (sum->skipped > 0) {
@@ -296,6 +308,8 @@ void RegisterCaptureCommands(CLI::App& app, const Globals& g, Commands& out) {
   cap->add_option("--max-size", ca->max_size, "the most bytes of one response (2 GiB)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 50));
   cap->add_option("--user-agent", ca->user_agent, "the User-Agent to send");
+  cap->add_flag("!--no-analyze", ca->analyze,
+                "do not analyse the captured media now (`isnad analyze` does it later)");
   cap->add_option("--proxy", ca->proxy,
                   "proxy URL: http://host:port, socks5h://127.0.0.1:9050 (Tor)");
   cap->add_option("--ca-file", ca->ca_file,

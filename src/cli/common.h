@@ -41,5 +41,8 @@ void RegisterImportCommands(CLI::App& app, const Globals& g, Commands& out);
 void RegisterTimestampCommands(CLI::App& app, const Globals& g, Commands& out);
 // export (an evidence package as a BagIt bag), verify-bag (export_commands.cc).
 void RegisterExportCommands(CLI::App& app, const Globals& g, Commands& out);
+// Prints a line per item analysed by add, import, capture and analyze, or a JSON
+// object with --json (media_commands.cc).
+archive::AnalyzeCallbacks AnalysisPrinter(const Globals& g);
 
 }  // namespace isnad::cli

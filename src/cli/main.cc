@@ -41,11 +41,9 @@ void RegisterWebArchiveCommands(CLI::App& app, const Globals& g, Commands& out);
 // The web archive lines of `show`: records of a WARC/WACZ item, or the record
 // an item is the payload of (webarchive_commands.cc). Into `json` when given.
 void PrintWebArchiveSection(const archive::Archive& a, const std::string& id, core::Json* json);
-// analyze, similar, dupes (media_commands.cc); the analysis lines of `show`,
-// and the printer of `add`'s analysis lines.
+// analyze, similar, dupes (media_commands.cc); the analysis lines of `show`.
 void RegisterMediaCommands(CLI::App& app, const Globals& g, Commands& out);
 void PrintMediaSection(const archive::Archive& a, const std::string& id, core::Json* json);
-archive::AnalyzeCallbacks AnalysisPrinter(const Globals& g);
 
 namespace {
 
