@@ -46,20 +46,10 @@ int CmdImport(const Globals& g, const ImportArgs& args) {
   archive::ImportOptions options;
   options.dry_run = args.dry_run;
   options.jobs = args.jobs;
-  const uint64_t first_leaf = (*a)->NextLeafIndex();
+  // The files it ingests go through Archive::Add, which analyses them.
   auto report = archive::Import(**a, args.file, options);
   if (!report.ok()) return Fail(report.status());
   const archive::ImportReport& r = *report;
-  if (!args.dry_run && r.problems.empty() && r.items_added > 0) {
-    // The files the import ingested: metadata, perceptual hashes, near-duplicates.
-    auto analysed = (*a)->AnalyzeNew(first_leaf, archive::AnalyzeOptions(),
-                                     g.json ? archive::AnalyzeCallbacks() : AnalysisPrinter(g));
-    if (!analysed.ok()) {
-      return Fail(analysed.status().WithContext(
-          "the import is recorded, but analysing its files failed (run `isnad analyze` to "
-          "finish)"));
-    }
-  }
   if (!r.problems.empty()) {
     for (const auto& p : r.problems) {
       if (g.json) {

@@ -83,4 +83,13 @@ void ProgressBar::Clear() {
   drawn_ = false;
 }
 
+void PrintFileError(bool json, const std::string& file, const core::Status& s) {
+  if (json) {
+    PrintJsonLine(
+        {{"file", file}, {"error", s.message()}, {"code", std::string(core::CodeName(s.code()))}});
+  } else {
+    std::fprintf(stderr, "isnad: %s\n", Printable(s.ToString()).c_str());
+  }
+}
+
 }  // namespace isnad::cli

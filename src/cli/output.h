@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/canonical_json.h"
+#include "core/status.h"
 
 namespace isnad::cli {
 
@@ -18,6 +19,9 @@ std::string HumanBytes(uint64_t n);
 // Makes `s` safe to print on a terminal: control characters (a file name may
 // hold any byte but '/' and NUL) are shown as \xNN.
 std::string Printable(const std::string& s);
+// Reports a file that could not be processed while the others go on: a JSON line
+// {"file", "error", "code"} with `json`, else "isnad: <status>" on stderr.
+void PrintFileError(bool json, const std::string& file, const core::Status& s);
 
 // A one-line progress bar on stderr, drawn only when stderr is a terminal.
 class ProgressBar {

@@ -67,13 +67,7 @@ int CmdPdq(const Globals& g, const PdqArgs& args) {
     if (!h.ok()) {
       failures++;
       last = h.status();
-      if (g.json) {
-        PrintJsonLine({{"file", file},
-                       {"error", h.status().message()},
-                       {"code", std::string(core::CodeName(h.status().code()))}});
-      } else {
-        std::fprintf(stderr, "isnad: %s\n", Printable(h.status().ToString()).c_str());
-      }
+      PrintFileError(g.json, file, h.status());
       continue;
     }
     if (g.json) {
