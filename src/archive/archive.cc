@@ -36,6 +36,26 @@ constexpr size_t kInlineNoteLimit = 16 * 1024;
 // Entries read and applied to the catalogue per transaction when catching up.
 constexpr uint64_t kApplyChunk = 10000;
 
+// Applies the log's entries from `applied` to its end to `catalog`, `chunk` entries per
+// transaction, each with the root the log had after it.
+Status ApplyLogTo(const tlog::Log& log, uint64_t applied, uint64_t chunk,
+                  catalog::Catalog& catalog) {
+  const uint64_t size = log.size();
+  while (applied < size) {
+    const uint64_t end = std::min(size, applied + chunk);
+    std::vector<std::string> entries;
+    entries.reserve(end - applied);
+    ISNAD_RETURN_IF_ERROR(log.ForEachEntry(applied, end, [&](uint64_t, std::string_view e) {
+      entries.emplace_back(e);
+      return Status::Ok();
+    }));
+    ISNAD_ASSIGN_OR_RETURN(core::Hash root, log.RootAt(end));
+    ISNAD_RETURN_IF_ERROR(catalog.Apply(applied, entries, root));
+    applied = end;
+  }
+  return Status::Ok();
+}
+
 std::string Trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;
@@ -248,19 +268,7 @@ Status Archive::CatchUpCatalog() {
       return core::Integrity("the catalogue was built from a different log; run `isnad reindex`");
     }
   }
-  while (applied < size) {
-    uint64_t end = std::min(size, applied + kApplyChunk);
-    std::vector<std::string> entries;
-    entries.reserve(end - applied);
-    ISNAD_RETURN_IF_ERROR(log_->ForEachEntry(applied, end, [&](uint64_t, std::string_view e) {
-      entries.emplace_back(e);
-      return Status::Ok();
-    }));
-    ISNAD_ASSIGN_OR_RETURN(core::Hash root, log_->RootAt(end));
-    ISNAD_RETURN_IF_ERROR(catalog_->Apply(applied, entries, root));
-    applied = end;
-  }
-  return Status::Ok();
+  return ApplyLogTo(*log_, applied, kApplyChunk, *catalog_);
 }
 
 namespace {
@@ -697,19 +705,7 @@ Status Archive::Reindex() {
     ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<catalog::Catalog> cat, OpenCatalog(building, false));
     ISNAD_RETURN_IF_ERROR(cat->BeginBulkLoad());
     constexpr uint64_t kRebuildChunk = 100'000;
-    const uint64_t size = log_->size();
-    for (uint64_t applied = 0; applied < size;) {
-      uint64_t end = std::min(size, applied + kRebuildChunk);
-      std::vector<std::string> entries;
-      entries.reserve(end - applied);
-      ISNAD_RETURN_IF_ERROR(log_->ForEachEntry(applied, end, [&](uint64_t, std::string_view e) {
-        entries.emplace_back(e);
-        return Status::Ok();
-      }));
-      ISNAD_ASSIGN_OR_RETURN(core::Hash root, log_->RootAt(end));
-      ISNAD_RETURN_IF_ERROR(cat->Apply(applied, entries, root));
-      applied = end;
-    }
+    ISNAD_RETURN_IF_ERROR(ApplyLogTo(*log_, 0, kRebuildChunk, *cat));
     ISNAD_RETURN_IF_ERROR(cat->EndBulkLoad());  // fsyncs the file
   }
   for (const char* suffix : {"-wal", "-shm"}) {
