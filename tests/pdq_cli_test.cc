@@ -1,8 +1,10 @@
-// `isnad pdq` end to end: the real binary over the PDQ conformance images
-// (../shared/testdata/pdq), plain, --json and --dihedral, and a file that is
-// not an image. The hashing itself is tested in src/pdq/pdq_test.cc.
+// `isnad pdq` and `isnad vpdq` end to end: the real binary over the PDQ and vPDQ conformance
+// data (../shared/testdata/pdq, vpdq), plain, --json and --dihedral, and files that are not
+// pictures or videos. The hashing itself is tested in src/pdq/pdq_test.cc and
+// src/vpdq/vpdq_test.cc.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -22,6 +24,7 @@ using testing::RunProcess;
 using testing::RunResult;
 
 const std::string kPdq = std::string(ISNAD_TESTDATA_DIR) + "/pdq";
+const std::string kVpdq = std::string(ISNAD_TESTDATA_DIR) + "/vpdq";
 
 RunResult Pdq(std::vector<std::string> args) {
   args.insert(args.begin(), {testing::IsnadBinary(), "pdq"});
@@ -83,6 +86,47 @@ TEST_F(PdqCli, NotAnImageIsReportedAndOthersStillHashed) {
   WriteTestFile(cut, core::testing::ReadTestFile(good).substr(0, 2000));
   EXPECT_EQ(Pdq({cut}).exit_code, 1);
   EXPECT_EQ(Pdq({tmp_.Join("missing.jpg")}).exit_code, 3);
+}
+
+// `isnad vpdq VIDEO > hashes.txt` writes upstream's frame-hash format, so that the file
+// compares with upstream's own hashes of the same video (`vpdq-compare` reads both), and
+// not with another video's.
+TEST(VpdqCli, WritesFrameHashesThatCompareWithUpstreams) {
+  if (!fs::exists(kVpdq)) GTEST_SKIP() << "VpdqCli: " << kVpdq << " is absent";
+  TempDir tmp;
+  const std::string bin = testing::IsnadBinary();
+  RunResult hashed = RunProcess({bin, "vpdq", kVpdq + "/videos/pattern-hd-no-bar.mp4"}, {});
+  ASSERT_EQ(hashed.exit_code, 0) << hashed.err;
+  const std::string ours = tmp.Join("pattern.txt");
+  WriteTestFile(ours, hashed.out);
+  const std::string upstream = kVpdq + "/sample-hashes/pattern-hd-no-bar.txt";
+  const std::string theirs = core::testing::ReadTestFile(upstream);
+  EXPECT_EQ(std::count(hashed.out.begin(), hashed.out.end(), '\n'),
+            std::count(theirs.begin(), theirs.end(), '\n'));
+  RunResult same = RunProcess({bin, "--json", "vpdq-compare", ours, upstream}, {});
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  auto lines = JsonLines(same.out);
+  ASSERT_EQ(lines.size(), 1u) << same.out;
+  EXPECT_GE(lines[0]["query_pct"].get<double>(), 99.0) << same.out;
+  EXPECT_GE(lines[0]["match_pct"].get<double>(), 99.0) << same.out;
+  RunResult other = RunProcess(
+      {bin, "--json", "vpdq-compare", ours, kVpdq + "/sample-hashes/doorknob-hd-no-bar.txt"}, {});
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  lines = JsonLines(other.out);
+  ASSERT_EQ(lines.size(), 1u) << other.out;
+  EXPECT_LE(lines[0]["query_pct"].get<double>(), 5.0) << other.out;
+
+  // A file that is not a video is reported by name; the other file is still hashed.
+  const std::string text = tmp.Join("statement.mp4");
+  WriteTestFile(text, "a witness statement, not a video");
+  RunResult mixed =
+      RunProcess({bin, "--json", "vpdq", text, kVpdq + "/videos/pattern-hd-no-bar.mp4"}, {});
+  EXPECT_EQ(mixed.exit_code, 1) << mixed.out << mixed.err;
+  lines = JsonLines(mixed.out);
+  ASSERT_EQ(lines.size(), 2u) << mixed.out;
+  EXPECT_EQ(lines[0]["file"], text);
+  EXPECT_TRUE(lines[0].contains("error")) << mixed.out;
+  EXPECT_EQ(lines[1]["frames"].size(), 206u) << mixed.out;
 }
 
 }  // namespace

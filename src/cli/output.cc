@@ -5,6 +5,8 @@
 
 #include <cstdio>
 
+#include "cli/exit_codes.h"
+
 namespace isnad::cli {
 
 void PrintJsonLine(const core::Json& j) {
@@ -90,6 +92,23 @@ void PrintFileError(bool json, const std::string& file, const core::Status& s) {
   } else {
     std::fprintf(stderr, "isnad: %s\n", Printable(s.ToString()).c_str());
   }
+}
+
+int ForEachFile(bool json, const std::vector<std::string>& files,
+                const std::function<core::Status(const std::string& file)>& each) {
+  int failures = 0;
+  core::Status last;
+  for (const std::string& file : files) {
+    if (core::Status s = each(file); !s.ok()) {
+      failures++;
+      last = s;
+      PrintFileError(json, file, s);
+    }
+  }
+  std::fflush(stdout);
+  if (failures == 0) return kExitOk;
+  if (files.size() != 1 || last.code() == core::Code::kIntegrity) return kExitError;
+  return ExitCodeFor(last);
 }
 
 }  // namespace isnad::cli

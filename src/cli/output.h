@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/canonical_json.h"
 #include "core/status.h"
@@ -22,6 +24,11 @@ std::string Printable(const std::string& s);
 // Reports a file that could not be processed while the others go on: a JSON line
 // {"file", "error", "code"} with `json`, else "isnad: <status>" on stderr.
 void PrintFileError(bool json, const std::string& file, const core::Status& s);
+// Runs `each` on every file in turn; a file that fails is reported (PrintFileError) and
+// the others go on. Returns the exit code: 0 when all succeeded; for one file, the code
+// of its error; for several, or an integrity failure among them, kExitError (1).
+int ForEachFile(bool json, const std::vector<std::string>& files,
+                const std::function<core::Status(const std::string& file)>& each);
 
 // A one-line progress bar on stderr, drawn only when stderr is a terminal.
 class ProgressBar {

@@ -60,16 +60,11 @@ core::StatusOr<pdq::ImageHash> HashOneFile(const std::string& path,
 int CmdPdq(const Globals& g, const PdqArgs& args) {
   pdq::ImageHashOptions options;
   options.apply_exif_orientation = args.exif_orientation;
-  int failures = 0;
-  core::Status last;
-  for (const std::string& file : args.files) {
+  // One file that fails gives its own exit code, except that bytes which do not decode as
+  // an image are a failure (1), not evidence at risk (10): nothing stored is touched.
+  return ForEachFile(g.json, args.files, [&](const std::string& file) -> core::Status {
     auto h = HashOneFile(file, options);
-    if (!h.ok()) {
-      failures++;
-      last = h.status();
-      PrintFileError(g.json, file, h.status());
-      continue;
-    }
+    if (!h.ok()) return h.status();
     if (g.json) {
       Json j = {{"file", file},
                 {"pdq", pdq::ToHex(h->hash())},
@@ -96,14 +91,8 @@ int CmdPdq(const Globals& g, const PdqArgs& args) {
     } else {
       fmt::print("{} {} {}\n", pdq::ToHex(h->hash()), h->quality(), Printable(file));
     }
-  }
-  std::fflush(stdout);
-  if (failures == 0) return kExitOk;
-  // One file: its own exit code, except that bytes which do not decode as an
-  // image are a failure (1), not evidence at risk (10): nothing stored is touched.
-  // Several: "partly done".
-  if (args.files.size() != 1 || last.code() == core::Code::kIntegrity) return kExitError;
-  return ExitCodeFor(last);
+    return core::Status::Ok();
+  });
 }
 
 }  // namespace

@@ -61,16 +61,9 @@ int CmdVpdq(const Globals& g, const VpdqArgs& args) {
   options.crop_black_bars = args.crop;
   options.collapse_identical = args.collapse;
   options.threads = args.threads;
-  int failures = 0;
-  core::Status last;
-  for (const std::string& file : args.files) {
+  return ForEachFile(g.json, args.files, [&](const std::string& file) -> core::Status {
     auto h = vpdq::HashVideo(file, options);
-    if (!h.ok()) {
-      failures++;
-      last = h.status();
-      PrintFileError(g.json, file, h.status());
-      continue;
-    }
+    if (!h.ok()) return h.status();
     if (g.json) {
       Json j = {{"file", file},
                 {"frame_rate", h->frame_rate},
@@ -90,11 +83,8 @@ int CmdVpdq(const Globals& g, const VpdqArgs& args) {
         std::fprintf(stderr, "isnad: %s: %s\n", Printable(file).c_str(), Printable(f).c_str());
       }
     }
-  }
-  std::fflush(stdout);
-  if (failures == 0) return kExitOk;
-  if (args.files.size() != 1 || last.code() == core::Code::kIntegrity) return kExitError;
-  return ExitCodeFor(last);
+    return core::Status::Ok();
+  });
 }
 
 // A frame-hash file (ending .txt, as `isnad vpdq > x.txt` writes) or a video to hash.
