@@ -62,6 +62,15 @@ TEST_F(PdqCli, JsonAndDihedral) {
   ASSERT_TRUE(lines[0].contains("dihedral")) << r.out;
   EXPECT_EQ(lines[0]["dihedral"].size(), 8u);
   EXPECT_EQ(lines[0]["pdq"].get<std::string>().size(), 64u);
+  // A 1600x1004 JPEG is hashed from its luma; --exact-decode decodes it in full RGB, as the
+  // reference does, and gives the same bits here.
+  EXPECT_EQ(lines[0]["luma_only"], true);
+  RunResult exact = Pdq({bridge, "--json", "--exact-decode"});
+  ASSERT_EQ(exact.exit_code, 0) << exact.err;
+  auto exact_lines = JsonLines(exact.out);
+  ASSERT_EQ(exact_lines.size(), 1u) << exact.out;
+  EXPECT_EQ(exact_lines[0]["luma_only"], false);
+  EXPECT_EQ(exact_lines[0]["pdq"], lines[0]["pdq"]);
 }
 
 // Bytes that are not an image fail that file (exit 1 with several files), with

@@ -33,6 +33,7 @@ struct PdqArgs {
   std::vector<std::string> files;
   bool dihedral = false;
   bool exif_orientation = false;
+  bool exact_decode = false;
 };
 
 core::StatusOr<pdq::ImageHash> HashOneFile(const std::string& path,
@@ -60,6 +61,7 @@ core::StatusOr<pdq::ImageHash> HashOneFile(const std::string& path,
 int CmdPdq(const Globals& g, const PdqArgs& args) {
   pdq::ImageHashOptions options;
   options.apply_exif_orientation = args.exif_orientation;
+  options.exact_decode = args.exact_decode;
   // One file that fails gives its own exit code, except that bytes which do not decode as
   // an image are a failure (1), not evidence at risk (10): nothing stored is touched.
   return ForEachFile(g.json, args.files, [&](const std::string& file) -> core::Status {
@@ -74,6 +76,9 @@ int CmdPdq(const Globals& g, const PdqArgs& args) {
                 {"width", h->width},
                 {"height", h->height},
                 {"exif_orientation", h->exif_orientation},
+                {"hashed_width", h->hashed_width},
+                {"hashed_height", h->hashed_height},
+                {"luma_only", h->luma_only},
                 {"orientation_applied", h->orientation_applied}};
       if (args.dihedral) {
         Json d = Json::object();
@@ -105,6 +110,10 @@ void RegisterPdqCommands(CLI::App& app, const Globals& g, Commands& out) {
   cmd->add_flag("--dihedral", args->dihedral,
                 "print the hashes of all 8 rotations and flips (orig rot90 rot180 rot270 flipx "
                 "flipy flipplus1 flipminus1), then quality and file");
+  cmd->add_flag("--exact-decode", args->exact_decode,
+                "decode every JPEG in full RGB at full size, as the reference does (default: a "
+                "JPEG over 512x512 is decoded as luma only, and one over 1536 pixels on its "
+                "shorter side is also scaled down; docs/formats/pdq.md)");
   cmd->add_flag("--exif-orientation", args->exif_orientation,
                 "hash the picture as displayed, with its EXIF orientation applied (default: the "
                 "stored pixels, as the reference pdq-photo-hasher)");

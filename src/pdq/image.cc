@@ -10,6 +10,7 @@
 #include <jerror.h>
 #include <png.h>
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
@@ -50,6 +51,9 @@ struct JpegJob {
   const uint8_t* data = nullptr;
   size_t size = 0;
   Image* out = nullptr;
+  // Decode a large JPEG as luma only, DCT-scaled when very large (HashImage's fast path).
+  bool reduce_large = false;
+  bool luma_only = false;  // what was done
   bool created = false;
   // What went wrong, when RunJpeg returns false.
   enum class Why { kNone, kDamaged, kTooLarge, kTooManyScans } why = Why::kNone;
@@ -147,13 +151,27 @@ bool RunJpeg(JpegJob* job) {
 
   const bool cmyk = cinfo->jpeg_color_space == JCS_CMYK || cinfo->jpeg_color_space == JCS_YCCK;
   const bool grey = cinfo->jpeg_color_space == JCS_GRAYSCALE;
-  cinfo->out_color_space = cmyk ? JCS_CMYK : grey ? JCS_GRAYSCALE : JCS_RGB;
+  if (job->reduce_large && w * h > kExactDecodeMaxPixels) {
+    // Y alone: libjpeg then skips the chroma IDCT, upsampling and colour conversion. (An
+    // RGB-coded JPEG has no Y to take; CMYK is converted as usual.)
+    job->luma_only = cinfo->jpeg_color_space == JCS_YCbCr;
+    // The largest of 1/2, 1/4, 1/8 that keeps the shorter side (rounded up, as libjpeg
+    // rounds) at least kMinScaledShortSide.
+    const uint64_t shorter = std::min(w, h);
+    unsigned denom = 1;
+    while (denom < 8 && (shorter + 2 * denom - 1) / (2 * denom) >= uint64_t{kMinScaledShortSide})
+      denom *= 2;
+    cinfo->scale_num = 1;
+    cinfo->scale_denom = denom;
+  }
+  const bool one_channel = grey || job->luma_only;
+  cinfo->out_color_space = cmyk ? JCS_CMYK : one_channel ? JCS_GRAYSCALE : JCS_RGB;
   jpeg_start_decompress(cinfo);
 
   Image& out = *job->out;
   out.width = static_cast<int>(cinfo->output_width);
   out.height = static_cast<int>(cinfo->output_height);
-  out.channels = grey ? 1 : 3;
+  out.channels = one_channel ? 1 : 3;
   const size_t stride = size_t(out.width) * size_t(out.channels);
   // Grow only: HashImage reuses one Image per thread (bad_alloc is caught by the caller).
   if (out.pixels.size() < stride * size_t(out.height))
@@ -177,10 +195,20 @@ bool RunJpeg(JpegJob* job) {
   return true;
 }
 
-core::Status DecodeJpeg(std::span<const uint8_t> bytes, const DecodeLimits& limits, Image& image) {
+// What a decode produced besides the pixels: the file's own size (the Image holds the
+// decoded grid's) and whether only the luma was decoded.
+struct Decoded {
+  uint64_t file_width = 0;
+  uint64_t file_height = 0;
+  bool luma_only = false;
+};
+
+core::Status DecodeJpeg(std::span<const uint8_t> bytes, const DecodeLimits& limits,
+                        bool reduce_large, Image& image, Decoded& decoded) {
   auto job = std::make_unique<JpegJob>();
   std::memset(&job->cinfo, 0, sizeof job->cinfo);
   job->limits = &limits;
+  job->reduce_large = reduce_large;
   job->data = bytes.data();
   job->size = bytes.size();
   image.format = "jpeg";
@@ -195,7 +223,10 @@ core::Status DecodeJpeg(std::span<const uint8_t> bytes, const DecodeLimits& limi
   }
   const uint64_t w = job->cinfo.image_width, h = job->cinfo.image_height;
   if (job->created) jpeg_destroy_decompress(&job->cinfo);
-  if (ok) return core::Status::Ok();
+  if (ok) {
+    decoded = Decoded{w, h, job->luma_only};
+    return core::Status::Ok();
+  }
   switch (job->why) {
     case JpegJob::Why::kTooLarge:
       return TooLarge("JPEG", w, h, limits);
@@ -276,7 +307,8 @@ bool RunPng(PngJob* job) {
   return true;
 }
 
-core::Status DecodePng(std::span<const uint8_t> bytes, const DecodeLimits& limits, Image& image) {
+core::Status DecodePng(std::span<const uint8_t> bytes, const DecodeLimits& limits, Image& image,
+                       Decoded& decoded) {
   auto job = std::make_unique<PngJob>();
   job->limits = &limits;
   job->data = bytes.data();
@@ -302,7 +334,10 @@ core::Status DecodePng(std::span<const uint8_t> bytes, const DecodeLimits& limit
   const uint64_t w = png_get_image_width(job->png, job->info);
   const uint64_t h = png_get_image_height(job->png, job->info);
   png_destroy_read_struct(&job->png, &job->info, nullptr);
-  if (ok) return core::Status::Ok();
+  if (ok) {
+    decoded = Decoded{w, h, false};
+    return core::Status::Ok();
+  }
   if (job->too_large) return TooLarge("PNG", w, h, limits);
   return core::Integrity(std::string("damaged PNG: ") + job->message);
 }
@@ -346,14 +381,16 @@ int ExifOrientation(std::span<const uint8_t> t) {
 namespace {
 
 // Decodes into `image`, whose pixel buffer may be larger than the image (it is only grown).
-core::Status DecodeInto(std::span<const uint8_t> bytes, const DecodeLimits& limits, Image& image) {
+// `reduce_large`: HashImage's fast decode of large JPEGs (kExactDecodeMaxPixels).
+core::Status DecodeInto(std::span<const uint8_t> bytes, const DecodeLimits& limits,
+                        bool reduce_large, Image& image, Decoded& decoded) {
   static const uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   image.exif_orientation = 0;
   if (bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF) {
-    return DecodeJpeg(bytes, limits, image);
+    return DecodeJpeg(bytes, limits, reduce_large, image, decoded);
   }
   if (bytes.size() >= 8 && std::memcmp(bytes.data(), kPng, 8) == 0) {
-    return DecodePng(bytes, limits, image);
+    return DecodePng(bytes, limits, image, decoded);
   }
   if (bytes.empty()) return core::InvalidArgument("empty file: not an image");
   return core::InvalidArgument(
@@ -365,7 +402,8 @@ core::Status DecodeInto(std::span<const uint8_t> bytes, const DecodeLimits& limi
 
 core::StatusOr<Image> DecodeImage(std::span<const uint8_t> bytes, const DecodeLimits& limits) {
   Image image;
-  ISNAD_RETURN_IF_ERROR(DecodeInto(bytes, limits, image));
+  Decoded decoded;
+  ISNAD_RETURN_IF_ERROR(DecodeInto(bytes, limits, /*reduce_large=*/false, image, decoded));
   image.pixels.resize(size_t(image.width) * size_t(image.height) * size_t(image.channels));
   return image;
 }
@@ -429,11 +467,15 @@ core::StatusOr<ImageHash> HashImage(std::span<const uint8_t> bytes,
       if (image.pixels.size() > (size_t{64} << 20)) image = Image{};
     }
   } release;
-  ISNAD_RETURN_IF_ERROR(DecodeInto(bytes, options.limits, image));
+  Decoded decoded;
+  ISNAD_RETURN_IF_ERROR(DecodeInto(bytes, options.limits, !options.exact_decode, image, decoded));
   ImageHash r;
   r.format = image.format;
-  r.width = image.width;
-  r.height = image.height;
+  r.width = static_cast<int>(decoded.file_width);
+  r.height = static_cast<int>(decoded.file_height);
+  r.hashed_width = image.width;
+  r.hashed_height = image.height;
+  r.luma_only = decoded.luma_only;
   r.exif_orientation = image.exif_orientation;
   if (options.apply_exif_orientation && image.exif_orientation >= 2) {
     Image packed = image;

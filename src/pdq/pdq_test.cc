@@ -419,6 +419,98 @@ TEST(PdqConformance, EditedCopiesOfTheBridgeStayWithinTheMatchDistance) {
   }
 }
 
+// HashImage decodes a JPEG over kExactDecodeMaxPixels as luma only (and DCT-scaled from a
+// shorter side of 2 x kMinScaledShortSide up); smaller ones, and every JPEG with
+// exact_decode, in full RGB. Both stay within the goldens' tolerance; exact_decode gives
+// exactly the hash of DecodeImage's pixels (the reference's path).
+TEST(PdqConformance, LargeJpegsAreHashedFromLumaAndStillMatchTheGoldens) {
+  SKIP_WITHOUT_TESTDATA();
+  ImageHashOptions exact;
+  exact.exact_decode = true;
+  for (const Row& row : ReadCsv("expected/cpp-reference.csv")) {
+    if (row.path.find(".jpg") == std::string::npos) continue;
+    const ImageHash fast = HashFile(row.path);
+    const ImageHash full = HashFile(row.path, exact);
+    const Image pixels = DecodeFile(row.path);
+    const bool large = uint64_t(pixels.width) * uint64_t(pixels.height) > kExactDecodeMaxPixels;
+    EXPECT_EQ(fast.luma_only, large) << row.path;
+    EXPECT_FALSE(full.luma_only) << row.path;
+    EXPECT_EQ(full.hash(), HashOf(pixels).hash) << row.path;
+    EXPECT_EQ(full.quality(), fast.quality()) << row.path;
+    for (const ImageHash* h : {&fast, &full}) {
+      EXPECT_EQ(h->width, pixels.width) << row.path;
+      EXPECT_EQ(h->height, pixels.height) << row.path;
+      // Under 1536 pixels on the shorter side: never scaled.
+      EXPECT_EQ(h->hashed_width, pixels.width) << row.path;
+      EXPECT_EQ(h->hashed_height, pixels.height) << row.path;
+    }
+    if (!large) {
+      EXPECT_EQ(fast.hash(), full.hash()) << row.path;
+    } else {
+      EXPECT_EQ(fast.quality(), 100) << row.path;
+      const int to_golden = Distance(fast.hash(), Hex(row.hash));
+      const int to_exact = Distance(fast.hash(), full.hash());
+      std::printf("%s: luma only %d bits from the golden, %d from the RGB decode's hash\n",
+                  row.path.c_str(), to_golden, to_exact);
+      EXPECT_LE(to_golden, 8) << row.path;  // as the RGB decode: 2-8 (PdqConformance)
+      EXPECT_LE(to_exact, 2) << row.path;
+    }
+  }
+  // A 3200x2008 JPEG (the bridge with every pixel doubled) is decoded at 1/2 in the DCT
+  // domain, luma only: it hashes the 1600x1004 grid, still near the golden.
+  const Image bridge = DecodeFile("reg-test-input/dih/bridge-1-original.jpg");
+  Image doubled = Blank(bridge.width * 2, bridge.height * 2);
+  for (int y = 0; y < doubled.height; y++) {
+    for (int x = 0; x < doubled.width; x++) {
+      std::copy_n(&bridge.pixels[(size_t(y / 2) * bridge.width + size_t(x / 2)) * 3], 3,
+                  &doubled.pixels[(size_t(y) * doubled.width + size_t(x)) * 3]);
+    }
+  }
+  const std::string big = EncodeJpeg(doubled, 90);
+  auto fast = HashImage(Bytes(big));
+  ASSERT_TRUE(fast.ok());
+  EXPECT_TRUE(fast->luma_only);
+  EXPECT_EQ(fast->width, 3200);
+  EXPECT_EQ(fast->height, 2008);
+  EXPECT_EQ(fast->hashed_width, 1600);
+  EXPECT_EQ(fast->hashed_height, 1004);
+  Hash golden;
+  for (const Row& r : ReadCsv("expected/cpp-reference.csv")) {
+    if (r.path == "reg-test-input/dih/bridge-1-original.jpg") golden = Hex(r.hash);
+  }
+  const Hash original = HashOf(bridge).hash;
+  std::printf(
+      "bridge-1 doubled, scaled back by the decoder: %d bits from the golden, %d from "
+      "the original's hash\n",
+      Distance(fast->hash(), golden), Distance(fast->hash(), original));
+  EXPECT_LE(Distance(fast->hash(), golden), 10);
+  EXPECT_LE(Distance(fast->hash(), original), 4);
+  // EXIF orientation is applied to the scaled picture as to a full one.
+  const std::string tagged =
+      EncodeJpeg(doubled, 90, false, "Exif" + std::string(2, '\0') + ExifWithOrientation(6, true));
+  ImageHashOptions displayed;
+  displayed.apply_exif_orientation = true;
+  auto shown = HashImage(Bytes(tagged), displayed);
+  ASSERT_TRUE(shown.ok());
+  EXPECT_TRUE(shown->orientation_applied);
+  EXPECT_TRUE(shown->luma_only);
+  EXPECT_EQ(shown->exif_orientation, 6);
+  EXPECT_EQ(shown->width, 3200);
+  EXPECT_LE(Distance(shown->hash(), HashOf(Oriented(bridge, 6)).hash), 4);
+  EXPECT_GT(Distance(shown->hash(), fast->hash()), 60);
+  // The fast path keeps the limits and refuses damage as the full decode does.
+  ImageHashOptions small;
+  small.limits.max_pixels = 3200 * 2007;
+  auto refused = HashImage(Bytes(big), small);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), core::Code::kResourceExhausted);
+  for (size_t n : {big.size() / 3, big.size() / 2, big.size() - 1}) {
+    auto cut = HashImage(Bytes(big.substr(0, n)));
+    ASSERT_FALSE(cut.ok()) << n;
+    EXPECT_EQ(cut.status().code(), core::Code::kIntegrity) << cut.status().ToString();
+  }
+}
+
 // ---------------------------------------------------------------- dihedral vs pixels
 
 // Which dihedral hash approximates the image shown under each EXIF orientation.
