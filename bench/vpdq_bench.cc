@@ -1,4 +1,4 @@
-// vpdq_bench VIDEO [RUNS]: times vpdq::HashVideo on one video with one decoding thread,
+// vpdq_bench VIDEO [RUNS [MODE...]]: times vpdq::HashVideo on one video with one decoding thread,
 // dense (every frame) and at 1 fps, and prints the median of RUNS (default 3) as seconds
 // and as multiples of real time, by wall clock and by CPU time (the machine is shared). Run by
 // bench/vpdq_bench.sh; results in docs/benchmarks.md.
@@ -29,12 +29,12 @@ struct Mode {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: vpdq_bench VIDEO [RUNS]\n");
+    std::fprintf(stderr, "usage: vpdq_bench VIDEO [RUNS [MODE...]]\n");
     return 2;
   }
   const std::string path = argv[1];
   const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
-  std::vector<Mode> modes(5);
+  std::vector<Mode> modes(6);
   modes[0].name = "dense";
   modes[1].name = "dense+crop+collapse";
   modes[1].options.crop_black_bars = true;
@@ -46,6 +46,18 @@ int main(int argc, char** argv) {
   modes[3].options.crop_black_bars = true;
   modes[4].name = "dense 128x128";
   modes[4].options.downscale = 128;
+  modes[5].name = "dense, RGB luma";  // upstream's path: swscale RGB, then PDQ's luma
+  modes[5].options.rgb_luma = true;
+  // vpdq_bench VIDEO RUNS MODE...: only the modes named (e.g. "dense").
+  if (argc > 3) {
+    std::vector<Mode> chosen;
+    for (int i = 3; i < argc; i++) {
+      for (const Mode& m : modes) {
+        if (std::string(m.name) == argv[i]) chosen.push_back(m);
+      }
+    }
+    modes = chosen;
+  }
   std::printf("%s (%s)\n", path.c_str(), isnad::vpdq::DecoderVersions().c_str());
   for (Mode& m : modes) {
     m.options.threads = 1;

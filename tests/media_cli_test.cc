@@ -6,6 +6,7 @@
 // `exiv2` (Debian packages installed by scripts/deps.sh).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -225,8 +226,35 @@ TEST_F(MediaCli, VideoMetadataClipAndLetterboxedCopyFound) {
     EXPECT_EQ(j["kind"], "video");
     EXPECT_GE(j["query_pct"].get<double>(), 80.0) << j.dump();
     EXPECT_LE(j["match_pct"].get<double>(), 70.0) << j.dump();
+    EXPECT_EQ(j["transform"], "orig") << j.dump();
   }
   EXPECT_TRUE(found) << r.out;
+
+  // A mirrored (hflip) re-upload. As a file: the query's frames are hashed with their
+  // rotations and flips, and the original is found as its mirror image ("flipy"). Added:
+  // the ingest check links it to the original. By item: its frames are hashed again from
+  // the blob (the catalogue has the plain hashes only), and the original is found.
+  Ffmpeg({"-i", video, "-vf", "hflip", "-c:v", "libx264", "-crf", "28", In("mirrored.mp4")});
+  auto original_in = [&](const std::string& what) {
+    RunResult m = isnad({"similar", what, "--json"});
+    EXPECT_EQ(m.exit_code, 0) << m.err;
+    for (const Json& j : JsonLines(m.out)) {
+      if (j["id"] == orig) return j;
+    }
+    ADD_FAILURE() << "the original " << orig << " is not found by `similar " << what
+                  << "`: " << m.out;
+    return Json();
+  };
+  Json m = original_in(In("mirrored.mp4"));
+  EXPECT_EQ(m.value("transform", ""), "flipy") << m.dump();
+  EXPECT_GE(m.value("query_pct", 0.0), 80.0) << m.dump();
+  const std::string mirrored = AddOne(In("mirrored.mp4"));
+  const Json near = Show(mirrored)["near_duplicates"];
+  EXPECT_NE(std::find(near.begin(), near.end(), Json(orig)), near.end()) << near.dump();
+  m = original_in(mirrored);
+  EXPECT_EQ(m.value("transform", ""), "flipy") << m.dump();
+  // The unrelated video stays unrelated under all 8 transforms.
+  EXPECT_EQ(SimilarIds(other).count(orig), 0u);
 }
 
 TEST_F(MediaCli, BadMediaIsKeptWithWhatFailed) {

@@ -75,6 +75,8 @@ struct Outcome {
   std::string frames_text;              // vPDQ frame lines (videos)
   std::vector<vpdq::FrameHash> hashes;  // for the index: image hash or useful distinct frames
   std::vector<pdq::Hash> query;         // image: 8 dihedral hashes
+  // video: its frames' dihedral variants, one frame a second (SimilarQuery::frame_variants)
+  std::vector<std::vector<vpdq::FrameHash>> variants;
   bool video = false;
   AnalyzedItem shown;
 };
@@ -104,6 +106,28 @@ std::vector<vpdq::FrameHash> UsefulFrames(const std::vector<vpdq::FrameHash>& fr
     if (f.quality < pdq::kMinUsefulQuality) continue;
     if (!seen.insert(f.hash.words).second) continue;
     out.push_back(f);
+  }
+  return out;
+}
+
+// SimilarQuery::frame_variants of a video hashed with dihedral hashes. With `per_second`,
+// only the first frame of each second is kept (the ingest check of a densely hashed
+// video: 8 probes a frame would be 8 times the work for little more).
+std::vector<std::vector<vpdq::FrameHash>> FrameVariants(const vpdq::VideoHash& v, bool per_second) {
+  std::vector<vpdq::FrameHash> frames;
+  std::vector<pdq::DihedralResult> dihedral;
+  int64_t last = -1;
+  for (size_t i = 0; i < v.frames.size() && i < v.dihedral.size(); i++) {
+    const auto second = static_cast<int64_t>(v.frames[i].timestamp_s);
+    if (per_second && second == last) continue;
+    last = second;
+    frames.push_back(v.frames[i]);
+    dihedral.push_back(v.dihedral[i]);
+  }
+  if (frames.empty()) return {};
+  std::vector<std::vector<vpdq::FrameHash>> out(pdq::kDihedralCount);
+  for (int d = 1; d < pdq::kDihedralCount; d++) {
+    out[size_t(d)] = vpdq::TransformedFrames(frames, dihedral, static_cast<pdq::Dihedral>(d));
   }
   return out;
 }
@@ -185,9 +209,13 @@ Outcome AnalyzeOne(const std::string& path, const catalog::ItemRecord& item,
     vpdq::HashOptions ho;
     ho.crop_black_bars = true;
     ho.collapse_identical = true;
+    ho.dihedral = true;  // for the ingest check only: the catalogue keeps the plain hashes
     auto v = vpdq::HashVideo(path, ho);
     if (v.ok()) {
       o.video = true;
+      o.variants = FrameVariants(*v, /*per_second=*/true);
+      v->dihedral.clear();
+      v->dihedral.shrink_to_fit();
       o.frames_text = vpdq::FormatFrames(v->frames);
       o.body["frames"] = static_cast<uint64_t>(v->frames.size());
       o.hashes = UsefulFrames(v->frames);
@@ -345,22 +373,35 @@ std::vector<SimilarMatch> NearDuplicateIndex::Find(const SimilarQuery& query, in
   struct Best {
     int distance = 1 << 20;
     double query_t = 0, match_t = 0;
+    int transform = 0;
   };
   std::map<uint64_t, Best> found;
-  auto probe = [&](const pdq::Hash& h, double query_t) {
+  auto probe = [&](const pdq::Hash& h, double query_t, int transform) {
     for (const similar::Match& hit : m.index.Query(h, max_distance)) {
       const Impl::Row& row = m.rows[hit.id];
       if (exclude && row.leaf == *exclude) continue;
       Best& b = found[row.leaf];
-      if (hit.distance < b.distance) b = Best{hit.distance, query_t, row.frame.timestamp_s};
+      if (hit.distance < b.distance) {
+        b = Best{hit.distance, query_t, row.frame.timestamp_s, transform};
+      }
     }
   };
-  std::vector<vpdq::FrameHash> query_frames;
+  // Video: [d] the useful frames under transform d ([0] as hashed); empty: not tried.
+  std::vector<std::vector<vpdq::FrameHash>> variants;
   if (query.video) {
-    query_frames = UsefulFrames(query.frames);
-    for (const vpdq::FrameHash& f : query_frames) probe(f.hash, f.timestamp_s);
+    variants.push_back(UsefulFrames(query.frames));
+    for (size_t d = 1; d < query.frame_variants.size() && d < size_t(pdq::kDihedralCount); d++) {
+      variants.push_back(UsefulFrames(query.frame_variants[d]));
+    }
+    for (size_t d = 0; d < variants.size(); d++) {
+      for (const vpdq::FrameHash& f : variants[d]) probe(f.hash, f.timestamp_s, int(d));
+    }
   } else {
-    for (const pdq::Hash& h : query.image_hashes) probe(h, 0);
+    // 8 hashes are the dihedral ones, in pdq::Dihedral order.
+    const bool dihedral = query.image_hashes.size() == size_t(pdq::kDihedralCount);
+    for (size_t d = 0; d < query.image_hashes.size(); d++) {
+      probe(query.image_hashes[d], 0, dihedral ? int(d) : 0);
+    }
   }
   std::vector<SimilarMatch> out;
   for (const auto& [leaf, best] : found) {
@@ -371,14 +412,21 @@ std::vector<SimilarMatch> NearDuplicateIndex::Find(const SimilarQuery& query, in
     s.distance = best.distance;
     s.query_timestamp_s = best.query_t;
     s.match_timestamp_s = best.match_t;
+    s.transform = static_cast<pdq::Dihedral>(best.transform);
     if (query.video && s.video) {
       std::vector<vpdq::FrameHash> target;
       for (uint32_t id : m.rows_of[leaf]) target.push_back(m.rows[id].frame);
       vpdq::MatchOptions mo;
       mo.max_distance = max_distance;
-      vpdq::Similarity sim = vpdq::Compare(query_frames, target, mo);
+      vpdq::Similarity sim = vpdq::CompareDihedral(variants, target, mo);
       s.query_pct = sim.query_pct;
       s.match_pct = sim.match_pct;
+      s.transform = sim.transform;
+      if (sim.best_distance <= max_distance) {
+        s.distance = sim.best_distance;
+        s.query_timestamp_s = sim.query_timestamp_s;
+        s.match_timestamp_s = sim.match_timestamp_s;
+      }
       if (std::max(s.query_pct, s.match_pct) < min_video_pct) continue;
     }
     out.push_back(s);
@@ -412,6 +460,7 @@ StatusOr<SimilarQuery> QueryOfFile(const std::string& path) {
   ho.crop_black_bars = true;
   if (IsVideo(type)) {
     ho.seconds_per_hash = 1;
+    ho.dihedral = true;
   } else if (IsImage(type)) {
     ho.limits.max_frames = 1;
   } else {
@@ -422,6 +471,7 @@ StatusOr<SimilarQuery> QueryOfFile(const std::string& path) {
   if (!v.ok()) return v.status().WithContext(path);
   if (IsVideo(type)) {
     q.video = true;
+    q.frame_variants = FrameVariants(*v, /*per_second=*/false);
     q.frames = std::move(v->frames);
   } else if (!v->frames.empty()) {
     q.image_hashes.push_back(v->frames.front().hash);
@@ -448,6 +498,16 @@ StatusOr<SimilarQuery> QueryOfItem(const catalog::Catalog& catalog,
   ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::PerceptualHashRow> rows,
                          catalog.PerceptualHashes(media.item));
   q.video = media.media_type.starts_with("video/");
+  if (q.video && !blob_path.empty()) {
+    // The catalogue has the plain frame hashes; their rotations and flips need the frames.
+    vpdq::HashOptions ho;
+    ho.crop_black_bars = true;
+    ho.seconds_per_hash = 1;
+    ho.dihedral = true;
+    auto v = vpdq::HashVideo(blob_path, ho);
+    if (v.ok()) q.frame_variants = FrameVariants(*v, /*per_second=*/false);
+    // Unreadable now (verify reports why): the recorded hashes alone.
+  }
   for (const catalog::PerceptualHashRow& r : rows) {
     ISNAD_ASSIGN_OR_RETURN(pdq::Hash h, pdq::HashFromHex(r.hash));
     if (q.video) {
@@ -558,6 +618,7 @@ StatusOr<uint64_t> Analyzer::Run(Archive* a, const std::vector<catalog::ItemReco
       q.video = o.video;
       if (o.video) {
         q.frames = o.hashes;
+        q.frame_variants = o.variants;
       } else {
         q.image_hashes = o.query.empty() ? std::vector<pdq::Hash>{o.hashes.front().hash} : o.query;
       }

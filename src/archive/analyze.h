@@ -43,6 +43,10 @@ struct SimilarQuery {
   bool video = false;
   std::vector<pdq::Hash> image_hashes;  // image: [0] as stored, then its rotations/flips
   std::vector<vpdq::FrameHash> frames;  // video
+  // Video, when hashed with dihedral hashes: [d] the frames under pdq::Dihedral d (from
+  // vpdq::TransformedFrames; [0] unused: `frames` is the video as it is). Empty: `frames`
+  // only. Lets a mirrored, flipped or rotated copy match.
+  std::vector<std::vector<vpdq::FrameHash>> frame_variants;
 };
 
 struct SimilarMatch {
@@ -53,6 +57,9 @@ struct SimilarMatch {
   double query_pct = 0;  // video comparisons: vpdq::Similarity
   double match_pct = 0;
   double query_timestamp_s = 0, match_timestamp_s = 0;  // the closest pair
+  // What, done to the query, gives the match (kFlipY: a mirror image), for images
+  // queried with their 8 dihedral hashes and videos with frame_variants.
+  pdq::Dihedral transform = pdq::Dihedral::kOriginal;
 };
 
 class NearDuplicateIndex {
@@ -80,13 +87,15 @@ class NearDuplicateIndex {
 };
 
 // The query of an archived item, from its recorded hashes. With `blob_path` (the item's
-// bytes), a JPEG or PNG is hashed again for its 8 rotations and flips, so that mirrored
-// and rotated copies are found as from a file; without it, only the stored hash.
+// bytes), a JPEG or PNG is hashed again for its 8 rotations and flips, and a video is hashed
+// again at one frame a second for its frames' rotations and flips (frame_variants), so that
+// mirrored and rotated copies are found as from a file; without it, only the stored hashes.
 core::StatusOr<SimilarQuery> QueryOfItem(const catalog::Catalog& catalog,
                                          const catalog::MediaRecord& media,
                                          const std::string& blob_path = {});
 // The query of a file on disk, hashed now: images with PDQ (8 dihedral hashes),
-// videos with vPDQ at one frame a second, black bars cropped.
+// videos with vPDQ at one frame a second, black bars cropped, with each frame's 8 dihedral
+// hashes (frame_variants).
 core::StatusOr<SimilarQuery> QueryOfFile(const std::string& path);
 
 struct AnalyzeOptions {

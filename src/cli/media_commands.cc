@@ -71,6 +71,7 @@ Json MatchJson(const archive::SimilarMatch& m, const archive::Archive& a) {
   }
   j["query_timestamp_s"] = std::round(m.query_timestamp_s * 1000) / 1000;
   j["match_timestamp_s"] = std::round(m.match_timestamp_s * 1000) / 1000;
+  j["transform"] = std::string(pdq::DihedralName(m.transform));
   return j;
 }
 
@@ -128,8 +129,11 @@ int CmdSimilar(const Globals& g, const SimilarArgs& args) {
     if (query.video && m.video) {
       fmt::print(
           "{:<8} video  {:5.1f}% of query, {:5.1f}% of it matched; best at {:.1f} s / {:.1f} s "
-          "(distance {})  {}\n",
+          "(distance {}{})  {}\n",
           m.id, m.query_pct, m.match_pct, m.query_timestamp_s, m.match_timestamp_s, m.distance,
+          m.transform == pdq::Dihedral::kOriginal
+              ? std::string()
+              : ", " + std::string(pdq::DihedralName(m.transform)),
           Printable(name));
     } else {
       fmt::print("{:<8} {}  distance {:>3}{}  {}\n", m.id, m.video ? "video" : "image", m.distance,

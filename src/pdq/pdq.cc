@@ -11,6 +11,10 @@
 #include <cstring>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
 namespace isnad::pdq {
 namespace {
 
@@ -77,20 +81,140 @@ void RowSums(const float* in, float* out, int cols, int window) {
   }
 }
 
-void BoxRows(const float* in, float* out, int rows, int cols, int window, float* divisor) {
-  int r = 0;
-  for (; r + 4 <= rows; r += 4)
-    RowSums<4>(in + size_t(r) * cols, out + size_t(r) * cols, cols, window);
-  for (; r < rows; r++) RowSums<1>(in + size_t(r) * cols, out + size_t(r) * cols, cols, window);
+#if defined(__SSE2__)
+// RowSums for kSimdRows rows at once, one row a lane: the rows are transposed 4x4 at a time
+// into `t` (cols x kSimdRows floats), summed with the same additions and subtractions in the
+// same order as RowSums, each lane's sum divided by `divisor` into `u`, and transposed back.
+// Every output element sees exactly RowSums' operations, then the division BoxRows makes.
+constexpr int kSimdGroups = 4;  // 4 independent vectors of 4 rows: the adds overlap
+constexpr int kSimdRows = 4 * kSimdGroups;
+
+// With `keep` (kSide column numbers), only those columns are output, into `out` rows of
+// kSide values: only they are divided and stored (the sums still run along the whole row).
+template <bool kKeep>
+void RowSumsSimd(const float* in, float* out, int cols, int window, const float* divisor, float* t,
+                 float* u, const int* keep) {
+  constexpr int G = kSimdGroups;
+  auto at = [](float* base, int c, int g) { return base + (size_t(c) * G + size_t(g)) * 4; };
+  for (int g = 0; g < G; g++) {
+    const float* r0 = in + size_t(4 * g) * cols;
+    const float* r1 = r0 + cols;
+    const float* r2 = r1 + cols;
+    const float* r3 = r2 + cols;
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      __m128 a = _mm_loadu_ps(r0 + c), b = _mm_loadu_ps(r1 + c), e = _mm_loadu_ps(r2 + c),
+             f = _mm_loadu_ps(r3 + c);
+      _MM_TRANSPOSE4_PS(a, b, e, f);
+      _mm_storeu_ps(at(t, c, g), a);
+      _mm_storeu_ps(at(t, c + 1, g), b);
+      _mm_storeu_ps(at(t, c + 2, g), e);
+      _mm_storeu_ps(at(t, c + 3, g), f);
+    }
+    for (; c < cols; c++) _mm_storeu_ps(at(t, c, g), _mm_setr_ps(r0[c], r1[c], r2[c], r3[c]));
+  }
+  const int half = (window + 2) / 2;
+  __m128 sum[G];
+  for (int g = 0; g < G; g++) sum[g] = _mm_setzero_ps();
+  int li = 0, ri = 0, oi = 0;
+  for (int i = 0; i < half - 1; i++, ri++) {
+    for (int g = 0; g < G; g++) sum[g] = _mm_add_ps(sum[g], _mm_loadu_ps(at(t, ri, g)));
+  }
+  for (int i = 0; i < window - half + 1; i++, ri++, oi++) {
+    const __m128 d = _mm_set1_ps(divisor[oi]);
+    for (int g = 0; g < G; g++) {
+      sum[g] = _mm_add_ps(sum[g], _mm_loadu_ps(at(t, ri, g)));
+      _mm_storeu_ps(at(u, oi, g), kKeep ? sum[g] : _mm_div_ps(sum[g], d));
+    }
+  }
+  for (int i = 0; i < cols - window; i++, ri++, li++, oi++) {
+    const __m128 d = _mm_set1_ps(divisor[oi]);
+    for (int g = 0; g < G; g++) {
+      sum[g] = _mm_add_ps(sum[g], _mm_loadu_ps(at(t, ri, g)));
+      sum[g] = _mm_sub_ps(sum[g], _mm_loadu_ps(at(t, li, g)));
+      _mm_storeu_ps(at(u, oi, g), kKeep ? sum[g] : _mm_div_ps(sum[g], d));
+    }
+  }
+  for (int i = 0; i < half - 1; i++, li++, oi++) {
+    const __m128 d = _mm_set1_ps(divisor[oi]);
+    for (int g = 0; g < G; g++) {
+      sum[g] = _mm_sub_ps(sum[g], _mm_loadu_ps(at(t, li, g)));
+      _mm_storeu_ps(at(u, oi, g), kKeep ? sum[g] : _mm_div_ps(sum[g], d));
+    }
+  }
+  if constexpr (kKeep) {
+    for (int g = 0; g < G; g++) {
+      for (int j = 0; j < kSide; j++) {
+        float v[4];
+        _mm_storeu_ps(v,
+                      _mm_div_ps(_mm_loadu_ps(at(u, keep[j], g)), _mm_set1_ps(divisor[keep[j]])));
+        for (int n = 0; n < 4; n++) out[size_t(4 * g + n) * kSide + size_t(j)] = v[n];
+      }
+    }
+    return;
+  }
+  for (int g = 0; g < G; g++) {
+    float* r0 = out + size_t(4 * g) * cols;
+    float* r1 = r0 + cols;
+    float* r2 = r1 + cols;
+    float* r3 = r2 + cols;
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      __m128 a = _mm_loadu_ps(at(u, c, g)), b = _mm_loadu_ps(at(u, c + 1, g)),
+             e = _mm_loadu_ps(at(u, c + 2, g)), f = _mm_loadu_ps(at(u, c + 3, g));
+      _MM_TRANSPOSE4_PS(a, b, e, f);
+      _mm_storeu_ps(r0 + c, a);
+      _mm_storeu_ps(r1 + c, b);
+      _mm_storeu_ps(r2 + c, e);
+      _mm_storeu_ps(r3 + c, f);
+    }
+    for (; c < cols; c++) {
+      const float* v = at(u, c, g);
+      r0[c] = v[0];
+      r1[c] = v[1];
+      r2[c] = v[2];
+      r3[c] = v[3];
+    }
+  }
+}
+#endif
+
+// `divisor` holds cols floats; `t` and `u` kSimdRows x cols floats each (SSE2 builds).
+// With `keep` (kSide column numbers), `narrow` receives only those columns (rows x kSide),
+// and `out` is scratch.
+void BoxRows(const float* in, float* out, int rows, int cols, int window, float* divisor, float* t,
+             float* u, const int* keep = nullptr, float* narrow = nullptr) {
   // How many values each output averaged: growing, then `window`, then shrinking.
   const int half = (window + 2) / 2;
   int size = half - 1, oi = 0;
   for (int i = 0; i < window - half + 1; i++) divisor[oi++] = static_cast<float>(++size);
   for (int i = 0; i < cols - window; i++) divisor[oi++] = static_cast<float>(size);
   for (int i = 0; i < half - 1; i++) divisor[oi++] = static_cast<float>(--size);
-  for (int i = 0; i < rows; i++) {
+  int r = 0;
+#if defined(__SSE2__)
+  for (; r + kSimdRows <= rows; r += kSimdRows) {
+    if (keep) {
+      RowSumsSimd<true>(in + size_t(r) * cols, narrow + size_t(r) * kSide, cols, window, divisor, t,
+                        u, keep);
+    } else {
+      RowSumsSimd<false>(in + size_t(r) * cols, out + size_t(r) * cols, cols, window, divisor, t, u,
+                         nullptr);
+    }
+  }
+#else
+  (void)t;
+  (void)u;
+#endif
+  const int first = r;
+  for (; r + 4 <= rows; r += 4)
+    RowSums<4>(in + size_t(r) * cols, out + size_t(r) * cols, cols, window);
+  for (; r < rows; r++) RowSums<1>(in + size_t(r) * cols, out + size_t(r) * cols, cols, window);
+  for (int i = first; i < rows; i++) {
     float* p = out + size_t(i) * cols;
     for (int j = 0; j < cols; j++) p[j] /= divisor[j];
+    if (keep) {
+      for (int j = 0; j < kSide; j++) narrow[size_t(i) * kSide + size_t(j)] = p[keep[j]];
+    }
   }
 }
 
@@ -123,9 +247,17 @@ void BoxColumns(const float* in, float* out, int rows, int cols, int window, flo
     write(oi++);
   }
   for (int i = 0; i < rows - window; i++) {
-    add(ri++);
-    sub(li++);
-    write(oi++);
+    // add(ri), sub(li), write(oi) fused: the same operations, one pass over the row.
+    const float* pa = in + size_t(ri++) * cols;
+    const float* ps = in + size_t(li++) * cols;
+    float* po = out + size_t(oi++) * cols;
+    const float s = static_cast<float>(size);
+    for (int j = 0; j < cols; j++) {
+      float v = sums[j] + pa[j];
+      v -= ps[j];
+      sums[j] = v;
+      po[j] = v / s;
+    }
   }
   for (int i = 0; i < half - 1; i++) {
     sub(li++);
@@ -163,7 +295,7 @@ struct Dct16 {
 // Buffers kept from call to call on each thread: a fresh buffer of megabytes costs more in
 // page faults and zeroing than the filter itself. Those over kKeepFloats are freed after use.
 struct Scratch {
-  std::vector<float> luma, tmp, sums;
+  std::vector<float> luma, tmp, sums, t, u;
 };
 constexpr size_t kKeepFloats = size_t{4} << 20;  // 16 MiB a buffer
 
@@ -172,26 +304,41 @@ float* Grow(std::vector<float>& v, size_t n) {
   return v.data();
 }
 
-// `luma` (rows x cols) is consumed: filtered in place, with `tmp` the same size and `sums`
-// one row.
-void ComputeDct(float* luma, float* tmp, float* sums, int rows, int cols, Dct16& out) {
+// `luma` (rows x cols) is consumed: filtered in place, with `tmp` the same size plus
+// 2 x rows x kSide, `sums` one
+// row, `st` and `su` the SIMD row pass's kSimdRows rows each.
+void ComputeDct(float* luma, float* tmp, float* sums, float* st, float* su, int rows, int cols,
+                const HashOptions& options, Dct16& out) {
   float a[kSide][kSide];
   if (rows == kSide && cols == kSide) {
     std::memcpy(a, luma, sizeof a);
   } else {
     const int w_rows = JaroszWindow(cols, kSide);  // window along each row
     const int w_cols = JaroszWindow(rows, kSide);  // window down each column
-    for (int pass = 0; pass < kJaroszPasses; pass++) {
-      BoxRows(luma, tmp, rows, cols, w_rows, sums);
-      BoxColumns(tmp, luma, rows, cols, w_cols, sums);
-    }
-    // Decimate, sampling at the centres of the 64x64 target pixels.
+    static_assert(kJaroszPasses == 2);
+    // Decimation samples the centres of the 64x64 target pixels: rows si, columns sj.
+    int keep[kSide];
+    for (int j = 0; j < kSide; j++) keep[j] = static_cast<int>(((j + 0.5) * cols) / kSide);
+    BoxRows(luma, tmp, rows, cols, w_rows, sums, st, su);
+    BoxColumns(tmp, luma, rows, cols, w_cols, sums);
+    // The second pass computes only what decimation reads: each column of the last
+    // (column) pass reads only its own column of the row pass before it, so both are
+    // computed for the kSide sampled columns alone (the row sums still run the whole row).
+    // Each value kept sees exactly the operations of the full pass.
+    float* narrow = tmp + size_t(rows) * size_t(cols);  // rows x kSide, then
+    float* narrow2 = narrow + size_t(rows) * kSide;     // rows x kSide more
+    BoxRows(luma, tmp, rows, cols, w_rows, sums, st, su, keep, narrow);
+    BoxColumns(narrow, narrow2, rows, kSide, w_cols, sums);
     for (int i = 0; i < kSide; i++) {
       const int si = static_cast<int>(((i + 0.5) * rows) / kSide);
-      for (int j = 0; j < kSide; j++) {
-        const int sj = static_cast<int>(((j + 0.5) * cols) / kSide);
-        a[i][j] = luma[size_t(si) * cols + sj];
-      }
+      for (int j = 0; j < kSide; j++) a[i][j] = narrow2[size_t(si) * kSide + size_t(j)];
+    }
+  }
+  if (options.luma_black != 0.0f || options.luma_scale != 1.0f) {
+    // The filter and decimation are linear, so this equals mapping every pixel first (up
+    // to float rounding), at 4,096 values' cost.
+    for (auto& row : a) {
+      for (float& v : row) v = (v - options.luma_black) * options.luma_scale;
     }
   }
   out.quality = Quality(a);
@@ -348,7 +495,14 @@ core::StatusOr<Dct16> DctOf(const PixelView& p, const HashOptions& options, bool
     default:
       Luma<4>(p, k, rows, cols, luma);
   }
-  ComputeDct(luma, Grow(scratch.tmp, n), Grow(scratch.sums, size_t(cols)), rows, cols, out);
+#if defined(__SSE2__)
+  const size_t simd = size_t(kSimdRows) * size_t(cols);
+#else
+  const size_t simd = 1;
+#endif
+  ComputeDct(luma, Grow(scratch.tmp, n + 2 * size_t(rows) * kSide),
+             Grow(scratch.sums, size_t(cols)), Grow(scratch.t, simd), Grow(scratch.u, simd), rows,
+             cols, options, out);
   if (scratch.luma.size() > kKeepFloats) scratch = Scratch{};
   return out;
 }

@@ -89,6 +89,15 @@ struct HashOptions {
   // pixel) and time; the tent filter that follows blurs far wider than k, so the hash moves
   // by a few bits at most (pdq_test). 0: never reduce.
   uint64_t max_filter_pixels = 16u << 20;
+  // Each pixel's luma is read as (luma - luma_black) * luma_scale. For the Y plane of
+  // limited-range ("TV", 16-235) video given as grey pixels, 16 and 255/219 give the luma
+  // PDQ would compute from the RGB that video converts to (vpdq). Applied to the filtered
+  // 64x64 image, which by linearity is the same up to float rounding; the defaults change
+  // nothing. A constant offset moves no hash bit (the DC coefficient is not hashed) and a
+  // positive scale none either (bits compare coefficients with their median); both change
+  // the quality, which measures gradients in units of the 0-255 scale.
+  float luma_black = 0.0f;
+  float luma_scale = 1.0f;
 };
 
 // Hashes `pixels`. Images with a side below kMinHashableDim give the zero hash with

@@ -423,6 +423,49 @@ core::StatusOr<Crop> DetectBars(const std::string& path, const HashOptions& opti
   return crop;
 }
 
+// The Y plane of an 8-bit planar (or semi-planar) YUV frame, as grey pixels, and how to
+// read it as the luma PDQ computes from swscale's RGB of the frame (docs/formats/vpdq.md,
+// "Luma from the Y plane"). swscale converts with the BT.601 matrix whatever the frame's
+// tagged colour space, and PDQ's luma weights are BT.601's, so the chroma cancels and
+// 0.299 R + 0.587 G + 0.114 B = (Y - 16) x 255/219 for the limited-range formats, Y for
+// the full-range (yuvj) ones, except where swscale clips or rounds R, G or B. swscale takes
+// the range from the pixel format alone (not the frame's color_range), and so does this.
+// Other formats (RGB, 10-bit, palettes, ...): nullopt, and the RGB path is used.
+std::optional<pdq::PixelView> LumaPlane(const AVFrame* f, pdq::HashOptions& pdq_options) {
+  bool full = false;
+  switch (AVPixelFormat(f->format)) {
+    case AV_PIX_FMT_YUV420P:
+    case AV_PIX_FMT_YUV422P:
+    case AV_PIX_FMT_YUV444P:
+    case AV_PIX_FMT_YUV440P:
+    case AV_PIX_FMT_YUV411P:
+    case AV_PIX_FMT_YUV410P:
+    case AV_PIX_FMT_NV12:
+    case AV_PIX_FMT_NV21:
+      break;
+    case AV_PIX_FMT_YUVJ420P:
+    case AV_PIX_FMT_YUVJ422P:
+    case AV_PIX_FMT_YUVJ444P:
+    case AV_PIX_FMT_YUVJ440P:
+    case AV_PIX_FMT_YUVJ411P:
+      full = true;
+      break;
+    default:
+      return std::nullopt;
+  }
+  if (!f->data[0] || f->linesize[0] < f->width || f->width <= 0 || f->height <= 0) {
+    return std::nullopt;
+  }
+  const size_t stride = size_t(f->linesize[0]);
+  pdq_options.luma_black = full ? 0.0f : 16.0f;
+  pdq_options.luma_scale = full ? 1.0f : 255.0f / 219.0f;
+  return pdq::PixelView{{f->data[0], stride * size_t(f->height - 1) + size_t(f->width)},
+                        f->width,
+                        f->height,
+                        stride,
+                        1};
+}
+
 }  // namespace
 
 core::StatusOr<VideoHash> HashVideo(const std::string& path, const HashOptions& options) {
@@ -508,8 +551,12 @@ core::StatusOr<VideoHash> HashVideo(const std::string& path, const HashOptions& 
     }
     const int dst_w = options.downscale > 0 ? options.downscale : f->width;
     const int dst_h = options.downscale > 0 ? options.downscale : f->height;
-    Converter& rgb = dst_w == f->width && dst_h == f->height ? rgb0 : rgb24;
-    if (!rgb.Convert(f, dst_w, dst_h)) {
+    const bool native = dst_w == f->width && dst_h == f->height;
+    pdq::HashOptions frame_options = pdq_options;
+    std::optional<pdq::PixelView> plane;
+    if (native && !options.rgb_luma) plane = LumaPlane(f, frame_options);
+    Converter& rgb = native ? rgb0 : rgb24;
+    if (!plane && !rgb.Convert(f, dst_w, dst_h)) {
       out.failures.push_back("frame " + std::to_string(index) +
                              ": cannot convert its pixels to RGB (format " +
                              std::string(av_get_pix_fmt_name(AVPixelFormat(f->format))
@@ -518,10 +565,23 @@ core::StatusOr<VideoHash> HashVideo(const std::string& path, const HashOptions& 
                              "); stopped");
       break;
     }
-    auto r = pdq::HashPixels(rgb.view(), pdq_options);
-    if (!r.ok()) return r.status().WithContext(path + ": frame " + std::to_string(index));
-    if (options.collapse_identical && have_kept && out.frames.back().hash == r->hash) continue;
-    out.frames.push_back(FrameHash{index, r->quality, r->hash, ts});
+    const pdq::PixelView& pixels = plane ? *plane : rgb.view();
+    pdq::Result r;
+    pdq::DihedralResult all;
+    if (options.dihedral) {
+      auto d = pdq::HashPixelsDihedral(pixels, frame_options);
+      if (!d.ok()) return d.status().WithContext(path + ": frame " + std::to_string(index));
+      all = *d;
+      r.hash = all[pdq::Dihedral::kOriginal];
+      r.quality = all.quality;
+    } else {
+      auto h = pdq::HashPixels(pixels, frame_options);
+      if (!h.ok()) return h.status().WithContext(path + ": frame " + std::to_string(index));
+      r = *h;
+    }
+    if (options.collapse_identical && have_kept && out.frames.back().hash == r.hash) continue;
+    out.frames.push_back(FrameHash{index, r.quality, r.hash, ts});
+    if (options.dihedral) out.dihedral.push_back(all);
     have_kept = true;
   }
   if (!dec->stop_reason().empty()) out.failures.push_back(dec->stop_reason());

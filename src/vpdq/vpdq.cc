@@ -139,4 +139,37 @@ Similarity Compare(const std::vector<FrameHash>& query, const std::vector<FrameH
   return s;
 }
 
+std::vector<FrameHash> TransformedFrames(const std::vector<FrameHash>& frames,
+                                         const std::vector<pdq::DihedralResult>& dihedral,
+                                         pdq::Dihedral d) {
+  std::vector<FrameHash> out;
+  out.reserve(frames.size());
+  for (size_t i = 0; i < frames.size() && i < dihedral.size(); i++) {
+    FrameHash f = frames[i];
+    f.hash = dihedral[i][d];
+    out.push_back(f);
+  }
+  return out;
+}
+
+Similarity CompareDihedral(const std::vector<std::vector<FrameHash>>& variants,
+                           const std::vector<FrameHash>& target, const MatchOptions& options) {
+  Similarity best;
+  bool have = false;
+  for (size_t d = 0; d < variants.size() && d < size_t(pdq::kDihedralCount); d++) {
+    if (variants[d].empty()) continue;
+    Similarity s = Compare(variants[d], target, options);
+    s.transform = static_cast<pdq::Dihedral>(d);
+    const double top = std::max(s.query_pct, s.match_pct);
+    const double best_top = std::max(best.query_pct, best.match_pct);
+    const bool better = !have || top > best_top ||
+                        (top == best_top &&
+                         (s.query_pct > best.query_pct ||
+                          (s.query_pct == best.query_pct && s.best_distance < best.best_distance)));
+    if (better) best = s;
+    have = true;
+  }
+  return best;
+}
+
 }  // namespace isnad::vpdq

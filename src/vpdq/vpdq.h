@@ -1,7 +1,8 @@
 // vPDQ: perceptual hashes of a video's frames, and the video-to-video comparison built on
 // them (facebook/ThreatExchange vpdq, ../shared/testdata/vpdq/README.md). Frames are decoded
-// with the FFmpeg libraries, converted to RGB24 (swscale, SWS_AREA) and hashed with the
-// project's PDQ (pdq/pdq.h). docs/formats/vpdq.md describes the frame-hash file.
+// with the FFmpeg libraries, converted to RGB24 (swscale, SWS_AREA) or, by default at their
+// own size, read from their Y plane, and hashed with the project's PDQ (pdq/pdq.h).
+// docs/formats/vpdq.md describes the frame-hash file.
 //
 // Decoding is bounded (VideoLimits): a damaged, truncated or hostile file gives an error
 // value (or the frames read before the damage, with `failures` saying why it stopped), never
@@ -36,6 +37,14 @@ struct HashOptions {
   // Drop a frame whose hash equals the previous kept frame's (identical consecutive frames
   // collapsed). Off for conformance (upstream keeps every frame).
   bool collapse_identical = false;
+  // false (default): at the frame's own size, PDQ reads the luma straight from the Y plane
+  // of 8-bit YUV frames (no RGB conversion; hashes within a few bits of the RGB path's,
+  // docs/formats/vpdq.md). true: every frame goes through swscale's RGB, as upstream.
+  bool rgb_luma = false;
+  // Also keep each kept frame's 8 dihedral hashes (VideoHash::dihedral; computed from the
+  // frame's one DCT, pdq::HashPixelsDihedral): for queries that should find mirrored or
+  // rotated copies (CompareDihedral). 256 bytes a frame; the archive does not store them.
+  bool dihedral = false;
   int threads = 1;  // FFmpeg decoding threads
   VideoLimits limits;
 };
@@ -55,7 +64,15 @@ struct VideoHash {
   // The crop applied when crop_black_bars found bars: x, y, w, h of the kept picture.
   int crop_x = 0, crop_y = 0, crop_w = 0, crop_h = 0;
   std::vector<std::string> failures;  // e.g. "decoding stopped at frame 812: Invalid data..."
+  // With HashOptions::dihedral: one per frame of `frames`, [kOriginal] equal to its hash.
+  std::vector<pdq::DihedralResult> dihedral;
 };
+
+// `frames` with each hash replaced by its dihedral hash `d` (`dihedral` parallel to it, as
+// in VideoHash): the frame hashes of the video transformed by `d`, as PDQ approximates them.
+std::vector<FrameHash> TransformedFrames(const std::vector<FrameHash>& frames,
+                                         const std::vector<pdq::DihedralResult>& dihedral,
+                                         pdq::Dihedral d);
 
 // Hashes the video at `path`. kInvalidArgument when the file has no video stream;
 // kIntegrity when it cannot be opened or not one frame decodes; kDeadlineExceeded /
@@ -78,12 +95,23 @@ struct Similarity {
   // The best-matching pair (smallest distance; earliest on ties): timestamps in each video.
   double query_timestamp_s = 0, match_timestamp_s = 0;
   int best_distance = 256;
+  // CompareDihedral: the transform of the query under which it matched best (kFlipY: the
+  // query is a mirror image of the target).
+  pdq::Dihedral transform = pdq::Dihedral::kOriginal;
 };
 
 // vPDQ comparison (upstream vpdq/README.md): unique hashes of each side with quality >=
 // min_quality; a frame is matched when the other side has one within max_distance.
 Similarity Compare(const std::vector<FrameHash>& query, const std::vector<FrameHash>& target,
                    const MatchOptions& options = {});
+
+// Compare for each transform of the query: `variants[d]` is the query's frames under
+// transform d (TransformedFrames; [0] the frames as hashed; an empty or missing list is not
+// tried). Returns the best: the largest of query_pct and match_pct, then the larger
+// query_pct, then the smaller best distance, then the lower transform number; `transform`
+// says which. Costs one Compare per variant.
+Similarity CompareDihedral(const std::vector<std::vector<FrameHash>>& variants,
+                           const std::vector<FrameHash>& target, const MatchOptions& options = {});
 
 // "libavcodec 59.37.100; libswscale 6.7.100".
 std::string DecoderVersions();
