@@ -2,6 +2,9 @@
 // of this test (tests/http_server.h), stores WARC and payload items, records
 // capture.recorded entries, resumes, recaptures, and `isnad verify` holds after.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -249,6 +252,37 @@ TEST_F(CaptureCli, FailuresAreRecordedWithTheirReasonAndNoItems) {
   auto ls = isnad({"ls", "--json"});
   EXPECT_TRUE(JsonLines(ls.out).empty()) << ls.out;
   // Nothing half-written is left behind.
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+}
+
+// --proxy reaches the fetch: with nothing listening where it points, the failure is
+// recorded in the log and names the proxy (without its password).
+TEST_F(CaptureCli, ADeadProxyIsARecordedFailureNamingIt) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);  // nothing listens there now
+  const std::string proxy = "socks5h://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  const std::string with_password = "socks5h://tor:s3cret@" + proxy.substr(10);
+  auto r = isnad({"capture", server_.Url("/page/1"), "--proxy", with_password, "--json"});
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  EXPECT_EQ(lines[0]["result"], "failed");
+  const std::string error = lines[0]["error"].get<std::string>();
+  EXPECT_NE(error.find("cannot connect to the proxy " + proxy), std::string::npos) << error;
+  EXPECT_EQ(r.out.find("s3cret"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err.find("s3cret"), std::string::npos) << r.err;
+  auto entries = CaptureEntries();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_NE(entries[0]["error"].get<std::string>().find("the proxy " + proxy), std::string::npos)
+      << entries[0].dump();
+  EXPECT_EQ(entries[0].dump().find("s3cret"), std::string::npos) << entries[0].dump();
+  EXPECT_EQ(server_.requests(), 0u);
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
 }
 

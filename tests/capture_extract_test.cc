@@ -10,10 +10,12 @@
 
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bag_test_util.h"
 #include "capture/capture.h"
 #include "capture/extract.h"
 #include "catalog/entries.h"
@@ -157,6 +159,24 @@ class YtDlp : public ::testing::Test {
     return lines.empty() ? Json() : lines[0];
   }
 
+  // The entries of `type` carried in an export bag's data/custody/entries.jsonl.
+  std::vector<Json> BagEntries(const std::string& bag, const std::string& type) {
+    std::vector<Json> out;
+    for (const Json& line : JsonLines(ReadTestFile(bag + "/data/custody/entries.jsonl"))) {
+      Json entry = Json::parse(line["entry"].get<std::string>());
+      if (entry.value("type", "") == type) out.push_back(entry);
+    }
+    return out;
+  }
+
+  // `isnad verify-bag BAG --key <the archive's key>`.
+  RunResult VerifyBag(const std::string& bag) {
+    auto key = JsonLines(isnad({"key", "--json"}).out);
+    EXPECT_EQ(key.size(), 1u);
+    return testing::RunProcess({testing::IsnadBinary(), "verify-bag", bag, "--key",
+                                key.empty() ? "" : key[0]["vkey"].get<std::string>()});
+  }
+
   TempDir tmp_;
   HttpServer server_;
   std::string clip_;
@@ -256,6 +276,75 @@ TEST_F(YtDlp, AFailingExtractorIsRecordedAndTheCaptureStands) {
   EXPECT_EQ(extracted[0]["exit_status"], 1);
   EXPECT_NE(extracted[0].value("error", "").find("exited with status 1"), std::string::npos);
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+  // An export of the page's WARC carries the failed extraction with its capture.
+  const std::string bag = tmp_.Join("bag");
+  auto ex = isnad({"export", "--items", o["id"].get<std::string>(), "--out", bag});
+  ASSERT_EQ(ex.exit_code, 0) << ex.err;
+  EXPECT_EQ(BagEntries(bag, "capture.extracted").size(), 1u);
+  EXPECT_EQ(BagEntries(bag, "capture.recorded").size(), 1u);
+  auto v = VerifyBag(bag);
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+}
+
+// An export of the extracted media and its info JSON carries their capture.extracted
+// entry (with its inclusion proof) and names it in the media's provenance; verify-bag
+// passes, and fails when the carried entry is changed or an item it names is taken out.
+// Without the info JSON among the exhibits the entry names an item outside the bag and
+// stays out.
+TEST_F(YtDlp, ExportOfExtractedMediaCarriesItsExtraction) {
+  Json o = Capture({server_.Url("/video.html"), "--extractor", "yt-dlp"});
+  ASSERT_TRUE(o["extracted_id"].is_string()) << o.dump();
+  auto extracted = Entries("capture.extracted");
+  ASSERT_EQ(extracted.size(), 1u);
+  const std::string media = extracted[0]["media"].get<std::string>();
+  const std::string info = extracted[0]["info"].get<std::string>();
+  const std::string bag = tmp_.Join("bag");
+  auto ex = isnad({"export", "--items", media, info, "--out", bag});
+  ASSERT_EQ(ex.exit_code, 0) << ex.err;
+  auto carried = BagEntries(bag, "capture.extracted");
+  ASSERT_EQ(carried.size(), 1u);
+  EXPECT_EQ(carried[0], extracted[0]);
+  Json meta = Json::parse(ReadTestFile(bag + "/data/exhibits/" + media + "/metadata.json"));
+  bool named = false;
+  for (const Json& p : meta["provenance"]) {
+    named |= p.value("type", "") == "capture.extracted" &&
+             p.value("url", "") == server_.Url("/video.html") &&
+             p.value("extractor", "").rfind("yt-dlp ", 0) == 0;
+  }
+  EXPECT_TRUE(named) << meta["provenance"].dump();
+  EXPECT_NE(ReadTestFile(bag + "/data/report/report-en.html").find("media extracted by yt-dlp"),
+            std::string::npos);
+  auto v = VerifyBag(bag);
+  ASSERT_EQ(v.exit_code, 0) << v.out << v.err;
+
+  // Only the media: the entry names the info JSON, which is not in the bag.
+  const std::string alone = tmp_.Join("alone");
+  ASSERT_EQ(isnad({"export", "--items", media, "--out", alone}).exit_code, 0);
+  EXPECT_TRUE(BagEntries(alone, "capture.extracted").empty());
+  EXPECT_EQ(VerifyBag(alone).exit_code, 0);
+
+  // The info JSON's exhibit taken out (manifests re-made): the entry names it.
+  const std::string cut = tmp_.Join("cut");
+  testing::CopyTree(bag, cut);
+  std::filesystem::remove_all(cut + "/data/exhibits/" + info);
+  testing::Rebag(cut);
+  v = VerifyBag(cut);
+  EXPECT_EQ(v.exit_code, 10) << v.out;
+  EXPECT_NE(v.out.find("data/exhibits/" + info + "/: missing: entry"), std::string::npos) << v.out;
+
+  // The carried entry changed (manifests re-made): its inclusion proof fails.
+  const std::string entries = bag + "/data/custody/entries.jsonl";
+  std::string text = ReadTestFile(entries);
+  const std::string url = server_.Url("/video.html");
+  size_t at = text.find(url);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, url.size(), server_.Url("/other.html"));
+  core::testing::WriteTestFile(entries, text);
+  testing::Rebag(bag);
+  v = VerifyBag(bag);
+  EXPECT_EQ(v.exit_code, 10) << v.out;
+  EXPECT_NE(v.out.find("data/custody/entries.jsonl: line"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("inclusion proof does not hold"), std::string::npos) << v.out;
 }
 
 TEST_F(YtDlp, AutoLeavesOtherSitesAloneAndAMissingExtractorIsOnlyReported) {

@@ -198,6 +198,17 @@ HttpServer::HttpServer(bool tls) : tls_(tls) {
                             {NID_ext_key_usage, "serverAuth"},
                             {NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost"}});
     cert_pem_ = Pem(root.get());
+    chain_pem_ = Pem(leaf.get()) + cert_pem_;
+    {
+      BioPtr bio(BIO_new(BIO_s_mem()));
+      if (!bio || !PEM_write_bio_PrivateKey(bio.get(), leaf_key.get(), nullptr, nullptr, 0, nullptr,
+                                            nullptr)) {
+        Die("PEM_write_bio_PrivateKey");
+      }
+      char* p = nullptr;
+      long n = BIO_get_mem_data(bio.get(), &p);
+      key_pem_.assign(p, static_cast<size_t>(n));
+    }
     ssl_->ctx = SSL_CTX_new(TLS_server_method());
     if (!ssl_->ctx) Die("SSL_CTX_new");
     if (SSL_CTX_use_certificate(ssl_->ctx, leaf.get()) != 1 ||
@@ -242,6 +253,11 @@ std::string HttpServer::Url(const std::string& path) const {
   return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_) + path;
 }
 
+std::vector<std::string> HttpServer::peers() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return peers_;
+}
+
 void HttpServer::set_mutable(const std::string& body) {
   std::lock_guard<std::mutex> g(mu_);
   mutable_body_ = body;
@@ -258,11 +274,16 @@ void HttpServer::Accept() {
     pollfd p{listen_fd_, POLLIN, 0};
     int r = ::poll(&p, 1, 100);
     if (r <= 0) continue;
-    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    sockaddr_in peer{};
+    socklen_t peer_len = sizeof peer;
+    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_CLOEXEC);
     if (fd < 0) continue;
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    char ip[INET_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof ip);
     std::lock_guard<std::mutex> g(mu_);
+    peers_.emplace_back(ip);
     fds_.push_back(fd);
     workers_.emplace_back([this, fd] { Serve(fd); });
   }

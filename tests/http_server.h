@@ -49,6 +49,12 @@ class HttpServer {
   int port() const { return port_; }
   // TLS: the server certificate (self-signed; it is its own CA) as PEM.
   const std::string& cert_pem() const { return cert_pem_; }
+  // TLS: the server's certificate then the root (PEM), and its private key (PKCS#8
+  // PEM), for another server (nghttpd) that should be trusted with cert_pem().
+  const std::string& chain_pem() const { return chain_pem_; }
+  const std::string& key_pem() const { return key_pem_; }
+  // The address each accepted connection came from, in order ("127.0.0.1", ...).
+  std::vector<std::string> peers() const;
   // Requests answered or started so far.
   uint64_t requests() const { return requests_; }
   void set_mutable(const std::string& body);
@@ -65,13 +71,16 @@ class HttpServer {
   bool tls_;
   std::unique_ptr<Tls> ssl_;
   std::string cert_pem_;
+  std::string chain_pem_;
+  std::string key_pem_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> requests_{0};
   std::thread acceptor_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::vector<std::thread> workers_;
+  std::vector<std::string> peers_;
   std::vector<int> fds_;
   std::string mutable_body_ = "first version\n";
   std::map<std::string, std::pair<std::string, std::string>> files_;  // path -> type, body

@@ -200,6 +200,7 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
     }
     return true;
   };
+  std::set<uint64_t> kept_captures;  // capture.recorded entries in the bag
   return a.log().ForEachEntry(0, n, [&](uint64_t i, std::string_view e) -> Status {
     Json j = Json::parse(e, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) {
@@ -221,6 +222,18 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
     } else if (type == catalog::kCaptureRecorded) {
       // A capture whose WARC is exported (with its payload, when it has one).
       keep = is_exhibit(j, "warc") && (!j.contains("payload") || is_exhibit(j, "payload"));
+      if (keep) kept_captures.insert(i);
+    } else if (type == catalog::kCaptureExtracted) {
+      // A media extraction: when every item it names (media, info) is an exhibit
+      // and it names one; or, naming none (it failed), when its page's capture is
+      // in the bag.
+      const bool media = j.contains("media"), info = j.contains("info");
+      keep = (!media || is_exhibit(j, "media")) && (!info || is_exhibit(j, "info"));
+      if (keep && !media && !info) {
+        auto c = j.find("capture");
+        keep =
+            c != j.end() && c->is_number_unsigned() && kept_captures.count(c->get<uint64_t>()) > 0;
+      }
     } else if (type == catalog::kItemAnalyzed) {
       // What was read from an exhibit; not when it names items outside the package.
       keep = is_exhibit(j, "item") && all_exhibits(j, "near_duplicates");
@@ -317,6 +330,12 @@ std::string Describe(const Included& in, const std::string& lang) {
     what = (ar ? "مستند لحدث في القضية: " : "document of a case event: ") + Text(j, "event");
   } else if (type == catalog::kIncidentLinked) {
     what = (ar ? "رُبط بالحادثة " : "linked to incident ") + Text(j, "incident");
+  } else if (type == catalog::kCaptureExtracted) {
+    what = (ar ? "استُخرجت الوسائط بواسطة " : "media extracted by ") + Text(j, "extractor") +
+           (ar ? " من " : " from ") + Text(j, "url");
+    if (!Text(j, "error").empty()) {
+      what += (ar ? " — لم تُستخرج: " : " — none: ") + Shorten(Text(j, "error"), 300);
+    }
   } else if (type == catalog::kItemAnalyzed) {
     what = ar ? "حُلّلت بياناته الوصفية" : "metadata read";
     if (j.contains("width") && j.contains("height")) {
@@ -344,6 +363,7 @@ bool Concerns(const Included& in, const std::string& id) {
   if (type == catalog::kItemIngested) return catalog::ItemId(in.leaf) == id;
   if (Text(j, "item") == id || Text(j, "original") == id) return true;
   if (type == catalog::kCaptureRecorded) return Text(j, "warc") == id || Text(j, "payload") == id;
+  if (type == catalog::kCaptureExtracted) return Text(j, "media") == id || Text(j, "info") == id;
   for (const char* key : {"items", "documents"}) {
     auto it = j.find(key);
     if (it == j.end() || !it->is_array()) continue;
@@ -567,6 +587,14 @@ Json MetadataJson(const Archive& a, const Selection& s, const Exhibit& e,
       Json p{{"leaf_index", in.leaf}, {"type", type}};
       for (const char* k : {"url", "final_url", "captured", "status", "content_type", "warc",
                             "payload", "time", "operator"}) {
+        if (in.j.contains(k)) p[k] = in.j[k];
+      }
+      provenance.push_back(p);
+    } else if (type == catalog::kCaptureExtracted) {
+      // Media a web capture's extractor (yt-dlp) downloaded: from which page, by what.
+      Json p{{"leaf_index", in.leaf}, {"type", type}};
+      for (const char* k :
+           {"url", "capture", "extractor", "exit_status", "media", "info", "time", "operator"}) {
         if (in.j.contains(k)) p[k] = in.j[k];
       }
       provenance.push_back(p);

@@ -474,6 +474,46 @@ void Checker::Custody(const BagVerifyOptions& options) {
             "an analysis entry names this file, but the bag does not hold it");
   }
 
+  // Media extractions (capture.extracted): each item one names is an exhibit of
+  // the bag, with a proved item.ingested entry of the SHA-256 it names; the page
+  // capture it refers to, when in the bag, is a capture.recorded of the same URL.
+  for (const auto& [leaf, e] : entries) {
+    if (e.value("type", "") != catalog::kCaptureExtracted) continue;
+    const std::string where = "entry " + std::to_string(leaf) + " (capture.extracted)";
+    for (const auto& [member, digest] :
+         {std::pair<const char*, const char*>{"media", "media_sha256"}, {"info", "info_sha256"}}) {
+      if (!e.contains(member)) continue;
+      const std::string id = e.value(member, "");
+      auto item_leaf = catalog::ParseItemId(id);
+      auto ingested = item_leaf ? entries.find(*item_leaf) : entries.end();
+      if (ingested == entries.end() ||
+          ingested->second.value("type", "") != catalog::kItemIngested) {
+        Problem(kEntriesFile, where + ": its " + std::string(member) + " is " + id +
+                                  ", but the bag holds no proved item.ingested entry for it");
+        continue;
+      }
+      if (ingested->second.value("sha256", "") != e.value(digest, "")) {
+        Problem(kEntriesFile, where + ": its " + std::string(digest) +
+                                  " is not the sha256 of item " + id + "'s entry");
+      }
+      const std::string dir = std::string(kExhibitsDir) + id + "/";
+      if (!Has(dir + "metadata.json")) {
+        Problem(dir, "missing: " + where + " names it as its " + std::string(member));
+      }
+    }
+    auto c = e.contains("capture") && e["capture"].is_number_unsigned()
+                 ? entries.find(e["capture"].get<uint64_t>())
+                 : entries.end();
+    if (c != entries.end()) {
+      if (c->second.value("type", "") != catalog::kCaptureRecorded ||
+          c->second.value("url", "") != e.value("url", "")) {
+        Problem(kEntriesFile, where + ": entry " + std::to_string(c->first) +
+                                  ", which it names as its capture, is not a capture.recorded "
+                                  "of the same URL");
+      }
+    }
+  }
+
   // ---- 6. Every exhibit against its item.ingested entry.
   std::map<std::string, std::string> manifest;
   if (auto m = Read("manifest-sha256.txt", false)) manifest = ParseManifest(*m);

@@ -246,6 +246,43 @@ class Dechunker {
   bool bad_ = false;
 };
 
+// An HTTP/2 (or /3) message has no text form on the wire (its header block is
+// HPACK-coded frames); curl gives it as a head in HTTP/1 syntax with "HTTP/2" as
+// the version. That version is not valid HTTP/1 and WARC readers that check the
+// status line refuse it (warcio's ArcWarcRecordLoader accepts only HTTP/1.0 and
+// HTTP/1.1), so the record holds it as HTTP/1.1, as Common Crawl and StormCrawler
+// write it, and WARC-Protocol says what was spoken (see docs/formats/warc.md).
+// Response: "HTTP/2 200 " becomes "HTTP/1.1 200 " (HTTP/2 has no reason phrase;
+// none is made up). Request: "GET /x HTTP/2" becomes "GET /x HTTP/1.1".
+std::string Http1Head(std::string head, bool response) {
+  for (const char* v : {"HTTP/2", "HTTP/3"}) {
+    const std::string_view version(v);
+    if (response) {
+      if (head.rfind(std::string(version) + " ", 0) == 0) {
+        return head.replace(0, version.size(), "HTTP/1.1");
+      }
+    } else {
+      size_t eol = head.find("\r\n");
+      if (eol == std::string::npos || eol < version.size() + 1) continue;
+      size_t at = eol - version.size();
+      if (head.compare(at - 1, version.size() + 1, " " + std::string(version)) == 0) {
+        return head.replace(at, version.size(), "HTTP/1.1");
+      }
+    }
+  }
+  return head;
+}
+
+// The protocol identifier of WARC-Protocol (iipc/warc-specifications#42: the ALPN
+// names) for curl's version; "" when unknown.
+std::string WarcProtocol(const std::string& http_version) {
+  if (http_version == "1.0") return "http/1.0";
+  if (http_version == "1.1") return "http/1.1";
+  if (http_version == "2") return "h2";
+  if (http_version == "3") return "h3";
+  return "";
+}
+
 // True when the response head declares chunked transfer coding.
 bool IsChunked(std::string_view head) {
   std::string lower(head);
@@ -263,6 +300,7 @@ bool IsChunked(std::string_view head) {
 struct Transfer {
   std::string request;
   std::string head;
+  std::string trailers;
   bool head_done = false;
   bool too_large = false;
   bool head_too_large = false;
@@ -287,6 +325,16 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t len = size * n;
   std::string_view line(data, len);
+  if (t->head_done) {
+    // Trailers after the body (HTTP/2; HTTP/1.1 ones stay in the chunked body): the
+    // head is recorded and hashed already, so they go into the metadata record.
+    if (t->trailers.size() + len > kHeadLimit) {
+      t->head_too_large = true;
+      return 0;
+    }
+    t->trailers.append(line);
+    return len;
+  }
   // A new status line (after 1xx, or the first): the head starts over.
   if (line.rfind("HTTP/", 0) == 0) t->head.clear();
   if (t->head.size() + len > kHeadLimit) {
@@ -302,8 +350,10 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
   const size_t len = size * n;
   if (!t->head_done) {
     t->head_done = true;
-    t->block.Update(t->head);
+    // Only HTTP/1 has transfer coding (decided before the head is transcribed).
     t->chunked = IsChunked(t->head) && t->head.rfind("HTTP/1.", 0) == 0;
+    t->head = Http1Head(std::move(t->head), /*response=*/true);
+    t->block.Update(t->head);
     if (t->chunked) {
       auto f = t->env->NewExclusiveFile(t->payload_path, 0644);
       if (!f.ok()) {
@@ -374,23 +424,60 @@ std::string CurlWhy(CURLcode rc, const char* error_buffer) {
   return error_buffer[0] != '\0' ? std::string(error_buffer) : curl_easy_strerror(rc);
 }
 
+// The proxy URL as it may be shown and recorded: any user name and password
+// (user:password@) left out, since failures go into the custody log.
+std::string ProxyName(const std::string& proxy) {
+  const size_t scheme = proxy.find("://");
+  const size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  const size_t at = proxy.rfind('@');
+  if (at == std::string::npos || at < start) return proxy;
+  return proxy.substr(0, start) + proxy.substr(at + 1);
+}
+
+bool IsHttpProxy(const std::string& proxy) {
+  return proxy.rfind("http://", 0) == 0 || proxy.rfind("https://", 0) == 0 ||
+         (!proxy.empty() && proxy.find("://") == std::string::npos);  // curl's default: http
+}
+
 // A reason a person can act on, for a transfer that ended in `rc`.
-Status TransferError(CURLcode rc, const char* error_buffer, const Transfer& t, const Options& o,
-                     const std::string& url) {
+Status TransferError(CURL* c, CURLcode rc, const char* error_buffer, const Transfer& t,
+                     const Options& o, const std::string& url) {
   const std::string why = CurlWhy(rc, error_buffer);
   if (t.head_too_large) {
     return core::IoError("the response headers of " + url + " are over " +
                          std::to_string(kHeadLimit) + " bytes");
   }
+  const std::string proxy = ProxyName(o.proxy);
+  const std::string through = proxy.empty() ? "" : " through the proxy " + proxy;
+  if (!proxy.empty() && rc != CURLE_OK) {
+    // The proxy answered the tunnel request (CONNECT) with an error.
+    long connect_code = 0;
+    curl_easy_getinfo(c, CURLINFO_HTTP_CONNECTCODE, &connect_code);
+    if (connect_code >= 300) {
+      return core::IoError("the proxy " + proxy + " refused or could not open a tunnel to " + url +
+                           " (it answered CONNECT with " + std::to_string(connect_code) +
+                           "): " + why);
+    }
+  }
   switch (rc) {
     case CURLE_COULDNT_RESOLVE_HOST:
-      return core::NotFound("cannot resolve the host of " + url + " (DNS): " + why);
+      return core::NotFound("cannot resolve the host of " + url + " (DNS)" + through + ": " + why);
     case CURLE_COULDNT_RESOLVE_PROXY:
-      return core::NotFound("cannot resolve the proxy " + o.proxy + ": " + why);
+      return core::NotFound("cannot resolve the host of the proxy " + proxy + ": " + why);
     case CURLE_COULDNT_CONNECT:
+      if (!proxy.empty()) {
+        // Through a proxy, curl's own connection is to the proxy: a target that
+        // cannot be reached is CURLE_PROXY (SOCKS) or a CONNECT error (above).
+        return core::IoError("cannot connect to the proxy " + proxy +
+                             " (refused or unreachable; is it running?) to fetch " + url + ": " +
+                             why);
+      }
       return core::IoError("cannot connect to " + url + " (refused or unreachable): " + why);
+    case CURLE_PROXY:
+      return core::IoError("the proxy " + proxy + " could not connect to " + url +
+                           " (refused, unreachable, or not allowed by the proxy): " + why);
     case CURLE_OPERATION_TIMEDOUT:
-      return core::IoError("timed out fetching " + url + ": " + why);
+      return core::IoError("timed out fetching " + url + through + ": " + why);
     case CURLE_PARTIAL_FILE:
       return core::IoError(
           "the server closed the connection before the whole body arrived "
@@ -472,6 +559,13 @@ Status SetUp(CURL* c, const Options& o, Transfer* t, char* error_buffer) {
   // Refused once the handle has a buffer (curl 7.88 keeps it across resets): the
   // size set before its first transfer stays.
   (void)curl_easy_setopt(c, CURLOPT_BUFFERSIZE, kReceiveBuffer);
+  if (ok && IsHttpProxy(o.proxy)) {
+    // Through an HTTP proxy every request, http:// too, goes in a CONNECT tunnel:
+    // the proxy carries bytes and cannot answer for the server (a cached copy, its
+    // own error page recorded as the server's), and the request recorded is the one
+    // the server got (origin form, no proxy headers).
+    ok = curl_easy_setopt(c, CURLOPT_HTTPPROXYTUNNEL, 1L) == CURLE_OK;
+  }
   if (ok && !o.ca_file.empty()) {
     ok = curl_easy_setopt(c, CURLOPT_CAINFO, o.ca_file.c_str()) == CURLE_OK &&
          curl_easy_setopt(c, CURLOPT_CAPATH, nullptr) == CURLE_OK;
@@ -541,15 +635,19 @@ Status FetchHop(CURL* c, const Options& o, const std::string& url, long timeout_
     Status s = t.payload_file->Close();
     if (closed.ok()) closed = s;
   }
-  if (rc != CURLE_OK) return TransferError(rc, error_buffer, t, o, url);
-  if (t.head_too_large) return TransferError(CURLE_OK, error_buffer, t, o, url);
+  if (rc != CURLE_OK) return TransferError(c, rc, error_buffer, t, o, url);
+  if (t.head_too_large) return TransferError(c, CURLE_OK, error_buffer, t, o, url);
   ISNAD_RETURN_IF_ERROR(closed.WithContext("cannot spool the response of " + url));
-  if (!t.head_done) t.block.Update(t.head);  // no body
+  if (!t.head_done) {  // no body
+    t.head = Http1Head(std::move(t.head), /*response=*/true);
+    t.block.Update(t.head);
+  }
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   hop->status = static_cast<int>(status);
-  hop->request = std::move(t.request);
+  hop->request = Http1Head(std::move(t.request), /*response=*/false);
   hop->response = std::move(t.head);
+  hop->trailers = std::move(t.trailers);
   hop->body_size = t.body_size;
   hop->payload_size = t.payload_size;
   if (t.chunked && (t.dechunker.bad() || !t.dechunker.done())) {
@@ -600,6 +698,7 @@ core::Json MetadataJson(const Result& r) {
                       {"first_byte", h.first_byte_s},
                       {"total", h.total_s}}}};
     if (!h.location.empty()) j["location"] = h.location;
+    if (!h.trailers.empty()) j["trailers"] = h.trailers;
     if (!h.certificates.empty()) j["certificates_pem"] = h.certificates;
     hops.push_back(std::move(j));
   }
@@ -635,6 +734,9 @@ Status WriteWarc(const Options& o, const std::string& spool_dir, Result* r) {
     const std::string response_id = warc::NewRecordId();
     std::vector<warc::Field> common;
     if (!h.ip.empty()) common.push_back({"WARC-IP-Address", h.ip});
+    if (std::string p = WarcProtocol(h.http_version); !p.empty()) {
+      common.push_back({"WARC-Protocol", p});
+    }
     std::vector<warc::Field> req_extra = common;
     req_extra.push_back({"WARC-Concurrent-To", response_id});
     warc::RecordFields req{"request", h.url, h.date, "application/http;msgtype=request", req_extra};

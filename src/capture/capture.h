@@ -28,6 +28,9 @@ struct Options {
   std::string user_agent = "isnad/0.1.0 (evidence capture)";
   // "http://host:port", "socks5h://127.0.0.1:9050" (Tor: names resolved by the
   // proxy), ... ; "" = none (curl's *_proxy environment variables are ignored).
+  // Through an HTTP proxy every request goes in a CONNECT tunnel (http:// URLs
+  // too), so what is recorded is what the server sent, never the proxy's answer.
+  // Errors name the proxy (without any user:password in it).
   std::string proxy;
   // A PEM file of CA certificates to trust instead of the system's ("" = system).
   std::string ca_file;
@@ -56,9 +59,12 @@ struct Options {
 // One request and its response.
 struct Hop {
   std::string url;
-  std::string date;      // WARC-Date of the request: RFC 3339 UTC, microseconds
+  std::string date;  // WARC-Date of the request: RFC 3339 UTC, microseconds
+  // Heads as sent and received; for HTTP/2 and /3 in HTTP/1.1 form (see
+  // http_version and docs/formats/warc.md).
   std::string request;   // request head as sent
   std::string response;  // status line and headers as received
+  std::string trailers;  // header lines after the body (HTTP/2), "" when none
   int status = 0;
   std::string http_version;  // "1.1", "2"
   std::string location;      // resolved redirect target, "" when none
