@@ -389,6 +389,14 @@ TEST_F(Tamper, MissingFile) {
   ExpectCaught(rel, "missing");
 }
 
+// The whole folder of an exhibit removed, and the manifests remade: no file is then
+// missing by BagIt's rules, but the custody entries still record the exhibit.
+TEST_F(Tamper, RemovedExhibitFolder) {
+  fs::remove_all(bag_ + "/data/exhibits/" + warrant_);
+  Rebag(bag_);
+  ExpectCaught("data/exhibits/" + warrant_ + "/", "item.ingested");
+}
+
 TEST_F(Tamper, ExtraFile) {
   WriteTestFile(bag_ + "/data/exhibits/" + photo_ + "/planted.jpg", "planted");
   ExpectCaught("data/exhibits/" + photo_ + "/planted.jpg");

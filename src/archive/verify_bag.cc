@@ -569,6 +569,16 @@ void Checker::Custody(const BagVerifyOptions& options) {
                         std::to_string(*leaf) + " records " + want);
     }
   }
+  // A bag carries the item.ingested entry of its exhibits only, so each one names an
+  // exhibit: a folder removed (and the manifests remade to match) is missing evidence.
+  for (const auto& [leaf, j] : entries) {
+    if (j.value("type", "") != catalog::kItemIngested) continue;
+    const std::string id = catalog::ItemId(leaf);
+    if (exhibit_ids.contains(id)) continue;
+    Problem(std::string(kExhibitsDir) + id + "/",
+            "missing: the bag's custody entry " + std::to_string(leaf) +
+                " (item.ingested) records this exhibit, but its folder is not in the bag");
+  }
   if (r_->exhibits == 0) Problem(kExhibitsDir, "the bag holds no exhibit");
 }
 
