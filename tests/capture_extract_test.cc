@@ -22,6 +22,7 @@
 #include "core/canonical_json.h"
 #include "core/digest.h"
 #include "core/testing/temp_dir.h"
+#include "core/utf8.h"
 #include "http_server.h"
 #include "subprocess.h"
 
@@ -284,6 +285,39 @@ TEST_F(YtDlp, AFailingExtractorIsRecordedAndTheCaptureStands) {
   EXPECT_EQ(BagEntries(bag, "capture.recorded").size(), 1u);
   auto v = VerifyBag(bag);
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+}
+
+// What yt-dlp prints comes from the site, in any encoding and at any length: an error line
+// with Arabic across the 1,000-byte cut and bytes that are not UTF-8 is recorded (cut at a
+// character, bad bytes replaced), and the captures of the batch all stand.
+TEST_F(YtDlp, ALongNonUtf8ErrorIsRecordedAndTheBatchStands) {
+  const std::string bin = tmp_.Join("fakebin");
+  std::filesystem::create_directories(bin);
+  const std::string fake = bin + "/yt-dlp";
+  core::testing::WriteTestFile(
+      fake,
+      "#!/bin/sh\n"
+      "if [ \"$1\" = --version ]; then echo 2023.03.04; exit 0; fi\n"
+      "printf 'ERROR: [generic] %0982d\\330\\262\\331\\205\\331\\204\\331\\203"
+      " \\377\\376 unavailable\\n' 0 >&2\n"
+      "exit 1\n");
+  std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+  const std::string path = bin + ":" + (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin");
+  auto r = isnad({"capture", "--json", "--extractor", "yt-dlp", server_.Url("/video.html"),
+                  server_.Url("/status/404")},
+                 {{"PATH", path}});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out << r.err;
+  for (const Json& o : lines) EXPECT_EQ(o["result"], "captured") << o.dump();
+  auto extracted = Entries("capture.extracted");
+  ASSERT_EQ(extracted.size(), 2u);
+  for (const Json& e : extracted) {
+    const std::string why = e.value("error", "");
+    EXPECT_TRUE(core::IsValidUtf8(why));
+    EXPECT_NE(why.find("ERROR: [generic] 000"), std::string::npos) << why;
+  }
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
 }
 
 // An export of the extracted media and its info JSON carries their capture.extracted

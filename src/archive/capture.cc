@@ -14,6 +14,7 @@
 #include "catalog/entries.h"
 #include "core/canonical_json.h"
 #include "core/time.h"
+#include "core/utf8.h"
 #include "media/sniff.h"
 
 namespace isnad::archive {
@@ -282,7 +283,8 @@ Status Capturer::Commit(std::vector<Done>& batch) {
       o.error = r.error;
       std::string why = r.error.message();
       if (why.empty()) why = std::string(core::CodeName(r.error.code()));
-      if (why.size() > 2000) why.resize(2000);
+      why = core::LossyUtf8(why);
+      core::TruncateUtf8(why, 2000);
       body["error"] = why;
     }
     auto entry = catalog::CaptureRecordedEntry(by, body);

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/canonical_json.h"
+#include "core/utf8.h"
 #include "media/sniff.h"
 
 namespace isnad::archive {
@@ -60,7 +61,8 @@ Status RecordExtraction(
   } else {
     std::string why = x.error.message();
     if (why.empty()) why = std::string(core::CodeName(x.error.code()));
-    if (why.size() > 2000) why.resize(2000);
+    why = core::LossyUtf8(why);
+    core::TruncateUtf8(why, 2000);
     body["error"] = why;
   }
   ISNAD_ASSIGN_OR_RETURN(std::string entry, catalog::CaptureExtractedEntry(by, std::move(body)));

@@ -25,6 +25,7 @@
 
 #include "capture/capture.h"
 #include "core/canonical_json.h"
+#include "core/utf8.h"
 
 extern char** environ;
 
@@ -72,7 +73,8 @@ std::string YtDlpWhy(const std::string& err) {
   for (const char* cut : {"; please report this issue", " (caused by "}) {
     if (size_t at = line.find(cut); at != std::string::npos) line.resize(at);
   }
-  if (line.size() > 1000) line.resize(1000);
+  line = core::LossyUtf8(line);  // yt-dlp prints what a site sends, in any encoding
+  core::TruncateUtf8(line, 1000);
   return line.empty() ? "no message" : line;
 }
 

@@ -402,7 +402,7 @@ Status GraphApplier::ItemIngested(int64_t leaf, const Json& e) {
   // A blob that cannot be read now (damaged, say) is reported by verify; the
   // item stays findable by its name.
   if (!text.ok() || text->empty()) return Status::Ok();
-  if (text->size() > kMaxIndexedText) text->resize(kMaxIndexedText);
+  core::TruncateUtf8(*text, kMaxIndexedText);
   Stmt& st = Q("INSERT INTO item_content (item_leaf, text) VALUES (?1, ?2)");
   st.Int(1, leaf);
   st.Text(2, core::LossyUtf8(*text));

@@ -88,6 +88,21 @@ TEST(Utf8, ValidityAndLossyDisplay) {
   EXPECT_EQ(LossyUtf8("زملكا"), "زملكا");
 }
 
+// An error message or text cut to a size limit stays valid UTF-8, so that it can go into an
+// entry: a cut inside a character drops the whole character.
+TEST(Utf8, TruncateNeverSplitsACharacter) {
+  const std::string word = "زملكا";  // 5 letters of 2 bytes
+  for (size_t max = 0; max <= word.size() + 1; ++max) {
+    std::string s = word;
+    TruncateUtf8(s, max);
+    EXPECT_TRUE(IsValidUtf8(s)) << max;
+    EXPECT_EQ(s.size(), std::min(word.size(), max - max % 2)) << max;
+  }
+  std::string emoji = "a\U0001F600";  // 1 + 4 bytes
+  TruncateUtf8(emoji, 4);
+  EXPECT_EQ(emoji, "a");
+}
+
 TEST(Time, FormatUtc) {
   EXPECT_EQ(FormatUtc(Clock::time_point(std::chrono::milliseconds(1377061200123))),
             "2013-08-21T05:00:00.123Z");

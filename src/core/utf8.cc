@@ -43,4 +43,12 @@ std::string LossyUtf8(std::string_view s) {
   return out;
 }
 
+void TruncateUtf8(std::string& s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return;
+  size_t cut = max_bytes;
+  // Back off continuation bytes (10xxxxxx) to the start of the sequence cut in two.
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+}
+
 }  // namespace isnad::core

@@ -48,4 +48,8 @@ void AppendUtf8(std::string& out, uint32_t cp);
 // replaced by U+FFFD, for display. `s` itself when it is valid.
 std::string LossyUtf8(std::string_view s);
 
+// Shortens `s` to at most `max_bytes` without cutting a UTF-8 sequence in two: a cut
+// inside one moves back to its lead byte. Valid UTF-8 stays valid.
+void TruncateUtf8(std::string& s, size_t max_bytes);
+
 }  // namespace isnad::core
