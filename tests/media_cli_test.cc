@@ -257,6 +257,39 @@ TEST_F(MediaCli, VideoMetadataClipAndLetterboxedCopyFound) {
   EXPECT_EQ(SimilarIds(other).count(orig), 0u);
 }
 
+// What an analysis extracted is stored as blobs that the custody log names: `verify` checks
+// them like the media (and does not call them leftovers), and a damaged one is named by
+// verify but does not stop the catalogue from being rebuilt.
+TEST_F(MediaCli, AnalysisBlobsAreVerifiedAndADamagedOneDoesNotStopReindex) {
+  const std::string video = In("video.mp4");
+  Ffmpeg({"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10:duration=2", "-c:v", "libx264",
+          "-pix_fmt", "yuv420p", video});
+  const std::string id = AddOne(video);
+  std::string frames;
+  for (const Json& line : JsonLines(isnad({"log", "--json"}).out)) {
+    Json e = line.contains("entry") ? line["entry"] : line;
+    if (e.is_string()) e = Json::parse(e.get<std::string>());
+    if (e.value("type", "") == "item.analyzed") frames = e.value("frames_sha256", "");
+  }
+  ASSERT_EQ(frames.size(), 64u);
+  RunResult v = isnad({"verify"});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  EXPECT_EQ(v.out.find("not referenced"), std::string::npos) << v.out;
+
+  const std::string blob = archive_ + "/objects/sha256/" + frames.substr(0, 2) + "/" +
+                           frames.substr(2, 2) + "/" + frames;
+  ASSERT_TRUE(fs::exists(blob));
+  fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
+  fs::resize_file(blob, 100);  // cut inside its second line
+  v = isnad({"verify"});
+  EXPECT_EQ(v.exit_code, 10) << v.out << v.err;
+  EXPECT_NE((v.out + v.err).find(frames), std::string::npos) << v.out << v.err;
+  RunResult r = isnad({"reindex"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  Json shown = Show(id);
+  EXPECT_EQ(shown["media_type"], "video/mp4") << shown.dump();
+}
+
 TEST_F(MediaCli, BadMediaIsKeptWithWhatFailed) {
   const std::string photo = In("photo.jpg");
   Ffmpeg({"-f", "lavfi", "-i", "testsrc2=size=640x480", "-frames:v", "1", photo});

@@ -110,6 +110,14 @@ StatusOr<VerifyReport> Archive::Verify(
         } else if (type == catalog::kTimestampAdded) {
           auto h = core::Hash::FromHex(j.value("token_sha256", ""));
           if (h.ok()) refs[*h];  // the token's DER, stored as a blob
+        } else if (type == catalog::kItemAnalyzed) {
+          // What the analysis extracted, each stored as a blob: checked like the media.
+          for (const char* member : {"metadata_sha256", "frames_sha256", "text_sha256"}) {
+            auto h = core::Hash::FromHex(j.value(member, ""));
+            if (!h.ok()) continue;
+            BlobRef& r = refs[*h];
+            if (r.item.empty()) r.item = j.value("item", "");
+          }
         }
         if (chunk.empty()) chunk_start = i;
         chunk.emplace_back(e);

@@ -10,6 +10,7 @@
 #include "catalog/entries.h"
 #include "catalog/media_apply.h"
 #include "catalog/sql.h"
+#include "core/utf8.h"
 
 namespace isnad::catalog {
 namespace internal {
@@ -58,7 +59,8 @@ CREATE INDEX near_duplicates_by_b ON near_duplicates (b_leaf, a_leaf);
 
 namespace {
 
-// The most bytes of a frame-hash or text blob read into the catalogue.
+// The most bytes of a frame-hash or text blob read into the catalogue (docs/formats/catalog.md,
+// "Media": the blobs themselves keep everything).
 constexpr uint64_t kMaxFramesBytes = uint64_t{64} << 20;
 constexpr uint64_t kMaxTextBytes = uint64_t{4} << 20;
 constexpr int kMinUsefulQuality = 50;
@@ -198,10 +200,18 @@ Status ApplyAnalysis(sqlite3* db, int64_t leaf, const Json& e, const BlobSource&
     if (!sha.ok()) return sha.status();
     // A blob that cannot be read now (damaged, say) is reported by verify; the
     // item keeps its metadata, without frame hashes to match.
+    // The same for one that reads but does not parse: verify names the blob, and the
+    // catalogue is still built. Past kMaxFramesBytes the frames after the cut are left out
+    // (and the line the cut falls in).
     auto bytes = blobs(*sha, kMaxFramesBytes);
     if (bytes.ok()) {
-      ISNAD_ASSIGN_OR_RETURN(std::vector<FrameRow> frames, ParseFrameLines(*bytes));
-      for (const FrameRow& f : frames) ISNAD_RETURN_IF_ERROR(add_hash(f.t_ms, f.quality, f.hash));
+      if (bytes->size() >= kMaxFramesBytes) bytes->resize(bytes->rfind('\n') + 1);
+      auto frames = ParseFrameLines(*bytes);
+      if (frames.ok()) {
+        for (const FrameRow& f : *frames) {
+          ISNAD_RETURN_IF_ERROR(add_hash(f.t_ms, f.quality, f.hash));
+        }
+      }
     }
   }
   if (!near.empty()) {
@@ -230,6 +240,7 @@ Status ApplyAnalysis(sqlite3* db, int64_t leaf, const Json& e, const BlobSource&
     if (!sha.ok()) return sha.status();
     auto bytes = blobs(*sha, kMaxTextBytes);
     if (bytes.ok() && !bytes->empty()) {
+      core::TruncateUtf8(*bytes, kMaxTextBytes);
       if (!text->empty()) text->push_back('\n');
       text->append(*bytes);
     }
