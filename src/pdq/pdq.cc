@@ -292,47 +292,165 @@ struct Dct16 {
   int quality = 0;
 };
 
-// Buffers kept from call to call on each thread: a fresh buffer of megabytes costs more in
-// page faults and zeroing than the filter itself. Those over kKeepFloats are freed after use.
-struct Scratch {
-  std::vector<float> luma, tmp, sums, t, u;
+// Box filter down the columns, one output row at a time as the input rows arrive: the
+// same operations on each element as BoxColumns (which it replaces for the full-width
+// first pass), so that the filter can run in strips of rows that stay in cache.
+class ColumnStream {
+ public:
+  ColumnStream(int rows, int cols, int window, float* sums)
+      : rows_(rows), cols_(cols), window_(window), half_((window + 2) / 2), sums_(sums) {
+    std::fill(sums, sums + cols, 0.0f);
+  }
+  bool Done() const { return oi_ == rows_; }
+  // The last input row the next output row reads.
+  int Needs() const { return std::min(oi_ + half_ - 1, rows_ - 1); }
+  // The first input row any later output row reads.
+  int Oldest() const { return li_; }
+  // Writes output row oi_ to `out`; `row(r)` gives input row r, for r in Oldest()..Needs().
+  template <class RowOf>
+  void Step(RowOf row, float* out) {
+    const int n = cols_;
+    float* sums = sums_;
+    if (oi_ == 0) {
+      for (int i = 0; i < half_ - 1; i++) {
+        const float* p = row(ri_++);
+        for (int j = 0; j < n; j++) sums[j] += p[j];
+        size_++;
+      }
+    }
+    const int grow_end = window_ - half_ + 1, full_end = grow_end + rows_ - window_;
+    if (oi_ < grow_end) {
+      const float* p = row(ri_++);
+      for (int j = 0; j < n; j++) sums[j] += p[j];
+      size_++;
+      const float s = static_cast<float>(size_);
+      for (int j = 0; j < n; j++) out[j] = sums[j] / s;
+    } else if (oi_ < full_end) {
+      const float* pa = row(ri_++);
+      const float* ps = row(li_++);
+      const float s = static_cast<float>(size_);
+      for (int j = 0; j < n; j++) {
+        float v = sums[j] + pa[j];
+        v -= ps[j];
+        sums[j] = v;
+        out[j] = v / s;
+      }
+    } else {
+      const float* p = row(li_++);
+      for (int j = 0; j < n; j++) sums[j] -= p[j];
+      size_--;
+      const float s = static_cast<float>(size_);
+      for (int j = 0; j < n; j++) out[j] = sums[j] / s;
+    }
+    oi_++;
+  }
+
+ private:
+  int rows_, cols_, window_, half_;
+  float* sums_;
+  int li_ = 0, ri_ = 0, oi_ = 0, size_ = 0;
 };
-constexpr size_t kKeepFloats = size_t{4} << 20;  // 16 MiB a buffer
+
+// Rows are filtered kStrip at a time (the SIMD row pass's height).
+#if defined(__SSE2__)
+constexpr int kStrip = kSimdRows;
+#else
+constexpr int kStrip = 16;
+#endif
+
+// Buffers kept from call to call on each thread: a fresh buffer costs more in page faults
+// and zeroing than the filter itself. The filter runs in strips of rows, so they hold a few
+// dozen rows and two columns of kSide values a row, not the picture: about 0.6 MB for a
+// 720p frame, 1.4 MB for 3200x2008. Kept unless over kKeepBytes (only for pictures tens of
+// thousands of pixels wide).
+struct Scratch {
+  std::vector<float> strip, ring, cstrip, t, u, narrow, sums, divisor;
+  size_t Bytes() const {
+    return (strip.capacity() + ring.capacity() + cstrip.capacity() + t.capacity() + u.capacity() +
+            narrow.capacity() + sums.capacity() + divisor.capacity()) *
+           sizeof(float);
+  }
+};
+constexpr size_t kKeepBytes = size_t{64} << 20;
 
 float* Grow(std::vector<float>& v, size_t n) {
   if (v.size() < n) v.resize(n);
   return v.data();
 }
 
-// `luma` (rows x cols) is consumed: filtered in place, with `tmp` the same size plus
-// 2 x rows x kSide, `sums` one
-// row, `st` and `su` the SIMD row pass's kSimdRows rows each.
-void ComputeDct(float* luma, float* tmp, float* sums, float* st, float* su, int rows, int cols,
-                const HashOptions& options, Dct16& out) {
+// Fills `rows_out` filtered-luma rows from `first` on (each cols values) into `out`.
+using LumaRows = void (*)(const PixelView& p, int k, int first, int rows_out, int cols, float* out);
+
+// The 64x64 decimated image of the rows x cols luma that `luma` produces, filtered as the
+// reference does (two Jarosz passes, each along the rows then down the columns), in
+// strips: luma rows -> first row pass -> a ring of rows -> first column pass -> second row
+// pass (only the kSide sampled columns stored) -> second column pass on those. Each value
+// sees exactly the reference's operations.
+void Filter(const PixelView& p, int k, LumaRows luma, int rows, int cols, Scratch& sc,
+            float (&a)[kSide][kSide]) {
+  const int w_rows = JaroszWindow(cols, kSide);  // window along each row
+  const int w_cols = JaroszWindow(rows, kSide);  // window down each column
+  static_assert(kJaroszPasses == 2);
+  // Decimation samples the centres of the 64x64 target pixels: rows si, columns sj.
+  int keep[kSide];
+  for (int j = 0; j < kSide; j++) keep[j] = static_cast<int>(((j + 0.5) * cols) / kSide);
+  const size_t c = size_t(cols);
+  const int strip_rows = std::min(kStrip, rows);
+  // The ring holds the first row pass's output for the rows the column pass still reads
+  // (at most w_cols before the strip being written) and the strip: whole strips, so that
+  // each strip is contiguous in it; never more rows than the picture has.
+  const int ring_rows = std::min((w_cols + 2 * kStrip + kStrip - 1) / kStrip * kStrip,
+                                 (rows + kStrip - 1) / kStrip * kStrip);
+  float* strip = Grow(sc.strip, size_t(strip_rows) * c);
+  float* ring = Grow(sc.ring, size_t(ring_rows) * c);
+  float* cstrip = Grow(sc.cstrip, size_t(strip_rows) * c);
+#if defined(__SSE2__)
+  const size_t simd = rows >= kSimdRows ? size_t(kSimdRows) * c : 0;
+#else
+  const size_t simd = 0;
+#endif
+  float* t = Grow(sc.t, simd);
+  // u: the SIMD pass's second buffer, or for a strip of fewer rows the scalar pass's output.
+  float* u = Grow(sc.u, std::max(simd, size_t(strip_rows) * c));
+  float* narrow = Grow(sc.narrow, 2 * size_t(rows) * kSide);  // rows x kSide, twice
+  float* narrow2 = narrow + size_t(rows) * kSide;
+  float* sums = Grow(sc.sums, std::max(c, size_t(kSide)));
+  float* divisor = Grow(sc.divisor, c);
+
+  ColumnStream columns(rows, cols, w_cols, sums);
+  auto ring_row = [&](int r) { return ring + size_t(r % ring_rows) * c; };
+  int done2 = 0;    // rows of the second row pass done
+  int pending = 0;  // rows in cstrip
+  for (int r0 = 0; r0 < rows; r0 += kStrip) {
+    const int n = std::min(kStrip, rows - r0);
+    luma(p, k, r0, n, cols, strip);
+    BoxRows(strip, ring_row(r0), n, cols, w_rows, divisor, t, u);
+    const int have = r0 + n - 1;  // the last row in the ring
+    while (!columns.Done() && columns.Needs() <= have) {
+      columns.Step(ring_row, cstrip + size_t(pending) * c);
+      if (++pending == strip_rows || done2 + pending == rows) {
+        BoxRows(cstrip, u, pending, cols, w_rows, divisor, t, u, keep,
+                narrow + size_t(done2) * kSide);
+        done2 += pending;
+        pending = 0;
+      }
+    }
+  }
+  BoxColumns(narrow, narrow2, rows, kSide, w_cols, sums);  // the stream is done with sums
+  for (int i = 0; i < kSide; i++) {
+    const int si = static_cast<int>(((i + 0.5) * rows) / kSide);
+    for (int j = 0; j < kSide; j++) a[i][j] = narrow2[size_t(si) * kSide + size_t(j)];
+  }
+}
+
+// The 16x16 DCT block and quality of the luma `luma` produces from `p`.
+void ComputeDct(const PixelView& p, int k, LumaRows luma, int rows, int cols,
+                const HashOptions& options, Scratch& sc, Dct16& out) {
   float a[kSide][kSide];
   if (rows == kSide && cols == kSide) {
-    std::memcpy(a, luma, sizeof a);
+    luma(p, k, 0, rows, cols, &a[0][0]);
   } else {
-    const int w_rows = JaroszWindow(cols, kSide);  // window along each row
-    const int w_cols = JaroszWindow(rows, kSide);  // window down each column
-    static_assert(kJaroszPasses == 2);
-    // Decimation samples the centres of the 64x64 target pixels: rows si, columns sj.
-    int keep[kSide];
-    for (int j = 0; j < kSide; j++) keep[j] = static_cast<int>(((j + 0.5) * cols) / kSide);
-    BoxRows(luma, tmp, rows, cols, w_rows, sums, st, su);
-    BoxColumns(tmp, luma, rows, cols, w_cols, sums);
-    // The second pass computes only what decimation reads: each column of the last
-    // (column) pass reads only its own column of the row pass before it, so both are
-    // computed for the kSide sampled columns alone (the row sums still run the whole row).
-    // Each value kept sees exactly the operations of the full pass.
-    float* narrow = tmp + size_t(rows) * size_t(cols);  // rows x kSide, then
-    float* narrow2 = narrow + size_t(rows) * kSide;     // rows x kSide more
-    BoxRows(luma, tmp, rows, cols, w_rows, sums, st, su, keep, narrow);
-    BoxColumns(narrow, narrow2, rows, kSide, w_cols, sums);
-    for (int i = 0; i < kSide; i++) {
-      const int si = static_cast<int>(((i + 0.5) * rows) / kSide);
-      for (int j = 0; j < kSide; j++) a[i][j] = narrow2[size_t(si) * kSide + size_t(j)];
-    }
+    Filter(p, k, luma, rows, cols, sc, a);
   }
   if (options.luma_black != 0.0f || options.luma_scale != 1.0f) {
     // The filter and decimation are linear, so this equals mapping every pixel first (up
@@ -449,14 +567,15 @@ inline float LumaAt(const uint8_t* px) {
   }
 }
 
-// Fills `luma` (rows x cols) from `p`, each value the mean of a k x k block (k = 1: one
-// pixel each, exactly as the reference computes it). rows = height / k, cols = width / k.
+// Fills `n` rows of luma from row `first` on (cols values each) into `luma`, each value
+// the mean of a k x k block of pixels (k = 1: one pixel each, exactly as the reference
+// computes it). A LumaRows.
 template <int C>
-void Luma(const PixelView& p, int k, int rows, int cols, float* luma) {
-  if (k > 1) std::fill(luma, luma + size_t(rows) * size_t(cols), 0.0f);
-  for (int y = 0; y < rows * k; y++) {
+void Luma(const PixelView& p, int k, int first, int n, int cols, float* luma) {
+  if (k > 1) std::fill(luma, luma + size_t(n) * size_t(cols), 0.0f);
+  for (int y = first * k; y < (first + n) * k; y++) {
     const uint8_t* row = p.data.data() + size_t(y) * p.stride_bytes;
-    float* out = luma + size_t(y / k) * size_t(cols);
+    float* out = luma + size_t(y / k - first) * size_t(cols);
     if (k == 1) {
       for (int x = 0; x < cols; x++) out[x] = LumaAt<C>(row + size_t(x) * C);
     } else {
@@ -464,8 +583,8 @@ void Luma(const PixelView& p, int k, int rows, int cols, float* luma) {
     }
   }
   if (k > 1) {
-    const float n = static_cast<float>(k * k);
-    for (size_t i = 0; i < size_t(rows) * size_t(cols); i++) luma[i] /= n;
+    const float kk = static_cast<float>(k * k);
+    for (size_t i = 0; i < size_t(n) * size_t(cols); i++) luma[i] /= kk;
   }
 }
 
@@ -483,27 +602,9 @@ core::StatusOr<Dct16> DctOf(const PixelView& p, const HashOptions& options, bool
     return out;
   }
   thread_local Scratch scratch;
-  const size_t n = size_t(rows) * size_t(cols);
-  float* luma = Grow(scratch.luma, n);
-  switch (p.channels) {
-    case 1:
-      Luma<1>(p, k, rows, cols, luma);
-      break;
-    case 3:
-      Luma<3>(p, k, rows, cols, luma);
-      break;
-    default:
-      Luma<4>(p, k, rows, cols, luma);
-  }
-#if defined(__SSE2__)
-  const size_t simd = size_t(kSimdRows) * size_t(cols);
-#else
-  const size_t simd = 1;
-#endif
-  ComputeDct(luma, Grow(scratch.tmp, n + 2 * size_t(rows) * kSide),
-             Grow(scratch.sums, size_t(cols)), Grow(scratch.t, simd), Grow(scratch.u, simd), rows,
-             cols, options, out);
-  if (scratch.luma.size() > kKeepFloats) scratch = Scratch{};
+  LumaRows luma = p.channels == 1 ? &Luma<1> : p.channels == 3 ? &Luma<3> : &Luma<4>;
+  ComputeDct(p, k, luma, rows, cols, options, scratch, out);
+  if (scratch.Bytes() > kKeepBytes) scratch = Scratch{};
   return out;
 }
 
