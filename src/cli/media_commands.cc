@@ -75,6 +75,16 @@ Json MatchJson(const archive::SimilarMatch& m, const archive::Archive& a) {
   return j;
 }
 
+core::Status CheckMaxDistance(int bits) {
+  if (bits < 0 || bits > 255) {
+    return core::InvalidArgument(
+        "--max-distance must be 0..255 bits (of the 256 of a PDQ hash), "
+        "not " +
+        std::to_string(bits));
+  }
+  return core::Status::Ok();
+}
+
 struct SimilarArgs {
   std::string what;
   int max_distance = pdq::kDefaultMatchDistance;
@@ -82,9 +92,7 @@ struct SimilarArgs {
 };
 
 int CmdSimilar(const Globals& g, const SimilarArgs& args) {
-  if (args.max_distance < 0 || args.max_distance > 255) {
-    return Fail(core::InvalidArgument("--max-distance must be 0..255 bits"));
-  }
+  if (core::Status s = CheckMaxDistance(args.max_distance); !s.ok()) return Fail(s);
   auto a = OpenArchive(g, archive::Mode::kRead);
   if (!a.ok()) return Fail(a.status());
   const catalog::Catalog& cat = (*a)->catalog();
@@ -153,6 +161,7 @@ struct DupesArgs {
 };
 
 int CmdDupes(const Globals& g, const DupesArgs& args) {
+  if (core::Status s = CheckMaxDistance(args.max_distance); !s.ok()) return Fail(s);
   auto a = OpenArchive(g, archive::Mode::kRead);
   if (!a.ok()) return Fail(a.status());
   const catalog::Catalog& cat = (*a)->catalog();
