@@ -23,6 +23,7 @@
 
 #include "core/canonical_json.h"
 #include "core/digest.h"
+#include "warc/wacz_internal.h"
 
 namespace isnad::warc {
 namespace {
@@ -90,19 +91,7 @@ std::string Str(const core::Json& j, const char* key) {
 // ---------------------------------------------------------------------------
 // WACZ Auth 0.1.0 signatures (docs/formats/warc.md, "WACZ signatures").
 
-// SHA-256 fingerprints of the roots authsign, the reference verifier, trusts
-// (github.com/webrecorder/authsign, authsign/trusted/roots.yaml, production
-// list): Let's Encrypt roots for domain certificates, freetsa.org for
-// timestamps.
-constexpr std::string_view kDomainRoots[] = {
-    "96bcec06264976f37460779acf28c5a7cfe8a3c0aae11a8ffcee05c0bddf08c6",  // ISRG Root X1
-    "69729b8e15a86efc177a57afb7171dfc64add28c2fca8cf1507e34453ccb1470",  // ISRG Root X2
-    "6d99fb265eb1c5b3744765fcbc648f3cd8e1bffafdc4c2f99b9d47cf7ff1c24f",  // X1 cross-signed
-    "ee5f7abd6981bb0255632cd8f49283451b4b18844d12040b44ee00f07b8fe2c6",  // X1 cross-signed
-};
-constexpr std::string_view kTimestampRoots[] = {
-    "a6379e7cecc05faa3cbf076013d745e327bbbaa38c0b9af22469d4701d18aabc",  // freetsa.org Root CA
-};
+// The trusted roots: internal::DefaultWaczRoots below.
 constexpr int64_t kStampSkewSeconds = 10 * 60;  // created vs the timestamp (spec step 6)
 
 struct X509Free {
@@ -110,6 +99,9 @@ struct X509Free {
 };
 struct PkeyFree {
   void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct StackFree {  // the stack only: its certificates are owned elsewhere
+  void operator()(STACK_OF(X509) * s) const { sk_X509_free(s); }
 };
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
@@ -287,8 +279,53 @@ std::string VerifyTimestamp(const std::string& tsr, const std::string& data,
   return why;
 }
 
+// The domainCert chain `certs` checked by OpenSSL's path validation
+// (X509_verify_cert, RFC 5280) as at `at`: each issuer a CA (basicConstraints)
+// within its path length and key usage, every certificate valid then, the
+// purpose SSL server (extended key usage), the first certificate for `domain`.
+// The chain's last certificate is the anchor, whose trust the caller decides by
+// its fingerprint; the middle ones are untrusted intermediates. "" when it
+// holds, else why not.
+std::string VerifyDomainChain(const std::vector<X509Ptr>& certs, const std::string& domain,
+                              int64_t at) {
+  std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), X509_STORE_free);
+  // Holds pointers only: `certs` owns the certificates.
+  std::unique_ptr<STACK_OF(X509), StackFree> middle(sk_X509_new_null());
+  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(),
+                                                                      X509_STORE_CTX_free);
+  if (!store || !middle || !ctx || X509_STORE_add_cert(store.get(), certs.back().get()) != 1) {
+    ERR_clear_error();
+    return "out of memory verifying the domainCert chain";
+  }
+  for (size_t i = 1; i + 1 < certs.size(); ++i) sk_X509_push(middle.get(), certs[i].get());
+  if (X509_STORE_CTX_init(ctx.get(), store.get(), certs[0].get(), middle.get()) != 1) {
+    ERR_clear_error();
+    return "out of memory verifying the domainCert chain";
+  }
+  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
+  X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(at));
+  // The anchor need not be self-signed (a cross-signed root ends some chains).
+  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+  X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
+  X509_VERIFY_PARAM_set1_host(param, domain.data(), domain.size());
+  const int ok = X509_verify_cert(ctx.get());
+  std::string why;
+  if (ok != 1) {
+    const int err = X509_STORE_CTX_get_error(ctx.get());
+    const int depth = X509_STORE_CTX_get_error_depth(ctx.get());
+    X509* at_cert = X509_STORE_CTX_get_current_cert(ctx.get());
+    why = "the domainCert chain does not verify as at created: certificate " +
+          std::to_string(depth + 1) + (at_cert ? " (" + Subject(at_cert) + ")" : std::string()) +
+          ": " + X509_verify_cert_error_string(err);
+    if (err == X509_V_ERR_INVALID_CA)
+      why += " (it is not a CA, so it cannot issue the certificate before it)";
+  }
+  ERR_clear_error();
+  return why;
+}
+
 std::string VerifyDomainSigned(const core::Json& sd, const std::string& hash,
-                               const std::string& sig) {
+                               const std::string& sig, const internal::WaczTrustedRoots& roots) {
   const std::string domain = Str(sd, "domain");
   std::vector<X509Ptr> certs = PemChain(Str(sd, "domainCert"));
   if (certs.empty()) return "invalid: domainCert holds no PEM certificate";
@@ -310,6 +347,8 @@ std::string VerifyDomainSigned(const core::Json& sd, const std::string& hash,
   std::optional<int64_t> until = Seconds(X509_get0_notAfter(certs[0].get()));
   if (!from || !until || *created < *from || *created > *until)
     return "invalid: domainCert was not valid at created (" + Str(sd, "created") + ")";
+  if (std::string why = VerifyDomainChain(certs, domain, *created); !why.empty())
+    return "invalid: " + why;
   std::vector<X509Ptr> ts_certs = PemChain(Str(sd, "timestampCert"));
   const std::string time_sig = Str(sd, "timeSignature");
   if (ts_certs.empty() || time_sig.empty())
@@ -317,8 +356,8 @@ std::string VerifyDomainSigned(const core::Json& sd, const std::string& hash,
   std::optional<std::string> tsr = Base64Decode(time_sig);
   if (!tsr) return "invalid: timeSignature is not base64";
   const std::string ts_root = Fingerprint(ts_certs.back().get());
-  const bool ts_trusted = std::find(std::begin(kTimestampRoots), std::end(kTimestampRoots),
-                                    ts_root) != std::end(kTimestampRoots);
+  const bool ts_trusted =
+      std::find(roots.timestamp.begin(), roots.timestamp.end(), ts_root) != roots.timestamp.end();
   int64_t stamped = 0;
   if (std::string why = VerifyTimestamp(*tsr, Str(sd, "signature"), ts_certs, &stamped);
       !why.empty())
@@ -329,7 +368,7 @@ std::string VerifyDomainSigned(const core::Json& sd, const std::string& hash,
   // Everything holds; whether the chains end at a trusted root decides.
   const std::string who = domain + ", timestamped " + Utc(stamped);
   const std::string root = Fingerprint(certs.back().get());
-  if (std::find(std::begin(kDomainRoots), std::end(kDomainRoots), root) == std::end(kDomainRoots))
+  if (std::find(roots.domain.begin(), roots.domain.end(), root) == roots.domain.end())
     return "not-checked: signed for " + who + ", but the domainCert chain ends at " +
            Subject(certs.back().get()) + " (sha256 " + root +
            "), not a root isnad trusts, so who signed is not established";
@@ -342,7 +381,28 @@ std::string VerifyDomainSigned(const core::Json& sd, const std::string& hash,
 
 }  // namespace
 
-std::string VerifyWaczSignature(const core::Json& signed_data, const std::string& package_hash) {
+namespace internal {
+
+// SHA-256 fingerprints of the roots authsign, the reference verifier, trusts
+// (github.com/webrecorder/authsign, authsign/trusted/roots.yaml, production
+// list): Let's Encrypt roots for domain certificates, freetsa.org for
+// timestamps.
+const WaczTrustedRoots& DefaultWaczRoots() {
+  static const WaczTrustedRoots* roots = new WaczTrustedRoots{
+      {
+          "96bcec06264976f37460779acf28c5a7cfe8a3c0aae11a8ffcee05c0bddf08c6",  // ISRG Root X1
+          "69729b8e15a86efc177a57afb7171dfc64add28c2fca8cf1507e34453ccb1470",  // ISRG Root X2
+          "6d99fb265eb1c5b3744765fcbc648f3cd8e1bffafdc4c2f99b9d47cf7ff1c24f",  // X1 cross-signed
+          "ee5f7abd6981bb0255632cd8f49283451b4b18844d12040b44ee00f07b8fe2c6",  // X1 cross-signed
+      },
+      {
+          "a6379e7cecc05faa3cbf076013d745e327bbbaa38c0b9af22469d4701d18aabc",  // freetsa.org
+      }};
+  return *roots;
+}
+
+std::string VerifyWaczSignature(const core::Json& signed_data, const std::string& package_hash,
+                                const WaczTrustedRoots& roots) {
   if (!signed_data.is_object()) return "invalid: signedData is not an object";
   const std::string hash = Str(signed_data, "hash");
   if (hash != package_hash)
@@ -362,17 +422,59 @@ std::string VerifyWaczSignature(const core::Json& signed_data, const std::string
       return "invalid: signature is not a signature of hash by publicKey";
     return "valid: anonymous key, SubjectPublicKeyInfo sha256 " + core::Sha256Of(*spki).Hex();
   }
-  if (signed_data.contains("domainCert")) return VerifyDomainSigned(signed_data, hash, *sig);
+  if (signed_data.contains("domainCert")) return VerifyDomainSigned(signed_data, hash, *sig, roots);
   return "invalid: signedData has neither publicKey nor domainCert";
 }
 
+}  // namespace internal
+
+std::string VerifyWaczSignature(const core::Json& signed_data, const std::string& package_hash) {
+  return internal::VerifyWaczSignature(signed_data, package_hash, internal::DefaultWaczRoots());
+}
+
+namespace {
+
+// The member names (directories aside) that occur more than once in the ZIP
+// at `path`, with how often, read from the headers alone.
+core::StatusOr<std::map<std::string, int>> RepeatedMembers(const std::string& path) {
+  std::unique_ptr<archive, ReadFree> a(archive_read_new());
+  archive_read_support_format_zip(a.get());
+  if (archive_read_open_filename(a.get(), path.c_str(), kChunk) != ARCHIVE_OK)
+    return core::Integrity("cannot open " + path + " as a ZIP (WACZ): " + ArchiveMessage(a.get()));
+  std::map<std::string, int> count;
+  archive_entry* e = nullptr;
+  while (true) {
+    int r = archive_read_next_header(a.get(), &e);
+    if (r == ARCHIVE_EOF) break;
+    if (r < ARCHIVE_WARN)
+      return core::Integrity(path + " is not a readable ZIP (WACZ): " + ArchiveMessage(a.get()));
+    const char* n = archive_entry_pathname_utf8(e);
+    if (n == nullptr) n = archive_entry_pathname(e);
+    std::string name = n ? n : "";
+    if (archive_entry_filetype(e) == AE_IFDIR || EndsWith(name, "/")) continue;
+    ++count[name];
+  }
+  std::erase_if(count, [](const auto& kv) { return kv.second < 2; });
+  return count;
+}
+
+}  // namespace
+
 core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* visitor) {
+  WaczReport report;
+  // A name held twice makes what datapackage.json lists ambiguous: one copy
+  // would be checked and another indexed. Such a package fails, unread.
+  ISNAD_ASSIGN_OR_RETURN(auto repeated, RepeatedMembers(path));
+  for (const auto& [name, times] : repeated)
+    report.problems.push_back("ZIP member " + name + " occurs " + std::to_string(times) +
+                              " times: which copy datapackage.json lists is ambiguous, so the " +
+                              "package is not read and none of its WARCs is indexed");
+  if (!repeated.empty()) return report;
   std::unique_ptr<archive, ReadFree> a(archive_read_new());
   archive_read_support_format_zip(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), kChunk) != ARCHIVE_OK) {
     return core::Integrity("cannot open " + path + " as a ZIP (WACZ): " + ArchiveMessage(a.get()));
   }
-  WaczReport report;
   std::map<std::string, Member> members;
   std::string datapackage, digest_json;
   bool have_datapackage = false, have_digest = false;
@@ -386,6 +488,8 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
     if (n == nullptr) n = archive_entry_pathname(e);
     std::string name = n ? n : "";
     if (archive_entry_filetype(e) == AE_IFDIR || EndsWith(name, "/")) continue;
+    if (members.count(name))  // RepeatedMembers saw none: the file changed
+      return core::Integrity(path + " changed while read: ZIP member " + name + " occurs twice");
     MemberStream stream(a.get(), name);
     if (name == "datapackage.json" || name == "datapackage-digest.json") stream.Keep();
     bool is_warc =

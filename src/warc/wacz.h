@@ -59,9 +59,11 @@ class WaczWarcVisitor {
 // key, which names no one. Domain-signed (`domain`, `domainCert`,
 // `timeSignature`, `timestampCert`): verified with the first domainCert key,
 // the domain, the chain's signatures, created within the certificate's
-// validity, the RFC 3161 timestamp of `signature` (as at its own time) within
-// 10 minutes of created; then both chains must end at a root that authsign,
-// the reference verifier, trusts (pinned here by SHA-256).
+// validity, the chain's RFC 5280 path validation as at created (OpenSSL
+// X509_verify_cert: issuers are CAs, path length, key usage, purpose SSL
+// server, the domain), the RFC 3161 timestamp of `signature` (as at its own
+// time) within 10 minutes of created; then both chains must end at a root that
+// authsign, the reference verifier, trusts (pinned here by SHA-256).
 // Returns "valid: <who, when>", "invalid: <why>" (a check failed), or
 // "not-checked: <why>" (all holds, but a chain ends at a root isnad does not
 // trust, so the signer or the time is not established). docs/formats/warc.md.
@@ -69,7 +71,8 @@ std::string VerifyWaczSignature(const core::Json& signed_data, const std::string
 
 // Reads and validates the WACZ at `path`. Errors: the file is not a readable
 // ZIP (kIntegrity), I/O (kIoError), or the visitor's. A readable ZIP that is
-// not a valid WACZ is returned with its problems.
+// not a valid WACZ is returned with its problems. A ZIP holding a member name
+// more than once is such a package, and none of its WARCs is visited.
 core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* visitor);
 
 }  // namespace isnad::warc
