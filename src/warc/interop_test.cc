@@ -147,7 +147,7 @@ TEST(WarcInterop, WgetWarcsReadWithEveryDigestPassing) {
   HttpServer server(python, site.path());
   ASSERT_TRUE(server.ok()) << ReadTestFile(site.Join(".err"));
   testing::RunResult r = testing::RunProcess(
-      {wget, "-q", "--no-config", "-P", work.Join("dl"), "--tries=1", "--timeout=10",
+      {wget, "-q", "--no-config", "--no-proxy", "-P", work.Join("dl"), "--tries=1", "--timeout=10",
        "--warc-file=" + work.Join("capture"), server.url("index.html"), server.url("photo.jpg")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto f = core::Env::Default()->NewSequentialFile(work.Join("capture.warc.gz"));
