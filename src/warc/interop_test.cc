@@ -147,9 +147,9 @@ TEST(WarcInterop, WgetWarcsReadWithEveryDigestPassing) {
   HttpServer server(python, site.path());
   ASSERT_TRUE(server.ok()) << ReadTestFile(site.Join(".err"));
   testing::RunResult r = testing::RunProcess(
-      {wget, "-q", "--no-config", "--no-proxy", "-P", work.Join("dl"), "--tries=1", "--timeout=10",
+      {wget, "-nv", "--no-config", "--no-proxy", "-P", work.Join("dl"), "--tries=3", "--timeout=60",
        "--warc-file=" + work.Join("capture"), server.url("index.html"), server.url("photo.jpg")});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << "wget: " << r.err << "\nserver: " << ReadTestFile(site.Join(".err"));
   auto f = core::Env::Default()->NewSequentialFile(work.Join("capture.warc.gz"));
   ASSERT_TRUE(f.ok());
   Reader reader(f->get());
