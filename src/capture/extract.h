@@ -21,6 +21,7 @@
 
 #include "core/digest.h"
 #include "core/env.h"
+#include "core/process.h"
 #include "core/status.h"
 
 namespace isnad::capture {
@@ -82,17 +83,8 @@ Extraction Extract(const std::string& url, const ExtractOptions& options,
 // Deletes what an Extraction left in the spool folder.
 void DiscardExtraction(core::Env* env, const Extraction& e);
 
-// A program run to its end or killed at its timeout (posix_spawnp, own
-// process group, stdin /dev/null). Exposed for tests.
-struct ProcessResult {
-  bool started = false;
-  int spawn_errno = 0;     // why it did not start (ENOENT: not found)
-  bool timed_out = false;  // killed, with its process group, at the timeout
-  int exit_status = -1;    // when it exited; -1 when killed by a signal
-  int signal = 0;          // the signal that ended it, 0 when none
-  std::string out, err;    // the first `cap` bytes of each
-  bool out_truncated = false, err_truncated = false;
-};
-ProcessResult RunProcess(const std::vector<std::string>& argv, int timeout_ms, size_t cap);
+// The process runner extractors use (core/process.h), named here for the tests.
+using core::ProcessResult;
+using core::RunProcess;
 
 }  // namespace isnad::capture

@@ -157,9 +157,7 @@ std::string CleanValue(std::string_view s, size_t max_bytes, bool* cut) {
   std::string v = core::LossyUtf8(s);
   *cut = false;
   if (v.size() > max_bytes) {
-    size_t pos = max_bytes;
-    while (pos > 0 && (static_cast<unsigned char>(v[pos]) & 0xC0) == 0x80) --pos;
-    v.resize(pos);
+    core::TruncateUtf8(v, max_bytes);
     *cut = true;
   }
   return v;
@@ -169,8 +167,11 @@ bool FieldGroup::Admit(std::string_view key, std::string* clean_key) {
   ++seen_;
   bool cut = false;
   *clean_key = CleanValue(key, kMaxKeyBytes, &cut);
-  if (json_.contains(*clean_key)) return true;
-  return json_.size() < limits_.max_fields;
+  // Values are counted, not keys: a key repeated thousands of times (IPTC keywords) is held
+  // to the same limit as thousands of keys.
+  if (kept_ >= limits_.max_fields) return false;
+  ++kept_;
+  return true;
 }
 
 void FieldGroup::Set(std::string_view key, std::string_view value) {
@@ -203,12 +204,10 @@ void FieldGroup::SetJson(std::string_view key, core::Json value) {
 }
 
 void FieldGroup::ReportTo(std::vector<std::string>& failures) const {
-  uint64_t kept = 0;
-  for (const auto& [k, v] : json_.items()) kept += v.is_array() ? v.size() : 1;
-  if (seen_ > kept) {
-    failures.push_back(name_ + ": " + std::to_string(seen_ - kept) +
+  if (seen_ > kept_) {
+    failures.push_back(name_ + ": " + std::to_string(seen_ - kept_) +
                        " more fields not kept (limit " + std::to_string(limits_.max_fields) +
-                       " per group)");
+                       " values per group)");
   }
   if (values_cut_ > 0) {
     failures.push_back(name_ + ": " + std::to_string(values_cut_) + " values cut at " +

@@ -7,7 +7,8 @@
 //
 // Bad media never crashes and never loses the bytes: whatever a library could not read is
 // reported in `Metadata::failures` (what failed and why) while the rest is still returned.
-// Decoding is bounded by `ExtractLimits` (time, bytes of text, number of fields).
+// Decoding is bounded by `ExtractLimits` (time, bytes of text, number of fields); PDF page
+// text, whose decoding cannot be interrupted in process, is read in a killable child process.
 // Thread safe: no shared state (exiv2's and FFmpeg's global set-up is done once, guarded).
 #pragma once
 
@@ -27,6 +28,9 @@ struct ExtractLimits {
   // PDF text kept at most (UTF-8 bytes); the rest is cut at a character boundary and a
   // failure says so.
   uint64_t max_text_bytes = 16u << 20;
+  // PDF page text is read by pdftotext in a child process (media/pdf_tools.h), killed at the
+  // time left of max_millis and limited to this much address space (RLIMIT_AS); 0: no limit.
+  uint64_t max_pdf_tool_memory_bytes = 1ull << 30;
   // Metadata fields kept at most per group; more are counted in a failure, not kept.
   uint32_t max_fields = 4096;
   // Longest field value kept (bytes); longer values are cut at a character boundary.

@@ -22,6 +22,13 @@ class Deadline {
   explicit Deadline(uint64_t max_millis)
       : end_(std::chrono::steady_clock::now() + std::chrono::milliseconds(max_millis)) {}
   bool Passed() const { return std::chrono::steady_clock::now() >= end_; }
+  // Milliseconds left, 0 once passed.
+  uint64_t RemainingMillis() const {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    end_ - std::chrono::steady_clock::now())
+                    .count();
+    return left > 0 ? static_cast<uint64_t>(left) : 0;
+  }
 
  private:
   std::chrono::steady_clock::time_point end_;
@@ -54,7 +61,8 @@ class FieldGroup {
   std::string name_;
   const ExtractLimits& limits_;
   core::Json json_ = core::Json::object();
-  uint64_t seen_ = 0;
+  uint64_t seen_ = 0;  // values offered
+  uint64_t kept_ = 0;  // values kept (at most limits_.max_fields)
   uint64_t values_cut_ = 0;
 };
 

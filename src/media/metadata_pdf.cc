@@ -1,17 +1,21 @@
 // PDF metadata and text with poppler-cpp: the Info dictionary, the XMP metadata stream (decoded
 // by exiv2), the page count and version, and each page's text. poppler repairs what it can of
 // a damaged file and says so through its error function, which is captured on this thread and
-// reported as failures. Text extraction stops at the deadline and at max_text_bytes.
+// reported as failures. The pages' text is read by pdftotext in a child process
+// (media/pdf_tools.h), stopped at the deadline, at max_text_bytes and at an address-space
+// limit: a hostile page ends as a failure that names the limit, never as a hang.
 #include <poppler/cpp/poppler-document.h>
 #include <poppler/cpp/poppler-global.h>
 #include <poppler/cpp/poppler-page.h>
 #include <poppler/cpp/poppler-version.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <string>
 
 #include "media/metadata_internal.h"
+#include "media/pdf_tools.h"
 
 namespace isnad::media::internal {
 namespace {
@@ -38,22 +42,34 @@ std::string Trim(const std::string& s) {
   return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
 }
 
-void ReadText(const poppler::document& doc, const ExtractLimits& limits, const Deadline& deadline,
-              Metadata& md) {
-  int pages = doc.pages();
-  for (int i = 0; i < pages; ++i) {
-    if (deadline.Passed()) {
-      md.failures.push_back("poppler: text of pages " + std::to_string(i + 1) + " to " +
-                            std::to_string(pages) + " not read: time limit of " +
-                            std::to_string(limits.max_millis) + " ms reached");
-      break;
-    }
-    std::unique_ptr<poppler::page> page(doc.create_page(i));
-    if (!page) {
-      md.failures.push_back("poppler: cannot read page " + std::to_string(i + 1));
-      continue;
-    }
-    std::string text = Utf8(page->text());
+// The pages' text, read by pdftotext in a child process bounded by the time left, the text
+// limit and an address-space limit (media/pdf_tools.h): content streams can make poppler work
+// without end, and in process it cannot be stopped.
+void ReadText(const std::string& path, int pages, const ExtractLimits& limits,
+              const Deadline& deadline, Metadata& md) {
+  if (pages <= 0) return;
+  auto not_read = [&](int from, const std::string& why) {
+    md.failures.push_back("poppler: text of pages " + std::to_string(from) + " to " +
+                          std::to_string(pages) + " not read: " + why);
+  };
+  const uint64_t left = deadline.RemainingMillis();
+  if (left == 0) {
+    not_read(1, "time limit of " + std::to_string(limits.max_millis) + " ms reached");
+    return;
+  }
+  PdfToolLimits tool;
+  tool.timeout_ms = left;
+  tool.named_time_limit_ms = limits.max_millis;
+  // md.text is never shorter than what pdftotext writes: one byte more than the limit is
+  // enough to know where the text is cut.
+  tool.max_output_bytes =
+      static_cast<size_t>(std::min<uint64_t>(limits.max_text_bytes, 1u << 30)) + 1;
+  tool.max_memory_bytes = limits.max_pdf_tool_memory_bytes;
+  PdfPageTexts read = ReadPdfPageTexts(path, 1, pages, tool);
+  for (const std::string& m : read.run.messages) LogCapture::Record(m);
+  const int got = static_cast<int>(read.pages.size());
+  for (int i = 0; i < got; ++i) {
+    std::string text = std::move(read.pages[i]);
     if (i > 0) text.insert(text.begin(), '\f');
     if (md.text.size() + text.size() > limits.max_text_bytes) {
       bool cut = false;
@@ -61,10 +77,30 @@ void ReadText(const poppler::document& doc, const ExtractLimits& limits, const D
       md.failures.push_back("poppler: text cut at " + std::to_string(limits.max_text_bytes) +
                             " bytes, in page " + std::to_string(i + 1) + " of " +
                             std::to_string(pages));
-      break;
+      return;
     }
     bool cut = false;
     md.text += CleanValue(text, text.size(), &cut);
+  }
+  if (read.run.out_truncated) {
+    // More than the limit came out: the cut falls in the page that did not come out whole.
+    std::string_view out(read.run.out);
+    size_t ff = out.rfind('\f');
+    std::string text = (got > 0 ? "\f" : "") +
+                       std::string(ff == std::string_view::npos ? out : out.substr(ff + 1));
+    bool cut = false;
+    md.text += CleanValue(text, limits.max_text_bytes - md.text.size(), &cut);
+    md.failures.push_back("poppler: text cut at " + std::to_string(limits.max_text_bytes) +
+                          " bytes, in page " + std::to_string(got + 1) + " of " +
+                          std::to_string(pages));
+    return;
+  }
+  if (got < pages) {
+    not_read(got + 1, read.run.failure.empty()
+                          ? "pdftotext gave only " + std::to_string(got) + " pages"
+                          : read.run.failure);
+  } else if (!read.run.failure.empty()) {
+    md.failures.push_back("poppler: " + read.run.failure);
   }
 }
 
@@ -122,7 +158,7 @@ void Read(const std::string& path, const ExtractLimits& limits, const Deadline& 
 
   std::string xmp = Utf8(doc->metadata());
   if (!Trim(xmp).empty()) ReadXmpPacket(xmp, limits, md);
-  ReadText(*doc, limits, deadline, md);
+  ReadText(path, pages, limits, deadline, md);
 }
 
 }  // namespace

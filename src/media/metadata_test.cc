@@ -20,6 +20,7 @@
 #include "core/canonical_json.h"
 #include "core/utf8.h"
 #include "media/metadata_internal.h"
+#include "media/nested_xobject_pdf.h"
 
 // Fontconfig (behind cairo's text in MakePdf) keeps its cache for the life of the process.
 extern "C" const char* __lsan_default_suppressions() { return "leak:libfontconfig.so\n"; }
@@ -228,7 +229,7 @@ TEST_F(MetadataTest, LimitsOnFieldsAndValueBytes) {
   EXPECT_LE(md.fields["exif"].size(), 3u);
   std::string all = Joined(md.failures);
   EXPECT_NE(all.find("exif: "), std::string::npos);
-  EXPECT_NE(all.find("more fields not kept (limit 3 per group)"), std::string::npos) << all;
+  EXPECT_NE(all.find("more fields not kept (limit 3 values per group)"), std::string::npos) << all;
   for (const auto& [k, v] : md.fields["exif"].items()) {
     ASSERT_TRUE(v.is_string());
     EXPECT_LE(v.get<std::string>().size(), 7u);
@@ -238,6 +239,15 @@ TEST_F(MetadataTest, LimitsOnFieldsAndValueBytes) {
   md = Extract("south.jpg", "image/jpeg", limits);
   EXPECT_EQ(md.fields["exif"]["Exif.Image.ImageDescription"], "A\uFFFDB ");
   EXPECT_NE(Joined(md.failures).find("values cut at 7 bytes"), std::string::npos);
+  // Values are counted, not keys: north.jpg's two IPTC keywords share one key, and a file
+  // repeating a key thousands of times is held to the limit all the same.
+  limits = {};
+  limits.max_fields = 1;
+  md = Extract("north.jpg", "image/jpeg", limits);
+  size_t iptc_values = 0;
+  for (const auto& [k, v] : md.fields["iptc"].items()) iptc_values += v.is_array() ? v.size() : 1;
+  EXPECT_EQ(iptc_values, 1u) << md.fields["iptc"].dump();
+  EXPECT_NE(Joined(md.failures).find("iptc: "), std::string::npos) << Joined(md.failures);
 }
 
 TEST_F(MetadataTest, Mp4DurationCodecsLocationCreationTime) {
@@ -358,6 +368,46 @@ TEST_F(MetadataTest, TimeLimitStopsFfmpegAndPdfText) {
   EXPECT_NE(Joined(md.failures).find("time limit of 0 ms"), std::string::npos)
       << Joined(md.failures);
   EXPECT_EQ(md.title, "Report on Zamalka");  // the Info dictionary is still read
+}
+
+// A 3 KiB page of nested form XObjects (100^3 text draws) kept poppler busy for minutes with
+// its memory growing, past the time limit, when page text was read in process. Now the
+// child reading it is killed at the limit: a recorded failure naming the limit, the document's
+// own fields still read, within a few seconds.
+TEST_F(MetadataTest, HostilePdfPageEndsAtTheTimeLimitAsAFailure) {
+  WriteAll(Path("nested.pdf"), testing::NestedXObjectPdf(3, 100));
+  ExtractLimits limits;
+  limits.max_millis = 1500;
+  const auto start = std::chrono::steady_clock::now();
+  Metadata md = Extract("nested.pdf", "application/pdf", limits);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, std::chrono::seconds(10));
+  const std::string failures = Joined(md.failures);
+  EXPECT_NE(failures.find("poppler: text of pages 1 to 1 not read: pdftotext: "), std::string::npos)
+      << failures;
+  EXPECT_TRUE(failures.find("time limit of 1500 ms reached") != std::string::npos ||
+              failures.find("memory limit of") != std::string::npos)
+      << failures;
+  EXPECT_EQ(md.fields["pdf"]["pages"], 1);
+  EXPECT_EQ(md.fields["pdf"]["version"], "1.4");
+}
+
+// The same page under a small memory limit: the child is stopped by it, not by the time.
+TEST_F(MetadataTest, HostilePdfPageStopsAtTheMemoryLimit) {
+  WriteAll(Path("nested4.pdf"), testing::NestedXObjectPdf(4, 100));
+  ExtractLimits limits;
+  limits.max_millis = 8000;
+  limits.max_pdf_tool_memory_bytes = 64u << 20;
+  Metadata md = Extract("nested4.pdf", "application/pdf", limits);
+  const std::string failures = Joined(md.failures);
+  EXPECT_NE(failures.find("poppler: text of pages 1 to 1 not read: pdftotext: "), std::string::npos)
+      << failures;
+  EXPECT_NE(failures.find("memory limit of 64 MiB"), std::string::npos) << failures;
+  EXPECT_TRUE(md.text.empty());
+  // An ordinary PDF is read whole under that limit.
+  md = Extract("doc.pdf", "application/pdf", limits);
+  EXPECT_TRUE(md.failures.empty()) << Joined(md.failures);
+  EXPECT_NE(md.text.find("Second page"), std::string::npos) << md.text;
 }
 
 TEST_F(MetadataTest, TruncatedJpegKeepsWhatExiv2Read) {

@@ -3,8 +3,6 @@
 #include <allheaders.h>  // Leptonica
 #include <poppler-document.h>
 #include <poppler-global.h>
-#include <poppler-image.h>
-#include <poppler-page-renderer.h>
 #include <poppler-page.h>
 #include <tesseract/baseapi.h>
 #include <tesseract/ocrclass.h>
@@ -22,6 +20,7 @@
 #include <string_view>
 
 #include "media/metadata_internal.h"
+#include "media/pdf_tools.h"
 
 namespace isnad::media {
 namespace {
@@ -419,47 +418,59 @@ core::StatusOr<OcrResult> OcrImage(const std::string& path, const std::string& m
 
 // --- PDF --------------------------------------------------------------------------------------
 
-// A poppler page image as an 8 bpp Leptonica image, row by row (rows are `bytes_per_row` apart).
-PixPtr ToPix(const poppler::image& image) {
-  const int w = image.width(), h = image.height();
-  if (w <= 0 || h <= 0) return nullptr;
-  const auto format = image.format();
-  if (format != poppler::image::format_gray8 && format != poppler::image::format_rgb24 &&
-      format != poppler::image::format_bgr24 && format != poppler::image::format_argb32) {
-    return nullptr;
-  }
-  PixPtr pix(pixCreate(w, h, 8));
-  if (pix == nullptr) return nullptr;
-  const auto* data = reinterpret_cast<const unsigned char*>(image.const_data());
-  const int stride = image.bytes_per_row();
-  l_uint32* out = pixGetData(pix.get());
-  const int wpl = pixGetWpl(pix.get());
-  for (int y = 0; y < h; ++y) {
-    const unsigned char* row = data + static_cast<ptrdiff_t>(y) * stride;
-    l_uint32* line = out + static_cast<ptrdiff_t>(y) * wpl;
-    for (int x = 0; x < w; ++x) {
-      int v;
-      if (format == poppler::image::format_gray8) {
-        v = row[x];
-      } else if (format == poppler::image::format_argb32) {
-        // Native-endian 0xAARRGGBB: B, G, R, A in memory on little-endian machines; rendered
-        // pages are opaque.
-        const unsigned char* p = row + 4 * x;
-        v = (p[2] * 77 + p[1] * 150 + p[0] * 29) >> 8;
-      } else {
-        const unsigned char* p = row + 3 * x;
-        int r = p[0], b = p[2];
-        if (format == poppler::image::format_bgr24) std::swap(r, b);
-        v = (r * 77 + p[1] * 150 + b * 29) >> 8;
-      }
-      SET_DATA_BYTE(line, x, v);
+// The text of a PDF's pages, read ahead with pdftotext in a child process (pdf_tools.h) from
+// the first page asked for that is not yet known, bounded by the time left and the memory
+// limit. A page whose text could not be read is treated as one with no text of its own.
+class PdfPageText {
+ public:
+  PdfPageText(const std::string& path, int count, const OcrOptions& options,
+              Clock::time_point deadline)
+      : path_(path), count_(count), options_(options), deadline_(deadline) {}
+
+  // Page i's (0-based) own text; sets `failure` when it could not be read.
+  std::string Get(int i, std::string* failure) {
+    if (i < first_ || i >= first_ + static_cast<int>(pages_.size())) {
+      pages_.clear();
+      first_ = i;
+      internal::PdfToolLimits limits;
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
+      limits.timeout_ms = static_cast<uint64_t>(std::max<int64_t>(left.count(), 1));
+      limits.named_time_limit_ms = options_.max_millis;
+      limits.max_output_bytes = kReadAhead;
+      limits.max_memory_bytes = options_.max_pdf_tool_memory_bytes;
+      internal::PdfPageTexts read = internal::ReadPdfPageTexts(path_, i + 1, count_, limits);
+      pages_ = std::move(read.pages);
+      failure_ = read.run.failure;
     }
+    if (i < first_ + static_cast<int>(pages_.size())) return pages_[i - first_];
+    *failure = failure_.empty() ? "pdftotext gave no text for it" : failure_;
+    pages_.clear();
+    first_ = i + 1;  // the next page starts a new read
+    return "";
   }
-  return pix;
+
+ private:
+  static constexpr size_t kReadAhead = 8u << 20;
+  std::string path_;
+  int count_;
+  const OcrOptions& options_;
+  Clock::time_point deadline_;
+  int first_ = 0;
+  std::vector<std::string> pages_;
+  std::string failure_;
+};
+
+std::string Decimal(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", v);
+  return buf;
 }
 
 core::StatusOr<OcrResult> OcrPdf(const std::string& path, const OcrOptions& options,
                                  Clock::time_point deadline) {
+  // Document-level reads only (page count and sizes) in process; page text and rendering,
+  // which interpret content streams and cannot be stopped in process, in a child.
   std::unique_ptr<poppler::document> doc(poppler::document::load_from_file(path));
   if (doc == nullptr) {
     return core::Integrity("cannot open the PDF " + path + ": damaged, truncated or not a PDF");
@@ -471,11 +482,8 @@ core::StatusOr<OcrResult> OcrPdf(const std::string& path, const OcrOptions& opti
   }
   Collector pages(&result);
   Engine engine(options.languages);
-  poppler::page_renderer renderer;
-  renderer.set_image_format(poppler::image::format_gray8);
-  renderer.set_render_hint(poppler::page_renderer::antialiasing, true);
-  renderer.set_render_hint(poppler::page_renderer::text_antialiasing, true);
   const int count = std::max(doc->pages(), 0);
+  PdfPageText texts(path, count, options, deadline);
   for (int i = 0; i < count; ++i) {
     const std::string where = PageName(i, count);
     if (Clock::now() >= deadline) {
@@ -489,9 +497,13 @@ core::StatusOr<OcrResult> OcrPdf(const std::string& path, const OcrOptions& opti
       pages.Skip();
       continue;
     }
-    poppler::byte_array own = page->text().to_utf8();
-    if (NonSpaceChars(std::string_view(own.data(), own.size()), options.pdf_text_chars_enough) >=
-        options.pdf_text_chars_enough) {
+    std::string text_failure;
+    const std::string own = texts.Get(i, &text_failure);
+    if (!text_failure.empty()) {
+      result.failures.push_back(where + ": its own text could not be read: " + text_failure);
+      if (Clock::now() >= deadline) continue;  // reported as not read at the next page
+    }
+    if (NonSpaceChars(own, options.pdf_text_chars_enough) >= options.pdf_text_chars_enough) {
       pages.Skip();  // born digital: its text is the PDF's own
       continue;
     }
@@ -502,6 +514,7 @@ core::StatusOr<OcrResult> OcrPdf(const std::string& path, const OcrOptions& opti
     }
     // The page's size decides the resolution: at most max_pixels (and kMaxSide) are rendered.
     const poppler::rectf box = page->page_rect();
+    page.reset();
     const double w_in = std::abs(box.width()) / 72.0, h_in = std::abs(box.height()) / 72.0;
     if (!(w_in > 0 && h_in > 0 && std::isfinite(w_in * h_in))) {
       result.failures.push_back(where + ": page has no size");
@@ -519,10 +532,30 @@ core::StatusOr<OcrResult> OcrPdf(const std::string& path, const OcrOptions& opti
       pages.Skip();
       continue;
     }
-    PixPtr pix = ToPix(renderer.render_page(page.get(), dpi, dpi));
-    page.reset();
+    // pdftoppm writes the page as an 8-bit grey PGM on its stdout, in a child bounded by the
+    // time left and the memory limit (pdf_tools.h).
+    internal::PdfToolLimits limits;
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    limits.timeout_ms = static_cast<uint64_t>(std::max<int64_t>(left.count(), 1));
+    limits.named_time_limit_ms = options.max_millis;
+    limits.max_output_bytes = static_cast<size_t>((w_in * dpi + 2) * (h_in * dpi + 2)) + 4096;
+    limits.max_memory_bytes = options.max_pdf_tool_memory_bytes;
+    const std::string n = std::to_string(i + 1);
+    internal::PdfToolRun render =
+        internal::RunPdfTool(internal::kPdfToPpm,
+                             {"-gray", "-aa", "yes", "-aaVector", "yes", "-r", Decimal(dpi), "-f",
+                              n, "-l", n, internal::PdfPathArg(path)},
+                             limits);
+    PixPtr pix;
+    if (render.failure.empty() && !render.out_truncated) {
+      pix.reset(pixReadMem(reinterpret_cast<const l_uint8*>(render.out.data()), render.out.size()));
+    }
+    render.out.clear();
+    render.out.shrink_to_fit();
     if (pix == nullptr) {
-      result.failures.push_back(where + ": could not be rendered");
+      result.failures.push_back(where + ": could not be rendered" +
+                                (render.failure.empty() ? std::string() : ": " + render.failure));
       pages.Skip();
       continue;
     }

@@ -4,8 +4,10 @@
 // read twice. The text is made searchable by the archive (an `item.analyzed` entry's text).
 //
 // Bounded: at most `max_pages` pages, images over `max_pixels` are scaled down first, a
-// wall-clock limit per file. Bad input gives an error value, never a crash.
-// Thread safe: each call has its own Tesseract engine.
+// wall-clock limit per file. A PDF page's text and image come from poppler-utils (pdftotext,
+// pdftoppm) in a child process killed at that limit, under a memory limit (media/pdf_tools.h),
+// so that a hostile page ends as a failure, never as a hang. Bad input gives an error value, never
+// a crash. Thread safe: each call has its own Tesseract engine.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +24,9 @@ struct OcrOptions {
   uint32_t pdf_dpi = 300;             // rendering resolution of scanned PDF pages
   uint64_t max_pixels = 40'000'000;   // larger images are scaled down before OCR
   uint64_t max_millis = 120'000;      // per file; what was read by then is returned
+  // A PDF page's text and rendering are done by poppler-utils in a child process, killed at
+  // the time left and limited to this much address space (RLIMIT_AS); 0: no limit.
+  uint64_t max_pdf_tool_memory_bytes = 1ull << 30;
   // A PDF page with at least this many characters of its own text is not OCRed.
   uint32_t pdf_text_chars_enough = 32;
 };

@@ -9,11 +9,14 @@
 #include <pango/pangocairo.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
 #include <thread>
+
+#include "media/nested_xobject_pdf.h"
 
 // Under LeakSanitizer: fontconfig (under pango, which draws the test images) keeps its
 // configuration for the life of the process.
@@ -308,6 +311,27 @@ TEST_F(OcrTest, StopsAtTheTimeLimitAndKeepsWhatWasRead) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_FALSE(r->failures.empty());
   EXPECT_NE(r->failures[0].find("time limit of 1 ms"), std::string::npos) << r->failures[0];
+}
+
+// A 3 KiB page of nested form XObjects keeps poppler busy for minutes; its text and rendering
+// run in a child killed at the time limit, so OCR returns by then with the page's failure.
+TEST_F(OcrTest, HostilePdfPageEndsAtTheTimeLimitAsAFailure) {
+  SKIP_WITHOUT_LANGUAGE_DATA();
+  const std::string pdf = Path("nested.pdf");
+  WriteFile(pdf, testing::NestedXObjectPdf(3, 100));
+  OcrOptions options;
+  options.max_millis = 1500;
+  const auto start = std::chrono::steady_clock::now();
+  auto r = Ocr(pdf, "application/pdf", options);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::string failures;
+  for (const auto& f : r->failures) failures += f + " | ";
+  EXPECT_NE(failures.find("page 1 of 1: "), std::string::npos) << failures;
+  EXPECT_TRUE(failures.find("time limit of 1500 ms reached") != std::string::npos ||
+              failures.find("memory limit of") != std::string::npos)
+      << failures;
+  EXPECT_EQ(r->text, "");
 }
 
 TEST_F(OcrTest, ScalesDownLargeImagesAndRefusesHugeOnes) {
