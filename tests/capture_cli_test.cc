@@ -258,15 +258,7 @@ TEST_F(CaptureCli, FailuresAreRecordedWithTheirReasonAndNoItems) {
 // --proxy reaches the fetch: with nothing listening where it points, the failure is
 // recorded in the log and names the proxy (without its password).
 TEST_F(CaptureCli, ADeadProxyIsARecordedFailureNamingIt) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);  // nothing listens there now
-  const std::string proxy = "socks5h://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  const std::string proxy = "socks5h://127.0.0.1:" + std::to_string(testing::FreePort());
   const std::string with_password = "socks5h://tor:s3cret@" + proxy.substr(10);
   auto r = isnad({"capture", server_.Url("/page/1"), "--proxy", with_password, "--json"});
   EXPECT_NE(r.exit_code, 0) << r.out << r.err;

@@ -27,22 +27,10 @@
 namespace isnad::capture {
 namespace {
 
+using testing::FreePort;
 using testing::HttpServer;
 using testing::ReadWarc;
 using testing::WarcRecord;
-
-// A port on 127.0.0.1 that nothing listens on (as of now).
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 bool Accepts(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -323,15 +311,7 @@ TEST_F(CaptureTest, WrongContentLength) {
 }
 
 TEST_F(CaptureTest, RefusedConnectionAndUnknownHost) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);  // nothing listens there now
-  Result refused = Run("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/");
+  Result refused = Run("http://127.0.0.1:" + std::to_string(FreePort()) + "/");
   EXPECT_FALSE(refused.error.ok());
   EXPECT_NE(refused.error.message().find("cannot connect"), std::string::npos)
       << refused.error.ToString();

@@ -36,6 +36,10 @@
 
 namespace isnad::testing {
 
+// A port on 127.0.0.1 that nothing listens on (as of now): for refused connections and
+// dead proxies.
+int FreePort();
+
 class HttpServer {
  public:
   // Starts serving; aborts the test process when it cannot (no socket, OpenSSL).

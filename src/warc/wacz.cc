@@ -434,24 +434,43 @@ std::string VerifyWaczSignature(const core::Json& signed_data, const std::string
 
 namespace {
 
+// Opens the ZIP at `path` for reading member by member.
+core::StatusOr<std::unique_ptr<archive, ReadFree>> OpenZip(const std::string& path) {
+  std::unique_ptr<archive, ReadFree> a(archive_read_new());
+  archive_read_support_format_zip(a.get());
+  if (archive_read_open_filename(a.get(), path.c_str(), kChunk) != ARCHIVE_OK) {
+    return core::Integrity("cannot open " + path + " as a ZIP (WACZ): " + ArchiveMessage(a.get()));
+  }
+  return a;
+}
+
+// Moves to the next member that is a file (folders are skipped) and sets `name`; false at
+// the end of the ZIP.
+core::StatusOr<bool> NextFileMember(archive* a, const std::string& path, std::string* name) {
+  archive_entry* e = nullptr;
+  while (true) {
+    int r = archive_read_next_header(a, &e);
+    if (r == ARCHIVE_EOF) return false;
+    if (r < ARCHIVE_WARN) {
+      return core::Integrity(path + " is not a readable ZIP (WACZ): " + ArchiveMessage(a));
+    }
+    const char* n = archive_entry_pathname_utf8(e);
+    if (n == nullptr) n = archive_entry_pathname(e);
+    *name = n ? n : "";
+    if (archive_entry_filetype(e) == AE_IFDIR || EndsWith(*name, "/")) continue;
+    return true;
+  }
+}
+
 // The member names (directories aside) that occur more than once in the ZIP
 // at `path`, with how often, read from the headers alone.
 core::StatusOr<std::map<std::string, int>> RepeatedMembers(const std::string& path) {
-  std::unique_ptr<archive, ReadFree> a(archive_read_new());
-  archive_read_support_format_zip(a.get());
-  if (archive_read_open_filename(a.get(), path.c_str(), kChunk) != ARCHIVE_OK)
-    return core::Integrity("cannot open " + path + " as a ZIP (WACZ): " + ArchiveMessage(a.get()));
+  ISNAD_ASSIGN_OR_RETURN(auto a, OpenZip(path));
   std::map<std::string, int> count;
-  archive_entry* e = nullptr;
+  std::string name;
   while (true) {
-    int r = archive_read_next_header(a.get(), &e);
-    if (r == ARCHIVE_EOF) break;
-    if (r < ARCHIVE_WARN)
-      return core::Integrity(path + " is not a readable ZIP (WACZ): " + ArchiveMessage(a.get()));
-    const char* n = archive_entry_pathname_utf8(e);
-    if (n == nullptr) n = archive_entry_pathname(e);
-    std::string name = n ? n : "";
-    if (archive_entry_filetype(e) == AE_IFDIR || EndsWith(name, "/")) continue;
+    ISNAD_ASSIGN_OR_RETURN(bool more, NextFileMember(a.get(), path, &name));
+    if (!more) break;
     ++count[name];
   }
   std::erase_if(count, [](const auto& kv) { return kv.second < 2; });
@@ -470,24 +489,14 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
                               " times: which copy datapackage.json lists is ambiguous, so the " +
                               "package is not read and none of its WARCs is indexed");
   if (!repeated.empty()) return report;
-  std::unique_ptr<archive, ReadFree> a(archive_read_new());
-  archive_read_support_format_zip(a.get());
-  if (archive_read_open_filename(a.get(), path.c_str(), kChunk) != ARCHIVE_OK) {
-    return core::Integrity("cannot open " + path + " as a ZIP (WACZ): " + ArchiveMessage(a.get()));
-  }
+  ISNAD_ASSIGN_OR_RETURN(auto a, OpenZip(path));
   std::map<std::string, Member> members;
   std::string datapackage, digest_json;
   bool have_datapackage = false, have_digest = false;
-  archive_entry* e = nullptr;
+  std::string name;
   while (true) {
-    int r = archive_read_next_header(a.get(), &e);
-    if (r == ARCHIVE_EOF) break;
-    if (r < ARCHIVE_WARN)
-      return core::Integrity(path + " is not a readable ZIP (WACZ): " + ArchiveMessage(a.get()));
-    const char* n = archive_entry_pathname_utf8(e);
-    if (n == nullptr) n = archive_entry_pathname(e);
-    std::string name = n ? n : "";
-    if (archive_entry_filetype(e) == AE_IFDIR || EndsWith(name, "/")) continue;
+    ISNAD_ASSIGN_OR_RETURN(bool more, NextFileMember(a.get(), path, &name));
+    if (!more) break;
     if (members.count(name))  // RepeatedMembers saw none: the file changed
       return core::Integrity(path + " changed while read: ZIP member " + name + " occurs twice");
     MemberStream stream(a.get(), name);
