@@ -345,11 +345,27 @@ TEST_F(CaptureTest, TlsWithTheGivenCaRecordsTheCertificateChain) {
   ASSERT_EQ(records.size(), 4u);
   auto meta = core::Json::parse(records[3].block);
   EXPECT_EQ(meta["hops"][0]["certificates_pem"].size(), 2u);
+  // The TLS version and cipher suite: a second WARC-Protocol and WARC-Cipher-Suite on the
+  // request and response (iipc/warc-specifications#42), and in the metadata record.
+  for (size_t k : {1u, 2u}) {
+    EXPECT_EQ(records[k].Values("WARC-Protocol"),
+              (std::vector<std::string>{"http/1.1", "tls/1.3"}));
+    EXPECT_EQ(records[k].Field("WARC-Cipher-Suite").rfind("TLS_", 0), 0u)
+        << records[k].Field("WARC-Cipher-Suite");
+  }
+  EXPECT_EQ(meta["hops"][0]["tls_version"], "tls/1.3");
+  EXPECT_EQ(meta["hops"][0]["tls_cipher"], records[2].Field("WARC-Cipher-Suite"));
   ReaderAgrees(r.warc_path, 4);
   // Captured again on the same (reused) connection: the chain is still recorded.
   Result again = Run(tls.Url("/plain?size=7"));
   ASSERT_TRUE(again.error.ok()) << again.error.ToString();
   EXPECT_EQ(again.hops[0].certificates.size(), 2u);
+  EXPECT_EQ(again.hops[0].tls_version, "tls/1.3");
+  // Plain HTTP: no TLS fields.
+  Result plain = Run(server_.Url("/plain"));
+  ASSERT_TRUE(plain.error.ok()) << plain.error.ToString();
+  EXPECT_EQ(plain.hops[0].tls_version, "");
+  EXPECT_EQ(Records(plain)[2].Field("WARC-Cipher-Suite"), "");
 }
 
 TEST_F(CaptureTest, LargeBodiesGoToAPlainWarcInConstantMemory) {

@@ -16,7 +16,16 @@
 namespace isnad::testing {
 
 struct WarcRecord {
-  std::map<std::string, std::string> fields;  // name as written -> value
+  std::map<std::string, std::string> fields;  // name as written -> (first) value
+  std::vector<std::pair<std::string, std::string>> all_fields;
+  // Every value of field `name`, in order.
+  std::vector<std::string> Values(const std::string& name) const {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : all_fields) {
+      if (k == name) out.push_back(v);
+    }
+    return out;
+  }
   std::string block;
   std::string Field(const std::string& name) const {
     auto it = fields.find(name);
@@ -104,7 +113,12 @@ inline std::vector<WarcRecord> ReadWarc(const std::string& path,
       size_t eol = text.find("\r\n", line);
       std::string l = text.substr(line, eol - line);
       size_t colon = l.find(": ");
-      if (colon != std::string::npos) r.fields[l.substr(0, colon)] = l.substr(colon + 2);
+      if (colon != std::string::npos) {
+        // A repeated field (WARC-Protocol: h2, then tls/1.3) keeps its first value here;
+        // all_fields has every one, in order.
+        r.fields.emplace(l.substr(0, colon), l.substr(colon + 2));
+        r.all_fields.emplace_back(l.substr(0, colon), l.substr(colon + 2));
+      }
       line = eol + 2;
     }
     size_t length = std::stoull(r.Field("Content-Length"));

@@ -2,6 +2,7 @@
 #include "capture/capture.h"
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -319,7 +320,42 @@ struct Transfer {
   std::unique_ptr<core::WritableFile> payload_file;
   BodySha256 payload;  // on a second thread for large bodies
   core::Sha256 block;
+  // The TLS session's version and cipher suite, read while the connection is
+  // attached to the handle (during the transfer; libcurl detaches it after).
+  CURL* easy = nullptr;
+  std::string tls_version;  // "tls/1.3", as WARC-Protocol writes it
+  std::string tls_cipher;   // IANA name, "TLS_AES_256_GCM_SHA384"
 };
+
+// Reads the TLS version and cipher suite of `t`'s connection (OpenSSL backend).
+void NoteTls(Transfer* t) {
+  if (t->easy == nullptr || !t->tls_version.empty()) return;
+  curl_tlssessioninfo* info = nullptr;
+  if (curl_easy_getinfo(t->easy, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK || info == nullptr ||
+      info->backend != CURLSSLBACKEND_OPENSSL || info->internals == nullptr) {
+    return;
+  }
+  const SSL* ssl = static_cast<const SSL*>(info->internals);
+  switch (SSL_version(ssl)) {
+    case TLS1_3_VERSION:
+      t->tls_version = "tls/1.3";
+      break;
+    case TLS1_2_VERSION:
+      t->tls_version = "tls/1.2";
+      break;
+    case TLS1_1_VERSION:
+      t->tls_version = "tls/1.1";
+      break;
+    case TLS1_VERSION:
+      t->tls_version = "tls/1.0";
+      break;
+    default:
+      return;
+  }
+  if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl)) {
+    if (const char* name = SSL_CIPHER_standard_name(cipher)) t->tls_cipher = name;
+  }
+}
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -336,7 +372,10 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
     return len;
   }
   // A new status line (after 1xx, or the first): the head starts over.
-  if (line.rfind("HTTP/", 0) == 0) t->head.clear();
+  if (line.rfind("HTTP/", 0) == 0) {
+    t->head.clear();
+    NoteTls(t);
+  }
   if (t->head.size() + len > kHeadLimit) {
     t->head_too_large = true;
     return 0;
@@ -614,6 +653,7 @@ Status FetchHop(CURL* c, const Options& o, const std::string& url, long timeout_
   hop->date = MicrosUtc(core::Clock::now());
   Transfer t;
   t.max_size = o.max_size;
+  t.easy = c;
   char error_buffer[CURL_ERROR_SIZE] = {};
   ISNAD_RETURN_IF_ERROR(SetUp(c, o, &t, error_buffer));
   if (curl_easy_setopt(c, CURLOPT_URL, url.c_str()) != CURLE_OK ||
@@ -648,6 +688,8 @@ Status FetchHop(CURL* c, const Options& o, const std::string& url, long timeout_
   hop->request = Http1Head(std::move(t.request), /*response=*/false);
   hop->response = std::move(t.head);
   hop->trailers = std::move(t.trailers);
+  hop->tls_version = std::move(t.tls_version);
+  hop->tls_cipher = std::move(t.tls_cipher);
   hop->body_size = t.body_size;
   hop->payload_size = t.payload_size;
   if (t.chunked && (t.dechunker.bad() || !t.dechunker.done())) {
@@ -698,6 +740,8 @@ core::Json MetadataJson(const Result& r) {
                       {"first_byte", h.first_byte_s},
                       {"total", h.total_s}}}};
     if (!h.location.empty()) j["location"] = h.location;
+    if (!h.tls_version.empty()) j["tls_version"] = h.tls_version;
+    if (!h.tls_cipher.empty()) j["tls_cipher"] = h.tls_cipher;
     if (!h.trailers.empty()) j["trailers"] = h.trailers;
     if (!h.certificates.empty()) j["certificates_pem"] = h.certificates;
     hops.push_back(std::move(j));
@@ -737,6 +781,8 @@ Status WriteWarc(const Options& o, const std::string& spool_dir, Result* r) {
     if (std::string p = WarcProtocol(h.http_version); !p.empty()) {
       common.push_back({"WARC-Protocol", p});
     }
+    if (!h.tls_version.empty()) common.push_back({"WARC-Protocol", h.tls_version});
+    if (!h.tls_cipher.empty()) common.push_back({"WARC-Cipher-Suite", h.tls_cipher});
     std::vector<warc::Field> req_extra = common;
     req_extra.push_back({"WARC-Concurrent-To", response_id});
     warc::RecordFields req{"request", h.url, h.date, "application/http;msgtype=request", req_extra};

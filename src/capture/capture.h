@@ -67,6 +67,8 @@ struct Hop {
   std::string trailers;  // header lines after the body (HTTP/2), "" when none
   int status = 0;
   std::string http_version;  // "1.1", "2"
+  std::string tls_version;   // "tls/1.3", "tls/1.2"; "" without TLS
+  std::string tls_cipher;    // its IANA cipher suite name; "" without TLS
   std::string location;      // resolved redirect target, "" when none
   std::string content_type;  // the response's Content-Type, "" when none
   std::string ip;            // the address connected to (the proxy's, through one)
