@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 
+#include "core/utf8.h"
 #include "media/metadata_internal.h"
 #include "media/pdf_tools.h"
 
@@ -45,6 +46,36 @@ std::string Trim(const std::string& s) {
 // The pages' text, read by pdftotext in a child process bounded by the time left, the text
 // limit and an address-space limit (media/pdf_tools.h): content streams can make poppler work
 // without end, and in process it cannot be stopped.
+// The XMP packet (the catalog's Metadata stream), by `pdfinfo -meta` in a bounded child:
+// the stream may be compressed many times over, and poppler-cpp would inflate it in process.
+std::string ReadXmp(const std::string& path, const ExtractLimits& limits, const Deadline& deadline,
+                    Metadata& md) {
+  constexpr size_t kMaxXmpBytes = size_t{4} << 20;
+  const uint64_t left = deadline.RemainingMillis();
+  if (left == 0) {
+    md.failures.push_back("poppler: XMP not read: time limit of " +
+                          std::to_string(limits.max_millis) + " ms reached");
+    return "";
+  }
+  PdfToolLimits tool;
+  tool.timeout_ms = left;
+  tool.named_time_limit_ms = limits.max_millis;
+  tool.max_output_bytes = kMaxXmpBytes;
+  tool.max_memory_bytes = limits.max_pdf_tool_memory_bytes;
+  PdfToolRun run = RunPdfTool(kPdfInfo, {"-meta", PdfPathArg(path)}, tool);
+  for (const std::string& m : run.messages) LogCapture::Record(m);
+  if (!run.failure.empty()) {
+    md.failures.push_back("poppler: XMP not read: " + run.failure);
+    return "";
+  }
+  if (run.out_truncated) {
+    md.failures.push_back("poppler: XMP not read: over " + std::to_string(kMaxXmpBytes >> 20) +
+                          " MiB");
+    return "";
+  }
+  return core::LossyUtf8(run.out);
+}
+
 void ReadText(const std::string& path, int pages, const ExtractLimits& limits,
               const Deadline& deadline, Metadata& md) {
   if (pages <= 0) return;
@@ -156,7 +187,7 @@ void Read(const std::string& path, const ExtractLimits& limits, const Deadline& 
     }
   }
 
-  std::string xmp = Utf8(doc->metadata());
+  std::string xmp = ReadXmp(path, limits, deadline, md);
   if (!Trim(xmp).empty()) ReadXmpPacket(xmp, limits, md);
   ReadText(path, pages, limits, deadline, md);
 }

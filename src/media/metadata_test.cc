@@ -370,6 +370,41 @@ TEST_F(MetadataTest, TimeLimitStopsFfmpegAndPdfText) {
   EXPECT_EQ(md.title, "Report on Zamalka");  // the Info dictionary is still read
 }
 
+// A PDF whose author is only in its XMP packet (the catalog's Metadata stream, read by
+// `pdfinfo -meta` in a bounded child): the author comes from dc:creator.
+TEST_F(MetadataTest, PdfXmpIsReadInABoundedChild) {
+  const std::string xmp =
+      "<?xpacket begin=\"\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?><x:xmpmeta xmlns:x=\"adobe:ns:meta/\">"
+      "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description "
+      "rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:creator><rdf:Seq>"
+      "<rdf:li>Witness 7</rdf:li></rdf:Seq></dc:creator></rdf:Description></rdf:RDF>"
+      "</x:xmpmeta><?xpacket end=\"w\"?>";
+  const std::vector<std::string> objects = {
+      "<< /Type /Catalog /Pages 2 0 R /Metadata 4 0 R >>",
+      "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] >>",
+      "<< /Type /Metadata /Subtype /XML /Length " + std::to_string(xmp.size()) + " >>\nstream\n" +
+          xmp + "\nendstream"};
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<size_t> offsets;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    offsets.push_back(pdf.size());
+    pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
+  }
+  const size_t xref = pdf.size();
+  pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
+  for (size_t o : offsets) {
+    char line[32];
+    std::snprintf(line, sizeof line, "%010zu 00000 n \n", o);
+    pdf += line;
+  }
+  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) +
+         " /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  WriteAll(Path("xmp.pdf"), pdf);
+  Metadata md = Extract("xmp.pdf", "application/pdf");
+  EXPECT_EQ(md.author, "Witness 7") << Joined(md.failures);
+}
+
 // A 3 KiB page of nested form XObjects (100^3 text draws) kept poppler busy for minutes with
 // its memory growing, past the time limit, when page text was read in process. Now the
 // child reading it is killed at the limit: a recorded failure naming the limit, the document's

@@ -1,11 +1,12 @@
 // The unbounded part of reading a PDF, page text and page rendering, run in a child process
-// (Debian poppler-utils: pdftotext, pdftoppm) so that it can be stopped. poppler's content
-// stream interpreter cannot be interrupted in process, and a few KiB of nested form XObjects
-// keep it busy for minutes while its memory grows; in a child it is killed, with its process
-// group, at the caller's remaining time, under an address-space limit (RLIMIT_AS, set with
+// (Debian poppler-utils: pdftotext, pdftoppm, pdfinfo -meta) so that it can be stopped. poppler's
+// content stream interpreter cannot be interrupted in process, and a few KiB of nested form
+// XObjects keep it busy for minutes while its memory grows; in a child it is killed, with its
+// process group, at the caller's remaining time, under an address-space limit (RLIMIT_AS, set with
 // util-linux prlimit), with its output capped. Such a file ends as a failure that says which
-// limit was reached, never as a hang. The cheap document-level reads (Info dictionary, page
-// count, page sizes) stay in process with poppler-cpp.
+// limit was reached, never as a hang. The XMP stream is read the same way (it may be deflated
+// many times over). The cheap document-level reads (Info dictionary, page count, page sizes)
+// stay in process with poppler-cpp.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@ namespace isnad::media::internal {
 
 inline constexpr const char* kPdfToText = "/usr/bin/pdftotext";
 inline constexpr const char* kPdfToPpm = "/usr/bin/pdftoppm";
+inline constexpr const char* kPdfInfo = "/usr/bin/pdfinfo";
 inline constexpr const char* kPrlimit = "/usr/bin/prlimit";
 
 struct PdfToolLimits {
