@@ -385,22 +385,7 @@ TEST_F(MetadataTest, PdfXmpIsReadInABoundedChild) {
       "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] >>",
       "<< /Type /Metadata /Subtype /XML /Length " + std::to_string(xmp.size()) + " >>\nstream\n" +
           xmp + "\nendstream"};
-  std::string pdf = "%PDF-1.4\n";
-  std::vector<size_t> offsets;
-  for (size_t i = 0; i < objects.size(); ++i) {
-    offsets.push_back(pdf.size());
-    pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
-  }
-  const size_t xref = pdf.size();
-  pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
-  for (size_t o : offsets) {
-    char line[32];
-    std::snprintf(line, sizeof line, "%010zu 00000 n \n", o);
-    pdf += line;
-  }
-  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) +
-         " /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
-  WriteAll(Path("xmp.pdf"), pdf);
+  WriteAll(Path("xmp.pdf"), testing::PdfOfObjects(objects));
   Metadata md = Extract("xmp.pdf", "application/pdf");
   EXPECT_EQ(md.author, "Witness 7") << Joined(md.failures);
 }

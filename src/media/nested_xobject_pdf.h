@@ -1,7 +1,7 @@
-// Test helper: a tiny hostile PDF (about 3 KiB) whose one page draws a form XObject `fan`
-// times, which draws the next `fan` times, `depth` levels deep: fan^depth text draws that keep
-// poppler's content stream interpreter busy for minutes with its memory growing. Made at test
-// time (after a reviewer's generator), never stored.
+// Test helpers: PDFs made at test time. NestedXObjectPdf: a tiny hostile PDF (about 3 KiB) whose
+// one page draws a form XObject `fan` times, which draws the next `fan` times, `depth` levels deep:
+// fan^depth text draws that keep poppler's content stream interpreter busy for minutes with its
+// memory growing. Made at test time (after a reviewer's generator), never stored.
 #pragma once
 
 #include <cstdio>
@@ -9,6 +9,27 @@
 #include <vector>
 
 namespace isnad::media::testing {
+
+// A PDF file of `objs` (object i + 1 is objs[i]; object 1 is the catalog), with its
+// cross-reference table.
+inline std::string PdfOfObjects(const std::vector<std::string>& objs) {
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<size_t> offsets;
+  for (size_t i = 0; i < objs.size(); ++i) {
+    offsets.push_back(pdf.size());
+    pdf += std::to_string(i + 1) + " 0 obj\n" + objs[i] + "\nendobj\n";
+  }
+  const size_t xref = pdf.size();
+  pdf += "xref\n0 " + std::to_string(objs.size() + 1) + "\n0000000000 65535 f \n";
+  for (size_t o : offsets) {
+    char entry[32];
+    std::snprintf(entry, sizeof entry, "%010zu 00000 n \n", o);
+    pdf += entry;
+  }
+  pdf += "trailer\n<< /Size " + std::to_string(objs.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
+         std::to_string(xref) + "\n%%EOF\n";
+  return pdf;
+}
 
 inline std::string NestedXObjectPdf(int depth, int fan) {
   auto repeat = [](const std::string& s, int n) {
@@ -42,22 +63,7 @@ inline std::string NestedXObjectPdf(int depth, int fan) {
             " " + std::to_string(prev) + " 0 R >> /Font << /F1 4 0 R >> >> /Contents 5 0 R >>";
   objs[3] = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>";
   objs[4] = stream("", repeat(x + " Do ", fan));
-  std::string pdf = "%PDF-1.4\n";
-  std::vector<size_t> offsets;
-  for (size_t i = 0; i < objs.size(); ++i) {
-    offsets.push_back(pdf.size());
-    pdf += std::to_string(i + 1) + " 0 obj\n" + objs[i] + "\nendobj\n";
-  }
-  const size_t xref = pdf.size();
-  pdf += "xref\n0 " + std::to_string(objs.size() + 1) + "\n0000000000 65535 f \n";
-  for (size_t o : offsets) {
-    char entry[32];
-    std::snprintf(entry, sizeof entry, "%010zu 00000 n \n", o);
-    pdf += entry;
-  }
-  pdf += "trailer\n<< /Size " + std::to_string(objs.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
-         std::to_string(xref) + "\n%%EOF\n";
-  return pdf;
+  return PdfOfObjects(objs);
 }
 
 }  // namespace isnad::media::testing
