@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "core/digest.h"
+#include "core/encoding.h"
 #include "warc/reader.h"
 
 namespace isnad::warc {
@@ -175,15 +176,6 @@ TEST(WaczSignature, TamperedDomainSignaturesAreInvalid) {
   check(no_key, hash, "neither publicKey nor domainCert");
 }
 
-std::string B64(std::string_view raw) {
-  std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(raw.data()),
-                          static_cast<int>(raw.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 // An anonymous signature as ArchiveWeb.page makes it: a P-384 key, ECDSA with
 // SHA-256 over the hash string, the raw r||s of WebCrypto (or DER).
 struct AnonSigner {
@@ -223,8 +215,8 @@ struct AnonSigner {
     return {{"hash", hash},
             {"created", "2026-11-29T16:00:00.000Z"},
             {"software", "isnad test"},
-            {"signature", B64(sig)},
-            {"publicKey", B64(Spki())}};
+            {"signature", core::Base64Encode(sig)},
+            {"publicKey", core::Base64Encode(Spki())}};
   }
   EVP_PKEY* key;
 };
@@ -246,14 +238,14 @@ TEST(WaczSignature, AnonymousSignatures) {
   got = VerifyWaczSignature(signer.SignedData(hash, signer.SignRaw(wrong)), hash);
   EXPECT_EQ(got, "invalid: signature is not a signature of hash by publicKey");
   core::Json swapped = signer.SignedData(hash, signer.SignRaw(hash));
-  swapped["publicKey"] = B64(other.Spki());
+  swapped["publicKey"] = core::Base64Encode(other.Spki());
   EXPECT_EQ(VerifyWaczSignature(swapped, hash),
             "invalid: signature is not a signature of hash by publicKey");
   std::string flipped = signer.SignRaw(hash);
   flipped[10] ^= 1;
   EXPECT_TRUE(VerifyWaczSignature(signer.SignedData(hash, flipped), hash).starts_with("invalid"));
   core::Json garbage = signer.SignedData(hash, signer.SignRaw(hash));
-  garbage["publicKey"] = B64("not a key");
+  garbage["publicKey"] = core::Base64Encode("not a key");
   EXPECT_EQ(VerifyWaczSignature(garbage, hash),
             "invalid: publicKey is not an ECDSA public key (SubjectPublicKeyInfo)");
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/digest.h"
+#include "core/encoding.h"
 #include "core/testing/temp_dir.h"
 #include "warc/wacz.h"
 #include "warc/wacz_internal.h"
@@ -104,15 +105,6 @@ std::string Fingerprint(const Cert& c) {
   return core::Sha256Of(raw).Hex();
 }
 
-std::string B64(std::string_view raw) {
-  std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(raw.data()),
-                          static_cast<int>(raw.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 // ECDSA with SHA-256 (DER), as authsign signs.
 std::string Sign(EVP_PKEY* key, const std::string& msg) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
@@ -193,14 +185,14 @@ struct Pki {
   // domainCert, timestamped now.
   core::Json SignedData(const std::string& hash, const std::string& domain, const Cert& leaf,
                         const std::vector<const Cert*>& chain) const {
-    const std::string signature = B64(Sign(leaf.key.get(), hash));
+    const std::string signature = core::Base64Encode(Sign(leaf.key.get(), hash));
     return {{"hash", hash},
             {"created", Now()},
             {"software", "isnad test"},
             {"signature", signature},
             {"domain", domain},
             {"domainCert", Pem(chain)},
-            {"timeSignature", B64(Timestamp(tsa, signature))},
+            {"timeSignature", core::Base64Encode(Timestamp(tsa, signature))},
             {"timestampCert", Pem({&tsa, &root})}};
   }
 };
