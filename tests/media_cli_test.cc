@@ -253,6 +253,17 @@ TEST_F(MediaCli, VideoMetadataClipAndLetterboxedCopyFound) {
   EXPECT_NE(std::find(near.begin(), near.end(), Json(orig)), near.end()) << near.dump();
   m = original_in(mirrored);
   EXPECT_EQ(m.value("transform", ""), "flipy") << m.dump();
+  // `dupes` puts the mirrored re-upload in the original's cluster: the stored plain frame
+  // hashes do not match, the link recorded by the ingest check does.
+  RunResult d = isnad({"dupes", "--json"});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  bool clustered = false;
+  for (const Json& c : JsonLines(d.out)) {
+    std::set<std::string> ids;
+    for (const Json& item : c["items"]) ids.insert(item.value("id", ""));
+    clustered |= ids.count(orig) && ids.count(mirrored);
+  }
+  EXPECT_TRUE(clustered) << d.out;
   // The unrelated video stays unrelated under all 8 transforms.
   EXPECT_EQ(SimilarIds(other).count(orig), 0u);
 }
