@@ -10,6 +10,7 @@
 
 #include "core/testing/temp_dir.h"
 #include "warc/base32.h"
+#include "warc/testing_source.h"
 #include "warc/writer.h"
 
 namespace isnad::warc {
@@ -274,20 +275,7 @@ class StringFile : public core::WritableFile {
   std::string data;
 };
 
-class StringSource : public core::SequentialFile {
- public:
-  explicit StringSource(std::string d, size_t step = 1 << 20) : data_(std::move(d)), step_(step) {}
-  core::StatusOr<size_t> Read(char* buf, size_t n) override {
-    size_t k = std::min({n, step_, data_.size() - pos_});
-    std::copy_n(data_.data() + pos_, k, buf);
-    pos_ += k;
-    return k;
-  }
-
- private:
-  std::string data_;
-  size_t pos_ = 0, step_;
-};
+using testing::StringSource;
 
 TEST(WarcReaderRoundTrip, WriterOutputReadsBackWithEveryDigestPassing) {
   for (bool gzip : {false, true}) {

@@ -9,6 +9,7 @@
 #include "core/digest.h"
 #include "core/testing/temp_dir.h"
 #include "warc/base32.h"
+#include "warc/testing_source.h"
 
 namespace isnad::warc {
 namespace {
@@ -25,21 +26,7 @@ class StringFile : public core::WritableFile {
   std::string data;
 };
 
-// A SequentialFile over a string.
-class StringSource : public core::SequentialFile {
- public:
-  explicit StringSource(std::string d) : data_(std::move(d)) {}
-  core::StatusOr<size_t> Read(char* buf, size_t n) override {
-    size_t k = std::min(n, data_.size() - pos_);
-    std::copy_n(data_.data() + pos_, k, buf);
-    pos_ += k;
-    return k;
-  }
-
- private:
-  std::string data_;
-  size_t pos_ = 0;
-};
+using testing::StringSource;
 
 // Inflates every gzip member of `gz`; returns the members' contents.
 std::vector<std::string> Gunzip(const std::string& gz) {
