@@ -10,6 +10,10 @@ namespace isnad::core {
 namespace {
 
 constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
+// Arrays and objects nested deeper than this are refused: isnad's own values
+// are a few levels deep, and a hostile 64 KiB entry of brackets must not
+// recurse until the stack runs out.
+constexpr int kMaxDepth = 256;
 
 // Decodes UTF-8 into UTF-16 code units for RFC 8785 §3.2.3 member ordering.
 // Returns false on invalid UTF-8.
@@ -69,7 +73,12 @@ Status AppendString(std::string_view s, const std::string& where, std::string* o
   return Status::Ok();
 }
 
-Status Append(const Json& v, const std::string& where, std::string* out) {
+Status Append(const Json& v, const std::string& where, int depth, std::string* out) {
+  if (depth > kMaxDepth && (v.is_array() || v.is_object())) {
+    return InvalidArgument("arrays and objects nested more than " + std::to_string(kMaxDepth) +
+                           " deep at " +
+                           (where.size() > 200 ? where.substr(0, 200) + "..." : where));
+  }
   switch (v.type()) {
     case Json::value_t::null:
       *out += "null";
@@ -103,7 +112,7 @@ Status Append(const Json& v, const std::string& where, std::string* out) {
       size_t i = 0;
       for (const auto& e : v) {
         if (i) out->push_back(',');
-        ISNAD_RETURN_IF_ERROR(Append(e, where + "/" + std::to_string(i), out));
+        ISNAD_RETURN_IF_ERROR(Append(e, where + "/" + std::to_string(i), depth + 1, out));
         ++i;
       }
       out->push_back(']');
@@ -126,7 +135,7 @@ Status Append(const Json& v, const std::string& where, std::string* out) {
         first = false;
         ISNAD_RETURN_IF_ERROR(AppendString(*key, where, out));
         out->push_back(':');
-        ISNAD_RETURN_IF_ERROR(Append(v.at(*key), where + "/" + *key, out));
+        ISNAD_RETURN_IF_ERROR(Append(v.at(*key), where + "/" + *key, depth + 1, out));
       }
       out->push_back('}');
       return Status::Ok();
@@ -143,7 +152,7 @@ Status Append(const Json& v, const std::string& where, std::string* out) {
 StatusOr<std::string> CanonicalJson(const Json& value) {
   std::string out;
   out.reserve(256);
-  ISNAD_RETURN_IF_ERROR(Append(value, "", &out));
+  ISNAD_RETURN_IF_ERROR(Append(value, "", 0, &out));
   return out;
 }
 

@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/canonical_json.h"
 #include "core/digest.h"
@@ -78,6 +80,29 @@ TEST(CanonicalJson, RefusesWhatCouldChangeAHash) {
   EXPECT_EQ(ParseCanonicalJson(R"({"a": 1})").status().code(), Code::kIntegrity);
 }
 
+// A log entry (up to 64 KiB) of nested brackets is hostile input to a verifier:
+// it must be refused quickly with a clear error, not recursed into until the
+// stack or memory runs out.
+TEST(CanonicalJson, DeepNestingIsRefusedNotRecursedInto) {
+  const size_t depth = 32767;  // the deepest array a 65,535-byte entry can hold
+  std::string deep = std::string(depth, '[') + std::string(depth, ']');
+  auto parsed = ParseCanonicalJson(deep);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), Code::kIntegrity);
+  EXPECT_NE(parsed.status().message().find("nested"), std::string::npos)
+      << parsed.status().message();
+  // Objects too, and CanonicalJson of such a value built in memory.
+  std::string objs;
+  for (size_t i = 0; i < 5000; ++i) objs += "{\"a\":";
+  objs += "1" + std::string(5000, '}');
+  EXPECT_EQ(ParseCanonicalJson(objs).status().code(), Code::kIntegrity);
+  Json v = Json::parse(deep);
+  EXPECT_EQ(CanonicalJson(v).status().code(), Code::kInvalidArgument);
+  // Ordinary nesting still works.
+  std::string fine = std::string(64, '[') + std::string(64, ']');
+  EXPECT_TRUE(ParseCanonicalJson(fine).ok());
+}
+
 TEST(Utf8, ValidityAndLossyDisplay) {
   EXPECT_TRUE(IsValidUtf8("زملكا Zamalka"));
   EXPECT_FALSE(IsValidUtf8("caf\xe9"));
@@ -121,6 +146,28 @@ TEST(Env, WriteFileAtomicallyReplacesWholeFile) {
   EXPECT_EQ(names->size(), 1u) << "no temp file may be left behind";
 }
 
+TEST(Env, ReadFileUpToRefusesWhatItCannotValidlyBe) {
+  testing::TempDir dir;
+  Env* env = Env::Default();
+  std::string p = dir.Join("f");
+  ASSERT_TRUE(WriteFileAtomically(env, p, "12345").ok());
+  EXPECT_EQ(*ReadFileUpTo(env, p, 5), "12345");
+  EXPECT_EQ(ReadFileUpTo(env, p, 4).status().code(), Code::kResourceExhausted);
+  EXPECT_EQ(ReadFileUpTo(env, dir.Join("none"), 5).status().code(), Code::kNotFound);
+  EXPECT_EQ(ReadFileUpTo(env, dir.path(), 5).status().code(), Code::kFailedPrecondition);
+  // Endless: a symlink to a device is followed, found out and refused unread.
+  std::string link = dir.Join("zero");
+  ASSERT_EQ(::symlink("/dev/zero", link.c_str()), 0);
+  EXPECT_EQ(ReadFileUpTo(env, link, 1 << 20).status().code(), Code::kFailedPrecondition);
+  std::string fifo = dir.Join("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  EXPECT_EQ(ReadFileUpTo(env, fifo, 5).status().code(), Code::kFailedPrecondition);
+  // A symlink to a FIFO: opening it would wait for a writer forever.
+  std::string fifo_link = dir.Join("fifo-link");
+  ASSERT_EQ(::symlink(fifo.c_str(), fifo_link.c_str()), 0);
+  EXPECT_EQ(ReadFileUpTo(env, fifo_link, 5).status().code(), Code::kFailedPrecondition);
+}
+
 TEST(Env, SecondLockIsRefusedWithAClearMessage) {
   testing::TempDir dir;
   Env* env = Env::Default();
@@ -145,6 +192,21 @@ TEST(Env, AFolderLockSurvivesDeletingItsPidFile) {
   EXPECT_EQ(second.status().code(), Code::kLocked);
   first->reset();
   EXPECT_TRUE(env->LockFile(dir.path()).ok());
+}
+
+// An archive received from elsewhere may hold a `lock` that is a symbolic
+// link to one of the user's files: taking the lock must not overwrite it.
+TEST(Env, AFolderLockNeverWritesThroughASymlinkedPidFile) {
+  testing::TempDir dir;
+  Env* env = Env::Default();
+  std::string archive = dir.Join("archive");
+  ASSERT_TRUE(CreateDirs(env, archive).ok());
+  std::string victim = dir.Join("victim.txt");
+  ASSERT_TRUE(WriteFileAtomically(env, victim, "the user's own file\n").ok());
+  ASSERT_EQ(::symlink(victim.c_str(), (archive + "/lock").c_str()), 0);
+  auto lock = env->LockFile(archive);
+  ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+  EXPECT_EQ(*env->ReadFile(victim), "the user's own file\n");
 }
 
 TEST(FaultEnv, FailsTheChosenOperationAndLeavesOldContent) {

@@ -108,6 +108,13 @@ bool Exists(Env* env, const std::string& path);
 // mkdir -p.
 Status CreateDirs(Env* env, const std::string& dir);
 
+// Reads `path` whole, for files whose format bounds their size (tiles,
+// checkpoints), so that whatever a hostile archive puts in their place is
+// refused rather than read: larger than `max_bytes` (a huge file, a symlink to
+// /dev/zero): kResourceExhausted; a folder, FIFO, device or socket (which could
+// block forever): kFailedPrecondition; absent: kNotFound. A symlink is followed.
+StatusOr<std::string> ReadFileUpTo(Env* env, const std::string& path, uint64_t max_bytes);
+
 // Writes `data` to `path` so that after a crash `path` holds either its old
 // content or `data`, never a mix: temp file in the same folder, write, fsync,
 // rename over `path`, fsync the folder. When `sync` is false the fsyncs are

@@ -231,14 +231,17 @@ class PosixEnv final : public Env {
     const std::string pid_file = is_dir ? JoinPath(path, "lock") : path;
     for (int attempt = 0; attempt < 100; ++attempt) {
       int fd = is_dir ? ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                      : ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+                      : ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
       if (fd < 0) return ErrnoStatus("cannot open lock file", path, errno);
       if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int err = errno;
         ::close(fd);
         if (err == EWOULDBLOCK) {
           std::string holder = "unknown";
-          if (auto text = ReadFile(pid_file); text.ok() && !text->empty()) holder = *text;
+          // Bounded: the pid file of an archive from elsewhere may be anything.
+          if (auto text = ReadFileUpTo(this, pid_file, 64); text.ok() && !text->empty()) {
+            holder = *text;
+          }
           while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) {
             holder.pop_back();
           }
@@ -259,7 +262,10 @@ class PosixEnv final : public Env {
         }
       }
       std::string pid = std::to_string(::getpid()) + "\n";
-      int pfd = is_dir ? ::open(pid_file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644) : fd;
+      // O_NOFOLLOW: a `lock` that is a symlink (in an archive received from
+      // elsewhere) must not lead us to overwrite the file it points to.
+      int pfd =
+          is_dir ? ::open(pid_file.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644) : fd;
       if (pfd >= 0 && ::ftruncate(pfd, 0) == 0) {
         [[maybe_unused]] ssize_t w = ::pwrite(pfd, pid.data(), pid.size(), 0);
       }
@@ -288,6 +294,40 @@ Status CreateDirs(Env* env, const std::string& dir) {
   }
   ISNAD_RETURN_IF_ERROR(CreateDirs(env, DirName(dir)));
   return env->CreateDir(dir);
+}
+
+StatusOr<std::string> ReadFileUpTo(Env* env, const std::string& path, uint64_t max_bytes) {
+  ISNAD_ASSIGN_OR_RETURN(FileInfo info, env->Stat(path));
+  if (info.type != FileInfo::Type::kRegular && info.type != FileInfo::Type::kSymlink) {
+    return FailedPrecondition(path + " is not a regular file (a folder, FIFO, device or socket)");
+  }
+  auto too_big = [&] {
+    return ResourceExhausted(path + " is larger than " + std::to_string(max_bytes) +
+                             " bytes, more than it can validly hold");
+  };
+  if (info.type == FileInfo::Type::kSymlink) {
+    // What the link leads to, before opening it: opening a FIFO waits for a writer.
+    struct stat target;
+    if (::stat(path.c_str(), &target) != 0) return ErrnoStatus("cannot stat", path, errno);
+    if (!S_ISREG(target.st_mode)) {
+      return FailedPrecondition(path + " is not a regular file (a folder, FIFO, device or socket)");
+    }
+    if (static_cast<uint64_t>(target.st_size) > max_bytes) return too_big();
+  }
+  if (info.type == FileInfo::Type::kRegular && info.size_bytes > max_bytes) return too_big();
+  ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> file, env->NewSequentialFile(path));
+  if (auto opened = file->Stat(); opened.ok() && opened->type != FileInfo::Type::kRegular) {
+    return FailedPrecondition(path + " is not a regular file (a folder, FIFO, device or socket)");
+  }
+  std::string out;
+  if (info.type == FileInfo::Type::kRegular) out.reserve(info.size_bytes);
+  char buf[65536];
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(size_t n, file->Read(buf, sizeof buf));
+    if (n == 0) return out;
+    if (n > max_bytes - out.size()) return too_big();
+    out.append(buf, n);
+  }
 }
 
 Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data, bool sync,

@@ -169,6 +169,9 @@ struct Core {
   // Set when a checkpoint write failed and putting the committed one back
   // failed too: the file on disk may not be `note`.
   bool checkpoint_in_doubt = false;
+  // Set by OpenForAudit when the right edge did not load: `edge` is empty, and
+  // a batch built on it would write wrong tiles and sign a wrong root.
+  bool edge_damaged = false;
   // Folders known to exist, so that a batch does not stat every tile's folder.
   std::unordered_set<std::string> dirs;
   mutable TileCache cache;
@@ -176,12 +179,43 @@ struct Core {
   std::string Path(std::string_view rel) const { return core::JoinPath(dir, rel); }
 };
 
+// What a file of the log can validly hold at most, with room to spare so that
+// a slightly wrong size is still read and reported exactly. Anything larger (a
+// huge file, a symlink to /dev/zero in a hostile archive) is refused unread.
+uint64_t MaxFileBytes(std::string_view kind) {
+  if (kind == "hash tile") return uint64_t{1} << 20;         // valid: at most 8 KiB
+  if (kind == "entry bundle") return uint64_t{32} << 20;     // 256 × (2 + 65,535) bytes
+  if (kind == "pending record") return uint64_t{256} << 20;  // ~20 bytes per 128 entries
+  return uint64_t{1} << 20;                                  // the checkpoint: a few hundred bytes
+}
+
+// Reads `rel` (relative to the log folder) whole, bounded by MaxFileBytes. Too
+// large or not a regular file: kIntegrity "<kind> ..." (no file name); a
+// missing file stays kNotFound.
+StatusOr<std::string> ReadBounded(const Core& c, const std::string& rel, std::string_view kind) {
+  auto data = core::ReadFileUpTo(c.env, c.Path(rel), MaxFileBytes(kind));
+  if (data.ok()) return data;
+  switch (data.status().code()) {
+    case core::Code::kResourceExhausted:
+      return core::Integrity(std::string(kind) + " is larger than " + Num(MaxFileBytes(kind)) +
+                             " bytes, far more than any valid one");
+    case core::Code::kFailedPrecondition:
+      return core::Integrity(std::string(kind) +
+                             " is not a regular file (a folder, FIFO, device or socket)");
+    default:
+      return data.status();
+  }
+}
+
 // Reads `rel` (relative to the log folder) whole. Every file a checkpoint
 // implies must exist, so a missing one is kIntegrity naming it.
 StatusOr<std::string> ReadLogFile(const Core& c, const std::string& rel, std::string_view kind) {
-  auto data = c.env->ReadFile(c.Path(rel));
+  auto data = ReadBounded(c, rel, kind);
   if (!data.ok() && data.status().code() == core::Code::kNotFound) {
     return core::Integrity(rel + ": " + std::string(kind) + " is missing");
+  }
+  if (!data.ok() && data.status().code() == core::Code::kIntegrity) {
+    return data.status().WithContext(rel);
   }
   return data;
 }
@@ -223,6 +257,11 @@ class TreeSource final : public SubtreeHashSource {
       t = held_[tl].get();
     } else if (n == count / kTileWidth) {
       t = edge_[tl].get();
+      if (t == nullptr && (count % kTileWidth) != 0) {
+        // Only a log opened for audit with a damaged edge lacks it.
+        return core::Integrity(HashTilePath(tl, n, count % kTileWidth) +
+                               ": the right edge of the tree did not load; run `isnad verify`");
+      }
     }
     if (t == nullptr || !t->Has(r, pos)) return Outside(level, index);
     return t->Node(r, pos);
@@ -264,11 +303,12 @@ std::string TilePath(int level, uint64_t n, uint64_t width) {
 StatusOr<PartialFile> ReadPartial(const Core& c, int level, uint64_t n, uint64_t w) {
   std::string_view kind = level < 0 ? "entry bundle" : "hash tile";
   PartialFile f{TilePath(level, n, w), "", w};
-  auto data = c.env->ReadFile(c.Path(f.rel));
+  auto data = ReadBounded(c, f.rel, kind);
   if (data.ok()) {
     f.data = std::move(*data);
     return f;
   }
+  if (data.status().code() == core::Code::kIntegrity) return data.status().WithContext(f.rel);
   if (data.status().code() != core::Code::kNotFound) return data.status();
   std::vector<uint64_t> wider;
   auto names = c.env->ListDir(c.Path(core::DirName(f.rel)));
@@ -282,7 +322,7 @@ StatusOr<PartialFile> ReadPartial(const Core& c, int level, uint64_t n, uint64_t
   wider.push_back(kTileWidth);
   for (uint64_t width : wider) {
     std::string rel = TilePath(level, n, width);
-    auto alt = c.env->ReadFile(c.Path(rel));
+    auto alt = ReadBounded(c, rel, kind);
     if (alt.ok()) return PartialFile{rel, std::move(*alt), width};
   }
   return core::Integrity(f.rel + ": " + std::string(kind) + " is missing");
@@ -339,10 +379,13 @@ Status LoadEdge(const Core& c, uint64_t size, const Hash& root, Edge* edge, std:
 // parses it. Every failure is kIntegrity starting with "checkpoint".
 StatusOr<Checkpoint> ReadCheckpoint(const Core& c, const NoteVerifier& verifier,
                                     std::string* note) {
-  auto data = c.env->ReadFile(c.Path(kCheckpointFile));
+  auto data = ReadBounded(c, kCheckpointFile, "checkpoint");
   if (!data.ok()) {
     if (data.status().code() == core::Code::kNotFound) {
       return core::Integrity(std::string(kCheckpointFile) + ": missing (no log in " + c.dir + ")");
+    }
+    if (data.status().code() == core::Code::kIntegrity) {
+      return data.status().WithContext(kCheckpointFile);
     }
     return data.status();
   }
@@ -367,7 +410,7 @@ StatusOr<Checkpoint> ReadCheckpoint(const Core& c, const NoteVerifier& verifier,
 
 // Makes sure the checkpoint on disk is the committed one, `c.note`.
 Status ReconcileCheckpoint(Core& c) {
-  auto disk = c.env->ReadFile(c.Path(kCheckpointFile));
+  auto disk = ReadBounded(c, kCheckpointFile, "checkpoint");
   if (!disk.ok() || *disk != c.note) {
     Status s = core::WriteFileAtomically(c.env, c.Path(kCheckpointFile), c.note, /*sync=*/true);
     if (!s.ok()) {
@@ -454,23 +497,42 @@ class Checker {
   void Run(const NoteVerifier& verifier) {
     CheckCheckpoint(verifier);
     LevelZero();
-    for (int level = 1; level < kLevels && CountAt(size_, level) > 0; ++level) Upper(level);
-    CheckRoot();
+    // After a stop the rows are incomplete: the levels above cannot be checked.
+    for (int level = 1; level < kLevels && CountAt(size_, level) > 0 && !stopped_; ++level) {
+      Upper(level);
+    }
+    if (!stopped_) CheckRoot();
   }
 
  private:
   using Row = std::vector<std::optional<Hash>>;
 
+  // A hostile archive's checkpoint, signed with its own key, can claim 2^63
+  // entries over a handful of files: past this many problems the check stops.
+  static constexpr size_t kMaxProblems = 10000;
+
   void Add(std::string file, std::string what) {
+    if (stopped_) return;
+    if (++added_ > kMaxProblems) {
+      stopped_ = true;
+      problems_->push_back(
+          {kCheckpointFile, "more than " + Num(kMaxProblems) + " problems in the tree of the " +
+                                Num(size_) +
+                                " entries this checkpoint claims; the check stopped here. "
+                                "Restore the log from a good copy, then verify again"});
+      return;
+    }
     problems_->push_back({std::move(file), std::move(what)});
   }
 
   // Reads a file for a check; a problem (and nullopt) when it cannot be read.
   std::optional<std::string> Read(const std::string& rel, std::string_view kind) {
-    auto data = c_.env->ReadFile(c_.Path(rel));
+    auto data = ReadBounded(c_, rel, kind);
     if (data.ok()) return std::move(*data);
     if (data.status().code() == core::Code::kNotFound) {
       Add(rel, std::string(kind) + " is missing");
+    } else if (data.status().code() == core::Code::kIntegrity) {
+      Add(rel, data.status().message());
     } else {
       Add(rel, "cannot read the " + std::string(kind) + ": " + data.status().message());
     }
@@ -520,7 +582,7 @@ class Checker {
     if (!parent_ || parent_index_ != m) {
       parent_index_ = m;
       parent_.reset();
-      auto data = c_.env->ReadFile(c_.Path(HashTilePath(1, m, WidthOf(count, m))));
+      auto data = ReadBounded(c_, HashTilePath(1, m, WidthOf(count, m)), "hash tile");
       if (data.ok()) {
         auto hashes = DecodeHashTile(*data, WidthOf(count, m));
         if (hashes.ok()) parent_ = std::move(*hashes);
@@ -533,8 +595,9 @@ class Checker {
   }
 
   void LevelZero() {
-    uint64_t tiles = (size_ + kTileWidth - 1) / kTileWidth;
-    for (uint64_t n = 0; n < tiles; ++n) {
+    // Not (size_ + 255) / 256: that wraps around for a claimed size near 2^64.
+    uint64_t tiles = size_ / kTileWidth + (size_ % kTileWidth != 0 ? 1 : 0);
+    for (uint64_t n = 0; n < tiles && !stopped_; ++n) {
       uint64_t w = WidthOf(size_, n);
       std::string brel = EntryBundlePath(n, w);
       std::string trel = HashTilePath(0, n, w);
@@ -602,8 +665,8 @@ class Checker {
     Row computed = std::move(above_);
     above_.clear();
     uint64_t count = CountAt(size_, level);
-    uint64_t tiles = (count + kTileWidth - 1) / kTileWidth;
-    for (uint64_t m = 0; m < tiles; ++m) {
+    uint64_t tiles = count / kTileWidth + (count % kTileWidth != 0 ? 1 : 0);
+    for (uint64_t m = 0; m < tiles && !stopped_; ++m) {
       uint64_t w = WidthOf(count, m);
       std::string rel = HashTilePath(level, m, w);
       std::optional<std::vector<Hash>> stored = ReadHashTile(rel, w);
@@ -766,6 +829,8 @@ class Checker {
 
   const Core& c_;
   std::vector<LogProblem>* problems_;
+  size_t added_ = 0;
+  bool stopped_ = false;
   uint64_t size_ = 0;
   Hash root_;
   Row above_;  // recomputed hashes of the level being built from full tiles below
@@ -836,6 +901,7 @@ StatusOr<std::unique_ptr<Log>> Log::OpenForAudit(core::Env* env, std::string dir
     // the files itself and names what is wrong.
     st->edge = {};
     st->edge_bundle.clear();
+    st->edge_damaged = true;
   }
   return std::unique_ptr<Log>(new Log(std::move(st)));
 }
@@ -857,7 +923,7 @@ constexpr char kPendingFile[] = "pending";
 // `from` and `to` entries: the ones an append from `from` to `to` writes.
 std::vector<std::string> TilesWrittenBetween(uint64_t from, uint64_t to) {
   std::vector<std::string> out;
-  for (int level = 0; (to >> (kTileHeight * level)) > 0; ++level) {
+  for (int level = 0; level < log_internal::kLevels && (to >> (kTileHeight * level)) > 0; ++level) {
     uint64_t nodes_from = from >> (kTileHeight * level);
     uint64_t nodes_to = to >> (kTileHeight * level);
     if (nodes_to == nodes_from) continue;
@@ -872,9 +938,12 @@ std::vector<std::string> TilesWrittenBetween(uint64_t from, uint64_t to) {
 
 // Removes the tiles named by a pending record whose batch did not commit.
 Status RemoveUncommitted(Core& c) {
-  auto text = c.env->ReadFile(c.Path(kPendingFile));
+  auto text = log_internal::ReadBounded(c, kPendingFile, "pending record");
   if (!text.ok()) {
-    return text.status().code() == core::Code::kNotFound ? Status::Ok() : text.status();
+    if (text.status().code() == core::Code::kNotFound) return Status::Ok();
+    return text.status().WithContext(std::string(kPendingFile) +
+                                     " (it is not part of the tree; if it was not left by "
+                                     "isnad, move it out of the log folder)");
   }
   std::vector<std::string> lines;
   size_t at = 0;
@@ -890,7 +959,16 @@ Status RemoveUncommitted(Core& c) {
       (target = std::strtoull(lines[0].c_str() + 5, nullptr, 10)) > c.checkpoint.size;
   if (uncommitted) {
     for (size_t i = 1; i < lines.size(); ++i) {
-      if (!ParseTilePath(lines[i]).ok()) continue;  // only ever tile paths
+      auto id = ParseTilePath(lines[i]);
+      if (!id.ok()) continue;  // only ever tile paths
+      // Only ever tiles past the checkpoint, too. A record naming one the
+      // committed tree holds (full, current or superseded partial) is damaged
+      // or planted: that file is evidence and stays.
+      uint64_t have = log_internal::CountAt(c.checkpoint.size, std::max(id->level, 0));
+      if (id->index < have / kTileWidth ||
+          (id->index == have / kTileWidth && id->width <= have % kTileWidth)) {
+        continue;
+      }
       Status s = c.env->RemoveFile(c.Path(lines[i]));
       if (!s.ok() && s.code() != core::Code::kNotFound) return s;
     }
@@ -917,9 +995,20 @@ StatusOr<uint64_t> Log::Append(const std::vector<std::string>& entries, const No
     return core::FailedPrecondition("the log in " + c.dir + " is signed by the key " + c.vkey +
                                     ", not by " + signer.vkey());
   }
+  if (c.edge_damaged) {
+    return core::FailedPrecondition("the log in " + c.dir +
+                                    " was opened for an audit and the right edge of its tree is "
+                                    "damaged; nothing was appended; run `isnad verify`");
+  }
   if (c.checkpoint_in_doubt) ISNAD_RETURN_IF_ERROR(log_internal::ReconcileCheckpoint(c));
 
   const uint64_t first = c.checkpoint.size;
+  if (entries.size() > UINT64_MAX - first) {
+    return core::FailedPrecondition("the log in " + c.dir + " has " + Num(first) + " entries; " +
+                                    Num(entries.size()) +
+                                    " more would pass 2^64 - 1, the most a tlog-tiles log holds; "
+                                    "nothing was appended");
+  }
   auto failed = [&](const Status& s) {
     return s.WithContext("append to the log in " + c.dir + " failed; it stays at " + Num(first) +
                          " entries");
@@ -959,7 +1048,7 @@ StatusOr<uint64_t> Log::Append(const std::vector<std::string>& entries, const No
   s = core::WriteFileAtomically(c.env, c.Path(kCheckpointFile), *note, /*sync=*/true);
   bool renamed = false;
   if (!s.ok()) {
-    auto disk = c.env->ReadFile(c.Path(kCheckpointFile));
+    auto disk = log_internal::ReadBounded(c, kCheckpointFile, "checkpoint");
     renamed = disk.ok() && *disk == *note;
     if (!renamed) {
       // The new checkpoint never became visible: the committed one stays.
@@ -1033,7 +1122,9 @@ Status Log::ForEachEntry(uint64_t begin, uint64_t end,
   }
   for (uint64_t i = begin; i < end;) {
     uint64_t n = i / kTileWidth;
-    uint64_t stop = std::min(end, (n + 1) * kTileWidth);
+    // Not (n + 1) * 256, which wraps to 0 in the last bundle of a 2^64 - 1 tree.
+    uint64_t left_in_bundle = kTileWidth - i % kTileWidth;
+    uint64_t stop = end - i <= left_in_bundle ? end : i + left_in_bundle;
     ISNAD_RETURN_IF_ERROR(ForBundle(*state_, size(), n, i, stop, fn));
     i = stop;
   }

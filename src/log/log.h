@@ -7,8 +7,8 @@
 // tiles, makes them durable with one SyncFilesystem, then signs a checkpoint and
 // replaces `checkpoint` atomically (temp, fsync, rename, fsync folder). The
 // checkpoint is the commit point: after a crash the log is exactly what the
-// last checkpoint says; tiles written past it are overwritten by the next
-// append. Full tiles inside the checkpoint are never rewritten. Superseded
+// last checkpoint says; tiles written past it are removed by the next append
+// (from its `pending` record). Full tiles inside the checkpoint are never rewritten. Superseded
 // partial tiles are kept: readers holding an older checkpoint still find theirs
 // (each is a prefix of the wider one).
 //
@@ -57,7 +57,7 @@ class Log {
   // As Open, but a right edge that does not load (a damaged or missing
   // partial tile or bundle) is reported in `edge_problem` instead of failing,
   // so that an audit (`isnad verify`) can go on and name everything wrong.
-  // Such a Log must not be appended to; reads in the edge fail.
+  // Append to such a Log is refused (kFailedPrecondition); reads in the edge fail.
   static core::StatusOr<std::unique_ptr<Log>> OpenForAudit(core::Env* env, std::string dir,
                                                            const NoteVerifier& verifier,
                                                            core::Status* edge_problem);

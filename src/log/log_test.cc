@@ -4,10 +4,13 @@
 #include "log/log.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <thread>
@@ -449,6 +452,31 @@ TEST(Log, AnUncommittedBatchLeavesNoStaleTileBehind) {
   EXPECT_TRUE(problems.empty()) << Describe(problems);
 }
 
+// The pending record only ever names tiles past the checkpoint. One that names
+// committed tiles (damaged, or planted in an archive received from elsewhere)
+// must not make the next append delete evidence.
+TEST(Log, APendingRecordNeverRemovesCommittedTiles) {
+  TempDir tmp;
+  std::string dir = tmp.Join("log");
+  auto log = MustCreate(Default(), dir);
+  MustAppend(*log, 0, 200);
+  MustAppend(*log, 200, 300);
+  WriteTestFile(dir + "/pending",
+                "size 1000\ntile/0/000\ntile/entries/000\ntile/0/000.p/200\n"
+                "tile/entries/001.p/44\ntile/1/000.p/1\ntile/0/001.p/45\n");
+  WriteTestFile(dir + "/tile/0/001.p/45", "left by the batch that did not commit");
+  auto reopened = MustOpen(Default(), dir);
+  ASSERT_TRUE(reopened->Append(MakeEntries(300, 301), TestKeys().signer).ok());
+  for (const char* kept : {"tile/0/000", "tile/entries/000", "tile/0/000.p/200",
+                           "tile/entries/001.p/44", "tile/1/000.p/1"}) {
+    EXPECT_TRUE(fs::exists(dir + "/" + kept)) << kept;
+  }
+  std::mt19937_64 rng(5);
+  ExpectHolds(*MustOpen(Default(), dir), 301, rng);
+  auto problems = VerifyProblems(*reopened);
+  EXPECT_TRUE(problems.empty()) << Describe(problems);
+}
+
 // After a crash past the tiles but before the checkpoint, the tiles on disk
 // are wider than the checkpoint. A reader missing the narrower partial may use
 // the wider one's prefix.
@@ -650,6 +678,159 @@ TEST_F(CorruptionTest, BundleMissing) {
   auto e = open_->Entry(3);
   EXPECT_EQ(e.status().code(), Code::kIntegrity);
   EXPECT_NE(e.status().message().find("tile/entries/000"), std::string::npos);
+}
+
+// A hostile archive can put anything where a checkpoint or tile belongs: an
+// endless file (a symbolic link to /dev/zero), a huge one, a FIFO. Open and
+// Verify must name the file and stop, not read until memory runs out or wait
+// forever.
+TEST_F(CorruptionTest, EndlessHugeOrSpecialFilesAreRefusedNotRead) {
+  for (const std::string rel : {"checkpoint", "tile/0/000", "tile/1/000.p/2", "tile/entries/001",
+                                "tile/entries/002.p/188"}) {
+    SCOPED_TRACE(rel);
+    std::string data = ReadTestFile(File(rel));
+    fs::remove(File(rel));
+    fs::create_symlink("/dev/zero", File(rel));
+    ExpectReported(rel, "");
+    fs::remove(File(rel));
+    // 64 MiB (sparse): bigger than any valid file of the log.
+    {
+      std::ofstream f(File(rel), std::ios::binary);
+      f.seekp((64 << 20) - 1);
+      f.put('\0');
+    }
+    ExpectReported(rel, "");
+    fs::remove(File(rel));
+    ASSERT_EQ(::mkfifo(File(rel).c_str(), 0644), 0);
+    ExpectReported(rel, "");
+    fs::remove(File(rel));
+    WriteTestFile(File(rel), data);
+  }
+  EXPECT_TRUE(VerifyProblems(*MustOpen(Default(), dir_)).empty());
+}
+
+// A log opened for audit with a damaged right edge has no edge to build on:
+// appending to it would sign a checkpoint over a tree without those entries.
+TEST_F(CorruptionTest, AppendToALogWithADamagedEdgeIsRefused) {
+  FlipByte("tile/0/002.p/188", 40);
+  auto before = Snapshot(dir_);
+  core::Status edge_problem;
+  auto audited = Log::OpenForAudit(Default(), dir_, TestKeys().verifier, &edge_problem);
+  ASSERT_TRUE(audited.ok()) << audited.status().ToString();
+  ASSERT_FALSE(edge_problem.ok());
+  auto appended = (*audited)->Append(MakeEntries(700, 701), TestKeys().signer);
+  EXPECT_EQ(appended.status().code(), Code::kFailedPrecondition) << appended.status().ToString();
+  EXPECT_EQ((*audited)->size(), 700u);
+  EXPECT_EQ(Snapshot(dir_), before) << "nothing may be written";
+  // A proof through the missing edge names it as damaged (not as a bug in isnad).
+  auto proof = (*audited)->InclusionProof(3, 700);
+  EXPECT_EQ(proof.status().code(), Code::kIntegrity) << proof.status().ToString();
+}
+
+// A hostile archive comes with its own key, so it can sign a checkpoint of
+// 2^40 + 5 entries and lay down just the right-edge files that make Open
+// succeed. Verify must report the missing tiles and stop, not try to list
+// 2^32 of them (hours, and memory for every problem).
+TEST(Log, VerifyOfAHugeClaimedTreeStops) {
+  TempDir tmp;
+  std::string dir = tmp.Join("log");
+  MustCreate(Default(), dir);
+  const uint64_t size = (uint64_t{1} << 40) + 5;
+  std::vector<std::string> entries = MakeEntries(0, 5);
+  std::string bundle = EncodeEntryBundle(entries);
+  std::string leaves;
+  std::vector<Hash> l;
+  for (const auto& e : entries) {
+    l.push_back(LeafHash(e));
+    leaves += std::string(l.back().View());
+  }
+  Hash left = core::Sha256Of("the first 2^40 entries, never stored");
+  Hash root = NodeHash(left, NodeHash(NodeHash(NodeHash(l[0], l[1]), NodeHash(l[2], l[3])), l[4]));
+  auto put = [&](const std::string& rel, const std::string& data) {
+    fs::create_directories(fs::path(dir + "/" + rel).parent_path());
+    WriteTestFile(dir + "/" + rel, data);
+  };
+  put(HashTilePath(0, size / kTileWidth, 5), leaves);
+  put(EntryBundlePath(size / kTileWidth, 5), bundle);
+  put(HashTilePath(5, 0, 1), std::string(left.View()));
+  auto note =
+      SignNote(Checkpoint{TestKeys().signer.name(), size, root, ""}.Body(), {&TestKeys().signer});
+  ASSERT_TRUE(note.ok());
+  put("checkpoint", *note);
+  auto log = MustOpen(Default(), dir);
+  ASSERT_NE(log, nullptr);
+  ASSERT_EQ(log->size(), size);
+  auto problems = VerifyProblems(*log);
+  EXPECT_TRUE(HasProblem(problems, "tile/entries/000", "missing")) << problems.size();
+  EXPECT_LE(problems.size(), 10001u);
+  EXPECT_TRUE(HasProblem(problems, "checkpoint", "stopped")) << problems.back().what;
+}
+
+// The largest tree a checkpoint can claim, 2^64 - 1 entries: every level has a
+// partial tile of 255 hashes, and counting its tiles must not overflow.
+TEST(Log, VerifyOfTheLargestClaimableTreeStops) {
+  TempDir tmp;
+  std::string dir = tmp.Join("log");
+  MustCreate(Default(), dir);
+  const uint64_t size = ~uint64_t{0};
+  std::vector<std::string> entries = MakeEntries(0, 255);
+  // base[L]: the 255 hashes of the partial tile of level L.
+  std::array<std::vector<Hash>, 8> base;
+  for (const auto& e : entries) base[0].push_back(LeafHash(e));
+  for (int level = 1; level < 8; ++level) {
+    for (int i = 0; i < 255; ++i) {
+      base[level].push_back(core::Sha256Of(std::to_string(level) + "/" + std::to_string(i)));
+    }
+  }
+  struct EdgeSource : SubtreeHashSource {
+    const std::array<std::vector<Hash>, 8>* base;
+    Hash Mth(const std::vector<Hash>& row, uint64_t pos, int r) {
+      if (r == 0) return row[pos];
+      return NodeHash(Mth(row, 2 * pos, r - 1), Mth(row, 2 * pos + 1, r - 1));
+    }
+    core::StatusOr<Hash> SubtreeHash(int level, uint64_t index) override {
+      int tl = level / kTileHeight;
+      int r = level % kTileHeight;
+      return Mth((*base)[tl], ((index << r) % kTileWidth) >> r, r);
+    }
+  } src;
+  src.base = &base;
+  auto root = TreeRoot(src, size);
+  ASSERT_TRUE(root.ok()) << root.status().ToString();
+  auto put = [&](const std::string& rel, const std::string& data) {
+    fs::create_directories(fs::path(dir + "/" + rel).parent_path());
+    WriteTestFile(dir + "/" + rel, data);
+  };
+  for (int level = 0; level < 8; ++level) {
+    std::string bytes;
+    for (const Hash& h : base[level]) bytes += std::string(h.View());
+    put(HashTilePath(level, (size >> (kTileHeight * level)) / kTileWidth, 255), bytes);
+  }
+  put(EntryBundlePath(size / kTileWidth, 255), EncodeEntryBundle(entries));
+  auto note =
+      SignNote(Checkpoint{TestKeys().signer.name(), size, *root, ""}.Body(), {&TestKeys().signer});
+  ASSERT_TRUE(note.ok());
+  put("checkpoint", *note);
+  auto log = MustOpen(Default(), dir);
+  ASSERT_NE(log, nullptr);
+  ASSERT_EQ(log->size(), size);
+  auto problems = VerifyProblems(*log);
+  EXPECT_TRUE(HasProblem(problems, "tile/entries/000", "missing")) << problems.size();
+  EXPECT_TRUE(HasProblem(problems, "checkpoint", "stopped")) << Describe(problems);
+  // The last entries are read from the right edge, and the loop over them ends.
+  uint64_t seen = 0;
+  core::Status read = log->ForEachEntry(size - 5, size, [&](uint64_t i, std::string_view e) {
+    EXPECT_EQ(e, MakeEntry(i - (size - 255)));
+    ++seen;
+    return core::Status::Ok();
+  });
+  EXPECT_TRUE(read.ok()) << read.ToString();
+  EXPECT_EQ(seen, 5u);
+  // A full log takes no more entries, and writes nothing trying.
+  auto before = Snapshot(dir);
+  auto appended = log->Append(MakeEntries(0, 1), TestKeys().signer);
+  EXPECT_EQ(appended.status().code(), Code::kFailedPrecondition) << appended.status().ToString();
+  EXPECT_EQ(Snapshot(dir), before);
 }
 
 // Any single-byte change or truncation of any file of the tree is found, and

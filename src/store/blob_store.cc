@@ -558,11 +558,22 @@ bool BlobStore::Contains(const core::Hash& sha256) const {
 
 StatusOr<std::unique_ptr<core::SequentialFile>> BlobStore::Open(const core::Hash& sha256) const {
   const std::string path = PathOf(sha256);
-  auto file = env_->NewSequentialFile(path);
-  if (!file.ok() && file.status().code() == core::Code::kNotFound) {
+  auto not_found = [&] {
     return core::NotFound("blob " + sha256.Hex() + " is not in the store (no file " + path +
                           "); run `isnad verify` to see what else is missing");
+  };
+  // isnad only ever puts regular files there. A symlink (to /dev/zero, or out
+  // of the archive) or a FIFO is someone else's doing, and would be read
+  // forever or waited on: refused, not followed.
+  auto info = env_->Stat(path);
+  if (!info.ok() && info.status().code() == core::Code::kNotFound) return not_found();
+  if (info.ok() && info->type != FileInfo::Type::kRegular) {
+    return core::Integrity("blob " + sha256.Hex() + " is not a regular file at " + path +
+                           " (a symbolic link, folder, FIFO or device, which isnad never "
+                           "stores); move it out of the archive and restore the blob from a copy");
   }
+  auto file = env_->NewSequentialFile(path);
+  if (!file.ok() && file.status().code() == core::Code::kNotFound) return not_found();
   return file;
 }
 

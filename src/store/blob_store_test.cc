@@ -563,6 +563,29 @@ TEST_F(BlobStoreTest, RehashDetectsAFlippedByte) {
   EXPECT_EQ(rehash->second, data.size());
 }
 
+// In an archive received from elsewhere a blob's path may hold a symbolic
+// link (to /dev/zero, to a file outside the archive) or a FIFO. `isnad verify`
+// rehashes every blob: each must be refused at once, not read forever or
+// waited on. Blobs are only ever regular files.
+TEST_F(BlobStoreTest, ABlobThatIsNotARegularFileIsRefusedNotRead) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto staged = store->StageBytes("evidence");
+  ASSERT_TRUE(staged.ok());
+  ASSERT_TRUE(store->Commit({*staged}).ok());
+  const std::string path = store->PathOf(staged->sha256);
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  ASSERT_EQ(::symlink("/dev/zero", path.c_str()), 0);
+  auto rehash = store->Rehash(staged->sha256);
+  ASSERT_FALSE(rehash.ok());
+  EXPECT_EQ(rehash.status().code(), core::Code::kIntegrity) << rehash.status().ToString();
+  EXPECT_NE(rehash.status().message().find(path), std::string::npos) << rehash.status().ToString();
+  EXPECT_FALSE(store->Open(staged->sha256).ok());
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  ASSERT_EQ(::mkfifo(path.c_str(), 0644), 0);
+  EXPECT_EQ(store->Rehash(staged->sha256).status().code(), core::Code::kIntegrity);
+}
+
 TEST_F(BlobStoreTest, MissingBlob) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
