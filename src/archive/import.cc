@@ -313,6 +313,16 @@ class Importer {
   std::vector<std::string> paths_;  // placeholder n -> path given to Add
   std::map<std::string, size_t> path_index_;
   std::set<std::string> described_;
+  std::map<std::string, std::string> originals_;  // item.derived planned: item -> original
+
+  // The original of `item` once the entries planned so far are applied.
+  std::optional<std::string> OriginalOf(const std::string& item) const {
+    if (auto it = originals_.find(item); it != originals_.end()) return it->second;
+    if (item.empty() || item[0] == kMark) return std::nullopt;  // not ingested yet
+    auto d = archive_.catalog().Details(item);
+    if (!d.ok() || d->original.empty()) return std::nullopt;
+    return d->original;
+  }
 };
 
 // ------------------------------------------------------------------ reading the file
@@ -413,12 +423,27 @@ void Importer::JsonlFile(std::string_view text) {
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     report_->rows++;
     if (!core::IsValidUtf8(line)) {
-      Bad("", "is not UTF-8 text");
+      Bad("", "is not UTF-8 text (save the file as UTF-8, not UTF-16 or a legacy code page)");
       continue;
     }
     Json j;
+    // A member named twice would keep only its last value, silently: refused.
+    std::vector<std::set<std::string>> open_objects;
+    std::string duplicate;
+    auto members = [&](int, Json::parse_event_t event, Json& parsed) {
+      if (event == Json::parse_event_t::object_start) {
+        open_objects.emplace_back();
+      } else if (event == Json::parse_event_t::object_end && !open_objects.empty()) {
+        open_objects.pop_back();
+      } else if (event == Json::parse_event_t::key && !open_objects.empty() &&
+                 !open_objects.back().insert(parsed.get<std::string>()).second &&
+                 duplicate.empty()) {
+        duplicate = parsed.get<std::string>();
+      }
+      return true;
+    };
     try {
-      j = Json::parse(line);
+      j = Json::parse(line, members);
     } catch (const Json::exception& e) {
       std::string what = e.what();
       if (size_t cut = what.find("] "); what.starts_with("[json.exception") && cut != what.npos) {
@@ -429,6 +454,11 @@ void Importer::JsonlFile(std::string_view text) {
     }
     if (!j.is_object()) {
       Bad("", std::string("is a JSON ") + j.type_name() + "; each line must be one JSON object");
+      continue;
+    }
+    if (!duplicate.empty()) {
+      Bad(duplicate,
+          "is given twice in one object; only one value can be kept: remove one, or merge them");
       continue;
     }
     lines.emplace_back(line_no, std::move(j));
@@ -973,6 +1003,22 @@ void Importer::ItemLine(const Json& m) {
     Bad("original", "names this same item; an item cannot be derived from itself");
     original.reset();
   }
+  if (item && original) {
+    // The catalogue refuses a derivation whose original comes from the item
+    // (a cycle): found here, with its row, before any file is ingested.
+    std::string at = *original;
+    for (int hops = 0; hops < 10000; ++hops) {
+      std::optional<std::string> next = OriginalOf(at);
+      if (!next) break;
+      if (*next == *item) {
+        Bad("original", Shown(*original) + " is itself derived from this item (through " +
+                            Shown(at) + "); an item cannot be a copy of its own copy");
+        original.reset();
+        break;
+      }
+      at = *next;
+    }
+  }
   if (!item) return;
 
   const size_t before = bodies_.size();
@@ -1018,6 +1064,7 @@ void Importer::ItemLine(const Json& m) {
   if (original) {
     Plan(Json{
         {"type", std::string(catalog::kItemDerived)}, {"item", *item}, {"original", *original}});
+    originals_[*item] = *original;
   }
   if (note) {
     // Archive::Record takes note.added bodies too (a long text goes to a blob).

@@ -3,7 +3,8 @@
 // this code adds to that page is listed under "Extensions" below.
 //
 // Import is all or nothing as far as checking goes: every row is checked first
-// (dates, coordinates, languages, every reference, every file) and ALL problems
+// (dates, coordinates, languages, every reference, every file, derivations
+// that would make an item a copy of its own copy) and ALL problems
 // are collected; when there is any, nothing is written and the report carries
 // them. Only a file without problems is applied, in two steps:
 //   1. the files named by `path` are ingested with Archive::Add (one call per

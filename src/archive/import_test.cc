@@ -365,6 +365,67 @@ TEST(Import, BadGraphLinesAreEachReported) {
   EXPECT_EQ(a->log().size(), 1u);
 }
 
+// JSON would keep only the last of two members of the same name: the first
+// title (or place, or date) would be lost without a word. Refused, nested
+// objects included, with the line and the member.
+TEST(Import, AMemberGivenTwiceInOneObjectIsAProblem) {
+  TempDir tmp;
+  auto a = NewArchive(tmp.Join("ar"));
+  WriteTestFile(tmp.Join("v.mp4"), "video");
+  const std::string file = tmp.Join("dup.jsonl");
+  WriteTestFile(
+      file,
+      "{\"kind\":\"place\",\"ref\":\"z\",\"names\":{\"en\":\"Zamalka\"}}\n"
+      "{\"kind\":\"item\",\"path\":\"v.mp4\",\"title\":\"first\",\"title\":\"second\"}\n"
+      "{\"kind\":\"place\",\"names\":{\"en\":\"A\",\"ar\":\"ب\",\"en\":\"C\"}}\n"
+      "{\"kind\":\"place\",\"names\":{\"en\":\"D\"},\"variants\":[\"title\",\"title\"]}\n");
+  auto r = Import(*a, file, ImportOptions{});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const auto& p = r->problems;
+  EXPECT_TRUE(Has(p, 2, "title", "given twice")) << Shown(p);
+  EXPECT_TRUE(Has(p, 3, "en", "given twice")) << Shown(p);
+  EXPECT_EQ(p.size(), 2u) << Shown(p);  // equal strings in an array are not members
+  EXPECT_EQ(a->log().size(), 1u);
+}
+
+// A derivation that would make an item a copy of its own copy is refused by
+// the catalogue. The check must find it, with its row, before any file is
+// ingested: not after, as a log entry number, with the files already in.
+TEST(Import, ADerivationCycleIsAProblemBeforeAnyFileIsIngested) {
+  TempDir tmp;
+  auto a = NewArchive(tmp.Join("ar"));
+  WriteTestFile(tmp.Join("held1.mp4"), "held one");
+  WriteTestFile(tmp.Join("held2.mp4"), "held two");
+  std::vector<std::string> held = AddFiles(*a, {tmp.Join("held1.mp4"), tmp.Join("held2.mp4")});
+  ASSERT_EQ(held.size(), 2u);
+  WriteTestFile(tmp.Join("d1.mp4"), "one");
+  WriteTestFile(tmp.Join("d2.mp4"), "two");
+  const std::string first = tmp.Join("first.jsonl");
+  WriteTestFile(
+      first, "{\"kind\":\"item\",\"id\":\"" + held[1] + "\",\"original\":\"" + held[0] + "\"}\n");
+  MustImport(*a, first);
+  const uint64_t size = a->log().size();
+  const size_t files = CountFiles(tmp.Join("ar"));
+
+  const std::string file = tmp.Join("cycle.jsonl");
+  WriteTestFile(file,
+                "{\"kind\":\"item\",\"ref\":\"a\",\"path\":\"d1.mp4\"}\n"
+                "{\"kind\":\"item\",\"ref\":\"b\",\"path\":\"d2.mp4\",\"original\":\"a\"}\n"
+                "{\"kind\":\"item\",\"id\":\"a\",\"original\":\"b\"}\n"
+                "{\"kind\":\"item\",\"id\":\"" +
+                    held[0] + "\",\"original\":\"" + held[1] + "\"}\n");
+  for (bool dry : {true, false}) {
+    auto r = Import(*a, file, ImportOptions{.dry_run = dry});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    const auto& p = r->problems;
+    EXPECT_TRUE(Has(p, 3, "original", "is itself derived from this item")) << Shown(p);
+    EXPECT_TRUE(Has(p, 4, "original", "is itself derived from this item")) << Shown(p);
+    EXPECT_EQ(p.size(), 2u) << Shown(p);
+  }
+  EXPECT_EQ(a->log().size(), size);
+  EXPECT_EQ(CountFiles(tmp.Join("ar")), files);
+}
+
 TEST(Import, DryRunChecksAndCountsButWritesNothing) {
   TempDir tmp;
   auto a = NewArchive(tmp.Join("ar"));

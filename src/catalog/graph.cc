@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <future>
 #include <map>
@@ -1323,14 +1324,17 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
                                   "; one of these claims is probably wrong, review their sources"});
   }
   // One superior at a time: a unit subordinate to two others over the same period.
+  // Only edges from the same actor can clash: each edge is paired with the
+  // later edges of its actor (not with every edge of the archive).
+  std::map<int64_t, std::vector<size_t>> by_child;  // actor -> its edges, in order
+  for (size_t i = 0; i < edges.size(); ++i) by_child[edges[i].from].push_back(i);
   for (size_t i = 0; i < edges.size(); ++i) {
-    for (size_t j = i + 1; j < edges.size(); ++j) {
+    const std::vector<size_t>& same_child = by_child[edges[i].from];
+    for (auto k = std::upper_bound(same_child.begin(), same_child.end(), i); k != same_child.end();
+         ++k) {
       const Edge& a = edges[i];
-      const Edge& b = edges[j];
-      if (a.from != b.from || a.to == b.to ||
-          (!in_scope(a.from, a.to) && !in_scope(b.from, b.to))) {
-        continue;
-      }
+      const Edge& b = edges[*k];
+      if (a.to == b.to || (!in_scope(a.from, a.to) && !in_scope(b.from, b.to))) continue;
       if ((a.lo.empty() && a.hi.empty()) || (b.lo.empty() && b.hi.empty())) continue;
       if (!Overlap(a.lo, a.hi, b.lo, b.hi)) continue;
       out.push_back({rel(b.relation), "contradicting dates: " + rel(a.relation) + " puts " +
@@ -1684,9 +1688,17 @@ StatusOr<std::vector<std::string>> OtherNames(sqlite3* db, const std::string& qu
     ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("looking up the query in the gazetteer"));
     if (!row) break;
     std::string name = st.ColText(0);
-    if (text::Tokenize(name).exact == folded) continue;
-    std::erase(name, '"');
-    if (!name.empty()) out.push_back(std::move(name));
+    const std::string name_folded = text::Tokenize(name).exact;
+    // Nothing to search for, or the query itself.
+    if (name_folded.empty() || name_folded == folded) continue;
+    // Each name becomes a quoted phrase of the user's query language: every
+    // quote mark it knows (" “ ” « ») would end the phrase early.
+    for (const char* quote : {"\"", "\u201C", "\u201D", "\u00AB", "\u00BB"}) {
+      for (size_t at = name.find(quote); at != std::string::npos; at = name.find(quote, at)) {
+        name.replace(at, std::strlen(quote), " ");
+      }
+    }
+    out.push_back(std::move(name));
   }
   return out;
 }
@@ -1765,7 +1777,11 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
     if (!others.empty()) {
       std::string expanded = "(" + req.query + ")";
       for (const std::string& name : others) expanded += " OR \"" + name + "\"";
-      ISNAD_ASSIGN_OR_RETURN(match, text::ToFtsMatch(expanded));
+      // The user's query parsed; should the other names not (its parentheses
+      // one level too deep, say), it is searched without them.
+      if (auto with_names = text::ToFtsMatch(expanded); with_names.ok()) {
+        match = std::move(with_names).value();
+      }
     }
     ISNAD_ASSIGN_OR_RETURN(match, ExpandPrefixes(db_, match));
   }

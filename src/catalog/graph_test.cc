@@ -528,6 +528,31 @@ TEST(Graph, FilteredSearchRanksAndPagesLikeTheUnfilteredOne) {
 }
 
 // Random histories: any batching, and a rebuild, give the same catalogue.
+// The gazetteer adds a place's other names to a query that names it; a name
+// or variant holding quote marks (Arabic text quotes with « », English with
+// “ ”) must not break the user's query.
+TEST(Graph, SearchByANameWhoseOtherNamesHoldQuoteMarks) {
+  History h;
+  std::string item = h.Item("v.mp4");
+  std::string place = h.Graph({{"type", "place.added"},
+                               {"names", {{"en", "Zamalka"}, {"ar", "«زملكا» الشرقية"}}},
+                               {"variants", {"Zamalka “East”", "Zamalka \"the town\""}}},
+                              EntityKind::kPlace);
+  h.Graph({{"type", "item.described"}, {"item", item}, {"lang", "en"}, {"title", "Zamalka"}});
+  auto c = Build(h.entries());
+  ASSERT_NE(c, nullptr);
+  auto r = c->Search({.query = "Zamalka"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto ids = Ids(*r);
+  EXPECT_NE(std::find(ids.begin(), ids.end(), item), ids.end());
+  EXPECT_NE(std::find(ids.begin(), ids.end(), place), ids.end());
+  // A query the parser takes stays valid when the other names are added.
+  const std::string deep = std::string(64, '(') + "Zamalka" + std::string(64, ')');
+  r = c->Search({.query = deep});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->hits.empty());
+}
+
 TEST(Graph, ReindexEqualsOnALargeRandomHistory) {
   std::mt19937 rng(20130821);
   History h;

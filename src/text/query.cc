@@ -13,6 +13,7 @@ namespace isnad::text {
 namespace {
 
 constexpr int kMaxDepth = 64;
+constexpr int kMaxFtsDepth = 28;  // levels of parentheses in the FTS5 expression
 constexpr size_t kMaxSkelAlternatives = 8;
 
 enum class Tok { kWord, kPhrase, kAnd, kOr, kNot, kLParen, kRParen };
@@ -48,13 +49,23 @@ bool IsSpace(uint32_t cp) {
 bool IsOpenQuote(uint32_t cp) { return cp == '"' || cp == 0x201C || cp == 0x201D || cp == 0xAB; }
 bool IsCloseQuote(uint32_t cp) { return cp == '"' || cp == 0x201C || cp == 0x201D || cp == 0xBB; }
 
-size_t CharOffset(std::string_view s, size_t byte) {
-  size_t n = 0;
-  for (size_t i = 0; i < byte && i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) ++n;
+// Character offsets of byte positions asked for in increasing order (the
+// lexer's), counted on from the last one: linear in the query, not quadratic.
+class CharOffsets {
+ public:
+  explicit CharOffsets(std::string_view s) : s_(s) {}
+  size_t At(size_t byte) {
+    for (; byte_ < byte && byte_ < s_.size(); ++byte_) {
+      if ((static_cast<unsigned char>(s_[byte_]) & 0xC0) != 0x80) ++chars_;
+    }
+    return chars_;
   }
-  return n;
-}
+
+ private:
+  std::string_view s_;
+  size_t byte_ = 0;
+  size_t chars_ = 0;
+};
 
 core::Status Error(std::string what) { return core::InvalidArgument("query: " + std::move(what)); }
 
@@ -62,6 +73,7 @@ std::string AtChar(size_t offset) { return "at character " + std::to_string(offs
 
 core::StatusOr<std::vector<Token>> Lex(std::string_view q) {
   std::vector<Token> out;
+  CharOffsets offsets(q);
   size_t i = 0;
   while (i < q.size()) {
     size_t len;
@@ -82,7 +94,7 @@ core::StatusOr<std::vector<Token>> Lex(std::string_view q) {
         len = nlen;
       }
     }
-    size_t off = CharOffset(q, start);
+    size_t off = offsets.At(start);
     if (cp == '(') {
       out.push_back({Tok::kLParen, "", off, neg});
       i += 1;
@@ -94,7 +106,7 @@ core::StatusOr<std::vector<Token>> Lex(std::string_view q) {
       continue;
     }
     if (IsOpenQuote(cp)) {
-      size_t qoff = CharOffset(q, i);
+      size_t qoff = offsets.At(i);
       size_t j = i + len;
       size_t close = std::string_view::npos;
       size_t clen = 0;
@@ -147,18 +159,23 @@ core::StatusOr<std::vector<Token>> Lex(std::string_view q) {
     out.push_back({Tok::kWord, std::move(raw), off, neg, prefix});
   }
   // A lone article joins the word after it: "al Assad" is "al-Assad".
-  for (size_t k = 0; k + 1 < out.size(); ++k) {
-    Token& a = out[k];
-    const Token& b = out[k + 1];
-    if (a.kind != Tok::kWord || a.prefix || b.kind != Tok::kWord || b.negated) continue;
-    std::string n = NormalizeWord(a.text);
-    if (n != "al" && n != "el") continue;
-    a.text += ' ';
-    a.text += b.text;
-    a.prefix = b.prefix;
-    out.erase(out.begin() + static_cast<std::ptrdiff_t>(k) + 1);
+  std::vector<Token> joined;
+  joined.reserve(out.size());
+  for (size_t k = 0; k < out.size(); ++k) {
+    Token a = std::move(out[k]);
+    if (k + 1 < out.size() && a.kind == Tok::kWord && !a.prefix && out[k + 1].kind == Tok::kWord &&
+        !out[k + 1].negated) {
+      std::string n = NormalizeWord(a.text);
+      if (n == "al" || n == "el") {
+        a.text += ' ';
+        a.text += out[k + 1].text;
+        a.prefix = out[k + 1].prefix;
+        ++k;
+      }
+    }
+    joined.push_back(std::move(a));
   }
-  return out;
+  return joined;
 }
 
 std::string Quote(std::string_view s) {
@@ -358,8 +375,10 @@ class Parser {
                    "search for, e.g. 'sarin -video' or 'sarin NOT video'");
     }
     std::string e = pos.size() == 1 ? std::move(pos[0]) : "(" + Join(pos, " AND ") + ")";
-    for (const std::string& n : neg) e = "(" + e + " NOT " + n + ")";
-    return e;
+    if (neg.empty()) return e;
+    // a NOT b NOT c as a NOT (b OR c): one level of parentheses however many
+    // words are left out (FTS5's parser has a small stack).
+    return "(" + e + " NOT " + (neg.size() == 1 ? neg[0] : "(" + Join(neg, " OR ") + ")") + ")";
   }
 
   const std::vector<Token>& t_;
@@ -411,7 +430,24 @@ core::StatusOr<std::string> ToFtsMatch(std::string_view user_query) {
         "e.g. sarin");
   }
   Parser p(tokens);
-  return p.Parse();
+  ISNAD_ASSIGN_OR_RETURN(std::string match, p.Parse());
+  // FTS5's parser has a fixed stack: about 33 levels of parentheses of
+  // binary operators overflow it ("fts5: parser stack overflow"). The
+  // catalogue may add two levels (filter keys, prefix terms).
+  int depth = 0, deepest = 0;
+  bool quoted = false;
+  for (char c : match) {
+    if (c == '"') quoted = !quoted;
+    if (quoted) continue;
+    if (c == '(') deepest = std::max(deepest, ++depth);
+    if (c == ')') --depth;
+  }
+  if (deepest > kMaxFtsDepth) {
+    return Error(
+        "the query nests too deeply (parentheses within parentheses, each group of words "
+        "adding a level); use fewer levels of parentheses");
+  }
+  return match;
 }
 
 std::vector<std::vector<std::string>> QueryKeySets(std::string_view text) {

@@ -31,13 +31,16 @@ namespace isnad::text {
 // before a word joins it ("al Assad" = "al-Assad"). A prefix word searches
 // exact and skel prefixes only, and no skel prefix of one letter (dou* -> d
 // would match most keys). FTS5's NOT needs a left operand, so
-// `sarin -video` becomes `(...sarin...) NOT (...video...)`. Every token is
+// `sarin -video` becomes `(...sarin...) NOT (...video...)`, and
+// `sarin -a -b` `(...sarin...) NOT ((...a...) OR (...b...))`. Every token is
 // quoted, so words like AND, OR and NEAR in data are never operators.
 //
 // Errors (kInvalidArgument, with what, where as a character offset, and how to
 // fix it): an empty query; an unterminated quote; an unmatched '(' or ')'; an
 // empty phrase or "()"; AND/OR/NOT without an operand; a '*' with no word; a
-// query or OR branch that only excludes (`-video`, `a OR NOT b`).
+// query or OR branch that only excludes (`-video`, `a OR NOT b`); groups
+// nested so deeply that FTS5's parser could not take the expression (more
+// than 28 levels of parentheses in it).
 core::StatusOr<std::string> ToFtsMatch(std::string_view user_query);
 
 // ---------------------------------------------------------------------------
