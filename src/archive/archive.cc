@@ -153,15 +153,16 @@ StatusOr<std::unique_ptr<Archive>> Archive::Open(const std::string& dir, Mode mo
 Status Archive::OpenParts(Mode mode) {
   core::Env* env = options_.env;
   if (!core::Exists(env, layout_.VerifierKey())) {
-    return core::NotFound("no isnad archive at " + layout_.root + " (create one with `isnad init " +
-                          layout_.root +
-                          "`, or point --archive / ISNAD_ARCHIVE at an existing one)");
+    return core::NotFound("no isnad archive at " + layout_.root +
+                          " (create one with `isnad --archive " + layout_.root +
+                          " init`, or point --archive / ISNAD_ARCHIVE at an existing one)");
   }
   const bool writer = mode == Mode::kWrite || mode == Mode::kRebuild;
   if (writer) {
     ISNAD_ASSIGN_OR_RETURN(lock_, env->LockFile(layout_.LockFile()));
   }
-  ISNAD_ASSIGN_OR_RETURN(std::string vkey_text, env->ReadFile(layout_.VerifierKey()));
+  ISNAD_ASSIGN_OR_RETURN(std::string vkey_text,
+                         core::ReadFileUpTo(env, layout_.VerifierKey(), kMaxSmallFileBytes));
   auto verifier = tlog::NoteVerifier::FromVkey(Trimmed(vkey_text));
   if (!verifier.ok()) {
     return core::Integrity("keys/log.vkey does not hold a valid verifier key: " +
@@ -169,7 +170,8 @@ Status Archive::OpenParts(Mode mode) {
   }
   verifier_ = std::move(*verifier);
   if (writer) {
-    ISNAD_ASSIGN_OR_RETURN(std::string skey_text, env->ReadFile(layout_.SignerKey()));
+    ISNAD_ASSIGN_OR_RETURN(std::string skey_text,
+                           core::ReadFileUpTo(env, layout_.SignerKey(), kMaxSmallFileBytes));
     auto signer = tlog::NoteSigner::FromSkey(Trimmed(skey_text));
     if (!signer.ok()) {
       return core::Integrity("keys/log.skey does not hold a valid signer key: " +
@@ -192,7 +194,24 @@ Status Archive::OpenParts(Mode mode) {
         " was never finished: `isnad init` was interrupted before its first entry. Nothing was "
         "stored in it; remove the folder and run init again");
   }
-  if (writer) ISNAD_RETURN_IF_ERROR(CheckNotRolledBack());
+  if (writer) {
+    ISNAD_RETURN_IF_ERROR(CheckNotRolledBack());
+    // A writer that stopped between signing a checkpoint and saving it in the
+    // history left no checkpoints/<size>: save it now, before anything is
+    // appended, so that every signed tree stays provable (consistency, export).
+    const std::string current = layout_.CheckpointHistory(log_->size());
+    if (!core::Exists(env, layout_.CheckpointsDir())) {
+      if (mode == Mode::kWrite) {
+        return core::Integrity(
+            layout_.CheckpointsDir() +
+            " is missing: the history of signed checkpoints is part of the evidence. Nothing was "
+            "written. Restore the folder from a backup, then run `isnad verify`");
+      }
+    } else if (!core::Exists(env, current)) {
+      Status hist = core::WriteFileAtomically(env, current, log_->checkpoint_note(), true);
+      ISNAD_RETURN_IF_ERROR(hist.WithContext("saving the current checkpoint in the history"));
+    }
+  }
   ISNAD_ASSIGN_OR_RETURN(blobs_, store::BlobStore::Open(env, layout_.root, writer));
   if (mode == Mode::kRebuild) return Status::Ok();  // Reindex opens the catalogue itself
   if (writer) {
@@ -382,6 +401,23 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
     if (callbacks.on_skipped) callbacks.on_skipped(path, why);
   };
 
+  {
+    // What every entry of this add repeats (--source, a short --note) must leave
+    // room for a file's name and path; say so now, before any file is copied.
+    catalog::Provenance probe;
+    probe.name = "f";
+    probe.path = "/f";
+    probe.url = request.url;
+    if (request.note.size() <= kInlineNoteLimit) probe.note = request.note;
+    auto entry = catalog::ItemIngestedEntry({core::NowUtc(), OperatorName()}, core::Sha256Of(""), 0,
+                                            "application/octet-stream", probe);
+    if (!entry.ok()) {
+      return core::InvalidArgument("--source and --note cannot be recorded (--source is " +
+                                   std::to_string(request.url.size()) +
+                                   " bytes): " + entry.status().message() +
+                                   ". Nothing was added; put long text in --note");
+    }
+  }
   std::error_code ec;
   std::string archive_abs = std::filesystem::absolute(layout_.root, ec).lexically_normal().string();
   while (archive_abs.size() > 1 && archive_abs.back() == '/') archive_abs.pop_back();
@@ -583,7 +619,10 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
     blobs_->Abort(leftovers);
     return failure;
   }
-  ISNAD_RETURN_IF_ERROR(WebArchiveIndexer::IndexAdded(this, web_archives, callbacks));
+  Status indexed = WebArchiveIndexer::IndexAdded(this, web_archives, callbacks);
+  ISNAD_RETURN_IF_ERROR(indexed.WithContext(
+      "the files are added, but indexing the web archives among them stopped (add the same "
+      "web archive files again to finish; the index resumes)"));
   if (request.analyze) {
     // What this add made (files, and the payloads of web archives among them).
     Status analysed = AnalyzeNew(first_leaf, request.analysis, callbacks.analysis).status();
@@ -680,7 +719,7 @@ StatusOr<Proof> Archive::ProveEntry(uint64_t leaf_index) const {
 
 StatusOr<std::string> Archive::CheckpointAt(uint64_t size) const {
   if (size == log_->size()) return log_->checkpoint_note();
-  auto text = options_.env->ReadFile(layout_.CheckpointHistory(size));
+  auto text = core::ReadFileUpTo(options_.env, layout_.CheckpointHistory(size), kMaxSmallFileBytes);
   if (!text.ok()) {
     return core::NotFound("no signed checkpoint of size " + std::to_string(size) + " was kept in " +
                           layout_.CheckpointsDir());

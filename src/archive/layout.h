@@ -9,6 +9,10 @@
 
 namespace isnad::archive {
 
+// The most bytes isnad reads of a key or a signed checkpoint (each a few hundred
+// bytes): whatever a hostile archive puts there instead is refused unread.
+inline constexpr uint64_t kMaxSmallFileBytes = uint64_t{1} << 20;
+
 struct Layout {
   std::string root;
 

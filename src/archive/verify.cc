@@ -28,7 +28,8 @@ struct BlobRef {
 }  // namespace
 
 uint64_t Archive::CurrentCheckpointSize() const {
-  auto text = options_.env->ReadFile(core::JoinPath(layout_.LogDir(), "checkpoint"));
+  auto text = core::ReadFileUpTo(options_.env, core::JoinPath(layout_.LogDir(), "checkpoint"),
+                                 kMaxSmallFileBytes);
   if (!text.ok()) return log_->size();
   auto opened = tlog::OpenNote(*text, {verifier_});
   if (!opened.ok()) return log_->size();
@@ -147,7 +148,10 @@ StatusOr<VerifyReport> Archive::Verify(
     }
   }
 
-  // 4. The catalogue must be exactly what the log says.
+  // 4. The catalogue must be exactly what the log says. Only a complete rebuild
+  //    can tell (one that missed entries differs for that reason alone); judged
+  //    after step 5, since the catalogue indexes text read from blobs.
+  bool catalog_differs = false;
   auto applied = catalog_ ? catalog_->AppliedSize() : core::StatusOr<uint64_t>(catalog_problem_);
   if (!applied.ok()) {
     problem("catalog.sqlite", "", "cannot read: " + applied.status().message());
@@ -157,13 +161,10 @@ StatusOr<VerifyReport> Archive::Verify(
                            " entries, the log " + std::to_string(log_->size()) +
                            " (a writer is at work, or was interrupted; it catches up when the "
                            "archive is next opened); not compared");
-  } else if (rebuild_ok) {
+  } else if (rebuild_ok && entries_status.ok()) {
     auto mine = catalog_->Fingerprint();  // non-null: AppliedSize succeeded
     auto fresh = rebuilt->Fingerprint();
-    if (!mine.ok() || !fresh.ok() || *mine != *fresh) {
-      problem("catalog.sqlite", "",
-              "does not agree with the log; run `isnad reindex` to rebuild it");
-    }
+    catalog_differs = !mine.ok() || !fresh.ok() || *mine != *fresh;
   }
 
   // 5. Every referenced blob is present and hashes to its name.
@@ -201,9 +202,19 @@ StatusOr<VerifyReport> Archive::Verify(
       }
     }
   };
+  const size_t problems_before_blobs = report.problems.size();
   std::vector<std::thread> threads;
   for (int t = 0; t < std::max(1, jobs); ++t) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
+  if (catalog_differs && report.problems.size() > problems_before_blobs) {
+    // The rebuild read the damaged blobs (search text, analyses), so it differs
+    // because of them; reindexing now would index the damage.
+    report.notes.push_back(
+        "catalog.sqlite was not compared with the log: the blobs it indexes are damaged (see "
+        "above). Restore them from a backup, then verify again");
+  } else if (catalog_differs) {
+    problem("catalog.sqlite", "", "does not agree with the log; run `isnad reindex` to rebuild it");
+  }
 
   // 6. Blobs that no entry references, and files that are not blobs.
   std::vector<std::string> strays;
@@ -223,7 +234,12 @@ StatusOr<VerifyReport> Archive::Verify(
 
   // 7. Every checkpoint kept in the history is signed and is a prefix of today's tree.
   auto names = options_.env->ListDir(layout_.CheckpointsDir());
-  if (names.ok()) {
+  if (!names.ok()) {
+    problem("checkpoints/", "",
+            "cannot be read: " + names.status().message() +
+                " (the history of signed checkpoints is part of the evidence; restore it from a "
+                "backup)");
+  } else {
     std::sort(names->begin(), names->end());
     bool current_kept = false;
     for (const auto& name : *names) {
@@ -253,7 +269,8 @@ StatusOr<VerifyReport> Archive::Verify(
         }
         continue;
       }
-      auto text = options_.env->ReadFile(core::JoinPath(layout_.CheckpointsDir(), name));
+      auto text = core::ReadFileUpTo(options_.env, core::JoinPath(layout_.CheckpointsDir(), name),
+                                     kMaxSmallFileBytes);
       if (!text.ok()) {
         problem(rel, "", "cannot read: " + text.status().message());
         continue;

@@ -24,7 +24,8 @@
 namespace isnad::cli {
 
 int Fail(const core::Status& s) {
-  std::fprintf(stderr, "isnad: %s\n", s.ToString().c_str());
+  // Messages carry paths, which may hold any byte: never raw control characters.
+  std::fprintf(stderr, "isnad: %s\n", Printable(s.ToString()).c_str());
   return ExitCodeFor(s);
 }
 
@@ -152,7 +153,8 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
   };
   cb.on_skipped = [&](const std::string& path, const Status& why) {
     bar.Clear();
-    std::fprintf(stderr, "skipped %s: %s\n", Printable(path).c_str(), why.message().c_str());
+    std::fprintf(stderr, "skipped %s: %s\n", Printable(path).c_str(),
+                 Printable(why.message()).c_str());
   };
   cb.on_progress = [&](uint64_t bytes, uint64_t done, uint64_t total) {
     bar.Update(bytes, done, total);
@@ -300,7 +302,9 @@ int CmdShow(const Globals& g, const std::string& id) {
   fmt::print("sha256      {}\n", r->sha256.Hex());
   fmt::print("size        {} ({} bytes)\n", HumanBytes(r->size_bytes), r->size_bytes);
   fmt::print("media type  {}\n", r->media_type);
-  fmt::print("ingested    {} by {} (log entry {})\n", r->ingested_at, r->operator_, r->leaf_index);
+  // Operator names come from the environment, or from another archive's entries: any text.
+  fmt::print("ingested    {} by {} (log entry {})\n", r->ingested_at, Printable(r->operator_),
+             r->leaf_index);
   fmt::print("stored at   {}\n", (*a)->blobs().PathOf(r->sha256));
   for (const auto& [lang, t] : d.titles) fmt::print("title [{}]  {}\n", lang, Printable(t));
   for (const auto& [lang, t] : d.descriptions) fmt::print("about [{}]  {}\n", lang, Printable(t));
@@ -318,8 +322,8 @@ int CmdShow(const Globals& g, const std::string& id) {
     fmt::print("tags        {}\n", Printable(fmt::format("{}", fmt::join(d.tags, ", "))));
   fmt::print("status      {}\n", d.status);
   for (const auto& rv : d.reviews) {
-    fmt::print("  review [{}] {} by {}: {} — {}\n", rv.leaf_index, rv.time, rv.operator_, rv.status,
-               Printable(rv.reason));
+    fmt::print("  review [{}] {} by {}: {} — {}\n", rv.leaf_index, rv.time, Printable(rv.operator_),
+               rv.status, Printable(rv.reason));
   }
   if (!d.original.empty()) fmt::print("copy of     {} (the evidentiary original)\n", d.original);
   if (!d.derived.empty())
@@ -330,13 +334,14 @@ int CmdShow(const Globals& g, const std::string& id) {
   fmt::print("provenance  {} record(s):\n", sources->size());
   for (const auto& s : *sources) {
     fmt::print("  [{}] {} {} by {}\n", s.leaf_index, s.time,
-               s.type == catalog::kItemIngested ? "ingested" : "source added", s.operator_);
+               s.type == catalog::kItemIngested ? "ingested" : "source added",
+               Printable(s.operator_));
     if (!s.path.empty()) fmt::print("      path  {}\n", Printable(s.path));
     if (!s.url.empty()) fmt::print("      url   {}\n", Printable(s.url));
     if (!s.note.empty()) fmt::print("      note  {}\n", Printable(s.note));
   }
   for (const auto& n : *notes) {
-    fmt::print("note [{}] {} by {}: {}\n", n.leaf_index, n.time, n.operator_,
+    fmt::print("note [{}] {} by {}: {}\n", n.leaf_index, n.time, Printable(n.operator_),
                n.text_sha256 ? "(long note stored as blob " + n.text_sha256->Hex() + ")"
                              : Printable(n.text));
   }
@@ -548,12 +553,17 @@ int CmdVerify(const Globals& g, const std::string& vkey, int jobs) {
     if (g.json) {
       PrintJsonLine({{"problem", p.what}, {"file", p.file}, {"item", p.item}});
     } else {
-      fmt::print("PROBLEM {}{}: {}\n", p.file, p.item.empty() ? "" : " (item " + p.item + ")",
-                 p.what);
+      // File names in the archive may hold any byte (a stray "x\nOK: ..." in objects/).
+      fmt::print("PROBLEM {}{}: {}\n", Printable(p.file),
+                 p.item.empty() ? "" : " (item " + p.item + ")", Printable(p.what));
     }
   }
   for (const auto& n : report->notes) {
-    if (!g.json) fmt::print("note: {}\n", n);
+    if (g.json) {
+      PrintJsonLine({{"note", n}});  // not a failure, but a script may need to know
+    } else {
+      fmt::print("note: {}\n", Printable(n));
+    }
   }
   bool ok = report->problems.empty();
   if (g.json) {
@@ -582,8 +592,11 @@ int CmdReindex(const Globals& g) {
   if (!s.ok()) return Fail(s);
   auto n = (*a)->catalog().ItemCount();
   if (!n.ok()) return Fail(n.status());
-  if (!g.json)
+  if (g.json) {
+    PrintJsonLine({{"entries", (*a)->log().size()}, {"items", *n}});
+  } else {
     fmt::print("Rebuilt the catalogue from {} log entries: {} items.\n", (*a)->log().size(), *n);
+  }
   return kExitOk;
 }
 

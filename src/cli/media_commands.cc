@@ -299,8 +299,10 @@ void PrintMediaSection(const archive::Archive& a, const std::string& id, Json* j
   if (m.width && m.height) fmt::print("dimensions  {}x{}\n", *m.width, *m.height);
   if (m.duration_ms)
     fmt::print("duration    {:.3f} s\n", static_cast<double>(*m.duration_ms) / 1000);
-  if (!m.captured_at.empty()) fmt::print("captured at {} (as the file says)\n", m.captured_at);
-  if (!m.lat.empty()) fmt::print("gps         {},{} (as the file says)\n", m.lat, m.lon);
+  if (!m.captured_at.empty())
+    fmt::print("captured at {} (as the file says)\n", Printable(m.captured_at));
+  if (!m.lat.empty())
+    fmt::print("gps         {},{} (as the file says)\n", Printable(m.lat), Printable(m.lon));
   if (!m.camera.empty()) fmt::print("camera      {}\n", Printable(m.camera));
   if (!m.title.empty()) fmt::print("doc title   {}\n", Printable(m.title));
   if (!m.author.empty()) fmt::print("author      {}\n", Printable(m.author));
