@@ -65,41 +65,6 @@ std::vector<std::string_view> Lines(std::string_view text) {
   return out;
 }
 
-// RFC 8493 §2.1.3: CR, LF and '%' are percent-encoded in manifest paths.
-std::string DecodePath(std::string_view p) {
-  std::string out;
-  for (size_t i = 0; i < p.size(); ++i) {
-    if (p[i] == '%' && i + 2 < p.size()) {
-      std::string hex(p.substr(i + 1, 2));
-      for (char& c : hex) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
-      if (hex == "0A" || hex == "0D" || hex == "25") {
-        out += hex == "0A" ? '\n' : hex == "0D" ? '\r' : '%';
-        i += 2;
-        continue;
-      }
-    }
-    out += p[i];
-  }
-  return out;
-}
-
-// path -> lower-case hex, from a manifest's text.
-std::map<std::string, std::string> ParseManifest(std::string_view text) {
-  std::map<std::string, std::string> out;
-  for (std::string_view line : Lines(text)) {
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    size_t sp = line.find_first_of(" \t");
-    if (sp == std::string_view::npos) continue;
-    std::string hex(line.substr(0, sp));
-    for (char& c : hex) c = static_cast<char>(c >= 'A' && c <= 'F' ? c + 32 : c);
-    std::string_view path = line.substr(sp);
-    while (!path.empty() && (path.front() == ' ' || path.front() == '\t')) path.remove_prefix(1);
-    if (!path.empty() && path.front() == '*') path.remove_prefix(1);
-    out[DecodePath(path)] = hex;
-  }
-  return out;
-}
-
 // bag-info.txt labels -> first value (continuation lines joined).
 std::map<std::string, std::string> ParseBagInfo(std::string_view text) {
   std::map<std::string, std::string> out;
@@ -199,7 +164,8 @@ class Checker {
     return s;
   }
 
-  void Custody(const BagVerifyOptions& options);
+  // `sha256`: each file's SHA-256 as BagIt validation read it (bag::Report::sha256).
+  void Custody(const BagVerifyOptions& options, const std::map<std::string, std::string>& sha256);
 
  private:
   const bag::Bag& bag_;
@@ -207,7 +173,21 @@ class Checker {
   std::set<std::string> files_;
 };
 
-void Checker::Custody(const BagVerifyOptions& options) {
+void Checker::Custody(const BagVerifyOptions& options,
+                      const std::map<std::string, std::string>& sha256) {
+  // Payload files that a check below vouches for (or reports); any other file under
+  // data/ is content nothing in the custody evidence covers.
+  std::set<std::string> vouched = {"data/README.txt",
+                                   std::string(kVkeyFile),
+                                   std::string(kCheckpointFile),
+                                   std::string(kEntriesFile),
+                                   std::string(kConsistencyFile),
+                                   "data/report/report-en.html",
+                                   "data/report/report-ar.html",
+                                   "data/report/report-en.pdf",
+                                   "data/report/report-ar.pdf",
+                                   "data/tools/verifying.md",
+                                   "data/tools/verify-bag.py"};
   // ---- 2. The key and the checkpoint.
   std::optional<tlog::NoteVerifier> key;
   std::optional<std::string> bag_vkey = Read(kVkeyFile, options.vkey.empty());
@@ -244,6 +224,11 @@ void Checker::Custody(const BagVerifyOptions& options) {
         Problem("bag-info.txt", "Isnad-Checkpoint-Size is " + it->second + " but " +
                                     std::string(kCheckpointFile) + " is of size " +
                                     std::to_string(head->size));
+      }
+      // People copy the key from here: it must be the one the checkpoint was checked with.
+      if (auto it = fields.find("Isnad-Vkey"); it != fields.end() && it->second != key->vkey()) {
+        Problem("bag-info.txt", "Isnad-Vkey is " + it->second + ", not the key " + key->vkey() +
+                                    " that signed " + std::string(kCheckpointFile));
       }
       if (auto it = fields.find("Isnad-Checkpoint-Root");
           it != fields.end() && it->second != core::Base64Encode(head->root.View())) {
@@ -337,6 +322,7 @@ void Checker::Custody(const BagVerifyOptions& options) {
   if (head) checkpoint_files[head->size] = std::string(kCheckpointFile);
   for (const std::string& f : files_) {
     if (!StartsWith(f, kCheckpointsDir)) continue;
+    vouched.insert(f);  // checked below, or reported
     auto size = ParseHistoryName(std::string_view(f).substr(kCheckpointsDir.size()));
     if (!size) {
       Problem(f, "not a checkpoint size");
@@ -376,6 +362,7 @@ void Checker::Custody(const BagVerifyOptions& options) {
   bool any_token = false;
   for (const std::string& f : files_) {
     if (!StartsWith(f, kTimestampsDir)) continue;
+    vouched.insert(f);  // checked below, or reported
     std::string_view name = std::string_view(f).substr(kTimestampsDir.size());
     size_t dash = name.find('-');
     const std::optional<uint64_t> parsed =
@@ -430,23 +417,28 @@ void Checker::Custody(const BagVerifyOptions& options) {
         "with --tsa-roots");
   }
 
-  // Long notes stored by hash.
-  std::set<std::string> note_files;
+  // Long notes stored by hash, each named by a proved note.added entry.
+  std::set<std::string> note_files, named_notes;
   for (const auto& [leaf, e] : entries) {
     if (e.value("type", "") == catalog::kNoteAdded && e.contains("text_sha256")) {
-      note_files.insert(std::string(kNotesDir) + e.value("text_sha256", "") + ".txt");
+      named_notes.insert(std::string(kNotesDir) + e.value("text_sha256", "") + ".txt");
     }
   }
+  note_files = named_notes;
   for (const std::string& f : files_) {
     if (StartsWith(f, kNotesDir)) note_files.insert(f);
   }
   for (const std::string& f : note_files) {
+    vouched.insert(f);
     auto text = Read(f, true);
     if (!text) continue;
     std::string name = f.substr(kNotesDir.size());
     if (name.size() != 68 || name.substr(64) != ".txt" ||
         core::Sha256Of(*text).Hex() != name.substr(0, 64)) {
       Problem(f, "its text does not hash to its name");
+    } else if (!named_notes.contains(f)) {
+      Problem(f, "no note.added entry in " + std::string(kEntriesFile) +
+                     " names this text: nothing in the custody log vouches for it");
     }
   }
 
@@ -459,13 +451,18 @@ void Checker::Custody(const BagVerifyOptions& options) {
       if (e.contains(m)) analysis_hashes.insert(e.value(m, ""));
     }
   }
+  const std::set<std::string> named_analyses = analysis_hashes;
   for (const std::string& f : files_) {
     if (!StartsWith(f, kAnalysisDir)) continue;
+    vouched.insert(f);
     auto bytes = Read(f, true);
     if (!bytes) continue;
     std::string hex = f.substr(kAnalysisDir.size(), 64);
     if (core::Sha256Of(*bytes).Hex() != hex) {
       Problem(f, "its bytes do not hash to its name");
+    } else if (!named_analyses.contains(hex)) {
+      Problem(f, "no item.analyzed entry in " + std::string(kEntriesFile) +
+                     " names these bytes: nothing in the custody log vouches for them");
     }
     analysis_hashes.erase(hex);
   }
@@ -515,8 +512,6 @@ void Checker::Custody(const BagVerifyOptions& options) {
   }
 
   // ---- 6. Every exhibit against its item.ingested entry.
-  std::map<std::string, std::string> manifest;
-  if (auto m = Read("manifest-sha256.txt", false)) manifest = ParseManifest(*m);
   std::set<std::string> exhibit_ids;
   for (const std::string& f : files_) {
     if (!StartsWith(f, kExhibitsDir)) continue;
@@ -536,6 +531,7 @@ void Checker::Custody(const BagVerifyOptions& options) {
       Problem(dir, "not an item id");
       continue;
     }
+    vouched.insert(dir + "metadata.json");
     auto meta_text = Read(dir + "metadata.json", true);
     if (!meta_text) continue;
     Json meta = Json::parse(*meta_text, nullptr, false);
@@ -545,6 +541,7 @@ void Checker::Custody(const BagVerifyOptions& options) {
       continue;
     }
     const std::string file = dir + meta["file"].get<std::string>();
+    vouched.insert(file);
     if (!Has(file)) {
       Problem(file, "missing (named by " + dir + "metadata.json)");
       continue;
@@ -559,14 +556,14 @@ void Checker::Custody(const BagVerifyOptions& options) {
     if (meta.value("sha256", "") != want) {
       Problem(dir + "metadata.json", "sha256 is not that of entry " + std::to_string(*leaf));
     }
-    auto m = manifest.find(file);
-    if (m == manifest.end()) {
+    // The SHA-256 of the bytes as BagIt validation read them (which step 1 also
+    // compared with the manifest), not the manifest's text read a second time.
+    auto m = sha256.find(file);
+    if (m == sha256.end()) {
       Problem(file, "not in manifest-sha256.txt");
     } else if (m->second != want) {
-      // BagIt says whether the bytes match the manifest; this says whether the
-      // manifest matches the custody log.
-      Problem(file, "manifest-sha256.txt gives " + m->second + ", but its custody entry " +
-                        std::to_string(*leaf) + " records " + want);
+      Problem(file, "its bytes hash to " + m->second + " (as in manifest-sha256.txt), but its " +
+                        "custody entry " + std::to_string(*leaf) + " records " + want);
     }
   }
   // A bag carries the item.ingested entry of its exhibits only, so each one names an
@@ -580,6 +577,36 @@ void Checker::Custody(const BagVerifyOptions& options) {
                 " (item.ingested) records this exhibit, but its folder is not in the bag");
   }
   if (r_->exhibits == 0) Problem(kExhibitsDir, "the bag holds no exhibit");
+  // Anything else under data/ was not written by an export (or not checked above):
+  // a file planted in an exhibit's folder, with the manifests remade, would
+  // otherwise pass as part of the case file.
+  for (const std::string& f : files_) {
+    if (!StartsWith(f, "data/")) {
+      // Beside data/: only what BagIt itself defines (each read by step 1). Any other
+      // tag file (a "READ-ME-FIRST.txt" beside bagit.txt) is covered by nothing.
+      const bool manifest = f.find('/') == std::string::npos &&
+                            (StartsWith(f, "manifest-") || StartsWith(f, "tagmanifest-")) &&
+                            f.size() > 4 && f.substr(f.size() - 4) == ".txt";
+      if (f == "bagit.txt" || f == "bag-info.txt" || manifest) continue;
+      Problem(f,
+              "not part of an isnad export (which writes no tag file but bagit.txt, "
+              "bag-info.txt and the manifests): nothing vouches for it (added after the "
+              "export?)");
+      continue;
+    }
+    if (vouched.contains(f)) continue;
+    if (StartsWith(f, kExhibitsDir) && f.find('/', kExhibitsDir.size()) == std::string::npos) {
+      continue;  // reported above: not inside an exhibit's folder
+    }
+    const std::string base = f.substr(f.rfind('/') + 1);
+    if (base == "Thumbs.db" || base == "desktop.ini" || base == ".DS_Store" ||
+        (base.size() > 2 && StartsWith(base, "._"))) {
+      continue;  // left by an operating system: BagIt validation warned of it
+    }
+    Problem(f,
+            "not part of an isnad export: no custody entry or proof vouches for it (added "
+            "after the export?)");
+  }
 }
 
 }  // namespace
@@ -604,13 +631,33 @@ StatusOr<BagVerifyReport> VerifyBag(const std::string& path, const BagVerifyOpti
       break;
     }
   }
+  if (!r.custody && !options.vkey.empty()) {
+    // A key was given to check custody evidence against: a bag stripped of it (and
+    // its manifests remade) must not pass as merely "a BagIt bag".
+    r.problems.push_back({std::string(kCustody),
+                          "missing: a key was given (--key), but the bag holds no custody "
+                          "evidence to check against it; an isnad export always has "
+                          "data/custody/",
+                          false});
+    return r;
+  }
   if (!r.custody) {
     r.notes.push_back(
         "no data/custody/: not an isnad export, so it was checked as a BagIt bag only (no "
         "signatures or proofs to check)");
     return r;
   }
-  checker.Custody(options);
+  // RFC 8493 §4.2: a serialization holds the bag's folder and nothing else. A third-party
+  // bag is only warned of that; beside an isnad export it is content nothing vouches
+  // for, unpacked next to the case file.
+  for (bag::Problem& p : r.problems) {
+    if (p.warning && p.file.empty() &&
+        p.what.find("lie outside the bag's folder") != std::string::npos) {
+      p.warning = false;
+      p.what += "; an isnad export holds nothing else (RFC 8493 §4.2)";
+    }
+  }
+  checker.Custody(options, bagit.sha256);
   return r;
 }
 

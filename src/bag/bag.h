@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,6 +34,11 @@ struct Report {
   // and the payload manifests' algorithms ("sha256", ...).
   std::vector<std::pair<std::string, std::string>> bag_info;
   std::vector<std::string> payload_algorithms;
+  // Added by the implementation: the SHA-256 (lower-case hex) of the bytes as read of
+  // each file that a sha256 manifest or tag manifest lists, by path. What a caller
+  // compares with a digest it knows, instead of parsing the manifest again (which
+  // could read a path differently from the validator).
+  std::map<std::string, std::string> sha256;
 };
 
 // A bag opened for reading: a folder, or a .zip / .tar / .tar.gz read with libarchive.

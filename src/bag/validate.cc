@@ -713,6 +713,8 @@ class Validator {
   void CompareDigests() {
     for (uint32_t i = 0; i < files_.size(); ++i) {
       if (!seen_[i]) continue;  // reported already
+      const std::string& sha256 = digests_[i][static_cast<size_t>(Alg::kSha256)];
+      if (!sha256.empty()) report_.sha256[files_[i]] = sha256;
       for (const Expect& e : expect_[i]) {
         const std::string& got = digests_[i][static_cast<size_t>(e.alg)];
         if (got != e.hex) {
