@@ -601,6 +601,15 @@ StatusOr<std::vector<core::Hash>> BlobStore::List(std::vector<std::string>* stra
     return info.ok() ? info->type : FileInfo::Type::kOther;
   };
   const std::string base(kObjectsDir);
+  // objects/ holds sha256/ only; anything beside it is no blob either.
+  const std::string parent(kObjectsDir.substr(0, kObjectsDir.find('/')));
+  const std::string algorithm(kObjectsDir.substr(parent.size() + 1));
+  ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> top,
+                         env_->ListDir(core::JoinPath(archive_dir_, parent)));
+  std::sort(top.begin(), top.end());
+  for (const std::string& name : top) {
+    if (name != algorithm) stray(parent + "/" + name);
+  }
   ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> level1, env_->ListDir(objects_dir_));
   std::sort(level1.begin(), level1.end());
   for (const std::string& a : level1) {

@@ -620,6 +620,7 @@ TEST_F(BlobStoreTest, ListReportsStrays) {
       "objects/sha256/" + ab + "/" + cd + "/" + hex + ".tmp",  // not a hash
       "objects/sha256/" + ab + "/" + cd + "/" + upper,         // upper case
       "objects/sha256/00/00/" + hex,                           // the wrong folder
+      "objects/" + hex,                                        // beside sha256/
   };
   for (const std::string& s : strays) {
     if (s.ends_with("/abc")) {
