@@ -1086,6 +1086,10 @@ Status ForBundle(const Core& c, uint64_t size, uint64_t n, uint64_t begin, uint6
   uint64_t width = log_internal::WidthOf(size, n);
   std::string rel = EntryBundlePath(n, width);
   if (width < kTileWidth) {
+    if (c.edge_damaged) {
+      // Only a log opened for audit lacks its edge; the tile to blame was named then.
+      return core::Integrity(rel + ": the right edge of the tree did not load; run `isnad verify`");
+    }
     bundle = c.edge_bundle;
   } else {
     ISNAD_ASSIGN_OR_RETURN(data, log_internal::ReadLogFile(c, rel, "entry bundle"));

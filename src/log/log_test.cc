@@ -725,6 +725,12 @@ TEST_F(CorruptionTest, AppendToALogWithADamagedEdgeIsRefused) {
   // A proof through the missing edge names it as damaged (not as a bug in isnad).
   auto proof = (*audited)->InclusionProof(3, 700);
   EXPECT_EQ(proof.status().code(), Code::kIntegrity) << proof.status().ToString();
+  // So does an entry in it: the bundle on disk is whole; it is not "truncated".
+  auto entry = (*audited)->Entry(699);
+  EXPECT_EQ(entry.status().code(), Code::kIntegrity) << entry.status().ToString();
+  EXPECT_NE(entry.status().message().find("right edge of the tree did not load"), std::string::npos)
+      << entry.status().ToString();
+  EXPECT_EQ((*audited)->Entry(3).status().code(), Code::kOk) << "full bundles still read";
 }
 
 // A hostile archive comes with its own key, so it can sign a checkpoint of
