@@ -128,6 +128,26 @@ std::string CsvQuote(std::string_view field) {
 
 namespace {
 
+// Whether `text` is apostrophes then a character a spreadsheet starts a formula with.
+bool LooksLikeFormula(std::string_view text) {
+  size_t i = text.find_first_not_of('\'');
+  return i != std::string_view::npos &&
+         std::string_view("=+-@\t\r").find(text[i]) != std::string_view::npos;
+}
+
+}  // namespace
+
+std::string ToSpreadsheetText(std::string_view text) {
+  return LooksLikeFormula(text) ? "'" + std::string(text) : std::string(text);
+}
+
+std::string FromSpreadsheetText(std::string_view cell) {
+  if (cell.starts_with('\'') && LooksLikeFormula(cell)) cell.remove_prefix(1);
+  return std::string(cell);
+}
+
+namespace {
+
 namespace fs = std::filesystem;
 using catalog::EntityKind;
 using core::Json;
@@ -140,6 +160,10 @@ constexpr uint64_t kDummyItemBase = 1000000000000000ULL;
 // Placeholders in planned bodies: "\x1fP<n>" the file paths_[n], "\x1fE<k>"
 // the entity created by body k. Replaced in reference members only.
 constexpr char kMark = '\x1f';
+// The CSV columns of free text, written with ToSpreadsheetText and read with
+// FromSpreadsheetText (the others hold ids, hashes, dates and numbers).
+const std::set<std::string> kSpreadsheetTextColumns = {"title", "description", "place", "tags",
+                                                       "incident"};
 
 std::string Quote(std::string_view s) {
   constexpr size_t kMax = 80;
@@ -396,7 +420,9 @@ void Importer::CsvFile(std::string_view text) {
     }
     Json m = Json::object();
     for (size_t c = 0; c < fields.size(); ++c) {
-      if (!members[c].empty() && !fields[c].empty()) m[members[c]] = fields[c];
+      if (members[c].empty() || fields[c].empty()) continue;
+      m[members[c]] =
+          kSpreadsheetTextColumns.count(members[c]) ? FromSpreadsheetText(fields[c]) : fields[c];
     }
     rows.emplace_back(row_, std::move(m));
   }
@@ -1735,6 +1761,9 @@ Status ExportCsv(const Archive& archive, std::ostream& out) {
         row[9] = tags;
       }
       if (k < d.incidents.size()) row[10] = NameOrId(cat, EntityKind::kIncident, d.incidents[k]);
+      for (size_t c = 0; c < kHeader.size(); ++c) {
+        if (kSpreadsheetTextColumns.count(kHeader[c])) row[c] = ToSpreadsheetText(row[c]);
+      }
       write(row);
     }
   }

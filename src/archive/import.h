@@ -132,5 +132,13 @@ struct CsvRecord {
 std::vector<CsvRecord> ParseCsv(std::string_view text, std::vector<ImportProblem>* problems);
 // Returns `field` quoted for CSV when it needs it.
 std::string CsvQuote(std::string_view field);
+// A text cell made safe to open in a spreadsheet (CSV formula injection): text that
+// would start with = + - @ TAB or CR, after any apostrophes, gets one more apostrophe
+// in front, which spreadsheets show as text and do not run. FromSpreadsheetText takes
+// that apostrophe off again, so that an exported CSV imports back to the same text; a
+// cell such as "'Til" (no formula character after the apostrophes) is left alone both
+// ways. docs/formats/catalog-import.md.
+std::string ToSpreadsheetText(std::string_view text);
+std::string FromSpreadsheetText(std::string_view cell);
 
 }  // namespace isnad::archive

