@@ -168,6 +168,27 @@ TEST(Env, ReadFileUpToRefusesWhatItCannotValidlyBe) {
   EXPECT_EQ(ReadFileUpTo(env, fifo_link, 5).status().code(), Code::kFailedPrecondition);
 }
 
+TEST(Env, WriteFileAtomicallyNeverWritesThroughAPlantedTempName) {
+  testing::TempDir dir;
+  Env* env = Env::Default();
+  const std::string victim = dir.Join("victim");
+  ASSERT_TRUE(WriteFileAtomically(env, victim, "untouched").ok());
+  // Links at the temp names this process will try next (its counter is small in a test).
+  const std::string path = dir.Join("checkpoint");
+  std::vector<std::string> planted;
+  for (int n = 0; n < 64; ++n) {
+    planted.push_back(path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(n));
+    ASSERT_EQ(::symlink(victim.c_str(), planted.back().c_str()), 0);
+  }
+  ASSERT_TRUE(WriteFileAtomically(env, path, "new").ok());
+  EXPECT_EQ(*env->ReadFile(path), "new");
+  EXPECT_EQ(*env->ReadFile(victim), "untouched");
+  for (const std::string& p : planted) {
+    struct stat st;
+    EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
+  }
+}
+
 TEST(Env, SecondLockIsRefusedWithAClearMessage) {
   testing::TempDir dir;
   Env* env = Env::Default();

@@ -333,9 +333,20 @@ StatusOr<std::string> ReadFileUpTo(Env* env, const std::string& path, uint64_t m
 Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data, bool sync,
                            uint32_t mode) {
   static std::atomic<uint64_t> counter{0};
-  std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  // The temp file is created exclusively (O_EXCL does not follow a symlink): a name left
+  // by an earlier process, or planted, is skipped, never written through.
+  std::string tmp;
+  std::unique_ptr<WritableFile> file;
+  for (int attempt = 0; !file; ++attempt) {
+    tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+    auto created = env->NewExclusiveFile(tmp, mode);
+    if (created.ok()) {
+      file = std::move(*created);
+    } else if (created.status().code() != Code::kAlreadyExists || attempt == 100) {
+      return created.status();
+    }
+  }
   {
-    ISNAD_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp, mode));
     Status s = file->Append(data);
     if (s.ok() && sync) s = file->Sync();
     Status c = file->Close();
