@@ -170,7 +170,8 @@ constexpr FingerprintTable kFingerprintTables[] = {
     {"warc_indexes",
      "SELECT leaf_index, item_leaf, member, result, records, digests_passed, digests_failed, "
      "problems, signature, error FROM warc_indexes ORDER BY leaf_index"},
-    {"search", "SELECT rowid, exact, stem, skel FROM search ORDER BY rowid"},
+    {"search", "SELECT rowid, exact, stem, skel, keys FROM search ORDER BY rowid"},
+    {"search_terms", "SELECT col, term FROM search_terms ORDER BY col, term"},
 };
 
 constexpr const char* kItemColumns =

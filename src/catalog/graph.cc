@@ -674,6 +674,23 @@ Status GraphApplier::Apply(int64_t leaf, const std::string& type, const Json& e)
   return core::InvalidArgument("entry type \"" + type + "\" is not part of the evidence graph");
 }
 
+namespace {
+
+// Adds the distinct terms of a search column (tokens separated by single spaces)
+// to `out` as col digit + term, skipping those already in `seen`.
+void AddTerms(char col, std::string_view column, std::unordered_set<std::string>* seen,
+              std::vector<std::string>* out) {
+  while (!column.empty()) {
+    size_t sp = column.find(' ');
+    std::string term(1, col);
+    term += column.substr(0, sp);
+    column = sp == std::string_view::npos ? std::string_view() : column.substr(sp + 1);
+    if (term.size() > 1 && seen->insert(term).second) out->push_back(std::move(term));
+  }
+}
+
+}  // namespace
+
 Status GraphApplier::GatherDoc(int64_t leaf, std::optional<std::string>* out, std::string* keys) {
   keys->clear();
   std::string doc;
@@ -754,6 +771,22 @@ Status GraphApplier::GatherDoc(int64_t leaf, std::optional<std::string>* out, st
 
 Status GraphApplier::WriteDoc(int64_t leaf, const text::Tokens& tokens, const std::string& keys) {
   if (!fresh_.contains(leaf)) {
+    // The old row's terms that the new one lacks may now be in no row at all:
+    // Finish checks them, so that search_terms holds exactly the terms in the
+    // index however the log was cut into batches (reindex gives the same).
+    Stmt& old = Q("SELECT exact, skel FROM search WHERE rowid = ?1");
+    old.Int(1, leaf);
+    ISNAD_ASSIGN_OR_RETURN(bool row, old.Step("reading the old search row"));
+    if (row) {
+      std::unordered_set<std::string> now;
+      std::vector<std::string> unused, before;
+      AddTerms('0', tokens.exact, &now, &unused);
+      AddTerms('2', tokens.skel, &now, &unused);
+      AddTerms('0', old.ColText(0), &now, &before);
+      AddTerms('2', old.ColText(1), &now, &before);
+      gone_.insert(std::make_move_iterator(before.begin()), std::make_move_iterator(before.end()));
+    }
+    old.Reset();
     Stmt& del = Q("DELETE FROM search WHERE rowid = ?1");
     del.Int(1, leaf);
     ISNAD_RETURN_IF_ERROR(del.Run("updating the search index"));
@@ -819,16 +852,8 @@ Status GraphApplier::Finish() {
       std::unordered_set<std::string> seen;
       std::vector<std::string> terms;
       for (const text::Tokens& t : out) {
-        for (auto [col, column] : {std::pair{'0', &t.exact}, std::pair{'2', &t.skel}}) {
-          std::string_view rest = *column;
-          while (!rest.empty()) {
-            size_t sp = rest.find(' ');
-            std::string term(1, col);
-            term += rest.substr(0, sp);
-            rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp + 1);
-            if (term.size() > 1 && seen.insert(term).second) terms.push_back(std::move(term));
-          }
-        }
+        AddTerms('0', t.exact, &seen, &terms);
+        AddTerms('2', t.skel, &seen, &terms);
       }
       return std::pair{std::move(out), std::move(terms)};
     });
@@ -842,6 +867,28 @@ Status GraphApplier::Finish() {
     pending = std::move(b);
   }
   if (pending.tokens.valid()) ISNAD_RETURN_IF_ERROR(write(pending));
+  // Terms that left a rewritten row and are in no row now leave search_terms.
+  std::vector<std::string> gone(gone_.begin(), gone_.end());
+  std::sort(gone.begin(), gone.end());
+  gone_.clear();
+  for (const std::string& t : gone) {
+    std::string phrase = t[0] == '0' ? "exact:\"" : "skel:\"";
+    for (char c : std::string_view(t).substr(1)) {
+      if (c == '"') phrase += '"';
+      phrase += c;
+    }
+    phrase += '"';
+    Stmt& any = Q("SELECT rowid FROM search WHERE search MATCH ?1 LIMIT 1");
+    any.Text(1, phrase);
+    ISNAD_ASSIGN_OR_RETURN(bool used, any.Step("checking a search term"));
+    any.Reset();
+    if (used) continue;
+    Stmt& del = Q("DELETE FROM search_terms WHERE col = ?1 AND term = ?2");
+    del.Int(1, t[0] - '0');
+    del.TextRef(2, std::string_view(t).substr(1));
+    ISNAD_RETURN_IF_ERROR(del.Run("removing a search term"));
+    terms_.erase(t);
+  }
   dirty_.clear();
   fresh_.clear();
   return Status::Ok();

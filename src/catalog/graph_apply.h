@@ -61,6 +61,7 @@ class GraphApplier {
   std::unordered_set<int64_t> dirty_;      // entities whose search row must be rebuilt
   std::unordered_set<int64_t> fresh_;      // created in this batch: no old search row
   std::unordered_set<std::string> terms_;  // in search_terms (col digit + term)
+  std::unordered_set<std::string> gone_;   // left a rewritten row; Finish checks them
 };
 
 }  // namespace isnad::catalog::internal
