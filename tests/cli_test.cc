@@ -191,6 +191,17 @@ TEST_F(Cli, VerifyNamesATamperedBlobAndExits10) {
   EXPECT_NE(again.err.find("damaged"), std::string::npos) << again.err;
   EXPECT_TRUE(std::filesystem::exists(archive_ + "/quarantine"));
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+  // Damaged again and repaired again (often within the same second, which names the
+  // quarantined copy): the first damaged copy is kept beside the second, not replaced.
+  std::filesystem::permissions(blob, std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::add);
+  WriteTestFile(blob, std::string(99999, 'v') + "x");
+  ASSERT_EQ(isnad({"add", tmp_.Join("in/video-1.mp4")}).exit_code, 0);
+  size_t kept = 0;
+  for (const auto& e : std::filesystem::directory_iterator(archive_ + "/quarantine")) {
+    kept += e.path().filename().string().starts_with(sha);
+  }
+  EXPECT_EQ(kept, 2u);
 }
 
 TEST_F(Cli, VerifyWithTheWrongPinnedKeyFails) {

@@ -511,9 +511,17 @@ StatusOr<std::vector<CommittedBlob>> BlobStore::Commit(std::vector<StagedBlob> s
         // tampering), move it aside, and put the good copy in its place.
         std::string aside = core::JoinPath(archive_dir_, "quarantine");
         ISNAD_RETURN_IF_ERROR(Explain(core::CreateDirs(env_, aside), next));
-        aside = core::JoinPath(
+        // Never over an earlier quarantined copy (the same blob damaged twice in a
+        // second): that one is evidence too.
+        const std::string stem = core::JoinPath(
             aside, hex + "." + std::to_string(::time(nullptr)) + "." + std::to_string(::getpid()));
-        ISNAD_RETURN_IF_ERROR(Explain(env_->Rename(final_path, aside), next));
+        Status moved;
+        for (int n = 0;; ++n) {
+          aside = n == 0 ? stem : stem + "." + std::to_string(n);
+          moved = env_->RenameNoReplace(final_path, aside);
+          if (moved.code() != core::Code::kAlreadyExists || n == 1000) break;
+        }
+        ISNAD_RETURN_IF_ERROR(Explain(moved, next));
         ISNAD_RETURN_IF_ERROR(Explain(env_->RenameNoReplace(blob.temp_path, final_path), next));
         done.already_present = true;
         done.replaced_damaged = aside;

@@ -600,6 +600,34 @@ TEST_F(BlobStoreTest, MissingBlob) {
   EXPECT_EQ(rehash.status().code(), Code::kNotFound);
 }
 
+TEST_F(BlobStoreTest, ARepairNeverReplacesAnEarlierQuarantinedCopy) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto first = store->StageBytes("the original bytes");
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(store->Commit({*first}).ok());
+  const std::string hex = first->sha256.Hex();
+  const std::string blob = store->PathOf(first->sha256);
+  // Copies quarantined earlier under the names this second (or the next) would give.
+  std::vector<std::string> earlier;
+  for (long t = ::time(nullptr); t <= ::time(nullptr) + 1; ++t) {
+    earlier.push_back(archive() + "/quarantine/" + hex + "." + std::to_string(t) + "." +
+                      std::to_string(::getpid()));
+    WriteTestFile(earlier.back(), "an earlier damaged copy");
+  }
+  ASSERT_EQ(::chmod(blob.c_str(), 0644), 0);
+  WriteTestFile(blob, "the damaged bytes");
+  auto again = store->StageBytes("the original bytes");
+  ASSERT_TRUE(again.ok());
+  auto committed = store->Commit({*again});
+  ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  const std::string aside = (*committed)[0].replaced_damaged;
+  ASSERT_FALSE(aside.empty());
+  EXPECT_EQ(ReadTestFile(aside), "the damaged bytes");
+  for (const std::string& e : earlier) EXPECT_EQ(ReadTestFile(e), "an earlier damaged copy") << e;
+  EXPECT_EQ(ReadTestFile(blob), "the original bytes");
+}
+
 TEST_F(BlobStoreTest, ListReportsStrays) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
