@@ -34,6 +34,20 @@ TEST(Digest, FromHexRejectsBadInput) {
   EXPECT_EQ(h->Hex(), std::string(64, 'a'));
 }
 
+TEST(Encoding, Base64OfInputsLargerThanOnePieceRoundTrips) {
+  // OpenSSL is fed in pieces of 48 MiB (its length is an int); across a piece boundary
+  // the text must be the one unbroken encoding.
+  std::string raw((size_t{3} << 24) + 2, '\0');
+  for (size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<char>(i * 131 % 251);
+  std::string b64 = Base64Encode(raw);
+  ASSERT_EQ(b64.size(), 4 * ((raw.size() + 2) / 3));
+  EXPECT_EQ(b64.substr(b64.size() - 4), Base64Encode(raw.substr(raw.size() - 2)));
+  EXPECT_EQ(b64.find('='), b64.size() - 1) << "padding only at the very end";
+  auto back = Base64Decode(b64);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(*back == raw);
+}
+
 TEST(Encoding, Base64IsStrict) {
   EXPECT_EQ(Base64Encode("hello"), "aGVsbG8=");
   EXPECT_EQ(*Base64Decode("aGVsbG8="), "hello");

@@ -48,12 +48,21 @@ StatusOr<std::string> HexDecode(std::string_view hex) {
   return out;
 }
 
+// OpenSSL's block functions take an int length: inputs are fed in pieces of
+// whole groups (3 bytes, 4 characters) well under INT_MAX.
+constexpr size_t kGroupsPerPiece = size_t{1} << 24;
+
 std::string Base64Encode(std::string_view raw) {
   std::string out(4 * ((raw.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(raw.data()),
-                          static_cast<int>(raw.size()));
-  out.resize(static_cast<size_t>(n));
+  size_t written = 0;
+  for (size_t at = 0; at < raw.size(); at += 3 * kGroupsPerPiece) {
+    std::string_view piece = raw.substr(at, 3 * kGroupsPerPiece);
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + written),
+                            reinterpret_cast<const unsigned char*>(piece.data()),
+                            static_cast<int>(piece.size()));
+    written += static_cast<size_t>(n);
+  }
+  out.resize(written);
   return out;
 }
 
@@ -68,14 +77,19 @@ StatusOr<std::string> Base64Decode(std::string_view b64) {
     }
   }
   std::string out(3 * (b64.size() / 4), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(b64.data()),
-                          static_cast<int>(b64.size()));
-  if (n < 0) return InvalidArgument("malformed base64");
+  size_t written = 0;
+  for (size_t at = 0; at < b64.size(); at += 4 * kGroupsPerPiece) {
+    std::string_view piece = b64.substr(at, 4 * kGroupsPerPiece);
+    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data() + written),
+                            reinterpret_cast<const unsigned char*>(piece.data()),
+                            static_cast<int>(piece.size()));
+    if (n < 0) return InvalidArgument("malformed base64");
+    written += static_cast<size_t>(n);
+  }
   size_t pads = 0;
   if (!b64.empty() && b64.back() == '=') pads++;
   if (b64.size() >= 2 && b64[b64.size() - 2] == '=') pads++;
-  out.resize(static_cast<size_t>(n) - pads);
+  out.resize(written - pads);
   // Canonical form only: re-encoding must give the input back (rejects
   // non-zero trailing bits, which would give two texts for one value).
   if (Base64Encode(out) != b64) return InvalidArgument("non-canonical base64");
