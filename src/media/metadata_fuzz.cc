@@ -16,19 +16,11 @@
 #include <fstream>
 #include <string>
 
+#include "core/testing/fuzz_file.h"
 #include "media/metadata.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::string path = [] {
-    const char* dir = std::getenv("TMPDIR");
-    return std::string(dir != nullptr ? dir : "/tmp") + "/isnad-metadata-fuzz-" +
-           std::to_string(getpid());
-  }();
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
-    if (!out) __builtin_trap();
-  }
+  const std::string& path = isnad::core::testing::WriteFuzzInput("metadata-fuzz", "", data, size);
   isnad::media::ExtractLimits limits;
   limits.max_millis = 5'000;
   limits.max_text_bytes = 1u << 20;

@@ -15,20 +15,11 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/testing/fuzz_file.h"
 #include "vpdq/vpdq.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::string path = [] {
-    const char* tmp = std::getenv("TMPDIR");
-    return std::string(tmp ? tmp : "/tmp") + "/vpdq_fuzz_" + std::to_string(getpid());
-  }();
-  FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) return 0;
-  if (size > 0 && std::fwrite(data, 1, size, f) != size) {
-    std::fclose(f);
-    return 0;
-  }
-  std::fclose(f);
+  const std::string& path = isnad::core::testing::WriteFuzzInput("vpdq-fuzz", "", data, size);
   isnad::vpdq::HashOptions options;
   options.limits.max_millis = 2000;  // keep each run short; the limits themselves are tested
   options.limits.max_frames = 500;

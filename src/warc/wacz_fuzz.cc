@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/testing/fuzz_file.h"
 #include "warc/reader.h"
 #include "warc/wacz.h"
 
@@ -34,17 +35,7 @@ class ReadEveryRecord : public isnad::warc::WaczWarcVisitor {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // libarchive reads ZIPs from a file (the central directory is at the end).
-  static const std::string path = [] {
-    const char* tmp = std::getenv("TMPDIR");
-    return std::string(tmp ? tmp : "/tmp") + "/wacz_fuzz_" + std::to_string(getpid()) + ".wacz";
-  }();
-  FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) return 0;
-  if (size > 0 && std::fwrite(data, 1, size, f) != size) {
-    std::fclose(f);
-    return 0;
-  }
-  std::fclose(f);
+  const std::string& path = isnad::core::testing::WriteFuzzInput("wacz-fuzz", ".wacz", data, size);
   ReadEveryRecord visitor;
   auto report = isnad::warc::ReadWacz(path, &visitor);
   if (report.ok() && report->ok() && report->resources.empty() && report->warcs.empty() &&
