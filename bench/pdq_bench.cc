@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/allocator.h"
 #include "pdq/image.h"
 #include "pdq/pdq.h"
 
@@ -51,6 +52,7 @@ double Median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  isnad::core::KeepFreedMemoryForReuse();  // as isnad's main does
   int rounds = 7;
   double min_seconds = 0.5;
   std::vector<std::string> files;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/allocator.h"
 #include "vpdq/vpdq.h"
 
 namespace {
@@ -28,6 +29,7 @@ struct Mode {
 }  // namespace
 
 int main(int argc, char** argv) {
+  isnad::core::KeepFreedMemoryForReuse();  // as isnad's main does
   if (argc < 2) {
     std::fprintf(stderr, "usage: vpdq_bench VIDEO [RUNS [MODE...]]\n");
     return 2;

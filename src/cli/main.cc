@@ -17,6 +17,7 @@
 #include "cli/common.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
+#include "core/allocator.h"
 #include "core/encoding.h"
 #include "log/checkpoint.h"
 #include "log/merkle.h"
@@ -773,6 +774,7 @@ int Run(int argc, char** argv) {
 }  // namespace isnad::cli
 
 int main(int argc, char** argv) {
+  isnad::core::KeepFreedMemoryForReuse();
   try {
     return isnad::cli::Run(argc, argv);
   } catch (const std::exception& e) {
