@@ -171,6 +171,25 @@ TEST_F(Cli, ExitCodesAreTheDocumentedOnes) {
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
 }
 
+TEST_F(Cli, AnAddWhoseOutputReaderGoesAwayStillAddsEveryFile) {
+  // `isnad add DIR --json | head`: the reader closes the pipe at once; the add's
+  // output (~150 KB) outgrows the pipe, so its writes fail. Every file must still be
+  // preserved, and the exit code and stderr must say that output was lost.
+  for (int i = 0; i < 800; ++i) {
+    WriteTestFile(tmp_.Join("many/f" + std::to_string(i) + ".txt"), "item " + std::to_string(i));
+  }
+  std::string status_file = tmp_.Join("add-status");
+  std::string script = "'" + testing::IsnadBinary() + "' --archive '" + archive_ + "' add '" +
+                       tmp_.Join("many") + "' --json | (exec 0<&-; sleep 0.2); echo " +
+                       "${PIPESTATUS[0]} > '" + status_file + "'";
+  auto r = RunProcess({"/bin/bash", "-c", script}, {{"ISNAD_OPERATOR", "tester@test"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(*core::Env::Default()->ReadFile(status_file), "5\n") << r.err;
+  EXPECT_NE(r.err.find("not all of the output could be written"), std::string::npos) << r.err;
+  EXPECT_EQ(JsonLines(isnad({"ls", "--json"}).out).size(), 800u);
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+}
+
 TEST_F(Cli, VerifyNamesATamperedBlobAndExits10) {
   ASSERT_EQ(isnad({"add", tmp_.Join("in")}).exit_code, 0);
   std::string sha = core::Sha256Of(std::string(100000, 'v')).Hex();

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -67,6 +68,12 @@ archive::Options MakeOptions(const Globals& g) {
 
 core::StatusOr<std::unique_ptr<archive::Archive>> OpenArchive(const Globals& g,
                                                               archive::Mode mode) {
+  if (mode != archive::Mode::kRead) {
+    // A command that changes the archive runs to its end even when whoever reads
+    // its output goes away (`isnad add DIR | head`): SIGPIPE would end it half-way
+    // through the files it was asked to preserve. main() says so on stderr.
+    std::signal(SIGPIPE, SIG_IGN);
+  }
   return archive::Archive::Open(ArchiveDir(g), mode, MakeOptions(g));
 }
 
@@ -776,7 +783,15 @@ int Run(int argc, char** argv) {
 int main(int argc, char** argv) {
   isnad::core::KeepFreedMemoryForReuse();
   try {
-    return isnad::cli::Run(argc, argv);
+    int rc = isnad::cli::Run(argc, argv);
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+      std::fprintf(stderr,
+                   "isnad: not all of the output could be written (a full disk, or the reader "
+                   "of a pipe went away); what the command recorded in the archive is "
+                   "complete: `isnad log` lists it\n");
+      if (rc == isnad::cli::kExitOk) rc = isnad::cli::kExitIo;
+    }
+    return rc;
   } catch (const std::exception& e) {
     // Third-party code (JSON, CLI11) may throw; nothing may end without a message.
     std::fprintf(stderr, "isnad: internal error: %s\n", e.what());

@@ -182,6 +182,27 @@ TEST(Env, ReadFileUpToRefusesWhatItCannotValidlyBe) {
   EXPECT_EQ(ReadFileUpTo(env, fifo_link, 5).status().code(), Code::kFailedPrecondition);
 }
 
+TEST(Env, SequentialFilesAreRegularFilesAndOpeningNeverWaits) {
+  testing::TempDir dir;
+  Env* env = Env::Default();
+  // A FIFO with no writer: a blocking open would wait forever (the name may have
+  // been swapped for one after the caller's stat).
+  std::string fifo = dir.Join("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  EXPECT_EQ(env->NewSequentialFile(fifo).status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(env->NewSequentialFile("/dev/zero").status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(env->NewSequentialFile(dir.path()).status().code(), Code::kFailedPrecondition);
+  // A regular file reads normally: O_NONBLOCK is cleared once it is known to be one.
+  std::string p = dir.Join("f");
+  ASSERT_TRUE(WriteFileAtomically(env, p, "evidence").ok());
+  auto file = env->NewSequentialFile(p);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  char buf[16];
+  auto n = (*file)->Read(buf, sizeof buf);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(std::string(buf, *n), "evidence");
+}
+
 TEST(Env, WriteFileAtomicallyNeverWritesThroughAPlantedTempName) {
   testing::TempDir dir;
   Env* env = Env::Default();

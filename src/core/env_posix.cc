@@ -128,8 +128,28 @@ class PosixEnv final : public Env {
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
   }
   StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO (planted, or swapped in after the caller's stat) must be
+    // refused here, not wait for a writer forever. Everything isnad reads this way
+    // (evidence, spools, bag payloads) is a regular file.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return ErrnoStatus("cannot open", path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      return ErrnoStatus("cannot stat", path, err);
+    }
+    if (!S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return FailedPrecondition(path +
+                                " is not a regular file (a folder, FIFO, device or socket); "
+                                "copy what it holds into a file and give that instead");
+    }
+    if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+      int err = errno;
+      ::close(fd);
+      return ErrnoStatus("cannot set blocking reads on", path, err);
+    }
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     return std::unique_ptr<SequentialFile>(new PosixSequentialFile(path, fd));
   }
