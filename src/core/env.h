@@ -81,6 +81,9 @@ class Env {
   // RENAME_NOREPLACE), atomically: evidence at `to` is never replaced.
   // kAlreadyExists when it does; `from` is then left in place.
   virtual Status RenameNoReplace(const std::string& from, const std::string& to) = 0;
+  // Makes `to` a second name (hard link) of the file `from`; kAlreadyExists when
+  // `to` exists, which is never replaced.
+  virtual Status Link(const std::string& from, const std::string& to) = 0;
   // fsyncs the directory `dir`, making renames and creations in it durable.
   virtual Status SyncDir(const std::string& dir) = 0;
   // syncfs(2): makes every write on the file system holding `path` durable.

@@ -193,6 +193,11 @@ class PosixEnv final : public Env {
     if (::unlink(from.c_str()) != 0) return ErrnoStatus("cannot remove", from, errno);
     return Status::Ok();
   }
+  Status Link(const std::string& from, const std::string& to) override {
+    if (::link(from.c_str(), to.c_str()) == 0) return Status::Ok();
+    if (errno == EEXIST) return AlreadyExists(to + " already exists");
+    return ErrnoStatus("cannot link", from + " to " + to, errno);
+  }
   Status SyncDir(const std::string& dir) override {
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus("cannot open folder", dir, errno);

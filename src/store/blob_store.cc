@@ -508,21 +508,25 @@ StatusOr<std::vector<CommittedBlob>> BlobStore::Commit(std::vector<StagedBlob> s
         done.already_present = true;
       } else {
         // Keep the damaged file (never destroy what may be evidence of
-        // tampering), move it aside, and put the good copy in its place.
+        // tampering): give it a second name under quarantine/, then put the good
+        // copy in its place with one atomic rename, so that the blob's path names
+        // the damaged or the good bytes at every moment, never nothing (a crash
+        // in between leaves the damaged copy in place for the next add or verify).
         std::string aside = core::JoinPath(archive_dir_, "quarantine");
         ISNAD_RETURN_IF_ERROR(Explain(core::CreateDirs(env_, aside), next));
         // Never over an earlier quarantined copy (the same blob damaged twice in a
         // second): that one is evidence too.
         const std::string stem = core::JoinPath(
             aside, hex + "." + std::to_string(::time(nullptr)) + "." + std::to_string(::getpid()));
-        Status moved;
+        Status kept;
         for (int n = 0;; ++n) {
           aside = n == 0 ? stem : stem + "." + std::to_string(n);
-          moved = env_->RenameNoReplace(final_path, aside);
-          if (moved.code() != core::Code::kAlreadyExists || n == 1000) break;
+          kept = env_->Link(final_path, aside);
+          if (kept.code() != core::Code::kAlreadyExists || n == 1000) break;
         }
-        ISNAD_RETURN_IF_ERROR(Explain(moved, next));
-        ISNAD_RETURN_IF_ERROR(Explain(env_->RenameNoReplace(blob.temp_path, final_path), next));
+        ISNAD_RETURN_IF_ERROR(Explain(kept, next));
+        ISNAD_RETURN_IF_ERROR(Explain(env_->SyncDir(core::DirName(aside)), next));
+        ISNAD_RETURN_IF_ERROR(Explain(env_->Rename(blob.temp_path, final_path), next));
         done.already_present = true;
         done.replaced_damaged = aside;
       }

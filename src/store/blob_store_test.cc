@@ -628,6 +628,40 @@ TEST_F(BlobStoreTest, ARepairNeverReplacesAnEarlierQuarantinedCopy) {
   EXPECT_EQ(ReadTestFile(blob), "the original bytes");
 }
 
+TEST_F(BlobStoreTest, ARepairThatFailsHalfWayNeverLeavesTheBlobMissing) {
+  // Whichever change of names fails while a damaged blob is replaced by a good
+  // copy, the blob's path still holds bytes (damaged or good) and the damaged bytes
+  // are never lost: a crash there must not turn a damaged blob into a missing one.
+  for (int k = 1; k <= 4; ++k) {
+    SCOPED_TRACE("failing from the change of names number " + std::to_string(k));
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    const std::string good = "the original bytes " + std::to_string(k);
+    auto first = store->StageBytes(good);
+    ASSERT_TRUE(first.ok());
+    ASSERT_TRUE(store->Commit({*first}).ok());
+    const std::string blob = store->PathOf(first->sha256);
+    ASSERT_EQ(::chmod(blob.c_str(), 0644), 0);
+    WriteTestFile(blob, "the damaged bytes");
+
+    FaultInjectionEnv faulty(Env::Default());
+    auto repairing = OpenStore(&faulty);
+    ASSERT_NE(repairing, nullptr);
+    auto again = repairing->StageBytes(good);
+    ASSERT_TRUE(again.ok());
+    faulty.sticky = true;
+    faulty.fail_rename_at = faulty.renames.load() + k;
+    auto committed = repairing->Commit({*again});
+    auto bytes = core::Env::Default()->ReadFile(blob);
+    ASSERT_TRUE(bytes.ok()) << "the blob's path names nothing: " << bytes.status().ToString();
+    EXPECT_TRUE(*bytes == good || *bytes == "the damaged bytes") << *bytes;
+    if (committed.ok()) {
+      EXPECT_EQ(*bytes, good);
+      EXPECT_EQ(ReadTestFile((*committed)[0].replaced_damaged), "the damaged bytes");
+    }
+  }
+}
+
 TEST_F(BlobStoreTest, ListReportsStrays) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);

@@ -75,6 +75,11 @@ Status FaultInjectionEnv::RenameNoReplace(const std::string& from, const std::st
   return base_->RenameNoReplace(from, to);
 }
 
+Status FaultInjectionEnv::Link(const std::string& from, const std::string& to) {
+  if (Hit(renames, fail_rename_at)) return ErrnoStatus("cannot link", from, EIO);
+  return base_->Link(from, to);
+}
+
 Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   ISNAD_RETURN_IF_ERROR(OnSync(dir));
   return base_->SyncDir(dir);

@@ -38,6 +38,8 @@ class FaultInjectionEnv final : public Env {
   StatusOr<std::string> ReadFile(const std::string& path) override { return base_->ReadFile(path); }
   Status Rename(const std::string& from, const std::string& to) override;
   Status RenameNoReplace(const std::string& from, const std::string& to) override;
+  // Counted with the renames (a change of names, failed by fail_rename_at too).
+  Status Link(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override;
   Status SyncFilesystem(const std::string& path) override;
   Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
