@@ -198,7 +198,7 @@ TEST_F(Export, FolderBagHasTheDocumentedLayout) {
             "\xff\xd8\xff\xe0 impact site photo bytes");
   EXPECT_EQ(ReadTestFile(bag + "/data/custody/log.vkey"), vkey_ + "\n");
   // The procedure and the script to check it without isnad travel with it.
-  const std::string source = fs::path(__FILE__).parent_path().parent_path().string();
+  const std::string source = ISNAD_SOURCE_DIR;
   EXPECT_EQ(ReadTestFile(bag + "/data/tools/verify-bag.py"),
             ReadTestFile(source + "/scripts/verify-bag.py"));
   EXPECT_EQ(ReadTestFile(bag + "/data/tools/verifying.md"),

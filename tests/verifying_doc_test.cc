@@ -32,8 +32,8 @@ using core::testing::WriteTestFile;
 using testing::RunProcess;
 using testing::RunResult;
 
-// This file is <source>/tests/verifying_doc_test.cc.
-const std::string kSourceDir = fs::path(__FILE__).parent_path().parent_path().string();
+// The repository (__FILE__ would be relative under ccache's CCACHE_BASEDIR).
+const std::string kSourceDir = ISNAD_SOURCE_DIR;
 
 // The ```sh blocks of the page, in order, as one script.
 std::string ShellSteps() {
