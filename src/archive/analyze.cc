@@ -33,6 +33,9 @@ constexpr uint64_t kMaxImageBytes = uint64_t{256} << 20;
 // Members of the entry are cut to this many bytes, failures to this many.
 constexpr size_t kMaxMemberBytes = 1024;
 constexpr size_t kMaxFailures = 32;
+// Near-duplicates named in an entry, earliest first (an item copied thousands of times would
+// otherwise pass the 64 KiB entry limit); `isnad similar` lists them all.
+constexpr size_t kMaxNearDuplicates = 1000;
 
 std::string Cut(std::string s, size_t max_bytes) {
   if (s.size() <= max_bytes) return s;
@@ -180,8 +183,12 @@ Outcome AnalyzeOne(const std::string& path, const catalog::ItemRecord& item,
         hashed = true;
         o.body["pdq"] = pdq::ToHex(h->hash());
         o.body["pdq_quality"] = static_cast<uint64_t>(h->quality());
-        o.hashes.push_back(vpdq::FrameHash{0, h->quality(), h->hash(), 0});
-        o.query.assign(h->dihedral.hashes.begin(), h->dihedral.hashes.end());
+        // A plain or tiny picture's hash (quality < 50) is recorded but never matched: all
+        // such pictures hash alike (docs/formats/pdq.md).
+        if (h->quality() >= pdq::kMinUsefulQuality) {
+          o.hashes.push_back(vpdq::FrameHash{0, h->quality(), h->hash(), 0});
+          o.query.assign(h->dihedral.hashes.begin(), h->dihedral.hashes.end());
+        }
         if (!o.body.contains("width")) o.body["width"] = static_cast<uint64_t>(h->width);
         if (!o.body.contains("height")) o.body["height"] = static_cast<uint64_t>(h->height);
       } else {
@@ -191,15 +198,17 @@ Outcome AnalyzeOne(const std::string& path, const catalog::ItemRecord& item,
     if (!hashed && (!bytes.ok() || (type != "image/jpeg" && type != "image/png"))) {
       // Other image formats (WebP, GIF, TIFF, ...) through FFmpeg's decoders: the first frame.
       vpdq::HashOptions ho;
-      ho.limits.max_frames = 1;
+      ho.first_frames = 1;  // an animated GIF is hashed as its first frame
       ho.limits.max_millis = 30'000;
       auto v = vpdq::HashVideo(path, ho);
       if (v.ok() && !v->frames.empty()) {
         const vpdq::FrameHash& f = v->frames.front();
         o.body["pdq"] = pdq::ToHex(f.hash);
         o.body["pdq_quality"] = static_cast<uint64_t>(std::max(0, f.quality));
-        o.hashes.push_back(vpdq::FrameHash{0, f.quality, f.hash, 0});
-        o.query.push_back(f.hash);
+        if (f.quality >= pdq::kMinUsefulQuality) {
+          o.hashes.push_back(vpdq::FrameHash{0, f.quality, f.hash, 0});
+          o.query.push_back(f.hash);
+        }
       } else {
         failures.push_back("pdq: " +
                            (v.ok() ? std::string("no frame decoded") : v.status().message()));
@@ -353,6 +362,7 @@ void NearDuplicateIndex::AddItem(uint64_t leaf, const std::vector<vpdq::FrameHas
   Impl& m = *impl_;
   m.is_video[leaf] = video;
   for (const vpdq::FrameHash& f : hashes) {
+    if (f.quality < pdq::kMinUsefulQuality) continue;  // not used for matching
     const auto id = static_cast<uint32_t>(m.rows.size());
     m.rows.push_back(Impl::Row{leaf, f});
     m.rows_of[leaf].push_back(id);
@@ -453,7 +463,9 @@ StatusOr<SimilarQuery> QueryOfFile(const std::string& path) {
     auto h = pdq::HashImage(
         std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
     if (!h.ok()) return h.status().WithContext(path);
-    q.image_hashes.assign(h->dihedral.hashes.begin(), h->dihedral.hashes.end());
+    if (h->quality() >= pdq::kMinUsefulQuality) {
+      q.image_hashes.assign(h->dihedral.hashes.begin(), h->dihedral.hashes.end());
+    }
     return q;
   }
   vpdq::HashOptions ho;
@@ -462,7 +474,7 @@ StatusOr<SimilarQuery> QueryOfFile(const std::string& path) {
     ho.seconds_per_hash = 1;
     ho.dihedral = true;
   } else if (IsImage(type)) {
-    ho.limits.max_frames = 1;
+    ho.first_frames = 1;  // an animated GIF is matched by its first frame
   } else {
     return core::InvalidArgument(path + " is " + type +
                                  ", not an image or a video; `isnad similar` matches pictures");
@@ -473,7 +485,7 @@ StatusOr<SimilarQuery> QueryOfFile(const std::string& path) {
     q.video = true;
     q.frame_variants = FrameVariants(*v, /*per_second=*/false);
     q.frames = std::move(v->frames);
-  } else if (!v->frames.empty()) {
+  } else if (!v->frames.empty() && v->frames.front().quality >= pdq::kMinUsefulQuality) {
     q.image_hashes.push_back(v->frames.front().hash);
   }
   return q;
@@ -489,7 +501,9 @@ StatusOr<SimilarQuery> QueryOfItem(const catalog::Catalog& catalog,
       auto h = pdq::HashImage(
           std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()));
       if (h.ok()) {
-        q.image_hashes.assign(h->dihedral.hashes.begin(), h->dihedral.hashes.end());
+        if (h->quality() >= pdq::kMinUsefulQuality) {
+          q.image_hashes.assign(h->dihedral.hashes.begin(), h->dihedral.hashes.end());
+        }
         return q;
       }
     }
@@ -510,6 +524,7 @@ StatusOr<SimilarQuery> QueryOfItem(const catalog::Catalog& catalog,
   }
   for (const catalog::PerceptualHashRow& r : rows) {
     ISNAD_ASSIGN_OR_RETURN(pdq::Hash h, pdq::HashFromHex(r.hash));
+    if (r.quality < pdq::kMinUsefulQuality) continue;  // not used for matching
     if (q.video) {
       q.frames.push_back(vpdq::FrameHash{0, r.quality, h, static_cast<double>(r.t_ms) / 1000.0});
     } else {
@@ -629,12 +644,39 @@ StatusOr<uint64_t> Analyzer::Run(Archive* a, const std::vector<catalog::ItemReco
       std::sort(ids.begin(), ids.end(), [](const std::string& x, const std::string& y) {
         return catalog::ParseItemId(x) < catalog::ParseItemId(y);
       });
+      if (ids.size() > kMaxNearDuplicates) {
+        const std::string more = std::to_string(ids.size() - kMaxNearDuplicates) +
+                                 " more near-duplicates not listed (isnad similar " + item.id +
+                                 " lists them all)";
+        ids.resize(kMaxNearDuplicates);
+        Json failures = o.body.contains("failures") ? o.body["failures"] : Json::array();
+        failures.push_back(more);
+        o.body["failures"] = std::move(failures);
+        o.shown.failures.push_back(more);
+      }
       if (!ids.empty()) o.body["near_duplicates"] = ids;
       o.shown.near_duplicates = ids;
       index->AddItem(item.leaf_index, o.hashes, o.video);
     }
     catalog::Actor by{core::NowUtc(), a->OperatorName()};
-    ISNAD_ASSIGN_OR_RETURN(std::string entry, catalog::ItemAnalyzedEntry(by, o.body));
+    auto made = catalog::ItemAnalyzedEntry(by, o.body);
+    if (!made.ok()) {
+      // What the file claims (its size, dates, place, names) did not fit the entry's
+      // grammar: record the item without those claims, saying why, rather than stopping
+      // the analysis of this and every later item. The full metadata is in its blob.
+      std::string why =
+          Cut(core::LossyUtf8("summary not recorded: " + made.status().message()), kMaxMemberBytes);
+      for (const char* claim : {"width", "height", "duration_ms", "captured_at", "lat", "lon",
+                                "camera", "title", "author"}) {
+        o.body.erase(claim);
+      }
+      Json failures = o.body.contains("failures") ? o.body["failures"] : Json::array();
+      if (failures.size() <= kMaxFailures) failures.push_back(why);
+      o.body["failures"] = std::move(failures);
+      o.shown.failures.push_back(why);
+      made = catalog::ItemAnalyzedEntry(by, o.body);
+    }
+    ISNAD_ASSIGN_OR_RETURN(std::string entry, std::move(made));
     entries.push_back(std::move(entry));
     pending.push_back(std::move(o.shown));
     if (callbacks.on_progress) callbacks.on_progress(k + 1, items.size());

@@ -181,8 +181,17 @@ std::string Clean(const char* s, size_t max_bytes) {
 
 void Summarise(const AVFormatContext& ctx, const ExtractLimits& limits, Metadata& md) {
   const AVDictionary* tags = ctx.metadata;
-  if (ctx.duration != AV_NOPTS_VALUE && ctx.duration > 0 && ctx.duration < INT64_MAX - 500)
-    md.duration_ms = static_cast<uint64_t>((ctx.duration + 500) / 1000);
+  if (ctx.duration != AV_NOPTS_VALUE && ctx.duration > 0 && ctx.duration < INT64_MAX - 500) {
+    // A custody entry holds integers up to 2^53 - 1 (RFC 8785); a header claiming more
+    // milliseconds (285,000 years) is not a duration.
+    const auto ms = static_cast<uint64_t>((ctx.duration + 500) / 1000);
+    if (ms <= (uint64_t{1} << 53) - 1) {
+      md.duration_ms = ms;
+    } else {
+      md.failures.push_back("ffmpeg: duration of " + std::to_string(ms) +
+                            " ms is not plausible; not kept");
+    }
+  }
   for (unsigned i = 0; i < ctx.nb_streams; ++i) {
     const AVStream& st = *ctx.streams[i];
     if (st.codecpar->codec_type != AVMEDIA_TYPE_VIDEO ||

@@ -105,7 +105,9 @@ std::string XmpText(const Exiv2::Xmpdatum& d) {
   return d.toString();
 }
 
-// Degrees from EXIF's 1 to 3 rationals (degrees, minutes, seconds).
+// Degrees from EXIF's 1 to 3 rationals (degrees, minutes, seconds). They are unsigned (EXIF
+// 2.32, 4.6.6: the hemisphere is in the Ref): a negative value, written as a signed rational,
+// would flip the Ref's sign; minutes or seconds of 60 or more are not a position either.
 std::optional<long double> ExifDegrees(const Exiv2::Exifdatum& d) {
   long n = d.count();
   if (n < 1 || n > 3) return std::nullopt;
@@ -123,7 +125,9 @@ std::optional<long double> ExifDegrees(const Exiv2::Exifdatum& d) {
       den = r.second;
     }
     if (den == 0) return std::nullopt;
-    v += num / den / unit;
+    const long double part = num / den;
+    if (part < 0 || (k > 0 && part >= 60)) return std::nullopt;
+    v += part / unit;
     unit *= 60;
   }
   return v;
@@ -151,7 +155,8 @@ void ReadExifGps(const Exiv2::ExifData& exif, Metadata& md) {
   auto lo = ExifDegrees(*lon);
   if (!la || !lo) {
     md.failures.push_back(
-        "exif: GPS position is not 1 to 3 rationals with non-zero denominators: " +
+        "exif: GPS position is not 1 to 3 rationals (degrees, minutes and seconds under 60, "
+        "none negative) with non-zero denominators: " +
         Quote(lat->toString()) + ", " + Quote(lon->toString()));
     return;
   }

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -218,6 +219,52 @@ TEST_F(MetadataTest, OutOfRangeGpsAndOrientationAreFailuresNotValues) {
   std::string all = Joined(md.failures);
   EXPECT_NE(all.find("GPS position out of range: latitude 95"), std::string::npos) << all;
   EXPECT_NE(all.find("Orientation is not 1 to 8"), std::string::npos) << all;
+  EXPECT_EQ(md.width, 64u);
+}
+
+TEST_F(MetadataTest, NegativeOrOverflowingGpsRationalsAreRefused) {
+  // EXIF GPSLatitude/GPSLongitude are unsigned rationals (EXIF 2.32, 4.6.6), the hemisphere
+  // in their Refs. A signed -33 30' with Ref S must not become 32.5 north; 75 minutes is
+  // not a position either.
+  const std::string d = dir_->string() + "/";
+  ASSERT_TRUE(Shell("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=64x48 -frames:v 1 " + d +
+                    "signed.jpg && cp " + d + "signed.jpg " + d + "minutes.jpg"));
+  ASSERT_TRUE(
+      Shell("exiv2 -M'set Exif.GPSInfo.GPSLatitude SRational -33/1 30/1 0/1'"
+            " -M'set Exif.GPSInfo.GPSLatitudeRef S' -M'set Exif.GPSInfo.GPSLongitude 36/1 0/1 0/1'"
+            " -M'set Exif.GPSInfo.GPSLongitudeRef E' " +
+            d + "signed.jpg"));
+  ASSERT_TRUE(Shell(
+      "exiv2 -M'set Exif.GPSInfo.GPSLatitude 33/1 75/1 0/1' -M'set Exif.GPSInfo.GPSLatitudeRef N'"
+      " -M'set Exif.GPSInfo.GPSLongitude 36/1 0/1 60/1' -M'set Exif.GPSInfo.GPSLongitudeRef E' " +
+      d + "minutes.jpg"));
+  for (const char* name : {"signed.jpg", "minutes.jpg"}) {
+    Metadata md = Extract(name, "image/jpeg");
+    EXPECT_FALSE(md.gps.has_value()) << name << ": " << md.gps->lat << "," << md.gps->lon;
+    std::string all = Joined(md.failures);
+    EXPECT_NE(all.find("exif: GPS position is not"), std::string::npos) << name << ": " << all;
+  }
+}
+
+TEST_F(MetadataTest, ImplausibleDurationIsAFailureNotAValue) {
+  // A Matroska header claiming 9.1e15 ms: more than a custody entry's integers hold.
+  const std::string path = Path("huge.mkv");
+  ASSERT_TRUE(
+      Shell("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=64x48:rate=10 -t 1 "
+            "-c:v ffv1 " +
+            path));
+  std::string bytes = ReadAll(path);
+  const size_t at = bytes.find("\x44\x89\x88");  // Segment Info's Duration, an 8-byte float
+  ASSERT_NE(at, std::string::npos);
+  const double claimed = 9.1e15;
+  uint64_t bits;
+  std::memcpy(&bits, &claimed, 8);
+  for (int k = 0; k < 8; ++k) bytes[at + 3 + k] = static_cast<char>(bits >> (56 - 8 * k));
+  WriteAll(path, bytes);
+  Metadata md = Extract("huge.mkv", "video/x-matroska");
+  EXPECT_FALSE(md.duration_ms.has_value()) << *md.duration_ms;
+  EXPECT_NE(Joined(md.failures).find("ms is not plausible"), std::string::npos)
+      << Joined(md.failures);
   EXPECT_EQ(md.width, 64u);
 }
 

@@ -35,7 +35,10 @@ using Clock = std::chrono::steady_clock;
 // are left out: they would open further files named inside a hostile input.
 constexpr const char* kFormatWhitelist =
     "mov,mp4,matroska,webm,avi,flv,mpegts,mpeg,asf,ogg,h264,hevc,m4v,mpegvideo,gif,ivf,dv,"
-    "rm,nut,mxf,wtv,yuv4mpegpipe,3gp";
+    "rm,nut,mxf,wtv,yuv4mpegpipe,3gp,"
+    // Still pictures that are not JPEG or PNG (hashed as their first frame): the demuxers
+    // that read one file's bytes, not image2, which reads file name patterns.
+    "webp_pipe,bmp_pipe,tiff_pipe,j2k_pipe,png_pipe,jpeg_pipe";
 
 // Bar detection (docs/formats/vpdq.md, "Black bars"): a row or column of the picture is
 // part of a bar when its mean luma (full range) is at most kBarMeanMax and its standard
@@ -178,7 +181,10 @@ class Decoder {
     AVDictionary* opts = nullptr;
     av_dict_set(&opts, "protocol_whitelist", "file", 0);
     av_dict_set(&opts, "format_whitelist", kFormatWhitelist, 0);
-    int r = avformat_open_input(&raw, path_.c_str(), nullptr, &opts);  // frees raw on error
+    // "file:" so that a path with a colon in its first part ("ev:1/objects/...",
+    // "2024-01-01T12:30.mp4") is not taken for a protocol name.
+    const std::string url = "file:" + path_;
+    int r = avformat_open_input(&raw, url.c_str(), nullptr, &opts);  // frees raw on error
     av_dict_free(&opts);
     if (r < 0) {
       if (deadline_->Expired()) return DeadlineError(path_, limits_);
@@ -518,6 +524,7 @@ core::StatusOr<VideoHash> HashVideo(const std::string& path, const HashOptions& 
   bool have_kept = false;
   int64_t first_pts = AV_NOPTS_VALUE;
   for (;; index++) {
+    if (options.first_frames > 0 && index >= options.first_frames) break;
     ISNAD_ASSIGN_OR_RETURN(AVFrame * f, dec->Next());
     if (!f) break;
     if (index >= options.limits.max_frames) {

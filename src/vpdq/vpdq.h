@@ -45,6 +45,9 @@ struct HashOptions {
   // frame's one DCT, pdq::HashPixelsDihedral): for queries that should find mirrored or
   // rotated copies (CompareDihedral). 256 bytes a frame; the archive does not store them.
   bool dihedral = false;
+  // 0: every frame. n > 0: stop, successfully, after the first n decoded frames (the first
+  // frame of an animated GIF as a picture's hash); VideoLimits::max_frames is an error instead.
+  uint64_t first_frames = 0;
   int threads = 1;  // FFmpeg decoding threads
   VideoLimits limits;
 };

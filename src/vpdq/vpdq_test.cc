@@ -444,12 +444,72 @@ TEST(VpdqOptions, IdenticalConsecutiveFramesCollapse) {
   EXPECT_NE(collapsed.frames[0].hash, collapsed.frames[1].hash);
 }
 
+TEST(VpdqOptions, StillPicturesOtherThanJpegAndPngHashAsTheirFirstFrame) {
+  SKIP_WITHOUT_FFMPEG();
+  TempDir dir;
+  const std::string src = "-f lavfi -i testsrc2=s=160x128 -frames:v 1";
+  Ffmpeg(src, dir.Join("pic.png"));
+  HashOptions o;
+  o.first_frames = 1;
+  auto png = HashVideo(dir.Join("pic.png"), o);
+  ASSERT_TRUE(png.ok()) << png.status().ToString();
+  ASSERT_EQ(png->frames.size(), 1u);
+  // Lossless: the same pixels, the same hash. Stored without a file name extension, as the
+  // archive's blobs are.
+  for (const char* ext : {"bmp", "tiff", "webp"}) {
+    const std::string named = dir.Join(std::string("pic.") + ext);
+    Ffmpeg(src + (std::string(ext) == "webp" ? " -lossless 1" : ""), named);
+    const std::string blob = dir.Join(std::string("blob-") + ext);
+    std::filesystem::rename(named, blob);
+    auto h = HashVideo(blob, o);
+    ASSERT_TRUE(h.ok()) << ext << ": " << h.status().ToString();
+    ASSERT_EQ(h->frames.size(), 1u) << ext;
+    EXPECT_LE(pdq::Distance(h->frames[0].hash, png->frames[0].hash), 8) << ext;
+  }
+}
+
+TEST(VpdqBadInput, RelativePathWithAColonIsAFileNotAProtocol) {
+  SKIP_WITHOUT_FFMPEG();
+  TempDir dir;
+  std::filesystem::create_directories(dir.Join("ev:1"));
+  Ffmpeg("-f lavfi -i testsrc2=s=160x128:r=5:d=1 -c:v ffv1", dir.Join("ev:1/2024-01-01T12:30.mkv"));
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  auto in_folder = HashVideo("ev:1/2024-01-01T12:30.mkv");
+  std::filesystem::current_path(dir.Join("ev:1"));
+  auto bare = HashVideo("2024-01-01T12:30.mkv");
+  std::filesystem::current_path(cwd);
+  ASSERT_TRUE(in_folder.ok()) << in_folder.status().ToString();
+  ASSERT_TRUE(bare.ok()) << bare.status().ToString();
+  EXPECT_EQ(in_folder->frames.size(), 5u);
+  EXPECT_EQ(bare->frames.size(), 5u);
+}
+
 // ---- bad input and limits ----
 
 core::Status HashError(const std::string& path, const HashOptions& o = {}) {
   auto h = HashVideo(path, o);
   EXPECT_FALSE(h.ok()) << path;
   return h.ok() ? core::Status::Ok() : h.status();
+}
+
+TEST(VpdqOptions, FirstFramesStopsAfterThemWithoutAnError) {
+  SKIP_WITHOUT_FFMPEG();
+  TempDir dir;
+  // An animated GIF (10 frames): a picture whose hash is its first frame's.
+  const std::string path = dir.Join("anim.gif");
+  Ffmpeg("-f lavfi -i testsrc2=s=160x128:r=5:d=2", path);
+  HashOptions o;
+  o.first_frames = 1;
+  auto one = HashVideo(path, o);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  ASSERT_EQ(one->frames.size(), 1u);
+  EXPECT_EQ(one->frames[0].frame, 0u);
+  EXPECT_EQ(one->frames[0].hash, Hash(path).frames.at(0).hash);
+  // The limit, by contrast, is an error: the video is longer than allowed.
+  HashOptions limited;
+  limited.limits.max_frames = 1;
+  EXPECT_EQ(HashError(path, limited).code(), core::Code::kResourceExhausted);
 }
 
 TEST(VpdqBadInput, MissingRandomEmptyAndAudioOnlyFilesGiveClearErrors) {
