@@ -81,6 +81,12 @@ Status CheckTsaUrl(const std::string& url) {
       return core::InvalidArgument("a TSA URL may not hold spaces or control characters");
     }
   }
+  // The URL goes into timestamp.added entries and config/tsa.txt: never a password.
+  if (rest.substr(0, rest.find_first_of("/?#")).find('@') != std::string_view::npos) {
+    return core::InvalidArgument(
+        "a TSA URL may not hold a user name or password (\"user:password@\"): the URL is "
+        "recorded in the custody log for good; give the TSA's URL without them");
+  }
   return Status::Ok();
 }
 

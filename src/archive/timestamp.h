@@ -68,8 +68,8 @@ core::StatusOr<std::vector<std::string>> ReadTsaUrls(core::Env* env, const Layou
 // Appends the URLs not listed yet (atomically rewriting the file, comments kept).
 core::Status SaveTsaUrls(core::Env* env, const Layout& layout,
                          const std::vector<std::string>& urls);
-// kInvalidArgument unless `url` is http:// or https:// with a host and no whitespace or
-// control characters.
+// kInvalidArgument unless `url` is http:// or https:// with a host and no whitespace,
+// control characters, user name or password (it is recorded in timestamp.added entries).
 core::Status CheckTsaUrl(const std::string& url);
 
 }  // namespace isnad::archive

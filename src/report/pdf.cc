@@ -83,6 +83,27 @@ class Builder {
 
   std::vector<Para>& paras() { return paras_; }
 
+  // Pango lays out a paragraph in time that grows with the square of its length (it
+  // shapes the rest of a run again for every line): a line of free text is laid out in
+  // pieces of at most kMaxPieceBytes, cut after a space when there is one in the
+  // second half, else between code points. Each piece goes on its own line.
+  static constexpr size_t kMaxPieceBytes = 2048;
+  static std::vector<std::string_view> Pieces(std::string_view line) {
+    std::vector<std::string_view> out;
+    while (line.size() > kMaxPieceBytes) {
+      size_t cut = kMaxPieceBytes;
+      while (cut > 1 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
+      if (size_t space = line.rfind(' ', cut - 1);
+          space != std::string_view::npos && space >= kMaxPieceBytes / 2) {
+        cut = space + 1;
+      }
+      out.push_back(line.substr(0, cut));
+      line.remove_prefix(cut);
+    }
+    out.push_back(line);
+    return out;
+  }
+
   Para& New(Dir dir) {
     paras_.emplace_back();
     Para& p = paras_.back();
@@ -100,8 +121,19 @@ class Builder {
   // A content string as a bidi isolate in its own direction.
   static void AddContent(Para& p, std::string_view s, Face face = Face::kRegular) {
     p.text += kFsi;
-    Add(p, internal::Clean(s), face);
+    Add(p, InPieces(internal::Clean(s)), face);
     p.text += kPdi;
+  }
+  // `clean` with a line break between its pieces (see Pieces): Pango lays out each
+  // line of a layout on its own.
+  static std::string InPieces(std::string_view clean) {
+    if (clean.size() <= kMaxPieceBytes) return std::string(clean);
+    std::string out;
+    for (std::string_view piece : Pieces(clean)) {
+      if (!out.empty()) out += '\n';
+      out += piece;
+    }
+    return out;
   }
 
   void Section(const char* title) {
@@ -164,7 +196,7 @@ class Builder {
         p.text += clean.substr(i, 64);
       }
     } else {
-      p.text = clean;
+      p.text = InPieces(clean);
     }
   }
   // Free text, one paragraph per line, each in its own direction.
@@ -185,10 +217,14 @@ class Builder {
       if (line.find_first_not_of(' ') == std::string_view::npos) {
         gap = true;
       } else {
-        Para& p = New(Dir::kAuto);
-        p.text = line;
-        p.indent = 2 * kIndent;
-        p.space_before = gap ? 5 : 1;
+        double space_before = gap ? 5 : 1;
+        for (std::string_view piece : Pieces(line)) {
+          Para& p = New(Dir::kAuto);
+          p.text = piece;
+          p.indent = 2 * kIndent;
+          p.space_before = space_before;
+          space_before = 0;
+        }
         gap = false;
       }
       start = end + 1;

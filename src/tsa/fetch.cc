@@ -42,6 +42,14 @@ core::StatusOr<std::string> Fetch(const std::string& url, const Request& request
     return core::InvalidArgument("a TSA URL must start with http:// or https://, not \"" + url +
                                  "\"");
   }
+  // The URL is recorded in the custody log (append-only, exported): no credentials in it.
+  const size_t host = url.find("//") + 2;
+  const size_t authority_end = url.find_first_of("/?#", host);
+  if (url.substr(host, authority_end - host).find('@') != std::string::npos) {
+    return core::InvalidArgument(
+        "a TSA URL may not hold a user name or password (\"user:password@\"): the URL is "
+        "recorded in the custody log for good; give the TSA's URL without them");
+  }
   static std::once_flag once;
   static CURLcode init = CURLE_OK;
   std::call_once(once, [] { init = curl_global_init(CURL_GLOBAL_DEFAULT); });

@@ -64,7 +64,8 @@ core::StatusOr<TokenInfo> Verify(std::string_view der, const core::Hash& sha256_
 // and returns the response DER (not yet checked: give it to Verify). kIoError naming the
 // URL when it cannot be reached, does not answer within `timeout_seconds` (the whole
 // exchange), answers other than HTTP 200 or sends over 1 MiB; kInvalidArgument for a
-// URL that is not http:// or https://. Redirects are followed (at most 5).
+// URL that is not http:// or https://, or that holds a user name or password (the URL is
+// recorded in the custody log). Redirects are followed (at most 5).
 core::StatusOr<std::string> Fetch(const std::string& url, const Request& request,
                                   int timeout_seconds = 30);
 

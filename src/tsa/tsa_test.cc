@@ -293,6 +293,21 @@ TEST(Rfc3161Conformance, TrailingBytesAndGarbageAreRefused) {
   }
 }
 
+TEST(Rfc3161Conformance, EveryTruncationIsRefusedWithoutACrash) {
+  SKIP_WITHOUT_DATA();
+  for (const char* file : {"respNonce.tsr", "respNoCert.tsr", "timeStampToken.p7s"}) {
+    const std::string der = ReadAll(kData + "/" + file);
+    for (size_t n = 0; n < der.size(); ++n) {
+      const std::string cut = der.substr(0, n);
+      EXPECT_FALSE(Inspect(cut).ok()) << file << " cut to " << n << " bytes";
+      EXPECT_FALSE(TokenDer(cut).ok()) << file << " cut to " << n << " bytes";
+      auto verified = Verify(cut, HashedMessage(), {});
+      ASSERT_FALSE(verified.ok()) << file << " cut to " << n << " bytes";
+      EXPECT_EQ(verified.status().code(), Code::kIntegrity) << file << " cut to " << n;
+    }
+  }
+}
+
 // ---------------------------------------------------------------- requests
 
 TEST(Request, HasSha256ImprintRandomNonceAndCertReq) {
@@ -434,6 +449,25 @@ TEST(LocalTsa, NothingListeningIsAnIoError) {
   auto resp = Fetch(url, *req, 5);
   ASSERT_FALSE(resp.ok());
   EXPECT_EQ(resp.status().code(), Code::kIoError);
+}
+
+// The TSA URL is recorded in the custody log, which is append-only and exported: a user
+// name or password in it would be published for good, so it is refused, and not echoed.
+TEST(LocalTsa, AUrlWithCredentialsIsRefusedWithoutEchoingThem) {
+  FakeTsa tsa;
+  auto req = MakeRequest(core::Sha256Of("x"));
+  ASSERT_TRUE(req.ok());
+  const std::string host = tsa.url().substr(7);  // "127.0.0.1:PORT/"
+  for (const std::string& url : {"http://alice:s3cret@" + host, "http://s3cret@" + host}) {
+    auto resp = Fetch(url, *req, 5);
+    ASSERT_FALSE(resp.ok()) << url;
+    EXPECT_EQ(resp.status().code(), Code::kInvalidArgument) << url;
+    EXPECT_EQ(resp.status().message().find("s3cret"), std::string::npos) << resp.status().message();
+  }
+  EXPECT_EQ(tsa.requests(), 0);
+  // An '@' after the host is not a credential.
+  auto ok = Fetch(tsa.url() + "?who=a@b", *req, 5);
+  EXPECT_TRUE(ok.ok()) << ok.status().ToString();
 }
 
 TEST(LocalTsa, OnlyHttpUrls) {
