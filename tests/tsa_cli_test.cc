@@ -236,6 +236,21 @@ TEST_F(TsaCli, NoTokenRecordedIsExitOneAndWritesNothing) {
   EXPECT_EQ(r.exit_code, 3) << r.err;
 }
 
+TEST_F(TsaCli, ATsaUrlWithCredentialsIsRefusedAndNeverRecorded) {
+  // The URL goes into the custody log and every export: a password in it would be
+  // published for good. Refused before any request, not saved, not echoed.
+  std::string url = tsa_.url();
+  url.insert(url.find("://") + 3, "user:s3cret@");
+  const uint64_t before = LogSize();
+  auto r = isnad({"timestamp", "--tsa", url, "--save"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(Contains(r.err, "user name or password")) << r.err;
+  EXPECT_FALSE(Contains(r.err + r.out, "s3cret")) << r.err;
+  EXPECT_EQ(tsa_.requests(), 0);
+  EXPECT_EQ(LogSize(), before);
+  EXPECT_FALSE(core::Env::Default()->Stat(archive_ + "/config/tsa.txt").ok());
+}
+
 TEST_F(TsaCli, TimestampsCatchesADamagedTokenOrCheckpoint) {
   auto r = isnad({"timestamp", "--tsa", tsa_.url(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

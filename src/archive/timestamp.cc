@@ -118,8 +118,12 @@ StatusOr<TimestampResult> TimestampCheckpoint(Archive& a, const std::vector<std:
       ISNAD_ASSIGN_OR_RETURN(std::string response, tsa::Fetch(url, request, timeout_seconds));
       tsa::VerifyOptions o = options;
       o.expected_nonce = request.nonce;
-      ISNAD_ASSIGN_OR_RETURN(out.token, tsa::Verify(response, result.checkpoint_sha256, o));
+      ISNAD_RETURN_IF_ERROR(tsa::Verify(response, result.checkpoint_sha256, o).status());
       ISNAD_ASSIGN_OR_RETURN(std::string token, tsa::TokenDer(response));
+      // What is stored is what was verified: the token's own bytes (OpenSSL
+      // re-encodes them out of the response), checked again as `timestamps`
+      // and `verify-bag` will read them.
+      ISNAD_ASSIGN_OR_RETURN(out.token, tsa::Verify(token, result.checkpoint_sha256, o));
       ISNAD_ASSIGN_OR_RETURN(out.token_sha256, a.StoreBytes(token));
       return Status::Ok();
     }();
