@@ -268,6 +268,12 @@ TEST_F(TsaCli, TimestampsCatchesADamagedTokenOrCheckpoint) {
   EXPECT_EQ(r.exit_code, 10) << r.out << r.err;
   EXPECT_TRUE(Contains(r.out, "FAILED")) << r.out;
   EXPECT_TRUE(Contains(r.err, "do NOT verify")) << r.err;
+  // Gone altogether: the token can no longer be checked, an integrity failure too.
+  fs::remove(checkpoint);
+  r = isnad({"timestamps", "--json"});
+  EXPECT_EQ(r.exit_code, 10) << r.out << r.err;
+  ASSERT_EQ(JsonLines(r.out).size(), 1u) << r.out;
+  EXPECT_EQ(JsonLines(r.out)[0]["code"], "integrity") << r.out;
   WriteTestFile(checkpoint, original);
   ASSERT_EQ(isnad({"timestamps"}).exit_code, 0);
 

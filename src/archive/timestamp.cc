@@ -158,7 +158,14 @@ StatusOr<std::vector<TimestampCheck>> CheckTimestamps(const Archive& a,
     check.record = std::move(record);
     const catalog::TimestampRecord& r = check.record;
     check.status = [&]() -> Status {
-      ISNAD_ASSIGN_OR_RETURN(std::string checkpoint, HistoryCheckpoint(a, r.checkpoint_size));
+      auto kept = HistoryCheckpoint(a, r.checkpoint_size);
+      if (!kept.ok()) {
+        // A recorded token whose checkpoint is gone can no longer be checked:
+        // evidence of when the archive held what it holds is lost.
+        return core::Integrity(std::string(kept.status().message()) +
+                               "; restore it from a backup or an export of this archive");
+      }
+      std::string checkpoint = std::move(*kept);
       if (core::Sha256Of(checkpoint) != r.checkpoint_sha256) {
         return core::Integrity("checkpoints/" + std::to_string(r.checkpoint_size) +
                                " does not hash to the recorded " + r.checkpoint_sha256.Hex());
