@@ -401,9 +401,11 @@ bool DigestMatches(std::string_view field_value, std::string_view raw) {
   core::StatusOr<std::string> decoded = core::InvalidArgument("");
   if (v.size() == b32_len || v.size() == b32_unpadded) {
     decoded = Base32Decode(v);
-  } else if (v.size() == raw.size() * 2) {
+  }
+  // md5 in base16 is as long as md5 in padded base32 (32): hex when not base32.
+  if (v.size() == raw.size() * 2 && (!decoded.ok() || *decoded != raw)) {
     decoded = core::HexDecode(v);
-  } else {
+  } else if (v.size() != b32_len && v.size() != b32_unpadded) {
     decoded = Base64DecodeLenient(v);
   }
   return decoded.ok() && *decoded == raw;
@@ -424,6 +426,8 @@ struct Reader::Impl {
   uint64_t pending_u = 0;
   // The gzip member (compressed offset) the previous record started in.
   std::optional<uint64_t> prev_member;
+  // An error met after a whole record, returned by the next call.
+  std::optional<core::Status> deferred;
 
   // The compressed offset of the member holding uncompressed offset `u`;
   // sets *aligned when `u` is the member's first byte.
@@ -457,6 +461,12 @@ struct Reader::Impl {
 
 core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
   *r = Record();
+  if (deferred) {
+    done = true;
+    core::Status st = std::move(*deferred);
+    deferred.reset();
+    return st;
+  }
   if (done) return false;
   if (!started) {
     started = true;
@@ -560,19 +570,35 @@ core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
 
   // Between records: the first line after the block should be blank (it is
   // the CRLF CRLF trailer); a non-blank one means Content-Length was short.
+  // An error here (the next gzip member is damaged) is the next record's:
+  // this one is whole, and is returned first.
   if (!done) {
     uint64_t at = buf.offset();
-    ISNAD_ASSIGN_OR_RETURN(uint64_t n, buf.ReadLine(&line, UINT64_MAX, 256));
-    if (n > 0 && !IsBlank(line)) {
-      r->problems.push_back("bytes follow the block where the record should end (at " +
-                            std::to_string(at) +
-                            " uncompressed): its Content-Length is smaller than its block");
+    core::StatusOr<uint64_t> n = buf.ReadLine(&line, UINT64_MAX, 256);
+    if (!n.ok()) {
+      deferred = n.status();
+    } else {
+      if (*n > 0 && !IsBlank(line)) {
+        r->problems.push_back("bytes follow the block where the record should end (at " +
+                              std::to_string(at) +
+                              " uncompressed): its Content-Length is smaller than its block");
+      }
+      if (core::Status st = SkipBlankLines(); !st.ok()) deferred = st;
     }
-    ISNAD_RETURN_IF_ERROR(SkipBlankLines());
   }
   uint64_t end_u = pending ? pending_u : buf.offset();
   if (input.gzip()) {
-    if (pending) {
+    if (deferred && input.members().back().c > r->offset) {
+      r->length = input.members().back().c - r->offset;  // up to the damaged member
+    } else if (deferred) {
+      // Its own member is damaged (e.g. its CRC): the record is not whole.
+      r->problems.push_back(std::string(deferred->message()));
+      r->length = input.coffset() - r->offset;
+      if (r->payload_complete) {
+        r->payload_complete = false;  // no payload item from damaged data
+        r->payload_note = "its gzip member is damaged";
+      }
+    } else if (pending) {
       bool next_aligned = false;
       uint64_t next = MemberOf(pending_u, &next_aligned);
       r->length = next - r->offset;
@@ -612,14 +638,18 @@ core::Status Reader::Impl::ReadBlock(Record* r, PayloadSink* sink) {
 
   // HTTP headers, when the record holds an HTTP message.
   const bool http_type = r->type == "response" || r->type == "request" || revisit;
-  const bool http_uri =
-      r->target_uri.rfind("http:", 0) == 0 || r->target_uri.rfind("https:", 0) == 0;
+  // Schemes are case-insensitive (RFC 3986 3.1): "HTTP://" is HTTP too.
+  const std::string scheme = Lower(r->target_uri.substr(0, r->target_uri.find(':') + 1));
+  const bool http_uri = scheme == "http:" || scheme == "https:";
   std::string line;
   if (http_type && http_uri && left > 0) {
     bool first = true, ended = false;
     uint64_t head = 0;
     while (left > 0) {
-      ISNAD_ASSIGN_OR_RETURN(uint64_t n, buf.ReadLine(&line, left, kMaxHeaderBytes));
+      // At most what `line` keeps, so that every byte read is hashed: past
+      // the limit the rest of the block is read (and hashed) as payload.
+      const uint64_t allow = std::min<uint64_t>(left, kMaxHeaderBytes + 1 - head);
+      ISNAD_ASSIGN_OR_RETURN(uint64_t n, buf.ReadLine(&line, allow, kMaxHeaderBytes + 1));
       if (n == 0) {
         truncated = true;
         break;

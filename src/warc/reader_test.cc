@@ -387,5 +387,148 @@ TEST(WarcReader, NotAWarcSaysSo) {
   EXPECT_FALSE(ReadFrom(&empty).status.ok());
 }
 
+// ---- Review round 2: edge cases of digests, schemes and lengths ----------
+
+// One WARC/1.1 record with the given named fields (Content-Length added).
+std::string RawRecord(const std::string& fields, const std::string& block) {
+  return "WARC/1.1\r\n" + fields + "Content-Length: " + std::to_string(block.size()) + "\r\n\r\n" +
+         block + "\r\n\r\n";
+}
+
+std::string Hex(std::string_view raw) {
+  static const char* k = "0123456789abcdef";
+  std::string h;
+  for (unsigned char c : raw) {
+    h += k[c >> 4];
+    h += k[c & 15];
+  }
+  return h;
+}
+
+std::string RawDigest(const char* algo, std::string_view data) {
+  auto d = Digester::ForField(std::string(algo) + ":x");
+  d->Update(data);
+  return d->FinishRaw();
+}
+
+// md5 in base16 is 32 characters, as long as md5 in padded base32: the value
+// must be read as hex when it is not base32, not fail.
+TEST(WarcReader, Md5HexDigestIsReadAsHex) {
+  const std::string block = "hello, world\n";
+  const std::string raw = RawDigest("md5", block);
+  EXPECT_TRUE(DigestMatches("md5:" + Hex(raw), raw));
+  EXPECT_TRUE(DigestMatches("md5:" + Base32Encode(raw), raw));
+  EXPECT_FALSE(DigestMatches("md5:" + Hex(RawDigest("md5", "other")), raw));
+  StringSource src(
+      RawRecord("WARC-Type: resource\r\nWARC-Target-URI: file:///a.txt\r\n"
+                "WARC-Block-Digest: md5:" +
+                    Hex(raw) + "\r\n",
+                block));
+  Collected c = ReadFrom(&src);
+  ASSERT_TRUE(c.status.ok()) << c.status.message();
+  ASSERT_EQ(c.records.size(), 1u);
+  EXPECT_EQ(c.records[0].block_digest.result, DigestResult::kPass);
+}
+
+// RFC 3986 3.1: schemes are case-insensitive. "HTTP://" holds an HTTP message
+// as "http://" does; its payload starts after the HTTP headers.
+TEST(WarcReader, UpperCaseHttpSchemeIsHttp) {
+  const std::string body = "<html>hi</html>";
+  const std::string http = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + body;
+  StringSource src(
+      RawRecord("WARC-Type: response\r\nWARC-Target-URI: HTTP://EXAMPLE.ORG/\r\n"
+                "WARC-Payload-Digest: sha1:" +
+                    Base32Encode(RawDigest("sha1", body)) + "\r\n",
+                http));
+  Collected c = ReadFrom(&src);
+  ASSERT_TRUE(c.status.ok()) << c.status.message();
+  ASSERT_EQ(c.records.size(), 1u);
+  EXPECT_TRUE(c.records[0].http);
+  EXPECT_EQ(c.records[0].http_status, 200);
+  EXPECT_EQ(c.records[0].payload_digest.result, DigestResult::kPass);
+  ASSERT_EQ(c.payloads.size(), 1u);
+  EXPECT_EQ(c.payloads[0], body);
+}
+
+// A Content-Length of 10^18 (or more than fits) on a short file: reported as
+// truncated or invalid, at once, not read for ever.
+TEST(WarcReader, HugeOrOverflowingContentLengthIsReported) {
+  StringSource huge(
+      "WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: 1000000000000000000\r\n\r\nabc");
+  Collected c = ReadFrom(&huge);
+  ASSERT_EQ(c.records.size(), 1u);
+  EXPECT_NE(c.records[0].problems.at(0).find("truncated"), std::string::npos);
+  for (const char* cl : {"18446744073709551616", "99999999999999999999", "-1", "0x10", "1e3"}) {
+    SCOPED_TRACE(cl);
+    StringSource src(std::string("WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: ") + cl +
+                     "\r\n\r\nabc\r\n\r\n");
+    Collected d = ReadFrom(&src);
+    EXPECT_FALSE(d.status.ok());
+    EXPECT_NE(d.status.message().find("invalid Content-Length"), std::string::npos);
+  }
+}
+
+// An HTTP head line over 1 MiB (the limit on what is parsed as headers) is
+// still hashed whole: the block digest of an intact record passes.
+TEST(WarcReader, HttpLineOverOneMibIsHashedWhole) {
+  const std::string http =
+      "HTTP/1.1 200 OK\r\nX-Big: " + std::string(size_t{3} << 20, 'a') + "\r\n\r\nbody";
+  StringSource src(RawRecord("WARC-Type: response\r\nWARC-Target-URI: http://example.org/\r\n"
+                             "WARC-Block-Digest: sha1:" +
+                                 Base32Encode(RawDigest("sha1", http)) + "\r\n",
+                             http),
+                   70000);
+  Collected c = ReadFrom(&src);
+  ASSERT_TRUE(c.status.ok()) << c.status.message();
+  ASSERT_EQ(c.records.size(), 1u);
+  EXPECT_EQ(c.records[0].block_digest.result, DigestResult::kPass)
+      << c.records[0].block_digest.computed;
+  ASSERT_FALSE(c.records[0].problems.empty());
+  EXPECT_NE(c.records[0].problems[0].find("over 1 MiB"), std::string::npos);
+}
+
+// A damaged gzip member (bad deflate data, bad CRC, cut short) ends reading,
+// but the intact record before it is still returned, whole, with its length
+// running to the damaged member; then the error, naming that member.
+TEST(WarcReader, DamagedGzipMemberKeepsTheRecordBeforeIt) {
+  std::vector<std::string> members;
+  for (int i = 0; i < 3; ++i) {
+    StringFile out;
+    Writer w(&out, /*gzip=*/true);
+    ASSERT_TRUE(w.Write({"resource",
+                         "file:///f" + std::to_string(i),
+                         "2026-11-29T16:13:44Z",
+                         "text/plain",
+                         {}},
+                        std::string(2000, static_cast<char>('a' + i)))
+                    .ok());
+    members.push_back(out.data);
+  }
+  std::string bad_data = members[2], bad_crc = members[2];
+  bad_data[40] = static_cast<char>(bad_data[40] ^ 0xff);
+  bad_crc[bad_crc.size() - 6] = static_cast<char>(bad_crc[bad_crc.size() - 6] ^ 0xff);
+  std::string cut = members[2].substr(0, 30);
+  for (std::string* third_p : {&bad_data, &bad_crc, &cut}) {
+    const std::string& third = *third_p;
+    StringSource src(members[0] + members[1] + third, 100);
+    Collected c = ReadFrom(&src);
+    EXPECT_FALSE(c.status.ok());
+    EXPECT_NE(c.status.message().find(std::to_string(members[0].size() + members[1].size())),
+              std::string::npos)
+        << c.status.message();
+    // Bad CRC: the third record's block was read, and is returned with it.
+    ASSERT_EQ(c.records.size(), &third == &bad_crc ? 3u : 2u) << c.status.message();
+    if (c.records.size() == 3) {
+      EXPECT_FALSE(c.records[2].ok());
+      EXPECT_NE(c.records[2].problems.at(0).find("incorrect data check"), std::string::npos);
+      EXPECT_FALSE(c.records[2].payload_complete);
+    }
+    EXPECT_TRUE(c.records[1].ok());
+    EXPECT_EQ(c.records[1].offset, members[0].size());
+    EXPECT_EQ(c.records[1].length, members[1].size());
+    EXPECT_EQ(c.payloads.at(1), std::string(2000, 'b'));
+  }
+}
+
 }  // namespace
 }  // namespace isnad::warc
