@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -30,7 +31,8 @@ constexpr uint64_t kBatchBytes = uint64_t{256} << 20;
 constexpr size_t kMaxProblems = 20;
 constexpr size_t kMaxText = 4000;  // bytes of one text member (a URI, a problem)
 
-std::atomic<uint64_t> stop_after_records{0};  // StopAfterRecordsForTesting
+std::atomic<uint64_t> stop_after_records{0};                    // StopAfterRecordsForTesting
+std::atomic<uint64_t> payload_budget_floor{uint64_t{1} << 30};  // SetPayloadBudgetFloorForTesting
 
 bool IEndsWith(std::string_view s, std::string_view suffix) {
   if (s.size() < suffix.size()) return false;
@@ -92,8 +94,10 @@ bool WantsItem(const warc::Record& r) {
 class Spool : public warc::PayloadSink {
  public:
   // `skip`: true for a record whose payload is not wanted (indexed already).
-  Spool(core::Env* env, std::string dir, std::function<bool()> skip)
-      : env_(env), dir_(std::move(dir)), skip_(std::move(skip)) {}
+  // `budget_left`: payload bytes this web archive may still spool (shared by
+  // all its WARCs); a payload that would pass it is dropped, not spooled.
+  Spool(core::Env* env, std::string dir, std::function<bool()> skip, uint64_t* budget_left)
+      : env_(env), dir_(std::move(dir)), skip_(std::move(skip)), budget_left_(budget_left) {}
   ~Spool() override { Discard(); }
 
   bool Begin(const warc::Record& r) override {
@@ -112,13 +116,25 @@ class Spool : public warc::PayloadSink {
   }
   Status Data(std::string_view bytes) override {
     if (!status_.ok()) return status_;
+    if (over_budget_) return Status::Ok();  // read on for the digests; keep nothing
+    if (bytes.size() > *budget_left_ - spooled_) {
+      over_budget_ = true;
+      file_.reset();
+      (void)env_->RemoveFile(path_);
+      return Status::Ok();
+    }
+    spooled_ += bytes.size();
     return file_->Append(bytes);
   }
+  // True when this record's payload was dropped for passing the budget.
+  bool over_budget() const { return over_budget_; }
   // The spooled payload's path, closed; "" when none was spooled.
   StatusOr<std::string> Finish() {
     if (!file_) return std::string();
     ISNAD_RETURN_IF_ERROR(file_->Close());
     file_.reset();
+    *budget_left_ -= spooled_;
+    spooled_ = 0;
     return path_;
   }
   void Discard() {
@@ -126,12 +142,17 @@ class Spool : public warc::PayloadSink {
     if (!path_.empty()) (void)env_->RemoveFile(path_);
     path_.clear();
     status_ = Status::Ok();
+    spooled_ = 0;
+    over_budget_ = false;
   }
 
  private:
   core::Env* env_;
   std::string dir_;
   std::function<bool()> skip_;
+  uint64_t* budget_left_;
+  uint64_t spooled_ = 0;  // bytes of the current payload
+  bool over_budget_ = false;
   std::string path_;
   std::unique_ptr<core::WritableFile> file_;
   Status status_;
@@ -184,8 +205,9 @@ class WebArchiveIndexer::Run {
     const std::vector<catalog::WarcRecordRow>& done =
         done_it == done_records_.end() ? kNone : done_it->second;
     WebArchiveSummary s;
-    Spool spool(a_->options_.env, core::JoinPath(a_->layout_.root, "tmp"),
-                [&] { return s.records < done.size(); });
+    Spool spool(
+        a_->options_.env, core::JoinPath(a_->layout_.root, "tmp"),
+        [&] { return s.records < done.size(); }, &payload_budget_left_);
     bool linked = false;
     while (true) {
       warc::Record r;
@@ -282,6 +304,16 @@ class WebArchiveIndexer::Run {
           } else if (!r.payload_note.empty()) {
             s.problems.push_back(where + ": no payload item: " + r.payload_note);
           }
+          spool.Discard();
+        } else if (spool.over_budget()) {
+          s.problems.push_back(
+              where + ": no payload item: the payloads of this web archive would pass " +
+              std::to_string(payload_budget_) + " bytes (" +
+              std::to_string(WebArchiveIndexer::kPayloadExpansion) +
+              " times its size, never less than " + std::to_string(payload_budget_floor.load()) +
+              "), which only a decompression bomb or an "
+              "extraordinary archive reaches; the record is preserved in the WARC: extract its "
+              "payload with a WARC tool and add it as a file if it is wanted");
           spool.Discard();
         }
       }
@@ -436,6 +468,19 @@ class WebArchiveIndexer::Run {
   std::set<std::string> done_indexed_;
   const CaptureWarc* capture_ = nullptr;
   std::vector<std::string>* out_ = nullptr;
+  uint64_t payload_budget_ = 0;       // see SetPayloadBudget
+  uint64_t payload_budget_left_ = 0;  // what is left of it
+
+ public:
+  // The budget of payload bytes for a web archive of `container_bytes`.
+  void SetPayloadBudget(uint64_t container_bytes) {
+    const uint64_t cap =
+        std::numeric_limits<uint64_t>::max() / WebArchiveIndexer::kPayloadExpansion;
+    payload_budget_ =
+        std::max(payload_budget_floor.load(),
+                 std::min(container_bytes, cap) * WebArchiveIndexer::kPayloadExpansion);
+    payload_budget_left_ = payload_budget_;
+  }
 };
 
 namespace {
@@ -462,6 +507,8 @@ StatusOr<WebArchiveSummary> WebArchiveIndexer::Index(Archive* a, const std::stri
   total.id = id;
   WebArchiveIndexer::Run run(a, id);
   ISNAD_RETURN_IF_ERROR(run.LoadDone());  // resume an interrupted run
+  ISNAD_ASSIGN_OR_RETURN(core::FileInfo stored, a->options_.env->Stat(a->blobs_->PathOf(sha256)));
+  run.SetPayloadBudget(stored.size_bytes);
   if (kind == WebArchiveKind::kWarc) {
     total.kind = "warc";
     ISNAD_ASSIGN_OR_RETURN(auto file, a->blobs_->Open(sha256));
@@ -541,6 +588,10 @@ StatusOr<WebArchiveSummary> WebArchiveIndexer::IndexCaptureWarc(Archive* a, cons
 
 void WebArchiveIndexer::StopAfterRecordsForTesting(uint64_t records) {
   stop_after_records.store(records);
+}
+
+void WebArchiveIndexer::SetPayloadBudgetFloorForTesting(uint64_t bytes) {
+  payload_budget_floor.store(bytes);
 }
 
 }  // namespace isnad::archive

@@ -79,6 +79,12 @@ class WebArchiveIndexer {
   // For tests: an indexing run stops, as if the process died, once this many
   // records are committed (0, the default: never), returning kIoError there.
   static void StopAfterRecordsForTesting(uint64_t records);
+  // Payload items of one web archive may add up to kPayloadExpansion times its
+  // size, and at least this many bytes (default 1 GiB); past that, records are
+  // still read and indexed but make no payload item (a problem says so). A few
+  // KB of nested gzip can otherwise expand to terabytes of items.
+  static constexpr uint64_t kPayloadExpansion = 256;
+  static void SetPayloadBudgetFloorForTesting(uint64_t bytes);
   class Run;  // one indexing run (webarchive.cc)
 };
 

@@ -354,6 +354,52 @@ TEST(WebArchiveImport, IsnadWrittenWarcWithLargeStreamedPayload) {
   EXPECT_EQ(p->sha256, core::Sha256Of(body));
 }
 
+TEST(WebArchiveImport, ADecompressionBombMakesNoHugeItems) {
+  // A few KB of gzip holding megabytes of zeros: the records are indexed, the small
+  // payload before it is an item, the bomb's payload is not (a problem says why).
+  TempDir tmp;
+  WebArchiveIndexer::SetPayloadBudgetFloorForTesting(1 << 20);
+  {
+    ASSERT_TRUE(core::CreateDirs(core::Env::Default(), tmp.Join("in")).ok());
+    auto f = core::Env::Default()->NewWritableFile(tmp.Join("in/bomb.warc.gz"));
+    ASSERT_TRUE(f.ok());
+    warc::Writer w(f->get(), true);
+    ASSERT_TRUE(
+        w.Write(
+             {"resource", "https://example.org/note.txt", "2026-11-29T16:13:44Z", "text/plain", {}},
+             "a small witness statement")
+            .ok());
+    ASSERT_TRUE(w.Write({"resource",
+                         "https://example.org/zeros.bin",
+                         "2026-11-29T16:13:45Z",
+                         "application/octet-stream",
+                         {}},
+                        std::string(8 << 20, '\0'))
+                    .ok());
+    ASSERT_TRUE((*f)->Close().ok());
+  }
+  const uint64_t warc_size = core::Env::Default()->Stat(tmp.Join("in/bomb.warc.gz"))->size_bytes;
+  ASSERT_LT(warc_size * WebArchiveIndexer::kPayloadExpansion, uint64_t{8} << 20);
+  auto a = MakeArchive(tmp.Join("ar"));
+  Added added = AddPaths(a.get(), {tmp.Join("in/bomb.warc.gz")});
+  WebArchiveIndexer::SetPayloadBudgetFloorForTesting(uint64_t{1} << 30);
+  ASSERT_EQ(added.web.size(), 1u);
+  EXPECT_EQ(added.web[0].records, 2u);
+  ASSERT_EQ(added.web[0].payload_ids.size(), 1u);
+  auto p = a->catalog().Resolve(added.web[0].payload_ids[0]);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->size_bytes, 25u);
+  bool said = false;
+  for (const std::string& problem : added.web[0].problems) {
+    said = said || problem.find("decompression bomb") != std::string::npos;
+  }
+  EXPECT_TRUE(said);
+  EXPECT_EQ(added.web[0].result, "invalid");
+  auto left = core::Env::Default()->ListDir(tmp.Join("ar/tmp"));
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty()) << "a spooled payload was left behind";
+}
+
 TEST(WebArchiveImport, CliAddShowAndWarcLs) {
   REQUIRE_TESTDATA();
   TempDir tmp;

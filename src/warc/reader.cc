@@ -108,6 +108,9 @@ class Input {
         }
         inflateReset(&zs_);
         in_member_ = true;
+        // An empty member before this one holds no byte: forget it (a file of
+        // millions of empty members must not grow this list).
+        if (!members_.empty() && members_.back().u == uoffset_) members_.pop_back();
         members_.push_back({uoffset_, consumed_});
       }
       if (in_pos_ == in_len_) ISNAD_RETURN_IF_ERROR(FillIn());
@@ -756,6 +759,12 @@ core::Status Reader::Impl::ReadBlock(Record* r, PayloadSink* sink) {
     if (!sink_status.ok()) return sink_status;
     buf.Consume(avail.size());
     left -= avail.size();
+    // Members wholly before the read position are not needed again: a block
+    // spread over many small members keeps memory flat.
+    if (input.gzip()) {
+      bool aligned = false;
+      (void)MemberOf(buf.offset(), &aligned);
+    }
   }
 
   if (truncated) {
