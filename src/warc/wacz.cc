@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -501,8 +502,11 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
       return core::Integrity(path + " changed while read: ZIP member " + name + " occurs twice");
     MemberStream stream(a.get(), name);
     if (name == "datapackage.json" || name == "datapackage-digest.json") stream.Keep();
+    // Any case: a WARC named archive/DATA.WARC.GZ is read and indexed too.
+    std::string lower = name;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     bool is_warc =
-        name.rfind("archive/", 0) == 0 && (EndsWith(name, ".warc") || EndsWith(name, ".warc.gz"));
+        name.rfind("archive/", 0) == 0 && (EndsWith(lower, ".warc") || EndsWith(lower, ".warc.gz"));
     if (is_warc) {
       report.warcs.push_back(name);
       if (visitor) ISNAD_RETURN_IF_ERROR(visitor->OnWarc(name, &stream));
@@ -522,6 +526,12 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
   auto& problems = report.problems;
   if (!have_datapackage) {
     problems.push_back("no datapackage.json: not a WACZ package");
+    return report;
+  }
+  if (members["datapackage.json"].bytes >= kMaxJson) {
+    problems.push_back("datapackage.json is " + std::to_string(members["datapackage.json"].bytes) +
+                       " bytes, more than the " + std::to_string(kMaxJson) +
+                       " isnad reads; a package index that large is not plausible");
     return report;
   }
   core::Json dp = core::Json::parse(datapackage, nullptr, /*allow_exceptions=*/false);

@@ -287,8 +287,9 @@ void WriteZip(const std::string& path, const std::vector<Member>& members) {
 
 // A WACZ whose datapackage.json lists `listed` as archive/data.warc, with
 // `extra` members before it.
-std::vector<Member> Package(const std::string& listed, std::vector<Member> extra) {
-  std::vector<Member> files = {{"archive/data.warc", listed},
+std::vector<Member> Package(const std::string& listed, std::vector<Member> extra,
+                            const std::string& warc_name = "archive/data.warc") {
+  std::vector<Member> files = {{warc_name, listed},
                                {"indexes/index.cdxj", "org,example)/ 20261129000000 {}\n"},
                                {"pages/pages.jsonl", "{\"format\": \"json-pages-1.0\"}\n"}};
   core::Json resources = core::Json::array();
@@ -332,6 +333,26 @@ TEST(WaczMembers, ANameHeldTwiceFailsThePackageAndNothingIsIndexed) {
       << two->problems[0];
   EXPECT_TRUE(v2.members.empty());
   EXPECT_TRUE(two->warcs.empty());
+}
+
+TEST(WaczMembers, AWarcNamedInUpperCaseIsReadToo) {
+  core::testing::TempDir dir;
+  WriteZip(dir.Join("upper.wacz"), Package("WARC bytes", {}, "archive/DATA.WARC.GZ"));
+  Visited v;
+  auto got = ReadWacz(dir.Join("upper.wacz"), &v);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(v.members, std::vector<std::string>{"archive/DATA.WARC.GZ"});
+}
+
+TEST(WaczMembers, AnOversizedDatapackageIsNamedAsSuch) {
+  core::testing::TempDir dir;
+  std::vector<Member> files = Package("WARC bytes", {});
+  files.back().data = "{\"pad\": \"" + std::string(17 << 20, 'x') + "\"}";
+  WriteZip(dir.Join("big.wacz"), files);
+  auto got = ReadWacz(dir.Join("big.wacz"), nullptr);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_FALSE(got->problems.empty());
+  EXPECT_NE(got->problems[0].find("more than the"), std::string::npos) << got->problems[0];
 }
 
 }  // namespace
