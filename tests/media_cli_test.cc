@@ -347,5 +347,109 @@ TEST_F(MediaCli, OcrMakesTheTextOfAPictureSearchable) {
   EXPECT_TRUE(found) << r.out;
 }
 
+// Plain and tiny pictures all hash alike (PDQ quality < 50): the hash is recorded but never
+// matched, at ingest, by `dupes` or by `similar`, which says why it finds nothing.
+TEST_F(MediaCli, PlainPicturesAreNeverNearDuplicates) {
+  Ffmpeg({"-f", "lavfi", "-i", "color=black:size=320x240", "-frames:v", "1", In("black.jpg")});
+  Ffmpeg({"-f", "lavfi", "-i", "color=black:size=16x16", "-frames:v", "1", "-vf", "scale=1:1",
+          In("dot.png")});
+  Ffmpeg({"-f", "lavfi", "-i", "color=gray:size=200x100", "-frames:v", "1", In("gray.png")});
+  std::vector<std::string> plain;
+  for (const char* name : {"black.jpg", "dot.png", "gray.png"}) {
+    const std::string id = AddOne(In(name));
+    Json s = Show(id);
+    // The hash is kept in the entry, with its quality ...
+    EXPECT_EQ(s["analysis"].value("pdq", "").size(), 64u) << name << ": " << s.dump();
+    EXPECT_LT(s["analysis"].value("pdq_quality", 100), 50) << name << ": " << s.dump();
+    // ... and matches nothing added before it (all three hash alike).
+    EXPECT_EQ(s["near_duplicates"], Json::array()) << name << ": " << s.dump();
+    plain.push_back(id);
+  }
+  const std::string bridge =
+      std::string(ISNAD_TESTDATA_DIR) + "/pdq/reg-test-input/dih/bridge-1-original.jpg";
+  std::string photo;
+  if (fs::exists(bridge)) {
+    photo = AddOne(bridge);
+    EXPECT_EQ(Show(photo)["near_duplicates"], Json::array()) << Show(photo).dump();
+  }
+  for (const std::string& id : plain) {
+    EXPECT_EQ(Show(id)["near_duplicates"], Json::array()) << Show(id).dump();
+  }
+  RunResult d = isnad({"dupes", "--json"});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_TRUE(JsonLines(d.out).empty()) << d.out;
+
+  // `similar` of a plain picture, as a file and as an item, says it is too plain.
+  for (const std::string& what : {In("black.jpg"), In("gray.png"), plain[1]}) {
+    RunResult r = isnad({"similar", what});
+    EXPECT_NE(r.exit_code, 0) << what << ": " << r.out;
+    EXPECT_TRUE(r.out.empty()) << what << ": " << r.out;
+    EXPECT_NE(r.err.find("too plain (PDQ quality 0 < 50)"), std::string::npos)
+        << what << ": " << r.err;
+  }
+  // A photograph is matched as ever: it finds itself as a file, not the plain pictures.
+  if (!photo.empty()) {
+    EXPECT_EQ(SimilarIds(bridge), std::set<std::string>{photo});
+  }
+}
+
+// Pictures that only FFmpeg decodes (an animated GIF, WebP, BMP, TIFF) get a PDQ hash of
+// their first frame, and are found as near-duplicates of the same picture as a JPEG.
+TEST_F(MediaCli, AnimatedGifAndWebpGetPdqHashes) {
+  const std::string bridge =
+      std::string(ISNAD_TESTDATA_DIR) + "/pdq/reg-test-input/dih/bridge-1-original.jpg";
+  if (!fs::exists(bridge)) GTEST_SKIP() << "MediaCli: " << bridge << " is absent";
+  // Five frames: the photo, then the photo fading to black.
+  Ffmpeg({"-loop", "1", "-framerate", "5", "-t", "1", "-i", bridge, "-vf",
+          "scale=400:251,fade=out:st=0.2:d=0.8", "-loop", "0", In("animated.gif")});
+  Ffmpeg({"-i", bridge, "-vf", "scale=800:502", In("photo.webp")});
+  Ffmpeg({"-i", bridge, "-vf", "scale=400:251", In("photo.bmp")});
+  Ffmpeg({"-i", bridge, "-vf", "scale=400:251", In("photo.tiff")});
+  const std::string orig = AddOne(bridge);
+  for (const char* name : {"animated.gif", "photo.webp", "photo.bmp", "photo.tiff"}) {
+    const std::string id = AddOne(In(name));
+    Json s = Show(id);
+    EXPECT_EQ(s["analysis"].value("pdq", "").size(), 64u) << name << ": " << s.dump();
+    EXPECT_GE(s["analysis"].value("pdq_quality", 0), 50) << name << ": " << s.dump();
+    EXPECT_EQ(s["analysis"]["failures"], Json::array()) << name << ": " << s.dump();
+    const Json near = s["near_duplicates"];
+    EXPECT_NE(std::find(near.begin(), near.end(), Json(orig)), near.end())
+        << name << ": " << s.dump();
+  }
+  EXPECT_TRUE(SimilarIds(In("animated.gif")).count(orig));
+}
+
+// An archive whose path has a colon in it ("ev:1", relative): FFmpeg must open the blob as
+// a file, not as the URL of an "ev" protocol, and the video gets its frames hashed.
+TEST_F(MediaCli, VideoInAnArchiveWhosePathHasAColon) {
+  const std::string video = In("video.mp4");
+  Ffmpeg({"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10:duration=2", "-c:v", "libx264",
+          "-pix_fmt", "yuv420p", video});
+  const fs::path was = fs::current_path();
+  fs::current_path(tmp_.Join("in"));
+  struct Back {
+    fs::path to;
+    ~Back() { fs::current_path(to); }
+  } back{was};
+  auto run = [](std::vector<std::string> args) {
+    args.insert(args.begin(), {testing::IsnadBinary(), "-A", "ev:1"});
+    return RunProcess(args, {{"ISNAD_OPERATOR", "tester@test"}});
+  };
+  RunResult r = run({"init", "--name", "test.example/colon"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run({"add", "video.mp4", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  const std::string id = lines[0]["id"].get<std::string>();
+  r = run({"show", id, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  const Json& s = lines[0];
+  EXPECT_GT(s["analysis"].value("frames", 0), 0) << s.dump();
+  EXPECT_EQ(s["analysis"]["failures"], Json::array()) << s.dump();
+}
+
 }  // namespace
 }  // namespace isnad

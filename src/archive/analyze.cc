@@ -450,6 +450,19 @@ std::vector<SimilarMatch> NearDuplicateIndex::Find(const SimilarQuery& query, in
   return out;
 }
 
+namespace {
+
+// A picture whose PDQ hash is too plain to be matched (docs/formats/pdq.md).
+Status TooPlain(const std::string& what, int quality) {
+  return core::FailedPrecondition(
+      what + " is too plain (PDQ quality " + std::to_string(std::max(0, quality)) + " < " +
+      std::to_string(pdq::kMinUsefulQuality) +
+      ") to match anything: every plain or tiny picture hashes alike, so its hash is "
+      "never matched");
+}
+
+}  // namespace
+
 StatusOr<SimilarQuery> QueryOfFile(const std::string& path) {
   core::Env* env = core::Env::Default();
   ISNAD_ASSIGN_OR_RETURN(auto file, env->NewSequentialFile(path));
@@ -463,9 +476,8 @@ StatusOr<SimilarQuery> QueryOfFile(const std::string& path) {
     auto h = pdq::HashImage(
         std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
     if (!h.ok()) return h.status().WithContext(path);
-    if (h->quality() >= pdq::kMinUsefulQuality) {
-      q.image_hashes.assign(h->dihedral.hashes.begin(), h->dihedral.hashes.end());
-    }
+    if (h->quality() < pdq::kMinUsefulQuality) return TooPlain(path, h->quality());
+    q.image_hashes.assign(h->dihedral.hashes.begin(), h->dihedral.hashes.end());
     return q;
   }
   vpdq::HashOptions ho;
@@ -485,7 +497,9 @@ StatusOr<SimilarQuery> QueryOfFile(const std::string& path) {
     q.video = true;
     q.frame_variants = FrameVariants(*v, /*per_second=*/false);
     q.frames = std::move(v->frames);
-  } else if (!v->frames.empty() && v->frames.front().quality >= pdq::kMinUsefulQuality) {
+  } else if (!v->frames.empty()) {
+    const int quality = v->frames.front().quality;
+    if (quality < pdq::kMinUsefulQuality) return TooPlain(path, quality);
     q.image_hashes.push_back(v->frames.front().hash);
   }
   return q;
@@ -543,16 +557,27 @@ StatusOr<uint64_t> Analyzer::Run(Archive* a, const std::vector<catalog::ItemReco
   if (items.empty()) return uint64_t{0};
   const std::string analyzer = AnalyzerName(options);
 
-  // Workers analyse ahead; this thread records in item order.
+  // Workers analyse ahead; this thread records in item order. They stay within `ahead`
+  // items of the next one to record, so that a worker stuck on a long video does not let
+  // the others fill memory with outcomes (a PDF's text can be 16 MiB).
+  const int jobs = std::max(1, options.jobs);
+  const size_t ahead = 2 * static_cast<size_t>(jobs);
   std::mutex mu;
-  std::condition_variable ready;
+  std::condition_variable ready;  // an outcome is done
+  std::condition_variable room;   // an outcome was recorded, or stop
   std::map<size_t, Outcome> done;
+  size_t consumed = 0;  // items taken from `done`, under mu
   std::atomic<size_t> next{0};
   std::atomic<bool> stop{false};
   auto worker = [&] {
     while (!stop) {
       size_t k = next++;
       if (k >= items.size()) break;
+      {
+        std::unique_lock<std::mutex> g(mu);
+        room.wait(g, [&] { return stop || k < consumed + ahead; });
+      }
+      if (stop) break;
       Outcome o;
       try {
         o = AnalyzeOne(a->blobs().PathOf(items[k].sha256), items[k], options);
@@ -571,18 +596,23 @@ StatusOr<uint64_t> Analyzer::Run(Archive* a, const std::vector<catalog::ItemReco
     }
   };
   std::vector<std::thread> threads;
-  const int jobs = std::max(1, options.jobs);
   for (int t = 0; t < jobs && static_cast<size_t>(t) < items.size(); ++t) {
     threads.emplace_back(worker);
   }
   struct Joiner {
     std::vector<std::thread>* threads;
     std::atomic<bool>* stop;
+    std::mutex* mu;
+    std::condition_variable* room;
     ~Joiner() {
-      *stop = true;
+      {
+        std::lock_guard<std::mutex> g(*mu);
+        *stop = true;
+      }
+      room->notify_all();
       for (auto& t : *threads) t.join();
     }
-  } joiner{&threads, &stop};
+  } joiner{&threads, &stop, &mu, &room};
 
   std::optional<NearDuplicateIndex> index;
   std::vector<std::string> entries;
@@ -605,7 +635,9 @@ StatusOr<uint64_t> Analyzer::Run(Archive* a, const std::vector<catalog::ItemReco
       ready.wait(g, [&] { return done.count(k) > 0; });
       o = std::move(done[k]);
       done.erase(k);
+      consumed = k + 1;
     }
+    room.notify_all();
     const catalog::ItemRecord& item = items[k];
     o.body["item"] = item.id;
     o.body["analyzer"] = analyzer;

@@ -95,7 +95,8 @@ core::StatusOr<SimilarQuery> QueryOfItem(const catalog::Catalog& catalog,
                                          const std::string& blob_path = {});
 // The query of a file on disk, hashed now: images with PDQ (8 dihedral hashes),
 // videos with vPDQ at one frame a second, black bars cropped, with each frame's 8 dihedral
-// hashes (frame_variants).
+// hashes (frame_variants). kFailedPrecondition for a picture too plain to match (PDQ
+// quality < 50: every plain or tiny picture hashes alike, so such hashes are never matched).
 core::StatusOr<SimilarQuery> QueryOfFile(const std::string& path);
 
 struct AnalyzeOptions {

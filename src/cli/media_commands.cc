@@ -119,6 +119,13 @@ int CmdSimilar(const Globals& g, const SimilarArgs& args) {
     if (!q.ok()) return Fail(q.status());
     query = std::move(*q);
     exclude = item->leaf_index;
+    const catalog::MediaRecord& m = **media;
+    if (query.image_hashes.empty() && !m.pdq.empty() && m.pdq_quality < pdq::kMinUsefulQuality) {
+      return Fail(core::FailedPrecondition(
+          fmt::format("{} is too plain (PDQ quality {} < {}) to match anything: every plain or "
+                      "tiny picture hashes alike, so its hash is never matched",
+                      item->id, m.pdq_quality, pdq::kMinUsefulQuality)));
+    }
   }
   if (query.image_hashes.empty() && query.frames.empty()) {
     return Fail(core::FailedPrecondition(args.what + " has no perceptual hash to match"));
