@@ -323,6 +323,94 @@ TEST_F(CaptureCli, ManyUrlsAtOnceWithAPerHostLimit) {
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
 }
 
+// A hostile server's header bytes that are not UTF-8 (Content-Type) still give a recorded
+// capture: the entry holds the value made valid (U+FFFD), the WARC holds it as sent.
+TEST_F(CaptureCli, HeaderBytesThatAreNotUtf8StillGiveARecordedCapture) {
+  server_.set_raw("/bad-type",
+                  "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=\xff\r\n"
+                  "Content-Length: 5\r\n\r\nhello");
+  // Not UTF-8 inside the media type itself: the payload's type is sniffed instead.
+  server_.set_raw("/bad-media-type",
+                  "HTTP/1.1 200 OK\r\nContent-Type: te\xffxt/h\x01tml\r\n"
+                  "Content-Length: 5\r\n\r\nhello");
+  // A redirect whose Location is not UTF-8 (followed percent-encoded: a 404 here).
+  server_.set_raw("/to-bad",
+                  "HTTP/1.1 302 Found\r\nLocation: /b\xff\r\nX-Note: \xfe\x01\r\n"
+                  "Content-Length: 0\r\n\r\n");
+  auto r = isnad({"capture", server_.Url("/bad-type"), server_.Url("/bad-media-type"),
+                  server_.Url("/page/1"), server_.Url("/to-bad"), "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 4u) << r.out;
+  for (const Json& l : lines) EXPECT_EQ(l["result"], "captured") << r.out;
+  EXPECT_EQ(lines[1]["media_type"], "text/plain") << r.out;
+  EXPECT_EQ(lines[3]["status"], 404) << r.out;
+  auto entries = CaptureEntries();
+  ASSERT_EQ(entries.size(), 4u);
+  EXPECT_EQ(entries[0]["content_type"], "text/html; charset=\xef\xbf\xbd") << entries[0].dump();
+  EXPECT_EQ(entries[0]["warc"], lines[0]["id"]);
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+}
+
+// URL lists saved by a spreadsheet begin with a UTF-8 byte order mark: it is not part
+// of the header or of the first URL. Duplicates and bad lines are reported, the rest captured.
+TEST_F(CaptureCli, UrlListsWithAByteOrderMarkDuplicatesAndBadLines) {
+  WriteTestFile(tmp_.Join("urls.csv"), "\xEF\xBB\xBFurl,title\r\n" + server_.Url("/page/1") +
+                                           ",one\r\n" + server_.Url("/page/1") +
+                                           ",again\r\nnot a url,bad\r\n");
+  auto csv = isnad({"capture", "--from", tmp_.Join("urls.csv"), "--json"});
+  EXPECT_EQ(csv.exit_code, 1) << csv.out << csv.err;  // the bad line
+  auto lines = JsonLines(csv.out);
+  ASSERT_EQ(lines.size(), 3u) << csv.out << csv.err;
+  EXPECT_EQ(lines[0]["result"], "skipped");  // listed twice
+  EXPECT_EQ(lines[1]["result"], "failed");   // not a URL
+  EXPECT_EQ(lines[2]["result"], "captured");
+  EXPECT_EQ(lines[2]["url"], server_.Url("/page/1"));
+  WriteTestFile(tmp_.Join("urls.txt"), "\xEF\xBB\xBF" + server_.Url("/page/2") + "\n");
+  auto txt = isnad({"capture", "--from", tmp_.Join("urls.txt"), "--json"});
+  EXPECT_EQ(txt.exit_code, 0) << txt.out << txt.err;
+  auto txt_lines = JsonLines(txt.out);
+  ASSERT_EQ(txt_lines.size(), 1u) << txt.out;
+  EXPECT_EQ(txt_lines[0]["url"], server_.Url("/page/2"));
+  EXPECT_EQ(txt_lines[0]["result"], "captured");
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+}
+
+// Lengths a server or a list can push past what one log entry holds (64 KiB): a URL over
+// 16 KiB is refused before any fetch, a redirect to one is recorded and not followed, a
+// Content-Type of any length is shortened in the entry; one such URL never costs the others
+// in the batch their captures.
+TEST_F(CaptureCli, OverlongUrlsAndHeadsNeverCostTheBatch) {
+  const std::string long_url = server_.Url("/page/1?q=" + std::string(20000, 'a'));
+  const std::string huge_url = server_.Url("/page/1?q=" + std::string(70000, 'a'));
+  server_.set_raw("/long-redirect", "HTTP/1.1 302 Found\r\nLocation: /page/3?q=" +
+                                        std::string(40000, 'b') + "\r\nContent-Length: 0\r\n\r\n");
+  server_.set_raw("/long-type", "HTTP/1.1 200 OK\r\nContent-Type: text/" + std::string(70000, 'c') +
+                                    "\r\nContent-Length: 5\r\n\r\nhello");
+  auto r = isnad({"capture", long_url, huge_url, server_.Url("/long-redirect"),
+                  server_.Url("/long-type"), server_.Url("/page/2"), "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out.substr(0, 2000) << r.err.substr(0, 2000);
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 5u) << r.out.substr(0, 2000) << r.err.substr(0, 2000);
+  for (size_t k : {0u, 1u}) {
+    EXPECT_EQ(lines[k]["result"], "failed");
+    EXPECT_NE(lines[k]["error"].get<std::string>().find("over the 16384"), std::string::npos)
+        << lines[k]["error"];
+  }
+  EXPECT_EQ(lines[2]["result"], "captured");
+  EXPECT_EQ(lines[2]["status"], 302);
+  EXPECT_EQ(lines[2]["final_url"], server_.Url("/long-redirect"));
+  EXPECT_EQ(lines[3]["result"], "captured");
+  EXPECT_EQ(lines[3]["media_type"], "text/plain");
+  EXPECT_EQ(lines[4]["result"], "captured");
+  EXPECT_EQ(JsonLines(isnad({"ls", "--json"}).out).size(), 5u);  // 3 WARCs, 2 payloads
+  auto entries = CaptureEntries();
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[1]["content_type"].get<std::string>().size(), 1000u);
+  auto v = isnad({"verify"});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+}
+
 TEST_F(CaptureCli, BadArguments) {
   EXPECT_EQ(isnad({"capture"}).exit_code, 2);
   EXPECT_EQ(isnad({"capture", server_.Url("/plain"), "--proxy", "ftp://x"}).exit_code, 2);

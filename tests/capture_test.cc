@@ -20,6 +20,7 @@
 #include "capture_warc_check.h"
 #include "core/canonical_json.h"
 #include "core/testing/temp_dir.h"
+#include "core/utf8.h"
 #include "http_server.h"
 #include "subprocess.h"
 #include "warc/reader.h"
@@ -210,6 +211,20 @@ TEST_F(CaptureTest, ChunkedBodiesOfAnySizeAndMalformedChunks) {
   EXPECT_TRUE(Left().size() == 2u) << ::testing::PrintToString(Left());  // big's two files
 }
 
+// Chunked coding cut short (no last chunk, no final CRLF, a chunk cut) is a truncated
+// response, never a capture, and the error says so.
+TEST_F(CaptureTest, ChunkedBodiesCutShortAreTruncatedResponses) {
+  for (const char* body : {"5\r\nhello\r\n", "5\r\nhello\r\n0\r\n", "5\r\nhel"}) {
+    server_.set_raw("/cut",
+                    std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n") + body);
+    Result cut = Run(server_.Url("/cut"));
+    EXPECT_FALSE(cut.error.ok()) << body;
+    EXPECT_NE(cut.error.message().find("chunked coding cut short"), std::string::npos)
+        << cut.error.ToString();
+  }
+  EXPECT_TRUE(Left().empty()) << ::testing::PrintToString(Left());
+}
+
 TEST_F(CaptureTest, GzipIsKeptAsTheServerSentIt) {
   Result r = Run(server_.Url("/gzip"));
   ASSERT_TRUE(r.error.ok()) << r.error.ToString();
@@ -327,6 +342,64 @@ TEST_F(CaptureTest, BadUrlsAreRefusedBeforeAnyRequest) {
     EXPECT_EQ(r.error.code(), core::Code::kInvalidArgument) << url;
   }
   EXPECT_EQ(server_.requests(), 0u);
+}
+
+// Bytes that are not UTF-8 in a URL, a redirect target or a header must not end the
+// process (the metadata record is JSON): the URL is refused before any request, the
+// hostile heads are recorded as the server sent them.
+TEST_F(CaptureTest, BytesThatAreNotUtf8InUrlsAndHeadsAreHandled) {
+  Result url = Run(server_.Url("/a\xff\xfe"));
+  EXPECT_EQ(url.error.code(), core::Code::kInvalidArgument) << url.error.ToString();
+  EXPECT_NE(url.error.message().find("UTF-8"), std::string::npos) << url.error.ToString();
+  EXPECT_EQ(server_.requests(), 0u);
+  // A redirect to a target that is not UTF-8: recorded as sent, followed percent-encoded.
+  server_.set_raw("/to-bad",
+                  "HTTP/1.1 302 Found\r\nLocation: /b\xff\xfe\r\nContent-Length: 0\r\n\r\n");
+  Result redirect = Run(server_.Url("/to-bad"));
+  ASSERT_TRUE(redirect.error.ok()) << redirect.error.ToString();
+  ASSERT_EQ(redirect.hops.size(), 2u);
+  EXPECT_EQ(redirect.status, 404);
+  EXPECT_TRUE(core::IsValidUtf8(redirect.final_url)) << redirect.final_url;
+  auto records = Records(redirect);
+  ASSERT_EQ(records.size(), 6u);
+  EXPECT_NE(records[2].block.find("Location: /b\xff\xfe\r\n"), std::string::npos);
+  auto meta = core::Json::parse(records[5].block, nullptr, false);
+  EXPECT_TRUE(meta.is_object()) << records[5].block;
+  // A Content-Type that is not UTF-8: kept as sent.
+  server_.set_raw("/bad-type",
+                  "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=\xff\r\n"
+                  "Content-Length: 5\r\n\r\nhello");
+  Result type = Run(server_.Url("/bad-type"));
+  ASSERT_TRUE(type.error.ok()) << type.error.ToString();
+  EXPECT_EQ(type.content_type, "text/html; charset=\xff");
+  ReaderAgrees(type.warc_path, 4);
+}
+
+// A redirect to another scheme (file:, ftp:) or a malformed target is recorded, never followed.
+TEST_F(CaptureTest, RedirectsToOtherSchemesAreRecordedNotFollowed) {
+  for (const char* to : {"file:///etc/passwd", "ftp://127.0.0.1/x", "http://[::1"}) {
+    server_.set_raw("/away", std::string("HTTP/1.1 301 Moved\r\nLocation: ") + to +
+                                 "\r\nContent-Length: 0\r\n\r\n");
+    Result r = Run(server_.Url("/away"));
+    ASSERT_TRUE(r.error.ok()) << to << ": " << r.error.ToString();
+    EXPECT_EQ(r.status, 301) << to;
+    EXPECT_EQ(r.hops.size(), 1u) << to;
+    EXPECT_TRUE(r.payload_path.empty()) << to;
+    Records(r);
+    Discard(core::Env::Default(), r);
+  }
+  EXPECT_TRUE(Left().empty()) << ::testing::PrintToString(Left());
+}
+
+// A head of endless header lines is cut at the limit: a clear error, nothing left.
+TEST_F(CaptureTest, HeadsOverTheLimitAreRefused) {
+  std::string head = "HTTP/1.1 200 OK\r\n";
+  while (head.size() < (size_t{3} << 20)) head += "X-Filler: " + std::string(100, 'a') + "\r\n";
+  server_.set_raw("/fat", head + "Content-Length: 2\r\n\r\nhi");
+  Result r = Run(server_.Url("/fat"));
+  EXPECT_FALSE(r.error.ok());
+  EXPECT_NE(r.error.message().find("response headers"), std::string::npos) << r.error.ToString();
+  EXPECT_TRUE(Left().empty()) << ::testing::PrintToString(Left());
 }
 
 TEST_F(CaptureTest, TlsWithTheGivenCaRecordsTheCertificateChain) {

@@ -285,6 +285,11 @@ void HttpServer::set_file(const std::string& path, const std::string& content_ty
   files_[path] = {content_type, body};
 }
 
+void HttpServer::set_raw(const std::string& path, const std::string& response) {
+  std::lock_guard<std::mutex> g(mu_);
+  raw_[path] = response;
+}
+
 void HttpServer::Accept() {
   while (!stop_) {
     pollfd p{listen_fd_, POLLIN, 0};
@@ -459,6 +464,12 @@ bool HttpServer::Handle(Conn& conn, const std::string& method, const std::string
       auto [type, body] = it->second;
       g.unlock();
       return respond(200, type, body);
+    }
+    if (auto it = raw_.find(path); it != raw_.end()) {
+      std::string response = it->second;
+      g.unlock();
+      conn.Send(response);
+      return false;
     }
   }
   return respond(404, "text/plain", "not found\n");

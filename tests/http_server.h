@@ -21,6 +21,7 @@
 //   /loop              302 to /loop, forever
 //   /mutable           the body set with set_mutable (text/plain)
 //   any path given to set_file: that body with that Content-Type
+//   any path given to set_raw: those bytes exactly (head and body), then it closes
 // Thread safety: every accessor may be used while the server runs.
 #pragma once
 
@@ -64,6 +65,9 @@ class HttpServer {
   void set_mutable(const std::string& body);
   // Serves `body` as `content_type` at `path` (exact, query ignored).
   void set_file(const std::string& path, const std::string& content_type, const std::string& body);
+  // Answers a request for `path` (exact, query ignored) with `response` as it is
+  // (a hostile or malformed head, say), then closes the connection.
+  void set_raw(const std::string& path, const std::string& response);
 
  private:
   struct Tls;
@@ -88,6 +92,7 @@ class HttpServer {
   std::vector<int> fds_;
   std::string mutable_body_ = "first version\n";
   std::map<std::string, std::pair<std::string, std::string>> files_;  // path -> type, body
+  std::map<std::string, std::string> raw_;                            // path -> response
 };
 
 }  // namespace isnad::testing

@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <utility>
@@ -59,9 +60,19 @@ std::string PayloadType(const capture::Result& r) {
   for (char& c : declared) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
+  // type "/" subtype, both RFC 9110 tokens (section 8.3.1): a server's stray bytes
+  // (not UTF-8, control characters) never become an item's media type.
+  auto token = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  };
   size_t slash = declared.find('/');
-  bool valid = slash != std::string::npos && slash > 0 && slash + 1 < declared.size() &&
-               declared.find_first_of(" \t\r\n\"") == std::string::npos;
+  // (RFC 6838 4.2: type and subtype names of at most 127 characters each).
+  bool valid =
+      declared.size() <= 255 && slash != std::string::npos && slash > 0 &&
+      slash + 1 < declared.size() &&
+      std::all_of(declared.begin(), declared.end(), [&](char c) { return c == '/' || token(c); }) &&
+      declared.find('/', slash + 1) == std::string::npos;
   return valid ? declared : sniffed;
 }
 
@@ -211,6 +222,7 @@ Status Capturer::Commit(std::vector<Done>& batch) {
   std::map<core::Hash, std::string> batch_items;      // sha256 -> item id, new in this batch
   std::map<std::string, std::string> batch_payloads;  // url -> payload sha hex (or ""), this batch
   const uint64_t base = a_.log_->size();
+  std::vector<core::Hash> new_items;  // added to batch_items for the capture being recorded
   auto item_for = [&](const core::Hash& sha, uint64_t size, const std::string& media_type,
                       const catalog::Provenance& from, std::string* id) -> Status {
     std::optional<std::string> known;
@@ -226,7 +238,10 @@ Status Capturer::Commit(std::vector<Done>& batch) {
                                  : catalog::ItemIngestedEntry(by, sha, size, media_type, from));
     entries.push_back(std::move(e));
     *id = known ? *known : catalog::ItemId(leaf);
-    if (!known) batch_items[sha] = *id;
+    if (!known) {
+      batch_items[sha] = *id;
+      new_items.push_back(sha);
+    }
     return Status::Ok();
   };
   for (const Done& d : batch) {
@@ -237,6 +252,9 @@ Status Capturer::Commit(std::vector<Done>& batch) {
     o.final_url = r.final_url;
     Json body = {{"url", r.url}, {"captured", r.started}};
     bool index_warc = false;
+    const size_t mark = entries.size();
+    new_items.clear();
+    std::optional<std::string> payload_now;
     if (r.error.ok()) {
       o.kind = CaptureOutcome::Kind::kCaptured;
       catalog::Provenance from;
@@ -253,7 +271,13 @@ Status Capturer::Commit(std::vector<Done>& batch) {
       body["final_url"] = r.final_url;
       body["warc"] = o.warc_id;
       body["warc_sha256"] = r.warc_sha256.Hex();
-      if (!r.content_type.empty()) body["content_type"] = r.content_type;
+      // The server's bytes, made valid UTF-8 for the entry (the WARC has them as sent).
+      // Shortened: a server's header of any length must not make the entry too long.
+      if (!r.content_type.empty()) {
+        std::string type = core::LossyUtf8(r.content_type);
+        core::TruncateUtf8(type, 1000);
+        body["content_type"] = type;
+      }
       if (!r.payload_path.empty()) {
         catalog::Provenance pfrom;
         pfrom.name = PayloadName(r);
@@ -277,7 +301,7 @@ Status Capturer::Commit(std::vector<Done>& batch) {
           o.changed = (last->payload_sha256 ? last->payload_sha256->Hex() : "") != now;
         }
       }
-      batch_payloads[r.url] = now;
+      payload_now = now;
     } else {
       o.kind = CaptureOutcome::Kind::kFailed;
       o.error = r.error;
@@ -289,12 +313,18 @@ Status Capturer::Commit(std::vector<Done>& batch) {
     }
     auto entry = catalog::CaptureRecordedEntry(by, body);
     if (!entry.ok()) {
-      // A URL too long for one entry, say: reported, not recorded.
-      o.kind = CaptureOutcome::Kind::kFailed;
-      o.error = entry.status();
-      outcomes.push_back(std::move(o));
+      // A URL too long for one entry, say: reported, not recorded, and neither are
+      // its items (their entries would name a capture the log does not hold).
+      entries.resize(mark);
+      for (const core::Hash& h : new_items) batch_items.erase(h);
+      CaptureOutcome failed;
+      failed.url = r.url;
+      failed.kind = CaptureOutcome::Kind::kFailed;
+      failed.error = entry.status();
+      outcomes.push_back(std::move(failed));
       continue;
     }
+    if (payload_now) batch_payloads[r.url] = *payload_now;
     o.recorded = true;
     o.leaf_index = base + entries.size();
     entries.push_back(std::move(entry).value());

@@ -24,6 +24,7 @@
 
 #include "core/canonical_json.h"
 #include "core/time.h"
+#include "core/utf8.h"
 #include "warc/writer.h"
 
 namespace isnad::capture {
@@ -31,8 +32,9 @@ namespace {
 
 using core::Status;
 
-constexpr size_t kHeadLimit = 1 << 20;     // response or request head
-constexpr size_t kSniffBytes = 64 * 1024;  // payload head kept for type sniffing
+constexpr size_t kHeadLimit = 1 << 20;      // response or request head
+constexpr size_t kSniffBytes = 64 * 1024;   // payload head kept for type sniffing
+constexpr size_t kMaxUrlBytes = 16 * 1024;  // URL and final URL both fit one log entry
 constexpr const char* kSoftware = "isnad/0.1.0";
 
 struct CurlFree {
@@ -520,7 +522,7 @@ Status TransferError(CURL* c, CURLcode rc, const char* error_buffer, const Trans
     case CURLE_PARTIAL_FILE:
       return core::IoError(
           "the server closed the connection before the whole body arrived "
-          "(it sent less than its Content-Length): " +
+          "(less than its Content-Length, or chunked coding cut short): " +
           why);
     case CURLE_GOT_NOTHING:
       return core::IoError("the server closed the connection without answering: " + why);
@@ -795,7 +797,10 @@ Status WriteWarc(const Options& o, const std::string& spool_dir, Result* r) {
         w.WriteStreamed(resp, h.response, body.get(), h.body_size, h.block_sha256,
                         std::optional<core::Hash>(h.payload_sha256), response_id));
   }
-  std::string meta = MetadataJson(*r).dump(2) + "\n";
+  // A server's bytes (a Location or trailer that is not UTF-8) are in the response
+  // records as sent; here they are made valid (U+FFFD), never a throw.
+  std::string meta =
+      MetadataJson(*r).dump(2, ' ', false, core::Json::error_handler_t::replace) + "\n";
   warc::RecordFields md{"metadata",
                         r->url,
                         first_date,
@@ -819,6 +824,17 @@ Status CheckUrl(const std::string& url) {
       return core::InvalidArgument("the URL \"" + url +
                                    "\" holds a space or control character; percent-encode it");
     }
+  }
+  // Recorded in log entries (at most 64 KiB each, with the final URL and more).
+  if (url.size() > kMaxUrlBytes) {
+    return core::InvalidArgument("the URL \"" + core::LossyUtf8(url.substr(0, 60)) + "...\" is " +
+                                 std::to_string(url.size()) + " bytes, over the " +
+                                 std::to_string(kMaxUrlBytes) + " a capture can record");
+  }
+  // Recorded in WARC headers and JSON entries, which are UTF-8 (WARC 1.1 section 4).
+  if (!core::IsValidUtf8(url)) {
+    return core::InvalidArgument("the URL \"" + core::LossyUtf8(url) +
+                                 "\" holds bytes that are not UTF-8; percent-encode them");
   }
   std::unique_ptr<CURLU, CurlFree> u(curl_url());
   if (!u) return core::Internal("out of memory");

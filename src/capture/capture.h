@@ -115,7 +115,9 @@ struct Result {
   Extraction extraction;
 };
 
-// Checks that `url` is an absolute http:// or https:// URL that curl can parse.
+// Checks that `url` is an absolute http:// or https:// URL that curl can parse,
+// valid UTF-8 without spaces or control characters, at most 16 KiB (a longer redirect
+// target is recorded, not followed).
 // kInvalidArgument saying what is wrong otherwise.
 core::Status CheckUrl(const std::string& url);
 

@@ -88,7 +88,8 @@ core::StatusOr<std::vector<std::string>> ReadUrlFile(const std::string& path) {
   auto text = core::Env::Default()->ReadFile(path);
   if (!text.ok()) return text.status().WithContext("cannot read the URL list " + path);
   std::vector<std::string> urls;
-  size_t at = 0;
+  // A UTF-8 byte order mark (spreadsheets write one, "CSV UTF-8") is not part of the first line.
+  size_t at = text->rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
   std::vector<std::string> header = CsvRecord(*text, &at);
   int url_column = -1;
   if (header.size() > 1 || Trim(header[0]) == "url") {
@@ -111,7 +112,7 @@ core::StatusOr<std::vector<std::string>> ReadUrlFile(const std::string& path) {
     }
     return urls;
   }
-  size_t start = 0;
+  size_t start = text->rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
   while (start < text->size()) {
     size_t end = text->find('\n', start);
     if (end == std::string::npos) end = text->size();
