@@ -307,6 +307,22 @@ TEST_F(CaptureCli, ResumesAndRecapturesSayingWhetherThePayloadChanged) {
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
 }
 
+TEST_F(CaptureCli, AnUpperCaseSchemeIsTheSameUrl) {
+  // RFC 3986 3.1 and 6.2.2.1: schemes are case-insensitive; "HTTP://host/x" is
+  // captured, and recorded as "http://host/x" (so it is not captured twice).
+  std::string lower = server_.Url("/page/1");
+  std::string upper = "HTTP" + lower.substr(4);
+  auto r = isnad({"capture", upper, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["result"], "captured") << r.out;
+  EXPECT_EQ(lines[0]["url"], lower);
+  auto again = isnad({"capture", lower, "--json"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(JsonLines(again.out).at(0)["result"], "skipped") << again.out;
+}
+
 TEST_F(CaptureCli, ManyUrlsAtOnceWithAPerHostLimit) {
   std::string list = "# pages\n";
   for (int k = 0; k < 60; ++k) list += server_.Url("/page/" + std::to_string(k)) + "\n";

@@ -225,6 +225,17 @@ TEST_F(CaptureTest, ChunkedBodiesCutShortAreTruncatedResponses) {
   EXPECT_TRUE(Left().empty()) << ::testing::PrintToString(Left());
 }
 
+// RFC 9112 7.1: a chunk size is 1*HEXDIG, so leading zeros are allowed (curl
+// accepts 16 digits); the capture and the WARC reader must both take them.
+TEST_F(CaptureTest, ChunkSizesWithLeadingZerosAreChunkSizes) {
+  server_.set_raw("/zeros", std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n") +
+                                "0000000000000005\r\nhello\r\n0000000000000000\r\n\r\n");
+  Result r = Run(server_.Url("/zeros"));
+  ASSERT_TRUE(r.error.ok()) << r.error.ToString();
+  EXPECT_EQ(Read(r.payload_path), "hello");
+  Records(r);  // read back: every digest passes
+}
+
 TEST_F(CaptureTest, GzipIsKeptAsTheServerSentIt) {
   Result r = Run(server_.Url("/gzip"));
   ASSERT_TRUE(r.error.ok()) << r.error.ToString();

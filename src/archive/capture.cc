@@ -358,7 +358,8 @@ StatusOr<CaptureSummary> Capturer::Run() {
   // What to fetch: each URL once, well formed, and (unless `again`) not captured yet.
   std::set<std::string> seen;
   size_t order = 0;
-  for (const std::string& url : request_.urls) {
+  for (const std::string& given : request_.urls) {
+    const std::string url = capture::NormalizeScheme(given);
     CaptureOutcome skip;
     skip.url = url;
     if (!seen.insert(url).second) {

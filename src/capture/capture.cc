@@ -192,6 +192,9 @@ class Dechunker {
             state_ = size_ == 0 ? kTrailer : kData;
             line_ = 0;
           } else if (!ext_ && std::isxdigit(static_cast<unsigned char>(c))) {
+            // Leading zeros are allowed (RFC 9112 7.1: 1*HEXDIG) and not
+            // counted; more than 15 significant digits is no real chunk.
+            if (size_ == 0) digits_ = 0;
             if (++digits_ > 15) return Fail();
             size_ = size_ * 16 + static_cast<uint64_t>(std::isdigit(static_cast<unsigned char>(c))
                                                            ? c - '0'
@@ -814,6 +817,20 @@ Status WriteWarc(const Options& o, const std::string& spool_dir, Result* r) {
 }
 
 }  // namespace
+
+std::string NormalizeScheme(std::string url) {
+  const size_t colon = url.find(':');
+  if (colon == std::string::npos) return url;
+  for (size_t i = 0; i < colon; ++i) {
+    const unsigned char ch = static_cast<unsigned char>(url[i]);
+    // RFC 3986 3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+    if (!std::isalnum(ch) && ch != '+' && ch != '-' && ch != '.') return url;
+  }
+  for (size_t i = 0; i < colon; ++i) {
+    url[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(url[i])));
+  }
+  return url;
+}
 
 Status CheckUrl(const std::string& url) {
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {

@@ -121,6 +121,10 @@ struct Result {
 // kInvalidArgument saying what is wrong otherwise.
 core::Status CheckUrl(const std::string& url);
 
+// `url` with its scheme in lower case (RFC 3986 6.2.2.1: the same URL), so that
+// "HTTPS://example.org/" is captured, recorded and deduplicated as "https://...".
+std::string NormalizeScheme(std::string url);
+
 // Returns the host of an http(s) URL, lower-cased ("" when none).
 std::string HostOf(const std::string& url);
 

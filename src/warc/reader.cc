@@ -225,7 +225,11 @@ class Dechunker {
           if (state_ == kSize) {
             std::string_view hex = l.substr(0, l.find(';'));
             hex = Trim(hex);
-            if (hex.empty() || hex.size() > 15) return Fail();
+            // Leading zeros are allowed (RFC 9112 7.1: 1*HEXDIG); more than 15
+            // significant digits is no real chunk.
+            if (hex.empty()) return Fail();
+            while (hex.size() > 1 && hex.front() == '0') hex.remove_prefix(1);
+            if (hex.size() > 15) return Fail();
             uint64_t n = 0;
             for (char c : hex) {
               int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
