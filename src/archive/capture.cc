@@ -55,11 +55,8 @@ std::string PayloadName(const capture::Result& r) {
 std::string PayloadType(const capture::Result& r) {
   std::string sniffed = media::SniffMediaType(r.payload_head);
   if (sniffed != "application/octet-stream" && sniffed != "text/plain") return sniffed;
-  std::string declared = r.content_type.substr(0, r.content_type.find(';'));
+  std::string declared = core::AsciiLower(r.content_type.substr(0, r.content_type.find(';')));
   while (!declared.empty() && declared.back() == ' ') declared.pop_back();
-  for (char& c : declared) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
   // type "/" subtype, both RFC 9110 tokens (section 8.3.1): a server's stray bytes
   // (not UTF-8, control characters) never become an item's media type.
   auto token = [](char c) {

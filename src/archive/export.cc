@@ -18,6 +18,7 @@
 #include "core/digest.h"
 #include "core/encoding.h"
 #include "core/time.h"
+#include "core/utf8.h"
 #include "log/checkpoint.h"
 #include "log/merkle.h"
 #include "log/note.h"
@@ -50,8 +51,7 @@ std::string BagName(std::string_view original) {
     s.resize(cut);
   }
   if (s.empty()) s = "content";
-  std::string lower = s;
-  for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  const std::string lower = core::AsciiLower(s);
   if (lower == "metadata.json" || lower == "capture.warc.gz") s = "_" + s;
   return s;
 }

@@ -945,8 +945,7 @@ std::optional<std::string> Importer::UrlItem(const std::string& url) {
 }
 
 std::optional<std::string> Importer::ShaItem(const std::string& hex) {
-  std::string lower = hex;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = core::AsciiLower(hex);
   auto hash = core::Hash::FromHex(lower);
   if (lower.size() != 64 || !hash.ok()) {
     Bad("sha256", Quote(hex) + " is not a SHA-256: 64 hex digits");

@@ -17,6 +17,7 @@
 #include "bag/bag.h"
 #include "bag/internal.h"
 #include "core/encoding.h"
+#include "core/utf8.h"
 
 namespace isnad::bag {
 
@@ -27,14 +28,6 @@ using internal::Alg;
 namespace {
 
 constexpr uint64_t kTagFileMax = uint64_t{1} << 30;  // manifests of millions of files
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 bool IsSpace(char c) { return c == ' ' || c == '\t'; }
 
@@ -171,7 +164,7 @@ class Validator {
         continue;
       }
       Field f{i + 1, line, line.substr(0, colon), line.substr(colon + 1)};
-      const std::string label = Lower(TrimSpace(f.label));
+      const std::string label = core::AsciiLower(TrimSpace(f.label));
       if (label == "bagit-version" && !version) version = std::string(TrimSpace(f.value));
       if (label == "tag-file-character-encoding" && !encoding) {
         encoding = std::string(TrimSpace(f.value));
@@ -215,7 +208,7 @@ class Validator {
       if (!value.empty() && IsSpace(value.back())) {
         Warn(name, at + " has trailing whitespace: " + Quote(f.raw));
       }
-      const std::string label = Lower(TrimSpace(f.label));
+      const std::string label = core::AsciiLower(TrimSpace(f.label));
       if (label == "bagit-version" && !seen_version) {
         seen_version = true;
         if (k != 0) ErrorIn1(name, "BagIt-Version is not the first line (RFC 8493 §2.1.1)");
@@ -232,7 +225,7 @@ class Validator {
     if (!version) Error(name, "has no BagIt-Version line (RFC 8493 §2.1.1)");
     if (!encoding) {
       Error(name, "has no Tag-File-Character-Encoding line (RFC 8493 §2.1.1)");
-    } else if (Lower(*encoding) != "utf-8") {
+    } else if (core::AsciiLower(*encoding) != "utf-8") {
       UErrorCode err = U_ZERO_ERROR;
       UConverter* conv = ucnv_open(encoding->c_str(), &err);
       if (U_FAILURE(err) || conv == nullptr) {
@@ -320,7 +313,7 @@ class Validator {
                         std::string(TrimSpace(line.substr(colon + 1))));
     }
     std::map<std::string, int> count;
-    for (const auto& [label, value] : info) ++count[Lower(label)];
+    for (const auto& [label, value] : info) ++count[core::AsciiLower(label)];
     for (const char* once : {"bagging-date", "bag-size", "bag-group-identifier", "bag-count"}) {
       if (count[once] > 1)
         Warn(name, std::string(once) + " is repeated; RFC 8493 §2.2.2 says it SHOULD NOT be");
@@ -330,7 +323,7 @@ class Validator {
                       " times; RFC 8493 §2.2.2 says it MUST NOT be repeated");
     }
     for (const auto& [label, value] : info) {
-      if (Lower(label) != "payload-oxum") continue;
+      if (core::AsciiLower(label) != "payload-oxum") continue;
       const size_t dot = value.find('.');
       if (dot == std::string::npos || !AllDigits(value.substr(0, dot)) ||
           !AllDigits(value.substr(dot + 1)) || dot > 19 || value.size() - dot - 1 > 19) {
@@ -467,7 +460,7 @@ class Validator {
       }
       std::optional<std::string> path = CleanPath(m.name, line.substr(start), true);
       if (!path) continue;
-      const std::string hex = Lower(checksum);
+      const std::string hex = core::AsciiLower(checksum);
       if (!core::IsHex(hex) || hex.size() != want) {
         Error(m.name, where + ": " + Quote(checksum) + " is not a " +
                           std::string(internal::AlgName(m.alg)) + " checksum (" +

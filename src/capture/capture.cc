@@ -291,8 +291,7 @@ std::string WarcProtocol(const std::string& http_version) {
 
 // True when the response head declares chunked transfer coding.
 bool IsChunked(std::string_view head) {
-  std::string lower(head);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = core::AsciiLower(head);
   size_t at = 0;
   while ((at = lower.find("\ntransfer-encoding:", at)) != std::string::npos) {
     size_t end = lower.find('\n', at + 1);
@@ -826,10 +825,7 @@ std::string NormalizeScheme(std::string url) {
     // RFC 3986 3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
     if (!std::isalnum(ch) && ch != '+' && ch != '-' && ch != '.') return url;
   }
-  for (size_t i = 0; i < colon; ++i) {
-    url[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(url[i])));
-  }
-  return url;
+  return core::AsciiLower(url.substr(0, colon)) + url.substr(colon);
 }
 
 Status CheckUrl(const std::string& url) {
@@ -868,11 +864,8 @@ std::string HostOf(const std::string& url) {
   if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return "";
   char* host = nullptr;
   if (curl_url_get(u.get(), CURLUPART_HOST, &host, 0) != CURLUE_OK || host == nullptr) return "";
-  std::string out(host);
+  std::string out = core::AsciiLower(host);
   curl_free(host);
-  for (char& ch : out) {
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-  }
   return out;
 }
 

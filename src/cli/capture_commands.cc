@@ -16,6 +16,7 @@
 #include "core/canonical_json.h"
 #include "core/env.h"
 #include "core/status.h"
+#include "core/utf8.h"
 
 namespace isnad::cli {
 
@@ -94,9 +95,7 @@ core::StatusOr<std::vector<std::string>> ReadUrlFile(const std::string& path) {
   int url_column = -1;
   if (header.size() > 1 || Trim(header[0]) == "url") {
     for (size_t c = 0; c < header.size(); ++c) {
-      std::string name = Trim(header[c]);
-      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      if (name == "url") url_column = static_cast<int>(c);
+      if (core::AsciiLower(Trim(header[c])) == "url") url_column = static_cast<int>(c);
     }
     if (url_column < 0) {
       return core::InvalidArgument(path +

@@ -52,4 +52,14 @@ std::string LossyUtf8(std::string_view s);
 // inside one moves back to its lead byte. Valid UTF-8 stays valid.
 void TruncateUtf8(std::string& s, size_t max_bytes);
 
+// `s` with the ASCII letters A-Z lowered; every other byte (UTF-8 included) as it is.
+// For the case-insensitive parts of protocols: schemes, header and file names, hex.
+inline std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 }  // namespace isnad::core

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "core/encoding.h"
+#include "core/utf8.h"
 #include "warc/base32.h"
 
 namespace isnad::warc {
@@ -25,12 +26,6 @@ bool IEquals(std::string_view a, std::string_view b) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-std::string Lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
 }
 
 std::string_view Trim(std::string_view s) {
@@ -363,7 +358,7 @@ bool Record::ok() const {
 std::unique_ptr<Digester> Digester::ForField(std::string_view field_value) {
   size_t colon = field_value.find(':');
   if (colon == std::string_view::npos) return nullptr;
-  std::string algo = Lower(Trim(field_value.substr(0, colon)));
+  std::string algo = core::AsciiLower(Trim(field_value.substr(0, colon)));
   std::string name = algo;
   if (name == "sha-1") name = "sha1";
   if (name == "sha-256") name = "sha256";
@@ -646,7 +641,7 @@ core::Status Reader::Impl::ReadBlock(Record* r, PayloadSink* sink) {
   // HTTP headers, when the record holds an HTTP message.
   const bool http_type = r->type == "response" || r->type == "request" || revisit;
   // Schemes are case-insensitive (RFC 3986 3.1): "HTTP://" is HTTP too.
-  const std::string scheme = Lower(r->target_uri.substr(0, r->target_uri.find(':') + 1));
+  const std::string scheme = core::AsciiLower(r->target_uri.substr(0, r->target_uri.find(':') + 1));
   const bool http_uri = scheme == "http:" || scheme == "https:";
   std::string line;
   if (http_type && http_uri && left > 0) {
@@ -712,10 +707,10 @@ core::Status Reader::Impl::ReadBlock(Record* r, PayloadSink* sink) {
     for (const Field& h : r->http_headers) {
       if (IEquals(h.name, "Content-Type") && r->payload_type.empty()) r->payload_type = h.value;
       if (IEquals(h.name, "Transfer-Encoding") &&
-          Lower(h.value).find("chunked") != std::string::npos)
+          core::AsciiLower(h.value).find("chunked") != std::string::npos)
         r->chunked = true;
       if (IEquals(h.name, "Content-Encoding")) {
-        std::string e = Lower(Trim(h.value));
+        std::string e = core::AsciiLower(Trim(h.value));
         if (e == "gzip" || e == "x-gzip" || e == "deflate") {
           r->content_encoding_removed = e;
         } else if (!e.empty() && e != "identity") {

@@ -14,7 +14,6 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -24,6 +23,7 @@
 
 #include "core/canonical_json.h"
 #include "core/digest.h"
+#include "core/utf8.h"
 #include "warc/wacz_internal.h"
 
 namespace isnad::warc {
@@ -503,8 +503,7 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
     MemberStream stream(a.get(), name);
     if (name == "datapackage.json" || name == "datapackage-digest.json") stream.Keep();
     // Any case: a WARC named archive/DATA.WARC.GZ is read and indexed too.
-    std::string lower = name;
-    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const std::string lower = core::AsciiLower(name);
     bool is_warc =
         name.rfind("archive/", 0) == 0 && (EndsWith(lower, ".warc") || EndsWith(lower, ".warc.gz"));
     if (is_warc) {
