@@ -416,6 +416,10 @@ TEST_F(CaptureCli, OverlongUrlsAndHeadsNeverCostTheBatch) {
   EXPECT_EQ(lines[2]["result"], "captured");
   EXPECT_EQ(lines[2]["status"], 302);
   EXPECT_EQ(lines[2]["final_url"], server_.Url("/long-redirect"));
+  // Why the redirect was not followed, in the output and in the custody entry, shortened.
+  const std::string why = lines[2].value("redirect_not_followed", "");
+  EXPECT_EQ(why.rfind("the redirect to ", 0), 0u) << why.substr(0, 200);
+  EXPECT_LE(why.size(), 4096u);
   EXPECT_EQ(lines[3]["result"], "captured");
   EXPECT_EQ(lines[3]["media_type"], "text/plain");
   EXPECT_EQ(lines[4]["result"], "captured");
@@ -423,6 +427,8 @@ TEST_F(CaptureCli, OverlongUrlsAndHeadsNeverCostTheBatch) {
   auto entries = CaptureEntries();
   ASSERT_EQ(entries.size(), 3u);
   EXPECT_EQ(entries[1]["content_type"].get<std::string>().size(), 1000u);
+  EXPECT_EQ(entries[0].value("redirect_not_followed", ""), why);
+  EXPECT_FALSE(entries[1].contains("redirect_not_followed"));
   auto v = isnad({"verify"});
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
 }
@@ -451,18 +457,21 @@ TEST(CaptureEntry, GrammarIsStrict) {
   auto f = catalog::CaptureRecordedEntry(by, failed);
   ASSERT_TRUE(f.ok());
   EXPECT_TRUE(catalog::ParseEntry(*f).ok());
-  Json both = ok;
-  both["error"] = "x";
-  EXPECT_FALSE(catalog::CaptureRecordedEntry(by, both).ok());
-  Json half_payload = ok;
-  half_payload["payload"] = "i4";
-  EXPECT_FALSE(catalog::CaptureRecordedEntry(by, half_payload).ok());
-  Json no_warc = ok;
-  no_warc.erase("warc");
-  EXPECT_FALSE(catalog::CaptureRecordedEntry(by, no_warc).ok());
-  Json unknown = ok;
-  unknown["extra"] = "x";
-  EXPECT_FALSE(catalog::CaptureRecordedEntry(by, unknown).ok());
+  // `base` with member `key` set to `value` (removed when null): accepted?
+  auto accepts = [&](Json base, const char* key, const Json& value) {
+    if (value.is_null()) {
+      base.erase(key);
+    } else {
+      base[key] = value;
+    }
+    return catalog::CaptureRecordedEntry(by, base).ok();
+  };
+  EXPECT_FALSE(accepts(ok, "error", "x"));
+  EXPECT_TRUE(accepts(ok, "redirect_not_followed", "the redirect to ftp://x/ was not followed"));
+  EXPECT_FALSE(accepts(failed, "redirect_not_followed", "x"));
+  EXPECT_FALSE(accepts(ok, "payload", "i4"));  // without its digest and size
+  EXPECT_FALSE(accepts(ok, "warc", nullptr));
+  EXPECT_FALSE(accepts(ok, "extra", "x"));
   // Not an evidence graph entry: Record() cannot be used to forge one.
   Json graph = failed;
   graph["type"] = "capture.recorded";

@@ -396,9 +396,112 @@ TEST_F(CaptureTest, RedirectsToOtherSchemesAreRecordedNotFollowed) {
     EXPECT_EQ(r.status, 301) << to;
     EXPECT_EQ(r.hops.size(), 1u) << to;
     EXPECT_TRUE(r.payload_path.empty()) << to;
+    EXPECT_NE(r.redirect_not_followed.find(std::string("the redirect to ") + to), std::string::npos)
+        << r.redirect_not_followed;
     Records(r);
     Discard(core::Env::Default(), r);
   }
+  EXPECT_TRUE(Left().empty()) << ::testing::PrintToString(Left());
+}
+
+// Which addresses are this machine's or a private network's (never reached by a
+// redirect from the internet) and which are public.
+TEST(LocalAddress, ClassifiesTheReservedRanges) {
+  for (const char* ip : {"127.0.0.1",
+                         "127.255.0.9",
+                         "0.0.0.0",
+                         "10.1.2.3",
+                         "172.16.0.1",
+                         "172.31.255.255",
+                         "192.168.1.1",
+                         "169.254.169.254",
+                         "100.64.0.1",
+                         "100.127.255.254",
+                         "224.0.0.1",
+                         "255.255.255.255",
+                         "240.0.0.1",
+                         "::1",
+                         "::",
+                         "fe80::1",
+                         "fd00:ec2::254",
+                         "fc00::7",
+                         "ff02::1",
+                         "fec0::1",
+                         "::ffff:127.0.0.1",
+                         "::ffff:192.168.0.1",
+                         "",
+                         "localhost",
+                         "not an address",
+                         "1.2.3"}) {
+    EXPECT_TRUE(IsLocalAddress(ip)) << ip;
+  }
+  for (const char* ip :
+       {"1.1.1.1", "8.8.8.8", "93.184.216.34", "172.15.255.255", "172.32.0.1", "100.63.255.255",
+        "100.128.0.1", "192.167.1.1", "169.253.1.1", "223.255.255.255", "2001:4860:4860::8888",
+        "2a00:1450::1", "::ffff:8.8.8.8", "fbff::1"}) {
+    EXPECT_FALSE(IsLocalAddress(ip)) << ip;
+  }
+}
+
+// A page on the internet that redirects to this machine or a private network (a
+// router's admin page, a cloud metadata service) does not make the capture fetch it:
+// the redirect is recorded, the hop is not made, nothing is sent there, and the
+// reason is given; --allow-local-redirects follows it; a capture that starts at a
+// local address follows local redirects as before.
+TEST_F(CaptureTest, ARedirectFromThePublicInternetToALocalAddressIsNotFollowed) {
+  HttpServer inside;
+  inside.set_file("/secret", "text/plain", "router password");
+  server_.set_raw("/to-inside", "HTTP/1.1 302 Found\r\nLocation: " + inside.Url("/secret") +
+                                    "\r\nContent-Length: 0\r\n\r\n");
+  // The test servers are on 127.0.0.1: the first one stands for a public address.
+  options_.public_for_testing = {"127.0.0.1:" + std::to_string(server_.port())};
+
+  Result r = Run(server_.Url("/to-inside"));
+  ASSERT_TRUE(r.error.ok()) << r.error.ToString();
+  EXPECT_EQ(r.status, 302);
+  ASSERT_EQ(r.hops.size(), 1u);
+  EXPECT_EQ(r.final_url, server_.Url("/to-inside"));
+  EXPECT_TRUE(r.payload_path.empty());
+  EXPECT_EQ(inside.requests(), 0u);
+  EXPECT_TRUE(inside.peers().empty()) << "a connection was made to the local address";
+  EXPECT_NE(r.redirect_not_followed.find(inside.Url("/secret")), std::string::npos)
+      << r.redirect_not_followed;
+  EXPECT_NE(r.redirect_not_followed.find("127.0.0.1"), std::string::npos);
+  EXPECT_NE(r.redirect_not_followed.find("--allow-local-redirects"), std::string::npos);
+  // The WARC says so too, in its metadata record.
+  auto records = Records(r);
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records[3].Field("WARC-Type"), "metadata");
+  core::Json meta = core::Json::parse(records[3].block);
+  EXPECT_EQ(meta["redirect_not_followed"], r.redirect_not_followed);
+  Discard(core::Env::Default(), r);
+
+  // A reused connection is checked too: the same capture again, with the inside
+  // server's connection fresh in the handle's cache from a local capture first.
+  options_.public_for_testing.clear();
+  Result local = Run(server_.Url("/to-inside"));  // starts local: followed
+  ASSERT_TRUE(local.error.ok()) << local.error.ToString();
+  EXPECT_EQ(local.status, 200);
+  EXPECT_EQ(local.hops.size(), 2u);
+  EXPECT_TRUE(local.redirect_not_followed.empty());
+  Discard(core::Env::Default(), local);
+  const uint64_t inside_before = inside.requests();
+  options_.public_for_testing = {"127.0.0.1:" + std::to_string(server_.port())};
+  Result again = Run(server_.Url("/to-inside"));
+  ASSERT_TRUE(again.error.ok()) << again.error.ToString();
+  EXPECT_EQ(again.hops.size(), 1u);
+  EXPECT_EQ(inside.requests(), inside_before);
+  EXPECT_FALSE(again.redirect_not_followed.empty());
+  Discard(core::Env::Default(), again);
+
+  options_.allow_local_redirects = true;
+  Result allowed = Run(server_.Url("/to-inside"));
+  ASSERT_TRUE(allowed.error.ok()) << allowed.error.ToString();
+  EXPECT_EQ(allowed.status, 200);
+  ASSERT_EQ(allowed.hops.size(), 2u);
+  EXPECT_EQ(Read(allowed.payload_path), "router password");
+  EXPECT_TRUE(allowed.redirect_not_followed.empty());
+  Discard(core::Env::Default(), allowed);
   EXPECT_TRUE(Left().empty()) << ::testing::PrintToString(Left());
 }
 

@@ -247,6 +247,7 @@ Status Capturer::Commit(std::vector<Done>& batch) {
     o.url = r.url;
     o.status = r.status;
     o.final_url = r.final_url;
+    o.redirect_not_followed = r.redirect_not_followed;
     Json body = {{"url", r.url}, {"captured", r.started}};
     bool index_warc = false;
     const size_t mark = entries.size();
@@ -266,6 +267,9 @@ Status Capturer::Commit(std::vector<Done>& batch) {
       o.warc_size = r.warc_size;
       body["status"] = static_cast<uint64_t>(r.status);
       body["final_url"] = r.final_url;
+      if (!r.redirect_not_followed.empty()) {
+        body["redirect_not_followed"] = r.redirect_not_followed;
+      }
       body["warc"] = o.warc_id;
       body["warc_sha256"] = r.warc_sha256.Hex();
       // The server's bytes, made valid UTF-8 for the entry (the WARC has them as sent).

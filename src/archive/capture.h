@@ -53,6 +53,8 @@ struct CaptureOutcome {
   uint64_t leaf_index = 0;
   int status = 0;
   std::string final_url;
+  // Why the last hop's redirect was not followed (capture::Result), "" when none.
+  std::string redirect_not_followed;
   std::string warc_id;
   core::Hash warc_sha256;
   uint64_t warc_size = 0;

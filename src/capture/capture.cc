@@ -1,8 +1,11 @@
 // Web capture with libcurl: see capture.h.
 #include "capture/capture.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -329,7 +332,59 @@ struct Transfer {
   CURL* easy = nullptr;
   std::string tls_version;  // "tls/1.3", as WARC-Protocol writes it
   std::string tls_cipher;   // IANA name, "TLS_AES_256_GCM_SHA384"
+  // Set when this hop must not reach a local address (a redirect from a public
+  // one, Options::allow_local_redirects); then the address refused, if any.
+  const Options* guard = nullptr;
+  std::string refused_ip;
 };
+
+// Whether `t`'s guard refuses connecting to ip:port.
+bool Refuses(Transfer* t, const std::string& ip, long port) {
+  if (t->guard == nullptr || !IsLocalAddress(ip)) return false;
+  const std::string endpoint = ip + ":" + std::to_string(port);
+  const std::vector<std::string>& pub = t->guard->public_for_testing;
+  if (std::find(pub.begin(), pub.end(), endpoint) != pub.end()) return false;
+  t->refused_ip = ip;
+  return true;
+}
+
+// Whether hop `h` reached a public address (not one the guard would refuse).
+bool IsPublicEndpoint(const Options& o, const Hop& h) {
+  if (h.ip.empty()) return false;
+  if (!IsLocalAddress(h.ip)) return true;
+  const std::string endpoint = h.ip + ":" + std::to_string(h.port);
+  return std::find(o.public_for_testing.begin(), o.public_for_testing.end(), endpoint) !=
+         o.public_for_testing.end();
+}
+
+// Before each new connection: refuses a guarded one to a local address before
+// it is made (curl then tries the host's next address, if it has one).
+curl_socket_t OnOpenSocket(void* user, curlsocktype purpose, struct curl_sockaddr* a) {
+  auto* t = static_cast<Transfer*>(user);
+  if (purpose == CURLSOCKTYPE_IPCXN && t->guard != nullptr) {
+    sockaddr_storage sa{};
+    std::memcpy(&sa, &a->addr, std::min<size_t>(a->addrlen, sizeof sa));
+    char text[INET6_ADDRSTRLEN] = {};
+    long port = 0;
+    if (a->family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(&sa);
+      inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+      port = ntohs(in->sin_port);
+    } else if (a->family == AF_INET6) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&sa);
+      inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+      port = ntohs(in6->sin6_port);
+    }
+    if (Refuses(t, text, port)) return CURL_SOCKET_BAD;
+  }
+  return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+// Before the request is sent, on a new or a reused connection: the last word.
+int OnPrereq(void* user, char* primary_ip, char*, int primary_port, int) {
+  return Refuses(static_cast<Transfer*>(user), primary_ip, primary_port) ? CURL_PREREQFUNC_ABORT
+                                                                         : CURL_PREREQFUNC_OK;
+}
 
 // Reads the TLS version and cipher suite of `t`'s connection (OpenSSL backend).
 void NoteTls(Transfer* t) {
@@ -609,6 +664,12 @@ Status SetUp(CURL* c, const Options& o, Transfer* t, char* error_buffer) {
     // the server got (origin form, no proxy headers).
     ok = curl_easy_setopt(c, CURLOPT_HTTPPROXYTUNNEL, 1L) == CURLE_OK;
   }
+  if (ok && t->guard != nullptr) {
+    ok = curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, &OnOpenSocket) == CURLE_OK &&
+         curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, t) == CURLE_OK &&
+         curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, &OnPrereq) == CURLE_OK &&
+         curl_easy_setopt(c, CURLOPT_PREREQDATA, t) == CURLE_OK;
+  }
   if (ok && !o.ca_file.empty()) {
     ok = curl_easy_setopt(c, CURLOPT_CAINFO, o.ca_file.c_str()) == CURLE_OK &&
          curl_easy_setopt(c, CURLOPT_CAPATH, nullptr) == CURLE_OK;
@@ -650,14 +711,17 @@ void RemoveQuietly(core::Env* env, const std::string& path) {
   if (!path.empty()) (void)env->RemoveFile(path);
 }
 
-// Runs one hop on `c`. Fills `hop`; returns the transfer's error.
+// Runs one hop on `c`. Fills `hop`; returns the transfer's error. With `guard`,
+// a local address is not connected to: then *refused_ip is it.
 Status FetchHop(CURL* c, const Options& o, const std::string& url, long timeout_ms,
-                const std::string& spool_dir, Hop* hop, std::string* sniff) {
+                const std::string& spool_dir, bool guard, Hop* hop, std::string* sniff,
+                std::string* refused_ip) {
   hop->url = url;
   hop->date = MicrosUtc(core::Clock::now());
   Transfer t;
   t.max_size = o.max_size;
   t.easy = c;
+  if (guard) t.guard = &o;
   char error_buffer[CURL_ERROR_SIZE] = {};
   ISNAD_RETURN_IF_ERROR(SetUp(c, o, &t, error_buffer));
   if (curl_easy_setopt(c, CURLOPT_URL, url.c_str()) != CURLE_OK ||
@@ -678,6 +742,10 @@ Status FetchHop(CURL* c, const Options& o, const std::string& url, long timeout_
     hop->payload_path = t.payload_path;
     Status s = t.payload_file->Close();
     if (closed.ok()) closed = s;
+  }
+  if (rc != CURLE_OK && !t.refused_ip.empty()) {
+    *refused_ip = t.refused_ip;
+    return core::FailedPrecondition(url + " is at the local address " + t.refused_ip);
   }
   if (rc != CURLE_OK) return TransferError(c, rc, error_buffer, t, o, url);
   if (t.head_too_large) return TransferError(c, CURLE_OK, error_buffer, t, o, url);
@@ -750,8 +818,10 @@ core::Json MetadataJson(const Result& r) {
     if (!h.certificates.empty()) j["certificates_pem"] = h.certificates;
     hops.push_back(std::move(j));
   }
-  return core::Json{{"software", kSoftware}, {"url", r.url},       {"final_url", r.final_url},
+  core::Json out = {{"software", kSoftware}, {"url", r.url},       {"final_url", r.final_url},
                     {"started", r.started},  {"status", r.status}, {"hops", std::move(hops)}};
+  if (!r.redirect_not_followed.empty()) out["redirect_not_followed"] = r.redirect_not_followed;
+  return out;
 }
 
 // Writes the WARC of the hops in `r` into `spool_dir`; fills r->warc_*.
@@ -859,6 +929,39 @@ Status CheckUrl(const std::string& url) {
   return Status::Ok();
 }
 
+bool IsLocalAddress(const std::string& ip) {
+  in6_addr a6{};
+  in_addr a4{};
+  uint32_t v4 = 0;
+  if (inet_pton(AF_INET6, ip.c_str(), &a6) == 1) {
+    const uint8_t* b = a6.s6_addr;
+    static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(b, kMapped, 12) != 0) {
+      static constexpr uint8_t kZero[15] = {};
+      if (std::memcmp(b, kZero, 15) == 0) return true;   // :: and ::1
+      return (b[0] & 0xfe) == 0xfc ||                    // unique local, fc00::/7
+             (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||  // link-local, fe80::/10
+             (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) ||  // site-local (deprecated), fec0::/10
+             b[0] == 0xff;                               // multicast
+    }
+    v4 = (uint32_t{b[12]} << 24) | (uint32_t{b[13]} << 16) | (uint32_t{b[14]} << 8) | b[15];
+  } else if (inet_pton(AF_INET, ip.c_str(), &a4) == 1) {
+    v4 = ntohl(a4.s_addr);
+  } else {
+    return true;  // not an address: never taken for a public one
+  }
+  auto in = [v4](uint32_t net, int bits) { return (v4 >> (32 - bits)) == (net >> (32 - bits)); };
+  return in(0x00000000, 8) ||   // "this network", 0/8
+         in(0x0a000000, 8) ||   // private, 10/8
+         in(0x64400000, 10) ||  // shared (carrier-grade NAT), 100.64/10
+         in(0x7f000000, 8) ||   // loopback, 127/8
+         in(0xa9fe0000, 16) ||  // link-local, 169.254/16 (cloud metadata services)
+         in(0xac100000, 12) ||  // private, 172.16/12
+         in(0xc0a80000, 16) ||  // private, 192.168/16
+         in(0xe0000000, 4) ||   // multicast, 224/4
+         in(0xf0000000, 4);     // reserved and broadcast, 240/4
+}
+
 std::string HostOf(const std::string& url) {
   std::unique_ptr<CURLU, CurlFree> u(curl_url());
   if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return "";
@@ -910,6 +1013,12 @@ Result Capture(const std::string& url, const Options& o, const std::string& spoo
 
   std::string current = url;
   std::string sniff;
+  // Why the last hop's redirect is not followed: its target, then the reason.
+  auto not_followed = [&](const std::string& target, const std::string& why) {
+    std::string text = "the redirect to " + core::LossyUtf8(target) + " was not followed: " + why;
+    core::TruncateUtf8(text, 4096);
+    r.redirect_not_followed = std::move(text);
+  };
   for (int hop_no = 0;; ++hop_no) {
     if (hop_no > o.max_redirects) {
       return fail(core::FailedPrecondition("more than " + std::to_string(o.max_redirects) +
@@ -922,8 +1031,24 @@ Result Capture(const std::string& url, const Options& o, const std::string& spoo
                                 " s following redirects from " + url));
     }
     curl_easy_reset(c);
+    // Guarded: a redirect when the first hop reached a public address directly.
+    const bool guard = hop_no > 0 && !o.allow_local_redirects && o.proxy.empty() &&
+                       IsPublicEndpoint(o, r.hops.front());
     Hop& hop = r.hops.emplace_back();
-    Status s = FetchHop(c, o, current, static_cast<long>(left.count()), spool_dir, &hop, &sniff);
+    std::string refused_ip;
+    Status s = FetchHop(c, o, current, static_cast<long>(left.count()), spool_dir, guard, &hop,
+                        &sniff, &refused_ip);
+    if (!s.ok() && !refused_ip.empty()) {
+      // Nothing was sent: the hop is not recorded; the redirect before it is the last.
+      RemoveQuietly(o.env, hop.body_path);
+      if (hop.payload_path != hop.body_path) RemoveQuietly(o.env, hop.payload_path);
+      r.hops.pop_back();
+      not_followed(current, HostOf(current) + " is at " + refused_ip +
+                                ", an address of this machine or of a private network, and a "
+                                "page on the internet may not lead a capture there (capture "
+                                "it directly, or pass --allow-local-redirects)");
+      break;
+    }
     if (!s.ok()) return fail(s);
     r.status = hop.status;
     r.final_url = current;
@@ -931,6 +1056,7 @@ Result Capture(const std::string& url, const Options& o, const std::string& spoo
     if (hop.status >= 300 && hop.status < 400 && !hop.location.empty()) {
       if (Status u = CheckUrl(hop.location); !u.ok()) {
         // A redirect somewhere we do not go (ftp:, a malformed target): recorded as it is.
+        not_followed(hop.location, u.message());
         break;
       }
       current = hop.location;

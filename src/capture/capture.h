@@ -44,6 +44,16 @@ struct Options {
   // The most body bytes of one response.
   uint64_t max_size = uint64_t{2} << 30;
   int max_redirects = 20;
+  // A redirect from a public address to an address of this machine or of a
+  // private network (IsLocalAddress) is not followed unless this is set: a page
+  // on the internet must not make the capture fetch from the investigator's own
+  // network (a router's admin page, a cloud metadata service) into evidence
+  // that may be shared. Checked on the address actually connected to, before
+  // any byte is sent; not checked through a proxy (which resolves names itself).
+  bool allow_local_redirects = false;
+  // Tests only (their servers are all on 127.0.0.1): "ip:port" endpoints to take
+  // as public addresses.
+  std::vector<std::string> public_for_testing;
   // Records are gzipped (one member each, ".warc.gz") unless the bodies
   // together reach this size; then the file is a plain ".warc" (large media
   // does not compress, and deflate would be the slowest step by far).
@@ -96,6 +106,8 @@ struct Result {
   // many redirects ...); ok when a response was recorded, whatever its status.
   core::Status error;
   std::vector<Hop> hops;
+  // When the last hop is a redirect that was not followed: why ("" otherwise).
+  std::string redirect_not_followed;
 
   // When ok: the WARC file (in the spool folder; the caller takes it).
   std::string warc_path;
@@ -124,6 +136,13 @@ core::Status CheckUrl(const std::string& url);
 // `url` with its scheme in lower case (RFC 3986 6.2.2.1: the same URL), so that
 // "HTTPS://example.org/" is captured, recorded and deduplicated as "https://...".
 std::string NormalizeScheme(std::string url);
+
+// Whether `ip` (IPv4 or IPv6 text, as curl reports it) belongs to this machine
+// or to a local or private network rather than the internet: unspecified,
+// loopback, RFC 1918, shared (100.64/10), link-local, unique-local (fc00::/7),
+// multicast, broadcast and reserved IPv4 (240/4), and the IPv4-mapped IPv6 forms
+// of these. Text that is no address counts as local (refused, never guessed).
+bool IsLocalAddress(const std::string& ip);
 
 // Returns the host of an http(s) URL, lower-cased ("" when none).
 std::string HostOf(const std::string& url);

@@ -196,6 +196,7 @@ constexpr std::array kCaptureRecordedMembers = {
     Member{"payload_sha256", Kind::kSha256, false},
     Member{"payload_size", Kind::kSize, false},
     Member{"content_type", Kind::kText, false},
+    Member{"redirect_not_followed", Kind::kText, false},
     Member{"error", Kind::kText, false},
 };
 constexpr std::array kCaptureExtractedMembers = {
@@ -599,7 +600,8 @@ std::string ValidateCaptureRules(const Json& e) {
   const int payload =
       e.contains("payload") + e.contains("payload_sha256") + e.contains("payload_size");
   if (e.contains("error")) {
-    if (capture + payload > 0 || e.contains("content_type")) {
+    if (capture + payload > 0 || e.contains("content_type") ||
+        e.contains("redirect_not_followed")) {
       return where + "a failed capture (\"error\") records no status, final_url or items";
     }
     return "";

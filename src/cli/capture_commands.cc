@@ -39,6 +39,7 @@ struct CaptureArgs {
   std::string proxy;
   std::string ca_file;
   bool again = false;
+  bool allow_local_redirects = false;
   bool analyze = true;
   std::string extractor = "auto";
   int extractor_timeout = 600;
@@ -146,6 +147,7 @@ Json OutcomeJson(const archive::CaptureOutcome& o) {
   j["id"] = o.warc_id.empty() ? Json(nullptr) : Json(o.warc_id);
   j["payload_id"] = o.payload_id.empty() ? Json(nullptr) : Json(o.payload_id);
   if (!o.final_url.empty()) j["final_url"] = o.final_url;
+  if (!o.redirect_not_followed.empty()) j["redirect_not_followed"] = o.redirect_not_followed;
   if (o.kind == Kind::kCaptured) {
     j["warc_sha256"] = o.warc_sha256.Hex();
     j["warc_size"] = o.warc_size;
@@ -211,6 +213,7 @@ int CmdCapture(const Globals& g, const CaptureArgs& args) {
   if (!args.user_agent.empty()) req.fetch.user_agent = args.user_agent;
   req.fetch.proxy = args.proxy;
   req.fetch.ca_file = args.ca_file;
+  req.fetch.allow_local_redirects = args.allow_local_redirects;
   auto mode = capture::ParseExtractorMode(args.extractor);
   if (!mode.ok()) return Fail(mode.status());
   req.fetch.extractor = *mode;
@@ -244,6 +247,9 @@ int CmdCapture(const Globals& g, const CaptureArgs& args) {
         }
         if (o.changed.has_value()) what += *o.changed ? " changed" : " unchanged";
         std::printf("captured  %s  %s\n", Printable(o.url).c_str(), what.c_str());
+        if (!o.redirect_not_followed.empty()) {
+          std::printf("          %s\n", Printable(o.redirect_not_followed).c_str());
+        }
         const archive::ExtractOutcome& x = o.extracted;
         if (x.wanted && x.error.ok()) {
           std::printf("extracted %s  %s media %s (%s, %s)\n", Printable(o.url).c_str(),
@@ -315,6 +321,9 @@ void RegisterCaptureCommands(CLI::App& app, const Globals& g, Commands& out) {
   cap->add_option("--ca-file", ca->ca_file,
                   "PEM file of CA certificates to trust instead of the system's");
   cap->add_flag("--again", ca->again, "capture URLs that already have a capture anew");
+  cap->add_flag("--allow-local-redirects", ca->allow_local_redirects,
+                "follow a redirect from the internet to this machine or a private network "
+                "(not followed by default)");
   cap->add_option("--extractor", ca->extractor,
                   "media extractor: auto (yt-dlp for known video platforms), yt-dlp (for "
                   "every URL), none (default auto)");
@@ -326,6 +335,9 @@ void RegisterCaptureCommands(CLI::App& app, const Globals& g, Commands& out) {
       "metadata record with addresses, timings and TLS certificates) stored as an item; a 2xx\n"
       "payload becomes its own item. Failures (DNS, refused, timeout, size cap) are recorded\n"
       "too. Run again, URLs already captured are skipped. Exit 1 when any URL failed.\n"
+      "A redirect from a public address to this machine or a private network (127.0.0.1,\n"
+      "192.168.x.x, 169.254.169.254, ...) is recorded but not followed, unless\n"
+      "--allow-local-redirects.\n"
       "On video platforms (YouTube, X/Twitter, Facebook, Instagram, TikTok, Telegram, Vimeo,\n"
       "...) yt-dlp, when installed (apt-get install yt-dlp), also downloads the media and its\n"
       "info JSON as items, linked by a capture.extracted entry; its failure is recorded and\n"
