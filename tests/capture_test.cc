@@ -336,6 +336,31 @@ TEST_F(CaptureTest, WrongContentLength) {
   EXPECT_EQ(Read(longer.payload_path), "0123456789");  // what Content-Length promised
 }
 
+// Content-Length headers that disagree make the framing ambiguous (RFC 9112 6.3: an
+// unrecoverable error): which body the server meant cannot be known, so nothing is
+// recorded as its response. The same value repeated (RFC 9110 8.6) is one length.
+TEST_F(CaptureTest, ConflictingContentLengthsAreRefused) {
+  for (const char* lengths :
+       {"Content-Length: 5\r\nContent-Length: 12\r\n",
+        "Content-Length: 12\r\nContent-Length: 5\r\n", "Content-Length: 5, 12\r\n"}) {
+    server_.set_raw("/two", std::string("HTTP/1.1 200 OK\r\n") + lengths +
+                                "Content-Type: text/plain\r\n\r\nhello world!");
+    Result r = Run(server_.Url("/two"));
+    EXPECT_FALSE(r.error.ok()) << lengths;
+    EXPECT_NE(r.error.message().find("Content-Length"), std::string::npos) << r.error.ToString();
+    EXPECT_TRUE(Left().empty()) << ::testing::PrintToString(Left());
+  }
+  for (const char* lengths :
+       {"Content-Length: 12\r\nContent-Length: 12\r\n", "Content-Length: 12, 12\r\n"}) {
+    server_.set_raw("/same", std::string("HTTP/1.1 200 OK\r\n") + lengths +
+                                 "Content-Type: text/plain\r\n\r\nhello world!");
+    Result r = Run(server_.Url("/same"));
+    ASSERT_TRUE(r.error.ok()) << lengths << r.error.ToString();
+    EXPECT_EQ(Read(r.payload_path), "hello world!");
+    Discard(core::Env::Default(), r);
+  }
+}
+
 TEST_F(CaptureTest, RefusedConnectionAndUnknownHost) {
   Result refused = Run("http://127.0.0.1:" + std::to_string(FreePort()) + "/");
   EXPECT_FALSE(refused.error.ok());

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -312,6 +313,9 @@ struct Transfer {
   bool head_done = false;
   bool too_large = false;
   bool head_too_large = false;
+  // The head's Content-Length (RFC 9110 8.6), and whether its values disagree.
+  std::optional<uint64_t> content_length;
+  bool conflicting_lengths = false;
   Status write_error;
   uint64_t max_size = 0;
   uint64_t body_size = 0;     // bytes as sent (the WARC block's body)
@@ -416,6 +420,38 @@ void NoteTls(Transfer* t) {
   }
 }
 
+// Notes a Content-Length header line of `t`'s head; false when its values (a
+// list, or repeated lines) disagree: the framing is ambiguous, RFC 9112 6.3.
+bool NoteContentLength(Transfer* t, std::string_view line) {
+  constexpr std::string_view kName = "content-length:";
+  if (line.size() < kName.size() || core::AsciiLower(line.substr(0, kName.size())) != kName) {
+    return true;
+  }
+  std::string_view rest = line.substr(kName.size());
+  while (!rest.empty()) {
+    const size_t comma = std::min(rest.find(','), rest.size());
+    std::string_view value = rest.substr(0, comma);
+    rest.remove_prefix(std::min(comma + 1, rest.size()));
+    while (!value.empty() && std::strchr(" \t\r\n", value.front()) != nullptr) {
+      value.remove_prefix(1);
+    }
+    while (!value.empty() && std::strchr(" \t\r\n", value.back()) != nullptr) {
+      value.remove_suffix(1);
+    }
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
+      continue;  // not a number: curl's own parser refuses it
+    }
+    if (t->content_length && *t->content_length != n) {
+      t->conflicting_lengths = true;
+      return false;
+    }
+    t->content_length = n;
+  }
+  return true;
+}
+
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t len = size * n;
@@ -433,7 +469,10 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   // A new status line (after 1xx, or the first): the head starts over.
   if (line.rfind("HTTP/", 0) == 0) {
     t->head.clear();
+    t->content_length.reset();
     NoteTls(t);
+  } else if (!NoteContentLength(t, line)) {
+    return 0;  // curl stops with CURLE_WRITE_ERROR
   }
   if (t->head.size() + len > kHeadLimit) {
     t->head_too_large = true;
@@ -544,6 +583,11 @@ Status TransferError(CURL* c, CURLcode rc, const char* error_buffer, const Trans
   if (t.head_too_large) {
     return core::IoError("the response headers of " + url + " are over " +
                          std::to_string(kHeadLimit) + " bytes");
+  }
+  if (t.conflicting_lengths) {
+    return core::IoError("the response of " + url +
+                         " gives Content-Length values that disagree, so where its body ends "
+                         "is ambiguous (RFC 9112 6.3); nothing of it is recorded");
   }
   const std::string proxy = ProxyName(o.proxy);
   const std::string through = proxy.empty() ? "" : " through the proxy " + proxy;
