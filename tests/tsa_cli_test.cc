@@ -249,6 +249,10 @@ TEST_F(TsaCli, ATsaUrlWithCredentialsIsRefusedAndNeverRecorded) {
   EXPECT_EQ(tsa_.requests(), 0);
   EXPECT_EQ(LogSize(), before);
   EXPECT_FALSE(core::Env::Default()->Stat(archive_ + "/config/tsa.txt").ok());
+  // Nor with another scheme, whose refusal would otherwise quote the URL.
+  r = isnad({"timestamp", "--tsa", "ftp://user:s3cret@tsa.example/", "--save"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_FALSE(Contains(r.err + r.out, "s3cret")) << r.err;
 }
 
 TEST_F(TsaCli, TimestampsCatchesADamagedTokenOrCheckpoint) {

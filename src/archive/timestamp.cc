@@ -65,6 +65,16 @@ size_t TimestampResult::recorded() const {
 }
 
 Status CheckTsaUrl(const std::string& url) {
+  // The URL goes into timestamp.added entries and config/tsa.txt: never a password,
+  // and one is never echoed in a message either, whatever the scheme.
+  if (const size_t at = url.find("://"); at != std::string::npos) {
+    const std::string_view authority = std::string_view(url).substr(at + 3);
+    if (authority.substr(0, authority.find_first_of("/?#")).find('@') != std::string_view::npos) {
+      return core::InvalidArgument(
+          "a TSA URL may not hold a user name or password (\"user:password@\"): the URL is "
+          "recorded in the custody log for good; give the TSA's URL without them");
+    }
+  }
   std::string_view rest;
   if (url.rfind("https://", 0) == 0) {
     rest = std::string_view(url).substr(8);
@@ -80,12 +90,6 @@ Status CheckTsaUrl(const std::string& url) {
     if (c <= 0x20 || c == 0x7f) {
       return core::InvalidArgument("a TSA URL may not hold spaces or control characters");
     }
-  }
-  // The URL goes into timestamp.added entries and config/tsa.txt: never a password.
-  if (rest.substr(0, rest.find_first_of("/?#")).find('@') != std::string_view::npos) {
-    return core::InvalidArgument(
-        "a TSA URL may not hold a user name or password (\"user:password@\"): the URL is "
-        "recorded in the custody log for good; give the TSA's URL without them");
   }
   return Status::Ok();
 }
