@@ -71,6 +71,7 @@ TEST_F(TsaCli, TimestampRecordsATokenThatIsnadAndOpensslVerify) {
   EXPECT_EQ(t["ok"], true);
   EXPECT_EQ(t["chain_checked"], true);
   EXPECT_EQ(t["serial"], "01");
+  EXPECT_EQ(t["accuracy_us"], 1000000);  // the TSA states genTime to within 1 s
   EXPECT_TRUE(Contains(t["tsa_name"].get<std::string>(), "isnad tests TSA"));
   const uint64_t size = t["checkpoint_size"];
   EXPECT_EQ(size, 2u);  // archive.created and the file
@@ -103,8 +104,10 @@ TEST_F(TsaCli, TimestampRecordsATokenThatIsnadAndOpensslVerify) {
   EXPECT_EQ(checks[0]["ok"], true);
   EXPECT_EQ(checks[0]["chain_checked"], true);
   EXPECT_EQ(checks[0]["leaf_index"], size);
+  EXPECT_EQ(checks[0]["accuracy_us"], 1000000);
   r = isnad({"timestamps"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, t["gen_time"].get<std::string>() + " (\u00b1 1 s)")) << r.out;
   EXPECT_TRUE(Contains(r.out, "OK; chain not checked against roots")) << r.out;
 
   // The archive still verifies, and the token blob counts as referenced.

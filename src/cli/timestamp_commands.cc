@@ -80,6 +80,11 @@ std::string CodeWord(core::Code code) {
 
 const char* kNoRoots = "chain not checked against roots (give --roots PEM_FILE)";
 
+// " (± 1 s)" after a genTime, when the token states its accuracy.
+std::string AccuracyText(const tsa::TokenInfo& token) {
+  return token.accuracy_us ? " (\u00b1 " + tsa::FormatAccuracy(*token.accuracy_us) + ")" : "";
+}
+
 int CmdTimestamp(const Globals& g, const TimestampArgs& args) {
   if (args.save && args.tsa.empty()) {
     return Fail(core::InvalidArgument("--save needs at least one --tsa URL"));
@@ -121,6 +126,7 @@ int CmdTimestamp(const Globals& g, const TimestampArgs& args) {
              {"checkpoint_sha256", r.checkpoint_sha256.Hex()}};
       if (t.status.ok()) {
         j["gen_time"] = t.token.gen_time;
+        if (t.token.accuracy_us) j["accuracy_us"] = *t.token.accuracy_us;
         j["serial"] = t.token.serial;
         j["policy"] = t.token.policy;
         j["tsa_name"] = t.token.tsa_name;
@@ -134,10 +140,12 @@ int CmdTimestamp(const Globals& g, const TimestampArgs& args) {
       PrintJsonLine(j);
     } else if (t.status.ok()) {
       fmt::print(
-          "{}\n  genTime     {}\n  serial      {}\n  TSA         {}\n  checkpoint  {} (sha256 {})\n"
+          "{}\n  genTime     {}{}\n  serial      {}\n  TSA         {}\n  checkpoint  {} (sha256 "
+          "{})\n"
           "  entry       {} (timestamp.added; token blob {})\n",
-          Printable(t.url), t.token.gen_time, t.token.serial, Printable(t.token.tsa_name),
-          r.checkpoint_size, r.checkpoint_sha256.Hex(), t.leaf_index, t.token_sha256.Hex());
+          Printable(t.url), t.token.gen_time, AccuracyText(t.token), t.token.serial,
+          Printable(t.token.tsa_name), r.checkpoint_size, r.checkpoint_sha256.Hex(), t.leaf_index,
+          t.token_sha256.Hex());
       if (!t.token.chain_checked) fmt::print("  note        {}\n", kNoRoots);
     } else {
       std::fprintf(stderr, "isnad: %s: %s\n", Printable(t.url).c_str(),
@@ -176,6 +184,7 @@ int CmdTimestamps(const Globals& g, const TrustArgs& trust) {
              {"gen_time", r.gen_time},
              {"ok", c.status.ok()}};
       if (c.status.ok()) {
+        if (c.token.accuracy_us) j["accuracy_us"] = *c.token.accuracy_us;
         j["serial"] = c.token.serial;
         j["policy"] = c.token.policy;
         j["tsa_name"] = c.token.tsa_name;
@@ -187,8 +196,8 @@ int CmdTimestamps(const Globals& g, const TrustArgs& trust) {
       PrintJsonLine(j);
       continue;
     }
-    fmt::print("[{}] checkpoint {}  {}  {}  {}\n", r.leaf_index, r.checkpoint_size, r.gen_time,
-               Printable(r.tsa),
+    fmt::print("[{}] checkpoint {}  {}{}  {}  {}\n", r.leaf_index, r.checkpoint_size, r.gen_time,
+               c.status.ok() ? AccuracyText(c.token) : "", Printable(r.tsa),
                c.status.ok() ? (c.token.chain_checked ? "OK" : std::string("OK; ") + kNoRoots)
                              : "FAILED: " + Printable(c.status.ToString()));
   }

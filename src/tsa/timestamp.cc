@@ -238,6 +238,22 @@ StatusOr<std::pair<TokenInfo, time_t>> ReadInfo(const Parsed& p, STACK_OF(X509) 
   TokenInfo info;
   ISNAD_ASSIGN_OR_RETURN(GenTime gt, ReadGenTime(TS_TST_INFO_get_time(p.tst)));
   info.gen_time = gt.rfc3339;
+  if (const TS_ACCURACY* acc = TS_TST_INFO_get_accuracy(p.tst); acc != nullptr) {
+    // Accuracy ::= SEQUENCE { seconds INTEGER OPTIONAL, millis [0] INTEGER (1..999)
+    // OPTIONAL, micros [1] INTEGER (1..999) OPTIONAL }
+    auto part = [](const ASN1_INTEGER* v, int64_t max, int64_t* out) {
+      if (v == nullptr) return true;
+      return ASN1_INTEGER_get_int64(out, v) == 1 && *out >= 0 && *out <= max;
+    };
+    int64_t sec = 0, ms = 0, us = 0;
+    if (!part(TS_ACCURACY_get_seconds(acc), int64_t{1} << 40, &sec) ||
+        !part(TS_ACCURACY_get_millis(acc), 999, &ms) ||
+        !part(TS_ACCURACY_get_micros(acc), 999, &us)) {
+      ERR_clear_error();
+      return core::Integrity("the token's accuracy is malformed (RFC 3161 2.4.2)");
+    }
+    info.accuracy_us = sec * 1000000 + ms * 1000 + us;
+  }
   if (const ASN1_OBJECT* policy = TS_TST_INFO_get_policy_id(p.tst); policy != nullptr) {
     std::array<char, 128> buf{};
     int n = OBJ_obj2txt(buf.data(), static_cast<int>(buf.size()), policy, 1);
@@ -327,6 +343,17 @@ StatusOr<ReqPtr> NewRequest(const core::Hash& sha256_imprint, std::string_view n
 }
 
 }  // namespace
+
+std::string FormatAccuracy(int64_t accuracy_us) {
+  std::string out = std::to_string(accuracy_us / 1000000);
+  if (int64_t frac = accuracy_us % 1000000; frac != 0) {
+    std::string digits = std::to_string(frac);
+    digits.insert(0, 6 - digits.size(), '0');
+    digits.erase(digits.find_last_not_of('0') + 1);
+    out += "." + digits;
+  }
+  return out + " s";
+}
 
 StatusOr<Request> MakeRequest(const core::Hash& sha256_imprint) {
   ERR_clear_error();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,8 +21,14 @@ struct Request {
 // A request for a SHA-256 imprint, with a random 64-bit nonce and certReq = true.
 core::StatusOr<Request> MakeRequest(const core::Hash& sha256_imprint);
 
+// An accuracy for people: "1 s", "0.5 s", "0.000001 s".
+std::string FormatAccuracy(int64_t accuracy_us);
+
 struct TokenInfo {
   std::string gen_time;  // RFC 3339 UTC, e.g. "2017-04-19T06:29:53Z"
+  // The TSA's stated accuracy of gen_time (RFC 3161 2.4.2: the time is gen_time
+  // plus or minus this), in microseconds; nullopt when the token states none.
+  std::optional<int64_t> accuracy_us;
   std::string policy;    // dotted OID
   std::string serial;    // hex
   std::string tsa_name;  // the signer's subject, one line

@@ -99,6 +99,7 @@ TEST(Rfc3161Conformance, RespNonceVerifiesAtGenTimeWithItsOwnCertificates) {
   auto info = Verify(ReadAll(kData + "/respNonce.tsr"), HashedMessage(), o);
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   EXPECT_EQ(info->gen_time, "2017-04-19T06:29:53Z");
+  EXPECT_EQ(info->accuracy_us, 1000000);  // the README: accuracy 1 s
   EXPECT_EQ(info->policy, "1.3.6.1.4.1.4146.2.1");
   EXPECT_EQ(info->nonce, nonce);
   EXPECT_EQ(info->imprint, HashedMessage());
@@ -193,6 +194,8 @@ TEST(Rfc3161Conformance, BareTokenParses) {
   EXPECT_EQ(hex.substr(0, 8), "2da82c15");
   EXPECT_EQ(hex.substr(60), "a2ff");
   EXPECT_EQ(info->gen_time, "2017-02-01T15:39:50Z");
+  EXPECT_EQ(info->accuracy_us, 1000000);
+  EXPECT_EQ(FormatAccuracy(*info->accuracy_us), "1 s");
   EXPECT_EQ(info->policy, "1.3.6.1.4.1.4146.1.31");
   // It verifies over its own imprint with the certificate it carries.
   auto verified = Verify(ReadAll(kData + "/timeStampToken.p7s"), info->imprint, {});
@@ -556,6 +559,13 @@ TEST(LocalTsa, RejectionIsAFailedPreconditionWithItsReason) {
   EXPECT_NE(info.status().message().find("Error during serial number generation."),
             std::string::npos)
       << info.status().ToString();
+}
+
+TEST(Accuracy, IsWrittenForPeople) {
+  EXPECT_EQ(FormatAccuracy(0), "0 s");
+  EXPECT_EQ(FormatAccuracy(500000), "0.5 s");
+  EXPECT_EQ(FormatAccuracy(1), "0.000001 s");
+  EXPECT_EQ(FormatAccuracy(3010000), "3.01 s");
 }
 
 }  // namespace
