@@ -432,6 +432,11 @@ TEST_F(GraphCli, TagsAddAndRemoveAndDeriveLinksACopy) {
   One({"tag", original, "sarin", "--remove"});
   EXPECT_TRUE(Search({"--tag", "sarin"}).empty());
   EXPECT_EQ(Search({"--tag", "victims"}), std::vector<std::string>{original});
+  // Spaces around a tag are not part of it; a blank tag is no tag.
+  One({"tag", copy, " aleppo ", "\tvictims"});
+  EXPECT_EQ(Search({"--tag", "aleppo"}), std::vector<std::string>{copy});
+  EXPECT_EQ(Search({"--tag", "victims", "--tag", " aleppo"}), std::vector<std::string>{copy});
+  EXPECT_EQ(isnad({"tag", copy, "  "}).exit_code, 2);
   Json d = One({"derive", copy, "--from", original});
   EXPECT_EQ(d["item"], copy);
   EXPECT_EQ(d["original"], original);
@@ -463,6 +468,57 @@ TEST_F(GraphCli, RelationWithAnUnknownSourceWritesNothing) {
   // The predicate as a person writes it becomes the word the grammar wants.
   Json rel = One({"relation", "add", a, "Member of", b, "--source", item});
   EXPECT_EQ(rel["predicate"], "member_of");
+}
+
+// One item given twice as a source with two confidences is a question, not
+// something to settle silently; given twice alike, it is one source.
+TEST_F(GraphCli, ASourceGivenTwiceWithTwoConfidencesIsRefused) {
+  std::string item = AddFile("video.bin");
+  std::string a = NewId({"actor", "add", "--type", "unit", "--name", "Unit A"});
+  std::string b = NewId({"actor", "add", "--type", "unit", "--name", "Unit B"});
+  uint64_t size = LogSize();
+  RunResult r = isnad(
+      {"relation", "add", a, "subordinate_of", b, "--source", item, "--source", item + ":high"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(Contains(r.err, item)) << r.err;
+  EXPECT_TRUE(Contains(r.err, "high")) << r.err;
+  EXPECT_EQ(LogSize(), size);
+  Json rel = One({"relation", "add", a, "subordinate_of", b, "--source", item + ":low", "--source",
+                  item + ":low"});
+  Json shown = One({"actor", "show", a});
+  ASSERT_EQ(shown["relations"].size(), 1u);
+  EXPECT_EQ(shown["relations"][0]["sources"],
+            Json::parse("[{\"item\":\"" + item + "\",\"confidence\":\"low\"}]"));
+}
+
+// A name holding bidi override or isolate controls cannot reorder what a
+// terminal shows around it: text output escapes them, --json keeps them.
+TEST_F(GraphCli, BidiControlsInNamesAreEscapedInTextOutput) {
+  const std::string name = "Unit \u202Eevil\u2066x\u2069 \u009B2J";
+  std::string id = NewId({"actor", "add", "--type", "unit", "--name", name});
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"actor", "ls"}, {"actor", "show", id}}) {
+    RunResult r = isnad(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    for (const char* control : {"\u202E", "\u2066", "\u2069", "\u009B"}) {
+      EXPECT_FALSE(Contains(r.out, control)) << args[0] << ": " << r.out;
+    }
+  }
+  RunResult ls = isnad({"actor", "ls"});
+  EXPECT_TRUE(Contains(ls.out, "Unit \\u202eevil\\u2066x\\u2069 \\u009b2J")) << ls.out;
+  EXPECT_EQ(One({"actor", "ls"})["names"]["en"], name);
+}
+
+// Year 0000 is a typing slip, not a date of this archive's events.
+TEST_F(GraphCli, YearZeroIsRefused) {
+  std::string item = AddFile("video.bin");
+  for (const char* date : {"0000", "0000-02-29", "0000/2013"}) {
+    RunResult r = isnad({"describe", item, "--date", date});
+    EXPECT_EQ(r.exit_code, 2) << date;
+    EXPECT_TRUE(Contains(r.err, date)) << r.err;
+    EXPECT_TRUE(Contains(r.err, "year 0000")) << r.err;
+  }
+  EXPECT_EQ(isnad({"describe", item, "--date", "2012-02-29"}).exit_code, 0);
 }
 
 TEST_F(GraphCli, ABadDateExits2AndNamesTheDate) {

@@ -27,6 +27,12 @@ namespace {
 
 std::string KindName(EntityKind kind) { return std::string(EntityKindName(kind)); }
 
+// "an incident", "a place".
+std::string AKind(EntityKind kind) {
+  std::string name = KindName(kind);
+  return (name[0] == 'i' || name[0] == 'a' ? "an " : "a ") + name;
+}
+
 std::optional<EntityKind> KindFromName(std::string_view name) {
   for (EntityKind k :
        {EntityKind::kItem, EntityKind::kPlace, EntityKind::kIncident, EntityKind::kActor,
@@ -1151,16 +1157,16 @@ StatusOr<std::string> Catalog::ResolveRef(EntityKind kind, std::string_view id_o
   const std::string kind_name(EntityKindName(kind));
   if (std::optional<EntityRef> ref = ParseEntityId(id_or_name); ref.has_value()) {
     if (ref->kind != kind) {
-      return core::InvalidArgument(std::string(id_or_name) + " is " +
-                                   std::string(EntityKindName(ref->kind)) + " id; a " + kind_name +
-                                   " is needed here");
+      return core::InvalidArgument(std::string(id_or_name) + " is " + AKind(ref->kind) + " id; " +
+                                   AKind(kind) + " is needed here");
     }
     ISNAD_ASSIGN_OR_RETURN(EntityRef found, Existing(db_, id_or_name));
     return EntityId(found.kind, found.leaf_index);
   }
   std::string folded = text::Tokenize(id_or_name).exact;
   if (folded.empty()) {
-    return core::InvalidArgument("\"" + std::string(id_or_name) + "\" names no " + kind_name);
+    return core::InvalidArgument("\"" + std::string(id_or_name) +
+                                 "\" is not a name: give an id or a name with letters or digits");
   }
   ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
                                                 "SELECT n.owner FROM names n JOIN entities e ON "
@@ -1277,6 +1283,7 @@ StatusOr<std::string> LabelOf(sqlite3* db, int64_t leaf) {
 struct Edge {
   int64_t relation, from, to;  // child -> parent in a hierarchy
   std::string lo, hi;          // dates, "" when open
+  std::string predicate;
 };
 
 bool Overlap(const std::string& lo1, const std::string& hi1, const std::string& lo2,
@@ -1322,12 +1329,15 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
       "coalesce(to_hi, '') FROM relations WHERE ?1 = ?1 AND predicate IN ('subordinate_of', "
       "'member_of', 'commands') ORDER BY leaf_index",
       0, [&](Stmt& st) {
-        Edge e{st.ColInt(0), st.ColInt(1), st.ColInt(3), st.ColText(4), st.ColText(5)};
+        Edge e{st.ColInt(0),  st.ColInt(1),  st.ColInt(3),
+               st.ColText(4), st.ColText(5), st.ColText(2)};
         if (st.ColText(2) == "commands") std::swap(e.from, e.to);
         edges.push_back(e);
       }));
   auto actor = [](int64_t leaf) { return Id(EntityKind::kActor, leaf); };
   auto rel = [](int64_t leaf) { return Id(EntityKind::kRelation, leaf); };
+  std::map<int64_t, std::vector<size_t>> by_child;  // actor -> its edges, in order
+  for (size_t i = 0; i < edges.size(); ++i) by_child[edges[i].from].push_back(i);
   // Cycles: follow parents from each edge's parent; reaching its child closes one.
   std::set<std::set<int64_t>> seen_cycles;
   for (const Edge& start : edges) {
@@ -1340,8 +1350,11 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
     for (size_t depth = 0; depth < 64 && !frontier.empty() && !closed; ++depth) {
       std::vector<int64_t> next;
       for (int64_t node : frontier) {
-        for (const Edge& e : edges) {
-          if (e.from != node || via.contains(e.to)) continue;
+        auto parents = by_child.find(node);
+        if (parents == by_child.end()) continue;
+        for (size_t p : parents->second) {
+          const Edge& e = edges[p];
+          if (via.contains(e.to)) continue;
           via[e.to] = &e;
           if (e.to == start.from) {
             closed = true;
@@ -1370,11 +1383,11 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
                                   " is above itself through " + Join(path, ", ") +
                                   "; one of these claims is probably wrong, review their sources"});
   }
-  // One superior at a time: a unit subordinate to two others over the same period.
-  // Only edges from the same actor can clash: each edge is paired with the
-  // later edges of its actor (not with every edge of the archive).
-  std::map<int64_t, std::vector<size_t>> by_child;  // actor -> its edges, in order
-  for (size_t i = 0; i < edges.size(); ++i) by_child[edges[i].from].push_back(i);
+  // One superior at a time: a unit subordinate to two others, or commanded by
+  // two, over the same period. Only edges from the same actor with the same
+  // predicate clash (a unit has a superior unit and a commander at once; a
+  // person is a member of several bodies): each edge is paired with the later
+  // edges of its actor (not with every edge of the archive).
   for (size_t i = 0; i < edges.size(); ++i) {
     const std::vector<size_t>& same_child = by_child[edges[i].from];
     for (auto k = std::upper_bound(same_child.begin(), same_child.end(), i); k != same_child.end();
@@ -1382,6 +1395,7 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
       const Edge& a = edges[i];
       const Edge& b = edges[*k];
       if (a.to == b.to || (!in_scope(a.from, a.to) && !in_scope(b.from, b.to))) continue;
+      if (a.predicate != b.predicate || a.predicate == "member_of") continue;
       if ((a.lo.empty() && a.hi.empty()) || (b.lo.empty() && b.hi.empty())) continue;
       if (!Overlap(a.lo, a.hi, b.lo, b.hi)) continue;
       out.push_back({rel(b.relation), "contradicting dates: " + rel(a.relation) + " puts " +
@@ -1452,10 +1466,17 @@ StatusOr<std::vector<TimelineEvent>> Catalog::Timeline(std::string_view id) cons
       TimelineEvent ev;
       ev.id = r.id;
       // EDTF: an open end is "..": "2011/..", "../2014"; undated claims sort last.
-      if (!r.from.empty() && (r.to.empty() || r.to == r.from)) {
-        ev.date = r.to.empty() ? r.from + "/.." : r.from;
-      } else if (!r.to.empty()) {
-        ev.date = (r.from.empty() ? ".." : r.from) + "/" + r.to;
+      // An end given as an interval contributes its own outer end ("A/B" from,
+      // "C/D" to: "A/D"), so the period stays one interval.
+      auto start = [](const std::string& d) { return d.substr(0, d.find('/')); };
+      auto end = [](const std::string& d) {
+        size_t slash = d.find('/');
+        return slash == std::string::npos ? d : d.substr(slash + 1);
+      };
+      if (!r.from.empty() && r.to == r.from) {
+        ev.date = r.from;
+      } else if (!r.from.empty() || !r.to.empty()) {
+        ev.date = (r.from.empty() ? ".." : start(r.from)) + "/" + (r.to.empty() ? ".." : end(r.to));
       }
       auto lo = ParseEventDate(r.from.empty() ? r.to : r.from);
       ev.sort_lo = lo ? lo->lo : "9999";
@@ -1513,26 +1534,48 @@ StatusOr<std::vector<TimelineEvent>> Catalog::Timeline(std::string_view id) cons
                   leaf, "exhibit:"));
   } else if (ref.kind == EntityKind::kActor) {
     ISNAD_RETURN_IF_ERROR(add_relations("r.subject_leaf = ?1 OR r.object_leaf = ?1"));
+    // Each event of the actor's cases once, with every role the actor has in
+    // that case and the event's documents as its sources.
+    std::map<int64_t, std::pair<TimelineEvent, std::vector<std::string>>> events;
     ISNAD_RETURN_IF_ERROR(ForRows(
         db_,
         "SELECT e.leaf_index, e.event, e.date, e.date_lo, p.role, p.case_leaf FROM case_parties p "
-        "JOIN case_events e ON e.case_leaf = p.case_leaf WHERE p.actor_leaf = ?1",
+        "JOIN case_events e ON e.case_leaf = p.case_leaf WHERE p.actor_leaf = ?1 ORDER BY "
+        "e.leaf_index, p.role",
         leaf, [&](Stmt& st) {
+          auto& [ev, roles] = events[st.ColInt(0)];
+          roles.push_back(st.ColText(4));
+          if (!ev.id.empty()) return;
           std::string what = st.ColText(1);
           std::replace(what.begin(), what.end(), '_', ' ');
-          out.push_back({st.ColText(2),
-                         st.ColText(3),
-                         Id(EntityKind::kCaseEvent, st.ColInt(0)),
-                         what + " in " + label(st.ColInt(5)) + " (as " + st.ColText(4) + ")",
-                         {}});
+          ev = {st.ColText(2),
+                st.ColText(3),
+                Id(EntityKind::kCaseEvent, st.ColInt(0)),
+                what + " in " + label(st.ColInt(5)),
+                {}};
         }));
+    for (auto& [ev_leaf, event] : events) {
+      auto& [ev, roles] = event;
+      ev.what += " (as " + Join(roles, ", ") + ")";
+      ISNAD_RETURN_IF_ERROR(ForRows(
+          db_,
+          "SELECT item_leaf FROM links WHERE owner = ?1 AND role = 'document' ORDER BY item_leaf",
+          ev_leaf, [&ev](Stmt& st) { ev.sources.push_back(Id(EntityKind::kItem, st.ColInt(0))); }));
+      out.push_back(std::move(ev));
+    }
   } else {
     return core::InvalidArgument("a timeline is drawn for an incident, a case or an actor; " +
                                  std::string(id) + " is " + std::string(EntityKindName(ref.kind)));
   }
   ISNAD_RETURN_IF_ERROR(failed);
-  std::stable_sort(out.begin(), out.end(), [](const TimelineEvent& a, const TimelineEvent& b) {
-    return a.sort_lo != b.sort_lo ? a.sort_lo < b.sort_lo : a.id < b.id;
+  // By first day; on one day the timeline's own entity first, then in log
+  // order (i9 before i10: by leaf index, not by the id's text).
+  auto tie = [&id](const TimelineEvent& e) {
+    std::optional<EntityRef> r = ParseEntityId(e.id);
+    return std::pair(e.id != id, r ? r->leaf_index : 0);
+  };
+  std::stable_sort(out.begin(), out.end(), [&tie](const TimelineEvent& a, const TimelineEvent& b) {
+    return a.sort_lo != b.sort_lo ? a.sort_lo < b.sort_lo : tie(a) < tie(b);
   });
   ISNAD_RETURN_IF_ERROR(tx.Commit());
   return out;

@@ -361,6 +361,123 @@ TEST(Graph, WarnsAboutCyclesAndContradictingDates) {
   EXPECT_TRUE(c3->Warnings("")->empty());
 }
 
+// A unit with a superior unit and a commander over the same years, or a person
+// in a party and a unit, is ordinary: only two claims of one kind (two
+// superiors, two commanders) over one period contradict each other.
+TEST(Graph, ASuperiorAndACommanderAtOnceIsNoContradiction) {
+  Sample s;
+  History& h = s.h;
+  auto sources = Json::array({{{"item", s.report}, {"confidence", "medium"}}});
+  auto rel = [&](const std::string& a, const char* p, const std::string& b, const char* from) {
+    return h.Graph({{"type", "relation.added"},
+                    {"subject", a},
+                    {"predicate", p},
+                    {"object", b},
+                    {"from", from},
+                    {"to", "2014"},
+                    {"sources", sources}});
+  };
+  std::string party = h.Graph(
+      {{"type", "actor.added"}, {"actor_type", "organisation"}, {"names", {{"en", "Party"}}}},
+      EntityKind::kActor);
+  rel(s.brigade, "subordinate_of", s.unit, "2012");
+  rel(s.assad, "commands", s.brigade, "2013");
+  rel(s.assad, "member_of", party, "2000");
+  std::string guard =
+      h.Graph({{"type", "actor.added"}, {"actor_type", "unit"}, {"names", {{"en", "Guard"}}}},
+              EntityKind::kActor);
+  rel(s.assad, "member_of", guard, "2010");
+  auto c = Build(h.entries());
+  ASSERT_NE(c, nullptr);
+  auto w = c->Warnings("");
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  for (const auto& x : *w) ADD_FAILURE() << x.id << ": " << x.what;
+  // A second commander over the same period is one.
+  std::string general =
+      h.Graph({{"type", "actor.added"}, {"actor_type", "person"}, {"names", {{"en", "General"}}}},
+              EntityKind::kActor);
+  std::string second = rel(general, "commands", s.brigade, "2013-06");
+  c = Build(h.entries());
+  w = c->Warnings(s.brigade);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_EQ(w->size(), 1u);
+  EXPECT_EQ((*w)[0].id, second);
+  EXPECT_NE((*w)[0].what.find("contradicting dates"), std::string::npos) << (*w)[0].what;
+}
+
+// A timeline's dates are valid EDTF however the relation's ends were given,
+// events on one day follow the log (i9 before i10, the incident itself first),
+// and an actor's case events carry their documents, once per event.
+TEST(Graph, TimelineDatesTiesAndSourcesAreRight) {
+  History h;
+  std::vector<std::string> items;
+  for (int n = 1; n <= 10; ++n) items.push_back(h.Item("file" + std::to_string(n)));
+  std::string attack =
+      h.Graph({{"type", "incident.added"}, {"title", {{"en", "Attack"}}}, {"date", "2013-08-21"}},
+              EntityKind::kIncident);
+  h.Graph({{"type", "incident.linked"}, {"incident", attack}, {"items", {items[9], items[8]}}},
+          EntityKind::kIncident);
+  for (int n : {9, 8}) {
+    h.Graph({{"type", "item.described"}, {"item", items[n]}, {"event_date", "2013-08-21"}},
+            EntityKind::kItem);
+  }
+  std::string unit =
+      h.Graph({{"type", "actor.added"}, {"actor_type", "unit"}, {"names", {{"en", "Unit"}}}},
+              EntityKind::kActor);
+  std::string boss =
+      h.Graph({{"type", "actor.added"}, {"actor_type", "unit"}, {"names", {{"en", "Boss"}}}},
+              EntityKind::kActor);
+  auto sources = Json::array({{{"item", items[0]}, {"confidence", "low"}}});
+  std::string open = h.Graph({{"type", "relation.added"},
+                              {"subject", unit},
+                              {"predicate", "subordinate_of"},
+                              {"object", boss},
+                              {"from", "2013-08-21/2013-08-22"},
+                              {"sources", sources}});
+  std::string both = h.Graph({{"type", "relation.added"},
+                              {"subject", unit},
+                              {"predicate", "present_at"},
+                              {"object", attack},
+                              {"from", "2013-08-20/2013-08-21"},
+                              {"to", "2013-08-21/2013-08-23~"},
+                              {"sources", sources}});
+  std::string kase =
+      h.Graph({{"type", "case.added"},
+               {"title", {{"en", "Case"}}},
+               {"parties",
+                {{{"actor", unit}, {"role", "accused"}}, {{"actor", unit}, {"role", "suspect"}}}}},
+              EntityKind::kCase);
+  std::string warrant = h.Graph({{"type", "case.event"},
+                                 {"case", kase},
+                                 {"event", "warrant"},
+                                 {"date", "2023-11"},
+                                 {"documents", {items[2]}}},
+                                EntityKind::kCaseEvent);
+  auto c = Build(h.entries());
+  ASSERT_NE(c, nullptr);
+
+  auto of_incident = c->Timeline(attack);
+  ASSERT_TRUE(of_incident.ok()) << of_incident.status().ToString();
+  std::vector<std::string> ids;
+  for (const auto& ev : *of_incident) ids.push_back(ev.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{both, attack, items[8], items[9]}));
+
+  auto of_unit = c->Timeline(unit);
+  ASSERT_TRUE(of_unit.ok()) << of_unit.status().ToString();
+  ASSERT_EQ(of_unit->size(), 3u);
+  for (const auto& ev : *of_unit) {
+    // At most one "/": "A/B", "A/..", never "A/B/..".
+    EXPECT_LE(std::count(ev.date.begin(), ev.date.end(), '/'), 1) << ev.id << " " << ev.date;
+  }
+  EXPECT_EQ((*of_unit)[0].id, both);
+  EXPECT_EQ((*of_unit)[0].date, "2013-08-20/2013-08-23~");
+  EXPECT_EQ((*of_unit)[1].id, open);
+  EXPECT_EQ((*of_unit)[1].date, "2013-08-21/..");
+  EXPECT_EQ((*of_unit)[2].id, warrant);
+  EXPECT_EQ((*of_unit)[2].sources, std::vector<std::string>{items[2]});
+  EXPECT_NE((*of_unit)[2].what.find("accused, suspect"), std::string::npos) << (*of_unit)[2].what;
+}
+
 TEST(Graph, SearchFoldsArabicAndCrossesScripts) {
   Sample s;
   auto c = Build(s.h.entries());

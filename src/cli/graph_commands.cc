@@ -45,24 +45,65 @@ constexpr std::string_view kDateForms =
     "give YYYY, YYYY-MM, YYYY-MM-DD or a range A/B (EDTF), each optionally ending in ~ "
     "(approximate) or ? (uncertain)";
 
+// Printable(s), and the C1 controls (U+0080..U+009F: U+009B starts a terminal
+// escape sequence) and the bidi embedding, override and isolate controls
+// (U+202A..U+202E, U+2066..U+2069) escaped as \u202e: in a name they would
+// reorder what a terminal shows after them (ids, dates, other names).
+std::string Safe(const std::string& s) {
+  std::string p = Printable(s), out;
+  out.reserve(p.size());
+  for (size_t i = 0; i < p.size(); ++i) {
+    auto b = [&p](size_t at) { return static_cast<unsigned char>(p[at]); };
+    if (b(i) == 0xc2 && i + 1 < p.size() && b(i + 1) >= 0x80 && b(i + 1) <= 0x9f) {
+      out += fmt::format("\\u{:04x}", b(i + 1));
+      i += 1;
+      continue;
+    }
+    if (b(i) == 0xe2 && i + 2 < p.size() &&
+        ((b(i + 1) == 0x80 && b(i + 2) >= 0xaa && b(i + 2) <= 0xae) ||
+         (b(i + 1) == 0x81 && b(i + 2) >= 0xa6 && b(i + 2) <= 0xa9))) {
+      unsigned code = 0x2000 + ((b(i + 1) & 0x3fu) << 6) + (b(i + 2) & 0x3fu);
+      out += fmt::format("\\u{:04x}", code);
+      i += 2;
+      continue;
+    }
+    out.push_back(p[i]);
+  }
+  return out;
+}
+
 // Runs a command body that prints its own output and turns its status into an exit code.
 int Finish(const Status& s) { return s.ok() ? kExitOk : Fail(s); }
 
 // ---------------------------------------------------------------- checking input
 
+// Year 0000 (a date's first four digits, or those after its "/"): a slip
+// for a real year, though the calendar has it.
+bool HasYearZero(std::string_view date) {
+  size_t slash = date.find('/');
+  return date.starts_with("0000") ||
+         (slash != std::string_view::npos && date.substr(slash + 1).starts_with("0000"));
+}
+
 Status CheckDate(std::string_view flag, const std::string& value) {
+  if (HasYearZero(value)) {
+    return core::InvalidArgument(
+        fmt::format("{} \"{}\": year 0000 is not a year this archive records; give the real year",
+                    flag, Safe(value)));
+  }
   if (value.empty() || catalog::ParseEventDate(value).has_value()) return Status::Ok();
   return core::InvalidArgument(
-      fmt::format("{} \"{}\" is not a date: {}", flag, Printable(value), kDateForms));
+      fmt::format("{} \"{}\" is not a date: {}", flag, Safe(value), kDateForms));
 }
 
 // A date bound for search filters: YYYY, YYYY-MM or YYYY-MM-DD.
 Status CheckDay(std::string_view flag, const std::string& value) {
   if (value.empty()) return Status::Ok();
+  if (HasYearZero(value)) return CheckDate(flag, value);
   bool plain = value.find_first_of("/~?") == std::string::npos;
   if (plain && catalog::ParseEventDate(value).has_value()) return Status::Ok();
-  return core::InvalidArgument(fmt::format(
-      "{} \"{}\" is not a date: give YYYY, YYYY-MM or YYYY-MM-DD", flag, Printable(value)));
+  return core::InvalidArgument(
+      fmt::format("{} \"{}\" is not a date: give YYYY, YYYY-MM or YYYY-MM-DD", flag, Safe(value)));
 }
 
 Status CheckCoordinates(const std::string& lat, const std::string& lon) {
@@ -96,7 +137,7 @@ StatusOr<std::string> ToWord(std::string_view flag, std::string_view text) {
     return core::InvalidArgument(fmt::format(
         "{} \"{}\" must be a word of letters a-z, digits and _ (spaces become _), starting with a "
         "letter, e.g. \"cassation_request\"",
-        flag, Printable(std::string(text))));
+        flag, Safe(std::string(text))));
   }
   return out;
 }
@@ -121,6 +162,17 @@ std::vector<std::string> Unique(const std::vector<std::string>& v) {
     if (!s.empty() && seen.insert(s).second) out.push_back(s);
   }
   return out;
+}
+
+// Tags as given, with spaces around them cut (" sarin" and "sarin" are one
+// tag), blank ones dropped, each once.
+std::vector<std::string> Tags(const std::vector<std::string>& v) {
+  std::vector<std::string> trimmed;
+  for (const auto& t : v) {
+    size_t b = t.find_first_not_of(" \t\r\n"), e = t.find_last_not_of(" \t\r\n");
+    if (b != std::string::npos) trimmed.push_back(t.substr(b, e - b + 1));
+  }
+  return Unique(trimmed);
 }
 
 // ---------------------------------------------------------------- resolving references
@@ -157,7 +209,7 @@ StatusOr<std::string> ResolveAnyOf(const archive::Archive& a, const std::vector<
     if (id.status().code() != core::Code::kNotFound) return id.status();
     tried += (tried.empty() ? "" : " or ") + std::string(catalog::EntityKindName(kind));
   }
-  return core::NotFound(fmt::format("no {} is named \"{}\"", tried, Printable(ref)));
+  return core::NotFound(fmt::format("no {} is named \"{}\"", tried, Safe(ref)));
 }
 
 // Like ResolveAnyOf, but a name that fits several kinds is ambiguous.
@@ -165,8 +217,9 @@ StatusOr<std::string> ResolveOneOf(const archive::Archive& a, const std::vector<
                                    const std::string& ref) {
   if (auto parsed = catalog::ParseEntityId(ref)) {
     if (std::find(kinds.begin(), kinds.end(), parsed->kind) == kinds.end()) {
-      return core::InvalidArgument(fmt::format("{} is a {}; give an incident, case or actor", ref,
-                                               catalog::EntityKindName(parsed->kind)));
+      std::string_view kind = catalog::EntityKindName(parsed->kind);
+      return core::InvalidArgument(fmt::format("{} is {} {}; give an incident, case or actor", ref,
+                                               kind[0] == 'i' ? "an" : "a", kind));
     }
     return a.catalog().ResolveRef(parsed->kind, ref);
   }
@@ -180,14 +233,13 @@ StatusOr<std::string> ResolveOneOf(const archive::Archive& a, const std::vector<
     }
   }
   if (found.empty()) {
-    return core::NotFound(
-        fmt::format("no incident, case or actor is named \"{}\"", Printable(ref)));
+    return core::NotFound(fmt::format("no incident, case or actor is named \"{}\"", Safe(ref)));
   }
   if (found.size() > 1) {
     std::string list;
     for (const auto& id : found) list += (list.empty() ? "" : ", ") + id;
     return core::InvalidArgument(
-        fmt::format("\"{}\" names several: {}; give an id", Printable(ref), list));
+        fmt::format("\"{}\" names several: {}; give an id", Safe(ref), list));
   }
   return found.front();
 }
@@ -220,7 +272,7 @@ std::string LabelOf(const catalog::Catalog& c, const std::string& id) {
 // "pl3 Zamalka" (the id alone when it has no label).
 std::string Named(const catalog::Catalog& c, const std::string& id) {
   std::string label = LabelOf(c, id);
-  return label.empty() ? id : id + " " + Printable(label);
+  return label.empty() ? id : id + " " + Safe(label);
 }
 
 std::string NamedList(const catalog::Catalog& c, const std::vector<std::string>& ids) {
@@ -231,9 +283,9 @@ std::string NamedList(const catalog::Catalog& c, const std::vector<std::string>&
 
 // Every text of a language map, the label's first: "Zamalka / زملكا".
 std::string AllNames(const catalog::LangMap& names, const std::string& label) {
-  std::string out = Printable(label);
+  std::string out = Safe(label);
   for (const auto& [lang, text] : names) {
-    if (text != label) out += (out.empty() ? "" : " / ") + Printable(text);
+    if (text != label) out += (out.empty() ? "" : " / ") + Safe(text);
   }
   return out;
 }
@@ -354,7 +406,7 @@ void PrintRelation(const catalog::Catalog& c, const catalog::RelationRecord& r) 
 void PrintWarnings(const std::vector<catalog::GraphWarning>& warnings) {
   if (warnings.empty()) return;
   fmt::print("warnings:\n");
-  for (const auto& w : warnings) fmt::print("  {}: {}\n", w.id, Printable(w.what));
+  for (const auto& w : warnings) fmt::print("  {}: {}\n", w.id, Safe(w.what));
 }
 
 // One "key  value" line of a show command, skipped when the value is empty.
@@ -374,7 +426,7 @@ void LangFields(std::string_view key, const catalog::LangMap& m) {
   }
   bool first = true;
   for (const auto& [lang, text] : ordered) {
-    fmt::print("{:<13}{} ({})\n", first ? key : "", Printable(text), lang);
+    fmt::print("{:<13}{} ({})\n", first ? key : "", Safe(text), lang);
     first = false;
   }
 }
@@ -462,7 +514,7 @@ struct TagOptions {
 };
 
 Status Tag(const Globals& g, const TagOptions& o) {
-  std::vector<std::string> tags = Unique(o.tags);
+  std::vector<std::string> tags = Tags(o.tags);
   if (tags.empty()) return core::InvalidArgument("give at least one non-empty tag");
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
   ISNAD_ASSIGN_OR_RETURN(std::string item, ResolveItem(*a, o.item));
@@ -477,7 +529,7 @@ Status Tag(const Globals& g, const TagOptions& o) {
     return Status::Ok();
   }
   std::string list;
-  for (const auto& t : tags) list += (list.empty() ? "" : ", ") + Printable(t);
+  for (const auto& t : tags) list += (list.empty() ? "" : ", ") + Safe(t);
   fmt::print("{} {} {} {} (log entry {}).\n", o.remove ? "Removed" : "Tagged",
              Named(a->catalog(), item), o.remove ? "tags" : "with", list, leaf);
   return Status::Ok();
@@ -573,7 +625,7 @@ Status PlaceLs(const Globals& g) {
     std::string line = fmt::format("{:<8} {}", p.id, AllNames(p.names, p.Label()));
     if (!p.variants.empty()) {
       std::string v;
-      for (const auto& x : p.variants) v += (v.empty() ? "" : ", ") + Printable(x);
+      for (const auto& x : p.variants) v += (v.empty() ? "" : ", ") + Safe(x);
       line += " (also " + v + ")";
     }
     if (!p.lat.empty()) line += fmt::format("  at {}, {}", p.lat, p.lon);
@@ -622,8 +674,8 @@ Status IncidentLs(const Globals& g) {
       PrintJsonLine(EntityJson(e));
       continue;
     }
-    fmt::print("{:<8} {:<12} {}{}{}\n", e.id, e.date.empty() ? "-" : e.date, Printable(e.Label()),
-               e.category.empty() ? "" : "  (" + Printable(e.category) + ")",
+    fmt::print("{:<8} {:<12} {}{}{}\n", e.id, e.date.empty() ? "-" : e.date, Safe(e.Label()),
+               e.category.empty() ? "" : "  (" + Safe(e.category) + ")",
                e.items.empty() ? "" : fmt::format("  {} item(s)", e.items.size()));
   }
   return Status::Ok();
@@ -662,8 +714,7 @@ void PrintShownJson(const Shown& s) {
 }
 
 void PrintRecordedBy(const EntityRecord& e) {
-  fmt::print("recorded     {} by {} (log entry {})\n", e.time, Printable(e.operator_),
-             e.leaf_index);
+  fmt::print("recorded     {} by {} (log entry {})\n", e.time, Safe(e.operator_), e.leaf_index);
 }
 
 Status IncidentShow(const Globals& g, const ShowOptions& o) {
@@ -677,7 +728,7 @@ Status IncidentShow(const Globals& g, const ShowOptions& o) {
   const auto& relations = shown.relations;
   Field("incident", e.id);
   LangFields("title", e.names);
-  Field("type", Printable(e.category));
+  Field("type", Safe(e.category));
   Field("date", e.date);
   Field("places", NamedList(c, e.places));
   LangFields("description", e.descriptions);
@@ -732,7 +783,7 @@ Status ActorAdd(const Globals& g, const ActorOptions& o) {
   std::string type = o.type == "organization" ? "organisation" : o.type;
   if (type != "person" && type != "unit" && type != "organisation") {
     return core::InvalidArgument(
-        fmt::format("--type \"{}\" must be person, unit or organisation", Printable(o.type)));
+        fmt::format("--type \"{}\" must be person, unit or organisation", Safe(o.type)));
   }
   Json names = Json::object();
   ISNAD_RETURN_IF_ERROR(AddLang(names, o.lang, o.name, "name"));
@@ -777,7 +828,7 @@ Status ActorShow(const Globals& g, const ShowOptions& o) {
   LangFields("name", e.names);
   if (!e.variants.empty()) {
     std::string v;
-    for (const auto& x : e.variants) v += (v.empty() ? "" : ", ") + Printable(x);
+    for (const auto& x : e.variants) v += (v.empty() ? "" : ", ") + Safe(x);
     Field("also", v);
   }
   LangFields("description", e.descriptions);
@@ -810,7 +861,7 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
     auto from = catalog::ParseEventDate(o.from), to = catalog::ParseEventDate(o.to);
     if (from->lo > to->hi) {
       return core::InvalidArgument(
-          fmt::format("--from {} is after --to {}", Printable(o.from), Printable(o.to)));
+          fmt::format("--from {} is after --to {}", Safe(o.from), Safe(o.to)));
     }
   }
   ISNAD_ASSIGN_OR_RETURN(std::string predicate, ToWord("PREDICATE", o.predicate));
@@ -829,7 +880,7 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
   }
   // A source is ITEM or ITEM:CONFIDENCE; --confidence for those without one.
   Json sources = Json::array();
-  std::set<std::string> seen;
+  std::map<std::string, std::string> seen;  // item -> its confidence
   for (const auto& s : o.sources) {
     std::string ref = s, confidence = o.confidence;
     if (size_t colon = s.rfind(':'); colon != std::string::npos) {
@@ -837,12 +888,17 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
       confidence = s.substr(colon + 1);
       if (confidence != "low" && confidence != "medium" && confidence != "high") {
         return core::InvalidArgument(fmt::format(
-            "--source \"{}\": the confidence after ':' must be low, medium or high", Printable(s)));
+            "--source \"{}\": the confidence after ':' must be low, medium or high", Safe(s)));
       }
     }
     auto item = ResolveItem(*a, ref);
-    if (!item.ok()) return item.status().WithContext("--source " + Printable(ref));
-    if (!seen.insert(*item).second) continue;
+    if (!item.ok()) return item.status().WithContext("--source " + Safe(ref));
+    if (auto [at, added] = seen.emplace(*item, confidence); !added) {
+      if (at->second == confidence) continue;
+      return core::InvalidArgument(
+          fmt::format("--source {} is given twice, with confidence {} and {}; give it once", *item,
+                      at->second, confidence));
+    }
     sources.push_back({{"item", *item}, {"confidence", confidence}});
   }
   Json body{{"type", std::string(catalog::kRelationAdded)},
@@ -871,7 +927,7 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
   }
   std::fflush(stdout);
   for (const auto& w : warnings) {
-    std::fprintf(stderr, "warning: %s: %s\n", w.id.c_str(), Printable(w.what).c_str());
+    std::fprintf(stderr, "warning: %s: %s\n", w.id.c_str(), Safe(w.what).c_str());
   }
   return Status::Ok();
 }
@@ -897,7 +953,7 @@ Status CaseAdd(const Globals& g, const CaseOptions& o) {
     size_t colon = p.rfind(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == p.size()) {
       return core::InvalidArgument(
-          fmt::format("--party \"{}\" must be ACTOR:ROLE, e.g. \"ac9:complainant\"", Printable(p)));
+          fmt::format("--party \"{}\" must be ACTOR:ROLE, e.g. \"ac9:complainant\"", Safe(p)));
     }
     ISNAD_ASSIGN_OR_RETURN(std::string actor,
                            ResolveRef(*a, EntityKind::kActor, p.substr(0, colon)));
@@ -918,8 +974,8 @@ Status CaseLs(const Globals& g) {
       PrintJsonLine(EntityJson(e));
       continue;
     }
-    fmt::print("{:<8} {}{}\n", e.id, Printable(e.Label()),
-               e.jurisdiction.empty() ? "" : "  (" + Printable(e.jurisdiction) + ")");
+    fmt::print("{:<8} {}{}\n", e.id, Safe(e.Label()),
+               e.jurisdiction.empty() ? "" : "  (" + Safe(e.jurisdiction) + ")");
   }
   return Status::Ok();
 }
@@ -958,19 +1014,19 @@ Status CaseShow(const Globals& g, const ShowOptions& o) {
   }
   Field("case", e.id);
   LangFields("title", e.names);
-  Field("jurisdiction", Printable(e.jurisdiction));
+  Field("jurisdiction", Safe(e.jurisdiction));
   LangFields("description", e.descriptions);
   if (!e.parties.empty()) {
     fmt::print("parties:\n");
     for (const auto& [actor, role] : e.parties) {
-      fmt::print("  {} ({})\n", Named(c, actor), Printable(role));
+      fmt::print("  {} ({})\n", Named(c, actor), Safe(role));
     }
   }
   if (!events.empty()) {
     fmt::print("events:\n");
     for (const auto& ev : events) {
       std::string text = PreferredText(ev.descriptions);
-      if (!text.empty()) text = "  " + Printable(text);
+      if (!text.empty()) text = "  " + Safe(text);
       fmt::print("  {:<23} {:<18} {}{}\n", ev.date, ev.category, ev.id, text);
       for (const auto& doc : ev.items) fmt::print("      document {}\n", Named(c, doc));
     }
@@ -1033,7 +1089,7 @@ Status Timeline(const Globals& g, const ShowOptions& o) {
     }
     std::string sources;
     for (const auto& s : e.sources) sources += (sources.empty() ? "" : ", ") + s;
-    fmt::print("{:<23} {}  [{}]{}\n", e.date.empty() ? "-" : e.date, Printable(e.what), e.id,
+    fmt::print("{:<23} {}  [{}]{}\n", e.date.empty() ? "-" : e.date, Safe(e.what), e.id,
                sources.empty() ? "" : "  sources: " + sources);
   }
   return Status::Ok();
@@ -1069,7 +1125,7 @@ Status ParseNear(const std::string& near, std::string* lat, std::string* lon) {
     if (number(*lat, 90) && number(*lon, 180)) return Status::Ok();
   }
   return core::InvalidArgument(fmt::format(
-      "--near \"{}\" must be LAT,LON in decimal degrees, e.g. 33.5376,36.3558", Printable(near)));
+      "--near \"{}\" must be LAT,LON in decimal degrees, e.g. 33.5376,36.3558", Safe(near)));
 }
 
 Status Search(const Globals& g, const SearchOptions& o) {
@@ -1078,8 +1134,8 @@ Status Search(const Globals& g, const SearchOptions& o) {
   if (!o.kind.empty()) {
     static const std::set<std::string> kKinds = {"item", "place", "incident", "actor", "case"};
     if (!kKinds.contains(o.kind)) {
-      return core::InvalidArgument(fmt::format(
-          "--kind \"{}\" must be item, place, incident, actor or case", Printable(o.kind)));
+      return core::InvalidArgument(
+          fmt::format("--kind \"{}\" must be item, place, incident, actor or case", Safe(o.kind)));
     }
     req.kind = o.kind;
   }
@@ -1103,14 +1159,13 @@ Status Search(const Globals& g, const SearchOptions& o) {
   if (!o.status.empty()) {
     if (o.status != "unreviewed" && o.status != "verified" && o.status != "disputed" &&
         o.status != "rejected") {
-      return core::InvalidArgument(
-          fmt::format("--status \"{}\" must be unreviewed, verified, disputed or rejected",
-                      Printable(o.status)));
+      return core::InvalidArgument(fmt::format(
+          "--status \"{}\" must be unreviewed, verified, disputed or rejected", Safe(o.status)));
     }
     req.status = o.status;
   }
   req.media_type = o.media_type;
-  req.tags = Unique(o.tags);
+  req.tags = Tags(o.tags);
   req.limit = o.limit;
   req.offset = o.offset;
   req.facets = o.facets;
@@ -1147,8 +1202,8 @@ Status Search(const Globals& g, const SearchOptions& o) {
     return Status::Ok();
   }
   for (const auto& h : result.hits) {
-    fmt::print("{:<8} {:<9} {:>8.3f}  {}\n", h.id, h.kind, h.score, Printable(h.name));
-    if (!h.snippet.empty()) fmt::print("{:<29}{}\n", "", Printable(h.snippet));
+    fmt::print("{:<8} {:<9} {:>8.3f}  {}\n", h.id, h.kind, h.score, Safe(h.name));
+    if (!h.snippet.empty()) fmt::print("{:<29}{}\n", "", Safe(h.snippet));
   }
   uint64_t first = result.hits.empty() ? 0 : o.offset + 1;
   fmt::print("{}{} hit(s){}\n", result.total, result.total_capped ? "+" : "",
@@ -1160,7 +1215,7 @@ Status Search(const Globals& g, const SearchOptions& o) {
     for (const auto& [facet, counts] : result.facets) {
       std::string line;
       for (const auto& [value, n] : counts) {
-        line += fmt::format("{}{} {}", line.empty() ? "" : ", ", Printable(value), n);
+        line += fmt::format("{}{} {}", line.empty() ? "" : ", ", Safe(value), n);
       }
       fmt::print("  {:<11} {}\n", facet, line);
     }
