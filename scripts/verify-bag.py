@@ -5,15 +5,24 @@ Usage: python3 verify-bag.py --key ARCHIVE.vkey BAG_FOLDER
 
 Python 3 standard library and the `openssl` command only. Run it after checking the
 BagIt manifests with sha256sum (docs/verifying.md). It checks:
-  1. the signature of data/custody/checkpoint (C2SP signed note, Ed25519) by the key;
-  2. every entry's RFC 9162 inclusion proof against that checkpoint's root;
-  3. every earlier checkpoint's signature and its RFC 9162 consistency proof;
-  4. every exhibit's bytes against the sha256 recorded in its item.ingested entry.
+  1. that the bag holds regular files only (no symbolic link is followed) and nothing
+     an export does not write, so that a file planted with the manifests remade fails;
+  2. the signature of data/custody/checkpoint (C2SP signed note, Ed25519) by the key,
+     data/custody/log.vkey and bag-info.txt's Isnad-* fields against it;
+  3. every entry's RFC 9162 inclusion proof against that checkpoint's root;
+  4. every earlier checkpoint's signature and its RFC 9162 consistency proof;
+  5. every long note, analysis file and timestamp token a proved entry names is there,
+     and every note and analysis file hashes to its name;
+  6. every exhibit's bytes against the sha256 recorded in its item.ingested entry, and
+     every proved item.ingested entry against an exhibit in the bag.
 Prints each problem; exits 1 if there is any, 0 otherwise.
 """
-import base64, hashlib, json, os, subprocess, sys, tempfile
+import base64, hashlib, json, os, re, stat, subprocess, sys, tempfile
 
 problems = []
+files = set()  # every regular file of the bag, relative, found without following links
+DECIMAL = re.compile(r"0|[1-9][0-9]*")
+HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 def problem(file, what):
@@ -21,8 +30,42 @@ def problem(file, what):
     print(f"FAIL {file}: {what}")
 
 
-def b64(s):
-    return base64.b64decode(s, validate=True)
+class Bad(Exception):
+    pass
+
+
+def b64(s, size=None):
+    try:
+        raw = base64.b64decode(s, validate=True)
+    except (TypeError, ValueError):
+        raise Bad(f"{s!r:.60} is not base64")
+    if size is not None and len(raw) != size:
+        raise Bad(f"a hash of {len(raw)} bytes, not {size}")
+    return raw
+
+
+def read(path, limit=1 << 24):
+    """The bytes of a file the walk found (never through a link, never outside)."""
+    if path not in files:
+        raise Bad("missing")
+    if os.path.getsize(path) > limit:
+        raise Bad(f"over {limit} bytes: not what an export writes")
+    with open(path, "rb") as f:
+        return f.read(limit + 1)
+
+
+def walk():
+    def unreadable(e):
+        problem(os.path.relpath(e.filename, "."), f"cannot be read ({e.strerror})")
+
+    for top, dirs, names in os.walk(".", onerror=unreadable):
+        for n in sorted(dirs + names):
+            rel = os.path.relpath(os.path.join(top, n), ".")
+            mode = os.lstat(rel).st_mode
+            if stat.S_ISREG(mode):
+                files.add(rel)
+            elif not stat.S_ISDIR(mode):
+                problem(rel, "not a regular file or folder (a symbolic link?): not followed")
 
 
 # ---- C2SP signed notes with Ed25519 (c2sp.org/signed-note, docs/formats/checkpoint.md)
@@ -32,7 +75,7 @@ def parse_vkey(vkey):
     assert key[0] == 1 and len(key) == 33, "not an Ed25519 vkey"
     want = hashlib.sha256(name.encode() + b"\n" + key).digest()[:4]
     assert want.hex() == key_id, "the key id does not match the key"
-    return name, bytes.fromhex(key_id), key[1:]
+    return name, bytes.fromhex(key_id), key[1:], vkey.strip()
 
 
 def ed25519_verify(public_key, message, signature):
@@ -51,25 +94,27 @@ def ed25519_verify(public_key, message, signature):
 
 def open_checkpoint(path, key):
     """Returns (size, root) of a signed checkpoint, or None after saying why."""
-    name, key_id, public_key = key
-    note = open(path, "rb").read().decode("utf-8")
-    text, _, sigs = note.partition("\n\n")
-    text += "\n"
-    for line in sigs.splitlines():
-        parts = line.split(" ")
-        if len(parts) == 3 and parts[0] == "\u2014" and parts[1] == name:
-            sig = b64(parts[2])
-            if sig[:4] == key_id:
-                if not ed25519_verify(public_key, text.encode(), sig[4:]):
-                    problem(path, "the signature does not verify")
-                    return None
-                origin, size, root = text.split("\n")[:3]
-                if origin != name:
-                    problem(path, f"origin {origin!r} is not the key's name")
-                    return None
-                return int(size), b64(root)
-    problem(path, "no signature by the key")
-    return None
+    name, key_id, public_key, _ = key
+    try:
+        text, _, sigs = read(path, 1 << 16).decode("utf-8").partition("\n\n")
+        text += "\n"
+        for line in sigs.splitlines():
+            parts = line.split(" ")
+            if len(parts) == 3 and parts[0] == "\u2014" and parts[1] == name:
+                sig = b64(parts[2])
+                if sig[:4] == key_id:
+                    if not ed25519_verify(public_key, text.encode(), sig[4:]):
+                        raise Bad("the signature does not verify")
+                    origin, size, root = (text.split("\n") + ["", ""])[:3]
+                    if origin != name:
+                        raise Bad(f"origin {origin!r} is not the key's name")
+                    if not DECIMAL.fullmatch(size):
+                        raise Bad(f"size {size!r} is not a number")
+                    return int(size), b64(root, 32)
+        raise Bad("no signature by the key")
+    except (Bad, UnicodeDecodeError) as e:
+        problem(path, str(e))
+        return None
 
 
 # ---- RFC 9162 Merkle tree hashing and proofs (section 2.1)
@@ -132,61 +177,200 @@ def sha256_file(path):
     return h.hexdigest()
 
 
+def json_lines(path, need):
+    """(line number, object) of each line of a JSON Lines file with the members `need`."""
+    try:
+        text = read(path, 1 << 30).decode("utf-8")
+    except (Bad, UnicodeDecodeError) as e:
+        problem(path, str(e))
+        return
+    lines = text.split("\n")  # not splitlines(): U+2028 or U+0085 may be inside an entry
+    for k, line in enumerate(lines[:-1] if lines[-1] == "" else lines, 1):
+        try:
+            j = json.loads(line)
+            if not isinstance(j, dict) or any(m not in j for m in need):
+                raise ValueError
+            yield k, j
+        except (ValueError, RecursionError):
+            problem(path, f"line {k}: not a JSON object with {', '.join(need)}")
+
+
+def size_of(j, member):
+    v = j.get(member)
+    if type(v) is not int or v < 0:
+        raise Bad(f"{member} is not a size")
+    return v
+
+
 def main(argv):
     if len(argv) != 4 or argv[1] != "--key":
         sys.exit(__doc__)
+    sys.stdout.reconfigure(errors="backslashreplace")  # a file name that is not UTF-8
     key = parse_vkey(open(argv[2]).read())
     os.chdir(argv[3])
+    walk()
+    vouched = {f for f in files if "/" not in f and (f in ("bagit.txt", "bag-info.txt") or
+               re.fullmatch(r"(tag)?manifest-[a-z0-9]+\.txt", f))}
     custody = "data/custody"
+    vouched |= {"data/README.txt", f"{custody}/log.vkey", f"{custody}/checkpoint",
+                f"{custody}/entries.jsonl", f"{custody}/consistency.jsonl",
+                "data/tools/verifying.md", "data/tools/verify-bag.py"}
+    vouched |= {f"data/report/report-{l}.{x}" for l in ("en", "ar") for x in ("html", "pdf")}
+    vouched |= {f for f in files if re.fullmatch(rf"{custody}/timestamps/[^/]+\.tst", f)}
+    try:  # step 4 of docs/verifying.md checks the tokens
+        if read(f"{custody}/log.vkey").decode().strip() != key[3]:
+            problem(f"{custody}/log.vkey", f"is not the key given ({key[3]})")
+    except (Bad, UnicodeDecodeError) as e:
+        problem(f"{custody}/log.vkey", str(e))
     head = open_checkpoint(f"{custody}/checkpoint", key)
     if head is None:
+        print("FAILED: the checkpoint is not signed by the key")
         return 1
     n, root = head
     print(f"checkpoint: size {n}, signed by {key[0]}")
+    want = {"Isnad-Checkpoint-Size": str(n), "Isnad-Vkey": key[3],
+            "Isnad-Checkpoint-Root": base64.b64encode(root).decode()}
+    try:
+        for line in read("bag-info.txt").decode("utf-8", "replace").splitlines():
+            label, _, value = line.partition(":")
+            if want.pop(label, value.strip()) != value.strip():
+                problem("bag-info.txt", f"{label} is not that of the checkpoint and the key")
+    except Bad as e:
+        problem("bag-info.txt", str(e))
 
-    ingested = {}  # leaf index -> sha256 of item.ingested entries whose proof holds
-    k = 0
-    for k, line in enumerate(open(f"{custody}/entries.jsonl", encoding="utf-8"), 1):
-        e = json.loads(line)
-        entry = e["entry"].encode("utf-8")
-        proof = [b64(h) for h in e["inclusion"]]
-        if not verify_inclusion(e["leaf_index"], n, leaf_hash(entry), proof, root):
-            problem(f"{custody}/entries.jsonl", f"line {k}: the inclusion proof does not hold")
+    proved = {}  # leaf index -> parsed entry, for the entries whose proof holds
+    last = -1
+    for k, e in json_lines(f"{custody}/entries.jsonl", ("entry", "inclusion", "leaf_index")):
+        try:
+            leaf = size_of(e, "leaf_index")
+            if leaf <= last:
+                raise Bad(f"entry {leaf} is out of order (after entry {last})")
+            last = leaf
+            if not isinstance(e["entry"], str) or not isinstance(e["inclusion"], list):
+                raise Bad("entry is not a string, or inclusion not a list")
+            entry = e["entry"].encode("utf-8")
+            if not verify_inclusion(leaf, n, leaf_hash(entry),
+                                    [b64(h, 32) for h in e["inclusion"]], root):
+                raise Bad("the inclusion proof does not hold")
+            proved[leaf] = json.loads(entry)
+            if not isinstance(proved[leaf], dict):
+                raise Bad("the entry is not a JSON object")
+            if proved[leaf].get("type") == "archive.created" and proved[leaf].get("vkey") != key[3]:
+                raise Bad("archive.created names another key")
+        except (Bad, ValueError, RecursionError) as x:  # ValueError: a proved entry not JSON
+            problem(f"{custody}/entries.jsonl", f"line {k}: {x}")
+    print(f"entries: {len(proved)} inclusion proofs checked")
+
+    proofs = {}  # old size -> (new size, proof)
+    for k, c in json_lines(f"{custody}/consistency.jsonl", ("old_size", "new_size", "proof")) \
+            if f"{custody}/consistency.jsonl" in files else ():
+        try:
+            if not isinstance(c["proof"], list):
+                raise Bad("proof is not a list")
+            old = size_of(c, "old_size")
+            proofs[old] = (size_of(c, "new_size"), [b64(h, 32) for h in c["proof"]])
+            if f"{custody}/checkpoints/{old}" not in files:
+                raise Bad(f"no checkpoint {custody}/checkpoints/{old}")
+        except Bad as x:
+            problem(f"{custody}/consistency.jsonl", f"line {k}: {x}")
+    for path in sorted(f for f in files if f.startswith(f"{custody}/checkpoints/")):
+        vouched.add(path)
+        name = path.rpartition("/")[2]
+        old = open_checkpoint(path, key)
+        if old is None:
             continue
-        body = json.loads(entry)
-        if body["type"] == "item.ingested":
-            ingested[e["leaf_index"]] = body["sha256"]
-    print(f"entries: {k} inclusion proofs checked")
+        if not DECIMAL.fullmatch(name) or old[0] != int(name):
+            problem(path, f"is a checkpoint of size {old[0]}")
+        elif old[0] not in proofs:
+            problem(path, f"no consistency proof for it in {custody}/consistency.jsonl")
+        elif proofs[old[0]][0] != n or not verify_consistency(old[0], n, proofs[old[0]][1],
+                                                              old[1], root):
+            problem(path, "the consistency proof to the checkpoint does not hold")
+        else:
+            print(f"checkpoint {old[0]}: signed, consistent with {n}")
 
-    consistency_file = f"{custody}/consistency.jsonl"
-    if os.path.exists(consistency_file):
-        for line in open(consistency_file, encoding="utf-8"):
-            c = json.loads(line)
-            path = f"{custody}/checkpoints/{c['old_size']}"
-            old = open_checkpoint(path, key)
-            if old is None:
-                continue
-            proof = [b64(h) for h in c["proof"]]
-            if old[0] != c["old_size"] or c["new_size"] != n or \
-                    not verify_consistency(old[0], n, proof, old[1], root):
-                problem(path, "the consistency proof to the checkpoint does not hold")
-            else:
-                print(f"checkpoint {old[0]}: signed, consistent with {n}")
+    # Files stored by their SHA-256, each named by a proved entry.
+    by_hash = {"notes": {e.get("text_sha256") for e in proved.values()
+                         if e.get("type") == "note.added" and "text_sha256" in e},
+               "analysis": {e.get(m) for e in proved.values() if e.get("type") == "item.analyzed"
+                            for m in ("metadata_sha256", "text_sha256", "frames_sha256") if m in e}}
+    for kind, named in by_hash.items():
+        for path in sorted(f for f in files if f.startswith(f"{custody}/{kind}/")):
+            vouched.add(path)
+            hex = path.rpartition("/")[2][:64]
+            if (kind == "notes" and not path.endswith(f"/{hex}.txt")) or sha256_file(path) != hex:
+                problem(path, "its bytes do not hash to its name")
+            elif hex not in named:
+                problem(path, "no proved entry in entries.jsonl names it")
+            named.discard(hex)
+        for hex in sorted(named):
+            problem(f"{custody}/{kind}/{hex}{'.txt' if kind == 'notes' else ''}",
+                    "missing: a proved entry names it")
 
-    for item in sorted(os.listdir("data/exhibits")):
-        meta = json.load(open(f"data/exhibits/{item}/metadata.json", encoding="utf-8"))
-        path = f"data/exhibits/{item}/{meta['file']}"
-        recorded = ingested.get(int(item[1:]))
-        if recorded is None:
-            problem(path, f"no proved item.ingested entry {item[1:]}")
-        elif sha256_file(path) != recorded:
+    # Each token a proved timestamp.added entry records is in the bag (step 4 checks it).
+    tokens = {sha256_file(f) for f in files if re.fullmatch(rf"{custody}/timestamps/[^/]+\.tst", f)}
+    for leaf, e in sorted(proved.items()):
+        if e.get("type") == "timestamp.added" and e.get("token_sha256") not in tokens:
+            problem(f"{custody}/timestamps/", f"missing: the token proved entry {leaf} records")
+
+    def ingested(item):  # the proved item.ingested entry of an item id such as i42
+        e = proved.get(int(item[1:])) if re.fullmatch(r"i(0|[1-9][0-9]*)", item) else None
+        return e if e is not None and e.get("type") == "item.ingested" else None
+
+    exhibits = set()
+    for item in sorted(f.split("/")[2] for f in files if f.startswith("data/exhibits/")):
+        if item in exhibits:
+            continue
+        exhibits.add(item)
+        folder = f"data/exhibits/{item}"
+        vouched.add(f"{folder}/metadata.json")
+        entry = ingested(item)
+        try:
+            if entry is None:
+                raise Bad(f"no proved item.ingested entry for {item} in entries.jsonl")
+            meta = json.loads(read(f"{folder}/metadata.json", 1 << 28))
+            name = meta.get("file") if isinstance(meta, dict) else None
+            if not isinstance(name, str) or "/" in name or name == "metadata.json" or \
+                    f"{folder}/{name}" not in files:
+                raise Bad("metadata.json does not name a file of the folder")
+            vouched.add(f"{folder}/{name}")
+            if meta.get("sha256") != entry.get("sha256"):
+                problem(f"{folder}/metadata.json", "sha256 is not that of its custody entry")
+        except (Bad, ValueError, RecursionError) as x:  # ValueError: not JSON
+            problem(f"{folder}/metadata.json", str(x))
+            continue
+        path = f"{folder}/{name}"
+        if sha256_file(path) != entry["sha256"]:
             problem(path, "its bytes do not hash to the sha256 in its custody entry")
         else:
-            print(f"exhibit {item}: sha256 {recorded} as recorded in log entry {item[1:]}")
+            print(f"exhibit {item}: sha256 {entry['sha256']} as recorded in log entry {item[1:]}")
+    for leaf, e in sorted(proved.items()):  # each item a proved entry names is an exhibit
+        named = {f"i{leaf}": None} if e.get("type") == "item.ingested" else {}
+        if e.get("type") == "capture.extracted":
+            named = {str(e[m]): e.get(f"{m}_sha256") for m in ("media", "info") if m in e}
+        for item, sha in named.items():
+            if item not in exhibits:
+                problem(f"data/exhibits/{item}/", f"missing: proved entry {leaf} names it")
+            elif sha is not None and (ingested(item) or {}).get("sha256") != sha:
+                problem(f"{custody}/entries.jsonl", f"entry {leaf}: its sha256 of {item} is not "
+                        "that of the item's entry")
+    if not exhibits:
+        problem("data/exhibits/", "the bag holds no exhibit")
+    for f in sorted(files - vouched):
+        base = f.rpartition("/")[2]
+        if base not in ("Thumbs.db", "desktop.ini", ".DS_Store") and not base.startswith("._"):
+            problem(f, "not part of an isnad export: nothing vouches for it")
+        else:
+            print(f"warning: {f}: left by an operating system? nothing vouches for it")
 
     print(f"FAILED: {len(problems)} problem(s)" if problems else "OK")
     return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    try:
+        sys.exit(main(sys.argv))
+    except Exception as e:  # a bag no check above foresaw: say so plainly, and fail
+        print(f"FAIL: the checks could not finish ({type(e).__name__}: {e}); the bag is not "
+              "verified: report this and the bag to its keeper")
+        sys.exit(1)

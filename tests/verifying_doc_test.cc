@@ -85,6 +85,10 @@ class VerifyingDoc : public ::testing::Test {
       ids.push_back(JsonLines(r.out)[0]["id"].get<std::string>());
     }
     ASSERT_EQ(isnad({"note", ids[1], "uploader confirmed by phone"}).exit_code, 0);
+    // Characters Python's str.splitlines() would split an entries.jsonl line at.
+    ASSERT_EQ(isnad({"note", ids[1], "line\u2028separator\u0085next\x1c"}).exit_code, 0);
+    // A long note, stored as a blob: custody/notes/<sha256>.txt in the bag.
+    ASSERT_EQ(isnad({"note", ids[3], std::string(70000, 'L')}).exit_code, 0);
     ASSERT_EQ(isnad({"review", ids[1], "--status", "verified", "--reason", "metadata"}).exit_code,
               0);
     // An RFC 3161 token over the current checkpoint, from a local authority.
@@ -121,7 +125,9 @@ class VerifyingDoc : public ::testing::Test {
     fs::copy_file(kSourceDir + "/scripts/verify-bag.py", work + "/verify-bag.py");
     WriteTestFile(work + "/tsa-roots.pem", tsa_->root_pem());
     WriteTestFile(work + "/steps.sh", ShellSteps());
-    return RunProcess({"/bin/bash", "-c", "cd \"$0\" && bash steps.sh 2>&1", work});
+    last_bag_ = work + "/bag";
+    // A hang (a step reading an endless file) fails instead of stalling the suite.
+    return RunProcess({"/bin/bash", "-c", "cd \"$0\" && timeout 120 bash steps.sh 2>&1", work});
   }
 
   static TempDir* tmp_;
@@ -129,6 +135,7 @@ class VerifyingDoc : public ::testing::Test {
   static std::string archive_, vkey_;
   static std::vector<std::string> ids_;
   static int runs_;
+  std::string last_bag_;  // the copy RunSteps checked last
 };
 TempDir* VerifyingDoc::tmp_ = nullptr;
 tsa::testing::FakeTsa* VerifyingDoc::tsa_ = nullptr;
@@ -226,6 +233,207 @@ TEST_F(VerifyingDoc, TokenOverAnotherCheckpointFailsAtOpensslTs) {
   });
   EXPECT_NE(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("Verification: FAILED"), std::string::npos) << r.out;
+}
+
+// ---- Tampering (or hostile input) that BagIt alone cannot see: the manifests are
+// remade to match. `isnad verify-bag` catches each; the page's steps must too, with
+// a clear line naming the file, never a Python traceback, and never a hang.
+class VerifyingDocTamper : public VerifyingDoc {
+ protected:
+  void ExpectBothFail(const std::function<void(const std::string& bag)>& tamper,
+                      const std::string& named) {
+    auto r = RunSteps([&](const std::string& bag) {
+      tamper(bag);
+      testing::Rebag(bag);
+    });
+    EXPECT_NE(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("FAIL " + named), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("Traceback"), std::string::npos) << r.out;
+    auto cc = RunProcess({testing::IsnadBinary(), "verify-bag", last_bag_, "--key", vkey_});
+    EXPECT_EQ(cc.exit_code, 10) << cc.out << cc.err;
+  }
+  std::string Exhibit(int k) { return "data/exhibits/" + ids_[k]; }
+  static void EditJsonLines(const std::string& file, const std::function<void(Json&)>& edit) {
+    std::string text;
+    for (Json& l : JsonLines(ReadTestFile(file))) {
+      edit(l);
+      text += l.dump() + "\n";
+    }
+    WriteTestFile(file, text);
+  }
+};
+
+// The forged exhibit under its own name, the original bytes beside it, and
+// metadata.json pointed at the original: the custody check passes on the wrong file.
+TEST_F(VerifyingDocTamper, ForgedExhibitBesideItsOriginal) {
+  ExpectBothFail(
+      [&](const std::string& bag) {
+        const std::string dir = bag + "/" + Exhibit(1);
+        fs::rename(dir + "/video 1.mp4", dir + "/original.mp4");
+        WriteTestFile(dir + "/video 1.mp4", "forged");
+        std::string meta = ReadTestFile(dir + "/metadata.json");
+        meta.replace(meta.find("\"video 1.mp4\""), 13, "\"original.mp4\"");
+        WriteTestFile(dir + "/metadata.json", meta);
+      },
+      Exhibit(1) + "/video 1.mp4: not part of an isnad export");
+}
+
+TEST_F(VerifyingDocTamper, PlantedFileInAnExhibitFolder) {
+  ExpectBothFail([&](const std::string& bag) { WriteTestFile(bag + "/" + Exhibit(3) + "/x", "p"); },
+                 Exhibit(3) + "/x: not part of an isnad export");
+}
+
+TEST_F(VerifyingDocTamper, PlantedTagFileBesideTheBag) {
+  ExpectBothFail([](const std::string& bag) { WriteTestFile(bag + "/READ-ME-FIRST.txt", "p"); },
+                 "READ-ME-FIRST.txt: not part of an isnad export");
+}
+
+TEST_F(VerifyingDocTamper, PlantedFileWithANameNotUtf8) {
+  ExpectBothFail(
+      [&](const std::string& bag) { WriteTestFile(bag + "/" + Exhibit(3) + "/\xff.mp4", "p"); },
+      Exhibit(3) + "/\\udcff.mp4: not part of an isnad export");
+}
+
+TEST_F(VerifyingDocTamper, RemovedExhibitFolder) {
+  ExpectBothFail([&](const std::string& bag) { fs::remove_all(bag + "/" + Exhibit(3)); },
+                 Exhibit(3) + "/: missing");
+}
+
+TEST_F(VerifyingDocTamper, AlteredLongNote) {
+  ExpectBothFail(
+      [](const std::string& bag) {
+        const std::string dir = bag + "/data/custody/notes";
+        auto notes = testing::FilesUnder(dir);
+        ASSERT_EQ(notes.size(), 1u);
+        WriteTestFile(dir + "/" + notes[0], "the note says something else");
+      },
+      "data/custody/notes/");
+}
+
+TEST_F(VerifyingDocTamper, EarlierCheckpointWithoutItsConsistencyProof) {
+  ExpectBothFail(
+      [](const std::string& bag) { fs::remove(bag + "/data/custody/consistency.jsonl"); },
+      "data/custody/checkpoints/");
+}
+
+TEST_F(VerifyingDocTamper, MetadataSha256NotTheEntrys) {
+  ExpectBothFail(
+      [&](const std::string& bag) {
+        const std::string f = bag + "/" + Exhibit(3) + "/metadata.json";
+        Json meta = Json::parse(ReadTestFile(f));
+        meta["sha256"] = std::string(64, '0');
+        WriteTestFile(f, meta.dump(2));
+      },
+      Exhibit(3) + "/metadata.json: sha256");
+}
+
+// The token removed, with the manifests remade: its timestamp.added entry is still
+// in the bag. `isnad verify-bag` misses this (it checks the tokens present only);
+// the script must not.
+TEST_F(VerifyingDocTamper, RemovedTimestampToken) {
+  auto r = RunSteps([](const std::string& bag) {
+    fs::remove_all(bag + "/data/custody/timestamps");
+    testing::Rebag(bag);
+  });
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("FAIL data/custody/timestamps/: missing"), std::string::npos) << r.out;
+}
+
+// Hostile input: a clear failure, not a traceback, and nothing outside the bag read.
+TEST_F(VerifyingDocTamper, MetadataNamingAFileOutsideTheBag) {
+  ExpectBothFail(
+      [&](const std::string& bag) {
+        const std::string f = bag + "/" + Exhibit(3) + "/metadata.json";
+        Json meta = Json::parse(ReadTestFile(f));
+        meta["file"] = "../../../../../../../../../dev/zero";  // read whole: a hang
+        WriteTestFile(f, meta.dump(2));
+      },
+      Exhibit(3) + "/metadata.json: ");
+}
+
+// Step 1 refuses the link; so does the script run on its own.
+TEST_F(VerifyingDocTamper, SymlinkedExhibitFolder) {
+  auto r = RunSteps([&](const std::string& bag) {
+    fs::create_directory_symlink(bag + "/" + Exhibit(3), bag + "/data/exhibits/i999");
+    testing::Rebag(bag);
+  });
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("./data/exhibits/i999\n"), std::string::npos) << r.out;
+  const std::string work = fs::path(last_bag_).parent_path().string();
+  auto py = RunProcess(
+      {"/bin/bash", "-c", "cd \"$0\" && python3 verify-bag.py --key archive.vkey bag 2>&1", work});
+  EXPECT_EQ(py.exit_code, 1) << py.out;
+  EXPECT_NE(py.out.find("FAIL data/exhibits/i999: not a regular file"), std::string::npos)
+      << py.out;
+  EXPECT_EQ(py.out.find("Traceback"), std::string::npos) << py.out;
+  auto cc = RunProcess({testing::IsnadBinary(), "verify-bag", last_bag_, "--key", vkey_});
+  EXPECT_EQ(cc.exit_code, 10) << cc.out << cc.err;
+}
+
+TEST_F(VerifyingDocTamper, EntriesLineNotJson) {
+  ExpectBothFail(
+      [](const std::string& bag) {
+        std::string f = bag + "/data/custody/entries.jsonl";
+        WriteTestFile(f, ReadTestFile(f) + "{not json\n");
+      },
+      "data/custody/entries.jsonl: line ");
+}
+
+TEST_F(VerifyingDocTamper, ProofHashNotBase64) {
+  ExpectBothFail(
+      [](const std::string& bag) {
+        EditJsonLines(bag + "/data/custody/entries.jsonl", [](Json& l) {
+          if (!l["inclusion"].empty()) l["inclusion"][0] = "not*base64";
+        });
+      },
+      "data/custody/entries.jsonl: line 1");
+}
+
+TEST_F(VerifyingDocTamper, ConsistencyLineNamingAPathOutsideTheCheckpoints) {
+  ExpectBothFail(
+      [](const std::string& bag) {
+        EditJsonLines(bag + "/data/custody/consistency.jsonl",
+                      [](Json& l) { l["old_size"] = "../checkpoint"; });
+      },
+      "data/custody/consistency.jsonl: line 1");
+}
+
+TEST_F(VerifyingDocTamper, LogVkeyNotThePinnedKey) {
+  ExpectBothFail(
+      [](const std::string& bag) {
+        auto skey = tlog::NoteSigner::GenerateSkey("court.example/evidence");
+        auto signer = tlog::NoteSigner::FromSkey(*skey);
+        ASSERT_TRUE(signer.ok());
+        WriteTestFile(bag + "/data/custody/log.vkey", signer->vkey() + "\n");
+      },
+      "data/custody/log.vkey: ");
+}
+
+// Step 1 on hostile manifests and links: refused before anything outside the bag
+// is read (sha256sum on ../../dev/zero would never end; grep on a link to it would
+// exhaust memory).
+TEST_F(VerifyingDoc, ManifestPathOutsideTheBagIsNotRead) {
+  for (const char* manifest : {"manifest-sha256.txt", "tagmanifest-sha512.txt"}) {
+    auto r = RunSteps([&](const std::string& bag) {
+      const std::string f = bag + "/" + manifest;
+      WriteTestFile(f, ReadTestFile(f) +
+                           std::string(std::string(manifest).find("512") ? 128 : 64, '0') +
+                           "  ../../../../../../../../dev/zero\n");
+    });
+    EXPECT_NE(r.exit_code, 0) << manifest << r.out;
+    EXPECT_NE(r.out.find("dev/zero"), std::string::npos) << manifest << r.out;
+    EXPECT_NE(r.exit_code, 124) << manifest << ": the steps hung\n" << r.out;
+  }
+}
+
+TEST_F(VerifyingDoc, SymbolicLinkInTheBagIsRefused) {
+  auto r = RunSteps([](const std::string& bag) {
+    fs::remove(bag + "/bagit.txt");
+    fs::create_symlink("/dev/zero", bag + "/bagit.txt");
+  });
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.exit_code, 124) << "the steps hung\n" << r.out;
+  EXPECT_NE(r.out.find("./bagit.txt"), std::string::npos) << r.out;
 }
 
 // The script's RFC 9162 proof checks agree with every transparency-dev/merkle
