@@ -1,9 +1,13 @@
 // The `isnad` command end to end, as a user or a script drives it: every
 // command, its JSON Lines output, exit codes, and independent re-checking of
 // what it prints (proofs verified here from the printed bytes alone).
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 
@@ -450,6 +454,122 @@ TEST_F(Cli, EveryCommandHasHelpWithAnExample) {
     EXPECT_EQ(r.exit_code, 0) << c;
     EXPECT_NE(r.out.find("Example"), std::string::npos) << c;
   }
+}
+
+TEST_F(Cli, AMistypedCommandOrOptionIsNamedWithWhatWasMeant) {
+  auto r = isnad({"verfy"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no command \"verfy\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("isnad verify"), std::string::npos) << r.err;
+  r = isnad({"add", tmp_.Join("in"), "--sorce", "https://example.org/x"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("did you mean --source?"), std::string::npos) << r.err;
+  EXPECT_EQ(JsonLines(isnad({"ls", "--json"}).out).size(), 0u) << "nothing was added";
+}
+
+TEST_F(Cli, VerifyWithAnEmptyOrMalformedKeyChecksNothingAndSaysSo) {
+  // `--key "$(cat archive.vkey)"` where the file is missing: an empty key must not
+  // print OK as if the archive had been held to a trusted key.
+  auto r = isnad({"verify", "--key", ""});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_EQ(r.out.find("OK"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("--key is empty"), std::string::npos) << r.err;
+  r = isnad({"verify", "--key", tmp_.Join("archive.vkey")});  // no such file
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("--key is not a public key"), std::string::npos) << r.err;
+  r = RunProcess({testing::IsnadBinary(), "verify-bag", tmp_.Join("in/video-1.mp4"), "--key", ""});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("--key is empty"), std::string::npos) << r.err;
+  // The file the key was saved in works as well as its text, as with verify-bag.
+  WriteTestFile(tmp_.Join("archive.vkey"), isnad({"key"}).out);
+  r = isnad({"verify", "--key", tmp_.Join("archive.vkey")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("OK"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, AnIdOfAnotherKindIsNamedAsSuch) {
+  auto place = isnad({"place", "add", "--name", "Zamalka", "--json"});
+  ASSERT_EQ(place.exit_code, 0) << place.err;
+  std::string id = JsonLines(place.out).at(0)["id"];
+  ASSERT_TRUE(id.starts_with("pl")) << id;
+  for (const char* command : {"show", "cat", "prove"}) {
+    auto r = isnad({command, id});
+    EXPECT_EQ(r.exit_code, 2) << command;
+    EXPECT_NE(r.err.find(id + " is the id of a place, not of an item"), std::string::npos) << r.err;
+  }
+}
+
+TEST_F(Cli, WithoutAnArchiveOptionTheMessageSaysNoneWasGiven) {
+  std::string here = tmp_.Join("in");
+  auto r = RunProcess(
+      {"/bin/sh", "-c",
+       "unset ISNAD_ARCHIVE; cd '" + here + "' && exec '" + testing::IsnadBinary() + "' ls"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("no isnad archive in the current folder (" + here + ")"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("neither --archive nor ISNAD_ARCHIVE"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, CatOfAPictureToATerminalWritesNothingAndSaysHowToSaveIt) {
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) {
+    GTEST_SKIP() << "no pseudo-terminal here";
+  }
+  std::string terminal = ::ptsname(master);
+  auto added = JsonLines(isnad({"add", tmp_.Join("in/photos/p1.jpg"), "--json"}).out);
+  ASSERT_EQ(added.size(), 1u);
+  std::string id = added[0]["id"];
+  pid_t pid = testing::StartProcess({testing::IsnadBinary(), "--archive", archive_, "cat", id},
+                                    terminal, tmp_.Join("cat.err"));
+  EXPECT_EQ(testing::WaitProcess(pid), 2);
+  std::string err = *core::Env::Default()->ReadFile(tmp_.Join("cat.err"));
+  EXPECT_NE(err.find("isnad cat " + id + " > p1.jpg"), std::string::npos) << err;
+  // Redirected to a file, as the message says, it gives the bytes.
+  EXPECT_EQ(isnad({"cat", id}).out, "\xff\xd8\xff\xe0 not really a jpeg");
+  ::close(master);
+}
+
+TEST_F(Cli, AnInterruptedAddSaysWhatIsSafeAndLeavesAnArchiveThatVerifies) {
+  for (int i = 0; i < 300; ++i) {
+    WriteTestFile(tmp_.Join("many/f" + std::to_string(i) + ".txt"), "item " + std::to_string(i));
+  }
+  std::string out = tmp_.Join("add.out"), err = tmp_.Join("add.err");
+  // One signed commit per file: slow enough to be stopped half-way.
+  pid_t pid = testing::StartProcess({testing::IsnadBinary(), "--archive", archive_, "add",
+                                     tmp_.Join("many"), "--batch-files", "1", "-j", "1"},
+                                    out, err, {{"ISNAD_OPERATOR", "tester@test"}});
+  // Ctrl-C once the first file is acknowledged.
+  auto acknowledged_any = [&] {
+    std::error_code ec;
+    uintmax_t size = std::filesystem::file_size(out, ec);
+    return !ec && size > 0;
+  };
+  for (int i = 0; i < 2000 && !acknowledged_any(); ++i) ::usleep(5000);
+  ::kill(pid, SIGINT);
+  ASSERT_EQ(testing::WaitProcess(pid), -SIGINT) << "the add ran to its end before Ctrl-C";
+  std::string said = *core::Env::Default()->ReadFile(err);
+  EXPECT_NE(said.find("interrupted"), std::string::npos) << said;
+  EXPECT_NE(said.find("run the same command again"), std::string::npos) << said;
+  std::string acknowledged = *core::Env::Default()->ReadFile(out);
+  size_t lines = static_cast<size_t>(std::count(acknowledged.begin(), acknowledged.end(), '\n'));
+  EXPECT_GE(JsonLines(isnad({"ls", "--json"}).out).size(), lines) << "an acknowledged file lost";
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+  // Running it again, as the message says, finishes the job.
+  EXPECT_EQ(isnad({"add", tmp_.Join("many")}).exit_code, 0);
+  EXPECT_EQ(JsonLines(isnad({"ls", "--json"}).out).size(), 300u);
+}
+
+TEST_F(Cli, InitUnderAFolderThatDoesNotExistCreatesNothing) {
+  // A mistyped or unmounted drive must not put the archive on another disk.
+  std::string drive = tmp_.Join("media/usbdirve");
+  auto r = RunProcess({testing::IsnadBinary(), "--archive", drive + "/evidence/", "init"});
+  EXPECT_EQ(r.exit_code, 3) << r.out;
+  EXPECT_NE(r.err.find(drive + " does not exist"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(tmp_.Join("media")));
+  // Under a folder that exists, as always.
+  EXPECT_EQ(
+      RunProcess({testing::IsnadBinary(), "--archive", tmp_.Join("evidence/"), "init"}).exit_code,
+      0);
 }
 
 }  // namespace

@@ -26,6 +26,10 @@ struct Globals {
 // Prints "isnad: <status>" on stderr and returns its exit code.
 int Fail(const core::Status& s);
 core::StatusOr<std::unique_ptr<archive::Archive>> OpenArchive(const Globals& g, archive::Mode mode);
+// --key of verify and verify-bag: the vkey itself, or a file that holds it.
+core::StatusOr<std::string> KeyArgument(const std::string& key);
+// `--key ""`, as `--key "$(cat archive.vkey)"` gives when the file is missing.
+core::Status EmptyKeyError();
 // Adds "Example:\n  TEXT" to a subcommand's help.
 void Example(CLI::App* command, const std::string& text);
 

@@ -29,6 +29,27 @@
 extern "C" const char* __lsan_default_suppressions() { return "leak:libfontconfig.so\n"; }
 
 namespace isnad::cli {
+
+core::StatusOr<std::string> KeyArgument(const std::string& key) {
+  if (key.empty() || tlog::NoteVerifier::FromVkey(key).ok()) return key;
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(key, ec)) {
+    auto text = core::Env::Default()->ReadFile(key);
+    if (!text.ok()) return text.status();
+    std::string v = *text;
+    while (!v.empty() && (v.back() == '\n' || v.back() == '\r' || v.back() == ' ')) v.pop_back();
+    return v;
+  }
+  return key;  // VerifyBag says why it is not a key
+}
+
+core::Status EmptyKeyError() {
+  return core::InvalidArgument(
+      "--key is empty (was the file holding the key missing?); nothing was checked. Give the "
+      "public key that `isnad key` printed, kept apart from what it checks: --key archive.vkey "
+      "or --key \"$(cat archive.vkey)\"; or leave --key out to use the one that came with it");
+}
+
 namespace {
 
 using core::Json;
@@ -42,6 +63,7 @@ struct BagExportArgs {
 struct VerifyBagArgs {
   std::string path;
   std::string key;
+  bool key_given = false;
   std::string tsa_roots;
 };
 
@@ -83,21 +105,8 @@ int CmdExportBag(const Globals& g, const BagExportArgs& args) {
   return kExitOk;
 }
 
-// --key takes the vkey itself or a file that holds it.
-core::StatusOr<std::string> KeyArgument(const std::string& key) {
-  if (key.empty() || tlog::NoteVerifier::FromVkey(key).ok()) return key;
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(key, ec)) {
-    auto text = core::Env::Default()->ReadFile(key);
-    if (!text.ok()) return text.status();
-    std::string v = *text;
-    while (!v.empty() && (v.back() == '\n' || v.back() == '\r' || v.back() == ' ')) v.pop_back();
-    return v;
-  }
-  return key;  // VerifyBag says why it is not a key
-}
-
 int CmdVerifyBag(const Globals& g, const VerifyBagArgs& args) {
+  if (args.key_given && args.key.empty()) return Fail(EmptyKeyError());
   std::error_code ec;
   if (!std::filesystem::exists(args.path, ec)) {
     return Fail(core::NotFound("no bag at " + args.path));
@@ -207,7 +216,10 @@ void RegisterExportCommands(CLI::App& app, const Globals& g, Commands& out) {
       "what.\n"
       "Exit 0 when everything holds, 10 when anything does not. Steps by hand: docs/verifying.md.\n"
       "Example:\n  isnad verify-bag case12.zip --key \"$(cat archive.vkey)\"");
-  out.emplace_back(vb, [&g, va]() { return CmdVerifyBag(g, *va); });
+  out.emplace_back(vb, [&g, va, vb]() {
+    va->key_given = vb->count("--key") > 0;
+    return CmdVerifyBag(g, *va);
+  });
 }
 
 }  // namespace isnad::cli

@@ -6,11 +6,14 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
+#include <string_view>
 #include <tuple>
 
 #include "archive/archive.h"
@@ -22,6 +25,7 @@
 #include "core/encoding.h"
 #include "log/checkpoint.h"
 #include "log/merkle.h"
+#include "log/note.h"
 
 namespace isnad::cli {
 
@@ -66,6 +70,26 @@ archive::Options MakeOptions(const Globals& g) {
 
 }  // namespace
 
+namespace {
+
+// Ctrl-C (or kill) during a command that writes: the process still ends at once,
+// as it would by default (what was committed is complete, what was in progress is
+// not recorded), but the user is told where that leaves the archive. Only
+// async-signal-safe calls here.
+extern "C" void SayInterruptedAndDie(int sig) {
+  static const char kMessage[] =
+      "\nisnad: interrupted. Every file or entry reported above as added or recorded is safe "
+      "in the archive; what was in progress was not recorded (its temporary files are removed "
+      "by the next command that writes). `isnad log` lists what is recorded; run the same "
+      "command again to finish.\n";
+  ssize_t written = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  (void)written;
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+}  // namespace
+
 core::StatusOr<std::unique_ptr<archive::Archive>> OpenArchive(const Globals& g,
                                                               archive::Mode mode) {
   if (mode != archive::Mode::kRead) {
@@ -74,7 +98,25 @@ core::StatusOr<std::unique_ptr<archive::Archive>> OpenArchive(const Globals& g,
     // through the files it was asked to preserve. main() says so on stderr.
     std::signal(SIGPIPE, SIG_IGN);
   }
-  return archive::Archive::Open(ArchiveDir(g), mode, MakeOptions(g));
+  if (mode == archive::Mode::kWrite || mode == archive::Mode::kRebuild) {
+    for (int sig : {SIGINT, SIGTERM}) {
+      // Keep "ignored" (a background job of a shell without job control) as it is.
+      if (std::signal(sig, SayInterruptedAndDie) == SIG_IGN) std::signal(sig, SIG_IGN);
+    }
+  }
+  auto opened = archive::Archive::Open(ArchiveDir(g), mode, MakeOptions(g));
+  if (!opened.ok() && opened.status().code() == core::Code::kNotFound && g.archive.empty() &&
+      opened.status().message().starts_with("no isnad archive at")) {
+    // The user most likely forgot to say where the archive is.
+    std::error_code ec;
+    std::string here = std::filesystem::current_path(ec).string();
+    return core::NotFound(
+        "no isnad archive in the current folder (" + here +
+        "), and neither --archive nor ISNAD_ARCHIVE says where one is. Name yours with "
+        "`--archive DIR` (before or after the command) or `export ISNAD_ARCHIVE=DIR`; to create "
+        "one: `isnad --archive DIR init`");
+  }
+  return opened;
 }
 
 namespace {
@@ -111,6 +153,18 @@ int CmdInit(const Globals& g, const std::string& name) {
     for (char& c : origin) {
       if (c == ' ' || c == '+' || static_cast<unsigned char>(c) < 0x21) c = '-';
     }
+  }
+  // The folder that holds the archive must exist: a mistyped or unmounted drive
+  // (/media/usbdirve/evidence) would otherwise put the evidence on the wrong disk.
+  std::filesystem::path where = std::filesystem::absolute(dir).lexically_normal();
+  if (!where.has_filename()) where = where.parent_path();  // "evidence/"
+  std::error_code ec;
+  if (!std::filesystem::is_directory(where.parent_path(), ec)) {
+    return Fail(core::NotFound(
+        where.parent_path().string() + " does not exist, so the archive " + dir +
+        " was not created; check the path (a drive not mounted, a mistyped name?), or create the "
+        "folder first: mkdir -p '" +
+        where.parent_path().string() + "'"));
   }
   auto a = archive::Archive::Init(dir, origin, MakeOptions(g));
   if (!a.ok()) return Fail(a.status());
@@ -364,6 +418,23 @@ int CmdCat(const Globals& g, const std::string& id) {
   if (!a.ok()) return Fail(a.status());
   auto r = (*a)->Resolve(id);
   if (!r.ok()) return Fail(r.status());
+  const std::string& type = r->media_type;
+  const bool readable = type.starts_with("text/") || type == "application/json" ||
+                        type == "application/xml" || type.ends_with("+json") ||
+                        type.ends_with("+xml");
+  if (::isatty(STDOUT_FILENO) == 1 && !readable) {
+    // A picture or video written to a terminal is garbage on screen, and may leave
+    // the terminal in a strange state; the user almost certainly forgot `> FILE`.
+    bool plain = !r->name.empty() && r->name.front() != '-';
+    for (char c : r->name) {
+      plain &= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '.' || c == '_' || c == '-';
+    }
+    return Fail(core::InvalidArgument(fmt::format(
+        "{} ({}, {}) is not text, and standard output is the terminal; nothing was written. Save "
+        "its original bytes to a file: isnad cat {} > {}",
+        r->id, r->media_type, HumanBytes(r->size_bytes), r->id, plain ? r->name : "FILE")));
+  }
   auto file = (*a)->blobs().Open(r->sha256);
   if (!file.ok()) return Fail(file.status());
   // Hash while streaming: if the stored bytes were altered, say so loudly.
@@ -549,12 +620,26 @@ int CmdConsistency(const Globals& g, uint64_t old_size, int64_t new_size_arg) {
 }
 
 // ---------------------------------------------------------------- verify / reindex / note
-int CmdVerify(const Globals& g, const std::string& vkey, int jobs) {
+int CmdVerify(const Globals& g, bool key_given, const std::string& vkey_arg, int jobs) {
+  // `--key "$(cat archive.vkey)"` with the file missing gives an empty key: checking
+  // without one would print OK as if the archive's key had been held to the trusted one.
+  if (key_given && vkey_arg.empty()) return Fail(EmptyKeyError());
+  auto vkey = KeyArgument(vkey_arg);
+  if (!vkey.ok()) return Fail(vkey.status().WithContext("--key"));
+  if (key_given) {
+    if (auto v = tlog::NoteVerifier::FromVkey(*vkey); !v.ok()) {
+      return Fail(core::InvalidArgument(
+          "--key is not a public key nor a file holding one (" + v.status().message() +
+          "); nothing was checked. Give the line that `isnad key` printed, e.g. "
+          "example.org/ghouta-2013+8f302a4a+AR5H..., or the file you saved it in: --key "
+          "archive.vkey"));
+    }
+  }
   auto a = OpenArchive(g, archive::Mode::kAudit);
   if (!a.ok()) return Fail(a.status());
   ProgressBar bar("verifying blobs");
   auto report =
-      (*a)->Verify(vkey, jobs, [&](uint64_t done, uint64_t total) { bar.Update(done, total); });
+      (*a)->Verify(*vkey, jobs, [&](uint64_t done, uint64_t total) { bar.Update(done, total); });
   bar.Clear();
   if (!report.ok()) return Fail(report.status());
   for (const auto& p : report->problems) {
@@ -619,6 +704,119 @@ int CmdNote(const Globals& g, const std::string& id, const std::string& text) {
     fmt::print("Note recorded as log entry {}.\n", *leaf);
   }
   return kExitOk;
+}
+
+// show, cat, prove and note take an item; the id of a place, actor, case... is a
+// mistake worth naming as such, not "no item pl8".
+Status CheckItemId(const std::string& id) {
+  std::optional<catalog::EntityRef> ref = catalog::ParseEntityId(id);
+  if (!ref.has_value() || ref->kind == catalog::EntityKind::kItem) return Status::Ok();
+  std::string what, shown_by;
+  switch (ref->kind) {
+    case catalog::EntityKind::kPlace:
+      what = "a place";
+      shown_by = "isnad place ls";
+      break;
+    case catalog::EntityKind::kIncident:
+      what = "an incident";
+      shown_by = "isnad incident show " + id;
+      break;
+    case catalog::EntityKind::kActor:
+      what = "an actor";
+      shown_by = "isnad actor show " + id;
+      break;
+    case catalog::EntityKind::kCase:
+      what = "a case";
+      shown_by = "isnad case show " + id;
+      break;
+    case catalog::EntityKind::kRelation:
+      what = "a relation";
+      break;
+    default:
+      what = "a case event";
+      break;
+  }
+  return core::InvalidArgument(
+      id + " is the id of " + what +
+      ", not of an item; give an item id (e.g. i42) or a sha256 prefix of 12+ hex digits" +
+      (shown_by.empty()
+           ? ""
+           : " (`" + shown_by + "` " +
+                 (ref->kind == catalog::EntityKind::kPlace ? "lists places" : "shows it") + ")"));
+}
+
+// ---------------------------------------------------------------- mistyped commands and options
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// The name in `names` that `typed` most likely meant (at most two letters off), or "".
+std::string Closest(std::string_view typed, const std::vector<std::string>& names) {
+  std::string best;
+  size_t best_distance = 3;
+  for (const std::string& n : names) {
+    size_t d = EditDistance(typed, n);
+    if (d < best_distance && d < n.size()) {
+      best = n;
+      best_distance = d;
+    }
+  }
+  return best;
+}
+
+// The first word of the command line that is not an option, when it names no
+// command: CLI11 would only say "A subcommand is required".
+std::optional<std::string> UnknownCommand(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-A" || arg == "--archive" || arg == "--operator") {
+      ++i;  // its value
+      continue;
+    }
+    if (arg.starts_with("-")) continue;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      if (sub->check_name(arg)) return std::nullopt;
+    }
+    return arg;
+  }
+  return std::nullopt;
+}
+
+// After "The following argument was not expected: --sorce": says which option was meant.
+void SuggestOptions(const CLI::App& app, int argc, char** argv) {
+  std::vector<std::string> words(argv + 1, argv + argc);
+  std::vector<std::string> names;
+  std::vector<const CLI::App*> todo{&app};
+  while (!todo.empty()) {
+    const CLI::App* cur = todo.back();
+    todo.pop_back();
+    for (const CLI::Option* opt : cur->get_options()) {
+      for (const std::string& l : opt->get_lnames()) names.push_back("--" + l);
+    }
+    for (const CLI::App* sub : cur->get_subcommands({})) {
+      if (std::find(words.begin(), words.end(), sub->get_name()) != words.end())
+        todo.push_back(sub);
+    }
+  }
+  for (const std::string& w : words) {
+    if (!w.starts_with("--")) continue;
+    std::string name = w.substr(0, w.find('='));
+    if (std::find(names.begin(), names.end(), name) != names.end()) continue;
+    std::string near = Closest(name, names);
+    if (!near.empty()) {
+      std::fprintf(stderr, "isnad: %s is not an option here; did you mean %s?\n",
+                   Printable(name).c_str(), near.c_str());
+    }
+  }
 }
 
 int Run(int argc, char** argv) {
@@ -720,8 +918,9 @@ int Run(int argc, char** argv) {
   int verify_jobs = 2;
   auto* verify =
       app.add_subcommand("verify", "check everything: blobs, tiles, root, signatures, catalogue");
-  verify->add_option("--key", verify_key,
-                     "the public key (vkey) you trust, kept outside the archive");
+  verify->add_option(
+      "--key", verify_key,
+      "the public key (vkey) you trust, or a file holding it, kept outside the archive");
   verify->add_option("-j,--jobs", verify_jobs, "blobs hashed at once")->check(CLI::Range(1, 64));
   example(verify, "isnad verify --key \"$(cat archive.vkey)\"");
 
@@ -747,16 +946,29 @@ int Run(int argc, char** argv) {
 
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
 
+  if (std::optional<std::string> typed = UnknownCommand(app, argc, argv)) {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+    std::string near = Closest(*typed, names);
+    std::string hint = near.empty() ? "" : "; did you mean `isnad " + near + "`?";
+    std::fprintf(stderr, "isnad: there is no command \"%s\"%s (`isnad --help` lists them all)\n",
+                 Printable(*typed).c_str(), hint.c_str());
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) SuggestOptions(app, argc, argv);
     return rc == 0 ? kExitOk : kExitUsage;
   }
 
   if (init->parsed()) return CmdInit(g, init_name);
   if (add->parsed()) return CmdAdd(g, add_req);
   if (ls->parsed()) return CmdLs(g);
+  for (CLI::App* takes_item : {show, cat, prove, note}) {
+    if (Status s = CheckItemId(id); takes_item->parsed() && !s.ok()) return Fail(s);
+  }
   if (show->parsed()) return CmdShow(g, id);
   if (cat->parsed()) return CmdCat(g, id);
   if (logc->parsed()) return CmdLog(g, log_from, log_limit);
@@ -768,7 +980,7 @@ int Run(int argc, char** argv) {
     return CmdProve(g, id, entry);
   }
   if (cons->parsed()) return CmdConsistency(g, old_size, new_size);
-  if (verify->parsed()) return CmdVerify(g, verify_key, verify_jobs);
+  if (verify->parsed()) return CmdVerify(g, verify->count("--key") > 0, verify_key, verify_jobs);
   if (reindex->parsed()) return CmdReindex(g);
   if (note->parsed()) return CmdNote(g, id, note_text);
   for (auto& [command, handler] : commands) {
