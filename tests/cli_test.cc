@@ -380,6 +380,13 @@ TEST_F(Cli, ErrorsAndSkipsShowControlCharactersEscaped) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("evil\\x1b[2J\\x0aname"), std::string::npos) << r.err;
+  // A right-to-left override (U+202E) or a C1 CSI (U+009B) in a name would reorder or
+  // restyle what the terminal shows after it.
+  std::filesystem::create_symlink("report\u202Efdp.exe\u009B2J", tmp_.Join("links/m"));
+  r = isnad({"add", tmp_.Join("links")});
+  EXPECT_EQ(r.err.find("\u202E"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("\u009B"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("report\\u202efdp.exe\\u009b2J"), std::string::npos) << r.err;
   auto missing =
       RunProcess({testing::IsnadBinary(), "--archive", tmp_.Join("no\x1b[2Jhere"), "ls"});
   EXPECT_EQ(missing.exit_code, 3);

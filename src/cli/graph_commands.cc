@@ -45,33 +45,6 @@ constexpr std::string_view kDateForms =
     "give YYYY, YYYY-MM, YYYY-MM-DD or a range A/B (EDTF), each optionally ending in ~ "
     "(approximate) or ? (uncertain)";
 
-// Printable(s), and the C1 controls (U+0080..U+009F: U+009B starts a terminal
-// escape sequence) and the bidi embedding, override and isolate controls
-// (U+202A..U+202E, U+2066..U+2069) escaped as \u202e: in a name they would
-// reorder what a terminal shows after them (ids, dates, other names).
-std::string Safe(const std::string& s) {
-  std::string p = Printable(s), out;
-  out.reserve(p.size());
-  for (size_t i = 0; i < p.size(); ++i) {
-    auto b = [&p](size_t at) { return static_cast<unsigned char>(p[at]); };
-    if (b(i) == 0xc2 && i + 1 < p.size() && b(i + 1) >= 0x80 && b(i + 1) <= 0x9f) {
-      out += fmt::format("\\u{:04x}", b(i + 1));
-      i += 1;
-      continue;
-    }
-    if (b(i) == 0xe2 && i + 2 < p.size() &&
-        ((b(i + 1) == 0x80 && b(i + 2) >= 0xaa && b(i + 2) <= 0xae) ||
-         (b(i + 1) == 0x81 && b(i + 2) >= 0xa6 && b(i + 2) <= 0xa9))) {
-      unsigned code = 0x2000 + ((b(i + 1) & 0x3fu) << 6) + (b(i + 2) & 0x3fu);
-      out += fmt::format("\\u{:04x}", code);
-      i += 2;
-      continue;
-    }
-    out.push_back(p[i]);
-  }
-  return out;
-}
-
 // Runs a command body that prints its own output and turns its status into an exit code.
 int Finish(const Status& s) { return s.ok() ? kExitOk : Fail(s); }
 
@@ -89,11 +62,11 @@ Status CheckDate(std::string_view flag, const std::string& value) {
   if (HasYearZero(value)) {
     return core::InvalidArgument(
         fmt::format("{} \"{}\": year 0000 is not a year this archive records; give the real year",
-                    flag, Safe(value)));
+                    flag, Printable(value)));
   }
   if (value.empty() || catalog::ParseEventDate(value).has_value()) return Status::Ok();
   return core::InvalidArgument(
-      fmt::format("{} \"{}\" is not a date: {}", flag, Safe(value), kDateForms));
+      fmt::format("{} \"{}\" is not a date: {}", flag, Printable(value), kDateForms));
 }
 
 // A date bound for search filters: YYYY, YYYY-MM or YYYY-MM-DD.
@@ -102,8 +75,8 @@ Status CheckDay(std::string_view flag, const std::string& value) {
   if (HasYearZero(value)) return CheckDate(flag, value);
   bool plain = value.find_first_of("/~?") == std::string::npos;
   if (plain && catalog::ParseEventDate(value).has_value()) return Status::Ok();
-  return core::InvalidArgument(
-      fmt::format("{} \"{}\" is not a date: give YYYY, YYYY-MM or YYYY-MM-DD", flag, Safe(value)));
+  return core::InvalidArgument(fmt::format(
+      "{} \"{}\" is not a date: give YYYY, YYYY-MM or YYYY-MM-DD", flag, Printable(value)));
 }
 
 Status CheckCoordinates(const std::string& lat, const std::string& lon) {
@@ -137,7 +110,7 @@ StatusOr<std::string> ToWord(std::string_view flag, std::string_view text) {
     return core::InvalidArgument(fmt::format(
         "{} \"{}\" must be a word of letters a-z, digits and _ (spaces become _), starting with a "
         "letter, e.g. \"cassation_request\"",
-        flag, Safe(std::string(text))));
+        flag, Printable(std::string(text))));
   }
   return out;
 }
@@ -209,7 +182,7 @@ StatusOr<std::string> ResolveAnyOf(const archive::Archive& a, const std::vector<
     if (id.status().code() != core::Code::kNotFound) return id.status();
     tried += (tried.empty() ? "" : " or ") + std::string(catalog::EntityKindName(kind));
   }
-  return core::NotFound(fmt::format("no {} is named \"{}\"", tried, Safe(ref)));
+  return core::NotFound(fmt::format("no {} is named \"{}\"", tried, Printable(ref)));
 }
 
 // Like ResolveAnyOf, but a name that fits several kinds is ambiguous.
@@ -233,13 +206,14 @@ StatusOr<std::string> ResolveOneOf(const archive::Archive& a, const std::vector<
     }
   }
   if (found.empty()) {
-    return core::NotFound(fmt::format("no incident, case or actor is named \"{}\"", Safe(ref)));
+    return core::NotFound(
+        fmt::format("no incident, case or actor is named \"{}\"", Printable(ref)));
   }
   if (found.size() > 1) {
     std::string list;
     for (const auto& id : found) list += (list.empty() ? "" : ", ") + id;
     return core::InvalidArgument(
-        fmt::format("\"{}\" names several: {}; give an id", Safe(ref), list));
+        fmt::format("\"{}\" names several: {}; give an id", Printable(ref), list));
   }
   return found.front();
 }
@@ -272,7 +246,7 @@ std::string LabelOf(const catalog::Catalog& c, const std::string& id) {
 // "pl3 Zamalka" (the id alone when it has no label).
 std::string Named(const catalog::Catalog& c, const std::string& id) {
   std::string label = LabelOf(c, id);
-  return label.empty() ? id : id + " " + Safe(label);
+  return label.empty() ? id : id + " " + Printable(label);
 }
 
 std::string NamedList(const catalog::Catalog& c, const std::vector<std::string>& ids) {
@@ -283,9 +257,9 @@ std::string NamedList(const catalog::Catalog& c, const std::vector<std::string>&
 
 // Every text of a language map, the label's first: "Zamalka / زملكا".
 std::string AllNames(const catalog::LangMap& names, const std::string& label) {
-  std::string out = Safe(label);
+  std::string out = Printable(label);
   for (const auto& [lang, text] : names) {
-    if (text != label) out += (out.empty() ? "" : " / ") + Safe(text);
+    if (text != label) out += (out.empty() ? "" : " / ") + Printable(text);
   }
   return out;
 }
@@ -406,7 +380,7 @@ void PrintRelation(const catalog::Catalog& c, const catalog::RelationRecord& r) 
 void PrintWarnings(const std::vector<catalog::GraphWarning>& warnings) {
   if (warnings.empty()) return;
   fmt::print("warnings:\n");
-  for (const auto& w : warnings) fmt::print("  {}: {}\n", w.id, Safe(w.what));
+  for (const auto& w : warnings) fmt::print("  {}: {}\n", w.id, Printable(w.what));
 }
 
 // One "key  value" line of a show command, skipped when the value is empty.
@@ -426,7 +400,7 @@ void LangFields(std::string_view key, const catalog::LangMap& m) {
   }
   bool first = true;
   for (const auto& [lang, text] : ordered) {
-    fmt::print("{:<13}{} ({})\n", first ? key : "", Safe(text), lang);
+    fmt::print("{:<13}{} ({})\n", first ? key : "", Printable(text), lang);
     first = false;
   }
 }
@@ -529,7 +503,7 @@ Status Tag(const Globals& g, const TagOptions& o) {
     return Status::Ok();
   }
   std::string list;
-  for (const auto& t : tags) list += (list.empty() ? "" : ", ") + Safe(t);
+  for (const auto& t : tags) list += (list.empty() ? "" : ", ") + Printable(t);
   fmt::print("{} {} {} {} (log entry {}).\n", o.remove ? "Removed" : "Tagged",
              Named(a->catalog(), item), o.remove ? "tags" : "with", list, leaf);
   return Status::Ok();
@@ -625,7 +599,7 @@ Status PlaceLs(const Globals& g) {
     std::string line = fmt::format("{:<8} {}", p.id, AllNames(p.names, p.Label()));
     if (!p.variants.empty()) {
       std::string v;
-      for (const auto& x : p.variants) v += (v.empty() ? "" : ", ") + Safe(x);
+      for (const auto& x : p.variants) v += (v.empty() ? "" : ", ") + Printable(x);
       line += " (also " + v + ")";
     }
     if (!p.lat.empty()) line += fmt::format("  at {}, {}", p.lat, p.lon);
@@ -674,8 +648,8 @@ Status IncidentLs(const Globals& g) {
       PrintJsonLine(EntityJson(e));
       continue;
     }
-    fmt::print("{:<8} {:<12} {}{}{}\n", e.id, e.date.empty() ? "-" : e.date, Safe(e.Label()),
-               e.category.empty() ? "" : "  (" + Safe(e.category) + ")",
+    fmt::print("{:<8} {:<12} {}{}{}\n", e.id, e.date.empty() ? "-" : e.date, Printable(e.Label()),
+               e.category.empty() ? "" : "  (" + Printable(e.category) + ")",
                e.items.empty() ? "" : fmt::format("  {} item(s)", e.items.size()));
   }
   return Status::Ok();
@@ -714,7 +688,8 @@ void PrintShownJson(const Shown& s) {
 }
 
 void PrintRecordedBy(const EntityRecord& e) {
-  fmt::print("recorded     {} by {} (log entry {})\n", e.time, Safe(e.operator_), e.leaf_index);
+  fmt::print("recorded     {} by {} (log entry {})\n", e.time, Printable(e.operator_),
+             e.leaf_index);
 }
 
 Status IncidentShow(const Globals& g, const ShowOptions& o) {
@@ -728,7 +703,7 @@ Status IncidentShow(const Globals& g, const ShowOptions& o) {
   const auto& relations = shown.relations;
   Field("incident", e.id);
   LangFields("title", e.names);
-  Field("type", Safe(e.category));
+  Field("type", Printable(e.category));
   Field("date", e.date);
   Field("places", NamedList(c, e.places));
   LangFields("description", e.descriptions);
@@ -783,7 +758,7 @@ Status ActorAdd(const Globals& g, const ActorOptions& o) {
   std::string type = o.type == "organization" ? "organisation" : o.type;
   if (type != "person" && type != "unit" && type != "organisation") {
     return core::InvalidArgument(
-        fmt::format("--type \"{}\" must be person, unit or organisation", Safe(o.type)));
+        fmt::format("--type \"{}\" must be person, unit or organisation", Printable(o.type)));
   }
   Json names = Json::object();
   ISNAD_RETURN_IF_ERROR(AddLang(names, o.lang, o.name, "name"));
@@ -828,7 +803,7 @@ Status ActorShow(const Globals& g, const ShowOptions& o) {
   LangFields("name", e.names);
   if (!e.variants.empty()) {
     std::string v;
-    for (const auto& x : e.variants) v += (v.empty() ? "" : ", ") + Safe(x);
+    for (const auto& x : e.variants) v += (v.empty() ? "" : ", ") + Printable(x);
     Field("also", v);
   }
   LangFields("description", e.descriptions);
@@ -861,7 +836,7 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
     auto from = catalog::ParseEventDate(o.from), to = catalog::ParseEventDate(o.to);
     if (from->lo > to->hi) {
       return core::InvalidArgument(
-          fmt::format("--from {} is after --to {}", Safe(o.from), Safe(o.to)));
+          fmt::format("--from {} is after --to {}", Printable(o.from), Printable(o.to)));
     }
   }
   ISNAD_ASSIGN_OR_RETURN(std::string predicate, ToWord("PREDICATE", o.predicate));
@@ -888,11 +863,11 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
       confidence = s.substr(colon + 1);
       if (confidence != "low" && confidence != "medium" && confidence != "high") {
         return core::InvalidArgument(fmt::format(
-            "--source \"{}\": the confidence after ':' must be low, medium or high", Safe(s)));
+            "--source \"{}\": the confidence after ':' must be low, medium or high", Printable(s)));
       }
     }
     auto item = ResolveItem(*a, ref);
-    if (!item.ok()) return item.status().WithContext("--source " + Safe(ref));
+    if (!item.ok()) return item.status().WithContext("--source " + Printable(ref));
     if (auto [at, added] = seen.emplace(*item, confidence); !added) {
       if (at->second == confidence) continue;
       return core::InvalidArgument(
@@ -927,7 +902,7 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
   }
   std::fflush(stdout);
   for (const auto& w : warnings) {
-    std::fprintf(stderr, "warning: %s: %s\n", w.id.c_str(), Safe(w.what).c_str());
+    std::fprintf(stderr, "warning: %s: %s\n", w.id.c_str(), Printable(w.what).c_str());
   }
   return Status::Ok();
 }
@@ -953,7 +928,7 @@ Status CaseAdd(const Globals& g, const CaseOptions& o) {
     size_t colon = p.rfind(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == p.size()) {
       return core::InvalidArgument(
-          fmt::format("--party \"{}\" must be ACTOR:ROLE, e.g. \"ac9:complainant\"", Safe(p)));
+          fmt::format("--party \"{}\" must be ACTOR:ROLE, e.g. \"ac9:complainant\"", Printable(p)));
     }
     ISNAD_ASSIGN_OR_RETURN(std::string actor,
                            ResolveRef(*a, EntityKind::kActor, p.substr(0, colon)));
@@ -974,8 +949,8 @@ Status CaseLs(const Globals& g) {
       PrintJsonLine(EntityJson(e));
       continue;
     }
-    fmt::print("{:<8} {}{}\n", e.id, Safe(e.Label()),
-               e.jurisdiction.empty() ? "" : "  (" + Safe(e.jurisdiction) + ")");
+    fmt::print("{:<8} {}{}\n", e.id, Printable(e.Label()),
+               e.jurisdiction.empty() ? "" : "  (" + Printable(e.jurisdiction) + ")");
   }
   return Status::Ok();
 }
@@ -1014,19 +989,19 @@ Status CaseShow(const Globals& g, const ShowOptions& o) {
   }
   Field("case", e.id);
   LangFields("title", e.names);
-  Field("jurisdiction", Safe(e.jurisdiction));
+  Field("jurisdiction", Printable(e.jurisdiction));
   LangFields("description", e.descriptions);
   if (!e.parties.empty()) {
     fmt::print("parties:\n");
     for (const auto& [actor, role] : e.parties) {
-      fmt::print("  {} ({})\n", Named(c, actor), Safe(role));
+      fmt::print("  {} ({})\n", Named(c, actor), Printable(role));
     }
   }
   if (!events.empty()) {
     fmt::print("events:\n");
     for (const auto& ev : events) {
       std::string text = PreferredText(ev.descriptions);
-      if (!text.empty()) text = "  " + Safe(text);
+      if (!text.empty()) text = "  " + Printable(text);
       fmt::print("  {:<23} {:<18} {}{}\n", ev.date, ev.category, ev.id, text);
       for (const auto& doc : ev.items) fmt::print("      document {}\n", Named(c, doc));
     }
@@ -1089,7 +1064,7 @@ Status Timeline(const Globals& g, const ShowOptions& o) {
     }
     std::string sources;
     for (const auto& s : e.sources) sources += (sources.empty() ? "" : ", ") + s;
-    fmt::print("{:<23} {}  [{}]{}\n", e.date.empty() ? "-" : e.date, Safe(e.what), e.id,
+    fmt::print("{:<23} {}  [{}]{}\n", e.date.empty() ? "-" : e.date, Printable(e.what), e.id,
                sources.empty() ? "" : "  sources: " + sources);
   }
   return Status::Ok();
@@ -1125,7 +1100,7 @@ Status ParseNear(const std::string& near, std::string* lat, std::string* lon) {
     if (number(*lat, 90) && number(*lon, 180)) return Status::Ok();
   }
   return core::InvalidArgument(fmt::format(
-      "--near \"{}\" must be LAT,LON in decimal degrees, e.g. 33.5376,36.3558", Safe(near)));
+      "--near \"{}\" must be LAT,LON in decimal degrees, e.g. 33.5376,36.3558", Printable(near)));
 }
 
 Status Search(const Globals& g, const SearchOptions& o) {
@@ -1134,8 +1109,8 @@ Status Search(const Globals& g, const SearchOptions& o) {
   if (!o.kind.empty()) {
     static const std::set<std::string> kKinds = {"item", "place", "incident", "actor", "case"};
     if (!kKinds.contains(o.kind)) {
-      return core::InvalidArgument(
-          fmt::format("--kind \"{}\" must be item, place, incident, actor or case", Safe(o.kind)));
+      return core::InvalidArgument(fmt::format(
+          "--kind \"{}\" must be item, place, incident, actor or case", Printable(o.kind)));
     }
     req.kind = o.kind;
   }
@@ -1159,8 +1134,9 @@ Status Search(const Globals& g, const SearchOptions& o) {
   if (!o.status.empty()) {
     if (o.status != "unreviewed" && o.status != "verified" && o.status != "disputed" &&
         o.status != "rejected") {
-      return core::InvalidArgument(fmt::format(
-          "--status \"{}\" must be unreviewed, verified, disputed or rejected", Safe(o.status)));
+      return core::InvalidArgument(
+          fmt::format("--status \"{}\" must be unreviewed, verified, disputed or rejected",
+                      Printable(o.status)));
     }
     req.status = o.status;
   }
@@ -1202,8 +1178,8 @@ Status Search(const Globals& g, const SearchOptions& o) {
     return Status::Ok();
   }
   for (const auto& h : result.hits) {
-    fmt::print("{:<8} {:<9} {:>8.3f}  {}\n", h.id, h.kind, h.score, Safe(h.name));
-    if (!h.snippet.empty()) fmt::print("{:<29}{}\n", "", Safe(h.snippet));
+    fmt::print("{:<8} {:<9} {:>8.3f}  {}\n", h.id, h.kind, h.score, Printable(h.name));
+    if (!h.snippet.empty()) fmt::print("{:<29}{}\n", "", Printable(h.snippet));
   }
   uint64_t first = result.hits.empty() ? 0 : o.offset + 1;
   fmt::print("{}{} hit(s){}\n", result.total, result.total_capped ? "+" : "",
@@ -1215,7 +1191,7 @@ Status Search(const Globals& g, const SearchOptions& o) {
     for (const auto& [facet, counts] : result.facets) {
       std::string line;
       for (const auto& [value, n] : counts) {
-        line += fmt::format("{}{} {}", line.empty() ? "" : ", ", Safe(value), n);
+        line += fmt::format("{}{} {}", line.empty() ? "" : ", ", Printable(value), n);
       }
       fmt::print("  {:<11} {}\n", facet, line);
     }
