@@ -93,7 +93,11 @@ TEST_F(PdqCli, NotAnImageIsReportedAndOthersStillHashed) {
   // A JPEG cut short is a failure (1), not evidence at risk (10).
   const std::string cut = tmp_.Join("cut.jpg");
   WriteTestFile(cut, core::testing::ReadTestFile(good).substr(0, 2000));
-  EXPECT_EQ(Pdq({cut}).exit_code, 1);
+  RunResult cut_result = Pdq({cut});
+  EXPECT_EQ(cut_result.exit_code, 1);
+  // ... and said as such: the user's own file is damaged, nothing isnad keeps is.
+  EXPECT_NE(cut_result.err.find(cut), std::string::npos) << cut_result.err;
+  EXPECT_EQ(cut_result.err.find("INTEGRITY"), std::string::npos) << cut_result.err;
   EXPECT_EQ(Pdq({tmp_.Join("missing.jpg")}).exit_code, 3);
 }
 

@@ -105,6 +105,10 @@ void PrintFileError(bool json, const std::string& file, const core::Status& s) {
   if (json) {
     PrintJsonLine(
         {{"file", file}, {"error", s.message()}, {"code", std::string(core::CodeName(s.code()))}});
+  } else if (s.code() == core::Code::kIntegrity) {
+    // A file of the user's own, not the archive's: damaged or not of the format the
+    // command reads, which is no "INTEGRITY FAILURE" of anything isnad keeps.
+    std::fprintf(stderr, "isnad: %s\n", Printable(s.message()).c_str());
   } else {
     std::fprintf(stderr, "isnad: %s\n", Printable(s.ToString()).c_str());
   }
