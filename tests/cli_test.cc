@@ -504,6 +504,18 @@ TEST_F(Cli, AnIdOfAnotherKindIsNamedAsSuch) {
     EXPECT_EQ(r.exit_code, 2) << command;
     EXPECT_NE(r.err.find(id + " is the id of a place, not of an item"), std::string::npos) << r.err;
   }
+  // Every command that takes an item says so, also where the id is hex ("ac9").
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"warc", "ls", id}, {"similar", id}, {"show", "ac9"}}) {
+    auto r = isnad(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0];
+    EXPECT_NE(r.err.find(" is the id of a"), std::string::npos) << args[0] << ": " << r.err;
+  }
+  // Twelve hex digits are a sha256 prefix, even when they read as another kind's id.
+  auto prefix = isnad({"show", "ac1234567890"});
+  EXPECT_EQ(prefix.exit_code, 3) << prefix.err;
+  EXPECT_NE(prefix.err.find("no item with sha256 prefix ac1234567890"), std::string::npos)
+      << prefix.err;
 }
 
 TEST_F(Cli, WithoutAnArchiveOptionTheMessageSaysNoneWasGiven) {

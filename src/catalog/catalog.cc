@@ -651,6 +651,17 @@ StatusOr<ItemRecord> Catalog::Resolve(std::string_view id_or_prefix) const {
     }
     return core::NotFound("no item " + x);
   }
+  // Another kind's id (ac9 is also hex: say what it is, not that it is too short);
+  // 12+ hex digits stay a sha256 prefix, even "ac" and digits.
+  if (std::optional<EntityRef> other = ParseEntityId(x); other.has_value() &&
+                                                         other->kind != EntityKind::kItem &&
+                                                         !(core::IsHex(x) && x.size() >= 12)) {
+    const std::string kind(EntityKindName(other->kind));
+    return core::InvalidArgument(x + " is the id of " +
+                                 (kind[0] == 'a' || kind[0] == 'i' ? "an " : "a ") + kind +
+                                 ", not of an item; give an item id (e.g. i42) or a sha256 prefix "
+                                 "of 12+ hex digits");
+  }
   if (core::IsHex(x) && x.size() <= 64) {
     if (x.size() < 12) {
       return core::InvalidArgument(

@@ -711,6 +711,7 @@ int CmdNote(const Globals& g, const std::string& id, const std::string& text) {
 Status CheckItemId(const std::string& id) {
   std::optional<catalog::EntityRef> ref = catalog::ParseEntityId(id);
   if (!ref.has_value() || ref->kind == catalog::EntityKind::kItem) return Status::Ok();
+  if (core::IsHex(id) && id.size() >= 12) return Status::Ok();  // a sha256 prefix ("ac" 0-9...)
   std::string what, shown_by;
   switch (ref->kind) {
     case catalog::EntityKind::kPlace:
