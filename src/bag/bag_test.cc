@@ -1040,6 +1040,20 @@ TEST(Writer, RoundTripFolderZipTarIsValidWithoutWarnings) {
   }
 }
 
+// A bag asked for in a folder that does not exist: the folder is named, not a temp file.
+TEST(Writer, AMissingFolderIsNamed) {
+  TempDir tmp;
+  for (const char* name : {"absent/case.zip", "absent/case"}) {
+    auto w = Writer::Create(tmp.Join(name));
+    ASSERT_FALSE(w.ok()) << name;
+    EXPECT_EQ(w.status().code(), core::Code::kNotFound);
+    EXPECT_NE(w.status().message().find("the folder " + tmp.Join("absent") + " does not exist"),
+              std::string::npos)
+        << w.status().ToString();
+    EXPECT_EQ(w.status().message().find(".tmp-"), std::string::npos) << w.status().ToString();
+  }
+}
+
 TEST(Writer, RefusesBadPaths) {
   TempDir tmp;
   auto w = Writer::Create(tmp.Join("bag"));

@@ -530,6 +530,12 @@ StatusOr<std::unique_ptr<Writer>> Writer::Create(const std::string& path_in) {
   if (core::Exists(env, path)) {
     return core::AlreadyExists(path + " already exists; a bag is never written over anything");
   }
+  // The folder it goes in must be there: say so, rather than fail on the temp name.
+  const std::string parent = core::DirName(path);
+  if (!parent.empty() && !core::Exists(env, parent)) {
+    return core::NotFound("the folder " + parent + " does not exist, so " + path +
+                          " cannot be written there; create it first or give another --out");
+  }
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   if (core::Exists(env, tmp)) {
     return core::AlreadyExists(tmp + " exists (left by an earlier run?); remove it first");
