@@ -8,7 +8,9 @@ BagIt manifests with sha256sum (docs/verifying.md). It checks:
   1. that the bag holds regular files only (no symbolic link is followed) and nothing
      an export does not write, so that a file planted with the manifests remade fails;
   2. the signature of data/custody/checkpoint (C2SP signed note, Ed25519) by the key,
-     data/custody/log.vkey and bag-info.txt's Isnad-* fields against it;
+     data/custody/log.vkey and bag-info.txt's Isnad-* fields against it, and the
+     archive's signed statement over manifest-sha256.txt (isnad-statement.txt), which
+     with sha256sum's check of that manifest vouches for every payload file;
   3. every entry's RFC 9162 inclusion proof against that checkpoint's root;
   4. every earlier checkpoint's signature and its RFC 9162 consistency proof;
   5. every long note, analysis file and timestamp token a proved entry names is there,
@@ -23,6 +25,7 @@ problems = []
 files = set()  # every regular file of the bag, relative, found without following links
 DECIMAL = re.compile(r"0|[1-9][0-9]*")
 HEX64 = re.compile(r"[0-9a-f]{64}")
+STATEMENT = "isnad-statement.txt"  # the archive's signature over manifest-sha256.txt
 
 
 def problem(file, what):
@@ -92,27 +95,35 @@ def ed25519_verify(public_key, message, signature):
         return r.returncode == 0
 
 
-def open_checkpoint(path, key):
-    """Returns (size, root) of a signed checkpoint, or None after saying why."""
+def open_note(path, key):
+    """The text of a signed note whose signature by the key holds; raises Bad."""
     name, key_id, public_key, _ = key
     try:
         text, _, sigs = read(path, 1 << 16).decode("utf-8").partition("\n\n")
-        text += "\n"
-        for line in sigs.splitlines():
-            parts = line.split(" ")
-            if len(parts) == 3 and parts[0] == "\u2014" and parts[1] == name:
-                sig = b64(parts[2])
-                if sig[:4] == key_id:
-                    if not ed25519_verify(public_key, text.encode(), sig[4:]):
-                        raise Bad("the signature does not verify")
-                    origin, size, root = (text.split("\n") + ["", ""])[:3]
-                    if origin != name:
-                        raise Bad(f"origin {origin!r} is not the key's name")
-                    if not DECIMAL.fullmatch(size):
-                        raise Bad(f"size {size!r} is not a number")
-                    return int(size), b64(root, 32)
-        raise Bad("no signature by the key")
-    except (Bad, UnicodeDecodeError) as e:
+    except UnicodeDecodeError:
+        raise Bad("not UTF-8")
+    text += "\n"
+    for line in sigs.splitlines():
+        parts = line.split(" ")
+        if len(parts) == 3 and parts[0] == "\u2014" and parts[1] == name:
+            sig = b64(parts[2])
+            if sig[:4] == key_id:
+                if not ed25519_verify(public_key, text.encode(), sig[4:]):
+                    raise Bad("the signature does not verify")
+                return text
+    raise Bad("no signature by the key")
+
+
+def open_checkpoint(path, key):
+    """Returns (size, root) of a signed checkpoint, or None after saying why."""
+    try:
+        origin, size, root = (open_note(path, key).split("\n") + ["", ""])[:3]
+        if origin != key[0]:
+            raise Bad(f"origin {origin!r} is not the key's name")
+        if not DECIMAL.fullmatch(size):
+            raise Bad(f"size {size!r} is not a number")
+        return int(size), b64(root, 32)
+    except Bad as e:
         problem(path, str(e))
         return None
 
@@ -211,12 +222,14 @@ def main(argv):
     walk()
     vouched = {f for f in files if "/" not in f and (f in ("bagit.txt", "bag-info.txt") or
                re.fullmatch(r"(tag)?manifest-[a-z0-9]+\.txt", f))}
+    vouched.add(STATEMENT)
     custody = "data/custody"
     vouched |= {"data/README.txt", f"{custody}/log.vkey", f"{custody}/checkpoint",
                 f"{custody}/entries.jsonl", f"{custody}/consistency.jsonl",
                 "data/tools/verifying.md", "data/tools/verify-bag.py"}
     vouched |= {f"data/report/report-{l}.{x}" for l in ("en", "ar") for x in ("html", "pdf")}
-    vouched |= {f for f in files if re.fullmatch(rf"{custody}/timestamps/[^/]+\.tst", f)}
+    token_name = re.compile(rf"{custody}/timestamps/(0|[1-9][0-9]*)-(0|[1-9][0-9]*)\.tst")
+    vouched |= {f for f in files if token_name.fullmatch(f)}
     try:  # step 4 of docs/verifying.md checks the tokens
         if read(f"{custody}/log.vkey").decode().strip() != key[3]:
             problem(f"{custody}/log.vkey", f"is not the key given ({key[3]})")
@@ -231,12 +244,34 @@ def main(argv):
     want = {"Isnad-Checkpoint-Size": str(n), "Isnad-Vkey": key[3],
             "Isnad-Checkpoint-Root": base64.b64encode(root).decode()}
     try:
+        seen = set()
         for line in read("bag-info.txt").decode("utf-8", "replace").splitlines():
             label, _, value = line.partition(":")
+            if label.lower().startswith("isnad-") and label.lower() in seen:
+                problem("bag-info.txt", f"gives {label} twice")
+            seen.add(label.lower())
             if want.pop(label, value.strip()) != value.strip():
                 problem("bag-info.txt", f"{label} is not that of the checkpoint and the key")
     except Bad as e:
         problem("bag-info.txt", str(e))
+
+    # The archive's signature over the payload manifest: every file in data/ at once.
+    if STATEMENT in files:
+        try:
+            want = (f"isnad bag statement v1\norigin {key[0]}\ncheckpoint {n}\n"
+                    f"manifest-sha256.txt {sha256_file('manifest-sha256.txt')}\n"
+                    if "manifest-sha256.txt" in files else None)
+            if open_note(STATEMENT, key) != want:
+                raise Bad("does not state this bag's manifest-sha256.txt, checkpoint and origin: "
+                          "a payload file was changed, added or taken out since export")
+            print("statement: the archive signed manifest-sha256.txt (every payload file)")
+        except Bad as e:
+            problem(STATEMENT, str(e))
+    else:
+        print(f"warning: {STATEMENT} is absent: the bag is not signed as a whole (exported "
+              "without the archive's secret key, or before isnad signed bags), so an entry "
+              "taken out of entries.jsonl could not be noticed; every entry still present is "
+              "proved")
 
     proved = {}  # leaf index -> parsed entry, for the entries whose proof holds
     last = -1
@@ -308,9 +343,10 @@ def main(argv):
                     "missing: a proved entry names it")
 
     # Each token a proved timestamp.added entry records is in the bag (step 4 checks it).
-    tokens = {sha256_file(f) for f in files if re.fullmatch(rf"{custody}/timestamps/[^/]+\.tst", f)}
+    tokens = {(int(m.group(1)), sha256_file(f)) for f in files if (m := token_name.fullmatch(f))}
     for leaf, e in sorted(proved.items()):
-        if e.get("type") == "timestamp.added" and e.get("token_sha256") not in tokens:
+        if e.get("type") == "timestamp.added" and \
+                (e.get("checkpoint_size"), e.get("token_sha256")) not in tokens:
             problem(f"{custody}/timestamps/", f"missing: the token proved entry {leaf} records")
 
     def ingested(item):  # the proved item.ingested entry of an item id such as i42

@@ -37,10 +37,14 @@ inline std::string Sha512Hex(const std::string& bytes) {
 }
 
 // Recomputes manifest-sha256/512.txt over data/, Payload-Oxum in bag-info.txt,
-// and tagmanifest-sha256/512.txt over the other top-level files.
-inline void Rebag(const std::string& bag) {
+// and tagmanifest-sha256/512.txt over the other top-level files: what one who
+// tampers with a bag can do. The archive's signed statement over the payload
+// manifest (isnad-statement.txt) cannot be remade, so it is removed, as such a
+// forger would, unless `keep_statement` (then it no longer matches).
+inline void Rebag(const std::string& bag, bool keep_statement = false) {
   using core::testing::ReadTestFile;
   using core::testing::WriteTestFile;
+  if (!keep_statement) std::filesystem::remove(bag + "/isnad-statement.txt");
   std::string m256, m512;
   uint64_t bytes = 0, files = 0;
   for (const std::string& f : FilesUnder(bag)) {

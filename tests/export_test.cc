@@ -405,7 +405,7 @@ TEST_F(Tamper, ExtraFile) {
 
 TEST_F(Tamper, BagItWarningIsPrintedButDoesNotFail) {
   WriteTestFile(bag_ + "/data/Thumbs.db", "left behind by Windows");
-  Rebag(bag_);
+  Rebag(bag_);  // which takes out the archive's statement: a second warning
   auto r = VerifyBag({bag_, "--key", vkey_});
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(HasLineStarting(r.out, "warning: data/Thumbs.db: ")) << r.out;
@@ -414,7 +414,8 @@ TEST_F(Tamper, BagItWarningIsPrintedButDoesNotFail) {
   EXPECT_EQ(j.exit_code, 0);
   auto lines = JsonLines(j.out);
   EXPECT_EQ(lines.front()["warning"], true);
-  EXPECT_EQ(lines.back()["warnings"], 1);
+  EXPECT_EQ(lines.back()["warnings"], 2);
+  EXPECT_TRUE(HasLineStarting(r.out, "warning: isnad-statement.txt: absent")) << r.out;
 }
 
 TEST_F(Tamper, ManifestLineOutsideTheBag) {
@@ -570,6 +571,73 @@ TEST_F(Export, TimestampTokensAreExportedAndChecked) {
   }
 }
 
+// A token removed, or stored where an export writes none, with the manifests remade:
+// both verifiers fail the bag, naming the same file.
+TEST_F(Export, MissingOrPlantedTimestampTokensAreCaughtByBothVerifiers) {
+  MakeCase();
+  tsa::testing::FakeTsa authority;
+  std::vector<uint64_t> stamped;
+  for (int i = 0; i < 2; ++i) {  // two tokens, over two checkpoints
+    archive::Options o;
+    o.operator_name = "tester@test";
+    auto a = archive::Archive::Open(archive_, archive::Mode::kWrite, o);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    tsa::VerifyOptions vo;
+    vo.roots_pem = authority.root_pem();
+    auto s = archive::TimestampCheckpoint(**a, {authority.url()}, vo, 10);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    ASSERT_EQ(s->recorded(), 1u) << s->tsas[0].status.ToString();
+    stamped.push_back(s->checkpoint_size);
+    a->reset();
+    // An entry between the two: the second token is the earliest over it.
+    ASSERT_EQ(isnad({"note", photo_, "after timestamp " + std::to_string(i)}).exit_code, 0);
+  }
+  const std::string genuine = tmp_.Join("genuine");
+  ExportCase(genuine);
+  const std::string dir = "data/custody/timestamps/";
+  const std::string first = dir + std::to_string(stamped[0]) + "-0.tst";
+  const std::string second = dir + std::to_string(stamped[1]) + "-0.tst";
+  ASSERT_TRUE(fs::exists(genuine + "/" + first));
+  ASSERT_TRUE(fs::exists(genuine + "/" + second));
+  WriteTestFile(tmp_.Join("archive.vkey"), vkey_ + "\n");
+  const std::string script = std::string(ISNAD_SOURCE_DIR) + "/scripts/verify-bag.py";
+  auto both = [&](const std::string& name, const std::function<void(const std::string&)>& tamper,
+                  const std::string& named, const std::string& what) {
+    const std::string bag = tmp_.Join("t-" + name);
+    testing::CopyTree(genuine, bag);
+    if (tamper) {
+      tamper(bag);
+      Rebag(bag);
+    }
+    auto cc = VerifyBag({bag, "--key", vkey_});
+    auto py =
+        RunProcess({"/usr/bin/env", "python3", script, "--key", tmp_.Join("archive.vkey"), bag});
+    EXPECT_EQ(cc.exit_code, named.empty() ? 0 : 10) << name << "\n" << cc.out;
+    EXPECT_EQ(py.exit_code, named.empty() ? 0 : 1) << name << "\n" << py.out << py.err;
+    if (named.empty()) return;
+    EXPECT_TRUE(HasLineStarting(cc.out, named + ": " + what)) << name << "\n" << cc.out;
+    EXPECT_TRUE(HasLineStarting(py.out, "FAIL " + named + ":")) << name << "\n" << py.out;
+  };
+  both("genuine", nullptr, "", "");
+  both(
+      "all-removed", [&](const std::string& bag) { fs::remove_all(bag + "/" + dir); }, dir,
+      "missing: the bag's custody entry");
+  both(
+      "one-removed", [&](const std::string& bag) { fs::remove(bag + "/" + first); }, dir,
+      "missing: the bag's custody entry");
+  // The same bytes as a .tsr: a name an export never writes, and the .tst it replaced
+  // is missing.
+  const std::string tsr = dir + std::to_string(stamped[1]) + "-0.tsr";
+  both(
+      "renamed-tsr",
+      [&](const std::string& bag) { fs::rename(bag + "/" + second, bag + "/" + tsr); }, tsr,
+      "not part of an isnad export");
+  both(
+      "planted-tsr",
+      [&](const std::string& bag) { fs::copy_file(bag + "/" + second, bag + "/" + tsr); }, tsr,
+      "not part of an isnad export");
+}
+
 // ---------------------------------------------------------------- conformance suite
 
 TEST(ConformanceSuite, VerifyBagAgreesWithEveryBag) {
@@ -689,13 +757,15 @@ TEST_F(Export, VerifyBagScriptAgreesWithVerifyBag) {
   ExportCase(genuine);
   WriteTestFile(tmp_.Join("archive.vkey"), vkey_ + "\n");
   const std::string script = std::string(ISNAD_SOURCE_DIR) + "/scripts/verify-bag.py";
+  // Tampers with a copy and remakes its manifests (taking out the archive's signed
+  // statement, as a forger must, unless `keep_statement`); both verifiers judge alike.
   auto both = [&](const std::string& name, const std::function<void(const std::string&)>& tamper,
-                  bool genuine_verdict, const std::string& named) {
+                  bool genuine_verdict, const std::string& named, bool keep_statement = false) {
     const std::string bag = tmp_.Join("t-" + name);
     testing::CopyTree(genuine, bag);
     if (tamper) {
       tamper(bag);
-      Rebag(bag);
+      Rebag(bag, keep_statement);
     }
     auto cc = VerifyBag({bag, "--key", vkey_});
     auto py =
@@ -748,6 +818,57 @@ TEST_F(Export, VerifyBagScriptAgreesWithVerifyBag) {
         WriteTestFile(bag + "/bag-info.txt", info);
       },
       false, "bag-info.txt: Isnad-Checkpoint-Root");
+  both(
+      "bag-info-second-key",
+      [](const std::string& bag) {
+        WriteTestFile(bag + "/bag-info.txt",
+                      ReadTestFile(bag + "/bag-info.txt") +
+                          "Isnad-Vkey: forger.example+01234567+AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB"
+                          "AQEBAQEBAQE=\n");
+      },
+      false, "bag-info.txt: gives Isnad-Vkey twice");
+
+  // The archive's statement over the payload manifest catches what nothing else can: a
+  // report altered, or an entry taken out (here the review of an exhibit), once the
+  // manifests are remade. Without it (taken out too) both pass, with a warning.
+  auto review_taken_out = [](const std::string& bag) {
+    const std::string f = bag + "/data/custody/entries.jsonl";
+    std::string kept;
+    for (const std::string& line : TextLines(ReadTestFile(f))) {
+      if (line.find("item.reviewed") == std::string::npos) kept += line + "\n";
+    }
+    ASSERT_NE(kept, ReadTestFile(f));
+    WriteTestFile(f, kept);
+  };
+  both(
+      "report-signed",
+      [](const std::string& bag) {
+        WriteTestFile(bag + "/data/report/report-en.html", "<p>altered</p>");
+      },
+      false, "isnad-statement.txt: does not state", true);
+  both("review-taken-out-signed", review_taken_out, false, "isnad-statement.txt: does not state",
+       true);
+  both("review-taken-out", review_taken_out, true, "");
+  const auto cc = VerifyBag({genuine, "--key", vkey_});
+  EXPECT_NE(cc.out.find("the bag is signed as a whole by that key"), std::string::npos) << cc.out;
+  const auto unsigned_cc = VerifyBag({tmp_.Join("t-review-taken-out"), "--key", vkey_});
+  EXPECT_TRUE(HasLineStarting(unsigned_cc.out, "warning: isnad-statement.txt: absent"))
+      << unsigned_cc.out;
+}
+
+// An archive copied without its secret key still exports, saying that the bag is not
+// signed as a whole; the bag verifies with a warning.
+TEST_F(Export, WithoutTheSecretKeyTheBagIsNotSignedAsAWhole) {
+  MakeCase();
+  fs::rename(archive_ + "/keys/log.skey", tmp_.Join("log.skey"));
+  const std::string bag = tmp_.Join("unsigned");
+  auto r = isnad({"export", "--case", case_, "--out", bag});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("not signed as a whole"), std::string::npos) << r.out << r.err;
+  EXPECT_FALSE(fs::exists(bag + "/isnad-statement.txt"));
+  auto v = VerifyBag({bag, "--key", vkey_});
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+  EXPECT_TRUE(HasLineStarting(v.out, "warning: isnad-statement.txt: absent")) << v.out;
 }
 
 }  // namespace

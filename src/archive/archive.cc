@@ -61,6 +61,22 @@ std::string Trimmed(std::string s) {
   return s;
 }
 
+// The archive's secret key, checked against its public one.
+StatusOr<tlog::NoteSigner> LoadSigner(core::Env* env, const Layout& layout,
+                                      const tlog::NoteVerifier& verifier) {
+  ISNAD_ASSIGN_OR_RETURN(std::string skey_text,
+                         core::ReadFileUpTo(env, layout.SignerKey(), kMaxSmallFileBytes));
+  auto signer = tlog::NoteSigner::FromSkey(Trimmed(skey_text));
+  if (!signer.ok()) {
+    return core::Integrity("keys/log.skey does not hold a valid signer key: " +
+                           signer.status().message());
+  }
+  if (signer->vkey() != verifier.vkey()) {
+    return core::Integrity("keys/log.skey and keys/log.vkey are not a key pair");
+  }
+  return signer;
+}
+
 std::string DefaultOperator() {
   std::string user;
   if (const char* u = std::getenv("ISNAD_OPERATOR"); u != nullptr && *u) return u;
@@ -170,17 +186,8 @@ Status Archive::OpenParts(Mode mode) {
   }
   verifier_ = std::move(*verifier);
   if (writer) {
-    ISNAD_ASSIGN_OR_RETURN(std::string skey_text,
-                           core::ReadFileUpTo(env, layout_.SignerKey(), kMaxSmallFileBytes));
-    auto signer = tlog::NoteSigner::FromSkey(Trimmed(skey_text));
-    if (!signer.ok()) {
-      return core::Integrity("keys/log.skey does not hold a valid signer key: " +
-                             signer.status().message());
-    }
-    if (signer->vkey() != verifier_.vkey()) {
-      return core::Integrity("keys/log.skey and keys/log.vkey are not a key pair");
-    }
-    signer_ = std::move(*signer);
+    ISNAD_ASSIGN_OR_RETURN(tlog::NoteSigner signer, LoadSigner(env, layout_, verifier_));
+    signer_ = std::move(signer);
   }
   auto log = mode == Mode::kAudit
                  ? tlog::Log::OpenForAudit(env, layout_.LogDir(), verifier_, &log_edge_problem_)
@@ -725,6 +732,17 @@ StatusOr<std::string> Archive::CheckpointAt(uint64_t size) const {
                           layout_.CheckpointsDir());
   }
   return text;
+}
+
+StatusOr<std::string> Archive::SignNote(std::string_view text) const {
+  if (signer_) return tlog::SignNote(text, {&*signer_});
+  const std::string path = layout_.SignerKey();
+  if (!core::Exists(options_.env, path)) {
+    return core::NotFound("this archive holds no secret key (" + path +
+                          "), so what it exports cannot be signed");
+  }
+  ISNAD_ASSIGN_OR_RETURN(tlog::NoteSigner signer, LoadSigner(options_.env, layout_, verifier_));
+  return tlog::SignNote(text, {&signer});
 }
 
 Status Archive::Reindex() {

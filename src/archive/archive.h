@@ -143,6 +143,11 @@ class Archive {
   const tlog::NoteVerifier& verifier() const { return verifier_; }
   const std::string& vkey() const { return verifier_.vkey(); }
   const std::string& origin() const { return verifier_.name(); }
+  // Signs `text` (ends in '\n') as a C2SP signed note with the archive's own key,
+  // read from keys/log.skey also when the archive was opened read-only (an export
+  // signs its bag). kNotFound when the archive holds no secret key (a copy made
+  // for reading).
+  core::StatusOr<std::string> SignNote(std::string_view text) const;
 
   // Adds files (kWrite only). Returns ok when it ran to the end, even if some
   // files were skipped (reported through callbacks and the summary); an error

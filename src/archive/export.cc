@@ -783,7 +783,7 @@ Status AddExhibit(const Archive& a, const ExportRequest& r, uint64_t total, uint
 }
 
 Status WriteBag(const Archive& a, const ExportRequest& r, Selection& s, const Custody& c,
-                bag::Writer& w, const std::string& date) {
+                bag::Writer& w, const std::string& date, std::vector<std::string>* warnings) {
   const tlog::Log& log = a.log();
   std::map<std::string, catalog::ItemDetails> details;
   for (const Exhibit& e : s.exhibits) {
@@ -897,10 +897,33 @@ Status WriteBag(const Archive& a, const ExportRequest& r, Selection& s, const Cu
   info.push_back({"Isnad-Checkpoint-Size", std::to_string(c.n)});
   info.push_back({"Isnad-Checkpoint-Root", core::Base64Encode(c.root.View())});
   info.push_back({"Isnad-Vkey", a.vkey()});
-  return w.Finish(info);
+  // The archive signs the payload manifest: every file in data/ at once, so that no
+  // entry, exhibit or report can be taken out or changed after export, even by one
+  // who remakes the BagIt manifests (docs/formats/bag.md, "Statement").
+  auto signed_statement = a.SignNote(BagStatementText(a.origin(), c.n, core::Hash{}));
+  if (!signed_statement.ok()) {
+    if (signed_statement.status().code() != core::Code::kNotFound) {
+      return signed_statement.status().WithContext("cannot sign the bag");
+    }
+    warnings->push_back("the bag is not signed as a whole: " + signed_statement.status().message() +
+                        "; each entry is still proved by the signed checkpoint");
+    return w.Finish(info);
+  }
+  return w.Finish(
+      info, [&](std::string_view manifest) -> StatusOr<std::pair<std::string, std::string>> {
+        ISNAD_ASSIGN_OR_RETURN(std::string note, a.SignNote(BagStatementText(
+                                                     a.origin(), c.n, core::Sha256Of(manifest))));
+        return std::pair<std::string, std::string>(std::string(kBagStatementName), std::move(note));
+      });
 }
 
 }  // namespace
+
+std::string BagStatementText(const std::string& origin, uint64_t checkpoint_size,
+                             const core::Hash& manifest_sha256) {
+  return "isnad bag statement v1\norigin " + origin + "\ncheckpoint " +
+         std::to_string(checkpoint_size) + "\nmanifest-sha256.txt " + manifest_sha256.Hex() + "\n";
+}
 
 StatusOr<ExportSummary> Export(const Archive& a, const ExportRequest& r) {
   if (r.out.empty()) return core::InvalidArgument("export needs --out: a folder, .zip or .tar");
@@ -916,7 +939,7 @@ StatusOr<ExportSummary> Export(const Archive& a, const ExportRequest& r) {
   ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<bag::Writer> w, bag::Writer::Create(r.out));
   // The writer builds the bag beside `out` and renames it into place only when
   // finished: a failure leaves no half package behind.
-  ISNAD_RETURN_IF_ERROR(WriteBag(a, r, s, c, *w, date));
+  ISNAD_RETURN_IF_ERROR(WriteBag(a, r, s, c, *w, date, &warnings));
   ExportSummary sum;
   sum.out = r.out;
   if (s.kind != "items") sum.title = Title(s, "en");

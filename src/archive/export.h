@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "archive/archive.h"
+#include "core/digest.h"
 #include "core/status.h"
 
 namespace isnad::archive {
@@ -58,6 +59,14 @@ struct ExportSummary {
 // kIntegrity when an exhibit's stored bytes do not hash to its entry (the
 // partial bag is removed; run `isnad verify`).
 core::StatusOr<ExportSummary> Export(const Archive& archive, const ExportRequest& request);
+
+// The tag file beside bagit.txt in which the archive signs the bag's payload
+// manifest (a C2SP signed note by the log's key), and the text it signs:
+// "isnad bag statement v1", "origin <origin>", "checkpoint <N>",
+// "manifest-sha256.txt <hex SHA-256 of that file's bytes>", one line each.
+inline constexpr std::string_view kBagStatementName = "isnad-statement.txt";
+std::string BagStatementText(const std::string& origin, uint64_t checkpoint_size,
+                             const core::Hash& manifest_sha256);
 
 // The name an exhibit's bytes get inside exhibits/<id>/ (docs/formats/bag.md,
 // "Names"): '/', '\' and control characters replaced by '_', leading dots

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "archive/archive.h"
+#include "archive/export.h"
 #include "catalog/entries.h"
 #include "core/canonical_json.h"
 #include "core/digest.h"
@@ -65,14 +66,29 @@ std::vector<std::string_view> Lines(std::string_view text) {
   return out;
 }
 
-// bag-info.txt labels -> first value (continuation lines joined).
-std::map<std::string, std::string> ParseBagInfo(std::string_view text) {
-  std::map<std::string, std::string> out;
+// bag-info.txt: labels -> first value (continuation lines joined), and each isnad
+// label (Isnad-*, in any case) given more than once.
+struct BagInfo {
+  std::map<std::string, std::string> fields;
+  std::vector<std::string> repeated;
+};
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+BagInfo ParseBagInfo(std::string_view text) {
+  BagInfo out;
+  std::set<std::string> isnad_labels;  // lower case
   std::string last;
   for (std::string_view line : Lines(text)) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
-      if (!last.empty()) out[last] += " " + std::string(line.substr(1));
+      if (!last.empty()) out.fields[last] += " " + std::string(line.substr(1));
       continue;
     }
     size_t colon = line.find(':');
@@ -80,11 +96,17 @@ std::map<std::string, std::string> ParseBagInfo(std::string_view text) {
     std::string label(line.substr(0, colon));
     std::string_view value = line.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    if (out.count(label)) {
+    // RFC 8493 2.2.2 lets a label repeat, but an export writes each of its own once:
+    // a second Isnad-Vkey is one a reader may copy instead of the one checked.
+    const std::string lower = Lower(label);
+    if (StartsWith(lower, "isnad-") && !isnad_labels.insert(lower).second) {
+      out.repeated.push_back(label);
+    }
+    if (out.fields.count(label)) {
       last.clear();
       continue;
     }
-    out[label] = std::string(value);
+    out.fields[label] = std::string(value);
     last = label;
   }
   return out;
@@ -215,10 +237,18 @@ void Checker::Custody(const BagVerifyOptions& options,
   std::optional<std::string> note = Read(kCheckpointFile, true);
   std::optional<tlog::Checkpoint> head;
   if (key && note) head = OpenCheckpoint(kCheckpointFile, *note, *key);
+  std::optional<BagInfo> bag_info;
+  if (auto text = Read("bag-info.txt", false)) bag_info = ParseBagInfo(*text);
+  if (bag_info) {
+    for (const std::string& label : bag_info->repeated) {
+      Problem("bag-info.txt",
+              "gives " + label + " twice (an isnad export writes each Isnad-* label once)");
+    }
+  }
   if (head) {
     r_->checkpoint_size = head->size;
-    if (auto info = Read("bag-info.txt", false)) {
-      auto fields = ParseBagInfo(*info);
+    if (bag_info) {
+      const auto& fields = bag_info->fields;
       if (auto it = fields.find("Isnad-Checkpoint-Size");
           it != fields.end() && it->second != std::to_string(head->size)) {
         Problem("bag-info.txt", "Isnad-Checkpoint-Size is " + it->second + " but " +
@@ -234,6 +264,36 @@ void Checker::Custody(const BagVerifyOptions& options,
           it != fields.end() && it->second != core::Base64Encode(head->root.View())) {
         Problem("bag-info.txt",
                 "Isnad-Checkpoint-Root is not the root of " + std::string(kCheckpointFile));
+      }
+    }
+  }
+
+  // ---- 2b. The archive's signature over the payload manifest (export.h): with
+  // BagIt's check of that manifest, it vouches for every file in data/ at once, so
+  // that an entry or exhibit taken out (manifests remade) cannot pass.
+  const std::string statement(kBagStatementName);
+  if (!Has(statement)) {
+    r_->problems.push_back(
+        {statement,
+         "absent: the bag is not signed as a whole (exported before isnad signed bags, or "
+         "from a copy of the archive without its secret key), so an entry taken out of " +
+             std::string(kEntriesFile) +
+             " could not be noticed; every entry still present is proved",
+         true});
+  } else if (key && head) {
+    std::optional<std::string> text = Read(statement, true);
+    std::optional<std::string> manifest = Read("manifest-sha256.txt", true);
+    if (text && manifest) {
+      auto opened = tlog::OpenNote(*text, {*key});
+      if (!opened.ok()) {
+        Problem(statement, "signature: " + opened.status().message());
+      } else if (opened->text !=
+                 BagStatementText(key->name(), head->size, core::Sha256Of(*manifest))) {
+        Problem(statement,
+                "does not state this bag's manifest-sha256.txt, checkpoint and origin: a file "
+                "under data/ was changed, added or taken out since the archive exported the bag");
+      } else {
+        r_->signed_as_a_whole = true;
       }
     }
   }
@@ -358,24 +418,35 @@ void Checker::Custody(const BagVerifyOptions& options,
     }
   }
 
-  // ---- 5. Timestamp tokens over the checkpoints.
+  // ---- 5. Timestamp tokens over the checkpoints. An export writes each token the
+  // archive recorded as timestamps/<checkpoint size>-<k>.tst, with its timestamp.added
+  // entry; nothing else is ever in timestamps/.
   bool any_token = false;
+  std::set<std::pair<uint64_t, std::string>> tokens;  // (checkpoint size, SHA-256) of each
   for (const std::string& f : files_) {
     if (!StartsWith(f, kTimestampsDir)) continue;
     vouched.insert(f);  // checked below, or reported
     std::string_view name = std::string_view(f).substr(kTimestampsDir.size());
     size_t dash = name.find('-');
-    const std::optional<uint64_t> parsed =
-        dash == std::string_view::npos ? std::nullopt : ParseHistoryName(name.substr(0, dash));
     const bool tst = name.size() > 4 && name.substr(name.size() - 4) == ".tst";
-    const bool tsr = name.size() > 4 && name.substr(name.size() - 4) == ".tsr";
-    if (!parsed.has_value() || (!tst && !tsr)) {
-      Problem(f, "not named <checkpoint size>-<k>.tst (a token) or .tsr (a response)");
+    const std::optional<uint64_t> parsed = dash == std::string_view::npos || !tst
+                                               ? std::nullopt
+                                               : ParseHistoryName(name.substr(0, dash));
+    if (!parsed.has_value() ||
+        !ParseHistoryName(name.substr(dash + 1, name.size() - 4 - (dash + 1))).has_value()) {
+      Problem(f, "not part of an isnad export, which writes no file in " +
+                     std::string(kTimestampsDir) +
+                     " but tokens named <checkpoint size>-<k>.tst: nothing vouches for it "
+                     "(added after the export?)");
       continue;
     }
     const uint64_t size = parsed.value_or(0);
     ++r_->timestamps;
     any_token = true;
+    auto der = Read(f, true);
+    if (!der) continue;
+    const std::string token_hex = core::Sha256Of(*der).Hex();
+    tokens.insert({size, token_hex});
     std::string cp_path = head && size == head->size
                               ? std::string(kCheckpointFile)
                               : std::string(kCheckpointsDir) + std::to_string(size);
@@ -385,8 +456,6 @@ void Checker::Custody(const BagVerifyOptions& options,
                      cp_path + ")");
       continue;
     }
-    auto der = Read(f, true);
-    if (!der) continue;
     tsa::VerifyOptions vo;
     vo.roots_pem = options.tsa_roots_pem;
     auto info = tsa::Verify(*der, core::Sha256Of(*cp_bytes), vo);
@@ -395,7 +464,6 @@ void Checker::Custody(const BagVerifyOptions& options,
       continue;
     }
     // The archive recorded the token it got: a timestamp.added entry names its hash.
-    const std::string token_hex = core::Sha256Of(*der).Hex();
     bool recorded = false;
     for (const auto& [leaf, e] : entries) {
       if (e.value("type", "") == catalog::kTimestampAdded &&
@@ -409,6 +477,19 @@ void Checker::Custody(const BagVerifyOptions& options,
           {f, "valid, but no timestamp.added entry in " + std::string(kEntriesFile) + " records it",
            /*warning=*/true});
     }
+  }
+  // A bag carries the timestamp.added entry of its tokens only, so each proved one
+  // names a token of the bag: one removed (and the manifests remade) is missing evidence.
+  for (const auto& [leaf, e] : entries) {
+    if (e.value("type", "") != catalog::kTimestampAdded) continue;
+    const uint64_t size = e.value("checkpoint_size", uint64_t{0});
+    const std::string hex = e.value("token_sha256", "");
+    if (tokens.contains({size, hex})) continue;
+    Problem(kTimestampsDir, "missing: the bag's custody entry " + std::to_string(leaf) +
+                                " (timestamp.added) records a token over checkpoint " +
+                                std::to_string(size) + " with SHA-256 " + hex +
+                                ", but the bag holds no such " + std::string(kTimestampsDir) +
+                                std::to_string(size) + "-<k>.tst");
   }
   if (any_token && options.tsa_roots_pem.empty()) {
     r_->notes.push_back(
@@ -587,11 +668,11 @@ void Checker::Custody(const BagVerifyOptions& options,
       const bool manifest = f.find('/') == std::string::npos &&
                             (StartsWith(f, "manifest-") || StartsWith(f, "tagmanifest-")) &&
                             f.size() > 4 && f.substr(f.size() - 4) == ".txt";
-      if (f == "bagit.txt" || f == "bag-info.txt" || manifest) continue;
+      if (f == "bagit.txt" || f == "bag-info.txt" || manifest || f == statement) continue;
       Problem(f,
               "not part of an isnad export (which writes no tag file but bagit.txt, "
-              "bag-info.txt and the manifests): nothing vouches for it (added after the "
-              "export?)");
+              "bag-info.txt, the manifests and " +
+                  statement + "): nothing vouches for it (added after the export?)");
       continue;
     }
     if (vouched.contains(f)) continue;

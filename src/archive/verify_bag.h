@@ -39,7 +39,10 @@ struct BagVerifyReport {
   std::vector<std::string> notes;
   bool custody = false;     // the bag has data/custody/ (an isnad export)
   bool key_pinned = false;  // the checkpoint was checked against a key given by the user
-  std::string key;          // the key the checkpoints were checked against, "" when none
+  // The archive's statement over manifest-sha256.txt verified (export.h): no payload
+  // file was changed, added or taken out since export.
+  bool signed_as_a_whole = false;
+  std::string key;  // the key the checkpoints were checked against, "" when none
   uint64_t payload_files = 0, payload_bytes = 0;
   uint64_t checkpoint_size = 0;                                         // N
   uint64_t exhibits = 0, entries = 0, checkpoints = 0, timestamps = 0;  // checked

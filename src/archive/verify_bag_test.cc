@@ -120,6 +120,29 @@ TEST_F(VerifyBagTamper, AnotherKeyInBagInfoIsCaught) {
   ExpectCaught("bag-info.txt");
 }
 
+// A second Isnad-Vkey after the true one: a reader who copies the last one gets the
+// attacker's key. Each Isnad-* label is given once by an export; others (such as
+// Bag-Software-Agent, RFC 8493 2.2.2) may repeat.
+TEST_F(VerifyBagTamper, AnIsnadLabelGivenTwiceInBagInfoIsCaught) {
+  const std::string info = ReadTestFile(bag_ + "/bag-info.txt");
+  ASSERT_NE(info.find("Isnad-Vkey: " + vkey_ + "\n"), std::string::npos) << info;
+  WriteTestFile(bag_ + "/bag-info.txt", info + "Bag-Software-Agent: another tool\n");
+  Rebag(bag_);
+  auto r = VerifyBag(bag_, vkey_);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->ok()) << Describe(*r);
+  for (const std::string label : {"Isnad-Vkey", "ISNAD-VKEY", "Isnad-Checkpoint-Size"}) {
+    WriteTestFile(bag_ + "/bag-info.txt",
+                  info + label + ": attacker.example/ar+0badc0de+AXbF0sW8JxQpmZ4kGQmsQx1D5nAVYZ\n");
+    Rebag(bag_);
+    ExpectCaught("bag-info.txt");
+    r = VerifyBag(bag_, vkey_);
+    ASSERT_TRUE(r.ok());
+    EXPECT_NE(Describe(*r).find("bag-info.txt: gives " + label + " twice"), std::string::npos)
+        << Describe(*r);
+  }
+}
+
 // A .zip case file with an entry beside the bag's folder: unpacked next to the case
 // file, vouched for by nothing (RFC 8493 §4.2: the serialization holds the bag only).
 TEST_F(VerifyBagTamper, ZipEntryBesideTheBagFolderIsCaught) {

@@ -98,9 +98,16 @@ class Writer {
   // listed in the tag manifests. Refuses reserved names (bagit.txt, bag-info.txt,
   // fetch.txt, manifest-*.txt, tagmanifest-*.txt) and anything under data/.
   virtual core::Status AddTagFile(const std::string& relative, std::string_view bytes) = 0;
+  // Given the exact bytes of manifest-sha256.txt, returns a tag file (relative name,
+  // bytes) to add beside it, listed in the tag manifests: e.g. a statement signed over
+  // the payload manifest, which vouches for every payload file at once.
+  using ManifestTag = std::function<core::StatusOr<std::pair<std::string, std::string>>(
+      std::string_view manifest_sha256)>;
   // Writes bagit.txt, bag-info.txt (the given fields in order, then Payload-Oxum and
-  // Bag-Size), manifest-sha256/sha512.txt, tagmanifest-sha256/sha512.txt, and closes.
-  virtual core::Status Finish(const std::vector<std::pair<std::string, std::string>>& bag_info) = 0;
+  // Bag-Size), manifest-sha256/sha512.txt, the tag file of `manifest_tag` when set,
+  // tagmanifest-sha256/sha512.txt, and closes.
+  virtual core::Status Finish(const std::vector<std::pair<std::string, std::string>>& bag_info,
+                              const ManifestTag& manifest_tag = nullptr) = 0;
 };
 
 }  // namespace isnad::bag

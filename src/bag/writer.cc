@@ -297,7 +297,8 @@ class BagWriter : public Writer {
     return Put(path, bytes, true);
   }
 
-  Status Finish(const std::vector<std::pair<std::string, std::string>>& bag_info) override {
+  Status Finish(const std::vector<std::pair<std::string, std::string>>& bag_info,
+                const ManifestTag& manifest_tag) override {
     ISNAD_RETURN_IF_ERROR(Usable());
     for (const auto& [label, value] : bag_info) {
       if (label.empty() || label.find_first_of(":\r\n") != std::string::npos ||
@@ -317,7 +318,6 @@ class BagWriter : public Writer {
         return core::InvalidArgument(label + " is written by the bag writer itself");
       }
     }
-    broken_ = true;
     // Payload manifests first: Bag-Size counts them.
     std::string m256, m512;
     uint64_t payload_bytes = 0;
@@ -327,6 +327,11 @@ class BagWriter : public Writer {
       m512 += e.sha512 + "  " + encoded + "\n";
       payload_bytes += e.size;
     }
+    if (manifest_tag) {
+      ISNAD_ASSIGN_OR_RETURN(auto tag, manifest_tag(m256));
+      ISNAD_RETURN_IF_ERROR(AddTagFile(tag.first, tag.second));
+    }
+    broken_ = true;
     const std::string bagit = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
     uint64_t bag_bytes = payload_bytes + bagit.size() + m256.size() + m512.size();
     for (const auto& [path, e] : tags_) bag_bytes += e.size;

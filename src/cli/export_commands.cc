@@ -152,6 +152,7 @@ int CmdVerifyBag(const Globals& g, const VerifyBagArgs& args) {
                    {"entries", r.entries},
                    {"checkpoints", r.checkpoints},
                    {"timestamps", r.timestamps},
+                   {"signed_as_a_whole", r.signed_as_a_whole},
                    {"problems", r.errors()},
                    {"warnings", r.warnings()}});
     return r.ok() ? kExitOk : kExitIntegrity;
@@ -161,9 +162,10 @@ int CmdVerifyBag(const Globals& g, const VerifyBagArgs& args) {
   if (r.custody) {
     what += fmt::format(
         "; {} exhibit(s), {} custody entries proved against checkpoint {} signed by {}{}, {} "
-        "earlier checkpoint(s), {} timestamp token(s)",
+        "earlier checkpoint(s), {} timestamp token(s){}",
         r.exhibits, r.entries, r.checkpoint_size, r.key.empty() ? "(no key)" : r.key,
-        r.key_pinned ? "" : " (not pinned)", r.checkpoints, r.timestamps);
+        r.key_pinned ? "" : " (not pinned)", r.checkpoints, r.timestamps,
+        r.signed_as_a_whole ? "; the bag is signed as a whole by that key" : "");
   }
   if (r.ok()) {
     fmt::print("OK: {}: {}{}.\n", Printable(args.path), what,
