@@ -734,6 +734,10 @@ StatusOr<std::string> Archive::CheckpointAt(uint64_t size) const {
   return text;
 }
 
+bool Archive::HoldsSecretKey() const {
+  return signer_.has_value() || core::Exists(options_.env, layout_.SignerKey());
+}
+
 StatusOr<std::string> Archive::SignNote(std::string_view text) const {
   if (signer_) return tlog::SignNote(text, {&*signer_});
   const std::string path = layout_.SignerKey();

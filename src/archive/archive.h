@@ -148,6 +148,8 @@ class Archive {
   // signs its bag). kNotFound when the archive holds no secret key (a copy made
   // for reading).
   core::StatusOr<std::string> SignNote(std::string_view text) const;
+  // Whether the archive's secret key is here (a copy made for reading may lack it).
+  bool HoldsSecretKey() const;
 
   // Adds files (kWrite only). Returns ok when it ran to the end, even if some
   // files were skipped (reported through callbacks and the summary); an error
