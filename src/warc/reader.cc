@@ -91,6 +91,7 @@ class Input {
       uoffset_ += k;
       return k;
     }
+    if (!failed_.ok()) return failed_;
     while (true) {
       if (!in_member_) {
         // Between members: the end, or the next member.
@@ -126,9 +127,12 @@ class Input {
       if (rc == Z_STREAM_END) {
         in_member_ = false;
       } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-        return core::Integrity("invalid gzip data in the member that starts at byte " +
-                               std::to_string(members_.back().c) + ": " +
-                               (zs_.msg ? zs_.msg : "zlib error " + std::to_string(rc)));
+        failed_ = core::Integrity("invalid gzip data in the member that starts at byte " +
+                                  std::to_string(members_.back().c) + ": " +
+                                  (zs_.msg ? zs_.msg : "zlib error " + std::to_string(rc)));
+        // What this call inflated comes first (a bad CRC is found only after the
+        // member's last bytes): the error is the next read's, whatever the chunking.
+        if (produced == 0) return failed_;
       }
       if (produced > 0) return produced;
     }
@@ -148,6 +152,7 @@ class Input {
   size_t in_pos_ = 0, in_len_ = 0;
   uint64_t consumed_ = 0, uoffset_ = 0;
   bool gzip_ = false, z_init_ = false, in_member_ = false;
+  core::Status failed_;  // a damaged member: every read from here on
   z_stream zs_{};
   std::deque<Member> members_;
 };
