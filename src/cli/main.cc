@@ -706,46 +706,6 @@ int CmdNote(const Globals& g, const std::string& id, const std::string& text) {
   return kExitOk;
 }
 
-// show, cat, prove and note take an item; the id of a place, actor, case... is a
-// mistake worth naming as such, not "no item pl8".
-Status CheckItemId(const std::string& id) {
-  std::optional<catalog::EntityRef> ref = catalog::ParseEntityId(id);
-  if (!ref.has_value() || ref->kind == catalog::EntityKind::kItem) return Status::Ok();
-  if (core::IsHex(id) && id.size() >= 12) return Status::Ok();  // a sha256 prefix ("ac" 0-9...)
-  std::string what, shown_by;
-  switch (ref->kind) {
-    case catalog::EntityKind::kPlace:
-      what = "a place";
-      shown_by = "isnad place ls";
-      break;
-    case catalog::EntityKind::kIncident:
-      what = "an incident";
-      shown_by = "isnad incident show " + id;
-      break;
-    case catalog::EntityKind::kActor:
-      what = "an actor";
-      shown_by = "isnad actor show " + id;
-      break;
-    case catalog::EntityKind::kCase:
-      what = "a case";
-      shown_by = "isnad case show " + id;
-      break;
-    case catalog::EntityKind::kRelation:
-      what = "a relation";
-      break;
-    default:
-      what = "a case event";
-      break;
-  }
-  return core::InvalidArgument(
-      id + " is the id of " + what +
-      ", not of an item; give an item id (e.g. i42) or a sha256 prefix of 12+ hex digits" +
-      (shown_by.empty()
-           ? ""
-           : " (`" + shown_by + "` " +
-                 (ref->kind == catalog::EntityKind::kPlace ? "lists places" : "shows it") + ")"));
-}
-
 // ---------------------------------------------------------------- mistyped commands and options
 size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -967,9 +927,6 @@ int Run(int argc, char** argv) {
   if (init->parsed()) return CmdInit(g, init_name);
   if (add->parsed()) return CmdAdd(g, add_req);
   if (ls->parsed()) return CmdLs(g);
-  for (CLI::App* takes_item : {show, cat, prove, note}) {
-    if (Status s = CheckItemId(id); takes_item->parsed() && !s.ok()) return Fail(s);
-  }
   if (show->parsed()) return CmdShow(g, id);
   if (cat->parsed()) return CmdCat(g, id);
   if (logc->parsed()) return CmdLog(g, log_from, log_limit);
