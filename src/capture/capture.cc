@@ -342,23 +342,20 @@ struct Transfer {
   std::string refused_ip;
 };
 
-// Whether `t`'s guard refuses connecting to ip:port.
-bool Refuses(Transfer* t, const std::string& ip, long port) {
-  if (t->guard == nullptr || !IsLocalAddress(ip)) return false;
+// Whether ip:port is public: not a local address, or one a test names as public.
+bool IsPublicEndpoint(const Options& o, const std::string& ip, long port) {
+  if (ip.empty()) return false;
+  if (!IsLocalAddress(ip)) return true;
   const std::string endpoint = ip + ":" + std::to_string(port);
-  const std::vector<std::string>& pub = t->guard->public_for_testing;
-  if (std::find(pub.begin(), pub.end(), endpoint) != pub.end()) return false;
-  t->refused_ip = ip;
-  return true;
-}
-
-// Whether hop `h` reached a public address (not one the guard would refuse).
-bool IsPublicEndpoint(const Options& o, const Hop& h) {
-  if (h.ip.empty()) return false;
-  if (!IsLocalAddress(h.ip)) return true;
-  const std::string endpoint = h.ip + ":" + std::to_string(h.port);
   return std::find(o.public_for_testing.begin(), o.public_for_testing.end(), endpoint) !=
          o.public_for_testing.end();
+}
+
+// Whether `t`'s guard refuses connecting to ip:port (then noted in t->refused_ip).
+bool Refuses(Transfer* t, const std::string& ip, long port) {
+  if (t->guard == nullptr || IsPublicEndpoint(*t->guard, ip, port)) return false;
+  t->refused_ip = ip.empty() ? "(unknown)" : ip;
+  return true;
 }
 
 // Before each new connection: refuses a guarded one to a local address before
@@ -1077,7 +1074,7 @@ Result Capture(const std::string& url, const Options& o, const std::string& spoo
     curl_easy_reset(c);
     // Guarded: a redirect when the first hop reached a public address directly.
     const bool guard = hop_no > 0 && !o.allow_local_redirects && o.proxy.empty() &&
-                       IsPublicEndpoint(o, r.hops.front());
+                       IsPublicEndpoint(o, r.hops.front().ip, r.hops.front().port);
     Hop& hop = r.hops.emplace_back();
     std::string refused_ip;
     Status s = FetchHop(c, o, current, static_cast<long>(left.count()), spool_dir, guard, &hop,

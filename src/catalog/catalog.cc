@@ -656,9 +656,7 @@ StatusOr<ItemRecord> Catalog::Resolve(std::string_view id_or_prefix) const {
   if (std::optional<EntityRef> other = ParseEntityId(x); other.has_value() &&
                                                          other->kind != EntityKind::kItem &&
                                                          !(core::IsHex(x) && x.size() >= 12)) {
-    const std::string kind(EntityKindName(other->kind));
-    return core::InvalidArgument(x + " is the id of " +
-                                 (kind[0] == 'a' || kind[0] == 'i' ? "an " : "a ") + kind +
+    return core::InvalidArgument(x + " is the id of " + EntityKindWithArticle(other->kind) +
                                  ", not of an item; give an item id (e.g. i42) or a sha256 prefix "
                                  "of 12+ hex digits");
   }

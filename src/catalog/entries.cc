@@ -858,6 +858,11 @@ bool IsEntryWord(std::string_view word) { return IsWord(word); }
 
 std::string_view EntityKindName(EntityKind kind) { return PrefixOf(kind).name; }
 
+std::string EntityKindWithArticle(EntityKind kind) {
+  const std::string name(EntityKindName(kind));
+  return (name[0] == 'i' || name[0] == 'a' ? "an " : "a ") + name;
+}
+
 std::string EntityId(EntityKind kind, uint64_t leaf_index) {
   return std::string(PrefixOf(kind).prefix) + std::to_string(leaf_index);
 }

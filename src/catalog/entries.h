@@ -104,7 +104,8 @@ struct EntityRef {
   EntityKind kind = EntityKind::kItem;
   uint64_t leaf_index = 0;
 };
-std::string_view EntityKindName(EntityKind kind);  // "item", "place", ...
+std::string_view EntityKindName(EntityKind kind);    // "item", "place", ...
+std::string EntityKindWithArticle(EntityKind kind);  // "an item", "a place", ...
 std::string EntityId(EntityKind kind, uint64_t leaf_index);
 // nullopt when `id` is not a prefix above followed by a decimal without leading zeros.
 std::optional<EntityRef> ParseEntityId(std::string_view id);

@@ -27,12 +27,6 @@ namespace {
 
 std::string KindName(EntityKind kind) { return std::string(EntityKindName(kind)); }
 
-// "an incident", "a place".
-std::string AKind(EntityKind kind) {
-  std::string name = KindName(kind);
-  return (name[0] == 'i' || name[0] == 'a' ? "an " : "a ") + name;
-}
-
 std::optional<EntityKind> KindFromName(std::string_view name) {
   for (EntityKind k :
        {EntityKind::kItem, EntityKind::kPlace, EntityKind::kIncident, EntityKind::kActor,
@@ -1157,8 +1151,9 @@ StatusOr<std::string> Catalog::ResolveRef(EntityKind kind, std::string_view id_o
   const std::string kind_name(EntityKindName(kind));
   if (std::optional<EntityRef> ref = ParseEntityId(id_or_name); ref.has_value()) {
     if (ref->kind != kind) {
-      return core::InvalidArgument(std::string(id_or_name) + " is " + AKind(ref->kind) + " id; " +
-                                   AKind(kind) + " is needed here");
+      return core::InvalidArgument(std::string(id_or_name) + " is " +
+                                   EntityKindWithArticle(ref->kind) + " id; " +
+                                   EntityKindWithArticle(kind) + " is needed here");
     }
     ISNAD_ASSIGN_OR_RETURN(EntityRef found, Existing(db_, id_or_name));
     return EntityId(found.kind, found.leaf_index);
