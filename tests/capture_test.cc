@@ -833,20 +833,20 @@ TEST_F(CaptureTest, WarcioJsReadsEveryCaptureAndAgreesWithEveryDigest) {
     Result r = Run(url);
     ASSERT_TRUE(r.error.ok()) << url << ": " << r.error.ToString();
     auto out = testing::RunProcess({"/usr/bin/env", "node", check, warcio, r.warc_path});
-    // For a chunked response the script hashes the body as sent, chunk framing included;
-    // WARC 1.1 (and this capture) take the payload as the entity body, without it. The
-    // framing kept in the record is checked by the block digest.
+    EXPECT_EQ(out.exit_code, 0) << url << "\n" << out.out << out.err;
+    // For a chunked response the payload digest is over the entity body, the chunk
+    // framing removed (WARC 1.1 section 5.9); the script removes it with its own code.
+    // The framing kept in the record is covered by the block digest, and the digest
+    // of the body as sent (what tools that hash the framing would write) differs.
     const bool chunked = url.find("/chunked") != std::string::npos;
-    if (!chunked) {
-      EXPECT_EQ(out.exit_code, 0) << url << "\n" << out.out << out.err;
-    }
     size_t responses = 0;
     for (const core::Json& line : testing::JsonLines(out.out)) {
       EXPECT_EQ(line["block"], "pass") << url << " " << line.dump();
       if (line["type"] == "response") {
         ++responses;
-        if (!chunked) {
-          EXPECT_EQ(line["payload"], "pass") << url << " " << line.dump();
+        EXPECT_EQ(line["payload"], "pass") << url << " " << line.dump();
+        if (chunked) {
+          EXPECT_EQ(line.value("payload_as_sent", ""), "fail") << line.dump();
         }
       }
     }

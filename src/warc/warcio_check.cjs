@@ -2,8 +2,14 @@
 // warc_reader_test: parses every record with warcio's parser and checks
 // WARC-Block-Digest (over the block as warcio delimits it) and
 // WARC-Payload-Digest (over what follows the HTTP headers as warcio parses
-// them) with Node's crypto. Prints one JSON line per record; exits 1 when any
-// digest fails or is absent where the record type needs one, 2 on a parse error.
+// them) with Node's crypto. WARC 1.1 section 5.9 takes the payload as the HTTP
+// entity body, without transfer coding; warcio hands over the body as sent, so
+// for `Transfer-Encoding: chunked` this script removes the chunk framing itself
+// (dechunk below, written from RFC 9112 section 7.1, not from isnad's code) and
+// also reports the digest of the body as sent (`payload_as_sent`), which tools
+// that hash the framing would have written. Prints one JSON line per record;
+// exits 1 when any digest fails or is absent where the record type needs one, 2
+// on a parse error.
 // Usage: node warcio_check.cjs WARCIO_MODULE_DIR FILE.warc[.gz]
 'use strict';
 const fs = require('fs');
@@ -40,6 +46,31 @@ function check(field, bytes) {
   return want && got.equals(want) ? 'pass' : 'fail';
 }
 
+// RFC 9112 7.1: chunk = size in hex [; extensions] CRLF data CRLF, ending with a
+// zero-size chunk, optional trailer fields and CRLF. Returns null when the
+// framing is broken.
+function dechunk(bytes) {
+  const parts = [];
+  let at = 0;
+  for (;;) {
+    const eol = bytes.indexOf('\r\n', at);
+    if (eol < 0) return null;
+    const size = parseInt(bytes.slice(at, eol).toString('latin1').split(';')[0].trim(), 16);
+    if (!Number.isFinite(size) || size < 0) return null;
+    at = eol + 2;
+    if (size === 0) return Buffer.concat(parts);
+    if (at + size + 2 > bytes.length) return null;
+    parts.push(bytes.subarray(at, at + size));
+    at += size + 2;
+  }
+}
+
+function isChunked(record) {
+  const headers = record.httpHeaders && record.httpHeaders.headers;
+  const te = headers ? headers.get('transfer-encoding') : null;
+  return !!te && te.toLowerCase().split(',').map((t) => t.trim()).includes('chunked');
+}
+
 async function records(file, parseHttp) {
   const out = [];
   const parser = new WARCParser(fs.createReadStream(file), { parseHttp });
@@ -58,15 +89,19 @@ async function records(file, parseHttp) {
   blocks.forEach((b, i) => {
     const r = b.record;
     const p = payloads[i];
+    const chunked = isChunked(p.record);
+    const entity = chunked ? dechunk(p.bytes) : p.bytes;
     const result = {
       type: r.warcType,
       id: r.warcHeader('WARC-Record-ID'),
       uri: r.warcTargetURI || '',
       block: check(r.warcBlockDigest, b.bytes),
       // A revisit's payload digest names the original's payload: not checkable.
-      payload: r.warcType === 'revisit' ? 'not-checked' : check(r.warcPayloadDigest, p.bytes),
-      payload_bytes: p.bytes.length,
+      payload: r.warcType === 'revisit' ? 'not-checked'
+          : entity === null ? 'fail' : check(r.warcPayloadDigest, entity),
+      payload_bytes: entity === null ? p.bytes.length : entity.length,
     };
+    if (chunked) result.payload_as_sent = check(r.warcPayloadDigest, p.bytes);
     if (result.block !== 'pass' || result.payload === 'fail') bad = true;
     process.stdout.write(JSON.stringify(result) + '\n');
   });
