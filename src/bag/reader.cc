@@ -200,50 +200,65 @@ class ArchiveBag : public Bag {
   Status ForEachFile(
       const std::function<Status(const std::string&, std::string_view)>& sink) const override {
     // Files whose bytes are another entry's (tar hard links, or a cached tag
-    // file) are emitted from that entry; a hard link to an entry already passed
-    // needs one more pass per link to the same entry.
+    // file) are emitted from that entry. The bytes of an entry that several files
+    // share are kept (within the cache's limits) when first read, so that its other
+    // names need no more passes: one pass per link was quadratic in the entries.
+    // Only beyond those limits does each further link cost one more pass.
     std::vector<std::vector<size_t>> by_ordinal(static_cast<size_t>(entry_count_));
     for (size_t i = 0; i < records_.size(); ++i) {
       by_ordinal[static_cast<size_t>(records_[i].data_ordinal)].push_back(i);
     }
+    std::map<int64_t, std::string> linked;  // entry ordinal -> bytes kept for its links
+    uint64_t linked_total = 0;
+    auto kept = [&](int64_t ordinal) -> const std::string* {
+      if (auto it = cache_.find(ordinal); it != cache_.end()) return &it->second;
+      if (auto it = linked.find(ordinal); it != linked.end()) return &it->second;
+      return nullptr;
+    };
     auto emit_cached = [&](size_t rec) -> Status {
       const FileRec& f = records_[rec];
-      const std::string& data = cache_.at(f.data_ordinal);
+      const std::string& data = *kept(f.data_ordinal);
       if (!data.empty()) ISNAD_RETURN_IF_ERROR(sink(files_[rec], data));
       return sink(files_[rec], std::string_view());
     };
-    size_t round = 0;
-    while (true) {
-      bool more = false;
+    for (size_t round = 0;; ++round) {
       bool need_pass = false;
-      for (const auto& recs : by_ordinal) {
-        if (recs.size() > round) {
-          if (!cache_.count(records_[recs[round]].data_ordinal)) need_pass = true;
-          if (recs.size() > round + 1) more = true;
+      for (auto& recs : by_ordinal) {
+        if (recs.size() <= round) continue;
+        if (kept(records_[recs[round]].data_ordinal)) {
+          // Kept bytes (no archive read needed): every remaining name at once.
+          for (size_t k = round; k < recs.size(); ++k) ISNAD_RETURN_IF_ERROR(emit_cached(recs[k]));
+          recs.resize(round);
+        } else {
+          need_pass = true;
         }
       }
-      // Kept files first (no archive read needed).
-      for (const auto& recs : by_ordinal) {
-        if (recs.size() > round && cache_.count(records_[recs[round]].data_ordinal)) {
-          ISNAD_RETURN_IF_ERROR(emit_cached(recs[round]));
+      if (!need_pass) break;
+      ISNAD_RETURN_IF_ERROR(ReadEntries([&](int64_t ordinal, archive* a) -> StatusOr<bool> {
+        if (ordinal >= entry_count_) {
+          return core::Integrity(path_ + " changed since it was opened: it has more entries");
         }
-      }
-      if (need_pass) {
-        ISNAD_RETURN_IF_ERROR(ReadEntries([&](int64_t ordinal, archive* a) -> StatusOr<bool> {
-          if (ordinal >= entry_count_) {
-            return core::Integrity(path_ + " changed since it was opened: it has more entries");
+        const auto& recs = by_ordinal[static_cast<size_t>(ordinal)];
+        if (recs.size() <= round || kept(ordinal)) return false;
+        const std::string& rel = files_[recs[round]];
+        bool keep = recs.size() > round + 1;  // more names to come: keep the bytes
+        std::string bytes;
+        ISNAD_RETURN_IF_ERROR(ReadData(a, UINT64_MAX, rel, [&](std::string_view chunk) {
+          if (keep && (bytes.size() + chunk.size() > kCacheFileMax ||
+                       linked_total + bytes.size() + chunk.size() > kCacheTotalMax)) {
+            keep = false;
+            std::string().swap(bytes);
           }
-          const auto& recs = by_ordinal[static_cast<size_t>(ordinal)];
-          if (recs.size() <= round || cache_.count(ordinal)) return false;
-          const std::string& rel = files_[recs[round]];
-          ISNAD_RETURN_IF_ERROR(ReadData(a, UINT64_MAX, rel,
-                                         [&](std::string_view chunk) { return sink(rel, chunk); }));
-          ISNAD_RETURN_IF_ERROR(sink(rel, std::string_view()));
-          return false;
+          if (keep) bytes.append(chunk);
+          return sink(rel, chunk);
         }));
-      }
-      if (!more) break;
-      ++round;
+        ISNAD_RETURN_IF_ERROR(sink(rel, std::string_view()));
+        if (keep) {
+          linked_total += bytes.size();
+          linked[ordinal] = std::move(bytes);
+        }
+        return false;
+      }));
     }
     return Status::Ok();
   }
