@@ -1298,10 +1298,12 @@ std::string PeriodText(const std::string& lo, const std::string& hi) {
 StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const {
   Tx tx(db_);
   ISNAD_RETURN_IF_ERROR(tx.Begin(false));
-  std::set<int64_t> scope;  // actors (and incidents) the warnings must touch; empty = all
+  std::set<int64_t> scope;      // actors (and incidents) the warnings must touch; empty = all
+  int64_t scope_relation = -1;  // when `id` is a relation: its leaf
   if (!id.empty()) {
     ISNAD_ASSIGN_OR_RETURN(EntityRef ref, Existing(db_, id));
     if (ref.kind == EntityKind::kRelation) {
+      scope_relation = static_cast<int64_t>(ref.leaf_index);
       ISNAD_RETURN_IF_ERROR(
           ForRows(db_, "SELECT subject_leaf, object_leaf FROM relations WHERE leaf_index = ?1",
                   static_cast<int64_t>(ref.leaf_index), [&](Stmt& st) {
@@ -1333,49 +1335,119 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
   auto rel = [](int64_t leaf) { return Id(EntityKind::kRelation, leaf); };
   std::map<int64_t, std::vector<size_t>> by_child;  // actor -> its edges, in order
   for (size_t i = 0; i < edges.size(); ++i) by_child[edges[i].from].push_back(i);
-  // Cycles: follow parents from each edge's parent; reaching its child closes one.
-  std::set<std::set<int64_t>> seen_cycles;
-  for (const Edge& start : edges) {
-    if (!in_scope(start.from, start.to)) continue;
-    // Breadth-first over parents, remembering the edge that reached each node.
-    std::map<int64_t, const Edge*> via;
-    std::vector<int64_t> frontier = {start.to};
-    via[start.to] = &start;
-    bool closed = false;
-    for (size_t depth = 0; depth < 64 && !frontier.empty() && !closed; ++depth) {
-      std::vector<int64_t> next;
-      for (int64_t node : frontier) {
-        auto parents = by_child.find(node);
-        if (parents == by_child.end()) continue;
-        for (size_t p : parents->second) {
-          const Edge& e = edges[p];
-          if (via.contains(e.to)) continue;
-          via[e.to] = &e;
-          if (e.to == start.from) {
-            closed = true;
-            break;
-          }
-          next.push_back(e.to);
+  // Cycles, of any length, in time linear in the hierarchy: a relation lies on a
+  // cycle exactly when both its ends are in one strongly connected component
+  // (Tarjan's algorithm, iterative so that a long chain cannot exhaust the
+  // stack). One warning per component, naming one cycle through it.
+  std::vector<int64_t> nodes;
+  for (const Edge& e : edges) nodes.insert(nodes.end(), {e.from, e.to});
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  auto node_of = [&nodes](int64_t actor_leaf) {
+    return static_cast<size_t>(std::lower_bound(nodes.begin(), nodes.end(), actor_leaf) -
+                               nodes.begin());
+  };
+  std::vector<size_t> child(edges.size()), parent(edges.size());
+  std::vector<std::vector<size_t>> up(nodes.size());  // node -> its edges to parents
+  for (size_t i = 0; i < edges.size(); ++i) {
+    child[i] = node_of(edges[i].from);
+    parent[i] = node_of(edges[i].to);
+    up[child[i]].push_back(i);
+  }
+  constexpr size_t kUnvisited = static_cast<size_t>(-1);
+  std::vector<size_t> order(nodes.size(), kUnvisited), low(nodes.size()), component(nodes.size());
+  std::vector<bool> on_stack(nodes.size(), false);
+  std::vector<size_t> stack;
+  size_t visited = 0, components = 0;
+  for (size_t root = 0; root < nodes.size(); ++root) {
+    if (order[root] != kUnvisited) continue;
+    std::vector<std::pair<size_t, size_t>> calls;  // node, next edge of up[node] to follow
+    auto enter = [&](size_t v) {
+      order[v] = low[v] = visited++;
+      stack.push_back(v);
+      on_stack[v] = true;
+      calls.push_back({v, 0});
+    };
+    enter(root);
+    while (!calls.empty()) {
+      const size_t v = calls.back().first;
+      if (calls.back().second < up[v].size()) {
+        const size_t w = parent[up[v][calls.back().second++]];
+        if (order[w] == kUnvisited) {
+          enter(w);
+        } else if (on_stack[w]) {
+          low[v] = std::min(low[v], order[w]);
         }
-        if (closed) break;
+        continue;
+      }
+      if (low[v] == order[v]) {
+        size_t w;
+        do {
+          w = stack.back();
+          stack.pop_back();
+          on_stack[w] = false;
+          component[w] = components;
+        } while (w != v);
+        ++components;
+      }
+      calls.pop_back();
+      if (!calls.empty()) low[calls.back().first] = std::min(low[calls.back().first], low[v]);
+    }
+  }
+  // Each component's relations on cycles, in log order; the cycle named starts
+  // with the relation asked about, else the first that touches the scope.
+  std::vector<std::vector<size_t>> cyclic(components);
+  for (size_t i = 0; i < edges.size(); ++i) {
+    if (component[child[i]] == component[parent[i]]) cyclic[component[child[i]]].push_back(i);
+  }
+  std::vector<size_t> via(nodes.size(), kUnvisited);  // the edge that reached a node
+  for (const std::vector<size_t>& knot : cyclic) {
+    if (knot.empty()) continue;
+    std::optional<size_t> first;
+    for (size_t i : knot) {
+      if (edges[i].relation == scope_relation) {
+        first = i;
+        break;
+      }
+      if (!first && in_scope(edges[i].from, edges[i].to)) first = i;
+    }
+    if (!first) continue;
+    const Edge& start = edges[*first];
+    const size_t c = component[child[*first]];
+    // Breadth-first over parents inside the component, from the start's parent
+    // back to its child: the shortest cycle through the start.
+    std::vector<size_t> frontier = {parent[*first]}, reached = frontier;
+    via[parent[*first]] = *first;
+    while (via[child[*first]] == kUnvisited && !frontier.empty()) {
+      std::vector<size_t> next;
+      for (size_t v : frontier) {
+        for (size_t e : up[v]) {
+          const size_t w = parent[e];
+          if (component[w] != c || via[w] != kUnvisited) continue;
+          via[w] = e;
+          reached.push_back(w);
+          next.push_back(w);
+        }
       }
       frontier = std::move(next);
     }
-    if (!closed) continue;
-    std::set<int64_t> cycle;
     std::vector<std::string> path;
-    for (int64_t node = start.from;;) {
-      const Edge* e = via[node];
-      cycle.insert(e->relation);
-      path.push_back(rel(e->relation));
-      node = e->from;
-      if (node == start.from || path.size() > 64) break;
+    for (size_t node = child[*first];;) {
+      const size_t e = via[node];
+      path.push_back(rel(edges[e].relation));
+      if (e == *first) break;
+      node = child[e];
     }
-    if (!seen_cycles.insert(cycle).second) continue;
+    for (size_t v : reached) via[v] = kUnvisited;
     std::reverse(path.begin(), path.end());
+    std::string more;
+    if (knot.size() > path.size()) {
+      more = " (" + std::to_string(knot.size() - path.size()) +
+             " more relation(s) among these actors are on cycles too)";
+    }
     out.push_back(
         {rel(start.relation), "the hierarchy has a cycle: " + actor(start.from) +
-                                  " is above itself through " + Join(path, ", ") +
+                                  " is above itself through " + Join(path, ", ") + more +
                                   "; one of these claims is probably wrong, review their sources"});
   }
   // One superior at a time: a unit subordinate to two others, or commanded by
@@ -1521,7 +1593,8 @@ StatusOr<std::vector<TimelineEvent>> Catalog::Timeline(std::string_view id) cons
       ISNAD_RETURN_IF_ERROR(ForRows(
           db_,
           "SELECT item_leaf FROM links WHERE owner = ?1 AND role = 'document' ORDER BY item_leaf",
-          ev_leaf, [&ev](Stmt& st) { ev.sources.push_back(Id(EntityKind::kItem, st.ColInt(0))); }));
+          ev_leaf,
+          [&ev = ev](Stmt& st) { ev.sources.push_back(Id(EntityKind::kItem, st.ColInt(0))); }));
       out.push_back(std::move(ev));
     }
     ISNAD_RETURN_IF_ERROR(
@@ -1555,7 +1628,8 @@ StatusOr<std::vector<TimelineEvent>> Catalog::Timeline(std::string_view id) cons
       ISNAD_RETURN_IF_ERROR(ForRows(
           db_,
           "SELECT item_leaf FROM links WHERE owner = ?1 AND role = 'document' ORDER BY item_leaf",
-          ev_leaf, [&ev](Stmt& st) { ev.sources.push_back(Id(EntityKind::kItem, st.ColInt(0))); }));
+          ev_leaf,
+          [&ev = ev](Stmt& st) { ev.sources.push_back(Id(EntityKind::kItem, st.ColInt(0))); }));
       out.push_back(std::move(ev));
     }
   } else {

@@ -364,6 +364,46 @@ TEST(Graph, WarnsAboutCyclesAndContradictingDates) {
 // A unit with a superior unit and a commander over the same years, or a person
 // in a party and a unit, is ordinary: only two claims of one kind (two
 // superiors, two commanders) over one period contradict each other.
+
+TEST(Graph, WarnsAboutACycleOfAnyLength) {
+  // 100 units, each subordinate to the next, the last to the first: a cycle far
+  // longer than any chain of command, which must be reported all the same.
+  Sample s;
+  History& h = s.h;
+  auto sources = Json::array({{{"item", s.report}, {"confidence", "low"}}});
+  constexpr int kUnits = 100;
+  std::vector<std::string> units, rels;
+  for (int i = 0; i < kUnits; ++i) {
+    units.push_back(h.Graph({{"type", "actor.added"},
+                             {"actor_type", "unit"},
+                             {"names", {{"en", "Unit " + std::to_string(i)}}}},
+                            EntityKind::kActor));
+  }
+  for (int i = 0; i < kUnits; ++i) {
+    rels.push_back(h.Graph({{"type", "relation.added"},
+                            {"subject", units[i]},
+                            {"predicate", "subordinate_of"},
+                            {"object", units[(i + 1) % kUnits]},
+                            {"sources", sources}}));
+  }
+  auto c = Build(h.entries());
+  for (const std::string& scope : {std::string(), units[37], rels.back()}) {
+    auto w = c->Warnings(scope);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    std::vector<GraphWarning> cycles;
+    for (const auto& x : *w)
+      if (x.what.find("cycle") != std::string::npos) cycles.push_back(x);
+    ASSERT_EQ(cycles.size(), 1u) << "scope '" << scope << "'";
+    const std::string& what = cycles[0].what;
+    for (const std::string& r : rels) {  // each followed by ", " or, the last, by "; "
+      EXPECT_TRUE(what.find(r + ",") != std::string::npos ||
+                  what.find(r + ";") != std::string::npos)
+          << r << " is not named: " << what;
+    }
+  }
+  // The relation that closed it is the one a warning about it is given for.
+  EXPECT_EQ(c->Warnings(rels.back())->front().id, rels.back());
+}
 TEST(Graph, ASuperiorAndACommanderAtOnceIsNoContradiction) {
   Sample s;
   History& h = s.h;
