@@ -1610,7 +1610,7 @@ Status ExportJsonl(const Archive& archive, std::ostream& out) {
   for (const auto& [leaf, e] : graph) {
     const std::string& type = e["type"].get_ref<const std::string&>();
     Ordered line;
-    auto item_line = [&] {
+    auto item_line = [&line, &e = e] {
       line["kind"] = "item";
       line["id"] = e["item"].get<std::string>();
     };
