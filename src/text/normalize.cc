@@ -690,10 +690,12 @@ bool LatinKey(std::string_view w, bool prefix, KeyBuilder& kb) {
   if (IsLatinVowelY(b.back())) {
     size_t r = b.size();
     while (r > 0 && IsLatinVowelY(b[r - 1])) --r;
-    bool y = false;
-    for (size_t k = r; k + 1 < b.size(); ++k) {
-      if (b[k] != 'i' && b[k] != 'y') continue;
-      for (size_t j = k + 1; j < b.size(); ++j) y = y || b[j] == 'a' || b[j] == 'e';
+    // y: an i or y in that run with an a or e after it. One backward pass: the
+    // run can be as long as the text (a nested loop took hours on 4 MiB of "yyy").
+    bool y = false, ae_after = false;
+    for (size_t k = b.size(); k-- > r;) {
+      if ((b[k] == 'i' || b[k] == 'y') && ae_after) y = true;
+      ae_after = ae_after || b[k] == 'a' || b[k] == 'e';
     }
     kb.Add(y ? "i" : "e");
   }

@@ -903,6 +903,29 @@ TEST(Speed, OneMegabyte) {
   EXPECT_LT(ms, 2000.0);  // generous: sanitizer and debug builds; expect ~50 ms optimized
 }
 
+// One "word" as long as a text file may be (a run of vowels, a run of Arabic
+// letters, a mixed run): tokenizing is linear in it. The Latin key's final-vowel
+// check was quadratic in a run of vowels: 160 KB of "y" took 9.5 s, 4 MiB hours.
+TEST(Speed, VeryLongWordsTokenizeInLinearTime) {
+  std::string arabic;
+  for (int i = 0; i < 64 << 10; ++i) arabic += "\u064A\u0627";  // يا...
+  const std::vector<std::string> words = {std::string(1 << 20, 'y'), std::string(1 << 20, 'a'),
+                                          std::string(1 << 19, 'i') + std::string(1 << 19, 'e'),
+                                          std::string(1 << 20, 'b'), arabic};
+  for (const std::string& w : words) {
+    auto t0 = std::chrono::steady_clock::now();
+    Tokens t = Tokenize(w + " zamalka");
+    CrossScriptQueryKeys(NormalizeWord(w));
+    auto ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_GE(t.count, 1u);
+    // Linear: a few ms optimized, well under a second with ASan; quadratic: minutes.
+    EXPECT_LT(ms, 5000.0) << w.substr(0, 8) << "... (" << w.size() << " bytes)";
+  }
+  // What the check decides for short words is unchanged: NamesFile.CrossScriptRecallAndPrecision.
+  EXPECT_NE(CrossScriptKey("daraya"), CrossScriptKey("darae"));  // "ya" ends as i, "ae" as e
+}
+
 TEST(Threads, SameResultOnEveryThread) {
   std::string text = SampleText(64 << 10);
   Tokens want = Tokenize(text);
