@@ -63,6 +63,44 @@ TEST_F(Cli, AddJsonGivesTheDocumentedFieldsAndDedupes) {
   EXPECT_EQ(ls.size(), 2u);
 }
 
+TEST_F(Cli, AddJsonNamesEachSkippedFileOnStdoutApartFromTheAdded) {
+  // A link not followed is skipped (as root, an unreadable file cannot be made).
+  std::filesystem::create_symlink(tmp_.Join("in/video-1.mp4"), tmp_.Join("in/link.mp4"));
+  auto r = isnad({"add", tmp_.Join("in"), "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // partly done, as without --json
+  std::vector<Json> added, skipped;
+  for (const auto& j : JsonLines(r.out)) (j.contains("skipped") ? skipped : added).push_back(j);
+  EXPECT_EQ(added.size(), 3u) << r.out;
+  for (const auto& j : added) EXPECT_TRUE(j.contains("id")) << j.dump();
+  ASSERT_EQ(skipped.size(), 1u) << r.out;
+  EXPECT_FALSE(skipped[0].contains("id")) << "cannot pass for an added file";
+  EXPECT_EQ(skipped[0]["path"], tmp_.Join("in/link.mp4"));
+  EXPECT_NE(skipped[0]["skipped"].get<std::string>().find("symbolic link"), std::string::npos)
+      << skipped[0].dump();
+  EXPECT_NE(r.err.find("link.mp4"), std::string::npos) << "still on stderr too";
+}
+
+TEST_F(Cli, ExportCatalogRefusesToReplaceAFileUnlessForced) {
+  ASSERT_EQ(isnad({"add", tmp_.Join("in")}).exit_code, 0);
+  const std::string out = tmp_.Join("exports/catalogue.csv");
+  WriteTestFile(out, "last week's catalogue, kept\n");
+  auto r = isnad({"export-catalog", "--format", "csv", "--out", out});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find(out), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("already exists"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--force"), std::string::npos) << r.err;
+  EXPECT_EQ(core::ReadFileUpTo(core::Env::Default(), out, 1000).value(),
+            "last week's catalogue, kept\n");
+
+  r = isnad({"export-catalog", "--format", "csv", "--out", out, "--force"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(core::ReadFileUpTo(core::Env::Default(), out, 1 << 20).value().rfind("id,sha256,", 0),
+            0u);
+  // Written beside it and renamed: nothing else is left in the folder.
+  auto names = core::Env::Default()->ListDir(tmp_.Join("exports")).value();
+  EXPECT_EQ(names, std::vector<std::string>{"catalogue.csv"});
+}
+
 TEST_F(Cli, ArchiveOptionWorksAfterTheCommandAndFromTheEnvironment) {
   auto after = RunProcess({testing::IsnadBinary(), "key", "--archive", archive_});
   EXPECT_EQ(after.exit_code, 0) << after.err;
@@ -354,6 +392,34 @@ TEST_F(Cli, ACheckpointSignedButNotSavedInTheHistoryIsSavedByTheNextWriter) {
   auto v = isnad({"verify"});
   EXPECT_EQ(v.exit_code, 0) << v.out;
   EXPECT_EQ(v.out.find("not in the history"), std::string::npos) << v.out;
+}
+
+TEST_F(Cli, AnOldCheckpointDeletedFromTheHistoryIsAProblem) {
+  ASSERT_EQ(isnad({"add", tmp_.Join("in")}).exit_code, 0);
+  auto size = JsonLines(isnad({"checkpoint", "--json"}).out)[0]["size"].get<uint64_t>();
+  ASSERT_EQ(isnad({"note", "i1", "seen"}).exit_code, 0);
+  ASSERT_EQ(isnad({"verify"}).exit_code, 0);
+  // One published checkpoint of the history, no longer the current one, is gone.
+  const std::string rel = "checkpoints/" + std::to_string(size);
+  std::filesystem::remove(archive_ + "/" + rel);
+  auto v = isnad({"verify", "--json"});
+  EXPECT_EQ(v.exit_code, 10) << v.out;
+  bool named = false;
+  for (const auto& j : JsonLines(v.out)) {
+    if (!j.contains("problem") || j["file"] != rel) continue;
+    named = true;
+    const std::string what = j["problem"];
+    EXPECT_NE(what.find("missing"), std::string::npos) << what;
+    EXPECT_NE(what.find(std::to_string(size) + " entries"), std::string::npos) << what;
+    EXPECT_NE(what.find("backup"), std::string::npos) << what;
+    EXPECT_NE(what.find("mirror"), std::string::npos) << what;
+  }
+  EXPECT_TRUE(named) << v.out;
+  // The first checkpoint (archive.created alone) is checked the same way.
+  std::filesystem::remove(archive_ + "/checkpoints/1");
+  auto files = ProblemFiles(isnad({"verify", "--json"}).out);
+  EXPECT_NE(std::find(files.begin(), files.end(), "checkpoints/1"), files.end());
+  EXPECT_NE(std::find(files.begin(), files.end(), rel), files.end());
 }
 
 TEST_F(Cli, HostileNamesInTheArchiveCannotForgeVerifyOutput) {

@@ -11,6 +11,7 @@
 #include "catalog/entries.h"
 #include "log/checkpoint.h"
 #include "log/merkle.h"
+#include "log/tiles.h"
 
 namespace isnad::archive {
 
@@ -68,6 +69,8 @@ StatusOr<VerifyReport> Archive::Verify(
   //    rebuild the catalogue from them in memory.
   std::map<core::Hash, BlobRef> refs;
   std::map<std::string, core::Hash> item_hash;
+  // Tree sizes whose signed checkpoint a time-stamp token covers, by the entry that says so.
+  std::map<uint64_t, uint64_t> stamped_sizes;
   ISNAD_ASSIGN_OR_RETURN(auto rebuilt, OpenCatalog(":memory:", false));
   std::vector<std::string> chunk;
   uint64_t chunk_start = 0;
@@ -111,6 +114,8 @@ StatusOr<VerifyReport> Archive::Verify(
         } else if (type == catalog::kTimestampAdded) {
           auto h = core::Hash::FromHex(j.value("token_sha256", ""));
           if (h.ok()) refs[*h];  // the token's DER, stored as a blob
+          const uint64_t stamped = j.value("checkpoint_size", uint64_t{0});
+          if (stamped > 0 && !stamped_sizes.count(stamped)) stamped_sizes[stamped] = i;
         } else if (type == catalog::kItemAnalyzed) {
           // What the analysis extracted, each stored as a blob: checked like the media.
           for (const char* member : {"metadata_sha256", "frames_sha256", "text_sha256"}) {
@@ -305,6 +310,46 @@ StatusOr<VerifyReport> Archive::Verify(
     if (!current_kept) {
       report.notes.push_back("checkpoints/" + std::to_string(log_->size()) +
                              " (the current checkpoint) is not in the history");
+    }
+    // 8. Every checkpoint signed below the current size must still be kept. An append
+    //    signs one checkpoint and leaves the partial entry bundle of that size
+    //    (tile/entries/<N>.p/<W>, never removed once committed), so those widths name
+    //    the sizes signed; time-stamp tokens name the sizes they cover. A size that
+    //    is a multiple of 256 leaves no partial bundle: only a token can name it.
+    std::set<uint64_t> kept;
+    for (const auto& name : *names) {
+      if (auto n = ParseHistoryName(name)) kept.insert(*n);
+    }
+    std::map<uint64_t, std::string> signed_sizes;
+    for (uint64_t n = 0; n <= log_->size() / tlog::kTileWidth; ++n) {
+      const std::string pdir = tlog::EntryBundlePath(n, tlog::kTileWidth) + ".p";
+      auto widths = options_.env->ListDir(core::JoinPath(layout_.LogDir(), pdir));
+      if (!widths.ok()) continue;
+      for (const auto& w : *widths) {
+        auto id = tlog::ParseTilePath(pdir + "/" + w);
+        if (!id.ok()) continue;  // a temp file of an interrupted write
+        const uint64_t size = n * tlog::kTileWidth + id->width;
+        if (size < log_->size()) {
+          signed_sizes.emplace(size,
+                               "log/" + pdir + "/" + w + " shows one was signed at that size");
+        }
+      }
+    }
+    for (const auto& [size, entry] : stamped_sizes) {
+      if (size < log_->size()) {
+        signed_sizes[size] = "the time-stamp token of entry " + std::to_string(entry) +
+                             " covers it, and cannot be checked without it";
+      }
+    }
+    for (const auto& [size, why] : signed_sizes) {
+      if (kept.count(size)) continue;
+      problem(
+          "checkpoints/" + std::to_string(size), "",
+          "is missing: the signed checkpoint of " + std::to_string(size) +
+              " entries is gone from the history (" + why +
+              "); whoever was given it can no longer be shown it here. Restore the file "
+              "from a backup or a mirror of the archive (or from an export bag that holds it in "
+              "data/custody/checkpoints/). The current checkpoint does not depend on it");
     }
   }
   return report;

@@ -2,6 +2,7 @@
 // and `export-catalog`. The work is archive/import.h; this file parses the
 // command line and prints (text for people, --json for JSON Lines).
 // Formats: docs/formats/catalog-import.md.
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "cli/exit_codes.h"
 #include "cli/output.h"
 #include "core/canonical_json.h"
+#include "core/env.h"
 #include "core/status.h"
 
 namespace isnad::cli {
@@ -37,6 +39,7 @@ struct ImportArgs {
 struct ExportArgs {
   std::string format = "jsonl";
   std::string out;
+  bool force = false;
 };
 
 int CmdImport(const Globals& g, const ImportArgs& args) {
@@ -115,31 +118,46 @@ int CmdImport(const Globals& g, const ImportArgs& args) {
 }
 
 int CmdExport(const Globals& g, const ExportArgs& args) {
+  core::Env* env = core::Env::Default();
+  // Said before any work; the rename below refuses too, should one appear meanwhile.
+  const auto exists = [&args] {
+    return core::AlreadyExists(args.out +
+                               " already exists; nothing was written. Remove it or choose "
+                               "another name for --out, or give --force to replace it");
+  };
+  if (!args.out.empty() && !args.force && core::Exists(env, args.out)) return Fail(exists());
   auto a = OpenArchive(g, archive::Mode::kRead);
   if (!a.ok()) return Fail(a.status());
   if (args.out.empty()) {
     Status s = archive::ExportCatalog(**a, args.format, std::cout);
     return s.ok() ? kExitOk : Fail(s);
   }
-  // Written beside the target and renamed into place: never a half-written file.
+  // Written beside the target, made durable, then renamed into place: an export
+  // that is interrupted or fails never leaves a half-written file under that name.
   const std::string tmp = args.out + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Fail(core::ErrnoStatus("cannot create", tmp, errno));
-    Status s = archive::ExportCatalog(**a, args.format, out);
-    out.close();
-    if (s.ok() && !out) s = core::IoError("cannot write " + tmp);
-    if (!s.ok()) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      return Fail(s);
+  Status s = [&]() -> Status {
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      if (!out) return core::ErrnoStatus("cannot create", tmp, errno);
+      ISNAD_RETURN_IF_ERROR(archive::ExportCatalog(**a, args.format, out));
+      out.close();
+      if (!out) return core::IoError("cannot write " + tmp);
     }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, args.out, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return Fail(core::IoError("cannot rename " + tmp + " to " + args.out + ": " + ec.message()));
+    const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return core::ErrnoStatus("cannot open", tmp, errno);
+    const bool synced = ::fsync(fd) == 0;
+    const int sync_errno = errno;
+    ::close(fd);
+    if (!synced) return core::ErrnoStatus("cannot sync", tmp, sync_errno);
+    Status renamed = args.force ? env->Rename(tmp, args.out) : env->RenameNoReplace(tmp, args.out);
+    if (renamed.code() == core::Code::kAlreadyExists) return exists();
+    ISNAD_RETURN_IF_ERROR(renamed);
+    return env->SyncDir(core::DirName(args.out));
+  }();
+  if (!s.ok()) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);  // gone already once renamed
+    return Fail(s);
   }
   if (g.json) {
     PrintJsonLine({{"out", args.out}, {"format", args.format}});
@@ -175,7 +193,9 @@ void RegisterImportCommands(CLI::App& app, const Globals& g, Commands& out) {
       "export-catalog", "write the catalogue: JSON Lines (the whole graph) or CSV (the items)");
   exp->add_option("--format", ea->format, "jsonl (default) or csv")
       ->check(CLI::IsMember({"jsonl", "csv"}));
-  exp->add_option("--out", ea->out, "write to FILE (default: standard output)");
+  exp->add_option("--out", ea->out,
+                  "write to FILE, which must not exist (default: standard output)");
+  exp->add_flag("--force", ea->force, "replace FILE if it exists");
   Example(exp, "isnad export-catalog --format jsonl --out catalogue.jsonl");
   out.emplace_back(exp, [&g, ea]() { return CmdExport(g, *ea); });
 }

@@ -217,6 +217,8 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
     bar.Clear();
     std::fprintf(stderr, "skipped %s: %s\n", Printable(path).c_str(),
                  Printable(why.message()).c_str());
+    // A script reading --json must see it too; no "id", so it cannot pass for an added file.
+    if (g.json) PrintJsonLine({{"path", path}, {"skipped", why.message()}});
   };
   cb.on_progress = [&](uint64_t bytes, uint64_t done, uint64_t total) {
     bar.Update(bytes, done, total);
