@@ -20,7 +20,7 @@ namespace isnad::bag {
 // One thing wrong with a bag. A warning (an RFC 8493 SHOULD) does not make it invalid.
 struct Problem {
   std::string file;  // relative to the bag root, "" for the bag as a whole
-  std::string what;
+  std::string what;  // safe to print: terminal controls escaped (core::Printable)
   bool warning = false;
 };
 
@@ -54,11 +54,16 @@ class Bag {
                                                uint64_t max_bytes = uint64_t{64} << 20) const = 0;
   // Streams every file once, in an order of the implementation's choosing (an
   // archive is read front to back), calling `sink(path, chunk)` per chunk and
-  // `sink(path, "")` at each file's end.
+  // `sink(path, "")` at each file's end. A file whose bytes are another's (LinkedTo)
+  // is not streamed: its bytes are streamed once, under the other file's name.
   virtual core::Status ForEachFile(
       const std::function<core::Status(const std::string&, std::string_view)>& sink) const = 0;
   // Added by the implementation: whether `relative` is a folder of the bag ("data").
   virtual bool IsDirectory(const std::string& relative) const = 0;
+  // Added by the implementation: the file of the bag whose bytes are, by the bag's
+  // structure, those of `relative` (a tar hard link), or "" when none. A hostile tar
+  // of a few KB can give one big entry thousands of names: read and hash it once.
+  virtual std::string LinkedTo(const std::string& /*relative*/) const { return ""; }
   // Added by the implementation: what Open found wrong but left out of Files()
   // instead of failing: symbolic links (never followed), devices and FIFOs, archive
   // entries with an absolute or `..` path, entries outside the bag's top folder.

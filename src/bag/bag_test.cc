@@ -784,6 +784,36 @@ TEST(Validate, ReportsBagInfoVersionAndCounts) {
   EXPECT_EQ(report->payload_algorithms, (std::vector<std::string>{"sha256", "sha512"}));
 }
 
+// A bag's file names are chosen by whoever sent it: ESC (a terminal escape sequence) or a
+// bidi override in one must not reach the user's terminal through a problem's text.
+TEST(Validate, ControlCharactersInNamesAreEscapedInMessages) {
+  const std::string evil = "\x1b[2J\u202E";
+  auto check = [&](const Report& r) {
+    bool quoted = false;
+    for (const Problem& p : r.problems) {
+      EXPECT_EQ(p.what.find('\x1b'), std::string::npos) << p.what;
+      EXPECT_EQ(p.what.find("\u202E"), std::string::npos) << p.what;
+      quoted |= p.what.find("\\x1b[2J\\u202e") != std::string::npos;
+    }
+    EXPECT_TRUE(quoted) << Describe(r);
+  };
+  TempDir tmp;
+  Spec spec;
+  // Two names that differ only in case: the warning quotes both.
+  spec.payload = {{"data/" + evil + "A.txt", "1"}, {"data/" + evil + "a.txt", "2"}};
+  WriteBag(tmp.Join("bag"), spec);
+  auto report = ValidatePath(tmp.Join("bag"));
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  check(*report);
+  // An archive entry that links to a name not in it: reported by Open, with that name.
+  const std::string out = tmp.Join("evil.tar");
+  MakeArchive(tmp.Join("bag"), out, "tar", "bag", {{"bag/data/x", "hardlink:" + evil}});
+  report = ValidatePath(out);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(Mentions(*report, "is a hard link to", false)) << Describe(*report);
+  check(*report);
+}
+
 TEST(Validate, ManyFilesOneAlgorithmUsesLanes) {
   // One algorithm: files are spread over lanes; every digest must still land.
   TempDir tmp;
@@ -893,6 +923,48 @@ TEST(Archive, ManyHardLinksToOneFileAreReadOnce) {
   EXPECT_EQ(report->payload_files, uint64_t{kLinks} + 1);
   // Linear: a fraction of a second even under ASan; quadratic took half a minute.
   EXPECT_LT(seconds, 5.0) << kLinks << " links";
+}
+
+// Hard links to an entry too big to keep in memory (found by the fuzzing round): each link
+// used to cost one more decompression pass and one more hash of the whole entry, so a
+// .tar.gz of a few hundred KB (40 MiB of zeros, 10,000 links) asked for 400 GB of work. The
+// shared bytes are read and hashed once, and every name gets their digests. A link to a tag
+// file that no manifest lists (bagit.txt) is hashed with the algorithms its link needs.
+TEST(Archive, LinksToABigEntryAreReadAndHashedOnce) {
+  TempDir tmp;
+  constexpr int kLinks = 300;
+  Spec spec;
+  spec.payload = {{"data/a.txt", "same bytes"}};
+  spec.algs = {};
+  spec.tag_algs = {};
+  spec.bag_info = "";
+  spec.oxum = false;
+  WriteBag(tmp.Join("bag"), spec);
+  const std::string big((size_t{33} << 20), '\0');  // over the 32 MiB kept in memory
+  const std::string big_sum = Hex("sha256", big);
+  std::string manifest =
+      Hex("sha256", "same bytes") + "  data/a.txt\n" + big_sum + "  data/big.bin\n" +
+      Hex("sha256", ReadTestFile(tmp.Join("bag/bagit.txt"))) + "  data/decl.txt\n";
+  std::vector<std::pair<std::string, std::string>> extra = {
+      {"bag/data/big.bin", big}, {"bag/data/decl.txt", "hardlink:bag/bagit.txt"}};
+  for (int i = 0; i < kLinks; ++i) {
+    const std::string name = "data/l" + std::to_string(i) + ".bin";
+    extra.emplace_back("bag/" + name, "hardlink:bag/data/big.bin");
+    manifest += big_sum + "  " + name + "\n";
+  }
+  extra.emplace_back("bag/manifest-sha256.txt", manifest);
+  const std::string out = tmp.Join("links.tar.gz");
+  MakeArchive(tmp.Join("bag"), out, "tar.gz", "bag", extra);
+  const auto start = std::chrono::steady_clock::now();
+  auto report = ValidatePath(out);
+  const auto seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->problems.empty()) << Describe(*report);
+  EXPECT_EQ(report->payload_files, uint64_t{kLinks} + 3);
+  EXPECT_EQ(report->sha256["data/l299.bin"], big_sum);
+  // Once: well under a second; one pass per link was 300 x 33 MiB (~10 GB), minutes.
+  EXPECT_LT(seconds, 10.0) << kLinks << " links";
 }
 
 TEST(Archive, DamagedZipIsInvalidNamingTheFile) {

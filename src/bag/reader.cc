@@ -199,68 +199,41 @@ class ArchiveBag : public Bag {
 
   Status ForEachFile(
       const std::function<Status(const std::string&, std::string_view)>& sink) const override {
-    // Files whose bytes are another entry's (tar hard links, or a cached tag
-    // file) are emitted from that entry. The bytes of an entry that several files
-    // share are kept (within the cache's limits) when first read, so that its other
-    // names need no more passes: one pass per link was quadratic in the entries.
-    // Only beyond those limits does each further link cost one more pass.
-    std::vector<std::vector<size_t>> by_ordinal(static_cast<size_t>(entry_count_));
-    for (size_t i = 0; i < records_.size(); ++i) {
-      by_ordinal[static_cast<size_t>(records_[i].data_ordinal)].push_back(i);
-    }
-    std::map<int64_t, std::string> linked;  // entry ordinal -> bytes kept for its links
-    uint64_t linked_total = 0;
-    auto kept = [&](int64_t ordinal) -> const std::string* {
-      if (auto it = cache_.find(ordinal); it != cache_.end()) return &it->second;
-      if (auto it = linked.find(ordinal); it != linked.end()) return &it->second;
-      return nullptr;
-    };
-    auto emit_cached = [&](size_t rec) -> Status {
-      const FileRec& f = records_[rec];
-      const std::string& data = *kept(f.data_ordinal);
-      if (!data.empty()) ISNAD_RETURN_IF_ERROR(sink(files_[rec], data));
-      return sink(files_[rec], std::string_view());
-    };
-    for (size_t round = 0;; ++round) {
-      bool need_pass = false;
-      for (auto& recs : by_ordinal) {
-        if (recs.size() <= round) continue;
-        if (kept(records_[recs[round]].data_ordinal)) {
-          // Kept bytes (no archive read needed): every remaining name at once.
-          for (size_t k = round; k < recs.size(); ++k) ISNAD_RETURN_IF_ERROR(emit_cached(recs[k]));
-          recs.resize(round);
-        } else {
-          need_pass = true;
-        }
+    // Each entry's bytes once, under the first of its names: a tar hard link's bytes are
+    // another entry's (LinkedTo), and streaming them once per name let a small hostile
+    // tar (one big entry, thousands of links) ask for a pass and a hash per link.
+    bool need_pass = false;
+    for (int64_t ordinal = 0; ordinal < entry_count_; ++ordinal) {
+      const size_t rec = first_[static_cast<size_t>(ordinal)];
+      if (rec == kNone) continue;
+      auto cached = cache_.find(ordinal);
+      if (cached == cache_.end()) {
+        need_pass = true;
+        continue;
       }
-      if (!need_pass) break;
-      ISNAD_RETURN_IF_ERROR(ReadEntries([&](int64_t ordinal, archive* a) -> StatusOr<bool> {
-        if (ordinal >= entry_count_) {
-          return core::Integrity(path_ + " changed since it was opened: it has more entries");
-        }
-        const auto& recs = by_ordinal[static_cast<size_t>(ordinal)];
-        if (recs.size() <= round || kept(ordinal)) return false;
-        const std::string& rel = files_[recs[round]];
-        bool keep = recs.size() > round + 1;  // more names to come: keep the bytes
-        std::string bytes;
-        ISNAD_RETURN_IF_ERROR(ReadData(a, UINT64_MAX, rel, [&](std::string_view chunk) {
-          if (keep && (bytes.size() + chunk.size() > kCacheFileMax ||
-                       linked_total + bytes.size() + chunk.size() > kCacheTotalMax)) {
-            keep = false;
-            std::string().swap(bytes);
-          }
-          if (keep) bytes.append(chunk);
-          return sink(rel, chunk);
-        }));
-        ISNAD_RETURN_IF_ERROR(sink(rel, std::string_view()));
-        if (keep) {
-          linked_total += bytes.size();
-          linked[ordinal] = std::move(bytes);
-        }
-        return false;
-      }));
+      if (!cached->second.empty()) ISNAD_RETURN_IF_ERROR(sink(files_[rec], cached->second));
+      ISNAD_RETURN_IF_ERROR(sink(files_[rec], std::string_view()));
     }
-    return Status::Ok();
+    if (!need_pass) return Status::Ok();
+    return ReadEntries([&](int64_t ordinal, archive* a) -> StatusOr<bool> {
+      if (ordinal >= entry_count_) {
+        return core::Integrity(path_ + " changed since it was opened: it has more entries");
+      }
+      const size_t rec = first_[static_cast<size_t>(ordinal)];
+      if (rec == kNone || cache_.count(ordinal)) return false;
+      const std::string& rel = files_[rec];
+      ISNAD_RETURN_IF_ERROR(
+          ReadData(a, UINT64_MAX, rel, [&](std::string_view chunk) { return sink(rel, chunk); }));
+      ISNAD_RETURN_IF_ERROR(sink(rel, std::string_view()));
+      return false;
+    });
+  }
+
+  std::string LinkedTo(const std::string& relative) const override {
+    auto it = by_path_.find(relative);
+    if (it == by_path_.end()) return "";
+    const size_t first = first_[static_cast<size_t>(records_[it->second].data_ordinal)];
+    return first == it->second ? "" : files_[first];
   }
 
  private:
@@ -473,6 +446,11 @@ class ArchiveBag : public Bag {
       files_.push_back(rel);
       records_.push_back({en.data_ordinal, en.size});
     }
+    first_.assign(static_cast<size_t>(entry_count_), kNone);
+    for (size_t i = 0; i < records_.size(); ++i) {
+      size_t& first = first_[static_cast<size_t>(records_[i].data_ordinal)];
+      if (first == kNone) first = i;
+    }
     for (const std::string& rel : repeated) {
       problems_.push_back({rel, "appears more than once in the archive (the last one is read)"});
     }
@@ -499,6 +477,8 @@ class ArchiveBag : public Bag {
   int64_t entry_count_ = 0;
   std::vector<std::string> files_;  // sorted (from a std::map)
   std::vector<FileRec> records_;    // parallel to files_
+  static constexpr size_t kNone = SIZE_MAX;
+  std::vector<size_t> first_;  // entry ordinal -> the first record whose bytes it is, or kNone
   std::unordered_map<std::string, size_t> by_path_;
   std::set<std::string> dirs_;
   std::map<int64_t, std::string> cache_;  // entry ordinal -> bytes

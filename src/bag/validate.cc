@@ -50,19 +50,9 @@ std::optional<std::pair<int, int>> ParseVersion(std::string_view v) {
   return std::make_pair(std::stoi(std::string(a)), std::stoi(std::string(b)));
 }
 
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
+// `s` in quotes, with terminal controls and bidi overrides escaped (core::Printable):
+// a bag's names and lines are its sender's, and reach the user's terminal.
+std::string Quote(std::string_view s) { return "\"" + core::Printable(s) + "\""; }
 
 struct Expect {
   Alg alg;
@@ -101,6 +91,9 @@ class Validator {
     CheckFetchLengths();
     CheckOxum();
     CheckNames();
+    // Every text is the user's to read on a terminal, and names the bag's sender chose
+    // (archive entries, link targets, read errors) are in some: escape their controls.
+    for (Problem& p : report_.problems) p.what = core::Printable(p.what);
     return Status::Ok();
   }
 
@@ -607,6 +600,17 @@ class Validator {
       for (const Expect& e : expect_[i]) needs[i] |= uint8_t(1u << static_cast<int>(e.alg));
       used |= needs[i];
     }
+    // A file whose bytes are another's (a tar hard link) is streamed once, under that
+    // other name: hashed there with every algorithm either needs, then copied.
+    std::vector<std::pair<uint32_t, uint32_t>> links;  // file, the file whose bytes it is
+    for (uint32_t i = 0; i < files_.size(); ++i) {
+      const std::string to = bag_.LinkedTo(files_[i]);
+      if (to.empty()) continue;
+      auto it = index_.find(to);
+      if (it == index_.end()) return core::Internal(files_[i] + " is linked to an unknown " + to);
+      links.emplace_back(i, it->second);
+      needs[it->second] |= needs[i];
+    }
     // One consumer thread per algorithm; a single algorithm gets one lane per
     // core instead, hashing different files at once.
     std::vector<Alg> consumers;
@@ -693,6 +697,16 @@ class Validator {
       // what was read before the damage is still checked.
       if (s.code() != core::Code::kIntegrity) return s;
       Error("", s.message());
+    }
+    for (const auto& [f, to] : links) {
+      if (!seen[to]) continue;
+      seen[f] = 1;
+      digests_[f] = digests_[to];
+      sizes_[f] = sizes_[to];
+      if (files_[f].rfind("data/", 0) == 0) {
+        report_.payload_bytes += sizes_[f];
+        ++report_.payload_files;
+      }
     }
     seen_ = std::move(seen);
     for (uint32_t i = 0; i < files_.size(); ++i) {

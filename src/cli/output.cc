@@ -26,36 +26,6 @@ std::string HumanBytes(uint64_t n) {
   return u == 0 ? fmt::format("{} B", n) : fmt::format("{:.1f} {}", v, kUnits[u]);
 }
 
-std::string Printable(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  auto b = [&s](size_t at) { return static_cast<unsigned char>(s[at]); };
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (b(i) < 0x20 || b(i) == 0x7f) {
-      out += fmt::format("\\x{:02x}", b(i));
-      continue;
-    }
-    // C1 controls (U+0080..U+009F), UTF-8 C2 80..C2 9F: some terminals act on them.
-    if (b(i) == 0xc2 && i + 1 < s.size() && b(i + 1) >= 0x80 && b(i + 1) <= 0x9f) {
-      out += fmt::format("\\u{:04x}", b(i + 1));
-      i += 1;
-      continue;
-    }
-    // Bidirectional embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069):
-    // a name holding one could reorder the ids and dates printed after it.
-    if (b(i) == 0xe2 && i + 2 < s.size() &&
-        ((b(i + 1) == 0x80 && b(i + 2) >= 0xaa && b(i + 2) <= 0xae) ||
-         (b(i + 1) == 0x81 && b(i + 2) >= 0xa6 && b(i + 2) <= 0xa9))) {
-      const unsigned code = 0x2000 + ((b(i + 1) & 0x3fu) << 6) + (b(i + 2) & 0x3fu);
-      out += fmt::format("\\u{:04x}", code);
-      i += 2;
-      continue;
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
-
 ProgressBar::ProgressBar(std::string label)
     : label_(std::move(label)), enabled_(::isatty(STDERR_FILENO) == 1) {}
 

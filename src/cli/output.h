@@ -11,6 +11,7 @@
 
 #include "core/canonical_json.h"
 #include "core/status.h"
+#include "core/utf8.h"
 
 namespace isnad::cli {
 
@@ -18,12 +19,8 @@ namespace isnad::cli {
 void PrintJsonLine(const core::Json& j);
 // "1.2 GB" style.
 std::string HumanBytes(uint64_t n);
-// Makes `s` safe to print on a terminal: control characters (a file name may
-// hold any byte but '/' and NUL) are shown as \xNN; the C1 controls (U+0080..U+009F:
-// U+009B starts a terminal escape sequence) and the bidi embedding, override and
-// isolate controls (U+202A..U+202E, U+2066..U+2069) as \u202e: in a name they would
-// reorder what a terminal shows after them (ids, dates, other names).
-std::string Printable(const std::string& s);
+// Printable(s): core::Printable, the one escaping of terminal controls (core/utf8.h).
+using core::Printable;
 // Reports a file that could not be processed while the others go on: a JSON line
 // {"file", "error", "code"} with `json`, else "isnad: <status>" on stderr.
 void PrintFileError(bool json, const std::string& file, const core::Status& s);

@@ -129,6 +129,16 @@ TEST(Utf8, ValidityAndLossyDisplay) {
 
 // An error message or text cut to a size limit stays valid UTF-8, so that it can go into an
 // entry: a cut inside a character drops the whole character.
+TEST(Utf8, PrintableEscapesTerminalControlsAndBidiOverrides) {
+  EXPECT_EQ(Printable("a\x1b[2J\u202Eb\n\x7f"), "a\\x1b[2J\\u202eb\\x0a\\x7f");
+  EXPECT_EQ(Printable("\u009b31m \u2066x\u2069"), "\\u009b31m \\u2066x\\u2069");
+  // What is left alone: text, Arabic, the marks that are not overrides (U+200F).
+  EXPECT_EQ(Printable("شاهد 1.jpg \u200F"), "شاهد 1.jpg \u200F");
+  // Escaping twice changes nothing: the output holds no control.
+  const std::string once = Printable("x\x1b\u202E");
+  EXPECT_EQ(Printable(once), once);
+}
+
 TEST(Utf8, TruncateNeverSplitsACharacter) {
   const std::string word = "زملكا";  // 5 letters of 2 bytes
   for (size_t max = 0; max <= word.size() + 1; ++max) {

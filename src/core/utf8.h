@@ -48,6 +48,14 @@ void AppendUtf8(std::string& out, uint32_t cp);
 // replaced by U+FFFD, for display. `s` itself when it is valid.
 std::string LossyUtf8(std::string_view s);
 
+// Makes `s` safe to print on a terminal: control characters (a file name may
+// hold any byte but '/' and NUL) are shown as \xNN; the C1 controls (U+0080..U+009F:
+// U+009B starts a terminal escape sequence) and the bidi embedding, override and
+// isolate controls (U+202A..U+202E, U+2066..U+2069) as \u202e: in a name they would
+// reorder what a terminal shows after them (ids, dates, other names). For messages
+// that quote what a hostile input chose (a file name, a server's text).
+std::string Printable(std::string_view s);
+
 // Shortens `s` to at most `max_bytes` without cutting a UTF-8 sequence in two: a cut
 // inside one moves back to its lead byte. Valid UTF-8 stays valid.
 void TruncateUtf8(std::string& s, size_t max_bytes);

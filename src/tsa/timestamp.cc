@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "core/encoding.h"
+#include "core/utf8.h"
 
 namespace isnad::tsa {
 namespace {
@@ -144,7 +145,8 @@ std::string DescribeStatus(const TS_STATUS_INFO* si) {
   std::string out = "status " + StatusName(ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(si)));
   if (const auto* texts = TS_STATUS_INFO_get0_text(si); texts != nullptr) {
     for (int i = 0; i < sk_ASN1_UTF8STRING_num(texts); ++i) {
-      out += ": \"" + std::string(AsnBytes(sk_ASN1_UTF8STRING_value(texts, i))) + "\"";
+      // The server's own words: terminal controls and bidi overrides escaped.
+      out += ": \"" + core::Printable(AsnBytes(sk_ASN1_UTF8STRING_value(texts, i))) + "\"";
     }
   }
   static constexpr std::array<std::pair<int, const char*>, 8> kFailures = {{

@@ -223,6 +223,25 @@ TEST(Rfc3161Conformance, RejectionIsReportedWithItsStatusText) {
   }
 }
 
+// A TSA's status text is whatever the server sent: ESC (a terminal escape sequence) or a
+// bidi override in it must not reach the user's terminal through the error message.
+TEST(Rfc3161, StatusTextWithTerminalControlsIsEscaped) {
+  const std::string text = "busy \x1b[2J\u202Eno";
+  auto tlv = [](char tag, const std::string& body) {
+    return std::string(1, tag) + static_cast<char>(body.size()) + body;  // short lengths only
+  };
+  // TimeStampResp { PKIStatusInfo { rejection (2), PKIFreeText { UTF8String } } }
+  const std::string resp =
+      tlv(0x30, tlv(0x30, tlv(0x02, std::string(1, '\x02')) + tlv(0x30, tlv(0x0c, text))));
+  auto info = Inspect(resp);
+  ASSERT_FALSE(info.ok());
+  EXPECT_EQ(info.status().code(), Code::kFailedPrecondition);
+  const std::string m = info.status().message();
+  EXPECT_EQ(m.find('\x1b'), std::string::npos) << m;
+  EXPECT_EQ(m.find("\u202E"), std::string::npos) << m;
+  EXPECT_NE(m.find("\"busy \\x1b[2J\\u202eno\""), std::string::npos) << m;
+}
+
 TEST(Rfc3161Conformance, ResponseOverAnotherImprintFails) {
   SKIP_WITHOUT_DATA();
   auto info = Verify(ReadAll(kData + "/respNonce.tsr"), core::Sha256Of("something else"), {});
