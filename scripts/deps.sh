@@ -12,7 +12,7 @@ ISNAD_PACKAGES=(
   libcurl4-openssl-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev
   libpango1.0-dev libcairo2-dev fonts-dejavu-core poppler-utils
-  python3 wget nghttp2-server microsocks tinyproxy-bin
+  python3 wget nghttp2-server microsocks tinyproxy-bin strace
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 

@@ -10,6 +10,9 @@
 //   reindex then succeeds;
 // - `capture --from LIST`: `verify` passes, and running it again captures every
 //   URL exactly once.
+// CrashAtEveryPoint.* kill `add`, `import`, `describe` and `reindex` not at
+// random moments but on entry to each rename, sync and unlink they make, in
+// turn (strace's fault injection; skipped where strace or ptrace is missing).
 // ISNAD_SOAK=1 runs many more rounds (scripts/test documents it).
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -18,11 +21,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "core/canonical_json.h"
 #include "core/testing/temp_dir.h"
@@ -99,7 +104,7 @@ std::map<std::string, std::string> ItemsBySha(const std::string& ar) {
 }
 
 TEST(Crash, KilledAddsLoseNothingAcknowledged) {
-  const int rounds = Soak() ? 300 : 25;
+  const int rounds = Rounds(25, 300);
   TempDir tmp;
   std::string ar = tmp.Join("ar");
   std::string bin = testing::IsnadBinary();
@@ -551,6 +556,404 @@ TEST(Crash, KilledCaptureResumesCapturingEachUrlOnce) {
   }
   EXPECT_GE(killed, rounds / 4);
   std::cout << "capture rounds: " << rounds << ", killed mid-run: " << killed << "\n";
+}
+
+// ---------------------------------------------------------------------------
+// Deterministic kills at every durability point. Random kills rarely land just
+// around a commit, so these tests run a command under strace, list every call
+// it makes to the syscalls that make work durable or visible (renames, syncs,
+// unlinks), and then, for each such call, run the command again from the same
+// starting archive with strace killing it (SIGKILL, on entry, so the call
+// itself never happens). After each kill the archive must verify, the command's
+// promise must hold (all or nothing), and running the command again must end
+// where an uninterrupted run ends.
+
+// The syscalls at which a command is killed.
+constexpr const char* kDurabilitySyscalls =
+    "rename,renameat,renameat2,fsync,fdatasync,syncfs,unlink,unlinkat";
+
+// strace's path, from PATH; "" when absent.
+std::string FindStrace() {
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    std::string candidate = (dir.empty() ? "." : dir) + "/strace";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+// Why strace cannot trace here ("" when it can): absent, or ptrace refused
+// (a container's seccomp profile, a Yama setting).
+std::string StraceUnusable(const std::string& strace) {
+  if (strace.empty()) return "strace is not installed (scripts/deps.sh installs it)";
+  auto r = testing::RunProcess({strace, "-f", "-qq", "-o", "/dev/null", "/bin/true"});
+  if (r.exit_code != 0) return "strace cannot trace here (ptrace refused?): " + r.err;
+  return "";
+}
+
+// The environment of a traced isnad: LeakSanitizer stops the world with
+// ptrace, which fails under strace, so leak checks are off there (the other
+// tests run the same commands with them on).
+std::map<std::string, std::string> TracedEnv() {
+#if defined(__SANITIZE_ADDRESS__)
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  return {{"ASAN_OPTIONS", std::string(asan != nullptr ? asan : "") + ":detect_leaks=0"}};
+#else
+  return {};
+#endif
+}
+
+// A call at which to kill: the `nth` call to `syscall` by one thread (strace
+// counts per syscall and per thread), and the line strace wrote for it.
+struct KillPoint {
+  std::string syscall;
+  int nth = 0;
+  std::string line;
+};
+
+std::string Describe(const KillPoint& p) {
+  return "killed on entry to " + p.syscall + " #" + std::to_string(p.nth) + ": " + p.line;
+}
+
+// Runs `isnad --archive AR ARGS...` to the end under strace and returns its
+// durability calls in the order made (a call counted for several threads
+// appears once, at its first).
+std::vector<KillPoint> TraceKillPoints(const std::string& strace, const std::string& ar,
+                                       std::vector<std::string> args, const std::string& trace) {
+  args.insert(args.begin(),
+              {strace, "-f", "-qq", "-o", trace, "-e", std::string("trace=") + kDurabilitySyscalls,
+               testing::IsnadBinary(), "--archive", ar});
+  auto r = testing::RunProcess(args, TracedEnv());
+  EXPECT_EQ(r.exit_code, 0) << "the traced run failed: " << r.err;
+  std::vector<KillPoint> points;
+  std::map<std::pair<std::string, std::string>, int> per_thread;  // (pid, syscall) -> calls
+  std::map<std::pair<std::string, int>, bool> seen;
+  std::istringstream lines(core::testing::ReadTestFile(trace));
+  std::string line;
+  while (std::getline(lines, line)) {
+    // "PID NAME(ARGS..." opens a call; "PID <... NAME resumed>" continues one.
+    size_t space = line.find(' ');
+    if (space == std::string::npos) continue;
+    size_t name_at = line.find_first_not_of(' ', space);
+    size_t paren = line.find('(', name_at);
+    if (name_at == std::string::npos || paren == std::string::npos) continue;
+    std::string name = line.substr(name_at, paren - name_at);
+    if (name.empty() ||
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
+      continue;
+    }
+    int nth = ++per_thread[{line.substr(0, space), name}];
+    if (seen[{name, nth}]) continue;
+    seen[{name, nth}] = true;
+    size_t unfinished = line.find(" <unfinished");
+    points.push_back(
+        {name, nth,
+         line.substr(name_at,
+                     unfinished == std::string::npos ? std::string::npos : unfinished - name_at)});
+  }
+  return points;
+}
+
+// Runs `isnad --archive AR ARGS...` under strace, killed on entry to `p`;
+// returns the exit code (-SIGKILL when the kill landed).
+testing::RunResult RunKilledAt(const std::string& strace, const std::string& ar,
+                               std::vector<std::string> args, const KillPoint& p) {
+  args.insert(args.begin(),
+              {strace, "-f", "-qq", "-o", "/dev/null", "-e", "trace=" + p.syscall, "-e",
+               "inject=" + p.syscall + ":signal=KILL:when=" + std::to_string(p.nth),
+               testing::IsnadBinary(), "--archive", ar});
+  return testing::RunProcess(args, TracedEnv());
+}
+
+// Replaces `ar` with a copy of `start`.
+void Restore(const std::string& start, const std::string& ar) {
+  std::filesystem::remove_all(ar);
+  std::filesystem::copy(start, ar, std::filesystem::copy_options::recursive);
+}
+
+// The kill points of `isnad ARGS` run on a copy of `start` at `ar`: every one
+// under ISNAD_SOAK; otherwise, to keep the suite's time, every k-th (the last
+// always) so that at most 16 remain, and every third at most under the
+// sanitizers (each run several times slower there).
+std::vector<KillPoint> SelectedKillPoints(const std::string& strace, const std::string& start,
+                                          const std::string& ar,
+                                          const std::vector<std::string>& args,
+                                          const std::string& trace) {
+  Restore(start, ar);
+  std::vector<KillPoint> all = TraceKillPoints(strace, ar, args, trace);
+  constexpr size_t kMaxPoints = 16;
+  size_t stride = Soak() ? 1 : (all.size() + kMaxPoints - 1) / kMaxPoints;
+#if defined(__SANITIZE_ADDRESS__)
+  if (!Soak()) stride = std::max<size_t>(stride, 3);
+#endif
+  stride = std::max<size_t>(stride, 1);
+  std::vector<KillPoint> chosen;
+  for (size_t k = 0; k < all.size(); ++k) {
+    if (k % stride == 0 || k + 1 == all.size()) chosen.push_back(all[k]);
+  }
+  std::cout << args[0] << ": " << all.size() << " durability calls, killing at " << chosen.size()
+            << "\n";
+  return chosen;
+}
+
+// The types of the log's entries, counted.
+std::map<std::string, int> EntryTypes(const std::string& ar) {
+  auto log = Isnad(ar, {"log", "--json"});
+  EXPECT_EQ(log.exit_code, 0) << log.err;
+  std::map<std::string, int> types;
+  for (const core::Json& l : testing::JsonLines(log.out)) ++types[l["entry"].value("type", "")];
+  return types;
+}
+
+// Every entry type is counted at least as in `once` (the log of one
+// uninterrupted run) and at most as in `twice` (two uninterrupted runs: a step
+// that had been committed before the kill is recorded again by the rerun, as
+// it is when a user runs the command twice), with no other type.
+void ExpectEntriesBetween(const std::map<std::string, int>& got,
+                          const std::map<std::string, int>& once,
+                          const std::map<std::string, int>& twice) {
+  for (const auto& [type, n] : twice) {
+    const int least = once.count(type) ? once.at(type) : 0;
+    const int seen = got.count(type) ? got.at(type) : 0;
+    EXPECT_TRUE(seen >= least && seen <= n)
+        << type << ": " << seen << " entries, expected " << least << ".." << n;
+  }
+  for (const auto& [type, n] : got) EXPECT_TRUE(twice.count(type)) << "unexpected " << type;
+}
+
+// Skips the calling test when strace cannot run; evaluates to strace's path.
+#define ISNAD_REQUIRE_STRACE(var)                            \
+  const std::string var = FindStrace();                      \
+  if (std::string why = StraceUnusable(var); !why.empty()) { \
+    GTEST_SKIP() << why;                                     \
+  }
+
+// `add` of a few files, killed at each durability call: the archive verifies,
+// every item held is one the add would have made (same row), and adding again
+// ends with the catalogue and log an uninterrupted add gives.
+TEST(CrashAtEveryPoint, Add) {
+  ISNAD_REQUIRE_STRACE(strace);
+  TempDir tmp;
+  const std::string start = tmp.Join("start"), ar = tmp.Join("ar"), in = tmp.Join("in");
+  ASSERT_EQ(Isnad(start, {"init", "--name", "crash.example/points"}).exit_code, 0);
+  WriteTestFile(tmp.Join("first/a.txt"), "an earlier statement\n");
+  ASSERT_EQ(Isnad(start, {"add", tmp.Join("first")}).exit_code, 0);
+  for (int i = 0; i < 4; ++i) {
+    WriteTestFile(in + "/f" + std::to_string(i) + ".txt",
+                  "statement " + std::to_string(i) + " of a witness\n");
+  }
+  const std::vector<std::string> cmd = {"add", in, "--json"};
+  Restore(start, ar);
+  ASSERT_EQ(Isnad(ar, cmd).exit_code, 0);
+  const auto ref_items = ItemsBySha(ar);
+  const auto once_types = EntryTypes(ar);
+  ASSERT_EQ(Isnad(ar, cmd).exit_code, 0);
+  const auto twice_types = EntryTypes(ar);
+  ASSERT_EQ(ref_items.size(), 5u);
+
+  auto points = SelectedKillPoints(strace, start, ar, cmd, tmp.Join("trace"));
+  ASSERT_GE(points.size(), 5u);
+  int killed = 0;
+  for (const KillPoint& p : points) {
+    SCOPED_TRACE(Describe(p));
+    Restore(start, ar);
+    auto run = RunKilledAt(strace, ar, cmd, p);
+    killed += run.exit_code == -SIGKILL;
+    auto verify = Isnad(ar, {"verify"});
+    ASSERT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+    for (const auto& [sha, row] : ItemsBySha(ar)) {
+      auto it = ref_items.find(sha);
+      ASSERT_NE(it, ref_items.end()) << "held but never added: " << sha;
+      EXPECT_EQ(row, it->second) << sha;
+    }
+    auto again = Isnad(ar, cmd);
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(ItemsBySha(ar), ref_items);
+    ExpectEntriesBetween(EntryTypes(ar), once_types, twice_types);
+  }
+  EXPECT_EQ(killed, static_cast<int>(points.size()));
+  std::cout << "add: killed at " << killed << " of " << points.size() << " points\n";
+}
+
+// `import` of a small CSV naming new files, killed at each durability call:
+// the archive verifies, every row is described or none is, and importing again
+// ends where an uninterrupted import ends.
+TEST(CrashAtEveryPoint, Import) {
+  ISNAD_REQUIRE_STRACE(strace);
+  TempDir tmp;
+  const std::string start = tmp.Join("start"), ar = tmp.Join("ar"), in = tmp.Join("in");
+  ASSERT_EQ(Isnad(start, {"init", "--name", "crash.example/points"}).exit_code, 0);
+  constexpr int kRows = 4;
+  std::string csv = "path,title,description,tags,event_date,language\n";
+  for (int i = 0; i < kRows; ++i) {
+    const std::string name = "f" + std::to_string(i) + ".txt";
+    WriteTestFile(in + "/" + name, "imported statement " + std::to_string(i) + "\n");
+    csv += name + ",pointrow " + std::to_string(i) + ",witness " + std::to_string(i) +
+           ",points;crash,2013-08-2" + std::to_string(i) + ",en\n";
+  }
+  WriteTestFile(in + "/catalogue.csv", csv);
+  const std::vector<std::string> cmd = {"import", in + "/catalogue.csv"};
+  Restore(start, ar);
+  ASSERT_EQ(Isnad(ar, cmd).exit_code, 0);
+  const auto ref_items = ItemsBySha(ar);
+  const auto once_types = EntryTypes(ar);
+  ASSERT_EQ(Isnad(ar, cmd).exit_code, 0);
+  const auto twice_types = EntryTypes(ar);
+  ASSERT_EQ(ref_items.size(), static_cast<size_t>(kRows));
+
+  auto points = SelectedKillPoints(strace, start, ar, cmd, tmp.Join("trace"));
+  ASSERT_GE(points.size(), 5u);
+  int killed = 0, all_described = 0;
+  for (const KillPoint& p : points) {
+    SCOPED_TRACE(Describe(p));
+    Restore(start, ar);
+    auto run = RunKilledAt(strace, ar, cmd, p);
+    killed += run.exit_code == -SIGKILL;
+    auto verify = Isnad(ar, {"verify"});
+    ASSERT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+    int described = 0;
+    for (const auto& [sha, row] : ItemsBySha(ar)) described += Contains(row, "pointrow ");
+    EXPECT_TRUE(described == 0 || described == kRows) << described << " of " << kRows;
+    all_described += described == kRows;
+    auto search = Isnad(ar, {"search", "pointrow", "--json", "--limit", "100"});
+    ASSERT_EQ(search.exit_code, 0) << search.err;
+    int hits = 0;
+    for (const core::Json& j : testing::JsonLines(search.out)) hits += j.contains("id");
+    EXPECT_EQ(hits, described) << search.out;
+    auto again = Isnad(ar, cmd);
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(ItemsBySha(ar), ref_items);
+    ExpectEntriesBetween(EntryTypes(ar), once_types, twice_types);
+  }
+  EXPECT_EQ(killed, static_cast<int>(points.size()));
+  std::cout << "import: killed at " << killed << " of " << points.size()
+            << " points (all rows described at the kill: " << all_described << ")\n";
+}
+
+// `describe`, killed at each durability call: the archive verifies; its entry
+// is in the log or not, and `show` shows the description exactly when it is;
+// describing again ends with the catalogue an uninterrupted describe gives.
+TEST(CrashAtEveryPoint, Describe) {
+  ISNAD_REQUIRE_STRACE(strace);
+  TempDir tmp;
+  const std::string start = tmp.Join("start"), ar = tmp.Join("ar");
+  ASSERT_EQ(Isnad(start, {"init", "--name", "crash.example/points"}).exit_code, 0);
+  for (int i = 0; i < 3; ++i) {
+    WriteTestFile(tmp.Join("in/f" + std::to_string(i) + ".txt"),
+                  "statement " + std::to_string(i) + "\n");
+  }
+  auto added = Isnad(start, {"add", tmp.Join("in"), "--json"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  const std::string item = testing::JsonLines(added.out).at(1)["id"];
+  const std::vector<std::string> cmd = {"describe",      item,     "--title",
+                                        "Pointed title", "--date", "2013-08-21"};
+  auto described_in_log = [](const std::string& a) {
+    auto types = EntryTypes(a);
+    return types.count("item.described") ? types.at("item.described") : 0;
+  };
+  auto shows = [&item](const std::string& a) {
+    auto show = Isnad(a, {"show", item, "--json"});
+    EXPECT_EQ(show.exit_code, 0) << show.err;
+    return Contains(show.out, "Pointed title");
+  };
+  Restore(start, ar);
+  const int before = described_in_log(ar);
+  ASSERT_EQ(Isnad(ar, cmd).exit_code, 0);
+  ASSERT_TRUE(shows(ar));
+  const auto ref_items = ItemsBySha(ar);
+
+  auto points = SelectedKillPoints(strace, start, ar, cmd, tmp.Join("trace"));
+  ASSERT_GE(points.size(), 3u);
+  int killed = 0, kept = 0;
+  for (const KillPoint& p : points) {
+    SCOPED_TRACE(Describe(p));
+    Restore(start, ar);
+    auto run = RunKilledAt(strace, ar, cmd, p);
+    killed += run.exit_code == -SIGKILL;
+    auto verify = Isnad(ar, {"verify"});
+    ASSERT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+    const int entries = described_in_log(ar) - before;
+    ASSERT_TRUE(entries == 0 || entries == 1) << entries;
+    EXPECT_EQ(shows(ar), entries == 1)
+        << "the entry is " << (entries ? "" : "not ") << "in the log, but show disagrees";
+    kept += entries;
+    auto again = Isnad(ar, cmd);
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_TRUE(shows(ar));
+    EXPECT_EQ(ItemsBySha(ar), ref_items);
+  }
+  EXPECT_EQ(killed, static_cast<int>(points.size()));
+  std::cout << "describe: killed at " << killed << " of " << points.size()
+            << " points (entry kept: " << kept << ")\n";
+}
+
+// `reindex`, killed at each durability call: `ls` and `search` answer exactly
+// as before or refuse saying to run reindex, `verify` passes or says to run
+// reindex; reindexing again then answers exactly as before and verifies.
+TEST(CrashAtEveryPoint, Reindex) {
+  ISNAD_REQUIRE_STRACE(strace);
+  TempDir tmp;
+  const std::string start = tmp.Join("start"), ar = tmp.Join("ar");
+  ASSERT_EQ(Isnad(start, {"init", "--name", "crash.example/points"}).exit_code, 0);
+  std::string csv = "path,title,description,tags,event_date\n";
+  for (int i = 0; i < 6; ++i) {
+    const std::string name = "s" + std::to_string(i) + ".txt";
+    WriteTestFile(tmp.Join("in/" + name), "statement " + std::to_string(i) + ": witness" +
+                                              std::to_string(i % 3) + " saw\n");
+    csv += name + ",Statement " + std::to_string(i) + ",told to the office,statement;t" +
+           std::to_string(i % 2) + ",2013-08-1" + std::to_string(i) + "\n";
+  }
+  WriteTestFile(tmp.Join("in/catalogue.csv"), csv);
+  auto imported = Isnad(start, {"import", tmp.Join("in/catalogue.csv")});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  const std::vector<std::vector<std::string>> reads = {
+      {"ls", "--json"},
+      {"search", "witness1", "--json"},
+      {"search", "statement", "--tag", "t0", "--facets", "--json"}};
+  std::vector<std::string> before;
+  Restore(start, ar);
+  for (const auto& args : reads) {
+    auto r = Isnad(ar, args);
+    ASSERT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+    before.push_back(r.out);
+  }
+  ASSERT_TRUE(Contains(before[1], "\"id\"")) << before[1];
+  auto check_reads = [&](bool may_refuse) {
+    for (size_t k = 0; k < reads.size(); ++k) {
+      auto r = Isnad(ar, reads[k]);
+      if (r.exit_code != 0 && may_refuse) {
+        EXPECT_TRUE(Contains(r.err, "reindex"))
+            << reads[k][0] << " failed without saying what to do: " << r.err;
+        continue;
+      }
+      ASSERT_EQ(r.exit_code, 0) << reads[k][0] << ": " << r.err;
+      EXPECT_EQ(r.out, before[k]) << reads[k][0] << " " << reads[k][1] << " answers differently";
+    }
+  };
+
+  auto points = SelectedKillPoints(strace, start, ar, {"reindex"}, tmp.Join("trace"));
+  ASSERT_GE(points.size(), 3u);
+  int killed = 0;
+  for (const KillPoint& p : points) {
+    SCOPED_TRACE(Describe(p));
+    Restore(start, ar);
+    auto run = RunKilledAt(strace, ar, {"reindex"}, p);
+    killed += run.exit_code == -SIGKILL;
+    check_reads(/*may_refuse=*/true);
+    auto verify = Isnad(ar, {"verify"});
+    if (verify.exit_code != 0) {
+      EXPECT_TRUE(Contains(verify.out + verify.err, "reindex")) << verify.out << verify.err;
+    }
+    auto again = Isnad(ar, {"reindex"});
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    check_reads(/*may_refuse=*/false);
+    verify = Isnad(ar, {"verify"});
+    ASSERT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  }
+  EXPECT_EQ(killed, static_cast<int>(points.size()));
+  std::cout << "reindex: killed at " << killed << " of " << points.size() << " points\n";
 }
 
 }  // namespace
