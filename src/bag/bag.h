@@ -49,7 +49,9 @@ class Bag {
   // Every regular file, as paths relative to the bag root with '/' separators, sorted.
   virtual const std::vector<std::string>& Files() const = 0;
   // The whole content of a (small) file; kNotFound when absent. `max_bytes` guards
-  // against a hostile bag.
+  // against a hostile bag. In a .zip or .tar, the first call reads the archive once and
+  // keeps every file of up to 1 MiB (256 MiB in all), so that reading many small files
+  // costs one pass, not one each.
   virtual core::StatusOr<std::string> ReadFile(const std::string& relative,
                                                uint64_t max_bytes = uint64_t{64} << 20) const = 0;
   // Streams every file once, in an order of the implementation's choosing (an

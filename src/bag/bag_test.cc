@@ -967,6 +967,40 @@ TEST(Archive, LinksToABigEntryAreReadAndHashedOnce) {
   EXPECT_LT(seconds, 10.0) << kLinks << " links";
 }
 
+// Reading many small files of a .zip (as verify-bag reads each exhibit's metadata and
+// the custody files) costs one pass over the archive, not one per file: 2,000
+// exhibits' bag took 38 s as a .zip against 0.3 s as a folder. The bytes are right,
+// a file over `max_bytes` is still refused, and a big file is still read.
+TEST(Archive, ManySmallFilesAreReadInOnePass) {
+  TempDir tmp;
+  constexpr int kFiles = 4000;
+  Spec spec;
+  for (int i = 0; i < kFiles; ++i) {
+    spec.payload.insert(
+        {"data/m" + std::to_string(i) + ".json", "{\"n\":" + std::to_string(i) + "}"});
+  }
+  spec.payload.insert({"data/big.bin", std::string((size_t{2} << 20), 'B')});  // over 1 MiB
+  WriteBag(tmp.Join("bag"), spec);
+  const std::string out = tmp.Join("bag.zip");
+  MakeArchive(tmp.Join("bag"), out, "zip", "bag");
+  auto bag = Bag::Open(out);
+  ASSERT_TRUE(bag.ok()) << bag.status().ToString();
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = kFiles - 1; i >= 0; --i) {  // any order
+    auto text = (*bag)->ReadFile("data/m" + std::to_string(i) + ".json");
+    ASSERT_TRUE(text.ok()) << text.status().ToString();
+    ASSERT_EQ(*text, "{\"n\":" + std::to_string(i) + "}");
+  }
+  const auto seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // One pass: well under a second; one per file was ~4,000 x 4,000 headers, a minute.
+  EXPECT_LT(seconds, 10.0) << kFiles << " files";
+  EXPECT_EQ((*bag)->ReadFile("data/m7.json", 3).status().code(), core::Code::kResourceExhausted);
+  auto big = (*bag)->ReadFile("data/big.bin");
+  ASSERT_TRUE(big.ok()) << big.status().ToString();
+  EXPECT_EQ(big->size(), size_t{2} << 20);
+}
+
 TEST(Archive, DamagedZipIsInvalidNamingTheFile) {
   TempDir tmp;
   Spec spec;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -126,6 +127,9 @@ using ReadPtr = std::unique_ptr<archive, ReadFree>;
 // Top-level .txt files up to these sizes are kept in memory by Open.
 constexpr uint64_t kCacheFileMax = uint64_t{32} << 20;
 constexpr uint64_t kCacheTotalMax = uint64_t{64} << 20;
+// Files up to these sizes are kept by ReadFile's first pass over the archive.
+constexpr uint64_t kReadAheadFileMax = uint64_t{1} << 20;
+constexpr uint64_t kReadAheadTotalMax = uint64_t{256} << 20;
 
 // `raw` with "./" and empty elements removed. nullopt (and `why`) when it is
 // absolute or has a ".." element.
@@ -184,17 +188,54 @@ class ArchiveBag : public Bag {
     }
     auto cached = cache_.find(f.data_ordinal);
     if (cached != cache_.end()) return cached->second;
+    std::lock_guard<std::mutex> lock(read_ahead_mu_);
+    if (auto kept = read_ahead_.find(f.data_ordinal); kept != read_ahead_.end()) {
+      if (kept->second.size() > max_bytes) {
+        return core::ResourceExhausted(relative + " is more than the " + std::to_string(max_bytes) +
+                                       " bytes this reader accepts");
+      }
+      return kept->second;
+    }
+    // Finding one entry means reading the archive from its start. A reader that asks
+    // for many small files (verify-bag: each exhibit's metadata, the custody files)
+    // would make one pass per file: 2,000 exhibits in a .zip took 38 s against 0.3 s
+    // for the same bag as a folder. So the first such read goes through the whole
+    // archive once and keeps every small file it passes (within limits); later ones
+    // only make a pass when a file was not kept.
+    const bool fill = !read_ahead_done_;
+    read_ahead_done_ = true;
     std::string out;
+    bool found = false;
     Status s = ReadEntries([&](int64_t ordinal, archive* a) -> StatusOr<bool> {
-      if (ordinal != f.data_ordinal) return false;
-      ISNAD_RETURN_IF_ERROR(ReadData(a, max_bytes, relative, [&](std::string_view chunk) {
-        out.append(chunk);
+      if (ordinal == f.data_ordinal) {
+        ISNAD_RETURN_IF_ERROR(ReadData(a, max_bytes, relative, [&](std::string_view chunk) {
+          out.append(chunk);
+          return Status::Ok();
+        }));
+        found = true;
+        return !fill;  // done, unless still keeping the others
+      }
+      if (!fill || ordinal >= entry_count_) return false;
+      const size_t rec = first_[static_cast<size_t>(ordinal)];
+      if (rec == kNone || cache_.count(ordinal) || records_[rec].size > kReadAheadFileMax ||
+          read_ahead_total_ + records_[rec].size > kReadAheadTotalMax) {
+        return false;
+      }
+      std::string data;
+      Status read = ReadData(a, kReadAheadFileMax, files_[rec], [&](std::string_view chunk) {
+        data.append(chunk);
         return Status::Ok();
-      }));
-      return true;  // done
+      });
+      // A file that cannot be read is not kept: asked for, it fails with its own error.
+      if (read.ok() && read_ahead_total_ + data.size() <= kReadAheadTotalMax) {
+        read_ahead_total_ += data.size();
+        read_ahead_[ordinal] = std::move(data);
+      }
+      return false;
     });
+    if (found) return out;  // a later entry's damage is no problem of this file
     ISNAD_RETURN_IF_ERROR(s);
-    return out;
+    return core::Integrity(path_ + " changed since it was opened: " + relative + " is gone");
   }
 
   Status ForEachFile(
@@ -482,6 +523,11 @@ class ArchiveBag : public Bag {
   std::unordered_map<std::string, size_t> by_path_;
   std::set<std::string> dirs_;
   std::map<int64_t, std::string> cache_;  // entry ordinal -> bytes
+  // Small files kept by ReadFile's first pass (see there).
+  mutable std::mutex read_ahead_mu_;
+  mutable bool read_ahead_done_ = false;
+  mutable std::map<int64_t, std::string> read_ahead_;
+  mutable uint64_t read_ahead_total_ = 0;
   std::vector<Problem> problems_, unsafe_;
   std::vector<std::string> outside_;
 };
