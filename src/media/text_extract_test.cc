@@ -29,5 +29,29 @@ TEST(ExtractText, PlainTextIsKeptAndBrokenBytesReplaced) {
   EXPECT_TRUE(ExtractText("<p><b>unclosed <i>tags", "text/html").ok());
 }
 
+// Pages nest deeper than libxml2's default 256 levels (tag soup of unclosed <font> or
+// <b> tags grows with the page): the text past that depth, and after it, was not
+// indexed; and the walk over the tree must not recurse once per level.
+TEST(ExtractText, DeeplyNestedHtmlKeepsAllItsText) {
+  for (int depth : {300, 3000, 400000}) {
+    SCOPED_TRACE(depth);
+    std::string page = "<html><body>before ";
+    for (int i = 0; i < depth; ++i) page += "<b>";
+    page += "deepword";
+    if (depth < 10000) {
+      for (int i = 0; i < depth; ++i) page += "</b>";
+      page += " afterword";
+    }
+    page += "</body></html>";
+    auto t = ExtractText(page, "text/html");
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    EXPECT_NE(t->find("before"), std::string::npos);
+    EXPECT_NE(t->find("deepword"), std::string::npos);
+    if (depth < 10000) {
+      EXPECT_NE(t->find("afterword"), std::string::npos);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace isnad::media
