@@ -1,7 +1,7 @@
 // Searchable text of a text document: plain text as it is (bytes that are not
 // UTF-8 replaced), HTML and XHTML without markup, scripts or styles (libxml2's
-// HTML parser, which copes with real-world tag soup). Returns "" for other
-// media types.
+// HTML parser, which copes with real-world tag soup, nested to any depth).
+// Returns "" for other media types.
 #pragma once
 
 #include <string>
