@@ -967,6 +967,56 @@ TEST(Archive, LinksToABigEntryAreReadAndHashedOnce) {
   EXPECT_LT(seconds, 10.0) << kLinks << " links";
 }
 
+// The same for a folder bag whose files are hard links (`tar xf` of such a tar makes
+// them): each file's bytes are read and hashed once, whatever its names; a name that
+// is a copy, not a link, is read on its own.
+TEST(Folder, HardLinksToOneFileAreReadAndHashedOnce) {
+  TempDir tmp;
+  constexpr int kLinks = 1000;
+  Spec spec;
+  spec.payload = {{"data/a.txt", "same bytes"}};
+  spec.algs = {};
+  spec.tag_algs = {};
+  spec.bag_info = "";
+  spec.oxum = false;
+  const std::string dir = tmp.Join("bag");
+  WriteBag(dir, spec);
+  const std::string big((size_t{33} << 20), '\0');
+  const std::string big_sum = Hex("sha256", big);
+  WriteTestFile(dir + "/data/big.bin", big);
+  WriteTestFile(dir + "/data/copy.bin", big);
+  std::string manifest = Hex("sha256", "same bytes") + "  data/a.txt\n" + big_sum +
+                         "  data/big.bin\n" + big_sum + "  data/copy.bin\n";
+  for (int i = 0; i < kLinks; ++i) {
+    const std::string name = "data/l" + std::to_string(i) + ".bin";
+    ASSERT_EQ(::link((dir + "/data/big.bin").c_str(), (dir + "/" + name).c_str()), 0);
+    manifest += big_sum + "  " + name + "\n";
+  }
+  WriteTestFile(dir + "/manifest-sha256.txt", manifest);
+  const auto start = std::chrono::steady_clock::now();
+  auto report = ValidatePath(dir);
+  const auto seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->problems.empty()) << Describe(*report);
+  EXPECT_EQ(report->payload_files, uint64_t{kLinks} + 3);
+  EXPECT_EQ(report->sha256["data/l299.bin"], big_sum);
+  EXPECT_EQ(report->sha256["data/copy.bin"], big_sum);
+  // Once: under a second; once per name was 1,000 x 33 MiB (33 GB), half a minute or more.
+  EXPECT_LT(seconds, 10.0) << kLinks << " links";
+  // A changed byte in the file shows under every name (one file, one set of bytes).
+  {
+    std::fstream f(dir + "/data/big.bin", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(1000);
+    f.put('x');
+  }
+  report = ValidatePath(dir);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(Mentions(*report, "data/l0.bin", false)) << Describe(*report);
+  EXPECT_TRUE(Mentions(*report, "data/big.bin", false)) << Describe(*report);
+  EXPECT_FALSE(Mentions(*report, "data/copy.bin", false)) << Describe(*report);
+}
+
 // Reading many small files of a .zip (as verify-bag reads each exhibit's metadata and
 // the custody files) costs one pass over the archive, not one per file: 2,000
 // exhibits' bag took 38 s as a .zip against 0.3 s as a folder. The bytes are right,

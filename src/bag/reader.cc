@@ -41,6 +41,16 @@ class FolderBag : public Bag {
     auto bag = std::unique_ptr<FolderBag>(new FolderBag(root));
     ISNAD_RETURN_IF_ERROR(bag->Walk(""));
     std::sort(bag->files_.begin(), bag->files_.end());
+    // Hard links (one file, several names: `tar xf` of a tar that has them) are read
+    // and hashed once, under the first name: see LinkedTo.
+    std::map<std::pair<uint64_t, uint64_t>, std::string> first;
+    for (const std::string& rel : bag->files_) {
+      auto id = bag->inode_.find(rel);
+      if (id == bag->inode_.end()) continue;
+      auto [it, inserted] = first.emplace(id->second, rel);
+      if (!inserted) bag->linked_[rel] = it->second;
+    }
+    bag->inode_.clear();
     return std::unique_ptr<Bag>(std::move(bag));
   }
 
@@ -67,6 +77,7 @@ class FolderBag : public Bag {
       const std::function<Status(const std::string&, std::string_view)>& sink) const override {
     std::unique_ptr<char[]> buf(new char[kChunk]);
     for (const std::string& rel : files_) {
+      if (linked_.count(rel)) continue;  // streamed under the first of its names
       ISNAD_ASSIGN_OR_RETURN(auto file, env_->NewSequentialFile(core::JoinPath(root_, rel)));
       while (true) {
         ISNAD_ASSIGN_OR_RETURN(size_t n, file->Read(buf.get(), kChunk));
@@ -76,6 +87,11 @@ class FolderBag : public Bag {
       ISNAD_RETURN_IF_ERROR(sink(rel, std::string_view()));
     }
     return Status::Ok();
+  }
+
+  std::string LinkedTo(const std::string& relative) const override {
+    auto it = linked_.find(relative);
+    return it == linked_.end() ? "" : it->second;
   }
 
  private:
@@ -91,6 +107,7 @@ class FolderBag : public Bag {
       switch (info.type) {
         case core::FileInfo::Type::kRegular:
           files_.push_back(rel);
+          inode_[rel] = {info.device, info.inode};
           break;
         case core::FileInfo::Type::kDirectory:
           dirs_.insert(rel);
@@ -112,6 +129,8 @@ class FolderBag : public Bag {
   std::vector<std::string> files_;
   std::set<std::string> dirs_;
   std::vector<Problem> problems_;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> inode_;  // during Open: device, inode
+  std::map<std::string, std::string> linked_;  // a hard link -> the first name of its file
 };
 
 // ---------------------------------------------------------------------------
