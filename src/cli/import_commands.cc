@@ -2,18 +2,17 @@
 // and `export-catalog`. The work is archive/import.h; this file parses the
 // command line and prints (text for people, --json for JSON Lines).
 // Formats: docs/formats/catalog-import.md.
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <cerrno>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
+#include <ostream>
+#include <streambuf>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "archive/archive.h"
 #include "archive/import.h"
@@ -117,6 +116,39 @@ int CmdImport(const Globals& g, const ImportArgs& args) {
   return kExitOk;
 }
 
+// An std::ostream's bytes appended to a core::WritableFile, 64 KiB at a time
+// (ExportCatalog writes to a stream; the file comes from WriteFileAtomically).
+class FileStreamBuf : public std::streambuf {
+ public:
+  explicit FileStreamBuf(core::WritableFile& file) : file_(file), buf_(size_t{64} << 10) {
+    setp(buf_.data(), buf_.data() + buf_.size());
+  }
+  // The first write error, if any.
+  Status status() const { return status_; }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (sync() != 0) return traits_type::eof();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override {
+    if (status_.ok() && pptr() > pbase()) {
+      status_ = file_.Append(std::string_view(pbase(), static_cast<size_t>(pptr() - pbase())));
+    }
+    setp(buf_.data(), buf_.data() + buf_.size());
+    return status_.ok() ? 0 : -1;
+  }
+
+ private:
+  core::WritableFile& file_;
+  std::vector<char> buf_;
+  Status status_;
+};
+
 int CmdExport(const Globals& g, const ExportArgs& args) {
   core::Env* env = core::Env::Default();
   // Said before any work; the rename below refuses too, should one appear meanwhile.
@@ -134,31 +166,18 @@ int CmdExport(const Globals& g, const ExportArgs& args) {
   }
   // Written beside the target, made durable, then renamed into place: an export
   // that is interrupted or fails never leaves a half-written file under that name.
-  const std::string tmp = args.out + ".tmp-" + std::to_string(::getpid());
-  Status s = [&]() -> Status {
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      if (!out) return core::ErrnoStatus("cannot create", tmp, errno);
-      ISNAD_RETURN_IF_ERROR(archive::ExportCatalog(**a, args.format, out));
-      out.close();
-      if (!out) return core::IoError("cannot write " + tmp);
-    }
-    const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return core::ErrnoStatus("cannot open", tmp, errno);
-    const bool synced = ::fsync(fd) == 0;
-    const int sync_errno = errno;
-    ::close(fd);
-    if (!synced) return core::ErrnoStatus("cannot sync", tmp, sync_errno);
-    Status renamed = args.force ? env->Rename(tmp, args.out) : env->RenameNoReplace(tmp, args.out);
-    if (renamed.code() == core::Code::kAlreadyExists) return exists();
-    ISNAD_RETURN_IF_ERROR(renamed);
-    return env->SyncDir(core::DirName(args.out));
-  }();
-  if (!s.ok()) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);  // gone already once renamed
-    return Fail(s);
-  }
+  Status s = core::WriteFileAtomically(
+      env, args.out,
+      [&](core::WritableFile& file) {
+        FileStreamBuf buf(file);
+        std::ostream out(&buf);
+        Status exported = archive::ExportCatalog(**a, args.format, out);
+        out.flush();
+        return exported.ok() ? buf.status() : exported;
+      },
+      /*sync=*/true, /*replace=*/args.force);
+  if (s.code() == core::Code::kAlreadyExists) return Fail(exists());
+  if (!s.ok()) return Fail(s);
   if (g.json) {
     PrintJsonLine({{"out", args.out}, {"format", args.format}});
   } else {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -124,6 +125,12 @@ StatusOr<std::string> ReadFileUpTo(Env* env, const std::string& path, uint64_t m
 // skipped (the caller makes the batch durable with SyncFilesystem).
 Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data,
                            bool sync = true, uint32_t mode = 0644);
+// The same with the content streamed, any size in constant memory: `write` appends it
+// to the temp file (created exclusively: a planted name is never written through).
+// With `replace` false an existing `path` is kept and kAlreadyExists returned.
+Status WriteFileAtomically(Env* env, const std::string& path,
+                           const std::function<Status(WritableFile&)>& write, bool sync,
+                           bool replace, uint32_t mode = 0644);
 
 // Returns the folder part of `path` ("." when none).
 std::string DirName(const std::string& path);

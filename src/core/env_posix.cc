@@ -357,6 +357,13 @@ StatusOr<std::string> ReadFileUpTo(Env* env, const std::string& path, uint64_t m
 
 Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data, bool sync,
                            uint32_t mode) {
+  return WriteFileAtomically(
+      env, path, [data](WritableFile& f) { return f.Append(data); }, sync, /*replace=*/true, mode);
+}
+
+Status WriteFileAtomically(Env* env, const std::string& path,
+                           const std::function<Status(WritableFile&)>& write, bool sync,
+                           bool replace, uint32_t mode) {
   static std::atomic<uint64_t> counter{0};
   // The temp file is created exclusively (O_EXCL does not follow a symlink): a name left
   // by an earlier process, or planted, is skipped, never written through.
@@ -372,7 +379,7 @@ Status WriteFileAtomically(Env* env, const std::string& path, std::string_view d
     }
   }
   {
-    Status s = file->Append(data);
+    Status s = write(*file);
     if (s.ok() && sync) s = file->Sync();
     Status c = file->Close();
     if (s.ok()) s = c;
@@ -381,7 +388,7 @@ Status WriteFileAtomically(Env* env, const std::string& path, std::string_view d
       return s;
     }
   }
-  Status s = env->Rename(tmp, path);
+  Status s = replace ? env->Rename(tmp, path) : env->RenameNoReplace(tmp, path);
   if (!s.ok()) {
     (void)env->RemoveFile(tmp);
     return s;
