@@ -485,6 +485,9 @@ StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool r
     return catalog;
   }
 
+  // 16 KiB pages for a new file (an existing one keeps its own): a reindex
+  // commits its 2 GB in fewer, larger writes, about a tenth faster.
+  ISNAD_RETURN_IF_ERROR(Exec(db, "PRAGMA page_size=16384", "setting the page size"));
   // The catalogue is rebuilt from the log after a crash, so NORMAL (which may
   // lose the last transactions on power loss, never consistency) is enough.
   ISNAD_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL", "switching to WAL mode"));
@@ -518,15 +521,26 @@ StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool r
   return catalog;
 }
 
+// FTS5 merges its index segments as they accumulate (automerge, default 4).
+// A bulk load leaves them unmerged (up to 64 a level) and merges them all
+// into one at the end: each term's hits are rewritten about twice instead of
+// five times, and the finished index answers from one segment. The defaults
+// are set back for the updates that follow.
 Status Catalog::BeginBulkLoad() {
   return Exec(db_,
               "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144; "
-              "PRAGMA temp_store=MEMORY",
+              "PRAGMA temp_store=MEMORY; "
+              "INSERT INTO search(search, rank) VALUES ('automerge', 0); "
+              "INSERT INTO search(search, rank) VALUES ('crisismerge', 64)",
               "preparing a bulk load");
 }
 
 Status Catalog::EndBulkLoad() {
-  return Exec(db_, "PRAGMA cache_size=-65536; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+  return Exec(db_,
+              "INSERT INTO search(search) VALUES ('optimize'); "
+              "INSERT INTO search(search, rank) VALUES ('automerge', 4); "
+              "INSERT INTO search(search, rank) VALUES ('crisismerge', 16); "
+              "PRAGMA cache_size=-65536; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
               "ending a bulk load");
 }
 
@@ -594,9 +608,16 @@ Status Catalog::ApplyLocked(uint64_t first_index, const std::vector<std::string>
   };
   std::future<std::vector<StatusOr<Json>>> next;
   std::vector<StatusOr<Json>> block = parse(0);
+  // The block applied before is freed on the parsing thread too: freeing a
+  // parsed entry costs a tenth of parsing it, on the thread that bounds reindex.
+  std::vector<StatusOr<Json>> applied_block;
   for (size_t from = 0; from < entries.size(); from += kParseBlock) {
     if (from + kParseBlock < entries.size()) {
-      next = std::async(std::launch::async, parse, from + kParseBlock);
+      next =
+          std::async(std::launch::async, [&parse, from, done = std::move(applied_block)]() mutable {
+            done.clear();
+            return parse(from + kParseBlock);
+          });
     }
     for (size_t k = 0; k < block.size(); ++k) {
       const uint64_t index = first_index + from + k;
@@ -605,6 +626,7 @@ Status Catalog::ApplyLocked(uint64_t first_index, const std::vector<std::string>
         return s.WithContext("log entry " + std::to_string(index));
       }
     }
+    applied_block = std::move(block);
     if (next.valid()) block = next.get();
   }
   return applier.graph_->Finish();

@@ -275,7 +275,7 @@ CREATE TABLE item_content (
   item_leaf INTEGER PRIMARY KEY,
   text      TEXT NOT NULL
 );
-CREATE VIRTUAL TABLE search USING fts5(exact, stem, skel, keys, tokenize = "unicode61 remove_diacritics 0");
+CREATE VIRTUAL TABLE search USING fts5(exact, stem, skel, keys, tokenize = "ascii");
 CREATE TABLE search_terms (
   col  INTEGER NOT NULL,
   term TEXT NOT NULL,

@@ -1,6 +1,7 @@
 // The evidence graph: entry grammar, projection into the catalogue, reindex
 // equality over a large random history, search, timelines and warnings.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <random>
@@ -49,18 +50,55 @@ class History {
   std::vector<std::string> entries_;
 };
 
-std::unique_ptr<Catalog> Build(const std::vector<std::string>& entries, size_t batch = 0) {
-  auto c = Catalog::Open(":memory:", false);
+// Applies `entries` in batches of `batch` (0: one) to a catalogue at `path`.
+// With `bulk_entries`, the batches up to there are one bulk load, as
+// Archive::Reindex makes it, and the rest are applied as updates.
+std::unique_ptr<Catalog> Build(const std::vector<std::string>& entries, size_t batch = 0,
+                               const std::string& path = ":memory:", size_t bulk_entries = 0) {
+  auto c = Catalog::Open(path, false);
   EXPECT_TRUE(c.ok()) << c.status().ToString();
   if (!c.ok()) return nullptr;
   if (batch == 0) batch = entries.size();
+  bool bulk = bulk_entries > 0;
+  if (bulk) {
+    EXPECT_TRUE((*c)->BeginBulkLoad().ok());
+  }
   for (size_t at = 0; at < entries.size(); at += batch) {
+    if (bulk && at >= bulk_entries) {
+      EXPECT_TRUE((*c)->EndBulkLoad().ok());
+      bulk = false;
+    }
     size_t n = std::min(batch, entries.size() - at);
     std::vector<std::string> part(entries.begin() + at, entries.begin() + at + n);
     core::Status s = (*c)->Apply(at, part, RootAt(at + n));
     EXPECT_TRUE(s.ok()) << s.ToString();
   }
+  if (bulk) {
+    EXPECT_TRUE((*c)->EndBulkLoad().ok());
+  }
   return std::move(c).value();
+}
+
+// Runs `sql` on the database file at `path` and returns the first column of
+// each row, "|"-joined; "error: ..." when it fails.
+std::string Sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string out;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return "error: open";
+  char* err = nullptr;
+  int rc = sqlite3_exec(
+      db, sql.c_str(),
+      [](void* o, int, char** cols, char**) {
+        auto* s = static_cast<std::string*>(o);
+        if (!s->empty()) *s += '|';
+        *s += cols[0] ? cols[0] : "NULL";
+        return 0;
+      },
+      &out, &err);
+  if (rc != SQLITE_OK) out = std::string("error: ") + (err ? err : "?");
+  sqlite3_free(err);
+  sqlite3_close(db);
+  return out;
 }
 
 std::vector<std::string> Ids(const SearchResult& r) {
@@ -787,18 +825,76 @@ TEST(Graph, ReindexEqualsOnALargeRandomHistory) {
   auto one = Build(h.entries());
   auto many = Build(h.entries(), 97);
   auto single = Build(h.entries(), 1);
+  // As `isnad reindex` builds it (a bulk load whose index segments are merged
+  // at the end), then updated as `add` and `describe` do.
+  core::testing::TempDir dir;
+  const std::string bulk_path = dir.Join("bulk.db");
+  auto bulk = Build(h.entries(), 97, bulk_path, h.entries().size() * 2 / 3);
   ASSERT_NE(one, nullptr);
+  ASSERT_NE(bulk, nullptr);
   auto fp = one->Fingerprint();
   ASSERT_TRUE(fp.ok());
   EXPECT_EQ(*fp, *many->Fingerprint());
   EXPECT_EQ(*fp, *single->Fingerprint());
+  EXPECT_EQ(*fp, *bulk->Fingerprint());
   for (const char* q : {"زملكا", "hospital", "douma OR حلب", "\"rocket hospital\"", "chem*"}) {
     auto a = one->Search({.query = q, .limit = 50, .facets = true});
     auto b = many->Search({.query = q, .limit = 50, .facets = true});
+    auto c = bulk->Search({.query = q, .limit = 50, .facets = true});
     ASSERT_TRUE(a.ok()) << a.status().ToString();
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
     EXPECT_GT(a->total, 0u) << q;
     EXPECT_EQ(Ids(*a), Ids(*b)) << q;
     EXPECT_EQ(a->facets, b->facets) << q;
+    EXPECT_EQ(Ids(*a), Ids(*c)) << q;
+    EXPECT_EQ(a->facets, c->facets) << q;
+  }
+  bulk.reset();
+  // The index FTS5 checks as sound, and the updates after the bulk load merge
+  // segments as usual again (FTS5's defaults: 4 a level, 16 at most).
+  EXPECT_EQ(Sql(bulk_path, "INSERT INTO search(search) VALUES ('integrity-check')"), "");
+  EXPECT_EQ(Sql(bulk_path, "SELECT v FROM search_config WHERE k = 'automerge'"), "4");
+  EXPECT_EQ(Sql(bulk_path, "SELECT v FROM search_config WHERE k = 'crisismerge'"), "16");
+}
+
+// A catalogue made anew stores 16 KiB pages (fewer, larger writes: a tenth
+// off a reindex) and tokenizes its search index with FTS5's "ascii"
+// tokenizer, which splits exactly where isnad put spaces; one made before
+// keeps its 4 KiB pages and "unicode61" and is read and updated as before.
+TEST(Graph, NewCatalogueLayoutAndOldOnesStillWork) {
+  core::testing::TempDir dir;
+  History h;
+  std::string item = h.Item("v.mp4");
+  h.Graph({{"type", "item.described"},
+           {"item", item},
+           {"lang", "ar"},
+           {"title", "الهجوم على زملكا"},
+           {"description", "Sarin attack on Zamalka"}});
+  const std::string fresh = dir.Join("new.db");
+  ASSERT_NE(Build(h.entries(), 0, fresh), nullptr);
+  EXPECT_EQ(Sql(fresh, "PRAGMA page_size"), "16384");
+  EXPECT_NE(Sql(fresh, "SELECT sql FROM sqlite_schema WHERE name = 'search'")
+                .find("tokenize = \"ascii\""),
+            std::string::npos);
+  // An older catalogue: its tables made with 4 KiB pages and unicode61.
+  const std::string old = dir.Join("old.db");
+  {
+    auto c = Catalog::Open(old, false);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+  }
+  ASSERT_EQ(Sql(old,
+                "PRAGMA journal_mode=DELETE; PRAGMA page_size=4096; VACUUM; "
+                "DROP TABLE search; CREATE VIRTUAL TABLE search USING fts5(exact, stem, skel, "
+                "keys, tokenize = \"unicode61 remove_diacritics 0\")"),
+            "delete");
+  ASSERT_EQ(Sql(old, "PRAGMA page_size"), "4096");
+  auto c = Build(h.entries(), 1, old);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(Sql(old, "PRAGMA page_size"), "4096");
+  for (const char* q : {"زملكا", "zamalka", "sarin", "السارين", "\"attack on zamalka\""}) {
+    auto r = c->Search({.query = q});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(Ids(*r), std::vector<std::string>{item}) << q;
   }
 }
 
