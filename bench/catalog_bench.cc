@@ -58,6 +58,7 @@
 
 #include "catalog/catalog.h"
 #include "catalog/entries.h"
+#include "core/allocator.h"
 #include "core/canonical_json.h"
 #include "core/digest.h"
 #include "core/env.h"
@@ -1214,6 +1215,7 @@ Options ParseArgs(int argc, char** argv) {
 }
 
 int Main(int argc, char** argv) {
+  core::KeepFreedMemoryForReuse();  // as isnad's main does
   const Options o = ParseArgs(argc, argv);
   std::unique_ptr<core::testing::TempDir> tmp;
   std::string dir = o.dir;
