@@ -728,14 +728,15 @@ StatusOr<BagVerifyReport> VerifyBag(const std::string& path, const BagVerifyOpti
         "signatures or proofs to check)");
     return r;
   }
-  // RFC 8493 §4.2: a serialization holds the bag's folder and nothing else. A third-party
+  // BagIt 0.97's "Serialization" (draft-kunze-bagit-14; RFC 8493 has no such
+  // section): a serialization holds the bag's folder and nothing else. A third-party
   // bag is only warned of that; beside an isnad export it is content nothing vouches
   // for, unpacked next to the case file.
   for (bag::Problem& p : r.problems) {
     if (p.warning && p.file.empty() &&
         p.what.find("lie outside the bag's folder") != std::string::npos) {
       p.warning = false;
-      p.what += "; an isnad export holds nothing else (RFC 8493 §4.2)";
+      p.what += "; an isnad export holds nothing else (BagIt 0.97, \"Serialization\")";
     }
   }
   checker.Custody(options, bagit.sha256);

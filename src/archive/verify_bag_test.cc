@@ -144,7 +144,8 @@ TEST_F(VerifyBagTamper, AnIsnadLabelGivenTwiceInBagInfoIsCaught) {
 }
 
 // A .zip case file with an entry beside the bag's folder: unpacked next to the case
-// file, vouched for by nothing (RFC 8493 §4.2: the serialization holds the bag only).
+// file, vouched for by nothing (BagIt 0.97's "Serialization": the serialization holds the bag
+// only).
 TEST_F(VerifyBagTamper, ZipEntryBesideTheBagFolderIsCaught) {
   const std::string zip = tmp_.Join("case.zip");
   ASSERT_EQ(isnad({"export", "--items", id_, "--out", zip}).exit_code, 0);

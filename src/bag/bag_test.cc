@@ -1224,7 +1224,7 @@ TEST(Writer, RoundTripFolderZipTarIsValidWithoutWarnings) {
       EXPECT_NE(tm->find("  " + f + "\n"), std::string::npos) << f;
     }
     if (name != "case-1") {
-      // RFC 8493 §4: one top folder, named after the file.
+      // BagIt 0.97's "Serialization": one top folder, named after the file.
       for (const std::string& entry : ArchiveNames(out))
         EXPECT_EQ(entry.rfind("case-1/", 0), 0u) << entry;
     }

@@ -452,7 +452,7 @@ class ArchiveBag : public Bag {
     entry_count_ = ordinal;
 
     // The bag root: the folder holding bagit.txt, at the top or one folder down
-    // (RFC 8493 §4: a serialization holds one top-level folder).
+    // (BagIt 0.97's "Serialization": one top-level folder; RFC 8493 says nothing of serializing).
     std::vector<std::string> roots;
     for (const Entry& en : entries) {
       if (en.kind != Entry::kFile) continue;

@@ -560,7 +560,8 @@ StatusOr<std::unique_ptr<Writer>> Writer::Create(const std::string& path_in) {
     }
   }
   if (format) {
-    // RFC 8493 §4: one top-level folder, named as the file without its extension.
+    // BagIt 0.97's "Serialization" (RFC 8493 dropped that section): one top-level
+    // folder, named as the file without its extension.
     if (top.empty()) top = "bag";
     auto out = std::make_unique<ArchiveOutput>(path, tmp, *format, top);
     ISNAD_RETURN_IF_ERROR(out->Create());
