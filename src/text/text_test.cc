@@ -330,28 +330,15 @@ TEST_P(Fts, EveryTokenIsOneFts5Token) {
   // And random text: code points from ASCII, Latin, Greek, Cyrillic, Arabic,
   // Devanagari, CJK, punctuation, spaces and marks of every kind.
   std::mt19937 rng(16);
-  const std::vector<std::pair<char32_t, char32_t>> ranges = {
+  const std::vector<std::pair<uint32_t, uint32_t>> ranges = {
       {0x20, 0x7e},     {0xa0, 0x24f},    {0x300, 0x36f},   {0x370, 0x4ff},
       {0x600, 0x6ff},   {0x900, 0x97f},   {0x2000, 0x206f}, {0x3000, 0x30ff},
       {0x4e00, 0x4e80}, {0xfb50, 0xfdff}, {0xfe70, 0xfeff}, {0xff00, 0xffef}};
   for (int n = 0; n < 300; ++n) {
-    std::u32string text;
+    std::string utf8;
     for (int k = static_cast<int>(rng() % 40); k >= 0; --k) {
       const auto& [lo, hi] = ranges[rng() % ranges.size()];
-      text += static_cast<char32_t>(lo + rng() % (hi - lo + 1));
-    }
-    std::string utf8;
-    for (char32_t c : text) {
-      if (c < 0x80) {
-        utf8 += static_cast<char>(c);
-      } else if (c < 0x800) {
-        utf8 += static_cast<char>(0xc0 | (c >> 6));
-        utf8 += static_cast<char>(0x80 | (c & 0x3f));
-      } else {
-        utf8 += static_cast<char>(0xe0 | (c >> 12));
-        utf8 += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-        utf8 += static_cast<char>(0x80 | (c & 0x3f));
-      }
+      core::AppendUtf8(utf8, lo + rng() % (hi - lo + 1));
     }
     texts.push_back(utf8);
   }
