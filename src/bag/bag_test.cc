@@ -26,8 +26,8 @@ namespace {
 
 // A wall-clock bound of the tests below, given for an optimised build: the
 // sanitizer build (unoptimised and instrumented, on CI's two loaded cores)
-// runs the same code several times slower. The slow behaviour each bound
-// guards against takes minutes in either build.
+// runs the same code several times slower, so there a bound only catches the
+// grossest regressions; the optimised build is the one that guards each.
 double Bound(double seconds) {
 #if defined(__SANITIZE_ADDRESS__)
   return seconds * 6;
