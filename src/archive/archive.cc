@@ -765,7 +765,6 @@ Status Archive::Reindex() {
   {
     ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<catalog::Catalog> cat, OpenCatalog(building, false));
     ISNAD_RETURN_IF_ERROR(cat->BeginBulkLoad());
-    constexpr uint64_t kRebuildChunk = 100'000;
     ISNAD_RETURN_IF_ERROR(ApplyLogTo(*log_, 0, kRebuildChunk, *cat));
     ISNAD_RETURN_IF_ERROR(cat->EndBulkLoad());  // fsyncs the file
   }

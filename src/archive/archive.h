@@ -209,6 +209,10 @@ class Archive {
   friend class Capturer;  // archive/capture.cc: stores captures' files and entries in batches
   friend class Analyzer;  // archive/analyze.cc: records media analyses in batches
   friend class WebArchiveIndexer;  // archive/webarchive.cc: indexes WARC/WACZ items
+  // Entries per transaction when a whole catalogue is built from the log
+  // (Reindex, and Verify's rebuild): big enough to keep Catalog::Apply's
+  // parsing thread ahead of its writing, small enough to hold in memory.
+  static constexpr uint64_t kRebuildChunk = 100'000;
   Archive() = default;
   core::Status OpenParts(Mode mode);
   core::Status CatchUpCatalog();

@@ -66,15 +66,40 @@ StatusOr<VerifyReport> Archive::Verify(
   for (auto& p : log_problems) problem("log/" + p.file, "", p.what);
 
   // 3. The entries: each must parse; collect the blobs they reference, and
-  //    rebuild the catalogue from them in memory.
+  //    rebuild the catalogue from them.
   std::map<core::Hash, BlobRef> refs;
-  std::map<std::string, core::Hash> item_hash;
   // Tree sizes whose signed checkpoint a time-stamp token covers, by the entry that says so.
   std::map<uint64_t, uint64_t> stamped_sizes;
-  ISNAD_ASSIGN_OR_RETURN(auto rebuilt, OpenCatalog(":memory:", false));
+  // Built as reindex builds, in a private temporary file (deleted on close):
+  // in RAM it would need as much memory as the catalogue's size, 2 GB at a
+  // million items.
+  ISNAD_ASSIGN_OR_RETURN(auto rebuilt, OpenCatalog(catalog::kScratchFile, false));
+  ISNAD_RETURN_IF_ERROR(rebuilt->BeginBulkLoad());
   std::vector<std::string> chunk;
   uint64_t chunk_start = 0;
   bool rebuild_ok = true;
+  // Applies the entries read so far (up to tree size `end`). A bad entry is
+  // the archive's problem; no room for the scratch file is this run's.
+  Status scratch_status;
+  auto rebuild = [&](uint64_t end) -> Status {
+    auto root = log_->RootAt(end);
+    Status s = !rebuild_ok ? Status::Ok()
+               : root.ok() ? rebuilt->Apply(chunk_start, chunk, *root)
+                           : root.status();
+    chunk.clear();
+    if (s.code() == core::Code::kResourceExhausted) {
+      scratch_status = core::ResourceExhausted(
+          "verify rebuilds the catalogue in a temporary file to compare it, about the size of "
+          "catalog.sqlite; set TMPDIR to a folder with that much free space. " +
+          s.message());
+      return scratch_status;
+    }
+    if (!s.ok()) {
+      rebuild_ok = false;
+      problem("log/tile/entries", "", s.message());
+    }
+    return Status::Ok();
+  };
   Status entries_status =
       log_->ForEachEntry(0, log_->size(), [&](uint64_t i, std::string_view e) -> Status {
         report.entries_checked++;
@@ -105,7 +130,6 @@ StatusOr<VerifyReport> Archive::Verify(
             if (type == catalog::kItemIngested) {
               r.size_bytes = j.value("size", uint64_t{0});
               r.size_known = true;
-              item_hash[item] = *h;
             }
           }
         } else if (type == catalog::kNoteAdded && j.contains("text_sha256")) {
@@ -127,31 +151,16 @@ StatusOr<VerifyReport> Archive::Verify(
         }
         if (chunk.empty()) chunk_start = i;
         chunk.emplace_back(e);
-        if (chunk.size() >= 10000) {
-          auto root = log_->RootAt(i + 1);
-          if (!root.ok()) return root.status();
-          Status s = rebuild_ok ? rebuilt->Apply(chunk_start, chunk, *root) : Status::Ok();
-          chunk.clear();
-          if (!s.ok()) {
-            rebuild_ok = false;
-            problem("log/tile/entries", "", s.message());
-          }
+        if (chunk.size() >= kRebuildChunk) {
+          ISNAD_RETURN_IF_ERROR(rebuild(i + 1));
         }
         return Status::Ok();
       });
+  if (!scratch_status.ok()) return scratch_status;
   if (!entries_status.ok()) {
     problem("log/tile/entries", "", "cannot read the entries: " + entries_status.message());
   }
-  if (!chunk.empty() && rebuild_ok) {
-    auto root = log_->RootAt(log_->size());
-    if (root.ok()) {
-      Status s = rebuilt->Apply(chunk_start, chunk, *root);
-      if (!s.ok()) {
-        rebuild_ok = false;
-        problem("log/tile/entries", "", s.message());
-      }
-    }
-  }
+  if (!chunk.empty()) ISNAD_RETURN_IF_ERROR(rebuild(log_->size()));
 
   // 4. The catalogue must be exactly what the log says. Only a complete rebuild
   //    can tell (one that missed entries differs for that reason alone); judged

@@ -435,10 +435,11 @@ Catalog::Catalog(sqlite3* db) : db_(db) {}
 Catalog::~Catalog() { sqlite3_close_v2(db_); }
 
 StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool read_only) {
-  if (path.empty()) {
-    return core::InvalidArgument("catalogue path is empty; give a file path or \":memory:\"");
+  const bool scratch = path == ":memory:" || path == kScratchFile;
+  if (scratch && read_only) {
+    return core::InvalidArgument("a scratch catalogue is empty; it cannot be opened read-only");
   }
-  if (read_only && path != ":memory:") {
+  if (read_only) {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) {
       int err = errno;

@@ -232,11 +232,17 @@ struct PerceptualHashRow {
   std::string hash;  // 64 hex digits
 };
 
+// The path Open takes for a private temporary file (SQLite's "").
+inline constexpr char kScratchFile[] = "";
+
 class Catalog {
  public:
   ~Catalog();
 
-  // Opens or creates the database at `path` (":memory:" for a scratch one).
+  // Opens or creates the database at `path`. Two scratch databases, gone when
+  // closed: ":memory:" (all in RAM) and kScratchFile, a private temporary file
+  // that SQLite deletes on close (in $SQLITE_TMPDIR, $TMPDIR or /var/tmp),
+  // whose pages stay in memory only up to the page cache size.
   static core::StatusOr<std::unique_ptr<Catalog>> Open(const std::string& path, bool read_only);
 
   // Number of log entries applied so far, and the log root at that size as

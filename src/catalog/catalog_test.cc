@@ -344,10 +344,18 @@ TEST_F(CatalogTest, FingerprintDependsOnContentOnly) {
   for (size_t i = 0; i < log.size(); ++i) {
     ASSERT_TRUE(memory->Apply(i, {log[i]}, RootAt(i + 1)).ok());
   }
+  // A private temporary file, bulk loaded, as verify builds its copy.
+  auto scratch = OpenOrDie(kScratchFile);
+  ASSERT_TRUE(scratch);
+  ASSERT_TRUE(scratch->BeginBulkLoad().ok());
+  ASSERT_TRUE(scratch->Apply(0, log, RootAt(log.size())).ok());
   auto f1 = one->Fingerprint();
   ASSERT_TRUE(f1.ok()) << f1.status().ToString();
   EXPECT_EQ(*many->Fingerprint(), *f1);
   EXPECT_EQ(*memory->Fingerprint(), *f1);
+  EXPECT_EQ(*scratch->Fingerprint(), *f1);
+  // Nothing to read in a scratch catalogue.
+  EXPECT_EQ(Catalog::Open(kScratchFile, true).status().code(), Code::kInvalidArgument);
   EXPECT_NE(*f1, *OpenOrDie(":memory:")->Fingerprint());
 
   // One more entry changes it.

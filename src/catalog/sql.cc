@@ -8,7 +8,7 @@ namespace isnad::catalog::internal {
 
 std::string DbName(sqlite3* db) {
   const char* f = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
-  return f != nullptr && *f != '\0' ? f : ":memory:";
+  return f != nullptr && *f != '\0' ? f : "(scratch)";  // ":memory:" or a private temporary file
 }
 
 // Turns an SQLite result code into a Status that says what failed, where,
