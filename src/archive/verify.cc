@@ -2,6 +2,7 @@
 // log and one over the blobs. Kept apart from archive.cc because it only reads.
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -78,15 +79,14 @@ StatusOr<VerifyReport> Archive::Verify(
   std::vector<std::string> chunk;
   uint64_t chunk_start = 0;
   bool rebuild_ok = true;
-  // Applies the entries read so far (up to tree size `end`). A bad entry is
-  // the archive's problem; no room for the scratch file is this run's.
+  // Applies the entries read so far (up to tree size `end`) on a thread of its
+  // own while the next ones are read and parsed here. A bad entry is the
+  // archive's problem; no room for the scratch file is this run's.
+  std::future<Status> applying;
   Status scratch_status;
-  auto rebuild = [&](uint64_t end) -> Status {
-    auto root = log_->RootAt(end);
-    Status s = !rebuild_ok ? Status::Ok()
-               : root.ok() ? rebuilt->Apply(chunk_start, chunk, *root)
-                           : root.status();
-    chunk.clear();
+  auto wait_applied = [&]() -> Status {
+    if (!applying.valid()) return Status::Ok();
+    Status s = applying.get();
     if (s.code() == core::Code::kResourceExhausted) {
       scratch_status = core::ResourceExhausted(
           "verify rebuilds the catalogue in a temporary file to compare it, about the size of "
@@ -98,6 +98,22 @@ StatusOr<VerifyReport> Archive::Verify(
       rebuild_ok = false;
       problem("log/tile/entries", "", s.message());
     }
+    return Status::Ok();
+  };
+  auto rebuild = [&](uint64_t end) -> Status {
+    ISNAD_RETURN_IF_ERROR(wait_applied());
+    std::vector<std::string> entries = std::move(chunk);
+    chunk.clear();
+    if (!rebuild_ok) return Status::Ok();
+    auto root = log_->RootAt(end);
+    if (!root.ok()) {
+      rebuild_ok = false;
+      problem("log/tile/entries", "", root.status().message());
+      return Status::Ok();
+    }
+    applying = std::async(std::launch::async,
+                          [&rebuilt, first = chunk_start, entries = std::move(entries),
+                           root = *root] { return rebuilt->Apply(first, entries, root); });
     return Status::Ok();
   };
   Status entries_status =
@@ -156,11 +172,12 @@ StatusOr<VerifyReport> Archive::Verify(
         }
         return Status::Ok();
       });
+  if (!chunk.empty() && entries_status.ok()) entries_status = rebuild(log_->size());
+  if (Status s = wait_applied(); !s.ok()) return s;
   if (!scratch_status.ok()) return scratch_status;
   if (!entries_status.ok()) {
     problem("log/tile/entries", "", "cannot read the entries: " + entries_status.message());
   }
-  if (!chunk.empty()) ISNAD_RETURN_IF_ERROR(rebuild(log_->size()));
 
   // 4. The catalogue must be exactly what the log says. Only a complete rebuild
   //    can tell (one that missed entries differs for that reason alone); judged
