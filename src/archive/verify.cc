@@ -89,7 +89,8 @@ StatusOr<VerifyReport> Archive::Verify(
     if (s.code() == core::Code::kResourceExhausted) {
       scratch_status = core::ResourceExhausted(
           "verify rebuilds the catalogue in a temporary file to compare it, about the size of "
-          "catalog.sqlite; set TMPDIR to a folder with that much free space. " +
+          "catalog.sqlite; set TMPDIR (or SQLITE_TMPDIR, which comes first) to a folder with "
+          "that much free space. " +
           s.message());
       return scratch_status;
     }
