@@ -221,7 +221,7 @@ int CmdCapture(const Globals& g, const CaptureArgs& args) {
 
   auto a = OpenArchive(g, archive::Mode::kWrite);
   if (!a.ok()) return Fail(a.status());
-  ProgressBar bar("capturing");
+  ProgressBar bar("capturing", "URLs");
   std::map<std::string, uint64_t> reasons;
   uint64_t already = 0;
   archive::CaptureCallbacks cb;

@@ -26,8 +26,22 @@ std::string HumanBytes(uint64_t n) {
   return u == 0 ? fmt::format("{} B", n) : fmt::format("{:.1f} {}", v, kUnits[u]);
 }
 
-ProgressBar::ProgressBar(std::string label)
-    : label_(std::move(label)), enabled_(::isatty(STDERR_FILENO) == 1) {}
+namespace {
+
+// 2099280 -> "2,099,280".
+std::string Grouped(uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+ProgressBar::ProgressBar(std::string label, std::string unit)
+    : label_(std::move(label)), unit_(std::move(unit)), enabled_(::isatty(STDERR_FILENO) == 1) {}
 
 ProgressBar::~ProgressBar() { Clear(); }
 
@@ -56,9 +70,36 @@ void ProgressBar::Update(uint64_t done, uint64_t total) {
   auto now = std::chrono::steady_clock::now();
   if (drawn_ && now - last_ < std::chrono::milliseconds(100) && done != total) return;
   last_ = now;
-  double frac = total ? static_cast<double>(done) / static_cast<double>(total) : 1;
-  std::fprintf(stderr, "\r%s %3d%%  %s of %s   ", label_.c_str(), static_cast<int>(frac * 100),
-               HumanBytes(done).c_str(), HumanBytes(total).c_str());
+  DrawCount(done, total);
+}
+
+void ProgressBar::Step(std::string_view label, std::string_view unit, uint64_t done,
+                       uint64_t total) {
+  if (!enabled_) return;
+  std::lock_guard<std::mutex> g(mu_);
+  auto now = std::chrono::steady_clock::now();
+  const bool same = label == label_ && unit == unit_;
+  if (same && drawn_ && now - last_ < std::chrono::milliseconds(100) && done != total) return;
+  last_ = now;
+  if (!same) {
+    label_ = label;
+    unit_ = unit;
+    if (drawn_) std::fprintf(stderr, "\r\033[K");
+  }
+  DrawCount(done, total);
+}
+
+void ProgressBar::DrawCount(uint64_t done, uint64_t total) {
+  if (total == 0) {
+    std::fprintf(stderr, "\r%s ...   ", label_.c_str());
+  } else {
+    const bool bytes = unit_ == "bytes";
+    std::string of = bytes ? HumanBytes(done) + " of " + HumanBytes(total)
+                           : Grouped(done) + " of " + Grouped(total) + " " + unit_;
+    double frac = static_cast<double>(done) / static_cast<double>(total);
+    std::fprintf(stderr, "\r%s %3d%%  %s   ", label_.c_str(), static_cast<int>(frac * 100),
+                 of.c_str());
+  }
   std::fflush(stderr);
   drawn_ = true;
 }

@@ -7,6 +7,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/canonical_json.h"
@@ -33,16 +34,25 @@ int ForEachFile(bool json, const std::vector<std::string>& files,
 // A one-line progress bar on stderr, drawn only when stderr is a terminal.
 class ProgressBar {
  public:
-  explicit ProgressBar(std::string label);
+  // `unit` names what Update(done, total) counts ("URLs", "entries"); "bytes"
+  // prints them as sizes.
+  explicit ProgressBar(std::string label, std::string unit = "bytes");
   ~ProgressBar();
   // Thread safe; redraws at most ten times a second.
   void Update(uint64_t bytes, uint64_t files_done, uint64_t files_total);
   void Update(uint64_t done, uint64_t total);
+  // A new step of a longer job: redraws at once under the new label and unit.
+  // total 0 (with done 0) for a step that cannot say how far it is.
+  void Step(std::string_view label, std::string_view unit, uint64_t done, uint64_t total);
   // Clears the line (before printing something else, and at the end).
   void Clear();
 
  private:
+  // Draws "label  42%  420 of 1,000 unit" (mu_ held).
+  void DrawCount(uint64_t done, uint64_t total);
+
   std::string label_;
+  std::string unit_;
   bool enabled_;
   bool drawn_ = false;
   std::mutex mu_;
