@@ -8,6 +8,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 
 #include "catalog/entries.h"
 #include "core/encoding.h"
@@ -48,6 +50,16 @@ std::unique_ptr<Archive> MakeArchive(const std::string& dir) {
   auto a = Archive::Init(dir, "test.isnad.example/archive", TestOptions());
   EXPECT_TRUE(a.ok()) << a.status().ToString();
   return std::move(*a);
+}
+
+// Adds everything under `in` to `a`, `batch_files` a batch.
+Collected AddAll(Archive& a, const std::string& in, size_t batch_files = AddRequest{}.batch_files) {
+  AddRequest req;
+  req.paths = {in};
+  req.batch_files = batch_files;
+  Collected c;
+  EXPECT_TRUE(a.Add(req, c.callbacks()).ok());
+  return c;
 }
 
 void ExpectClean(const std::string& dir) {
@@ -104,16 +116,93 @@ TEST(Archive, AddDedupesProvesAndVerifies) {
   ExpectClean(tmp.Join("ar"));
 }
 
+// What a progress display shows: each step once, in order, and how far it got.
+struct ProgressLog {
+  std::mutex mu;
+  std::vector<std::string> steps;                             // in order of first report
+  std::map<std::string, std::pair<uint64_t, uint64_t>> most;  // step -> (max done, total)
+  std::map<std::string, std::string> units;
+  ProgressFn fn() {
+    return [this](const Progress& p) {
+      std::lock_guard<std::mutex> g(mu);
+      std::string step(p.step);
+      if (steps.empty() || steps.back() != step) steps.push_back(step);
+      auto& [done, total] = most[step];
+      EXPECT_LE(p.done, p.total == 0 ? 0 : p.total) << step;
+      done = std::max(done, p.done);
+      total = p.total;
+      units[step] = p.unit;
+    };
+  }
+};
+
+TEST(Archive, VerifyAndReindexSayHowFarTheyHaveGot) {
+  TempDir tmp;
+  uint64_t bytes = 0;
+  for (int i = 0; i < 20; ++i) {
+    std::string text(1000 + i, static_cast<char>('a' + i));
+    bytes += text.size();
+    WriteTestFile(tmp.Join("in/f" + std::to_string(i)), text);
+  }
+  auto a = MakeArchive(tmp.Join("ar"));
+  AddAll(*a, tmp.Join("in"), 3);
+  const uint64_t entries = a->log().size();
+
+  ProgressLog verify;
+  auto report = a->Verify("", 2, verify.fn());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->problems.empty());
+  const std::string tiles = "checking the log's tiles";
+  const std::string reading = "reading the log, rebuilding the catalogue";
+  EXPECT_EQ(verify.steps, (std::vector<std::string>{tiles, reading, "comparing the catalogue",
+                                                    "checking blobs"}));
+  EXPECT_EQ(verify.most[tiles], std::make_pair(entries, entries));
+  EXPECT_EQ(verify.most[reading], std::make_pair(entries, entries));
+  EXPECT_EQ(verify.units[reading], "entries");
+  EXPECT_EQ(verify.most["checking blobs"], std::make_pair(bytes, bytes));
+  EXPECT_EQ(verify.units["checking blobs"], "bytes");
+
+  ProgressLog reindex;
+  ASSERT_TRUE(a->Reindex(reindex.fn()).ok());
+  const std::string rebuilding = "rebuilding the catalogue from the log";
+  EXPECT_EQ(reindex.steps, (std::vector<std::string>{rebuilding, "merging the search index"}));
+  EXPECT_EQ(reindex.most[rebuilding], std::make_pair(entries, entries));
+  EXPECT_EQ(*a->catalog().ItemCount(), 20u);
+}
+
+TEST(Archive, VerifyListsDamagedBlobsInTheSameOrderEachRun) {
+  TempDir tmp;
+  for (int i = 0; i < 40; ++i) {
+    WriteTestFile(tmp.Join("in/f" + std::to_string(i)), "bytes of file " + std::to_string(i));
+  }
+  auto a = MakeArchive(tmp.Join("ar"));
+  Collected c = AddAll(*a, tmp.Join("in"));
+  ASSERT_EQ(c.added.size(), 40u);
+  for (size_t k = 0; k < c.added.size(); k += 2) {
+    ASSERT_EQ(::unlink(a->blobs().PathOf(c.added[k].sha256).c_str()), 0);
+  }
+  std::vector<std::string> first;
+  for (int run = 0; run < 3; ++run) {
+    auto report = a->Verify("", 4, nullptr);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    std::vector<std::string> files;
+    for (const Problem& p : report->problems) {
+      EXPECT_EQ(p.what, "blob is missing");
+      files.push_back(p.file);
+    }
+    ASSERT_EQ(files.size(), 20u);
+    EXPECT_TRUE(std::is_sorted(files.begin(), files.end()));
+    if (run == 0) first = files;
+    EXPECT_EQ(files, first);
+  }
+}
+
 TEST(Archive, ReindexRebuildsTheSameCatalogue) {
   TempDir tmp;
   for (int i = 0; i < 30; ++i)
     WriteTestFile(tmp.Join("in/f" + std::to_string(i)), "file " + std::to_string(i % 20));
   auto a = MakeArchive(tmp.Join("ar"));
-  AddRequest req;
-  req.paths = {tmp.Join("in")};
-  req.batch_files = 7;
-  Collected c;
-  ASSERT_TRUE(a->Add(req, c.callbacks()).ok());
+  Collected c = AddAll(*a, tmp.Join("in"), 7);
   ASSERT_TRUE(a->AddNote(c.added[0].id, "seen by two analysts").ok());
   auto before = a->catalog().Fingerprint();
   ASSERT_TRUE(before.ok());

@@ -38,9 +38,11 @@ constexpr uint64_t kApplyChunk = 10000;
 
 // Applies the log's entries from `applied` to its end to `catalog`, `chunk` entries per
 // transaction, each with the root the log had after it.
-Status ApplyLogTo(const tlog::Log& log, uint64_t applied, uint64_t chunk,
-                  catalog::Catalog& catalog) {
+Status ApplyLogTo(const tlog::Log& log, uint64_t applied, uint64_t chunk, catalog::Catalog& catalog,
+                  const ProgressFn& progress = {}) {
   const uint64_t size = log.size();
+  constexpr std::string_view kStep = "rebuilding the catalogue from the log";
+  if (progress) progress({kStep, "entries", applied, size});
   while (applied < size) {
     const uint64_t end = std::min(size, applied + chunk);
     std::vector<std::string> entries;
@@ -52,6 +54,7 @@ Status ApplyLogTo(const tlog::Log& log, uint64_t applied, uint64_t chunk,
     ISNAD_ASSIGN_OR_RETURN(core::Hash root, log.RootAt(end));
     ISNAD_RETURN_IF_ERROR(catalog.Apply(applied, entries, root));
     applied = end;
+    if (progress) progress({kStep, "entries", applied, size});
   }
   return Status::Ok();
 }
@@ -749,7 +752,7 @@ StatusOr<std::string> Archive::SignNote(std::string_view text) const {
   return tlog::SignNote(text, {&signer});
 }
 
-Status Archive::Reindex() {
+Status Archive::Reindex(const ProgressFn& progress) {
   if (!signer_) return core::FailedPrecondition("reindex needs the archive opened for writing");
   // Open(kRebuild) opens no catalogue, so a damaged one can still be replaced.
   catalog_.reset();
@@ -765,7 +768,8 @@ Status Archive::Reindex() {
   {
     ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<catalog::Catalog> cat, OpenCatalog(building, false));
     ISNAD_RETURN_IF_ERROR(cat->BeginBulkLoad());
-    ISNAD_RETURN_IF_ERROR(ApplyLogTo(*log_, 0, kRebuildChunk, *cat));
+    ISNAD_RETURN_IF_ERROR(ApplyLogTo(*log_, 0, kRebuildChunk, *cat, progress));
+    if (progress) progress({"merging the search index", "", 0, 0});
     ISNAD_RETURN_IF_ERROR(cat->EndBulkLoad());  // fsyncs the file
   }
   for (const char* suffix : {"-wal", "-shm"}) {

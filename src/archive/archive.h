@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "archive/analyze.h"
@@ -118,6 +119,16 @@ struct VerifyReport {
   uint64_t checkpoints_checked = 0;
 };
 
+// How far a long job (Verify, Reindex) has got, for a progress display. The
+// callback may be called from any of the job's threads, and often: keep it cheap.
+struct Progress {
+  std::string_view step;  // what the job does now, e.g. "reading the log"
+  std::string_view unit;  // what done and total count: "entries" or "bytes"
+  uint64_t done = 0;
+  uint64_t total = 0;  // 0: this step cannot say how far it is
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
 // The software named in entries and bags.
 inline constexpr std::string_view kSoftware = "isnad 0.1.0";
 
@@ -198,12 +209,11 @@ class Archive {
   // Checks everything (see VerifyReport). `expected_vkey`, when non-empty, is
   // the key the checkpoint must be signed by (pinned elsewhere by the user);
   // otherwise keys/log.vkey is used and compared with entry 0.
-  core::StatusOr<VerifyReport> Verify(
-      const std::string& expected_vkey, int jobs,
-      const std::function<void(uint64_t, uint64_t)>& progress) const;
+  core::StatusOr<VerifyReport> Verify(const std::string& expected_vkey, int jobs,
+                                      const ProgressFn& progress) const;
 
   // Deletes the catalogue and rebuilds it from the log (kWrite only).
-  core::Status Reindex();
+  core::Status Reindex(const ProgressFn& progress = {});
 
  private:
   friend class Capturer;  // archive/capture.cc: stores captures' files and entries in batches

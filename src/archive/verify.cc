@@ -27,6 +27,33 @@ struct BlobRef {
   bool size_known = false;
 };
 
+// A blob named by one entry, kept in the order of the entries.
+struct Mention {
+  core::Hash sha256;
+  BlobRef ref;
+};
+
+// The blobs the log names, each once, in hash order: for each, the first item
+// that names it and the size its ingest entry gives. Sorted, not a std::map: a
+// million random keys in a tree cost verify more time than reading them.
+std::vector<std::pair<core::Hash, BlobRef>> Merge(std::vector<Mention> mentions) {
+  std::stable_sort(mentions.begin(), mentions.end(),
+                   [](const Mention& a, const Mention& b) { return a.sha256 < b.sha256; });
+  std::vector<std::pair<core::Hash, BlobRef>> out;
+  for (Mention& m : mentions) {
+    if (out.empty() || out.back().first != m.sha256) {
+      out.emplace_back(m.sha256, BlobRef{});
+    }
+    BlobRef& r = out.back().second;
+    if (r.item.empty()) r.item = std::move(m.ref.item);
+    if (m.ref.size_known) {
+      r.size_bytes = m.ref.size_bytes;
+      r.size_known = true;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 uint64_t Archive::CurrentCheckpointSize() const {
@@ -39,9 +66,8 @@ uint64_t Archive::CurrentCheckpointSize() const {
   return cp.ok() ? cp->size : log_->size();
 }
 
-StatusOr<VerifyReport> Archive::Verify(
-    const std::string& expected_vkey, int jobs,
-    const std::function<void(uint64_t, uint64_t)>& progress) const {
+StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int jobs,
+                                       const ProgressFn& progress) const {
   VerifyReport report;
   auto problem = [&](std::string file, std::string item, std::string what) {
     report.problems.push_back({std::move(file), std::move(item), std::move(what)});
@@ -63,12 +89,14 @@ StatusOr<VerifyReport> Archive::Verify(
     problem("log/", "", "the newest tiles do not load: " + log_edge_problem_.message());
   }
   std::vector<tlog::LogProblem> log_problems;
-  ISNAD_RETURN_IF_ERROR(log_->Verify(verifier, &log_problems));
+  ISNAD_RETURN_IF_ERROR(log_->Verify(verifier, &log_problems, [&](uint64_t done, uint64_t total) {
+    if (progress) progress({"checking the log's tiles", "entries", done, total});
+  }));
   for (auto& p : log_problems) problem("log/" + p.file, "", p.what);
 
   // 3. The entries: each must parse; collect the blobs they reference, and
   //    rebuild the catalogue from them.
-  std::map<core::Hash, BlobRef> refs;
+  std::vector<Mention> mentions;
   // Tree sizes whose signed checkpoint a time-stamp token covers, by the entry that says so.
   std::map<uint64_t, uint64_t> stamped_sizes;
   // Built as reindex builds, in a private temporary file (deleted on close):
@@ -119,6 +147,9 @@ StatusOr<VerifyReport> Archive::Verify(
   Status entries_status =
       log_->ForEachEntry(0, log_->size(), [&](uint64_t i, std::string_view e) -> Status {
         report.entries_checked++;
+        if (progress && i % 1024 == 0) {
+          progress({"reading the log, rebuilding the catalogue", "entries", i, log_->size()});
+        }
         auto parsed = catalog::ParseEntry(e);
         if (!parsed.ok()) {
           problem("log/tile/entries", "",
@@ -136,33 +167,26 @@ StatusOr<VerifyReport> Archive::Verify(
                     "does not match the key recorded in entry 0 (" + j.value("vkey", "") + ")");
           }
         }
-        if (type == catalog::kItemIngested || type == catalog::kSourceAdded) {
-          auto h = core::Hash::FromHex(j.value("sha256", ""));
-          if (h.ok()) {
-            std::string item =
-                type == catalog::kItemIngested ? catalog::ItemId(i) : j.value("item", "");
-            BlobRef& r = refs[*h];
-            if (r.item.empty()) r.item = item;
-            if (type == catalog::kItemIngested) {
-              r.size_bytes = j.value("size", uint64_t{0});
-              r.size_known = true;
-            }
-          }
+        auto mention = [&](const char* member, std::string item, bool with_size) {
+          auto h = core::Hash::FromHex(j.value(member, ""));
+          if (!h.ok()) return;
+          BlobRef r{std::move(item), with_size ? j.value("size", uint64_t{0}) : 0, with_size};
+          mentions.push_back({*h, std::move(r)});
+        };
+        if (type == catalog::kItemIngested) {
+          mention("sha256", catalog::ItemId(i), true);
+        } else if (type == catalog::kSourceAdded) {
+          mention("sha256", j.value("item", ""), false);
         } else if (type == catalog::kNoteAdded && j.contains("text_sha256")) {
-          auto h = core::Hash::FromHex(j.value("text_sha256", ""));
-          if (h.ok()) refs[*h].item = refs[*h].item.empty() ? j.value("item", "") : refs[*h].item;
+          mention("text_sha256", j.value("item", ""), false);
         } else if (type == catalog::kTimestampAdded) {
-          auto h = core::Hash::FromHex(j.value("token_sha256", ""));
-          if (h.ok()) refs[*h];  // the token's DER, stored as a blob
+          mention("token_sha256", "", false);  // the token's DER, stored as a blob
           const uint64_t stamped = j.value("checkpoint_size", uint64_t{0});
           if (stamped > 0 && !stamped_sizes.count(stamped)) stamped_sizes[stamped] = i;
         } else if (type == catalog::kItemAnalyzed) {
           // What the analysis extracted, each stored as a blob: checked like the media.
           for (const char* member : {"metadata_sha256", "frames_sha256", "text_sha256"}) {
-            auto h = core::Hash::FromHex(j.value(member, ""));
-            if (!h.ok()) continue;
-            BlobRef& r = refs[*h];
-            if (r.item.empty()) r.item = j.value("item", "");
+            mention(member, j.value("item", ""), false);
           }
         }
         if (chunk.empty()) chunk_start = i;
@@ -173,6 +197,9 @@ StatusOr<VerifyReport> Archive::Verify(
         return Status::Ok();
       });
   if (!chunk.empty() && entries_status.ok()) entries_status = rebuild(log_->size());
+  if (progress) {
+    progress({"reading the log, rebuilding the catalogue", "entries", log_->size(), log_->size()});
+  }
   if (Status s = wait_applied(); !s.ok()) return s;
   if (!scratch_status.ok()) return scratch_status;
   if (!entries_status.ok()) {
@@ -193,13 +220,14 @@ StatusOr<VerifyReport> Archive::Verify(
                            " (a writer is at work, or was interrupted; it catches up when the "
                            "archive is next opened); not compared");
   } else if (rebuild_ok && entries_status.ok()) {
+    if (progress) progress({"comparing the catalogue", "", 0, 0});
     auto mine = catalog_->Fingerprint();  // non-null: AppliedSize succeeded
     auto fresh = rebuilt->Fingerprint();
     catalog_differs = !mine.ok() || !fresh.ok() || *mine != *fresh;
   }
 
   // 5. Every referenced blob is present and hashes to its name.
-  std::vector<std::pair<core::Hash, BlobRef>> todo(refs.begin(), refs.end());
+  const std::vector<std::pair<core::Hash, BlobRef>> todo = Merge(std::move(mentions));
   uint64_t total_bytes = 0;
   for (auto& [h, r] : todo) total_bytes += r.size_bytes;
   std::atomic<size_t> next{0};
@@ -213,7 +241,7 @@ StatusOr<VerifyReport> Archive::Verify(
       std::string rel = store::BlobStore::RelativePath(h);
       auto got = blobs_->Rehash(h);
       uint64_t n = done_bytes += r.size_bytes;
-      if (progress) progress(n, total_bytes);
+      if (progress) progress({"checking blobs", "bytes", n, total_bytes});
       std::lock_guard<std::mutex> g(mu);
       report.blobs_checked++;
       if (!got.ok()) {
@@ -237,6 +265,10 @@ StatusOr<VerifyReport> Archive::Verify(
   std::vector<std::thread> threads;
   for (int t = 0; t < std::max(1, jobs); ++t) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
+  // In the blobs' order, whichever thread found each: two runs print the same report.
+  std::sort(report.problems.begin() + static_cast<std::ptrdiff_t>(problems_before_blobs),
+            report.problems.end(),
+            [](const Problem& a, const Problem& b) { return a.file < b.file; });
   if (catalog_differs && report.problems.size() > problems_before_blobs) {
     // The rebuild read the damaged blobs (search text, analyses), so it differs
     // because of them; reindexing now would index the damage.
@@ -253,7 +285,10 @@ StatusOr<VerifyReport> Archive::Verify(
   // Only when every entry was read is "no entry references it" known.
   if (listed.ok() && entries_status.ok()) {
     for (const auto& h : *listed) {
-      if (!refs.count(h)) {
+      auto at = std::lower_bound(
+          todo.begin(), todo.end(), h,
+          [](const std::pair<core::Hash, BlobRef>& r, const core::Hash& k) { return r.first < k; });
+      if (at == todo.end() || at->first != h) {
         report.notes.push_back(
             store::BlobStore::RelativePath(h) +
             " is not referenced by any entry (left by an interrupted add; harmless)");

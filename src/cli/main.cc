@@ -639,9 +639,9 @@ int CmdVerify(const Globals& g, bool key_given, const std::string& vkey_arg, int
   }
   auto a = OpenArchive(g, archive::Mode::kAudit);
   if (!a.ok()) return Fail(a.status());
-  ProgressBar bar("verifying blobs");
-  auto report =
-      (*a)->Verify(*vkey, jobs, [&](uint64_t done, uint64_t total) { bar.Update(done, total); });
+  ProgressBar bar("verifying");
+  auto report = (*a)->Verify(
+      *vkey, jobs, [&](const archive::Progress& p) { bar.Step(p.step, p.unit, p.done, p.total); });
   bar.Clear();
   if (!report.ok()) return Fail(report.status());
   for (const auto& p : report->problems) {
@@ -683,7 +683,10 @@ int CmdVerify(const Globals& g, bool key_given, const std::string& vkey_arg, int
 int CmdReindex(const Globals& g) {
   auto a = OpenArchive(g, archive::Mode::kRebuild);
   if (!a.ok()) return Fail(a.status());
-  Status s = (*a)->Reindex();
+  ProgressBar bar("reindexing");
+  Status s =
+      (*a)->Reindex([&](const archive::Progress& p) { bar.Step(p.step, p.unit, p.done, p.total); });
+  bar.Clear();
   if (!s.ok()) return Fail(s);
   auto n = (*a)->catalog().ItemCount();
   if (!n.ok()) return Fail(n.status());

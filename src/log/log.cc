@@ -492,11 +492,14 @@ uint64_t WidthOf(uint64_t count, uint64_t n) {
 // below, entries being the ground truth, and records what disagrees.
 class Checker {
  public:
-  Checker(const Core& c, std::vector<LogProblem>* problems) : c_(c), problems_(problems) {}
+  Checker(const Core& c, std::vector<LogProblem>* problems,
+          const std::function<void(uint64_t, uint64_t)>& progress)
+      : c_(c), problems_(problems), progress_(progress) {}
 
   void Run(const NoteVerifier& verifier) {
     CheckCheckpoint(verifier);
     LevelZero();
+    if (progress_) progress_(size_, size_);
     // After a stop the rows are incomplete: the levels above cannot be checked.
     for (int level = 1; level < kLevels && CountAt(size_, level) > 0 && !stopped_; ++level) {
       Upper(level);
@@ -599,6 +602,7 @@ class Checker {
     uint64_t tiles = size_ / kTileWidth + (size_ % kTileWidth != 0 ? 1 : 0);
     for (uint64_t n = 0; n < tiles && !stopped_; ++n) {
       uint64_t w = WidthOf(size_, n);
+      if (progress_) progress_(n * kTileWidth, size_);
       std::string brel = EntryBundlePath(n, w);
       std::string trel = HashTilePath(0, n, w);
       std::optional<std::string> bundle = Read(brel, "entry bundle");
@@ -829,6 +833,7 @@ class Checker {
 
   const Core& c_;
   std::vector<LogProblem>* problems_;
+  const std::function<void(uint64_t, uint64_t)>& progress_;
   size_t added_ = 0;
   bool stopped_ = false;
   uint64_t size_ = 0;
@@ -1163,9 +1168,10 @@ StatusOr<Hash> Log::RootAt(uint64_t tree_size) const {
   return TreeRoot(src, tree_size);
 }
 
-Status Log::Verify(const NoteVerifier& verifier, std::vector<LogProblem>* problems) const {
+Status Log::Verify(const NoteVerifier& verifier, std::vector<LogProblem>* problems,
+                   const std::function<void(uint64_t, uint64_t)>& progress) const {
   if (problems == nullptr) return core::InvalidArgument("Verify needs somewhere to put problems");
-  log_internal::Checker(*state_, problems).Run(verifier);
+  log_internal::Checker(*state_, problems, progress).Run(verifier);
   return Status::Ok();
 }
 

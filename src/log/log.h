@@ -97,8 +97,11 @@ class Log {
   // current partial tiles and any superseded partial ones) and the recomputed
   // root with the checkpoint, whose signature it checks with `verifier`.
   // Appends each problem found to `problems`; returns non-ok only when it
-  // could not run at all.
-  core::Status Verify(const NoteVerifier& verifier, std::vector<LogProblem>* problems) const;
+  // could not run at all. `progress`, if set, is called with the entries
+  // checked so far and the checkpoint's size before each bundle.
+  core::Status Verify(
+      const NoteVerifier& verifier, std::vector<LogProblem>* problems,
+      const std::function<void(uint64_t done, uint64_t total)>& progress = {}) const;
 
  private:
   struct State;
