@@ -533,6 +533,38 @@ TEST_F(Cli, AnEditedCatalogueIsNamedByVerifyAndMendedByReindex) {
   EXPECT_EQ(after.exit_code, 0) << after.out << after.err;
 }
 
+TEST_F(Cli, VerifyAndReindexShowTheirStepsOnATerminalOnly) {
+  ASSERT_EQ(isnad({"add", tmp_.Join("in")}).exit_code, 0);
+  const std::string entries = JsonLines(isnad({"checkpoint", "--json"}).out)[0]["size"].dump();
+  const std::string all = " 100%  " + entries + " of " + entries + " entries";
+  const std::vector<std::string> args = {testing::IsnadBinary(), "--archive", archive_};
+  auto on_terminal = [&](const std::string& command) {
+    std::vector<std::string> a = args;
+    a.push_back(command);
+    return testing::RunOnTerminal(a, {{"ISNAD_OPERATOR", "tester@test"}});
+  };
+
+  std::optional<RunResult> shown_verify = on_terminal("verify");
+  if (!shown_verify) GTEST_SKIP() << "no pseudo-terminal here";
+  RunResult& v = *shown_verify;
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  for (const std::string& shown :
+       {"checking the log's tiles" + all, "reading the log, rebuilding the catalogue" + all,
+        std::string("comparing the catalogue ..."), std::string("checking blobs 100%")}) {
+    EXPECT_NE(v.err.find(shown), std::string::npos) << shown << " not in " << v.err;
+  }
+  EXPECT_EQ(v.out.rfind("OK: ", 0), 0u) << v.out;  // the report alone on stdout
+
+  RunResult r = *on_terminal("reindex");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("rebuilding the catalogue from the log" + all), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("merging the search index"), std::string::npos) << r.err;
+
+  // Piped to a file or a script, nothing but errors goes to stderr.
+  EXPECT_EQ(isnad({"verify"}).err, "");
+  EXPECT_EQ(isnad({"reindex"}).err, "");
+}
+
 TEST_F(Cli, ReindexJsonSaysWhatWasRebuilt) {
   ASSERT_EQ(isnad({"add", tmp_.Join("in")}).exit_code, 0);
   auto r = isnad({"reindex", "--json"});

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
@@ -53,6 +54,34 @@ RunResult RunProcess(const std::vector<std::string>& args,
   r.exit_code = WaitProcess(pid);
   r.out = core::testing::ReadTestFile(tmp.Join("out"));
   r.err = core::testing::ReadTestFile(tmp.Join("err"));
+  return r;
+}
+
+std::optional<RunResult> RunOnTerminal(const std::vector<std::string>& args,
+                                       const std::map<std::string, std::string>& env) {
+  int terminal = ::posix_openpt(O_RDWR | O_NOCTTY);
+  if (terminal < 0 || ::grantpt(terminal) != 0 || ::unlockpt(terminal) != 0) {
+    if (terminal >= 0) ::close(terminal);
+    return std::nullopt;
+  }
+  ::fcntl(terminal, F_SETFD, FD_CLOEXEC);
+  core::testing::TempDir tmp;
+  pid_t pid = StartProcess(args, tmp.Join("out"), ::ptsname(terminal), env);
+  RunResult r;
+  char buf[4096];
+  while (true) {  // until the read fails (EIO): the child's side is closed
+    ssize_t n = ::read(terminal, buf, sizeof buf);
+    if (n > 0) {
+      r.err.append(buf, static_cast<size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;
+    }
+  }
+  r.exit_code = WaitProcess(pid);
+  ::close(terminal);
+  r.out = core::testing::ReadTestFile(tmp.Join("out"));
   return r;
 }
 

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,13 @@ std::string IsnadBinary();
 // waits, and returns its exit code and output.
 RunResult RunProcess(const std::vector<std::string>& args,
                      const std::map<std::string, std::string>& env = {});
+
+// As RunProcess, but with stderr on a pseudo-terminal, as when a person runs the
+// command: `err` holds everything drawn there, progress lines included (the
+// terminal turns each "\n" into "\r\n"). nullopt where no pseudo-terminal can
+// be opened.
+std::optional<RunResult> RunOnTerminal(const std::vector<std::string>& args,
+                                       const std::map<std::string, std::string>& env = {});
 
 // Starts `args` with stdout to `out_path` and stderr to `err_path`; returns the pid.
 pid_t StartProcess(const std::vector<std::string>& args, const std::string& out_path,
