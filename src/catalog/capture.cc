@@ -37,10 +37,10 @@ namespace {
 
 // Checks that `member` names an item created before `leaf` whose sha256 is
 // `sha_member`'s; returns its leaf.
-StatusOr<int64_t> ExpectItem(sqlite3* db, const Json& e, const char* member, const char* sha_member,
-                             int64_t leaf) {
+StatusOr<int64_t> ExpectItem(StmtCache& q, const Json& e, const char* member,
+                             const char* sha_member, int64_t leaf) {
   std::string sha;
-  ISNAD_ASSIGN_OR_RETURN(int64_t item, EarlierItem(db, e, member, leaf, &sha));
+  ISNAD_ASSIGN_OR_RETURN(int64_t item, EarlierItem(q, e, member, leaf, &sha));
   if (sha != Member(e, sha_member)) {
     return core::InvalidArgument("capture.recorded " + std::string(sha_member) + " " +
                                  Member(e, sha_member) + " is not the sha256 of item " +
@@ -51,36 +51,32 @@ StatusOr<int64_t> ExpectItem(sqlite3* db, const Json& e, const char* member, con
 
 }  // namespace
 
-Status ApplyCapture(sqlite3* db, int64_t leaf, const Json& e) {
+Status ApplyCapture(StmtCache& q, int64_t leaf, const Json& e) {
   const bool captured = e.contains("warc");
   std::optional<int64_t> warc, payload;
   if (captured) {
-    ISNAD_ASSIGN_OR_RETURN(warc, ExpectItem(db, e, "warc", "warc_sha256", leaf));
+    ISNAD_ASSIGN_OR_RETURN(warc, ExpectItem(q, e, "warc", "warc_sha256", leaf));
   }
   if (e.contains("payload")) {
-    ISNAD_ASSIGN_OR_RETURN(payload, ExpectItem(db, e, "payload", "payload_sha256", leaf));
+    ISNAD_ASSIGN_OR_RETURN(payload, ExpectItem(q, e, "payload", "payload_sha256", leaf));
   }
   const std::string& url = Member(e, "url");
   const std::string& payload_sha = Member(e, "payload_sha256");
   std::optional<bool> changed;
   if (captured) {
-    ISNAD_ASSIGN_OR_RETURN(Stmt prev,
-                           Stmt::Prepare(db,
-                                         "SELECT payload_sha256 FROM captures WHERE url = ?1 AND "
-                                         "warc_leaf IS NOT NULL ORDER BY leaf_index DESC LIMIT 1"));
-    prev.TextRef(1, url);
-    ISNAD_ASSIGN_OR_RETURN(bool row, prev.Step("looking up the previous capture"));
-    if (row) {
-      changed = prev.ColText(0) != payload_sha;  // NULL reads as "", as an absent payload
-      prev.Reset();
-    }
+    ISNAD_ASSIGN_OR_RETURN(CachedStmt prev,
+                           q.Get("SELECT payload_sha256 FROM captures WHERE url = ?1 AND "
+                                 "warc_leaf IS NOT NULL ORDER BY leaf_index DESC LIMIT 1"));
+    prev->TextRef(1, url);
+    ISNAD_ASSIGN_OR_RETURN(bool row, prev->Step("looking up the previous capture"));
+    if (row) changed = prev->ColText(0) != payload_sha;  // NULL reads as "", as an absent payload
   }
-  ISNAD_ASSIGN_OR_RETURN(
-      Stmt st, Stmt::Prepare(db,
-                             "INSERT INTO captures (leaf_index, url, captured_at, final_url, "
-                             "status, warc_leaf, payload_leaf, payload_sha256, content_type, "
-                             "error, changed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                             "?11)"));
+  ISNAD_ASSIGN_OR_RETURN(CachedStmt cached,
+                         q.Get("INSERT INTO captures (leaf_index, url, captured_at, final_url, "
+                               "status, warc_leaf, payload_leaf, payload_sha256, content_type, "
+                               "error, changed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                               "?11)"));
+  Stmt& st = *cached;
   st.Int(1, leaf);
   st.TextRef(2, url);
   st.TextRef(3, Member(e, "captured"));
@@ -95,25 +91,24 @@ Status ApplyCapture(sqlite3* db, int64_t leaf, const Json& e) {
   return st.Run("recording a capture");
 }
 
-Status ApplyCaptureExtracted(sqlite3* db, int64_t leaf, const Json& e) {
+Status ApplyCaptureExtracted(StmtCache& q, int64_t leaf, const Json& e) {
   const uint64_t capture = e["capture"].get<uint64_t>();
   bool found = false;
   if (capture < static_cast<uint64_t>(leaf)) {
-    ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db,
-                                                  "SELECT 1 FROM captures WHERE leaf_index = ?1 "
-                                                  "AND url = ?2 AND warc_leaf IS NOT NULL"));
-    st.Int(1, static_cast<int64_t>(capture));
-    st.TextRef(2, Member(e, "url"));
-    ISNAD_ASSIGN_OR_RETURN(found, st.Step("looking up a capture"));
+    ISNAD_ASSIGN_OR_RETURN(CachedStmt st, q.Get("SELECT 1 FROM captures WHERE leaf_index = ?1 "
+                                                "AND url = ?2 AND warc_leaf IS NOT NULL"));
+    st->Int(1, static_cast<int64_t>(capture));
+    st->TextRef(2, Member(e, "url"));
+    ISNAD_ASSIGN_OR_RETURN(found, st->Step("looking up a capture"));
   }
   if (!found) {
     return core::NotFound("capture.extracted refers to capture " + std::to_string(capture) +
                           ", which is no earlier capture.recorded of " + Member(e, "url"));
   }
   if (e.contains("media"))
-    ISNAD_RETURN_IF_ERROR(ExpectItem(db, e, "media", "media_sha256", leaf).status());
+    ISNAD_RETURN_IF_ERROR(ExpectItem(q, e, "media", "media_sha256", leaf).status());
   if (e.contains("info"))
-    ISNAD_RETURN_IF_ERROR(ExpectItem(db, e, "info", "info_sha256", leaf).status());
+    ISNAD_RETURN_IF_ERROR(ExpectItem(q, e, "info", "info_sha256", leaf).status());
   return Status::Ok();
 }
 
@@ -196,15 +191,14 @@ StatusOr<std::vector<CaptureRecord>> Catalog::CapturesOfItem(std::string_view it
 }
 
 StatusOr<std::optional<CaptureRecord>> Catalog::LastCapture(std::string_view url) const {
-  ISNAD_ASSIGN_OR_RETURN(
-      Stmt st, Stmt::Prepare(db_, std::string("SELECT ") + kCaptureColumns +
-                                      " FROM captures WHERE url = ?1 AND warc_leaf IS NOT NULL "
-                                      "ORDER BY leaf_index DESC LIMIT 1"));
-  st.Text(1, url);
-  ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("looking up the last capture"));
+  static const std::string kSql = std::string("SELECT ") + kCaptureColumns +
+                                  " FROM captures WHERE url = ?1 AND warc_leaf IS NOT NULL "
+                                  "ORDER BY leaf_index DESC LIMIT 1";
+  ISNAD_ASSIGN_OR_RETURN(internal::CachedStmt st, stmts_->Get(kSql));
+  st->TextRef(1, url);
+  ISNAD_ASSIGN_OR_RETURN(bool row, st->Step("looking up the last capture"));
   if (!row) return std::optional<CaptureRecord>();
-  auto r = ReadCapture(db_, st);
-  st.Reset();
+  auto r = ReadCapture(db_, *st);
   if (!r.ok()) return r.status();
   return std::optional<CaptureRecord>(std::move(r).value());
 }

@@ -16,11 +16,11 @@ extern const char* const kCaptureSchemaSql;
 // Applies one validated capture.recorded entry at `leaf`: its items must
 // exist before it with the digests it names. Errors are kNotFound /
 // kInvalidArgument naming the reference (Catalog::Apply makes them kIntegrity).
-Status ApplyCapture(sqlite3* db, int64_t leaf, const Json& e);
+Status ApplyCapture(StmtCache& q, int64_t leaf, const Json& e);
 
 // Checks one validated capture.extracted entry at `leaf`: its capture is a
 // capture.recorded entry before it, its items exist before it with the
 // digests it names. Nothing is stored (the items are items; the entry is in the log).
-Status ApplyCaptureExtracted(sqlite3* db, int64_t leaf, const Json& e);
+Status ApplyCaptureExtracted(StmtCache& q, int64_t leaf, const Json& e);
 
 }  // namespace isnad::catalog::internal

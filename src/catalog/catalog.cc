@@ -198,10 +198,12 @@ StatusOr<ItemRecord> ReadItem(sqlite3* db, const Stmt& st) {
 // prepared once per batch. Errors do not name the entry index; Apply adds it.
 class Applier {
  public:
-  static StatusOr<Applier> Prepare(sqlite3* db, const TextSource* text_source,
-                                   const BlobSource* blob_source, bool checking) {
+  static StatusOr<Applier> Prepare(sqlite3* db, internal::StmtCache* stmts,
+                                   const TextSource* text_source, const BlobSource* blob_source,
+                                   bool checking) {
     Applier a;
     a.db_ = db;
+    a.stmts_ = stmts;
     a.blob_source_ = blob_source;
     a.checking_ = checking;
     a.graph_ = std::make_unique<internal::GraphApplier>(db, text_source);
@@ -249,10 +251,10 @@ class Applier {
     }
     if (type != kSourceAdded && type != kNoteAdded) {
       if (type == kItemAnalyzed) return ItemAnalyzed(leaf, e);
-      Status s = type == kCaptureRecorded    ? internal::ApplyCapture(db_, leaf, e)
-                 : type == kCaptureExtracted ? internal::ApplyCaptureExtracted(db_, leaf, e)
+      Status s = type == kCaptureRecorded    ? internal::ApplyCapture(*stmts_, leaf, e)
+                 : type == kCaptureExtracted ? internal::ApplyCaptureExtracted(*stmts_, leaf, e)
                  : type == kWarcRecord || type == kWarcIndexed
-                     ? internal::ApplyWebArchive(db_, leaf, e)
+                     ? internal::ApplyWebArchive(*stmts_, leaf, e)
                      : graph_->Apply(leaf, type, e);
       if (s.ok() || checking_ || s.code() == core::Code::kLocked ||
           s.code() == core::Code::kIoError) {
@@ -356,8 +358,8 @@ class Applier {
     static const BlobSource kNoBlobs;
     int64_t item = 0;
     std::string text;
-    Status s = internal::ApplyAnalysis(db_, leaf, e, blob_source_ ? *blob_source_ : kNoBlobs, &item,
-                                       &text);
+    Status s = internal::ApplyAnalysis(*stmts_, leaf, e, blob_source_ ? *blob_source_ : kNoBlobs,
+                                       &item, &text);
     if (!s.ok()) {
       if (checking_ || s.code() == core::Code::kLocked || s.code() == core::Code::kIoError) {
         return s;
@@ -378,6 +380,7 @@ class Applier {
 
   sqlite3* db_ = nullptr;
   bool checking_ = false;
+  internal::StmtCache* stmts_ = nullptr;
   const BlobSource* blob_source_ = nullptr;
   Stmt find_sha_, item_sha_, insert_archive_, insert_item_, insert_source_, insert_note_;
 
@@ -430,9 +433,12 @@ void HashBytes(core::Sha256& h, char tag, const void* data, size_t n) {
 
 }  // namespace
 
-Catalog::Catalog(sqlite3* db) : db_(db) {}
+Catalog::Catalog(sqlite3* db) : db_(db), stmts_(std::make_unique<internal::StmtCache>(db)) {}
 
-Catalog::~Catalog() { sqlite3_close_v2(db_); }
+Catalog::~Catalog() {
+  stmts_.reset();  // its statements are finalized before the connection closes
+  sqlite3_close_v2(db_);
+}
 
 StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool read_only) {
   const bool scratch = path == ":memory:" || path == kScratchFile;
@@ -598,8 +604,8 @@ Status Catalog::ApplyLocked(uint64_t first_index, const std::vector<std::string>
         "; apply from index " + std::to_string(applied) + " or rebuild with `isnad reindex`");
   }
   if (entries.empty()) return Status::Ok();
-  ISNAD_ASSIGN_OR_RETURN(Applier applier,
-                         Applier::Prepare(db_, &text_source_, &blob_source_, checking));
+  ISNAD_ASSIGN_OR_RETURN(
+      Applier applier, Applier::Prepare(db_, stmts_.get(), &text_source_, &blob_source_, checking));
   // Entries are parsed on a second thread, a block ahead of the one applied.
   constexpr size_t kParseBlock = 1024;
   auto parse = [&entries](size_t from) {
@@ -727,13 +733,14 @@ StatusOr<ItemRecord> Catalog::Resolve(std::string_view id_or_prefix) const {
 }
 
 StatusOr<std::optional<ItemRecord>> Catalog::FindBySha256(const core::Hash& sha256) const {
-  ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, std::string("SELECT ") + kItemColumns +
-                                                         " FROM items i WHERE i.sha256 = ?1"));
-  st.Text(1, sha256.Hex());
-  ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("looking up sha256 " + sha256.Hex()));
+  static const std::string kSql =
+      std::string("SELECT ") + kItemColumns + " FROM items i WHERE i.sha256 = ?1";
+  ISNAD_ASSIGN_OR_RETURN(internal::CachedStmt st, stmts_->Get(kSql));
+  const std::string hex = sha256.Hex();
+  st->TextRef(1, hex);
+  ISNAD_ASSIGN_OR_RETURN(bool row, st->Step("looking up sha256 " + hex));
   if (!row) return std::optional<ItemRecord>();
-  auto r = ReadItem(db_, st);
-  st.Reset();
+  auto r = ReadItem(db_, *st);
   if (!r.ok()) return r.status();
   return std::optional<ItemRecord>(std::move(r).value());
 }

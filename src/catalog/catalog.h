@@ -22,6 +22,9 @@
 struct sqlite3;
 
 namespace isnad::catalog {
+namespace internal {
+class StmtCache;
+}
 
 struct ItemRecord {
   std::string id;           // "i<leaf index>"
@@ -343,6 +346,8 @@ class Catalog {
   core::Status ApplyLocked(uint64_t first_index, const std::vector<std::string>& entries,
                            bool checking);
   sqlite3* db_;
+  // Look-ups and per-entry inserts kept prepared for the connection's life.
+  std::unique_ptr<internal::StmtCache> stmts_;
   TextSource text_source_;
   BlobSource blob_source_;
 };

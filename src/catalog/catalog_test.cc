@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "catalog/entries.h"
+#include "catalog/sql.h"
 #include "core/digest.h"
 #include "core/testing/temp_dir.h"
 
@@ -477,6 +478,76 @@ TEST_F(CatalogTest, ReaderWhileWriterApplies) {
   EXPECT_EQ(*reader->AppliedSize(), 1u + kBatches * kBatch);
   EXPECT_EQ(*reader->ItemCount(), uint64_t{kBatches} * kBatch);
   EXPECT_EQ(*reader->Fingerprint(), *writer->Fingerprint());
+}
+
+// Look-ups keep their statements prepared between calls (StmtCache), yet a
+// look-up that found its row leaves no read open: a reader sees each item a
+// writer adds afterwards, on the next look-up, as it did when every look-up
+// prepared its own statement.
+TEST_F(CatalogTest, RepeatedLookUpsSeeWhatAWriterAddsSinceTheLast) {
+  auto writer = OpenOrDie(Path());
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(ApplyNext(*writer, {Created(), Ingested(core::Sha256Of("0"), "0.txt")}).ok());
+  auto reader = OpenOrDie(Path(), /*read_only=*/true);
+  ASSERT_NE(reader, nullptr);
+  for (int i = 1; i <= 5; ++i) {
+    // Found (a row was read), then not yet there, then added by the writer.
+    auto before = reader->FindBySha256(core::Sha256Of(std::to_string(i - 1)));
+    ASSERT_TRUE(before.ok()) << before.status().ToString();
+    ASSERT_TRUE(before->has_value());
+    auto missing = reader->FindBySha256(core::Sha256Of(std::to_string(i)));
+    ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+    EXPECT_FALSE(missing->has_value());
+    ASSERT_TRUE(ApplyNext(*writer, {Ingested(core::Sha256Of(std::to_string(i)), "n")}).ok());
+    auto found = reader->FindBySha256(core::Sha256Of(std::to_string(i)));
+    ASSERT_TRUE(found.ok()) << found.status().ToString();
+    ASSERT_TRUE(found->has_value()) << "item " << i << " added by the writer is not seen";
+    EXPECT_EQ((*found)->id, "i" + std::to_string(i + 1));
+  }
+  // The writer's own WAL can be checkpointed whole: no reader holds a snapshot.
+  int log_frames = -1, checkpointed = -1;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(Path().c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(
+      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &checkpointed),
+      SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(checkpointed, log_frames);
+}
+
+// A statement asked for again while lent out (a nested use of the same SQL)
+// is a statement of its own: a nested loop over one query counts every pair.
+TEST(StmtCacheTest, NestedUseOfOneStatementGetsItsOwn) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);
+  ASSERT_TRUE(
+      internal::Exec(db, "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3)", "setup").ok());
+  {
+    internal::StmtCache cache(db);
+    constexpr const char* kSql = "SELECT x FROM t ORDER BY x";
+    int pairs = 0;
+    internal::Stmt* kept = nullptr;
+    {
+      auto outer = cache.Get(kSql);
+      ASSERT_TRUE(outer.ok()) << outer.status().ToString();
+      kept = &**outer;
+      while (*(*outer)->Step("outer")) {
+        auto inner = cache.Get(kSql);
+        ASSERT_TRUE(inner.ok()) << inner.status().ToString();
+        EXPECT_NE(&**inner, kept);
+        while (*(*inner)->Step("inner")) ++pairs;
+      }
+      ASSERT_TRUE(*(*outer)->Step("outer again"));  // left on its first row
+    }
+    EXPECT_EQ(pairs, 9);
+    // Given back, reset: the next use gets the kept statement from its start.
+    auto again = cache.Get(kSql);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(&**again, kept);
+    ASSERT_TRUE(*(*again)->Step("again"));
+    EXPECT_EQ((*again)->ColInt(0), 1);
+  }
+  sqlite3_close(db);
 }
 
 // A writer waits (busy_timeout) for another connection's write lock instead of

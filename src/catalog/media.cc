@@ -124,15 +124,16 @@ StatusOr<std::vector<FrameRow>> ParseFrameLines(std::string_view text) {
 
 }  // namespace
 
-Status ApplyAnalysis(sqlite3* db, int64_t leaf, const Json& e, const BlobSource& blobs,
+Status ApplyAnalysis(StmtCache& q, int64_t leaf, const Json& e, const BlobSource& blobs,
                      int64_t* item_leaf, std::string* text) {
-  ISNAD_ASSIGN_OR_RETURN(int64_t item, EarlierItem(db, e, "item", leaf));
+  sqlite3* db = q.db();
+  ISNAD_ASSIGN_OR_RETURN(int64_t item, EarlierItem(q, e, "item", leaf));
   *item_leaf = item;
   std::vector<int64_t> near;
   if (e.contains("near_duplicates")) {
     for (const Json& id : e["near_duplicates"]) {
       Json one = {{"type", Member(e, "type")}, {"near", id}};
-      ISNAD_ASSIGN_OR_RETURN(int64_t other, EarlierItem(db, one, "near", leaf));
+      ISNAD_ASSIGN_OR_RETURN(int64_t other, EarlierItem(q, one, "near", leaf));
       near.push_back(other);
     }
   }

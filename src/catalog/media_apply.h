@@ -20,7 +20,7 @@ extern const char* const kMediaSchemaSql;
 // frame-hash blob through `blobs` (absent: no frame rows). Sets `*text` to the
 // searchable text of the analysis (title, author, camera, PDF and OCR text,
 // read through `blobs` too), and `*item_leaf` to the item it concerns.
-Status ApplyAnalysis(sqlite3* db, int64_t leaf, const Json& e, const BlobSource& blobs,
+Status ApplyAnalysis(StmtCache& q, int64_t leaf, const Json& e, const BlobSource& blobs,
                      int64_t* item_leaf, std::string* text);
 
 }  // namespace isnad::catalog::internal

@@ -66,23 +66,38 @@ const std::string& Member(const Json& e, const char* key) {
   return it != e.end() && it->is_string() ? it->get_ref<const std::string&>() : kAbsent;
 }
 
-StatusOr<int64_t> EarlierItem(sqlite3* db, const Json& e, const char* member, int64_t leaf,
+StatusOr<int64_t> EarlierItem(StmtCache& q, const Json& e, const char* member, int64_t leaf,
                               std::string* sha256) {
   const std::string& id = Member(e, member);
   std::optional<uint64_t> item = ParseItemId(id);  // validated
   if (item && static_cast<int64_t>(*item) < leaf) {
-    ISNAD_ASSIGN_OR_RETURN(Stmt st,
-                           Stmt::Prepare(db, "SELECT sha256 FROM items WHERE leaf_index = ?1"));
-    st.Int(1, static_cast<int64_t>(*item));
-    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("looking up an item"));
+    ISNAD_ASSIGN_OR_RETURN(CachedStmt st, q.Get("SELECT sha256 FROM items WHERE leaf_index = ?1"));
+    st->Int(1, static_cast<int64_t>(*item));
+    ISNAD_ASSIGN_OR_RETURN(bool row, st->Step("looking up an item"));
     if (row) {
-      if (sha256 != nullptr) *sha256 = st.ColText(0);
-      st.Reset();
+      if (sha256 != nullptr) *sha256 = st->ColText(0);
       return static_cast<int64_t>(*item);
     }
   }
   return core::NotFound(Member(e, "type") + " refers to item " + id +
                         ", which no earlier item.ingested entry created");
+}
+
+CachedStmt::CachedStmt(Stmt owned) : owned_(std::make_unique<Stmt>(std::move(owned))) {
+  stmt_ = owned_.get();
+}
+
+StatusOr<CachedStmt> StmtCache::Get(std::string_view sql) {
+  auto it = stmts_.find(sql);
+  if (it == stmts_.end()) {
+    ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, sql));
+    it = stmts_.emplace(std::string(sql), Entry{std::move(st), false}).first;
+  } else if (it->second.busy) {
+    ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, sql));
+    return CachedStmt(std::move(st));
+  }
+  it->second.busy = true;
+  return CachedStmt(&it->second.stmt, &it->second.busy);
 }
 
 StatusOr<Stmt> Stmt::Prepare(sqlite3* db, std::string_view sql) {

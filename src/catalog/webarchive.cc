@@ -58,20 +58,20 @@ uint64_t Size(const Json& e, const char* member) {
 
 }  // namespace
 
-Status ApplyWebArchive(sqlite3* db, int64_t leaf, const Json& e) {
+Status ApplyWebArchive(StmtCache& q, int64_t leaf, const Json& e) {
   if (Member(e, "type") == kWarcRecord) {
-    ISNAD_ASSIGN_OR_RETURN(int64_t container, EarlierItem(db, e, "container", leaf));
+    ISNAD_ASSIGN_OR_RETURN(int64_t container, EarlierItem(q, e, "container", leaf));
     std::optional<int64_t> payload;
     if (e.contains("payload")) {
-      ISNAD_ASSIGN_OR_RETURN(payload, EarlierItem(db, e, "payload", leaf));
+      ISNAD_ASSIGN_OR_RETURN(payload, EarlierItem(q, e, "payload", leaf));
     }
     ISNAD_ASSIGN_OR_RETURN(
-        Stmt st,
-        Stmt::Prepare(db,
-                      "INSERT INTO warc_records (leaf_index, container_leaf, member, "
-                      "record_offset, record_length, record_id, warc_type, target_uri, warc_date, "
-                      "content_type, http_status, digest, problem, payload_leaf) VALUES (?1, ?2, "
-                      "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"));
+        CachedStmt cached,
+        q.Get("INSERT INTO warc_records (leaf_index, container_leaf, member, record_offset, "
+              "record_length, record_id, warc_type, target_uri, warc_date, content_type, "
+              "http_status, digest, problem, payload_leaf) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+              "?8, ?9, ?10, ?11, ?12, ?13, ?14)"));
+    Stmt& st = *cached;
     st.Int(1, leaf);
     st.Int(2, container);
     st.TextRefOrNull(3, Member(e, "member"));
@@ -88,14 +88,14 @@ Status ApplyWebArchive(sqlite3* db, int64_t leaf, const Json& e) {
     if (payload) st.Int(14, *payload);
     return st.Run("recording a WARC record");
   }
-  ISNAD_ASSIGN_OR_RETURN(int64_t item, EarlierItem(db, e, "item", leaf));
+  ISNAD_ASSIGN_OR_RETURN(int64_t item, EarlierItem(q, e, "item", leaf));
   std::string problems;
   if (auto it = e.find("problems"); it != e.end()) problems = it->dump();
-  ISNAD_ASSIGN_OR_RETURN(
-      Stmt st, Stmt::Prepare(db,
-                             "INSERT INTO warc_indexes (leaf_index, item_leaf, member, result, "
-                             "records, digests_passed, digests_failed, problems, signature, "
-                             "error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+  ISNAD_ASSIGN_OR_RETURN(CachedStmt cached,
+                         q.Get("INSERT INTO warc_indexes (leaf_index, item_leaf, member, result, "
+                               "records, digests_passed, digests_failed, problems, signature, "
+                               "error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+  Stmt& st = *cached;
   st.Int(1, leaf);
   st.Int(2, item);
   st.TextRefOrNull(3, Member(e, "member"));

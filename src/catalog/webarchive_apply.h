@@ -17,6 +17,6 @@ extern const char* const kWebArchiveSchemaSql;
 // Applies one validated warc.record or warc.indexed entry at `leaf`: the items
 // it names must have been created before it. Errors are kNotFound naming the
 // reference (Catalog::Apply makes them kIntegrity).
-Status ApplyWebArchive(sqlite3* db, int64_t leaf, const Json& e);
+Status ApplyWebArchive(StmtCache& q, int64_t leaf, const Json& e);
 
 }  // namespace isnad::catalog::internal
