@@ -143,6 +143,31 @@ TEST(WarcWriter, GzipWritesOneMemberPerRecord) {
   EXPECT_EQ(Gunzip(out.data.substr(after_first)).size(), 1u);
 }
 
+// The writer keeps one deflate state for all its members (reset between
+// them): each member is byte for byte what a writer of that record alone
+// writes, whatever came before it in the file (a long record, then short ones).
+TEST(WarcWriter, EachGzipMemberIsWhatAFreshWriterWrites) {
+  const std::vector<std::string> blocks = {std::string(200000, 'x') + "tail", "short",
+                                           std::string(70000, 'y'), "last"};
+  RecordFields f{"resource", "file:///a", "2026-11-29T16:13:44Z", "text/plain", {}};
+  StringFile together;
+  Writer w(&together, /*gzip=*/true);
+  size_t from = 0;
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const std::string id =
+        "<urn:uuid:00000000-0000-4000-8000-00000000000" + std::to_string(i) + ">";
+    ASSERT_TRUE(w.Write(f, blocks[i], std::nullopt, id).ok());
+    StringFile alone;
+    Writer single(&alone, /*gzip=*/true);
+    ASSERT_TRUE(single.Write(f, blocks[i], std::nullopt, id).ok());
+    EXPECT_EQ(together.data.substr(from), alone.data) << "member " << i;
+    from = together.data.size();
+    auto members = Gunzip(alone.data);
+    ASSERT_EQ(members.size(), 1u);
+    EXPECT_EQ(Parse(members[0]).block, blocks[i]);
+  }
+}
+
 TEST(WarcWriter, StreamedBodyMatchesInMemoryRecord) {
   std::string body(200000, 'x');
   for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
