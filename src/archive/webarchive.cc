@@ -197,8 +197,12 @@ class WebArchiveIndexer::Run {
 
   // Reads one WARC stream; appends its warc.record entries and its
   // warc.indexed entry (with `member` when inside a WACZ).
-  Status ReadWarc(core::SequentialFile* in, const std::string& member, WebArchiveSummary* total) {
-    warc::Reader reader(in);
+  // With `read` (capture mode), its records stand for the file's, `in` unused.
+  Status ReadWarc(core::SequentialFile* in, const std::string& member, WebArchiveSummary* total,
+                  ReadWarcRecords* read = nullptr) {
+    std::optional<warc::Reader> reader;
+    if (read == nullptr) reader.emplace(in);
+    size_t next_read = 0;
     // Records of this WARC an interrupted run recorded already, in order.
     static const std::vector<catalog::WarcRecordRow> kNone;
     auto done_it = done_records_.find(member);
@@ -211,7 +215,15 @@ class WebArchiveIndexer::Run {
     bool linked = false;
     while (true) {
       warc::Record r;
-      StatusOr<bool> more = reader.Next(&r, capture_ ? nullptr : &spool);
+      StatusOr<bool> more = false;
+      if (read == nullptr) {
+        more = reader->Next(&r, capture_ ? nullptr : &spool);
+      } else if (next_read < read->records.size()) {
+        r = std::move(read->records[next_read++]);
+        more = true;
+      } else if (!read->end.ok()) {
+        more = read->end;
+      }
       if (!more.ok()) {
         if (more.status().code() == core::Code::kIoError ||
             more.status().code() == core::Code::kResourceExhausted)
@@ -571,15 +583,41 @@ Status WebArchiveIndexer::IndexAdded(Archive* a, const std::vector<AddedFile>& a
   return Status::Ok();
 }
 
+ReadWarcRecords ReadAllWarcRecords(core::Env* env, const std::string& path) {
+  ReadWarcRecords out;
+  auto file = env->NewSequentialFile(path);
+  if (!file.ok()) {
+    out.end = file.status();
+    return out;
+  }
+  warc::Reader reader(file->get());
+  while (true) {
+    warc::Record r;
+    StatusOr<bool> more = reader.Next(&r);
+    if (!more.ok()) {
+      out.end = more.status();
+      break;
+    }
+    if (!*more) break;
+    out.records.push_back(std::move(r));
+  }
+  return out;
+}
+
 StatusOr<WebArchiveSummary> WebArchiveIndexer::IndexCaptureWarc(Archive* a, const CaptureWarc& w,
-                                                                std::vector<std::string>* entries) {
+                                                                std::vector<std::string>* entries,
+                                                                ReadWarcRecords* read) {
   WebArchiveSummary total;
   total.id = w.warc_id;
   total.kind = "warc";
   WebArchiveIndexer::Run run(a, w.warc_id);
   run.ForCapture(w, entries);
-  ISNAD_ASSIGN_OR_RETURN(auto file, a->blobs_->Open(w.warc_sha256));
-  ISNAD_RETURN_IF_ERROR(run.ReadWarc(file.get(), "", &total));
+  if (read != nullptr) {
+    ISNAD_RETURN_IF_ERROR(run.ReadWarc(nullptr, "", &total, read));
+  } else {
+    ISNAD_ASSIGN_OR_RETURN(auto file, a->blobs_->Open(w.warc_sha256));
+    ISNAD_RETURN_IF_ERROR(run.ReadWarc(file.get(), "", &total));
+  }
   total.result = !total.error.empty()                                  ? "unreadable"
                  : total.digests_failed > 0 || !total.problems.empty() ? "invalid"
                                                                        : "valid";

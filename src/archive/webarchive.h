@@ -22,7 +22,9 @@
 #include <vector>
 
 #include "core/digest.h"
+#include "core/env.h"
 #include "core/status.h"
+#include "warc/reader.h"
 
 namespace isnad::archive {
 
@@ -58,6 +60,19 @@ struct CaptureWarc {
   core::Hash payload_sha256;
 };
 
+// A capture's WARC read through (digests checked, payloads not kept) on the
+// thread that fetched it, before it is stored: IndexCaptureWarc then records
+// these instead of reading the file again on the committing thread (the one
+// that bounds a capture of many pages).
+struct ReadWarcRecords {
+  std::vector<warc::Record> records;
+  // How reading ended: ok at the end of the file, else the reader's error
+  // (handled as if met while reading the stored file).
+  core::Status end;
+};
+// Reads every record of the WARC at `path`.
+ReadWarcRecords ReadAllWarcRecords(core::Env* env, const std::string& path);
+
 // Friend of Archive: appends the entries above with the archive's signer.
 class WebArchiveIndexer {
  public:
@@ -73,9 +88,11 @@ class WebArchiveIndexer {
   // (stored already) and its warc.indexed entry, for the caller to append
   // after the capture.recorded entry. The response whose verified payload
   // digest is the capture payload's sha256 links `w.payload_id`; no payload
-  // item is made.
+  // item is made. With `read`, its records (ReadAllWarcRecords of the same
+  // bytes, moved from) are used instead of the stored file.
   static core::StatusOr<WebArchiveSummary> IndexCaptureWarc(Archive* archive, const CaptureWarc& w,
-                                                            std::vector<std::string>* entries);
+                                                            std::vector<std::string>* entries,
+                                                            ReadWarcRecords* read = nullptr);
   // For tests: an indexing run stops, as if the process died, once this many
   // records are committed (0, the default: never), returning kIoError there.
   static void StopAfterRecordsForTesting(uint64_t records);
