@@ -109,17 +109,21 @@ std::optional<uint64_t> ParseHistoryName(std::string_view name) {
 
 Archive::~Archive() = default;
 
-std::string Archive::OperatorName() const { return options_.operator_name; }
+const std::string& Archive::OperatorName() const {
+  // Resolved once, when first needed: every entry names its operator, and
+  // getpwuid reads the user database on each call (a capture's batches spent a
+  // tenth of their committing time there when $USER was unset).
+  std::call_once(operator_once_, [this] {
+    operator_ = options_.operator_name.empty() ? DefaultOperator() : options_.operator_name;
+  });
+  return operator_;
+}
 
 StatusOr<std::unique_ptr<Archive>> Archive::Init(const std::string& dir, const std::string& origin,
                                                  const Options& options) {
   core::Env* env = options.env;
   std::unique_ptr<Archive> a(new Archive());
   a->options_ = options;
-  // Resolved once: every entry names its operator, and getpwuid reads the
-  // user database on each call (a capture's batches spent a tenth of their
-  // committing time there when $USER was unset).
-  if (a->options_.operator_name.empty()) a->options_.operator_name = DefaultOperator();
   a->layout_.root = dir;
   if (auto st = env->Stat(dir); st.ok()) {
     if (st->type != core::FileInfo::Type::kDirectory) {
@@ -166,10 +170,6 @@ StatusOr<std::unique_ptr<Archive>> Archive::Open(const std::string& dir, Mode mo
                                                  const Options& options) {
   std::unique_ptr<Archive> a(new Archive());
   a->options_ = options;
-  // Resolved once: every entry names its operator, and getpwuid reads the
-  // user database on each call (a capture's batches spent a tenth of their
-  // committing time there when $USER was unset).
-  if (a->options_.operator_name.empty()) a->options_.operator_name = DefaultOperator();
   a->layout_.root = dir;
   ISNAD_RETURN_IF_ERROR(a->OpenParts(mode));
   return a;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -234,9 +235,11 @@ class Archive {
   // Opens a catalogue that indexes the text of text documents from blobs_.
   core::StatusOr<std::unique_ptr<catalog::Catalog>> OpenCatalog(const std::string& path,
                                                                 bool read_only) const;
-  std::string OperatorName() const;
+  const std::string& OperatorName() const;
 
   Options options_;
+  mutable std::once_flag operator_once_;
+  mutable std::string operator_;  // OperatorName's, once resolved
   Layout layout_;
   std::unique_ptr<core::FileLock> lock_;
   std::optional<tlog::NoteSigner> signer_;  // kWrite only
