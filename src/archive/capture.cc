@@ -97,7 +97,7 @@ class Capturer {
     // (the one that bounds a capture of many pages) was 15 % of its time.
     std::string media_type;
     // Its WARC's records, read on the fetching thread too (IndexCaptureWarc).
-    std::optional<ReadWarcRecords> warc_records;
+    ReadWarcRecords warc_records;
   };
 
   void Worker();
@@ -345,8 +345,8 @@ Status Capturer::Commit(std::vector<Done>& batch) {
       // The WARC's records indexed like an added WARC's, after the capture
       // that names it, its response linked to the payload item made above.
       CaptureWarc w{o.warc_id, o.warc_sha256, o.payload_id, o.payload_sha256};
-      ReadWarcRecords* read = d.warc_records ? &*d.warc_records : nullptr;
-      ISNAD_RETURN_IF_ERROR(WebArchiveIndexer::IndexCaptureWarc(&a_, w, &entries, read).status());
+      ISNAD_RETURN_IF_ERROR(
+          WebArchiveIndexer::IndexCaptureWarc(&a_, w, d.warc_records, &entries).status());
     }
     outcomes.push_back(std::move(o));
   }

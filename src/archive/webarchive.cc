@@ -605,19 +605,14 @@ ReadWarcRecords ReadAllWarcRecords(core::Env* env, const std::string& path) {
 }
 
 StatusOr<WebArchiveSummary> WebArchiveIndexer::IndexCaptureWarc(Archive* a, const CaptureWarc& w,
-                                                                std::vector<std::string>* entries,
-                                                                ReadWarcRecords* read) {
+                                                                ReadWarcRecords& read,
+                                                                std::vector<std::string>* entries) {
   WebArchiveSummary total;
   total.id = w.warc_id;
   total.kind = "warc";
   WebArchiveIndexer::Run run(a, w.warc_id);
   run.ForCapture(w, entries);
-  if (read != nullptr) {
-    ISNAD_RETURN_IF_ERROR(run.ReadWarc(nullptr, "", &total, read));
-  } else {
-    ISNAD_ASSIGN_OR_RETURN(auto file, a->blobs_->Open(w.warc_sha256));
-    ISNAD_RETURN_IF_ERROR(run.ReadWarc(file.get(), "", &total));
-  }
+  ISNAD_RETURN_IF_ERROR(run.ReadWarc(nullptr, "", &total, &read));
   total.result = !total.error.empty()                                  ? "unreadable"
                  : total.digests_failed > 0 || !total.problems.empty() ? "invalid"
                                                                        : "valid";

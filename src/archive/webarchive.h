@@ -88,11 +88,11 @@ class WebArchiveIndexer {
   // (stored already) and its warc.indexed entry, for the caller to append
   // after the capture.recorded entry. The response whose verified payload
   // digest is the capture payload's sha256 links `w.payload_id`; no payload
-  // item is made. With `read`, its records (ReadAllWarcRecords of the same
-  // bytes, moved from) are used instead of the stored file.
+  // item is made. `read` is ReadAllWarcRecords of the WARC's bytes before
+  // they were stored (moved from): the stored file is not read again.
   static core::StatusOr<WebArchiveSummary> IndexCaptureWarc(Archive* archive, const CaptureWarc& w,
-                                                            std::vector<std::string>* entries,
-                                                            ReadWarcRecords* read = nullptr);
+                                                            ReadWarcRecords& read,
+                                                            std::vector<std::string>* entries);
   // For tests: an indexing run stops, as if the process died, once this many
   // records are committed (0, the default: never), returning kIoError there.
   static void StopAfterRecordsForTesting(uint64_t records);
