@@ -145,12 +145,14 @@ class PosixEnv final : public Env {
                                 " is not a regular file (a folder, FIFO, device or socket); "
                                 "copy what it holds into a file and give that instead");
     }
-    if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+    // Opened with no other status flag, so clearing them all clears just O_NONBLOCK.
+    if (::fcntl(fd, F_SETFL, 0) != 0) {
       int err = errno;
       ::close(fd);
       return ErrnoStatus("cannot set blocking reads on", path, err);
     }
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    // Read-ahead matters past a few buffers; for a small file it is one more system call.
+    if (st.st_size >= (off_t{1} << 20)) ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     return std::unique_ptr<SequentialFile>(new PosixSequentialFile(path, fd));
   }
   StatusOr<std::string> ReadFile(const std::string& path) override {

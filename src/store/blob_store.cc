@@ -210,7 +210,9 @@ StatusOr<std::unique_ptr<core::WritableFile>> BlobStore::NewTempFile(std::string
   std::string prefix = "blob-" + std::to_string(::getpid()) + "-";
   for (int attempt = 0;; ++attempt) {
     *path = core::JoinPath(temp_dir_, prefix + std::to_string(counter++));
-    auto file = env_->NewExclusiveFile(*path, 0644);
+    // Read-only from the start: the open descriptor still writes, and no later
+    // chmod is needed before the file becomes a blob.
+    auto file = env_->NewExclusiveFile(*path, 0444);
     // A leftover of an earlier process with the same pid: take the next name.
     if (!file.ok() && file.status().code() == core::Code::kAlreadyExists && attempt < 100) {
       continue;
@@ -547,19 +549,29 @@ void BlobStore::Abort(const std::vector<StagedBlob>& staged) {
 
 Status BlobStore::PrepareForCommit(const StagedBlob& blob) {
   // Done while staging (on the staging threads), so Commit is one rename per blob.
-  ISNAD_RETURN_IF_ERROR(env_->MakeReadOnly(blob.temp_path));
   return EnsureBlobDir(blob.sha256);
 }
 
 Status BlobStore::EnsureBlobDir(const core::Hash& sha256) {
-  std::string dir = core::DirName(PathOf(sha256));
+  const size_t top = sha256.bytes[0];
+  const size_t leaf = top << 8 | sha256.bytes[1];
+  bool top_known = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (known_dirs_.count(dir)) return Status::Ok();
+    if (known_leaf_[leaf]) return Status::Ok();
+    top_known = known_top_[top];
   }
-  ISNAD_RETURN_IF_ERROR(core::CreateDirs(env_, dir));
+  const std::string dir = core::DirName(PathOf(sha256));
+  if (top_known) {
+    // One mkdir (which succeeds when the folder exists) rather than a stat of
+    // each level: most new blobs land in a folder this process has not used.
+    ISNAD_RETURN_IF_ERROR(env_->CreateDir(dir));
+  } else {
+    ISNAD_RETURN_IF_ERROR(core::CreateDirs(env_, dir));
+  }
   std::lock_guard<std::mutex> lock(mu_);
-  known_dirs_.insert(dir);
+  known_top_[top] = true;
+  known_leaf_[leaf] = true;
   return Status::Ok();
 }
 

@@ -22,7 +22,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -120,11 +119,15 @@ class BlobStore {
   // Makes the data of the unsynced temp files in `staged` durable.
   core::Status SyncStaged(const std::vector<StagedBlob>& staged);
 
-  // Makes the temp file read-only and its blob folder exist. Thread safe.
+  // Makes the temp file's blob folder exist (temp files are read-only from
+  // the start). Thread safe.
   core::Status PrepareForCommit(const StagedBlob& blob);
   // Creates objects/sha256/ab/cd for `sha256` unless known to exist. Thread safe.
   core::Status EnsureBlobDir(const core::Hash& sha256);
-  std::set<std::string> known_dirs_;  // objects/sha256/ab/cd folders known to exist; guarded by mu_
+  // Folders known to exist, by their first one or two bytes of hash:
+  // objects/sha256/ab (256) and objects/sha256/ab/cd (65,536). Guarded by mu_.
+  std::vector<bool> known_top_ = std::vector<bool>(256);
+  std::vector<bool> known_leaf_ = std::vector<bool>(65536);
   core::Env* env_;
   std::string archive_dir_;
   std::string objects_dir_;  // <archive>/objects/sha256
