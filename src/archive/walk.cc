@@ -1,11 +1,13 @@
 #include "archive/walk.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <utility>
 
 namespace isnad::archive {
@@ -87,18 +89,37 @@ struct Walker {
                         "is a symbolic link loop back to a folder above it; not followed"));
       return;
     }
-    std::error_code ec;
-    std::vector<std::string> names;
-    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-      names.push_back(it->path().filename().string());
-    }
-    if (ec) {
-      skipped(path, core::IoError("cannot list folder " + path + ": " + ec.message()));
+    // The listing's own file types (d_type) spare an lstat of each plain
+    // file here; the store stats every file again before reading it anyway, and
+    // refuses one that is no longer a regular file.
+    std::vector<std::pair<std::string, bool>> entries;  // name, known to be a regular file
+    DIR* dir = ::opendir(path.c_str());
+    if (dir == nullptr) {
+      skipped(path, core::ErrnoStatus("cannot list folder", path, errno));
       return;
     }
-    std::sort(names.begin(), names.end());
+    errno = 0;
+    while (const struct dirent* e = ::readdir(dir)) {
+      std::string_view name = e->d_name;
+      if (name != "." && name != "..") entries.emplace_back(name, e->d_type == DT_REG);
+      errno = 0;
+    }
+    const int list_error = errno;
+    ::closedir(dir);
+    if (list_error != 0) {
+      skipped(path, core::ErrnoStatus("cannot list folder", path, list_error));
+      return;
+    }
+    std::sort(entries.begin(), entries.end());
     active_dirs.insert(key);
-    for (const auto& n : names) Visit(path + "/" + n);
+    for (const auto& [name, regular] : entries) {
+      std::string child = path + "/" + name;
+      if (regular && !UnderArchive(child)) {
+        files->push_back(std::move(child));
+      } else {
+        Visit(child);
+      }
+    }
     active_dirs.erase(key);
   }
 };
