@@ -745,6 +745,27 @@ StatusOr<std::optional<ItemRecord>> Catalog::FindBySha256(const core::Hash& sha2
   return std::optional<ItemRecord>(std::move(r).value());
 }
 
+StatusOr<std::vector<std::string>> Catalog::FindItemIds(
+    const std::vector<core::Hash>& hashes) const {
+  std::vector<std::string> ids(hashes.size());
+  if (hashes.empty()) return ids;
+  Tx tx(db_);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(/*write=*/false));
+  {
+    ISNAD_ASSIGN_OR_RETURN(internal::CachedStmt st,
+                           stmts_->Get("SELECT leaf_index FROM items WHERE sha256 = ?1"));
+    for (size_t k = 0; k < hashes.size(); ++k) {
+      const std::string hex = hashes[k].Hex();
+      st->TextRef(1, hex);
+      ISNAD_ASSIGN_OR_RETURN(bool row, st->Step("looking up sha256 " + hex));
+      if (row) ids[k] = ItemId(static_cast<uint64_t>(st->ColInt(0)));
+      st->Reset();
+    }
+  }
+  ISNAD_RETURN_IF_ERROR(tx.Commit());
+  return ids;
+}
+
 StatusOr<std::vector<SourceRecord>> Catalog::Sources(std::string_view item_id) const {
   Tx tx(db_);
   ISNAD_RETURN_IF_ERROR(tx.Begin(/*write=*/false));

@@ -268,6 +268,10 @@ class Catalog {
   // than 12 or matches several items (the message lists them).
   core::StatusOr<ItemRecord> Resolve(std::string_view id_or_prefix) const;
   core::StatusOr<std::optional<ItemRecord>> FindBySha256(const core::Hash& sha256) const;
+  // The id of the item holding each of `hashes`, "" where none does: one read
+  // transaction for all, which a batch of thousands needs (a look-up each costs
+  // a transaction each).
+  core::StatusOr<std::vector<std::string>> FindItemIds(const std::vector<core::Hash>& hashes) const;
   core::StatusOr<std::vector<SourceRecord>> Sources(std::string_view item_id) const;
   core::StatusOr<std::vector<NoteRecord>> Notes(std::string_view item_id) const;
 

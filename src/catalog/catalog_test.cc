@@ -174,6 +174,12 @@ TEST_F(CatalogTest, ApplyAndQuery) {
   auto found = c->FindBySha256(core::Sha256Of("b"));
   ASSERT_TRUE(found.ok() && found->has_value());
   EXPECT_EQ((*found)->id, "i2");
+  // A batch's look-up: each hash answered in its place, "" where nothing holds it.
+  auto ids = c->FindItemIds(
+      {core::Sha256Of("b"), core::Sha256Of("z"), core::Sha256Of("a"), core::Sha256Of("b")});
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  EXPECT_EQ(*ids, (std::vector<std::string>{"i2", "", "i1", "i2"}));
+  EXPECT_TRUE(c->FindItemIds({})->empty());
 
   // Data survives reopening.
   c.reset();
