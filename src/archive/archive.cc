@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -450,17 +451,32 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
   // batches, so copying the next files overlaps with syncing the last batch.
   std::mutex mu;
   std::condition_variable ready;
+  std::condition_variable room;
   std::deque<StagedFile> done;
-  std::atomic<size_t> next{0};
+  // Staged files not yet in a batch. Workers wait while this many are ahead of
+  // the committing thread, so memory stays bounded however many files are added.
+  size_t ahead = 0;
+  const size_t max_ahead = std::max<size_t>(4096, 2 * request.batch_files);
+  size_t next = 0;  // guarded by mu
   std::atomic<uint64_t> bytes_read{0};
   std::atomic<uint64_t> files_done{0};
   std::atomic<bool> stop{false};
   const size_t total = files.size();
   int jobs = std::max(1, std::min<int>(request.jobs, 64));
+  // The committing thread is woken once per kWakeEvery staged files (and for
+  // the last file, a large one or a failure); otherwise it looks every
+  // kLookEvery. Waking it for each small file cost more than staging it.
+  constexpr size_t kWakeEvery = 64;
+  constexpr auto kLookEvery = std::chrono::milliseconds(20);
   auto worker = [&] {
-    while (!stop) {
-      size_t i = next++;
+    std::unique_lock<std::mutex> g(mu);
+    while (true) {
+      room.wait(g, [&] { return stop || ahead < max_ahead; });
+      if (stop) return;
+      const size_t i = next++;
       if (i >= total) return;
+      ahead++;
+      g.unlock();
       StagedFile out;
       out.order = i;
       out.path = files[i];
@@ -468,18 +484,20 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
         uint64_t b = bytes_read += n;
         if (callbacks.on_progress) callbacks.on_progress(b, files_done, total);
       });
+      bool wake = !staged.ok();
       if (staged.ok()) {
         out.blob = std::move(*staged);
         out.media_type = media::SniffMediaType(out.blob.head);
-        out.blob.head.clear();  // not needed past here; batches hold thousands
+        std::string().swap(out.blob.head);  // not needed past here; free it now
+        wake = out.blob.size_bytes >= (uint64_t{1} << 20);
       } else {
         out.status = staged.status();
       }
       uint64_t d = ++files_done;
       if (callbacks.on_progress) callbacks.on_progress(bytes_read, d, total);
-      std::lock_guard<std::mutex> g(mu);
+      g.lock();
       done.push_back(std::move(out));
-      ready.notify_one();
+      if (wake || d == total || done.size() >= kWakeEvery) ready.notify_one();
     }
   };
   std::vector<std::thread> threads;
@@ -493,22 +511,19 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
   // Web archives among the files, indexed once every file is added (webarchive.h).
   std::vector<AddedFile> web_archives;
 
-  auto commit_batch = [&]() -> Status {
-    if (batch.empty()) return Status::Ok();
-    std::vector<store::StagedBlob> staged;
-    staged.reserve(batch.size());
-    for (auto& f : batch) staged.push_back(f.blob);
-    auto committed = blobs_->Commit(staged);
-    if (!committed.ok()) {
-      blobs_->Abort(staged);
-      return committed.status();
-    }
+  // Records a batch whose blobs are in place: its entries, then the callbacks.
+  auto log_batch = [&](std::vector<StagedFile>& files,
+                       const std::vector<store::CommittedBlob>& committed) -> Status {
     catalog::Actor by{core::NowUtc(), OperatorName()};
     std::vector<std::string> entries;
     std::vector<AddedFile> added;
     const uint64_t base = log_->size();
-    for (size_t k = 0; k < batch.size(); ++k) {
-      StagedFile& f = batch[k];
+    std::vector<core::Hash> hashes;
+    hashes.reserve(files.size());
+    for (const StagedFile& f : files) hashes.push_back(f.blob.sha256);
+    ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> held, catalog_->FindItemIds(hashes));
+    for (size_t k = 0; k < files.size(); ++k) {
+      StagedFile& f = files[k];
       catalog::Provenance from;
       from.name = core::BaseName(f.path);
       from.path = f.path;
@@ -526,14 +541,13 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
       a.name = from.name;
       a.path = from.path;
       a.media_type = f.media_type;
-      a.replaced_damaged = (*committed)[k].replaced_damaged;
+      a.replaced_damaged = committed[k].replaced_damaged;
       a.leaf_index = base + entries.size();
       std::optional<std::string> known;
       if (auto it = batch_items.find(a.sha256); it != batch_items.end()) {
         known = it->second;
-      } else {
-        ISNAD_ASSIGN_OR_RETURN(auto found, catalog_->FindBySha256(a.sha256));
-        if (found) known = found->id;
+      } else if (!held[k].empty()) {
+        known = held[k];
       }
       StatusOr<std::string> entry =
           known ? catalog::SourceAddedEntry(by, *known, a.sha256, from)
@@ -572,37 +586,86 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
       summary.bytes += a.size_bytes;
       if (callbacks.on_added) callbacks.on_added(a);
     }
+    return Status::Ok();
+  };
+
+  // A batch's blobs are synced and moved into place on a thread of their own
+  // (`moving`, `moved`) while this thread records the batch before it: the
+  // two file-system syncs of consecutive batches overlap, and so does the
+  // catalogue work. A batch is recorded only once its own blobs are in place,
+  // and only one batch's blobs are moved at a time.
+  std::vector<StagedFile> moving;
+  std::future<StatusOr<std::vector<store::CommittedBlob>>> moved;
+  auto staged_of = [](const std::vector<StagedFile>& files) {
+    std::vector<store::StagedBlob> staged;
+    staged.reserve(files.size());
+    for (const auto& f : files) staged.push_back(f.blob);
+    return staged;
+  };
+  // Waits for the batch being moved; on success takes it into `out`.
+  auto wait_moved =
+      [&](std::vector<StagedFile>* out) -> StatusOr<std::vector<store::CommittedBlob>> {
+    auto committed = moved.get();
+    if (!committed.ok()) return committed;  // `moving` stays, for the leftovers
+    *out = std::move(moving);
+    moving.clear();
+    return committed;
+  };
+  // Records the batch being moved, once its blobs are in place.
+  auto finish_moving = [&]() -> Status {
+    if (!moved.valid()) return Status::Ok();
+    std::vector<StagedFile> files;
+    ISNAD_ASSIGN_OR_RETURN(auto committed, wait_moved(&files));
+    return log_batch(files, committed);
+  };
+  auto commit_batch = [&]() -> Status {
+    if (batch.empty()) return Status::Ok();
+    std::vector<StagedFile> previous;
+    std::vector<store::CommittedBlob> previous_committed;
+    if (moved.valid()) {
+      ISNAD_ASSIGN_OR_RETURN(previous_committed, wait_moved(&previous));
+    }
+    moving = std::move(batch);
     batch.clear();
     batch_bytes = 0;
-    return Status::Ok();
+    moved = std::async(std::launch::async,
+                       [this, staged = staged_of(moving)] { return blobs_->Commit(staged); });
+    if (previous.empty()) return Status::Ok();
+    return log_batch(previous, previous_committed);
   };
 
   // Files are committed in walk order whatever order the workers finish in,
   // so the log's order is the same for any -j (reproducible entry order).
   std::map<size_t, StagedFile> early;
   size_t next_order = 0;
+  std::deque<StagedFile> arrived;
   while (received < total && failure.ok()) {
-    StagedFile f;
     {
       std::unique_lock<std::mutex> g(mu);
       auto have = [&] { return !done.empty(); };
       // When workers are slow (large files), commit what is waiting after a
       // short pause, so acknowledgements keep flowing without tiny batches.
-      if (!batch.empty() && !ready.wait_for(g, std::chrono::milliseconds(200), have)) {
+      if ((!batch.empty() || moved.valid()) &&
+          !ready.wait_for(g, std::chrono::milliseconds(200), have)) {
         g.unlock();
         failure = commit_batch();
+        if (failure.ok()) failure = finish_moving();
         continue;
       }
-      ready.wait(g, have);
-      f = std::move(done.front());
-      done.pop_front();
+      while (!have()) ready.wait_for(g, kLookEvery);
+      arrived.swap(done);
     }
-    received++;
-    early.emplace(f.order, std::move(f));
+    for (StagedFile& f : arrived) {
+      received++;
+      early.emplace(f.order, std::move(f));
+    }
+    arrived.clear();
+    size_t taken = 0;
     while (failure.ok() && !early.empty() && early.begin()->first == next_order) {
       StagedFile cur = std::move(early.begin()->second);
       early.erase(early.begin());
       next_order++;
+      taken++;
       if (cur.status.code() == core::Code::kResourceExhausted) {
         // A full disk fails every file after this one too: stop, keep what is committed.
         failure = cur.status;
@@ -618,14 +681,26 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
         failure = commit_batch();
       }
     }
+    if (taken > 0) {
+      std::lock_guard<std::mutex> g(mu);
+      ahead -= taken;
+      room.notify_all();
+    }
   }
   if (failure.ok()) failure = commit_batch();
-  stop = true;
+  if (failure.ok()) failure = finish_moving();
+  if (moved.valid()) moved.wait();  // after a failure: its files are among the leftovers
+  {
+    std::lock_guard<std::mutex> g(mu);
+    stop = true;
+    room.notify_all();
+  }
   for (auto& t : threads) t.join();
   if (!failure.ok()) {
     // Staged files not committed: their temp files go; nothing was acknowledged for them.
     std::vector<store::StagedBlob> leftovers;
     for (auto& f : batch) leftovers.push_back(f.blob);
+    for (auto& f : moving) leftovers.push_back(f.blob);
     for (auto& f : done) {
       if (f.status.ok()) leftovers.push_back(f.blob);
     }

@@ -57,7 +57,7 @@ struct AddRequest {
   AnalyzeOptions analysis;
   // Batch limits: a batch is committed (one checkpoint) when either is reached,
   // or when no more files are waiting.
-  size_t batch_files = 2000;
+  size_t batch_files = 10000;
   uint64_t batch_bytes = uint64_t{1} << 30;
 };
 

@@ -832,7 +832,7 @@ int Run(int argc, char** argv) {
   add->add_flag("--ocr", add_req.analysis.ocr,
                 "also read the text of images and scanned PDFs (Tesseract, Arabic and English)");
   add->add_option("--batch-files", add_req.batch_files,
-                  "files per commit (one signed checkpoint per batch; default 2000)")
+                  "files per commit (one signed checkpoint per batch; default 10000)")
       ->check(CLI::Range(1, 1000000));
   example(add,
           "isnad add ~/uploads/witness-12/ --source https://example.org/post/123 --note \"from "
