@@ -6,10 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "catalog/entries.h"
 #include "core/encoding.h"
@@ -426,6 +429,55 @@ TEST(Archive, InjectedFailuresNeverLoseAcknowledgedItems) {
       ExpectClean(tmp.Join("ar"));
     }
   }
+}
+
+// When the disk fills while a file is staged, the add stops, but a batch whose
+// blobs were already being moved into place on their own thread is still
+// recorded and acknowledged, as every batch before it.
+TEST(Archive, FullDiskKeepsTheBatchAlreadyBeingStored) {
+  TempDir tmp;
+  uint64_t small_bytes = 0;
+  for (int i = 0; i < 4; ++i) {
+    WriteTestFile(tmp.Join("in/f" + std::to_string(i)), std::string(1000 + i, 'a' + i));
+    small_bytes += 1000 + i;
+  }
+  WriteTestFile(tmp.Join("in/f4"), std::string(2 << 20, 'z'));  // does not fit
+  MakeArchive(tmp.Join("ar"));
+  core::testing::FaultInjectionEnv env(core::Env::Default());
+  std::vector<AddedFile> acknowledged;
+  std::atomic<size_t> acked{0};
+  {
+    auto a = Archive::Open(tmp.Join("ar"), Mode::kWrite, TestOptions(&env));
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    env.disk_bytes_left = 1 << 20;
+    AddRequest req;
+    req.paths = {tmp.Join("in")};
+    req.batch_files = 2;
+    req.jobs = 1;
+    AddCallbacks cb;
+    cb.on_added = [&](const AddedFile& f) {
+      acknowledged.push_back(f);
+      ++acked;
+    };
+    cb.on_progress = [&](uint64_t bytes, uint64_t files, uint64_t) {
+      if (files == 4 && bytes > small_bytes) {
+        // Reading f4: hold it until the first batch is recorded, which happens
+        // once the second batch's blobs are being moved.
+        for (int ms = 0; ms < 10000 && acked < 2; ++ms)
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      if (files == 5) env.disk_bytes_left = -1;  // the disk has room again for the log
+    };
+    auto sum = (*a)->Add(req, cb);
+    ASSERT_FALSE(sum.ok());
+    EXPECT_EQ(sum.status().code(), core::Code::kResourceExhausted) << sum.status().ToString();
+  }
+  ASSERT_EQ(acknowledged.size(), 4u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(acknowledged[i].name, "f" + std::to_string(i));
+  ExpectClean(tmp.Join("ar"));
+  auto a = Archive::Open(tmp.Join("ar"), Mode::kRead, TestOptions());
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(*(*a)->catalog().ItemCount(), 4u);
 }
 
 // Corruption of each kind of file is found and named.

@@ -11,6 +11,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "archive/walk.h"
@@ -625,13 +626,20 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
     if (moved.valid()) {
       ISNAD_ASSIGN_OR_RETURN(previous_committed, wait_moved(&previous));
     }
-    moving = std::move(batch);
-    batch.clear();
-    batch_bytes = 0;
-    moved = std::async(std::launch::async,
-                       [this, staged = staged_of(moving)] { return blobs_->Commit(staged); });
-    if (previous.empty()) return Status::Ok();
-    return log_batch(previous, previous_committed);
+    Status started;
+    try {
+      moved = std::async(std::launch::async,
+                         [this, staged = staged_of(batch)] { return blobs_->Commit(staged); });
+      moving = std::move(batch);
+      batch.clear();
+      batch_bytes = 0;
+    } catch (const std::system_error& e) {
+      // Not started: the batch stays, and its temp files go with the leftovers.
+      started = core::ResourceExhausted(std::string("cannot start a thread to store a batch: ") +
+                                        e.what() + "; the files before it are added; run again");
+    }
+    if (!previous.empty()) ISNAD_RETURN_IF_ERROR(log_batch(previous, previous_committed));
+    return started;
   };
 
   // Files are committed in walk order whatever order the workers finish in,
@@ -667,8 +675,10 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
       next_order++;
       taken++;
       if (cur.status.code() == core::Code::kResourceExhausted) {
-        // A full disk fails every file after this one too: stop, keep what is committed.
-        failure = cur.status;
+        // A full disk fails every file after this one too: stop, keep what is
+        // committed (the batch whose blobs are being moved is recorded first).
+        failure = finish_moving();
+        if (failure.ok()) failure = cur.status;
         break;
       }
       if (!cur.status.ok()) {

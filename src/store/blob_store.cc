@@ -563,9 +563,18 @@ Status BlobStore::EnsureBlobDir(const core::Hash& sha256) {
   }
   const std::string dir = core::DirName(PathOf(sha256));
   if (top_known) {
-    // One mkdir (which succeeds when the folder exists) rather than a stat of
-    // each level: most new blobs land in a folder this process has not used.
-    ISNAD_RETURN_IF_ERROR(env_->CreateDir(dir));
+    // The level above is known: one lstat, and a mkdir when it is missing. A
+    // symlink or file in a blob folder's place is refused, never followed.
+    auto info = env_->Stat(dir);
+    if (info.ok() && info->type != FileInfo::Type::kDirectory) {
+      return core::FailedPrecondition(dir +
+                                      " exists and is not a folder; move it out of the archive "
+                                      "and run again");
+    }
+    if (!info.ok()) {
+      if (info.status().code() != core::Code::kNotFound) return info.status();
+      ISNAD_RETURN_IF_ERROR(env_->CreateDir(dir));
+    }
   } else {
     ISNAD_RETURN_IF_ERROR(core::CreateDirs(env_, dir));
   }

@@ -586,6 +586,43 @@ TEST_F(BlobStoreTest, ABlobThatIsNotARegularFileIsRefusedNotRead) {
   EXPECT_EQ(store->Rehash(staged->sha256).status().code(), core::Code::kIntegrity);
 }
 
+// A symlink planted where a blob folder belongs (objects/sha256/ab/cd) is
+// refused, never followed out of the archive: both when the store has not yet
+// used the level above, and when it has (one lstat instead of a walk up).
+TEST_F(BlobStoreTest, ASymlinkInPlaceOfABlobFolderIsRefusedNotFollowed) {
+  const std::string outside = dir_.Join("outside");
+  ASSERT_EQ(::mkdir(outside.c_str(), 0755), 0);
+  // Two contents whose hashes share the first byte but not the second.
+  const std::string first = "first";
+  const Hash h1 = core::Sha256Of(first);
+  std::string second;
+  for (int n = 0;; ++n) {
+    second = "second " + std::to_string(n);
+    const Hash h2 = core::Sha256Of(second);
+    if (h2.bytes[0] == h1.bytes[0] && h2.bytes[1] != h1.bytes[1]) break;
+  }
+  for (bool level_above_used : {false, true}) {
+    SCOPED_TRACE(level_above_used ? "level above used" : "fresh store");
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    if (level_above_used) {
+      auto staged = store->StageBytes(first);
+      ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+      ASSERT_TRUE(store->Commit({*staged}).ok());
+    }
+    const std::string folder = core::DirName(store->PathOf(core::Sha256Of(second)));
+    ASSERT_EQ(::mkdir(core::DirName(folder).c_str(), 0755) == 0 || errno == EEXIST, true);
+    ASSERT_EQ(::symlink(outside.c_str(), folder.c_str()), 0);
+    auto staged = store->StageBytes(second);
+    ASSERT_FALSE(staged.ok());
+    EXPECT_EQ(staged.status().code(), Code::kFailedPrecondition) << staged.status().ToString();
+    EXPECT_TRUE(Has(staged.status().message(), "is not a folder"));
+    EXPECT_TRUE(NamesIn(outside).empty());
+    EXPECT_TRUE(NamesIn(temp_dir()).empty());
+    ASSERT_EQ(::unlink(folder.c_str()), 0);
+  }
+}
+
 TEST_F(BlobStoreTest, MissingBlob) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
