@@ -553,34 +553,16 @@ Status BlobStore::PrepareForCommit(const StagedBlob& blob) {
 }
 
 Status BlobStore::EnsureBlobDir(const core::Hash& sha256) {
-  const size_t top = sha256.bytes[0];
-  const size_t leaf = top << 8 | sha256.bytes[1];
-  bool top_known = false;
+  const size_t leaf = size_t{sha256.bytes[0]} << 8 | sha256.bytes[1];
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (known_leaf_[leaf]) return Status::Ok();
-    top_known = known_top_[top];
+    if (known_dirs_[leaf]) return Status::Ok();
   }
-  const std::string dir = core::DirName(PathOf(sha256));
-  if (top_known) {
-    // The level above is known: one lstat, and a mkdir when it is missing. A
-    // symlink or file in a blob folder's place is refused, never followed.
-    auto info = env_->Stat(dir);
-    if (info.ok() && info->type != FileInfo::Type::kDirectory) {
-      return core::FailedPrecondition(dir +
-                                      " exists and is not a folder; move it out of the archive "
-                                      "and run again");
-    }
-    if (!info.ok()) {
-      if (info.status().code() != core::Code::kNotFound) return info.status();
-      ISNAD_RETURN_IF_ERROR(env_->CreateDir(dir));
-    }
-  } else {
-    ISNAD_RETURN_IF_ERROR(core::CreateDirs(env_, dir));
-  }
+  // CreateDirs lstats each level: a symlink or file in a folder's place is
+  // refused, never followed.
+  ISNAD_RETURN_IF_ERROR(core::CreateDirs(env_, core::DirName(PathOf(sha256))));
   std::lock_guard<std::mutex> lock(mu_);
-  known_top_[top] = true;
-  known_leaf_[leaf] = true;
+  known_dirs_[leaf] = true;
   return Status::Ok();
 }
 

@@ -124,10 +124,9 @@ class BlobStore {
   core::Status PrepareForCommit(const StagedBlob& blob);
   // Creates objects/sha256/ab/cd for `sha256` unless known to exist. Thread safe.
   core::Status EnsureBlobDir(const core::Hash& sha256);
-  // Folders known to exist, by their first one or two bytes of hash:
-  // objects/sha256/ab (256) and objects/sha256/ab/cd (65,536). Guarded by mu_.
-  std::vector<bool> known_top_ = std::vector<bool>(256);
-  std::vector<bool> known_leaf_ = std::vector<bool>(65536);
+  // objects/sha256/ab/cd folders known to exist, by the hash's first two bytes
+  // (65,536). Guarded by mu_.
+  std::vector<bool> known_dirs_ = std::vector<bool>(65536);
   core::Env* env_;
   std::string archive_dir_;
   std::string objects_dir_;  // <archive>/objects/sha256

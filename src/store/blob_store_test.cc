@@ -588,7 +588,7 @@ TEST_F(BlobStoreTest, ABlobThatIsNotARegularFileIsRefusedNotRead) {
 
 // A symlink planted where a blob folder belongs (objects/sha256/ab/cd) is
 // refused, never followed out of the archive: both when the store has not yet
-// used the level above, and when it has (one lstat instead of a walk up).
+// used the level above, and when it has.
 TEST_F(BlobStoreTest, ASymlinkInPlaceOfABlobFolderIsRefusedNotFollowed) {
   const std::string outside = dir_.Join("outside");
   ASSERT_EQ(::mkdir(outside.c_str(), 0755), 0);
