@@ -16,6 +16,8 @@
 #include "archive/archive.h"
 #include "archive/capture.h"
 #include "capture/capture.h"
+#include "catalog/catalog.h"
+#include "core/allocator.h"
 #include "core/env.h"
 #include "http_server.h"
 
@@ -33,6 +35,8 @@ int Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  isnad::core::KeepFreedMemoryForReuse();  // as isnad's main does
+  isnad::catalog::ConfigureSqliteForProcess();
   if (argc < 4) return Usage();
   const std::string mode = argv[1];
   const uint64_t n = std::strtoull(argv[2], nullptr, 10);

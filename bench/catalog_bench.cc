@@ -1216,6 +1216,7 @@ Options ParseArgs(int argc, char** argv) {
 
 int Main(int argc, char** argv) {
   core::KeepFreedMemoryForReuse();  // as isnad's main does
+  catalog::ConfigureSqliteForProcess();
   const Options o = ParseArgs(argc, argv);
   std::unique_ptr<core::testing::TempDir> tmp;
   std::string dir = o.dir;

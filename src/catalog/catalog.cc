@@ -553,6 +553,11 @@ Status Catalog::EndBulkLoad() {
               "ending a bulk load");
 }
 
+void ConfigureSqliteForProcess() {
+  // SQLITE_MISUSE once SQLite is initialized: the defaults stay, as documented.
+  (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 StatusOr<uint64_t> Catalog::AppliedSize() const {
   ISNAD_ASSIGN_OR_RETURN(int64_t size, ReadInt(db_, "SELECT applied_size FROM meta WHERE id = 1",
                                                "reading applied_size"));

@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "archive/archive.h"
+#include "catalog/catalog.h"
 #include "catalog/entries.h"
 #include "cli/common.h"
 #include "cli/exit_codes.h"
@@ -957,6 +958,7 @@ int Run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   isnad::core::KeepFreedMemoryForReuse();
+  isnad::catalog::ConfigureSqliteForProcess();
   try {
     int rc = isnad::cli::Run(argc, argv);
     if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
