@@ -553,9 +553,9 @@ Status Catalog::EndBulkLoad() {
               "ending a bulk load");
 }
 
-void ConfigureSqliteForProcess() {
-  // SQLITE_MISUSE once SQLite is initialized: the defaults stay, as documented.
-  (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+bool ConfigureSqliteForProcess() {
+  // SQLITE_MISUSE once SQLite is initialized: the defaults stay.
+  return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
 }
 
 StatusOr<uint64_t> Catalog::AppliedSize() const {

@@ -80,8 +80,9 @@ struct ItemDetails {
 // any catalogue is opened: SQLite stops keeping memory statistics, which take
 // a process-wide mutex on every allocation (isnad reads none of them). The
 // thread that applies a reindex spends about 7 % less CPU (docs/benchmarks.md,
-// "Catalogue: reindex and search"). Once SQLite is in use it changes nothing.
-void ConfigureSqliteForProcess();
+// "Catalogue: reindex and search"). Once SQLite is in use it changes nothing
+// and returns false.
+bool ConfigureSqliteForProcess();
 
 // A place, incident, actor, case, case event or relation: one record shape,
 // the members that do not apply to a kind left empty.

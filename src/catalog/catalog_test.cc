@@ -335,6 +335,21 @@ TEST_F(CatalogTest, PrefixLookupUsesTheIndex) {
   EXPECT_EQ(plan.find("SCAN"), std::string::npos) << plan;
 }
 
+// isnad's main() turns SQLite's allocation counter off before any catalogue
+// opens; a catalogue then works as ever and nothing is counted.
+TEST_F(CatalogTest, SqliteProcessSettingsTakeEffectBeforeFirstUse) {
+  if (!ConfigureSqliteForProcess()) {
+    GTEST_SKIP() << "SQLite was already in use in this process (an earlier test in it)";
+  }
+  auto c = OpenOrDie(Path());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(ApplyNext(*c, SampleLog()).ok());
+  EXPECT_EQ(*c->ItemCount(), 2u);
+  EXPECT_EQ(sqlite3_memory_used(), 0);
+  // Too late once SQLite is in use: refused, and says so.
+  EXPECT_FALSE(ConfigureSqliteForProcess());
+}
+
 TEST_F(CatalogTest, FingerprintDependsOnContentOnly) {
   auto log = SampleLog();
   for (int i = 0; i < 20; ++i) log.push_back(Ingested(core::Sha256Of(std::to_string(i)), "f"));
