@@ -13,19 +13,16 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
 #include <ctime>
-#include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
+#include "core/async_feed.h"
 #include "core/canonical_json.h"
 #include "core/time.h"
 #include "core/utf8.h"
@@ -81,101 +78,25 @@ constexpr uint64_t kAsyncHashBytes = uint64_t{8} << 20;
 // curl's receive buffer (its default is 16 KiB; CURL_MAX_READ_SIZE is 10 MiB).
 constexpr long kReceiveBuffer = 512 * 1024;
 
-// SHA-256 on a second thread, for bodies of many megabytes: Update copies the
-// bytes into one of a few fixed buffers and returns, the thread hashes them
-// in order, so that hashing overlaps receiving and writing. At most kSlots + 1
-// buffers of kSlotBytes (10 MiB) whatever the body's size.
-class AsyncSha256 {
- public:
-  // Continues from `sha` (bytes already hashed stay hashed).
-  explicit AsyncSha256(std::unique_ptr<core::Sha256> sha)
-      : sha_(std::move(sha)), thread_([this] { Run(); }) {
-    filling_.reserve(kSlotBytes);
-  }
-  ~AsyncSha256() {
-    if (thread_.joinable()) (void)Finish();
-  }
-  AsyncSha256(const AsyncSha256&) = delete;
-  AsyncSha256& operator=(const AsyncSha256&) = delete;
-
-  void Update(std::string_view data) {
-    while (!data.empty()) {
-      size_t n = std::min(data.size(), kSlotBytes - filling_.size());
-      filling_.append(data.substr(0, n));
-      data.remove_prefix(n);
-      if (filling_.size() == kSlotBytes) Hand();
-    }
-  }
-  core::Hash Finish() {
-    if (!filling_.empty()) Hand();
-    {
-      std::lock_guard<std::mutex> g(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-    return sha_->Finish();
-  }
-
- private:
-  static constexpr size_t kSlotBytes = size_t{2} << 20;
-  static constexpr size_t kSlots = 4;
-
-  // Queues the filled buffer; takes a free one (waits while all are queued).
-  void Hand() {
-    std::unique_lock<std::mutex> g(mu_);
-    cv_.wait(g, [this] { return full_.size() < kSlots - 1; });
-    full_.push_back(std::move(filling_));
-    if (!free_.empty()) {
-      filling_ = std::move(free_.back());
-      free_.pop_back();
-    } else {
-      filling_ = std::string();
-      filling_.reserve(kSlotBytes);
-    }
-    filling_.clear();
-    g.unlock();
-    cv_.notify_all();
-  }
-  void Run() {
-    std::unique_lock<std::mutex> g(mu_);
-    while (true) {
-      cv_.wait(g, [this] { return done_ || !full_.empty(); });
-      if (full_.empty()) return;
-      std::string buf = std::move(full_.front());
-      full_.pop_front();
-      g.unlock();
-      sha_->Update(buf);
-      g.lock();
-      free_.push_back(std::move(buf));
-      cv_.notify_all();
-    }
-  }
-
-  std::unique_ptr<core::Sha256> sha_;
-  std::string filling_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::string> full_;
-  std::vector<std::string> free_;
-  bool done_ = false;
-  std::thread thread_;  // last: started once the rest is built
-};
-
 // A digest fed on this thread until kAsyncHashBytes have come, then on a second one.
 class BodySha256 {
  public:
   void Update(std::string_view data) {
-    if (async_) return async_->Update(data);
-    sha_->Update(data);
+    if (async_) return async_->Feed(data);
+    sha_.Update(data);
     size_ += data.size();
-    if (size_ >= kAsyncHashBytes) async_ = std::make_unique<AsyncSha256>(std::move(sha_));
+    if (size_ >= kAsyncHashBytes) {
+      async_ = std::make_unique<core::AsyncFeed>([this](std::string_view d) { sha_.Update(d); });
+    }
   }
-  core::Hash Finish() { return async_ ? async_->Finish() : sha_->Finish(); }
+  core::Hash Finish() {
+    if (async_) async_->Finish();
+    return sha_.Finish();
+  }
 
  private:
-  std::unique_ptr<core::Sha256> sha_ = std::make_unique<core::Sha256>();
-  std::unique_ptr<AsyncSha256> async_;
+  core::Sha256 sha_;
+  std::unique_ptr<core::AsyncFeed> async_;  // after sha_: stopped before it goes
   uint64_t size_ = 0;
 };
 
