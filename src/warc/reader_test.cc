@@ -340,6 +340,60 @@ TEST(WarcReaderRoundTrip, AlteredBlockFailsItsDigest) {
   EXPECT_FALSE(c.records[0].ok());
 }
 
+// A payload of many megabytes has its digest computed on a second thread
+// beside the block's: the verdicts are those of one thread, each digest
+// judged on its own.
+TEST(WarcReaderRoundTrip, LargeRecordDigestsAreEachChecked) {
+  std::string body(20u << 20, '\0');
+  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>(i * 31 % 253);
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\n\r\n";
+  StringFile out;
+  Writer w(&out, false);
+  ASSERT_TRUE(w.Write({"response",
+                       "https://example.org/v.mp4",
+                       "2026-11-29T16:13:45Z",
+                       "application/http;msgtype=response",
+                       {}},
+                      head + body, head.size())
+                  .ok());
+  const size_t body_at = out.data.find(head) + head.size();
+  auto read = [](std::string bytes) {
+    StringSource src(std::move(bytes), 977 * 64);
+    return ReadFrom(&src);
+  };
+
+  Collected good = read(out.data);
+  ASSERT_TRUE(good.status.ok()) << good.status.ToString();
+  ASSERT_EQ(good.records.size(), 1u);
+  EXPECT_EQ(good.records[0].block_digest.result, DigestResult::kPass);
+  EXPECT_EQ(good.records[0].payload_digest.result, DigestResult::kPass);
+  EXPECT_EQ(good.records[0].payload_digest.computed, good.records[0].payload_digest.field);
+  EXPECT_EQ(good.payloads[0], body);
+
+  // One byte changed in the payload, near its end: both digests fail.
+  std::string late = out.data;
+  late[body_at + body.size() - 5] ^= 1;
+  Collected c = read(late);
+  ASSERT_EQ(c.records.size(), 1u);
+  EXPECT_EQ(c.records[0].block_digest.result, DigestResult::kFail);
+  EXPECT_EQ(c.records[0].payload_digest.result, DigestResult::kFail);
+
+  // A byte changed in the HTTP headers: the block fails, the payload passes.
+  std::string in_head = out.data;
+  in_head[in_head.find("video/mp4")] = 'V';
+  c = read(in_head);
+  ASSERT_EQ(c.records.size(), 1u);
+  EXPECT_EQ(c.records[0].block_digest.result, DigestResult::kFail);
+  EXPECT_EQ(c.records[0].payload_digest.result, DigestResult::kPass);
+
+  // Cut short in the middle of the payload: reported, both digests fail, no hang.
+  c = read(out.data.substr(0, body_at + body.size() / 2));
+  ASSERT_EQ(c.records.size(), 1u);
+  EXPECT_EQ(c.records[0].block_digest.result, DigestResult::kFail);
+  EXPECT_EQ(c.records[0].payload_digest.result, DigestResult::kFail);
+  EXPECT_FALSE(c.records[0].problems.empty());
+}
+
 TEST(WarcReaderRoundTrip, TruncatedFileIsReportedNotHung) {
   StringFile out;
   Writer w(&out, true);
