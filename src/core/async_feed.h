@@ -18,8 +18,10 @@ namespace isnad::core {
 // Feed() copies the bytes into one of a few fixed buffers and returns at once
 // (it waits only while every buffer is queued); the thread hands the buffers
 // to `consume` in the order fed. Memory is bounded (at most kSlots + 1
-// buffers of kSlotBytes, 10 MiB) whatever the stream's length. One feeding thread; `consume` runs
-// on the feed's own thread only, so it needs no locking of its own.
+// buffers of kSlotBytes, 10 MiB) whatever the stream's length. One feeding
+// thread; `consume` runs on the feed's own thread only, so it needs no locking
+// of its own, and whatever it writes is the caller's to read once Finish()
+// has returned.
 class AsyncFeed {
  public:
   static constexpr size_t kSlotBytes = size_t{2} << 20;
@@ -32,7 +34,8 @@ class AsyncFeed {
   AsyncFeed& operator=(const AsyncFeed&) = delete;
 
   void Feed(std::string_view data);
-  // Hands on what is left and waits until `consume` has had every byte. Once.
+  // Hands on what is left and waits until `consume` has had every byte. A
+  // second call does nothing; Feed() is not called after it.
   void Finish();
 
  private:
