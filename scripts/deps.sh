@@ -9,7 +9,7 @@ ISNAD_PACKAGES=(
   libexiv2-dev exiv2 libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
   libpoppler-cpp-dev libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-ara
   tesseract-ocr-eng libfaiss-dev yt-dlp
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev libjemalloc-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev
   libpango1.0-dev libcairo2-dev fonts-dejavu-core poppler-utils
   python3 wget nghttp2-server microsocks tinyproxy-bin strace
