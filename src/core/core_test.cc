@@ -294,6 +294,56 @@ TEST(FaultEnv, FailsTheChosenOperationAndLeavesOldContent) {
   EXPECT_EQ(env.ListDir(dir.path())->size(), 1u);
 }
 
+// A range of a file copied into a new one: in the kernel (the POSIX Env) and
+// through memory (the base Env's version, which FaultInjectionEnv keeps), the
+// same bytes; a range past the end, an existing target or a full disk leave
+// no target behind.
+TEST(Env, CopyFileRangeCopiesExactlyTheRangeOrNothing) {
+  testing::TempDir dir;
+  std::string data(3 << 20, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 131 + i / 977) & 0xff);
+  const std::string from = dir.Join("from");
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), from, data).ok());
+  testing::FaultInjectionEnv fault(Env::Default());
+  int n = 0;
+  for (Env* env : {Env::Default(), static_cast<Env*>(&fault)}) {
+    for (auto [offset, size] : {std::pair<uint64_t, uint64_t>{0, data.size()},
+                                {12345, 2000000},
+                                {data.size() - 1, 1},
+                                {77, 0}}) {
+      const std::string to = dir.Join("to" + std::to_string(n++));
+      ASSERT_TRUE(env->CopyFileRange(from, offset, size, to, 0640).ok()) << offset << "+" << size;
+      EXPECT_EQ(*env->ReadFile(to), data.substr(offset, size));
+      EXPECT_EQ(env->Stat(to)->mode, 0640u);
+    }
+    const std::string past = dir.Join("past" + std::to_string(n));
+    Status s = env->CopyFileRange(from, data.size() - 10, 11, past, 0644);
+    EXPECT_EQ(s.code(), Code::kIntegrity) << s.ToString();
+    EXPECT_FALSE(Exists(env, past));
+    EXPECT_EQ(env->CopyFileRange(from, 0, 1, from, 0644).code(), Code::kAlreadyExists);
+    EXPECT_EQ(env->CopyFileRange(dir.path(), 0, 1, dir.Join("d"), 0644).code(),
+              Code::kFailedPrecondition);
+  }
+  fault.disk_bytes_left = 1000;
+  EXPECT_EQ(fault.CopyFileRange(from, 0, 5000, dir.Join("full"), 0644).code(),
+            Code::kResourceExhausted);
+  EXPECT_FALSE(Exists(&fault, dir.Join("full")));
+  EXPECT_EQ(*Env::Default()->ReadFile(from), data);  // the source never changes
+}
+
+// WriteAt overwrites bytes already appended, where it is told, and nothing else.
+TEST(Env, WriteAtOverwritesInPlace) {
+  testing::TempDir dir;
+  const std::string p = dir.Join("f");
+  auto f = Env::Default()->NewExclusiveFile(p, 0644);
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Append("header: ????\nbody\n").ok());
+  ASSERT_TRUE((*f)->WriteAt(8, "done").ok());
+  ASSERT_TRUE((*f)->Append("more\n").ok());  // appends still go to the end
+  ASSERT_TRUE((*f)->Close().ok());
+  EXPECT_EQ(*Env::Default()->ReadFile(p), "header: done\nbody\nmore\n");
+}
+
 // Bytes fed in pieces of every size reach the consumer whole and in order,
 // across many buffer hand-overs; nothing fed, nothing consumed; Finish twice
 // and destruction without Finish are safe.

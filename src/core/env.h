@@ -39,6 +39,14 @@ class WritableFile {
   // (sync_file_range(2) SYNC_FILE_RANGE_WRITE), so that a later Sync() of a
   // large file has little left to do. A hint: it makes nothing durable.
   virtual Status StartWriteback() { return Status::Ok(); }
+  // Overwrites bytes already appended, from `offset` on (pwrite(2)); never past
+  // the end. For a header whose values are known only once what follows it is
+  // written (a WARC record's digests). kUnimplemented where the file cannot.
+  virtual Status WriteAt(uint64_t offset, std::string_view data) {
+    (void)offset;
+    (void)data;
+    return Unimplemented("this file cannot be written at an offset");
+  }
   // Closes the file; further calls are invalid. Destruction closes too, silently.
   virtual Status Close() = 0;
 };
@@ -74,6 +82,12 @@ class Env {
   virtual StatusOr<std::unique_ptr<WritableFile>> NewExclusiveFile(const std::string& path,
                                                                    uint32_t mode) = 0;
   virtual StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) = 0;
+  // Creates `to` (exclusively, permission bits `mode`) holding the `size` bytes
+  // of `from` that start at `offset`. kIntegrity when `from` ends first; `to` is
+  // then removed. This version reads and appends through the two files above;
+  // the POSIX one copies inside the kernel (copy_file_range(2)).
+  virtual Status CopyFileRange(const std::string& from, uint64_t offset, uint64_t size,
+                               const std::string& to, uint32_t mode);
   // Returns the whole file. For small files (tiles, checkpoints, keys).
   virtual StatusOr<std::string> ReadFile(const std::string& path) = 0;
   // Atomically renames `from` to `to`, replacing `to`.

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -55,6 +56,18 @@ class PosixWritableFile final : public WritableFile {
   Status StartWriteback() override {
     if (::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE) != 0) {
       return ErrnoStatus("cannot start writing back", path_, errno);
+    }
+    return Status::Ok();
+  }
+  Status WriteAt(uint64_t offset, std::string_view data) override {
+    while (!data.empty()) {
+      ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("cannot write", path_, errno);
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+      offset += static_cast<uint64_t>(n);
     }
     return Status::Ok();
   }
@@ -154,6 +167,65 @@ class PosixEnv final : public Env {
     // Read-ahead matters past a few buffers; for a small file it is one more system call.
     if (st.st_size >= (off_t{1} << 20)) ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     return std::unique_ptr<SequentialFile>(new PosixSequentialFile(path, fd));
+  }
+  Status CopyFileRange(const std::string& from, uint64_t offset, uint64_t size,
+                       const std::string& to, uint32_t mode) override {
+    // Regular files only (NewSequentialFile says why not, and never blocks on a FIFO).
+    ISNAD_RETURN_IF_ERROR(NewSequentialFile(from).status());
+    int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) return ErrnoStatus("cannot open", from, errno);
+    int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (out < 0) {
+      int err = errno;
+      ::close(in);
+      if (err == EEXIST) return AlreadyExists(to + " already exists");
+      return ErrnoStatus("cannot create", to, err);
+    }
+    Status s = ::fchmod(out, mode) == 0 ? Status::Ok()
+                                        : ErrnoStatus("cannot set permissions on", to, errno);
+    loff_t at = static_cast<loff_t>(offset);
+    uint64_t left = size;
+    bool in_kernel = true;
+    std::string buf;
+    while (s.ok() && left > 0) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(left, uint64_t{1} << 30));
+      ssize_t n;
+      if (in_kernel) {
+        n = ::copy_file_range(in, &at, out, nullptr, want, 0);
+        if (n < 0 &&
+            (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) {
+          in_kernel = false;  // not between these two files: through memory instead
+          continue;
+        }
+      } else {
+        buf.resize(std::min<size_t>(want, size_t{1} << 20));
+        n = ::pread(in, buf.data(), buf.size(), at);
+        for (ssize_t done = 0; n > 0 && done < n;) {
+          ssize_t w = ::write(out, buf.data() + done, static_cast<size_t>(n - done));
+          if (w < 0 && errno == EINTR) continue;
+          if (w < 0) {
+            s = ErrnoStatus("cannot write", to, errno);
+            break;
+          }
+          done += w;
+        }
+        if (n > 0) at += n;
+      }
+      if (!s.ok()) break;
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        s = ErrnoStatus("cannot copy", from + " to " + to, errno);
+      } else if (n == 0) {
+        s = Integrity(from + " ends " + std::to_string(left) + " bytes before the " +
+                      std::to_string(size) + " to copy from its offset " + std::to_string(offset));
+      } else {
+        left -= static_cast<uint64_t>(n);
+      }
+    }
+    ::close(in);
+    if (::close(out) != 0 && s.ok()) s = ErrnoStatus("cannot close", to, errno);
+    if (!s.ok()) ::unlink(to.c_str());
+    return s;
   }
   StatusOr<std::string> ReadFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -308,6 +380,34 @@ class PosixEnv final : public Env {
 Env* Env::Default() {
   static PosixEnv* env = new PosixEnv();
   return env;
+}
+
+Status Env::CopyFileRange(const std::string& from, uint64_t offset, uint64_t size,
+                          const std::string& to, uint32_t mode) {
+  ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> in, NewSequentialFile(from));
+  ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> out, NewExclusiveFile(to, mode));
+  std::string buf(size_t{1} << 20, '\0');
+  uint64_t skip = offset, left = size;
+  Status s;
+  while (s.ok() && (skip > 0 || left > 0)) {
+    const uint64_t want = skip > 0 ? skip : left;
+    StatusOr<size_t> n =
+        in->Read(buf.data(), static_cast<size_t>(std::min<uint64_t>(want, buf.size())));
+    if (!n.ok()) {
+      s = n.status();
+    } else if (*n == 0) {
+      s = Integrity(from + " ends " + std::to_string(left) + " bytes before the " +
+                    std::to_string(size) + " to copy from its offset " + std::to_string(offset));
+    } else if (skip > 0) {
+      skip -= *n;
+    } else {
+      s = out->Append({buf.data(), *n});
+      left -= *n;
+    }
+  }
+  if (Status c = out->Close(); s.ok()) s = c;
+  if (!s.ok()) (void)RemoveFile(to);
+  return s;
 }
 
 bool Exists(Env* env, const std::string& path) { return env->Stat(path).ok(); }

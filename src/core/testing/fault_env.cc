@@ -18,6 +18,11 @@ class FaultFile final : public WritableFile {
     return base_->Sync();
   }
   Status StartWriteback() override { return base_->StartWriteback(); }
+  // Counted as a write (fail_write_at fails it); takes no disk space.
+  Status WriteAt(uint64_t offset, std::string_view data) override {
+    ISNAD_RETURN_IF_ERROR(env_->OnAppend(path_, 0));
+    return base_->WriteAt(offset, data);
+  }
   Status Close() override { return base_->Close(); }
 
  private:
