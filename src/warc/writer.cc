@@ -83,6 +83,7 @@ struct Writer::Impl {
   bool gzip;
   uint64_t written = 0;
   bool failed = false;
+  bool open = false;  // between BeginRecord and EndRecord
   z_stream zs{};
   bool zs_ready = false;  // zs initialized (deflateInit2 done, deflateEnd not)
 
@@ -231,6 +232,53 @@ core::StatusOr<std::string> Writer::WriteStreamed(const RecordFields& fields,
   ISNAD_RETURN_IF_ERROR(impl_->Put("\r\n\r\n"));
   ISNAD_RETURN_IF_ERROR(impl_->End());
   return record_id;
+}
+
+core::StatusOr<Writer::OpenRecord> Writer::BeginRecord(const RecordFields& fields,
+                                                       std::string_view prefix, uint64_t body_size,
+                                                       bool payload_digest, std::string record_id) {
+  if (impl_->failed) return core::FailedPrecondition("WARC writer failed earlier; nothing written");
+  if (impl_->gzip) {
+    return core::InvalidArgument("a record whose body the caller appends cannot be gzipped");
+  }
+  ISNAD_RETURN_IF_ERROR(CheckFields(fields));
+  // The zero digests take exactly the room of the real ones (DigestField is fixed-width).
+  if (core::Status probe = impl_->out->WriteAt(impl_->written, {}); !probe.ok()) return probe;
+  OpenRecord r;
+  r.fields = fields;
+  r.record_id = record_id.empty() ? NewRecordId() : std::move(record_id);
+  r.header_offset = impl_->written;
+  r.prefix_size = prefix.size();
+  r.body_size = body_size;
+  r.payload_digest = payload_digest;
+  std::optional<core::Hash> zero_payload;
+  if (payload_digest) zero_payload = core::Hash{};
+  const std::string header =
+      HeaderBlock(fields, r.record_id, prefix.size() + body_size, core::Hash{}, zero_payload);
+  ISNAD_RETURN_IF_ERROR(impl_->Put(header));
+  ISNAD_RETURN_IF_ERROR(impl_->Put(prefix));
+  r.body_offset = impl_->written;
+  // Nothing else may be written until EndRecord.
+  impl_->failed = true;
+  impl_->open = true;
+  return r;
+}
+
+core::Status Writer::EndRecord(const OpenRecord& r, const core::Hash& block_digest,
+                               std::optional<core::Hash> payload_digest) {
+  if (!impl_->open) return core::FailedPrecondition("no WARC record is open");
+  if (payload_digest.has_value() != r.payload_digest) {
+    return core::InvalidArgument("the WARC record was begun with a different set of digests");
+  }
+  impl_->open = false;
+  impl_->failed = false;
+  impl_->written += r.body_size;
+  ISNAD_RETURN_IF_ERROR(impl_->Put("\r\n\r\n"));
+  const std::string header =
+      HeaderBlock(r.fields, r.record_id, r.prefix_size + r.body_size, block_digest, payload_digest);
+  core::Status s = impl_->out->WriteAt(r.header_offset, header);
+  if (!s.ok()) impl_->failed = true;
+  return s;
 }
 
 }  // namespace isnad::warc

@@ -71,7 +71,30 @@ class Writer {
                                             std::optional<core::Hash> payload_digest,
                                             std::string record_id = "");
 
-  // Bytes written to `out` so far (compressed bytes when gzip).
+  // A record whose body is too large to pass through twice: the caller appends
+  // it to `out` itself as it arrives, before its digests are known. A plain
+  // writer only (not gzip), on an `out` that was empty when the writer was made
+  // and can WriteAt. BeginRecord writes the header, its digests still zeros, and
+  // `prefix`; the caller then appends exactly `body_size` bytes to `out`;
+  // EndRecord writes the record's end and the digests into the header. Until
+  // then the file is not a valid WARC, and nothing else may be written.
+  struct OpenRecord {
+    RecordFields fields;
+    std::string record_id;
+    uint64_t header_offset = 0;  // where the record starts in `out`
+    uint64_t body_offset = 0;    // where the caller's bytes start
+    uint64_t prefix_size = 0;
+    uint64_t body_size = 0;
+    bool payload_digest = false;
+  };
+  core::StatusOr<OpenRecord> BeginRecord(const RecordFields& fields, std::string_view prefix,
+                                         uint64_t body_size, bool payload_digest,
+                                         std::string record_id = "");
+  core::Status EndRecord(const OpenRecord& record, const core::Hash& block_digest,
+                         std::optional<core::Hash> payload_digest);
+
+  // Bytes written to `out` so far (compressed bytes when gzip), the caller's
+  // bytes of an open record counted once it ends.
   uint64_t bytes_written() const;
 
  private:

@@ -22,6 +22,11 @@ class StringFile : public core::WritableFile {
     return core::Status::Ok();
   }
   core::Status Sync() override { return core::Status::Ok(); }
+  core::Status WriteAt(uint64_t offset, std::string_view d) override {
+    if (offset + d.size() > data.size()) return core::InvalidArgument("past the end");
+    data.replace(offset, d.size(), d);
+    return core::Status::Ok();
+  }
   core::Status Close() override { return core::Status::Ok(); }
   std::string data;
 };
@@ -207,6 +212,50 @@ TEST(WarcWriter, StreamedBodyShortOrLongIsAnErrorAndStopsTheWriter) {
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.status().message().find("more"), std::string::npos);
   }
+}
+
+// A record whose body the caller appends itself, before its digests are known,
+// is byte for byte the record WriteStreamed makes of the same body, and the
+// records around it are where they would be.
+TEST(WarcWriter, RecordWithTheCallersBodyIsTheStreamedRecord) {
+  std::string body(300000, 'x');
+  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>(i * 7 % 251);
+  const std::string prefix = "HTTP/1.1 200 OK\r\nContent-Length: 300000\r\n\r\n";
+  RecordFields info{"warcinfo", "", "2026-11-29T16:13:44Z", "application/warc-fields", {}};
+  RecordFields f{"response",
+                 "http://x/",
+                 "2026-11-29T16:13:44Z",
+                 "application/http;msgtype=response",
+                 {{"WARC-IP-Address", "127.0.0.1"}}};
+  const core::Hash block = core::Sha256Of(prefix + body), payload = core::Sha256Of(body);
+  StringFile streamed;
+  {
+    Writer w(&streamed, false);
+    ASSERT_TRUE(w.Write(info, "software: x\r\n", std::nullopt, "<urn:uuid:1>").ok());
+    StringSource src(body);
+    ASSERT_TRUE(w.WriteStreamed(f, prefix, &src, body.size(), block, payload, "<urn:uuid:2>").ok());
+    ASSERT_TRUE(w.Write(info, "after\r\n", std::nullopt, "<urn:uuid:3>").ok());
+  }
+  StringFile own;
+  Writer w(&own, false);
+  ASSERT_TRUE(w.Write(info, "software: x\r\n", std::nullopt, "<urn:uuid:1>").ok());
+  auto open = w.BeginRecord(f, prefix, body.size(), /*payload_digest=*/true, "<urn:uuid:2>");
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  EXPECT_EQ(open->body_offset, own.data.size());
+  EXPECT_FALSE(w.Write(info, "x").ok());  // nothing else while the record is open
+  own.data += body;                       // the caller's bytes
+  ASSERT_TRUE(w.EndRecord(*open, block, payload).ok());
+  ASSERT_TRUE(w.Write(info, "after\r\n", std::nullopt, "<urn:uuid:3>").ok());
+  EXPECT_EQ(own.data, streamed.data);
+  EXPECT_EQ(w.bytes_written(), own.data.size());
+  EXPECT_EQ(Parse(own.data.substr(open->header_offset)).fields["WARC-Payload-Digest"],
+            DigestField(payload));
+
+  // Not in a gzip writer (the header is overwritten in place), nor ended twice.
+  StringFile gz;
+  Writer zw(&gz, true);
+  EXPECT_FALSE(zw.BeginRecord(f, prefix, 1, true).ok());
+  EXPECT_FALSE(w.EndRecord(*open, block, payload).ok());
 }
 
 TEST(WarcWriter, RejectsHeaderInjection) {
