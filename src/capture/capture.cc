@@ -15,10 +15,12 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -78,25 +80,45 @@ constexpr uint64_t kAsyncHashBytes = uint64_t{8} << 20;
 // curl's receive buffer (its default is 16 KiB; CURL_MAX_READ_SIZE is 10 MiB).
 constexpr long kReceiveBuffer = 512 * 1024;
 
-// A digest fed on this thread until kAsyncHashBytes have come, then on a second one.
+// A digest, and with WriteTo the same bytes appended to a file, fed on this
+// thread until kAsyncHashBytes have come, then on a second one (so that a large
+// body's second digest and its write run beside the receiving thread's work).
 class BodySha256 {
  public:
+  // From now on every byte is appended to `out` too (not owned).
+  void WriteTo(core::WritableFile* out) { out_ = out; }
   void Update(std::string_view data) {
     if (async_) return async_->Feed(data);
-    sha_.Update(data);
+    Consume(data);
     size_ += data.size();
     if (size_ >= kAsyncHashBytes) {
-      async_ = std::make_unique<core::AsyncFeed>([this](std::string_view d) { sha_.Update(d); });
+      async_ = std::make_unique<core::AsyncFeed>([this](std::string_view d) { Consume(d); });
     }
   }
+  // True once an append failed (then Finish's status says why); any thread.
+  bool failed() const { return failed_.load(std::memory_order_relaxed); }
+  // Waits for every byte; the digest. Once only.
   core::Hash Finish() {
     if (async_) async_->Finish();
     return sha_.Finish();
   }
+  // After Finish: whether every append succeeded.
+  const Status& status() const { return status_; }
 
  private:
+  void Consume(std::string_view d) {
+    sha_.Update(d);
+    if (out_ != nullptr && status_.ok()) {
+      status_ = out_->Append(d);
+      if (!status_.ok()) failed_.store(true, std::memory_order_relaxed);
+    }
+  }
+
   core::Sha256 sha_;
-  std::unique_ptr<core::AsyncFeed> async_;  // after sha_: stopped before it goes
+  core::WritableFile* out_ = nullptr;
+  Status status_;
+  std::atomic<bool> failed_{false};
+  std::unique_ptr<core::AsyncFeed> async_;  // after the rest: stopped before they go
   uint64_t size_ = 0;
 };
 
@@ -214,6 +236,14 @@ std::string WarcProtocol(const std::string& http_version) {
   return "";
 }
 
+// The HTTP version of a head's status line as curl gives it ("HTTP/2 200 "):
+// "1.1", "2", ...; "" when there is none.
+std::string HeadVersion(std::string_view head) {
+  if (head.rfind("HTTP/", 0) != 0) return "";
+  const size_t end = head.find_first_of(" \r\n");
+  return std::string(head.substr(5, end == std::string_view::npos ? 0 : end - 5));
+}
+
 // True when the response head declares chunked transfer coding.
 bool IsChunked(std::string_view head) {
   const std::string lower = core::AsciiLower(head);
@@ -243,6 +273,13 @@ struct Transfer {
   uint64_t payload_size = 0;  // without transfer coding
   std::string sniff;
   core::WritableFile* file = nullptr;  // the body as sent
+  // Offered a body of at least direct_min bytes by its Content-Length, before
+  // it comes: the file to write it into instead (the WARC, see DirectWarc), or
+  // null to spool it.
+  std::function<core::StatusOr<core::WritableFile*>(Transfer*)> direct;
+  uint64_t direct_min = 0;
+  bool body_in_warc = false;
+  std::string http_version;  // of the head, as spoken ("1.1", "2"), once the body starts
   // Chunked: the body is stored as sent (the WARC record must hold what the
   // server sent), and decoded into a second file, the payload.
   bool chunked = false;
@@ -407,6 +444,7 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
     t->head_done = true;
     // Only HTTP/1 has transfer coding (decided before the head is transcribed).
     t->chunked = IsChunked(t->head) && t->head.rfind("HTTP/1.", 0) == 0;
+    t->http_version = HeadVersion(t->head);
     t->head = Http1Head(std::move(t->head), /*response=*/true);
     t->block.Update(t->head);
     if (t->chunked) {
@@ -416,7 +454,20 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
         return 0;
       }
       t->payload_file = std::move(f).value();
+    } else if (t->direct && t->content_length && *t->content_length >= t->direct_min) {
+      auto f = t->direct(t);
+      if (!f.ok()) {
+        t->write_error = f.status();
+        return 0;
+      }
+      if (*f != nullptr) {
+        t->file = *f;
+        t->body_in_warc = true;
+      }
     }
+    // Without transfer coding the payload is the body: written where its second
+    // digest is computed, on that digest's thread once the body is large.
+    if (!t->chunked) t->payload.WriteTo(t->file);
   }
   if (t->body_size + len > t->max_size) {
     t->too_large = true;
@@ -424,8 +475,12 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
   }
   std::string_view chunk(data, len);
   t->block.Update(chunk);
-  t->write_error = t->file->Append(chunk);
-  if (!t->write_error.ok()) return 0;
+  if (t->chunked) {
+    t->write_error = t->file->Append(chunk);
+    if (!t->write_error.ok()) return 0;
+  } else if (t->payload.failed()) {
+    return 0;  // the write's error comes with the payload digest
+  }
   t->body_size += len;
   auto payload = [t](std::string_view bytes) {
     t->payload.Update(bytes);
@@ -559,7 +614,7 @@ Status TransferError(CURL* c, CURLcode rc, const char* error_buffer, const Trans
                                        std::to_string(o.max_size) + " bytes (raise --max-size)");
       }
       if (!t.write_error.ok()) {
-        return t.write_error.WithContext("cannot spool the response of " + url);
+        return t.write_error.WithContext("cannot write the response of " + url);
       }
       return core::IoError("writing the response of " + url + " failed: " + why);
     default:
@@ -675,9 +730,11 @@ void RemoveQuietly(core::Env* env, const std::string& path) {
 
 // Runs one hop on `c`. Fills `hop`; returns the transfer's error. With `guard`,
 // a local address is not connected to: then *refused_ip is it.
+// `direct`: see Transfer::direct.
 Status FetchHop(CURL* c, const Options& o, const std::string& url, long timeout_ms,
-                const std::string& spool_dir, bool guard, Hop* hop, std::string* sniff,
-                std::string* refused_ip) {
+                const std::string& spool_dir, bool guard,
+                std::function<core::StatusOr<core::WritableFile*>(Transfer*)> direct, Hop* hop,
+                std::string* sniff, std::string* refused_ip) {
   hop->url = url;
   hop->date = MicrosUtc(core::Clock::now());
   Transfer t;
@@ -696,9 +753,20 @@ Status FetchHop(CURL* c, const Options& o, const std::string& url, long timeout_
   t.file = file.get();
   t.env = o.env;
   t.payload_path = SpoolName(spool_dir, ".payload");
+  t.direct = std::move(direct);
+  t.direct_min = o.gzip_below_bytes;
   hop->payload_path = hop->body_path;
   CURLcode rc = curl_easy_perform(c);
+  // Every byte handed on is written (and hashed) before the files are closed.
+  hop->payload_sha256 = t.payload.Finish();
+  if (!t.payload.status().ok() && t.write_error.ok()) t.write_error = t.payload.status();
   Status closed = file->Close();
+  if (t.body_in_warc) {  // the spool file stayed empty
+    RemoveQuietly(o.env, hop->body_path);
+    hop->body_path.clear();
+    hop->payload_path.clear();
+    hop->body_in_warc = true;
+  }
   if (t.payload_file) {
     // Known to the caller from here on, so that a failure removes it too.
     hop->payload_path = t.payload_path;
@@ -729,7 +797,7 @@ Status FetchHop(CURL* c, const Options& o, const std::string& url, long timeout_
   if (t.chunked && (t.dechunker.bad() || !t.dechunker.done())) {
     return core::IoError("the chunked body of " + url + " is malformed or incomplete");
   }
-  hop->payload_sha256 = t.payload.Finish();
+  if (!t.write_error.ok()) return t.write_error.WithContext("cannot write the response of " + url);
   hop->block_sha256 = t.block.Finish();
   hop->http_version = HttpVersion(c);
   hop->location = InfoString(c, CURLINFO_REDIRECT_URL);
@@ -786,7 +854,189 @@ core::Json MetadataJson(const Result& r) {
   return out;
 }
 
-// Writes the WARC of the hops in `r` into `spool_dir`; fills r->warc_*.
+// The fields a hop's request and response records share.
+std::vector<warc::Field> HopFields(const std::string& ip, const std::string& http_version,
+                                   const std::string& tls_version, const std::string& tls_cipher) {
+  std::vector<warc::Field> common;
+  if (!ip.empty()) common.push_back({"WARC-IP-Address", ip});
+  if (std::string p = WarcProtocol(http_version); !p.empty()) {
+    common.push_back({"WARC-Protocol", p});
+  }
+  if (!tls_version.empty()) common.push_back({"WARC-Protocol", tls_version});
+  if (!tls_cipher.empty()) common.push_back({"WARC-Cipher-Suite", tls_cipher});
+  return common;
+}
+
+warc::RecordFields RequestFields(const std::string& url, const std::string& date,
+                                 std::vector<warc::Field> common, const std::string& response_id) {
+  common.push_back({"WARC-Concurrent-To", response_id});
+  return {"request", url, date, "application/http;msgtype=request", std::move(common)};
+}
+
+warc::RecordFields ResponseFields(const std::string& url, const std::string& date,
+                                  std::vector<warc::Field> common) {
+  return {"response", url, date, "application/http;msgtype=response", std::move(common)};
+}
+
+Status WriteInfo(warc::Writer* w, const Result& r) {
+  std::string info = "software: " + std::string(kSoftware) +
+                     "\r\nformat: WARC File Format 1.1\r\n"
+                     "conformsTo: "
+                     "https://iipc.github.io/warc-specifications/specifications/warc-format/"
+                     "warc-1.1/\r\n"
+                     "description: capture of " +
+                     r.url + "\r\n";
+  warc::RecordFields wi{"warcinfo", "", r.hops.front().date, "application/warc-fields", {}};
+  return w->Write(wi, info).status();
+}
+
+// The request and response records of a hop whose body is spooled.
+Status WriteHop(core::Env* env, warc::Writer* w, const Hop& h, std::string* response_id) {
+  *response_id = warc::NewRecordId();
+  std::vector<warc::Field> common = HopFields(h.ip, h.http_version, h.tls_version, h.tls_cipher);
+  ISNAD_RETURN_IF_ERROR(
+      w->Write(RequestFields(h.url, h.date, common, *response_id), h.request).status());
+  ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<core::SequentialFile> body,
+                         env->NewSequentialFile(h.body_path));
+  return w
+      ->WriteStreamed(ResponseFields(h.url, h.date, std::move(common)), h.response, body.get(),
+                      h.body_size, h.block_sha256, std::optional<core::Hash>(h.payload_sha256),
+                      *response_id)
+      .status();
+}
+
+Status WriteMetadata(warc::Writer* w, const Result& r, const std::string& last_response_id) {
+  // A server's bytes (a Location or trailer that is not UTF-8) are in the response
+  // records as sent; here they are made valid (U+FFFD), never a throw.
+  std::string meta =
+      MetadataJson(r).dump(2, ' ', false, core::Json::error_handler_t::replace) + "\n";
+  warc::RecordFields md{"metadata",
+                        r.url,
+                        r.hops.front().date,
+                        "application/json",
+                        {{"WARC-Concurrent-To", last_response_id}}};
+  return w->Write(md, meta).status();
+}
+
+// A WARC written while a large body arrives, the body straight into it: made
+// when that body's head has come, holding the records of the hops before it,
+// its request and its response header (digests zero until the body ends).
+struct DirectWarc {
+  std::unique_ptr<core::WritableFile> file;
+  std::unique_ptr<warc::Writer> writer;
+  std::optional<warc::Writer::OpenRecord> open;  // while the body comes
+  size_t hops_written = 0;                       // r.hops[0, hops_written) are in it
+  size_t body_hop = 0;                           // the hop whose body is in it
+  uint64_t body_offset = 0;                      // where that body starts
+  std::string last_response_id;
+};
+
+// Transfer::direct for the hop being fetched (the last of r->hops): starts the
+// WARC in `spool_dir`. Null, to spool the body as usual, when the file system's
+// files cannot be written at an offset.
+core::StatusOr<core::WritableFile*> StartDirectWarc(const Options& o, const std::string& spool_dir,
+                                                    Result* r, Transfer* t,
+                                                    std::unique_ptr<DirectWarc>* out) {
+  auto d = std::make_unique<DirectWarc>();
+  const std::string path = SpoolName(spool_dir, ".warc");
+  ISNAD_ASSIGN_OR_RETURN(d->file, o.env->NewExclusiveFile(path, 0644));
+  if (!d->file->WriteAt(0, {}).ok()) {
+    (void)d->file->Close();
+    RemoveQuietly(o.env, path);
+    return nullptr;
+  }
+  r->warc_path = path;  // removed with the rest if the capture fails from here on
+  r->warc_gzip = false;
+  d->writer = std::make_unique<warc::Writer>(d->file.get(), /*gzip=*/false);
+  ISNAD_RETURN_IF_ERROR(WriteInfo(d->writer.get(), *r));
+  for (size_t i = 0; i + 1 < r->hops.size(); ++i) {
+    ISNAD_RETURN_IF_ERROR(WriteHop(o.env, d->writer.get(), r->hops[i], &d->last_response_id));
+  }
+  const Hop& h = r->hops.back();
+  d->last_response_id = warc::NewRecordId();
+  std::vector<warc::Field> common = HopFields(InfoString(t->easy, CURLINFO_PRIMARY_IP),
+                                              t->http_version, t->tls_version, t->tls_cipher);
+  ISNAD_RETURN_IF_ERROR(d->writer
+                            ->Write(RequestFields(h.url, h.date, common, d->last_response_id),
+                                    Http1Head(t->request, /*response=*/false))
+                            .status());
+  ISNAD_ASSIGN_OR_RETURN(
+      d->open,
+      d->writer->BeginRecord(ResponseFields(h.url, h.date, std::move(common)), t->head,
+                             *t->content_length, /*payload_digest=*/true, d->last_response_id));
+  d->body_hop = r->hops.size() - 1;
+  d->body_offset = d->open->body_offset;
+  d->hops_written = r->hops.size();
+  *out = std::move(d);
+  return (*out)->file.get();
+}
+
+// After the hop whose body went into `d`: the record's end and its digests.
+Status EndDirectBody(const Hop& h, DirectWarc* d) {
+  if (h.body_size != d->open->body_size) {
+    // curl holds a body to its Content-Length (HTTP/1.1 reads no more, HTTP/2
+    // refuses a stream that differs), so this is not expected.
+    return core::Integrity("the server sent " + std::to_string(h.body_size) +
+                           " body bytes where its Content-Length announced " +
+                           std::to_string(d->open->body_size) + "; nothing of it is recorded");
+  }
+  Status s = d->writer->EndRecord(*d->open, h.block_sha256, h.payload_sha256);
+  d->open.reset();
+  return s;
+}
+
+// SHA-256 and size of the file at `path`.
+Status HashFile(core::Env* env, const std::string& path, core::Hash* sha, uint64_t* size) {
+  ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<core::SequentialFile> in, env->NewSequentialFile(path));
+  core::Sha256 h;
+  std::string buf(size_t{1} << 20, '\0');
+  *size = 0;
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(size_t n, in->Read(buf.data(), buf.size()));
+    if (n == 0) break;
+    h.Update({buf.data(), n});
+    *size += n;
+  }
+  *sha = h.Finish();
+  return Status::Ok();
+}
+
+// Ends the WARC that `d` holds: the hops after those in it, the metadata record;
+// then its SHA-256, and when the body in it is the capture's payload
+// (r->payload_size > 0, r->payload_path ""), that payload's own file, copied
+// out of the WARC on a second thread meanwhile.
+Status FinishDirectWarc(const Options& o, const std::string& spool_dir, DirectWarc* d, Result* r) {
+  for (size_t i = d->hops_written; i < r->hops.size(); ++i) {
+    ISNAD_RETURN_IF_ERROR(WriteHop(o.env, d->writer.get(), r->hops[i], &d->last_response_id));
+  }
+  ISNAD_RETURN_IF_ERROR(WriteMetadata(d->writer.get(), *r, d->last_response_id));
+  ISNAD_RETURN_IF_ERROR(d->file->Close());
+  const bool copy =
+      r->payload_size > 0 && r->payload_path.empty() && d->body_hop + 1 == r->hops.size();
+  const std::string payload = copy ? SpoolName(spool_dir, ".payload") : "";
+  Status copied;
+  std::thread copier;
+  if (copy) {
+    copier = std::thread([&] {
+      copied = o.env->CopyFileRange(r->warc_path, d->body_offset, r->payload_size, payload, 0644);
+    });
+  }
+  Status hashed = HashFile(o.env, r->warc_path, &r->warc_sha256, &r->warc_size);
+  if (copier.joinable()) copier.join();
+  if (hashed.ok() && r->warc_size != d->writer->bytes_written()) {
+    hashed = core::Internal("the WARC " + r->warc_path + " holds " + std::to_string(r->warc_size) +
+                            " bytes where " + std::to_string(d->writer->bytes_written()) +
+                            " were written");
+  }
+  if (!hashed.ok() || !copied.ok()) {
+    if (copy && copied.ok()) RemoveQuietly(o.env, payload);
+    return hashed.ok() ? copied.WithContext("cannot copy the payload out of the WARC") : hashed;
+  }
+  if (copy) r->payload_path = payload;
+  return Status::Ok();
+}
+
+// Writes the WARC of the hops in `r`, all spooled, into `spool_dir`; fills r->warc_*.
 Status WriteWarc(const Options& o, const std::string& spool_dir, Result* r) {
   uint64_t body_bytes = 0;
   for (const Hop& h : r->hops) body_bytes += h.body_size;
@@ -796,51 +1046,10 @@ Status WriteWarc(const Options& o, const std::string& spool_dir, Result* r) {
                          o.env->NewExclusiveFile(r->warc_path, 0644));
   HashingFile file(std::move(raw));
   warc::Writer w(&file, r->warc_gzip);
-
-  const std::string first_date = r->hops.front().date;
-  std::string info = "software: " + std::string(kSoftware) +
-                     "\r\nformat: WARC File Format 1.1\r\n"
-                     "conformsTo: "
-                     "https://iipc.github.io/warc-specifications/specifications/warc-format/"
-                     "warc-1.1/\r\n"
-                     "description: capture of " +
-                     r->url + "\r\n";
-  warc::RecordFields wi{"warcinfo", "", first_date, "application/warc-fields", {}};
-  ISNAD_ASSIGN_OR_RETURN(std::string info_id, w.Write(wi, info));
-  (void)info_id;
-
+  ISNAD_RETURN_IF_ERROR(WriteInfo(&w, *r));
   std::string last_response_id;
-  for (const Hop& h : r->hops) {
-    const std::string response_id = warc::NewRecordId();
-    std::vector<warc::Field> common;
-    if (!h.ip.empty()) common.push_back({"WARC-IP-Address", h.ip});
-    if (std::string p = WarcProtocol(h.http_version); !p.empty()) {
-      common.push_back({"WARC-Protocol", p});
-    }
-    if (!h.tls_version.empty()) common.push_back({"WARC-Protocol", h.tls_version});
-    if (!h.tls_cipher.empty()) common.push_back({"WARC-Cipher-Suite", h.tls_cipher});
-    std::vector<warc::Field> req_extra = common;
-    req_extra.push_back({"WARC-Concurrent-To", response_id});
-    warc::RecordFields req{"request", h.url, h.date, "application/http;msgtype=request", req_extra};
-    ISNAD_RETURN_IF_ERROR(w.Write(req, h.request).status());
-    warc::RecordFields resp{"response", h.url, h.date, "application/http;msgtype=response", common};
-    ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<core::SequentialFile> body,
-                           o.env->NewSequentialFile(h.body_path));
-    ISNAD_ASSIGN_OR_RETURN(
-        last_response_id,
-        w.WriteStreamed(resp, h.response, body.get(), h.body_size, h.block_sha256,
-                        std::optional<core::Hash>(h.payload_sha256), response_id));
-  }
-  // A server's bytes (a Location or trailer that is not UTF-8) are in the response
-  // records as sent; here they are made valid (U+FFFD), never a throw.
-  std::string meta =
-      MetadataJson(*r).dump(2, ' ', false, core::Json::error_handler_t::replace) + "\n";
-  warc::RecordFields md{"metadata",
-                        r->url,
-                        first_date,
-                        "application/json",
-                        {{"WARC-Concurrent-To", last_response_id}}};
-  ISNAD_RETURN_IF_ERROR(w.Write(md, meta).status());
+  for (const Hop& h : r->hops) ISNAD_RETURN_IF_ERROR(WriteHop(o.env, &w, h, &last_response_id));
+  ISNAD_RETURN_IF_ERROR(WriteMetadata(&w, *r, last_response_id));
   ISNAD_RETURN_IF_ERROR(file.Close());
   r->warc_sha256 = file.Finish();
   r->warc_size = file.size();
@@ -975,6 +1184,12 @@ Result Capture(const std::string& url, const Options& o, const std::string& spoo
 
   std::string current = url;
   std::string sniff;
+  // The first body that goes straight into the WARC, and the WARC it is in.
+  std::unique_ptr<DirectWarc> direct;
+  auto start_direct = [&](Transfer* t) -> core::StatusOr<core::WritableFile*> {
+    if (direct) return nullptr;  // one a capture; any other is spooled and copied in
+    return StartDirectWarc(o, spool_dir, &r, t, &direct);
+  };
   // Why the last hop's redirect is not followed: its target, then the reason.
   auto not_followed = [&](const std::string& target, const std::string& why) {
     std::string text = "the redirect to " + core::LossyUtf8(target) + " was not followed: " + why;
@@ -998,8 +1213,8 @@ Result Capture(const std::string& url, const Options& o, const std::string& spoo
                        IsPublicEndpoint(o, r.hops.front().ip, r.hops.front().port);
     Hop& hop = r.hops.emplace_back();
     std::string refused_ip;
-    Status s = FetchHop(c, o, current, static_cast<long>(left.count()), spool_dir, guard, &hop,
-                        &sniff, &refused_ip);
+    Status s = FetchHop(c, o, current, static_cast<long>(left.count()), spool_dir, guard,
+                        start_direct, &hop, &sniff, &refused_ip);
     if (!s.ok() && !refused_ip.empty()) {
       // Nothing was sent: the hop is not recorded; the redirect before it is the last.
       RemoveQuietly(o.env, hop.body_path);
@@ -1012,6 +1227,11 @@ Result Capture(const std::string& url, const Options& o, const std::string& spoo
       break;
     }
     if (!s.ok()) return fail(s);
+    if (hop.body_in_warc) {
+      if (Status e = EndDirectBody(hop, direct.get()); !e.ok()) {
+        return fail(e.WithContext("cannot write the WARC of " + url));
+      }
+    }
     r.status = hop.status;
     r.final_url = current;
     r.content_type = hop.content_type;
@@ -1033,9 +1253,9 @@ Result Capture(const std::string& url, const Options& o, const std::string& spoo
     r.payload_size = last.payload_size;
     r.payload_head = std::move(sniff);
   }
-  if (Status s = WriteWarc(o, spool_dir, &r); !s.ok()) {
-    return fail(s.WithContext("cannot write the WARC of " + url));
-  }
+  Status written =
+      direct ? FinishDirectWarc(o, spool_dir, direct.get(), &r) : WriteWarc(o, spool_dir, &r);
+  if (!written.ok()) return fail(written.WithContext("cannot write the WARC of " + url));
   cleanup_hops(/*keep_payload=*/true);
   r.extraction_wanted = o.extractor == ExtractorMode::kYtDlp ||
                         (o.extractor == ExtractorMode::kAuto &&

@@ -5,9 +5,11 @@
 // record with the resolved addresses, timings, TLS certificate chains and the
 // hops. Bodies are kept exactly as sent: Content-Encoding is never decoded,
 // and chunked transfer coding is kept in the record (WARC-Payload-Digest and
-// the payload item are the body with it removed, as warcio and wget do). Each body is streamed to a
-// spool file while both digests are computed, in constant memory. Knows nothing of the archive: the
-// caller gives a folder (the archive's tmp/) and takes the files it gets back.
+// the payload item are the body with it removed, as warcio and wget do). Each
+// body is streamed to a spool file (or, large, straight into the WARC) while
+// both digests are computed, in constant memory. Knows nothing of the archive:
+// the caller gives a folder (the archive's tmp/) and takes the files it gets
+// back.
 //
 // Thread safety: Capture may run on many threads at once (one curl handle each).
 #pragma once
@@ -95,6 +97,10 @@ struct Hop {
   uint64_t payload_size = 0;
   core::Hash payload_sha256;  // of the payload
   core::Hash block_sha256;    // of response head + body as sent
+  // The body went straight into the WARC as it came, with no spool file (one
+  // large body of known length a capture, see Capture): then body_path and
+  // payload_path are "".
+  bool body_in_warc = false;
 };
 
 struct Result {
@@ -150,6 +156,15 @@ std::string HostOf(const std::string& url);
 // Fetches `url` and writes the WARC in `spool_dir` (which must exist, on the
 // file system the caller will move the files within). Never throws, never
 // hangs past the timeouts. On error nothing is left in `spool_dir`.
+//
+// Bodies are spooled, then copied into the WARC once their digests are known
+// (its record header, written first, holds them). The first body of a capture
+// that will make a plain WARC (Content-Length at least gzip_below_bytes, no
+// chunked coding) is written straight into the WARC instead, after a header
+// whose digests are filled in when it ends: a gigabyte is written once, not
+// spooled, read back and written again; its payload file is then copied out of
+// the WARC inside the kernel (copy_file_range) while the WARC's own SHA-256 is
+// computed.
 Result Capture(const std::string& url, const Options& options, const std::string& spool_dir);
 
 // Deletes what a Result left in its spool folder (WARC, payload, extracted media), e.g.
