@@ -925,9 +925,8 @@ struct DirectWarc {
   std::unique_ptr<core::WritableFile> file;
   std::unique_ptr<warc::Writer> writer;
   std::optional<warc::Writer::OpenRecord> open;  // while the body comes
-  size_t hops_written = 0;                       // r.hops[0, hops_written) are in it
-  size_t body_hop = 0;                           // the hop whose body is in it
-  uint64_t body_offset = 0;                      // where that body starts
+  size_t body_hop = 0;       // the hop whose body is in it, the last of those in it
+  uint64_t body_offset = 0;  // where that body starts
   std::string last_response_id;
 };
 
@@ -966,7 +965,6 @@ core::StatusOr<core::WritableFile*> StartDirectWarc(const Options& o, const std:
                              *t->content_length, /*payload_digest=*/true, d->last_response_id));
   d->body_hop = r->hops.size() - 1;
   d->body_offset = d->open->body_offset;
-  d->hops_written = r->hops.size();
   *out = std::move(d);
   return (*out)->file.get();
 }
@@ -985,28 +983,12 @@ Status EndDirectBody(const Hop& h, DirectWarc* d) {
   return s;
 }
 
-// SHA-256 and size of the file at `path`.
-Status HashFile(core::Env* env, const std::string& path, core::Hash* sha, uint64_t* size) {
-  ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<core::SequentialFile> in, env->NewSequentialFile(path));
-  core::Sha256 h;
-  std::string buf(size_t{1} << 20, '\0');
-  *size = 0;
-  while (true) {
-    ISNAD_ASSIGN_OR_RETURN(size_t n, in->Read(buf.data(), buf.size()));
-    if (n == 0) break;
-    h.Update({buf.data(), n});
-    *size += n;
-  }
-  *sha = h.Finish();
-  return Status::Ok();
-}
-
 // Ends the WARC that `d` holds: the hops after those in it, the metadata record;
 // then its SHA-256, and when the body in it is the capture's payload
 // (r->payload_size > 0, r->payload_path ""), that payload's own file, copied
 // out of the WARC on a second thread meanwhile.
 Status FinishDirectWarc(const Options& o, const std::string& spool_dir, DirectWarc* d, Result* r) {
-  for (size_t i = d->hops_written; i < r->hops.size(); ++i) {
+  for (size_t i = d->body_hop + 1; i < r->hops.size(); ++i) {
     ISNAD_RETURN_IF_ERROR(WriteHop(o.env, d->writer.get(), r->hops[i], &d->last_response_id));
   }
   ISNAD_RETURN_IF_ERROR(WriteMetadata(d->writer.get(), *r, d->last_response_id));

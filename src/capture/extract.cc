@@ -94,26 +94,6 @@ core::StatusOr<std::string> VersionOf(const std::string& program) {
   return version;
 }
 
-// Hashes the file at `path`: its SHA-256, size and first bytes.
-Status HashFile(core::Env* env, const std::string& path, core::Hash* sha, uint64_t* size,
-                std::string* head) {
-  ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<core::SequentialFile> f, env->NewSequentialFile(path));
-  core::Sha256 h;
-  std::string buf(1 << 20, '\0');
-  *size = 0;
-  while (true) {
-    ISNAD_ASSIGN_OR_RETURN(size_t n, f->Read(buf.data(), buf.size()));
-    if (n == 0) break;
-    h.Update(buf.data(), n);
-    if (head != nullptr && head->size() < kSniffBytes) {
-      head->append(buf.data(), std::min(n, kSniffBytes - head->size()));
-    }
-    *size += n;
-  }
-  *sha = h.Finish();
-  return Status::Ok();
-}
-
 // [A-Za-z0-9._-] only, at most 80 characters; "" when nothing is left.
 std::string SafeName(std::string_view s) {
   std::string out;
@@ -128,6 +108,25 @@ std::string SafeName(std::string_view s) {
 }
 
 }  // namespace
+
+Status HashFile(core::Env* env, const std::string& path, core::Hash* sha, uint64_t* size,
+                std::string* head, size_t head_bytes) {
+  ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<core::SequentialFile> f, env->NewSequentialFile(path));
+  core::Sha256 h;
+  std::string buf(1 << 20, '\0');
+  *size = 0;
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(size_t n, f->Read(buf.data(), buf.size()));
+    if (n == 0) break;
+    h.Update(buf.data(), n);
+    if (head != nullptr && head->size() < head_bytes) {
+      head->append(buf.data(), std::min(n, head_bytes - head->size()));
+    }
+    *size += n;
+  }
+  *sha = h.Finish();
+  return Status::Ok();
+}
 
 core::StatusOr<ExtractorMode> ParseExtractorMode(std::string_view name) {
   if (name == "auto") return ExtractorMode::kAuto;
@@ -252,7 +251,7 @@ Extraction Extract(const std::string& url, const ExtractOptions& o, const std::s
       x.info_path.clear();
       return fail(s.WithContext("cannot take yt-dlp's info JSON"));
     }
-    if (Status s = HashFile(o.env, x.info_path, &x.info_sha256, &x.info_size, nullptr); !s.ok()) {
+    if (Status s = HashFile(o.env, x.info_path, &x.info_sha256, &x.info_size); !s.ok()) {
       return fail(s);
     }
     if (x.info_size <= kMaxInfoJson) {
@@ -274,7 +273,8 @@ Extraction Extract(const std::string& url, const ExtractOptions& o, const std::s
     }
   }
   x.media_name = x.media_ext.empty() ? stem : stem + "." + x.media_ext;
-  if (Status s = HashFile(o.env, x.media_path, &x.media_sha256, &x.media_size, &x.media_head);
+  if (Status s =
+          HashFile(o.env, x.media_path, &x.media_sha256, &x.media_size, &x.media_head, kSniffBytes);
       !s.ok()) {
     return fail(s);
   }

@@ -83,6 +83,11 @@ Extraction Extract(const std::string& url, const ExtractOptions& options,
 // Deletes what an Extraction left in the spool folder.
 void DiscardExtraction(core::Env* env, const Extraction& e);
 
+// The SHA-256 and size of the file at `path` (read whole, 1 MiB at a time), and
+// with `head` its first `head_bytes` bytes, for sniffing its type.
+core::Status HashFile(core::Env* env, const std::string& path, core::Hash* sha, uint64_t* size,
+                      std::string* head = nullptr, size_t head_bytes = 0);
+
 // The process runner extractors use (core/process.h), named here for the tests.
 using core::ProcessResult;
 using core::RunProcess;
