@@ -185,34 +185,19 @@ class PosixEnv final : public Env {
                                         : ErrnoStatus("cannot set permissions on", to, errno);
     loff_t at = static_cast<loff_t>(offset);
     uint64_t left = size;
-    bool in_kernel = true;
-    std::string buf;
     while (s.ok() && left > 0) {
       const size_t want = static_cast<size_t>(std::min<uint64_t>(left, uint64_t{1} << 30));
-      ssize_t n;
-      if (in_kernel) {
-        n = ::copy_file_range(in, &at, out, nullptr, want, 0);
-        if (n < 0 &&
-            (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) {
-          in_kernel = false;  // not between these two files: through memory instead
-          continue;
-        }
-      } else {
-        buf.resize(std::min<size_t>(want, size_t{1} << 20));
-        n = ::pread(in, buf.data(), buf.size(), at);
-        for (ssize_t done = 0; n > 0 && done < n;) {
-          ssize_t w = ::write(out, buf.data() + done, static_cast<size_t>(n - done));
-          if (w < 0 && errno == EINTR) continue;
-          if (w < 0) {
-            s = ErrnoStatus("cannot write", to, errno);
-            break;
-          }
-          done += w;
-        }
-        if (n > 0) at += n;
-      }
-      if (!s.ok()) break;
+      ssize_t n = ::copy_file_range(in, &at, out, nullptr, want, 0);
       if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && left == size &&
+          (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) {
+        // Not between these two files (another file system, an old kernel):
+        // the copy through memory instead, into a fresh `to`.
+        ::close(in);
+        ::close(out);
+        ::unlink(to.c_str());
+        return Env::CopyFileRange(from, offset, size, to, mode);
+      }
       if (n < 0) {
         s = ErrnoStatus("cannot copy", from + " to " + to, errno);
       } else if (n == 0) {
