@@ -72,6 +72,8 @@ bool IsHtmlDocument(std::string_view head) {
   std::string_view rest = head;
   if (rest.starts_with("\xef\xbb\xbf")) rest.remove_prefix(3);
   while (!rest.empty() && IsSpace(rest.front())) rest.remove_prefix(1);
+  // libmagic looks for the doctype in the first 4 KiB only.
+  if (head.size() - rest.size() > 1024) return false;
   constexpr std::string_view kDoctype = "<!doctype html";
   if (rest.size() <= kDoctype.size()) return false;
   if (core::AsciiLower(rest.substr(0, kDoctype.size())) != kDoctype) return false;

@@ -158,6 +158,7 @@ TEST(Sniff, HtmlNearMissesAreLeftToLibmagic) {
   EXPECT_EQ(SniffSignature("<!doctype htmlx>" + body), "");
   EXPECT_EQ(SniffSignature("<!doctype html"), "");
   EXPECT_EQ(SniffSignature("x<!doctype html>" + body), "");
+  EXPECT_EQ(SniffSignature(string(5000, ' ') + "<!doctype html>" + body), "");  // past 4 KiB
   EXPECT_EQ(SniffSignature(string("<!doctype html>\0", 16) + body), "");
   EXPECT_EQ(SniffSignature("<!doctype html>\x1b[31m" + body), "");
   EXPECT_EQ(SniffSignature("<!doctype html>\xff\xfe" + body), "");  // not UTF-8
