@@ -54,11 +54,11 @@ bool IsUtf8Text(std::string_view head) {
     if (len > back) head.remove_suffix(back);
     break;
   }
-  for (char ch : head) {
-    auto c = static_cast<unsigned char>(ch);
-    if ((c < 0x20 && !IsSpace(ch)) || c == 0x7F) return false;
-  }
-  return core::IsValidUtf8(head);
+  bool text = true;
+  const bool utf8 = core::ForEachCodePoint(head, [&text](uint32_t cp) {
+    if ((cp < 0x20 && !IsSpace(static_cast<char>(cp))) || cp == 0x7F) text = false;
+  });
+  return utf8 && text;
 }
 
 // An HTML document: after an optional UTF-8 byte order mark and white space,
@@ -72,7 +72,8 @@ bool IsHtmlDocument(std::string_view head) {
   std::string_view rest = head;
   if (rest.starts_with("\xef\xbb\xbf")) rest.remove_prefix(3);
   while (!rest.empty() && IsSpace(rest.front())) rest.remove_prefix(1);
-  // libmagic looks for the doctype in the first 4 KiB only.
+  // libmagic looks for the doctype in the first 4 KiB only; a start in the
+  // first KiB is well inside that.
   if (head.size() - rest.size() > 1024) return false;
   constexpr std::string_view kDoctype = "<!doctype html";
   if (rest.size() <= kDoctype.size()) return false;

@@ -168,9 +168,10 @@ TEST(Sniff, HtmlNearMissesAreLeftToLibmagic) {
   // A PDF header in the first KiB: libmagic says PDF (the bytes may be both).
   const string polyglot = "<!doctype html>\n<p>From: a witness\n%PDF-1.4 GIF89a</p>" + body;
   EXPECT_EQ(SniffSignature(polyglot), "");
-  EXPECT_EQ(SniffMediaType(polyglot), SniffWithLibmagic(polyglot));
-  EXPECT_EQ(SniffSignature("<!doctype html>" + string(1100, ' ') + "%PDF-1.4 obj" + body),
-            "text/html");
+  // Past the first KiB a PDF header is text to libmagic too.
+  const string later = "<!doctype html>" + string(1100, ' ') + "%PDF-1.4 obj" + body;
+  EXPECT_EQ(SniffSignature(later), "text/html");
+  EXPECT_EQ(SniffWithLibmagic(later), "text/html");
 }
 
 }  // namespace
