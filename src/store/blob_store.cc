@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <string_view>
@@ -37,6 +38,17 @@ constexpr size_t kMaxHeldFiles = 4;
 constexpr uint64_t kRehashBelowBytes = uint64_t{1} << 20;
 // Leading bytes kept in StagedBlob::head.
 constexpr size_t kHeadBytes = size_t{64} << 10;
+// A file whose modification or change time is less than this before its read
+// began is read a second time (see Stage): a write in the same clock tick as
+// the first stat leaves size and times as they were. 3 s covers FAT's 2 s
+// timestamps and the kernel's coarse clock.
+constexpr int64_t kRacyWindowNs = int64_t{3} * 1000 * 1000 * 1000;
+
+int64_t RealtimeNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // Appends "; " and `next` (what the user can do) to the message of `s`.
 Status Explain(const Status& s, std::string_view next) {
@@ -76,6 +88,13 @@ Status ChangedWhileRead(const std::string& path) {
       " changed while it was read (its size, modification time, change time or inode "
       "differ before and after); nothing was recorded; run again when it is no longer "
       "being written");
+}
+
+Status DifferentOnSecondRead(const std::string& path) {
+  return core::FailedPrecondition(
+      path +
+      " changed while it was read (it was modified moments before, and a second read gave "
+      "other bytes); nothing was recorded; run again when it is no longer being written");
 }
 
 Status NotRegular(const std::string& path, FileInfo::Type type) {
@@ -246,8 +265,10 @@ std::unique_ptr<core::WritableFile> BlobStore::TakeHeld(const std::string& temp_
 }
 
 StatusOr<StagedBlob> BlobStore::Stage(const std::string& source_path,
-                                      const std::function<void(uint64_t)>& progress) {
+                                      const std::function<void(uint64_t)>& progress,
+                                      bool* failed_on_archive) {
   const char* retry = "nothing was recorded; check the file and run again";
+  const int64_t read_start_ns = RealtimeNowNs();
   // 1. What the path names now. lstat: a symlink is refused, not followed.
   ISNAD_ASSIGN_OR_RETURN(FileInfo before, Explain(env_->Stat(source_path), retry));
   if (before.type != FileInfo::Type::kRegular) return NotRegular(source_path, before.type);
@@ -263,13 +284,23 @@ StatusOr<StagedBlob> BlobStore::Stage(const std::string& source_path,
   }
 
   std::string temp_path;
-  ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<core::WritableFile> temp, NewTempFile(&temp_path));
+  auto created = NewTempFile(&temp_path);
+  if (!created.ok()) {
+    if (failed_on_archive != nullptr) *failed_on_archive = true;
+    return created.status();
+  }
+  std::unique_ptr<core::WritableFile> temp = std::move(created).value();
   const bool sync = before.size_bytes >= sync_threshold_bytes;
   // Every failure from here on removes the temp file.
   auto fail = [&](const Status& s) -> Status {
     temp.reset();
     (void)env_->RemoveFile(temp_path);
     return s;
+  };
+  // A failure of the archive's own disk (its temp file or blob folders).
+  auto archive_fail = [&](const Status& s) -> Status {
+    if (failed_on_archive != nullptr) *failed_on_archive = true;
+    return fail(WriteFailed(s));
   };
 
   core::Sha256 hasher;
@@ -375,7 +406,7 @@ StatusOr<StagedBlob> BlobStore::Stage(const std::string& source_path,
 
   if (!read_status.ok()) return fail(Explain(read_status, retry));
   if (!write_status.ok()) {
-    return fail(WriteFailed(write_status));
+    return archive_fail(write_status);
   }
 
   // 4. Unchanged? The open file (in place writes) and the path (replacement).
@@ -389,25 +420,67 @@ StatusOr<StagedBlob> BlobStore::Stage(const std::string& source_path,
     return fail(ChangedWhileRead(source_path));
   }
   source.reset();
+  const core::Hash sha256 = hasher.Finish();
 
-  // 5. Large files are made durable now; small ones at Commit.
+  // 5. Size and times prove nothing of a file modified moments before the read
+  // began: a write in the same tick as the first stat leaves them as they were
+  // (and a FAT file system keeps times to 2 s). Such a file is read again and
+  // must give the same bytes.
+  if (std::max(before.mtime_ns, before.ctime_ns) > read_start_ns - kRacyWindowNs) {
+    if (Status s = ReadAgain(source_path, before, sha256); !s.ok()) return fail(s);
+  }
+
+  // 6. Large files are made durable now; small ones at Commit.
   StagedBlob blob;
-  blob.sha256 = hasher.Finish();
+  blob.sha256 = sha256;
   blob.size_bytes = total;
   blob.temp_path = temp_path;
   blob.head = std::move(head);
-  if (Status s = PrepareForCommit(blob); !s.ok()) return fail(WriteFailed(s));
+  if (Status s = PrepareForCommit(blob); !s.ok()) return archive_fail(s);
   if (sync) {
     Status s = temp->Sync();
-    if (!s.ok()) return fail(WriteFailed(s));
+    if (!s.ok()) return archive_fail(s);
     blob.synced = true;
     s = temp->Close();
-    if (!s.ok()) return fail(WriteFailed(s));
+    if (!s.ok()) return archive_fail(s);
   } else {
     Status s = HoldOrClose(temp_path, std::move(temp));
-    if (!s.ok()) return fail(WriteFailed(s));
+    if (!s.ok()) return archive_fail(s);
   }
   return blob;
+}
+
+Status BlobStore::ReadAgain(const std::string& source_path, const FileInfo& before,
+                            const core::Hash& sha256) {
+  const char* retry = "nothing was recorded; check the file and run again";
+  ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<core::SequentialFile> source,
+                         Explain(env_->NewSequentialFile(source_path), retry));
+  auto unchanged = [&]() -> Status {
+    auto opened = source->Stat();
+    if (!opened.ok() && opened.status().code() != core::Code::kUnimplemented) {
+      return Explain(opened.status(), retry);
+    }
+    if (opened.ok() && !SameFile(before, *opened)) return ChangedWhileRead(source_path);
+    return Status::Ok();
+  };
+  ISNAD_RETURN_IF_ERROR(unchanged());
+  core::Sha256 hasher;
+  std::string buf(static_cast<size_t>(std::min<uint64_t>(before.size_bytes + 1, kBufferSize)),
+                  '\0');
+  uint64_t total = 0;
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(size_t n, Explain(source->Read(buf.data(), buf.size()), retry));
+    if (n == 0) break;
+    hasher.Update(buf.data(), n);
+    total += n;
+  }
+  ISNAD_RETURN_IF_ERROR(unchanged());
+  auto after = env_->Stat(source_path);
+  if (!after.ok() || !SameFile(before, *after)) return ChangedWhileRead(source_path);
+  if (total != before.size_bytes || hasher.Finish() != sha256) {
+    return DifferentOnSecondRead(source_path);
+  }
+  return Status::Ok();
 }
 
 StatusOr<StagedBlob> BlobStore::StageBytes(std::string_view bytes) {
@@ -558,10 +631,29 @@ Status BlobStore::EnsureBlobDir(const core::Hash& sha256) {
     std::lock_guard<std::mutex> lock(mu_);
     if (known_dirs_[leaf]) return Status::Ok();
   }
-  // CreateDirs lstats each level: a symlink or file in a folder's place is
-  // refused, never followed.
-  ISNAD_RETURN_IF_ERROR(core::CreateDirs(env_, core::DirName(PathOf(sha256))));
+  // CreateDirs lstats the levels it looks at, but the path to a level goes
+  // through the levels above it: a symlink in place of objects/sha256/ab would
+  // be followed on the way to ab/cd. So ab is checked on its own first. A
+  // symlink or file in a folder's place is refused, never followed.
+  const std::string leaf_dir = core::DirName(PathOf(sha256));
+  bool top_known;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    top_known = known_top_dirs_[sha256.bytes[0]];
+  }
+  if (!top_known) {
+    const std::string top = core::DirName(leaf_dir);
+    auto st = env_->Stat(top);
+    if (st.ok() && st->type != FileInfo::Type::kDirectory) {
+      return core::FailedPrecondition(
+          top +
+          " is not a folder (a symbolic link or file is in its "
+          "place); blobs are not stored through it; run `isnad verify`");
+    }
+  }
+  ISNAD_RETURN_IF_ERROR(core::CreateDirs(env_, leaf_dir));
   std::lock_guard<std::mutex> lock(mu_);
+  known_top_dirs_[sha256.bytes[0]] = true;
   known_dirs_[leaf] = true;
   return Status::Ok();
 }

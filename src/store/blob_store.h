@@ -74,13 +74,17 @@ class BlobStore {
   // `sync_threshold_bytes` are fsynced here, so large-file syncs overlap with
   // other work. Refuses, with kFailedPrecondition and nothing staged, a file
   // that changed while it was read (size, mtime, ctime or inode differ before
-  // and after), and with kInvalidArgument a path that is not a regular file
+  // and after, or, for a file modified less than 3 s before the read began,
+  // a second read gives other bytes), and with kInvalidArgument a path that is not a regular file
   // (folders and symlinks are not followed). `progress(bytes)`, when set, is
   // called on the calling thread after each buffer with the count of bytes
   // just read (a delta: the calls sum to the file's size). On any failure the
-  // temp file is removed.
+  // temp file is removed, and `*failed_on_archive` (when given) is set when the
+  // failure was the archive's (its temp file or blob folders: a full, read-only
+  // or failing disk, on which every later file would fail too), not the source's.
   core::StatusOr<StagedBlob> Stage(const std::string& source_path,
-                                   const std::function<void(uint64_t)>& progress = nullptr);
+                                   const std::function<void(uint64_t)>& progress = nullptr,
+                                   bool* failed_on_archive = nullptr);
   // Same, from bytes in memory (entry payloads too large for an entry, tests).
   core::StatusOr<StagedBlob> StageBytes(std::string_view bytes);
 
@@ -116,6 +120,10 @@ class BlobStore {
   core::Status HoldOrClose(const std::string& temp_path, std::unique_ptr<core::WritableFile> file);
   // Takes the held file of `temp_path` (null when not held).
   std::unique_ptr<core::WritableFile> TakeHeld(const std::string& temp_path);
+  // Reads the file at `source_path` once more: kFailedPrecondition unless it is
+  // still the file `before` describes and its bytes hash to `sha256`.
+  core::Status ReadAgain(const std::string& source_path, const core::FileInfo& before,
+                         const core::Hash& sha256);
   // Makes the data of the unsynced temp files in `staged` durable.
   core::Status SyncStaged(const std::vector<StagedBlob>& staged);
 
@@ -127,6 +135,9 @@ class BlobStore {
   // objects/sha256/ab/cd folders known to exist, by the hash's first two bytes
   // (65,536). Guarded by mu_.
   std::vector<bool> known_dirs_ = std::vector<bool>(65536);
+  // objects/sha256/ab folders known to be folders (not symlinks), by the
+  // hash's first byte. Guarded by mu_.
+  std::vector<bool> known_top_dirs_ = std::vector<bool>(256);
   core::Env* env_;
   std::string archive_dir_;
   std::string objects_dir_;  // <archive>/objects/sha256

@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <string>
@@ -257,25 +260,64 @@ TEST_F(BlobStoreTest, FileAppendedWhileReadIsRefused) {
   EXPECT_TRUE(listed->empty());
 }
 
+// A Stage() progress hook that, after the first buffer, writes one byte of
+// `path` in place (same size, new content), and with `set_mtime` also sets its
+// modification time to 1 s after the epoch.
+std::function<void(uint64_t)> RewriteOnce(const std::string& path, bool set_mtime) {
+  auto done = std::make_shared<bool>(false);
+  return [path, set_mtime, done](uint64_t) {
+    if (*done) return;
+    *done = true;
+    int fd = ::open(path.c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::pwrite(fd, "X", 1, 5), 1);
+    if (set_mtime) {
+      struct timespec times[2] = {{0, UTIME_OMIT}, {1000000000, 0}};
+      ASSERT_EQ(::futimens(fd, times), 0);
+    }
+    ::close(fd);
+  };
+}
+
 TEST_F(BlobStoreTest, FileOverwrittenInPlaceWhileReadIsRefused) {
   const std::string source = Source("rewritten", RandomBytes(2 * kMiB + 3, 12));
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
-  bool done = false;
-  auto staged = store->Stage(source, [&](uint64_t) {
-    if (done) return;
-    done = true;
-    // Same size, new content; the modification time differs for certain.
-    int fd = ::open(source.c_str(), O_WRONLY);
-    ASSERT_GE(fd, 0);
-    ASSERT_EQ(::pwrite(fd, "X", 1, 5), 1);
-    struct timespec times[2] = {{0, UTIME_OMIT}, {1000000000, 0}};
-    ASSERT_EQ(::futimens(fd, times), 0);
-    ::close(fd);
-  });
+  // Same size, new content; the modification time differs for certain.
+  auto staged = store->Stage(source, RewriteOnce(source, /*set_mtime=*/true));
   ASSERT_FALSE(staged.ok());
   EXPECT_EQ(staged.status().code(), Code::kFailedPrecondition);
   EXPECT_TRUE(NamesIn(temp_dir()).empty());
+}
+
+// A write in the same clock tick as the first stat leaves size and times as
+// they were (frozen here, as on a file system whose clock ticks slower than
+// the test): only a second read of a recently modified file shows it.
+TEST_F(BlobStoreTest, FileRewrittenWithinOneClockTickIsRefused) {
+  for (size_t size : {size_t{4096}, 2 * kMiB + 3}) {
+    SCOPED_TRACE(size);
+    const std::string source = Source("same-tick-" + std::to_string(size), RandomBytes(size, 14));
+    FaultInjectionEnv env(Env::Default());
+    env.frozen_time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+    auto store = OpenStore(&env);
+    ASSERT_NE(store, nullptr);
+    auto staged = store->Stage(source, RewriteOnce(source, /*set_mtime=*/false));
+    ASSERT_FALSE(staged.ok());
+    EXPECT_EQ(staged.status().code(), Code::kFailedPrecondition);
+    EXPECT_TRUE(Has(staged.status().message(), "a second read gave other bytes"));
+    EXPECT_TRUE(Has(staged.status().message(), "nothing was recorded"));
+    EXPECT_TRUE(NamesIn(temp_dir()).empty());
+
+    // Left alone, the same recently modified file is stored, once.
+    staged = store->Stage(source);
+    ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+    auto bytes = Env::Default()->ReadFile(source);
+    ASSERT_TRUE(bytes.ok());
+    EXPECT_EQ(staged->sha256, core::Sha256Of(*bytes));
+    store->Abort({*staged});
+  }
 }
 
 TEST_F(BlobStoreTest, FileReplacedWhileReadIsRefused) {
@@ -621,6 +663,27 @@ TEST_F(BlobStoreTest, ASymlinkInPlaceOfABlobFolderIsRefusedNotFollowed) {
     EXPECT_TRUE(NamesIn(temp_dir()).empty());
     ASSERT_EQ(::unlink(folder.c_str()), 0);
   }
+}
+
+// A symlink planted in place of the level above (objects/sha256/ab), with the
+// blob's folder existing behind it: the path to ab/cd would go through the link.
+TEST_F(BlobStoreTest, ASymlinkInPlaceOfTheLevelAboveIsRefusedNotFollowed) {
+  const std::string data = "through a link";
+  const Hash h = core::Sha256Of(data);
+  const std::string outside = dir_.Join("outside");
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  const std::string leaf = core::DirName(store->PathOf(h));
+  const std::string top = core::DirName(leaf);
+  ASSERT_EQ(::mkdir(outside.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((outside + "/" + leaf.substr(leaf.size() - 2)).c_str(), 0755), 0);
+  ASSERT_EQ(::symlink(outside.c_str(), top.c_str()), 0);
+  auto staged = store->StageBytes(data);
+  ASSERT_FALSE(staged.ok());
+  EXPECT_EQ(staged.status().code(), Code::kFailedPrecondition) << staged.status().ToString();
+  EXPECT_TRUE(Has(staged.status().message(), top + " is not a folder"));
+  EXPECT_TRUE(NamesIn(outside + "/" + leaf.substr(leaf.size() - 2)).empty());
+  EXPECT_TRUE(NamesIn(temp_dir()).empty());
 }
 
 TEST_F(BlobStoreTest, MissingBlob) {

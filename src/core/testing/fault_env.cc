@@ -1,6 +1,8 @@
 #include "core/testing/fault_env.h"
 
 #include <cerrno>
+#include <memory>
+#include <utility>
 
 namespace isnad::core::testing {
 namespace {
@@ -31,7 +33,33 @@ class FaultFile final : public WritableFile {
   std::unique_ptr<WritableFile> base_;
 };
 
+class FrozenTimesFile final : public SequentialFile {
+ public:
+  FrozenTimesFile(const FaultInjectionEnv* env, std::unique_ptr<SequentialFile> base)
+      : env_(env), base_(std::move(base)) {}
+  StatusOr<size_t> Read(char* buf, size_t n) override { return base_->Read(buf, n); }
+  StatusOr<FileInfo> Stat() override { return env_->Frozen(base_->Stat()); }
+
+ private:
+  const FaultInjectionEnv* env_;
+  std::unique_ptr<SequentialFile> base_;
+};
+
 }  // namespace
+
+StatusOr<std::unique_ptr<SequentialFile>> FaultInjectionEnv::NewSequentialFile(
+    const std::string& path) {
+  ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> file, base_->NewSequentialFile(path));
+  return std::unique_ptr<SequentialFile>(new FrozenTimesFile(this, std::move(file)));
+}
+
+StatusOr<FileInfo> FaultInjectionEnv::Frozen(StatusOr<FileInfo> info) const {
+  const int64_t t = frozen_time_ns.load();
+  if (!info.ok() || t == 0) return info;
+  info->mtime_ns = t;
+  info->ctime_ns = t;
+  return info;
+}
 
 bool FaultInjectionEnv::Hit(std::atomic<int64_t>& counter, const std::atomic<int64_t>& at) {
   int64_t n = ++counter;

@@ -23,6 +23,10 @@ class FaultInjectionEnv final : public Env {
   std::atomic<bool> sticky{false};
   // Negative disables; otherwise bytes that may still be appended.
   std::atomic<int64_t> disk_bytes_left{-1};
+  // 0 disables; otherwise every Stat, of a path or of an open file, reports
+  // this as the modification and change time: a file system whose clock ticks
+  // slower than a test, so that a write leaves the times as they were.
+  std::atomic<int64_t> frozen_time_ns{0};
 
   std::atomic<int64_t> writes{0};
   std::atomic<int64_t> syncs{0};
@@ -32,9 +36,7 @@ class FaultInjectionEnv final : public Env {
                                                           uint32_t mode) override;
   StatusOr<std::unique_ptr<WritableFile>> NewExclusiveFile(const std::string& path,
                                                            uint32_t mode) override;
-  StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
-    return base_->NewSequentialFile(path);
-  }
+  StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override;
   StatusOr<std::string> ReadFile(const std::string& path) override { return base_->ReadFile(path); }
   Status Rename(const std::string& from, const std::string& to) override;
   Status RenameNoReplace(const std::string& from, const std::string& to) override;
@@ -44,7 +46,7 @@ class FaultInjectionEnv final : public Env {
   Status SyncFilesystem(const std::string& path) override;
   Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
   Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  StatusOr<FileInfo> Stat(const std::string& path) override { return base_->Stat(path); }
+  StatusOr<FileInfo> Stat(const std::string& path) override { return Frozen(base_->Stat(path)); }
   Status MakeReadOnly(const std::string& path) override { return base_->MakeReadOnly(path); }
   StatusOr<std::vector<std::string>> ListDir(const std::string& dir) override {
     return base_->ListDir(dir);
@@ -58,6 +60,8 @@ class FaultInjectionEnv final : public Env {
   // Called by wrapped files.
   Status OnAppend(const std::string& path, size_t n);
   Status OnSync(const std::string& path);
+  // `info` with frozen_time_ns applied.
+  StatusOr<FileInfo> Frozen(StatusOr<FileInfo> info) const;
 
  private:
   Env* base_;
