@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -344,6 +345,43 @@ TEST(Archive, NeverIngestsItselfEvenByAnotherPath) {
   EXPECT_EQ(c.added[0].name, "evidence.txt");
 }
 
+// The archive's folders reached through a symlinked folder above them (no link
+// followed in the tree itself), or through links that are followed: its key,
+// log and blobs are never added.
+TEST(Archive, NeverIngestsItsOwnFilesThroughALinkedParentOrFollowedLinks) {
+  TempDir tmp;
+  WriteTestFile(tmp.Join("al/evidence.txt"), "evidence");
+  WriteTestFile(tmp.Join("tree/real.txt"), "real");
+  auto a = MakeArchive(tmp.Join("al/ar"));
+  ASSERT_EQ(::symlink(tmp.Join("al").c_str(), tmp.Join("alias").c_str()), 0);
+  for (const char* sub : {"keys", "log", "objects"}) {
+    ASSERT_EQ(::symlink(tmp.Join(std::string("al/ar/") + sub).c_str(),
+                        tmp.Join(std::string("tree/") + sub).c_str()),
+              0);
+  }
+  AddRequest req;
+  req.paths = {tmp.Join("alias/ar/keys"), tmp.Join("alias/ar/keys/log.skey"), tmp.Join("alias/ar")};
+  Collected c;
+  ASSERT_TRUE(a->Add(req, c.callbacks()).ok());
+  EXPECT_TRUE(c.added.empty()) << c.added[0].path;
+  ASSERT_EQ(c.skipped.size(), 3u);
+  for (const auto& [path, why] : c.skipped) {
+    EXPECT_NE(why.message().find("archive itself"), std::string::npos)
+        << path << ": " << why.ToString();
+  }
+
+  req.paths = {tmp.Join("tree"), tmp.Join("alias")};
+  req.follow_symlinks = true;
+  Collected c2;
+  ASSERT_TRUE(a->Add(req, c2.callbacks()).ok());
+  std::vector<std::string> names;
+  for (const auto& f : c2.added) names.push_back(f.name);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"evidence.txt", "real.txt"}));
+  a.reset();
+  ExpectClean(tmp.Join("al/ar"));
+}
+
 TEST(Archive, LongNotesGoToABlobAndNoEntryExceedsTheLimit) {
   TempDir tmp;
   WriteTestFile(tmp.Join("in/a.txt"), "a");
@@ -429,6 +467,35 @@ TEST(Archive, InjectedFailuresNeverLoseAcknowledgedItems) {
       ExpectClean(tmp.Join("ar"));
     }
   }
+}
+
+// A failing archive disk (every write to it fails: read-only, I/O errors) is
+// the archive's problem, not the evidence's: the add stops at the first file
+// with an I/O error, rather than skipping every file in turn as unreadable.
+TEST(Archive, AFailingArchiveDiskStopsTheAddInsteadOfSkippingEachFile) {
+  TempDir tmp;
+  for (int i = 0; i < 5; ++i)
+    WriteTestFile(tmp.Join("in/f" + std::to_string(i)), std::string(1000 + i, 'a' + i));
+  MakeArchive(tmp.Join("ar"));
+  core::testing::FaultInjectionEnv env(core::Env::Default());
+  {
+    auto a = Archive::Open(tmp.Join("ar"), Mode::kWrite, TestOptions(&env));
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    env.sticky = true;
+    env.fail_write_at = env.writes + 1;
+    AddRequest req;
+    req.paths = {tmp.Join("in")};
+    req.jobs = 1;
+    Collected c;
+    auto sum = (*a)->Add(req, c.callbacks());
+    ASSERT_FALSE(sum.ok());
+    EXPECT_EQ(sum.status().code(), core::Code::kIoError) << sum.status().ToString();
+    EXPECT_NE(sum.status().message().find("check the archive's disk"), std::string::npos)
+        << sum.status().ToString();
+    EXPECT_TRUE(c.skipped.empty()) << c.skipped[0].first << ": " << c.skipped[0].second.ToString();
+    EXPECT_TRUE(c.added.empty());
+  }
+  ExpectClean(tmp.Join("ar"));
 }
 
 // When the disk fills while a file is staged, the add stops, but a batch whose

@@ -404,6 +404,7 @@ struct StagedFile {
   size_t order = 0;
   std::string path;
   core::Status status;
+  bool failed_on_archive = false;  // status is the archive's disk failing, not the file
   store::StagedBlob blob;
   std::string media_type;
 };
@@ -481,10 +482,13 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
       StagedFile out;
       out.order = i;
       out.path = files[i];
-      auto staged = blobs_->Stage(files[i], [&](uint64_t n) {
-        uint64_t b = bytes_read += n;
-        if (callbacks.on_progress) callbacks.on_progress(b, files_done, total);
-      });
+      auto staged = blobs_->Stage(
+          files[i],
+          [&](uint64_t n) {
+            uint64_t b = bytes_read += n;
+            if (callbacks.on_progress) callbacks.on_progress(b, files_done, total);
+          },
+          &out.failed_on_archive);
       bool wake = !staged.ok();
       if (staged.ok()) {
         out.blob = std::move(*staged);
@@ -674,9 +678,10 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
       early.erase(early.begin());
       next_order++;
       taken++;
-      if (cur.status.code() == core::Code::kResourceExhausted) {
-        // A full disk fails every file after this one too: stop, keep what is
-        // committed (the batch whose blobs are being moved is recorded first).
+      if (cur.status.code() == core::Code::kResourceExhausted || cur.failed_on_archive) {
+        // A full, read-only or failing archive disk fails every file after this
+        // one too: stop, keep what is committed (the batch whose blobs are
+        // being moved is recorded first).
         failure = finish_moving();
         if (failure.ok()) failure = cur.status;
         break;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <set>
@@ -32,7 +33,18 @@ struct Walker {
     return Under(path, options.exclude_root) || Under(path, canonical_root);
   }
 
-  void Visit(const std::string& path) {
+  // `path` with every symlink resolved ("" when that fails).
+  static std::string Resolved(const std::string& path) {
+    char* r = ::realpath(path.c_str(), nullptr);
+    if (r == nullptr) return "";
+    std::string out(r);
+    std::free(r);
+    return out;
+  }
+
+  // `resolved`: `path` with every symlink resolved when `path` itself is not a
+  // symlink ("" when not known): its folder's resolved path and its name.
+  void Visit(const std::string& path, std::string resolved = "") {
     if (UnderArchive(path)) {
       skipped(path, core::InvalidArgument("is inside the archive itself; not added"));
       return;
@@ -42,16 +54,24 @@ struct Walker {
       skipped(path, core::ErrnoStatus("cannot read", path, errno));
       return;
     }
+    if (S_ISLNK(lst.st_mode) && !options.follow_symlinks) {
+      std::error_code ec;
+      auto target = fs::read_symlink(path, ec);
+      skipped(path, core::InvalidArgument(
+                        "is a symbolic link" + (ec ? std::string() : " to " + target.string()) +
+                        "; not followed (use --follow-symlinks to add what it points to)"));
+      return;
+    }
+    // The archive's own files reached through a symlinked folder above them
+    // (its keys above all) are refused as surely as by their own path.
+    if (S_ISLNK(lst.st_mode) || resolved.empty()) resolved = Resolved(path);
+    if (Under(resolved, canonical_root)) {
+      skipped(path, core::InvalidArgument(
+                        "is inside the archive itself (reached by another path); not added"));
+      return;
+    }
     struct stat st = lst;
     if (S_ISLNK(lst.st_mode)) {
-      if (!options.follow_symlinks) {
-        std::error_code ec;
-        auto target = fs::read_symlink(path, ec);
-        skipped(path, core::InvalidArgument(
-                          "is a symbolic link" + (ec ? std::string() : " to " + target.string()) +
-                          "; not followed (use --follow-symlinks to add what it points to)"));
-        return;
-      }
       if (::stat(path.c_str(), &st) != 0) {
         skipped(path, core::ErrnoStatus("cannot follow symbolic link", path, errno));
         return;
@@ -60,13 +80,7 @@ struct Walker {
     if (S_ISREG(st.st_mode)) {
       if (S_ISLNK(lst.st_mode)) {
         // Read what the link points to; the store refuses to read through links.
-        std::error_code ec;
-        auto target = fs::canonical(path, ec);
-        if (!ec && UnderArchive(target.string())) {
-          skipped(path, core::InvalidArgument("points inside the archive itself; not added"));
-          return;
-        }
-        files->push_back(ec ? path : target.string());
+        files->push_back(resolved.empty() ? path : resolved);
       } else {
         files->push_back(path);
       }
@@ -114,10 +128,12 @@ struct Walker {
     active_dirs.insert(key);
     for (const auto& [name, regular] : entries) {
       std::string child = path + "/" + name;
-      if (regular && !UnderArchive(child)) {
+      std::string child_resolved = resolved.empty() ? "" : resolved + "/" + name;
+      if (regular && !child_resolved.empty() && !UnderArchive(child) &&
+          !Under(child_resolved, canonical_root)) {
         files->push_back(std::move(child));
       } else {
-        Visit(child);
+        Visit(child, std::move(child_resolved));
       }
     }
     active_dirs.erase(key);
