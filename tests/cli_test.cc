@@ -64,6 +64,31 @@ TEST_F(Cli, AddJsonGivesTheDocumentedFieldsAndDedupes) {
   EXPECT_EQ(ls.size(), 2u);
 }
 
+// Exit 10 is an integrity failure: a web archive whose digests fail. A file
+// merely named like one, in which no record can be read, is kept as an item
+// and makes the add partly done (1), not an integrity failure.
+TEST_F(Cli, AddExitsTenOnlyForAWebArchiveWhoseDigestsFail) {
+  WriteTestFile(tmp_.Join("w1/notes.warc"), "my notes about the capture, not a WARC\n");
+  auto r = isnad({"add", tmp_.Join("w1")});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find("UNREADABLE"), std::string::npos) << r.out;
+
+  // One resource record whose block digest is that of "HELLO", not of "hello".
+  const std::string body = "hello";
+  const std::string warc =
+      "WARC/1.1\r\nWARC-Type: resource\r\n"
+      "WARC-Record-ID: <urn:uuid:3f5e2a4c-1111-4222-8333-944455556666>\r\n"
+      "WARC-Date: 2024-01-01T00:00:00Z\r\nWARC-Target-URI: http://example.org/\r\n"
+      "Content-Type: text/plain\r\n"
+      "WARC-Block-Digest: sha256:G4Z43F377DVRROMHGV7CFTWZT5DAS7ZR5SZDT2DYVZRXMDUD4TKQ====\r\n"
+      "Content-Length: 5\r\n\r\n" +
+      body + "\r\n\r\n";
+  WriteTestFile(tmp_.Join("w2/damaged.warc"), warc);
+  r = isnad({"add", tmp_.Join("w2")});
+  EXPECT_EQ(r.exit_code, 10) << r.err;
+  EXPECT_NE(r.out.find("INVALID"), std::string::npos) << r.out;
+}
+
 TEST_F(Cli, AddJsonNamesEachSkippedFileOnStdoutApartFromTheAdded) {
   // A link not followed is skipped (as root, an unreadable file cannot be made).
   std::filesystem::create_symlink(tmp_.Join("in/video-1.mp4"), tmp_.Join("in/link.mp4"));

@@ -224,10 +224,13 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
   cb.on_progress = [&](uint64_t bytes, uint64_t done, uint64_t total) {
     bar.Update(bytes, done, total);
   };
-  bool web_archive_invalid = false;
+  // A web archive whose digests or records fail: an integrity failure (10). A
+  // file named like one in which not one record could be read (a text file
+  // called notes.warc): kept as a plain item, and the add is partly done (1).
+  bool web_archive_invalid = false, web_archive_unread = false;
   cb.on_web_archive = [&](const archive::WebArchiveSummary& w) {
     bar.Clear();
-    web_archive_invalid |= w.result != "valid";
+    if (w.result != "valid") (w.records == 0 ? web_archive_unread : web_archive_invalid) = true;
     if (g.json) {
       PrintJsonLine({{"id", w.id},
                      {"web_archive", w.kind},
@@ -280,7 +283,7 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
                  static_cast<unsigned long long>((*a)->log().size()));
   }
   if (web_archive_invalid) return kExitIntegrity;  // preserved, but its digests or format fail
-  return summary->skipped > 0 ? kExitError : kExitOk;
+  return summary->skipped > 0 || web_archive_unread ? kExitError : kExitOk;
 }
 
 // ---------------------------------------------------------------- ls / show / cat
