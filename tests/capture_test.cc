@@ -15,7 +15,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "capture_warc_check.h"
 #include "core/canonical_json.h"
@@ -152,6 +155,28 @@ class CaptureTest : public ::testing::Test {
   }
 
   std::string Read(const std::string& path) { return *core::Env::Default()->ReadFile(path); }
+
+  // nghttpd serving the folder `docs` over TLS with a certificate that options_
+  // trusts, every response with the trailer "x-isnad-trailer: end" (HTTP/2 trailers
+  // come after the body; the HTTP/1.1 form has no place for them); *base is its URL.
+  std::unique_ptr<Daemon> StartNghttpd(const std::string& nghttpd,
+                                       const core::testing::TempDir& site, const std::string& docs,
+                                       std::string* base) {
+    core::Env* env = core::Env::Default();
+    HttpServer certs(/*tls=*/true);  // only for its certificates
+    EXPECT_TRUE(core::WriteFileAtomically(env, site.Join("key.pem"), certs.key_pem()).ok());
+    EXPECT_TRUE(core::WriteFileAtomically(env, site.Join("chain.pem"), certs.chain_pem()).ok());
+    const std::string ca = core::JoinPath(dir_.path(), "ca.pem.keep");
+    EXPECT_TRUE(core::WriteFileAtomically(env, ca, certs.cert_pem()).ok());
+    options_.ca_file = ca;
+    const int port = FreePort();
+    *base = "https://127.0.0.1:" + std::to_string(port);
+    return std::make_unique<Daemon>(
+        std::vector<std::string>{nghttpd, "-a", "127.0.0.1", "-d", docs, "--trailer",
+                                 "x-isnad-trailer: end", std::to_string(port), site.Join("key.pem"),
+                                 site.Join("chain.pem")},
+        port, site.path());
+  }
 
   core::testing::TempDir dir_;
   HttpServer server_;
@@ -370,6 +395,31 @@ TEST_F(CaptureTest, ConflictingContentLengthsAreRefused) {
     Result r = Run(server_.Url("/same"));
     ASSERT_TRUE(r.error.ok()) << lengths << r.error.ToString();
     EXPECT_EQ(Read(r.payload_path), "hello world!");
+    Discard(core::Env::Default(), r);
+  }
+}
+
+// A header line that starts with "HTTP/" (curl takes "HTTP/1.1 404 Not: Found" for a
+// header, since it has a colon) is a header: the response record keeps the status line
+// curl went by and every header before it. After a 1xx head the next status line
+// starts the head over, and only the final head is recorded.
+TEST_F(CaptureTest, AHeaderThatLooksLikeAStatusLineIsAHeader) {
+  const std::string head =
+      "HTTP/1.1 200 OK\r\nX-A: 1\r\nHTTP/1.1 404 Not: Found\r\nContent-Length: 5\r\n\r\n";
+  server_.set_raw("/fake-status", head + "hello");
+  server_.set_raw("/early-hints",
+                  "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
+                  "HTTP/1.1 100 Continue\r\n\r\n" +
+                      head + "hello");
+  for (const char* path : {"/fake-status", "/early-hints"}) {
+    Result r = Run(server_.Url(path));
+    ASSERT_TRUE(r.error.ok()) << path << ": " << r.error.ToString();
+    EXPECT_EQ(r.status, 200) << path;
+    auto records = Records(r);
+    ASSERT_EQ(records.size(), 4u) << path;
+    EXPECT_EQ(records[2].block, head + "hello") << path;
+    EXPECT_EQ(records[2].Payload(), "hello") << path;
+    ReaderAgrees(r.warc_path, 4);
     Discard(core::Env::Default(), r);
   }
 }
@@ -742,21 +792,11 @@ TEST_F(CaptureTest, Http2IsRecordedAsHttp11WithWarcProtocolH2) {
   const std::string html = "<!doctype html><title>h2</title><p>served over HTTP/2</p>\n";
   ASSERT_TRUE(core::WriteFileAtomically(env, docs + "/blob.bin", blob).ok());
   ASSERT_TRUE(core::WriteFileAtomically(env, docs + "/index.html", html).ok());
-  HttpServer certs(/*tls=*/true);  // only for its certificates
-  ASSERT_TRUE(core::WriteFileAtomically(env, site.Join("key.pem"), certs.key_pem()).ok());
-  ASSERT_TRUE(core::WriteFileAtomically(env, site.Join("chain.pem"), certs.chain_pem()).ok());
-  const std::string ca = core::JoinPath(dir_.path(), "ca.pem.keep");
-  ASSERT_TRUE(core::WriteFileAtomically(env, ca, certs.cert_pem()).ok());
-  const int port = FreePort();
-  // With a trailer (HTTP/2 trailers come after the body; HTTP/1.1 form has no place for them).
-  Daemon server({nghttpd, "-a", "127.0.0.1", "-d", docs, "--trailer", "x-isnad-trailer: end",
-                 std::to_string(port), site.Join("key.pem"), site.Join("chain.pem")},
-                port, site.path());
-  ASSERT_TRUE(server.ready()) << "nghttpd did not start: " << server.err();
-  options_.ca_file = ca;
+  std::string base;
+  std::unique_ptr<Daemon> server = StartNghttpd(nghttpd, site, docs, &base);
+  ASSERT_TRUE(server->ready()) << "nghttpd did not start: " << server->err();
   // The blob (with its Content-Length) goes straight into a plain WARC; the page is spooled.
   options_.gzip_below_bytes = 100000;
-  const std::string base = "https://127.0.0.1:" + std::to_string(port);
 
   Result r = Run(base + "/blob.bin");
   ASSERT_TRUE(r.error.ok()) << r.error.ToString();
@@ -812,6 +852,44 @@ TEST_F(CaptureTest, Http2IsRecordedAsHttp11WithWarcProtocolH2) {
       std::fprintf(stderr, "warcio.js or node absent: its check of the HTTP/2 WARCs is skipped\n");
       break;
     }
+  }
+}
+
+// HTTP/2 trailers after an empty body (no DATA frame, so the body never starts):
+// they are still trailers, in the metadata record, and the response record is the
+// head alone, its digests those of an empty payload.
+TEST_F(CaptureTest, Http2TrailersAfterAnEmptyBodyGoToTheMetadataRecord) {
+  const std::string nghttpd = FindProgram("nghttpd");
+  if (nghttpd.empty()) GTEST_SKIP() << "nghttpd absent (Debian nghttp2-server, scripts/deps.sh)";
+  core::Env* env = core::Env::Default();
+  core::testing::TempDir site;
+  const std::string docs = site.Join("docs");
+  ASSERT_TRUE(env->CreateDir(docs).ok());
+  ASSERT_TRUE(core::WriteFileAtomically(env, docs + "/empty.txt", "").ok());
+  std::string base;
+  std::unique_ptr<Daemon> server = StartNghttpd(nghttpd, site, docs, &base);
+  ASSERT_TRUE(server->ready()) << "nghttpd did not start: " << server->err();
+
+  Result r = Run(base + "/empty.txt");
+  ASSERT_TRUE(r.error.ok()) << r.error.ToString();
+  ASSERT_EQ(r.hops.size(), 1u);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.hops[0].http_version, "2");
+  EXPECT_EQ(r.hops[0].body_size, 0u);
+  EXPECT_EQ(r.hops[0].trailers, "x-isnad-trailer: end\r\n");
+  auto records = Records(r);
+  ASSERT_EQ(records.size(), 4u);
+  const std::string& block = records[2].block;
+  EXPECT_EQ(block.rfind("HTTP/1.1 200 \r\n", 0), 0u) << block;
+  ASSERT_GE(block.size(), 4u);
+  EXPECT_EQ(block.substr(block.size() - 4), "\r\n\r\n") << block;
+  EXPECT_EQ(block.find("x-isnad-trailer: end"), std::string::npos) << block;
+  EXPECT_EQ(records[2].Payload(), "");
+  auto meta = core::Json::parse(records[3].block);
+  EXPECT_EQ(meta["hops"][0]["trailers"], "x-isnad-trailer: end\r\n");
+  ReaderAgrees(r.warc_path, 4);
+  if (!WarcioAgrees(r.warc_path)) {
+    std::fprintf(stderr, "warcio.js or node absent: its check of the HTTP/2 WARC is skipped\n");
   }
 }
 

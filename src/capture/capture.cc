@@ -256,12 +256,28 @@ bool IsChunked(std::string_view head) {
   return false;
 }
 
+// The status code of a head's status line ("HTTP/1.1 103 Early Hints": 103); 0
+// when there is none.
+int HeadStatus(std::string_view head) {
+  const size_t space = head.find(' ');
+  if (space == std::string_view::npos || head.size() < space + 4) return 0;
+  int code = 0;
+  const char* first = head.data() + space + 1;
+  auto [end, ec] = std::from_chars(first, first + 3, code);
+  return ec == std::errc() && end == first + 3 ? code : 0;
+}
+
 // What one transfer (one hop) collects while curl runs.
 struct Transfer {
   std::string request;
   std::string head;
   std::string trailers;
-  bool head_done = false;
+  // OnHeader: a 1xx head has ended (its blank line came), so the next line starts
+  // the head over; the final head (status 200 and up) has ended, so any line after
+  // it is a trailer.
+  bool interim_head_ended = false;
+  bool head_complete = false;
+  bool head_done = false;  // the body has started (OnBody)
   bool too_large = false;
   bool head_too_large = false;
   // The head's Content-Length (RFC 9110 8.6), and whether its values disagree.
@@ -411,9 +427,10 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t len = size * n;
   std::string_view line(data, len);
-  if (t->head_done) {
-    // Trailers after the body (HTTP/2; HTTP/1.1 ones stay in the chunked body): the
-    // head is recorded and hashed already, so they go into the metadata record.
+  if (t->head_complete || t->head_done) {
+    // Trailers after the body, which may be empty (HTTP/2; HTTP/1.1 ones stay in the
+    // chunked body): the head ended with its blank line, so they go into the
+    // metadata record, never into the head.
     if (t->trailers.size() + len > kHeadLimit) {
       t->head_too_large = true;
       return 0;
@@ -421,10 +438,16 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
     t->trailers.append(line);
     return len;
   }
-  // A new status line (after 1xx, or the first): the head starts over.
-  if (line.rfind("HTTP/", 0) == 0) {
+  // A transfer is one request (curl follows no redirect itself, FetchHop makes each
+  // hop its own): curl reports each 1xx head (100 Continue, 103 Early Hints), then
+  // the final one. A status line starts the first head, or the one after a 1xx
+  // head; anywhere else a line that starts with "HTTP/" is a header (curl takes
+  // "HTTP/1.1 404 Not: Found" for one, since it has a colon), and the status line
+  // curl went by stays.
+  if (t->head.empty() || t->interim_head_ended) {
     t->head.clear();
     t->content_length.reset();
+    t->interim_head_ended = false;
     NoteTls(t);
   } else if (!NoteContentLength(t, line)) {
     return 0;  // curl stops with CURLE_WRITE_ERROR
@@ -434,6 +457,14 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
     return 0;
   }
   t->head.append(line);
+  if (line == "\r\n" || line == "\n") {  // the blank line that ends a head
+    const int status = HeadStatus(t->head);
+    if (status >= 100 && status < 200) {
+      t->interim_head_ended = true;
+    } else {
+      t->head_complete = true;
+    }
+  }
   return len;
 }
 
