@@ -424,6 +424,30 @@ TEST_F(CaptureTest, AHeaderThatLooksLikeAStatusLineIsAHeader) {
   }
 }
 
+// With a Transfer-Encoding other than chunked (gzip, identity), Content-Length does
+// not count (RFC 9112 6.3): curl reads until the server closes. Such a body is
+// spooled and recorded as sent, never written straight into the WARC by its
+// Content-Length, whatever its size.
+TEST_F(CaptureTest, ATransferEncodingOtherThanChunkedIsReadUntilClose) {
+  const std::string body(3000, 'z');
+  for (const char* coding : {"gzip", "identity"}) {
+    server_.set_raw("/coded", std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: ") + coding +
+                                  "\r\nContent-Length: 2000\r\n\r\n" + body);
+    for (uint64_t plain_from : {uint64_t{64} << 20, uint64_t{1000}}) {
+      options_.gzip_below_bytes = plain_from;
+      Result r = Run(server_.Url("/coded"));
+      ASSERT_TRUE(r.error.ok()) << coding << " " << plain_from << ": " << r.error.ToString();
+      EXPECT_FALSE(r.hops[0].body_in_warc);
+      EXPECT_EQ(r.hops[0].body_size, body.size());
+      EXPECT_EQ(Read(r.payload_path), body);
+      EXPECT_EQ(Records(r)[2].Payload(), body);
+      ReaderAgrees(r.warc_path, 4);
+      Discard(core::Env::Default(), r);
+      EXPECT_TRUE(Left().empty()) << ::testing::PrintToString(Left());
+    }
+  }
+}
+
 TEST_F(CaptureTest, RefusedConnectionAndUnknownHost) {
   Result refused = Run("http://127.0.0.1:" + std::to_string(FreePort()) + "/");
   EXPECT_FALSE(refused.error.ok());

@@ -256,6 +256,13 @@ bool IsChunked(std::string_view head) {
   return false;
 }
 
+// True when the response head has a Transfer-Encoding header, of any coding:
+// then curl ignores its Content-Length (RFC 9112 6.3) and, without chunked, reads
+// until the server closes.
+bool HasTransferEncoding(std::string_view head) {
+  return core::AsciiLower(head).find("\ntransfer-encoding:") != std::string::npos;
+}
+
 // The status code of a head's status line ("HTTP/1.1 103 Early Hints": 103); 0
 // when there is none.
 int HeadStatus(std::string_view head) {
@@ -485,7 +492,10 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
         return 0;
       }
       t->payload_file = std::move(f).value();
-    } else if (t->direct && t->content_length && *t->content_length >= t->direct_min) {
+    } else if (t->direct && t->content_length && *t->content_length >= t->direct_min &&
+               !HasTransferEncoding(t->head)) {
+      // Only a body that curl holds to its Content-Length: with any Transfer-Encoding
+      // (gzip, identity) curl reads until the server closes, and the body is spooled.
       auto f = t->direct(t);
       if (!f.ok()) {
         t->write_error = f.status();
@@ -1003,8 +1013,10 @@ core::StatusOr<core::WritableFile*> StartDirectWarc(const Options& o, const std:
 // After the hop whose body went into `d`: the record's end and its digests.
 Status EndDirectBody(const Hop& h, DirectWarc* d) {
   if (h.body_size != d->open->body_size) {
-    // curl holds a body to its Content-Length (HTTP/1.1 reads no more, HTTP/2
-    // refuses a stream that differs), so this is not expected.
+    // The body came here only when its head has a Content-Length and no
+    // Transfer-Encoding (OnBody), and curl holds such a body to that length:
+    // HTTP/1.1 reads no more and fails a shorter one, HTTP/2 refuses a stream
+    // that differs. So this means curl did otherwise; nothing is recorded.
     return core::Integrity("the server sent " + std::to_string(h.body_size) +
                            " body bytes where its Content-Length announced " +
                            std::to_string(d->open->body_size) + "; nothing of it is recorded");
