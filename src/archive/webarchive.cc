@@ -84,10 +84,14 @@ std::string DigestSummary(const warc::Record& r) {
   return "absent";
 }
 
-// Whether a record's payload is worth an item: a resource, a 2xx response.
+// Whether a record's payload is worth an item: a resource, a 2xx response;
+// not a part of one (a 206 Partial Content, a record cut short by its writer,
+// WARC-Truncated, or one segment of a record continued in others): an item
+// holds a whole file or nothing. The record itself stays in the WARC.
 bool WantsItem(const warc::Record& r) {
-  return r.type == "resource" ||
-         (r.type == "response" && r.http && r.http_status >= 200 && r.http_status < 300);
+  if (r.Get("WARC-Truncated") != nullptr || r.Get("WARC-Segment-Number") != nullptr) return false;
+  return r.type == "resource" || (r.type == "response" && r.http && r.http_status >= 200 &&
+                                  r.http_status < 300 && r.http_status != 206);
 }
 
 // Spools the payloads worth an item to temp files.

@@ -5,6 +5,9 @@
 #include "archive/webarchive.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <algorithm>
 
 #include "archive/archive.h"
 #include "catalog/entries.h"
@@ -132,6 +135,74 @@ TEST(WebArchiveImport, WarcIsPreservedIndexedAndItsPayloadIsAnItem) {
   auto verify = a->Verify("", 1, nullptr);
   ASSERT_TRUE(verify.ok());
   for (const auto& p : verify->problems) ADD_FAILURE() << p.file << ": " << p.what;
+}
+
+// zlib-wrapped deflate of `data` (HTTP "Content-Encoding: deflate").
+std::string Deflated(const std::string& data) {
+  uLongf n = compressBound(data.size());
+  std::string out(n, '\0');
+  EXPECT_EQ(compress(reinterpret_cast<Bytef*>(out.data()), &n,
+                     reinterpret_cast<const Bytef*>(data.data()), data.size()),
+            Z_OK);
+  out.resize(n);
+  return out;
+}
+
+// One response record (no digests) whose HTTP message is `head` + `body`.
+std::string ResponseRecord(int n, const std::string& extra_warc_headers, const std::string& head,
+                           const std::string& body) {
+  const std::string block = head + "\r\n" + body;
+  return "WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-" +
+         std::string(12 - std::to_string(n).size(), '0') + std::to_string(n) +
+         ">\r\nWARC-Date: 2024-01-01T00:00:00Z\r\nWARC-Target-URI: http://example.org/r" +
+         std::to_string(n) + "\r\nContent-Type: application/http; msgtype=response\r\n" +
+         extra_warc_headers + "Content-Length: " + std::to_string(block.size()) + "\r\n\r\n" +
+         block + "\r\n\r\n";
+}
+
+// An item holds a whole file or nothing: a part of a response (206, a record
+// its writer cut short, one segment of several, a payload whose codings
+// cannot be undone, one that ends before more coded bytes) makes no item; the
+// record stays in the WARC, indexed.
+TEST(WebArchiveImport, OnlyWholePayloadsBecomeItems) {
+  TempDir tmp;
+  const std::string whole = "the whole file";
+  std::string warc;
+  int n = 0;
+  warc += ResponseRecord(++n, "", "HTTP/1.1 200 OK\r\nContent-Length: 14\r\n", whole);
+  warc += ResponseRecord(
+      ++n, "", "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/5000\r\n", "0123456789");
+  warc += ResponseRecord(++n, "WARC-Truncated: length\r\n",
+                         "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n", "cut short");
+  warc += ResponseRecord(++n, "WARC-Segment-Number: 1\r\n", "HTTP/1.1 200 OK\r\n", "FIRST-HALF-");
+  warc += ResponseRecord(++n, "", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n",
+                         "5\r\nabcde\r\n0\r\n\r\n");
+  warc += ResponseRecord(++n, "", "HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\n",
+                         Deflated("PART ONE / ") + Deflated("PART TWO"));
+  warc += ResponseRecord(++n, "", "HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\n",
+                         Deflated("one deflate stream"));
+  WriteTestFile(tmp.Join("in/partial.warc"), warc);
+  auto a = MakeArchive(tmp.Join("ar"));
+  Added added = AddPaths(a.get(), {tmp.Join("in/partial.warc")});
+  ASSERT_EQ(added.web.size(), 1u);
+  const WebArchiveSummary& w = added.web[0];
+  EXPECT_EQ(w.records, 7u);
+  std::vector<std::string> payloads;
+  for (const std::string& id : w.payload_ids) {
+    auto item = a->catalog().Resolve(id);
+    ASSERT_TRUE(item.ok());
+    payloads.push_back(Blob(*a, item->sha256));
+  }
+  std::sort(payloads.begin(), payloads.end());
+  EXPECT_EQ(payloads, (std::vector<std::string>{"one deflate stream", whole}));
+  std::string problems;
+  for (const std::string& p : w.problems) problems += p + "\n";
+  EXPECT_NE(problems.find("Transfer-Encoding 'gzip, chunked' is not undone"), std::string::npos)
+      << problems;
+  EXPECT_NE(problems.find("followed by other bytes"), std::string::npos) << problems;
+  auto records = a->catalog().WarcRecords(added.files[0].id);
+  ASSERT_TRUE(records.ok());
+  EXPECT_EQ(records->size(), 7u);
 }
 
 TEST(WebArchiveImport, FailedDigestIsPreservedAndRecorded) {

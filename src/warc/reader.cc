@@ -321,14 +321,18 @@ class Inflater {
       if (rc == Z_STREAM_END) ended_ = true;
       if (rc == Z_BUF_ERROR && used == 0 && zs_.avail_out != 0) break;
     }
+    if (ended_ && !in.empty()) trailing_ = true;
     return ok_;
   }
   bool ok() const { return ok_; }
   bool ended() const { return ended_; }
+  // Bytes came after the end of the compressed data (a second gzip member, or
+  // anything else): what was inflated is not the whole payload.
+  bool trailing() const { return trailing_; }
 
  private:
   z_stream zs_{};
-  bool ok_ = false, init_ = false, ended_ = false, raw_ = false;
+  bool ok_ = false, init_ = false, ended_ = false, raw_ = false, trailing_ = false;
   uint64_t total_in_ = 0;
 };
 
@@ -654,6 +658,9 @@ core::Status Reader::Impl::ReadBlock(Record* r, PayloadSink* sink) {
   const std::string scheme = core::AsciiLower(r->target_uri.substr(0, r->target_uri.find(':') + 1));
   const bool http_uri = scheme == "http:" || scheme == "https:";
   std::string line;
+  // Where the payload starts, or what it is, cannot be told (headers over the
+  // limit, a transfer coding other than chunked): no payload then.
+  bool payload_unknown = false;
   if (http_type && http_uri && left > 0) {
     bool first = true, ended = false;
     uint64_t head = 0;
@@ -671,6 +678,7 @@ core::Status Reader::Impl::ReadBlock(Record* r, PayloadSink* sink) {
       if (block_d) block_d->Update(line);
       if (head > kMaxHeaderBytes) {
         r->problems.push_back("HTTP headers over 1 MiB");
+        payload_unknown = true;
         break;
       }
       if (first) {
@@ -714,19 +722,40 @@ core::Status Reader::Impl::ReadBlock(Record* r, PayloadSink* sink) {
       r->problems.push_back("the HTTP headers do not end with a blank line inside the block");
     }
     r->payload_offset = r->content_length - left;
+    // The codings of every Content-Encoding and Transfer-Encoding line, in
+    // order (RFC 9110 5.3: repeated lines are one comma-separated list).
+    std::vector<std::string> content_codings, transfer_codings;
     for (const Field& h : r->http_headers) {
       if (IEquals(h.name, "Content-Type") && r->payload_type.empty()) r->payload_type = h.value;
-      if (IEquals(h.name, "Transfer-Encoding") &&
-          core::AsciiLower(h.value).find("chunked") != std::string::npos)
-        r->chunked = true;
-      if (IEquals(h.name, "Content-Encoding")) {
-        std::string e = core::AsciiLower(Trim(h.value));
-        if (e == "gzip" || e == "x-gzip" || e == "deflate") {
-          r->content_encoding_removed = e;
-        } else if (!e.empty() && e != "identity") {
-          r->payload_note = "Content-Encoding '" + e + "' is not removed: the payload is as sent";
-        }
+      const bool ce = IEquals(h.name, "Content-Encoding");
+      if (!ce && !IEquals(h.name, "Transfer-Encoding")) continue;
+      std::string_view list = h.value;
+      while (!list.empty()) {
+        const size_t comma = list.find(',');
+        std::string c = core::AsciiLower(Trim(list.substr(0, comma)));
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+        if (!c.empty() && c != "identity") (ce ? content_codings : transfer_codings).push_back(c);
       }
+    }
+    // Only chunked alone is undone of the transfer codings; another (gzip,
+    // chunked) leaves bytes that are not the payload, so there is no payload.
+    if (transfer_codings.size() == 1 && transfer_codings[0] == "chunked") {
+      r->chunked = true;
+    } else if (!transfer_codings.empty()) {
+      payload_unknown = true;  // no payload can be told apart
+      std::string all;
+      for (const std::string& c : transfer_codings) all += (all.empty() ? "" : ", ") + c;
+      r->payload_note = "Transfer-Encoding '" + all + "' is not undone: the payload is not known";
+    }
+    // One gzip or deflate coding is removed; several, or another, are not.
+    if (content_codings.size() == 1 &&
+        (content_codings[0] == "gzip" || content_codings[0] == "x-gzip" ||
+         content_codings[0] == "deflate")) {
+      r->content_encoding_removed = content_codings[0];
+    } else if (!content_codings.empty() && r->payload_note.empty()) {
+      std::string all;
+      for (const std::string& c : content_codings) all += (all.empty() ? "" : ", ") + c;
+      r->payload_note = "Content-Encoding '" + all + "' is not removed: the payload is as sent";
     }
     if (r->type != "response") r->content_encoding_removed.clear();
   } else {
@@ -797,18 +826,22 @@ core::Status Reader::Impl::ReadBlock(Record* r, PayloadSink* sink) {
     if (payload_d) r->payload_digest.result = DigestResult::kFail;
     return core::Status::Ok();
   }
-  r->payload_complete = true;
+  r->payload_complete = !payload_unknown;
+  if (payload_unknown && r->payload_note.empty()) {
+    r->payload_note = "the HTTP headers are over 1 MiB: where the payload starts is not known";
+  }
   if (r->chunked && (dechunker.failed() || !dechunker.done())) {
     r->payload_complete = false;
     r->problems.push_back(
         "the HTTP message says Transfer-Encoding: chunked but its chunks are "
         "malformed or incomplete");
   }
-  if (inflater && r->payload_complete && (!inflater->ok() || !inflater->ended()) &&
+  if (inflater && r->payload_complete &&
+      (!inflater->ok() || !inflater->ended() || inflater->trailing()) &&
       r->content_length > r->payload_offset) {
     r->payload_complete = false;
     r->payload_note = "the payload's Content-Encoding " + r->content_encoding_removed +
-                      " data is invalid or incomplete";
+                      " data is invalid, incomplete or followed by other bytes";
   }
   if (block_d) {
     std::string raw = block_d->FinishRaw();
