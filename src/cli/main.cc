@@ -230,8 +230,21 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
   bool web_archive_invalid = false, web_archive_unread = false;
   cb.on_web_archive = [&](const archive::WebArchiveSummary& w) {
     bar.Clear();
-    if (w.result != "valid") (w.records == 0 ? web_archive_unread : web_archive_invalid) = true;
+    if (w.result == "unreadable" && w.records == 0) {
+      web_archive_unread = true;
+    } else if (w.result != "valid") {
+      web_archive_invalid = true;
+    }
     if (g.json) {
+      // At most 1,000 problems, the count of the rest after them: a hostile
+      // package can list millions.
+      constexpr size_t kMaxJsonProblems = 1000;
+      core::Json problems = core::Json::array();
+      for (size_t i = 0; i < w.problems.size() && i < kMaxJsonProblems; ++i)
+        problems.push_back(w.problems[i]);
+      if (w.problems.size() > kMaxJsonProblems)
+        problems.push_back("... and " + std::to_string(w.problems.size() - kMaxJsonProblems) +
+                           " more");
       PrintJsonLine({{"id", w.id},
                      {"web_archive", w.kind},
                      {"result", w.result},
@@ -239,7 +252,7 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
                      {"digests_passed", w.digests_passed},
                      {"digests_failed", w.digests_failed},
                      {"payloads", w.payload_ids},
-                     {"problems", w.problems},
+                     {"problems", problems},
                      {"error", w.error},
                      {"signature", w.signature}});
       return;
@@ -255,6 +268,9 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
         w.signature.empty() || w.signature == "absent" ? "" : "; WACZ signature " + w.signature);
     for (size_t i = 0; i < w.problems.size() && i < 20; ++i)
       std::fprintf(stderr, "  problem: %s\n", Printable(w.problems[i]).c_str());
+    if (w.problems.size() > 20)
+      std::fprintf(stderr, "  ... and %zu more problems (isnad show %s)\n", w.problems.size() - 20,
+                   w.id.c_str());
     if (!w.error.empty()) std::fprintf(stderr, "  error: %s\n", Printable(w.error).c_str());
     if (w.result != "valid")
       std::fprintf(stderr,

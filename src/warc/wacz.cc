@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "core/canonical_json.h"
 #include "core/digest.h"
@@ -572,7 +573,9 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
       if (!r.present) {
         problems.push_back("resource " + r.path + " is listed in datapackage.json but absent");
       } else {
-        r.hash_ok = r.hash == "sha256:" + m->second.sha256.Hex();
+        // The hex digits in either case (Hex() is lower case).
+        r.hash_ok = r.hash.rfind("sha256:", 0) == 0 &&
+                    core::AsciiLower(std::string_view(r.hash).substr(7)) == m->second.sha256.Hex();
         r.bytes_ok = has_bytes && r.bytes == m->second.bytes;
         if (r.hash.rfind("sha256:", 0) != 0) {
           problems.push_back("resource " + r.path + " has no sha256 hash (\"" + r.hash +
@@ -590,11 +593,13 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
       report.resources.push_back(std::move(r));
     }
   }
+  std::set<std::string_view> listed;
+  for (const WaczResource& r : report.resources) listed.insert(r.path);
   for (const auto& [name, m] : members) {
     if (name == "datapackage.json" || name == "datapackage-digest.json") continue;
-    bool listed = false;
-    for (const WaczResource& r : report.resources) listed |= r.path == name;
-    if (!listed) problems.push_back("member " + name + " is not listed in datapackage.json");
+    if (!listed.contains(name)) {
+      problems.push_back("member " + name + " is not listed in datapackage.json");
+    }
   }
   if (report.warcs.empty()) problems.push_back("no WARC under archive/");
   if (members.count("pages/pages.jsonl") == 0) problems.push_back("no pages/pages.jsonl");

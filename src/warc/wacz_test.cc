@@ -10,7 +10,11 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <cctype>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/digest.h"
 #include "core/encoding.h"
@@ -99,22 +103,80 @@ TEST(WaczConformance, InvalidPackageFailsOnPathsAndHashes) {
   EXPECT_NE(p.find("data/archive/test.txt is not listed"), std::string::npos) << p;
 }
 
-// The member `name` of the ZIP at `path` ("" when absent).
-std::string ZipMember(const std::string& path, const std::string& name) {
+// The names and bytes of every member of the ZIP at `path`, in order.
+std::vector<std::pair<std::string, std::string>> ZipMembers(const std::string& path) {
+  std::vector<std::pair<std::string, std::string>> out;
   std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), archive_read_free);
   archive_read_support_format_zip(a.get());
-  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) return "";
+  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) return out;
   archive_entry* e = nullptr;
   while (archive_read_next_header(a.get(), &e) == ARCHIVE_OK) {
-    if (name != archive_entry_pathname(e)) continue;
-    std::string out;
+    std::string bytes;
     char buf[1 << 14];
     la_ssize_t n;
     while ((n = archive_read_data(a.get(), buf, sizeof buf)) > 0)
-      out.append(buf, static_cast<size_t>(n));
-    return out;
+      bytes.append(buf, static_cast<size_t>(n));
+    out.emplace_back(archive_entry_pathname(e), std::move(bytes));
+  }
+  return out;
+}
+
+// The member `name` of the ZIP at `path` ("" when absent).
+std::string ZipMember(const std::string& path, const std::string& name) {
+  for (auto& [n, bytes] : ZipMembers(path)) {
+    if (n == name) return std::move(bytes);
   }
   return "";
+}
+
+// Writes `members` as a ZIP at `path`.
+void WriteZip(const std::string& path,
+              const std::vector<std::pair<std::string, std::string>>& members) {
+  std::unique_ptr<archive, decltype(&archive_write_free)> a(archive_write_new(),
+                                                            archive_write_free);
+  ASSERT_EQ(archive_write_set_format_zip(a.get()), ARCHIVE_OK);
+  ASSERT_EQ(archive_write_open_filename(a.get(), path.c_str()), ARCHIVE_OK);
+  for (const auto& [name, bytes] : members) {
+    std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(),
+                                                                    archive_entry_free);
+    archive_entry_set_pathname(e.get(), name.c_str());
+    archive_entry_set_filetype(e.get(), AE_IFREG);
+    archive_entry_set_perm(e.get(), 0644);
+    archive_entry_set_size(e.get(), static_cast<la_int64_t>(bytes.size()));
+    ASSERT_EQ(archive_write_header(a.get(), e.get()), ARCHIVE_OK);
+    ASSERT_EQ(archive_write_data(a.get(), bytes.data(), bytes.size()),
+              static_cast<la_ssize_t>(bytes.size()));
+  }
+  ASSERT_EQ(archive_write_close(a.get()), ARCHIVE_OK);
+}
+
+// A resource hash written in upper-case hex is the same hash.
+TEST(WaczConformance, ResourceHashesInUpperCaseHexMatch) {
+  REQUIRE_WACZ_DATA();
+  auto members = ZipMembers(kWacz + "valid_example_1.wacz");
+  ASSERT_FALSE(members.empty());
+  int upper = 0;
+  for (auto& [name, bytes] : members) {
+    if (name != "datapackage.json") continue;
+    core::Json d = core::Json::parse(bytes);
+    for (core::Json& r : d["resources"]) {
+      // WACZ 1.1 "hash": "sha256:<hex>"; 1.0 "stats": {"hash": "<hex>"}.
+      const bool v11 = r.contains("hash");
+      core::Json& field = v11 ? r["hash"] : r["stats"]["hash"];
+      std::string h = field;
+      for (size_t k = v11 ? 7 : 0; k < h.size(); ++k) h[k] = static_cast<char>(std::toupper(h[k]));
+      field = h;
+      ++upper;
+    }
+    bytes = d.dump();
+  }
+  ASSERT_GT(upper, 0);
+  const std::string path = ::testing::TempDir() + "/upper-hex.wacz";
+  WriteZip(path, members);
+  auto r = ReadWacz(path, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (const WaczResource& res : r->resources) EXPECT_TRUE(res.hash_ok) << res.path;
+  EXPECT_EQ(Problems(*r).find("its sha256 is"), std::string::npos) << Problems(*r);
 }
 
 core::Json SignedData(const std::string& wacz) {
