@@ -90,6 +90,24 @@ class Export : public ::testing::Test {
     auto lines = JsonLines(r.out);
     return lines.empty() ? "" : lines[0]["id"].get<std::string>();
   }
+  // The archive opened for writing, as the library's user.
+  std::unique_ptr<archive::Archive> OpenForWriting() {
+    archive::Options o;
+    o.operator_name = "tester@test";
+    auto a = archive::Archive::Open(archive_, archive::Mode::kWrite, o);
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    return a.ok() ? std::move(*a) : nullptr;
+  }
+  // Has `authority` (checked against its own root) time-stamp the current checkpoint.
+  archive::TimestampResult Stamp(archive::Archive& a, const tsa::testing::FakeTsa& authority) {
+    tsa::VerifyOptions vo;
+    vo.roots_pem = authority.root_pem();
+    auto stamped = archive::TimestampCheckpoint(a, {authority.url()}, vo, 10);
+    EXPECT_TRUE(stamped.ok()) << stamped.status().ToString();
+    if (!stamped.ok()) return {};
+    EXPECT_EQ(stamped->recorded(), 1u) << stamped->tsas[0].status.ToString();
+    return std::move(*stamped);
+  }
   std::string Recorded(std::vector<std::string> args) {
     args.push_back("--json");
     auto r = isnad(args);
@@ -571,6 +589,56 @@ TEST_F(Export, TimestampTokensAreExportedAndChecked) {
   }
 }
 
+// A token that verifies only with extra certificates (--certs) is not recorded:
+// a bag carries the token alone, and verify-bag could never verify it.
+TEST_F(Export, ATokenWithoutItsCertificatesIsNotRecorded) {
+  MakeCase();
+  tsa::testing::FakeTsa authority(tsa::testing::Misbehave::kNoCertificates);
+  auto a = OpenForWriting();
+  ASSERT_NE(a, nullptr);
+  const uint64_t size = a->log().size();
+  tsa::VerifyOptions vo;
+  vo.roots_pem = authority.root_pem();
+  vo.untrusted_pem = authority.cert_pem();
+  auto stamped = archive::TimestampCheckpoint(*a, {authority.url()}, vo, 10);
+  ASSERT_TRUE(stamped.ok()) << stamped.status().ToString();
+  EXPECT_EQ(stamped->recorded(), 0u);
+  ASSERT_EQ(stamped->tsas.size(), 1u);
+  EXPECT_NE(stamped->tsas[0].status.message().find("does not carry"), std::string::npos)
+      << stamped->tsas[0].status.ToString();
+  EXPECT_EQ(a->log().size(), size);
+  // The same TSA's token with its certificates is recorded.
+  authority.set_mode(tsa::testing::Misbehave::kNone);
+  Stamp(*a, authority);
+}
+
+// The timestamp.added entry that records a token says what the token says: an
+// entry (signed by the archive's key) claiming another genTime for a genuine
+// token fails verify-bag, whose report would print the entry's genTime.
+TEST_F(Export, ATimestampEntryClaimingAnotherGenTimeFailsVerifyBag) {
+  MakeCase();
+  tsa::testing::FakeTsa authority;
+  {
+    auto a = OpenForWriting();
+    ASSERT_NE(a, nullptr);
+    archive::TimestampResult stamped = Stamp(*a, authority);
+    ASSERT_EQ(stamped.recorded(), 1u);
+    ASSERT_NE(stamped.tsas[0].token.gen_time, "2001-01-01T00:00:00Z");
+    core::Json forged = {{"type", std::string(catalog::kTimestampAdded)},
+                         {"checkpoint_size", stamped.checkpoint_size},
+                         {"checkpoint_sha256", stamped.checkpoint_sha256.Hex()},
+                         {"tsa", authority.url()},
+                         {"token_sha256", stamped.tsas[0].token_sha256.Hex()},
+                         {"gen_time", "2001-01-01T00:00:00Z"}};
+    ASSERT_TRUE(a->Record({forged}).ok());
+  }
+  const std::string bag = tmp_.Join("bag");
+  ExportCase(bag);
+  auto r = VerifyBag({bag, "--key", vkey_});
+  EXPECT_EQ(r.exit_code, 10) << r.out;
+  EXPECT_NE(r.out.find("says genTime 2001-01-01T00:00:00Z"), std::string::npos) << r.out;
+}
+
 // A token removed, or stored where an export writes none, with the manifests remade:
 // both verifiers fail the bag, naming the same file.
 TEST_F(Export, MissingOrPlantedTimestampTokensAreCaughtByBothVerifiers) {
@@ -578,17 +646,12 @@ TEST_F(Export, MissingOrPlantedTimestampTokensAreCaughtByBothVerifiers) {
   tsa::testing::FakeTsa authority;
   std::vector<uint64_t> stamped;
   for (int i = 0; i < 2; ++i) {  // two tokens, over two checkpoints
-    archive::Options o;
-    o.operator_name = "tester@test";
-    auto a = archive::Archive::Open(archive_, archive::Mode::kWrite, o);
-    ASSERT_TRUE(a.ok()) << a.status().ToString();
-    tsa::VerifyOptions vo;
-    vo.roots_pem = authority.root_pem();
-    auto s = archive::TimestampCheckpoint(**a, {authority.url()}, vo, 10);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    ASSERT_EQ(s->recorded(), 1u) << s->tsas[0].status.ToString();
-    stamped.push_back(s->checkpoint_size);
-    a->reset();
+    auto a = OpenForWriting();
+    ASSERT_NE(a, nullptr);
+    archive::TimestampResult s = Stamp(*a, authority);
+    ASSERT_EQ(s.recorded(), 1u);
+    stamped.push_back(s.checkpoint_size);
+    a.reset();
     // An entry between the two: the second token is the earliest over it.
     ASSERT_EQ(isnad({"note", photo_, "after timestamp " + std::to_string(i)}).exit_code, 0);
   }

@@ -128,6 +128,21 @@ StatusOr<TimestampResult> TimestampCheckpoint(Archive& a, const std::vector<std:
       // re-encodes them out of the response), checked again as `timestamps`
       // and `verify-bag` will read them.
       ISNAD_ASSIGN_OR_RETURN(out.token, tsa::Verify(token, result.checkpoint_sha256, o));
+      if (!o.untrusted_pem.empty()) {
+        // A bag carries the token alone, and verify-bag has only the roots: a
+        // token that verifies only with extra certificates could never be
+        // verified there.
+        tsa::VerifyOptions alone = o;
+        alone.untrusted_pem.clear();
+        if (Status s = tsa::Verify(token, result.checkpoint_sha256, alone).status(); !s.ok()) {
+          return core::FailedPrecondition(
+              "the token verifies only with the certificates given with --certs, which it "
+              "does not carry (" +
+              s.message() +
+              "), so an exported case file could not be verified; not recorded: use a TSA "
+              "that includes its certificates in its tokens (isnad asks for them)");
+        }
+      }
       ISNAD_ASSIGN_OR_RETURN(out.token_sha256, a.StoreBytes(token));
       return Status::Ok();
     }();

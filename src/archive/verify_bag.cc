@@ -463,13 +463,22 @@ void Checker::Custody(const BagVerifyOptions& options,
       Problem(f, "RFC 3161 token over " + cp_path + ": " + info.status().message());
       continue;
     }
-    // The archive recorded the token it got: a timestamp.added entry names its hash.
+    // The archive recorded the token it got: a timestamp.added entry names its
+    // hash, and what it says of the token is what the token says (the report
+    // prints the entry's genTime).
     bool recorded = false;
     for (const auto& [leaf, e] : entries) {
       if (e.value("type", "") == catalog::kTimestampAdded &&
           e.value("token_sha256", "") == token_hex &&
           e.value("checkpoint_size", uint64_t{0}) == size) {
         recorded = true;
+        if (e.value("gen_time", "") != info->gen_time ||
+            e.value("checkpoint_sha256", "") != core::Sha256Of(*cp_bytes).Hex()) {
+          Problem(f, "the timestamp.added entry of log index " + std::to_string(leaf) +
+                         " says genTime " + e.value("gen_time", "") + " and checkpoint sha256 " +
+                         e.value("checkpoint_sha256", "") + "; the token says " + info->gen_time +
+                         " over " + core::Sha256Of(*cp_bytes).Hex());
+        }
       }
     }
     if (!recorded) {

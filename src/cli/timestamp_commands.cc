@@ -219,7 +219,9 @@ void AddTrustOptions(CLI::App* command, TrustArgs& t) {
                       "PEM file of the certificates the TSA's chain must end in (checked at the "
                       "token's genTime); without it only the token's own certificates vouch");
   command->add_option("--certs", t.certs,
-                      "PEM file of extra certificates, for a TSA that does not send its own");
+                      "PEM file of extra certificates, for a TSA that does not send its own "
+                      "(`timestamp` records a token only if it also verifies without them, as "
+                      "an exported case file must)");
 }
 
 }  // namespace

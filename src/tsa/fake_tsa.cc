@@ -293,6 +293,8 @@ std::string FakeTsa::Respond(std::string_view request_der) {
       Die("request without nonce");
     }
     req = std::move(bare);
+  } else if (mode == Misbehave::kNoCertificates) {
+    TS_REQ_set_cert_req(req.get(), 0);
   } else if (mode == Misbehave::kWrongNonce) {
     IntPtr nonce(ASN1_INTEGER_new());
     ASN1_INTEGER_set(nonce.get(), 42);

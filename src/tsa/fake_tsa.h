@@ -25,6 +25,7 @@ enum class Misbehave {
   kNoEku,           // signed by a certificate of the same root without extendedKeyUsage
   kNonCriticalEku,  // signed by a certificate whose timeStamping EKU is not critical
   kRejection,       // status rejection with a reason
+  kNoCertificates,  // a valid token without its certificates (the request's certReq ignored)
 };
 
 // Returns a fresh self-signed CA certificate (PEM) that issued nothing of this TSA's.
