@@ -86,10 +86,14 @@ std::string DigestSummary(const warc::Record& r) {
 
 // Whether a record's payload is worth an item: a resource, a 2xx response;
 // not a part of one (a 206 Partial Content, a record cut short by its writer,
-// WARC-Truncated, or one segment of a record continued in others): an item
-// holds a whole file or nothing. The record itself stays in the WARC.
+// WARC-Truncated, or one segment of a record continued in others), nor one in
+// a transfer coding that cannot be undone: an item holds a whole file or
+// nothing. The record itself stays in the WARC.
 bool WantsItem(const warc::Record& r) {
-  if (r.Get("WARC-Truncated") != nullptr || r.Get("WARC-Segment-Number") != nullptr) return false;
+  if (r.Get("WARC-Truncated") != nullptr || r.Get("WARC-Segment-Number") != nullptr ||
+      r.transfer_coded) {
+    return false;
+  }
   return r.type == "resource" || (r.type == "response" && r.http && r.http_status >= 200 &&
                                   r.http_status < 300 && r.http_status != 206);
 }
@@ -307,7 +311,7 @@ class WebArchiveIndexer::Run {
         ISNAD_ASSIGN_OR_RETURN(std::string spooled, spool.Finish());
         if (!spooled.empty()) {
           if (r.payload_complete && r.payload_size > 0) {
-            auto staged = a_->blobs_->Stage(spooled, nullptr);
+            auto staged = a_->blobs_->Stage(spooled, nullptr, nullptr, /*private_file=*/true);
             if (!staged.ok()) return staged.status();
             p.media_type = media::SniffMediaType(staged->head);
             staged->head.clear();

@@ -266,7 +266,7 @@ std::unique_ptr<core::WritableFile> BlobStore::TakeHeld(const std::string& temp_
 
 StatusOr<StagedBlob> BlobStore::Stage(const std::string& source_path,
                                       const std::function<void(uint64_t)>& progress,
-                                      bool* failed_on_archive) {
+                                      bool* failed_on_archive, bool private_file) {
   const char* retry = "nothing was recorded; check the file and run again";
   const int64_t read_start_ns = RealtimeNowNs();
   // 1. What the path names now. lstat: a symlink is refused, not followed.
@@ -426,7 +426,7 @@ StatusOr<StagedBlob> BlobStore::Stage(const std::string& source_path,
   // began: a write in the same tick as the first stat leaves them as they were
   // (and a FAT file system keeps times to 2 s). Such a file is read again and
   // must give the same bytes.
-  if (std::max(before.mtime_ns, before.ctime_ns) > read_start_ns - kRacyWindowNs) {
+  if (!private_file && std::max(before.mtime_ns, before.ctime_ns) > read_start_ns - kRacyWindowNs) {
     if (Status s = ReadAgain(source_path, before, sha256); !s.ok()) return fail(s);
   }
 

@@ -82,9 +82,11 @@ class BlobStore {
   // temp file is removed, and `*failed_on_archive` (when given) is set when the
   // failure was the archive's (its temp file or blob folders: a full, read-only
   // or failing disk, on which every later file would fail too), not the source's.
+  // `private_file`: the archive's own temp file (a spool), which no other
+  // program writes: not read a second time however recently it was written.
   core::StatusOr<StagedBlob> Stage(const std::string& source_path,
                                    const std::function<void(uint64_t)>& progress = nullptr,
-                                   bool* failed_on_archive = nullptr);
+                                   bool* failed_on_archive = nullptr, bool private_file = false);
   // Same, from bytes in memory (entry payloads too large for an entry, tests).
   core::StatusOr<StagedBlob> StageBytes(std::string_view bytes);
 

@@ -299,6 +299,14 @@ class Inflater {
   template <typename Out>
   bool Feed(std::string_view in, Out&& out) {
     char buf[16384];
+    // gzip (its magic 1f 8b) rather than zlib: told by the first byte.
+    if (total_in_ == 0 && !raw_ && !in.empty()) gzip_ = static_cast<unsigned char>(in[0]) == 0x1f;
+    // Another gzip member after the end of one (RFC 1952 2.2: a gzip file is a
+    // series of members): inflated on, as gzip -d does.
+    if (ended_ && gzip_ && !in.empty() && static_cast<unsigned char>(in[0]) == 0x1f) {
+      ended_ = inflateReset(&zs_) != Z_OK;
+      ok_ = !ended_;
+    }
     while (ok_ && !in.empty() && !ended_) {
       zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
       zs_.avail_in = static_cast<uInt>(std::min<size_t>(in.size(), 1 << 30));
@@ -318,7 +326,13 @@ class Inflater {
       total_in_ += used;
       in.remove_prefix(used);
       if (sizeof buf - zs_.avail_out > 0) out(std::string_view(buf, sizeof buf - zs_.avail_out));
-      if (rc == Z_STREAM_END) ended_ = true;
+      if (rc == Z_STREAM_END) {
+        if (gzip_ && !in.empty() && static_cast<unsigned char>(in[0]) == 0x1f) {
+          if (inflateReset(&zs_) != Z_OK) ok_ = false;
+          continue;
+        }
+        ended_ = true;
+      }
       if (rc == Z_BUF_ERROR && used == 0 && zs_.avail_out != 0) break;
     }
     if (ended_ && !in.empty()) trailing_ = true;
@@ -333,6 +347,7 @@ class Inflater {
  private:
   z_stream zs_{};
   bool ok_ = false, init_ = false, ended_ = false, raw_ = false, trailing_ = false;
+  bool gzip_ = false;  // the data is gzip members, not a zlib stream
   uint64_t total_in_ = 0;
 };
 
@@ -678,6 +693,7 @@ core::Status Reader::Impl::ReadBlock(Record* r, PayloadSink* sink) {
       if (block_d) block_d->Update(line);
       if (head > kMaxHeaderBytes) {
         r->problems.push_back("HTTP headers over 1 MiB");
+        r->payload_note = "the HTTP headers are over 1 MiB: where the payload starts is not known";
         payload_unknown = true;
         break;
       }
@@ -742,10 +758,14 @@ core::Status Reader::Impl::ReadBlock(Record* r, PayloadSink* sink) {
     if (transfer_codings.size() == 1 && transfer_codings[0] == "chunked") {
       r->chunked = true;
     } else if (!transfer_codings.empty()) {
-      payload_unknown = true;  // no payload can be told apart
-      std::string all;
-      for (const std::string& c : transfer_codings) all += (all.empty() ? "" : ", ") + c;
-      r->payload_note = "Transfer-Encoding '" + all + "' is not undone: the payload is not known";
+      // Well-formed HTTP, not damage: no payload item, and no problem either.
+      payload_unknown = true;
+      r->transfer_coded = true;
+      if (r->payload_note.empty()) {
+        std::string all;
+        for (const std::string& c : transfer_codings) all += (all.empty() ? "" : ", ") + c;
+        r->payload_note = "Transfer-Encoding '" + all + "' is not undone: the payload is not known";
+      }
     }
     // One gzip or deflate coding is removed; several, or another, are not.
     if (content_codings.size() == 1 &&
@@ -827,9 +847,6 @@ core::Status Reader::Impl::ReadBlock(Record* r, PayloadSink* sink) {
     return core::Status::Ok();
   }
   r->payload_complete = !payload_unknown;
-  if (payload_unknown && r->payload_note.empty()) {
-    r->payload_note = "the HTTP headers are over 1 MiB: where the payload starts is not known";
-  }
   if (r->chunked && (dechunker.failed() || !dechunker.done())) {
     r->payload_complete = false;
     r->problems.push_back(

@@ -80,6 +80,9 @@ struct Record {
   // Why the payload handed on is incomplete or still encoded, when it is
   // (not a fault of the WARC: the server's own encoding may be broken).
   std::string payload_note;
+  // The HTTP message has a transfer coding other than chunked alone ("gzip,
+  // chunked"): well-formed, but its payload cannot be told apart from it.
+  bool transfer_coded = false;
 
   DigestCheck block_digest;
   DigestCheck payload_digest;
