@@ -340,8 +340,8 @@ class Inflater {
   }
   bool ok() const { return ok_; }
   bool ended() const { return ended_; }
-  // Bytes came after the end of the compressed data (a second gzip member, or
-  // anything else): what was inflated is not the whole payload.
+  // Bytes that are not another gzip member came after the end of the
+  // compressed data: what was inflated is not the whole payload.
   bool trailing() const { return trailing_; }
 
  private:
