@@ -368,7 +368,7 @@ class WebArchiveIndexer::Run {
     total->new_payload_items += s.new_payload_items;
     for (auto& id : s.payload_ids)
       if (total->payload_ids.size() < 1000) total->payload_ids.push_back(id);
-    for (auto& p : s.problems) total->problems.push_back(member.empty() ? p : member + ": " + p);
+    total->problems.Append(s.problems, member.empty() ? "" : member + ": ");
     if (!s.error.empty())
       total->error +=
           (total->error.empty() ? "" : "; ") + (member.empty() ? s.error : member + ": " + s.error);
@@ -552,7 +552,7 @@ StatusOr<WebArchiveSummary> WebArchiveIndexer::Index(Archive* a, const std::stri
       for (const std::string& p : report->problems) package.problems.push_back(p);
     }
     // The package's own result: its WARCs' findings and its own.
-    for (const std::string& p : total.problems) package.problems.push_back(p);
+    package.problems.Append(total.problems);
     package.result = !package.error.empty()                                    ? "unreadable"
                      : package.digests_failed > 0 || !package.problems.empty() ? "invalid"
                                                                                : "valid";

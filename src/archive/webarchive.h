@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/capped_list.h"
 #include "core/digest.h"
 #include "core/env.h"
 #include "core/status.h"
@@ -46,7 +47,7 @@ struct WebArchiveSummary {
   uint64_t payloads = 0;                 // payload items linked (new or already held)
   uint64_t new_payload_items = 0;        // of which new items
   std::vector<std::string> payload_ids;  // first 1,000
-  std::vector<std::string> problems;     // first 20, one line each
+  core::CappedList problems;             // one line each: the first 1,000, and a count
   std::string error;                     // why it could not be read to the end
   // WACZ: "absent", "valid", "invalid: why", "not-checked: why" (warc.md).
   std::string signature;

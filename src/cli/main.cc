@@ -238,13 +238,7 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
     if (g.json) {
       // At most 1,000 problems, the count of the rest after them: a hostile
       // package can list millions.
-      constexpr size_t kMaxJsonProblems = 1000;
-      core::Json problems = core::Json::array();
-      for (size_t i = 0; i < w.problems.size() && i < kMaxJsonProblems; ++i)
-        problems.push_back(w.problems[i]);
-      if (w.problems.size() > kMaxJsonProblems)
-        problems.push_back("... and " + std::to_string(w.problems.size() - kMaxJsonProblems) +
-                           " more");
+      core::Json problems = w.problems.Lines();
       PrintJsonLine({{"id", w.id},
                      {"web_archive", w.kind},
                      {"result", w.result},

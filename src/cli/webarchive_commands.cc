@@ -84,7 +84,7 @@ int CmdWarcCheck(const Globals& g, const std::vector<std::string>& files, bool v
   for (const std::string& path : files) {
     Json out{{"file", path}};
     uint64_t records = 0, passed = 0, failed = 0;
-    std::vector<std::string> problems;
+    core::CappedList problems;  // bounded: a damaged file can have millions
     std::string error;
     auto read_warc = [&](core::SequentialFile* in, const std::string& member) {
       warc::Reader reader(in);
@@ -149,14 +149,14 @@ int CmdWarcCheck(const Globals& g, const std::vector<std::string>& files, bool v
       out["records"] = records;
       out["digests_passed"] = passed;
       out["digests_failed"] = failed;
-      out["problems"] = problems;
+      out["problems"] = problems.Lines();
       if (!error.empty()) out["error"] = error;
       PrintJsonLine(out);
       continue;
     }
     fmt::print("{}: {} ({} records, {} digests passed, {} failed)\n", Printable(path), result,
                records, passed, failed);
-    for (const auto& p : problems) fmt::print("  problem: {}\n", Printable(p));
+    for (const auto& p : problems.Lines()) fmt::print("  problem: {}\n", Printable(p));
     if (!error.empty()) fmt::print("  error: {}\n", Printable(error));
     if (out.contains("signature") && out["signature"] != "absent")
       fmt::print("  signature: {}\n", Printable(out["signature"].get<std::string>()));

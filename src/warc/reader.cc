@@ -82,6 +82,8 @@ class Input {
   }
 
   bool gzip() const { return gzip_; }
+  // Inside a gzip member (false between members: the last one ended whole).
+  bool in_member() const { return in_member_; }
   uint64_t coffset() const { return consumed_; }  // compressed bytes consumed
   std::deque<Member>& members() { return members_; }
 
@@ -621,6 +623,9 @@ core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
   if (input.gzip()) {
     if (deferred && input.members().back().c > r->offset) {
       r->length = input.members().back().c - r->offset;  // up to the damaged member
+    } else if (deferred && !input.in_member()) {
+      // Its member ended whole; what follows is not gzip data (the error says so).
+      r->length = input.coffset() - r->offset;
     } else if (deferred) {
       // Its own member is damaged (e.g. its CRC): the record is not whole.
       r->problems.push_back(std::string(deferred->message()));
