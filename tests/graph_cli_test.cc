@@ -470,6 +470,81 @@ TEST_F(GraphCli, RelationWithAnUnknownSourceWritesNothing) {
   EXPECT_EQ(rel["predicate"], "member_of");
 }
 
+// The predicate says what the object is: an actor, or for present_at and
+// responsible_for an incident. A name of the other kind is not taken instead
+// (the export of such a relation would not import), and a mistyped id is
+// reported as not found, not as the wrong kind.
+TEST_F(GraphCli, ARelationsObjectIsOfThePredicatesKind) {
+  std::string item = AddFile("video.bin");
+  NewId({"actor", "add", "--type", "unit", "--name", "Unit U"});
+  NewId({"actor", "add", "--type", "person", "--name", "Person P"});
+  NewId({"incident", "add", "--title", "Chemical attack", "--date", "2013-08-21"});
+  uint64_t size = LogSize();
+  RunResult incident =
+      isnad({"relation", "add", "Unit U", "commands", "Chemical attack", "--source", item});
+  EXPECT_EQ(incident.exit_code, 3) << incident.err;
+  EXPECT_TRUE(Contains(incident.err, "an actor is needed")) << incident.err;
+  RunResult actor =
+      isnad({"relation", "add", "Unit U", "present_at", "Person P", "--source", item});
+  EXPECT_EQ(actor.exit_code, 3) << actor.err;
+  EXPECT_TRUE(Contains(actor.err, "an incident is needed")) << actor.err;
+  RunResult typo = isnad({"relation", "add", "Unit U", "present_at", "inc999", "--source", item});
+  EXPECT_NE(typo.exit_code, 0);
+  EXPECT_TRUE(Contains(typo.err, "inc999")) << typo.err;
+  EXPECT_FALSE(Contains(typo.err, "actor id")) << typo.err;
+  EXPECT_EQ(LogSize(), size);
+  Json ok = One({"relation", "add", "Unit U", "present_at", "Chemical attack", "--source", item});
+  EXPECT_EQ(ok["predicate"], "present_at");
+}
+
+// A tag with ';' could not be written back by the CSV export, and removing a
+// tag the item does not have would record an entry that changes nothing.
+TEST_F(GraphCli, ASemicolonTagAndRemovingAnAbsentTagRecordNothing) {
+  std::string item = AddFile("video.bin");
+  One({"tag", item, "Sarin"});
+  uint64_t size = LogSize();
+  RunResult semicolon = isnad({"tag", item, "a;b"});
+  EXPECT_EQ(semicolon.exit_code, 2) << semicolon.err;
+  EXPECT_TRUE(Contains(semicolon.err, "';'")) << semicolon.err;
+  RunResult absent = isnad({"tag", item, "sarin", "--remove"});
+  EXPECT_EQ(absent.exit_code, 2) << absent.err;
+  EXPECT_TRUE(Contains(absent.err, "Sarin")) << absent.err;
+  EXPECT_EQ(LogSize(), size);
+  RunResult csv = isnad({"export-catalog", "--format", "csv"});
+  EXPECT_EQ(csv.exit_code, 0) << csv.err;
+  One({"tag", item, "Sarin", "--remove"});
+  EXPECT_TRUE(Search({"--tag", "Sarin"}).empty());
+}
+
+// Entities are never merged, so a second place of the same name is recorded
+// (two people can share a name) with a warning that the name no longer
+// resolves alone.
+TEST_F(GraphCli, ANameGivenTwiceIsRecordedWithAWarning) {
+  std::string first = NewId({"place", "add", "--name", "Zamalka"});
+  RunResult again = isnad({"place", "add", "--name", "zamalka", "--name-ar", "زملكا"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_TRUE(Contains(again.err, "warning")) << again.err;
+  EXPECT_TRUE(Contains(again.err, "now names 2 places")) << again.err;
+  EXPECT_TRUE(Contains(again.err, first)) << again.err;
+  RunResult other = isnad({"place", "add", "--name", "Ein Tarma"});
+  EXPECT_FALSE(Contains(other.err, "warning")) << other.err;
+}
+
+// Filters that no hit can pass are a mistake to say, not an empty answer.
+TEST_F(GraphCli, ReversedDateFiltersAndAnInfiniteRadiusAreRefused) {
+  AddFile("video.bin");
+  RunResult reversed = isnad({"search", "", "--event-from", "2013-08", "--event-to", "2013-07"});
+  EXPECT_EQ(reversed.exit_code, 2) << reversed.err;
+  EXPECT_TRUE(Contains(reversed.err, "--event-from 2013-08 is after --event-to 2013-07"))
+      << reversed.err;
+  RunResult captured =
+      isnad({"search", "", "--captured-from", "2026-12-01", "--captured-to", "2026-11"});
+  EXPECT_EQ(captured.exit_code, 2) << captured.err;
+  RunResult inf = isnad({"search", "", "--near", "33.5,36.3", "--radius-km", "inf"});
+  EXPECT_EQ(inf.exit_code, 2) << inf.err;
+  EXPECT_EQ(isnad({"search", "", "--event-from", "2013-08", "--event-to", "2013-08"}).exit_code, 0);
+}
+
 // One item given twice as a source with two confidences is a question, not
 // something to settle silently; given twice alike, it is one source.
 TEST_F(GraphCli, ASourceGivenTwiceWithTwoConfidencesIsRefused) {

@@ -287,6 +287,9 @@ class Importer {
                                          const std::string& column);
   std::vector<std::string> RefList(EntityKind kind, const Json& m, const std::string& name);
   void DefineRef(EntityKind kind, const Json& m, const std::string& value);
+  // Refuses names that already name an entity of `kind` in the archive.
+  void RefuseKnownNames(EntityKind kind, const std::string& column, const Json& names,
+                        const std::vector<std::string>& variants);
   void IndexNames(EntityKind kind, const Json& names, const std::vector<std::string>& variants,
                   const std::string& value);
   std::string Shown(const std::string& value) const;
@@ -611,6 +614,10 @@ std::optional<Json> Importer::TextMap(const Json& m, const std::string& name,
 std::optional<std::string> Importer::Date(const Json& m, const std::string& name) {
   auto s = Str(m, name);
   if (!s) return std::nullopt;
+  if (catalog::HasYearZero(*s)) {
+    Bad(name, Quote(*s) + ": year 0000 is not a year this archive records; give the real year");
+    return std::nullopt;
+  }
   if (!catalog::ParseEventDate(*s)) {
     Bad(name, Quote(*s) +
                   " is not a date: give YYYY, YYYY-MM, YYYY-MM-DD or a range A/B, each optionally "
@@ -822,6 +829,31 @@ void Importer::DefineRef(EntityKind kind, const Json& m, const std::string& valu
   refs_[ref] = RefDef{kind, value, row_};
 }
 
+// Entities are never merged, so a name the archive already gives one would
+// afterwards name two, and every later use of it would fail as ambiguous: most
+// often the same file imported a second time. (Names repeated within one file
+// are allowed: refs tell those apart, and an export of such an archive imports.)
+void Importer::RefuseKnownNames(EntityKind kind, const std::string& column, const Json& names,
+                                const std::vector<std::string>& variants) {
+  std::vector<std::string> all;
+  for (const auto& [lang, n] : names.items()) all.push_back(n.get<std::string>());
+  all.insert(all.end(), variants.begin(), variants.end());
+  for (const std::string& n : all) {
+    auto found = archive_.catalog().EntitiesNamed(kind, n);
+    if (!found.ok()) {
+      Bad(column, found.status().message());
+      return;
+    }
+    if (found->empty()) continue;
+    std::string list;
+    for (const auto& f : *found) list += (list.empty() ? "" : ", ") + f;
+    Bad(column, "the archive already has " + AKind(kind) + " named " + Quote(n) + " (" + list +
+                    "); entities are never merged, so the name would then name two. Refer to it "
+                    "by its id instead of defining it again (was this file imported already?)");
+    return;
+  }
+}
+
 void Importer::IndexNames(EntityKind kind, const Json& names,
                           const std::vector<std::string>& variants, const std::string& value) {
   auto& index = file_names_[kind];
@@ -1010,6 +1042,14 @@ void Importer::ItemLine(const Json& m) {
   Coordinates(m, &facts);
   auto tags = TextList(m, "tags", csv_);
   auto untags = TextList(m, "remove_tags", csv_);
+  for (const auto* list : {&tags, &untags}) {
+    for (const std::string& t : *list) {
+      if (t.find(';') != std::string::npos) {
+        Bad(list == &tags ? "tags" : "remove_tags",
+            Quote(t) + " holds a ';', which separates tags in the CSV form; give each tag alone");
+      }
+    }
+  }
   auto status = Str(m, "status"), reason = Str(m, "reason");
   if (status && *status != "unreviewed" && *status != "verified" && *status != "disputed" &&
       *status != "rejected") {
@@ -1113,6 +1153,7 @@ void Importer::PlaceLine(const Json& m) {
   if (Present(m, "within")) {
     if (auto w = Resolve(EntityKind::kPlace, m["within"], "within")) body["within"] = *w;
   }
+  if (names) RefuseKnownNames(EntityKind::kPlace, "names", *names, variants);
   std::string value = NewEntity(EntityKind::kPlace);
   if (names) body["names"] = *names;
   if (!variants.empty()) body["variants"] = variants;
@@ -1139,6 +1180,7 @@ void Importer::IncidentLine(const Json& m) {
   if (date) body["date"] = *date;
   if (description) body["description"] = *description;
   if (!places.empty()) body["places"] = places;
+  if (title) RefuseKnownNames(EntityKind::kIncident, "title", *title, {});
   std::string value = NewEntity(EntityKind::kIncident);
   Plan(std::move(body));
   if (!items.empty()) {
@@ -1167,6 +1209,7 @@ void Importer::ActorLine(const Json& m) {
   if (names) body["names"] = *names;
   if (!variants.empty()) body["variants"] = variants;
   if (description) body["description"] = *description;
+  if (names) RefuseKnownNames(EntityKind::kActor, "names", *names, variants);
   std::string value = NewEntity(EntityKind::kActor);
   Plan(std::move(body));
   if (names) IndexNames(EntityKind::kActor, *names, variants, value);
@@ -1302,6 +1345,7 @@ void Importer::CaseLine(const Json& m) {
   if (jurisdiction) body["jurisdiction"] = *jurisdiction;
   if (description) body["description"] = *description;
   if (!parties.empty()) body["parties"] = parties;
+  if (title) RefuseKnownNames(EntityKind::kCase, "title", *title, {});
   std::string value = NewEntity(EntityKind::kCase);
   Plan(std::move(body));
   if (!exhibits.empty()) {
@@ -1723,8 +1767,17 @@ Status ExportCsv(const Archive& archive, std::ostream& out) {
     for (size_t k = 0; k < row.size(); ++k) out << (k ? "," : "") << CsvQuote(row[k]);
     out << "\r\n";
   };
-  write(kHeader);
   const catalog::Catalog& cat = archive.catalog();
+  // Checked before the first byte is written: standard output cannot be taken
+  // back, and a file cut short after some rows would look whole.
+  ISNAD_ASSIGN_OR_RETURN(auto semicolon, cat.TagHolding(";"));
+  if (semicolon) {
+    return core::InvalidArgument("item " + semicolon->first + " has the tag " +
+                                 Quote(semicolon->second) +
+                                 ", which holds a ';' and cannot be written in the CSV tags "
+                                 "column (';' separates tags there); use --format jsonl");
+  }
+  write(kHeader);
   ISNAD_ASSIGN_OR_RETURN(auto items, cat.Items());
   for (const auto& r : items) {
     ISNAD_ASSIGN_OR_RETURN(catalog::ItemDetails d, cat.Details(r.id));
@@ -1734,10 +1787,9 @@ Status ExportCsv(const Archive& archive, std::ostream& out) {
     std::vector<std::string> langs(lang_set.begin(), lang_set.end());
     std::string tags;
     for (const auto& t : d.tags) {
-      if (t.find(';') != std::string::npos) {
-        return core::InvalidArgument("item " + r.id + " has the tag " + Quote(t) +
-                                     ", which holds a ';' and cannot be written in the CSV "
-                                     "tags column; use --format jsonl");
+      if (t.find(';') != std::string::npos) {  // tagged since the check above
+        return core::InvalidArgument("item " + r.id + " was given the tag " + Quote(t) +
+                                     " during the export; use --format jsonl");
       }
       tags += (tags.empty() ? "" : ";") + t;
     }

@@ -741,6 +741,51 @@ TEST(Import, GhoutaExampleImportsCleanly) {
   EXPECT_EQ(Export(*b, "jsonl"), Export(*a, "jsonl"));
 }
 
+// Entities are never merged: the same graph imported again would make each
+// of its names name two entities, and every later use of those names fail.
+// Refused whole, naming what the archive has already.
+TEST(Import, TheSameGraphImportedTwiceIsRefused) {
+  const std::string file = kExamples + "/ghouta-2013/case.jsonl";
+  if (!fs::exists(file)) GTEST_SKIP() << file << " is not there yet";
+  TempDir tmp;
+  auto a = NewArchive(tmp.Join("ar"));
+  MustImport(*a, file);
+  const uint64_t size = a->log().size();
+  auto again = Import(*a, file, ImportOptions{});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  const auto& p = again->problems;
+  EXPECT_TRUE(std::any_of(p.begin(), p.end(), [](const ImportProblem& x) {
+    return x.column == "names" &&
+           x.what.find("the archive already has a place named \"زملكا\"") != std::string::npos;
+  })) << Shown(p);
+  EXPECT_EQ(a->log().size(), size);
+  EXPECT_EQ(EntityByName(*a, EntityKind::kPlace, "Zamalka").empty(), false);
+}
+
+// What the command line refuses, import refuses too: year 0000, and a tag
+// holding the ';' that separates tags in the CSV form (its export could not
+// write it back).
+TEST(Import, YearZeroAndASemicolonInATagAreProblems) {
+  TempDir tmp;
+  auto a = NewArchive(tmp.Join("ar"));
+  WriteTestFile(tmp.Join("in/f.txt"), "a file\n");
+  std::vector<std::string> ids = AddFiles(*a, {tmp.Join("in/f.txt")});
+  ASSERT_EQ(ids.size(), 1u);
+  const uint64_t size = a->log().size();
+  WriteTestFile(tmp.Join("in/y.csv"), "id,event_date\r\n" + ids[0] + ",0000\r\n");
+  auto year = Import(*a, tmp.Join("in/y.csv"), ImportOptions{});
+  ASSERT_TRUE(year.ok()) << year.status().ToString();
+  EXPECT_TRUE(Has(year->problems, 2, "event_date", "year 0000")) << Shown(year->problems);
+  WriteTestFile(tmp.Join("in/t.jsonl"),
+                R"({"kind":"item","id":")" + ids[0] + R"(","tags":["sarin","a;b"]})" + "\n" +
+                    R"({"kind":"incident","title":{"en":"Attack"},"date":"0000/2013"})" + "\n");
+  auto tags = Import(*a, tmp.Join("in/t.jsonl"), ImportOptions{});
+  ASSERT_TRUE(tags.ok()) << tags.status().ToString();
+  EXPECT_TRUE(Has(tags->problems, 1, "tags", "holds a ';'")) << Shown(tags->problems);
+  EXPECT_TRUE(Has(tags->problems, 2, "date", "year 0000")) << Shown(tags->problems);
+  EXPECT_EQ(a->log().size(), size);
+}
+
 // ---------------------------------------------------------------- the commands
 
 class ImportCli : public ::testing::Test {

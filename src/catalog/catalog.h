@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "catalog/entries.h"
@@ -308,6 +309,13 @@ class Catalog {
   // that names exactly one entity of that kind. kNotFound / kInvalidArgument
   // (ambiguous, listing the candidates) otherwise.
   core::StatusOr<std::string> ResolveRef(EntityKind kind, std::string_view id_or_name) const;
+  // The first item (by id) with a tag that contains `text`, and that tag.
+  core::StatusOr<std::optional<std::pair<std::string, std::string>>> TagHolding(
+      std::string_view text) const;
+  // The ids of the entities of `kind` that `name` names (after the same
+  // normalisation), oldest first; empty when none or when `name` has no letters.
+  core::StatusOr<std::vector<std::string>> EntitiesNamed(EntityKind kind,
+                                                         std::string_view name) const;
   // Relations where `id` (an actor or incident) is subject or object.
   core::StatusOr<std::vector<RelationRecord>> Relations(std::string_view id) const;
   core::StatusOr<RelationRecord> Relation(std::string_view relation_id) const;

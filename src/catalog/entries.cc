@@ -882,6 +882,12 @@ std::optional<EntityRef> ParseEntityId(std::string_view id) {
   return std::nullopt;
 }
 
+bool HasYearZero(std::string_view date) {
+  size_t slash = date.find('/');
+  return date.starts_with("0000") ||
+         (slash != std::string_view::npos && date.substr(slash + 1).starts_with("0000"));
+}
+
 std::optional<DateRange> ParseEventDate(std::string_view date) {
   DateRange r;
   auto one = [&r](std::string_view part, std::string* lo, std::string* hi) {

@@ -119,6 +119,10 @@ struct DateRange {
   bool approximate = false;
 };
 std::optional<DateRange> ParseEventDate(std::string_view date);
+// Year 0000 (a date's first four digits, or those after its "/"): the calendar
+// has it, but in a person's input it is a slip for a real year, refused by the
+// CLI and import alike (a log entry written with it still applies).
+bool HasYearZero(std::string_view date);
 
 // The grammar's value checks, for callers that validate a person's input
 // before building entries (import, the CLI).

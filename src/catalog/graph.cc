@@ -1147,6 +1147,38 @@ StatusOr<std::vector<EntityRecord>> Catalog::Entities(EntityKind kind) const {
   return out;
 }
 
+StatusOr<std::vector<std::string>> Catalog::EntitiesNamed(EntityKind kind,
+                                                          std::string_view name) const {
+  std::vector<std::string> ids;
+  std::string folded = text::Tokenize(name).exact;
+  if (folded.empty()) return ids;
+  ISNAD_ASSIGN_OR_RETURN(Stmt st,
+                         Stmt::Prepare(db_,
+                                       "SELECT DISTINCT n.owner FROM names n JOIN entities "
+                                       "e ON e.leaf_index = n.owner WHERE n.folded = ?1 "
+                                       "AND e.kind = ?2 ORDER BY n.owner"));
+  st.Text(1, folded);
+  st.Text(2, std::string(EntityKindName(kind)));
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("looking up a name"));
+    if (!row) break;
+    ids.push_back(Id(kind, st.ColInt(0)));
+  }
+  return ids;
+}
+
+StatusOr<std::optional<std::pair<std::string, std::string>>> Catalog::TagHolding(
+    std::string_view text) const {
+  ISNAD_ASSIGN_OR_RETURN(
+      Stmt st, Stmt::Prepare(db_,
+                             "SELECT item_leaf, tag FROM tags WHERE instr(tag, ?1) > 0 ORDER BY "
+                             "item_leaf, tag LIMIT 1"));
+  st.Text(1, std::string(text));
+  ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("looking through the tags"));
+  if (!row) return std::optional<std::pair<std::string, std::string>>();
+  return std::optional(std::pair(Id(EntityKind::kItem, st.ColInt(0)), st.ColText(1)));
+}
+
 StatusOr<std::string> Catalog::ResolveRef(EntityKind kind, std::string_view id_or_name) const {
   const std::string kind_name(EntityKindName(kind));
   if (std::optional<EntityRef> ref = ParseEntityId(id_or_name); ref.has_value()) {
@@ -1158,23 +1190,11 @@ StatusOr<std::string> Catalog::ResolveRef(EntityKind kind, std::string_view id_o
     ISNAD_ASSIGN_OR_RETURN(EntityRef found, Existing(db_, id_or_name));
     return EntityId(found.kind, found.leaf_index);
   }
-  std::string folded = text::Tokenize(id_or_name).exact;
-  if (folded.empty()) {
+  if (text::Tokenize(id_or_name).exact.empty()) {
     return core::InvalidArgument("\"" + std::string(id_or_name) +
                                  "\" is not a name: give an id or a name with letters or digits");
   }
-  ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-                                                "SELECT n.owner FROM names n JOIN entities e ON "
-                                                "e.leaf_index = n.owner WHERE n.folded = ?1 AND "
-                                                "e.kind = ?2 ORDER BY n.owner"));
-  st.Text(1, folded);
-  st.Text(2, kind_name);
-  std::vector<std::string> ids;
-  while (true) {
-    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("looking up a name"));
-    if (!row) break;
-    ids.push_back(Id(kind, st.ColInt(0)));
-  }
+  ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> ids, EntitiesNamed(kind, id_or_name));
   if (ids.empty()) {
     return core::NotFound("no " + kind_name + " named \"" + std::string(id_or_name) +
                           "\"; `isnad " + kind_name + " ls` lists them, or give an id");
@@ -1979,7 +1999,7 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
     bool ok = !req.near_lat.empty() && *end == '\0' && lat >= -90 && lat <= 90;
     double lon = std::strtod(req.near_lon.c_str(), &end);
     ok = ok && !req.near_lon.empty() && *end == '\0' && lon >= -180 && lon <= 180;
-    if (!ok || !(req.radius_km > 0)) {
+    if (!ok || !(req.radius_km > 0) || !std::isfinite(req.radius_km)) {
       return core::InvalidArgument(
           "a place filter needs a latitude (-90..90), a longitude (-180..180) and a radius in km "
           "above 0, e.g. --near 33.537,36.356 --radius-km 5");
@@ -2241,15 +2261,18 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
     snip.Reset();
   }
   if (req.facets) {
-    // Over every hit, or the newest kMaxCounted when the total is capped: the
-    // hits are read once, then their kinds, media types, statuses and tags.
+    // Over every hit, or when the total is capped over the kMaxCounted the
+    // listing draws from (the newest, or for an empty query, which lists
+    // oldest first, the oldest): the hits are read once, then their kinds,
+    // media types, statuses and tags.
+    const std::string capped_order = match.empty() ? " ORDER BY leaf" : newest;
     std::string leaves = "[";
     {
       ISNAD_ASSIGN_OR_RETURN(
           Stmt st,
-          Stmt::Prepare(db_, base(false) + (result.total_capped
-                                                ? newest + " LIMIT " + std::to_string(kMaxCounted)
-                                                : std::string())));
+          Stmt::Prepare(db_, base(false) + (result.total_capped ? capped_order + " LIMIT " +
+                                                                      std::to_string(kMaxCounted)
+                                                                : std::string())));
       bind(st);
       while (true) {
         ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("counting facets"));

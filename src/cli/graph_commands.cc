@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -50,16 +51,8 @@ int Finish(const Status& s) { return s.ok() ? kExitOk : Fail(s); }
 
 // ---------------------------------------------------------------- checking input
 
-// Year 0000 (a date's first four digits, or those after its "/"): a slip
-// for a real year, though the calendar has it.
-bool HasYearZero(std::string_view date) {
-  size_t slash = date.find('/');
-  return date.starts_with("0000") ||
-         (slash != std::string_view::npos && date.substr(slash + 1).starts_with("0000"));
-}
-
 Status CheckDate(std::string_view flag, const std::string& value) {
-  if (HasYearZero(value)) {
+  if (catalog::HasYearZero(value)) {
     return core::InvalidArgument(
         fmt::format("{} \"{}\": year 0000 is not a year this archive records; give the real year",
                     flag, Printable(value)));
@@ -72,7 +65,7 @@ Status CheckDate(std::string_view flag, const std::string& value) {
 // A date bound for search filters: YYYY, YYYY-MM or YYYY-MM-DD.
 Status CheckDay(std::string_view flag, const std::string& value) {
   if (value.empty()) return Status::Ok();
-  if (HasYearZero(value)) return CheckDate(flag, value);
+  if (catalog::HasYearZero(value)) return CheckDate(flag, value);
   bool plain = value.find_first_of("/~?") == std::string::npos;
   if (plain && catalog::ParseEventDate(value).has_value()) return Status::Ok();
   return core::InvalidArgument(fmt::format(
@@ -170,22 +163,7 @@ StatusOr<std::string> ResolveRef(const archive::Archive& a, EntityKind kind,
   return a.catalog().ResolveRef(kind, ref);
 }
 
-// Resolves `ref` as the first of `kinds` that it names. A reference that is
-// ambiguous within a kind is an error at once; one that names nothing of any
-// kind is kNotFound listing the kinds tried.
-StatusOr<std::string> ResolveAnyOf(const archive::Archive& a, const std::vector<EntityKind>& kinds,
-                                   const std::string& ref) {
-  std::string tried;
-  for (EntityKind kind : kinds) {
-    auto id = a.catalog().ResolveRef(kind, ref);
-    if (id.ok()) return id;
-    if (id.status().code() != core::Code::kNotFound) return id.status();
-    tried += (tried.empty() ? "" : " or ") + std::string(catalog::EntityKindName(kind));
-  }
-  return core::NotFound(fmt::format("no {} is named \"{}\"", tried, Printable(ref)));
-}
-
-// Like ResolveAnyOf, but a name that fits several kinds is ambiguous.
+// Resolves `ref` as one of `kinds`; a name that fits several kinds is ambiguous.
 StatusOr<std::string> ResolveOneOf(const archive::Archive& a, const std::vector<EntityKind>& kinds,
                                    const std::string& ref) {
   if (auto parsed = catalog::ParseEntityId(ref)) {
@@ -413,6 +391,29 @@ StatusOr<uint64_t> RecordBodies(archive::Archive& a, const std::vector<Json>& bo
 
 // Prints what a write recorded. `id` is the entity it created, or "" when the
 // entry is about `subject` (an item, incident or case) instead.
+// After recording entity `id`: a warning for each of its names (or variants)
+// that now names more than one entity of its kind, since entities are never
+// merged and such a name no longer resolves (two people can share a name; a
+// place or unit added twice by mistake is the commoner cause).
+void WarnSharedNames(const catalog::Catalog& c, EntityKind kind, const std::string& id,
+                     const Json& names, const std::vector<std::string>& variants = {}) {
+  std::vector<std::string> all;
+  for (const auto& [lang, n] : names.items()) all.push_back(n.get<std::string>());
+  all.insert(all.end(), variants.begin(), variants.end());
+  for (const std::string& n : Unique(all)) {
+    auto found = c.EntitiesNamed(kind, n);
+    if (!found.ok() || found->size() < 2) continue;
+    std::string others;
+    for (const auto& f : *found)
+      if (f != id) others += (others.empty() ? "" : ", ") + f;
+    std::fprintf(stderr,
+                 "warning: \"%s\" now names %zu %ss (%s, and %s): refer to them by id; entities "
+                 "are never merged\n",
+                 Printable(n).c_str(), found->size(),
+                 std::string(catalog::EntityKindName(kind)).c_str(), id.c_str(), others.c_str());
+  }
+}
+
 void PrintRecorded(const Globals& g, const catalog::Catalog& c, std::string_view type,
                    uint64_t leaf, const std::string& id, std::string_view subject_key,
                    const std::string& subject) {
@@ -490,8 +491,30 @@ struct TagOptions {
 Status Tag(const Globals& g, const TagOptions& o) {
   std::vector<std::string> tags = Tags(o.tags);
   if (tags.empty()) return core::InvalidArgument("give at least one non-empty tag");
+  for (const std::string& t : tags) {
+    if (t.find(';') != std::string::npos) {
+      return core::InvalidArgument(fmt::format(
+          "the tag \"{}\" holds a ';', which separates tags in CSV import and export; give "
+          "each tag as its own argument",
+          Printable(t)));
+    }
+  }
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
   ISNAD_ASSIGN_OR_RETURN(std::string item, ResolveItem(*a, o.item));
+  if (o.remove) {
+    // Removing a tag the item does not have would record an entry that
+    // changes nothing, and say it removed it.
+    ISNAD_ASSIGN_OR_RETURN(catalog::ItemDetails d, a->catalog().Details(item));
+    for (const std::string& t : tags) {
+      if (std::find(d.tags.begin(), d.tags.end(), t) != d.tags.end()) continue;
+      std::string has;
+      for (const auto& x : d.tags) has += (has.empty() ? "" : ", ") + Printable(x);
+      return core::InvalidArgument(
+          fmt::format("{} has no tag \"{}\" (its tags: {}); tags are matched exactly; nothing "
+                      "was recorded",
+                      item, Printable(t), has.empty() ? "none" : has));
+    }
+  }
   Json body{{"type", std::string(catalog::kItemTagged)}, {"item", item}};
   body[o.remove ? "remove" : "add"] = StringsJson(tags);
   ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
@@ -584,6 +607,8 @@ Status PlaceAdd(const Globals& g, const PlaceOptions& o) {
   ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
   PrintRecorded(g, a->catalog(), catalog::kPlaceAdded, leaf,
                 catalog::EntityId(EntityKind::kPlace, leaf), "", "");
+  WarnSharedNames(a->catalog(), EntityKind::kPlace, catalog::EntityId(EntityKind::kPlace, leaf),
+                  names, o.variants);
   return Status::Ok();
 }
 
@@ -636,6 +661,8 @@ Status IncidentAdd(const Globals& g, const IncidentOptions& o) {
   ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
   PrintRecorded(g, a->catalog(), catalog::kIncidentAdded, leaf,
                 catalog::EntityId(EntityKind::kIncident, leaf), "", "");
+  WarnSharedNames(a->catalog(), EntityKind::kIncident,
+                  catalog::EntityId(EntityKind::kIncident, leaf), title);
   return Status::Ok();
 }
 
@@ -772,6 +799,8 @@ Status ActorAdd(const Globals& g, const ActorOptions& o) {
   ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
   PrintRecorded(g, a->catalog(), catalog::kActorAdded, leaf,
                 catalog::EntityId(EntityKind::kActor, leaf), "", "");
+  WarnSharedNames(a->catalog(), EntityKind::kActor, catalog::EntityId(EntityKind::kActor, leaf),
+                  names, o.variants);
   return Status::Ok();
 }
 
@@ -845,12 +874,16 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
   }
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
   ISNAD_ASSIGN_OR_RETURN(std::string subject, ResolveRef(*a, EntityKind::kActor, o.subject));
+  // The predicate says the object's kind (as import's relation lines do): a
+  // name of the other kind is not taken in its place.
   bool about_incident = predicate == "present_at" || predicate == "responsible_for";
-  std::vector<EntityKind> kinds = about_incident
-                                      ? std::vector{EntityKind::kIncident, EntityKind::kActor}
-                                      : std::vector{EntityKind::kActor, EntityKind::kIncident};
-  ISNAD_ASSIGN_OR_RETURN(std::string object, ResolveAnyOf(*a, kinds, o.object));
-  if (subject == object) {
+  auto object =
+      ResolveRef(*a, about_incident ? EntityKind::kIncident : EntityKind::kActor, o.object);
+  if (!object.ok()) {
+    return object.status().WithContext(fmt::format("OBJECT of {} ({} is needed)", predicate,
+                                                   about_incident ? "an incident" : "an actor"));
+  }
+  if (subject == *object) {
     return core::InvalidArgument(subject + " cannot be related to itself");
   }
   // A source is ITEM or ITEM:CONFIDENCE; --confidence for those without one.
@@ -879,7 +912,7 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
   Json body{{"type", std::string(catalog::kRelationAdded)},
             {"subject", subject},
             {"predicate", predicate},
-            {"object", object},
+            {"object", *object},
             {"sources", sources}};
   if (!o.from.empty()) body["from"] = o.from;
   if (!o.to.empty()) body["to"] = o.to;
@@ -894,11 +927,11 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
                    {"id", id},
                    {"subject", subject},
                    {"predicate", predicate},
-                   {"object", object},
+                   {"object", *object},
                    {"warnings", WarningsJson(warnings)}});
   } else {
     fmt::print("Recorded {}: {} {} {} (log entry {}).\n", id, Named(c, subject), predicate,
-               Named(c, object), leaf);
+               Named(c, *object), leaf);
   }
   std::fflush(stdout);
   for (const auto& w : warnings) {
@@ -938,6 +971,8 @@ Status CaseAdd(const Globals& g, const CaseOptions& o) {
   ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
   PrintRecorded(g, a->catalog(), catalog::kCaseAdded, leaf,
                 catalog::EntityId(EntityKind::kCase, leaf), "", "");
+  WarnSharedNames(a->catalog(), EntityKind::kCase, catalog::EntityId(EntityKind::kCase, leaf),
+                  title);
   return Status::Ok();
 }
 
@@ -1118,14 +1153,23 @@ Status Search(const Globals& g, const SearchOptions& o) {
   ISNAD_RETURN_IF_ERROR(CheckDay("--event-to", o.event_to));
   ISNAD_RETURN_IF_ERROR(CheckDay("--captured-from", o.captured_from));
   ISNAD_RETURN_IF_ERROR(CheckDay("--captured-to", o.captured_to));
+  for (const auto& [from_flag, from, to_flag, to] :
+       {std::tuple{"--event-from", &o.event_from, "--event-to", &o.event_to},
+        std::tuple{"--captured-from", &o.captured_from, "--captured-to", &o.captured_to}}) {
+    if (!from->empty() && !to->empty() &&
+        catalog::ParseEventDate(*from)->lo > catalog::ParseEventDate(*to)->hi) {
+      return core::InvalidArgument(fmt::format("{} {} is after {} {}: no date can match", from_flag,
+                                               Printable(*from), to_flag, Printable(*to)));
+    }
+  }
   req.event_from = o.event_from;
   req.event_to = o.event_to;
   req.captured_from = o.captured_from;
   req.captured_to = o.captured_to;
   if (!o.near.empty()) {
     ISNAD_RETURN_IF_ERROR(ParseNear(o.near, &req.near_lat, &req.near_lon));
-    if (!(o.radius_km > 0)) {
-      return core::InvalidArgument("--near needs --radius-km, a distance above 0");
+    if (!(o.radius_km > 0) || !std::isfinite(o.radius_km)) {
+      return core::InvalidArgument("--near needs --radius-km, a distance above 0 in km");
     }
     req.radius_km = o.radius_km;
   } else if (o.radius_km != 0) {
