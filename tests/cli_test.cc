@@ -30,6 +30,7 @@ using core::testing::WriteTestFile;
 using testing::JsonLines;
 using testing::RunProcess;
 using testing::RunResult;
+namespace fs = std::filesystem;
 
 class Cli : public ::testing::Test {
  protected:
@@ -165,6 +166,65 @@ TEST_F(Cli, ProofPrintedByProveVerifiesWithTheVkeyAlone) {
   EXPECT_FALSE(
       tlog::VerifyInclusion(p["leaf_index"], cp->size, tlog::LeafHash(entry), proof, cp->root)
           .ok());
+}
+
+// `cat` hands evidence out: the sha256 the (derived, editable) catalogue gives
+// an item must be the one its ingest entry in the signed log records, or a
+// swapped row would serve another exhibit's bytes as this one's.
+TEST_F(Cli, CatRefusesAnItemWhoseCatalogueHashIsNotTheLogs) {
+  ASSERT_EQ(isnad({"add", tmp_.Join("in/video-1.mp4"), tmp_.Join("in/photos/p1.jpg")}).exit_code,
+            0);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((archive_ + "/catalog.sqlite").c_str(), &db), SQLITE_OK);
+    const char* swap =
+        "CREATE TEMP TABLE t AS SELECT leaf_index, sha256 FROM items;"
+        "UPDATE items SET sha256 = x'00' WHERE leaf_index = (SELECT min(leaf_index) FROM t);"
+        "UPDATE items SET sha256 = (SELECT sha256 FROM t ORDER BY leaf_index LIMIT 1) WHERE "
+        "leaf_index = (SELECT max(leaf_index) FROM t);"
+        "UPDATE items SET sha256 = (SELECT sha256 FROM t ORDER BY leaf_index DESC LIMIT 1) WHERE "
+        "leaf_index = (SELECT min(leaf_index) FROM t);";
+    EXPECT_EQ(sqlite3_exec(db, swap, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto cat = isnad({"cat", "i1"});
+  EXPECT_EQ(cat.exit_code, 10) << cat.err;
+  EXPECT_TRUE(cat.out.empty());
+  EXPECT_NE(cat.err.find("log entry 1"), std::string::npos) << cat.err;
+}
+
+// A history file is what a user hands others as "the checkpoint at size N":
+// printed only when it is the signed checkpoint of that size and tree.
+TEST_F(Cli, CheckpointSizeRefusesAReplacedHistoryFile) {
+  ASSERT_EQ(isnad({"add", tmp_.Join("in/video-1.mp4")}).exit_code, 0);
+  const std::string old_size =
+      std::to_string(JsonLines(isnad({"checkpoint", "--json"}).out)[0]["size"].get<uint64_t>());
+  ASSERT_EQ(isnad({"add", tmp_.Join("in/photos")}).exit_code, 0);
+  const std::string new_size =
+      std::to_string(JsonLines(isnad({"checkpoint", "--json"}).out)[0]["size"].get<uint64_t>());
+  EXPECT_EQ(isnad({"checkpoint", "--size", old_size}).exit_code, 0);
+  fs::copy_file(archive_ + "/checkpoints/" + new_size, archive_ + "/checkpoints/" + old_size,
+                fs::copy_options::overwrite_existing);
+  auto swapped = isnad({"checkpoint", "--size", old_size});
+  EXPECT_EQ(swapped.exit_code, 10) << swapped.out;
+  EXPECT_TRUE(swapped.out.empty()) << swapped.out;
+  EXPECT_NE(swapped.err.find("checkpoints/" + old_size), std::string::npos) << swapped.err;
+  EXPECT_EQ(isnad({"checkpoint", "--size", "-1"}).exit_code, 2);
+  EXPECT_EQ(isnad({"consistency", "1", "-1"}).exit_code, 2);
+  EXPECT_EQ(isnad({"log", "--from", "-1"}).exit_code, 2);
+}
+
+// A name a checkpoint cannot carry is refused before anything is written, so
+// the folder can take a good name next.
+TEST(CliInit, ANameTheCheckpointCannotCarryLeavesNothingBehind) {
+  TempDir tmp;
+  const std::string ar = tmp.Join("ar");
+  auto bad = RunProcess({testing::IsnadBinary(), "--archive", ar, "init", "--name", "a\x01b"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_FALSE(fs::exists(ar + "/keys")) << bad.err;
+  auto good =
+      RunProcess({testing::IsnadBinary(), "--archive", ar, "init", "--name", "ok.example/a"});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
 }
 
 TEST_F(Cli, ConsistencyBetweenHistoricCheckpoints) {
@@ -505,7 +565,6 @@ TEST_F(Cli, ASourceTooLongForAnEntryIsRefusedBeforeAnythingIsCopied) {
 
 TEST_F(Cli, ACatalogueBehindTheLogIsCaughtUpAndNeverBlamed) {
   ASSERT_EQ(isnad({"add", tmp_.Join("in/video-1.mp4")}).exit_code, 0);
-  namespace fs = std::filesystem;
   fs::create_directories(tmp_.Join("saved"));
   auto catalogue_files = [&](const std::string& dir) {
     std::vector<fs::path> out;

@@ -21,6 +21,7 @@
 #include "core/utf8.h"
 #include "log/checkpoint.h"
 #include "log/merkle.h"
+#include "log/tiles.h"
 #include "media/sniff.h"
 #include "media/text.h"
 
@@ -143,6 +144,16 @@ StatusOr<std::unique_ptr<Archive>> Archive::Init(const std::string& dir, const s
   }
   ISNAD_ASSIGN_OR_RETURN(std::string skey, tlog::NoteSigner::GenerateSkey(origin));
   ISNAD_ASSIGN_OR_RETURN(tlog::NoteSigner signer, tlog::NoteSigner::FromSkey(skey));
+  // The first checkpoint, signed on trial before anything is written: a name
+  // a checkpoint cannot carry must not leave a half-made archive behind.
+  if (auto trial = tlog::SignNote(tlog::Checkpoint{signer.name(), 0, tlog::EmptyRoot(), ""}.Body(),
+                                  {&signer});
+      !trial.ok()) {
+    return core::InvalidArgument(
+        "the archive's name cannot be a checkpoint's origin (" + trial.status().message() +
+        "); give printable text without line breaks, e.g. \"archive.example.org/syria\". "
+        "Nothing was written");
+  }
   ISNAD_RETURN_IF_ERROR(core::CreateDirs(env, a->layout_.KeysDir()));
   ISNAD_RETURN_IF_ERROR(core::CreateDirs(env, a->layout_.CheckpointsDir()));
   ISNAD_ASSIGN_OR_RETURN(a->lock_, env->LockFile(a->layout_.LockFile()));
@@ -268,6 +279,23 @@ Status Archive::OpenParts(Mode mode) {
   return Status::Ok();
 }
 
+std::string Archive::BundleBeyond(uint64_t size) const {
+  core::Env* env = options_.env;
+  if (core::Exists(env, core::JoinPath(layout_.LogDir(), "pending"))) return "";
+  // Bundle n holds entries [n*256, n*256 + width): past `size` when that end is.
+  for (uint64_t n = size / tlog::kTileWidth; n <= size / tlog::kTileWidth + 1; ++n) {
+    const std::string full = tlog::EntryBundlePath(n, tlog::kTileWidth);
+    if (core::Exists(env, core::JoinPath(layout_.LogDir(), full))) return full;
+    auto widths = env->ListDir(core::JoinPath(layout_.LogDir(), full + ".p"));
+    if (!widths.ok()) continue;
+    for (const auto& w : *widths) {
+      auto id = tlog::ParseTilePath(full + ".p/" + w);
+      if (id.ok() && n * tlog::kTileWidth + id->width > size) return full + ".p/" + w;
+    }
+  }
+  return "";
+}
+
 Status Archive::CheckNotRolledBack() const {
   // Every signed checkpoint is kept. One larger than the log means the log
   // was put back to an older state; appending now would sign a second,
@@ -284,6 +312,14 @@ Status Archive::CheckNotRolledBack() const {
           "run `isnad verify`, and restore log/checkpoint from checkpoints/" +
           name + " or a backup");
     }
+  }
+  // With checkpoints/ rolled back as well, the entry bundles still tell.
+  if (std::string beyond = BundleBeyond(log_->size()); !beyond.empty()) {
+    return core::Integrity("log/checkpoint is at " + std::to_string(log_->size()) +
+                           " entries, but log/" + beyond +
+                           " holds entries past them, written by a batch that committed: the log "
+                           "was rolled back. Nothing was written. Do not add to or reindex this "
+                           "archive; run `isnad verify`, and restore log/ from a backup");
   }
   return Status::Ok();
 }
@@ -830,7 +866,42 @@ StatusOr<std::string> Archive::CheckpointAt(uint64_t size) const {
     return core::NotFound("no signed checkpoint of size " + std::to_string(size) + " was kept in " +
                           layout_.CheckpointsDir());
   }
+  // Handed to others as the archive's word at that size: only as signed, of
+  // that size, and of the tree the log holds.
+  const std::string rel = "checkpoints/" + std::to_string(size);
+  auto opened = tlog::OpenNote(*text, {verifier_});
+  if (!opened.ok()) {
+    return core::Integrity(rel + ": the signature does not verify (" + opened.status().message() +
+                           "); run `isnad verify`");
+  }
+  auto cp = tlog::Checkpoint::Parse(opened->text);
+  if (!cp.ok() || cp->size != size) {
+    return core::Integrity(rel + " is not the checkpoint of tree size " + std::to_string(size) +
+                           " (the file was renamed or replaced); run `isnad verify`");
+  }
+  if (size <= log_->size()) {
+    auto root = log_->RootAt(size);
+    if (!root.ok()) return root.status().WithContext(rel);
+    if (*root != cp->root) {
+      return core::Integrity(rel + ": its root is not the log's at that size; run `isnad verify`");
+    }
+  }
   return text;
+}
+
+Status Archive::CheckAgainstLog(const catalog::ItemRecord& r) const {
+  auto entry = log_->Entry(r.leaf_index);
+  if (!entry.ok()) return entry.status().WithContext("reading the ingest entry of " + r.id);
+  auto j = core::Json::parse(*entry, nullptr, /*allow_exceptions=*/false);
+  const bool match = j.is_object() && j.value("type", "") == catalog::kItemIngested &&
+                     j.value("sha256", "") == r.sha256.Hex();
+  if (!match) {
+    return core::Integrity("the catalogue gives " + r.id + " the sha256 " + r.sha256.Hex() +
+                           ", but log entry " + std::to_string(r.leaf_index) +
+                           " does not record that ingest: the catalogue was altered; run `isnad "
+                           "verify`, then `isnad reindex`. Nothing was written");
+  }
+  return Status::Ok();
 }
 
 bool Archive::HoldsSecretKey() const {

@@ -199,6 +199,10 @@ class Archive {
   uint64_t NextLeafIndex() const { return log_->size(); }
 
   core::StatusOr<catalog::ItemRecord> Resolve(const std::string& id_or_prefix) const;
+  // That `r`'s ingest entry in the signed log names the sha256 the catalogue
+  // gives it (the catalogue is derived and could have been edited): kIntegrity
+  // otherwise. One entry read; for what hands evidence out (`cat`).
+  core::Status CheckAgainstLog(const catalog::ItemRecord& r) const;
   // Inclusion proof of the item's ingest entry in the current checkpoint.
   core::StatusOr<Proof> Prove(const std::string& id_or_prefix) const;
   // Inclusion proof of any entry.
@@ -228,6 +232,11 @@ class Archive {
   core::Status OpenParts(Mode mode);
   core::Status CatchUpCatalog();
   core::Status CheckNotRolledBack() const;
+  // An entry bundle of a tree larger than `size` (log/tile/entries/<N>.p/<W>,
+  // or a full bundle past it) that no pending record (log/pending) explains as
+  // a batch that never committed: a larger tree was committed once and the log
+  // was put back. Its path under log/, or "" when there is none.
+  std::string BundleBeyond(uint64_t size) const;
   // Size of the checkpoint in log/checkpoint now (a writer may have moved on
   // since Open); log().size() when it cannot be read.
   uint64_t CurrentCheckpointSize() const;

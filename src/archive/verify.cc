@@ -2,6 +2,7 @@
 // log and one over the blobs. Kept apart from archive.cc because it only reads.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <map>
 #include <mutex>
@@ -213,6 +214,14 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
   auto applied = catalog_ ? catalog_->AppliedSize() : core::StatusOr<uint64_t>(catalog_problem_);
   if (!applied.ok()) {
     problem("catalog.sqlite", "", "cannot read: " + applied.status().message());
+  } else if (*applied > log_->size() && *applied > CurrentCheckpointSize()) {
+    // Applied only after the checkpoint that covers it was signed: a
+    // catalogue ahead of today's checkpoint was built from a larger tree.
+    problem("log/checkpoint", "",
+            "is at " + std::to_string(CurrentCheckpointSize()) + " entries, but catalog.sqlite " +
+                "was built from " + std::to_string(*applied) +
+                ": the log was rolled back (or the catalogue is another archive's); do not add to "
+                "or reindex the archive until log/ is restored from a backup");
   } else if (*applied != log_->size()) {
     // Derived and brought up to date on the next open: not evidence at risk.
     report.notes.push_back("catalog.sqlite holds " + std::to_string(*applied) +
@@ -366,6 +375,28 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
         problem(rel, "",
                 "root differs from the log's tree at that size: the history was rewritten after "
                 "this checkpoint was signed");
+      }
+    }
+    {
+      // A writer at work writes log/pending, then bundles, then the checkpoint:
+      // a bundle seen past a checkpoint that has since moved on, or while a
+      // pending record has appeared, is its work, looked at again.
+      uint64_t at = CurrentCheckpointSize();
+      std::string beyond = BundleBeyond(at);
+      for (int look = 0; !beyond.empty() && look < 100; ++look) {
+        const bool pending =
+            core::Exists(options_.env, core::JoinPath(layout_.LogDir(), "pending"));
+        const uint64_t now = CurrentCheckpointSize();
+        if (!pending && now == at) break;
+        if (pending) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        at = CurrentCheckpointSize();
+        beyond = BundleBeyond(at);
+      }
+      if (!beyond.empty()) {
+        problem("log/checkpoint", "",
+                "is at " + std::to_string(at) + " entries, but log/" + beyond +
+                    " holds entries past them, written by a batch that committed (no log/pending "
+                    "record names it): the log was rolled back; restore log/ from a backup");
       }
     }
     if (!current_kept) {

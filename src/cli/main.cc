@@ -451,6 +451,7 @@ int CmdCat(const Globals& g, const std::string& id) {
         "its original bytes to a file: isnad cat {} > {}",
         r->id, r->media_type, HumanBytes(r->size_bytes), r->id, plain ? r->name : "FILE")));
   }
+  if (auto st = (*a)->CheckAgainstLog(*r); !st.ok()) return Fail(st);
   auto file = (*a)->blobs().Open(r->sha256);
   if (!file.ok()) return Fail(file.status());
   // Hash while streaming: if the stored bytes were altered, say so loudly.
@@ -867,13 +868,15 @@ int Run(int argc, char** argv) {
 
   uint64_t log_from = 0, log_limit = 0;
   auto* logc = app.add_subcommand("log", "list custody log entries");
-  logc->add_option("--from", log_from, "first entry index");
-  logc->add_option("--limit", log_limit, "at most this many entries");
+  logc->add_option("--from", log_from, "first entry index")->check(CLI::NonNegativeNumber);
+  logc->add_option("--limit", log_limit, "at most this many entries")
+      ->check(CLI::NonNegativeNumber);
   example(logc, "isnad log --json --from 0 --limit 10");
 
   int64_t cp_size = -1;
   auto* cp = app.add_subcommand("checkpoint", "print the signed checkpoint (C2SP signed note)");
-  cp->add_option("--size", cp_size, "an earlier checkpoint from the history, by tree size");
+  cp->add_option("--size", cp_size, "an earlier checkpoint from the history, by tree size")
+      ->check(CLI::NonNegativeNumber);
   example(cp, "isnad checkpoint > checkpoint.txt");
 
   auto* key = app.add_subcommand("key", "print the archive's public key (C2SP vkey)");
@@ -883,15 +886,19 @@ int Run(int argc, char** argv) {
   auto* prove = app.add_subcommand(
       "prove", "inclusion proof of an item's ingest entry in the signed checkpoint");
   prove->add_option("id", id, "item id or sha256 prefix");
-  prove->add_option("--entry", entry, "prove log entry N instead of an item");
+  prove->add_option("--entry", entry, "prove log entry N instead of an item")
+      ->check(CLI::NonNegativeNumber);
   example(prove, "isnad prove i1 --json");
 
   uint64_t old_size = 0;
   int64_t new_size = -1;
   auto* cons =
       app.add_subcommand("consistency", "consistency proof: tree OLD_SIZE is a prefix of NEW_SIZE");
-  cons->add_option("old_size", old_size, "older tree size")->required();
-  cons->add_option("new_size", new_size, "newer tree size (default: current)");
+  cons->add_option("old_size", old_size, "older tree size")
+      ->required()
+      ->check(CLI::NonNegativeNumber);
+  cons->add_option("new_size", new_size, "newer tree size (default: current)")
+      ->check(CLI::NonNegativeNumber);
   example(cons, "isnad consistency 1 --json");
 
   std::string verify_key;
