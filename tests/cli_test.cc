@@ -209,6 +209,9 @@ TEST_F(Cli, CheckpointSizeRefusesAReplacedHistoryFile) {
   EXPECT_EQ(swapped.exit_code, 10) << swapped.out;
   EXPECT_TRUE(swapped.out.empty()) << swapped.out;
   EXPECT_NE(swapped.err.find("checkpoints/" + old_size), std::string::npos) << swapped.err;
+  // consistency holds the proof's roots to the checkpoints signed at those sizes.
+  auto consistency = isnad({"consistency", old_size, "--json"});
+  EXPECT_EQ(consistency.exit_code, 10) << consistency.out;
   EXPECT_EQ(isnad({"checkpoint", "--size", "-1"}).exit_code, 2);
   EXPECT_EQ(isnad({"consistency", "1", "-1"}).exit_code, 2);
   EXPECT_EQ(isnad({"log", "--from", "-1"}).exit_code, 2);
@@ -219,9 +222,11 @@ TEST_F(Cli, CheckpointSizeRefusesAReplacedHistoryFile) {
 TEST(CliInit, ANameTheCheckpointCannotCarryLeavesNothingBehind) {
   TempDir tmp;
   const std::string ar = tmp.Join("ar");
-  auto bad = RunProcess({testing::IsnadBinary(), "--archive", ar, "init", "--name", "a\x01b"});
-  EXPECT_EQ(bad.exit_code, 2) << bad.err;
-  EXPECT_FALSE(fs::exists(ar + "/keys")) << bad.err;
+  for (const std::string& name : {std::string("a\x01b"), std::string(70000, 'x')}) {
+    auto bad = RunProcess({testing::IsnadBinary(), "--archive", ar, "init", "--name", name});
+    EXPECT_EQ(bad.exit_code, 2) << bad.err;
+    EXPECT_FALSE(fs::exists(ar + "/keys")) << bad.err;
+  }
   auto good =
       RunProcess({testing::IsnadBinary(), "--archive", ar, "init", "--name", "ok.example/a"});
   EXPECT_EQ(good.exit_code, 0) << good.err;

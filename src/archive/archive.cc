@@ -154,6 +154,16 @@ StatusOr<std::unique_ptr<Archive>> Archive::Init(const std::string& dir, const s
         "); give printable text without line breaks, e.g. \"archive.example.org/syria\". "
         "Nothing was written");
   }
+  // The first entry too: it holds the name, and an entry has at most 65,535 bytes.
+  catalog::Actor by{core::NowUtc(), a->OperatorName()};
+  ISNAD_ASSIGN_OR_RETURN(std::string entry,
+                         catalog::ArchiveCreatedEntry(by, origin, signer.vkey(), kSoftware));
+  if (entry.size() > tlog::kMaxEntrySize) {
+    return core::InvalidArgument("the archive's name is too long (" +
+                                 std::to_string(origin.size()) +
+                                 " bytes) for the first log entry, which holds it; give a short "
+                                 "name such as \"archive.example.org/syria\". Nothing was written");
+  }
   ISNAD_RETURN_IF_ERROR(core::CreateDirs(env, a->layout_.KeysDir()));
   ISNAD_RETURN_IF_ERROR(core::CreateDirs(env, a->layout_.CheckpointsDir()));
   ISNAD_ASSIGN_OR_RETURN(a->lock_, env->LockFile(a->layout_.LockFile()));
@@ -172,9 +182,6 @@ StatusOr<std::unique_ptr<Archive>> Archive::Init(const std::string& dir, const s
   ISNAD_ASSIGN_OR_RETURN(a->catalog_, a->OpenCatalog(a->layout_.CatalogDb(), false));
   ISNAD_ASSIGN_OR_RETURN(a->verifier_, tlog::NoteVerifier::FromVkey(signer.vkey()));
   a->signer_ = std::move(signer);
-  catalog::Actor by{core::NowUtc(), a->OperatorName()};
-  ISNAD_ASSIGN_OR_RETURN(std::string entry,
-                         catalog::ArchiveCreatedEntry(by, origin, a->verifier_.vkey(), kSoftware));
   ISNAD_RETURN_IF_ERROR(a->AppendAndApply({entry}).status());
   return a;
 }

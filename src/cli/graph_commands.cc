@@ -492,7 +492,8 @@ Status Tag(const Globals& g, const TagOptions& o) {
   std::vector<std::string> tags = Tags(o.tags);
   if (tags.empty()) return core::InvalidArgument("give at least one non-empty tag");
   for (const std::string& t : tags) {
-    if (t.find(';') != std::string::npos) {
+    // Removing one stays possible: archives made before this rule hold such tags.
+    if (!o.remove && t.find(';') != std::string::npos) {
       return core::InvalidArgument(fmt::format(
           "the tag \"{}\" holds a ';', which separates tags in CSV import and export; give "
           "each tag as its own argument",
@@ -1153,14 +1154,15 @@ Status Search(const Globals& g, const SearchOptions& o) {
   ISNAD_RETURN_IF_ERROR(CheckDay("--event-to", o.event_to));
   ISNAD_RETURN_IF_ERROR(CheckDay("--captured-from", o.captured_from));
   ISNAD_RETURN_IF_ERROR(CheckDay("--captured-to", o.captured_to));
-  for (const auto& [from_flag, from, to_flag, to] :
-       {std::tuple{"--event-from", &o.event_from, "--event-to", &o.event_to},
-        std::tuple{"--captured-from", &o.captured_from, "--captured-to", &o.captured_to}}) {
-    if (!from->empty() && !to->empty() &&
-        catalog::ParseEventDate(*from)->lo > catalog::ParseEventDate(*to)->hi) {
-      return core::InvalidArgument(fmt::format("{} {} is after {} {}: no date can match", from_flag,
-                                               Printable(*from), to_flag, Printable(*to)));
-    }
+  // A capture time is one moment, so a reversed range holds none. (Event dates
+  // are ranges, and the event filters ask for overlap: an item dated July to
+  // September passes --event-from September --event-to July.)
+  if (!o.captured_from.empty() && !o.captured_to.empty() &&
+      catalog::ParseEventDate(o.captured_from)->lo > catalog::ParseEventDate(o.captured_to)->hi) {
+    return core::InvalidArgument(
+        fmt::format("--captured-from {} is after --captured-to {}: no "
+                    "capture time can match",
+                    Printable(o.captured_from), Printable(o.captured_to)));
   }
   req.event_from = o.event_from;
   req.event_to = o.event_to;

@@ -609,7 +609,10 @@ int CmdConsistency(const Globals& g, uint64_t old_size, int64_t new_size_arg) {
   for (auto [size, root, note] :
        {std::tuple{old_size, *r1, &old_note}, std::tuple{new_size, *r2, &new_note}}) {
     auto text = (*a)->CheckpointAt(size);
-    if (!text.ok()) continue;  // not every size had a checkpoint of its own
+    // Not every size had a checkpoint of its own; one that is there but is not
+    // the signed checkpoint of that size and tree is an integrity failure.
+    if (!text.ok() && text.status().code() == core::Code::kNotFound) continue;
+    if (!text.ok()) return Fail(text.status());
     auto opened = tlog::OpenNote(*text, {(*a)->verifier()});
     auto cp = opened.ok() ? tlog::Checkpoint::Parse(opened->text) : opened.status();
     if (!cp.ok() || cp->root != root) {
