@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "catalog/entries.h"
@@ -637,6 +638,112 @@ INSTANTIATE_TEST_SUITE_P(EachKindOfFile, Corruption,
                            }
                            return n;
                          });
+
+// Adds three rounds of 100 files to the archive in `dir`: kept checkpoints at
+// 1, 101, 201 and 301, inside and beyond the first full tile. `fork` makes
+// the files differ from another call's.
+void AddThreeRounds(TempDir& tmp, const std::string& dir, const std::string& fork = "") {
+  auto a = Archive::Open(dir, Mode::kWrite, TestOptions());
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  for (int round = 0; round < 3; ++round) {
+    std::string in = tmp.Join("in" + fork + std::to_string(round));
+    for (int i = 0; i < 100; ++i) {
+      WriteTestFile(in + "/f" + std::to_string(i),
+                    fork + "round " + std::to_string(round) + " file " + std::to_string(i));
+    }
+    AddAll(**a, in);
+  }
+  EXPECT_EQ((*a)->log().size(), 301u);
+}
+
+std::string ArchiveOverAFullTile(TempDir& tmp) {
+  std::string dir = tmp.Join("ar");
+  MakeArchive(dir);
+  AddThreeRounds(tmp, dir);
+  return dir;
+}
+
+// Verify's problems, one "file: what" line each.
+std::string ProblemText(const std::string& dir) {
+  auto a = Archive::Open(dir, Mode::kAudit, TestOptions());
+  EXPECT_TRUE(a.ok()) << a.status().ToString();
+  if (!a.ok()) return "";
+  auto report = (*a)->Verify("", 2, nullptr);
+  EXPECT_TRUE(report.ok()) << report.status().ToString();
+  std::string text;
+  if (report.ok()) {
+    for (const auto& p : report->problems) text += p.file + ": " + p.what + "\n";
+  }
+  return text;
+}
+
+// The lines of `text` that hold `what`.
+size_t CountHolding(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) n += line.find(what) != std::string::npos;
+  return n;
+}
+
+// A damaged hash tile is derived data: verify names it, and neither the kept
+// checkpoints nor the catalogue (whose roots the tile would have given) are
+// blamed; the entries are intact.
+TEST(Archive, ADamagedFullHashTileIsNamedWithoutBlamingTheHistory) {
+  TempDir tmp;
+  const std::string dir = ArchiveOverAFullTile(tmp);
+  FlipByte(dir + "/log/tile/0/000", 100);
+  const std::string all = ProblemText(dir);
+  EXPECT_EQ(CountHolding(all, "tile/0/000"), 1u) << all;
+  EXPECT_EQ(CountHolding(all, "checkpoints/"), 0u) << all;
+  EXPECT_EQ(CountHolding(all, "catalog.sqlite"), 0u) << all;
+}
+
+// A changed entry makes every later kept checkpoint differ: one line says
+// where, one how many more, not a line per checkpoint.
+TEST(Archive, AChangedEntryIsPlacedBetweenKeptCheckpointsInTwoLines) {
+  TempDir tmp;
+  const std::string dir = ArchiveOverAFullTile(tmp);
+  {
+    // Entry 150 rewritten in the full bundle, its tile and the newer checkpoints left alone.
+    auto a = Archive::Open(dir, Mode::kRead, TestOptions());
+    ASSERT_TRUE(a.ok());
+    auto e = (*a)->log().Entry(150);
+    ASSERT_TRUE(e.ok());
+    std::ifstream in(dir + "/log/tile/entries/000", std::ios::binary);
+    std::string bundle((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t at = bundle.find(*e);
+    ASSERT_NE(at, std::string::npos);
+    FlipByte(dir + "/log/tile/entries/000", at + e->size() / 2);
+  }
+  const std::string all = ProblemText(dir);
+  EXPECT_GE(CountHolding(all, "tile/entries/000"), 1u) << all;
+  EXPECT_EQ(CountHolding(all, "one or more of entries 101 to 200 were changed"), 1u) << all;
+  EXPECT_EQ(CountHolding(all, "checkpoints/201: root differs"), 1u) << all;
+  EXPECT_EQ(CountHolding(all, "checkpoints/301: and 1 more kept checkpoints"), 1u) << all;
+}
+
+// Two signed trees of the same sizes (a fork: the key signed both): kept
+// checkpoints of the other tree at 101 and 301, while 201 is this one's, are
+// two separate findings, each with its own range of entries.
+TEST(Archive, ForkedHistoryFilesAreEachPlacedBetweenMatchingOnes) {
+  TempDir tmp;
+  const std::string dir = tmp.Join("ar"), other = tmp.Join("fork");
+  MakeArchive(dir);
+  fs::copy(dir, other, fs::copy_options::recursive);
+  AddThreeRounds(tmp, dir);
+  AddThreeRounds(tmp, other, "fork ");
+  for (const char* size : {"101", "301"}) {
+    fs::copy_file(other + "/checkpoints/" + size, dir + "/checkpoints/" + size,
+                  fs::copy_options::overwrite_existing);
+  }
+  const std::string all = ProblemText(dir);
+  EXPECT_EQ(CountHolding(all, "checkpoints/101: root differs"), 1u) << all;
+  EXPECT_EQ(CountHolding(all, "entries 1 to 100 were changed"), 1u) << all;
+  EXPECT_EQ(CountHolding(all, "checkpoints/301: root differs"), 1u) << all;
+  EXPECT_EQ(CountHolding(all, "entries 201 to 300 were changed"), 1u) << all;
+  EXPECT_EQ(CountHolding(all, "more kept checkpoints"), 0u) << all;
+  EXPECT_EQ(CountHolding(all, "checkpoints/201"), 0u) << all;
+}
 
 }  // namespace
 }  // namespace isnad::archive

@@ -171,7 +171,7 @@ TEST_F(Cli, ProofPrintedByProveVerifiesWithTheVkeyAlone) {
 // `cat` hands evidence out: the sha256 the (derived, editable) catalogue gives
 // an item must be the one its ingest entry in the signed log records, or a
 // swapped row would serve another exhibit's bytes as this one's.
-TEST_F(Cli, CatRefusesAnItemWhoseCatalogueHashIsNotTheLogs) {
+TEST_F(Cli, CatAndShowRefuseAnItemWhoseCatalogueHashIsNotTheLogs) {
   ASSERT_EQ(isnad({"add", tmp_.Join("in/video-1.mp4"), tmp_.Join("in/photos/p1.jpg")}).exit_code,
             0);
   {
@@ -191,6 +191,11 @@ TEST_F(Cli, CatRefusesAnItemWhoseCatalogueHashIsNotTheLogs) {
   EXPECT_EQ(cat.exit_code, 10) << cat.err;
   EXPECT_TRUE(cat.out.empty());
   EXPECT_NE(cat.err.find("log entry 1"), std::string::npos) << cat.err;
+  // `show` prints the hash an exhibit list copies: not the altered one.
+  auto show = isnad({"show", "i1", "--json"});
+  EXPECT_EQ(show.exit_code, 10) << show.out;
+  EXPECT_TRUE(show.out.empty()) << show.out;
+  EXPECT_NE(show.err.find("log entry 1"), std::string::npos) << show.err;
 }
 
 // A history file is what a user hands others as "the checkpoint at size N":
@@ -435,6 +440,66 @@ TEST_F(Cli, UnreadableEntriesAreNotBlamedOnTheCatalogue) {
   auto files = ProblemFiles(r.out);
   ASSERT_FALSE(files.empty());
   for (const auto& f : files) EXPECT_NE(f, "catalog.sqlite") << r.out;
+}
+
+// A damaged checkpoint stops the check at the door; a script reading --json
+// still gets it as a problem line and a summary that says not ok.
+TEST_F(Cli, ADamagedCheckpointIsAJsonProblemLine) {
+  ASSERT_EQ(isnad({"add", tmp_.Join("in")}).exit_code, 0);
+  const std::string cp = archive_ + "/log/checkpoint";
+  std::filesystem::permissions(cp, std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::add);
+  std::string text = *core::Env::Default()->ReadFile(cp);
+  text[text.size() / 2] ^= 0x01;
+  WriteTestFile(cp, text);
+  auto r = isnad({"verify", "--json"});
+  EXPECT_EQ(r.exit_code, 10) << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_TRUE(lines[0].contains("problem")) << r.out;
+  EXPECT_EQ(lines[1]["ok"], false) << r.out;
+  EXPECT_FALSE(r.err.empty());
+}
+
+// Without keys/log.vkey the folder is still an archive: the message says what
+// is missing and how to put it back, not "no isnad archive here".
+TEST_F(Cli, AMissingPublicKeyIsNamedNotTakenForNoArchive) {
+  const std::string vkey = isnad({"key"}).out;
+  ASSERT_FALSE(vkey.empty());
+  std::filesystem::remove(archive_ + "/keys/log.vkey");
+  auto r = isnad({"ls"});
+  EXPECT_EQ(r.exit_code, 10) << r.err;
+  EXPECT_NE(r.err.find("keys/log.vkey is missing"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("no isnad archive"), std::string::npos) << r.err;
+  WriteTestFile(archive_ + "/keys/log.vkey", vkey);
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+}
+
+// A catalogue made by an earlier isnad is derived data, not damage: verify
+// notes it and checks the evidence, and reindex rebuilds it on a copy kept
+// without the secret key (a lawyer's, a mirror's).
+TEST_F(Cli, AnOlderCatalogueIsRebuiltWithoutTheSecretKey) {
+  ASSERT_EQ(isnad({"add", tmp_.Join("in")}).exit_code, 0);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((archive_ + "/catalog.sqlite").c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, "PRAGMA user_version = 4", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  std::filesystem::rename(archive_ + "/keys/log.skey", tmp_.Join("log.skey"));
+  auto verify = isnad({"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_NE(verify.out.find("note: catalog.sqlite was not compared"), std::string::npos)
+      << verify.out;
+  auto ls = isnad({"ls"});
+  EXPECT_NE(ls.exit_code, 0);
+  EXPECT_NE(ls.err.find("isnad reindex"), std::string::npos) << ls.err;
+  auto reindex = isnad({"reindex"});
+  EXPECT_EQ(reindex.exit_code, 0) << reindex.err;
+  EXPECT_EQ(isnad({"ls"}).exit_code, 0);
+  auto again = isnad({"verify"});
+  EXPECT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_EQ(again.out.find("not compared"), std::string::npos) << again.out;
 }
 
 TEST_F(Cli, ALostCheckpointHistoryIsAProblemAndStopsWriters) {

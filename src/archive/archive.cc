@@ -198,6 +198,15 @@ StatusOr<std::unique_ptr<Archive>> Archive::Open(const std::string& dir, Mode mo
 Status Archive::OpenParts(Mode mode) {
   core::Env* env = options_.env;
   if (!core::Exists(env, layout_.VerifierKey())) {
+    if (core::Exists(env, layout_.LogDir()) || core::Exists(env, layout_.CheckpointsDir())) {
+      return core::Integrity(
+          layout_.VerifierKey() +
+          " is missing, but the folder holds a custody log: the archive's public key was "
+          "removed. Nothing was read or written. Put the key back in that file: the one line, "
+          "starting with the archive's name, that `isnad init` printed and you kept elsewhere. "
+          "(Entry 0 of the log records it too, as \"vkey\", but a key read from the archive "
+          "itself proves nothing: compare it with your copy.) Then run `isnad verify`");
+    }
     return core::NotFound("no isnad archive at " + layout_.root +
                           " (create one with `isnad --archive " + layout_.root +
                           " init`, or point --archive / ISNAD_ARCHIVE at an existing one)");
@@ -214,7 +223,8 @@ Status Archive::OpenParts(Mode mode) {
                            verifier.status().message());
   }
   verifier_ = std::move(*verifier);
-  if (writer) {
+  if (mode == Mode::kWrite) {
+    // Reindex signs nothing: a copy kept without the secret key can rebuild its catalogue.
     ISNAD_ASSIGN_OR_RETURN(tlog::NoteSigner signer, LoadSigner(env, layout_, verifier_));
     signer_ = std::move(signer);
   }
@@ -345,7 +355,12 @@ Status Archive::CatchUpCatalog() {
     ISNAD_ASSIGN_OR_RETURN(core::Hash applied_root, catalog_->AppliedRoot());
     ISNAD_ASSIGN_OR_RETURN(core::Hash log_root, log_->RootAt(applied));
     if (applied_root != log_root) {
-      return core::Integrity("the catalogue was built from a different log; run `isnad reindex`");
+      return core::Integrity(
+          "the catalogue records the log's root at " + std::to_string(applied) + " entries as " +
+          applied_root.Hex() + ", but the log's hash tiles give " + log_root.Hex() +
+          ": a hash tile under log/tile/ was damaged, or the catalogue comes from another log. "
+          "Run `isnad verify`, which tells which; rebuild the catalogue (`isnad reindex`) only "
+          "once verify finds the log sound");
     }
   }
   return ApplyLogTo(*log_, applied, kApplyChunk, *catalog_);
@@ -905,8 +920,9 @@ Status Archive::CheckAgainstLog(const catalog::ItemRecord& r) const {
   if (!match) {
     return core::Integrity("the catalogue gives " + r.id + " the sha256 " + r.sha256.Hex() +
                            ", but log entry " + std::to_string(r.leaf_index) +
-                           " does not record that ingest: the catalogue was altered; run `isnad "
-                           "verify`, then `isnad reindex`. Nothing was written");
+                           " does not record that ingest: the catalogue or that log entry was "
+                           "altered. Run `isnad verify`, which tells which (reindex only if it "
+                           "finds the log sound)");
   }
   return Status::Ok();
 }
@@ -927,7 +943,7 @@ StatusOr<std::string> Archive::SignNote(std::string_view text) const {
 }
 
 Status Archive::Reindex(const ProgressFn& progress) {
-  if (!signer_) return core::FailedPrecondition("reindex needs the archive opened for writing");
+  if (!lock_) return core::FailedPrecondition("reindex needs the archive opened for rebuilding");
   // Open(kRebuild) opens no catalogue, so a damaged one can still be replaced.
   catalog_.reset();
   // The new catalogue is built in a temporary file without a journal and

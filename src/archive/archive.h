@@ -38,8 +38,9 @@ struct Options {
   std::string operator_name;
 };
 
-// kRebuild: a writer that opens no catalogue, for Reindex (works when the
-// catalogue file is damaged). kAudit: a reader for Verify that opens what it
+// kRebuild: a writer that opens no catalogue and needs no secret key, for
+// Reindex (works when the catalogue file is damaged, and on a copy kept
+// without keys/log.skey). kAudit: a reader for Verify that opens what it
 // can (a damaged log edge or catalogue is reported by Verify, not fatal).
 enum class Mode { kRead, kWrite, kRebuild, kAudit };
 

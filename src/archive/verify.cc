@@ -96,7 +96,19 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
   for (auto& p : log_problems) problem("log/" + p.file, "", p.what);
 
   // 3. The entries: each must parse; collect the blobs they reference, and
-  //    rebuild the catalogue from them.
+  //    rebuild the catalogue from them. The tree's roots are recomputed from the
+  //    entries too, for the rebuild and for the kept checkpoints (step 7): the
+  //    stored hash tiles are among the files in doubt, and a damaged one must
+  //    not make intact history look rewritten.
+  auto history = options_.env->ListDir(layout_.CheckpointsDir());
+  std::map<uint64_t, core::Hash> roots_at;  // the kept checkpoints' sizes, filled in below
+  if (history.ok()) {
+    for (const auto& name : *history) {
+      if (auto n = ParseHistoryName(name); n && *n <= log_->size()) roots_at[*n] = core::Hash{};
+    }
+  }
+  if (auto zero = roots_at.find(0); zero != roots_at.end()) zero->second = tlog::EmptyRoot();
+  tlog::RootBuilder tree;
   std::vector<Mention> mentions;
   // Tree sizes whose signed checkpoint a time-stamp token covers, by the entry that says so.
   std::map<uint64_t, uint64_t> stamped_sizes;
@@ -134,20 +146,20 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
     std::vector<std::string> entries = std::move(chunk);
     chunk.clear();
     if (!rebuild_ok) return Status::Ok();
-    auto root = log_->RootAt(end);
-    if (!root.ok()) {
-      rebuild_ok = false;
-      problem("log/tile/entries", "", root.status().message());
-      return Status::Ok();
+    if (tree.size() != end) {  // every entry so far goes through the callback below
+      return core::Internal("verify's tree holds " + std::to_string(tree.size()) + " entries at " +
+                            std::to_string(end));
     }
     applying = std::async(std::launch::async,
                           [&rebuilt, first = chunk_start, entries = std::move(entries),
-                           root = *root] { return rebuilt->Apply(first, entries, root); });
+                           root = tree.Root()] { return rebuilt->Apply(first, entries, root); });
     return Status::Ok();
   };
   Status entries_status =
       log_->ForEachEntry(0, log_->size(), [&](uint64_t i, std::string_view e) -> Status {
         report.entries_checked++;
+        tree.Append(tlog::LeafHash(e));
+        if (auto at = roots_at.find(i + 1); at != roots_at.end()) at->second = tree.Root();
         if (progress && i % 1024 == 0) {
           progress({"reading the log, rebuilding the catalogue", "entries", i, log_->size()});
         }
@@ -212,7 +224,12 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
   //    after step 5, since the catalogue indexes text read from blobs.
   bool catalog_differs = false;
   auto applied = catalog_ ? catalog_->AppliedSize() : core::StatusOr<uint64_t>(catalog_problem_);
-  if (!applied.ok()) {
+  if (!applied.ok() && applied.status().code() == core::Code::kFailedPrecondition) {
+    // Made by another version of isnad (or never finished): derived, and the
+    // evidence it is derived from is checked here all the same.
+    report.notes.push_back("catalog.sqlite was not compared with the log: " +
+                           applied.status().message());
+  } else if (!applied.ok()) {
     problem("catalog.sqlite", "", "cannot read: " + applied.status().message());
   } else if (*applied > log_->size() && *applied > CurrentCheckpointSize()) {
     // Applied only after the checkpoint that covers it was signed: a
@@ -284,6 +301,11 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
     report.notes.push_back(
         "catalog.sqlite was not compared with the log: the blobs it indexes are damaged (see "
         "above). Restore them from a backup, then verify again");
+  } else if (catalog_differs && !log_problems.empty()) {
+    // Rebuilt from damaged log files; reindexing now would build the damage in.
+    report.notes.push_back(
+        "catalog.sqlite differs from a rebuild from the log, but the log itself is damaged (see "
+        "above). Restore log/ from a backup, then verify again; do not reindex until then");
   } else if (catalog_differs) {
     problem("catalog.sqlite", "", "does not agree with the log; run `isnad reindex` to rebuild it");
   }
@@ -315,8 +337,28 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
                 " (the history of signed checkpoints is part of the evidence; restore it from a "
                 "backup)");
   } else {
-    std::sort(names->begin(), names->end());
+    // By tree size (names are plain decimal), so the first that differs is the earliest.
+    std::sort(names->begin(), names->end(), [](const std::string& a, const std::string& b) {
+      return a.size() != b.size() ? a.size() < b.size() : a < b;
+    });
     bool current_kept = false;
+    uint64_t last_matching = 0;  // the largest kept size so far whose root is the entries'
+    // Consecutive kept checkpoints that differ: every later one covers the same
+    // changed entries, so one line names the first and one counts the rest.
+    struct Run {
+      std::string last;
+      uint64_t count = 0;
+    };
+    std::optional<Run> run;
+    auto close_run = [&] {
+      if (run && run->count > 1) {
+        problem(run->last, "",
+                "and " + std::to_string(run->count - 1) +
+                    " more kept checkpoints up to this one: their roots differ from the tree of "
+                    "the log's entries too");
+      }
+      run.reset();
+    };
     for (const auto& name : *names) {
       std::string rel = "checkpoints/" + name;
       auto named_size = ParseHistoryName(name);
@@ -368,15 +410,36 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
         continue;
       }
       current_kept |= cp->size == log_->size();
-      auto root = log_->RootAt(cp->size);
+      // From the entries where they were read (a file that appeared during this
+      // run, or a size past entries that could not be read: the hash tiles).
+      auto at = roots_at.find(cp->size);
+      const bool from_entries = at != roots_at.end() && cp->size <= tree.size();
+      auto root = from_entries ? core::StatusOr<core::Hash>(at->second) : log_->RootAt(cp->size);
       if (!root.ok()) {
         problem(rel, "", "cannot compute the log's root at that size: " + root.status().message());
       } else if (*root != cp->root) {
-        problem(rel, "",
-                "root differs from the log's tree at that size: the history was rewritten after "
-                "this checkpoint was signed");
+        if (!run) {
+          problem(rel, "",
+                  from_entries
+                      ? "root differs from the tree of the log's entries at that size: one or "
+                        "more of entries " +
+                            std::to_string(last_matching) + " to " + std::to_string(cp->size - 1) +
+                            " were changed or replaced after this checkpoint was signed"
+                      : "root differs from the log's tree at that size as its hash tiles give it "
+                        "(the entries from " +
+                            std::to_string(tree.size()) +
+                            " on could not be read): the log was rewritten after this "
+                            "checkpoint was signed, or those tiles are damaged");
+          run.emplace();
+        }
+        run->count++;
+        run->last = rel;
+      } else {
+        close_run();
+        last_matching = cp->size;
       }
     }
+    close_run();
     {
       // A writer at work writes log/pending, then bundles, then the checkpoint:
       // a bundle seen past a checkpoint that has since moved on, or while a

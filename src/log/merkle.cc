@@ -69,6 +69,24 @@ Hash NodeHash(const Hash& left, const Hash& right) {
 
 Hash EmptyRoot() { return core::Sha256Of(""); }
 
+void RootBuilder::Append(const Hash& leaf_hash) {
+  subtrees_.push_back(leaf_hash);
+  // Each trailing 1 bit of the old size is a subtree of the new leaf's size: merge.
+  for (uint64_t n = size_; n & 1; n >>= 1) {
+    Hash right = subtrees_.back();
+    subtrees_.pop_back();
+    subtrees_.back() = NodeHash(subtrees_.back(), right);
+  }
+  ++size_;
+}
+
+Hash RootBuilder::Root() const {
+  if (subtrees_.empty()) return EmptyRoot();
+  Hash root = subtrees_.back();
+  for (size_t i = subtrees_.size() - 1; i-- > 0;) root = NodeHash(subtrees_[i], root);
+  return root;
+}
+
 Status VerifyInclusion(uint64_t index, uint64_t size, const Hash& leaf,
                        const std::vector<Hash>& proof, const Hash& root) {
   if (index >= size) {

@@ -21,6 +21,21 @@ Hash NodeHash(const Hash& left, const Hash& right);
 // SHA-256("") — the root of the empty tree.
 Hash EmptyRoot();
 
+// The root of a tree grown one leaf at a time, from the leaves alone: keeps
+// the perfect subtrees of the tree so far (at most 64 hashes). What a check
+// computes when the stored hash tiles are the thing in doubt.
+class RootBuilder {
+ public:
+  void Append(const Hash& leaf_hash);
+  uint64_t size() const { return size_; }
+  // RFC 9162 MTH of the leaves appended so far (EmptyRoot() for none).
+  Hash Root() const;
+
+ private:
+  std::vector<Hash> subtrees_;  // largest first; their sizes are the bits of size_
+  uint64_t size_ = 0;
+};
+
 // RFC 9162 §2.1.3.2. Returns ok when `proof` proves leaf `index` with hash
 // `leaf` in the tree of `size` with root `root`; else kIntegrity saying why.
 core::Status VerifyInclusion(uint64_t index, uint64_t size, const Hash& leaf,

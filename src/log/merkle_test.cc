@@ -377,6 +377,19 @@ TEST(MerkleProperties, InMemoryMatchesReference) {
   }
 }
 
+// Grown one leaf at a time, the builder's root at every size is the reference MTH.
+TEST(MerkleProperties, RootBuilderMatchesReferenceAtEverySize) {
+  const auto entries = MakeEntries(1100);
+  const RefLeaves ref = RefLeafHashes(entries);
+  RootBuilder b;
+  EXPECT_EQ(b.Root(), EmptyRoot());
+  for (uint64_t n = 1; n <= entries.size(); ++n) {
+    b.Append(LeafHash(entries[n - 1]));
+    ASSERT_EQ(b.size(), n);
+    ASSERT_EQ(b.Root(), RefMth(ref, 0, n)) << "size " << n;
+  }
+}
+
 // Around the 65,536 boundary (where a third tile level appears), a few
 // targeted sizes; the reference is O(n) per proof, so few indices each.
 TEST(MerkleProperties, LargeBoundarySizes) {
