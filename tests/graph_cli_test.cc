@@ -437,6 +437,21 @@ TEST_F(GraphCli, TagsAddAndRemoveAndDeriveLinksACopy) {
   EXPECT_EQ(Search({"--tag", "aleppo"}), std::vector<std::string>{copy});
   EXPECT_EQ(Search({"--tag", "victims", "--tag", " aleppo"}), std::vector<std::string>{copy});
   EXPECT_EQ(isnad({"tag", copy, "  "}).exit_code, 2);
+  // A tag filter folds as search does: case, and Arabic spellings (ة/ه, أ/ا).
+  One({"tag", copy, "Chemical-Attack", "الغوطة"});
+  EXPECT_EQ(Search({"--tag", "chemical attack"}), std::vector<std::string>{copy});
+  EXPECT_EQ(Search({"--tag", "CHEMICAL-ATTACK", "--tag", "الغوطه"}),
+            std::vector<std::string>{copy});
+  EXPECT_TRUE(Search({"--tag", "chemical"}).empty());  // the whole tag, not a word of it
+  // Facets count as the filter matches: one facet for two spellings, each item once.
+  One({"tag", original, "chemical attack"});
+  One({"tag", copy, "CHEMICAL ATTACK"});
+  auto facets = JsonLines(isnad({"search", "--facets", "--json"}).out);
+  ASSERT_FALSE(facets.empty());
+  const Json& tag_facets = facets.back()["facets"]["tag"];
+  EXPECT_EQ(tag_facets.value("CHEMICAL ATTACK", 0), 2) << tag_facets.dump();
+  EXPECT_FALSE(tag_facets.contains("chemical attack")) << tag_facets.dump();
+  EXPECT_FALSE(tag_facets.contains("Chemical-Attack")) << tag_facets.dump();
   Json d = One({"derive", copy, "--from", original});
   EXPECT_EQ(d["item"], copy);
   EXPECT_EQ(d["original"], original);
@@ -528,6 +543,10 @@ TEST_F(GraphCli, ANameGivenTwiceIsRecordedWithAWarning) {
   EXPECT_TRUE(Contains(again.err, first)) << again.err;
   RunResult other = isnad({"place", "add", "--name", "Ein Tarma"});
   EXPECT_FALSE(Contains(other.err, "warning")) << other.err;
+  // A blank name is no name: nothing could ever look it up.
+  RunResult blank = isnad({"place", "add", "--name", "  \t"});
+  EXPECT_EQ(blank.exit_code, 2) << blank.err;
+  EXPECT_TRUE(Contains(blank.err, "a place needs a name")) << blank.err;
 }
 
 // Filters that no hit can pass are a mistake to say, not an empty answer: a

@@ -550,7 +550,7 @@ bool Importer::CheckMembers(const Json& m, const std::set<std::string>& allowed,
 bool Importer::Present(const Json& m, const std::string& name) const {
   auto it = m.find(name);
   if (it == m.end() || it->is_null()) return false;
-  return !(it->is_string() && it->get_ref<const std::string&>().empty());
+  return !(it->is_string() && catalog::IsBlank(it->get_ref<const std::string&>()));
 }
 
 std::optional<std::string> Importer::Str(const Json& m, const std::string& name, const char* hint) {
@@ -585,7 +585,7 @@ std::optional<Json> Importer::TextMap(const Json& m, const std::string& name,
   auto it = m.find(name);
   if (it == m.end() || it->is_null()) return std::nullopt;
   if (it->is_string()) {
-    if (it->get_ref<const std::string&>().empty()) return std::nullopt;
+    if (catalog::IsBlank(it->get_ref<const std::string&>())) return std::nullopt;
     Json o = Json::object();
     o[lang] = *it;
     return o;
@@ -600,8 +600,8 @@ std::optional<Json> Importer::TextMap(const Json& m, const std::string& name,
   for (auto e = it->begin(); e != it->end(); ++e) {
     if (!catalog::IsLanguageTag(e.key())) {
       Bad(name + "." + e.key(), "is not a language tag (BCP 47: ar, en, fr, fr-CA)");
-    } else if (!e->is_string() || e->get_ref<const std::string&>().empty()) {
-      Bad(name + "." + e.key(), "must be non-empty text");
+    } else if (!e->is_string() || catalog::IsBlank(e->get_ref<const std::string&>())) {
+      Bad(name + "." + e.key(), "must be text that is not blank");
     } else {
       o[e.key()] = *e;
     }
@@ -658,7 +658,7 @@ void Importer::Coordinates(const Json& m, Json* body) {
 std::vector<std::string> Importer::TextList(const Json& m, const std::string& name, bool split) {
   std::vector<std::string> out;
   auto add = [&out](std::string s) {
-    if (!s.empty() && std::find(out.begin(), out.end(), s) == out.end())
+    if (!catalog::IsBlank(s) && std::find(out.begin(), out.end(), s) == out.end())
       out.push_back(std::move(s));
   };
   auto it = m.find(name);
@@ -682,8 +682,8 @@ std::vector<std::string> Importer::TextList(const Json& m, const std::string& na
   }
   for (size_t k = 0; k < it->size(); ++k) {
     const Json& v = (*it)[k];
-    if (!v.is_string() || v.get_ref<const std::string&>().empty()) {
-      Bad(name + "[" + std::to_string(k) + "]", "must be non-empty text");
+    if (!v.is_string() || catalog::IsBlank(v.get_ref<const std::string&>())) {
+      Bad(name + "[" + std::to_string(k) + "]", "must be text that is not blank");
       continue;
     }
     add(v.get<std::string>());
@@ -835,10 +835,7 @@ void Importer::DefineRef(EntityKind kind, const Json& m, const std::string& valu
 // are allowed: refs tell those apart, and an export of such an archive imports.)
 void Importer::RefuseKnownNames(EntityKind kind, const std::string& column, const Json& names,
                                 const std::vector<std::string>& variants) {
-  std::vector<std::string> all;
-  for (const auto& [lang, n] : names.items()) all.push_back(n.get<std::string>());
-  all.insert(all.end(), variants.begin(), variants.end());
-  for (const std::string& n : all) {
+  for (const std::string& n : catalog::EveryName(names, variants)) {
     auto found = archive_.catalog().EntitiesNamed(kind, n);
     if (!found.ok()) {
       Bad(column, found.status().message());
@@ -861,8 +858,7 @@ void Importer::IndexNames(EntityKind kind, const Json& names,
     auto& v = index[n];
     if (std::find(v.begin(), v.end(), value) == v.end()) v.push_back(value);
   };
-  for (const auto& [lang, n] : names.items()) add(n.get<std::string>());
-  for (const auto& n : variants) add(n);
+  for (const std::string& n : catalog::EveryName(names, variants)) add(n);
 }
 
 // ------------------------------------------------------------------ items
@@ -1263,7 +1259,7 @@ void Importer::RelationLine(const Json& m) {
         "a relation needs sources: [{\"item\": ref, \"confidence\": \"low\"|\"medium\"|"
         "\"high\"}, ...], at least one");
   } else {
-    std::set<std::string> seen;
+    std::map<std::string, std::pair<size_t, Json>> seen;  // item -> first position, confidence
     for (size_t k = 0; k < it->size(); ++k) {
       const Json& s = (*it)[k];
       const std::string at = "sources[" + std::to_string(k) + "]";
@@ -1286,7 +1282,18 @@ void Importer::RelationLine(const Json& m) {
       bool conf_ok =
           c != s.end() && c->is_string() && (*c == "low" || *c == "medium" || *c == "high");
       if (!conf_ok) Bad(at + ".confidence", "must be \"low\", \"medium\" or \"high\"");
-      if (item && conf_ok && seen.insert(*item).second) {
+      if (!item || !conf_ok) continue;
+      // The same source twice says it once (as `relation add` takes it); with
+      // two confidences, which holds is the analyst's call, not import's.
+      if (auto [first, added] = seen.emplace(*item, std::pair(k, *c)); !added) {
+        if (first->second.second != *c) {
+          Bad(at + ".item", "names the same item as sources[" +
+                                std::to_string(first->second.first) + "] with confidence " +
+                                c->get<std::string>() + " against " +
+                                first->second.second.get<std::string>() +
+                                "; give each item once, with the confidence it lends");
+        }
+      } else {
         sources.push_back(Json{{"item", *item}, {"confidence", *c}});
       }
     }
@@ -1555,7 +1562,17 @@ Status Importer::Apply(const ImportOptions& options, const std::string& file) {
     std::set<std::string> described;
     for (const std::string& v : described_) described.insert(Real(v, base, &path_ids));
     report_->items_described = described.size();
+    const uint64_t size_before = archive_.log().size();
     auto first = archive_.Record(bodies);
+    if (!first.ok() && archive_.log().size() > size_before) {
+      // Committed and signed, then a later step (the history file, the
+      // catalogue) failed: the import is done; what failed says what is left.
+      return Status(first.status().code(),
+                    "importing " + file + ": the " + std::to_string(bodies.size()) +
+                        " graph entries were recorded (log entries " + std::to_string(size_before) +
+                        " to " + std::to_string(archive_.log().size() - 1) +
+                        "; do not import the file again), but then " + first.status().message());
+    }
     if (!first.ok()) {
       std::string files =
           paths_.empty()

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "archive/archive.h"
@@ -502,24 +503,31 @@ TEST(Import, JsonlGraphIsRecordedInOneBatch) {
   EXPECT_EQ(a->log().size(), size);
 }
 
+// How many renames `work` takes on a fresh archive ("twin" in `tmp`): where
+// to inject a failure into the same work on another.
+int64_t RenamesTaken(TempDir& tmp, const std::function<void(Archive&)>& work) {
+  core::testing::FaultInjectionEnv counting(core::Env::Default());
+  NewArchive(tmp.Join("twin"));
+  Options o = TestOptions();
+  o.env = &counting;
+  auto twin = Archive::Open(tmp.Join("twin"), Mode::kWrite, o);
+  EXPECT_TRUE(twin.ok()) << twin.status().ToString();
+  if (twin.ok()) work(**twin);
+  return counting.renames.load();
+}
+
 TEST(Import, WhenRecordingFailsAfterTheFilesTheErrorSaysSoAndARerunCompletes) {
   TempDir tmp;
   const std::vector<std::string> files = {kData + "/files/statement.txt",
                                           kData + "/files/photo.bin"};
   // How many renames adding these files takes, measured on a twin archive.
-  core::testing::FaultInjectionEnv counting(core::Env::Default());
-  {
-    NewArchive(tmp.Join("twin"));
-    Options o = TestOptions();
-    o.env = &counting;
-    auto twin = Archive::Open(tmp.Join("twin"), Mode::kWrite, o);
-    ASSERT_TRUE(twin.ok());
-    AddFiles(**twin, {files[0]}, "https://example.org/post/1");
-    AddFiles(**twin, {files[1]});
-  }
+  const int64_t renames = RenamesTaken(tmp, [&](Archive& twin) {
+    AddFiles(twin, {files[0]}, "https://example.org/post/1");
+    AddFiles(twin, {files[1]});
+  });
   NewArchive(tmp.Join("ar"));
   core::testing::FaultInjectionEnv faulty(core::Env::Default());
-  faulty.fail_rename_at = counting.renames + 1;
+  faulty.fail_rename_at = renames + 1;
   faulty.sticky = true;
   {
     Options o = TestOptions();
@@ -543,6 +551,40 @@ TEST(Import, WhenRecordingFailsAfterTheFilesTheErrorSaysSoAndARerunCompletes) {
   EXPECT_EQ(again.items_added, 0u);
   EXPECT_EQ(again.sources_added, 2u);
   EXPECT_EQ(again.entities, 9u);
+}
+
+// The graph committed and signed, then the history file failed: the import is
+// done, and the message must not say "none was recorded" (a re-run would add
+// every entity a second time).
+TEST(Import, AFailureAfterTheGraphIsCommittedSaysItWasRecorded) {
+  TempDir tmp;
+  const int64_t renames =
+      RenamesTaken(tmp, [](Archive& twin) { MustImport(twin, kData + "/graph.jsonl"); });
+  NewArchive(tmp.Join("ar"));
+  core::testing::FaultInjectionEnv faulty(core::Env::Default());
+  faulty.fail_rename_at = renames;  // the last: the checkpoint's history file
+  uint64_t size_before = 0;
+  {
+    Options o = TestOptions();
+    o.env = &faulty;
+    auto a = Archive::Open(tmp.Join("ar"), Mode::kWrite, o);
+    ASSERT_TRUE(a.ok());
+    size_before = (*a)->log().size();
+    auto r = Import(**a, kData + "/graph.jsonl", ImportOptions{});
+    ASSERT_FALSE(r.ok());
+    const std::string m = r.status().message();
+    EXPECT_NE(m.find("graph entries were recorded"), std::string::npos) << m;
+    EXPECT_NE(m.find("do not import the file again"), std::string::npos) << m;
+    EXPECT_EQ(m.find("none was recorded"), std::string::npos) << m;
+  }
+  // Opened for writing again, the history file is saved and the archive is whole.
+  ASSERT_TRUE(Archive::Open(tmp.Join("ar"), Mode::kWrite, TestOptions()).ok());
+  auto a = Archive::Open(tmp.Join("ar"), Mode::kRead, TestOptions());
+  ASSERT_TRUE(a.ok());
+  EXPECT_GT((*a)->log().size(), size_before);
+  auto report = (*a)->Verify("", 2, nullptr);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  for (const auto& p : report->problems) ADD_FAILURE() << p.file << ": " << p.what;
 }
 
 TEST(Import, JsonlExportImportsIntoAFreshArchiveAndExportsTheSameBytes) {
@@ -762,15 +804,23 @@ TEST(Import, TheSameGraphImportedTwiceIsRefused) {
   EXPECT_EQ(EntityByName(*a, EntityKind::kPlace, "Zamalka").empty(), false);
 }
 
+// A new archive in `tmp` holding one text file, its id in `ids`.
+std::unique_ptr<Archive> ArchiveWithOneFile(TempDir& tmp, std::vector<std::string>* ids) {
+  auto a = NewArchive(tmp.Join("ar"));
+  WriteTestFile(tmp.Join("in/f.txt"), "a file\n");
+  *ids = AddFiles(*a, {tmp.Join("in/f.txt")});
+  EXPECT_EQ(ids->size(), 1u);
+  ids->resize(1);
+  return a;
+}
+
 // What the command line refuses, import refuses too: year 0000, and a tag
 // holding the ';' that separates tags in the CSV form (its export could not
 // write it back).
 TEST(Import, YearZeroAndASemicolonInATagAreProblems) {
   TempDir tmp;
-  auto a = NewArchive(tmp.Join("ar"));
-  WriteTestFile(tmp.Join("in/f.txt"), "a file\n");
-  std::vector<std::string> ids = AddFiles(*a, {tmp.Join("in/f.txt")});
-  ASSERT_EQ(ids.size(), 1u);
+  std::vector<std::string> ids;
+  auto a = ArchiveWithOneFile(tmp, &ids);
   const uint64_t size = a->log().size();
   WriteTestFile(tmp.Join("in/y.csv"), "id,event_date\r\n" + ids[0] + ",0000\r\n");
   auto year = Import(*a, tmp.Join("in/y.csv"), ImportOptions{});
@@ -783,6 +833,35 @@ TEST(Import, YearZeroAndASemicolonInATagAreProblems) {
   ASSERT_TRUE(tags.ok()) << tags.status().ToString();
   EXPECT_TRUE(Has(tags->problems, 1, "tags", "holds a ';'")) << Shown(tags->problems);
   EXPECT_TRUE(Has(tags->problems, 2, "date", "year 0000")) << Shown(tags->problems);
+  EXPECT_EQ(a->log().size(), size);
+}
+
+// A blank name is no name: it could never be looked up. A source given twice
+// with two confidences leaves the choice to the analyst, not to the importer;
+// given twice alike, it is one source (as `relation add` takes it).
+TEST(Import, BlankNamesAndASourceWithTwoConfidencesAreProblems) {
+  TempDir tmp;
+  std::vector<std::string> ids;
+  auto a = ArchiveWithOneFile(tmp, &ids);
+  const uint64_t size = a->log().size();
+  const std::string src = R"({"item":")" + ids[0] + R"(","confidence":)";
+  WriteTestFile(
+      tmp.Join("in/g.jsonl"),
+      std::string(R"({"kind":"place","names":"   "})") + "\n" +
+          R"({"kind":"actor","type":"unit","ref":"a","names":{"en":"Unit A","ar":" \t"}})" + "\n" +
+          R"({"kind":"actor","type":"unit","ref":"b","names":{"en":"Unit B"},"variants":[" "]})" +
+          "\n" + R"({"kind":"relation","subject":"a","predicate":"commands",)" +
+          R"("object":"b","sources":[)" + src + R"("high"},)" + src + R"("low"}]})" + "\n" +
+          R"({"kind":"relation","subject":"b","predicate":"member_of",)" +
+          R"("object":"a","sources":[)" + src + R"("high"},)" + src + R"("high"}]})" + "\n");
+  auto r = Import(*a, tmp.Join("in/g.jsonl"), ImportOptions{});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const auto& p = r->problems;
+  EXPECT_TRUE(Has(p, 1, "names", "a place needs names")) << Shown(p);
+  EXPECT_TRUE(Has(p, 2, "names.ar", "not blank")) << Shown(p);
+  EXPECT_TRUE(Has(p, 3, "variants[0]", "not blank")) << Shown(p);
+  EXPECT_TRUE(Has(p, 4, "sources[1].item", "with confidence low against high")) << Shown(p);
+  EXPECT_EQ(p.size(), 4u) << Shown(p);  // line 5's repeated source is one source
   EXPECT_EQ(a->log().size(), size);
 }
 

@@ -38,7 +38,7 @@ using internal::Tx;
 
 // Bump when the schema changes; an older catalogue is then rebuilt with
 // `isnad reindex` (it is derived data, so there are no migrations).
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 constexpr int64_t kMaxSqlInteger = std::numeric_limits<int64_t>::max();
 
 // docs/formats/catalog.md describes this schema; change both together.
@@ -92,7 +92,7 @@ CREATE TABLE notes (
   CHECK ((text IS NULL) <> (text_sha256 IS NULL))
 );
 CREATE INDEX notes_by_item ON notes (item_leaf, leaf_index);
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
 )sql";
 
 // The rows Fingerprint() hashes: every stored column of every table, in
@@ -122,7 +122,7 @@ constexpr FingerprintTable kFingerprintTables[] = {
     {"item_facts",
      "SELECT item_leaf, event_date, date_lo, date_hi, place_leaf, lat, lon, status, "
      "original_leaf FROM item_facts ORDER BY item_leaf"},
-    {"tags", "SELECT item_leaf, tag FROM tags ORDER BY item_leaf, tag"},
+    {"tags", "SELECT item_leaf, tag, folded FROM tags ORDER BY item_leaf, tag"},
     {"reviews",
      "SELECT leaf_index, item_leaf, status, reason, time, operator FROM reviews ORDER BY "
      "leaf_index"},

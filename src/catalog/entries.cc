@@ -1,5 +1,6 @@
 #include "catalog/entries.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -7,6 +8,7 @@
 #include <span>
 
 #include "core/encoding.h"
+#include "text/normalize.h"
 
 namespace isnad::catalog {
 namespace {
@@ -886,6 +888,23 @@ bool HasYearZero(std::string_view date) {
   size_t slash = date.find('/');
   return date.starts_with("0000") ||
          (slash != std::string_view::npos && date.substr(slash + 1).starts_with("0000"));
+}
+
+bool IsBlank(std::string_view text) { return text::IsBlank(text); }
+
+std::vector<std::string> EveryName(const core::Json& names,
+                                   const std::vector<std::string>& variants) {
+  std::vector<std::string> all;
+  auto add = [&all](const std::string& n) {
+    if (std::find(all.begin(), all.end(), n) == all.end()) all.push_back(n);
+  };
+  if (names.is_object()) {
+    for (const auto& [lang, n] : names.items()) {
+      if (n.is_string()) add(n.get<std::string>());
+    }
+  }
+  for (const auto& n : variants) add(n);
+  return all;
 }
 
 std::optional<DateRange> ParseEventDate(std::string_view date) {

@@ -41,6 +41,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/canonical_json.h"
 #include "core/digest.h"
@@ -123,6 +124,16 @@ std::optional<DateRange> ParseEventDate(std::string_view date);
 // has it, but in a person's input it is a slip for a real year, refused by the
 // CLI and import alike (a log entry written with it still applies).
 bool HasYearZero(std::string_view date);
+
+// Shows nothing (text::IsBlank: white space, format and control characters
+// only, or nothing): a name, title or tag so given is taken as not given, as
+// an empty one is.
+bool IsBlank(std::string_view text);
+
+// Every name an entity is known by: its names by language (`{"ar": ..., "en":
+// ...}`, strings), then its variants, each once, in that order.
+std::vector<std::string> EveryName(const core::Json& names,
+                                   const std::vector<std::string>& variants);
 
 // The grammar's value checks, for callers that validate a person's input
 // before building entries (import, the CLI).

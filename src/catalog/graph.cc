@@ -49,6 +49,14 @@ constexpr uint64_t kMaxCounted = 10'000;
 // With more hits than kMaxCounted, only the newest this many are ranked.
 constexpr uint64_t kRankWindow = 2'000;
 
+// A tag as filters match it: "Sarin", "sarin" and "SARIN" are one tag to a
+// search, as are Arabic spellings that differ only as search folds them (the
+// form names are looked up by); one of punctuation alone is kept as given.
+std::string TagFold(std::string_view tag) {
+  std::string folded = text::Tokenize(tag).exact;
+  return folded.empty() ? std::string(tag) : folded;
+}
+
 // Filter keys: tokens an item's search row carries in its keys column so that
 // a tag or event-date filter narrows the text hits inside FTS5 (an AND of
 // doclists) before the filter itself is checked row by row. A key only has to
@@ -182,9 +190,10 @@ CREATE TABLE item_facts (
 CREATE TABLE tags (
   item_leaf INTEGER NOT NULL,
   tag       TEXT NOT NULL,
+  folded    TEXT NOT NULL,
   PRIMARY KEY (item_leaf, tag)
 ) WITHOUT ROWID;
-CREATE INDEX tags_by_tag ON tags (tag);
+CREATE INDEX tags_by_folded ON tags (folded);
 CREATE TABLE reviews (
   leaf_index INTEGER PRIMARY KEY,
   item_leaf  INTEGER NOT NULL,
@@ -457,9 +466,10 @@ Status GraphApplier::Apply(int64_t leaf, const std::string& type, const Json& e)
     }
     if (type == kItemTagged) {
       for (const Json& tag : e.value("add", Json::array())) {
-        Stmt& st = Q("INSERT OR IGNORE INTO tags (item_leaf, tag) VALUES (?1, ?2)");
+        Stmt& st = Q("INSERT OR IGNORE INTO tags (item_leaf, tag, folded) VALUES (?1, ?2, ?3)");
         st.Int(1, item);
         st.TextRef(2, tag.get_ref<const std::string&>());
+        st.Text(3, TagFold(tag.get_ref<const std::string&>()));
         ISNAD_RETURN_IF_ERROR(st.Run("tagging"));
       }
       for (const Json& tag : e.value("remove", Json::array())) {
@@ -722,15 +732,14 @@ Status GraphApplier::GatherDoc(int64_t leaf, std::optional<std::string>* out, st
   if (kind == "item") {
     ISNAD_RETURN_IF_ERROR(add_rows("SELECT name FROM items WHERE leaf_index = ?1", leaf));
     {
-      Stmt& st = Q("SELECT tag FROM tags WHERE item_leaf = ?1 ORDER BY tag");
+      Stmt& st = Q("SELECT tag, folded FROM tags WHERE item_leaf = ?1 ORDER BY tag");
       st.Int(1, leaf);
       while (true) {
         ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("gathering text to index"));
         if (!row) break;
-        std::string tag = st.ColText(0);
-        add(tag);
+        add(st.ColText(0));
         *keys += ' ';
-        *keys += TagKey(tag);
+        *keys += TagKey(st.ColText(1));
       }
     }
     std::optional<int64_t> place;
@@ -1421,29 +1430,29 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
     if (component[child[i]] == component[parent[i]]) cyclic[component[child[i]]].push_back(i);
   }
   std::vector<size_t> via(nodes.size(), kUnvisited);  // the edge that reached a node
-  for (const std::vector<size_t>& knot : cyclic) {
-    if (knot.empty()) continue;
-    std::optional<size_t> first;
-    for (size_t i : knot) {
-      if (edges[i].relation == scope_relation) {
-        first = i;
-        break;
-      }
-      if (!first && in_scope(edges[i].from, edges[i].to)) first = i;
-    }
-    if (!first) continue;
-    const Edge& start = edges[*first];
-    const size_t c = component[child[*first]];
-    // Breadth-first over parents inside the component, from the start's parent
-    // back to its child: the shortest cycle through the start.
-    std::vector<size_t> frontier = {parent[*first]}, reached = frontier;
-    via[parent[*first]] = *first;
-    while (via[child[*first]] == kUnvisited && !frontier.empty()) {
+  // A claim holds at `moment` ("" is before every date): open ends reach forever.
+  auto holds_at = [&edges](size_t e, const std::string& moment) {
+    const Edge& x = edges[e];
+    return (x.lo.empty() || (!moment.empty() && x.lo <= moment)) &&
+           (x.hi.empty() || moment.empty() || moment <= x.hi);
+  };
+  // The shortest cycle through edge `first` of claims that all hold at
+  // `*moment` (any claim, dates aside, for none): breadth-first over parents
+  // inside the component, from the start's parent back to its child. Its
+  // edges in order, or none. `budget` counts the edges looked at, so that a
+  // large knot stays cheap.
+  auto shortest_cycle = [&](size_t first, const std::string* moment, size_t* budget) {
+    const size_t c = component[child[first]];
+    std::vector<size_t> frontier = {parent[first]}, reached = frontier;
+    via[parent[first]] = first;
+    while (via[child[first]] == kUnvisited && !frontier.empty() && *budget > 0) {
       std::vector<size_t> next;
       for (size_t v : frontier) {
         for (size_t e : up[v]) {
+          --*budget;
           const size_t w = parent[e];
           if (component[w] != c || via[w] != kUnvisited) continue;
+          if (moment != nullptr && !holds_at(e, *moment)) continue;
           via[w] = e;
           reached.push_back(w);
           next.push_back(w);
@@ -1451,15 +1460,63 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
       }
       frontier = std::move(next);
     }
-    std::vector<std::string> path;
-    for (size_t node = child[*first];;) {
-      const size_t e = via[node];
-      path.push_back(rel(edges[e].relation));
-      if (e == *first) break;
-      node = child[e];
+    std::vector<size_t> path;
+    if (via[child[first]] != kUnvisited) {
+      for (size_t node = child[first];;) {
+        const size_t e = via[node];
+        path.push_back(e);
+        if (e == first) break;
+        node = child[e];
+      }
+      std::reverse(path.begin(), path.end());
     }
     for (size_t v : reached) via[v] = kUnvisited;
-    std::reverse(path.begin(), path.end());
+    return path;
+  };
+  for (const std::vector<size_t>& knot : cyclic) {
+    if (knot.empty()) continue;
+    // A cycle is a contradiction only if its claims hold at one time: some
+    // moment when all of them do, which is then the latest start among them
+    // (or before every date). A cycle only through claims of periods that
+    // never meet (a unit under another until 2012, that one under it from
+    // 2014) is a reorganisation.
+    std::vector<std::string> moments = {""};
+    for (size_t i : knot) {
+      if (!edges[i].lo.empty()) moments.push_back(edges[i].lo);
+    }
+    std::sort(moments.begin(), moments.end());
+    moments.erase(std::unique(moments.begin(), moments.end()), moments.end());
+    size_t budget = 4'000'000;
+    std::vector<size_t> path;
+    for (size_t m = 0; m < moments.size() && path.empty() && budget > 0; ++m) {
+      // Through the relation asked about, else the first that touches the scope.
+      std::vector<size_t> starts;
+      for (size_t i : knot) {
+        if (!holds_at(i, moments[m])) continue;
+        if (edges[i].relation == scope_relation) {
+          starts.insert(starts.begin(), i);
+        } else if (in_scope(edges[i].from, edges[i].to)) {
+          starts.push_back(i);
+        }
+      }
+      for (size_t k = 0; k < starts.size() && path.empty() && budget > 0; ++k) {
+        path = shortest_cycle(starts[k], &moments[m], &budget);
+      }
+    }
+    if (path.empty() && budget == 0) {
+      // Too large to settle in time: say so as a cycle, dates aside, rather than keep quiet.
+      for (size_t i : knot) {
+        if (edges[i].relation == scope_relation || in_scope(edges[i].from, edges[i].to)) {
+          size_t unlimited = static_cast<size_t>(-1);
+          path = shortest_cycle(i, nullptr, &unlimited);
+          break;
+        }
+      }
+    }
+    if (path.empty()) continue;
+    const Edge& start = edges[path.front()];
+    std::vector<std::string> names;
+    for (size_t e : path) names.push_back(rel(edges[e].relation));
     std::string more;
     if (knot.size() > path.size()) {
       more = " (" + std::to_string(knot.size() - path.size()) +
@@ -1467,7 +1524,7 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
     }
     out.push_back(
         {rel(start.relation), "the hierarchy has a cycle: " + actor(start.from) +
-                                  " is above itself through " + Join(path, ", ") + more +
+                                  " is above itself through " + Join(names, ", ") + more +
                                   "; one of these claims is probably wrong, review their sources"});
   }
   // One superior at a time: a unit subordinate to two others, or commanded by
@@ -2044,8 +2101,8 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
     item_only = true;
   }
   for (const std::string& tag : req.tags) {
-    w.Add("EXISTS (SELECT 1 FROM tags t WHERE t.item_leaf = e.leaf_index AND t.tag = " +
-          w.Bind(tag) + ")");
+    w.Add("EXISTS (SELECT 1 FROM tags t WHERE t.item_leaf = e.leaf_index AND t.folded = " +
+          w.Bind(TagFold(tag)) + ")");
     item_only = true;
   }
   if (!req.media_type.empty()) {
@@ -2076,7 +2133,7 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
       keys += ")";
       key_phrases += static_cast<int>(any.size());
     };
-    for (const std::string& tag : req.tags) add_keys({TagKey(tag)});
+    for (const std::string& tag : req.tags) add_keys({TagKey(TagFold(tag))});
     if (!req.event_from.empty() && !req.event_to.empty()) {
       std::optional<DateRange> from = ParseEventDate(req.event_from);
       std::optional<DateRange> to = ParseEventDate(req.event_to);
@@ -2305,15 +2362,18 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
       }
     }
     {
+      // As the tag filter matches: "Sarin" and "sarin" are one facet (shown by
+      // its first spelling), counting each item once.
       ISNAD_ASSIGN_OR_RETURN(
-          Stmt st, Stmt::Prepare(db_,
-                                 "SELECT t.tag FROM json_each(?1) j JOIN tags t ON t.item_leaf = "
-                                 "j.value"));
+          Stmt st,
+          Stmt::Prepare(db_,
+                        "SELECT min(t.tag), count(DISTINCT t.item_leaf) FROM json_each(?1) "
+                        "j JOIN tags t ON t.item_leaf = j.value GROUP BY t.folded"));
       st.Text(1, leaves);
       while (true) {
         ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("counting facets"));
         if (!row) break;
-        ++tags[st.ColText(0)];
+        tags[st.ColText(0)] += static_cast<uint64_t>(st.ColInt(1));
       }
     }
   }

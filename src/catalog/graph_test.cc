@@ -397,6 +397,61 @@ TEST(Graph, WarnsAboutCyclesAndContradictingDates) {
   // The sample alone has none.
   auto c3 = Build(Sample().h.entries());
   EXPECT_TRUE(c3->Warnings("")->empty());
+
+  // A cycle only across periods that do not meet is a reorganisation: the unit
+  // under the brigade until 2012, the brigade under the unit from 2014.
+  Sample r;
+  r.h.Graph({{"type", "relation.added"},
+             {"subject", r.unit},
+             {"predicate", "subordinate_of"},
+             {"object", r.brigade},
+             {"to", "2012"},
+             {"sources", sources}});
+  std::string later = r.h.Graph({{"type", "relation.added"},
+                                 {"subject", r.brigade},
+                                 {"predicate", "subordinate_of"},
+                                 {"object", r.unit},
+                                 {"from", "2014"},
+                                 {"sources", sources}});
+  auto c4 = Build(r.h.entries());
+  auto w4 = c4->Warnings(later);
+  ASSERT_TRUE(w4.ok());
+  EXPECT_TRUE(w4->empty()) << w4->front().what;
+  // A third claim, the brigade under the unit in 2010-2011, meets the first:
+  // a cycle at that time, whichever actor is asked about.
+  r.h.Graph({{"type", "relation.added"},
+             {"subject", r.brigade},
+             {"predicate", "subordinate_of"},
+             {"object", r.unit},
+             {"from", "2010"},
+             {"to", "2011"},
+             {"sources", sources}});
+  auto c6 = Build(r.h.entries());
+  for (const std::string& who : {r.unit, r.brigade, later}) {
+    auto w6 = c6->Warnings(who);
+    ASSERT_TRUE(w6.ok());
+    ASSERT_EQ(w6->size(), 1u) << who;
+    EXPECT_NE(w6->front().what.find("cycle"), std::string::npos) << w6->front().what;
+  }
+  // Over periods that meet (2013), the same two claims are a cycle again.
+  Sample m;
+  m.h.Graph({{"type", "relation.added"},
+             {"subject", m.unit},
+             {"predicate", "subordinate_of"},
+             {"object", m.brigade},
+             {"to", "2013"},
+             {"sources", sources}});
+  std::string meeting = m.h.Graph({{"type", "relation.added"},
+                                   {"subject", m.brigade},
+                                   {"predicate", "subordinate_of"},
+                                   {"object", m.unit},
+                                   {"from", "2013-06"},
+                                   {"sources", sources}});
+  auto c5 = Build(m.h.entries());
+  auto w5 = c5->Warnings(meeting);
+  ASSERT_TRUE(w5.ok());
+  ASSERT_EQ(w5->size(), 1u);
+  EXPECT_NE(w5->front().what.find("cycle"), std::string::npos) << w5->front().what;
 }
 
 // A unit with a superior unit and a commander over the same years, or a person

@@ -110,7 +110,7 @@ StatusOr<std::string> ToWord(std::string_view flag, std::string_view text) {
 
 // Adds `text` under `lang` to `map`, refusing a second text for one language.
 Status AddLang(Json& map, const std::string& lang, const std::string& text, std::string_view what) {
-  if (text.empty()) return Status::Ok();
+  if (catalog::IsBlank(text)) return Status::Ok();
   if (map.contains(lang)) {
     return core::InvalidArgument(
         fmt::format("two {}s in language \"{}\"; give one (--lang sets the language of the "
@@ -125,7 +125,7 @@ std::vector<std::string> Unique(const std::vector<std::string>& v) {
   std::vector<std::string> out;
   std::set<std::string> seen;
   for (const auto& s : v) {
-    if (!s.empty() && seen.insert(s).second) out.push_back(s);
+    if (!catalog::IsBlank(s) && seen.insert(s).second) out.push_back(s);
   }
   return out;
 }
@@ -397,10 +397,7 @@ StatusOr<uint64_t> RecordBodies(archive::Archive& a, const std::vector<Json>& bo
 // place or unit added twice by mistake is the commoner cause).
 void WarnSharedNames(const catalog::Catalog& c, EntityKind kind, const std::string& id,
                      const Json& names, const std::vector<std::string>& variants = {}) {
-  std::vector<std::string> all;
-  for (const auto& [lang, n] : names.items()) all.push_back(n.get<std::string>());
-  all.insert(all.end(), variants.begin(), variants.end());
-  for (const std::string& n : Unique(all)) {
+  for (const std::string& n : catalog::EveryName(names, variants)) {
     auto found = c.EntitiesNamed(kind, n);
     if (!found.ok() || found->size() < 2) continue;
     std::string others;

@@ -1327,4 +1327,14 @@ Tokens Tokenize(std::string_view text) {
   return t;
 }
 
+bool IsBlank(std::string_view utf8_text) {
+  bool shown = false;
+  const bool valid = core::ForEachCodePoint(utf8_text, [&shown](uint32_t cp) {
+    const auto c = static_cast<UChar32>(cp);
+    const int8_t t = u_charType(c);
+    if (!u_isUWhiteSpace(c) && t != U_FORMAT_CHAR && t != U_CONTROL_CHAR) shown = true;
+  });
+  return valid && !shown;
+}
+
 }  // namespace isnad::text

@@ -85,4 +85,10 @@ std::vector<Word> SplitWords(std::string_view utf8_text);
 // SplitWords, as the three aligned strings the catalogue stores.
 Tokens Tokenize(std::string_view utf8_text);
 
+// True when `utf8_text` shows nothing: every code point is white space
+// (Unicode's, the no-break space included), a format character (the
+// right-to-left mark, a zero-width joiner) or a control character. Empty text
+// is blank; invalid UTF-8 is not (its bytes are something).
+bool IsBlank(std::string_view utf8_text);
+
 }  // namespace isnad::text

@@ -28,6 +28,17 @@ std::vector<std::string> Split(const std::string& s) {
 // ---------------------------------------------------------------------------
 // Arabic folding
 
+// Blank is what shows nothing: a name of no-break spaces or a right-to-left
+// mark alone could never be looked up.
+TEST(Blank, WhiteSpaceFormatAndControlCharactersOnly) {
+  for (const char* blank : {"", " ", "\t\r\n", "\u00a0", "\u200f", " \u200d\u3000 "}) {
+    EXPECT_TRUE(IsBlank(blank)) << blank;
+  }
+  for (const char* shown : {"a", " x ", "زملكا", "\u00a0#", "?", "\xff"}) {
+    EXPECT_FALSE(IsBlank(shown)) << shown;
+  }
+}
+
 TEST(FoldArabic, RemovesTashkeelTatweelAndMarks) {
   EXPECT_EQ(FoldArabic("مُعَضَّمِيَّة"), "معضميه");        // fatha, damma, shadda, kasra
   EXPECT_EQ(FoldArabic("كِتَابٌ مُبِينٌ"), "كتاب مبين");  // tanween
