@@ -502,6 +502,30 @@ TEST_F(Cli, AnOlderCatalogueIsRebuiltWithoutTheSecretKey) {
   EXPECT_EQ(again.out.find("not compared"), std::string::npos) << again.out;
 }
 
+// A copy on read-only media (a write-protected disk, a WORM disc) is read and
+// verified: its catalogue, in WAL mode, cannot get the -shm file SQLite would
+// make, so it is read as immutable. Needs a read-only bind mount in a mount
+// namespace of its own (root, or a kernel that lets unshare do it).
+TEST_F(Cli, AnArchiveOnReadOnlyMediaIsReadAndVerified) {
+  ASSERT_EQ(isnad({"add", tmp_.Join("in")}).exit_code, 0);
+  const std::string a = archive_, bin = testing::IsnadBinary();
+  const std::string script = "mount --bind '" + a + "' '" + a + "' && mount -o remount,bind,ro '" +
+                             a + "' || exit 77; touch '" + a + "/probe' 2>/dev/null && exit 78; '" +
+                             bin + "' --archive '" + a + "' verify && '" + bin + "' --archive '" +
+                             a + "' ls --json && '" + bin + "' --archive '" + a + "' show i1";
+  if (auto probe = RunProcess({"/usr/bin/unshare", "-m", "/bin/true"}); probe.exit_code != 0) {
+    GTEST_SKIP() << "no mount namespace here: " << probe.err;
+  }
+  auto r = RunProcess({"/usr/bin/unshare", "-m", "/bin/sh", "-c", script});
+  if (r.exit_code == 77) {
+    GTEST_SKIP() << "no read-only bind mount here: " << r.err;
+  }
+  ASSERT_NE(r.exit_code, 78) << "the mount was not read-only";
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("OK: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"sha256\""), std::string::npos) << r.out;
+}
+
 TEST_F(Cli, ALostCheckpointHistoryIsAProblemAndStopsWriters) {
   ASSERT_EQ(isnad({"add", tmp_.Join("in")}).exit_code, 0);
   std::filesystem::remove_all(archive_ + "/checkpoints");

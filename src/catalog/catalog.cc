@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -440,6 +441,29 @@ Catalog::~Catalog() {
   sqlite3_close_v2(db_);
 }
 
+namespace {
+
+// "file:" URI of `path` opened immutable (SQLite's URI rules: '%', '?' and '#'
+// escaped; every other byte as it is).
+std::string ImmutableUri(std::string_view path) {
+  // "file://x" would name a host: one leading slash is the same path.
+  while (path.starts_with("//")) path.remove_prefix(1);
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      static const char kHex[] = "0123456789ABCDEF";
+      uri += '%';
+      uri += kHex[static_cast<unsigned char>(c) >> 4];
+      uri += kHex[static_cast<unsigned char>(c) & 0xf];
+    } else {
+      uri += c;
+    }
+  }
+  return uri + "?immutable=1";
+}
+
+}  // namespace
+
 StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool read_only) {
   const bool scratch = path == ":memory:" || path == kScratchFile;
   if (scratch && read_only) {
@@ -462,6 +486,19 @@ StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool r
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   // Own the handle first: SQLite allocates one even when opening fails.
   std::unique_ptr<Catalog> catalog(new Catalog(db));
+  if (rc == SQLITE_OK && read_only &&
+      (sqlite3_exec(db, "PRAGMA schema_version", nullptr, nullptr, nullptr) & 0xff) ==
+          SQLITE_CANTOPEN &&
+      ::access((path + "-wal").c_str(), F_OK) != 0) {
+    // A catalogue in WAL mode needs its -shm file even to be read, and on
+    // read-only media (a write-protected copy, a WORM disc) none can be made.
+    // With no -wal file nothing is being written, so the file is read as
+    // immutable: as it is, without the shared memory.
+    catalog.reset();
+    db = nullptr;
+    rc = sqlite3_open_v2(ImmutableUri(path).c_str(), &db, flags | SQLITE_OPEN_URI, nullptr);
+    catalog.reset(new Catalog(db));
+  }
   if (rc != SQLITE_OK) {
     Status err = SqlError(db, rc, "opening");
     return core::Status(err.code(), "cannot open " + path + ": " + err.message());
