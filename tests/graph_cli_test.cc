@@ -567,6 +567,23 @@ TEST_F(GraphCli, ReversedCaptureFilterAndAnInfiniteRadiusAreRefused) {
   EXPECT_EQ(inf.exit_code, 2) << inf.err;
 }
 
+// A query may begin with an excluded word: it is the query, not options
+// ("-hello ..." once printed the help and exited 0, as if it were -h).
+TEST_F(GraphCli, AQueryThatBeginsWithAnExcludedWordIsTheQuery) {
+  std::string footage = AddFile("video.bin");
+  std::string photo = AddFile("photo.jpg");
+  One({"describe", footage, "--title", "hospital corridor after the strike"});
+  One({"describe", photo, "--title", "hospital entrance, helicopter overhead"});
+  EXPECT_EQ(Search({"-helicopter hospital"}), std::vector<std::string>{footage});
+  EXPECT_EQ(Search({"--kind", "item", "-helicopter hospital"}), std::vector<std::string>{footage});
+  RunResult only_not = isnad({"search", "-corridor"});
+  EXPECT_EQ(only_not.exit_code, 2) << only_not.out;
+  EXPECT_EQ(only_not.out.find("Usage"), std::string::npos) << only_not.out;
+  RunResult dashes = isnad({"search", "--json", "--", "-helicopter hospital"});  // as before
+  EXPECT_EQ(dashes.exit_code, 0) << dashes.err;
+  EXPECT_EQ(HitIds(dashes.out), std::vector<std::string>{footage});
+}
+
 // One item given twice as a source with two confidences is a question, not
 // something to settle silently; given twice alike, it is one source.
 TEST_F(GraphCli, ASourceGivenTwiceWithTwoConfidencesIsRefused) {

@@ -785,6 +785,68 @@ std::optional<std::string> UnknownCommand(const CLI::App& app, int argc, char** 
   return std::nullopt;
 }
 
+// The query of `search` may begin with an excluded word ("-video sarin"), but
+// CLI11 reads an argument that begins with '-' as options: "-hello world" even
+// as -h, printing the help and exiting 0. So after the search command, an
+// argument that begins with one '-' and is neither an option of it (nor of
+// isnad) nor an option's value is moved behind a "--", where CLI11 takes it as
+// it is. Anything already behind a "--" is left alone.
+std::vector<std::string> QueryBehindDashes(const CLI::App& app, std::vector<std::string> args) {
+  const CLI::App* search = nullptr;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    if (sub->get_name() == "search") search = sub;
+  }
+  auto option = [&](const std::string& name) -> const CLI::Option* {
+    if (const CLI::Option* o = search->get_option_no_throw(name)) return o;
+    return app.get_option_no_throw(name);
+  };
+  auto takes_value = [](const CLI::Option* o) { return o != nullptr && o->get_expected_min() > 0; };
+  size_t at = 1;  // args[0] is the program
+  for (; at < args.size(); ++at) {
+    const std::string& a = args[at];
+    if (a == "--") return args;
+    if (a.starts_with("-")) {
+      if (a.find('=') == std::string::npos && takes_value(app.get_option_no_throw(a))) ++at;
+      continue;
+    }
+    if (a != "search" || search == nullptr) return args;
+    break;
+  }
+  std::vector<std::string> kept(
+      args.begin(), args.begin() + static_cast<std::ptrdiff_t>(std::min(at + 1, args.size())));
+  std::vector<std::string> query;
+  for (size_t i = at + 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      kept.insert(kept.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+      break;
+    }
+    const bool single_dash = a.size() > 1 && a[0] == '-' && a[1] != '-';
+    if (a.starts_with("--")) {
+      kept.push_back(a);
+      if (a.find('=') == std::string::npos && takes_value(option(a)) && i + 1 < args.size()) {
+        kept.push_back(args[++i]);  // its value, whatever it begins with
+      }
+    } else if (single_dash && option(a) != nullptr) {
+      kept.push_back(a);  // -h, or a short option given alone
+      if (takes_value(option(a)) && i + 1 < args.size()) kept.push_back(args[++i]);
+    } else if (single_dash && takes_value(option(a.substr(0, 2)))) {
+      kept.push_back(a);  // a short option with its value attached ("-A/path")
+    } else if (single_dash) {
+      query.push_back(a);
+    } else {
+      kept.push_back(a);
+    }
+  }
+  if (!query.empty() && std::find(kept.begin(), kept.end(), "--") == kept.end()) {
+    kept.push_back("--");
+    kept.insert(kept.end(), query.begin(), query.end());
+  } else {
+    kept.insert(kept.end(), query.begin(), query.end());  // beside a "--" given: CLI11 says
+  }
+  return kept;
+}
+
 // After "The following argument was not expected: --sorce": says which option was meant.
 void SuggestOptions(const CLI::App& app, int argc, char** argv) {
   std::vector<std::string> words(argv + 1, argv + argc);
@@ -955,8 +1017,12 @@ int Run(int argc, char** argv) {
                  Printable(*typed).c_str(), hint.c_str());
     return kExitUsage;
   }
+  std::vector<std::string> args =
+      QueryBehindDashes(app, std::vector<std::string>(argv, argv + argc));
+  std::vector<char*> parsed_argv;
+  for (std::string& a : args) parsed_argv.push_back(a.data());
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(parsed_argv.size()), parsed_argv.data());
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) SuggestOptions(app, argc, argv);
