@@ -1304,11 +1304,35 @@ StatusOr<std::string> LabelOf(sqlite3* db, int64_t leaf) {
   return best;
 }
 
+// The days a person's date allows: its range ("2013-06": June), and for an
+// approximate one ("2013-06~", circa) its whole year or years. "" "" for none.
+std::pair<std::string, std::string> DaysAllowed(const std::string& date) {
+  std::optional<DateRange> r = date.empty() ? std::nullopt : ParseEventDate(date);
+  if (!r.has_value()) return {"", ""};
+  if (!r->approximate) return {r->lo, r->hi};
+  return {r->lo.substr(0, 4) + "-01-01", r->hi.substr(0, 4) + "-12-31"};
+}
+
 struct Edge {
   int64_t relation, from, to;  // child -> parent in a hierarchy
   std::string lo, hi;          // dates, "" when open
   std::string predicate;
+  // The days its own `from` and `to` allow (DaysAllowed): where one claim's end
+  // and another's start may meet without contradicting each other.
+  std::pair<std::string, std::string> starts, ends;
 };
+
+// Two claims of one kind about one actor overlap only where the end of one and
+// the start of the other, each as precise as it was given, may both fall (a
+// handover "until 2013-06" and "from 2013-06", or circa dates): no
+// contradiction. `lo`..`hi` is their overlap.
+bool OnlyAHandover(const Edge& a, const Edge& b, const std::string& lo, const std::string& hi) {
+  auto within = [&lo, &hi](const std::pair<std::string, std::string>& days) {
+    return !lo.empty() && !hi.empty() && !days.first.empty() && days.first <= lo &&
+           hi <= days.second;
+  };
+  return (within(a.ends) && within(b.starts)) || (within(b.ends) && within(a.starts));
+}
 
 bool Overlap(const std::string& lo1, const std::string& hi1, const std::string& lo2,
              const std::string& hi2) {
@@ -1352,11 +1376,17 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
   ISNAD_RETURN_IF_ERROR(ForRows(
       db_,
       "SELECT leaf_index, subject_leaf, predicate, object_leaf, coalesce(from_lo, ''), "
-      "coalesce(to_hi, '') FROM relations WHERE ?1 = ?1 AND predicate IN ('subordinate_of', "
-      "'member_of', 'commands') ORDER BY leaf_index",
+      "coalesce(to_hi, ''), coalesce(date_from, ''), coalesce(date_to, '') FROM relations WHERE "
+      "?1 = ?1 AND predicate IN ('subordinate_of', 'member_of', 'commands') ORDER BY leaf_index",
       0, [&](Stmt& st) {
-        Edge e{st.ColInt(0),  st.ColInt(1),  st.ColInt(3),
-               st.ColText(4), st.ColText(5), st.ColText(2)};
+        Edge e{st.ColInt(0),
+               st.ColInt(1),
+               st.ColInt(3),
+               st.ColText(4),
+               st.ColText(5),
+               st.ColText(2),
+               DaysAllowed(st.ColText(6)),
+               DaysAllowed(st.ColText(7))};
         if (st.ColText(2) == "commands") std::swap(e.from, e.to);
         edges.push_back(e);
       }));
@@ -1542,6 +1572,9 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
       if (a.predicate != b.predicate || a.predicate == "member_of") continue;
       if ((a.lo.empty() && a.hi.empty()) || (b.lo.empty() && b.hi.empty())) continue;
       if (!Overlap(a.lo, a.hi, b.lo, b.hi)) continue;
+      const std::string& lo = a.lo.empty() || (!b.lo.empty() && b.lo > a.lo) ? b.lo : a.lo;
+      const std::string& hi = a.hi.empty() || (!b.hi.empty() && b.hi < a.hi) ? b.hi : a.hi;
+      if (OnlyAHandover(a, b, lo, hi)) continue;
       out.push_back({rel(b.relation), "contradicting dates: " + rel(a.relation) + " puts " +
                                           actor(a.from) + " under " + actor(a.to) + " " +
                                           PeriodText(a.lo, a.hi) + " but " + rel(b.relation) +
@@ -1552,13 +1585,15 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
   // present_at an incident outside the relation's own period.
   ISNAD_RETURN_IF_ERROR(ForRows(
       db_,
-      "SELECT r.leaf_index, r.subject_leaf, r.object_leaf, coalesce(r.from_lo, ''), "
-      "coalesce(r.to_hi, ''), i.date_lo, i.date_hi FROM relations r JOIN incidents i ON "
+      "SELECT r.leaf_index, r.subject_leaf, r.object_leaf, coalesce(r.date_from, ''), "
+      "coalesce(r.date_to, ''), i.date_lo, i.date_hi FROM relations r JOIN incidents i ON "
       "i.leaf_index = r.object_leaf WHERE ?1 = ?1 AND i.date_lo IS NOT NULL ORDER BY r.leaf_index",
       0, [&](Stmt& st) {
         int64_t subject = st.ColInt(1), object = st.ColInt(2);
         if (!in_scope(subject, object)) return;
-        std::string lo = st.ColText(3), hi = st.ColText(4);
+        // Circa dates ("from 2013-09~") reach their whole year: present at an
+        // incident of 21 August 2013 is then no contradiction.
+        std::string lo = DaysAllowed(st.ColText(3)).first, hi = DaysAllowed(st.ColText(4)).second;
         if (lo.empty() && hi.empty()) return;
         if (Overlap(lo, hi, st.ColText(5), st.ColText(6))) return;
         out.push_back({rel(st.ColInt(0)), "contradicting dates: " + rel(st.ColInt(0)) +

@@ -497,6 +497,71 @@ TEST(Graph, WarnsAboutACycleOfAnyLength) {
   // The relation that closed it is the one a warning about it is given for.
   EXPECT_EQ(c->Warnings(rels.back())->front().id, rels.back());
 }
+// Dates are as precise as they were given: a unit under one brigade "until
+// 2013-06" and under another "from 2013-06" changed hands that month, and
+// circa dates ("2013-09~") may meet anywhere in their year. Only an overlap
+// beyond where one claim's end and the other's start may fall contradicts.
+TEST(Graph, AHandoverOrCircaDatesAreNoContradiction) {
+  auto sources = [](const Sample& s) {
+    return Json::array({{{"item", s.report}, {"confidence", "medium"}}});
+  };
+  auto under = [&](Sample& s, const std::string& superior, const char* from, const char* to) {
+    Json body = {{"type", "relation.added"},
+                 {"subject", s.unit},
+                 {"predicate", "subordinate_of"},
+                 {"object", superior},
+                 {"sources", sources(s)}};
+    if (*from) body["from"] = from;
+    if (*to) body["to"] = to;
+    return s.h.Graph(body);
+  };
+  auto second_brigade = [](Sample& s) {
+    return s.h.Graph(
+        {{"type", "actor.added"}, {"actor_type", "unit"}, {"names", {{"en", "Second Brigade"}}}},
+        EntityKind::kActor);
+  };
+  auto warnings = [](Sample& s) {
+    auto c = Build(s.h.entries());
+    auto w = c->Warnings(s.unit);
+    EXPECT_TRUE(w.ok());
+    std::vector<std::string> what;
+    for (const auto& x : *w) what.push_back(x.what);
+    return what;
+  };
+  {
+    Sample s;
+    std::string other = second_brigade(s);
+    under(s, s.brigade, "2011", "2013-06");
+    under(s, other, "2013-06", "");
+    EXPECT_TRUE(warnings(s).empty()) << warnings(s).front();
+  }
+  {
+    Sample s;
+    std::string other = second_brigade(s);
+    under(s, s.brigade, "2011", "2013-09~");
+    under(s, other, "2013-03~", "");
+    EXPECT_TRUE(warnings(s).empty()) << warnings(s).front();
+  }
+  {
+    Sample s;  // exact months three apart: a contradiction
+    std::string other = second_brigade(s);
+    under(s, s.brigade, "2011", "2013-09");
+    under(s, other, "2013-06", "");
+    ASSERT_EQ(warnings(s).size(), 1u);
+    EXPECT_NE(warnings(s)[0].find("contradicting dates"), std::string::npos);
+  }
+  {
+    Sample s;  // present at the 21 August 2013 attack "from about September 2013"
+    s.h.Graph({{"type", "relation.added"},
+               {"subject", s.unit},
+               {"predicate", "present_at"},
+               {"object", s.attack},
+               {"from", "2013-09~"},
+               {"sources", sources(s)}});
+    EXPECT_TRUE(warnings(s).empty()) << warnings(s).front();
+  }
+}
+
 TEST(Graph, ASuperiorAndACommanderAtOnceIsNoContradiction) {
   Sample s;
   History& h = s.h;
