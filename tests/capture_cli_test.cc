@@ -339,6 +339,41 @@ TEST_F(CaptureCli, ManyUrlsAtOnceWithAPerHostLimit) {
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
 }
 
+// A list whose first URL holds commas (a map link) is a list, not a CSV with
+// no "url" column; a one-column CSV may head it "URL"; an empty list says so.
+TEST_F(CaptureCli, UrlListsWithCommasAndAnUpperCaseHeader) {
+  WriteTestFile(tmp_.Join("maps.txt"), server_.Url("/page/1") + "?at=33.5711,36.4025,14z\n" +
+                                           server_.Url("/page/2") + "\n");
+  auto maps = isnad({"capture", "--from", tmp_.Join("maps.txt"), "--json"});
+  EXPECT_EQ(maps.exit_code, 0) << maps.err;
+  EXPECT_EQ(JsonLines(maps.out).size(), 2u) << maps.out;
+  WriteTestFile(tmp_.Join("u.csv"), "URL\r\n" + server_.Url("/page/3") + "\r\n");
+  auto csv = isnad({"capture", "--from", tmp_.Join("u.csv"), "--json"});
+  EXPECT_EQ(csv.exit_code, 0) << csv.err;
+  auto lines = JsonLines(csv.out);
+  ASSERT_EQ(lines.size(), 1u) << csv.out;
+  EXPECT_EQ(lines[0]["url"], server_.Url("/page/3"));
+  WriteTestFile(tmp_.Join("empty.csv"), "title,url\n");
+  auto empty = isnad({"capture", "--from", tmp_.Join("empty.csv")});
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_NE(empty.err.find("lists no URL"), std::string::npos) << empty.err;
+}
+
+// 206 Partial Content is a piece of a file: recorded in the WARC, never a
+// payload item that a user would take for the whole video.
+TEST_F(CaptureCli, APartialResponseIsNoPayloadItem) {
+  server_.set_raw("/part",
+                  "HTTP/1.1 206 Partial Content\r\nContent-Type: video/mp4\r\n"
+                  "Content-Range: bytes 0-4/100\r\nContent-Length: 5\r\n\r\nhello");
+  auto r = isnad({"capture", server_.Url("/part"), "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  EXPECT_EQ(lines[0]["status"], 206);
+  EXPECT_TRUE(lines[0]["payload_id"].is_null()) << r.out;
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+}
+
 // A hostile server's header bytes that are not UTF-8 (Content-Type) still give a recorded
 // capture: the entry holds the value made valid (U+FFFD), the WARC holds it as sent.
 TEST_F(CaptureCli, HeaderBytesThatAreNotUtf8StillGiveARecordedCapture) {

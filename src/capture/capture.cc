@@ -1272,7 +1272,9 @@ Result Capture(const std::string& url, const Options& o, const std::string& spoo
     break;
   }
   const Hop& last = r.hops.back();
-  if (last.status >= 200 && last.status < 300 && last.payload_size > 0) {
+  // 206 Partial Content is a piece of a file: kept in the WARC, never an item
+  // (as for a web archive added; an item holds a whole file or nothing).
+  if (last.status >= 200 && last.status < 300 && last.status != 206 && last.payload_size > 0) {
     r.payload_path = last.payload_path;
     r.payload_sha256 = last.payload_sha256;
     r.payload_size = last.payload_size;

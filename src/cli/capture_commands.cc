@@ -85,16 +85,20 @@ std::vector<std::string> CsvRecord(const std::string& text, size_t* at) {
 }
 
 // URLs from a file: one per line ('#' comments, blank lines skipped), or a CSV
-// whose header row has a "url" column.
+// whose header row has a "url" column (any case). A first line that is itself
+// a URL makes a list, commas and all (a map link "…/@33.57,36.40,14z").
 core::StatusOr<std::vector<std::string>> ReadUrlFile(const std::string& path) {
   auto text = core::Env::Default()->ReadFile(path);
   if (!text.ok()) return text.status().WithContext("cannot read the URL list " + path);
   std::vector<std::string> urls;
   // A UTF-8 byte order mark (spreadsheets write one, "CSV UTF-8") is not part of the first line.
   size_t at = text->rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
+  const std::string first_line =
+      core::AsciiLower(Trim(std::string_view(*text).substr(at, text->find('\n', at) - at)));
+  const bool listed_url = first_line.starts_with("http://") || first_line.starts_with("https://");
   std::vector<std::string> header = CsvRecord(*text, &at);
   int url_column = -1;
-  if (header.size() > 1 || Trim(header[0]) == "url") {
+  if (!listed_url && (header.size() > 1 || core::AsciiLower(Trim(header[0])) == "url")) {
     for (size_t c = 0; c < header.size(); ++c) {
       if (core::AsciiLower(Trim(header[c])) == "url") url_column = static_cast<int>(c);
     }
@@ -185,7 +189,10 @@ int CmdCapture(const Globals& g, const CaptureArgs& args) {
     req.urls.insert(req.urls.end(), listed->begin(), listed->end());
   }
   if (req.urls.empty()) {
-    return Fail(core::InvalidArgument("capture needs URLs, or --from FILE listing them"));
+    return Fail(core::InvalidArgument(
+        args.from.empty() ? "capture needs URLs, or --from FILE listing them"
+                          : args.from + " lists no URL: one per line, or a CSV with a \"url\" "
+                                        "column; nothing was captured"));
   }
   if (!args.proxy.empty()) {
     bool known = false;
