@@ -120,7 +120,8 @@ class Export : public ::testing::Test {
   // blob), beside an unrelated item with its own secrets.
   void MakeCase() {
     photo_ = Add("a/photo of impact.jpg", "\xff\xd8\xff\xe0 impact site photo bytes");
-    report_ = Add("b/lab-report.pdf", "%PDF-1.4 laboratory report on samples");
+    // Named as macOS writes names (decomposed, NFD: "e" + U+0301): the bag names it composed.
+    report_ = Add("b/lab-report-ble\u0301.pdf", "%PDF-1.4 laboratory report on samples");
     warrant_ = Add("c/warrant.txt", "Arrest warrant text\n");
     other_ = Add("z/unrelated-secret-file.txt", "unrelated secret bytes\n");
     ASSERT_EQ(isnad({"describe", photo_, "--title", "Impact site, Zamalka", "--date", "2013-08-21"})

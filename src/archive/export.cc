@@ -23,6 +23,7 @@
 #include "log/merkle.h"
 #include "log/note.h"
 #include "report/report.h"
+#include "text/normalize.h"
 
 namespace isnad::archive {
 
@@ -32,9 +33,13 @@ using core::Status;
 using core::StatusOr;
 
 std::string BagName(std::string_view original) {
+  // Composed (NFC): zip and tar writers compose names (libarchive), and the
+  // manifests must name exactly what the package holds, or a genuine export
+  // of a name written on macOS would fail its own check.
+  const std::string composed = text::ToNfc(original);
   std::string s;
-  s.reserve(original.size());
-  for (char c : original) {
+  s.reserve(composed.size());
+  for (char c : composed) {
     auto u = static_cast<unsigned char>(c);
     // Path separators, control characters, and what Windows cannot hold or
     // sha256sum cannot read back from a manifest ('%' is percent-encoded there).

@@ -69,7 +69,7 @@ std::string BagStatementText(const std::string& origin, uint64_t checkpoint_size
                              const core::Hash& manifest_sha256);
 
 // The name an exhibit's bytes get inside exhibits/<id>/ (docs/formats/bag.md,
-// "Names"): '/', '\' and control characters replaced by '_', leading dots
+// "Names"): composed (Unicode NFC), '/', '\' and control characters replaced by '_', leading dots
 // removed, cut to 200 bytes at a character boundary, "content" when empty, and
 // '_' put before a name that is one of the folder's own (metadata.json,
 // capture.warc.gz).

@@ -1327,6 +1327,21 @@ Tokens Tokenize(std::string_view text) {
   return t;
 }
 
+std::string ToNfc(std::string_view utf8_text) {
+  const icu::Normalizer2* nfc = GetNormalizers().nfc;
+  if (nfc == nullptr || !core::IsValidUtf8(utf8_text)) return std::string(utf8_text);
+  icu::UnicodeString u = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(utf8_text.data(), static_cast<int32_t>(utf8_text.size())));
+  UErrorCode st = U_ZERO_ERROR;
+  if (nfc->isNormalized(u, st) && U_SUCCESS(st)) return std::string(utf8_text);
+  st = U_ZERO_ERROR;
+  icu::UnicodeString composed = nfc->normalize(u, st);
+  if (U_FAILURE(st)) return std::string(utf8_text);
+  std::string out;
+  composed.toUTF8String(out);
+  return out;
+}
+
 bool IsBlank(std::string_view utf8_text) {
   bool shown = false;
   const bool valid = core::ForEachCodePoint(utf8_text, [&shown](uint32_t cp) {

@@ -85,6 +85,11 @@ std::vector<Word> SplitWords(std::string_view utf8_text);
 // SplitWords, as the three aligned strings the catalogue stores.
 Tokens Tokenize(std::string_view utf8_text);
 
+// `utf8_text` in Unicode Normalization Form C (composed: "é" one code point,
+// as Linux and Windows write names; macOS writes them decomposed). Text that is
+// not valid UTF-8 is returned as it is.
+std::string ToNfc(std::string_view utf8_text);
+
 // True when `utf8_text` shows nothing: every code point is white space
 // (Unicode's, the no-break space included), a format character (the
 // right-to-left mark, a zero-width joiner) or a control character. Empty text
