@@ -16,7 +16,8 @@ BagIt manifests with sha256sum (docs/verifying.md). It checks:
   5. every long note, analysis file and timestamp token a proved entry names is there,
      and every note and analysis file hashes to its name;
   6. every exhibit's bytes against the sha256 recorded in its item.ingested entry, and
-     every proved item.ingested entry against an exhibit in the bag.
+     every proved item.ingested entry, and every item a proved link or case event names,
+     against an exhibit in the bag.
 Prints each problem; exits 1 if there is any, 0 otherwise.
 """
 import base64, hashlib, json, os, re, stat, subprocess, sys, tempfile
@@ -384,6 +385,11 @@ def main(argv):
         named = {f"i{leaf}": None} if e.get("type") == "item.ingested" else {}
         if e.get("type") == "capture.extracted":
             named = {str(e[m]): e.get(f"{m}_sha256") for m in ("media", "info") if m in e}
+        # An export keeps these only when every item they name is an exhibit.
+        member = {"case.linked": "items", "incident.linked": "items",
+                  "case.event": "documents"}.get(e.get("type"))
+        if member and isinstance(e.get(member), list):
+            named = {str(i): None for i in e[member]}
         for item, sha in named.items():
             if item not in exhibits:
                 problem(f"data/exhibits/{item}/", f"missing: proved entry {leaf} names it")

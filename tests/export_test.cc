@@ -417,6 +417,22 @@ TEST_F(Tamper, RemovedExhibitFolder) {
   ExpectCaught("data/exhibits/" + warrant_ + "/", "item.ingested");
 }
 
+// The folder and its item.ingested entry both taken out, the manifests remade
+// (which takes out the signed statement too): the proved case.linked entry
+// still names the exhibit.
+TEST_F(Tamper, RemovedExhibitAndItsEntry) {
+  fs::remove_all(bag_ + "/data/exhibits/" + photo_);
+  std::vector<Json> kept;
+  const uint64_t photo_leaf = std::stoull(photo_.substr(1));  // "i7" -> 7
+  for (const Json& l : Entries()) {
+    if (l["leaf_index"].get<uint64_t>() != photo_leaf) kept.push_back(l);
+  }
+  ASSERT_LT(kept.size(), Entries().size()) << "the photo's item.ingested line was found";
+  WriteEntries(kept);
+  Rebag(bag_);
+  ExpectCaught("data/exhibits/" + photo_ + "/", "case.linked");
+}
+
 TEST_F(Tamper, ExtraFile) {
   WriteTestFile(bag_ + "/data/exhibits/" + photo_ + "/planted.jpg", "planted");
   ExpectCaught("data/exhibits/" + photo_ + "/planted.jpg");
@@ -864,6 +880,21 @@ TEST_F(Export, VerifyBagScriptAgreesWithVerifyBag) {
       "folder-renamed",
       [&](const std::string& bag) {
         fs::rename(bag + "/data/exhibits/" + photo_, bag + "/data/exhibits/i0" + photo_.substr(1));
+      },
+      false, "data/exhibits/" + photo_ + "/: missing");
+  both(
+      "exhibit-and-entry-removed",
+      [&](const std::string& bag) {
+        fs::remove_all(bag + "/data/exhibits/" + photo_);
+        const std::string f = bag + "/data/custody/entries.jsonl";
+        std::string kept;
+        for (const std::string& line : TextLines(ReadTestFile(f))) {
+          if (line.find("\"leaf_index\":" + photo_.substr(1) + "}") == std::string::npos) {
+            kept += line + "\n";
+          }
+        }
+        ASSERT_NE(kept, ReadTestFile(f));
+        WriteTestFile(f, kept);
       },
       false, "data/exhibits/" + photo_ + "/: missing");
   both(

@@ -666,6 +666,24 @@ void Checker::Custody(const BagVerifyOptions& options,
             "missing: the bag's custody entry " + std::to_string(leaf) +
                 " (item.ingested) records this exhibit, but its folder is not in the bag");
   }
+  // An export keeps a link of items to the case (or incident), and a case
+  // event's documents, only when every item it names is an exhibit (bag.md):
+  // an item such a proved entry names whose folder is gone was removed, even
+  // with its item.ingested entry and the signed statement taken out too.
+  for (const auto& [leaf, j] : entries) {
+    const std::string type = j.value("type", "");
+    const char* member = type == catalog::kCaseLinked || type == catalog::kIncidentLinked ? "items"
+                         : type == catalog::kCaseEvent ? "documents"
+                                                       : nullptr;
+    if (member == nullptr || !j.contains(member) || !j[member].is_array()) continue;
+    for (const Json& item : j[member]) {
+      const std::string id = item.is_string() ? item.get<std::string>() : "";
+      if (id.empty() || exhibit_ids.contains(id)) continue;
+      Problem(std::string(kExhibitsDir) + id + "/",
+              "missing: the bag's custody entry " + std::to_string(leaf) + " (" + type +
+                  ") names " + id + " as an exhibit, but its folder is not in the bag");
+    }
+  }
   if (r_->exhibits == 0) Problem(kExhibitsDir, "the bag holds no exhibit");
   // Anything else under data/ was not written by an export (or not checked above):
   // a file planted in an exhibit's folder, with the manifests remade, would
