@@ -3,6 +3,7 @@
 // and named; the BagIt conformance suite; and selective disclosure (the bag of
 // one exhibit of an archive of 2,000 holds nothing of the others).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <functional>
@@ -354,6 +355,27 @@ TEST_F(Export, ExhibitNamesNeverCollideOrEscape) {
 }
 
 // ---------------------------------------------------------------- tampering
+
+// An export killed half-way leaves `<out>.tmp-<pid>`; the next export to the
+// same place removes it (its process is gone), and never one of a live process.
+TEST_F(Export, TheNextExportRemovesWhatAKilledOneLeft) {
+  MakeCase();
+  pid_t gone = testing::StartProcess({"/bin/true"}, "/dev/null", "/dev/null");
+  ASSERT_EQ(testing::WaitProcess(gone), 0);
+  const std::string out = tmp_.Join("case.zip"), folder = tmp_.Join("bag");
+  const std::string dead_zip = out + ".tmp-" + std::to_string(gone);
+  const std::string dead_folder = folder + ".tmp-" + std::to_string(gone);
+  const std::string live = out + ".tmp-" + std::to_string(::getpid());
+  WriteTestFile(dead_zip, "half a zip");
+  WriteTestFile(dead_folder + "/data/exhibits/i1/x", "half a bag");
+  WriteTestFile(live, "another export at work");
+  ExportCase(out);
+  ExportCase(folder);
+  EXPECT_FALSE(fs::exists(dead_zip));
+  EXPECT_FALSE(fs::exists(dead_folder));
+  EXPECT_TRUE(fs::exists(live));
+  EXPECT_EQ(VerifyBag({out, "--key", vkey_}).exit_code, 0);
+}
 
 class Tamper : public Export {
  protected:

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -41,6 +42,32 @@ constexpr size_t kWriteSlice = size_t{128} << 10;
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// `<path>.tmp-<pid>` beside `path` left by an export that was killed (its
+// process is gone): removed, so that an interrupted export leaves nothing
+// behind once the next one to the same place starts. A live process's is kept.
+void RemoveAbandonedTemps(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const std::string prefix = target.filename().string() + ".tmp-";
+  std::error_code ec;
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!name.starts_with(prefix) || name.size() == prefix.size() ||
+        name.size() > prefix.size() + 9) {
+      continue;
+    }
+    const std::string digits = name.substr(prefix.size());
+    if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      continue;
+    }
+    const auto pid = static_cast<pid_t>(std::stol(digits));
+    if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    std::error_code rm;
+    fs::remove_all(it->path(), rm);
+  }
 }
 
 // Where the bag's files go, in order: Begin, Write..., End per file; Commit
@@ -541,6 +568,7 @@ StatusOr<std::unique_ptr<Writer>> Writer::Create(const std::string& path_in) {
     return core::NotFound("the folder " + parent + " does not exist, so " + path +
                           " cannot be written there; create it first or give another --out");
   }
+  RemoveAbandonedTemps(path);
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   if (core::Exists(env, tmp)) {
     return core::AlreadyExists(tmp + " exists (left by an earlier run?); remove it first");
