@@ -321,6 +321,14 @@ TEST_F(CaptureCli, AnUpperCaseSchemeIsTheSameUrl) {
   auto again = isnad({"capture", lower, "--json"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(JsonLines(again.out).at(0)["result"], "skipped") << again.out;
+  // The same for the case of percent-escapes, and for a character written as
+  // itself: one URL, recorded as a URI (RFC 3986 6.2.2.1, RFC 3987 3.1).
+  auto first = isnad({"capture", server_.Url("/caf%c3%a9?q=%d8%b3"), "--json"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(JsonLines(first.out).at(0)["url"], server_.Url("/caf%C3%A9?q=%D8%B3")) << first.out;
+  auto written = isnad({"capture", server_.Url("/café?q=س"), "--json"});
+  ASSERT_EQ(written.exit_code, 0) << written.err;
+  EXPECT_EQ(JsonLines(written.out).at(0)["result"], "skipped") << written.out;
 }
 
 TEST_F(CaptureCli, ManyUrlsAtOnceWithAPerHostLimit) {

@@ -371,7 +371,7 @@ StatusOr<CaptureSummary> Capturer::Run() {
   std::set<std::string> seen;
   size_t order = 0;
   for (const std::string& given : request_.urls) {
-    const std::string url = capture::NormalizeScheme(given);
+    const std::string url = capture::NormalizeUrl(given);
     CaptureOutcome skip;
     skip.url = url;
     if (!seen.insert(url).second) {

@@ -1083,7 +1083,7 @@ Status WriteWarc(const Options& o, const std::string& spool_dir, Result* r) {
 
 }  // namespace
 
-std::string NormalizeScheme(std::string url) {
+std::string NormalizeUrl(std::string url) {
   const size_t colon = url.find(':');
   if (colon == std::string::npos) return url;
   for (size_t i = 0; i < colon; ++i) {
@@ -1091,7 +1091,43 @@ std::string NormalizeScheme(std::string url) {
     // RFC 3986 3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
     if (!std::isalnum(ch) && ch != '+' && ch != '-' && ch != '.') return url;
   }
-  return core::AsciiLower(url.substr(0, colon)) + url.substr(colon);
+  const std::string scheme = core::AsciiLower(url.substr(0, colon));
+  std::string_view rest = std::string_view(url).substr(colon);
+  if ((scheme != "http" && scheme != "https") || !rest.starts_with("://"))
+    return scheme + std::string(rest);
+  // The host in lower case (not the user name before an '@').
+  const size_t authority_end = std::min(rest.find_first_of("/?#", 3), rest.size());
+  std::string authority(rest.substr(3, authority_end - 3));
+  const size_t at = authority.rfind('@');
+  for (size_t i = at == std::string::npos ? 0 : at + 1; i < authority.size(); ++i) {
+    if (authority[i] >= 'A' && authority[i] <= 'Z')
+      authority[i] = static_cast<char>(authority[i] + 32);
+  }
+  // The rest: percent-escapes in upper case, and what a URI cannot hold (the
+  // bytes of non-ASCII characters, " < > \ ^ ` { | }) escaped. Spaces, controls
+  // and bytes that are not UTF-8 are left for CheckUrl to refuse.
+  static const char kHex[] = "0123456789ABCDEF";
+  const bool utf8 = core::IsValidUtf8(url);
+  std::string out = scheme + "://" + authority;
+  const std::string_view tail = rest.substr(authority_end);
+  for (size_t i = 0; i < tail.size(); ++i) {
+    const auto c = static_cast<unsigned char>(tail[i]);
+    if (c == '%' && i + 2 < tail.size() && std::isxdigit(static_cast<unsigned char>(tail[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(tail[i + 2]))) {
+      out += '%';
+      out += static_cast<char>(std::toupper(static_cast<unsigned char>(tail[i + 1])));
+      out += static_cast<char>(std::toupper(static_cast<unsigned char>(tail[i + 2])));
+      i += 2;
+    } else if ((c >= 0x80 && utf8) || std::string_view("\"<>\\^`{|}").find(static_cast<char>(c)) !=
+                                          std::string_view::npos) {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
 }
 
 Status CheckUrl(const std::string& url) {

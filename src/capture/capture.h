@@ -139,9 +139,14 @@ struct Result {
 // kInvalidArgument saying what is wrong otherwise.
 core::Status CheckUrl(const std::string& url);
 
-// `url` with its scheme in lower case (RFC 3986 6.2.2.1: the same URL), so that
-// "HTTPS://example.org/" is captured, recorded and deduplicated as "https://...".
-std::string NormalizeScheme(std::string url);
+// `url` in the one form it is captured, recorded and deduplicated by, the same
+// URL by RFC 3986 6.2.2.1: its scheme in lower case ("HTTPS://" is "https://");
+// for http(s), its host in lower case and its percent-escapes in upper case
+// ("%c3%a9" is "%C3%A9"); and what a URI cannot hold escaped as RFC 3987 3.1
+// maps an IRI to a URI ("café" is "caf%C3%A9"), so that WARC-Target-URI is a
+// URI. A non-ASCII host, spaces, controls and bytes that are not UTF-8 are
+// left as they are (CheckUrl refuses the last three).
+std::string NormalizeUrl(std::string url);
 
 // Whether `ip` (IPv4 or IPv6 text, as curl reports it) belongs to this machine
 // or to a local or private network rather than the internet: unspecified,

@@ -26,6 +26,10 @@ struct Globals {
 // Prints "isnad: <status>" on stderr and returns its exit code.
 int Fail(const core::Status& s);
 core::StatusOr<std::unique_ptr<archive::Archive>> OpenArchive(const Globals& g, archive::Mode mode);
+// From now on Ctrl-C (SIGINT) or SIGTERM ends the process at once, as by
+// default, after writing `message` (a string literal: it must outlive the
+// process) to stderr: what the interrupted command leaves, and what to do.
+void SayOnInterrupt(const char* message);
 // --key of verify and verify-bag: the vkey itself, or a file that holds it.
 core::StatusOr<std::string> KeyArgument(const std::string& key);
 // `--key ""`, as `--key "$(cat archive.vkey)"` gives when the file is missing.

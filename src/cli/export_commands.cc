@@ -4,10 +4,8 @@
 // with no archive at all (archive/verify_bag.h). Layout: docs/formats/bag.md;
 // checking by hand: docs/verifying.md.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -69,26 +67,13 @@ struct VerifyBagArgs {
   std::string tsa_roots;
 };
 
-// Ctrl-C (or kill) during an export: it ends at once, and says that nothing
-// was written under the --out name. Only async-signal-safe calls here.
-extern "C" void SayExportInterruptedAndDie(int sig) {
-  static const char kMessage[] =
-      "\nisnad: interrupted: the export was not finished, and nothing was written under the "
-      "--out name. Its temporary copy beside it (NAME.tmp-PID) is removed by the next export "
-      "to the same place; run the same command again.\n";
-  ssize_t written = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
-  (void)written;
-  std::signal(sig, SIG_DFL);
-  std::raise(sig);
-}
-
 int CmdExportBag(const Globals& g, const BagExportArgs& args) {
   auto a = OpenArchive(g, archive::Mode::kRead);
   if (!a.ok()) return Fail(a.status());
-  for (int sig : {SIGINT, SIGTERM}) {
-    // Keep "ignored" (a background job of a shell without job control) as it is.
-    if (std::signal(sig, SayExportInterruptedAndDie) == SIG_IGN) std::signal(sig, SIG_IGN);
-  }
+  SayOnInterrupt(
+      "\nisnad: interrupted: the export was not finished, and nothing was written under the "
+      "--out name. Its temporary copy beside it (NAME.tmp-PID) is removed by the next export "
+      "to the same place; run the same command again.\n");
   archive::ExportRequest req;
   req.case_id = args.case_ref;
   req.incident_id = args.incident_ref;

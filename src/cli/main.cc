@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -73,23 +74,25 @@ archive::Options MakeOptions(const Globals& g) {
 
 namespace {
 
-// Ctrl-C (or kill) during a command that writes: the process still ends at once,
-// as it would by default (what was committed is complete, what was in progress is
-// not recorded), but the user is told where that leaves the archive. Only
-// async-signal-safe calls here.
+const char* interrupted_message = "";  // set by SayOnInterrupt before the handler
+
+// Only async-signal-safe calls here.
 extern "C" void SayInterruptedAndDie(int sig) {
-  static const char kMessage[] =
-      "\nisnad: interrupted. Every file or entry reported above as added or recorded is safe "
-      "in the archive; what was in progress was not recorded (its temporary files are removed "
-      "by the next command that writes). `isnad log` lists what is recorded; run the same "
-      "command again to finish.\n";
-  ssize_t written = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  ssize_t written = ::write(STDERR_FILENO, interrupted_message, std::strlen(interrupted_message));
   (void)written;
   std::signal(sig, SIG_DFL);
   std::raise(sig);
 }
 
 }  // namespace
+
+void SayOnInterrupt(const char* message) {
+  interrupted_message = message;
+  for (int sig : {SIGINT, SIGTERM}) {
+    // Keep "ignored" (a background job of a shell without job control) as it is.
+    if (std::signal(sig, SayInterruptedAndDie) == SIG_IGN) std::signal(sig, SIG_IGN);
+  }
+}
 
 core::StatusOr<std::unique_ptr<archive::Archive>> OpenArchive(const Globals& g,
                                                               archive::Mode mode) {
@@ -100,10 +103,14 @@ core::StatusOr<std::unique_ptr<archive::Archive>> OpenArchive(const Globals& g,
     std::signal(SIGPIPE, SIG_IGN);
   }
   if (mode == archive::Mode::kWrite || mode == archive::Mode::kRebuild) {
-    for (int sig : {SIGINT, SIGTERM}) {
-      // Keep "ignored" (a background job of a shell without job control) as it is.
-      if (std::signal(sig, SayInterruptedAndDie) == SIG_IGN) std::signal(sig, SIG_IGN);
-    }
+    // Ctrl-C (or kill) during a command that writes: the process still ends at
+    // once (what was committed is complete, what was in progress is not
+    // recorded), but the user is told where that leaves the archive.
+    SayOnInterrupt(
+        "\nisnad: interrupted. Every file or entry reported above as added or recorded is safe "
+        "in the archive; what was in progress was not recorded (its temporary files are removed "
+        "by the next command that writes). `isnad log` lists what is recorded; run the same "
+        "command again to finish.\n");
   }
   auto opened = archive::Archive::Open(ArchiveDir(g), mode, MakeOptions(g));
   if (!opened.ok() && opened.status().code() == core::Code::kNotFound && g.archive.empty() &&
