@@ -576,6 +576,7 @@ TEST_F(GraphCli, AQueryThatBeginsWithAnExcludedWordIsTheQuery) {
   One({"describe", photo, "--title", "hospital entrance, helicopter overhead"});
   EXPECT_EQ(Search({"-helicopter hospital"}), std::vector<std::string>{footage});
   EXPECT_EQ(Search({"--kind", "item", "-helicopter hospital"}), std::vector<std::string>{footage});
+  EXPECT_EQ(Search({"-Aleppo hospital"}).size(), 2u);  // not -A (--archive) with "leppo ..."
   RunResult only_not = isnad({"search", "-corridor"});
   EXPECT_EQ(only_not.exit_code, 2) << only_not.out;
   EXPECT_EQ(only_not.out.find("Usage"), std::string::npos) << only_not.out;

@@ -1478,7 +1478,9 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
     while (via[child[first]] == kUnvisited && !frontier.empty() && *budget > 0) {
       std::vector<size_t> next;
       for (size_t v : frontier) {
+        if (*budget == 0) break;
         for (size_t e : up[v]) {
+          if (*budget == 0) break;  // looked at enough: no cycle named
           --*budget;
           const size_t w = parent[e];
           if (component[w] != c || via[w] != kUnvisited) continue;

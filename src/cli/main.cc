@@ -837,8 +837,10 @@ std::vector<std::string> QueryBehindDashes(const CLI::App& app, std::vector<std:
     } else if (single_dash && option(a) != nullptr) {
       kept.push_back(a);  // -h, or a short option given alone
       if (takes_value(option(a)) && i + 1 < args.size()) kept.push_back(args[++i]);
-    } else if (single_dash && takes_value(option(a.substr(0, 2)))) {
-      kept.push_back(a);  // a short option with its value attached ("-A/path")
+    } else if (single_dash && takes_value(search->get_option_no_throw(a.substr(0, 2)))) {
+      // A short option of search's own with its value attached. Not isnad's
+      // -A: "-Aleppo hospital" is a query ("-A/path" goes before `search`).
+      kept.push_back(a);
     } else if (single_dash) {
       query.push_back(a);
     } else {
