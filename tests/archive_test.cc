@@ -663,6 +663,28 @@ std::string ArchiveOverAFullTile(TempDir& tmp) {
   return dir;
 }
 
+// Flips a byte in the middle of entry `index` (< 256) in log/tile/entries/000.
+void ChangeEntryInTheFullBundle(const std::string& dir, uint64_t index) {
+  auto a = Archive::Open(dir, Mode::kRead, TestOptions());
+  ASSERT_TRUE(a.ok());
+  auto e = (*a)->log().Entry(index);
+  ASSERT_TRUE(e.ok());
+  std::ifstream in(dir + "/log/tile/entries/000", std::ios::binary);
+  std::string bundle((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t at = bundle.find(*e);
+  ASSERT_NE(at, std::string::npos);
+  FlipByte(dir + "/log/tile/entries/000", at + e->size() / 2);
+}
+
+// Two archives of one key whose trees part after entry 0 (a fork: the key
+// signed both), 301 entries each.
+void MakeForkedArchives(TempDir& tmp, const std::string& dir, const std::string& other) {
+  MakeArchive(dir);
+  fs::copy(dir, other, fs::copy_options::recursive);
+  AddThreeRounds(tmp, dir);
+  AddThreeRounds(tmp, other, "fork ");
+}
+
 // Verify's problems, one "file: what" line each.
 std::string ProblemText(const std::string& dir) {
   auto a = Archive::Open(dir, Mode::kAudit, TestOptions());
@@ -703,18 +725,8 @@ TEST(Archive, ADamagedFullHashTileIsNamedWithoutBlamingTheHistory) {
 TEST(Archive, AChangedEntryIsPlacedBetweenKeptCheckpointsInTwoLines) {
   TempDir tmp;
   const std::string dir = ArchiveOverAFullTile(tmp);
-  {
-    // Entry 150 rewritten in the full bundle, its tile and the newer checkpoints left alone.
-    auto a = Archive::Open(dir, Mode::kRead, TestOptions());
-    ASSERT_TRUE(a.ok());
-    auto e = (*a)->log().Entry(150);
-    ASSERT_TRUE(e.ok());
-    std::ifstream in(dir + "/log/tile/entries/000", std::ios::binary);
-    std::string bundle((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    size_t at = bundle.find(*e);
-    ASSERT_NE(at, std::string::npos);
-    FlipByte(dir + "/log/tile/entries/000", at + e->size() / 2);
-  }
+  // Entry 150 rewritten in the full bundle, its tile and the newer checkpoints left alone.
+  ChangeEntryInTheFullBundle(dir, 150);
   const std::string all = ProblemText(dir);
   EXPECT_GE(CountHolding(all, "tile/entries/000"), 1u) << all;
   EXPECT_EQ(CountHolding(all, "one or more of entries 101 to 200 were changed"), 1u) << all;
@@ -728,10 +740,7 @@ TEST(Archive, AChangedEntryIsPlacedBetweenKeptCheckpointsInTwoLines) {
 TEST(Archive, ForkedHistoryFilesAreEachPlacedBetweenMatchingOnes) {
   TempDir tmp;
   const std::string dir = tmp.Join("ar"), other = tmp.Join("fork");
-  MakeArchive(dir);
-  fs::copy(dir, other, fs::copy_options::recursive);
-  AddThreeRounds(tmp, dir);
-  AddThreeRounds(tmp, other, "fork ");
+  MakeForkedArchives(tmp, dir, other);
   for (const char* size : {"101", "301"}) {
     fs::copy_file(other + "/checkpoints/" + size, dir + "/checkpoints/" + size,
                   fs::copy_options::overwrite_existing);
@@ -743,6 +752,90 @@ TEST(Archive, ForkedHistoryFilesAreEachPlacedBetweenMatchingOnes) {
   EXPECT_EQ(CountHolding(all, "entries 201 to 300 were changed"), 1u) << all;
   EXPECT_EQ(CountHolding(all, "more kept checkpoints"), 0u) << all;
   EXPECT_EQ(CountHolding(all, "checkpoints/201"), 0u) << all;
+}
+
+// Bytes stored without an entry (an add or capture stopped between storing and
+// recording) are listed by reclaim, and removed only when asked; every blob an
+// entry names stays, whatever kind of entry names it.
+TEST(Archive, ReclaimRemovesOnlyTheBlobsNoEntryNames) {
+  TempDir tmp;
+  const std::string dir = tmp.Join("ar");
+  core::Hash orphan;
+  {
+    auto a = MakeArchive(dir);
+    WriteTestFile(tmp.Join("in/v.mp4"), "a video");
+    AddAll(*a, tmp.Join("in"));
+    ASSERT_TRUE(a->AddNote("i1", std::string(20000, 'n')).ok());  // a long note: its own blob
+    auto h = a->StoreBytes("stored, never recorded");
+    ASSERT_TRUE(h.ok()) << h.status().ToString();
+    orphan = *h;
+  }
+  auto blobs_before = [&] {
+    auto a = Archive::Open(dir, Mode::kRead, TestOptions());
+    EXPECT_TRUE(a.ok());
+    return *(*a)->blobs().List();
+  }();
+  ASSERT_EQ(blobs_before.size(), 3u);
+  {
+    auto a = Archive::Open(dir, Mode::kRead, TestOptions());
+    ASSERT_TRUE(a.ok());
+    EXPECT_EQ((*a)->Reclaim(false).status().code(), core::Code::kFailedPrecondition);
+  }
+  auto a = Archive::Open(dir, Mode::kRebuild, TestOptions());
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto listed = (*a)->Reclaim(false);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].sha256, orphan);
+  EXPECT_EQ((*listed)[0].size_bytes, 22u);
+  EXPECT_FALSE((*listed)[0].removed);
+  EXPECT_TRUE((*a)->blobs().Contains(orphan));
+  auto removed = (*a)->Reclaim(true);
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  ASSERT_EQ(removed->size(), 1u);
+  EXPECT_TRUE((*removed)[0].removed);
+  EXPECT_FALSE((*a)->blobs().Contains(orphan));
+  EXPECT_EQ((*a)->blobs().List()->size(), 2u);
+  auto again = (*a)->Reclaim(true);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty());
+  a->reset();
+  ExpectClean(dir);
+}
+
+// While the log does not check, a blob that no entry seems to name may be the
+// evidence of a changed or dropped entry: reclaim lists and removes nothing.
+TEST(Archive, ReclaimRefusesWhileTheLogOrItsHistoryDoesNotCheck) {
+  TempDir tmp;
+  const std::string dir = tmp.Join("ar"), other = tmp.Join("fork");
+  MakeForkedArchives(tmp, dir, other);
+  core::Hash orphan;
+  {
+    auto a = Archive::Open(dir, Mode::kWrite, TestOptions());
+    ASSERT_TRUE(a.ok());
+    orphan = *(*a)->StoreBytes("stored, never recorded");
+  }
+  const std::string saved = tmp.Join("saved");
+  fs::copy(dir, saved, fs::copy_options::recursive);
+  auto refused = [&](const std::string& why) {
+    auto a = Archive::Open(dir, Mode::kRebuild, TestOptions());
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    auto r = (*a)->Reclaim(true);
+    ASSERT_FALSE(r.ok()) << why;
+    EXPECT_EQ(r.status().code(), core::Code::kIntegrity) << why;
+    EXPECT_NE(r.status().message().find("Nothing was listed or removed"), std::string::npos)
+        << r.status().message();
+    EXPECT_TRUE((*a)->blobs().Contains(orphan)) << why;
+  };
+  // A kept checkpoint of another tree signed by the key: the history was rewritten.
+  fs::copy_file(other + "/checkpoints/101", dir + "/checkpoints/101",
+                fs::copy_options::overwrite_existing);
+  refused("a kept checkpoint of another tree");
+  fs::remove_all(dir);
+  fs::copy(saved, dir, fs::copy_options::recursive);
+  // An entry changed in a full bundle (the log's edge still opens).
+  ChangeEntryInTheFullBundle(dir, 150);
+  refused("an entry changed");
 }
 
 }  // namespace

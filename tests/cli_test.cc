@@ -475,6 +475,44 @@ TEST_F(Cli, AMissingPublicKeyIsNamedNotTakenForNoArchive) {
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
 }
 
+// Bytes left in objects/ by an add or capture that was stopped before it
+// recorded them: verify names the command, reclaim lists them, and removes
+// them only with --remove.
+TEST_F(Cli, ReclaimListsThenRemovesBlobsNoEntryNames) {
+  ASSERT_EQ(isnad({"add", tmp_.Join("in")}).exit_code, 0);
+  const std::string bytes = "a video an interrupted capture stored";
+  const std::string hex = core::Sha256Of(bytes).Hex();
+  const std::string rel = "objects/sha256/" + hex.substr(0, 2) + "/" + hex.substr(2, 2) + "/" + hex;
+  WriteTestFile(archive_ + "/" + rel, bytes);
+  auto verify = isnad({"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_NE(verify.out.find(rel + " is not referenced by any entry"), std::string::npos)
+      << verify.out;
+  EXPECT_NE(verify.out.find("`isnad reclaim`"), std::string::npos) << verify.out;
+  auto listed = isnad({"reclaim"});
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find(rel), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("Nothing was removed"), std::string::npos) << listed.out;
+  EXPECT_TRUE(std::filesystem::exists(archive_ + "/" + rel));
+  auto removed = isnad({"--json", "reclaim", "--remove"});
+  EXPECT_EQ(removed.exit_code, 0) << removed.err;
+  std::istringstream lines(removed.out);
+  std::string line;
+  std::vector<core::Json> out;
+  while (std::getline(lines, line)) out.push_back(core::Json::parse(line));
+  ASSERT_EQ(out.size(), 2u) << removed.out;
+  EXPECT_EQ(out[0]["sha256"], hex);
+  EXPECT_EQ(out[0]["removed"], true);
+  EXPECT_EQ(out[1]["unreferenced"], 1);
+  EXPECT_FALSE(std::filesystem::exists(archive_ + "/" + rel));
+  verify = isnad({"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_EQ(verify.out.find("not referenced"), std::string::npos) << verify.out;
+  auto ls = isnad({"ls"});
+  EXPECT_EQ(ls.exit_code, 0) << ls.err;
+  EXPECT_NE(isnad({"reclaim"}).out.find("nothing to reclaim"), std::string::npos);
+}
+
 // A catalogue made by an earlier isnad is derived data, not damage: verify
 // notes it and checks the evidence, and reindex rebuilds it on a copy kept
 // without the secret key (a lawyer's, a mirror's).

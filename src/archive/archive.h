@@ -39,8 +39,8 @@ struct Options {
 };
 
 // kRebuild: a writer that opens no catalogue and needs no secret key, for
-// Reindex (works when the catalogue file is damaged, and on a copy kept
-// without keys/log.skey). kAudit: a reader for Verify that opens what it
+// Reindex and Reclaim (works when the catalogue file is damaged, and on a copy
+// kept without keys/log.skey). kAudit: a reader for Verify that opens what it
 // can (a damaged log edge or catalogue is reported by Verify, not fatal).
 enum class Mode { kRead, kWrite, kRebuild, kAudit };
 
@@ -131,6 +131,14 @@ struct Progress {
 };
 using ProgressFn = std::function<void(const Progress&)>;
 
+// A blob that no entry of the log names (Archive::Reclaim).
+struct UnreferencedBlob {
+  core::Hash sha256;
+  uint64_t size_bytes = 0;
+  int64_t mtime_ns = 0;  // when it was written
+  bool removed = false;
+};
+
 // The software named in entries and bags.
 inline constexpr std::string_view kSoftware = "isnad 0.1.0";
 
@@ -220,6 +228,15 @@ class Archive {
 
   // Deletes the catalogue and rebuilds it from the log (kWrite only).
   core::Status Reindex(const ProgressFn& progress = {});
+
+  // The blobs that no entry of the log names: bytes stored by an add, capture,
+  // analysis or time-stamp that was interrupted before it recorded them. With
+  // `remove`, deletes them. Needs the lock (kWrite or kRebuild), so that no
+  // writer stores a blob meanwhile. First checks the log whole (every tile,
+  // root and signature, every entry parsed): when it is not, a blob may be
+  // named by a damaged entry, and nothing is listed or removed (kIntegrity).
+  core::StatusOr<std::vector<UnreferencedBlob>> Reclaim(bool remove,
+                                                        const ProgressFn& progress = {});
 
  private:
   friend class Capturer;  // archive/capture.cc: stores captures' files and entries in batches

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "archive/archive.h"
+#include "archive/named_blobs.h"
 #include "catalog/entries.h"
 #include "log/checkpoint.h"
 #include "log/merkle.h"
@@ -180,27 +181,12 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
                     "does not match the key recorded in entry 0 (" + j.value("vkey", "") + ")");
           }
         }
-        auto mention = [&](const char* member, std::string item, bool with_size) {
-          auto h = core::Hash::FromHex(j.value(member, ""));
-          if (!h.ok()) return;
-          BlobRef r{std::move(item), with_size ? j.value("size", uint64_t{0}) : 0, with_size};
-          mentions.push_back({*h, std::move(r)});
-        };
-        if (type == catalog::kItemIngested) {
-          mention("sha256", catalog::ItemId(i), true);
-        } else if (type == catalog::kSourceAdded) {
-          mention("sha256", j.value("item", ""), false);
-        } else if (type == catalog::kNoteAdded && j.contains("text_sha256")) {
-          mention("text_sha256", j.value("item", ""), false);
-        } else if (type == catalog::kTimestampAdded) {
-          mention("token_sha256", "", false);  // the token's DER, stored as a blob
+        internal::ForEachNamedBlob(j, i, [&](internal::NamedBlob b) {
+          mentions.push_back({b.sha256, {std::move(b.item), b.size_bytes, b.size_known}});
+        });
+        if (type == catalog::kTimestampAdded) {
           const uint64_t stamped = j.value("checkpoint_size", uint64_t{0});
           if (stamped > 0 && !stamped_sizes.count(stamped)) stamped_sizes[stamped] = i;
-        } else if (type == catalog::kItemAnalyzed) {
-          // What the analysis extracted, each stored as a blob: checked like the media.
-          for (const char* member : {"metadata_sha256", "frames_sha256", "text_sha256"}) {
-            mention(member, j.value("item", ""), false);
-          }
         }
         if (chunk.empty()) chunk_start = i;
         chunk.emplace_back(e);
@@ -322,7 +308,8 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
       if (at == todo.end() || at->first != h) {
         report.notes.push_back(
             store::BlobStore::RelativePath(h) +
-            " is not referenced by any entry (left by an interrupted add; harmless)");
+            " is not referenced by any entry (left by an add or capture that was stopped; "
+            "harmless: `isnad reclaim` lists such blobs and removes them)");
       }
     }
   }

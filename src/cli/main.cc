@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +26,7 @@
 #include "cli/output.h"
 #include "core/allocator.h"
 #include "core/encoding.h"
+#include "core/time.h"
 #include "log/checkpoint.h"
 #include "log/merkle.h"
 #include "log/note.h"
@@ -733,6 +735,53 @@ int CmdReindex(const Globals& g) {
   return kExitOk;
 }
 
+int CmdReclaim(const Globals& g, bool remove) {
+  // A writer without the catalogue or the secret key (nothing is signed): the
+  // lock keeps any add or capture from storing a blob meanwhile.
+  auto a = OpenArchive(g, archive::Mode::kRebuild);
+  if (!a.ok()) return Fail(a.status());
+  ProgressBar bar(remove ? "reclaiming" : "looking for unreferenced blobs");
+  auto found = (*a)->Reclaim(
+      remove, [&](const archive::Progress& p) { bar.Step(p.step, p.unit, p.done, p.total); });
+  bar.Clear();
+  if (!found.ok()) return Fail(found.status());
+  uint64_t bytes = 0;
+  for (const auto& u : *found) {
+    bytes += u.size_bytes;
+    const std::string written = core::FormatUtc(core::Clock::time_point(
+        std::chrono::duration_cast<core::Clock::duration>(std::chrono::nanoseconds(u.mtime_ns))));
+    const std::string path = store::BlobStore::RelativePath(u.sha256);
+    if (g.json) {
+      PrintJsonLine({{"sha256", u.sha256.Hex()},
+                     {"path", path},
+                     {"size", u.size_bytes},
+                     {"written", written},
+                     {"removed", u.removed}});
+    } else {
+      fmt::print("{}  {}  written {}{}\n", path, HumanBytes(u.size_bytes), written,
+                 u.removed ? "  removed" : "");
+    }
+  }
+  if (g.json) {
+    PrintJsonLine({{"unreferenced", found->size()}, {"bytes", bytes}, {"removed", remove}});
+  } else if (found->empty()) {
+    fmt::print(
+        "Every blob in the archive is named by an entry of the custody log: nothing to "
+        "reclaim.\n");
+  } else if (remove) {
+    fmt::print("Removed {} blob(s), {}, that no entry of the custody log named.\n", found->size(),
+               HumanBytes(bytes));
+  } else {
+    fmt::print(
+        "{} blob(s), {}, are named by no entry of the custody log: bytes stored by an add, capture "
+        "or analysis that was stopped before it recorded them. They are not evidence of this "
+        "archive (no entry says what they are or when they came). Nothing was removed; `isnad "
+        "reclaim --remove` deletes them. (Adding the same files again records them instead.)\n",
+        found->size(), HumanBytes(bytes));
+  }
+  return kExitOk;
+}
+
 int CmdNote(const Globals& g, const std::string& id, const std::string& text) {
   auto a = OpenArchive(g, archive::Mode::kWrite);
   if (!a.ok()) return Fail(a.status());
@@ -998,6 +1047,12 @@ int Run(int argc, char** argv) {
   auto* reindex = app.add_subcommand("reindex", "delete the catalogue and rebuild it from the log");
   example(reindex, "isnad reindex");
 
+  bool reclaim_remove = false;
+  auto* reclaim = app.add_subcommand(
+      "reclaim", "list blobs that no log entry names (left by a stopped add or capture); --remove");
+  reclaim->add_flag("--remove", reclaim_remove, "delete them (default: only list them)");
+  example(reclaim, "isnad reclaim --remove");
+
   std::string note_text;
   auto* note = app.add_subcommand("note", "record a note about an item");
   note->add_option("id", id, "item id or sha256 prefix")->required();
@@ -1054,6 +1109,7 @@ int Run(int argc, char** argv) {
   if (cons->parsed()) return CmdConsistency(g, old_size, new_size);
   if (verify->parsed()) return CmdVerify(g, verify->count("--key") > 0, verify_key, verify_jobs);
   if (reindex->parsed()) return CmdReindex(g);
+  if (reclaim->parsed()) return CmdReclaim(g, reclaim_remove);
   if (note->parsed()) return CmdNote(g, id, note_text);
   for (auto& [command, handler] : commands) {
     if (command->parsed()) return handler();
