@@ -1,6 +1,5 @@
 #include "bag/internal.h"
 
-#include <locale.h>
 #include <openssl/evp.h>
 #include <unicode/normalizer2.h>
 #include <unicode/unistr.h>
@@ -285,25 +284,6 @@ std::string NormalizeName(std::string_view utf8, bool fold) {
   std::string out;
   n.toUTF8String(out);
   return out;
-}
-
-namespace {
-locale_t Utf8Ctype() {
-  static const locale_t kLocale = [] {
-    locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
-    if (l == nullptr) l = newlocale(LC_CTYPE_MASK, "C.utf8", static_cast<locale_t>(nullptr));
-    return l;  // kept for the life of the process
-  }();
-  return kLocale;
-}
-}  // namespace
-
-ScopedUtf8Locale::ScopedUtf8Locale() {
-  if (locale_t l = Utf8Ctype()) previous_ = uselocale(l);
-}
-
-ScopedUtf8Locale::~ScopedUtf8Locale() {
-  if (previous_ != nullptr) uselocale(static_cast<locale_t>(previous_));
 }
 
 std::string HumanSize(uint64_t bytes) {

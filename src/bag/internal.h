@@ -109,22 +109,6 @@ std::optional<std::string> EscapeReason(std::string_view path);
 // NFC form of `utf8` (itself when not valid UTF-8); with `fold`, case-folded too.
 std::string NormalizeName(std::string_view utf8, bool fold);
 
-// While alive, this thread's LC_CTYPE is C.UTF-8 (uselocale(3); the process
-// locale is untouched), so that libarchive reads and writes UTF-8 entry names
-// whatever locale the program runs in: in the "C" locale it cannot convert a
-// non-ASCII name (and its pax writer crashes on one). A no-op where the C
-// library has no C.UTF-8.
-class ScopedUtf8Locale {
- public:
-  ScopedUtf8Locale();
-  ~ScopedUtf8Locale();
-  ScopedUtf8Locale(const ScopedUtf8Locale&) = delete;
-  ScopedUtf8Locale& operator=(const ScopedUtf8Locale&) = delete;
-
- private:
-  void* previous_ = nullptr;  // locale_t
-};
-
 // "1.5 GB" style size (decimal units), for Bag-Size.
 std::string HumanSize(uint64_t bytes);
 

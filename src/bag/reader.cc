@@ -17,6 +17,7 @@
 #include "bag/bag.h"
 #include "bag/internal.h"
 #include "core/env.h"
+#include "core/utf8.h"
 
 namespace isnad::bag {
 
@@ -327,7 +328,7 @@ class ArchiveBag : public Bag {
   // Calls `fn(ordinal, archive)` for each entry header in order; `fn` returns
   // true to stop. Entries `fn` does not read are skipped.
   Status ReadEntries(const std::function<StatusOr<bool>(int64_t, archive*)>& fn) const {
-    internal::ScopedUtf8Locale utf8;
+    core::ScopedUtf8Locale utf8;
     ISNAD_ASSIGN_OR_RETURN(ReadPtr a, OpenArchive());
     archive_entry* e = nullptr;
     for (int64_t ordinal = 0;; ++ordinal) {
@@ -370,7 +371,7 @@ class ArchiveBag : public Bag {
     std::map<std::string, int64_t> last_file;  // path -> its latest file entry
     uint64_t cached_total = 0;
     // One pass over the headers.
-    internal::ScopedUtf8Locale utf8;
+    core::ScopedUtf8Locale utf8;
     ISNAD_ASSIGN_OR_RETURN(ReadPtr a, OpenArchive());
     archive_entry* e = nullptr;
     int64_t ordinal = 0;

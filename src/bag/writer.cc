@@ -154,7 +154,7 @@ class ArchiveOutput : public Output {
   ~ArchiveOutput() override { Abort(); }
 
   Status Create() {
-    internal::ScopedUtf8Locale utf8;
+    core::ScopedUtf8Locale utf8;
     fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd_ < 0) return core::ErrnoStatus("cannot create", tmp_, errno);
     a_.reset(archive_write_new());
@@ -180,7 +180,7 @@ class ArchiveOutput : public Output {
   }
 
   Status Begin(const std::string& rel, uint64_t size) override {
-    internal::ScopedUtf8Locale utf8;
+    core::ScopedUtf8Locale utf8;
     for (size_t slash = rel.find('/'); slash != std::string::npos;
          slash = rel.find('/', slash + 1)) {
       ISNAD_RETURN_IF_ERROR(Dir(rel.substr(0, slash)));
@@ -188,7 +188,7 @@ class ArchiveOutput : public Output {
     return Header(rel, AE_IFREG, 0644, size);
   }
   Status Write(std::string_view data) override {
-    internal::ScopedUtf8Locale utf8;
+    core::ScopedUtf8Locale utf8;
     while (!data.empty()) {
       const la_ssize_t n = archive_write_data(a_.get(), data.data(), data.size());
       if (n <= 0) return Error("cannot write");
@@ -202,12 +202,12 @@ class ArchiveOutput : public Output {
     return Status::Ok();
   }
   Status End() override {
-    internal::ScopedUtf8Locale utf8;
+    core::ScopedUtf8Locale utf8;
     if (archive_write_finish_entry(a_.get()) != ARCHIVE_OK) return Error("cannot write");
     return Status::Ok();
   }
   Status Commit() override {
-    internal::ScopedUtf8Locale utf8;
+    core::ScopedUtf8Locale utf8;
     if (archive_write_close(a_.get()) != ARCHIVE_OK) return Error("cannot finish");
     a_.reset();
     if (::fsync(fd_) != 0) return core::ErrnoStatus("cannot fsync", tmp_, errno);
@@ -220,7 +220,7 @@ class ArchiveOutput : public Output {
     return env->SyncDir(core::DirName(final_));
   }
   void Abort() override {
-    internal::ScopedUtf8Locale utf8;
+    core::ScopedUtf8Locale utf8;
     if (committed_) return;
     a_.reset();
     if (fd_ >= 0) {

@@ -1,6 +1,7 @@
 #include "core/utf8.h"
 
 #include <fmt/format.h>
+#include <locale.h>
 
 namespace isnad::core {
 
@@ -81,6 +82,25 @@ std::string Printable(std::string_view s) {
     out.push_back(s[i]);
   }
   return out;
+}
+
+namespace {
+locale_t Utf8Ctype() {
+  static const locale_t kLocale = [] {
+    locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+    if (l == nullptr) l = newlocale(LC_CTYPE_MASK, "C.utf8", static_cast<locale_t>(nullptr));
+    return l;  // kept for the life of the process
+  }();
+  return kLocale;
+}
+}  // namespace
+
+ScopedUtf8Locale::ScopedUtf8Locale() {
+  if (locale_t l = Utf8Ctype()) previous_ = uselocale(l);
+}
+
+ScopedUtf8Locale::~ScopedUtf8Locale() {
+  if (previous_ != nullptr) uselocale(static_cast<locale_t>(previous_));
 }
 
 }  // namespace isnad::core

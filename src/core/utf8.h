@@ -70,4 +70,21 @@ inline std::string AsciiLower(std::string_view s) {
   return out;
 }
 
+// While alive, this thread's LC_CTYPE is C.UTF-8 (uselocale(3); the process
+// locale is untouched), so that libarchive reads and writes UTF-8 entry names (ZIP and tar: bags,
+// WACZ packages)
+// whatever locale the program runs in: in the "C" locale it cannot convert a
+// non-ASCII name (and its pax writer crashes on one). A no-op where the C
+// library has no C.UTF-8.
+class ScopedUtf8Locale {
+ public:
+  ScopedUtf8Locale();
+  ~ScopedUtf8Locale();
+  ScopedUtf8Locale(const ScopedUtf8Locale&) = delete;
+  ScopedUtf8Locale& operator=(const ScopedUtf8Locale&) = delete;
+
+ private:
+  void* previous_ = nullptr;  // locale_t
+};
+
 }  // namespace isnad::core

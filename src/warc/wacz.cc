@@ -450,6 +450,9 @@ core::StatusOr<std::unique_ptr<archive, ReadFree>> OpenZip(const std::string& pa
 // the end of the ZIP.
 core::StatusOr<bool> NextFileMember(archive* a, const std::string& path, std::string* name) {
   archive_entry* e = nullptr;
+  // Names are converted as the header is read: in the "C" locale a non-ASCII
+  // one (an Arabic file name) would come back empty.
+  core::ScopedUtf8Locale utf8;
   while (true) {
     int r = archive_read_next_header(a, &e);
     if (r == ARCHIVE_EOF) return false;

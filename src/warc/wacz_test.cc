@@ -18,6 +18,7 @@
 
 #include "core/digest.h"
 #include "core/encoding.h"
+#include "core/utf8.h"
 #include "warc/reader.h"
 
 namespace isnad::warc {
@@ -139,7 +140,8 @@ void WriteZip(const std::string& path,
   for (const auto& [name, bytes] : members) {
     std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(),
                                                                     archive_entry_free);
-    archive_entry_set_pathname(e.get(), name.c_str());
+    core::ScopedUtf8Locale utf8;  // names as UTF-8, whatever the test's locale
+    archive_entry_set_pathname_utf8(e.get(), name.c_str());
     archive_entry_set_filetype(e.get(), AE_IFREG);
     archive_entry_set_perm(e.get(), 0644);
     archive_entry_set_size(e.get(), static_cast<la_int64_t>(bytes.size()));
@@ -177,6 +179,45 @@ TEST(WaczConformance, ResourceHashesInUpperCaseHexMatch) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   for (const WaczResource& res : r->resources) EXPECT_TRUE(res.hash_ok) << res.path;
   EXPECT_EQ(Problems(*r).find("its sha256 is"), std::string::npos) << Problems(*r);
+}
+
+// A WARC whose name is not ASCII (an Arabic file name) is read under that name,
+// also in the "C" locale the tests run in: before, it came back as "" and was
+// neither listed nor read.
+TEST(WaczConformance, MembersNamedInArabicAreRead) {
+  REQUIRE_WACZ_DATA();
+  auto members = ZipMembers(kWacz + "valid_example_1.wacz");
+  std::string old_name;
+  for (auto& [name, bytes] : members) {
+    if (name.starts_with("archive/")) old_name = name;
+  }
+  ASSERT_FALSE(old_name.empty());
+  const std::string new_name =
+      "archive/دليل الغوطة.warc" + old_name.substr(old_name.find(".warc") + 5);
+  for (auto& [name, bytes] : members) {
+    if (name == old_name) name = new_name;
+    if (name != "datapackage.json") continue;
+    core::Json d = core::Json::parse(bytes);
+    for (core::Json& r : d["resources"]) {
+      if (r["path"] == old_name) r["path"] = new_name;
+    }
+    bytes = d.dump();
+  }
+  const std::string path = ::testing::TempDir() + "/arabic-name.wacz";
+  WriteZip(path, members);
+  struct Seen : WaczWarcVisitor {
+    std::vector<std::string> names;
+    core::Status OnWarc(const std::string& member, core::SequentialFile*) override {
+      names.push_back(member);
+      return core::Status::Ok();
+    }
+  } seen;
+  auto r = ReadWacz(path, &seen);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(seen.names, std::vector<std::string>{new_name});
+  EXPECT_EQ(Problems(*r).find("is not listed"), std::string::npos) << Problems(*r);
+  EXPECT_EQ(Problems(*r).find("absent"), std::string::npos) << Problems(*r);
+  for (const WaczResource& res : r->resources) EXPECT_TRUE(res.hash_ok) << res.path;
 }
 
 core::Json SignedData(const std::string& wacz) {
