@@ -1090,13 +1090,12 @@ Status ForBundle(const Core& c, uint64_t size, uint64_t n, uint64_t begin, uint6
   std::string_view bundle;
   uint64_t width = log_internal::WidthOf(size, n);
   std::string rel = EntryBundlePath(n, width);
-  if (width < kTileWidth) {
-    if (c.edge_damaged) {
-      // Only a log opened for audit lacks its edge; the tile to blame was named then.
-      return core::Integrity(rel + ": the right edge of the tree did not load; run `isnad verify`");
-    }
+  if (width < kTileWidth && !c.edge_damaged) {
     bundle = c.edge_bundle;
   } else {
+    // A full bundle, or the newest one of a log opened for audit whose edge did
+    // not load (its hash tiles are damaged, which Verify names): the entries are
+    // what is checked, and the tree is grown from them, whatever the tiles say.
     ISNAD_ASSIGN_OR_RETURN(data, log_internal::ReadLogFile(c, rel, "entry bundle"));
     bundle = data;
   }
