@@ -34,8 +34,6 @@ constexpr uint64_t kWritebackEvery = uint64_t{8} << 20;
 // At most this many unsynced staged files are kept open for Commit to fsync
 // one by one; a batch with more is made durable with one SyncFilesystem.
 constexpr size_t kMaxHeldFiles = 4;
-// Blobs below this size are rehashed when the same bytes arrive again.
-constexpr uint64_t kRehashBelowBytes = uint64_t{1} << 20;
 // Leading bytes kept in StagedBlob::head.
 constexpr size_t kHeadBytes = size_t{64} << 10;
 // A file whose modification or change time is less than this before its read
@@ -570,10 +568,12 @@ StatusOr<std::vector<CommittedBlob>> BlobStore::Commit(std::vector<StagedBlob> s
       }
       // Stored before (or earlier in this batch). Before dropping the fresh
       // copy, make sure the stored one is intact: if it was damaged, the
-      // fresh copy may be the only good one left. Small blobs are rehashed;
-      // large ones are checked by size (a full check is `isnad verify`).
+      // fresh copy may be the only good one left. Rehashed whatever its size:
+      // damage that keeps the size (a flipped bit) is what `verify` finds, and
+      // adding the good bytes again is how a user mends it. The price, reading
+      // the stored copy, is paid only by bytes the archive already holds.
       bool intact = existing->size_bytes == blob.size_bytes;
-      if (intact && blob.size_bytes < kRehashBelowBytes) {
+      if (intact) {
         auto stored = Rehash(blob.sha256);
         intact = stored.ok() && stored->first == blob.sha256;
       }
@@ -682,6 +682,26 @@ StatusOr<std::unique_ptr<core::SequentialFile>> BlobStore::Open(const core::Hash
   auto file = env_->NewSequentialFile(path);
   if (!file.ok() && file.status().code() == core::Code::kNotFound) return not_found();
   return file;
+}
+
+StatusOr<std::string> BlobStore::ReadAll(const core::Hash& sha256, uint64_t max_bytes) const {
+  ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<core::SequentialFile> file, Open(sha256));
+  std::string bytes;
+  std::unique_ptr<char[]> buf(new char[kBufferSize]);
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(size_t n, file->Read(buf.get(), kBufferSize));
+    if (n == 0) break;
+    bytes.append(buf.get(), n);
+    if (bytes.size() > max_bytes) {
+      return core::Integrity(RelativePath(sha256) + " is larger than " + std::to_string(max_bytes) +
+                             " bytes, more than such a blob holds");
+    }
+  }
+  if (core::Sha256Of(bytes) != sha256) {
+    return core::Integrity(RelativePath(sha256) +
+                           " does not hash to its name: it was altered; run `isnad verify`");
+  }
+  return bytes;
 }
 
 StatusOr<std::pair<core::Hash, uint64_t>> BlobStore::Rehash(const core::Hash& sha256) const {

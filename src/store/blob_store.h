@@ -46,8 +46,8 @@ struct CommittedBlob {
   // The store held these bytes when this blob's turn came: before this commit,
   // or from an earlier blob of the same batch. Either way they are stored once.
   bool already_present = false;
-  // Set when the stored copy was found damaged (wrong size, or wrong hash for
-  // blobs under 1 MiB) and was replaced by this good copy: where the damaged
+  // Set when the stored copy was found damaged (wrong size or wrong hash) and
+  // was replaced by this good copy: where the damaged
   // file was moved (<archive>/quarantine/<hex>.<time>.<pid>).
   std::string replaced_damaged;
 };
@@ -102,6 +102,10 @@ class BlobStore {
   bool Contains(const core::Hash& sha256) const;
   // Opens the blob for reading. kNotFound when absent.
   core::StatusOr<std::unique_ptr<core::SequentialFile>> Open(const core::Hash& sha256) const;
+  // The whole blob in memory, checked: kIntegrity when its bytes do not hash to
+  // its name (or it is over `max_bytes`, more than the caller's kind of blob
+  // ever holds). For small blobs read whole: a long note's text, a token.
+  core::StatusOr<std::string> ReadAll(const core::Hash& sha256, uint64_t max_bytes) const;
   // Re-reads the blob and returns SHA-256 of its bytes and its size.
   core::StatusOr<std::pair<core::Hash, uint64_t>> Rehash(const core::Hash& sha256) const;
   // Returns every blob in the store (by walking objects/sha256). Names that are

@@ -728,6 +728,30 @@ TEST_F(BlobStoreTest, ARepairNeverReplacesAnEarlierQuarantinedCopy) {
   EXPECT_EQ(ReadTestFile(blob), "the original bytes");
 }
 
+// A large blob damaged without a change of size (a flipped bit) is mended by
+// the same bytes arriving again, as a small one is.
+TEST_F(BlobStoreTest, ALargeBlobDamagedInPlaceIsRepairedByTheSameBytes) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  std::string good(3 << 20, 'v');
+  for (size_t i = 0; i < good.size(); i += 4096) good[i] = static_cast<char>(i / 4096);
+  auto first = store->StageBytes(good);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(store->Commit({*first}).ok());
+  const std::string blob = store->PathOf(first->sha256);
+  std::string damaged = good;
+  damaged[2 << 20] ^= 1;
+  ASSERT_EQ(::chmod(blob.c_str(), 0644), 0);
+  WriteTestFile(blob, damaged);
+  auto again = store->StageBytes(good);
+  ASSERT_TRUE(again.ok());
+  auto committed = store->Commit({*again});
+  ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  ASSERT_FALSE((*committed)[0].replaced_damaged.empty());
+  EXPECT_TRUE(ReadTestFile((*committed)[0].replaced_damaged) == damaged);
+  EXPECT_TRUE(ReadTestFile(blob) == good);
+}
+
 TEST_F(BlobStoreTest, ARepairThatFailsHalfWayNeverLeavesTheBlobMissing) {
   // Whichever change of names fails while a damaged blob is replaced by a good
   // copy, the blob's path still holds bytes (damaged or good) and the damaged bytes
