@@ -345,6 +345,14 @@ TEST_F(CaptureCli, ManyUrlsAtOnceWithAPerHostLimit) {
     EXPECT_EQ(lines[k]["status"], 200);
   }
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+  // The custody log's times never go back from one entry to the next (a batch's
+  // WARC indexing entries are made between its captures' entries).
+  std::string before;
+  for (const Json& e : JsonLines(isnad({"log", "--json"}).out)) {
+    const std::string time = e["time"];
+    EXPECT_LE(before, time) << "entry " << e["leaf_index"];
+    before = time;
+  }
 }
 
 // A list whose first URL holds commas (a map link) is a list, not a CSV with

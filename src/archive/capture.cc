@@ -252,6 +252,10 @@ Status Capturer::Commit(std::vector<Done>& batch) {
     return Status::Ok();
   };
   for (Done& d : batch) {
+    // Each capture's entries are timed when they are made: the indexing entries
+    // of the capture before took the time then, and the log's times never go
+    // back from one entry to the next.
+    by.time = core::NowUtc();
     const capture::Result& r = d.result;
     CaptureOutcome o;
     o.url = r.url;
