@@ -137,7 +137,15 @@ int CmdWarcCheck(const Globals& g, const std::vector<std::string>& files, bool v
       }
     } else {
       auto f = core::Env::Default()->NewSequentialFile(path);
-      if (!f.ok()) return Fail(f.status());
+      if (!f.ok()) {
+        // That file's failure; the others are still checked, and the exit
+        // code is the gravest seen (an integrity failure before all else).
+        int code = Fail(f.status());
+        if (exit != kExitIntegrity) exit = code;
+        if (g.json)
+          PrintJsonLine({{"file", path}, {"result", "unopened"}, {"error", f.status().message()}});
+        continue;
+      }
       read_warc(f->get(), "");
     }
     std::string result = !error.empty()                    ? "unreadable"

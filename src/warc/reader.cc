@@ -612,9 +612,12 @@ core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
       deferred = n.status();
     } else {
       if (*n > 0 && !IsBlank(line)) {
+        // Which way it is wrong cannot be told from here: a Content-Length too
+        // small leaves the block's end, one too large took in the next record.
         r->problems.push_back("bytes follow the block where the record should end (at " +
-                              std::to_string(at) +
-                              " uncompressed): its Content-Length is smaller than its block");
+                              std::to_string(at) + " uncompressed): its Content-Length (" +
+                              std::to_string(r->content_length) +
+                              ") is not the length of its block");
       }
       if (core::Status st = SkipBlankLines(); !st.ok()) deferred = st;
     }
