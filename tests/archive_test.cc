@@ -720,6 +720,29 @@ TEST(Archive, ADamagedFullHashTileIsNamedWithoutBlamingTheHistory) {
   EXPECT_EQ(CountHolding(all, "catalog.sqlite"), 0u) << all;
 }
 
+// The newest hash tile damaged (derived data): verify still reads the newest
+// entries and rehashes their blobs, so an exhibit altered there is named too.
+TEST(Archive, ADamagedNewestHashTileLeavesTheNewestBlobsChecked) {
+  TempDir tmp;
+  const std::string dir = ArchiveOverAFullTile(tmp);
+  std::string blob;
+  {
+    auto a = Archive::Open(dir, Mode::kRead, TestOptions());
+    ASSERT_TRUE(a.ok());
+    auto r = (*a)->Resolve("i280");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    blob = store::BlobStore::RelativePath(r->sha256);
+  }
+  fs::permissions(dir + "/" + blob, fs::perms::owner_write, fs::perm_options::add);
+  WriteTestFile(dir + "/" + blob, "altered");
+  FlipByte(dir + "/log/tile/0/001.p/45", 5);
+  const std::string all = ProblemText(dir);
+  EXPECT_EQ(CountHolding(all, blob + ": blob has been altered"), 1u) << all;
+  EXPECT_GE(CountHolding(all, "tile/0/001.p/45"), 1u) << all;
+  EXPECT_EQ(CountHolding(all, "cannot read the entries"), 0u) << all;
+  EXPECT_EQ(CountHolding(all, "run `isnad verify`"), 0u) << all;
+}
+
 // A changed entry makes every later kept checkpoint differ: one line says
 // where, one how many more, not a line per checkpoint.
 TEST(Archive, AChangedEntryIsPlacedBetweenKeptCheckpointsInTwoLines) {

@@ -70,8 +70,17 @@ std::string Trimmed(std::string s) {
 // The archive's secret key, checked against its public one.
 StatusOr<tlog::NoteSigner> LoadSigner(core::Env* env, const Layout& layout,
                                       const tlog::NoteVerifier& verifier) {
-  ISNAD_ASSIGN_OR_RETURN(std::string skey_text,
-                         core::ReadFileUpTo(env, layout.SignerKey(), kMaxSmallFileBytes));
+  auto read = core::ReadFileUpTo(env, layout.SignerKey(), kMaxSmallFileBytes);
+  if (!read.ok() && read.status().code() == core::Code::kNotFound) {
+    // A copy kept for reading (a lawyer's, a mirror's) lacks it on purpose.
+    return core::NotFound(
+        layout.SignerKey() +
+        " is missing: the archive's secret signing key, needed to record anything (every "
+        "batch is signed). Nothing was written. Reading, `verify`, `export` and `reindex` work "
+        "without it; to record, put back the key from where it was kept (a backup, or the "
+        "archive's original machine)");
+  }
+  ISNAD_ASSIGN_OR_RETURN(std::string skey_text, std::move(read));
   auto signer = tlog::NoteSigner::FromSkey(Trimmed(skey_text));
   if (!signer.ok()) {
     return core::Integrity("keys/log.skey does not hold a valid signer key: " +

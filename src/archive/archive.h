@@ -191,6 +191,13 @@ class Archive {
                                       const AnalyzeCallbacks& callbacks);
 
   core::StatusOr<uint64_t> AddNote(const std::string& item, const std::string& text);
+  // A long note's text, stored as a blob (its entry's text_sha256), read back
+  // and checked against its hash.
+  core::StatusOr<std::string> NoteText(const core::Hash& text_sha256) const {
+    return blobs_->ReadAll(text_sha256, kMaxNoteBytes);
+  }
+  // More than any note holds: a blob said to be a note's text and larger is refused.
+  static constexpr uint64_t kMaxNoteBytes = uint64_t{256} << 20;
 
   // Records evidence graph entries (kWrite only); each body as for
   // catalog::GraphEntry ("type" and its members; time and operator are added).

@@ -1605,15 +1605,7 @@ void CopyIf(Ordered& line, const char* to, const Json& e, const char* from) {
 
 StatusOr<std::string> ReadBlobText(const Archive& archive, const std::string& hex) {
   ISNAD_ASSIGN_OR_RETURN(core::Hash hash, core::Hash::FromHex(hex));
-  ISNAD_ASSIGN_OR_RETURN(auto file, archive.blobs().Open(hash));
-  std::string text;
-  std::vector<char> buf(1 << 16);
-  while (true) {
-    ISNAD_ASSIGN_OR_RETURN(size_t n, file->Read(buf.data(), buf.size()));
-    if (n == 0) break;
-    text.append(buf.data(), n);
-  }
-  return text;
+  return archive.NoteText(hash);
 }
 
 Status ExportJsonl(const Archive& archive, std::ostream& out) {

@@ -21,22 +21,7 @@ using core::StatusOr;
 constexpr size_t kMaxTokenBytes = size_t{1} << 20;
 
 StatusOr<std::string> ReadBlob(const Archive& a, const core::Hash& sha256) {
-  ISNAD_ASSIGN_OR_RETURN(auto file, a.blobs().Open(sha256));
-  std::string bytes;
-  std::string buf(64 * 1024, '\0');
-  while (true) {
-    ISNAD_ASSIGN_OR_RETURN(size_t n, file->Read(buf.data(), buf.size()));
-    if (n == 0) break;
-    bytes.append(buf.data(), n);
-    if (bytes.size() > kMaxTokenBytes) {
-      return core::Integrity("the token blob " + sha256.Hex() + " is larger than any token");
-    }
-  }
-  if (core::Sha256Of(bytes) != sha256) {
-    return core::Integrity("the stored token " + store::BlobStore::RelativePath(sha256) +
-                           " does not match its SHA-256; run `isnad verify`");
-  }
-  return bytes;
+  return a.blobs().ReadAll(sha256, kMaxTokenBytes);
 }
 
 // The signed checkpoint of `size` as kept in checkpoints/<size>.

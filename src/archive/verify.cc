@@ -210,9 +210,11 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
   //    after step 5, since the catalogue indexes text read from blobs.
   bool catalog_differs = false;
   auto applied = catalog_ ? catalog_->AppliedSize() : core::StatusOr<uint64_t>(catalog_problem_);
-  if (!applied.ok() && applied.status().code() == core::Code::kFailedPrecondition) {
-    // Made by another version of isnad (or never finished): derived, and the
-    // evidence it is derived from is checked here all the same.
+  if (!applied.ok() && (applied.status().code() == core::Code::kFailedPrecondition ||
+                        applied.status().code() == core::Code::kResourceExhausted)) {
+    // Made by another version of isnad (or never finished), or unopenable on a
+    // full disk: derived, and the evidence it is derived from is checked here
+    // all the same; no reason to call the archive damaged.
     report.notes.push_back("catalog.sqlite was not compared with the log: " +
                            applied.status().message());
   } else if (!applied.ok()) {

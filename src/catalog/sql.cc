@@ -1,5 +1,7 @@
 #include "catalog/sql.h"
 
+#include <cerrno>
+#include <cstring>
 #include <optional>
 
 #include "catalog/entries.h"
@@ -16,6 +18,18 @@ std::string DbName(sqlite3* db) {
 Status SqlError(sqlite3* db, int rc, std::string_view what) {
   std::string msg = "catalogue " + DbName(db) + ": " + std::string(what) + ": " +
                     (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  // An I/O error's cause, from the system: a full disk says "disk I/O error"
+  // (SQLite could not grow its -shm or -wal file), which blames the file.
+  const int sys = (rc & 0xff) == SQLITE_IOERR && db != nullptr ? sqlite3_system_errno(db) : 0;
+  if (sys == ENOSPC || sys == EDQUOT) {
+    return core::ResourceExhausted(msg + " (" + std::strerror(sys) +
+                                   "): the disk holding the archive is full; nothing is damaged. "
+                                   "Free some space there, then try again");
+  }
+  if (sys == EACCES || sys == EPERM || sys == EROFS) {
+    return core::IoError(msg + " (" + std::strerror(sys) +
+                         "): check who may read and write the archive's folder, then try again");
+  }
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:

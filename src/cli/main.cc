@@ -27,6 +27,7 @@
 #include "core/allocator.h"
 #include "core/encoding.h"
 #include "core/time.h"
+#include "core/utf8.h"
 #include "log/checkpoint.h"
 #include "log/merkle.h"
 #include "log/note.h"
@@ -90,6 +91,12 @@ extern "C" void SayInterruptedAndDie(int sig) {
 
 void SayOnInterrupt(const char* message) {
   interrupted_message = message;
+  // The message says that what was reported is safe: so every reported line
+  // must be out of the process when a signal ends it, also into a file or a
+  // pipe (fully buffered by default, and a signal flushes nothing). One
+  // write(2) per line; a command that writes prints a line per file or entry.
+  std::fflush(stdout);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   for (int sig : {SIGINT, SIGTERM}) {
     // Keep "ignored" (a background job of a shell without job control) as it is.
     if (std::signal(sig, SayInterruptedAndDie) == SIG_IGN) std::signal(sig, SIG_IGN);
@@ -377,7 +384,13 @@ int CmdShow(const Globals& g, const std::string& id) {
               {"text", n.text},
               {"time", n.time},
               {"operator", n.operator_}};
-      if (n.text_sha256) nj["text_sha256"] = n.text_sha256->Hex();
+      if (n.text_sha256) {
+        nj["text_sha256"] = n.text_sha256->Hex();
+        auto text = (*a)->NoteText(*n.text_sha256);
+        if (!text.ok())
+          return Fail(text.status().WithContext("note " + std::to_string(n.leaf_index)));
+        nj["text"] = core::LossyUtf8(*text);
+      }
       ns.push_back(nj);
     }
     j["notes"] = ns;
@@ -430,9 +443,16 @@ int CmdShow(const Globals& g, const std::string& id) {
     if (!s.note.empty()) fmt::print("      note  {}\n", Printable(s.note));
   }
   for (const auto& n : *notes) {
+    std::string text = n.text;
+    if (n.text_sha256) {  // a long note, stored as a blob
+      auto long_text = (*a)->NoteText(*n.text_sha256);
+      if (!long_text.ok()) {
+        return Fail(long_text.status().WithContext("note " + std::to_string(n.leaf_index)));
+      }
+      text = *long_text;
+    }
     fmt::print("note [{}] {} by {}: {}\n", n.leaf_index, n.time, Printable(n.operator_),
-               n.text_sha256 ? "(long note stored as blob " + n.text_sha256->Hex() + ")"
-                             : Printable(n.text));
+               Printable(text));
   }
   PrintWebArchiveSection(**a, r->id, nullptr);
   PrintMediaSection(**a, r->id, nullptr);
@@ -491,7 +511,8 @@ int CmdLog(const Globals& g, uint64_t from, uint64_t limit) {
   auto a = OpenArchive(g, archive::Mode::kRead);
   if (!a.ok()) return Fail(a.status());
   uint64_t size = (*a)->log().size();
-  uint64_t end = limit ? std::min(size, from + limit) : size;
+  // --limit absent: every entry from --from on (no overflow past the log's end).
+  uint64_t end = limit == 0 || limit > size - std::min(size, from) ? size : from + limit;
   if (from >= end) return kExitOk;
   Status s = (*a)->log().ForEachEntry(from, end, [&](uint64_t i, std::string_view e) -> Status {
     auto j = catalog::ParseEntry(e);
@@ -999,11 +1020,22 @@ int Run(int argc, char** argv) {
   cat->add_option("id", id, "item id or sha256 prefix")->required();
   example(cat, "isnad cat i1 > copy.mp4");
 
-  uint64_t log_from = 0, log_limit = 0;
+  uint64_t log_from = 0, log_limit = 0;  // 0: not given
   auto* logc = app.add_subcommand("log", "list custody log entries");
-  logc->add_option("--from", log_from, "first entry index")->check(CLI::NonNegativeNumber);
+  // A whole number of at least `min`, said in words (CLI11's ranges print 300 digits,
+  // and a negative number would wrap around into a huge count).
+  auto at_least = [](uint64_t min, std::string hint) {
+    return CLI::Validator(
+        [min, hint](std::string& v) -> std::string {
+          const bool digits = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos;
+          if (digits && (min == 0 || v.find_first_not_of('0') != std::string::npos)) return "";
+          return "must be a whole number, " + std::to_string(min) + " or more" + hint;
+        },
+        "N >= " + std::to_string(min));
+  };
+  logc->add_option("--from", log_from, "first entry index")->check(at_least(0, ""));
   logc->add_option("--limit", log_limit, "at most this many entries")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(1, " (leave --limit out for every entry)"));
   example(logc, "isnad log --json --from 0 --limit 10");
 
   int64_t cp_size = -1;
@@ -1104,6 +1136,11 @@ int Run(int argc, char** argv) {
   if (prove->parsed()) {
     if (id.empty() && entry < 0)
       return Fail(core::InvalidArgument("prove needs an item id or --entry N"));
+    if (!id.empty() && entry >= 0) {
+      return Fail(core::InvalidArgument(
+          "prove takes an item id or --entry N, not both (the item's ingest entry is what `prove " +
+          id + "` proves; `isnad show " + id + "` gives its leaf index)"));
+    }
     return CmdProve(g, id, entry);
   }
   if (cons->parsed()) return CmdConsistency(g, old_size, new_size);
