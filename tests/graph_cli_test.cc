@@ -424,6 +424,38 @@ TEST_F(GraphCli, WriteCommandsPrintTheNewIds) {
   EXPECT_EQ(isnad({"actor", "add", "--type", "army", "--name", "x"}).exit_code, 2);
 }
 
+// Text given but blank is refused as import refuses it: recorded, it would show
+// as nothing, and the archive's own export-catalog would no longer import.
+TEST_F(GraphCli, BlankTextIsRefusedAsImportRefusesIt) {
+  std::string item = AddFile("video.bin");
+  const uint64_t before = LogSize();
+  const std::string nbsp = "\xc2\xa0";  // a no-break space alone is blank too
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"describe", item, "--title", "   "},
+        {"describe", item, "--description", nbsp, "--date", "2013"},
+        {"review", item, "--status", "verified", "--reason", "  "},
+        {"note", item, " \t "},
+        {"incident", "add", "--title", "Attack", "--type", " "},
+        {"case", "add", "--title", "Complaint", "--jurisdiction", "  "},
+        {"actor", "add", "--type", "unit", "--name", "Brigade", "--description", " "}}) {
+    auto r = isnad(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args[2] << ": " << r.out;
+    EXPECT_NE(r.err.find("blank"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(LogSize(), before) << "a blank value was recorded";
+  // What the command line records, import takes back.
+  One({"describe", item, "--title", "Rockets", "--date", "2013-08-21"});
+  One({"review", item, "--status", "verified", "--reason", "geolocated"});
+  auto exported = isnad({"export-catalog"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  WriteTestFile(tmp_.Join("graph.jsonl"), exported.out);
+  archive_ = tmp_.Join("other");
+  ASSERT_EQ(isnad({"init", "--name", "test.example/other"}).exit_code, 0);
+  AddFile("video.bin");
+  auto imported = isnad({"import", tmp_.Join("graph.jsonl")});
+  EXPECT_EQ(imported.exit_code, 0) << imported.out << imported.err;
+}
+
 TEST_F(GraphCli, TagsAddAndRemoveAndDeriveLinksACopy) {
   std::string original = AddFile("video.bin");
   std::string copy = AddFile("photo.jpg");

@@ -121,6 +121,16 @@ Status AddLang(Json& map, const std::string& lang, const std::string& text, std:
   return Status::Ok();
 }
 
+// A value given but blank (white space or invisible characters only) is refused,
+// as import refuses it: recorded, it would show as nothing and make the archive's
+// own export-catalog a file that import rejects.
+Status NotBlank(std::string_view flag, const std::string& value) {
+  if (value.empty() || !catalog::IsBlank(value)) return Status::Ok();
+  return core::InvalidArgument(fmt::format(
+      "{} is blank (only spaces or invisible characters); give the text, or leave {} out", flag,
+      flag));
+}
+
 std::vector<std::string> Unique(const std::vector<std::string>& v) {
   std::vector<std::string> out;
   std::set<std::string> seen;
@@ -450,6 +460,8 @@ struct DescribeOptions {
 };
 
 Status Describe(const Globals& g, const DescribeOptions& o) {
+  ISNAD_RETURN_IF_ERROR(NotBlank("--title", o.title));
+  ISNAD_RETURN_IF_ERROR(NotBlank("--description", o.description));
   ISNAD_RETURN_IF_ERROR(CheckDate("--date", o.date));
   ISNAD_RETURN_IF_ERROR(CheckCoordinates(o.lat, o.lon));
   if (o.title.empty() && o.description.empty() && o.date.empty() && o.place.empty() &&
@@ -535,6 +547,11 @@ struct ReviewOptions {
 };
 
 Status Review(const Globals& g, const ReviewOptions& o) {
+  if (catalog::IsBlank(o.reason)) {
+    return core::InvalidArgument(
+        "--reason is blank: say why the item has this status (what was checked, by whom), e.g. "
+        "--reason \"geolocated, shadows match 02:30\"");
+  }
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
   ISNAD_ASSIGN_OR_RETURN(std::string item, ResolveItem(*a, o.item));
   Json body{{"type", std::string(catalog::kItemReviewed)},
@@ -640,6 +657,8 @@ struct IncidentOptions {
 };
 
 Status IncidentAdd(const Globals& g, const IncidentOptions& o) {
+  ISNAD_RETURN_IF_ERROR(NotBlank("--type", o.type));
+  ISNAD_RETURN_IF_ERROR(NotBlank("--description", o.description));
   ISNAD_RETURN_IF_ERROR(CheckDate("--date", o.date));
   Json title = Json::object();
   ISNAD_RETURN_IF_ERROR(AddLang(title, o.lang, o.title, "title"));
@@ -780,6 +799,7 @@ struct ActorOptions {
 };
 
 Status ActorAdd(const Globals& g, const ActorOptions& o) {
+  ISNAD_RETURN_IF_ERROR(NotBlank("--description", o.description));
   std::string type = o.type == "organization" ? "organisation" : o.type;
   if (type != "person" && type != "unit" && type != "organisation") {
     return core::InvalidArgument(
@@ -946,6 +966,8 @@ struct CaseOptions {
 };
 
 Status CaseAdd(const Globals& g, const CaseOptions& o) {
+  ISNAD_RETURN_IF_ERROR(NotBlank("--jurisdiction", o.jurisdiction));
+  ISNAD_RETURN_IF_ERROR(NotBlank("--description", o.description));
   Json title = Json::object();
   ISNAD_RETURN_IF_ERROR(AddLang(title, o.lang, o.title, "title"));
   ISNAD_RETURN_IF_ERROR(AddLang(title, "ar", o.title_ar, "title"));
@@ -1054,6 +1076,7 @@ struct CaseEventOptions {
 
 Status CaseEventAdd(const Globals& g, const CaseEventOptions& o) {
   if (o.date.empty()) return core::InvalidArgument("a case event needs --date");
+  ISNAD_RETURN_IF_ERROR(NotBlank("--description", o.description));
   ISNAD_RETURN_IF_ERROR(CheckDate("--date", o.date));
   ISNAD_ASSIGN_OR_RETURN(std::string event, ToWord("--type", o.type));
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));

@@ -804,6 +804,10 @@ int CmdReclaim(const Globals& g, bool remove) {
 }
 
 int CmdNote(const Globals& g, const std::string& id, const std::string& text) {
+  if (catalog::IsBlank(text)) {
+    return Fail(core::InvalidArgument("the note is blank: give its text, e.g. isnad note " + id +
+                                      " \"uploader confirmed by phone\""));
+  }
   auto a = OpenArchive(g, archive::Mode::kWrite);
   if (!a.ok()) return Fail(a.status());
   auto leaf = (*a)->AddNote(id, text);
