@@ -219,6 +219,10 @@ std::string TermExpr(std::string_view raw, bool prefix) {
       skel.push_back(last);
       alts.push_back("skel:" + Quote(Join(skel, " ")) + "*");
     }
+    // What the words find without the '*' too ("غوطة*" finds what "غوطة"
+    // finds: الغوطة, Ghouta), since a prefix key reads a last letter that the
+    // whole word's key may fold away (a final ة).
+    alts.push_back(TermExpr(raw, /*prefix=*/false));
     return "(" + Join(alts, " OR ") + ")";
   }
   alts.push_back("exact:" + Quote(Join(exact, " ")));
