@@ -3,6 +3,7 @@
 // statuses into exit codes (exit_codes.h). No archive logic lives here.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -94,9 +95,13 @@ void SayOnInterrupt(const char* message) {
   // The message says that what was reported is safe: so every reported line
   // must be out of the process when a signal ends it, also into a file or a
   // pipe (fully buffered by default, and a signal flushes nothing). One
-  // write(2) per line; a command that writes prints a line per file or entry.
-  std::fflush(stdout);
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  // write(2) per line there; a terminal is line-buffered already, and
+  // /dev/null (a character device too) loses nothing either way.
+  struct stat out {};
+  if (::fstat(STDOUT_FILENO, &out) == 0 && !S_ISCHR(out.st_mode)) {
+    std::fflush(stdout);
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  }
   for (int sig : {SIGINT, SIGTERM}) {
     // Keep "ignored" (a background job of a shell without job control) as it is.
     if (std::signal(sig, SayInterruptedAndDie) == SIG_IGN) std::signal(sig, SIG_IGN);
