@@ -492,11 +492,13 @@ std::string CheckGraphValue(const Json& v, Kind kind) {
     case Kind::kLat:
       return text() && IsDegrees(*text(), 90)
                  ? ""
-                 : "a latitude in decimal degrees as a string, -90 to 90, e.g. \"33.5376\"";
+                 : "a latitude in decimal degrees as a string, -90 to 90, with at most 8 "
+                   "decimals (about 1 mm), e.g. \"33.5376\"";
     case Kind::kLon:
       return text() && IsDegrees(*text(), 180)
                  ? ""
-                 : "a longitude in decimal degrees as a string, -180 to 180, e.g. \"36.3558\"";
+                 : "a longitude in decimal degrees as a string, -180 to 180, with at most 8 "
+                   "decimals (about 1 mm), e.g. \"36.3558\"";
     case Kind::kPlace:
       return IsRef(v, EntityKind::kPlace) ? "" : "a place id \"pl<leaf index>\"";
     case Kind::kIncident:

@@ -2144,8 +2144,14 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
   }
   if (!req.media_type.empty()) {
     if (req.media_type.ends_with("/*")) {
-      w.Add("i.media_type LIKE " +
-            w.Bind(req.media_type.substr(0, req.media_type.size() - 1) + "%"));
+      // Every type under the prefix; '%' and '_' in it are the characters
+      // themselves, not LIKE's wildcards ("te_t/*" is no "text/*").
+      std::string prefix;
+      for (char c : std::string_view(req.media_type).substr(0, req.media_type.size() - 1)) {
+        if (c == '%' || c == '_' || c == '\\') prefix += '\\';
+        prefix += c;
+      }
+      w.Add("i.media_type LIKE " + w.Bind(prefix + "%") + " ESCAPE '\\'");
     } else {
       w.Add("i.media_type = " + w.Bind(req.media_type));
     }

@@ -702,6 +702,9 @@ TEST(Graph, SearchFoldsArabicAndCrossesScripts) {
   EXPECT_EQ(Ids(search({.case_id = s.the_case})), (std::vector<std::string>{s.video, s.report}));
   EXPECT_EQ(Ids(search({.actor = s.assad})), std::vector<std::string>{s.report});
   EXPECT_EQ(Ids(search({.media_type = "application/*"})), std::vector<std::string>{s.report});
+  // '_' and '%' are themselves, not wildcards.
+  EXPECT_EQ(search({.media_type = "applicatio_/*"}).total, 0u);
+  EXPECT_EQ(search({.media_type = "%/*"}).total, 0u);
   EXPECT_EQ(Ids(search({.status = "verified"})), std::vector<std::string>{s.video});
   auto f = search({.query = "*", .facets = true});
   EXPECT_EQ(f.facets["media_type"]["video/mp4"], 1u);
@@ -770,7 +773,9 @@ TEST(Graph, FiltersFindEveryItemThatPasses) {
     // Prefixes, searched as their terms or as FTS5 prefixes, find the same.
     EXPECT_EQ(ids({.query = "shel*"}).size(), 6u);
     EXPECT_EQ(ids({.query = "s*"}).size(), 6u);
-    EXPECT_EQ(ids({.query = "mark* -shellings*"}).size(), 6u);
+    EXPECT_EQ(ids({.query = "mark* -shellz*"}).size(), 6u);
+    // A word with '*' finds at least what the word finds, so excludes it too.
+    EXPECT_EQ(ids({.query = "mark* -shellings*"}), ids({.query = "mark* -shellings"}));
     EXPECT_TRUE(ids({.query = "shellz*"}).empty());
     // Ranking is the text's: the keys add nothing to the score.
     auto plain = c->Search({.query = "market", .tags = {"market"}});
