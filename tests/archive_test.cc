@@ -323,6 +323,32 @@ TEST(Archive, SymlinksAreNotFollowedByDefaultAndLoopsNever) {
   EXPECT_TRUE(saw_secret);
 }
 
+// A file named twice in one add (twice over, or with its folder) arrives once;
+// "link/../f" is the file the kernel opens there, not the one beside the link.
+TEST(Archive, APathIsTheFileTheKernelOpensAndArrivesOnce) {
+  TempDir tmp;
+  auto a = MakeArchive(tmp.Join("ar"));
+  WriteTestFile(tmp.Join("in/f1"), "one");
+  WriteTestFile(tmp.Join("in/f2"), "two");
+  WriteTestFile(tmp.Join("elsewhere/sub/x"), "beside the link's target");
+  WriteTestFile(tmp.Join("elsewhere/f"), "the file behind the link");
+  WriteTestFile(tmp.Join("in/f"), "the file beside the link");
+  fs::create_symlink(tmp.Join("elsewhere/sub"), tmp.Join("in/link"));
+  AddRequest req;
+  req.paths = {tmp.Join("in/f1"), tmp.Join("in/f1"), tmp.Join("in")};
+  Collected c;
+  ASSERT_TRUE(a->Add(req, c.callbacks()).ok());
+  size_t f1 = 0;
+  for (const AddedFile& f : c.added) f1 += f.path == tmp.Join("in/f1");
+  EXPECT_EQ(f1, 1u);
+  EXPECT_EQ(c.added.size(), 3u);  // f, f1, f2; the link is not followed
+  req.paths = {tmp.Join("in/link/../f")};
+  Collected through;
+  ASSERT_TRUE(a->Add(req, through.callbacks()).ok());
+  ASSERT_EQ(through.added.size(), 1u);
+  EXPECT_EQ(through.added[0].sha256, core::Sha256Of("the file behind the link"));
+}
+
 TEST(Archive, NamesThatAreNotUtf8AreKeptExactly) {
   TempDir tmp;
   std::string latin1 = tmp.Join("in/caf\xe9 \xab\xe4l-\xe7\xe3\xf1.txt");  // ISO-8859-1 bytes

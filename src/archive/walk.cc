@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 
 namespace isnad::archive {
@@ -158,9 +159,25 @@ void WalkPaths(const std::vector<std::string>& paths, const WalkOptions& options
     std::error_code ec;
     fs::path abs = fs::absolute(p, ec);
     std::string norm = ec ? p : abs.lexically_normal().string();
+    if (!ec && std::any_of(abs.begin(), abs.end(), [](const fs::path& c) { return c == ".."; })) {
+      // ".." after a symbolic link leaves the folder the link points to, not the
+      // one it sits in ("a/link/../f" is not "a/f"): the folder is resolved as
+      // the kernel resolves it. The last name is kept, never followed.
+      fs::path last = abs.filename();
+      if (last == ".." || last == "." || last.empty()) {
+        fs::path dir = fs::canonical(abs, ec);
+        if (!ec) norm = dir.string();
+      } else {
+        fs::path dir = fs::canonical(abs.parent_path(), ec);
+        if (!ec) norm = (dir / last).string();
+      }
+    }
     while (norm.size() > 1 && norm.back() == '/') norm.pop_back();
     w.Visit(norm);
   }
+  // A file named twice (twice over, or itself and its folder) arrives once.
+  std::unordered_set<std::string> seen;
+  std::erase_if(*files, [&seen](const std::string& f) { return !seen.insert(f).second; });
 }
 
 }  // namespace isnad::archive
