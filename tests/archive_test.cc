@@ -852,6 +852,46 @@ TEST(Archive, ReclaimRemovesOnlyTheBlobsNoEntryNames) {
   ExpectClean(dir);
 }
 
+// log/ and checkpoints/ restored together from an older copy leave nothing in
+// them to show it, but the catalogue remembers the longer history: reclaim
+// refuses, and the newer exhibit's bytes stay.
+TEST(Archive, ReclaimRefusesALogRolledBackWithItsHistory) {
+  TempDir tmp;
+  const std::string dir = tmp.Join("ar");
+  {
+    auto a = MakeArchive(dir);
+    WriteTestFile(tmp.Join("in1/a.mp4"), "the first video");
+    AddAll(*a, tmp.Join("in1"));
+  }
+  const std::string old = tmp.Join("old");
+  fs::create_directories(old);
+  fs::copy(dir + "/log", old + "/log", fs::copy_options::recursive);
+  fs::copy(dir + "/checkpoints", old + "/checkpoints", fs::copy_options::recursive);
+  core::Hash newer;
+  {
+    auto a = Archive::Open(dir, Mode::kWrite, TestOptions());
+    ASSERT_TRUE(a.ok());
+    WriteTestFile(tmp.Join("in2/b.mp4"), "the second video");
+    Collected c = AddAll(**a, tmp.Join("in2"));
+    ASSERT_EQ(c.added.size(), 1u);
+    newer = c.added[0].sha256;
+  }
+  for (const char* part : {"/log", "/checkpoints"}) {
+    for (const auto& e : fs::recursive_directory_iterator(dir + part)) {
+      fs::permissions(e.path(), fs::perms::owner_write, fs::perm_options::add);
+    }
+    fs::remove_all(dir + part);
+    fs::copy(old + part, dir + part, fs::copy_options::recursive);
+  }
+  auto a = Archive::Open(dir, Mode::kRebuild, TestOptions());
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto r = (*a)->Reclaim(true);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), core::Code::kIntegrity);
+  EXPECT_NE(r.status().message().find("rolled back"), std::string::npos) << r.status().message();
+  EXPECT_TRUE((*a)->blobs().Contains(newer));
+}
+
 // While the log does not check, a blob that no entry seems to name may be the
 // evidence of a changed or dropped entry: reclaim lists and removes nothing.
 TEST(Archive, ReclaimRefusesWhileTheLogOrItsHistoryDoesNotCheck) {

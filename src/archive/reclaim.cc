@@ -21,10 +21,9 @@ namespace {
 // unreferenced may be named by an entry that is damaged, lost or rewritten.
 Status Refuse(const std::string& what) {
   return core::Integrity(what +
-                         ". Nothing was listed or removed: while the log does not check, a blob "
-                         "that no entry seems to name may be evidence whose entry was damaged or "
-                         "removed. Run `isnad verify`, restore what it names from a backup, then "
-                         "reclaim again");
+                         ". Nothing was listed or removed: then a blob that no entry seems to "
+                         "name may be evidence whose entry was damaged or removed. Run `isnad "
+                         "verify`, restore what it names from a backup, then reclaim again");
 }
 
 }  // namespace
@@ -44,6 +43,24 @@ StatusOr<std::vector<UnreferencedBlob>> Archive::Reclaim(bool remove, const Prog
     return Refuse("the custody log does not check (log/" + log_problems.front().file + ": " +
                   log_problems.front().what + ")");
   }
+
+  // The catalogue, a second witness: built from the log as it was, it
+  // remembers a longer or another history (log/ and checkpoints/ restored
+  // together from an older copy, which nothing in them shows) and the items
+  // that history held.
+  auto cat = OpenCatalog(layout_.CatalogDb(), /*read_only=*/true);
+  if (!cat.ok()) {
+    return Refuse("catalog.sqlite cannot be read (" + cat.status().message() +
+                  "), and reclaim takes it as a second witness of what the archive held; if "
+                  "`isnad verify` finds nothing else wrong, run `isnad reindex`, then reclaim");
+  }
+  ISNAD_ASSIGN_OR_RETURN(uint64_t applied, (*cat)->AppliedSize());
+  if (applied > log_->size()) {
+    return Refuse("catalog.sqlite was built from " + std::to_string(applied) +
+                  " entries, but the log holds " + std::to_string(log_->size()) +
+                  ": the log was rolled back");
+  }
+  core::Hash root_at_applied = tlog::EmptyRoot();
 
   // 2. Every entry, for the blobs it names; the tree grown from them gives the
   //    roots of the kept checkpoints (a history rewritten with the key, an
@@ -66,6 +83,7 @@ StatusOr<std::vector<UnreferencedBlob>> Archive::Reclaim(bool remove, const Prog
   Status read = log_->ForEachEntry(0, log_->size(), [&](uint64_t i, std::string_view e) -> Status {
     tree.Append(tlog::LeafHash(e));
     if (auto at = roots_at.find(i + 1); at != roots_at.end()) at->second = tree.Root();
+    if (i + 1 == applied) root_at_applied = tree.Root();
     if (progress && i % 1024 == 0) {
       progress({"reading the log", "entries", i, log_->size()});
     }
@@ -95,14 +113,37 @@ StatusOr<std::vector<UnreferencedBlob>> Archive::Reclaim(bool remove, const Prog
     }
   }
   std::sort(named.begin(), named.end());
+  auto is_named = [&](const core::Hash& h) {
+    return std::binary_search(named.begin(), named.end(), h);
+  };
 
-  // 3. The blobs in the store that no entry names (files that are not blobs
+  // 3. The catalogue's history is the log's, and each of its items is named by an entry.
+  if (applied > 0) {
+    ISNAD_ASSIGN_OR_RETURN(core::Hash applied_root, (*cat)->AppliedRoot());
+    if (applied_root != root_at_applied) {
+      return Refuse("catalog.sqlite was built from another history of " + std::to_string(applied) +
+                    " entries than the log holds now");
+    }
+  }
+  constexpr uint64_t kPage = 10'000;
+  for (uint64_t offset = 0;; offset += kPage) {
+    ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::ItemRecord> items, (*cat)->Items(offset, kPage));
+    for (const catalog::ItemRecord& r : items) {
+      if (!is_named(r.sha256)) {
+        return Refuse("catalog.sqlite holds item " + r.id + " (" + r.sha256.Hex() +
+                      "), which no entry of the log records");
+      }
+    }
+    if (items.size() < kPage) break;
+  }
+
+  // 4. The blobs in the store that no entry names (files that are not blobs
   //    are verify's to report, and are left alone).
   if (progress) progress({"listing the blobs", "", 0, 0});
   ISNAD_ASSIGN_OR_RETURN(std::vector<core::Hash> listed, blobs_->List());
   std::vector<UnreferencedBlob> out;
   for (const core::Hash& h : listed) {
-    if (std::binary_search(named.begin(), named.end(), h)) continue;
+    if (is_named(h)) continue;
     UnreferencedBlob u{h};
     auto info = env->Stat(blobs_->PathOf(h));
     if (info.ok()) {
@@ -113,15 +154,18 @@ StatusOr<std::vector<UnreferencedBlob>> Archive::Reclaim(bool remove, const Prog
   }
   if (!remove || out.empty()) return out;
 
-  // 4. Removed one by one; a failure says how far it got.
+  // 5. Removed one by one; a failure says how far it got (and what is gone is
+  //    made durable first). One already gone counts as removed.
   size_t removed = 0;
   for (UnreferencedBlob& u : out) {
     if (progress) progress({"removing unreferenced blobs", "blobs", removed, out.size()});
     Status s = env->RemoveFile(blobs_->PathOf(u.sha256));
-    if (!s.ok()) {
+    if (!s.ok() && s.code() != core::Code::kNotFound) {
+      (void)env->SyncFilesystem(layout_.root);
       return s.WithContext("removing " + store::BlobStore::RelativePath(u.sha256) + " (" +
-                           std::to_string(removed) + " of " + std::to_string(out.size()) +
-                           " unreferenced blobs removed before it; run reclaim again)");
+                           std::to_string(removed) + " of the " + std::to_string(out.size()) +
+                           " unreferenced blobs were removed before it; `isnad reclaim` lists "
+                           "those left)");
     }
     u.removed = true;
     ++removed;

@@ -310,8 +310,9 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
       if (at == todo.end() || at->first != h) {
         report.notes.push_back(
             store::BlobStore::RelativePath(h) +
-            " is not referenced by any entry (left by an add or capture that was stopped; "
-            "harmless: `isnad reclaim` lists such blobs and removes them)");
+            " is not referenced by any entry (left by an add or capture that was stopped, "
+            "and harmless; or, if problems are reported above, the bytes of an entry that "
+            "was lost: `isnad reclaim` removes such blobs only once the log checks whole)");
       }
     }
   }

@@ -575,6 +575,11 @@ StatusOr<std::vector<CommittedBlob>> BlobStore::Commit(std::vector<StagedBlob> s
       bool intact = existing->size_bytes == blob.size_bytes;
       if (intact) {
         auto stored = Rehash(blob.sha256);
+        // A stored copy that cannot be read now (an I/O error) is not thereby
+        // damaged: the batch stops, and nothing is set aside as tampered.
+        if (!stored.ok() && stored.status().code() != core::Code::kNotFound) {
+          return Explain(stored.status().WithContext("reading the stored copy of " + hex), next);
+        }
         intact = stored.ok() && stored->first == blob.sha256;
       }
       if (intact) {
