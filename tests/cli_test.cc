@@ -19,6 +19,7 @@
 #include "log/checkpoint.h"
 #include "log/merkle.h"
 #include "log/note.h"
+#include "store/blob_store.h"
 #include "subprocess.h"
 
 namespace isnad {
@@ -512,6 +513,20 @@ TEST_F(Cli, ShowGivesALongNotesText) {
   ASSERT_EQ(j["notes"].size(), 1u);
   EXPECT_EQ(j["notes"][0]["text"], text);
   EXPECT_TRUE(j["notes"][0].contains("text_sha256"));
+  // Its blob damaged: the rest of the item is still shown, and the exit code says it.
+  const std::string blob = archive_ + "/" +
+                           store::BlobStore::RelativePath(*core::Hash::FromHex(
+                               j["notes"][0]["text_sha256"].get<std::string>()));
+  std::filesystem::permissions(blob, std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::add);
+  WriteTestFile(blob, "altered");
+  shown = isnad({"show", "i1"});
+  EXPECT_EQ(shown.exit_code, 10) << shown.err;
+  EXPECT_NE(shown.out.find("prove it with"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("cannot be read"), std::string::npos) << shown.out;
+  json = isnad({"show", "i1", "--json"});
+  EXPECT_EQ(json.exit_code, 10);
+  EXPECT_TRUE(core::Json::parse(json.out)["notes"][0].contains("text_error")) << json.out;
 }
 
 // Bytes left in objects/ by an add or capture that was stopped before it
@@ -625,6 +640,34 @@ TEST_F(Cli, AFullDiskIsNamedAndIsNoIntegrityFailure) {
   EXPECT_NE(r.err.find("the disk holding the archive is full"), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("verify=0"), std::string::npos) << r.out << r.err;
   EXPECT_NE(r.out.find("note: catalog.sqlite was not compared"), std::string::npos) << r.out;
+}
+
+// Someone who may read the archive's folder but not write it (a lawyer's
+// account beside the archivist's) reads it, whatever SQLite files the owner's
+// last command left.
+TEST_F(Cli, AnArchiveThisUserMayOnlyReadIsRead) {
+  if (::geteuid() != 0 || !std::filesystem::exists("/usr/bin/setpriv")) {
+    GTEST_SKIP() << "needs root and setpriv to act as another user";
+  }
+  ASSERT_EQ(isnad({"add", tmp_.Join("in")}).exit_code, 0);
+  // Readable by all, writable by none but root, from / down to the archive.
+  for (std::filesystem::path p = archive_; p != p.root_path(); p = p.parent_path()) {
+    std::filesystem::permissions(
+        p, std::filesystem::perms::others_read | std::filesystem::perms::others_exec,
+        std::filesystem::perm_options::add);
+  }
+  ASSERT_EQ(RunProcess({"/bin/chmod", "-R", "a+rX", archive_}).exit_code, 0);
+  std::filesystem::remove(archive_ + "/catalog.sqlite-shm");
+  auto as_nobody = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                               "--clear-groups", testing::IsnadBinary(), "--archive", archive_});
+    return RunProcess(args);
+  };
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"ls"}, {"show", "i1"}, {"prove", "i1"}, {"verify"}}) {
+    auto r = as_nobody(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+  }
 }
 
 TEST_F(Cli, ALostCheckpointHistoryIsAProblemAndStopsWriters) {

@@ -486,14 +486,18 @@ StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool r
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   // Own the handle first: SQLite allocates one even when opening fails.
   std::unique_ptr<Catalog> catalog(new Catalog(db));
-  if (rc == SQLITE_OK && read_only &&
-      (sqlite3_exec(db, "PRAGMA schema_version", nullptr, nullptr, nullptr) & 0xff) ==
-          SQLITE_CANTOPEN &&
-      ::access((path + "-wal").c_str(), F_OK) != 0) {
+  auto needs_shared_memory = [&] {
+    const int probe = sqlite3_exec(db, "PRAGMA schema_version", nullptr, nullptr, nullptr) & 0xff;
+    return (probe == SQLITE_CANTOPEN || probe == SQLITE_READONLY) &&
+           ::access((path + "-wal").c_str(), F_OK) != 0;
+  };
+  if (rc == SQLITE_OK && read_only && needs_shared_memory()) {
     // A catalogue in WAL mode needs its -shm file even to be read, and on
-    // read-only media (a write-protected copy, a WORM disc) none can be made.
-    // With no -wal file nothing is being written, so the file is read as
-    // immutable: as it is, without the shared memory.
+    // read-only media (a write-protected copy, a WORM disc), or in a folder
+    // this user may read but not write (a lawyer's account beside the
+    // archivist's), none can be made. With no -wal file nothing is being
+    // written, so the file is read as immutable: as it is, without the
+    // shared memory.
     catalog.reset();
     db = nullptr;
     rc = sqlite3_open_v2(ImmutableUri(path).c_str(), &db, flags | SQLITE_OPEN_URI, nullptr);

@@ -348,6 +348,7 @@ int CmdShow(const Globals& g, const std::string& id) {
   auto details = (*a)->catalog().Details(r->id);
   if (!details.ok()) return Fail(details.status());
   const catalog::ItemDetails& d = *details;
+  int unreadable = kExitOk;  // a long note's blob that cannot be read
   if (g.json) {
     Json j = ItemJson(*r);
     j["title"] = d.titles;
@@ -392,9 +393,12 @@ int CmdShow(const Globals& g, const std::string& id) {
       if (n.text_sha256) {
         nj["text_sha256"] = n.text_sha256->Hex();
         auto text = (*a)->NoteText(*n.text_sha256);
-        if (!text.ok())
-          return Fail(text.status().WithContext("note " + std::to_string(n.leaf_index)));
-        nj["text"] = core::LossyUtf8(*text);
+        if (text.ok()) {
+          nj["text"] = core::LossyUtf8(*text);
+        } else {  // the rest is still shown; the exit code says it
+          nj["text_error"] = text.status().message();
+          unreadable = Fail(text.status().WithContext("note " + std::to_string(n.leaf_index)));
+        }
       }
       ns.push_back(nj);
     }
@@ -402,7 +406,7 @@ int CmdShow(const Globals& g, const std::string& id) {
     PrintWebArchiveSection(**a, r->id, &j);
     PrintMediaSection(**a, r->id, &j);
     PrintJsonLine(j);
-    return kExitOk;
+    return unreadable;
   }
   fmt::print("item        {}\n", r->id);
   fmt::print("name        {}\n", Printable(r->name));
@@ -451,10 +455,13 @@ int CmdShow(const Globals& g, const std::string& id) {
     std::string text = n.text;
     if (n.text_sha256) {  // a long note, stored as a blob
       auto long_text = (*a)->NoteText(*n.text_sha256);
-      if (!long_text.ok()) {
-        return Fail(long_text.status().WithContext("note " + std::to_string(n.leaf_index)));
+      if (long_text.ok()) {
+        text = *long_text;
+      } else {  // the rest is still shown; the exit code says it
+        text = "(long note stored as blob " + n.text_sha256->Hex() +
+               ", which cannot be read: " + long_text.status().message() + ")";
+        unreadable = Fail(long_text.status().WithContext("note " + std::to_string(n.leaf_index)));
       }
-      text = *long_text;
     }
     fmt::print("note [{}] {} by {}: {}\n", n.leaf_index, n.time, Printable(n.operator_),
                Printable(text));
@@ -462,7 +469,7 @@ int CmdShow(const Globals& g, const std::string& id) {
   PrintWebArchiveSection(**a, r->id, nullptr);
   PrintMediaSection(**a, r->id, nullptr);
   fmt::print("prove it with: isnad prove {}\n", r->id);
-  return kExitOk;
+  return unreadable;
 }
 
 int CmdCat(const Globals& g, const std::string& id) {
