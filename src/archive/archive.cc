@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -39,28 +40,63 @@ constexpr size_t kInlineNoteLimit = 16 * 1024;
 // Entries read and applied to the catalogue per transaction when catching up.
 constexpr uint64_t kApplyChunk = 10000;
 
-// Applies the log's entries from `applied` to its end to `catalog`, `chunk` entries per
-// transaction, each with the root the log had after it.
-Status ApplyLogTo(const tlog::Log& log, uint64_t applied, uint64_t chunk, catalog::Catalog& catalog,
-                  const ProgressFn& progress = {}) {
+}  // namespace
+
+Status ApplyLog(const tlog::Log& log, uint64_t applied, uint64_t chunk, catalog::Catalog& catalog,
+                const ProgressFn& progress, ApplyLogTimes* times) {
   const uint64_t size = log.size();
   constexpr std::string_view kStep = "rebuilding the catalogue from the log";
   if (progress) progress({kStep, "entries", applied, size});
-  while (applied < size) {
-    const uint64_t end = std::min(size, applied + chunk);
+  if (applied >= size) return Status::Ok();
+  struct Chunk {
+    Status status;
     std::vector<std::string> entries;
-    entries.reserve(end - applied);
-    ISNAD_RETURN_IF_ERROR(log.ForEachEntry(applied, end, [&](uint64_t, std::string_view e) {
-      entries.emplace_back(e);
+    core::Hash root{};
+  };
+  // Reads entries [begin, end) and the root after them; runs on a second
+  // thread, a chunk ahead of the one being applied (a reindex spent 3% of its
+  // time here, on the thread that writes the catalogue).
+  auto read = [&log](uint64_t begin, uint64_t end) {
+    Chunk c;
+    c.entries.reserve(end - begin);
+    c.status = log.ForEachEntry(begin, end, [&c](uint64_t, std::string_view e) {
+      c.entries.emplace_back(e);
       return Status::Ok();
-    }));
-    ISNAD_ASSIGN_OR_RETURN(core::Hash root, log.RootAt(end));
-    ISNAD_RETURN_IF_ERROR(catalog.Apply(applied, entries, root));
+    });
+    if (!c.status.ok()) return c;
+    auto root = log.RootAt(end);
+    if (root.ok()) {
+      c.root = *root;
+    } else {
+      c.status = root.status();
+    }
+    return c;
+  };
+  using Clock = std::chrono::steady_clock;
+  auto seconds_since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
+  uint64_t end = std::min(size, applied + chunk);
+  std::future<Chunk> next = std::async(std::launch::async, read, applied, end);
+  while (applied < size) {
+    auto t = Clock::now();
+    Chunk c = next.get();
+    if (times) times->read_wait_s += seconds_since(t);
+    ISNAD_RETURN_IF_ERROR(c.status);
+    // std::async's future waits in its destructor: an early return below
+    // leaves no thread reading.
+    if (end < size) next = std::async(std::launch::async, read, end, std::min(size, end + chunk));
+    t = Clock::now();
+    ISNAD_RETURN_IF_ERROR(catalog.Apply(applied, c.entries, c.root));
+    if (times) times->apply_s += seconds_since(t);
     applied = end;
+    end = std::min(size, end + chunk);
     if (progress) progress({kStep, "entries", applied, size});
   }
   return Status::Ok();
 }
+
+namespace {
 
 std::string Trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
@@ -372,7 +408,7 @@ Status Archive::CatchUpCatalog() {
           "once verify finds the log sound");
     }
   }
-  return ApplyLogTo(*log_, applied, kApplyChunk, *catalog_);
+  return ApplyLog(*log_, applied, kApplyChunk, *catalog_);
 }
 
 namespace {
@@ -967,7 +1003,7 @@ Status Archive::Reindex(const ProgressFn& progress) {
   {
     ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<catalog::Catalog> cat, OpenCatalog(building, false));
     ISNAD_RETURN_IF_ERROR(cat->BeginBulkLoad());
-    ISNAD_RETURN_IF_ERROR(ApplyLogTo(*log_, 0, kRebuildChunk, *cat, progress));
+    ISNAD_RETURN_IF_ERROR(ApplyLog(*log_, 0, kRebuildChunk, *cat, progress));
     if (progress) progress({"merging the search index", "", 0, 0});
     ISNAD_RETURN_IF_ERROR(cat->EndBulkLoad());  // fsyncs the file
   }

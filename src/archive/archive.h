@@ -131,6 +131,20 @@ struct Progress {
 };
 using ProgressFn = std::function<void(const Progress&)>;
 
+// Where ApplyLog's time went (for bench/catalog_bench).
+struct ApplyLogTimes {
+  double read_wait_s = 0;  // waiting for the log to be read (0 when reading keeps ahead)
+  double apply_s = 0;      // in Catalog::Apply
+};
+
+// Applies the log's entries from `applied` to its end to `catalog`, `chunk`
+// entries per transaction, each with the root the log had after it: how a
+// catalogue catches up with its log, or is rebuilt from it. The next chunk is
+// read on a second thread while one is applied.
+core::Status ApplyLog(const tlog::Log& log, uint64_t applied, uint64_t chunk,
+                      catalog::Catalog& catalog, const ProgressFn& progress = {},
+                      ApplyLogTimes* times = nullptr);
+
 // A blob that no entry of the log names (Archive::Reclaim).
 struct UnreferencedBlob {
   core::Hash sha256;
