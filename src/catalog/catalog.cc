@@ -201,13 +201,13 @@ class Applier {
  public:
   static StatusOr<Applier> Prepare(sqlite3* db, internal::StmtCache* stmts,
                                    const TextSource* text_source, const BlobSource* blob_source,
-                                   bool checking) {
+                                   bool checking, std::unordered_set<std::string>* known_terms) {
     Applier a;
     a.db_ = db;
     a.stmts_ = stmts;
     a.blob_source_ = blob_source;
     a.checking_ = checking;
-    a.graph_ = std::make_unique<internal::GraphApplier>(db, text_source);
+    a.graph_ = std::make_unique<internal::GraphApplier>(db, text_source, known_terms);
     ISNAD_ASSIGN_OR_RETURN(a.find_sha_,
                            Stmt::Prepare(db, "SELECT leaf_index FROM items WHERE sha256 = ?1"));
     ISNAD_ASSIGN_OR_RETURN(a.item_sha_,
@@ -577,6 +577,7 @@ StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool r
 // million items, docs/benchmarks.md). The defaults are set back for the
 // updates that follow.
 Status Catalog::BeginBulkLoad() {
+  bulk_terms_ = std::make_unique<std::unordered_set<std::string>>();
   return Exec(db_,
               "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144; "
               "PRAGMA temp_store=MEMORY; "
@@ -586,6 +587,7 @@ Status Catalog::BeginBulkLoad() {
 }
 
 Status Catalog::EndBulkLoad() {
+  bulk_terms_.reset();
   return Exec(db_,
               "INSERT INTO search(search) VALUES ('optimize'); "
               "INSERT INTO search(search, rank) VALUES ('automerge', 4); "
@@ -627,17 +629,23 @@ Status Catalog::Apply(uint64_t first_index, const std::vector<std::string>& entr
     return core::InvalidArgument("log entries from index " + std::to_string(first_index) +
                                  " are beyond what the catalogue can index");
   }
-  Tx tx(db_);
-  ISNAD_RETURN_IF_ERROR(tx.Begin(/*write=*/true));
-  ISNAD_RETURN_IF_ERROR(ApplyLocked(first_index, entries, /*checking=*/false));
-  if (entries.empty()) return tx.Commit();
-  ISNAD_ASSIGN_OR_RETURN(
-      Stmt update_meta,
-      Stmt::Prepare(db_, "UPDATE meta SET applied_size = ?1, applied_root = ?2 WHERE id = 1"));
-  update_meta.Int(1, static_cast<int64_t>(first_index + entries.size()));
-  update_meta.Text(2, root_after.Hex());
-  ISNAD_RETURN_IF_ERROR(update_meta.Run("recording the applied size and root"));
-  return tx.Commit();
+  Status s = [&]() -> Status {
+    Tx tx(db_);
+    ISNAD_RETURN_IF_ERROR(tx.Begin(/*write=*/true));
+    ISNAD_RETURN_IF_ERROR(ApplyLocked(first_index, entries, /*checking=*/false));
+    if (entries.empty()) return tx.Commit();
+    ISNAD_ASSIGN_OR_RETURN(
+        Stmt update_meta,
+        Stmt::Prepare(db_, "UPDATE meta SET applied_size = ?1, applied_root = ?2 WHERE id = 1"));
+    update_meta.Int(1, static_cast<int64_t>(first_index + entries.size()));
+    update_meta.Text(2, root_after.Hex());
+    ISNAD_RETURN_IF_ERROR(update_meta.Run("recording the applied size and root"));
+    return tx.Commit();
+  }();
+  // A batch that did not commit may have added terms the table no longer
+  // holds: forget them all (the next batch inserts what it needs again).
+  if (!s.ok() && bulk_terms_) bulk_terms_->clear();
+  return s;
 }
 
 Status Catalog::ApplyLocked(uint64_t first_index, const std::vector<std::string>& entries,
@@ -650,8 +658,9 @@ Status Catalog::ApplyLocked(uint64_t first_index, const std::vector<std::string>
         "; apply from index " + std::to_string(applied) + " or rebuild with `isnad reindex`");
   }
   if (entries.empty()) return Status::Ok();
-  ISNAD_ASSIGN_OR_RETURN(
-      Applier applier, Applier::Prepare(db_, stmts_.get(), &text_source_, &blob_source_, checking));
+  ISNAD_ASSIGN_OR_RETURN(Applier applier,
+                         Applier::Prepare(db_, stmts_.get(), &text_source_, &blob_source_, checking,
+                                          bulk_terms_.get()));
   // Entries are parsed on a second thread, a block ahead of the one applied.
   constexpr size_t kParseBlock = 1024;
   auto parse = [&entries](size_t from) {

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -371,6 +372,9 @@ class Catalog {
   std::unique_ptr<internal::StmtCache> stmts_;
   TextSource text_source_;
   BlobSource blob_source_;
+  // Between BeginBulkLoad and EndBulkLoad: the terms search_terms holds
+  // (internal::GraphApplier), kept from one Apply to the next.
+  std::unique_ptr<std::unordered_set<std::string>> bulk_terms_;
 };
 
 }  // namespace isnad::catalog

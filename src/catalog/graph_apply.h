@@ -25,7 +25,14 @@ Status RegisterFunctions(sqlite3* db);
 
 class GraphApplier {
  public:
-  GraphApplier(sqlite3* db, const TextSource* text_source) : db_(db), text_source_(text_source) {}
+  // `known_terms`, when set, outlives this batch: the terms already in
+  // search_terms, carried from batch to batch by a bulk load (Catalog::
+  // BeginBulkLoad), so that a term is inserted once rather than once per batch.
+  GraphApplier(sqlite3* db, const TextSource* text_source,
+               std::unordered_set<std::string>* known_terms = nullptr)
+      : db_(db),
+        text_source_(text_source),
+        terms_(known_terms != nullptr ? *known_terms : batch_terms_) {}
 
   // item.ingested was just recorded as `leaf` (items and sources rows exist).
   Status ItemIngested(int64_t leaf, const Json& e);
@@ -58,10 +65,11 @@ class GraphApplier {
   sqlite3* db_;
   const TextSource* text_source_;
   std::unordered_map<const char*, Stmt> stmts_;
-  std::unordered_set<int64_t> dirty_;      // entities whose search row must be rebuilt
-  std::unordered_set<int64_t> fresh_;      // created in this batch: no old search row
-  std::unordered_set<std::string> terms_;  // in search_terms (col digit + term)
-  std::unordered_set<std::string> gone_;   // left a rewritten row; Finish checks them
+  std::unordered_set<int64_t> dirty_;  // entities whose search row must be rebuilt
+  std::unordered_set<int64_t> fresh_;  // created in this batch: no old search row
+  std::unordered_set<std::string> batch_terms_;
+  std::unordered_set<std::string>& terms_;  // in search_terms (col digit + term)
+  std::unordered_set<std::string> gone_;    // left a rewritten row; Finish checks them
 };
 
 }  // namespace isnad::catalog::internal
