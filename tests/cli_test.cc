@@ -476,6 +476,33 @@ TEST_F(Cli, AMissingPublicKeyIsNamedNotTakenForNoArchive) {
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
 }
 
+// A lost log/checkpoint names the newest kept copy, and the `cp` it gives
+// brings the archive back whole.
+TEST_F(Cli, AMissingCheckpointPointsToTheNewestKeptCopy) {
+  ASSERT_EQ(isnad({"add", tmp_.Join("in")}).exit_code, 0);
+  ASSERT_EQ(isnad({"note", "i1", "seen again"}).exit_code, 0);
+  const size_t size = JsonLines(isnad({"log", "--json"}).out).size();
+  const std::string head = archive_ + "/log/checkpoint";
+  std::filesystem::remove(head);
+  for (const char* command : {"ls", "verify"}) {
+    auto r = isnad({command});
+    EXPECT_EQ(r.exit_code, 10) << command << r.err;
+    EXPECT_NE(r.err.find(head + " is missing"), std::string::npos) << r.err;
+  }
+  auto r = isnad({"ls"});
+  const size_t cp = r.err.find("`cp ");
+  ASSERT_NE(cp, std::string::npos) << r.err;
+  const size_t end = r.err.find('`', cp + 1);
+  ASSERT_NE(end, std::string::npos) << r.err;
+  // "cp FROM TO": the newest of checkpoints/<size>.
+  const std::string args = r.err.substr(cp + 4, end - cp - 4);
+  const std::string from = args.substr(0, args.find(' '));
+  EXPECT_EQ(from, archive_ + "/checkpoints/" + std::to_string(size)) << r.err;
+  std::filesystem::copy_file(from, head);
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+  EXPECT_EQ(isnad({"ls"}).exit_code, 0);
+}
+
 // Arguments that would silently do something else are refused: a --limit of 0
 // or below (it meant "all" or wrapped around), an item and --entry together.
 TEST_F(Cli, LogLimitsAndProveTargetsThatCannotBeMeantAreRefused) {

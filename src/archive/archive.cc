@@ -128,6 +128,19 @@ StatusOr<tlog::NoteSigner> LoadSigner(core::Env* env, const Layout& layout,
   return signer;
 }
 
+// The path of the largest checkpoints/<size>, if any.
+std::optional<std::string> NewestKeptCheckpoint(core::Env* env, const Layout& layout) {
+  auto names = env->ListDir(layout.CheckpointsDir());
+  if (!names.ok()) return std::nullopt;
+  std::optional<uint64_t> newest;
+  for (const std::string& name : *names) {
+    std::optional<uint64_t> size = ParseHistoryName(name);
+    if (size.has_value() && (!newest.has_value() || *size > *newest)) newest = size;
+  }
+  if (!newest.has_value()) return std::nullopt;
+  return layout.CheckpointHistory(*newest);
+}
+
 std::string DefaultOperator() {
   std::string user;
   if (const char* u = std::getenv("ISNAD_OPERATOR"); u != nullptr && *u) return u;
@@ -276,8 +289,21 @@ Status Archive::OpenParts(Mode mode) {
   auto log = mode == Mode::kAudit
                  ? tlog::Log::OpenForAudit(env, layout_.LogDir(), verifier_, &log_edge_problem_)
                  : tlog::Log::Open(env, layout_.LogDir(), verifier_);
-  if (!log.ok())
+  if (!log.ok()) {
+    const std::string head = core::JoinPath(layout_.LogDir(), "checkpoint");
+    if (!core::Exists(env, head) && core::Exists(env, layout_.LogDir())) {
+      if (std::optional<std::string> newest = NewestKeptCheckpoint(env, layout_)) {
+        return core::Integrity(
+            head +
+            " is missing: the signed head of the custody log. Nothing was read or written. "
+            "Every checkpoint the archive signed is also kept in " +
+            layout_.CheckpointsDir() + "; copy the newest back (`cp " + *newest + " " + head +
+            "`), then run `isnad verify`: it checks that checkpoint against the entries and says "
+            "whether the log held entries past it");
+      }
+    }
     return log.status().WithContext("cannot open the custody log in " + layout_.LogDir());
+  }
   log_ = std::move(*log);
   if (log_->size() == 0) {
     return core::FailedPrecondition(
