@@ -26,6 +26,7 @@ namespace isnad {
 namespace {
 
 using core::Json;
+using core::testing::ReadTestFile;
 using core::testing::TempDir;
 using core::testing::WriteTestFile;
 using testing::JsonLines;
@@ -477,30 +478,46 @@ TEST_F(Cli, AMissingPublicKeyIsNamedNotTakenForNoArchive) {
 }
 
 // A lost log/checkpoint names the newest kept copy, and the `cp` it gives
-// brings the archive back whole.
+// brings the archive back whole; when a batch was written after that copy
+// (a crash before its copy was kept), it advises a backup instead.
 TEST_F(Cli, AMissingCheckpointPointsToTheNewestKeptCopy) {
   ASSERT_EQ(isnad({"add", tmp_.Join("in")}).exit_code, 0);
   ASSERT_EQ(isnad({"note", "i1", "seen again"}).exit_code, 0);
   const size_t size = JsonLines(isnad({"log", "--json"}).out).size();
   const std::string head = archive_ + "/log/checkpoint";
+  const std::string newest = archive_ + "/checkpoints/" + std::to_string(size);
+  const std::string saved_head = tmp_.Join("head"), saved_newest = tmp_.Join("newest");
+  std::filesystem::copy_file(head, saved_head);
+  std::filesystem::copy_file(newest, saved_newest);
+
+  // The note's batch committed, then its copy was never kept: putting back the
+  // add's checkpoint would let the next write remove the note's entry.
   std::filesystem::remove(head);
+  std::filesystem::remove(newest);
+  auto older = isnad({"verify"});
+  EXPECT_EQ(older.exit_code, 10) << older.err;
+  EXPECT_NE(older.err.find(head + " is missing"), std::string::npos) << older.err;
+  EXPECT_NE(older.err.find("may be older"), std::string::npos) << older.err;
+  EXPECT_NE(older.err.find("from a backup"), std::string::npos) << older.err;
+  EXPECT_EQ(older.err.find("`cp "), std::string::npos) << older.err;
+
+  std::filesystem::copy_file(saved_newest, newest);
   for (const char* command : {"ls", "verify"}) {
     auto r = isnad({command});
     EXPECT_EQ(r.exit_code, 10) << command << r.err;
     EXPECT_NE(r.err.find(head + " is missing"), std::string::npos) << r.err;
   }
   auto r = isnad({"ls"});
-  const size_t cp = r.err.find("`cp ");
+  const size_t cp = r.err.find("`cp '");
   ASSERT_NE(cp, std::string::npos) << r.err;
-  const size_t end = r.err.find('`', cp + 1);
-  ASSERT_NE(end, std::string::npos) << r.err;
-  // "cp FROM TO": the newest of checkpoints/<size>.
-  const std::string args = r.err.substr(cp + 4, end - cp - 4);
-  const std::string from = args.substr(0, args.find(' '));
-  EXPECT_EQ(from, archive_ + "/checkpoints/" + std::to_string(size)) << r.err;
+  const size_t from_end = r.err.find('\'', cp + 5);
+  ASSERT_NE(from_end, std::string::npos) << r.err;
+  const std::string from = r.err.substr(cp + 5, from_end - cp - 5);
+  EXPECT_EQ(from, newest) << r.err;
   std::filesystem::copy_file(from, head);
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
   EXPECT_EQ(isnad({"ls"}).exit_code, 0);
+  EXPECT_EQ(ReadTestFile(head), ReadTestFile(saved_head));
 }
 
 // Arguments that would silently do something else are refused: a --limit of 0

@@ -128,8 +128,8 @@ StatusOr<tlog::NoteSigner> LoadSigner(core::Env* env, const Layout& layout,
   return signer;
 }
 
-// The path of the largest checkpoints/<size>, if any.
-std::optional<std::string> NewestKeptCheckpoint(core::Env* env, const Layout& layout) {
+// The size of the largest checkpoints/<size>, if any.
+std::optional<uint64_t> NewestKeptCheckpoint(core::Env* env, const Layout& layout) {
   auto names = env->ListDir(layout.CheckpointsDir());
   if (!names.ok()) return std::nullopt;
   std::optional<uint64_t> newest;
@@ -137,8 +137,7 @@ std::optional<std::string> NewestKeptCheckpoint(core::Env* env, const Layout& la
     std::optional<uint64_t> size = ParseHistoryName(name);
     if (size.has_value() && (!newest.has_value() || *size > *newest)) newest = size;
   }
-  if (!newest.has_value()) return std::nullopt;
-  return layout.CheckpointHistory(*newest);
+  return newest;
 }
 
 std::string DefaultOperator() {
@@ -292,14 +291,31 @@ Status Archive::OpenParts(Mode mode) {
   if (!log.ok()) {
     const std::string head = core::JoinPath(layout_.LogDir(), "checkpoint");
     if (!core::Exists(env, head) && core::Exists(env, layout_.LogDir())) {
-      if (std::optional<std::string> newest = NewestKeptCheckpoint(env, layout_)) {
+      if (std::optional<uint64_t> newest = NewestKeptCheckpoint(env, layout_)) {
+        const std::string kept = layout_.CheckpointHistory(*newest);
+        // A copy is kept only once its batch committed: a crash before that
+        // leaves the newest kept copy older than the lost head. Putting it
+        // back then, the next write would remove that batch's entries.
+        const std::string after = core::Exists(env, core::JoinPath(layout_.LogDir(), "pending"))
+                                      ? "pending"
+                                      : BundleBeyond(*newest);
+        if (!after.empty()) {
+          return core::Integrity(
+              head +
+              " is missing: the signed head of the custody log. Nothing was read or "
+              "written. The newest checkpoint kept in " +
+              layout_.CheckpointsDir() + " (" + kept + ") may be older than it: log/" + after +
+              " was written by a batch after it. Do not add to or reindex this archive (a "
+              "write would remove that batch's entries); restore " +
+              head + " from a backup, then run `isnad verify`");
+        }
         return core::Integrity(
             head +
             " is missing: the signed head of the custody log. Nothing was read or written. "
-            "Every checkpoint the archive signed is also kept in " +
-            layout_.CheckpointsDir() + "; copy the newest back (`cp " + *newest + " " + head +
-            "`), then run `isnad verify`: it checks that checkpoint against the entries and says "
-            "whether the log held entries past it");
+            "The archive keeps a copy of each checkpoint it signs in " +
+            layout_.CheckpointsDir() +
+            ", and no entry on disk is newer than the newest one; copy it back (`cp '" + kept +
+            "' '" + head + "'`), then run `isnad verify`");
       }
     }
     return log.status().WithContext("cannot open the custody log in " + layout_.LogDir());

@@ -660,7 +660,7 @@ Status Catalog::ApplyLocked(uint64_t first_index, const std::vector<std::string>
   if (entries.empty()) return Status::Ok();
   ISNAD_ASSIGN_OR_RETURN(Applier applier,
                          Applier::Prepare(db_, stmts_.get(), &text_source_, &blob_source_, checking,
-                                          bulk_terms_.get()));
+                                          checking ? nullptr : bulk_terms_.get()));
   // Entries are parsed on a second thread, a block ahead of the one applied.
   constexpr size_t kParseBlock = 1024;
   auto parse = [&entries](size_t from) {
