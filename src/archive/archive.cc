@@ -54,8 +54,8 @@ Status ApplyLog(const tlog::Log& log, uint64_t applied, uint64_t chunk, catalog:
     core::Hash root{};
   };
   // Reads entries [begin, end) and the root after them; runs on a second
-  // thread, a chunk ahead of the one being applied (a reindex spent 3% of its
-  // time here, on the thread that writes the catalogue).
+  // thread, a chunk ahead of the one being applied (a reindex of a million
+  // items spent 1 to 2 s here, on the thread that writes the catalogue).
   auto read = [&log](uint64_t begin, uint64_t end) {
     Chunk c;
     c.entries.reserve(end - begin);
