@@ -404,18 +404,15 @@ Status Archive::CheckNotRolledBack() const {
   // Every signed checkpoint is kept. One larger than the log means the log
   // was put back to an older state; appending now would sign a second,
   // different tree of a size the key has already signed.
-  auto names = options_.env->ListDir(layout_.CheckpointsDir());
-  if (!names.ok()) return Status::Ok();
-  for (const auto& name : *names) {
-    auto size = ParseHistoryName(name);
-    if (size && *size > log_->size()) {
-      return core::Integrity(
-          "log/checkpoint is at " + std::to_string(log_->size()) + " entries, but checkpoints/" +
-          name + " shows the log once had " + name +
-          ": the log was rolled back. Nothing was written. Do not add to or reindex this archive; "
-          "run `isnad verify`, and restore log/checkpoint from checkpoints/" +
-          name + " or a backup");
-    }
+  if (std::optional<uint64_t> newest = NewestKeptCheckpoint(options_.env, layout_);
+      newest.has_value() && *newest > log_->size()) {
+    const std::string name = std::to_string(*newest);
+    return core::Integrity(
+        "log/checkpoint is at " + std::to_string(log_->size()) + " entries, but checkpoints/" +
+        name + " shows the log once had " + name +
+        ": the log was rolled back. Nothing was written. Do not add to or reindex this archive; "
+        "run `isnad verify`, and restore log/checkpoint from checkpoints/" +
+        name + " or a backup");
   }
   // With checkpoints/ rolled back as well, the entry bundles still tell.
   if (std::string beyond = BundleBeyond(log_->size()); !beyond.empty()) {
