@@ -20,6 +20,7 @@
 #include "core/canonical_json.h"
 #include "core/encoding.h"
 #include "core/utf8.h"
+#include "core/worker.h"
 
 namespace isnad::catalog {
 namespace {
@@ -670,19 +671,19 @@ Status Catalog::ApplyLocked(uint64_t first_index, const std::vector<std::string>
     for (size_t k = from; k < to; ++k) out.push_back(ParseEntry(entries[k]));
     return out;
   };
-  std::future<std::vector<StatusOr<Json>>> next;
   std::vector<StatusOr<Json>> block = parse(0);
   // The block applied before is freed on the parsing thread too, not on the
   // thread that bounds reindex (freeing parsed entries was 1.9 % of a
   // reindex's CPU in a profile at 200,000 items).
   std::vector<StatusOr<Json>> applied_block;
+  core::Worker parser;  // after `parse` and the blocks: it is joined first
+  std::future<std::vector<StatusOr<Json>>> next;
   for (size_t from = 0; from < entries.size(); from += kParseBlock) {
     if (from + kParseBlock < entries.size()) {
-      next =
-          std::async(std::launch::async, [&parse, from, done = std::move(applied_block)]() mutable {
-            done.clear();
-            return parse(from + kParseBlock);
-          });
+      next = parser.Run([&parse, from, done = std::move(applied_block)]() mutable {
+        done.clear();
+        return parse(from + kParseBlock);
+      });
     }
     for (size_t k = 0; k < block.size(); ++k) {
       const uint64_t index = first_index + from + k;

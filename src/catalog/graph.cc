@@ -19,6 +19,7 @@
 #include "catalog/graph_apply.h"
 #include "catalog/sql.h"
 #include "core/utf8.h"
+#include "core/worker.h"
 #include "text/normalize.h"
 #include "text/query.h"
 
@@ -838,6 +839,7 @@ Status GraphApplier::Finish() {
     return Status::Ok();
   };
   Block pending;
+  core::Worker tokenizer;  // after `pending`: an early return joins it first
   for (size_t from = 0; from < leaves.size(); from += kBlock) {
     Block b;
     std::vector<std::string> docs;
@@ -854,7 +856,7 @@ Status GraphApplier::Finish() {
       b.keys.push_back(std::move(keys));
       docs.push_back(std::move(*doc));
     }
-    b.tokens = std::async(std::launch::async, [docs = std::move(docs)] {
+    b.tokens = tokenizer.Run([docs = std::move(docs)] {
       std::vector<text::Tokens> out;
       out.reserve(docs.size());
       for (const std::string& d : docs) out.push_back(text::Tokenize(d));

@@ -3,6 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <future>
+#include <memory>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include "core/async_feed.h"
 #include "core/canonical_json.h"
@@ -13,6 +18,7 @@
 #include "core/testing/temp_dir.h"
 #include "core/time.h"
 #include "core/utf8.h"
+#include "core/worker.h"
 
 namespace isnad::core {
 namespace {
@@ -384,6 +390,47 @@ TEST(AsyncFeed, HandsOnEveryByteInOrder) {
     unfinished.Feed("left for the destructor");
   }
   EXPECT_EQ(tail, "left for the destructor");
+}
+
+// Tasks run one at a time, in the order given, all on one thread that is not
+// the caller's; what a task captured is freed on that thread; the destructor
+// runs what is still queued before it returns.
+TEST(Worker, RunsTasksInOrderOnOneThreadAndDrainsOnDestruction) {
+  std::vector<int> order;
+  std::set<std::thread::id> threads;
+  std::thread::id freed_on;
+  struct NoteWhereFreed {
+    explicit NoteWhereFreed(std::thread::id* w) : where(w) {}
+    ~NoteWhereFreed() { *where = std::this_thread::get_id(); }
+    std::thread::id* where;
+  };
+  std::vector<std::future<int>> results;
+  {
+    Worker w;
+    for (int k = 0; k < 200; ++k) {
+      results.push_back(w.Run([k, &order, &threads] {
+        order.push_back(k);  // no lock: the tasks never overlap
+        threads.insert(std::this_thread::get_id());
+        return k * k;
+      }));
+    }
+    EXPECT_EQ(results[199].get(), 199 * 199);
+    auto holder = std::make_shared<NoteWhereFreed>(&freed_on);
+    w.Run([holder = std::move(holder)] { return 0; }).wait();
+    // Queued and never waited for: the destructor still runs them.
+    for (int k = 200; k < 300; ++k) {
+      w.Run([k, &order] {
+        order.push_back(k);
+        return 0;
+      });
+    }
+  }
+  ASSERT_EQ(order.size(), 300U);
+  for (int k = 0; k < 300; ++k) EXPECT_EQ(order[static_cast<size_t>(k)], k);
+  ASSERT_EQ(threads.size(), 1U);
+  EXPECT_NE(*threads.begin(), std::this_thread::get_id());
+  EXPECT_EQ(freed_on, *threads.begin());
+  EXPECT_EQ(results[7].get(), 49);
 }
 
 }  // namespace
