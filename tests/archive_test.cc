@@ -654,6 +654,33 @@ TEST_P(Corruption, IsDetectedAndNamed) {
                      << report->problems[0].what;
 }
 
+// A blob that cannot be opened (here through the Env seam, as permissions
+// would, even for root) is one problem, marked unreadable: not called
+// altered or missing, and the other blobs are still checked.
+TEST(Archive, AnUnreadableBlobIsNotCheckedNotCalledDamaged) {
+  TempDir tmp;
+  WriteTestFile(tmp.Join("in/a.txt"), "statement one");
+  WriteTestFile(tmp.Join("in/b.bin"), std::string(3 << 10, 'b'));
+  {
+    auto a = MakeArchive(tmp.Join("ar"));
+    AddAll(*a, tmp.Join("in"));
+  }
+  const std::string hex = core::Sha256Of(std::string(3 << 10, 'b')).Hex();
+  core::testing::FaultInjectionEnv env(core::Env::Default());
+  env.unreadable = "/" + hex;
+  auto a = Archive::Open(tmp.Join("ar"), Mode::kRead, TestOptions(&env));
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto report = (*a)->Verify("", 2, nullptr);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ(report->problems.size(), 1u);
+  const Problem& p = report->problems[0];
+  EXPECT_TRUE(p.unreadable);
+  EXPECT_EQ(p.file, store::BlobStore::RelativePath(*core::Hash::FromHex(hex)));
+  EXPECT_NE(p.what.find("not checked"), std::string::npos) << p.what;
+  EXPECT_EQ(report->Unreadable(), 1u);
+  EXPECT_EQ(report->blobs_checked, 2u);
+}
+
 INSTANTIATE_TEST_SUITE_P(EachKindOfFile, Corruption,
                          ::testing::Values("blob byte", "blob deleted", "entry bundle", "hash tile",
                                            "checkpoint"),

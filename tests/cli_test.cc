@@ -47,6 +47,20 @@ class Cli : public ::testing::Test {
     args.insert(args.begin(), {testing::IsnadBinary(), "--archive", archive_});
     return RunProcess(args, {{"ISNAD_OPERATOR", "tester@test"}});
   }
+  // Lets user nobody read the archive and the folders above it; for tests
+  // that need root (to make them) and setpriv (to act as nobody).
+  void ShareWithNobody() {
+    for (fs::path p = archive_; p != p.root_path(); p = p.parent_path()) {
+      fs::permissions(p, fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+    }
+    ASSERT_EQ(RunProcess({"/bin/chmod", "-R", "a+rX", archive_}).exit_code, 0);
+    fs::remove(archive_ + "/catalog.sqlite-shm");
+  }
+  RunResult AsNobody(std::vector<std::string> args) {
+    args.insert(args.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                               "--clear-groups", testing::IsnadBinary(), "--archive", archive_});
+    return RunProcess(args);
+  }
   TempDir tmp_;
   std::string archive_;
 };
@@ -694,24 +708,51 @@ TEST_F(Cli, AnArchiveThisUserMayOnlyReadIsRead) {
     GTEST_SKIP() << "needs root and setpriv to act as another user";
   }
   ASSERT_EQ(isnad({"add", tmp_.Join("in")}).exit_code, 0);
-  // Readable by all, writable by none but root, from / down to the archive.
-  for (std::filesystem::path p = archive_; p != p.root_path(); p = p.parent_path()) {
-    std::filesystem::permissions(
-        p, std::filesystem::perms::others_read | std::filesystem::perms::others_exec,
-        std::filesystem::perm_options::add);
-  }
-  ASSERT_EQ(RunProcess({"/bin/chmod", "-R", "a+rX", archive_}).exit_code, 0);
-  std::filesystem::remove(archive_ + "/catalog.sqlite-shm");
-  auto as_nobody = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-                               "--clear-groups", testing::IsnadBinary(), "--archive", archive_});
-    return RunProcess(args);
-  };
+  ShareWithNobody();
   for (std::vector<std::string> args :
        {std::vector<std::string>{"ls"}, {"show", "i1"}, {"prove", "i1"}, {"verify"}}) {
-    auto r = as_nobody(args);
+    auto r = AsNobody(args);
     EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
   }
+}
+
+// A blob that cannot be read was not checked, and is not thereby altered:
+// verify names it and says why, and exits 5 (an I/O error), not 10, unless
+// something it could read is damaged too.
+TEST_F(Cli, ABlobVerifyCannotReadIsNamedNotCalledAltered) {
+  if (::geteuid() != 0 || !std::filesystem::exists("/usr/bin/setpriv")) {
+    GTEST_SKIP() << "needs root and setpriv to act as another user";
+  }
+  ASSERT_EQ(isnad({"add", tmp_.Join("in")}).exit_code, 0);
+  ShareWithNobody();
+  const std::string sha = core::Sha256Of(std::string(100000, 'v')).Hex();
+  const std::string blob =
+      archive_ + "/objects/sha256/" + sha.substr(0, 2) + "/" + sha.substr(2, 2) + "/" + sha;
+  fs::permissions(blob, fs::perms::owner_read);  // root's alone
+  auto r = AsNobody({"verify"});
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_NE(r.out.find("NOT CHECKED objects/sha256/" + sha.substr(0, 2)), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("Permission denied"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("altered"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("INCOMPLETE: 1 file(s) could not be read"), std::string::npos) << r.out;
+  auto j = AsNobody({"verify", "--json"});
+  EXPECT_EQ(j.exit_code, 5);
+  auto lines = JsonLines(j.out);
+  ASSERT_FALSE(lines.empty()) << j.out;
+  EXPECT_EQ(lines.front().value("unreadable", false), true) << j.out;
+  EXPECT_EQ(lines.back()["ok"], false);
+  EXPECT_EQ(lines.back()["unreadable"], 1);
+  // Damage beside it is still damage: exit 10.
+  const std::string jpg = core::Sha256Of("\xff\xd8\xff\xe0 not really a jpeg").Hex();
+  const std::string other =
+      archive_ + "/objects/sha256/" + jpg.substr(0, 2) + "/" + jpg.substr(2, 2) + "/" + jpg;
+  fs::permissions(other, fs::perms::owner_write, fs::perm_options::add);
+  WriteTestFile(other, "\xff\xd8\xff\xe0 not really a jpeX");
+  fs::permissions(other, fs::perms::owner_read | fs::perms::others_read);
+  auto both = AsNobody({"verify"});
+  EXPECT_EQ(both.exit_code, 10) << both.out;
+  EXPECT_NE(both.out.find("FAILED with 2 problem(s)"), std::string::npos) << both.out;
 }
 
 TEST_F(Cli, ALostCheckpointHistoryIsAProblemAndStopsWriters) {

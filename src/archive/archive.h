@@ -110,10 +110,20 @@ struct Problem {
   std::string file;  // relative to the archive, e.g. "objects/sha256/ab/cd/…", "log/tile/0/000.p/3"
   std::string item;  // item id when it concerns one, else ""
   std::string what;
+  // The file could not be read (an I/O error: its permissions, the disk), so
+  // it was not checked. Not found damaged either: `isnad verify` exits 5, not
+  // 10, when every problem is of this kind.
+  bool unreadable = false;
 };
 
 struct VerifyReport {
   std::vector<Problem> problems;
+  // How many of `problems` are unreadable files rather than damage found.
+  size_t Unreadable() const {
+    size_t n = 0;
+    for (const Problem& p : problems) n += p.unreadable ? 1 : 0;
+    return n;
+  }
   std::vector<std::string> notes;  // not failures (e.g. unreferenced blobs from an interrupted add)
   uint64_t blobs_checked = 0;
   uint64_t bytes_checked = 0;

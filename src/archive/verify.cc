@@ -258,11 +258,17 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
       if (progress) progress({"checking blobs", "bytes", n, total_bytes});
       std::lock_guard<std::mutex> g(mu);
       report.blobs_checked++;
+      if (!got.ok() && got.status().code() == core::Code::kNotFound) {
+        problem(rel, r.item, "blob is missing");
+        continue;
+      }
       if (!got.ok()) {
-        problem(rel, r.item,
-                got.status().code() == core::Code::kNotFound
-                    ? "blob is missing"
-                    : "cannot read blob: " + got.status().message());
+        // Unreadable is not altered: no hash was computed to say either way.
+        report.problems.push_back(
+            {rel, r.item,
+             "cannot read blob, so it was not checked: " + got.status().message() +
+                 " (make it readable, e.g. fix its permissions or the disk, then verify again)",
+             /*unreadable=*/true});
         continue;
       }
       report.bytes_checked += got->second;

@@ -716,10 +716,11 @@ int CmdVerify(const Globals& g, bool key_given, const std::string& vkey_arg, int
   if (!report.ok()) return Fail(report.status());
   for (const auto& p : report->problems) {
     if (g.json) {
-      PrintJsonLine({{"problem", p.what}, {"file", p.file}, {"item", p.item}});
+      PrintJsonLine(
+          {{"problem", p.what}, {"file", p.file}, {"item", p.item}, {"unreadable", p.unreadable}});
     } else {
       // File names in the archive may hold any byte (a stray "x\nOK: ..." in objects/).
-      fmt::print("PROBLEM {}{}: {}\n", Printable(p.file),
+      fmt::print("{} {}{}: {}\n", p.unreadable ? "NOT CHECKED" : "PROBLEM", Printable(p.file),
                  p.item.empty() ? "" : " (item " + p.item + ")", Printable(p.what));
     }
   }
@@ -731,9 +732,14 @@ int CmdVerify(const Globals& g, bool key_given, const std::string& vkey_arg, int
     }
   }
   bool ok = report->problems.empty();
+  // Files that could not be read were not checked: the archive is not shown
+  // damaged (exit 10) unless something that was read is.
+  const size_t unreadable = report->Unreadable();
+  const bool damaged = report->problems.size() > unreadable;
   if (g.json) {
     PrintJsonLine({{"ok", ok},
                    {"problems", report->problems.size()},
+                   {"unreadable", unreadable},
                    {"entries", report->entries_checked},
                    {"blobs", report->blobs_checked},
                    {"bytes", report->bytes_checked},
@@ -743,11 +749,15 @@ int CmdVerify(const Globals& g, bool key_given, const std::string& vkey_arg, int
   } else {
     fmt::print(
         "{}: {} entries, {} blobs ({}), {} signed checkpoints checked; tree size {}, root {}\n",
-        ok ? "OK" : fmt::format("FAILED with {} problem(s)", report->problems.size()),
+        ok        ? std::string("OK")
+        : damaged ? fmt::format("FAILED with {} problem(s)", report->problems.size())
+                  : fmt::format("INCOMPLETE: {} file(s) could not be read, nothing read was found "
+                                "damaged",
+                                unreadable),
         report->entries_checked, report->blobs_checked, HumanBytes(report->bytes_checked),
         report->checkpoints_checked, (*a)->log().size(), (*a)->log().root().Hex());
   }
-  return ok ? kExitOk : kExitIntegrity;
+  return ok ? kExitOk : damaged ? kExitIntegrity : kExitIo;
 }
 
 int CmdReindex(const Globals& g) {

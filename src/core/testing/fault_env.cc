@@ -49,6 +49,8 @@ class FrozenTimesFile final : public SequentialFile {
 
 StatusOr<std::unique_ptr<SequentialFile>> FaultInjectionEnv::NewSequentialFile(
     const std::string& path) {
+  if (!unreadable.empty() && path.ends_with(unreadable))
+    return ErrnoStatus("cannot open", path, EACCES);
   ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> file, base_->NewSequentialFile(path));
   return std::unique_ptr<SequentialFile>(new FrozenTimesFile(this, std::move(file)));
 }

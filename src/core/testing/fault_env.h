@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 
 #include "core/env.h"
 
@@ -27,6 +28,10 @@ class FaultInjectionEnv final : public Env {
   // this as the modification and change time: a file system whose clock ticks
   // slower than a test, so that a write leaves the times as they were.
   std::atomic<int64_t> frozen_time_ns{0};
+
+  // Non-empty: opening for reading any path that ends with it fails as a file
+  // without read permission does (EACCES), even for root. Set before use.
+  std::string unreadable;
 
   std::atomic<int64_t> writes{0};
   std::atomic<int64_t> syncs{0};
