@@ -582,6 +582,16 @@ core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
   r->type = get("WARC-Type");
   r->record_id = get("WARC-Record-ID");
   r->date = get("WARC-Date");
+  // Every record must name these (WARC 1.1, section 5; Content-Length is
+  // checked below). Without them a record cannot be cited, dated or read as
+  // what it is; it is still read, and the file is reported invalid.
+  for (std::string_view mandatory : {"WARC-Record-ID", "WARC-Date", "WARC-Type"}) {
+    const std::string* v = r->Get(mandatory);
+    if (v == nullptr || v->empty()) {
+      r->problems.push_back("the record has no " + std::string(mandatory) +
+                            ", a field every WARC record must have (WARC 1.1, section 5)");
+    }
+  }
   r->content_type = get("Content-Type");
   std::string target = get("WARC-Target-URI");
   if (target.size() >= 2 && target.front() == '<' && target.back() == '>')

@@ -444,9 +444,15 @@ TEST(WarcReader, NotAWarcSaysSo) {
 // ---- Review round 2: edge cases of digests, schemes and lengths ----------
 
 // One WARC/1.1 record with the given named fields (Content-Length added).
+constexpr const char* kIdAndDate =
+    "WARC-Record-ID: <urn:uuid:5c4d9a4e-2f4b-4c6e-9a57-0d1e2f3a4b5c>\r\n"
+    "WARC-Date: 2013-08-21T02:45:00Z\r\n";
+
+// A record with `fields` (its WARC-Type among them), the other fields every
+// record must have, and `block`.
 std::string RawRecord(const std::string& fields, const std::string& block) {
-  return "WARC/1.1\r\n" + fields + "Content-Length: " + std::to_string(block.size()) + "\r\n\r\n" +
-         block + "\r\n\r\n";
+  return "WARC/1.1\r\n" + fields + kIdAndDate + "Content-Length: " + std::to_string(block.size()) +
+         "\r\n\r\n" + block + "\r\n\r\n";
 }
 
 std::string Hex(std::string_view raw) {
@@ -507,8 +513,8 @@ TEST(WarcReader, UpperCaseHttpSchemeIsHttp) {
 // A Content-Length of 10^18 (or more than fits) on a short file: reported as
 // truncated or invalid, at once, not read for ever.
 TEST(WarcReader, HugeOrOverflowingContentLengthIsReported) {
-  StringSource huge(
-      "WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: 1000000000000000000\r\n\r\nabc");
+  StringSource huge(std::string("WARC/1.1\r\nWARC-Type: resource\r\n") + kIdAndDate +
+                    "Content-Length: 1000000000000000000\r\n\r\nabc");
   Collected c = ReadFrom(&huge);
   ASSERT_EQ(c.records.size(), 1u);
   EXPECT_NE(c.records[0].problems.at(0).find("truncated"), std::string::npos);
@@ -519,6 +525,32 @@ TEST(WarcReader, HugeOrOverflowingContentLengthIsReported) {
     Collected d = ReadFrom(&src);
     EXPECT_FALSE(d.status.ok());
     EXPECT_NE(d.status.message().find("invalid Content-Length"), std::string::npos);
+  }
+}
+
+// A record without one of the fields WARC 1.1 makes mandatory is still read
+// (its block digest checked, the next record found), with the field named as
+// its problem.
+TEST(WarcReader, AMissingMandatoryFieldIsNamed) {
+  const std::string block = "a resource";
+  const std::string digest =
+      "WARC-Block-Digest: sha1:" + Base32Encode(RawDigest("sha1", block)) + "\r\n";
+  const std::string whole = RawRecord("WARC-Type: resource\r\n" + digest, block);
+  for (const char* field : {"WARC-Record-ID", "WARC-Date", "WARC-Type"}) {
+    SCOPED_TRACE(field);
+    std::string cut = whole;
+    size_t at = cut.find(std::string(field) + ":");
+    ASSERT_NE(at, std::string::npos);
+    cut.erase(at, cut.find("\r\n", at) + 2 - at);
+    StringSource src(cut + whole);
+    Collected c = ReadFrom(&src);
+    ASSERT_TRUE(c.status.ok()) << c.status.message();
+    ASSERT_EQ(c.records.size(), 2u);
+    ASSERT_EQ(c.records[0].problems.size(), 1u);
+    EXPECT_NE(c.records[0].problems[0].find(std::string("no ") + field), std::string::npos)
+        << c.records[0].problems[0];
+    EXPECT_EQ(c.records[0].block_digest.result, DigestResult::kPass);
+    EXPECT_TRUE(c.records[1].problems.empty()) << c.records[1].problems[0];
   }
 }
 
