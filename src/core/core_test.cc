@@ -6,6 +6,7 @@
 #include <future>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -417,6 +418,9 @@ TEST(Worker, RunsTasksInOrderOnOneThreadAndDrainsOnDestruction) {
     EXPECT_EQ(results[199].get(), 199 * 199);
     auto holder = std::make_shared<NoteWhereFreed>(&freed_on);
     w.Run([holder = std::move(holder)] { return 0; }).wait();
+    // A task that throws hands the exception to its future's reader.
+    auto failing = w.Run([]() -> int { throw std::runtime_error("no"); });
+    EXPECT_THROW(failing.get(), std::runtime_error);
     // Queued and never waited for: the destructor still runs them.
     for (int k = 200; k < 300; ++k) {
       w.Run([k, &order] {

@@ -30,7 +30,7 @@ void Worker::Loop() {
     jobs_.pop_front();
     g.unlock();
     job();
-    job = nullptr;  // what the task held is freed here, on this thread
+    job = nullptr;  // the job's hold on its state, also let go on this thread
     g.lock();
   }
 }

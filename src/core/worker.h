@@ -10,6 +10,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -30,12 +31,35 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
+  // What the task captured is destroyed on the Worker's thread, before its
+  // future becomes ready (a std::packaged_task would keep it in the shared
+  // state, freed by whichever of the two lets go last).
   template <typename F>
   std::future<std::invoke_result_t<F&>> Run(F f) {
     using R = std::invoke_result_t<F&>;
-    auto task = std::make_shared<std::packaged_task<R()>>(std::move(f));
-    std::future<R> out = task->get_future();
-    Post([task] { (*task)(); });
+    struct State {
+      std::promise<R> promise;
+      std::optional<F> fn;
+    };
+    auto state = std::make_shared<State>();
+    state->fn.emplace(std::move(f));
+    std::future<R> out = state->promise.get_future();
+    Post([state] {
+      try {
+        if constexpr (std::is_void_v<R>) {
+          (*state->fn)();
+          state->fn.reset();
+          state->promise.set_value();
+        } else {
+          R r = (*state->fn)();
+          state->fn.reset();
+          state->promise.set_value(std::move(r));
+        }
+      } catch (...) {
+        state->fn.reset();
+        state->promise.set_exception(std::current_exception());
+      }
+    });
     return out;
   }
 
