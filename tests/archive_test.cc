@@ -386,6 +386,37 @@ TEST(Archive, NeverIngestsItselfEvenByAnotherPath) {
   EXPECT_EQ(c.added[0].name, "evidence.txt");
 }
 
+// A folder reached through a link (/data -> /mnt/disk1) is a folder: an
+// archive is made inside it, or in it when it is an empty folder; a link to a
+// file, or to nothing, is still refused.
+TEST(Archive, InitThroughALinkedFolder) {
+  TempDir tmp;
+  fs::create_directories(tmp.Join("disk/empty"));
+  ASSERT_EQ(::symlink(tmp.Join("disk").c_str(), tmp.Join("data").c_str()), 0);
+  ASSERT_EQ(::symlink(tmp.Join("disk/empty").c_str(), tmp.Join("empty-link").c_str()), 0);
+  for (const std::string& dir : {tmp.Join("data/cases/ar"), tmp.Join("empty-link")}) {
+    SCOPED_TRACE(dir);
+    auto a = Archive::Init(dir, "test.isnad.example/archive", TestOptions());
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    a->reset();
+    ExpectClean(dir);
+  }
+  EXPECT_TRUE(fs::exists(tmp.Join("disk/cases/ar/keys/log.vkey")));
+  EXPECT_TRUE(fs::exists(tmp.Join("disk/empty/keys/log.vkey")));
+  WriteTestFile(tmp.Join("disk/file"), "not a folder");
+  ASSERT_EQ(::symlink(tmp.Join("disk/file").c_str(), tmp.Join("file-link").c_str()), 0);
+  ASSERT_EQ(::symlink(tmp.Join("nowhere").c_str(), tmp.Join("dangling").c_str()), 0);
+  for (const std::string& dir : {tmp.Join("file-link"), tmp.Join("file-link/ar"),
+                                 tmp.Join("dangling"), tmp.Join("dangling/ar")}) {
+    SCOPED_TRACE(dir);
+    auto a = Archive::Init(dir, "test.isnad.example/archive", TestOptions());
+    ASSERT_FALSE(a.ok());
+    EXPECT_NE(a.status().message().find("is not a folder"), std::string::npos)
+        << a.status().message();
+  }
+  EXPECT_FALSE(fs::exists(tmp.Join("nowhere")));
+}
+
 // The archive's folders reached through a symlinked folder above them (no link
 // followed in the tree itself), or through links that are followed: its key,
 // log and blobs are never added.

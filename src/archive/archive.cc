@@ -185,8 +185,8 @@ StatusOr<std::unique_ptr<Archive>> Archive::Init(const std::string& dir, const s
   std::unique_ptr<Archive> a(new Archive());
   a->options_ = options;
   a->layout_.root = dir;
-  if (auto st = env->Stat(dir); st.ok()) {
-    if (st->type != core::FileInfo::Type::kDirectory) {
+  if (core::Exists(env, dir)) {
+    if (!core::IsFolder(env, dir)) {
       return core::AlreadyExists(
           dir + " exists and is not a folder; choose a new folder for the archive");
     }

@@ -123,7 +123,10 @@ class Env {
 // Returns true when `path` exists (as anything, symlinks not followed).
 bool Exists(Env* env, const std::string& path);
 
-// mkdir -p.
+// Returns true when `path` is a folder or a symlink to one (/data -> /mnt/disk1).
+bool IsFolder(Env* env, const std::string& path);
+
+// mkdir -p. A symlink to a folder on the way counts as that folder.
 Status CreateDirs(Env* env, const std::string& dir);
 
 // Reads `path` whole, for files whose format bounds their size (tiles,

@@ -397,12 +397,21 @@ Status Env::CopyFileRange(const std::string& from, uint64_t offset, uint64_t siz
 
 bool Exists(Env* env, const std::string& path) { return env->Stat(path).ok(); }
 
+bool IsFolder(Env* env, const std::string& path) {
+  auto st = env->Stat(path);
+  if (!st.ok()) return false;
+  if (st->type == FileInfo::Type::kDirectory) return true;
+  if (st->type != FileInfo::Type::kSymlink) return false;
+  // Stat does not follow a link it is given; one followed by "/." it resolves.
+  auto target = env->Stat(path + "/.");
+  return target.ok() && target->type == FileInfo::Type::kDirectory;
+}
+
 Status CreateDirs(Env* env, const std::string& dir) {
   if (dir.empty() || dir == "." || dir == "/") return Status::Ok();
-  auto st = env->Stat(dir);
-  if (st.ok()) {
-    if (st->type == FileInfo::Type::kDirectory) return Status::Ok();
-    return FailedPrecondition(dir + " exists and is not a folder");
+  if (env->Stat(dir).ok()) {
+    if (IsFolder(env, dir)) return Status::Ok();
+    return FailedPrecondition(dir + " exists and is not a folder (nor a link to one)");
   }
   ISNAD_RETURN_IF_ERROR(CreateDirs(env, DirName(dir)));
   return env->CreateDir(dir);
