@@ -403,6 +403,16 @@ TEST(Archive, InitThroughALinkedFolder) {
   }
   EXPECT_TRUE(fs::exists(tmp.Join("disk/cases/ar/keys/log.vkey")));
   EXPECT_TRUE(fs::exists(tmp.Join("disk/empty/keys/log.vkey")));
+  {
+    // Opened through the link, the archive is the folder behind it, so a
+    // folder made later inside it (a capture's spool) is made, not refused.
+    auto b = Archive::Open(tmp.Join("empty-link"), Mode::kWrite, TestOptions());
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    EXPECT_EQ((*b)->layout().root, fs::canonical(tmp.Join("disk/empty")).string());
+    const std::string spool = core::JoinPath((*b)->layout().root, "tmp/spool");
+    EXPECT_TRUE(core::CreateDirs(core::Env::Default(), spool).ok());
+    EXPECT_TRUE(fs::is_directory(spool));
+  }
   WriteTestFile(tmp.Join("disk/file"), "not a folder");
   ASSERT_EQ(::symlink(tmp.Join("disk/file").c_str(), tmp.Join("file-link").c_str()), 0);
   ASSERT_EQ(::symlink(tmp.Join("nowhere").c_str(), tmp.Join("dangling").c_str()), 0);

@@ -98,6 +98,17 @@ Status ApplyLog(const tlog::Log& log, uint64_t applied, uint64_t chunk, catalog:
 
 namespace {
 
+// An archive's root given as a symlink to a folder (cases/syria ->
+// /mnt/disk2/syria) is used as that folder: below the root no link is ever
+// followed (core::CreateDirs), so the root must be the folder itself.
+std::string FolderBehindLink(core::Env* env, const std::string& dir) {
+  auto st = env->Stat(dir);
+  if (!st.ok() || st->type != core::FileInfo::Type::kSymlink) return dir;
+  std::error_code ec;
+  std::filesystem::path real = std::filesystem::canonical(dir, ec);
+  return ec ? dir : real.string();
+}
+
 std::string Trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;
@@ -184,13 +195,13 @@ StatusOr<std::unique_ptr<Archive>> Archive::Init(const std::string& dir, const s
   core::Env* env = options.env;
   std::unique_ptr<Archive> a(new Archive());
   a->options_ = options;
-  a->layout_.root = dir;
+  a->layout_.root = FolderBehindLink(env, dir);
   if (core::Exists(env, dir)) {
     if (!core::IsFolder(env, dir)) {
       return core::AlreadyExists(
           dir + " exists and is not a folder; choose a new folder for the archive");
     }
-    ISNAD_ASSIGN_OR_RETURN(auto names, env->ListDir(dir));
+    ISNAD_ASSIGN_OR_RETURN(auto names, env->ListDir(a->layout_.root));
     if (!names.empty()) {
       if (core::Exists(env, a->layout_.VerifierKey())) {
         return core::AlreadyExists(dir + " already holds an isnad archive");
@@ -221,6 +232,8 @@ StatusOr<std::unique_ptr<Archive>> Archive::Init(const std::string& dir, const s
                                  " bytes) for the first log entry, which holds it; give a short "
                                  "name such as \"archive.example.org/syria\". Nothing was written");
   }
+  // Folders above the archive may be links (/data -> /mnt/disk1); none in it.
+  ISNAD_RETURN_IF_ERROR(core::CreateDirsFollowingLinks(env, a->layout_.root));
   ISNAD_RETURN_IF_ERROR(core::CreateDirs(env, a->layout_.KeysDir()));
   ISNAD_RETURN_IF_ERROR(core::CreateDirs(env, a->layout_.CheckpointsDir()));
   ISNAD_ASSIGN_OR_RETURN(a->lock_, env->LockFile(a->layout_.LockFile()));
@@ -234,7 +247,8 @@ StatusOr<std::unique_ptr<Archive>> Archive::Init(const std::string& dir, const s
   ISNAD_RETURN_IF_ERROR(
       core::WriteFileAtomically(env, a->layout_.VerifierKey(), signer.vkey() + "\n", true, 0644));
   ISNAD_RETURN_IF_ERROR(env->SyncDir(a->layout_.KeysDir()));
-  ISNAD_ASSIGN_OR_RETURN(a->blobs_, store::BlobStore::Open(env, dir, /*clean_temp=*/true));
+  ISNAD_ASSIGN_OR_RETURN(a->blobs_,
+                         store::BlobStore::Open(env, a->layout_.root, /*clean_temp=*/true));
   ISNAD_ASSIGN_OR_RETURN(a->log_, tlog::Log::Create(env, a->layout_.LogDir(), signer));
   ISNAD_ASSIGN_OR_RETURN(a->catalog_, a->OpenCatalog(a->layout_.CatalogDb(), false));
   ISNAD_ASSIGN_OR_RETURN(a->verifier_, tlog::NoteVerifier::FromVkey(signer.vkey()));
@@ -247,7 +261,7 @@ StatusOr<std::unique_ptr<Archive>> Archive::Open(const std::string& dir, Mode mo
                                                  const Options& options) {
   std::unique_ptr<Archive> a(new Archive());
   a->options_ = options;
-  a->layout_.root = dir;
+  a->layout_.root = FolderBehindLink(options.env, dir);
   ISNAD_RETURN_IF_ERROR(a->OpenParts(mode));
   return a;
 }

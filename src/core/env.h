@@ -126,8 +126,14 @@ bool Exists(Env* env, const std::string& path);
 // Returns true when `path` is a folder or a symlink to one (/data -> /mnt/disk1).
 bool IsFolder(Env* env, const std::string& path);
 
-// mkdir -p. A symlink to a folder on the way counts as that folder.
+// mkdir -p, following no link: a symlink where a folder should be is an
+// error, so that a link planted inside an archive never redirects its writes.
 Status CreateDirs(Env* env, const std::string& dir);
+
+// mkdir -p where a symlink to a folder counts as that folder: only for the
+// folders a user chose (an archive's root and those above it), where
+// /data -> /mnt/disk1 is normal.
+Status CreateDirsFollowingLinks(Env* env, const std::string& dir);
 
 // Reads `path` whole, for files whose format bounds their size (tiles,
 // checkpoints), so that whatever a hostile archive puts in their place is

@@ -409,11 +409,22 @@ bool IsFolder(Env* env, const std::string& path) {
 
 Status CreateDirs(Env* env, const std::string& dir) {
   if (dir.empty() || dir == "." || dir == "/") return Status::Ok();
+  auto st = env->Stat(dir);
+  if (st.ok()) {
+    if (st->type == FileInfo::Type::kDirectory) return Status::Ok();
+    return FailedPrecondition(dir + " exists and is not a folder");
+  }
+  ISNAD_RETURN_IF_ERROR(CreateDirs(env, DirName(dir)));
+  return env->CreateDir(dir);
+}
+
+Status CreateDirsFollowingLinks(Env* env, const std::string& dir) {
+  if (dir.empty() || dir == "." || dir == "/") return Status::Ok();
   if (env->Stat(dir).ok()) {
     if (IsFolder(env, dir)) return Status::Ok();
     return FailedPrecondition(dir + " exists and is not a folder (nor a link to one)");
   }
-  ISNAD_RETURN_IF_ERROR(CreateDirs(env, DirName(dir)));
+  ISNAD_RETURN_IF_ERROR(CreateDirsFollowingLinks(env, DirName(dir)));
   return env->CreateDir(dir);
 }
 
