@@ -16,6 +16,7 @@
 #include "core/encoding.h"
 #include "core/utf8.h"
 #include "warc/base32.h"
+#include "warc/content_coding.h"
 
 namespace isnad::warc {
 namespace {
@@ -33,13 +34,7 @@ bool IEquals(std::string_view a, std::string_view b) {
          });
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
+std::string_view Trim(std::string_view s) { return TrimHttpSpace(s); }
 
 // A printable excerpt of `s` for error messages.
 std::string Excerpt(std::string_view s) {
@@ -285,72 +280,6 @@ class Dechunker {
   std::string line_;
   uint64_t left_ = 0;
   bool failed_ = false;
-};
-
-// Removes gzip or deflate content coding as the bytes stream through.
-class Inflater {
- public:
-  Inflater() {
-    // 15 + 32: zlib or gzip header, detected.
-    ok_ = inflateInit2(&zs_, 15 + 32) == Z_OK;
-    init_ = ok_;
-  }
-  ~Inflater() {
-    if (init_) inflateEnd(&zs_);
-  }
-  template <typename Out>
-  bool Feed(std::string_view in, Out&& out) {
-    char buf[16384];
-    // gzip (its magic 1f 8b) rather than zlib: told by the first byte.
-    if (total_in_ == 0 && !raw_ && !in.empty()) gzip_ = static_cast<unsigned char>(in[0]) == 0x1f;
-    // Another gzip member after the end of one (RFC 1952 2.2: a gzip file is a
-    // series of members): inflated on, as gzip -d does.
-    if (ended_ && gzip_ && !in.empty() && static_cast<unsigned char>(in[0]) == 0x1f) {
-      ended_ = inflateReset(&zs_) != Z_OK;
-      ok_ = !ended_;
-    }
-    while (ok_ && !in.empty() && !ended_) {
-      zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-      zs_.avail_in = static_cast<uInt>(std::min<size_t>(in.size(), 1 << 30));
-      size_t given = zs_.avail_in;
-      zs_.next_out = reinterpret_cast<Bytef*>(buf);
-      zs_.avail_out = sizeof buf;
-      int rc = inflate(&zs_, Z_NO_FLUSH);
-      if (rc == Z_DATA_ERROR && !raw_ && total_in_ == 0) {
-        // "deflate" without the zlib header, as some servers send it.
-        inflateEnd(&zs_);
-        raw_ = true;
-        init_ = ok_ = inflateInit2(&zs_, -15) == Z_OK;
-        continue;
-      }
-      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) ok_ = false;
-      size_t used = given - zs_.avail_in;
-      total_in_ += used;
-      in.remove_prefix(used);
-      if (sizeof buf - zs_.avail_out > 0) out(std::string_view(buf, sizeof buf - zs_.avail_out));
-      if (rc == Z_STREAM_END) {
-        if (gzip_ && !in.empty() && static_cast<unsigned char>(in[0]) == 0x1f) {
-          if (inflateReset(&zs_) != Z_OK) ok_ = false;
-          continue;
-        }
-        ended_ = true;
-      }
-      if (rc == Z_BUF_ERROR && used == 0 && zs_.avail_out != 0) break;
-    }
-    if (ended_ && !in.empty()) trailing_ = true;
-    return ok_;
-  }
-  bool ok() const { return ok_; }
-  bool ended() const { return ended_; }
-  // Bytes that are not another gzip member came after the end of the
-  // compressed data: what was inflated is not the whole payload.
-  bool trailing() const { return trailing_; }
-
- private:
-  z_stream zs_{};
-  bool ok_ = false, init_ = false, ended_ = false, raw_ = false, trailing_ = false;
-  bool gzip_ = false;  // the data is gzip members, not a zlib stream
-  uint64_t total_in_ = 0;
 };
 
 }  // namespace
@@ -763,13 +692,7 @@ core::Status Reader::Impl::ReadBlock(Record* r, PayloadSink* sink) {
       if (IEquals(h.name, "Content-Type") && r->payload_type.empty()) r->payload_type = h.value;
       const bool ce = IEquals(h.name, "Content-Encoding");
       if (!ce && !IEquals(h.name, "Transfer-Encoding")) continue;
-      std::string_view list = h.value;
-      while (!list.empty()) {
-        const size_t comma = list.find(',');
-        std::string c = core::AsciiLower(Trim(list.substr(0, comma)));
-        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-        if (!c.empty() && c != "identity") (ce ? content_codings : transfer_codings).push_back(c);
-      }
+      AppendCodings(h.value, ce ? &content_codings : &transfer_codings);
     }
     // Only chunked alone is undone of the transfer codings; another (gzip,
     // chunked) leaves bytes that are not the payload, so there is no payload.
@@ -786,15 +709,9 @@ core::Status Reader::Impl::ReadBlock(Record* r, PayloadSink* sink) {
       }
     }
     // One gzip or deflate coding is removed; several, or another, are not.
-    if (content_codings.size() == 1 &&
-        (content_codings[0] == "gzip" || content_codings[0] == "x-gzip" ||
-         content_codings[0] == "deflate")) {
-      r->content_encoding_removed = content_codings[0];
-    } else if (!content_codings.empty() && r->payload_note.empty()) {
-      std::string all;
-      for (const std::string& c : content_codings) all += (all.empty() ? "" : ", ") + c;
-      r->payload_note = "Content-Encoding '" + all + "' is not removed: the payload is as sent";
-    }
+    PayloadCoding coding = ChoosePayloadCoding(content_codings);
+    r->content_encoding_removed = std::move(coding.removed);
+    if (r->payload_note.empty()) r->payload_note = std::move(coding.note);
     if (r->type != "response") r->content_encoding_removed.clear();
   } else {
     r->payload_type = r->content_type;
@@ -871,12 +788,10 @@ core::Status Reader::Impl::ReadBlock(Record* r, PayloadSink* sink) {
         "the HTTP message says Transfer-Encoding: chunked but its chunks are "
         "malformed or incomplete");
   }
-  if (inflater && r->payload_complete &&
-      (!inflater->ok() || !inflater->ended() || inflater->trailing()) &&
+  if (inflater && r->payload_complete && !inflater->whole() &&
       r->content_length > r->payload_offset) {
     r->payload_complete = false;
-    r->payload_note = "the payload's Content-Encoding " + r->content_encoding_removed +
-                      " data is invalid, incomplete or followed by other bytes";
+    r->payload_note = InvalidCodingNote(r->content_encoding_removed);
   }
   if (block_d) {
     std::string raw = block_d->FinishRaw();
