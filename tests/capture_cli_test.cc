@@ -190,6 +190,46 @@ TEST_F(CaptureCli, CaptureWarcIsIndexedLikeAnAddedOne) {
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
 }
 
+// A page the server sent gzipped is the page as an item (searchable), linked to
+// its response record whose digest covers the gzip bytes; gzip that does not
+// inflate is kept in the WARC and said, with no item.
+TEST_F(CaptureCli, GzipPagesAreSearchableAndBadGzipIsSaid) {
+  auto r = isnad({"capture", server_.Url("/gzip"), server_.Url("/badgzip"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  const std::string payload = lines[0]["payload_id"];
+  ASSERT_FALSE(payload.empty()) << lines[0];
+  EXPECT_EQ(lines[0]["media_type"], "text/html");
+  EXPECT_FALSE(lines[0].contains("payload_note"));
+  EXPECT_EQ(ReadTestFile(BlobPath(lines[0]["payload_sha256"])),
+            "<html><body><p>compressed page</p></body></html>\n");
+  auto found = isnad({"search", "compressed", "--json"});
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  bool hit = false;
+  for (const Json& h : JsonLines(found.out)) hit |= h.value("id", "") == payload;
+  EXPECT_TRUE(hit) << found.out;
+  auto recs = JsonLines(isnad({"--json", "warc", "ls", lines[0]["id"]}).out);
+  ASSERT_EQ(recs.size(), 4u);
+  EXPECT_EQ(recs[2]["digest"], "pass");
+  EXPECT_EQ(recs[2]["payload"], payload);
+
+  EXPECT_EQ(lines[1]["result"], "captured");
+  EXPECT_TRUE(lines[1]["payload_id"].is_null()) << lines[1];
+  EXPECT_NE(lines[1].value("payload_note", "").find("gzip data is invalid"), std::string::npos)
+      << lines[1];
+  auto entries = CaptureEntries();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1]["payload_note"], lines[1]["payload_note"]);
+  EXPECT_FALSE(entries[1].contains("payload"));
+  auto text = isnad({"capture", server_.Url("/badgzip"), "--again"});
+  EXPECT_NE(text.out.find("no payload item; the WARC holds the response as sent"),
+            std::string::npos)
+      << text.out;
+  auto v = isnad({"verify"});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+}
+
 // Exporting a captured page brings the WARC of its capture, as an exhibit of
 // its own, with the capture.recorded entry that links the two; verify-bag holds.
 TEST_F(CaptureCli, ExportOfACapturedPageCarriesItsWarc) {
@@ -520,7 +560,9 @@ TEST(CaptureEntry, GrammarIsStrict) {
   EXPECT_FALSE(accepts(ok, "error", "x"));
   EXPECT_TRUE(accepts(ok, "redirect_not_followed", "the redirect to ftp://x/ was not followed"));
   EXPECT_FALSE(accepts(failed, "redirect_not_followed", "x"));
-  EXPECT_FALSE(accepts(ok, "payload", "i4"));  // without its digest and size
+  EXPECT_TRUE(accepts(ok, "payload_note", "Content-Encoding 'br' is not removed"));
+  EXPECT_FALSE(accepts(failed, "payload_note", "x"));  // a failed fetch has no body
+  EXPECT_FALSE(accepts(ok, "payload", "i4"));          // without its digest and size
   EXPECT_FALSE(accepts(ok, "warc", nullptr));
   EXPECT_FALSE(accepts(ok, "extra", "x"));
   // Not an evidence graph entry: Record() cannot be used to forge one.

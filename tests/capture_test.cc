@@ -264,24 +264,105 @@ TEST_F(CaptureTest, ChunkSizesWithLeadingZerosAreChunkSizes) {
   Records(r);  // read back: every digest passes
 }
 
-TEST_F(CaptureTest, GzipIsKeptAsTheServerSentIt) {
+// The WARC keeps what the server sent; the payload item is the page the user
+// saw, as a web archive added gives it (warc/content_coding.h).
+TEST_F(CaptureTest, GzipIsKeptInTheWarcAndRemovedFromThePayload) {
   Result r = Run(server_.Url("/gzip"));
   ASSERT_TRUE(r.error.ok()) << r.error.ToString();
-  std::string payload = Read(r.payload_path);
-  ASSERT_GE(payload.size(), 2u);
-  EXPECT_EQ(static_cast<unsigned char>(payload[0]), 0x1f);
-  EXPECT_EQ(static_cast<unsigned char>(payload[1]), 0x8b);
-  Records(r);
+  EXPECT_EQ(Read(r.payload_path), "<html><body><p>compressed page</p></body></html>\n");
+  EXPECT_EQ(r.payload_size, 49u);
+  EXPECT_EQ(core::Sha256Of(Read(r.payload_path)), r.payload_sha256);
+  EXPECT_EQ(r.payload_head, Read(r.payload_path));
+  EXPECT_EQ(r.content_encoding_removed, "gzip");
+  EXPECT_EQ(r.payload_note, "");
+  auto records = Records(r);
+  ASSERT_EQ(records.size(), 4u);
+  const std::string sent = records[2].Payload();
+  ASSERT_GE(sent.size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>(sent[0]), 0x1f);
+  EXPECT_EQ(static_cast<unsigned char>(sent[1]), 0x8b);
+  EXPECT_EQ(core::Sha256Of(sent), r.record_payload_sha256);
+  ReaderAgrees(r.warc_path, 4);
+  EXPECT_EQ(Left().size(), 2u);  // the WARC and the decoded payload
 }
 
-TEST_F(CaptureTest, InvalidGzipAndLatin1AreRecordedAsSent) {
+TEST_F(CaptureTest, ContentCodingsAsTheWarcReaderTakesThem) {
+  const std::string page = "<html><body>" + std::string(3000, 'x') + "</body></html>";
+  auto raw = [](const std::string& headers, const std::string& body) {
+    return "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + headers +
+           "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
+           body;
+  };
+  // Two gzip members, and a chunked one: inflated whole, the chunks removed first.
+  server_.set_raw("/members",
+                  raw("Content-Encoding: gzip\r\n",
+                      testing::Gzip(page.substr(0, 100)) + testing::Gzip(page.substr(100))));
+  Result members = Run(server_.Url("/members"));
+  ASSERT_TRUE(members.error.ok()) << members.error.ToString();
+  EXPECT_EQ(Read(members.payload_path), page);
+  const std::string gz = testing::Gzip(page);
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx", gz.size());
+  server_.set_raw("/chunked-gzip",
+                  "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n"
+                  "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
+                      std::string(size) + "\r\n" + gz + "\r\n0\r\n\r\n");
+  Result chunked = Run(server_.Url("/chunked-gzip"));
+  ASSERT_TRUE(chunked.error.ok()) << chunked.error.ToString();
+  EXPECT_EQ(Read(chunked.payload_path), page);
+  EXPECT_EQ(chunked.record_payload_sha256, core::Sha256Of(gz));
+  ReaderAgrees(chunked.warc_path, 4);
+  // A coding isnad does not remove, or two: the item is the body as sent, with a note.
+  server_.set_raw("/br", raw("Content-Encoding: br\r\n", "not really brotli"));
+  Result br = Run(server_.Url("/br"));
+  ASSERT_TRUE(br.error.ok()) << br.error.ToString();
+  EXPECT_EQ(Read(br.payload_path), "not really brotli");
+  EXPECT_EQ(br.payload_note, "Content-Encoding 'br' is not removed: the payload is as sent");
+  server_.set_raw("/two", raw("Content-Encoding: gzip\r\nContent-Encoding: gzip\r\n",
+                              testing::Gzip(testing::Gzip(page))));
+  Result two = Run(server_.Url("/two"));
+  ASSERT_TRUE(two.error.ok()) << two.error.ToString();
+  EXPECT_EQ(Read(two.payload_path), testing::Gzip(testing::Gzip(page)));
+  EXPECT_EQ(two.payload_note,
+            "Content-Encoding 'gzip, gzip' is not removed: the payload is as sent");
+  // Decoded past the size cap (a small body that inflates to a lot): no item, said.
+  options_.max_size = 2000;
+  Result bomb = Run(server_.Url("/members"));
+  ASSERT_TRUE(bomb.error.ok()) << bomb.error.ToString();
+  EXPECT_EQ(bomb.payload_path, "");
+  EXPECT_NE(bomb.payload_note.find("passes the size cap of 2000 bytes"), std::string::npos)
+      << bomb.payload_note;
+}
+
+TEST_F(CaptureTest, InvalidGzipIsRecordedAsSentWithNoPayloadItem) {
   Result bad = Run(server_.Url("/badgzip"));
   ASSERT_TRUE(bad.error.ok()) << bad.error.ToString();
-  EXPECT_EQ(Read(bad.payload_path), "this is not gzip at all");
+  EXPECT_EQ(bad.payload_path, "");
+  EXPECT_EQ(bad.payload_note,
+            "the payload's Content-Encoding gzip data is invalid, incomplete or followed by other "
+            "bytes: no payload item; the WARC holds the response as sent");
+  auto records = Records(bad);
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records[2].Payload(), "this is not gzip at all");
+  EXPECT_EQ(core::Sha256Of(std::string("this is not gzip at all")), bad.record_payload_sha256);
+  EXPECT_EQ(Left().size(), 1u);  // the WARC alone
+  // Compressed data cut short is no whole payload either.
+  const std::string gz = testing::Gzip(std::string(5000, 'a'));
+  server_.set_raw("/cut", "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " +
+                              std::to_string(gz.size() - 4) + "\r\nConnection: close\r\n\r\n" +
+                              gz.substr(0, gz.size() - 4));
+  Result cut = Run(server_.Url("/cut"));
+  ASSERT_TRUE(cut.error.ok()) << cut.error.ToString();
+  EXPECT_EQ(cut.payload_path, "");
+  EXPECT_NE(cut.payload_note.find("invalid, incomplete"), std::string::npos);
+}
+
+TEST_F(CaptureTest, Latin1IsRecordedAsSent) {
   Result latin = Run(server_.Url("/latin1"));
   ASSERT_TRUE(latin.error.ok()) << latin.error.ToString();
   EXPECT_NE(Read(latin.payload_path).find("caf\xe9"), std::string::npos);
   EXPECT_EQ(latin.content_type, "text/html; charset=iso-8859-1");
+  EXPECT_EQ(latin.payload_note, "");
   Records(latin);
 }
 

@@ -87,21 +87,6 @@ std::string Pem(X509* cert) {
   return std::string(p, static_cast<size_t>(n));
 }
 
-std::string Gzip(std::string_view data) {
-  z_stream zs{};
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    Die("deflateInit2");
-  std::string out(compressBound(static_cast<uLong>(data.size())) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  if (deflate(&zs, Z_FINISH) != Z_STREAM_END) Die("deflate");
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
 uint64_t QueryNumber(const std::string& target, const char* name, uint64_t fallback) {
   std::string key = std::string(name) + "=";
   size_t q = target.find('?');
@@ -119,6 +104,21 @@ void Pattern(uint64_t offset, char* out, size_t n) {
 }
 
 }  // namespace
+
+std::string Gzip(std::string_view data) {
+  z_stream zs{};
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    Die("deflateInit2");
+  std::string out(compressBound(static_cast<uLong>(data.size())) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  if (deflate(&zs, Z_FINISH) != Z_STREAM_END) Die("deflate");
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
 
 struct HttpServer::Tls {
   SSL_CTX* ctx = nullptr;

@@ -31,6 +31,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -94,5 +95,8 @@ class HttpServer {
   std::map<std::string, std::pair<std::string, std::string>> files_;  // path -> type, body
   std::map<std::string, std::string> raw_;                            // path -> response
 };
+
+// `data` as one gzip member (RFC 1952), as a server sends Content-Encoding: gzip.
+std::string Gzip(std::string_view data);
 
 }  // namespace isnad::testing

@@ -306,6 +306,13 @@ Status Capturer::Commit(std::vector<Done>& batch) {
         body["payload_sha256"] = r.payload_sha256.Hex();
         body["payload_size"] = r.payload_size;
       }
+      if (!r.payload_note.empty()) {
+        // A server's coding names are its bytes: made valid UTF-8, shortened.
+        std::string note = core::LossyUtf8(r.payload_note);
+        core::TruncateUtf8(note, 2000);
+        body["payload_note"] = note;
+        o.payload_note = std::move(note);
+      }
       // Changed since the last capture with a response (in this batch, or committed)?
       const std::string now = r.payload_path.empty() ? "" : r.payload_sha256.Hex();
       if (auto it = batch_payloads.find(r.url); it != batch_payloads.end()) {
@@ -348,7 +355,7 @@ Status Capturer::Commit(std::vector<Done>& batch) {
     if (index_warc) {
       // The WARC's records indexed like an added WARC's, after the capture
       // that names it, its response linked to the payload item made above.
-      CaptureWarc w{o.warc_id, o.warc_sha256, o.payload_id, o.payload_sha256};
+      CaptureWarc w{o.warc_id, o.warc_sha256, o.payload_id, r.record_payload_sha256};
       ISNAD_RETURN_IF_ERROR(
           WebArchiveIndexer::IndexCaptureWarc(&a_, w, d.warc_records, &entries).status());
     }

@@ -62,6 +62,8 @@ struct CaptureOutcome {
   core::Hash payload_sha256;
   uint64_t payload_size = 0;
   std::string media_type;
+  // Why the 2xx body is no payload item, or one as sent (capture::Result).
+  std::string payload_note;
   // Against the URL's previous capture with a response; nullopt for the first.
   std::optional<bool> changed;
   // The external extractor's result (archive/extract.h), when one was wanted.

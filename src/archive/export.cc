@@ -590,8 +590,9 @@ Json MetadataJson(const Archive& a, const Selection& s, const Exhibit& e,
     } else if (type == catalog::kCaptureRecorded) {
       // Web capture: where and when it was fetched, and what the server said.
       Json p{{"leaf_index", in.leaf}, {"type", type}};
-      for (const char* k : {"url", "final_url", "captured", "status", "content_type",
-                            "redirect_not_followed", "warc", "payload", "time", "operator"}) {
+      for (const char* k :
+           {"url", "final_url", "captured", "status", "content_type", "redirect_not_followed",
+            "payload_note", "warc", "payload", "time", "operator"}) {
         if (in.j.contains(k)) p[k] = in.j[k];
       }
       provenance.push_back(p);

@@ -197,7 +197,7 @@ class WebArchiveIndexer::Run {
 
   // Capture mode: entries go to `out` (the caller appends them), no payload
   // item is made, and the response whose verified payload digest is
-  // `w.payload_sha256` links `w.payload_id`.
+  // `w.record_payload_sha256` links `w.payload_id`.
   void ForCapture(const CaptureWarc& w, std::vector<std::string>* out) {
     capture_ = &w;
     out_ = out;
@@ -301,7 +301,7 @@ class WebArchiveIndexer::Run {
         if (!linked && !capture_->payload_id.empty() && r.type == "response" &&
             r.http_status >= 200 && r.http_status < 300 &&
             r.payload_digest.result == warc::DigestResult::kPass &&
-            warc::DigestMatches(r.payload_digest.field, capture_->payload_sha256.View())) {
+            warc::DigestMatches(r.payload_digest.field, capture_->record_payload_sha256.View())) {
           e["payload"] = capture_->payload_id;
           linked = true;
           ++s.payloads;

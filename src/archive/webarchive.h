@@ -58,7 +58,9 @@ struct CaptureWarc {
   std::string warc_id;
   core::Hash warc_sha256;
   std::string payload_id;  // "" when the capture has no payload
-  core::Hash payload_sha256;
+  // The SHA-256 its response record's WARC-Payload-Digest covers: the body
+  // before its Content-Encoding was removed (capture::Result).
+  core::Hash record_payload_sha256;
 };
 
 // A capture's WARC read through (digests checked, payloads not kept) on the

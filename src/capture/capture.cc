@@ -28,6 +28,7 @@
 #include "core/canonical_json.h"
 #include "core/time.h"
 #include "core/utf8.h"
+#include "warc/content_coding.h"
 #include "warc/writer.h"
 
 namespace isnad::capture {
@@ -1210,6 +1211,98 @@ void Discard(core::Env* env, const Result& r) {
   DiscardExtraction(env, r.extraction);
 }
 
+// The codings of the Content-Encoding lines of a response head, in order.
+std::vector<std::string> ContentCodings(std::string_view head) {
+  std::vector<std::string> codings;
+  size_t at = head.find('\n');  // after the status line
+  while (at != std::string_view::npos && at + 1 < head.size()) {
+    const size_t end = head.find('\n', at + 1);
+    std::string_view line = head.substr(at + 1, end == std::string_view::npos ? end : end - at - 1);
+    at = end;
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view name = line.substr(0, colon);
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+    if (core::AsciiLower(name) == "content-encoding") {
+      warc::AppendCodings(line.substr(colon + 1), &codings);
+    }
+  }
+  return codings;
+}
+
+// Makes r's payload the body with its gzip or deflate Content-Encoding removed
+// (see Result::payload_path). Coded data that is invalid, or that decodes to
+// more than o.max_size bytes or to nothing, leaves no payload item and says
+// why in r->payload_note. Only a failure to read or write the spool is an error.
+Status DecodePayload(const Options& o, const std::string& spool_dir, std::string_view head,
+                     Result* r) {
+  r->record_payload_sha256 = r->payload_sha256;
+  warc::PayloadCoding coding = warc::ChoosePayloadCoding(ContentCodings(head));
+  r->payload_note = coding.note;
+  if (coding.removed.empty()) return Status::Ok();
+  r->content_encoding_removed = coding.removed;
+  const std::string decoded_path = SpoolName(spool_dir, ".decoded");
+  ISNAD_ASSIGN_OR_RETURN(auto in, o.env->NewSequentialFile(r->payload_path));
+  ISNAD_ASSIGN_OR_RETURN(auto out, o.env->NewExclusiveFile(decoded_path, 0644));
+  core::Sha256 sha;
+  uint64_t size = 0;
+  std::string sniff;
+  bool over = false;
+  Status write = Status::Ok();
+  warc::Inflater inflater;
+  auto take = [&](std::string_view d) {
+    if (over || !write.ok()) return;
+    size += d.size();
+    if (size > o.max_size) {
+      over = true;
+      return;
+    }
+    sha.Update(d);
+    if (sniff.size() < kSniffBytes) sniff.append(d.substr(0, kSniffBytes - sniff.size()));
+    write = out->Append(d);
+  };
+  std::vector<char> buf(1 << 20);
+  Status read = Status::Ok();
+  while (inflater.ok() && !over && write.ok()) {
+    auto n = in->Read(buf.data(), buf.size());
+    if (!n.ok()) {
+      read = n.status();
+      break;
+    }
+    if (*n == 0) break;
+    inflater.Feed(std::string_view(buf.data(), *n), take);
+  }
+  Status closed = out->Close();
+  if (write.ok()) write = closed;
+  if (!read.ok() || !write.ok()) {
+    RemoveQuietly(o.env, decoded_path);
+    return !read.ok() ? read : write;
+  }
+  if (over || !inflater.whole() || size == 0) {
+    RemoveQuietly(o.env, decoded_path);
+    RemoveQuietly(o.env, r->payload_path);
+    r->payload_path.clear();
+    r->payload_head.clear();
+    if (over) {
+      r->payload_note = "the payload passes the size cap of " + std::to_string(o.max_size) +
+                        " bytes once its Content-Encoding " + coding.removed + " is removed";
+    } else if (!inflater.whole()) {
+      r->payload_note = warc::InvalidCodingNote(coding.removed);
+    } else {
+      r->payload_note =
+          "the payload is empty once its Content-Encoding " + coding.removed + " is removed";
+    }
+    r->payload_note += ": no payload item; the WARC holds the response as sent";
+    return Status::Ok();
+  }
+  RemoveQuietly(o.env, r->payload_path);
+  r->payload_path = decoded_path;
+  r->payload_sha256 = sha.Finish();
+  r->payload_size = size;
+  r->payload_head = std::move(sniff);
+  return Status::Ok();
+}
+
 Result Capture(const std::string& url, const Options& o, const std::string& spool_dir) {
   Result r;
   r.url = url;
@@ -1320,6 +1413,12 @@ Result Capture(const std::string& url, const Options& o, const std::string& spoo
       direct ? FinishDirectWarc(o, spool_dir, direct.get(), &r) : WriteWarc(o, spool_dir, &r);
   if (!written.ok()) return fail(written.WithContext("cannot write the WARC of " + url));
   cleanup_hops(/*keep_payload=*/true);
+  if (!r.payload_path.empty()) {
+    if (Status d = DecodePayload(o, spool_dir, last.response, &r); !d.ok()) {
+      RemoveQuietly(o.env, r.payload_path);
+      return fail(d.WithContext("cannot decode the payload of " + url));
+    }
+  }
   r.extraction_wanted = o.extractor == ExtractorMode::kYtDlp ||
                         (o.extractor == ExtractorMode::kAuto &&
                          (IsVideoPlatform(url) || IsVideoPlatform(r.final_url)));

@@ -3,9 +3,10 @@
 // response record for every hop of the redirect chain (redirects are followed
 // here, one request at a time, so each hop is recorded), then a metadata
 // record with the resolved addresses, timings, TLS certificate chains and the
-// hops. Bodies are kept exactly as sent: Content-Encoding is never decoded,
-// and chunked transfer coding is kept in the record (WARC-Payload-Digest and
-// the payload item are the body with it removed, as warcio and wget do). Each
+// hops. Bodies are kept in the WARC exactly as sent: Content-Encoding is never
+// decoded there, and chunked transfer coding is kept in the record
+// (WARC-Payload-Digest is over the body with it removed, as warcio and wget
+// do; the payload item also has gzip or deflate Content-Encoding removed). Each
 // body is streamed to a spool file (or, large, straight into the WARC) while
 // both digests are computed, in constant memory. Knows nothing of the archive:
 // the caller gives a folder (the archive's tmp/) and takes the files it gets
@@ -122,10 +123,24 @@ struct Result {
   bool warc_gzip = true;
   // When the last hop is 2xx with a non-empty body: that body's spool file
   // (the caller takes it), its digest and size. Otherwise payload_path is "".
+  // Chunked transfer coding is removed, and one gzip or deflate
+  // Content-Encoding (warc/content_coding.h): the page or file as the user saw
+  // it, the payload item a web archive added would give for the same response.
   std::string payload_path;
   core::Hash payload_sha256;
   uint64_t payload_size = 0;
   std::string payload_head;  // its first bytes (up to 64 KiB), for sniffing its type
+  // The SHA-256 of that body before its Content-Encoding was removed: what
+  // the response record's WARC-Payload-Digest is over. Set with payload_path,
+  // and also when the body could not be decoded.
+  core::Hash record_payload_sha256;
+  // The coding removed ("gzip", "x-gzip", "deflate"), "" when none was.
+  std::string content_encoding_removed;
+  // Why the 2xx body is not the payload item, or is one as sent: its coding is
+  // not one isnad removes (the item is the body as sent), or its coded data
+  // is invalid, or decoded it passes max_size (no item: the WARC keeps the
+  // response as sent). "" otherwise.
+  std::string payload_note;
   std::string content_type;  // the last hop's Content-Type
   // When ok and the extractor was wanted for this URL: what it gave (its files
   // are the caller's to take, like the WARC's). Its failure is not the capture's.

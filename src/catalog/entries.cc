@@ -197,6 +197,7 @@ constexpr std::array kCaptureRecordedMembers = {
     Member{"payload", Kind::kItem, false},
     Member{"payload_sha256", Kind::kSha256, false},
     Member{"payload_size", Kind::kSize, false},
+    Member{"payload_note", Kind::kText, false},
     Member{"content_type", Kind::kText, false},
     Member{"redirect_not_followed", Kind::kText, false},
     Member{"error", Kind::kText, false},
@@ -605,7 +606,7 @@ std::string ValidateCaptureRules(const Json& e) {
       e.contains("payload") + e.contains("payload_sha256") + e.contains("payload_size");
   if (e.contains("error")) {
     if (capture + payload > 0 || e.contains("content_type") ||
-        e.contains("redirect_not_followed")) {
+        e.contains("redirect_not_followed") || e.contains("payload_note")) {
       return where + "a failed capture (\"error\") records no status, final_url or items";
     }
     return "";

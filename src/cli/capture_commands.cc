@@ -160,6 +160,7 @@ Json OutcomeJson(const archive::CaptureOutcome& o) {
       j["payload_size"] = o.payload_size;
       j["media_type"] = o.media_type;
     }
+    if (!o.payload_note.empty()) j["payload_note"] = o.payload_note;
     j["changed"] = o.changed.has_value() ? Json(*o.changed) : Json(nullptr);
   }
   if (o.recorded) j["leaf_index"] = o.leaf_index;
@@ -254,8 +255,8 @@ int CmdCapture(const Globals& g, const CaptureArgs& args) {
         }
         if (o.changed.has_value()) what += *o.changed ? " changed" : " unchanged";
         std::printf("captured  %s  %s\n", Printable(o.url).c_str(), what.c_str());
-        if (!o.redirect_not_followed.empty()) {
-          std::printf("          %s\n", Printable(o.redirect_not_followed).c_str());
+        for (const std::string* line : {&o.redirect_not_followed, &o.payload_note}) {
+          if (!line->empty()) std::printf("          %s\n", Printable(*line).c_str());
         }
         const archive::ExtractOutcome& x = o.extracted;
         if (x.wanted && x.error.ok()) {
