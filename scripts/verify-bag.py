@@ -17,7 +17,7 @@ BagIt manifests with sha256sum (docs/verifying.md). It checks:
      and every note and analysis file hashes to its name;
   6. every exhibit's bytes against the sha256 recorded in its item.ingested entry, and
      every proved item.ingested entry, and every item a proved link or case event names,
-     against an exhibit in the bag.
+     against an exhibit in the bag (an item a later proved unlink took out excepted).
 Prints each problem; exits 1 if there is any, 0 otherwise.
 """
 import base64, hashlib, json, os, re, stat, subprocess, sys, tempfile
@@ -381,6 +381,14 @@ def main(argv):
             problem(path, "its bytes do not hash to the sha256 in its custody entry")
         else:
             print(f"exhibit {item}: sha256 {entry['sha256']} as recorded in log entry {item[1:]}")
+    # An item taken out of the case or incident by a later proved entry
+    # (case.unlinked, incident.unlinked) is rightly not an exhibit.
+    withdrawn = {}
+    for leaf, e in sorted(proved.items()):
+        owner = {"case.unlinked": "case", "incident.unlinked": "incident"}.get(e.get("type"))
+        if owner and isinstance(e.get("items"), list):
+            for i in e["items"]:
+                withdrawn[(str(e.get(owner)), str(i))] = leaf
     for leaf, e in sorted(proved.items()):  # each item a proved entry names is an exhibit
         named = {f"i{leaf}": None} if e.get("type") == "item.ingested" else {}
         if e.get("type") == "capture.extracted":
@@ -390,6 +398,9 @@ def main(argv):
                   "case.event": "documents"}.get(e.get("type"))
         if member and isinstance(e.get(member), list):
             named = {str(i): None for i in e[member]}
+        if e.get("type") in ("case.linked", "incident.linked"):
+            owner = str(e.get("case" if e["type"] == "case.linked" else "incident"))
+            named = {i: h for i, h in named.items() if withdrawn.get((owner, i), -1) <= leaf}
         for item, sha in named.items():
             if item not in exhibits:
                 problem(f"data/exhibits/{item}/", f"missing: proved entry {leaf} names it")

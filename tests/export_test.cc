@@ -294,6 +294,60 @@ TEST_F(Export, IncidentAndItemsExports) {
   EXPECT_EQ(JsonLines(v.out).back()["exhibits"], 2);
 }
 
+// An exhibit withdrawn from the case (case.unlinked) is not in the bag, but the
+// link that made it one and the withdrawal with its reason are: both verifiers
+// accept that, the report says it, and a bag with the withdrawal taken out
+// fails as missing the exhibit.
+TEST_F(Export, AWithdrawnExhibitLeavesItsLinkAndTheWithdrawalInTheBag) {
+  MakeCase();
+  auto u = isnad({"case", "unlink", case_, report_, "--reason", "chain of custody broken"});
+  ASSERT_EQ(u.exit_code, 0) << u.err;
+  const std::string bag = tmp_.Join("bag");
+  ExportCase(bag);
+  EXPECT_FALSE(fs::exists(bag + "/data/exhibits/" + report_));
+  EXPECT_TRUE(fs::exists(bag + "/data/exhibits/" + photo_));
+  std::vector<Json> entries = JsonLines(ReadTestFile(bag + "/data/custody/entries.jsonl"));
+  int links = 0, unlinks = 0;
+  for (const Json& l : entries) {
+    Json e = Json::parse(l["entry"].get<std::string>());
+    if (e["type"] == "case.linked") {
+      ++links;
+      EXPECT_EQ(e["items"], Json::array({photo_, report_}));
+    }
+    if (e["type"] == "case.unlinked") {
+      ++unlinks;
+      EXPECT_EQ(e["reason"], "chain of custody broken");
+    }
+  }
+  EXPECT_EQ(links, 1) << "the link naming the photo and the withdrawn report";
+  EXPECT_EQ(unlinks, 1);
+  auto v = VerifyBag({bag, "--key", vkey_});
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+  WriteTestFile(tmp_.Join("archive.vkey"), vkey_ + "\n");
+  const std::string script = std::string(ISNAD_SOURCE_DIR) + "/scripts/verify-bag.py";
+  auto py =
+      RunProcess({"/usr/bin/env", "python3", script, "--key", tmp_.Join("archive.vkey"), bag});
+  EXPECT_EQ(py.exit_code, 0) << py.out << py.err;
+  std::string en = ReadTestFile(bag + "/data/report/report-en.html");
+  EXPECT_NE(en.find("exhibits withdrawn: " + report_ + " — chain of custody broken"),
+            std::string::npos);
+
+  // The withdrawal taken out (manifests remade): the report is a missing exhibit.
+  std::string text;
+  for (const Json& l : entries) {
+    if (Json::parse(l["entry"].get<std::string>())["type"] != "case.unlinked")
+      text += l.dump() + "\n";
+  }
+  WriteTestFile(bag + "/data/custody/entries.jsonl", text);
+  Rebag(bag);
+  v = VerifyBag({bag, "--key", vkey_});
+  EXPECT_EQ(v.exit_code, 10) << v.out;
+  EXPECT_TRUE(HasLineStarting(v.out, "data/exhibits/" + report_ + "/")) << v.out;
+  py = RunProcess({"/usr/bin/env", "python3", script, "--key", tmp_.Join("archive.vkey"), bag});
+  EXPECT_EQ(py.exit_code, 1) << py.out;
+  EXPECT_TRUE(HasLineStarting(py.out, "FAIL data/exhibits/" + report_ + "/")) << py.out;
+}
+
 TEST_F(Export, RefusesBadRequests) {
   MakeCase();
   // Nothing chosen, two things chosen, an unknown case, an existing output.

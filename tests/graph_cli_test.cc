@@ -165,6 +165,7 @@ TEST_F(GraphCli, EveryGraphCommandHasHelpWithAnExample) {
                                                     {"incident", "ls"},
                                                     {"incident", "show"},
                                                     {"incident", "link"},
+                                                    {"incident", "unlink"},
                                                     {"actor"},
                                                     {"actor", "add"},
                                                     {"actor", "ls"},
@@ -177,6 +178,7 @@ TEST_F(GraphCli, EveryGraphCommandHasHelpWithAnExample) {
                                                     {"case", "show"},
                                                     {"case", "event"},
                                                     {"case", "link"},
+                                                    {"case", "unlink"},
                                                     {"timeline"},
                                                     {"search"}};
   for (auto c : commands) {
@@ -845,12 +847,65 @@ TEST_F(GraphCli, AmbiguousNamesAreRefusedWithTheCandidates) {
   EXPECT_EQ(isnad({"incident", "show", one}).exit_code, 2);
 }
 
+// A link made by mistake is taken back with its reason: the item leaves the
+// incident (show, search) or the case, the correction is in the log and in
+// export-catalog, and what is not linked cannot be unlinked.
+TEST_F(GraphCli, UnlinkTakesAnItemOutWithItsReason) {
+  Ghouta s = Build();
+  Json out = One({"incident", "unlink", s.incident, s.photo, "--reason", "filmed in 2012"});
+  EXPECT_EQ(out["type"], "incident.unlinked");
+  EXPECT_EQ(out["items"], Json::array({s.photo}));
+  EXPECT_EQ(out["reason"], "filmed in 2012");
+  EXPECT_EQ(One({"incident", "show", s.incident})["items"], Json::array({s.video}));
+  std::vector<std::string> hits = Search({"--incident", s.incident});
+  EXPECT_TRUE(Has(hits, s.video));
+  EXPECT_FALSE(Has(hits, s.photo));
+  Json kase = One({"case", "unlink", "Ghouta complaint (Paris)", s.video, "--reason",
+                   "the defence showed it was re-encoded"});
+  EXPECT_EQ(kase["case"], s.kase);
+  EXPECT_EQ(One({"case", "show", s.kase})["exhibits"], Json::array({s.photo}));
+
+  // Refused, and nothing written: not linked (any more), no reason, a blank one.
+  uint64_t size = LogSize();
+  RunResult again = isnad({"incident", "unlink", s.incident, s.photo, "--reason", "twice"});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_TRUE(Contains(again.err, s.photo + " is not linked to incident " + s.incident))
+      << again.err;
+  EXPECT_TRUE(Contains(again.err, "nothing was written")) << again.err;
+  RunResult never = isnad({"case", "unlink", s.kase, s.report, "--reason", "x"});
+  EXPECT_TRUE(Contains(never.err, "is not an exhibit of case")) << never.err;
+  EXPECT_EQ(isnad({"incident", "unlink", s.incident, s.video}).exit_code, 2);
+  RunResult blank = isnad({"incident", "unlink", s.incident, s.video, "--reason", " \t"});
+  EXPECT_EQ(blank.exit_code, 2);
+  EXPECT_TRUE(Contains(blank.err, "--reason is blank")) << blank.err;
+  EXPECT_EQ(LogSize(), size);
+
+  // export-catalog keeps the history: the link, then the unlink with its reason.
+  RunResult exported = isnad({"export-catalog", "--format", "jsonl"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  bool found = false;
+  for (const Json& line : JsonLines(exported.out)) {
+    if (line["kind"] == "unlink" && line.contains("incident")) {
+      EXPECT_EQ(line["incident"], s.incident);
+      EXPECT_EQ(line["items"], Json::array({s.photo}));
+      EXPECT_EQ(line["reason"], "filmed in 2012");
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found) << exported.out;
+  // Linked again: back in.
+  One({"incident", "link", s.incident, s.photo});
+  EXPECT_TRUE(Has(Search({"--incident", s.incident}), s.photo));
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+}
+
 TEST_F(GraphCli, ReindexChangesNoGraphAnswer) {
   Ghouta s = Build();
   One({"tag", s.video, "sarin"});
   One({"review", s.photo, "--status", "verified", "--reason", "shadows match"});
   One({"derive", s.photo, "--from", s.video});
   One({"relation", "add", s.division, "subordinate_of", s.brigade, "--source", s.report});
+  One({"incident", "unlink", s.incident, s.video, "--reason", "another day's footage"});
   std::vector<std::vector<std::string>> queries = {
       {"place", "ls"},
       {"place", "ls", "--json"},

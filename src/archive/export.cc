@@ -206,7 +206,13 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
     return true;
   };
   std::set<uint64_t> kept_captures;  // capture.recorded entries in the bag
-  return a.log().ForEachEntry(0, n, [&](uint64_t i, std::string_view e) -> Status {
+  // A link of this case or incident that names an item since taken out of it
+  // (case.unlinked, incident.unlinked) is decided at the end, when every item
+  // taken out is known: the bag keeps both, so that the withdrawal is shown.
+  const std::string owner_key = s.kind == "case" ? "case" : "incident";
+  std::set<std::string> withdrawn;
+  std::vector<Included> links_to_decide;
+  ISNAD_RETURN_IF_ERROR(a.log().ForEachEntry(0, n, [&](uint64_t i, std::string_view e) -> Status {
     Json j = Json::parse(e, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) {
       return core::Integrity("log entry " + std::to_string(i) +
@@ -246,18 +252,46 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
       keep = s.kind == "case" && i == s.leaf;
     } else if (type == catalog::kCaseEvent) {
       keep = s.kind == "case" && Text(j, "case") == s.id && all_exhibits(j, "documents");
-    } else if (type == catalog::kCaseLinked) {
-      keep = s.kind == "case" && Text(j, "case") == s.id && all_exhibits(j, "items");
+    } else if (type == catalog::kCaseLinked || type == catalog::kIncidentLinked) {
+      const bool ours = (type == catalog::kCaseLinked) == (s.kind == "case") &&
+                        Text(j, owner_key.c_str()) == s.id;
+      keep = ours && all_exhibits(j, "items");
+      if (ours && !keep) links_to_decide.push_back(Included{i, std::string(e), std::move(j)});
+    } else if (type == catalog::kCaseUnlinked || type == catalog::kIncidentUnlinked) {
+      keep = (type == catalog::kCaseUnlinked) == (s.kind == "case") &&
+             Text(j, owner_key.c_str()) == s.id;
+      if (keep && j.contains("items") && j["items"].is_array()) {
+        for (const Json& v : j["items"]) {
+          if (v.is_string()) withdrawn.insert(v.get<std::string>());
+        }
+      }
     } else if (type == catalog::kIncidentAdded) {
       keep = s.kind == "incident" && i == s.leaf;
-    } else if (type == catalog::kIncidentLinked) {
-      keep = s.kind == "incident" && Text(j, "incident") == s.id && all_exhibits(j, "items");
     } else if (type == catalog::kTimestampAdded) {
       (*timestamps)[i] = Included{i, std::string(e), j};
     }
     if (keep) out->push_back(Included{i, std::string(e), std::move(j)});
     return Status::Ok();
-  });
+  }));
+  bool added = false;
+  for (Included& in : links_to_decide) {
+    const Json& items = in.j["items"];
+    if (!items.is_array()) continue;
+    bool keep = true;
+    for (const Json& v : items) {
+      keep = keep && v.is_string() &&
+             (s.ids.count(v.get<std::string>()) > 0 || withdrawn.count(v.get<std::string>()) > 0);
+    }
+    if (keep) {
+      out->push_back(std::move(in));
+      added = true;
+    }
+  }
+  if (added) {
+    std::sort(out->begin(), out->end(),
+              [](const Included& x, const Included& y) { return x.leaf < y.leaf; });
+  }
+  return Status::Ok();
 }
 
 std::vector<std::string> B64(const std::vector<core::Hash>& hashes) {
@@ -335,6 +369,12 @@ std::string Describe(const Included& in, const std::string& lang) {
     what = (ar ? "مستند لحدث في القضية: " : "document of a case event: ") + Text(j, "event");
   } else if (type == catalog::kIncidentLinked) {
     what = (ar ? "رُبط بالحادثة " : "linked to incident ") + Text(j, "incident");
+  } else if (type == catalog::kCaseUnlinked) {
+    what = (ar ? "سُحب من أدلة القضية " : "withdrawn from the exhibits of case ") + Text(j, "case") +
+           " — " + Shorten(Text(j, "reason"), 300);
+  } else if (type == catalog::kIncidentUnlinked) {
+    what = (ar ? "فُصل عن الحادثة " : "taken out of incident ") + Text(j, "incident") + " — " +
+           Shorten(Text(j, "reason"), 300);
   } else if (type == catalog::kCaptureExtracted) {
     what = (ar ? "استُخرجت الوسائط بواسطة " : "media extracted by ") + Text(j, "extractor") +
            (ar ? " من " : " from ") + Text(j, "url");
@@ -464,6 +504,13 @@ report::Content ReportContent(const Archive& a, const Selection& s, const Custod
       if (in.j.contains("documents")) what += " [" + JoinTexts(in.j["documents"]) + "]";
       auto range = catalog::ParseEventDate(Text(in.j, "date"));
       timeline.push_back({range ? range->lo : "", {Text(in.j, "date"), what}});
+    } else if (type == catalog::kCaseUnlinked || type == catalog::kIncidentUnlinked) {
+      std::string what =
+          (type == catalog::kCaseUnlinked ? (ar ? "سُحبت أدلة: " : "exhibits withdrawn: ")
+                                          : (ar ? "فُصلت مواد: " : "items taken out: ")) +
+          JoinTexts(in.j["items"]) + " — " + Shorten(Text(in.j, "reason"), 300);
+      std::string day = Text(in.j, "time").substr(0, 10);
+      timeline.push_back({day, {day, what}});
     } else if (type == catalog::kIncidentAdded) {
       std::string what = PickJson(in.j["title"], lang);
       if (!Text(in.j, "category").empty()) what += " (" + Text(in.j, "category") + ")";

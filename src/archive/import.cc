@@ -298,7 +298,18 @@ class Importer {
     created_[k] = kind;
     return std::string(1, kMark) + "E" + std::to_string(k);
   }
-  void Plan(Json body) { bodies_.push_back({std::move(body), row_}); }
+  void Plan(Json body) {
+    const std::string& type = body["type"].get_ref<const std::string&>();
+    if (type == catalog::kIncidentLinked || type == catalog::kCaseLinked) {
+      const std::string& owner = body[type == catalog::kIncidentLinked ? "incident" : "case"]
+                                     .get_ref<const std::string&>();
+      for (const Json& item : body["items"]) {
+        linked_.insert({owner, item.get<std::string>()});
+        unlinked_.erase({owner, item.get<std::string>()});
+      }
+    }
+    bodies_.push_back({std::move(body), row_});
+  }
 
   void ItemLine(const Json& m);
   void PlaceLine(const Json& m);
@@ -308,6 +319,9 @@ class Importer {
   void CaseLine(const Json& m);
   void CaseEventLine(const Json& m);
   void LinkLine(const Json& m);
+  void UnlinkLine(const Json& m);
+  std::optional<std::pair<std::string, std::vector<std::string>>> LinkTarget(
+      const Json& m, const std::string& what, bool* inc);
 
   std::optional<std::string> PathItem(const std::string& raw, const std::string& source);
   std::optional<std::string> UrlItem(const std::string& url);
@@ -328,7 +342,9 @@ class Importer {
   std::map<std::string, std::string> headers_;  // CSV: member -> header as written
 
   std::map<std::string, uint64_t> all_refs_;  // every ref in the file -> first row
-  std::map<std::string, RefDef> refs_;        // refs defined so far
+  // (owner, item) links planned by this file, and those it takes back.
+  std::set<std::pair<std::string, std::string>> linked_, unlinked_;
+  std::map<std::string, RefDef> refs_;  // refs defined so far
   // Names of entities defined in the file: kind -> name -> values.
   std::map<EntityKind, std::map<std::string, std::vector<std::string>>> file_names_;
   std::optional<std::map<std::string, std::vector<std::string>>> url_items_;
@@ -523,9 +539,10 @@ void Importer::Line(const Json& m) {
   if (kind == "case") return CaseLine(m);
   if (kind == "case_event") return CaseEventLine(m);
   if (kind == "link") return LinkLine(m);
+  if (kind == "unlink") return UnlinkLine(m);
   Bad("kind", Quote(kind) +
                   " is not a kind; the kinds are item, place, incident, actor, relation, case, "
-                  "case_event (and link)");
+                  "case_event (and link, unlink)");
 }
 
 bool Importer::CheckMembers(const Json& m, const std::set<std::string>& allowed,
@@ -1407,26 +1424,73 @@ void Importer::CaseEventLine(const Json& m) {
   Plan(std::move(body));
 }
 
-void Importer::LinkLine(const Json& m) {
-  CheckMembers(m, {"kind", "incident", "case", "items"}, "link");
-  bool inc = Present(m, "incident"), cas = Present(m, "case");
-  if (inc == cas) {
-    Bad(inc ? "case" : "incident", "a link names an incident or a case (one of them)");
-    return;
+// The owner and items of a link or unlink line (`what`: "a link", "an
+// unlink"); nullopt after a problem is reported. `inc` says whether the owner is an incident.
+std::optional<std::pair<std::string, std::vector<std::string>>> Importer::LinkTarget(
+    const Json& m, const std::string& what, bool* inc) {
+  *inc = Present(m, "incident");
+  if (*inc == Present(m, "case")) {
+    Bad(*inc ? "case" : "incident", what + " names an incident or a case (one of them)");
+    return std::nullopt;
   }
-  std::optional<std::string> owner = inc ? Resolve(EntityKind::kIncident, m["incident"], "incident")
+  std::optional<std::string> owner = *inc
+                                         ? Resolve(EntityKind::kIncident, m["incident"], "incident")
                                          : Resolve(EntityKind::kCase, m["case"], "case");
   auto items = RefList(EntityKind::kItem, m, "items");
   if (!Present(m, "items") || (m["items"].is_array() && m["items"].empty())) {
-    Bad("items", "a link needs items: [ref, ...]");
+    Bad("items", what + " needs items: [ref, ...]");
   }
-  if (!owner || items.empty()) return;
-  if (inc) {
-    Plan(Json{
-        {"type", std::string(catalog::kIncidentLinked)}, {"incident", *owner}, {"items", items}});
-  } else {
-    Plan(Json{{"type", std::string(catalog::kCaseLinked)}, {"case", *owner}, {"items", items}});
+  if (!owner || items.empty()) return std::nullopt;
+  return std::make_pair(*owner, items);
+}
+
+void Importer::LinkLine(const Json& m) {
+  CheckMembers(m, {"kind", "incident", "case", "items"}, "link");
+  bool inc = false;
+  auto target = LinkTarget(m, "a link", &inc);
+  if (!target) return;
+  Plan(Json{{"type", std::string(inc ? catalog::kIncidentLinked : catalog::kCaseLinked)},
+            {inc ? "incident" : "case", target->first},
+            {"items", target->second}});
+}
+
+// A link taken back (incident.unlinked / case.unlinked): only of an item
+// linked now, in the archive or earlier in this file.
+void Importer::UnlinkLine(const Json& m) {
+  CheckMembers(m, {"kind", "incident", "case", "items", "reason"}, "unlink");
+  bool inc = false;
+  auto target = LinkTarget(m, "an unlink", &inc);
+  auto reason = Str(m, "reason");
+  if (!reason || catalog::IsBlank(*reason)) {
+    Bad("reason", "an unlink needs a reason: why the link is taken back");
   }
+  if (!target || !reason || catalog::IsBlank(*reason)) return;
+  const std::string* owner = &target->first;
+  const std::vector<std::string>& items = target->second;
+  std::vector<std::string> now;
+  if ((*owner)[0] != kMark) {
+    if (auto e = archive_.catalog().Entity(*owner); e.ok()) now = e->items;
+  }
+  for (const std::string& item : items) {
+    std::pair<std::string, std::string> link{*owner, item};
+    bool is_linked = !unlinked_.count(link) &&
+                     (linked_.count(link) || std::find(now.begin(), now.end(), item) != now.end());
+    if (!is_linked) {
+      Bad("items", Shown(item) + " is not " +
+                       (inc ? "linked to that incident" : "an exhibit of that case") +
+                       ", so there is nothing to take back");
+      return;
+    }
+  }
+  for (const std::string& item : items) {
+    linked_.erase({*owner, item});
+    unlinked_.insert({*owner, item});
+  }
+  const char* key = inc ? "incident" : "case";
+  Plan(Json{{"type", std::string(inc ? catalog::kIncidentUnlinked : catalog::kCaseUnlinked)},
+            {key, *owner},
+            {"items", items},
+            {"reason", *reason}});
 }
 
 // ------------------------------------------------------------------ checking and applying
@@ -1724,6 +1788,12 @@ Status ExportJsonl(const Archive& archive, std::ostream& out) {
       line["kind"] = "link";
       line[owner_key] = owner;
       line["items"] = ToOrdered(e["items"]);
+    } else if (type == catalog::kIncidentUnlinked || type == catalog::kCaseUnlinked) {
+      const char* owner_key = type == catalog::kIncidentUnlinked ? "incident" : "case";
+      line["kind"] = "unlink";
+      line[owner_key] = e[owner_key].get<std::string>();
+      line["items"] = ToOrdered(e["items"]);
+      line["reason"] = e["reason"].get<std::string>();
     } else if (type == catalog::kActorAdded) {
       line["kind"] = "actor";
       line["ref"] = catalog::EntityId(EntityKind::kActor, leaf);

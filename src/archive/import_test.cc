@@ -687,6 +687,66 @@ TEST(Import, LongNotesAndLinksSurviveTheExport) {
   EXPECT_EQ(Export(*b, "jsonl"), e1);
 }
 
+// An unlink line takes back a link made earlier in the file or in the archive,
+// with its reason; export-catalog writes it back and a fresh archive imports
+// the same history. One of an item not linked, or without a reason, is a problem.
+TEST(Import, UnlinkLinesRoundTripAndMustTakeBackALink) {
+  TempDir tmp;
+  auto a = NewArchive(tmp.Join("a"));
+  WriteTestFile(tmp.Join("in/f.txt"), "first bytes");
+  WriteTestFile(tmp.Join("in/g.txt"), "second bytes");
+  WriteTestFile(tmp.Join("in/bad.jsonl"),
+                R"({"path":"f.txt","ref":"f"})"
+                "\n"
+                R"({"path":"g.txt","ref":"g"})"
+                "\n"
+                R"({"kind":"incident","ref":"n","title":"An attack","lang":"en","items":["f"]})"
+                "\n"
+                R"({"kind":"unlink","incident":"n","items":["g"],"reason":"never linked"})"
+                "\n"
+                R"({"kind":"unlink","incident":"n","items":["f"]})"
+                "\n");
+  auto bad = Import(*a, tmp.Join("in/bad.jsonl"), ImportOptions{});
+  ASSERT_TRUE(bad.ok()) << bad.status().ToString();
+  EXPECT_TRUE(Has(bad->problems, 4, "items", "is not linked to that incident"))
+      << Shown(bad->problems);
+  EXPECT_TRUE(Has(bad->problems, 5, "reason", "needs a reason")) << Shown(bad->problems);
+  EXPECT_EQ(bad->problems.size(), 2u) << Shown(bad->problems);
+  EXPECT_EQ(a->log().size(), 1u);
+
+  WriteTestFile(tmp.Join("in/good.jsonl"),
+                R"({"path":"f.txt","ref":"f"})"
+                "\n"
+                R"({"path":"g.txt","ref":"g"})"
+                "\n"
+                R"({"kind":"incident","ref":"n","title":"An attack","lang":"en","items":["f","g"]})"
+                "\n"
+                R"({"kind":"unlink","incident":"n","items":["g"],"reason":"another town"})"
+                "\n");
+  MustImport(*a, tmp.Join("in/good.jsonl"));
+  auto inc = a->catalog().Entity("inc3");
+  ASSERT_TRUE(inc.ok()) << inc.status().ToString();
+  EXPECT_EQ(inc->items, std::vector<std::string>{"i1"});
+  // In the archive now: unlinked again from a second file is a problem; the link
+  // to i1 can be taken back.
+  WriteTestFile(tmp.Join("in/more.jsonl"),
+                R"({"kind":"unlink","incident":"inc3","items":["i2"],"reason":"again"})"
+                "\n");
+  auto more = Import(*a, tmp.Join("in/more.jsonl"), ImportOptions{});
+  ASSERT_TRUE(more.ok());
+  EXPECT_TRUE(Has(more->problems, 1, "items", "nothing to take back")) << Shown(more->problems);
+  const std::string e1 = Export(*a, "jsonl");
+  EXPECT_NE(
+      e1.find(R"({"kind":"unlink","incident":"inc3","items":["i2"],"reason":"another town"})"),
+      std::string::npos)
+      << e1;
+  WriteTestFile(tmp.Join("x/e1.jsonl"), e1);
+  auto b = NewArchive(tmp.Join("b"));
+  AddFiles(*b, {tmp.Join("in/f.txt"), tmp.Join("in/g.txt")});
+  MustImport(*b, tmp.Join("x/e1.jsonl"));
+  EXPECT_EQ(Export(*b, "jsonl"), e1);
+}
+
 TEST(Import, JsonlExportNeedsTheFiles) {
   TempDir tmp;
   auto a = NewArchive(tmp.Join("a"));

@@ -670,15 +670,34 @@ void Checker::Custody(const BagVerifyOptions& options,
   // event's documents, only when every item it names is an exhibit (bag.md):
   // an item such a proved entry names whose folder is gone was removed, even
   // with its item.ingested entry and the signed statement taken out too.
+  // An item taken out of the case or incident later, by an entry in the bag
+  // (case.unlinked, incident.unlinked), is rightly not an exhibit.
+  std::map<std::pair<std::string, std::string>, uint64_t> withdrawn;  // (owner, item) -> last
+  for (const auto& [leaf, j] : entries) {
+    const std::string type = j.value("type", "");
+    const char* owner = type == catalog::kCaseUnlinked       ? "case"
+                        : type == catalog::kIncidentUnlinked ? "incident"
+                                                             : nullptr;
+    if (owner == nullptr || !j.contains("items") || !j["items"].is_array()) continue;
+    for (const Json& item : j["items"]) {
+      if (item.is_string()) withdrawn[{j.value(owner, ""), item.get<std::string>()}] = leaf;
+    }
+  }
   for (const auto& [leaf, j] : entries) {
     const std::string type = j.value("type", "");
     const char* member = type == catalog::kCaseLinked || type == catalog::kIncidentLinked ? "items"
                          : type == catalog::kCaseEvent ? "documents"
                                                        : nullptr;
     if (member == nullptr || !j.contains(member) || !j[member].is_array()) continue;
+    const std::string owner =
+        j.value(type == catalog::kIncidentLinked ? "incident" : "case", std::string());
     for (const Json& item : j[member]) {
       const std::string id = item.is_string() ? item.get<std::string>() : "";
       if (id.empty() || exhibit_ids.contains(id)) continue;
+      if (auto w = withdrawn.find({owner, id});
+          member[0] == 'i' && w != withdrawn.end() && w->second > leaf) {
+        continue;
+      }
       Problem(std::string(kExhibitsDir) + id + "/",
               "missing: the bag's custody entry " + std::to_string(leaf) + " (" + type +
                   ") names " + id + " as an exhibit, but its folder is not in the bag");

@@ -142,6 +142,12 @@ constexpr std::array kIncidentLinkedMembers = {
     Member{"incident", Kind::kIncident, true},
     Member{"items", Kind::kItemList, true},
 };
+constexpr std::array kIncidentUnlinkedMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"incident", Kind::kIncident, true},
+    Member{"items", Kind::kItemList, true},
+    Member{"reason", Kind::kText, true},
+};
 constexpr std::array kActorAddedMembers = {
     ISNAD_COMMON_MEMBERS,
     Member{"actor_type", Kind::kActorType, true},
@@ -177,6 +183,12 @@ constexpr std::array kCaseLinkedMembers = {
     ISNAD_COMMON_MEMBERS,
     Member{"case", Kind::kCase, true},
     Member{"items", Kind::kItemList, true},
+};
+constexpr std::array kCaseUnlinkedMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"case", Kind::kCase, true},
+    Member{"items", Kind::kItemList, true},
+    Member{"reason", Kind::kText, true},
 };
 constexpr std::array kTimestampAddedMembers = {
     ISNAD_COMMON_MEMBERS,
@@ -278,11 +290,13 @@ std::span<const Member> MembersOf(std::string_view type) {
   if (type == kPlaceAdded) return kPlaceAddedMembers;
   if (type == kIncidentAdded) return kIncidentAddedMembers;
   if (type == kIncidentLinked) return kIncidentLinkedMembers;
+  if (type == kIncidentUnlinked) return kIncidentUnlinkedMembers;
   if (type == kActorAdded) return kActorAddedMembers;
   if (type == kRelationAdded) return kRelationAddedMembers;
   if (type == kCaseAdded) return kCaseAddedMembers;
   if (type == kCaseEvent) return kCaseEventMembers;
   if (type == kCaseLinked) return kCaseLinkedMembers;
+  if (type == kCaseUnlinked) return kCaseUnlinkedMembers;
   if (type == kTimestampAdded) return kTimestampAddedMembers;
   if (type == kCaptureRecorded) return kCaptureRecordedMembers;
   if (type == kCaptureExtracted) return kCaptureExtractedMembers;

@@ -16,11 +16,13 @@
 //   place.added      names, [variants], [lat, lon], [within]
 //   incident.added   title, [category], [date], [description], [places]
 //   incident.linked  incident, items
+//   incident.unlinked incident, items, reason
 //   actor.added      actor_type, names, [variants], [description]
 //   relation.added   subject, predicate, object, [from], [to], sources
 //   case.added       title, [jurisdiction], [description], [parties]
 //   case.event       case, event, date, [description], [documents]
 //   case.linked      case, items
+//   case.unlinked    case, items, reason
 // Trusted time (RFC 3161):
 //   timestamp.added  checkpoint_size, checkpoint_sha256, tsa, token_sha256, gen_time
 // Web capture:
@@ -61,11 +63,16 @@ inline constexpr std::string_view kItemDerived = "item.derived";
 inline constexpr std::string_view kPlaceAdded = "place.added";
 inline constexpr std::string_view kIncidentAdded = "incident.added";
 inline constexpr std::string_view kIncidentLinked = "incident.linked";
+// A correction: `items` taken out of `incident` (they were linked to it), with
+// the `reason`. The link entries stay in the log; the catalogue drops the link.
+inline constexpr std::string_view kIncidentUnlinked = "incident.unlinked";
 inline constexpr std::string_view kActorAdded = "actor.added";
 inline constexpr std::string_view kRelationAdded = "relation.added";
 inline constexpr std::string_view kCaseAdded = "case.added";
 inline constexpr std::string_view kCaseEvent = "case.event";
 inline constexpr std::string_view kCaseLinked = "case.linked";
+// Exhibits withdrawn from `case`, with the `reason` (as incident.unlinked).
+inline constexpr std::string_view kCaseUnlinked = "case.unlinked";
 // An RFC 3161 token over the signed checkpoint of checkpoint_size (whose file's
 // SHA-256 is checkpoint_sha256), from the TSA at `tsa`, stored as a blob
 // (token_sha256), generated at gen_time (RFC 3339 UTC, seconds or finer).

@@ -395,6 +395,20 @@ Status GraphApplier::Link(int64_t owner, const char* role, const Json& items, in
   return Status::Ok();
 }
 
+// An unlink of an item that is not linked (then) changes nothing: the CLI and
+// import refuse to write one, and the log, once written, is applied as it is.
+Status GraphApplier::Unlink(int64_t owner, const char* role, const Json& items, int64_t leaf) {
+  for (const Json& item : items) {
+    ISNAD_ASSIGN_OR_RETURN(int64_t item_leaf, Expect(item, EntityKind::kItem, leaf));
+    Stmt& st = Q("DELETE FROM links WHERE owner = ?1 AND role = ?2 AND item_leaf = ?3");
+    st.Int(1, owner);
+    st.TextRef(2, role);
+    st.Int(3, item_leaf);
+    ISNAD_RETURN_IF_ERROR(st.Run("withdrawing a link"));
+  }
+  return Status::Ok();
+}
+
 Status GraphApplier::EnsureFacts(int64_t item_leaf) {
   Stmt& st = Q("INSERT OR IGNORE INTO item_facts (item_leaf) VALUES (?1)");
   st.Int(1, item_leaf);
@@ -560,9 +574,10 @@ Status GraphApplier::Apply(int64_t leaf, const std::string& type, const Json& e)
     }
     return Status::Ok();
   }
-  if (type == kIncidentLinked) {
+  if (type == kIncidentLinked || type == kIncidentUnlinked) {
     ISNAD_ASSIGN_OR_RETURN(int64_t incident, Expect(e["incident"], EntityKind::kIncident, leaf));
-    ISNAD_RETURN_IF_ERROR(Link(incident, "incident", e["items"], leaf));
+    ISNAD_RETURN_IF_ERROR(type == kIncidentLinked ? Link(incident, "incident", e["items"], leaf)
+                                                  : Unlink(incident, "incident", e["items"], leaf));
     for (const Json& item : e["items"]) {
       dirty_.insert(
           static_cast<int64_t>(ParseEntityId(item.get_ref<const std::string&>())->leaf_index));
@@ -663,6 +678,10 @@ Status GraphApplier::Apply(int64_t leaf, const std::string& type, const Json& e)
   if (type == kCaseLinked) {
     ISNAD_ASSIGN_OR_RETURN(int64_t case_leaf, Expect(e["case"], EntityKind::kCase, leaf));
     return Link(case_leaf, "exhibit", e["items"], leaf);
+  }
+  if (type == kCaseUnlinked) {
+    ISNAD_ASSIGN_OR_RETURN(int64_t case_leaf, Expect(e["case"], EntityKind::kCase, leaf));
+    return Unlink(case_leaf, "exhibit", e["items"], leaf);
   }
   if (type == kTimestampAdded) {
     const uint64_t size = e["checkpoint_size"].get<uint64_t>();

@@ -791,6 +791,55 @@ Status Link(const Globals& g, const LinkOptions& o, EntityKind kind) {
   return Status::Ok();
 }
 
+struct UnlinkOptions {
+  std::string target, reason;
+  std::vector<std::string> items;
+};
+
+// incident.unlinked or case.unlinked: a link made by mistake, or an exhibit
+// withdrawn, taken back with the reason. The link's entry stays in the log.
+Status Unlink(const Globals& g, const UnlinkOptions& o, EntityKind kind) {
+  bool incident = kind == EntityKind::kIncident;
+  std::string key = incident ? "incident" : "case";
+  std::string_view type = incident ? catalog::kIncidentUnlinked : catalog::kCaseUnlinked;
+  if (catalog::IsBlank(o.reason)) {
+    return core::InvalidArgument(
+        "--reason is blank: say why the link is taken back (it is kept "
+        "in the custody log, and in an exported case file)");
+  }
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  ISNAD_ASSIGN_OR_RETURN(std::string target, ResolveRef(*a, kind, o.target));
+  ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> items, ResolveItems(*a, o.items));
+  if (items.empty()) return core::InvalidArgument("give at least one item");
+  ISNAD_ASSIGN_OR_RETURN(catalog::EntityRecord owner, a->catalog().Entity(target));
+  for (const std::string& item : items) {
+    if (std::find(owner.items.begin(), owner.items.end(), item) == owner.items.end()) {
+      return core::FailedPrecondition(fmt::format(
+          "{} is not {} {}, so there is nothing to take back; nothing was written (see `isnad "
+          "{} show {}`)",
+          item, incident ? "linked to incident" : "an exhibit of case", target, key, target));
+    }
+  }
+  Json body{{"type", std::string(type)},
+            {key, target},
+            {"items", StringsJson(items)},
+            {"reason", o.reason}};
+  ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
+  if (g.json) {
+    PrintJsonLine({{"type", std::string(type)},
+                   {"leaf_index", leaf},
+                   {key, target},
+                   {"items", items},
+                   {"reason", o.reason}});
+    return Status::Ok();
+  }
+  std::string list;
+  for (const auto& i : items) list += (list.empty() ? "" : ", ") + i;
+  fmt::print("Took {} out of {} (log entry {}); the earlier link stays in the custody log.\n", list,
+             Named(a->catalog(), target), leaf);
+  return Status::Ok();
+}
+
 // ---------------------------------------------------------------- actor
 
 struct ActorOptions {
@@ -1380,6 +1429,14 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     link->add_option("items", lo->items, "item ids or sha256 prefixes")->required();
     Example(link, "isnad incident link inc5 i3 i4 i7");
     Add(out, link, [&g, lo] { return Link(g, *lo, EntityKind::kIncident); });
+    auto uo = std::make_shared<UnlinkOptions>();
+    auto* unlink = incident->add_subcommand(
+        "unlink", "take items out of an incident (a correction; the link stays in the log)");
+    unlink->add_option("incident", uo->target, "incident id or title")->required();
+    unlink->add_option("items", uo->items, "item ids or sha256 prefixes")->required();
+    unlink->add_option("--reason", uo->reason, "why (kept in the custody log)")->required();
+    Example(unlink, "isnad incident unlink inc5 i7 --reason \"filmed in 2012, not this attack\"");
+    Add(out, unlink, [&g, uo] { return Unlink(g, *uo, EntityKind::kIncident); });
     incident->fallthrough();
   }
   // ---- actor
@@ -1488,6 +1545,14 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     link->add_option("items", lo->items, "item ids or sha256 prefixes")->required();
     Example(link, "isnad case link case12 i3 i4");
     Add(out, link, [&g, lo] { return Link(g, *lo, EntityKind::kCase); });
+    auto uo = std::make_shared<UnlinkOptions>();
+    auto* unlink = kase->add_subcommand(
+        "unlink", "withdraw exhibits from a case (a correction; the link stays in the log)");
+    unlink->add_option("case", uo->target, "case id or title")->required();
+    unlink->add_option("items", uo->items, "item ids or sha256 prefixes")->required();
+    unlink->add_option("--reason", uo->reason, "why (kept in the custody log)")->required();
+    Example(unlink, "isnad case unlink case12 i4 --reason \"duplicate of i3\"");
+    Add(out, unlink, [&g, uo] { return Unlink(g, *uo, EntityKind::kCase); });
     kase->fallthrough();
   }
   // ---- timeline
