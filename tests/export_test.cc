@@ -331,6 +331,8 @@ TEST_F(Export, AWithdrawnExhibitLeavesItsLinkAndTheWithdrawalInTheBag) {
   std::string en = ReadTestFile(bag + "/data/report/report-en.html");
   EXPECT_NE(en.find("exhibits withdrawn: " + report_ + " — chain of custody broken"),
             std::string::npos);
+  EXPECT_NE(ReadTestFile(bag + "/data/README.txt").find("but for the id of an item"),
+            std::string::npos);
 
   // The withdrawal taken out (manifests remade): the report is a missing exhibit.
   std::string text;
@@ -346,6 +348,21 @@ TEST_F(Export, AWithdrawnExhibitLeavesItsLinkAndTheWithdrawalInTheBag) {
   py = RunProcess({"/usr/bin/env", "python3", script, "--key", tmp_.Join("archive.vkey"), bag});
   EXPECT_EQ(py.exit_code, 1) << py.out;
   EXPECT_TRUE(HasLineStarting(py.out, "FAIL data/exhibits/" + report_ + "/")) << py.out;
+
+  // Linked again: an exhibit once more, and the report says so after the withdrawal.
+  ASSERT_EQ(isnad({"case", "link", case_, report_}).exit_code, 0);
+  const std::string again = tmp_.Join("again");
+  ExportCase(again);
+  EXPECT_TRUE(fs::exists(again + "/data/exhibits/" + report_));
+  EXPECT_EQ(VerifyBag({again, "--key", vkey_}).exit_code, 0);
+  py = RunProcess({"/usr/bin/env", "python3", script, "--key", tmp_.Join("archive.vkey"), again});
+  EXPECT_EQ(py.exit_code, 0) << py.out << py.err;
+  en = ReadTestFile(again + "/data/report/report-en.html");
+  size_t withdrawn_at = en.find("exhibits withdrawn: " + report_);
+  size_t again_at = en.find("linked again: " + report_);
+  ASSERT_NE(withdrawn_at, std::string::npos);
+  ASSERT_NE(again_at, std::string::npos) << "the relink is in the report's timeline";
+  EXPECT_LT(withdrawn_at, again_at);
 }
 
 TEST_F(Export, RefusesBadRequests) {

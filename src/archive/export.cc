@@ -489,8 +489,21 @@ report::Content ReportContent(const Archive& a, const Selection& s, const Custod
   }
   // The case's or incident's own timeline, from the entries in the bag only.
   std::vector<std::pair<std::string, report::Line>> timeline;
+  std::set<std::string> withdrawn;  // so far, in log order: a later link is a relink
   for (const Included& in : c.entries) {
     const std::string type = Text(in.j, "type");
+    if ((type == catalog::kCaseLinked || type == catalog::kIncidentLinked) &&
+        in.j.contains("items") && in.j["items"].is_array()) {
+      std::string again;
+      for (const Json& v : in.j["items"]) {
+        if (v.is_string() && withdrawn.erase(v.get<std::string>()) > 0)
+          again += (again.empty() ? "" : ", ") + v.get<std::string>();
+      }
+      if (!again.empty()) {
+        std::string day = Text(in.j, "time").substr(0, 10);
+        timeline.push_back({day, {day, (ar ? "رُبطت من جديد: " : "linked again: ") + again}});
+      }
+    }
     if (type == catalog::kCaseAdded) {
       timeline.push_back(
           {"",
@@ -511,6 +524,9 @@ report::Content ReportContent(const Archive& a, const Selection& s, const Custod
           JoinTexts(in.j["items"]) + " — " + Shorten(Text(in.j, "reason"), 300);
       std::string day = Text(in.j, "time").substr(0, 10);
       timeline.push_back({day, {day, what}});
+      for (const Json& v : in.j["items"]) {
+        if (v.is_string()) withdrawn.insert(v.get<std::string>());
+      }
     } else if (type == catalog::kIncidentAdded) {
       std::string what = PickJson(in.j["title"], lang);
       if (!Text(in.j, "category").empty()) what += " (" + Text(in.j, "category") + ")";
@@ -557,7 +573,8 @@ std::string Readme(const Archive& a, const Selection& s, const Custody& c,
       "   data/tools/verifying.md (a copy of isnad's docs/verifying.md). The script is\n"
       "   data/tools/verify-bag.py; read it before you run it, or use isnad's own copy.\n"
       "Proofs contain hashes only: they show that other entries exist in the log, never what\n"
-      "they say. Nothing of any other exhibit is in this package.\n\n";
+      "they say. Nothing of any other item is in this package, but for the id of an item\n"
+      "withdrawn from the case or incident, in the entries that linked and withdrew it.\n\n";
   out += "حزمة أدلة من إسناد\n==================\n\n";
   out += ar + "\nمن الأرشيف «" + a.origin() + "»، صُدّرت بتاريخ " + date + ".\n\n";
   out += "هذا المجلد حزمة BagIt 1.0 \u200F(RFC 8493). عدد الأدلة فيه: " + x +
@@ -581,7 +598,8 @@ std::string Readme(const Archive& a, const Selection& s, const Custody& c,
       "وبرنامج Python قصير، خطوة خطوة كما في data/tools/verifying.md (نسخة من docs/verifying.md "
       "في إسناد). البرنامج هو data/tools/verify-bag.py؛ اقرأه قبل تشغيله.\n"
       "البراهين تحتوي على قيم تجزئة فقط: تُظهر وجود قيود أخرى في السجل، ولا تكشف مضمونها. لا "
-      "يوجد في هذه الحزمة شيء من أي دليل آخر.\n";
+      "يوجد في هذه الحزمة شيء من أي مادة أخرى، سوى معرّف مادة سُحبت من القضية أو الحادثة، في "
+      "القيدين اللذين ربطاها وسحباها.\n";
   return out;
 }
 

@@ -1460,13 +1460,25 @@ void Importer::UnlinkLine(const Json& m) {
   CheckMembers(m, {"kind", "incident", "case", "items", "reason"}, "unlink");
   bool inc = false;
   auto target = LinkTarget(m, "an unlink", &inc);
-  auto reason = Str(m, "reason");
-  if (!reason || catalog::IsBlank(*reason)) {
+  const bool typed = m.contains("reason") && !m["reason"].is_null() && !m["reason"].is_string();
+  auto reason = Str(m, "reason");  // reports a reason that is not a string
+  if (!typed && (!reason || catalog::IsBlank(*reason))) {
     Bad("reason", "an unlink needs a reason: why the link is taken back");
   }
   if (!target || !reason || catalog::IsBlank(*reason)) return;
   const std::string* owner = &target->first;
   const std::vector<std::string>& items = target->second;
+  // A file this import adds has no id yet (the same bytes may turn out to be an
+  // item the archive holds): its links in the archive cannot be told here, only
+  // one made by an earlier line of this file.
+  for (const std::string& item : items) {
+    if (item.size() > 1 && item[0] == kMark && item[1] == 'P' && !linked_.count({*owner, item})) {
+      Bad("items", Shown(item) +
+                       " is added by this import; an unlink takes back a link already "
+                       "made: name the item by its id or sha256");
+      return;
+    }
+  }
   std::vector<std::string> now;
   if ((*owner)[0] != kMark) {
     if (auto e = archive_.catalog().Entity(*owner); e.ok()) now = e->items;

@@ -48,6 +48,10 @@
 //    `reason` (item.reviewed).
 //  * `{"kind":"link","incident"|"case": ref, "items": [refs]}`: links items to
 //    an incident or case defined before (incident.linked / case.linked).
+//  * `{"kind":"unlink","incident"|"case": ref, "items": [refs], "reason": text}`:
+//    takes back links made before, in the archive or by an earlier line
+//    (incident.unlinked / case.unlinked); a file this import adds, only from
+//    a link made by an earlier line.
 //  * `id` and `sha256` may be given together; they must name the same item.
 //  * case_event `type` is lower-cased with spaces and '-' turned into '_'
 //    ("Cassation request" -> "cassation_request").
