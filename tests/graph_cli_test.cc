@@ -899,6 +899,74 @@ TEST_F(GraphCli, UnlinkTakesAnItemOutWithItsReason) {
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
 }
 
+TEST_F(GraphCli, WithdrawTakesAClaimBackWithItsReason) {
+  Ghouta s = Build();
+  Json shown = One({"relation", "show", s.subordinate});
+  EXPECT_EQ(shown["subject"], s.brigade);
+  EXPECT_EQ(shown["predicate"], "subordinate_of");
+  EXPECT_EQ(shown["object"], s.division);
+  RunResult plain = isnad({"relation", "show", s.subordinate});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_TRUE(Contains(plain.out, "subordinate_of")) << plain.out;
+  EXPECT_TRUE(Contains(plain.out, s.report)) << plain.out;
+  EXPECT_TRUE(Has(Search({"--actor", s.division}), s.report));
+
+  Json out =
+      One({"relation", "withdraw", s.subordinate, "--reason", "the order names another brigade"});
+  EXPECT_EQ(out["type"], "relation.withdrawn");
+  EXPECT_EQ(out["relation"], s.subordinate);
+  EXPECT_EQ(out["reason"], "the order names another brigade");
+  for (const Json& r : One({"actor", "show", s.brigade})["relations"]) {
+    EXPECT_NE(r["id"], s.subordinate) << r.dump();
+  }
+  EXPECT_TRUE(One({"actor", "show", s.division})["relations"].empty());
+  EXPECT_FALSE(Has(Search({"--actor", s.division}), s.report));
+  RunResult timeline = isnad({"timeline", s.division});
+  EXPECT_FALSE(Contains(timeline.out, s.subordinate)) << timeline.out;
+
+  // Refused, and nothing written: withdrawn already, not a relation, no or a blank reason.
+  uint64_t size = LogSize();
+  RunResult again = isnad({"relation", "withdraw", s.subordinate, "--reason", "twice"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_TRUE(Contains(again.err, s.subordinate + " was withdrawn")) << again.err;
+  EXPECT_TRUE(Contains(again.err, "nothing was written")) << again.err;
+  RunResult gone = isnad({"relation", "show", s.subordinate});
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_TRUE(Contains(gone.err, "was withdrawn")) << gone.err;
+  RunResult actor = isnad({"relation", "withdraw", s.brigade, "--reason", "x"});
+  EXPECT_EQ(actor.exit_code, 2);
+  EXPECT_TRUE(Contains(actor.err, "is not a relation id")) << actor.err;
+  EXPECT_EQ(isnad({"relation", "withdraw", s.present}).exit_code, 2);
+  RunResult blank = isnad({"relation", "withdraw", s.present, "--reason", " "});
+  EXPECT_EQ(blank.exit_code, 2);
+  EXPECT_TRUE(Contains(blank.err, "--reason is blank")) << blank.err;
+  EXPECT_EQ(LogSize(), size);
+
+  // The plain log says which claim was withdrawn, and why, next to the claim.
+  RunResult log = isnad({"log"});
+  EXPECT_TRUE(Contains(log.out, "relation.withdrawn ")) << log.out;
+  EXPECT_TRUE(Contains(log.out, s.subordinate + ": the order names another brigade")) << log.out;
+  EXPECT_TRUE(Contains(log.out, s.subordinate + ": " + s.brigade + " subordinate_of " + s.division))
+      << log.out;
+
+  // export-catalog keeps the claim, with its ref, and the withdrawal after it.
+  RunResult exported = isnad({"export-catalog", "--format", "jsonl"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  int claim = -1, withdrawal = -1, n = 0;
+  for (const Json& line : JsonLines(exported.out)) {
+    if (line["kind"] == "relation" && line["ref"] == s.subordinate) claim = n;
+    if (line["kind"] == "withdraw") {
+      EXPECT_EQ(line["relation"], s.subordinate);
+      EXPECT_EQ(line["reason"], "the order names another brigade");
+      withdrawal = n;
+    }
+    ++n;
+  }
+  EXPECT_GE(claim, 0) << exported.out;
+  EXPECT_GT(withdrawal, claim) << exported.out;
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+}
+
 TEST_F(GraphCli, ReindexChangesNoGraphAnswer) {
   Ghouta s = Build();
   One({"tag", s.video, "sarin"});
@@ -906,6 +974,7 @@ TEST_F(GraphCli, ReindexChangesNoGraphAnswer) {
   One({"derive", s.photo, "--from", s.video});
   One({"relation", "add", s.division, "subordinate_of", s.brigade, "--source", s.report});
   One({"incident", "unlink", s.incident, s.video, "--reason", "another day's footage"});
+  One({"relation", "withdraw", s.present, "--reason", "the source is a rumour"});
   std::vector<std::vector<std::string>> queries = {
       {"place", "ls"},
       {"place", "ls", "--json"},

@@ -320,6 +320,7 @@ class Importer {
   void CaseEventLine(const Json& m);
   void LinkLine(const Json& m);
   void UnlinkLine(const Json& m);
+  void WithdrawLine(const Json& m);
   std::optional<std::pair<std::string, std::vector<std::string>>> LinkTarget(
       const Json& m, const std::string& what, bool* inc);
 
@@ -344,6 +345,7 @@ class Importer {
   std::map<std::string, uint64_t> all_refs_;  // every ref in the file -> first row
   // (owner, item) links planned by this file, and those it takes back.
   std::set<std::pair<std::string, std::string>> linked_, unlinked_;
+  std::set<std::string> withdrawn_;     // relations this file withdraws
   std::map<std::string, RefDef> refs_;  // refs defined so far
   // Names of entities defined in the file: kind -> name -> values.
   std::map<EntityKind, std::map<std::string, std::vector<std::string>>> file_names_;
@@ -540,9 +542,10 @@ void Importer::Line(const Json& m) {
   if (kind == "case_event") return CaseEventLine(m);
   if (kind == "link") return LinkLine(m);
   if (kind == "unlink") return UnlinkLine(m);
+  if (kind == "withdraw") return WithdrawLine(m);
   Bad("kind", Quote(kind) +
                   " is not a kind; the kinds are item, place, incident, actor, relation, case, "
-                  "case_event (and link, unlink)");
+                  "case_event (and link, unlink, withdraw)");
 }
 
 bool Importer::CheckMembers(const Json& m, const std::set<std::string>& allowed,
@@ -764,6 +767,17 @@ std::optional<std::string> Importer::Resolve(EntityKind kind, const Json& v,
       }
       return r->id;
     }
+    if (kind == EntityKind::kRelation) {
+      // One withdrawn is still a relation; whether it stands is the line's question.
+      auto r = archive_.catalog().Relation(s);
+      if (!r.ok() && r.status().code() != core::Code::kFailedPrecondition) {
+        Bad(column, r.status().code() == core::Code::kNotFound
+                        ? "no relation " + s + " in the archive"
+                        : r.status().message());
+        return std::nullopt;
+      }
+      return s;
+    }
     auto e = archive_.catalog().Entity(s);
     if (!e.ok() || e->kind != kind) {
       Bad(column,
@@ -779,9 +793,10 @@ std::optional<std::string> Importer::Resolve(EntityKind kind, const Json& v,
   }
   Bad(column, Quote(s) + " is neither a ref defined earlier in this file nor " + AKind(kind) +
                   " id (" +
-                  (kind == EntityKind::kItem   ? "i42"
-                   : kind == EntityKind::kCase ? "case2"
-                                               : "") +
+                  (kind == EntityKind::kItem       ? "i42"
+                   : kind == EntityKind::kCase     ? "case2"
+                   : kind == EntityKind::kRelation ? "rel12"
+                                                   : "") +
                   ")");
   return std::nullopt;
 }
@@ -1230,7 +1245,8 @@ void Importer::ActorLine(const Json& m) {
 }
 
 void Importer::RelationLine(const Json& m) {
-  CheckMembers(m, {"kind", "subject", "predicate", "object", "from", "to", "sources"}, "relation");
+  CheckMembers(m, {"kind", "ref", "subject", "predicate", "object", "from", "to", "sources"},
+               "relation");
   Json body{{"type", std::string(catalog::kRelationAdded)}};
   auto predicate = Str(m, "predicate");
   if (!predicate) {
@@ -1320,7 +1336,7 @@ void Importer::RelationLine(const Json& m) {
   if (from) body["from"] = *from;
   if (to) body["to"] = *to;
   if (!sources.empty()) body["sources"] = sources;
-  NewEntity(EntityKind::kRelation);
+  DefineRef(EntityKind::kRelation, m, NewEntity(EntityKind::kRelation));
   Plan(std::move(body));
 }
 
@@ -1505,6 +1521,41 @@ void Importer::UnlinkLine(const Json& m) {
             {"reason", *reason}});
 }
 
+// A claim taken back (relation.withdrawn): only one that stands now, in the
+// archive or made by an earlier line of this file, and not withdrawn since.
+void Importer::WithdrawLine(const Json& m) {
+  CheckMembers(m, {"kind", "relation", "reason"}, "withdraw");
+  std::optional<std::string> relation;
+  if (!Present(m, "relation")) {
+    Bad("relation", "a withdraw line names the relation it takes back: its ref or id (rel12)");
+  } else {
+    relation = Resolve(EntityKind::kRelation, m["relation"], "relation");
+  }
+  const bool typed = m.contains("reason") && !m["reason"].is_null() && !m["reason"].is_string();
+  auto reason = Str(m, "reason");  // reports a reason that is not a string
+  if (!typed && (!reason || catalog::IsBlank(*reason))) {
+    Bad("reason", "a withdraw line needs a reason: why the claim is taken back");
+  }
+  if (!relation || !reason || catalog::IsBlank(*reason)) return;
+  bool stands = !withdrawn_.count(*relation);
+  if (stands && (*relation)[0] != kMark) {
+    auto r = archive_.catalog().Relation(*relation);
+    if (!r.ok() && r.status().code() != core::Code::kFailedPrecondition) {
+      Bad("relation", r.status().message());
+      return;
+    }
+    stands = r.ok();
+  }
+  if (!stands) {
+    Bad("relation", Shown(*relation) + " is withdrawn already, so there is nothing to take back");
+    return;
+  }
+  withdrawn_.insert(*relation);
+  Plan(Json{{"type", std::string(catalog::kRelationWithdrawn)},
+            {"relation", *relation},
+            {"reason", *reason}});
+}
+
 // ------------------------------------------------------------------ checking and applying
 
 std::string Importer::Real(const std::string& v, uint64_t base,
@@ -1522,8 +1573,8 @@ Json Importer::Materialise(const Json& body, uint64_t base,
   auto one = [&](Json& v) {
     if (v.is_string()) v = Real(v.get<std::string>(), base, path_ids);
   };
-  for (const char* key :
-       {"item", "original", "place", "within", "incident", "subject", "object", "case"}) {
+  for (const char* key : {"item", "original", "place", "within", "incident", "subject", "object",
+                          "case", "relation"}) {
     if (out.contains(key)) one(out[key]);
   }
   for (const char* key : {"places", "items", "documents"}) {
@@ -1811,8 +1862,13 @@ Status ExportJsonl(const Archive& archive, std::ostream& out) {
       line["ref"] = catalog::EntityId(EntityKind::kActor, leaf);
       CopyIf(line, "type", e, "actor_type");
       for (const char* k : {"names", "variants", "description"}) CopyIf(line, k, e, k);
+    } else if (type == catalog::kRelationWithdrawn) {
+      line["kind"] = "withdraw";
+      line["relation"] = e["relation"].get<std::string>();
+      line["reason"] = e["reason"].get<std::string>();
     } else if (type == catalog::kRelationAdded) {
       line["kind"] = "relation";
+      line["ref"] = catalog::EntityId(EntityKind::kRelation, leaf);
       for (const char* k : {"subject", "predicate", "object", "from", "to", "sources"}) {
         CopyIf(line, k, e, k);
       }

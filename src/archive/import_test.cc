@@ -761,6 +761,75 @@ TEST(Import, UnlinkLinesRoundTripAndMustTakeBackALink) {
   EXPECT_EQ(Export(*b, "jsonl"), e1);
 }
 
+TEST(Import, WithdrawLinesRoundTripAndMustTakeBackAClaimThatStands) {
+  TempDir tmp;
+  auto a = NewArchive(tmp.Join("a"));
+  WriteTestFile(tmp.Join("in/f.txt"), "an order");
+  const std::string actors =
+      R"({"path":"f.txt","ref":"f"})"
+      "\n"
+      R"({"kind":"actor","ref":"u","type":"unit","names":{"en":"A brigade"}})"
+      "\n"
+      R"({"kind":"actor","ref":"d","type":"unit","names":{"en":"A division"}})"
+      "\n";
+  WriteTestFile(
+      tmp.Join("in/bad.jsonl"),
+      actors +
+          R"({"kind":"relation","ref":"r","subject":"u","predicate":"subordinate_of","object":"d","sources":[{"item":"f","confidence":"low"}]})"
+          "\n"
+          R"({"kind":"withdraw","relation":"r"})"
+          "\n"
+          R"({"kind":"withdraw","relation":"u","reason":"not a relation"})"
+          "\n"
+          R"({"kind":"withdraw","relation":"r","reason":"first"})"
+          "\n"
+          R"({"kind":"withdraw","relation":"r","reason":"twice"})"
+          "\n"
+          R"({"kind":"withdraw","relation":"rel99","reason":"no such"})"
+          "\n");
+  auto bad = Import(*a, tmp.Join("in/bad.jsonl"), ImportOptions{});
+  ASSERT_TRUE(bad.ok()) << bad.status().ToString();
+  EXPECT_TRUE(Has(bad->problems, 5, "reason", "needs a reason")) << Shown(bad->problems);
+  EXPECT_TRUE(Has(bad->problems, 6, "relation", "is an actor")) << Shown(bad->problems);
+  EXPECT_TRUE(Has(bad->problems, 8, "relation", "withdrawn already")) << Shown(bad->problems);
+  EXPECT_TRUE(Has(bad->problems, 9, "relation", "no relation rel99")) << Shown(bad->problems);
+  EXPECT_EQ(bad->problems.size(), 4u) << Shown(bad->problems);
+  EXPECT_EQ(a->log().size(), 1u);
+
+  WriteTestFile(
+      tmp.Join("in/good.jsonl"),
+      actors +
+          R"({"kind":"relation","ref":"r","subject":"u","predicate":"subordinate_of","object":"d","sources":[{"item":"f","confidence":"low"}]})"
+          "\n"
+          R"({"kind":"relation","subject":"d","predicate":"commands","object":"u","sources":[{"item":"f","confidence":"high"}]})"
+          "\n"
+          R"({"kind":"withdraw","relation":"r","reason":"the order is of another year"})"
+          "\n");
+  MustImport(*a, tmp.Join("in/good.jsonl"));
+  auto rels = a->catalog().Relations("ac2");
+  ASSERT_TRUE(rels.ok()) << rels.status().ToString();
+  ASSERT_EQ(rels->size(), 1u);
+  EXPECT_EQ(rels->front().predicate, "commands");
+  // In the archive now: withdrawn again from a second file is a problem.
+  WriteTestFile(tmp.Join("in/more.jsonl"),
+                R"({"kind":"withdraw","relation":"rel4","reason":"again"})"
+                "\n");
+  auto more = Import(*a, tmp.Join("in/more.jsonl"), ImportOptions{});
+  ASSERT_TRUE(more.ok());
+  EXPECT_TRUE(Has(more->problems, 1, "relation", "withdrawn already")) << Shown(more->problems);
+  const std::string e1 = Export(*a, "jsonl");
+  EXPECT_NE(
+      e1.find(R"({"kind":"withdraw","relation":"rel4","reason":"the order is of another year"})"),
+      std::string::npos)
+      << e1;
+  EXPECT_NE(e1.find(R"("kind":"relation","ref":"rel4")"), std::string::npos) << e1;
+  WriteTestFile(tmp.Join("x/e1.jsonl"), e1);
+  auto b = NewArchive(tmp.Join("b"));
+  AddFiles(*b, {tmp.Join("in/f.txt")});
+  MustImport(*b, tmp.Join("x/e1.jsonl"));
+  EXPECT_EQ(Export(*b, "jsonl"), e1);
+}
+
 TEST(Import, JsonlExportNeedsTheFiles) {
   TempDir tmp;
   auto a = NewArchive(tmp.Join("a"));

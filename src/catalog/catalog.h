@@ -319,6 +319,7 @@ class Catalog {
                                                          std::string_view name) const;
   // Relations where `id` (an actor or incident) is subject or object.
   core::StatusOr<std::vector<RelationRecord>> Relations(std::string_view id) const;
+  // One relation; kFailedPrecondition when it was withdrawn (relation.withdrawn).
   core::StatusOr<RelationRecord> Relation(std::string_view relation_id) const;
   // Warnings about the relations touching `id` ("" = the whole graph).
   core::StatusOr<std::vector<GraphWarning>> Warnings(std::string_view id) const;

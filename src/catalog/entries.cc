@@ -38,6 +38,7 @@ enum class Kind {
   kIncident,  // "inc<leaf>"
   kActor,     // "ac<leaf>"
   kCase,      // "case<leaf>"
+  kRelation,  // "rel<leaf>"
   kActorOrIncident,
   kItemList,   // ["i<leaf>", …], at least one, no repeats
   kPlaceList,  // ["pl<leaf>", …]
@@ -163,6 +164,11 @@ constexpr std::array kRelationAddedMembers = {
     Member{"from", Kind::kDate, false},
     Member{"to", Kind::kDate, false},
     Member{"sources", Kind::kSources, true},
+};
+constexpr std::array kRelationWithdrawnMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"relation", Kind::kRelation, true},
+    Member{"reason", Kind::kText, true},
 };
 constexpr std::array kCaseAddedMembers = {
     ISNAD_COMMON_MEMBERS,
@@ -293,6 +299,7 @@ std::span<const Member> MembersOf(std::string_view type) {
   if (type == kIncidentUnlinked) return kIncidentUnlinkedMembers;
   if (type == kActorAdded) return kActorAddedMembers;
   if (type == kRelationAdded) return kRelationAddedMembers;
+  if (type == kRelationWithdrawn) return kRelationWithdrawnMembers;
   if (type == kCaseAdded) return kCaseAddedMembers;
   if (type == kCaseEvent) return kCaseEventMembers;
   if (type == kCaseLinked) return kCaseLinkedMembers;
@@ -522,6 +529,8 @@ std::string CheckGraphValue(const Json& v, Kind kind) {
       return IsRef(v, EntityKind::kActor) ? "" : "an actor id \"ac<leaf index>\"";
     case Kind::kCase:
       return IsRef(v, EntityKind::kCase) ? "" : "a case id \"case<leaf index>\"";
+    case Kind::kRelation:
+      return IsRef(v, EntityKind::kRelation) ? "" : "a relation id \"rel<leaf index>\"";
     case Kind::kActorOrIncident:
       return IsRef(v, EntityKind::kActor) || IsRef(v, EntityKind::kIncident)
                  ? ""

@@ -19,6 +19,7 @@
 //   incident.unlinked incident, items, reason
 //   actor.added      actor_type, names, [variants], [description]
 //   relation.added   subject, predicate, object, [from], [to], sources
+//   relation.withdrawn relation, reason
 //   case.added       title, [jurisdiction], [description], [parties]
 //   case.event       case, event, date, [description], [documents]
 //   case.linked      case, items
@@ -68,6 +69,10 @@ inline constexpr std::string_view kIncidentLinked = "incident.linked";
 inline constexpr std::string_view kIncidentUnlinked = "incident.unlinked";
 inline constexpr std::string_view kActorAdded = "actor.added";
 inline constexpr std::string_view kRelationAdded = "relation.added";
+// A correction: the claim `relation` (current when written) taken back, with
+// the `reason`. Its relation.added entry stays in the log; the catalogue drops
+// the relation and its sources.
+inline constexpr std::string_view kRelationWithdrawn = "relation.withdrawn";
 inline constexpr std::string_view kCaseAdded = "case.added";
 inline constexpr std::string_view kCaseEvent = "case.event";
 inline constexpr std::string_view kCaseLinked = "case.linked";

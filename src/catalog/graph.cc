@@ -631,6 +631,18 @@ Status GraphApplier::Apply(int64_t leaf, const std::string& type, const Json& e)
     }
     return Status::Ok();
   }
+  if (type == kRelationWithdrawn) {
+    // The claim leaves the catalogue (shows, timelines, warnings, the --actor
+    // filter); its entity row stays, so the id still names what was withdrawn.
+    // Applied from the log, withdrawing one withdrawn already changes nothing.
+    ISNAD_ASSIGN_OR_RETURN(int64_t relation, Expect(e["relation"], EntityKind::kRelation, leaf));
+    Stmt& rs = Q("DELETE FROM relation_sources WHERE relation_leaf = ?1");
+    rs.Int(1, relation);
+    ISNAD_RETURN_IF_ERROR(rs.Run("withdrawing a relation's sources"));
+    Stmt& st = Q("DELETE FROM relations WHERE leaf_index = ?1");
+    st.Int(1, relation);
+    return st.Run("withdrawing a relation");
+  }
   if (type == kCaseAdded) {
     std::vector<std::pair<int64_t, std::string>> parties;
     for (const Json& p : e.value("parties", Json::array())) {
@@ -1296,7 +1308,11 @@ StatusOr<RelationRecord> Catalog::Relation(std::string_view relation_id) const {
   ISNAD_ASSIGN_OR_RETURN(
       auto out, ReadRelations(db_, "r.leaf_index = ?1", static_cast<int64_t>(ref.leaf_index)));
   ISNAD_RETURN_IF_ERROR(tx.Commit());
-  if (out.empty()) return core::NotFound("no relation " + std::string(relation_id));
+  if (out.empty()) {
+    return core::FailedPrecondition(
+        std::string(relation_id) +
+        " was withdrawn; `isnad log` keeps the claim and the entry that withdrew it, with why");
+  }
   return out.front();
 }
 
@@ -1385,6 +1401,8 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
                     scope.insert(st.ColInt(0));
                     scope.insert(st.ColInt(1));
                   }));
+      // A withdrawn claim touches nothing (an empty scope would mean the whole graph).
+      if (scope.empty()) return std::vector<GraphWarning>{};
     } else {
       scope.insert(static_cast<int64_t>(ref.leaf_index));
     }

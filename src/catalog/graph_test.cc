@@ -324,6 +324,71 @@ TEST(Graph, UnlinkTakesALinkBackAndRelinkRestoresIt) {
   EXPECT_EQ(again->Details(s.video)->incidents, std::vector<std::string>{s.attack});
 }
 
+// The unit is subordinate to the brigade and the brigade to the unit, both
+// from the report: a cycle. Returns the second claim's id.
+std::string AddSubordinationCycle(Sample& s) {
+  auto sources = Json::array({{{"item", s.report}, {"confidence", "medium"}}});
+  s.h.Graph({{"type", "relation.added"},
+             {"subject", s.unit},
+             {"predicate", "subordinate_of"},
+             {"object", s.brigade},
+             {"sources", sources}});
+  return s.h.Graph({{"type", "relation.added"},
+                    {"subject", s.brigade},
+                    {"predicate", "subordinate_of"},
+                    {"object", s.unit},
+                    {"sources", sources}});
+}
+
+TEST(Graph, AWithdrawnRelationLeavesShowsTimelinesWarningsAndFilters) {
+  Sample s;
+  History& h = s.h;
+  std::string back = AddSubordinationCycle(s);
+  auto before = Build(h.entries());
+  ASSERT_NE(before, nullptr);
+  ASSERT_FALSE(before->Warnings(s.unit)->empty());  // the cycle
+  // Without a reason, or naming no relation, it is not an entry.
+  EXPECT_FALSE(GraphEntry(kBy, {{"type", "relation.withdrawn"}, {"relation", back}}).ok());
+  EXPECT_FALSE(
+      GraphEntry(kBy, {{"type", "relation.withdrawn"}, {"relation", s.unit}, {"reason", "x"}})
+          .ok());
+  h.Graph({{"type", "relation.withdrawn"},
+           {"relation", back},
+           {"reason", "the report names the 105th Brigade, not the 155th"}});
+  h.Graph({{"type", "relation.withdrawn"},
+           {"relation", s.rel_cmd},
+           {"reason", "entered against the wrong actor"}});
+  auto c = Build(h.entries());
+  ASSERT_NE(c, nullptr);
+  // The cycle is gone with the claim that closed it; nothing else warns.
+  auto w = c->Warnings(s.unit);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_TRUE(w->empty()) << w->front().what;
+  EXPECT_TRUE(c->Warnings(back)->empty());
+  auto r = c->Relation(back);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), core::Code::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("withdrawn"), std::string::npos);
+  auto unit_rels = c->Relations(s.unit);
+  ASSERT_TRUE(unit_rels.ok()) << unit_rels.status().ToString();
+  std::vector<std::string> ids;
+  for (const auto& rel : *unit_rels) ids.push_back(rel.id);
+  EXPECT_EQ(ids.size(), 2u);  // present_at and the first subordinate_of
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), back), 0);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), s.rel_cmd), 0);
+  EXPECT_TRUE(c->Relations(s.assad)->empty());
+  // The report backed only withdrawn claims and the unit's first one; as
+  // assad's source it is gone, and the actor's timeline has no claim left.
+  auto hits = c->Search({.query = "", .actor = s.assad});
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  EXPECT_TRUE(hits->hits.empty());
+  auto tl = c->Timeline(s.assad);
+  ASSERT_TRUE(tl.ok()) << tl.status().ToString();
+  for (const auto& ev : *tl) EXPECT_EQ(ev.id.find("rel"), std::string::npos) << ev.id;
+  // Batched or one at a time: the same catalogue.
+  EXPECT_EQ(*c->Fingerprint(), *Build(h.entries(), 1)->Fingerprint());
+}
+
 TEST(Graph, ProjectsEveryEntry) {
   Sample s;
   auto c = Build(s.h.entries());
@@ -405,17 +470,7 @@ TEST(Graph, RefusesDanglingAndWrongKindReferences) {
 TEST(Graph, WarnsAboutCyclesAndContradictingDates) {
   Sample s;
   History& h = s.h;
-  auto sources = Json::array({{{"item", s.report}, {"confidence", "medium"}}});
-  h.Graph({{"type", "relation.added"},
-           {"subject", s.unit},
-           {"predicate", "subordinate_of"},
-           {"object", s.brigade},
-           {"sources", sources}});
-  std::string back = h.Graph({{"type", "relation.added"},
-                              {"subject", s.brigade},
-                              {"predicate", "subordinate_of"},
-                              {"object", s.unit},
-                              {"sources", sources}});
+  std::string back = AddSubordinationCycle(s);
   auto c = Build(h.entries());
   auto w = c->Warnings(back);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
@@ -425,6 +480,7 @@ TEST(Graph, WarnsAboutCyclesAndContradictingDates) {
   // Two superiors over overlapping periods; presence outside the incident's date.
   History h2 = Sample().h;
   Sample t;
+  auto sources = Json::array({{{"item", t.report}, {"confidence", "medium"}}});
   t.h.Graph({{"type", "relation.added"},
              {"subject", t.brigade},
              {"predicate", "subordinate_of"},
@@ -932,7 +988,7 @@ TEST(Graph, SearchByANameWhoseOtherNamesHoldQuoteMarks) {
 TEST(Graph, ReindexEqualsOnALargeRandomHistory) {
   std::mt19937 rng(20130821);
   History h;
-  std::vector<std::string> items, places, incidents, actors, cases;
+  std::vector<std::string> items, places, incidents, actors, cases, relations;
   auto pick = [&rng](const std::vector<std::string>& v) {
     return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng)];
   };
@@ -999,14 +1055,18 @@ TEST(Graph, ReindexEqualsOnALargeRandomHistory) {
                  {"items", {pick(items)}},
                  {"reason", phrase()}});
       }
-    } else if (r < 92) {
+    } else if (r < 91 || relations.empty()) {
       std::string a = pick(actors), b = pick(actors);
       if (a == b) continue;
-      h.Graph({{"type", "relation.added"},
-               {"subject", a},
-               {"predicate", rng() % 2 ? "subordinate_of" : "commands"},
-               {"object", b},
-               {"sources", sources()}});
+      relations.push_back(h.Graph({{"type", "relation.added"},
+                                   {"subject", a},
+                                   {"predicate", rng() % 2 ? "subordinate_of" : "commands"},
+                                   {"object", b},
+                                   {"sources", sources()}}));
+    } else if (r < 92) {
+      // Sometimes of one withdrawn already: applied as it is, it changes nothing.
+      h.Graph(
+          {{"type", "relation.withdrawn"}, {"relation", pick(relations)}, {"reason", phrase()}});
     } else {
       h.Graph({{"type", "case.event"},
                {"case", pick(cases)},

@@ -1007,6 +1007,78 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
   return Status::Ok();
 }
 
+// A relation named by its id (relations have no names); `what` is the argument.
+StatusOr<catalog::RelationRecord> ResolveRelation(const archive::Archive& a, const std::string& ref,
+                                                  std::string_view what) {
+  auto parsed = catalog::ParseEntityId(ref);
+  if (!parsed || parsed->kind != EntityKind::kRelation) {
+    return core::InvalidArgument(
+        fmt::format("{} \"{}\" is not a relation id: give one such as rel12 (`isnad actor show "
+                    "ACTOR` lists an actor's relations with their ids)",
+                    what, Printable(ref)));
+  }
+  return a.catalog().Relation(ref);
+}
+
+struct RelationRefOptions {
+  std::string ref, reason;
+};
+
+Status RelationShow(const Globals& g, const RelationRefOptions& o) {
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForRead(g));
+  const catalog::Catalog& c = a->catalog();
+  ISNAD_ASSIGN_OR_RETURN(catalog::RelationRecord r, ResolveRelation(*a, o.ref, "RELATION"));
+  ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::GraphWarning> warnings, c.Warnings(r.id));
+  if (g.json) {
+    Json j = RelationJson(c, r);
+    j["warnings"] = WarningsJson(warnings);
+    PrintJsonLine(j);
+    return Status::Ok();
+  }
+  Field("relation", r.id);
+  Field("subject", Named(c, r.subject));
+  Field("predicate", r.predicate);
+  Field("object", Named(c, r.object));
+  Field("period", Period(r.from, r.to));
+  fmt::print("sources:\n");
+  for (const auto& s : r.sources) fmt::print("  {} ({})\n", Named(c, s.item), s.confidence);
+  PrintWarnings(warnings);
+  fmt::print("recorded     {} by {}\n", r.time, Printable(r.operator_));
+  return Status::Ok();
+}
+
+// relation.withdrawn: a claim entered by mistake, or one its sources no longer
+// bear out, taken back with the reason. The relation.added entry stays in the log.
+Status RelationWithdraw(const Globals& g, const RelationRefOptions& o) {
+  if (catalog::IsBlank(o.reason)) {
+    return core::InvalidArgument(
+        "--reason is blank: say why the claim is withdrawn (it is kept in the custody log)");
+  }
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  const catalog::Catalog& c = a->catalog();
+  auto r = ResolveRelation(*a, o.ref, "RELATION");
+  if (!r.ok()) {
+    if (r.status().code() != core::Code::kFailedPrecondition) return r.status();
+    return core::FailedPrecondition(fmt::format("{}; nothing was written", r.status().message()));
+  }
+  Json body{{"type", std::string(catalog::kRelationWithdrawn)},
+            {"relation", r->id},
+            {"reason", o.reason}};
+  ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
+  if (g.json) {
+    PrintJsonLine({{"type", std::string(catalog::kRelationWithdrawn)},
+                   {"leaf_index", leaf},
+                   {"relation", r->id},
+                   {"reason", o.reason}});
+    return Status::Ok();
+  }
+  fmt::print(
+      "Withdrew {}: {} {} {} (log entry {}); the claim and its sources stay in the custody "
+      "log.\n",
+      r->id, Named(c, r->subject), r->predicate, Named(c, r->object), leaf);
+  return Status::Ok();
+}
+
 // ---------------------------------------------------------------- case
 
 struct CaseOptions {
@@ -1469,7 +1541,8 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
   }
   // ---- relation
   {
-    auto* relation = app.add_subcommand("relation", "relations between actors: add");
+    auto* relation =
+        app.add_subcommand("relation", "relations between actors: add, show, withdraw");
     relation->require_subcommand(1);
     Example(relation, "isnad relation add ac9 subordinate_of ac4 --source i3");
     auto o = std::make_shared<RelationOptions>();
@@ -1496,6 +1569,21 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
             "isnad relation add \"155th Missile Brigade\" present_at inc5 --from 2013-08-21 "
             "--source i3 --confidence low");
     Add(out, add, [&g, o] { return RelationAdd(g, *o); });
+    auto ro = std::make_shared<RelationRefOptions>();
+    auto* show =
+        relation->add_subcommand("show", "show a relation: the claim, its sources, warnings");
+    show->add_option("relation", ro->ref, "relation id, e.g. rel12")->required();
+    Example(show, "isnad relation show rel12");
+    Add(out, show, [&g, ro] { return RelationShow(g, *ro); });
+    auto wo = std::make_shared<RelationRefOptions>();
+    auto* withdraw = relation->add_subcommand(
+        "withdraw", "take a claim back (a correction; the claim stays in the log), with why");
+    withdraw->add_option("relation", wo->ref, "relation id, e.g. rel12")->required();
+    withdraw->add_option("--reason", wo->reason, "why (kept in the custody log)")->required();
+    Example(withdraw,
+            "isnad relation withdraw rel12 --reason \"the source names the 104th Brigade, not the "
+            "105th\"");
+    Add(out, withdraw, [&g, wo] { return RelationWithdraw(g, *wo); });
     relation->fallthrough();
   }
   // ---- case

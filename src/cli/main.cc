@@ -562,8 +562,34 @@ int CmdLog(const Globals& g, uint64_t from, uint64_t limit) {
                  ? "failed " + Printable(j->value("url", ""))
                  : fmt::format("{} {} {}", j->value("warc", ""), (*j)["status"].get<uint64_t>(),
                                Printable(j->value("url", "")));
+    } else if (type == catalog::kPlaceAdded || type == catalog::kActorAdded ||
+               type == catalog::kIncidentAdded || type == catalog::kCaseAdded) {
+      // The new entity's id and its label: English where there is one.
+      const Json label = j->value(j->contains("names") ? "names" : "title", Json::object());
+      std::string text = label.contains("en") ? label["en"].get<std::string>()
+                         : label.empty()      ? ""
+                                              : label.begin()->get<std::string>();
+      catalog::EntityKind kind = type == catalog::kPlaceAdded      ? catalog::EntityKind::kPlace
+                                 : type == catalog::kActorAdded    ? catalog::EntityKind::kActor
+                                 : type == catalog::kIncidentAdded ? catalog::EntityKind::kIncident
+                                                                   : catalog::EntityKind::kCase;
+      what = fmt::format("{} {}", catalog::EntityId(kind, i), Printable(text));
+    } else if (type == catalog::kRelationAdded) {
+      what =
+          fmt::format("{}: {} {} {}", catalog::EntityId(catalog::EntityKind::kRelation, i),
+                      j->value("subject", ""), j->value("predicate", ""), j->value("object", ""));
+    } else if (type == catalog::kRelationWithdrawn) {
+      what = fmt::format("{}: {}", j->value("relation", ""), Printable(j->value("reason", "")));
+    } else if (type == catalog::kIncidentLinked || type == catalog::kCaseLinked ||
+               type == catalog::kIncidentUnlinked || type == catalog::kCaseUnlinked) {
+      bool to_case = type == catalog::kCaseLinked || type == catalog::kCaseUnlinked;
+      what = j->value(to_case ? "case" : "incident", "");
+      for (const Json& item : j->value("items", Json::array())) {
+        what += " " + item.get<std::string>();
+      }
+      if (j->contains("reason")) what += ": " + Printable(j->value("reason", ""));
     }
-    fmt::print("{:>7}  {}  {:<16} {:<22} {}\n", i, std::string((*j)["time"]), type,
+    fmt::print("{:>7}  {}  {:<18} {:<22} {}\n", i, std::string((*j)["time"]), type,
                Printable(j->value("operator", "")), what);
     return Status::Ok();
   });
