@@ -863,7 +863,18 @@ TEST_F(GraphCli, UnlinkTakesAnItemOutWithItsReason) {
   Json kase = One({"case", "unlink", "Ghouta complaint (Paris)", s.video, "--reason",
                    "the defence showed it was re-encoded"});
   EXPECT_EQ(kase["case"], s.kase);
-  EXPECT_EQ(One({"case", "show", s.kase})["exhibits"], Json::array({s.photo}));
+  Json shown = One({"case", "show", s.kase});
+  EXPECT_EQ(shown["exhibits"], Json::array({s.photo}));
+  ASSERT_EQ(shown["withdrawn"].size(), 1u) << shown.dump();
+  EXPECT_EQ(shown["withdrawn"][0]["item"], s.video);
+  EXPECT_EQ(shown["withdrawn"][0]["reason"], "the defence showed it was re-encoded");
+  EXPECT_EQ(shown["withdrawn"][0]["entry"], kase["leaf_index"]);
+  // The plain show says what was taken out and why, under its own heading.
+  RunResult plain = isnad({"incident", "show", s.incident});
+  size_t heading = plain.out.find("taken out:");
+  ASSERT_NE(heading, std::string::npos) << plain.out;
+  EXPECT_NE(plain.out.find(s.photo, heading), std::string::npos) << plain.out;
+  EXPECT_NE(plain.out.find("filmed in 2012", heading), std::string::npos) << plain.out;
 
   // Refused, and nothing written: not linked (any more), no reason, a blank one.
   uint64_t size = LogSize();
@@ -932,7 +943,12 @@ TEST_F(GraphCli, WithdrawTakesAClaimBackWithItsReason) {
   EXPECT_TRUE(Contains(again.err, "nothing was written")) << again.err;
   RunResult gone = isnad({"relation", "show", s.subordinate});
   EXPECT_EQ(gone.exit_code, 1);
-  EXPECT_TRUE(Contains(gone.err, "was withdrawn")) << gone.err;
+  EXPECT_TRUE(Contains(gone.err, "was withdrawn by log entry " + out["leaf_index"].dump()))
+      << gone.err;
+  EXPECT_TRUE(Contains(gone.err, "the order names another brigade")) << gone.err;
+  RunResult missing = isnad({"relation", "show", "rel999"});
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_TRUE(Contains(missing.err, "lists an actor's relations")) << missing.err;
   RunResult actor = isnad({"relation", "withdraw", s.brigade, "--reason", "x"});
   EXPECT_EQ(actor.exit_code, 2);
   EXPECT_TRUE(Contains(actor.err, "is not a relation id")) << actor.err;

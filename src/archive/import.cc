@@ -1783,6 +1783,11 @@ Status ExportJsonl(const Archive& archive, std::ostream& out) {
 
   std::optional<Ordered> pending;  // the last line, held back so a link can join it
   uint64_t pending_leaf = 0;
+  // What stands as the log is read, so that an unlink of an item not linked
+  // then, or a second withdrawal of a claim (the log allows both; they change
+  // nothing), is not written: import refuses such lines.
+  std::set<std::pair<std::string, std::string>> linked;  // (incident or case, item)
+  std::set<std::string> withdrawn;                       // relations
   auto flush = [&] {
     if (pending) write(*pending);
     pending.reset();
@@ -1841,6 +1846,7 @@ Status ExportJsonl(const Archive& archive, std::ostream& out) {
       const char* owner_key = inc ? "incident" : "case";
       const char* join_key = inc ? "items" : "exhibits";
       const std::string owner = e[owner_key].get<std::string>();
+      for (const Json& item : e["items"]) linked.emplace(owner, item.get<std::string>());
       if (pending && pending_leaf + 1 == leaf &&
           (*pending)["kind"].get<std::string>() == owner_key && pending->contains("ref") &&
           (*pending)["ref"].get<std::string>() == owner && !pending->contains(join_key)) {
@@ -1853,9 +1859,15 @@ Status ExportJsonl(const Archive& archive, std::ostream& out) {
       line["items"] = ToOrdered(e["items"]);
     } else if (type == catalog::kIncidentUnlinked || type == catalog::kCaseUnlinked) {
       const char* owner_key = type == catalog::kIncidentUnlinked ? "incident" : "case";
+      const std::string owner = e[owner_key].get<std::string>();
+      Json items = Json::array();
+      for (const Json& item : e["items"]) {
+        if (linked.erase({owner, item.get<std::string>()}) > 0) items.push_back(item);
+      }
+      if (items.empty()) continue;
       line["kind"] = "unlink";
-      line[owner_key] = e[owner_key].get<std::string>();
-      line["items"] = ToOrdered(e["items"]);
+      line[owner_key] = owner;
+      line["items"] = ToOrdered(items);
       line["reason"] = e["reason"].get<std::string>();
     } else if (type == catalog::kActorAdded) {
       line["kind"] = "actor";
@@ -1863,6 +1875,7 @@ Status ExportJsonl(const Archive& archive, std::ostream& out) {
       CopyIf(line, "type", e, "actor_type");
       for (const char* k : {"names", "variants", "description"}) CopyIf(line, k, e, k);
     } else if (type == catalog::kRelationWithdrawn) {
+      if (!withdrawn.insert(e["relation"].get<std::string>()).second) continue;
       line["kind"] = "withdraw";
       line["relation"] = e["relation"].get<std::string>();
       line["reason"] = e["reason"].get<std::string>();

@@ -828,6 +828,21 @@ TEST(Import, WithdrawLinesRoundTripAndMustTakeBackAClaimThatStands) {
   AddFiles(*b, {tmp.Join("in/f.txt")});
   MustImport(*b, tmp.Join("x/e1.jsonl"));
   EXPECT_EQ(Export(*b, "jsonl"), e1);
+  // A second withdrawal in the log (allowed there; it changes nothing) and an
+  // unlink of an item not linked are not exported: import would refuse them.
+  const std::string incident = "inc" + std::to_string(a->log().size());
+  ASSERT_TRUE(
+      a->Record({{{"type", "incident.added"}, {"title", {{"en", "An attack"}}}},
+                 {{"type", "relation.withdrawn"}, {"relation", "rel4"}, {"reason", "said twice"}},
+                 {{"type", "incident.unlinked"},
+                  {"incident", incident},
+                  {"items", {"i1"}},
+                  {"reason", "never linked"}}})
+          .ok());
+  const std::string e2 = Export(*a, "jsonl");
+  EXPECT_NE(e2.find(R"("ref":")" + incident + R"(")"), std::string::npos) << e2;
+  EXPECT_EQ(e2.find("said twice"), std::string::npos) << e2;
+  EXPECT_EQ(e2.find("never linked"), std::string::npos) << e2;
 }
 
 TEST(Import, JsonlExportNeedsTheFiles) {

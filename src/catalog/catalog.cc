@@ -40,7 +40,7 @@ using internal::Tx;
 
 // Bump when the schema changes; an older catalogue is then rebuilt with
 // `isnad reindex` (it is derived data, so there are no migrations).
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 constexpr int64_t kMaxSqlInteger = std::numeric_limits<int64_t>::max();
 
 // docs/formats/catalog.md describes this schema; change both together.
@@ -94,7 +94,7 @@ CREATE TABLE notes (
   CHECK ((text IS NULL) <> (text_sha256 IS NULL))
 );
 CREATE INDEX notes_by_item ON notes (item_leaf, leaf_index);
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;
 )sql";
 
 // The rows Fingerprint() hashes: every stored column of every table, in
@@ -135,6 +135,12 @@ constexpr FingerprintTable kFingerprintTables[] = {
      "SELECT incident_leaf, place_leaf FROM incident_places ORDER BY incident_leaf, place_leaf"},
     {"links",
      "SELECT owner, role, item_leaf, leaf_index FROM links ORDER BY owner, role, item_leaf"},
+    {"relation_withdrawals",
+     "SELECT relation_leaf, leaf_index, reason, time FROM relation_withdrawals ORDER BY "
+     "relation_leaf"},
+    {"withdrawals",
+     "SELECT owner, role, item_leaf, leaf_index, reason, time FROM withdrawals ORDER BY owner, "
+     "role, leaf_index, item_leaf"},
     {"actors", "SELECT leaf_index, actor_type FROM actors ORDER BY leaf_index"},
     {"relations",
      "SELECT leaf_index, subject_leaf, predicate, object_leaf, date_from, date_to, from_lo, "

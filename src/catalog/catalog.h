@@ -103,6 +103,13 @@ struct EntityRecord {
   std::string owner;                // case event: its case id
   std::vector<std::string> places;  // incident places
   std::vector<std::string> items;   // incident items, case exhibits, event documents
+  // Incident items and case exhibits taken back (incident.unlinked,
+  // case.unlinked), in log order; an item linked again is in items too.
+  struct Withdrawal {
+    std::string item, reason, time;
+    uint64_t leaf_index = 0;  // the unlink entry
+  };
+  std::vector<Withdrawal> withdrawn;
   std::vector<std::pair<std::string, std::string>> parties;  // case: (actor id, role)
   std::string time, operator_;
   // The name to show: English if given, else Arabic, else the first.

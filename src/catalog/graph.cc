@@ -230,6 +230,21 @@ CREATE TABLE links (
   PRIMARY KEY (owner, role, item_leaf)
 ) WITHOUT ROWID;
 CREATE INDEX links_by_item ON links (item_leaf);
+CREATE TABLE relation_withdrawals (
+  relation_leaf INTEGER PRIMARY KEY,
+  leaf_index    INTEGER NOT NULL,
+  reason        TEXT NOT NULL,
+  time          TEXT NOT NULL
+);
+CREATE TABLE withdrawals (
+  owner      INTEGER NOT NULL,
+  role       TEXT NOT NULL,
+  item_leaf  INTEGER NOT NULL,
+  leaf_index INTEGER NOT NULL,
+  reason     TEXT NOT NULL,
+  time       TEXT NOT NULL,
+  PRIMARY KEY (owner, role, leaf_index, item_leaf)
+) WITHOUT ROWID;
 CREATE TABLE actors (
   leaf_index INTEGER PRIMARY KEY,
   actor_type TEXT NOT NULL
@@ -397,14 +412,26 @@ Status GraphApplier::Link(int64_t owner, const char* role, const Json& items, in
 
 // An unlink of an item that is not linked (then) changes nothing: the CLI and
 // import refuse to write one, and the log, once written, is applied as it is.
-Status GraphApplier::Unlink(int64_t owner, const char* role, const Json& items, int64_t leaf) {
-  for (const Json& item : items) {
+Status GraphApplier::Unlink(int64_t owner, const char* role, const Json& e, int64_t leaf) {
+  for (const Json& item : e["items"]) {
     ISNAD_ASSIGN_OR_RETURN(int64_t item_leaf, Expect(item, EntityKind::kItem, leaf));
     Stmt& st = Q("DELETE FROM links WHERE owner = ?1 AND role = ?2 AND item_leaf = ?3");
     st.Int(1, owner);
     st.TextRef(2, role);
     st.Int(3, item_leaf);
     ISNAD_RETURN_IF_ERROR(st.Run("withdrawing a link"));
+    // An item that was not linked then: nothing was withdrawn.
+    if (sqlite3_changes(db_) == 0) continue;
+    Stmt& w =
+        Q("INSERT OR IGNORE INTO withdrawals (owner, role, item_leaf, leaf_index, reason, time) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    w.Int(1, owner);
+    w.TextRef(2, role);
+    w.Int(3, item_leaf);
+    w.Int(4, leaf);
+    w.TextRef(5, Member(e, "reason"));
+    w.TextRef(6, Member(e, "time"));
+    ISNAD_RETURN_IF_ERROR(w.Run("recording a withdrawal"));
   }
   return Status::Ok();
 }
@@ -577,7 +604,7 @@ Status GraphApplier::Apply(int64_t leaf, const std::string& type, const Json& e)
   if (type == kIncidentLinked || type == kIncidentUnlinked) {
     ISNAD_ASSIGN_OR_RETURN(int64_t incident, Expect(e["incident"], EntityKind::kIncident, leaf));
     ISNAD_RETURN_IF_ERROR(type == kIncidentLinked ? Link(incident, "incident", e["items"], leaf)
-                                                  : Unlink(incident, "incident", e["items"], leaf));
+                                                  : Unlink(incident, "incident", e, leaf));
     for (const Json& item : e["items"]) {
       dirty_.insert(
           static_cast<int64_t>(ParseEntityId(item.get_ref<const std::string&>())->leaf_index));
@@ -641,7 +668,16 @@ Status GraphApplier::Apply(int64_t leaf, const std::string& type, const Json& e)
     ISNAD_RETURN_IF_ERROR(rs.Run("withdrawing a relation's sources"));
     Stmt& st = Q("DELETE FROM relations WHERE leaf_index = ?1");
     st.Int(1, relation);
-    return st.Run("withdrawing a relation");
+    ISNAD_RETURN_IF_ERROR(st.Run("withdrawing a relation"));
+    // The first withdrawal is the one that took it back.
+    Stmt& w =
+        Q("INSERT OR IGNORE INTO relation_withdrawals (relation_leaf, leaf_index, reason, time) "
+          "VALUES (?1, ?2, ?3, ?4)");
+    w.Int(1, relation);
+    w.Int(2, leaf);
+    w.TextRef(3, Member(e, "reason"));
+    w.TextRef(4, Member(e, "time"));
+    return w.Run("recording a relation's withdrawal");
   }
   if (type == kCaseAdded) {
     std::vector<std::pair<int64_t, std::string>> parties;
@@ -693,7 +729,7 @@ Status GraphApplier::Apply(int64_t leaf, const std::string& type, const Json& e)
   }
   if (type == kCaseUnlinked) {
     ISNAD_ASSIGN_OR_RETURN(int64_t case_leaf, Expect(e["case"], EntityKind::kCase, leaf));
-    return Unlink(case_leaf, "exhibit", e["items"], leaf);
+    return Unlink(case_leaf, "exhibit", e, leaf);
   }
   if (type == kTimestampAdded) {
     const uint64_t size = e["checkpoint_size"].get<uint64_t>();
@@ -1104,6 +1140,19 @@ Status ReadEntity(sqlite3* db, EntityRef ref, EntityRecord* r) {
                            "ORDER BY leaf_index, item_leaf",
         owner, [r](Stmt& st) { r->items.push_back(Id(EntityKind::kItem, st.ColInt(0))); });
   };
+  auto withdrawn_from = [&](const char* role, int64_t owner) {
+    return ForRows(db,
+                   role[0] == 'i' ? "SELECT item_leaf, reason, time, leaf_index FROM withdrawals "
+                                    "WHERE owner = ?1 AND role = 'incident' ORDER BY leaf_index, "
+                                    "item_leaf"
+                                  : "SELECT item_leaf, reason, time, leaf_index FROM withdrawals "
+                                    "WHERE owner = ?1 AND role = 'exhibit' ORDER BY leaf_index, "
+                                    "item_leaf",
+                   owner, [r](Stmt& st) {
+                     r->withdrawn.push_back({Id(EntityKind::kItem, st.ColInt(0)), st.ColText(1),
+                                             st.ColText(2), static_cast<uint64_t>(st.ColInt(3))});
+                   });
+  };
   switch (ref.kind) {
     case EntityKind::kPlace:
       return ForRows(db, "SELECT lat, lon, within_leaf FROM places WHERE leaf_index = ?1", leaf,
@@ -1121,6 +1170,7 @@ Status ReadEntity(sqlite3* db, EntityRef ref, EntityRecord* r) {
       ISNAD_RETURN_IF_ERROR(ForRows(
           db, "SELECT place_leaf FROM incident_places WHERE incident_leaf = ?1 ORDER BY place_leaf",
           leaf, [r](Stmt& st) { r->places.push_back(Id(EntityKind::kPlace, st.ColInt(0))); }));
+      ISNAD_RETURN_IF_ERROR(withdrawn_from("incident", leaf));
       return items_of("incident", leaf);
     case EntityKind::kActor:
       return ForRows(db, "SELECT actor_type FROM actors WHERE leaf_index = ?1", leaf,
@@ -1135,6 +1185,7 @@ Status ReadEntity(sqlite3* db, EntityRef ref, EntityRecord* r) {
                                       r->parties.emplace_back(Id(EntityKind::kActor, st.ColInt(0)),
                                                               st.ColText(1));
                                     }));
+      ISNAD_RETURN_IF_ERROR(withdrawn_from("exhibit", leaf));
       return items_of("exhibit", leaf);
     case EntityKind::kCaseEvent:
       ISNAD_RETURN_IF_ERROR(
@@ -1305,13 +1356,20 @@ StatusOr<RelationRecord> Catalog::Relation(std::string_view relation_id) const {
   if (ref.kind != EntityKind::kRelation) {
     return core::InvalidArgument(std::string(relation_id) + " is not a relation");
   }
-  ISNAD_ASSIGN_OR_RETURN(
-      auto out, ReadRelations(db_, "r.leaf_index = ?1", static_cast<int64_t>(ref.leaf_index)));
+  const auto leaf = static_cast<int64_t>(ref.leaf_index);
+  ISNAD_ASSIGN_OR_RETURN(auto out, ReadRelations(db_, "r.leaf_index = ?1", leaf));
+  std::string withdrawn;
+  ISNAD_RETURN_IF_ERROR(ForRows(
+      db_, "SELECT leaf_index, time, reason FROM relation_withdrawals WHERE relation_leaf = ?1",
+      leaf, [&](Stmt& st) {
+        withdrawn = " by log entry " + std::to_string(st.ColInt(0)) + " (" + st.ColText(1) +
+                    "): " + st.ColText(2);
+      }));
   ISNAD_RETURN_IF_ERROR(tx.Commit());
   if (out.empty()) {
-    return core::FailedPrecondition(
-        std::string(relation_id) +
-        " was withdrawn; `isnad log` keeps the claim and the entry that withdrew it, with why");
+    return core::FailedPrecondition(std::string(relation_id) + " was withdrawn" + withdrawn +
+                                    "; `isnad log --from " + std::to_string(leaf) +
+                                    "` shows the claim, its sources and the withdrawal");
   }
   return out.front();
 }

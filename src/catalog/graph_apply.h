@@ -56,7 +56,9 @@ class GraphApplier {
   Status SetText(int64_t owner, const char* field, const std::string& lang,
                  const std::string& text);
   Status Link(int64_t owner, const char* role, const Json& items, int64_t leaf);
-  Status Unlink(int64_t owner, const char* role, const Json& items, int64_t leaf);
+  // Drops the links and records each one that stood as a withdrawal, with
+  // the entry's reason and time.
+  Status Unlink(int64_t owner, const char* role, const Json& e, int64_t leaf);
   Status EnsureFacts(int64_t item_leaf);
   // The text of `leaf`'s search row; leaves *out empty when it has none.
   // *keys: its filter keys (graph.cc), "" or " k1 k2...".

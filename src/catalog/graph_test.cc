@@ -314,14 +314,31 @@ TEST(Graph, UnlinkTakesALinkBackAndRelinkRestoresIt) {
   ASSERT_TRUE(hits.ok()) << hits.status().ToString();
   ASSERT_EQ(hits->hits.size(), 1u);
   EXPECT_EQ(hits->hits[0].id, s.report);
+  // Each shows what was taken out of it, why, and by which entry.
+  auto withdrawn = c->Entity(s.attack)->withdrawn;
+  ASSERT_EQ(withdrawn.size(), 1u);
+  EXPECT_EQ(withdrawn[0].item, s.video);
+  EXPECT_EQ(withdrawn[0].reason, "filmed in 2012, not this attack");
+  EXPECT_EQ(withdrawn[0].leaf_index, h.next() - 2);
+  ASSERT_EQ(c->Entity(s.the_case)->withdrawn.size(), 1u);
+  EXPECT_EQ(c->Entity(s.the_case)->withdrawn[0].item, s.report);
   // Batched or one at a time, and rebuilt: the same catalogue.
   EXPECT_EQ(*c->Fingerprint(), *Build(h.entries(), 1)->Fingerprint());
-  // Linked again later: back.
+  // Taken out again while not linked: nothing more was withdrawn.
+  h.Graph({{"type", "incident.unlinked"},
+           {"incident", s.attack},
+           {"items", {s.video}},
+           {"reason", "said twice"}},
+          EntityKind::kIncident);
+  EXPECT_EQ(Build(h.entries())->Entity(s.attack)->withdrawn.size(), 1u);
+  // Linked again later: back, and the withdrawal stays in the history.
   h.Graph({{"type", "incident.linked"}, {"incident", s.attack}, {"items", {s.video}}},
           EntityKind::kIncident);
   auto again = Build(h.entries());
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(again->Details(s.video)->incidents, std::vector<std::string>{s.attack});
+  EXPECT_EQ(again->Entity(s.attack)->withdrawn.size(), 1u);
+  EXPECT_EQ(*again->Fingerprint(), *Build(h.entries(), 1)->Fingerprint());
 }
 
 // The unit is subordinate to the brigade and the brigade to the unit, both

@@ -264,6 +264,27 @@ Json StringsJson(const std::vector<std::string>& v) {
   return j;
 }
 
+Json WithdrawnJson(const std::vector<EntityRecord::Withdrawal>& withdrawn) {
+  Json j = Json::array();
+  for (const auto& w : withdrawn) {
+    j.push_back(
+        {{"item", w.item}, {"reason", w.reason}, {"time", w.time}, {"entry", w.leaf_index}});
+  }
+  return j;
+}
+
+// Items taken back, each with why and the entry that did it, after the
+// ones that stand: the history a reader of `show` should not have to dig for.
+void PrintWithdrawn(const catalog::Catalog& c, const char* heading,
+                    const std::vector<EntityRecord::Withdrawal>& withdrawn) {
+  if (withdrawn.empty()) return;
+  fmt::print("{}:\n", heading);
+  for (const auto& w : withdrawn) {
+    fmt::print("  {}\n      {} (log entry {}, {})\n", Named(c, w.item), Printable(w.reason),
+               w.leaf_index, w.time);
+  }
+}
+
 // Members named as in the import format (docs/formats/catalog-import.md).
 Json EntityJson(const EntityRecord& e) {
   Json j{{"id", e.id},
@@ -285,6 +306,7 @@ Json EntityJson(const EntityRecord& e) {
       j["places"] = StringsJson(e.places);
       j["description"] = LangJson(e.descriptions);
       j["items"] = StringsJson(e.items);
+      j["withdrawn"] = WithdrawnJson(e.withdrawn);
       break;
     case EntityKind::kActor:
       j["type"] = e.category;
@@ -302,6 +324,7 @@ Json EntityJson(const EntityRecord& e) {
       }
       j["parties"] = parties;
       j["exhibits"] = StringsJson(e.items);
+      j["withdrawn"] = WithdrawnJson(e.withdrawn);
       break;
     }
     case EntityKind::kCaseEvent:
@@ -755,6 +778,7 @@ Status IncidentShow(const Globals& g, const ShowOptions& o) {
     fmt::print("items:\n");
     for (const auto& item : e.items) fmt::print("  {}\n", Named(c, item));
   }
+  PrintWithdrawn(c, "taken out", e.withdrawn);
   if (!relations.empty()) {
     fmt::print("relations:\n");
     for (const auto& r : relations) PrintRelation(c, r);
@@ -1011,13 +1035,18 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
 StatusOr<catalog::RelationRecord> ResolveRelation(const archive::Archive& a, const std::string& ref,
                                                   std::string_view what) {
   auto parsed = catalog::ParseEntityId(ref);
+  constexpr std::string_view kWhereIds =
+      "`isnad actor show ACTOR` lists an actor's relations with their ids";
   if (!parsed || parsed->kind != EntityKind::kRelation) {
     return core::InvalidArgument(
-        fmt::format("{} \"{}\" is not a relation id: give one such as rel12 (`isnad actor show "
-                    "ACTOR` lists an actor's relations with their ids)",
-                    what, Printable(ref)));
+        fmt::format("{} \"{}\" is not a relation id: give one such as rel12 ({})", what,
+                    Printable(ref), kWhereIds));
   }
-  return a.catalog().Relation(ref);
+  auto r = a.catalog().Relation(ref);
+  if (r.status().code() == core::Code::kNotFound) {
+    return core::NotFound(fmt::format("{}; {}", r.status().message(), kWhereIds));
+  }
+  return r;
 }
 
 struct RelationRefOptions {
@@ -1186,6 +1215,7 @@ Status CaseShow(const Globals& g, const ShowOptions& o) {
     fmt::print("exhibits:\n");
     for (const auto& item : e.items) fmt::print("  {}\n", Named(c, item));
   }
+  PrintWithdrawn(c, "exhibits withdrawn", e.withdrawn);
   PrintRecordedBy(e);
   return Status::Ok();
 }
