@@ -927,7 +927,8 @@ TEST_F(GraphCli, WithdrawTakesAClaimBackWithItsReason) {
   EXPECT_EQ(out["type"], "relation.withdrawn");
   EXPECT_EQ(out["relation"], s.subordinate);
   EXPECT_EQ(out["reason"], "the order names another brigade");
-  for (const Json& r : One({"actor", "show", s.brigade})["relations"]) {
+  Json brigade = One({"actor", "show", s.brigade});
+  for (const Json& r : brigade["relations"]) {
     EXPECT_NE(r["id"], s.subordinate) << r.dump();
   }
   EXPECT_TRUE(One({"actor", "show", s.division})["relations"].empty());
