@@ -5,7 +5,6 @@
 #include "archive/webarchive.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <algorithm>
 
@@ -13,6 +12,7 @@
 #include "catalog/entries.h"
 #include "core/testing/temp_dir.h"
 #include "subprocess.h"
+#include "warc/testing_source.h"
 #include "warc/writer.h"
 
 namespace isnad::archive {
@@ -21,6 +21,7 @@ namespace {
 using core::testing::ReadTestFile;
 using core::testing::TempDir;
 using core::testing::WriteTestFile;
+using warc::testing::Compressed;
 
 const std::string kWarcio = std::string(ISNAD_TESTDATA_DIR) + "/warc-warcio/";
 const std::string kWacz = std::string(ISNAD_TESTDATA_DIR) + "/wacz-pywacz/";
@@ -135,24 +136,6 @@ TEST(WebArchiveImport, WarcIsPreservedIndexedAndItsPayloadIsAnItem) {
   auto verify = a->Verify("", 1, nullptr);
   ASSERT_TRUE(verify.ok());
   for (const auto& p : verify->problems) ADD_FAILURE() << p.file << ": " << p.what;
-}
-
-// `data` compressed by zlib: as one gzip member when `gzip`, else as a zlib
-// stream (HTTP "Content-Encoding: deflate").
-std::string Compressed(const std::string& data, bool gzip) {
-  z_stream zs{};
-  EXPECT_EQ(
-      deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, gzip ? 31 : 15, 8, Z_DEFAULT_STRATEGY),
-      Z_OK);
-  std::string out(deflateBound(&zs, data.size()), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
 }
 
 // One response record (no digests) whose HTTP message is `head` + `body`.

@@ -206,6 +206,19 @@ class Buffered {
 
 bool IsBlank(std::string_view line) { return Trim(line).empty(); }
 
+// "WARC/1.0", "WARC/1.1": the line a record starts with (WARC 1.1, section 4).
+bool IsVersionLine(std::string_view line) {
+  std::string_view t = Trim(line);
+  if (t.substr(0, 5) != "WARC/") return false;
+  t.remove_prefix(5);
+  size_t dot = t.find('.');
+  auto digits = [](std::string_view d) {
+    return !d.empty() && d.size() <= 4 &&
+           std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  return dot != std::string_view::npos && digits(t.substr(0, dot)) && digits(t.substr(dot + 1));
+}
+
 // Removes chunked transfer coding as the bytes stream through.
 class Dechunker {
  public:
@@ -417,6 +430,34 @@ struct Reader::Impl {
     }
   }
 
+  // After a record that did not end where its Content-Length says (or that
+  // is followed by bytes that are not a record): skips lines up to the next
+  // one that starts a WARC record, and leaves it in `pending`; no pending at
+  // the end of the file. Returns where the skipped bytes began and how many
+  // there were, blank lines at either end not counted. Constant memory: a
+  // skipped line is not kept, however long.
+  struct Skipped {
+    uint64_t from = 0;
+    uint64_t bytes = 0;
+  };
+  core::StatusOr<Skipped> SkipToNextRecord() {
+    Skipped s;
+    std::string line;
+    while (true) {
+      uint64_t at = buf.offset();
+      ISNAD_ASSIGN_OR_RETURN(uint64_t n, buf.ReadLine(&line, UINT64_MAX, 64));
+      if (n == 0) return s;
+      if (n < 64 && IsVersionLine(line)) {
+        pending = std::move(line);
+        pending_u = at;
+        return s;
+      }
+      if (n < 64 && IsBlank(line)) continue;
+      if (s.bytes == 0) s.from = at;
+      s.bytes = at + n - s.from;
+    }
+  }
+
   core::StatusOr<bool> Next(Record* r, PayloadSink* sink);
   core::Status ReadBlock(Record* r, PayloadSink* sink);
 };
@@ -541,24 +582,54 @@ core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
   ISNAD_RETURN_IF_ERROR(ReadBlock(r, sink));
 
   // Between records: the first line after the block should be blank (it is
-  // the CRLF CRLF trailer); a non-blank one means Content-Length was short.
+  // the CRLF CRLF trailer); a non-blank one means Content-Length was wrong.
+  // Reading goes on at the next line that starts a record, and the bytes
+  // skipped to it are this record's problem (and part of its length).
   // An error here (the next gzip member is damaged) is the next record's:
   // this one is whole, and is returned first.
   if (!done) {
     uint64_t at = buf.offset();
-    core::StatusOr<uint64_t> n = buf.ReadLine(&line, UINT64_MAX, 256);
+    core::StatusOr<uint64_t> n = buf.ReadLine(&line, UINT64_MAX, 64);
     if (!n.ok()) {
       deferred = n.status();
     } else {
-      if (*n > 0 && !IsBlank(line)) {
-        // Which way it is wrong cannot be told from here: a Content-Length too
-        // small leaves the block's end, one too large took in the next record.
-        r->problems.push_back("bytes follow the block where the record should end (at " +
-                              std::to_string(at) + " uncompressed): its Content-Length (" +
-                              std::to_string(r->content_length) +
-                              ") is not the length of its block");
+      const bool misaligned = *n > 0 && !IsBlank(line);
+      uint64_t from = at, gap = 0;  // the bytes skipped (blank lines at either end not counted)
+      if (misaligned && *n < 64 && IsVersionLine(line)) {
+        pending = std::move(line);  // the Content-Length took in the trailer only
+        pending_u = at;
+      } else {
+        core::StatusOr<Skipped> sk = SkipToNextRecord();
+        if (!sk.ok()) {
+          deferred = sk.status();
+        } else if (sk->bytes > 0) {
+          from = misaligned ? at : sk->from;
+          gap = sk->from + sk->bytes - from;
+        }
+        if (misaligned && gap == 0) gap = *n;
       }
-      if (core::Status st = SkipBlankLines(); !st.ok()) deferred = st;
+      if (misaligned || gap > 0) {
+        // Which way a Content-Length is wrong cannot be told from here: one too
+        // small leaves the block's end, one too large took in the next record.
+        std::string p =
+            misaligned ? "bytes follow the block where the record should end (at " +
+                             std::to_string(at) + " uncompressed): its Content-Length (" +
+                             std::to_string(r->content_length) + ") is not the length of its block"
+                       : std::to_string(gap) + " bytes that are not a WARC record follow it (at " +
+                             std::to_string(from) + " uncompressed)";
+        if (pending && pending_u > at && gap > 0) {
+          p += "; " + std::to_string(gap) +
+               " bytes were skipped to the next WARC record, at byte " + std::to_string(pending_u) +
+               " uncompressed, and reading went on there";
+          if (misaligned)
+            p += " (a Content-Length too large takes in the start of the record after it, which is "
+                 "then not read)";
+        } else if (!pending && gap > 0 && !deferred) {
+          p += "; no WARC record follows in the " + std::to_string(gap) +
+               " bytes after it, to the end of the file";
+        }
+        r->problems.push_back(std::move(p));
+      }
     }
   }
   uint64_t end_u = pending ? pending_u : buf.offset();

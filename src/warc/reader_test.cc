@@ -625,5 +625,101 @@ TEST(WarcReader, DamagedGzipMemberKeepsTheRecordBeforeIt) {
   }
 }
 
+// A Content-Length too large takes in the start of the next record, one too
+// small leaves the end of the block behind, and bytes that are no record can
+// lie between records. Each is the problem of the record before, whose length
+// covers the bytes skipped, and reading goes on at the next record: plain or
+// gzip, however the file is read in chunks.
+TEST(WarcReader, AWrongContentLengthIsReportedAndReadingGoesOnAtTheNextRecord) {
+  std::vector<std::string> blocks, records;
+  for (int i = 0; i < 4; ++i) {
+    std::string block;
+    for (int line = 0; line < 40; ++line)
+      block += "record " + std::to_string(i) + ", line " + std::to_string(line) + "\n";
+    blocks.push_back(block);
+    records.push_back(RawRecord(
+        "WARC-Type: resource\r\nWARC-Target-URI: file:///f" + std::to_string(i) +
+            "\r\nWARC-Block-Digest: sha1:" + Base32Encode(RawDigest("sha1", block)) + "\r\n",
+        block));
+  }
+  auto with_length = [&](int delta) {
+    std::string r = records[1];
+    std::string cl = "Content-Length: " + std::to_string(blocks[1].size());
+    size_t at = r.find(cl);
+    return r.replace(at, cl.size(),
+                     "Content-Length: " + std::to_string(int(blocks[1].size()) + delta));
+  };
+  struct Case {
+    const char* name;
+    std::string second;  // record 1 as written, and what follows it
+    std::vector<std::string> read;
+    const char* problem;
+    bool block_fails;
+  };
+  const std::vector<Case> cases = {
+      {"too large: the next record's start is taken in",
+       with_length(100),
+       {"file:///f0", "file:///f1", "file:///f3"},
+       "bytes were skipped to the next WARC record",
+       true},
+      {"too large by its trailer",
+       with_length(4),
+       {"file:///f0", "file:///f1", "file:///f2", "file:///f3"},
+       "is not the length of its block",
+       true},
+      {"too small by several lines",
+       with_length(-100),
+       {"file:///f0", "file:///f1", "file:///f2", "file:///f3"},
+       "bytes were skipped to the next WARC record",
+       true},
+      {"no record between records",
+       records[1] + "not a record\r\n\r\nnor this\r\n",
+       {"file:///f0", "file:///f1", "file:///f2", "file:///f3"},
+       "bytes that are not a WARC record follow it",
+       false},
+  };
+  for (const Case& k : cases) {
+    for (bool gzip : {false, true}) {
+      for (size_t step : {size_t{7}, size_t{1} << 16}) {
+        SCOPED_TRACE(std::string(k.name) + (gzip ? ", gzip" : ", plain") + ", step " +
+                     std::to_string(step));
+        std::vector<std::string> parts = {records[0], k.second, records[2], records[3]};
+        std::string file;
+        for (const std::string& part : parts) file += gzip ? testing::Compressed(part, true) : part;
+        StringSource src(file, step);
+        Collected c = ReadFrom(&src);
+        ASSERT_TRUE(c.status.ok()) << c.status.ToString();
+        std::vector<std::string> uris;
+        for (const Record& r : c.records) uris.push_back(r.target_uri);
+        ASSERT_EQ(uris, k.read);
+        std::string problems;
+        for (const std::string& p : c.records[1].problems) problems += p + "\n";
+        EXPECT_NE(problems.find(k.problem), std::string::npos) << problems;
+        EXPECT_EQ(c.records[1].block_digest.result,
+                  k.block_fails ? DigestResult::kFail : DigestResult::kPass);
+        uint64_t covered = 0;
+        for (size_t i = 0; i < c.records.size(); ++i) {
+          if (i != 1) {
+            EXPECT_TRUE(c.records[i].ok()) << i << ": " << c.records[i].problems.size();
+          }
+          EXPECT_EQ(c.records[i].offset, covered) << i;
+          covered += c.records[i].length;
+        }
+        EXPECT_EQ(covered, file.size()) << "the records tile the file";
+        EXPECT_EQ(c.payloads.back(), blocks[3]);
+      }
+    }
+  }
+  // Bytes that are no record after the last one: its problem, not an error.
+  StringSource trailing(records[0] + "trailing bytes\r\n");
+  Collected t = ReadFrom(&trailing);
+  ASSERT_TRUE(t.status.ok()) << t.status.ToString();
+  ASSERT_EQ(t.records.size(), 1u);
+  ASSERT_EQ(t.records[0].problems.size(), 1u);
+  EXPECT_NE(t.records[0].problems[0].find("no WARC record follows"), std::string::npos)
+      << t.records[0].problems[0];
+  EXPECT_EQ(t.records[0].block_digest.result, DigestResult::kPass);
+}
+
 }  // namespace
 }  // namespace isnad::warc
