@@ -206,6 +206,16 @@ class Buffered {
 
 bool IsBlank(std::string_view line) { return Trim(line).empty(); }
 
+// "WARC-Type: response": a line that reads like a WARC named field.
+bool IsWarcField(std::string_view line) {
+  if (line.substr(0, 5) != "WARC-") return false;
+  size_t colon = line.find(':');
+  return colon != std::string_view::npos &&
+         std::all_of(line.begin(), line.begin() + colon, [](char c) {
+           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-';
+         });
+}
+
 // "WARC/1.0", "WARC/1.1": the line a record starts with (WARC 1.1, section 4).
 bool IsVersionLine(std::string_view line) {
   std::string_view t = Trim(line);
@@ -430,32 +440,62 @@ struct Reader::Impl {
     }
   }
 
-  // After a record that did not end where its Content-Length says (or that
-  // is followed by bytes that are not a record): skips lines up to the next
-  // one that starts a WARC record, and leaves it in `pending`; no pending at
-  // the end of the file. Returns where the skipped bytes began and how many
-  // there were, blank lines at either end not counted. Constant memory: a
-  // skipped line is not kept, however long.
+  // After a record's block and its trailer: skips blank lines, and bytes that
+  // are not a record, up to the next record, which it leaves in `pending` (no
+  // pending at the end of the file). The next record is the first non-blank
+  // line when it starts with "WARC/" (as the first record of a file may);
+  // after bytes that are not a record, only a version line found where a
+  // record may start: anywhere in a plain file, at the start of a gzip member
+  // in a gzip file (where each record is its own member; a version line inside
+  // a member is a payload's). Returns where the skipped bytes began, how many
+  // there were (blank lines at either end not counted) and the start of the
+  // first skipped line. Constant memory: a skipped line is not kept.
   struct Skipped {
     uint64_t from = 0;
     uint64_t bytes = 0;
+    std::string first;        // the first skipped line's first bytes
+    bool warc_field = false;  // a skipped line reads like a WARC header field
   };
-  core::StatusOr<Skipped> SkipToNextRecord() {
+
+  // A line of `n` bytes at uncompressed offset `at` that starts a record after
+  // bytes that are not one: a version line, at a member start in a gzip file.
+  bool StartsRecord(std::string_view line, uint64_t n, uint64_t at) {
+    if (n >= 64 || !IsVersionLine(line)) return false;
+    bool aligned = true;
+    if (input.gzip()) MemberOf(at, &aligned);
+    return aligned;
+  }
+  core::StatusOr<Skipped> SkipToNextRecord(bool skipping) {
     Skipped s;
     std::string line;
     while (true) {
       uint64_t at = buf.offset();
       ISNAD_ASSIGN_OR_RETURN(uint64_t n, buf.ReadLine(&line, UINT64_MAX, 64));
       if (n == 0) return s;
-      if (n < 64 && IsVersionLine(line)) {
+      bool record = n < 64 && !skipping && s.bytes == 0 ? line.compare(0, 5, "WARC/") == 0
+                                                        : StartsRecord(line, n, at);
+      if (record) {
         pending = std::move(line);
         pending_u = at;
         return s;
       }
       if (n < 64 && IsBlank(line)) continue;
-      if (s.bytes == 0) s.from = at;
+      if (s.bytes == 0) {
+        s.from = at;
+        s.first = line;
+      }
+      s.warc_field |= IsWarcField(line);
       s.bytes = at + n - s.from;
+      if (input.gzip()) {
+        bool aligned = true;
+        MemberOf(at, &aligned);  // forgets the members skipped
+      }
     }
+  }
+
+  // "byte N" of a plain file; of a gzip file, the uncompressed offset.
+  std::string At(uint64_t u) {
+    return "byte " + std::to_string(u) + (input.gzip() ? " of the uncompressed data" : "");
   }
 
   core::StatusOr<bool> Next(Record* r, PayloadSink* sink);
@@ -581,54 +621,70 @@ core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
 
   ISNAD_RETURN_IF_ERROR(ReadBlock(r, sink));
 
-  // Between records: the first line after the block should be blank (it is
-  // the CRLF CRLF trailer); a non-blank one means Content-Length was wrong.
-  // Reading goes on at the next line that starts a record, and the bytes
-  // skipped to it are this record's problem (and part of its length).
-  // An error here (the next gzip member is damaged) is the next record's:
-  // this one is whole, and is returned first.
+  // Between records: the line after the block should be the blank line that
+  // begins the CRLF CRLF trailer; anything else means the Content-Length is
+  // wrong (or the trailer missing). Reading goes on at the next record (see
+  // SkipToNextRecord), and the bytes skipped to it are this record's problem
+  // and part of its length. An error here (the next gzip member is damaged)
+  // is the next record's: this one is whole, and is returned first.
   if (!done) {
     uint64_t at = buf.offset();
     core::StatusOr<uint64_t> n = buf.ReadLine(&line, UINT64_MAX, 64);
     if (!n.ok()) {
       deferred = n.status();
     } else {
-      const bool misaligned = *n > 0 && !IsBlank(line);
-      uint64_t from = at, gap = 0;  // the bytes skipped (blank lines at either end not counted)
-      if (misaligned && *n < 64 && IsVersionLine(line)) {
+      const bool misaligned = *n > 0 && line != "\r\n" && line != "\n";
+      std::string first = line;
+      core::StatusOr<Skipped> sk = Skipped{};
+      if (misaligned && StartsRecord(line, *n, at)) {
         pending = std::move(line);  // the Content-Length took in the trailer only
         pending_u = at;
       } else {
-        core::StatusOr<Skipped> sk = SkipToNextRecord();
-        if (!sk.ok()) {
-          deferred = sk.status();
-        } else if (sk->bytes > 0) {
-          from = misaligned ? at : sk->from;
-          gap = sk->from + sk->bytes - from;
-        }
-        if (misaligned && gap == 0) gap = *n;
+        sk = SkipToNextRecord(misaligned);
+        if (!sk.ok()) deferred = sk.status();
+      }
+      uint64_t from = at, gap = 0;  // the bytes skipped (blank lines at either end not counted)
+      if (sk.ok() && sk->bytes > 0) {
+        from = misaligned ? at : sk->from;
+        gap = sk->from + sk->bytes - from;
+        if (!misaligned) first = sk->first;
+      } else if (misaligned && !pending) {
+        gap = *n;
       }
       if (misaligned || gap > 0) {
-        // Which way a Content-Length is wrong cannot be told from here: one too
-        // small leaves the block's end, one too large took in the next record.
+        // Which way a Content-Length is wrong cannot always be told: one too
+        // small leaves the end of the block behind, one too large takes in the
+        // start of the next record. Skipped bytes that begin with a WARC field
+        // are the latter: that record's header was read as this block.
+        const bool took_next = IsWarcField(first) || (sk.ok() && sk->warc_field) ||
+                               (misaligned && IsVersionLine(first));
         std::string p =
-            misaligned ? "bytes follow the block where the record should end (at " +
-                             std::to_string(at) + " uncompressed): its Content-Length (" +
-                             std::to_string(r->content_length) + ") is not the length of its block"
+            misaligned ? "bytes follow its block where the record should end (at " + At(at) +
+                             "): its Content-Length (" + std::to_string(r->content_length) +
+                             ") is not the length of its block, or the CRLF CRLF that ends a "
+                             "record is missing"
                        : std::to_string(gap) + " bytes that are not a WARC record follow it (at " +
-                             std::to_string(from) + " uncompressed)";
-        if (pending && pending_u > at && gap > 0) {
-          p += "; " + std::to_string(gap) +
-               " bytes were skipped to the next WARC record, at byte " + std::to_string(pending_u) +
-               " uncompressed, and reading went on there";
-          if (misaligned)
-            p += " (a Content-Length too large takes in the start of the record after it, which is "
-                 "then not read)";
+                             At(from) + ")";
+        if (misaligned && gap > 0) p += "; " + std::to_string(gap) + " bytes were skipped";
+        if (pending && gap > 0) {
+          bool aligned = true;
+          p += "; reading went on at the next WARC record, at " +
+               (input.gzip()
+                    ? "the gzip member at byte " + std::to_string(MemberOf(pending_u, &aligned))
+                    : At(pending_u));
         } else if (!pending && gap > 0 && !deferred) {
-          p += "; no WARC record follows in the " + std::to_string(gap) +
-               " bytes after it, to the end of the file";
+          p += "; no WARC record follows it, to the end of the file";
+        }
+        if (took_next) {
+          p += ". The bytes after its block hold WARC header lines: if its Content-Length (" +
+               std::to_string(r->content_length) +
+               ") is too large, it took in the start of the record after it, which is lost";
         }
         r->problems.push_back(std::move(p));
+        if (misaligned || took_next) {
+          r->payload_complete = false;  // its end is not where its block ends
+          r->payload_note = "its Content-Length is wrong, so where its payload ends is not known";
+        }
       }
     }
   }

@@ -4,8 +4,10 @@
 // random access, as warcio does). Lenient where warcio is: a WARC-Target-URI
 // written as "<uri>" is unwrapped and spaces in it are percent-encoded; blank
 // lines between records are skipped; a record whose Content-Length is wrong
-// (or that is followed by bytes that are no record) is reported and reading
-// goes on at the next line that starts a record. Every WARC-Block-Digest
+// (or that is followed by bytes that are no record) is reported, without a
+// payload for the sink's caller to keep as whole, and reading goes on at the
+// next version line (in a gzip file, the next member that starts with one).
+// Every WARC-Block-Digest
 // and WARC-Payload-Digest (sha1, sha256, sha512, md5, ...; base32, base16,
 // base64 or base64url) is checked. The HTTP payload of request, response and
 // revisit records starts after the HTTP headers; a payload digest over a

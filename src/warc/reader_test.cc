@@ -632,54 +632,62 @@ TEST(WarcReader, DamagedGzipMemberKeepsTheRecordBeforeIt) {
 // gzip, however the file is read in chunks.
 TEST(WarcReader, AWrongContentLengthIsReportedAndReadingGoesOnAtTheNextRecord) {
   std::vector<std::string> blocks, records;
+  // Record i with `block`, its digest over `digested`, and `length` as its Content-Length.
+  auto record = [](int i, const std::string& block, const std::string& digested, size_t length) {
+    std::string r = RawRecord(
+        "WARC-Type: resource\r\nWARC-Target-URI: file:///f" + std::to_string(i) +
+            "\r\nWARC-Block-Digest: sha1:" + Base32Encode(RawDigest("sha1", digested)) + "\r\n",
+        block);
+    std::string cl = "Content-Length: " + std::to_string(block.size());
+    return r.replace(r.find(cl), cl.size(), "Content-Length: " + std::to_string(length));
+  };
   for (int i = 0; i < 4; ++i) {
     std::string block;
     for (int line = 0; line < 40; ++line)
       block += "record " + std::to_string(i) + ", line " + std::to_string(line) + "\n";
     blocks.push_back(block);
-    records.push_back(RawRecord(
-        "WARC-Type: resource\r\nWARC-Target-URI: file:///f" + std::to_string(i) +
-            "\r\nWARC-Block-Digest: sha1:" + Base32Encode(RawDigest("sha1", block)) + "\r\n",
-        block));
+    records.push_back(record(i, block, block, block.size()));
   }
   auto with_length = [&](int delta) {
-    std::string r = records[1];
-    std::string cl = "Content-Length: " + std::to_string(blocks[1].size());
-    size_t at = r.find(cl);
-    return r.replace(at, cl.size(),
-                     "Content-Length: " + std::to_string(int(blocks[1].size()) + delta));
+    return record(1, blocks[1], blocks[1], size_t(int(blocks[1].size()) + delta));
   };
+  // A payload whose last lines read like a record, cut short by its Content-Length.
+  std::string like_a_record =
+      blocks[1] + "WARC/1.0\r\nWARC-Type: resource\r\n\r\nnot a record\n" + std::string(60, '.');
+  // The line left behind by a Content-Length too small is all spaces at first.
+  std::string spaces = blocks[1] + std::string(70, ' ') + "tail\n";
+  const std::vector<std::string> all = {"file:///f0", "file:///f1", "file:///f2", "file:///f3"};
+  const std::vector<std::string> lost_f2 = {"file:///f0", "file:///f1", "file:///f3"};
   struct Case {
     const char* name;
     std::string second;  // record 1 as written, and what follows it
     std::vector<std::string> read;
     const char* problem;
     bool block_fails;
+    bool payload_kept;
+    bool plain = true;  // also as a plain file (else gzip only)
   };
   const std::vector<Case> cases = {
-      {"too large: the next record's start is taken in",
-       with_length(100),
-       {"file:///f0", "file:///f1", "file:///f3"},
-       "bytes were skipped to the next WARC record",
-       true},
-      {"too large by its trailer",
-       with_length(4),
-       {"file:///f0", "file:///f1", "file:///f2", "file:///f3"},
-       "is not the length of its block",
-       true},
-      {"too small by several lines",
-       with_length(-100),
-       {"file:///f0", "file:///f1", "file:///f2", "file:///f3"},
-       "bytes were skipped to the next WARC record",
-       true},
-      {"no record between records",
-       records[1] + "not a record\r\n\r\nnor this\r\n",
-       {"file:///f0", "file:///f1", "file:///f2", "file:///f3"},
-       "bytes that are not a WARC record follow it",
+      {"too large: the next record's start is taken in", with_length(100), lost_f2,
+       "is too large, it took in the start of the record after it", true, false},
+      {"too large: the block ends just before a line end", with_length(12), lost_f2,
+       "is too large, it took in the start of the record after it", true, false},
+      {"too large by its trailer", with_length(4), all, "is not the length of its block", true,
        false},
+      {"too small by several lines", with_length(-100), all,
+       "100 bytes were skipped; reading went on at the next WARC record", true, false},
+      {"too small, leaving a line of spaces", record(1, spaces, blocks[1], blocks[1].size()), all,
+       "is not the length of its block", false, false},
+      {"too small, leaving lines that read like a record (gzip: not at a member start)",
+       record(1, like_a_record, blocks[1], blocks[1].size()), all,
+       "bytes were skipped; reading went on at the next WARC record", false, false,
+       /*plain=*/false},
+      {"no record between records", records[1] + "not a record\r\n\r\nnor this\r\n", all,
+       "bytes that are not a WARC record follow it", false, true},
   };
   for (const Case& k : cases) {
     for (bool gzip : {false, true}) {
+      if (!gzip && !k.plain) continue;
       for (size_t step : {size_t{7}, size_t{1} << 16}) {
         SCOPED_TRACE(std::string(k.name) + (gzip ? ", gzip" : ", plain") + ", step " +
                      std::to_string(step));
@@ -697,6 +705,7 @@ TEST(WarcReader, AWrongContentLengthIsReportedAndReadingGoesOnAtTheNextRecord) {
         EXPECT_NE(problems.find(k.problem), std::string::npos) << problems;
         EXPECT_EQ(c.records[1].block_digest.result,
                   k.block_fails ? DigestResult::kFail : DigestResult::kPass);
+        EXPECT_EQ(c.records[1].payload_complete, k.payload_kept);
         uint64_t covered = 0;
         for (size_t i = 0; i < c.records.size(); ++i) {
           if (i != 1) {
