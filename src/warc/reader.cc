@@ -178,6 +178,23 @@ class Buffered {
   }
   void Consume(size_t n) { pos_ += n; }
 
+  // At least `n` bytes from the next one on (fewer only at the end of the
+  // file), without consuming them; `n` at most the buffer's size.
+  core::StatusOr<std::string_view> PeekAtLeast(size_t n) {
+    if (end_ - pos_ < n && pos_ > 0) {
+      std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+      base_ += pos_;
+      end_ -= pos_;
+      pos_ = 0;
+    }
+    while (end_ - pos_ < n) {
+      ISNAD_ASSIGN_OR_RETURN(size_t k, in_->Read(buf_.data() + end_, buf_.size() - end_));
+      if (k == 0) break;
+      end_ += k;
+    }
+    return std::string_view(buf_.data() + pos_, end_ - pos_);
+  }
+
   // Reads one line (with its "\n") into `*line`, at most `limit` bytes; keeps
   // at most `keep` bytes of it. Returns the line's full length (0 at the end).
   core::StatusOr<uint64_t> ReadLine(std::string* line, uint64_t limit, size_t keep) {
@@ -459,11 +476,32 @@ struct Reader::Impl {
 
   // A line of `n` bytes at uncompressed offset `at` that starts a record after
   // bytes that are not one: a version line, at a member start in a gzip file.
-  bool StartsRecord(std::string_view line, uint64_t n, uint64_t at) {
+  // The version line must also be followed by a record's header: named
+  // fields up to a blank line, a numeric Content-Length among them (a payload
+  // line "WARC/1.0" seldom is), judged on the next 16 KiB (a longer header is
+  // taken on trust).
+  core::StatusOr<bool> StartsRecord(std::string_view line, uint64_t n, uint64_t at) {
     if (n >= 64 || !IsVersionLine(line)) return false;
     bool aligned = true;
     if (input.gzip()) MemberOf(at, &aligned);
-    return aligned;
+    if (!aligned) return false;
+    constexpr size_t kLook = 16 << 10;
+    ISNAD_ASSIGN_OR_RETURN(std::string_view head, buf.PeekAtLeast(kLook));
+    bool length = false;
+    while (true) {
+      size_t nl = head.find('\n');
+      if (nl == std::string_view::npos) return head.size() >= kLook;  // not judged: a record
+      std::string_view field = head.substr(0, nl);
+      if (IsBlank(field)) return length;
+      size_t colon = field.find(':');
+      if (colon == std::string_view::npos) return false;
+      if (IEquals(Trim(field.substr(0, colon)), "Content-Length")) {
+        std::string_view v = Trim(field.substr(colon + 1));
+        length = !v.empty() && v.size() <= 19 &&
+                 std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+      }
+      head.remove_prefix(nl + 1);
+    }
   }
   core::StatusOr<Skipped> SkipToNextRecord(bool skipping) {
     Skipped s;
@@ -472,8 +510,12 @@ struct Reader::Impl {
       uint64_t at = buf.offset();
       ISNAD_ASSIGN_OR_RETURN(uint64_t n, buf.ReadLine(&line, UINT64_MAX, 64));
       if (n == 0) return s;
-      bool record = n < 64 && !skipping && s.bytes == 0 ? line.compare(0, 5, "WARC/") == 0
-                                                        : StartsRecord(line, n, at);
+      bool record = false;
+      if (n < 64 && !skipping && s.bytes == 0) {
+        record = line.compare(0, 5, "WARC/") == 0;
+      } else {
+        ISNAD_ASSIGN_OR_RETURN(record, StartsRecord(line, n, at));
+      }
       if (record) {
         pending = std::move(line);
         pending_u = at;
@@ -636,7 +678,10 @@ core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
       const bool misaligned = *n > 0 && line != "\r\n" && line != "\n";
       std::string first = line;
       core::StatusOr<Skipped> sk = Skipped{};
-      if (misaligned && StartsRecord(line, *n, at)) {
+      core::StatusOr<bool> starts = misaligned ? StartsRecord(line, *n, at) : false;
+      if (!starts.ok()) {
+        deferred = starts.status();
+      } else if (*starts) {
         pending = std::move(line);  // the Content-Length took in the trailer only
         pending_u = at;
       } else {
@@ -648,8 +693,8 @@ core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
         from = misaligned ? at : sk->from;
         gap = sk->from + sk->bytes - from;
         if (!misaligned) first = sk->first;
-      } else if (misaligned && !pending) {
-        gap = *n;
+      } else if (misaligned && !(starts.ok() && *starts)) {
+        gap = *n;  // the line after the block only
       }
       if (misaligned || gap > 0) {
         // Which way a Content-Length is wrong cannot always be told: one too
