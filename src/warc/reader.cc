@@ -457,23 +457,6 @@ struct Reader::Impl {
     }
   }
 
-  // After a record's block and its trailer: skips blank lines, and bytes that
-  // are not a record, up to the next record, which it leaves in `pending` (no
-  // pending at the end of the file). The next record is the first non-blank
-  // line when it starts with "WARC/" (as the first record of a file may);
-  // after bytes that are not a record, only a version line found where a
-  // record may start: anywhere in a plain file, at the start of a gzip member
-  // in a gzip file (where each record is its own member; a version line inside
-  // a member is a payload's). Returns where the skipped bytes began, how many
-  // there were (blank lines at either end not counted) and the start of the
-  // first skipped line. Constant memory: a skipped line is not kept.
-  struct Skipped {
-    uint64_t from = 0;
-    uint64_t bytes = 0;
-    std::string first;        // the first skipped line's first bytes
-    bool warc_field = false;  // a skipped line reads like a WARC header field
-  };
-
   // A line of `n` bytes at uncompressed offset `at` that starts a record after
   // bytes that are not one: a version line, at a member start in a gzip file.
   // The version line must also be followed by a record's header: named
@@ -503,6 +486,24 @@ struct Reader::Impl {
       head.remove_prefix(nl + 1);
     }
   }
+
+  // After a record's block and its trailer: skips blank lines, and bytes that
+  // are not a record, up to the next record, which it leaves in `pending` (no
+  // pending at the end of the file). The next record is the first non-blank
+  // line when it starts with "WARC/" (as the first record of a file may);
+  // after bytes that are not a record, only a version line found where a
+  // record may start: anywhere in a plain file, at the start of a gzip member
+  // in a gzip file (where each record is its own member; a version line inside
+  // a member is a payload's). Returns where the skipped bytes began, how many
+  // there were (blank lines at either end not counted) and the start of the
+  // first skipped line. Constant memory: a skipped line is not kept.
+  struct Skipped {
+    uint64_t from = 0;
+    uint64_t bytes = 0;
+    std::string first;        // the first skipped line's first bytes
+    bool warc_field = false;  // a skipped line reads like a WARC header field
+  };
+
   core::StatusOr<Skipped> SkipToNextRecord(bool skipping) {
     Skipped s;
     std::string line;
@@ -701,8 +702,7 @@ core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
         // small leaves the end of the block behind, one too large takes in the
         // start of the next record. Skipped bytes that begin with a WARC field
         // are the latter: that record's header was read as this block.
-        const bool took_next = IsWarcField(first) || (sk.ok() && sk->warc_field) ||
-                               (misaligned && IsVersionLine(first));
+        const bool took_next = IsWarcField(first) || (sk.ok() && sk->warc_field);
         std::string p =
             misaligned ? "bytes follow its block where the record should end (at " + At(at) +
                              "): its Content-Length (" + std::to_string(r->content_length) +

@@ -665,6 +665,7 @@ TEST(WarcReader, AWrongContentLengthIsReportedAndReadingGoesOnAtTheNextRecord) {
     const char* problem;
     bool block_fails;
     bool payload_kept;
+    const char* not_said = nullptr;  // what the problem must not say
   };
   const std::vector<Case> cases = {
       {"too large: the next record's start is taken in", with_length(100), lost_f2,
@@ -672,7 +673,7 @@ TEST(WarcReader, AWrongContentLengthIsReportedAndReadingGoesOnAtTheNextRecord) {
       {"too large: the block ends just before a line end", with_length(12), lost_f2,
        "is too large, it took in the start of the record after it", true, false},
       {"too large by its trailer", with_length(4), all, "is not the length of its block", true,
-       false},
+       false, "which is lost"},
       {"too small by several lines", with_length(-100), all,
        "100 bytes were skipped; reading went on at the next WARC record", true, false},
       {"too small, leaving a line of spaces", record(1, spaces, blocks[1], blocks[1].size()), all,
@@ -701,6 +702,9 @@ TEST(WarcReader, AWrongContentLengthIsReportedAndReadingGoesOnAtTheNextRecord) {
         std::string problems;
         for (const std::string& p : c.records[1].problems) problems += p + "\n";
         EXPECT_NE(problems.find(k.problem), std::string::npos) << problems;
+        if (k.not_said) {
+          EXPECT_EQ(problems.find(k.not_said), std::string::npos) << problems;
+        }
         EXPECT_EQ(c.records[1].block_digest.result,
                   k.block_fails ? DigestResult::kFail : DigestResult::kPass);
         EXPECT_EQ(c.records[1].payload_complete, k.payload_kept);
