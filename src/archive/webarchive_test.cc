@@ -205,6 +205,45 @@ TEST(WebArchiveImport, OnlyWholePayloadsBecomeItems) {
   EXPECT_NE(problems.find("followed by other bytes"), std::string::npos) << problems;
 }
 
+// A damaged gzip member loses only the record inside it: the records after it
+// are indexed and their payloads are items, the WARC is kept byte for byte, and
+// it is invalid (not unreadable), with the damage and where reading went on.
+TEST(WebArchiveImport, ADamagedGzipMemberLosesOnlyItsRecord) {
+  TempDir tmp;
+  std::string warc, damaged;
+  for (int n = 1; n <= 3; ++n) {
+    std::string member =
+        Compressed(ResponseRecord(n, "", "HTTP/1.1 200 OK\r\n", "body " + std::to_string(n)), true);
+    if (n == 2) {
+      member[member.size() - 6] = static_cast<char>(member[member.size() - 6] ^ 0xff);  // its CRC
+      damaged = std::to_string(warc.size());
+    }
+    warc += member;
+  }
+  WriteTestFile(tmp.Join("in/damaged.warc.gz"), warc);
+  auto a = MakeArchive(tmp.Join("ar"));
+  Added added = AddPaths(a.get(), {tmp.Join("in/damaged.warc.gz")});
+  ASSERT_EQ(added.web.size(), 1u);
+  const WebArchiveSummary& w = added.web[0];
+  EXPECT_EQ(w.result, "invalid") << w.error;
+  EXPECT_EQ(w.records, 3u);
+  EXPECT_EQ(PayloadsOf(*a, w), (std::vector<std::string>{"body 1", "body 3"}));
+  std::string problems;
+  for (const std::string& p : w.problems) problems += p + "\n";
+  EXPECT_NE(problems.find("record 2 <urn:uuid:00000000-0000-4000-8000-000000000002> "
+                          "(http://example.org/r2): its gzip data is damaged: invalid gzip data "
+                          "in the member that starts at byte " +
+                          damaged),
+            std::string::npos)
+      << problems;
+  EXPECT_NE(problems.find("reading went on at the next WARC record"), std::string::npos)
+      << problems;
+  auto records = a->catalog().WarcRecords(added.files[0].id);
+  ASSERT_TRUE(records.ok());
+  EXPECT_EQ(records->size(), 3u);
+  EXPECT_EQ(Blob(*a, added.files[0].sha256), warc);
+}
+
 TEST(WebArchiveImport, FailedDigestIsPreservedAndRecorded) {
   REQUIRE_TESTDATA();
   TempDir tmp;

@@ -49,14 +49,25 @@ std::string Excerpt(std::string_view s) {
 }
 
 // The file, plain or as a sequence of gzip members inflated one after another.
+// A damaged member (invalid deflate data, a wrong CRC, cut short, or bytes that
+// are not gzip where a member should start) is a break: Read returns 0 there,
+// as at the end of the file, until Resume goes on at the next member that
+// holds a WARC record.
 class Input {
  public:
   struct Member {
     uint64_t u;  // uncompressed offset of its first byte
     uint64_t c;  // compressed offset of its first byte
   };
+  // Where reading broke, and why.
+  struct Damage {
+    uint64_t c = 0;  // compressed offset of the damaged member (or of the bytes that are not gzip)
+    uint64_t u = 0;  // uncompressed offset where that member's data began
+    std::string message;
+    bool at_end = false;  // the file ends inside the member: nothing follows
+  };
 
-  explicit Input(core::SequentialFile* f) : f_(f), in_(kBufSize) {}
+  explicit Input(core::SequentialFile* f) : f_(f), in_(kBack + kBufSize) {}
   ~Input() {
     if (z_init_) inflateEnd(&zs_);
   }
@@ -81,8 +92,11 @@ class Input {
   bool in_member() const { return in_member_; }
   uint64_t coffset() const { return consumed_; }  // compressed bytes consumed
   std::deque<Member>& members() { return members_; }
+  // At a damaged member: Read returns 0 until Resume.
+  bool broken() const { return broken_; }
+  const Damage& damage() const { return damage_; }
 
-  // Reads up to `n` bytes. Returns 0 at the end of the file.
+  // Reads up to `n` bytes. Returns 0 at the end of the file, or at a break.
   core::StatusOr<size_t> Read(char* buf, size_t n) {
     if (!gzip_) {
       if (in_pos_ == in_len_) ISNAD_RETURN_IF_ERROR(FillIn());
@@ -93,16 +107,24 @@ class Input {
       uoffset_ += k;
       return k;
     }
-    if (!failed_.ok()) return failed_;
+    if (broken_) return size_t{0};
+    if (lead_pos_ < lead_.size()) {  // a resumed member's first bytes, inflated by Resume
+      size_t k = std::min(n, lead_.size() - lead_pos_);
+      std::memcpy(buf, lead_.data() + lead_pos_, k);
+      lead_pos_ += k;
+      uoffset_ += k;
+      return k;
+    }
     while (true) {
       if (!in_member_) {
         // Between members: the end, or the next member.
         if (in_pos_ == in_len_) ISNAD_RETURN_IF_ERROR(FillIn());
         if (in_pos_ == in_len_) return size_t{0};
         if (static_cast<unsigned char>(in_[in_pos_]) != 0x1f) {
-          return core::Integrity("bytes after the gzip member ending at byte " +
-                                 std::to_string(consumed_) +
-                                 " are not gzip data; the file is damaged or not a WARC");
+          Break(consumed_, uoffset_,
+                "bytes after the gzip member ending at byte " + std::to_string(consumed_) +
+                    " are not gzip data");
+          return size_t{0};
         }
         inflateReset(&zs_);
         in_member_ = true;
@@ -113,8 +135,11 @@ class Input {
       }
       if (in_pos_ == in_len_) ISNAD_RETURN_IF_ERROR(FillIn());
       if (in_pos_ == in_len_) {
-        return core::Integrity("the gzip data ends inside the member that starts at byte " +
-                               std::to_string(members_.back().c) + "; the file is truncated");
+        Break(members_.back().c, members_.back().u,
+              "the gzip data ends inside the member that starts at byte " +
+                  std::to_string(members_.back().c) + "; the file is truncated");
+        damage_.at_end = true;
+        return size_t{0};
       }
       zs_.next_in = reinterpret_cast<Bytef*>(in_.data() + in_pos_);
       zs_.avail_in = static_cast<uInt>(in_len_ - in_pos_);
@@ -129,32 +154,118 @@ class Input {
       if (rc == Z_STREAM_END) {
         in_member_ = false;
       } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-        failed_ = core::Integrity("invalid gzip data in the member that starts at byte " +
-                                  std::to_string(members_.back().c) + ": " +
-                                  (zs_.msg ? zs_.msg : "zlib error " + std::to_string(rc)));
+        Break(members_.back().c, members_.back().u,
+              "invalid gzip data in the member that starts at byte " +
+                  std::to_string(members_.back().c) + ": " +
+                  (zs_.msg ? zs_.msg : "zlib error " + std::to_string(rc)));
         // What this call inflated comes first (a bad CRC is found only after the
-        // member's last bytes): the error is the next read's, whatever the chunking.
-        if (produced == 0) return failed_;
+        // member's last bytes): the break is the next read's, whatever the chunking.
+        return produced;
       }
       if (produced > 0) return produced;
     }
   }
 
+  // After a break: goes on at the next gzip member whose data begins with
+  // "WARC/" (a record's version line), searched for from the byte after the
+  // damaged member's first (as far back as the last kBack compressed bytes:
+  // the damage may be found only after its member's end). Returns false when
+  // no such member follows, to the end of the file.
+  core::StatusOr<bool> Resume() {
+    broken_ = false;
+    in_member_ = false;
+    if (damage_.at_end) return false;
+    const uint64_t base = consumed_ - in_pos_;  // compressed offset of in_[0]
+    in_pos_ =
+        static_cast<size_t>(std::min<uint64_t>(std::max(damage_.c + 1, base) - base, in_len_));
+    consumed_ = base + in_pos_;
+    constexpr size_t kProbe = 4096;  // bytes enough to inflate a member's first five
+    while (true) {
+      ISNAD_RETURN_IF_ERROR(FillAtLeast(kProbe));
+      if (in_pos_ == in_len_) return false;
+      const void* m = std::memchr(in_.data() + in_pos_, 0x1f, in_len_ - in_pos_);
+      const size_t at = m ? static_cast<size_t>(static_cast<const char*>(m) - in_.data()) : in_len_;
+      consumed_ += at - in_pos_;
+      in_pos_ = at;
+      if (m == nullptr) continue;
+      ISNAD_RETURN_IF_ERROR(FillAtLeast(kProbe));
+      if (TryMember()) return true;
+      ++in_pos_;
+      ++consumed_;
+    }
+  }
+
  private:
+  // Stops reading at a damaged member.
+  void Break(uint64_t c, uint64_t u, std::string message) {
+    broken_ = true;
+    damage_ = Damage{c, u, std::move(message), false};
+  }
+
+  // A gzip member starts at in_pos_ and its data at "WARC/": if so, reads on
+  // inside it (its first bytes kept in lead_ for Read).
+  bool TryMember() {
+    const auto* b = reinterpret_cast<const unsigned char*>(in_.data() + in_pos_);
+    const size_t have = in_len_ - in_pos_;
+    // ID1 ID2, CM deflate, no reserved FLG bit (RFC 1952 2.3.1).
+    if (have < 4 || b[1] != 0x8b || b[2] != 8 || (b[3] & 0xe0) != 0) return false;
+    inflateReset(&zs_);
+    char head[5];
+    zs_.next_in = reinterpret_cast<Bytef*>(in_.data() + in_pos_);
+    zs_.avail_in = static_cast<uInt>(have);
+    zs_.next_out = reinterpret_cast<Bytef*>(head);
+    zs_.avail_out = sizeof head;
+    const int rc = inflate(&zs_, Z_NO_FLUSH);
+    if ((rc != Z_OK && rc != Z_STREAM_END) || zs_.avail_out != 0 ||
+        std::memcmp(head, "WARC/", sizeof head) != 0)
+      return false;
+    const size_t used = have - zs_.avail_in;
+    members_.push_back({uoffset_, consumed_});
+    in_pos_ += used;
+    consumed_ += used;
+    lead_.assign(head, sizeof head);
+    lead_pos_ = 0;
+    in_member_ = rc != Z_STREAM_END;
+    return true;
+  }
+
+  // Refills an empty buffer, keeping its last kBack bytes (gzip only) before
+  // the new ones, for Resume.
   core::Status FillIn() {
     if (in_pos_ < in_len_) return core::Status::Ok();
-    in_pos_ = in_len_ = 0;
-    ISNAD_ASSIGN_OR_RETURN(size_t k, f_->Read(in_.data(), in_.size()));
-    in_len_ = k;
+    const size_t keep = gzip_ ? std::min(in_len_, kBack) : 0;
+    std::memmove(in_.data(), in_.data() + in_len_ - keep, keep);
+    in_pos_ = in_len_ = keep;
+    ISNAD_ASSIGN_OR_RETURN(size_t k, f_->Read(in_.data() + keep, kBufSize));
+    in_len_ += k;
     return core::Status::Ok();
   }
 
+  // At least `n` bytes from in_pos_ on (fewer only at the end of the file),
+  // the bytes before in_pos_ dropped.
+  core::Status FillAtLeast(size_t n) {
+    if (in_len_ - in_pos_ >= n) return core::Status::Ok();
+    std::memmove(in_.data(), in_.data() + in_pos_, in_len_ - in_pos_);
+    in_len_ -= in_pos_;
+    in_pos_ = 0;
+    while (in_len_ < n) {
+      ISNAD_ASSIGN_OR_RETURN(size_t k, f_->Read(in_.data() + in_len_, in_.size() - in_len_));
+      if (k == 0) break;
+      in_len_ += k;
+    }
+    return core::Status::Ok();
+  }
+
+  static constexpr size_t kBack = 16 << 10;
   core::SequentialFile* f_;
   std::vector<char> in_;
   size_t in_pos_ = 0, in_len_ = 0;
   uint64_t consumed_ = 0, uoffset_ = 0;
   bool gzip_ = false, z_init_ = false, in_member_ = false;
-  core::Status failed_;  // a damaged member: every read from here on
+  bool broken_ = false;
+  Damage damage_;
+  std::string lead_;
+  size_t lead_pos_ = 0;
   z_stream zs_{};
   std::deque<Member> members_;
 };
@@ -173,10 +284,15 @@ class Buffered {
       pos_ = end_ = 0;
       ISNAD_ASSIGN_OR_RETURN(size_t k, in_->Read(buf_.data(), buf_.size()));
       end_ = k;
+      ended_ = k == 0;
     }
     return std::string_view(buf_.data() + pos_, end_ - pos_);
   }
   void Consume(size_t n) { pos_ += n; }
+
+  // Every byte read, and the last read found no more: the end of the file, or
+  // a break in it (Input::broken).
+  bool exhausted() const { return ended_ && pos_ == end_; }
 
   // At least `n` bytes from the next one on (fewer only at the end of the
   // file), without consuming them; `n` at most the buffer's size.
@@ -189,6 +305,7 @@ class Buffered {
     }
     while (end_ - pos_ < n) {
       ISNAD_ASSIGN_OR_RETURN(size_t k, in_->Read(buf_.data() + end_, buf_.size() - end_));
+      ended_ = k == 0;
       if (k == 0) break;
       end_ += k;
     }
@@ -219,6 +336,7 @@ class Buffered {
   std::vector<char> buf_;
   size_t pos_ = 0, end_ = 0;
   uint64_t base_ = 0;
+  bool ended_ = false;
 };
 
 bool IsBlank(std::string_view line) { return Trim(line).empty(); }
@@ -430,6 +548,12 @@ struct Reader::Impl {
   std::optional<uint64_t> prev_member;
   // An error met after a whole record, returned by the next call.
   std::optional<core::Status> deferred;
+  // Damaged gzip data before the first record: the problem of the first found,
+  // or the error when none is.
+  std::optional<std::string> lead_damage;
+
+  // Reading stopped at a damaged gzip member (not at the end of the file).
+  bool AtBreak() const { return input.broken() && buf.exhausted(); }
 
   // The compressed offset of the member holding uncompressed offset `u`;
   // sets *aligned when `u` is the member's first byte.
@@ -446,7 +570,7 @@ struct Reader::Impl {
     while (true) {
       uint64_t at = buf.offset();
       ISNAD_ASSIGN_OR_RETURN(uint64_t n, buf.ReadLine(&line, kMaxHeaderBytes, kMaxHeaderBytes));
-      if (n == 0) return core::Status::Ok();
+      if (n == 0 || AtBreak()) return core::Status::Ok();
       if (n >= kMaxHeaderBytes)
         return core::Integrity("a line of over 1 MiB where a WARC record should start (byte " +
                                std::to_string(at) + " of the uncompressed data)");
@@ -510,7 +634,7 @@ struct Reader::Impl {
     while (true) {
       uint64_t at = buf.offset();
       ISNAD_ASSIGN_OR_RETURN(uint64_t n, buf.ReadLine(&line, UINT64_MAX, 64));
-      if (n == 0) return s;
+      if (n == 0 || AtBreak()) return s;  // a line cut by a break is not counted
       bool record = false;
       if (n < 64 && !skipping && s.bytes == 0) {
         record = line.compare(0, 5, "WARC/") == 0;
@@ -536,6 +660,46 @@ struct Reader::Impl {
     }
   }
 
+  // At a break (AtBreak): goes on at the next gzip member that starts a
+  // record, which it leaves in `pending` (none when no record follows), and
+  // says what was lost as a problem: of `r` when the damage cut it short
+  // (`own`: no payload item then), of the record before the damage otherwise,
+  // or, with no `r` (before the first record), of the first record found.
+  core::Status Recover(Record* r, bool own) {
+    const Input::Damage damage = input.damage();
+    while (true) {
+      ISNAD_ASSIGN_OR_RETURN(bool found, input.Resume());
+      if (!found) break;
+      ISNAD_RETURN_IF_ERROR(SkipToNextRecord(/*skipping=*/true).status());
+      if (pending || !AtBreak()) break;  // a record, the end, or the next member damaged too
+    }
+    bool aligned = true;
+    const uint64_t next = pending ? MemberOf(pending_u, &aligned) : input.coffset();
+    std::string p = damage.message;
+    if (pending) {
+      p += "; reading went on at " +
+           std::string(r == nullptr ? "this record" : "the next WARC record") +
+           ", at the gzip member at byte " + std::to_string(next) + " (" +
+           std::to_string(next - damage.c) + " bytes skipped)";
+    } else if (!damage.at_end) {
+      p += "; no WARC record follows, to the end of the file";
+    }
+    if (r == nullptr) {
+      lead_damage = std::move(p);
+      return core::Status::Ok();
+    }
+    if (own) {
+      r->problems.push_back("its gzip data is damaged: " + p);
+      r->length = next - r->offset;
+      r->payload_complete = false;  // no payload item from damaged data
+      r->payload_note = "its gzip member is damaged";
+    } else {
+      r->problems.push_back("the gzip data after it is damaged: " + p);
+      r->length = damage.c - r->offset;  // its own members, whole
+    }
+    return core::Status::Ok();
+  }
+
   // "byte N" of a plain file; of a gzip file, the uncompressed offset.
   std::string At(uint64_t u) {
     return "byte " + std::to_string(u) + (input.gzip() ? " of the uncompressed data" : "");
@@ -558,11 +722,17 @@ core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
     started = true;
     ISNAD_RETURN_IF_ERROR(input.Start());
     ISNAD_RETURN_IF_ERROR(SkipBlankLines());
+    if (AtBreak()) ISNAD_RETURN_IF_ERROR(Recover(nullptr, false));
   }
   if (!pending) {
     done = true;
+    if (records == 0 && lead_damage) return core::Integrity(*lead_damage);
     if (records == 0) return core::Integrity("the file is empty: no WARC records");
     return false;
+  }
+  if (lead_damage) {
+    r->problems.push_back("the gzip data before this record is damaged: " + *lead_damage);
+    lead_damage.reset();
   }
   std::string first = std::move(*pending);
   pending.reset();
@@ -605,7 +775,7 @@ core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
   while (true) {
     ISNAD_ASSIGN_OR_RETURN(uint64_t n, buf.ReadLine(&line, kMaxHeaderBytes, kMaxHeaderBytes));
     header_bytes += n;
-    if (n == 0) break;
+    if (n == 0 || AtBreak()) break;  // a line cut by a break is not a field
     if (header_bytes > kMaxHeaderBytes) {
       done = true;
       return core::Integrity("the WARC header at " + where + " is over 1 MiB");
@@ -623,7 +793,7 @@ core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
     r->fields.push_back({std::string(Trim(std::string_view(line).substr(0, colon))),
                          std::string(Trim(std::string_view(line).substr(colon + 1)))});
   }
-  if (!ended) {
+  if (!ended && !AtBreak()) {
     done = true;
     return core::Integrity("the file ends inside the WARC header at " + where +
                            "; the file is truncated");
@@ -635,6 +805,16 @@ core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
   r->type = get("WARC-Type");
   r->record_id = get("WARC-Record-ID");
   r->date = get("WARC-Date");
+  r->content_type = get("Content-Type");
+  std::string target = get("WARC-Target-URI");
+  if (target.size() >= 2 && target.front() == '<' && target.back() == '>')
+    target = target.substr(1, target.size() - 2);
+  for (size_t p; (p = target.find(' ')) != std::string::npos;) target.replace(p, 1, "%20");
+  r->target_uri = target;
+  if (!ended) {  // its header cut by damaged gzip data: returned with the fields read whole
+    ISNAD_RETURN_IF_ERROR(Recover(r, /*own=*/true));
+    return true;
+  }
   // Every record must name these (WARC 1.1, section 5; Content-Length is
   // checked below). Without them a record cannot be cited, dated or read as
   // what it is; it is still read, and the file is reported invalid.
@@ -645,12 +825,6 @@ core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
                             ", a field every WARC record must have (WARC 1.1, section 5)");
     }
   }
-  r->content_type = get("Content-Type");
-  std::string target = get("WARC-Target-URI");
-  if (target.size() >= 2 && target.front() == '<' && target.back() == '>')
-    target = target.substr(1, target.size() - 2);
-  for (size_t p; (p = target.find(' ')) != std::string::npos;) target.replace(p, 1, "%20");
-  r->target_uri = target;
   std::string cl = get("Content-Length");
   if (cl.empty() || cl.size() > 19 ||
       !std::all_of(cl.begin(), cl.end(), [](char c) { return c >= '0' && c <= '9'; })) {
@@ -663,6 +837,11 @@ core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
   r->content_length = std::stoull(cl);
 
   ISNAD_RETURN_IF_ERROR(ReadBlock(r, sink));
+  if (AtBreak()) {  // its block cut by damaged gzip data
+    ISNAD_RETURN_IF_ERROR(Recover(r, /*own=*/true));
+    return true;
+  }
+  const uint64_t block_end = buf.offset();
 
   // Between records: the line after the block should be the blank line that
   // begins the CRLF CRLF trailer; anything else means the Content-Length is
@@ -675,7 +854,7 @@ core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
     core::StatusOr<uint64_t> n = buf.ReadLine(&line, UINT64_MAX, 64);
     if (!n.ok()) {
       deferred = n.status();
-    } else {
+    } else if (!AtBreak()) {  // at a break, see below
       const bool misaligned = *n > 0 && line != "\r\n" && line != "\n";
       std::string first = line;
       core::StatusOr<Skipped> sk = Skipped{};
@@ -717,7 +896,7 @@ core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
                (input.gzip()
                     ? "the gzip member at byte " + std::to_string(MemberOf(pending_u, &aligned))
                     : At(pending_u));
-        } else if (!pending && gap > 0 && !deferred) {
+        } else if (!pending && gap > 0 && !deferred && !AtBreak()) {
           p += "; no WARC record follows it, to the end of the file";
         }
         if (took_next) {
@@ -733,22 +912,15 @@ core::StatusOr<bool> Reader::Impl::Next(Record* r, PayloadSink* sink) {
       }
     }
   }
+  if (!pending && !deferred && AtBreak()) {
+    // Damaged gzip data met looking for the next record: in its own member
+    // (a wrong CRC, found after its last bytes) or in a later one.
+    ISNAD_RETURN_IF_ERROR(Recover(r, /*own=*/input.damage().u < block_end));
+    return true;
+  }
   uint64_t end_u = pending ? pending_u : buf.offset();
   if (input.gzip()) {
-    if (deferred && input.members().back().c > r->offset) {
-      r->length = input.members().back().c - r->offset;  // up to the damaged member
-    } else if (deferred && !input.in_member()) {
-      // Its member ended whole; what follows is not gzip data (the error says so).
-      r->length = input.coffset() - r->offset;
-    } else if (deferred) {
-      // Its own member is damaged (e.g. its CRC): the record is not whole.
-      r->problems.push_back(std::string(deferred->message()));
-      r->length = input.coffset() - r->offset;
-      if (r->payload_complete) {
-        r->payload_complete = false;  // no payload item from damaged data
-        r->payload_note = "its gzip member is damaged";
-      }
-    } else if (pending) {
+    if (pending) {
       bool next_aligned = false;
       uint64_t next = MemberOf(pending_u, &next_aligned);
       r->length = next - r->offset;
@@ -944,11 +1116,13 @@ core::Status Reader::Impl::ReadBlock(Record* r, PayloadSink* sink) {
   }
 
   if (truncated) {
-    done = true;
-    r->problems.push_back("the file ends " + std::to_string(left) +
-                          " bytes before the end of "
-                          "this record's block (Content-Length " +
-                          std::to_string(r->content_length) + "): the file is truncated");
+    if (!AtBreak()) {  // at a break, Recover says what was lost
+      done = true;
+      r->problems.push_back("the file ends " + std::to_string(left) +
+                            " bytes before the end of "
+                            "this record's block (Content-Length " +
+                            std::to_string(r->content_length) + "): the file is truncated");
+    }
     if (block_d) r->block_digest.result = DigestResult::kFail;
     if (payload_d) r->payload_digest.result = DigestResult::kFail;
     return core::Status::Ok();

@@ -7,6 +7,10 @@
 // (or that is followed by bytes that are no record) is reported, without a
 // payload for the sink's caller to keep as whole, and reading goes on at the
 // next version line (in a gzip file, the next member that starts with one).
+// A damaged gzip member (invalid data, a wrong CRC, cut short, or bytes that
+// are not gzip) is a problem of the record it cut short (no payload then) or
+// of the record before it, and reading goes on at the next member that starts
+// with a version line.
 // Every WARC-Block-Digest
 // and WARC-Payload-Digest (sha1, sha256, sha512, md5, ...; base32, base16,
 // base64 or base64url) is checked. The HTTP payload of request, response and
@@ -120,8 +124,9 @@ class Reader {
   // Reads the next record into `*out` (its payload to `sink` when given).
   // Returns false at the end of the file. Errors end the file (kIntegrity,
   // naming the offset): not a WARC, an ARC file, a whole-file gzip member,
-  // corrupt gzip data, a header over 1 MiB, no Content-Length. A record that
-  // is merely wrong (digest, length) is returned with its problems.
+  // gzip data with no intact record at all, a header over 1 MiB, no
+  // Content-Length. A record that is merely wrong (digest, length, damaged
+  // gzip data in or after it) is returned with its problems.
   core::StatusOr<bool> Next(Record* out, PayloadSink* sink = nullptr);
 
   // True when the file is gzip-compressed (known after the first Next).

@@ -573,56 +573,243 @@ TEST(WarcReader, HttpLineOverOneMibIsHashedWhole) {
   EXPECT_NE(c.records[0].problems[0].find("over 1 MiB"), std::string::npos);
 }
 
-// A damaged gzip member (bad deflate data, bad CRC, cut short) or bytes that
-// are not gzip where the next member should start end reading,
-// but the intact record before it is still returned, whole, with its length
-// running to the damaged member; then the error, naming that member.
-TEST(WarcReader, DamagedGzipMemberKeepsTheRecordBeforeIt) {
-  std::vector<std::string> members;
-  for (int i = 0; i < 3; ++i) {
+// A damaged gzip member (bad deflate data, a wrong CRC, cut short, bytes that
+// are not gzip where a member should start) is the problem of the record it
+// cut short, or of the record before it, and reading goes on at the next
+// member that starts a record: whatever the damage, wherever it lies, however
+// the file is read in chunks.
+TEST(WarcReader, ADamagedGzipMemberIsReportedAndReadingGoesOnAtTheNextRecord) {
+  // Record i as one gzip member; record 5's block is 60,000 bytes that do not
+  // compress well, so that damage in its middle is found inside its block.
+  auto member = [](int i) {
+    std::string block(2000, static_cast<char>('a' + i));
+    if (i == 5) {
+      block.clear();
+      for (uint32_t x = 7; block.size() < 60000;) {
+        x = x * 1103515245 + 12345;
+        block += static_cast<char>('a' + (x >> 16) % 26);
+      }
+    }
     StringFile out;
     Writer w(&out, /*gzip=*/true);
-    ASSERT_TRUE(w.Write({"resource",
+    EXPECT_TRUE(w.Write({"resource",
                          "file:///f" + std::to_string(i),
                          "2026-11-29T16:13:44Z",
                          "text/plain",
                          {}},
-                        std::string(2000, static_cast<char>('a' + i)))
+                        block)
                     .ok());
-    members.push_back(out.data);
+    return std::make_pair(out.data, block);
+  };
+  std::vector<std::string> m, blocks;
+  for (int i = 0; i < 6; ++i) {
+    auto [bytes, block] = member(i);
+    m.push_back(bytes);
+    blocks.push_back(block);
   }
-  std::string bad_data = members[2], bad_crc = members[2];
   // The first deflate block given the reserved type 11 (RFC 1951 3.2.3): invalid
-  // whatever the bytes after it (a byte flipped at random can instead decode to
-  // other bytes, and fail only at the CRC). A plain gzip header is 10 bytes.
-  ASSERT_EQ(bad_data[3], 0) << "the member's gzip header has optional fields";
-  bad_data[10] = static_cast<char>(bad_data[10] | 0x06);
+  // whatever the bytes after it. A plain gzip header is 10 bytes.
+  auto bad_data = [](std::string x) {
+    EXPECT_EQ(x[3], 0) << "the member's gzip header has optional fields";
+    x[10] = static_cast<char>(x[10] | 0x06);
+    return x;
+  };
+  std::string bad_crc = m[2];
   bad_crc[bad_crc.size() - 6] = static_cast<char>(bad_crc[bad_crc.size() - 6] ^ 0xff);
-  std::string cut = members[2].substr(0, 30);
-  // Bytes that are not gzip at all after the last whole member: the record
-  // before them is whole (its member ended), not blamed for them.
-  std::string garbage = "this is not gzip data\r\n";
-  for (std::string* third_p : {&bad_data, &bad_crc, &cut, &garbage}) {
-    const std::string& third = *third_p;
-    StringSource src(members[0] + members[1] + third, 100);
-    Collected c = ReadFrom(&src);
-    EXPECT_FALSE(c.status.ok());
-    EXPECT_NE(c.status.message().find(std::to_string(members[0].size() + members[1].size())),
-              std::string::npos)
-        << c.status.message();
-    // Bad CRC: the third record's block was read, and is returned with it.
-    ASSERT_EQ(c.records.size(), &third == &bad_crc ? 3u : 2u) << c.status.message();
-    if (c.records.size() == 3) {
-      EXPECT_FALSE(c.records[2].ok());
-      EXPECT_NE(c.records[2].problems.at(0).find("incorrect data check"), std::string::npos);
-      EXPECT_FALSE(c.records[2].payload_complete);
+  std::string mid_block = m[5];
+  mid_block[mid_block.size() / 2] = static_cast<char>(mid_block[mid_block.size() / 2] ^ 0x5a);
+  const std::string garbage = "this is not gzip data\r\n";
+  const std::string cut = m[2].substr(0, 30);
+  // Record 2 as a gzip member whose data is whole up to `k` bytes of the
+  // record, then a deflate block of the reserved type: invalid right there.
+  StringFile plain;
+  ASSERT_TRUE(
+      Writer(&plain, /*gzip=*/false)
+          .Write({"resource", "file:///f2", "2026-11-29T16:13:44Z", "text/plain", {}}, blocks[2])
+          .ok());
+  auto broken_at = [&](size_t k) {
+    z_stream zs{};
+    EXPECT_EQ(deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY),
+              Z_OK);
+    std::string out(deflateBound(&zs, k) + 64, '\0');
+    zs.next_in = reinterpret_cast<Bytef*>(plain.data.data());
+    zs.avail_in = static_cast<uInt>(k);
+    zs.next_out = reinterpret_cast<Bytef*>(out.data());
+    zs.avail_out = static_cast<uInt>(out.size());
+    EXPECT_EQ(deflate(&zs, Z_FULL_FLUSH), Z_OK);  // byte-aligned after it
+    out.resize(zs.total_out);
+    deflateEnd(&zs);
+    return out + "\x07" + std::string(40, 'x');  // BFINAL 1, BTYPE 11
+  };
+  const size_t in_header = plain.data.find("\r\n", plain.data.find("WARC-Target-URI")) + 9;
+  const std::string in_block = broken_at(plain.data.size() - 500);
+  const std::string in_head = broken_at(in_header);
+
+  struct Case {
+    const char* name;
+    std::vector<std::string> parts;
+    std::vector<int> read;  // the records read, in order
+    int blamed;             // the record with the problem
+    bool own;               // the damage is that record's (no payload item)
+    size_t damaged;         // the part that is damaged
+    size_t resumed;         // the part where reading goes on (none: the parts' count)
+    std::vector<const char*> says;
+  };
+  const std::vector<Case> cases = {
+      {"invalid deflate data",
+       {m[0], m[1], bad_data(m[2]), m[3], m[4]},
+       {0, 1, 3, 4},
+       1,
+       false,
+       2,
+       3,
+       {"the gzip data after it is damaged: invalid gzip data in the member that starts at byte",
+        "invalid block type", "reading went on at the next WARC record"}},
+      {"a wrong CRC",
+       {m[0], m[1], bad_crc, m[3], m[4]},
+       {0, 1, 2, 3, 4},
+       2,
+       true,
+       2,
+       3,
+       {"its gzip data is damaged", "incorrect data check"}},
+      {"damage in the middle of a block",
+       {m[0], m[1], mid_block, m[3], m[4]},
+       {0, 1, 5, 3, 4},
+       5,
+       true,
+       2,
+       3,
+       {"its gzip data is damaged: invalid gzip data in the member"}},
+      {"damage inside a block",
+       {m[0], m[1], in_block, m[3], m[4]},
+       {0, 1, 2, 3, 4},
+       2,
+       true,
+       2,
+       3,
+       {"its gzip data is damaged: invalid gzip data in the member", "invalid block type"}},
+      {"damage inside a header",
+       {m[0], m[1], in_head, m[3], m[4]},
+       {0, 1, 2, 3, 4},
+       2,
+       true,
+       2,
+       3,
+       {"its gzip data is damaged: invalid gzip data in the member", "invalid block type"}},
+      {"a member cut short",
+       {m[0], m[1], cut, m[3], m[4]},
+       {0, 1, 3, 4},
+       1,
+       false,
+       2,
+       3,
+       {"the gzip data after it is damaged"}},
+      {"bytes that are not gzip",
+       {m[0], m[1], garbage, m[3], m[4]},
+       {0, 1, 3, 4},
+       1,
+       false,
+       2,
+       3,
+       {"are not gzip data", "23 bytes skipped"}},
+      {"two damaged members in a row",
+       {m[0], m[1], bad_data(m[2]), bad_data(m[3]), m[4]},
+       {0, 1, 4},
+       1,
+       false,
+       2,
+       4,
+       {"reading went on at the next WARC record"}},
+      {"the first member",
+       {bad_data(m[0]), m[1], m[2]},
+       {1, 2},
+       1,
+       false,
+       0,
+       1,
+       {"the gzip data before this record is damaged", "reading went on at this record"}},
+      {"the last member",
+       {m[0], m[1], bad_data(m[2])},
+       {0, 1},
+       1,
+       false,
+       2,
+       3,
+       {"no WARC record follows, to the end of the file"}},
+      {"the file cut short",
+       {m[0], m[1], cut},
+       {0, 1},
+       1,
+       false,
+       2,
+       3,
+       {"the gzip data ends inside the member that starts at byte", "the file is truncated"}},
+  };
+  for (const Case& k : cases) {
+    for (size_t step : {size_t{100}, size_t{64} << 10}) {
+      SCOPED_TRACE(std::string(k.name) + ", read " + std::to_string(step) + " bytes at a time");
+      std::string file;
+      std::vector<uint64_t> at;  // each part's offset
+      for (const std::string& part : k.parts) {
+        at.push_back(file.size());
+        file += part;
+      }
+      StringSource src(file, step);
+      Collected c = ReadFrom(&src);
+      ASSERT_TRUE(c.status.ok()) << c.status.message();
+      std::vector<int> read;
+      for (const Record& r : c.records)
+        read.push_back(r.target_uri.empty() ? -1 : r.target_uri.back() - '0');
+      ASSERT_EQ(read, k.read);
+      for (size_t i = 0; i < c.records.size(); ++i) {
+        const Record& r = c.records[i];
+        const int n = k.read[i];
+        if (n != k.blamed) {
+          EXPECT_TRUE(r.ok()) << n << ": " << (r.problems.empty() ? "" : r.problems[0]);
+          EXPECT_TRUE(r.payload_complete) << n;
+          continue;
+        }
+        std::string all;
+        for (const std::string& p : r.problems) all += p + "\n";
+        for (const char* says : k.says) EXPECT_NE(all.find(says), std::string::npos) << all;
+        // Where the damage is, and where reading went on (or that it did not).
+        EXPECT_NE(all.find("byte " + std::to_string(at[k.damaged])), std::string::npos) << all;
+        if (k.resumed < at.size()) {
+          EXPECT_NE(all.find("at the gzip member at byte " + std::to_string(at[k.resumed]) + " (" +
+                             std::to_string(at[k.resumed] - at[k.damaged]) + " bytes skipped)"),
+                    std::string::npos)
+              << all;
+        }
+        EXPECT_EQ(r.payload_complete, !k.own) << all;
+        if (k.parts[k.damaged] == in_head) {  // returned with the fields read whole
+          EXPECT_EQ(r.type, "resource");
+          EXPECT_EQ(r.Get("WARC-Block-Digest"), nullptr);
+          EXPECT_EQ(r.content_length, 0u);
+        }
+        // Offsets and lengths still name each record's own members.
+        if (k.own) {
+          EXPECT_EQ(r.offset, at[k.damaged]);
+          EXPECT_EQ(r.length, at[k.resumed] - at[k.damaged]);
+        } else if (k.damaged > 0) {
+          EXPECT_EQ(r.offset + r.length, at[k.damaged]) << all;
+        }
+      }
+      // Every whole record's payload.
+      for (int n : k.read) {
+        if (n == k.blamed && k.own) continue;
+        EXPECT_NE(std::find(c.payloads.begin(), c.payloads.end(), blocks[n]), c.payloads.end())
+            << n;
+      }
     }
-    EXPECT_TRUE(c.records[1].ok()) << c.records[1].problems.size();
-    EXPECT_TRUE(c.records[1].payload_complete);
-    EXPECT_EQ(c.records[1].offset, members[0].size());
-    EXPECT_EQ(c.records[1].length, members[1].size());
-    EXPECT_EQ(c.payloads.at(1), std::string(2000, 'b'));
   }
+  // Nothing but damage: the error says what and where.
+  StringSource only(bad_data(m[0]));
+  Collected c = ReadFrom(&only);
+  EXPECT_FALSE(c.status.ok());
+  EXPECT_NE(c.status.message().find("invalid gzip data in the member that starts at byte 0"),
+            std::string::npos)
+      << c.status.message();
 }
 
 // A Content-Length too large takes in the start of the next record, one too
