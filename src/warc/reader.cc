@@ -67,7 +67,7 @@ class Input {
     bool at_end = false;  // the file ends inside the member: nothing follows
   };
 
-  explicit Input(core::SequentialFile* f) : f_(f), in_(kBack + kBufSize) {}
+  explicit Input(core::SequentialFile* f) : f_(f), in_(kBufSize) {}
   ~Input() {
     if (z_init_) inflateEnd(&zs_);
   }
@@ -95,6 +95,9 @@ class Input {
   // At a damaged member: Read returns 0 until Resume.
   bool broken() const { return broken_; }
   const Damage& damage() const { return damage_; }
+  // Where the last Resume began its search: past damage().c + 1 when the
+  // damage was found so far on that the bytes before had been dropped.
+  uint64_t search_from() const { return search_from_; }
 
   // Reads up to `n` bytes. Returns 0 at the end of the file, or at a break.
   core::StatusOr<size_t> Read(char* buf, size_t n) {
@@ -137,7 +140,7 @@ class Input {
       if (in_pos_ == in_len_) {
         Break(members_.back().c, members_.back().u,
               "the gzip data ends inside the member that starts at byte " +
-                  std::to_string(members_.back().c) + "; the file is truncated");
+                  std::to_string(members_.back().c));
         damage_.at_end = true;
         return size_t{0};
       }
@@ -168,18 +171,17 @@ class Input {
 
   // After a break: goes on at the next gzip member whose data begins with
   // "WARC/" (a record's version line), searched for from the byte after the
-  // damaged member's first (as far back as the last kBack compressed bytes:
-  // the damage may be found only after its member's end). Returns false when
-  // no such member follows, to the end of the file.
+  // damaged member's first, as far back as the bytes kept reach (at least
+  // kBack: the damage may be found only past its member's end, and a member
+  // cut short runs on into the next ones, to the end of the file at worst).
+  // Returns false when no such member follows, to the end of the file.
   core::StatusOr<bool> Resume() {
     broken_ = false;
     in_member_ = false;
-    if (damage_.at_end) return false;
     const uint64_t base = consumed_ - in_pos_;  // compressed offset of in_[0]
-    in_pos_ =
-        static_cast<size_t>(std::min<uint64_t>(std::max(damage_.c + 1, base) - base, in_len_));
+    search_from_ = std::max(damage_.c + 1, base);
+    in_pos_ = static_cast<size_t>(std::min<uint64_t>(search_from_ - base, in_len_));
     consumed_ = base + in_pos_;
-    constexpr size_t kProbe = 4096;  // bytes enough to inflate a member's first five
     while (true) {
       ISNAD_RETURN_IF_ERROR(FillAtLeast(kProbe));
       if (in_pos_ == in_len_) return false;
@@ -202,24 +204,48 @@ class Input {
     damage_ = Damage{c, u, std::move(message), false};
   }
 
+  // The size of the gzip member header at b[0..have), or 0 when it is not
+  // one (RFC 1952 2.3.1: ID1 ID2, CM deflate, no reserved FLG bit) or runs
+  // past `have`. A file name or comment is searched for its end with memchr,
+  // so that a crafted run of candidates costs little each.
+  static size_t HeaderSize(const unsigned char* b, size_t have) {
+    if (have < 10 || b[0] != 0x1f || b[1] != 0x8b || b[2] != 8 || (b[3] & 0xe0) != 0) return 0;
+    const unsigned flg = b[3];
+    size_t n = 10;
+    if (flg & 0x04) {  // FEXTRA
+      if (have < n + 2) return 0;
+      n += 2 + (b[n] | (size_t{b[n + 1]} << 8));
+    }
+    for (unsigned bit : {0x08u, 0x10u}) {  // FNAME, FCOMMENT: zero-terminated
+      if (!(flg & bit)) continue;
+      if (n >= have) return 0;
+      const void* z = std::memchr(b + n, 0, have - n);
+      if (z == nullptr) return 0;
+      n = static_cast<size_t>(static_cast<const unsigned char*>(z) - b) + 1;
+    }
+    if (flg & 0x02) n += 2;  // FHCRC
+    return n <= have ? n : 0;
+  }
+
   // A gzip member starts at in_pos_ and its data at "WARC/": if so, reads on
   // inside it (its first bytes kept in lead_ for Read).
   bool TryMember() {
     const auto* b = reinterpret_cast<const unsigned char*>(in_.data() + in_pos_);
-    const size_t have = in_len_ - in_pos_;
-    // ID1 ID2, CM deflate, no reserved FLG bit (RFC 1952 2.3.1).
-    if (have < 4 || b[1] != 0x8b || b[2] != 8 || (b[3] & 0xe0) != 0) return false;
+    const size_t have = std::min(in_len_ - in_pos_, kProbe);
+    const size_t header = HeaderSize(b, have);
+    if (header == 0) return false;
     inflateReset(&zs_);
     char head[5];
     zs_.next_in = reinterpret_cast<Bytef*>(in_.data() + in_pos_);
-    zs_.avail_in = static_cast<uInt>(have);
+    // The header and a first deflate block's header (a few hundred bytes at most).
+    zs_.avail_in = static_cast<uInt>(std::min(have, header + 1024));
     zs_.next_out = reinterpret_cast<Bytef*>(head);
     zs_.avail_out = sizeof head;
     const int rc = inflate(&zs_, Z_NO_FLUSH);
     if ((rc != Z_OK && rc != Z_STREAM_END) || zs_.avail_out != 0 ||
         std::memcmp(head, "WARC/", sizeof head) != 0)
       return false;
-    const size_t used = have - zs_.avail_in;
+    const size_t used = std::min(have, header + 1024) - zs_.avail_in;
     members_.push_back({uoffset_, consumed_});
     in_pos_ += used;
     consumed_ += used;
@@ -229,14 +255,24 @@ class Input {
     return true;
   }
 
-  // Refills an empty buffer, keeping its last kBack bytes (gzip only) before
-  // the new ones, for Resume.
+  // Refills an empty buffer. In a gzip file the bytes read before are kept
+  // for Resume: the buffer grows up to kMaxIn, and once it is full its last
+  // kBack bytes move to its front (a copy of kBack every kMaxIn - kBack bytes
+  // read). A plain file needs none.
   core::Status FillIn() {
     if (in_pos_ < in_len_) return core::Status::Ok();
-    const size_t keep = gzip_ ? std::min(in_len_, kBack) : 0;
-    std::memmove(in_.data(), in_.data() + in_len_ - keep, keep);
-    in_pos_ = in_len_ = keep;
-    ISNAD_ASSIGN_OR_RETURN(size_t k, f_->Read(in_.data() + keep, kBufSize));
+    if (!gzip_) {
+      in_pos_ = in_len_ = 0;
+    } else if (in_.size() - in_len_ < kBufSize) {
+      if (in_.size() < kMaxIn) {
+        in_.resize(std::min(kMaxIn, std::max(in_.size() * 2, in_len_ + kBufSize)));
+      } else {
+        const size_t keep = std::min(in_len_, kBack);
+        std::memmove(in_.data(), in_.data() + in_len_ - keep, keep);
+        in_pos_ = in_len_ = keep;
+      }
+    }
+    ISNAD_ASSIGN_OR_RETURN(size_t k, f_->Read(in_.data() + in_len_, kBufSize));
     in_len_ += k;
     return core::Status::Ok();
   }
@@ -256,7 +292,10 @@ class Input {
     return core::Status::Ok();
   }
 
-  static constexpr size_t kBack = 16 << 10;
+  static constexpr size_t kBack = size_t{1} << 20;  // at least this much kept before in_pos_
+  static constexpr size_t kMaxIn = size_t{4} << 20;
+  static constexpr size_t kProbe = 4096;  // bytes enough to find a member's first five
+
   core::SequentialFile* f_;
   std::vector<char> in_;
   size_t in_pos_ = 0, in_len_ = 0;
@@ -264,6 +303,7 @@ class Input {
   bool gzip_ = false, z_init_ = false, in_member_ = false;
   bool broken_ = false;
   Damage damage_;
+  uint64_t search_from_ = 0;
   std::string lead_;
   size_t lead_pos_ = 0;
   z_stream zs_{};
@@ -667,8 +707,10 @@ struct Reader::Impl {
   // or, with no `r` (before the first record), of the first record found.
   core::Status Recover(Record* r, bool own) {
     const Input::Damage damage = input.damage();
+    std::optional<uint64_t> searched_from;  // of the first search
     while (true) {
       ISNAD_ASSIGN_OR_RETURN(bool found, input.Resume());
+      if (!searched_from) searched_from = input.search_from();
       if (!found) break;
       ISNAD_RETURN_IF_ERROR(SkipToNextRecord(/*skipping=*/true).status());
       if (pending || !AtBreak()) break;  // a record, the end, or the next member damaged too
@@ -677,12 +719,22 @@ struct Reader::Impl {
     const uint64_t next = pending ? MemberOf(pending_u, &aligned) : input.coffset();
     std::string p = damage.message;
     if (pending) {
+      if (damage.at_end) {  // the member cut short, the ones after it read as its data
+        p = "the gzip member that starts at byte " + std::to_string(damage.c) +
+            " is cut short: its data runs on to the end of the file";
+      }
       p += "; reading went on at " +
            std::string(r == nullptr ? "this record" : "the next WARC record") +
            ", at the gzip member at byte " + std::to_string(next) + " (" +
            std::to_string(next - damage.c) + " bytes skipped)";
-    } else if (!damage.at_end) {
-      p += "; no WARC record follows, to the end of the file";
+    } else {
+      p += damage.at_end ? "; the file is truncated"
+                         : "; no WARC record follows, to the end of the file";
+    }
+    if (*searched_from > damage.c + 1) {
+      p += "; the damage showed so far on that the bytes before byte " +
+           std::to_string(*searched_from) +
+           " were no longer at hand: a record there was not looked for";
     }
     if (r == nullptr) {
       lead_damage = std::move(p);
@@ -975,7 +1027,7 @@ core::Status Reader::Impl::ReadBlock(Record* r, PayloadSink* sink) {
       // the limit the rest of the block is read (and hashed) as payload.
       const uint64_t allow = std::min<uint64_t>(left, kMaxHeaderBytes + 1 - head);
       ISNAD_ASSIGN_OR_RETURN(uint64_t n, buf.ReadLine(&line, allow, kMaxHeaderBytes + 1));
-      if (n == 0) {
+      if (n == 0 || AtBreak()) {  // a line cut by a break is not a header
         truncated = true;
         break;
       }

@@ -644,6 +644,35 @@ TEST(WarcReader, ADamagedGzipMemberIsReportedAndReadingGoesOnAtTheNextRecord) {
   const size_t in_header = plain.data.find("\r\n", plain.data.find("WARC-Target-URI")) + 9;
   const std::string in_block = broken_at(plain.data.size() - 500);
   const std::string in_head = broken_at(in_header);
+  // Record 5 as one gzip member of stored (uncompressed) deflate blocks, cut
+  // short after 1,000 bytes: inflating runs on into the members after it as
+  // its stored bytes, to the end of the file, without an error.
+  StringFile plain5;
+  ASSERT_TRUE(
+      Writer(&plain5, /*gzip=*/false)
+          .Write({"resource", "file:///f5", "2026-11-29T16:13:44Z", "text/plain", {}}, blocks[5])
+          .ok());
+  std::string stored_cut;
+  {
+    z_stream zs{};
+    ASSERT_EQ(deflateInit2(&zs, Z_NO_COMPRESSION, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    stored_cut.resize(deflateBound(&zs, plain5.data.size()));
+    zs.next_in = reinterpret_cast<Bytef*>(plain5.data.data());
+    zs.avail_in = static_cast<uInt>(plain5.data.size());
+    zs.next_out = reinterpret_cast<Bytef*>(stored_cut.data());
+    zs.avail_out = static_cast<uInt>(stored_cut.size());
+    ASSERT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    deflateEnd(&zs);
+    stored_cut.resize(1000);
+  }
+  // Bytes that start like gzip members with a file name but are none, then a
+  // member with a file name (FLG.FNAME, RFC 1952 2.3.1).
+  std::string fakes;
+  for (int i = 0; i < 20000; ++i) fakes += "\x1f\x8b\x08\x08";
+  fakes += std::string(1, '\0') + "not deflate data";
+  std::string named = m[3];
+  named[3] = 0x08;
+  named.insert(10, std::string("r3.warc", 8));  // with its terminating zero
 
   struct Case {
     const char* name;
@@ -737,6 +766,24 @@ TEST(WarcReader, ADamagedGzipMemberIsReportedAndReadingGoesOnAtTheNextRecord) {
        2,
        3,
        {"no WARC record follows, to the end of the file"}},
+      {"a member cut short, the members after it read as its data",
+       {m[0], m[1], stored_cut, m[3], m[4]},
+       {0, 1, 5, 3, 4},
+       5,
+       true,
+       2,
+       3,
+       {"its gzip data is damaged: the gzip member that starts at byte",
+        "is cut short: its data runs on to the end of the file",
+        "reading went on at the next WARC record"}},
+      {"bytes like gzip headers, then a member with a file name",
+       {m[0], m[1], bad_data(m[2]), fakes, named, m[4]},
+       {0, 1, 3, 4},
+       1,
+       false,
+       2,
+       4,
+       {"reading went on at the next WARC record"}},
       {"the file cut short",
        {m[0], m[1], cut},
        {0, 1},
