@@ -64,7 +64,7 @@ class Input {
     uint64_t c = 0;  // compressed offset of the damaged member (or of the bytes that are not gzip)
     uint64_t u = 0;  // uncompressed offset where that member's data began
     std::string message;
-    bool at_end = false;  // the file ends inside the member: nothing follows
+    bool at_end = false;  // the file ends inside the member (cut short, or the file is)
   };
 
   explicit Input(core::SequentialFile* f) : f_(f), in_(kBufSize) {}
@@ -238,14 +238,15 @@ class Input {
     char head[5];
     zs_.next_in = reinterpret_cast<Bytef*>(in_.data() + in_pos_);
     // The header and a first deflate block's header (a few hundred bytes at most).
-    zs_.avail_in = static_cast<uInt>(std::min(have, header + 1024));
+    const size_t probe = std::min(have, header + 1024);
+    zs_.avail_in = static_cast<uInt>(probe);
     zs_.next_out = reinterpret_cast<Bytef*>(head);
     zs_.avail_out = sizeof head;
     const int rc = inflate(&zs_, Z_NO_FLUSH);
     if ((rc != Z_OK && rc != Z_STREAM_END) || zs_.avail_out != 0 ||
         std::memcmp(head, "WARC/", sizeof head) != 0)
       return false;
-    const size_t used = std::min(have, header + 1024) - zs_.avail_in;
+    const size_t used = probe - zs_.avail_in;
     members_.push_back({uoffset_, consumed_});
     in_pos_ += used;
     consumed_ += used;
