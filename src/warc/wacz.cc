@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -40,6 +41,7 @@ struct ReadFree {
 struct Member {
   uint64_t bytes = 0;
   core::Hash sha256;
+  bool cut = false;  // damaged before its end: bytes and sha256 are of a part
 };
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
@@ -48,21 +50,61 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 
 std::string ArchiveMessage(archive* a) {
   const char* m = archive_error_string(a);
-  return m ? m : "unknown libarchive error";
+  std::string s = m ? m : "libarchive gave no reason: the ZIP's structure is damaged";
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
 }
 
-// One ZIP member as a SequentialFile, hashing what is read.
+// One ZIP member as a SequentialFile, hashing what is read. Where libarchive
+// cannot give the rest (deflate data damaged, the file cut short) or finds the
+// bytes given are not what the ZIP recorded (a wrong CRC-32, at the member's
+// end), the stream ends there and damage() says why: what was read stands, so
+// a WARC reader keeps every record before the damage.
 class MemberStream : public core::SequentialFile {
  public:
   MemberStream(archive* a, std::string name) : a_(a), name_(std::move(name)) {}
   core::StatusOr<size_t> Read(char* buf, size_t n) override {
-    la_ssize_t k = archive_read_data(a_, buf, n);
-    if (k < 0)
-      return core::Integrity("cannot read ZIP member " + name_ + ": " + ArchiveMessage(a_));
-    sha_.Update(buf, static_cast<size_t>(k));
-    bytes_ += static_cast<uint64_t>(k);
-    if (keep_ && kept_.size() < kMaxJson) kept_.append(buf, static_cast<size_t>(k));
-    return static_cast<size_t>(k);
+    // Block by block: archive_read_data drops what it copied in the call that
+    // meets an error, and libarchive reports a wrong CRC-32 with the last block.
+    while (left_ == 0) {
+      if (end_) return size_t{0};
+      const void* block = nullptr;
+      size_t size = 0;
+      la_int64_t offset = 0;
+      int r = archive_read_data_block(a_, &block, &size, &offset);
+      if (r == ARCHIVE_EOF) {
+        end_ = true;
+        return size_t{0};
+      }
+      if (r < ARCHIVE_WARN) {
+        damage_ = ArchiveMessage(a_);
+        end_ = true;
+        return size_t{0};
+      }
+      if (r == ARCHIVE_WARN) {
+        // The block stands; the member ends with it, not as the ZIP recorded.
+        damage_ = ArchiveMessage(a_);
+        whole_ = true;
+        end_ = true;
+      }
+      if (offset < 0 || static_cast<uint64_t>(offset) != bytes_) {
+        damage_ = "libarchive gave its data out of order";
+        whole_ = false;
+        end_ = true;
+        return size_t{0};
+      }
+      at_ = static_cast<const char*>(block);
+      left_ = size;
+      if (size == 0 && end_) return size_t{0};
+    }
+    const size_t k = std::min(n, left_);
+    std::memcpy(buf, at_, k);
+    at_ += k;
+    left_ -= k;
+    sha_.Update(buf, k);
+    bytes_ += k;
+    if (keep_ && kept_.size() < kMaxJson) kept_.append(buf, k);
+    return k;
   }
   // Reads what is left.
   core::Status Drain() {
@@ -72,9 +114,14 @@ class MemberStream : public core::SequentialFile {
       if (k == 0) return core::Status::Ok();
     }
   }
-  Member Finish() { return {bytes_, sha_.Finish()}; }
+  Member Finish() { return {bytes_, sha_.Finish(), !damage_.empty() && !whole_}; }
   void Keep() { keep_ = true; }
   const std::string& kept() const { return kept_; }
+  // Why the member could not be read as the ZIP recorded it; "" when it could.
+  const std::string& damage() const { return damage_; }
+  // With damage(): every byte was read, but they fail the ZIP's CRC-32.
+  bool whole() const { return whole_; }
+  uint64_t bytes() const { return bytes_; }
 
  private:
   archive* a_;
@@ -83,6 +130,11 @@ class MemberStream : public core::SequentialFile {
   uint64_t bytes_ = 0;
   bool keep_ = false;
   std::string kept_;
+  const char* at_ = nullptr;  // the rest of the current block
+  size_t left_ = 0;
+  bool end_ = false;
+  std::string damage_;
+  bool whole_ = false;
 };
 
 std::string Str(const core::Json& j, const char* key) {
@@ -436,19 +488,80 @@ std::string VerifyWaczSignature(const core::Json& signed_data, const std::string
 
 namespace {
 
-// Opens the ZIP at `path` for reading member by member.
-core::StatusOr<std::unique_ptr<archive, ReadFree>> OpenZip(const std::string& path) {
-  std::unique_ptr<archive, ReadFree> a(archive_read_new());
-  archive_read_support_format_zip(a.get());
+using ZipPtr = std::unique_ptr<archive, ReadFree>;
+
+// How a ZIP is read: through its central directory (libarchive's seekable
+// reader, as unzip and Python's zipfile read it), or, where that index is
+// missing or damaged, from the members' own local headers in file order.
+enum class ZipMode { kCentral, kLocal };
+
+struct OpenedZip {
+  ZipPtr a;
+  ZipMode mode = ZipMode::kCentral;
+  std::string problem;  // with kLocal: why the central directory was not used
+};
+
+core::StatusOr<ZipPtr> OpenZipAs(const std::string& path, ZipMode mode) {
+  ZipPtr a(archive_read_new());
+  if (mode == ZipMode::kCentral) {
+    archive_read_support_format_zip_seekable(a.get());
+  } else {
+    archive_read_support_format_zip_streamable(a.get());
+  }
   if (archive_read_open_filename(a.get(), path.c_str(), kChunk) != ARCHIVE_OK) {
-    return core::Integrity("cannot open " + path + " as a ZIP (WACZ): " + ArchiveMessage(a.get()));
+    return core::Integrity(ArchiveMessage(a.get()));
   }
   return a;
 }
 
+// The first bytes of the file at `path` (fewer when it is shorter).
+core::StatusOr<std::string> Head(const std::string& path) {
+  ISNAD_ASSIGN_OR_RETURN(auto f, core::Env::Default()->NewSequentialFile(path));
+  std::string head(8, '\0');
+  size_t got = 0;
+  while (got < head.size()) {
+    ISNAD_ASSIGN_OR_RETURN(size_t k, f->Read(head.data() + got, head.size() - got));
+    if (k == 0) break;
+    got += k;
+  }
+  head.resize(got);
+  return head;
+}
+
+// Opens the ZIP at `path` for reading member by member: by its central
+// directory; else, when the file starts as a ZIP (a file cut short loses the
+// central directory at its end first), from its local headers, with a problem
+// saying so. kIntegrity, saying what the file is instead, when it is no ZIP.
+core::StatusOr<OpenedZip> OpenZip(const std::string& path) {
+  auto central = OpenZipAs(path, ZipMode::kCentral);
+  if (central.ok()) return OpenedZip{std::move(*central), ZipMode::kCentral, ""};
+  ISNAD_ASSIGN_OR_RETURN(std::string head, Head(path));
+  if (head.starts_with(std::string_view("PK\x03\x04", 4))) {
+    auto local = OpenZipAs(path, ZipMode::kLocal);
+    if (local.ok())
+      return OpenedZip{std::move(*local), ZipMode::kLocal,
+                       "the ZIP's central directory (the index at its end) is missing or "
+                       "damaged: the file is probably cut short. Its members were read from "
+                       "their own headers, so the last may be incomplete and members after "
+                       "the damage are lost; seek a complete copy from its source"};
+  }
+  std::string what;
+  if (head.empty()) {
+    what = "the file is empty";
+  } else if (head.starts_with("\x1f\x8b")) {
+    what = "it is gzip data, not a ZIP: a .warc.gz named as a WACZ? Add it under a .warc.gz name";
+  } else if (head.starts_with("WARC/")) {
+    what = "it is a WARC file, not a ZIP: add it under a .warc name";
+  } else {
+    what = "it does not start as a ZIP does, and has no ZIP central directory (" +
+           std::string(central.status().message()) + ")";
+  }
+  return core::Integrity("not a readable ZIP (WACZ): " + what);
+}
+
 // Moves to the next member that is a file (folders are skipped) and sets `name`; false at
 // the end of the ZIP.
-core::StatusOr<bool> NextFileMember(archive* a, const std::string& path, std::string* name) {
+core::StatusOr<bool> NextFileMember(archive* a, std::string* name) {
   archive_entry* e = nullptr;
   // Names are converted as the header is read: in the "C" locale a non-ASCII
   // one (an Arabic file name) would come back empty.
@@ -457,7 +570,7 @@ core::StatusOr<bool> NextFileMember(archive* a, const std::string& path, std::st
     int r = archive_read_next_header(a, &e);
     if (r == ARCHIVE_EOF) return false;
     if (r < ARCHIVE_WARN) {
-      return core::Integrity(path + " is not a readable ZIP (WACZ): " + ArchiveMessage(a));
+      return core::Integrity("not a readable ZIP (WACZ): " + ArchiveMessage(a));
     }
     const char* n = archive_entry_pathname_utf8(e);
     if (n == nullptr) n = archive_entry_pathname(e);
@@ -467,19 +580,43 @@ core::StatusOr<bool> NextFileMember(archive* a, const std::string& path, std::st
   }
 }
 
+// Reopens `zip` and moves past its first `n` file members: after a damaged
+// member libarchive's reading state is not to be trusted.
+core::Status ReopenAfter(OpenedZip* zip, const std::string& path, size_t n) {
+  ISNAD_ASSIGN_OR_RETURN(zip->a, OpenZipAs(path, zip->mode));
+  std::string name;
+  for (size_t i = 0; i < n; ++i) {
+    ISNAD_ASSIGN_OR_RETURN(bool more, NextFileMember(zip->a.get(), &name));
+    if (!more) return core::Integrity("the ZIP ended before member " + std::to_string(n));
+  }
+  return core::Status::Ok();
+}
+
 // The member names (directories aside) that occur more than once in the ZIP
-// at `path`, with how often, read from the headers alone.
+// at `path`, with how often, read from the headers alone (as far as they can be
+// read: ReadWacz reports where they cannot).
 core::StatusOr<std::map<std::string, int>> RepeatedMembers(const std::string& path) {
-  ISNAD_ASSIGN_OR_RETURN(auto a, OpenZip(path));
+  ISNAD_ASSIGN_OR_RETURN(OpenedZip zip, OpenZip(path));
   std::map<std::string, int> count;
   std::string name;
   while (true) {
-    ISNAD_ASSIGN_OR_RETURN(bool more, NextFileMember(a.get(), path, &name));
-    if (!more) break;
+    auto more = NextFileMember(zip.a.get(), &name);
+    if (!more.ok() || !*more) break;
     ++count[name];
   }
   std::erase_if(count, [](const auto& kv) { return kv.second < 2; });
   return count;
+}
+
+// The problem of a member that could not be read as the ZIP recorded it.
+std::string DamageProblem(const std::string& name, const MemberStream& stream) {
+  if (stream.whole())
+    return "ZIP member " + name + " is damaged: its " + std::to_string(stream.bytes()) +
+           " bytes are not the bytes the ZIP recorded (" + stream.damage() +
+           "); all of it was read, and its records' digests show which are affected";
+  return "ZIP member " + name + " is damaged: only its first " + std::to_string(stream.bytes()) +
+         " bytes could be read (" + stream.damage() +
+         "); the records within them were read, the rest of the member was not";
 }
 
 }  // namespace
@@ -494,17 +631,30 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
                               " times: which copy datapackage.json lists is ambiguous, so the " +
                               "package is not read and none of its WARCs is indexed");
   if (!repeated.empty()) return report;
-  ISNAD_ASSIGN_OR_RETURN(auto a, OpenZip(path));
+  ISNAD_ASSIGN_OR_RETURN(OpenedZip zip, OpenZip(path));
+  if (!zip.problem.empty()) report.problems.push_back(zip.problem);
   std::map<std::string, Member> members;
   std::string datapackage, digest_json;
   bool have_datapackage = false, have_digest = false;
-  std::string name;
+  bool stopped = false;  // a member could not be passed: those after it are unread
+  size_t passed = 0;     // file members passed
+  std::string name, last;
   while (true) {
-    ISNAD_ASSIGN_OR_RETURN(bool more, NextFileMember(a.get(), path, &name));
-    if (!more) break;
+    auto more = NextFileMember(zip.a.get(), &name);
+    if (!more.ok()) {
+      if (passed == 0) return more.status();
+      report.problems.push_back("the ZIP could not be read past member " + last + " (" +
+                                std::string(more.status().message()) +
+                                "): the members after it were not read");
+      stopped = true;
+      break;
+    }
+    if (!*more) break;
+    ++passed;
+    last = name;
     if (members.count(name))  // RepeatedMembers saw none: the file changed
-      return core::Integrity(path + " changed while read: ZIP member " + name + " occurs twice");
-    MemberStream stream(a.get(), name);
+      return core::Integrity("the file changed while read: ZIP member " + name + " occurs twice");
+    MemberStream stream(zip.a.get(), name);
     if (name == "datapackage.json" || name == "datapackage-digest.json") stream.Keep();
     // Any case: a WARC named archive/DATA.WARC.GZ is read and indexed too.
     const std::string lower = core::AsciiLower(name);
@@ -524,11 +674,23 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
       digest_json = stream.kept();
     }
     members[name] = stream.Finish();
+    if (!stream.damage().empty()) {
+      report.problems.push_back(DamageProblem(name, stream));
+      if (core::Status s = ReopenAfter(&zip, path, passed); !s.ok()) {
+        report.problems.push_back("the ZIP could not be read past its damaged member " + name +
+                                  " (" + std::string(s.message()) +
+                                  "): the members after it were not read");
+        stopped = true;
+        break;
+      }
+    }
   }
 
   auto& problems = report.problems;
   if (!have_datapackage) {
-    problems.push_back("no datapackage.json: not a WACZ package");
+    problems.push_back(stopped ? "datapackage.json was not reached, so nothing could be checked "
+                                 "against it"
+                               : "no datapackage.json: not a WACZ package");
     return report;
   }
   if (members["datapackage.json"].bytes >= kMaxJson) {
@@ -574,7 +736,12 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
       auto m = members.find(r.path);
       r.present = m != members.end();
       if (!r.present) {
-        problems.push_back("resource " + r.path + " is listed in datapackage.json but absent");
+        problems.push_back("resource " + r.path + " is listed in datapackage.json but " +
+                           (stopped ? "was not reached (see above)" : "absent"));
+      } else if (m->second.cut) {
+        problems.push_back("resource " + r.path +
+                           ": its sha256 and size were not checked, since it could not be read "
+                           "whole (see above)");
       } else {
         // The hex digits in either case (Hex() is lower case).
         r.hash_ok = r.hash.rfind("sha256:", 0) == 0 &&
@@ -604,14 +771,17 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
       problems.push_back("member " + name + " is not listed in datapackage.json");
     }
   }
-  if (report.warcs.empty()) problems.push_back("no WARC under archive/");
-  if (members.count("pages/pages.jsonl") == 0) problems.push_back("no pages/pages.jsonl");
-  bool index = false;
-  for (const auto& [name, m] : members)
-    index |=
-        name.rfind("indexes/", 0) == 0 && (EndsWith(name, ".cdx") || EndsWith(name, ".cdx.gz") ||
-                                           EndsWith(name, ".cdxj") || EndsWith(name, ".idx"));
-  if (!index) problems.push_back("no index under indexes/ (.cdx, .cdx.gz, .cdxj or .idx)");
+  // What was not reached is not reported missing: the problem above says why.
+  if (!stopped) {
+    if (report.warcs.empty()) problems.push_back("no WARC under archive/");
+    if (members.count("pages/pages.jsonl") == 0) problems.push_back("no pages/pages.jsonl");
+    bool index = false;
+    for (const auto& [name, m] : members)
+      index |=
+          name.rfind("indexes/", 0) == 0 && (EndsWith(name, ".cdx") || EndsWith(name, ".cdx.gz") ||
+                                             EndsWith(name, ".cdxj") || EndsWith(name, ".idx"));
+    if (!index) problems.push_back("no index under indexes/ (.cdx, .cdx.gz, .cdxj or .idx)");
+  }
 
   report.digest_file = have_digest;
   if (have_digest) {

@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include <cctype>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <utility>
@@ -19,6 +20,7 @@
 #include "core/digest.h"
 #include "core/encoding.h"
 #include "core/utf8.h"
+#include "warc/base32.h"
 #include "warc/reader.h"
 
 namespace isnad::warc {
@@ -37,8 +39,12 @@ class ReadWarcs : public WaczWarcVisitor {
     Reader reader(stream);
     while (true) {
       Record r;
-      ISNAD_ASSIGN_OR_RETURN(bool more, reader.Next(&r));
-      if (!more) break;
+      auto more = reader.Next(&r);
+      if (!more.ok()) {  // as isnad add does: the WARC ends there, the package goes on
+        errors.push_back(more.status().ToString());
+        break;
+      }
+      if (!*more) break;
       ++records;
       not_ok += !r.ok();
       if (r.type == "response") urls.push_back(r.target_uri);
@@ -47,7 +53,7 @@ class ReadWarcs : public WaczWarcVisitor {
     return core::Status::Ok();
   }
   int records = 0, not_ok = 0;
-  std::vector<std::string> members, urls;
+  std::vector<std::string> members, urls, errors;
 };
 
 std::string Problems(const WaczReport& r) {
@@ -68,6 +74,7 @@ TEST(WaczConformance, ValidPackagesValidateAndTheirWarcsRead) {
     EXPECT_EQ(r->warcs, v.members);
     EXPECT_GE(v.records, 1);
     EXPECT_EQ(v.not_ok, 0);
+    EXPECT_TRUE(v.errors.empty());
     EXPECT_FALSE(v.urls.empty());
     for (const WaczResource& res : r->resources) {
       EXPECT_TRUE(res.present && res.hash_ok && res.bytes_ok) << res.path;
@@ -130,12 +137,15 @@ std::string ZipMember(const std::string& path, const std::string& name) {
   return "";
 }
 
-// Writes `members` as a ZIP at `path`.
+// Writes `members` as a ZIP at `path` (deflated, or stored).
 void WriteZip(const std::string& path,
-              const std::vector<std::pair<std::string, std::string>>& members) {
+              const std::vector<std::pair<std::string, std::string>>& members, bool store = false) {
   std::unique_ptr<archive, decltype(&archive_write_free)> a(archive_write_new(),
                                                             archive_write_free);
   ASSERT_EQ(archive_write_set_format_zip(a.get()), ARCHIVE_OK);
+  if (store) {
+    ASSERT_EQ(archive_write_set_options(a.get(), "zip:compression=store"), ARCHIVE_OK);
+  }
   ASSERT_EQ(archive_write_open_filename(a.get(), path.c_str()), ARCHIVE_OK);
   for (const auto& [name, bytes] : members) {
     std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(),
@@ -351,6 +361,174 @@ TEST(WaczSignature, AnonymousSignatures) {
   garbage["publicKey"] = core::Base64Encode("not a key");
   EXPECT_EQ(VerifyWaczSignature(garbage, hash),
             "invalid: publicKey is not an ECDSA public key (SubjectPublicKeyInfo)");
+}
+
+// A plain WARC of `n` resource records, each with its WARC-Block-Digest.
+std::string ResourceWarc(int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    const std::string body = "<p>record " + std::to_string(i) + "</p>" + std::string(200, 'x');
+    const core::Hash h = core::Sha256Of(body);
+    char id[64];
+    std::snprintf(id, sizeof id, "<urn:uuid:00000000-0000-0000-0000-%012d>", i);
+    out += "WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: " + std::string(id) +
+           "\r\nWARC-Date: 2013-08-21T02:00:00Z\r\nWARC-Target-URI: http://example.org/" +
+           std::to_string(i) + "\r\nWARC-Block-Digest: sha256:" + Base32Encode(h.View()) +
+           "\r\nContent-Type: text/html\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body + "\r\n\r\n";
+  }
+  return out;
+}
+
+// A WACZ holding `warc` as archive/data.warc (its first member), a page list,
+// an index and datapackage.json (last), written by libarchive; its bytes.
+std::string PackageWith(const std::string& warc, bool store) {
+  std::vector<std::pair<std::string, std::string>> members = {
+      {"archive/data.warc", warc},
+      {"pages/pages.jsonl", "{\"format\": \"json-pages-1.0\"}\n"},
+      {"indexes/index.cdx", "org,example)/ 20130821020000 {}\n"}};
+  core::Json dp = {{"profile", "data-package"}, {"wacz_version", "1.1.1"}};
+  dp["resources"] = core::Json::array();
+  for (const auto& [name, bytes] : members)
+    dp["resources"].push_back({{"name", name},
+                               {"path", name},
+                               {"hash", "sha256:" + core::Sha256Of(bytes).Hex()},
+                               {"bytes", bytes.size()}});
+  members.emplace_back("datapackage.json", dp.dump());
+  const std::string path = ::testing::TempDir() + "/package.wacz";
+  WriteZip(path, members, store);
+  auto out = core::Env::Default()->ReadFile(path);
+  EXPECT_TRUE(out.ok()) << out.status().ToString();
+  return out.ok() ? *out : "";
+}
+
+core::StatusOr<WaczReport> ReadBytes(const std::string& bytes, ReadWarcs* v) {
+  const std::string path = ::testing::TempDir() + "/damaged.wacz";
+  EXPECT_TRUE(core::WriteFileAtomically(core::Env::Default(), path, bytes, /*sync=*/false).ok());
+  return ReadWacz(path, v);
+}
+
+// A member whose bytes fail the ZIP's CRC-32 (a stored member, one byte
+// changed) is read to its end: every record is read, the changed one fails
+// its digest, the member is named as damaged, and the members after it are
+// still read and checked.
+TEST(WaczDamage, AWrongCrcKeepsEveryRecordAndNamesTheMember) {
+  const std::string warc = ResourceWarc(300);
+  std::string zip = PackageWith(warc, /*store=*/true);
+  const size_t at = zip.find(warc);
+  ASSERT_NE(at, std::string::npos);
+  const size_t body = zip.find("<p>record 137</p>", at);
+  ASSERT_NE(body, std::string::npos);
+  zip[body + 30] = 'y';
+  ReadWarcs v;
+  auto r = ReadBytes(zip, &v);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const std::string p = Problems(*r);
+  EXPECT_EQ(v.records, 300) << p;
+  EXPECT_EQ(v.not_ok, 1) << p;
+  EXPECT_NE(p.find("ZIP member archive/data.warc is damaged: its " + std::to_string(warc.size()) +
+                   " bytes are not the bytes the ZIP recorded"),
+            std::string::npos)
+      << p;
+  EXPECT_NE(p.find("CRC"), std::string::npos) << p;
+  EXPECT_EQ(p.find("no datapackage.json"), std::string::npos) << p;
+  for (const WaczResource& res : r->resources)
+    EXPECT_EQ(res.hash_ok, res.path != "archive/data.warc") << res.path;
+}
+
+// Deflate data damaged inside a member: where zlib can go on, the member is
+// read to its end (the damage shows in the records' digests); where it cannot
+// (a block of a type deflate does not have), the member ends there. Either way
+// the ZIP is read on past it (its central directory says where the next
+// member starts), and the members after it are checked.
+TEST(WaczDamage, DamagedDeflateDataEndsOnlyThatMember) {
+  const std::string warc = ResourceWarc(300);
+  const std::string zip = PackageWith(warc, /*store=*/false);
+  const size_t header = zip.find(std::string_view("PK\x03\x04", 4));
+  ASSERT_EQ(zip.compare(header + 30, 17, "archive/data.warc"), 0);
+  auto le16 = [&](size_t at) {
+    return static_cast<size_t>(static_cast<uint8_t>(zip[at])) |
+           static_cast<size_t>(static_cast<uint8_t>(zip[at + 1])) << 8;
+  };
+  const size_t data = header + 30 + le16(header + 26) + le16(header + 28);
+  const size_t next = zip.find(std::string_view("PK\x03\x04", 4), data);
+  ASSERT_NE(next, std::string::npos);
+  struct Case {
+    const char* what;
+    size_t at;
+    std::string bytes;
+    const char* problem;
+    int min_records;
+  };
+  const Case cases[] = {
+      {"mid-stream", data + (next - data) / 2, std::string(16, '\xff'),
+       "ZIP member archive/data.warc is damaged: its ", 10},
+      {"a reserved block type first", data, std::string(1, '\x07'),
+       "ZIP member archive/data.warc is damaged: only its first 0 bytes could be read", 0}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    std::string damaged = zip;
+    damaged.replace(c.at, c.bytes.size(), c.bytes);
+    ReadWarcs v;
+    auto r = ReadBytes(damaged, &v);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    const std::string p = Problems(*r);
+    EXPECT_NE(p.find(c.problem), std::string::npos) << p;
+    EXPECT_GE(v.records, c.min_records) << p;
+    EXPECT_LT(v.records, 300) << p;
+    EXPECT_EQ(p.find("no datapackage.json"), std::string::npos) << p;
+    EXPECT_EQ(p.find("not reached"), std::string::npos) << p;
+    ASSERT_EQ(r->resources.size(), 3u) << p;
+    for (const WaczResource& res : r->resources) {
+      EXPECT_EQ(res.hash_ok, res.path != "archive/data.warc") << res.path << "\n" << p;
+    }
+  }
+}
+
+// A WACZ cut short loses its central directory (at the end) first. It is not
+// read as valid: its members are read from their own headers, and a problem
+// says the file is cut short.
+TEST(WaczDamage, ACutShortZipIsReadFromItsHeadersAndReportedInvalid) {
+  const std::string warc = ResourceWarc(50);
+  const std::string zip = PackageWith(warc, /*store=*/false);
+  const size_t central = zip.find(std::string_view("PK\x01\x02", 4));
+  ASSERT_NE(central, std::string::npos);
+  for (size_t cut : {zip.size() - 1, central + 20, central}) {
+    SCOPED_TRACE(cut);
+    ReadWarcs v;
+    auto r = ReadBytes(zip.substr(0, cut), &v);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    const std::string p = Problems(*r);
+    EXPECT_FALSE(r->ok());
+    EXPECT_NE(p.find("central directory (the index at its end) is missing or damaged: the file "
+                     "is probably cut short"),
+              std::string::npos)
+        << p;
+    EXPECT_EQ(v.records, 50) << p;
+  }
+  // Cut inside the WARC member: the records before the cut are read.
+  ReadWarcs v;
+  auto r = ReadBytes(zip.substr(0, zip.find("archive/data.warc") + 600), &v);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NE(Problems(*r).find("ZIP member archive/data.warc is damaged"), std::string::npos)
+      << Problems(*r);
+}
+
+// What a file that is not a ZIP is, said plainly.
+TEST(WaczDamage, NotAZipSaysWhatItIs) {
+  const std::string warc = ResourceWarc(1);
+  const std::pair<std::string, std::string> cases[] = {
+      {"", "not a readable ZIP (WACZ): the file is empty"},
+      {std::string("\x1f\x8b\x08\x00", 4) + "rest", "it is gzip data, not a ZIP"},
+      {warc, "it is a WARC file, not a ZIP"},
+      {"hello, plain text", "it does not start as a ZIP does"}};
+  for (const auto& [bytes, want] : cases) {
+    ReadWarcs v;
+    auto r = ReadBytes(bytes, &v);
+    ASSERT_FALSE(r.ok()) << want;
+    EXPECT_EQ(r.status().code(), core::Code::kIntegrity);
+    EXPECT_NE(r.status().message().find(want), std::string::npos) << r.status().ToString();
+  }
 }
 
 TEST(WaczConformance, NotAZipIsAnError) {
