@@ -174,6 +174,27 @@ WebArchiveKind WebArchiveKindOf(std::string_view name) {
   return WebArchiveKind::kNone;
 }
 
+WebArchiveKind WebArchiveKindOfBytes(WebArchiveKind by_name, std::string_view head) {
+  if (by_name == WebArchiveKind::kNone) return by_name;
+  if (head.starts_with(std::string_view("PK\x03\x04", 4))) return WebArchiveKind::kWacz;
+  if (head.starts_with("\x1f\x8b") || head.starts_with("WARC/")) return WebArchiveKind::kWarc;
+  return by_name;
+}
+
+StatusOr<WebArchiveKind> WebArchiveKindOfFile(core::Env* env, const std::string& path,
+                                              WebArchiveKind by_name) {
+  if (by_name == WebArchiveKind::kNone) return by_name;
+  ISNAD_ASSIGN_OR_RETURN(auto f, env->NewSequentialFile(path));
+  char head[8];
+  size_t got = 0;
+  while (got < sizeof head) {
+    ISNAD_ASSIGN_OR_RETURN(size_t k, f->Read(head + got, sizeof head - got));
+    if (k == 0) break;
+    got += k;
+  }
+  return WebArchiveKindOfBytes(by_name, std::string_view(head, got));
+}
+
 // One indexing run over one item (and, for a WACZ, each of its WARCs).
 class WebArchiveIndexer::Run {
  public:
@@ -585,6 +606,8 @@ Status WebArchiveIndexer::IndexAdded(Archive* a, const std::vector<AddedFile>& a
     if (std::any_of(done.begin(), done.end(),
                     [](const catalog::WarcIndexRow& r) { return r.member.empty(); }))
       continue;
+    ISNAD_ASSIGN_OR_RETURN(
+        kind, WebArchiveKindOfFile(a->options_.env, a->blobs_->PathOf(f.sha256), kind));
     ISNAD_ASSIGN_OR_RETURN(WebArchiveSummary s, Index(a, f.id, f.sha256, kind));
     if (callbacks.on_web_archive) callbacks.on_web_archive(s);
   }

@@ -36,6 +36,14 @@ struct AddCallbacks;
 enum class WebArchiveKind { kNone, kWarc, kWacz };
 // By name: *.warc, *.warc.gz, *.wacz (ASCII case-insensitive).
 WebArchiveKind WebArchiveKindOf(std::string_view name);
+// What a web archive named as `by_name` (not kNone) is read as, by its first
+// bytes `head`: a ZIP ("PK\3\4") as a WACZ, gzip or "WARC/" as a WARC, else as
+// named (and the reader says what is wrong). A file saved under the other name
+// is indexed, not left unreadable.
+WebArchiveKind WebArchiveKindOfBytes(WebArchiveKind by_name, std::string_view head);
+// The same for the file at `path` (its first bytes read through `env`).
+core::StatusOr<WebArchiveKind> WebArchiveKindOfFile(core::Env* env, const std::string& path,
+                                                    WebArchiveKind by_name);
 
 // What indexing one web archive item found and recorded.
 struct WebArchiveSummary {

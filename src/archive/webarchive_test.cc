@@ -299,6 +299,31 @@ TEST(WebArchiveImport, UnreadableFilesArePreservedWithTheReason) {
   EXPECT_EQ(item->size_bytes, ReadTestFile(kWarcio + "example-bad-non-chunked.warc.gz").size());
 }
 
+// A web archive saved under the other kind's name is read as what its first
+// bytes say: a .warc.gz named .wacz is indexed as a WARC, a WACZ named .warc as
+// a WACZ, so adding it again under the right name finds it indexed already.
+TEST(WebArchiveImport, AWebArchiveUnderTheOtherKindsNameIsReadAsWhatItIs) {
+  REQUIRE_TESTDATA();
+  TempDir tmp;
+  auto a = MakeArchive(tmp.Join("ar"));
+  WriteTestFile(tmp.Join("in/crawl.wacz"), ReadTestFile(kWarcio + "example.warc.gz"));
+  WriteTestFile(tmp.Join("in/package.warc"), ReadTestFile(kWacz + "valid_example_1.wacz"));
+  Added added = AddPaths(a.get(), {tmp.Join("in/crawl.wacz"), tmp.Join("in/package.warc")});
+  ASSERT_EQ(added.web.size(), 2u);
+  EXPECT_EQ(added.web[0].kind, "warc");
+  EXPECT_EQ(added.web[0].result, "valid") << added.web[0].error;
+  EXPECT_EQ(added.web[0].records, 6u);
+  EXPECT_EQ(added.web[1].kind, "wacz");
+  EXPECT_EQ(added.web[1].result, "valid") << added.web[1].error;
+  EXPECT_GE(added.web[1].records, 1u);
+  WriteTestFile(tmp.Join("in/crawl.warc.gz"), ReadTestFile(kWarcio + "example.warc.gz"));
+  Added again = AddPaths(a.get(), {tmp.Join("in/crawl.warc.gz")});
+  EXPECT_TRUE(again.web.empty());
+  auto records = a->catalog().WarcRecords(added.web[0].id);
+  ASSERT_TRUE(records.ok());
+  EXPECT_EQ(records->size(), 6u);
+}
+
 TEST(WebArchiveImport, WaczValidatedAndItsWarcsIndexed) {
   REQUIRE_TESTDATA();
   TempDir tmp;

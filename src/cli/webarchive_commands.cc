@@ -118,7 +118,12 @@ int CmdWarcCheck(const Globals& g, const std::vector<std::string>& files, bool v
                      warc::DigestResultName(r.payload_digest.result));
       }
     };
-    if (archive::WebArchiveKindOf(path) == archive::WebArchiveKind::kWacz) {
+    // By its first bytes, whatever its name (a name says WARC when it says nothing).
+    archive::WebArchiveKind named = archive::WebArchiveKindOf(path);
+    auto kind = archive::WebArchiveKindOfFile(
+        core::Env::Default(), path,
+        named == archive::WebArchiveKind::kNone ? archive::WebArchiveKind::kWarc : named);
+    if (kind.ok() && *kind == archive::WebArchiveKind::kWacz) {
       struct V : warc::WaczWarcVisitor {
         std::function<void(core::SequentialFile*, const std::string&)> fn;
         core::Status OnWarc(const std::string& m, core::SequentialFile* s) override {
