@@ -201,7 +201,8 @@ class WebArchiveIndexer::Run {
   Run(Archive* a, std::string id) : a_(a), id_(std::move(id)) {}
 
   struct Pending {
-    Json body;  // warc.record without payload
+    std::string prepared;  // a whole entry (a WACZ member's warc.indexed), else:
+    Json body;             // warc.record without payload
     std::optional<store::StagedBlob> blob;
     std::string media_type, name, url, note;
   };
@@ -360,7 +361,7 @@ class WebArchiveIndexer::Run {
       }
       pending_.push_back(std::move(p));
       const uint64_t stop = stop_after_records.load();
-      if (stop > 0 && committed_ + pending_.size() >= stop) {
+      if (stop > 0 && committed_ + PendingRecords() >= stop) {
         ISNAD_RETURN_IF_ERROR(Commit(&s));
         return core::IoError("indexing of " + id_ + " stopped after " + std::to_string(stop) +
                              " records (test hook)");
@@ -369,7 +370,9 @@ class WebArchiveIndexer::Run {
         ISNAD_RETURN_IF_ERROR(Commit(&s));
       }
     }
-    ISNAD_RETURN_IF_ERROR(Commit(&s));
+    // A WACZ member's entries wait for the next batch: a package of many small
+    // WARCs is not one signed checkpoint per WARC (each writes tiles).
+    if (member.empty() || pending_.size() >= kBatchRecords) ISNAD_RETURN_IF_ERROR(Commit(&s));
     s.result = !s.error.empty()                              ? "unreadable"
                : s.digests_failed > 0 || !s.problems.empty() ? "invalid"
                                                              : "valid";
@@ -390,7 +393,8 @@ class WebArchiveIndexer::Run {
     for (auto& id : s.payload_ids)
       if (total->payload_ids.size() < 1000) total->payload_ids.push_back(id);
     total->problems.Append(s.problems, member.empty() ? "" : member + ": ");
-    if (!s.error.empty())
+    // The first few WARCs' errors in the item's; each is in its own warc.indexed.
+    if (!s.error.empty() && ++errors_ <= kMaxErrors)
       total->error +=
           (total->error.empty() ? "" : "; ") + (member.empty() ? s.error : member + ": " + s.error);
     return Status::Ok();
@@ -414,6 +418,10 @@ class WebArchiveIndexer::Run {
     std::vector<std::string> entries;
     std::map<core::Hash, std::string> batch_items;
     for (Pending& p : pending_) {
+      if (!p.prepared.empty()) {
+        entries.push_back(std::move(p.prepared));
+        continue;
+      }
       if (p.blob) {
         std::optional<std::string> known;
         if (auto it = batch_items.find(p.blob->sha256); it != batch_items.end()) {
@@ -452,7 +460,7 @@ class WebArchiveIndexer::Run {
       if (!rec.ok()) return rec.status().WithContext("recording a WARC record of " + id_);
       entries.push_back(std::move(*rec));
     }
-    committed_ += pending_.size();
+    committed_ += PendingRecords();
     pending_.clear();
     batch_bytes_ = 0;
     return Append(std::move(entries));
@@ -480,7 +488,16 @@ class WebArchiveIndexer::Run {
     if (s.result == "unreadable") e["error"] = Text(s.error.empty() ? "unreadable" : s.error);
     catalog::Actor by{core::NowUtc(), a_->OperatorName()};
     ISNAD_ASSIGN_OR_RETURN(std::string entry, catalog::WebArchiveEntry(by, e));
-    return Append({std::move(entry)});
+    if (member.empty()) return Append({std::move(entry)});
+    // A WACZ member's: after its records, in the batch they wait in.
+    pending_.push_back(Pending{.prepared = std::move(entry)});
+    return Status::Ok();
+  }
+
+  // Records waiting in the batch (a WACZ member's warc.indexed aside).
+  uint64_t PendingRecords() const {
+    return static_cast<uint64_t>(std::count_if(
+        pending_.begin(), pending_.end(), [](const Pending& p) { return p.prepared.empty(); }));
   }
 
   ~Run() {
@@ -505,6 +522,14 @@ class WebArchiveIndexer::Run {
   std::vector<Pending> pending_;
   uint64_t batch_bytes_ = 0;
   uint64_t committed_ = 0;  // records committed by this run
+  uint64_t errors_ = 0;     // WARCs read only in part
+
+ public:
+  static constexpr uint64_t kMaxErrors = 10;
+  // How many WARCs' errors were left out of the item's error.
+  uint64_t ErrorsLeftOut() const { return errors_ > kMaxErrors ? errors_ - kMaxErrors : 0; }
+
+ private:
   std::map<std::string, std::vector<catalog::WarcRecordRow>> done_records_;
   std::set<std::string> done_indexed_;
   const CaptureWarc* capture_ = nullptr;
@@ -564,6 +589,11 @@ StatusOr<WebArchiveSummary> WebArchiveIndexer::Index(Archive* a, const std::stri
                          report.status().code() == core::Code::kFailedPrecondition)) {
       return report.status();
     }
+    // The last members' entries wait in the batch: they go before the package's.
+    ISNAD_RETURN_IF_ERROR(run.Commit(&total));
+    if (run.ErrorsLeftOut() > 0)
+      total.error += "; and " + std::to_string(run.ErrorsLeftOut()) +
+                     " more WARCs could not be read, each named in its warc.indexed entry";
     WebArchiveSummary package = total;
     package.problems.clear();
     if (!report.ok()) {

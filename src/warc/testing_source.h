@@ -3,17 +3,27 @@
 // reads hand back at most `step` bytes at a time, so that readers see records,
 // gzip members and HTTP headers split across reads as they would be from a slow
 // file. Compressed: bytes as one gzip member (a WARC written one member per
-// record) or a zlib stream (HTTP "Content-Encoding: deflate").
+// record) or a zlib stream (HTTP "Content-Encoding: deflate"). ResourceWarc,
+// WriteZip and WaczOf: WARCs and WACZ packages made in a test.
 #pragma once
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
+#include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "core/canonical_json.h"
+#include "core/digest.h"
 #include "core/env.h"
+#include "core/utf8.h"
+#include "warc/base32.h"
 
 namespace isnad::warc::testing {
 
@@ -50,6 +60,68 @@ inline std::string Compressed(const std::string& data, bool gzip) {
   out.resize(rc == Z_STREAM_END ? zs.total_out : 0);
   deflateEnd(&zs);
   return out;
+}
+
+// A plain WARC of `n` resource records, numbered from `first`, each with its
+// WARC-Block-Digest.
+inline std::string ResourceWarc(int n, int first = 0) {
+  std::string out;
+  for (int i = first; i < first + n; ++i) {
+    const std::string body = "<p>record " + std::to_string(i) + "</p>" + std::string(200, 'x');
+    char id[64];
+    std::snprintf(id, sizeof id, "<urn:uuid:00000000-0000-0000-0000-%012d>", i);
+    out += "WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: " + std::string(id) +
+           "\r\nWARC-Date: 2013-08-21T02:00:00Z\r\nWARC-Target-URI: http://example.org/" +
+           std::to_string(i) +
+           "\r\nWARC-Block-Digest: sha256:" + Base32Encode(core::Sha256Of(body).View()) +
+           "\r\nContent-Type: text/html\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body + "\r\n\r\n";
+  }
+  return out;
+}
+
+using ZipMembers = std::vector<std::pair<std::string, std::string>>;
+
+// Writes `members` as a ZIP at `path` with libarchive (deflated, or stored);
+// false when libarchive fails.
+inline bool WriteZip(const std::string& path, const ZipMembers& members, bool store = false) {
+  std::unique_ptr<::archive, decltype(&archive_write_free)> a(archive_write_new(),
+                                                              archive_write_free);
+  if (archive_write_set_format_zip(a.get()) != ARCHIVE_OK) return false;
+  if (store && archive_write_set_options(a.get(), "zip:compression=store") != ARCHIVE_OK)
+    return false;
+  if (archive_write_open_filename(a.get(), path.c_str()) != ARCHIVE_OK) return false;
+  for (const auto& [name, bytes] : members) {
+    std::unique_ptr<::archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(),
+                                                                      archive_entry_free);
+    core::ScopedUtf8Locale utf8;  // names as UTF-8, whatever the test's locale
+    archive_entry_set_pathname_utf8(e.get(), name.c_str());
+    archive_entry_set_filetype(e.get(), AE_IFREG);
+    archive_entry_set_perm(e.get(), 0644);
+    archive_entry_set_size(e.get(), static_cast<la_int64_t>(bytes.size()));
+    if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK ||
+        archive_write_data(a.get(), bytes.data(), bytes.size()) !=
+            static_cast<la_ssize_t>(bytes.size()))
+      return false;
+  }
+  return archive_write_close(a.get()) == ARCHIVE_OK;
+}
+
+// A valid WACZ's members: `warcs` (archive/...), a page list and an index,
+// then datapackage.json listing each with its sha256 and size.
+inline ZipMembers WaczOf(ZipMembers warcs) {
+  ZipMembers members = std::move(warcs);
+  members.emplace_back("pages/pages.jsonl", "{\"format\": \"json-pages-1.0\"}\n");
+  members.emplace_back("indexes/index.cdx", "org,example)/ 20130821020000 {}\n");
+  core::Json dp = {{"profile", "data-package"}, {"wacz_version", "1.1.1"}};
+  dp["resources"] = core::Json::array();
+  for (const auto& [name, bytes] : members)
+    dp["resources"].push_back({{"name", name},
+                               {"path", name},
+                               {"hash", "sha256:" + core::Sha256Of(bytes).Hex()},
+                               {"bytes", bytes.size()}});
+  members.emplace_back("datapackage.json", dp.dump());
+  return members;
 }
 
 }  // namespace isnad::warc::testing

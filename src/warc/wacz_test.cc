@@ -20,8 +20,8 @@
 #include "core/digest.h"
 #include "core/encoding.h"
 #include "core/utf8.h"
-#include "warc/base32.h"
 #include "warc/reader.h"
+#include "warc/testing_source.h"
 
 namespace isnad::warc {
 namespace {
@@ -137,29 +137,8 @@ std::string ZipMember(const std::string& path, const std::string& name) {
   return "";
 }
 
-// Writes `members` as a ZIP at `path` (deflated, or stored).
-void WriteZip(const std::string& path,
-              const std::vector<std::pair<std::string, std::string>>& members, bool store = false) {
-  std::unique_ptr<archive, decltype(&archive_write_free)> a(archive_write_new(),
-                                                            archive_write_free);
-  ASSERT_EQ(archive_write_set_format_zip(a.get()), ARCHIVE_OK);
-  if (store) {
-    ASSERT_EQ(archive_write_set_options(a.get(), "zip:compression=store"), ARCHIVE_OK);
-  }
-  ASSERT_EQ(archive_write_open_filename(a.get(), path.c_str()), ARCHIVE_OK);
-  for (const auto& [name, bytes] : members) {
-    std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(),
-                                                                    archive_entry_free);
-    core::ScopedUtf8Locale utf8;  // names as UTF-8, whatever the test's locale
-    archive_entry_set_pathname_utf8(e.get(), name.c_str());
-    archive_entry_set_filetype(e.get(), AE_IFREG);
-    archive_entry_set_perm(e.get(), 0644);
-    archive_entry_set_size(e.get(), static_cast<la_int64_t>(bytes.size()));
-    ASSERT_EQ(archive_write_header(a.get(), e.get()), ARCHIVE_OK);
-    ASSERT_EQ(archive_write_data(a.get(), bytes.data(), bytes.size()),
-              static_cast<la_ssize_t>(bytes.size()));
-  }
-  ASSERT_EQ(archive_write_close(a.get()), ARCHIVE_OK);
+void WriteZip(const std::string& path, const testing::ZipMembers& members, bool store = false) {
+  ASSERT_TRUE(testing::WriteZip(path, members, store)) << path;
 }
 
 // A resource hash written in upper-case hex is the same hash.
@@ -363,40 +342,13 @@ TEST(WaczSignature, AnonymousSignatures) {
             "invalid: publicKey is not an ECDSA public key (SubjectPublicKeyInfo)");
 }
 
-// A plain WARC of `n` resource records, each with its WARC-Block-Digest.
-std::string ResourceWarc(int n) {
-  std::string out;
-  for (int i = 0; i < n; ++i) {
-    const std::string body = "<p>record " + std::to_string(i) + "</p>" + std::string(200, 'x');
-    const core::Hash h = core::Sha256Of(body);
-    char id[64];
-    std::snprintf(id, sizeof id, "<urn:uuid:00000000-0000-0000-0000-%012d>", i);
-    out += "WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: " + std::string(id) +
-           "\r\nWARC-Date: 2013-08-21T02:00:00Z\r\nWARC-Target-URI: http://example.org/" +
-           std::to_string(i) + "\r\nWARC-Block-Digest: sha256:" + Base32Encode(h.View()) +
-           "\r\nContent-Type: text/html\r\nContent-Length: " + std::to_string(body.size()) +
-           "\r\n\r\n" + body + "\r\n\r\n";
-  }
-  return out;
-}
+using testing::ResourceWarc;
 
 // A WACZ holding `warc` as archive/data.warc (its first member), a page list,
 // an index and datapackage.json (last), written by libarchive; its bytes.
 std::string PackageWith(const std::string& warc, bool store) {
-  std::vector<std::pair<std::string, std::string>> members = {
-      {"archive/data.warc", warc},
-      {"pages/pages.jsonl", "{\"format\": \"json-pages-1.0\"}\n"},
-      {"indexes/index.cdx", "org,example)/ 20130821020000 {}\n"}};
-  core::Json dp = {{"profile", "data-package"}, {"wacz_version", "1.1.1"}};
-  dp["resources"] = core::Json::array();
-  for (const auto& [name, bytes] : members)
-    dp["resources"].push_back({{"name", name},
-                               {"path", name},
-                               {"hash", "sha256:" + core::Sha256Of(bytes).Hex()},
-                               {"bytes", bytes.size()}});
-  members.emplace_back("datapackage.json", dp.dump());
   const std::string path = ::testing::TempDir() + "/package.wacz";
-  WriteZip(path, members, store);
+  WriteZip(path, testing::WaczOf({{"archive/data.warc", warc}}), store);
   auto out = core::Env::Default()->ReadFile(path);
   EXPECT_TRUE(out.ok()) << out.status().ToString();
   return out.ok() ? *out : "";
