@@ -33,6 +33,11 @@ namespace {
 
 constexpr size_t kChunk = 1 << 16;
 constexpr size_t kMaxJson = 16 << 20;
+// How much ReadWacz does again, in all, to go on after damaged members: each
+// reopening reads the central directory (every member) and passes the members
+// before. A ZIP of thousands of members, each damaged, would be quadratic;
+// this bounds it to about a second.
+constexpr size_t kMaxReopenCost = 250'000;
 
 struct ReadFree {
   void operator()(archive* a) const { archive_read_free(a); }
@@ -594,15 +599,18 @@ core::Status ReopenAfter(OpenedZip* zip, const std::string& path, size_t n) {
 
 // The member names (directories aside) that occur more than once in the ZIP
 // at `path`, with how often, read from the headers alone (as far as they can be
-// read: ReadWacz reports where they cannot).
-core::StatusOr<std::map<std::string, int>> RepeatedMembers(const std::string& path) {
+// read: ReadWacz reports where they cannot); sets `members` to how many it read.
+core::StatusOr<std::map<std::string, int>> RepeatedMembers(const std::string& path,
+                                                           size_t* members) {
   ISNAD_ASSIGN_OR_RETURN(OpenedZip zip, OpenZip(path));
   std::map<std::string, int> count;
   std::string name;
+  *members = 0;
   while (true) {
     auto more = NextFileMember(zip.a.get(), &name);
     if (!more.ok() || !*more) break;
     ++count[name];
+    ++*members;
   }
   std::erase_if(count, [](const auto& kv) { return kv.second < 2; });
   return count;
@@ -625,7 +633,8 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
   WaczReport report;
   // A name held twice makes what datapackage.json lists ambiguous: one copy
   // would be checked and another indexed. Such a package fails, unread.
-  ISNAD_ASSIGN_OR_RETURN(auto repeated, RepeatedMembers(path));
+  size_t in_zip = 0;
+  ISNAD_ASSIGN_OR_RETURN(auto repeated, RepeatedMembers(path, &in_zip));
   for (const auto& [name, times] : repeated)
     report.problems.push_back("ZIP member " + name + " occurs " + std::to_string(times) +
                               " times: which copy datapackage.json lists is ambiguous, so the " +
@@ -636,8 +645,9 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
   std::map<std::string, Member> members;
   std::string datapackage, digest_json;
   bool have_datapackage = false, have_digest = false;
-  bool stopped = false;  // a member could not be passed: those after it are unread
-  size_t passed = 0;     // file members passed
+  bool stopped = false;    // a member could not be passed: those after it are unread
+  size_t passed = 0;       // file members passed
+  size_t reopen_cost = 0;  // members read again after damage
   std::string name, last;
   while (true) {
     auto more = NextFileMember(zip.a.get(), &name);
@@ -674,8 +684,17 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
       digest_json = stream.kept();
     }
     members[name] = stream.Finish();
-    if (!stream.damage().empty()) {
-      report.problems.push_back(DamageProblem(name, stream));
+    if (!stream.damage().empty()) report.problems.push_back(DamageProblem(name, stream));
+    if (!stream.damage().empty() && !stream.whole()) {
+      // libarchive reads no further after such damage: the ZIP is opened again,
+      // passing the members before, a cost bounded over the whole file.
+      reopen_cost += in_zip + passed;
+      if (reopen_cost > kMaxReopenCost) {
+        report.problems.push_back("so many ZIP members are damaged that reading stopped after " +
+                                  name + ": the members after it were not read");
+        stopped = true;
+        break;
+      }
       if (core::Status s = ReopenAfter(&zip, path, passed); !s.ok()) {
         report.problems.push_back("the ZIP could not be read past its damaged member " + name +
                                   " (" + std::string(s.message()) +

@@ -437,6 +437,40 @@ TEST(WaczDamage, DamagedDeflateDataEndsOnlyThatMember) {
   }
 }
 
+// Going on after a damaged member means opening the ZIP again: a ZIP of
+// thousands of members, each damaged, stops at a bound instead of taking
+// time quadratic in its members.
+TEST(WaczDamage, ManyDamagedMembersStopAtABound) {
+  testing::ZipMembers warcs;
+  for (int i = 0; i < 2000; ++i)
+    warcs.emplace_back("archive/w" + std::to_string(i) + ".warc", ResourceWarc(1, i));
+  const std::string path = ::testing::TempDir() + "/many-damaged.wacz";
+  WriteZip(path, testing::WaczOf(warcs));
+  auto read = core::Env::Default()->ReadFile(path);
+  ASSERT_TRUE(read.ok());
+  std::string zip = *read;
+  int damaged = 0;
+  for (size_t at = zip.find(std::string_view("PK\x03\x04", 4)); at != std::string::npos;
+       at = zip.find(std::string_view("PK\x03\x04", 4), at + 4)) {
+    if (zip.compare(at + 30, 9, "archive/w") != 0) continue;
+    const size_t n = static_cast<uint8_t>(zip[at + 26]) | static_cast<uint8_t>(zip[at + 27]) << 8;
+    const size_t e = static_cast<uint8_t>(zip[at + 28]) | static_cast<uint8_t>(zip[at + 29]) << 8;
+    zip[at + 30 + n + e] = '\x07';  // a deflate block of the reserved type
+    ++damaged;
+  }
+  ASSERT_EQ(damaged, 2000);
+  ReadWarcs v;
+  auto r = ReadBytes(zip, &v);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const std::string p = Problems(*r);
+  EXPECT_NE(p.find("so many ZIP members are damaged that reading stopped after archive/w"),
+            std::string::npos);
+  EXPECT_NE(p.find("ZIP member archive/w0.warc is damaged: only its first 0 bytes"),
+            std::string::npos);
+  EXPECT_LT(v.members.size(), 2000u);
+  EXPECT_GT(v.members.size(), 50u);
+}
+
 // A WACZ cut short loses its central directory (at the end) first. It is not
 // read as valid: its members are read from their own headers, and a problem
 // says the file is cut short.
