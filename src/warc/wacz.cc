@@ -249,7 +249,8 @@ std::string Utc(int64_t secs) {
 // ECDSA with SHA-256 over `message`; `sig` DER (authsign) or the raw r||s of
 // WebCrypto (ArchiveWeb.page).
 bool EcdsaVerify(EVP_PKEY* key, std::string_view message, const std::string& sig) {
-  if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return false;
+  // No key: a certificate whose public key OpenSSL cannot decode.
+  if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return false;
   std::string der = sig;
   const unsigned char* p = reinterpret_cast<const unsigned char*>(sig.data());
   ECDSA_SIG* parsed = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(sig.size()));

@@ -5,9 +5,12 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
+#include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <cctype>
@@ -209,6 +212,34 @@ TEST(WaczConformance, MembersNamedInArabicAreRead) {
   for (const WaczResource& res : r->resources) EXPECT_TRUE(res.hash_ok) << res.path;
 }
 
+// `pem` with the uncompressed EC point of its first certificate's public key
+// marked 07 instead of 04: the certificate still parses, its key does not.
+std::string WithFirstCertKeyDamaged(const std::string& pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> in(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> x(
+      PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr), X509_free);
+  if (!x) return "";
+  unsigned char* der = nullptr;
+  const int n = i2d_X509(x.get(), &der);
+  if (n <= 0) return "";
+  std::string bytes(reinterpret_cast<char*>(der), static_cast<size_t>(n));
+  OPENSSL_free(der);
+  const size_t at = bytes.find(std::string_view("\x03\x42\x00\x04", 4));
+  if (at == std::string::npos) return "";
+  bytes[at + 3] = '\x07';
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  std::unique_ptr<X509, decltype(&X509_free)> damaged(d2i_X509(nullptr, &p, n), X509_free);
+  ERR_clear_error();
+  if (!damaged || X509_get0_pubkey(damaged.get()) != nullptr) return "";
+  ERR_clear_error();
+  std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio_X509(out.get(), damaged.get());
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(out.get(), &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
 core::Json SignedData(const std::string& wacz) {
   core::Json d = core::Json::parse(ZipMember(kWacz + wacz, "datapackage-digest.json"));
   return d["signedData"];
@@ -266,6 +297,13 @@ TEST(WaczSignature, TamperedDomainSignaturesAreInvalid) {
   core::Json no_key = sd;
   no_key.erase("domainCert");
   check(no_key, hash, "neither publicKey nor domainCert");
+  // A certificate whose public key cannot be decoded (its EC point's first
+  // byte changed from 04, uncompressed, to 07): invalid, not a crash (found by
+  // wacz_fuzz).
+  core::Json bad_point = sd;
+  bad_point["domainCert"] = WithFirstCertKeyDamaged(sd["domainCert"].get<std::string>());
+  ASSERT_NE(bad_point["domainCert"], sd["domainCert"]);
+  check(bad_point, hash, "is not a signature of hash by the key of domainCert");
 }
 
 // An anonymous signature as ArchiveWeb.page makes it: a P-384 key, ECDSA with
