@@ -43,9 +43,23 @@ bool IEndsWith(std::string_view s, std::string_view suffix) {
   return true;
 }
 
-// Valid UTF-8, at most kMaxText bytes (cut at a character boundary).
+// Valid UTF-8, control characters but tab as U+FFFD, at most kMaxText bytes (cut
+// at a character boundary).
 std::string Text(std::string_view s) {
   std::string t = core::LossyUtf8(s);
+  // A control character would take six bytes in the entry's JSON (\u0001), so
+  // a field of them could take an entry past its size limit: U+FFFD instead.
+  if (std::any_of(t.begin(), t.end(), [](char c) { return c >= 0 && c < 0x20 && c != '\t'; })) {
+    std::string clean;
+    for (char c : t) {
+      if (c >= 0 && c < 0x20 && c != '\t') {
+        clean += "\xEF\xBF\xBD";
+      } else {
+        clean += c;
+      }
+    }
+    t = std::move(clean);
+  }
   if (t.size() > kMaxText) {
     size_t cut = kMaxText;
     while (cut > 0 && (static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80) --cut;
@@ -273,12 +287,9 @@ class WebArchiveIndexer::Run {
                           (r.record_id.empty() ? "" : " " + r.record_id) +
                           (r.target_uri.empty() ? "" : " (" + r.target_uri + ")");
       auto digest_problem = [&](const char* field, const warc::DigestCheck& d) {
-        if (d.result == warc::DigestResult::kFail)
-          s.problems.push_back(where + ": " + field + " " + d.field +
-                               " does not match the content (" + d.computed + ")");
-        if (d.result == warc::DigestResult::kUnknownAlgorithm)
-          s.problems.push_back(where + ": " + field + " " + d.field +
-                               " names no digest algorithm isnad knows");
+        if (d.result == warc::DigestResult::kFail ||
+            d.result == warc::DigestResult::kUnknownAlgorithm)
+          s.problems.push_back(where + ": " + field + " " + d.field + " " + warc::DigestProblem(d));
       };
       digest_problem("WARC-Block-Digest", r.block_digest);
       digest_problem("WARC-Payload-Digest", r.payload_digest);
@@ -370,6 +381,15 @@ class WebArchiveIndexer::Run {
         ISNAD_RETURN_IF_ERROR(Commit(&s));
       }
     }
+    // A WACZ member ZIP damage cut short, or whose bytes are not the ZIP's.
+    if (!member.empty() && in != nullptr) {
+      bool cut = false;
+      const std::string damage = warc::WaczMemberDamage(in, &cut);
+      // Cut, the damage is why reading stopped (an error the reader met at the
+      // cut, "the file is empty" say, only follows from it).
+      if (cut) s.error = "the ZIP member is damaged: " + damage;
+      if (!damage.empty() && !cut) s.problems.push_back("the ZIP member is damaged: " + damage);
+    }
     // A WACZ member's entries wait for the next batch: a package of many small
     // WARCs is not one signed checkpoint per WARC (each writes tiles).
     if (member.empty() || pending_.size() >= kBatchRecords) ISNAD_RETURN_IF_ERROR(Commit(&s));
@@ -400,8 +420,23 @@ class WebArchiveIndexer::Run {
     return Status::Ok();
   }
 
-  // Appends the pending records (and their payload items) in one batch.
+  // Appends the pending records (and their payload items) in one batch. On an
+  // error the batch is dropped, never half sent again: its blobs are left to
+  // reclaim, and an import that is added again resumes before it.
   Status Commit(WebArchiveSummary* s) {
+    Status st = CommitBatch(s);
+    if (!st.ok()) {
+      std::vector<store::StagedBlob> left;
+      for (const Pending& p : pending_)
+        if (p.blob) left.push_back(*p.blob);
+      if (!left.empty()) a_->blobs_->Abort(left);
+      pending_.clear();
+      batch_bytes_ = 0;
+    }
+    return st;
+  }
+
+  Status CommitBatch(WebArchiveSummary* s) {
     if (pending_.empty()) return Status::Ok();
     std::vector<store::StagedBlob> staged;
     for (const Pending& p : pending_)
@@ -590,7 +625,13 @@ StatusOr<WebArchiveSummary> WebArchiveIndexer::Index(Archive* a, const std::stri
       return report.status();
     }
     // The last members' entries wait in the batch: they go before the package's.
-    ISNAD_RETURN_IF_ERROR(run.Commit(&total));
+    // One that cannot be recorded stops the package as ReadWacz's errors do.
+    if (Status st = run.Commit(&total); !st.ok()) {
+      if (st.code() == core::Code::kIoError || st.code() == core::Code::kResourceExhausted ||
+          st.code() == core::Code::kLocked || st.code() == core::Code::kFailedPrecondition)
+        return st;
+      if (report.ok()) report = st;
+    }
     if (run.ErrorsLeftOut() > 0)
       total.error += "; and " + std::to_string(run.ErrorsLeftOut()) +
                      " more WARCs could not be read, each named in its warc.indexed entry";

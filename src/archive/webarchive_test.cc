@@ -259,6 +259,8 @@ TEST(WebArchiveImport, FailedDigestIsPreservedAndRecorded) {
   }
   EXPECT_EQ(added.web[0].digests_failed, 1u);
   EXPECT_NE(added.web[0].problems[0].find("WARC-Payload-Digest"), std::string::npos);
+  EXPECT_NE(added.web[0].problems[0].find(" does not match the content (sha1:"), std::string::npos)
+      << added.web[0].problems[0];
   std::string trunc;
   for (const std::string& p : added.web[1].problems) trunc += p + "\n";
   EXPECT_NE(trunc.find(") is not the length of its block"), std::string::npos) << trunc;
@@ -275,6 +277,20 @@ TEST(WebArchiveImport, FailedDigestIsPreservedAndRecorded) {
   EXPECT_EQ((*recs)[0].digest, "fail");
   EXPECT_EQ((*recs)[1].digest, "pass");
   EXPECT_EQ(Blob(*a, added.files[0].sha256), ReadTestFile(kWarcio + "example-digest.warc"));
+
+  // A record cut short by the end of the file: its digests do not hold, and
+  // the problem says why rather than showing a digest of nothing.
+  WriteTestFile(tmp.Join("cut.warc.gz"), ReadTestFile(kWarcio + "example.warc.gz").substr(0, 1434));
+  Added cut = AddPaths(a.get(), {tmp.Join("cut.warc.gz")});
+  ASSERT_EQ(cut.web.size(), 1u);
+  std::string p;
+  for (const std::string& line : cut.web[0].problems) p += line + "\n";
+  EXPECT_EQ(cut.web[0].digests_failed, 2u) << p;
+  EXPECT_NE(p.find("WARC-Block-Digest sha1:DR5MBP7OD3OPA7RFKWJUD4CTNUQUGFC5 does not hold: the "
+                   "record is cut short"),
+            std::string::npos)
+      << p;
+  EXPECT_EQ(p.find("()"), std::string::npos) << p;
 }
 
 TEST(WebArchiveImport, UnreadableFilesArePreservedWithTheReason) {
@@ -323,6 +339,64 @@ TEST(WebArchiveImport, AWebArchiveUnderTheOtherKindsNameIsReadAsWhatItIs) {
   auto records = a->catalog().WarcRecords(added.web[0].id);
   ASSERT_TRUE(records.ok());
   EXPECT_EQ(records->size(), 6u);
+}
+
+// Header fields full of control characters (six bytes each in JSON) once
+// made a warc.record entry over the size limit, and the import failed on every
+// try; they are kept as U+FFFD.
+TEST(WebArchiveImport, ControlCharactersInFieldsDoNotOverflowTheEntry) {
+  TempDir tmp;
+  auto a = MakeArchive(tmp.Join("ar"));
+  const std::string junk(4000, '\x01');
+  const std::string warc = "WARC/1.1\r\nWARC-Type: " + junk + "\r\nWARC-Record-ID: " + junk +
+                           "\r\nWARC-Date: " + junk + "\r\nWARC-Target-URI: " + junk +
+                           "\r\nContent-Type: " + junk + "\r\nContent-Length: 2\r\n\r\nhi\r\n\r\n";
+  WriteTestFile(tmp.Join("ctl.warc"), warc);
+  Added added = AddPaths(a.get(), {tmp.Join("ctl.warc")});
+  ASSERT_EQ(added.web.size(), 1u);
+  EXPECT_EQ(added.web[0].records, 1u) << added.web[0].error;
+  EXPECT_TRUE(added.web[0].error.empty()) << added.web[0].error;
+  auto records = a->catalog().WarcRecords(added.web[0].id);
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ((*records)[0].target_uri.substr(0, 6), "\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+// A WARC member damaged inside a WACZ has the damage in its own warc.indexed:
+// cut short (deflate data that cannot be decoded), it is unreadable with the
+// damage as its error, and the WARC after it is read and valid.
+TEST(WebArchiveImport, ADamagedWaczMemberSaysSoInItsOwnEntry) {
+  TempDir tmp;
+  auto a = MakeArchive(tmp.Join("ar"));
+  const std::string path = tmp.Join("damaged.wacz");
+  ASSERT_TRUE(warc::testing::WriteZip(
+      path, warc::testing::WaczOf({{"archive/a.warc", warc::testing::ResourceWarc(20)},
+                                   {"archive/b.warc", warc::testing::ResourceWarc(3, 100)}})));
+  std::string zip = ReadTestFile(path);
+  const size_t header = zip.find("PK\x03\x04");
+  ASSERT_EQ(zip.compare(header + 30, 14, "archive/a.warc"), 0);
+  const size_t n = static_cast<uint8_t>(zip[header + 26]) | static_cast<uint8_t>(zip[header + 27])
+                                                                << 8;
+  const size_t e = static_cast<uint8_t>(zip[header + 28]) | static_cast<uint8_t>(zip[header + 29])
+                                                                << 8;
+  zip[header + 30 + n + e] = '\x07';  // a deflate block of the reserved type
+  WriteTestFile(path, zip);
+  Added added = AddPaths(a.get(), {path});
+  ASSERT_EQ(added.web.size(), 1u);
+  auto indexes = a->catalog().WarcIndexes(added.web[0].id);
+  ASSERT_TRUE(indexes.ok());
+  ASSERT_EQ(indexes->size(), 3u);
+  EXPECT_EQ((*indexes)[0].member, "archive/a.warc");
+  EXPECT_EQ((*indexes)[0].result, "unreadable");
+  EXPECT_EQ((*indexes)[0].error.rfind(
+                "the ZIP member is damaged: only its first 0 bytes could be read", 0),
+            0u)
+      << (*indexes)[0].error;
+  EXPECT_EQ((*indexes)[1].member, "archive/b.warc");
+  EXPECT_EQ((*indexes)[1].result, "valid");
+  EXPECT_EQ((*indexes)[1].records, 3u);
+  EXPECT_TRUE((*indexes)[2].member.empty());
+  EXPECT_EQ(added.web[0].records, 3u);
 }
 
 // A WACZ of many small WARCs is indexed in batches, not one signed checkpoint

@@ -106,9 +106,7 @@ int CmdWarcCheck(const Globals& g, const std::vector<std::string>& files, bool v
               d->result == warc::DigestResult::kUnknownAlgorithm) {
             ++failed;
             problems.push_back(where + ": " + name + " " + d->field + " " +
-                               (d->result == warc::DigestResult::kFail
-                                    ? "does not match (" + d->computed + ")"
-                                    : "names an unknown algorithm"));
+                               warc::DigestProblem(*d));
           }
         }
         for (const auto& p : r.problems) problems.push_back(where + ": " + p);

@@ -483,6 +483,13 @@ class Dechunker {
 
 }  // namespace
 
+std::string DigestProblem(const DigestCheck& d) {
+  if (d.result == DigestResult::kUnknownAlgorithm) return "names no digest algorithm isnad knows";
+  if (d.computed.empty())
+    return "does not hold: the record is cut short, so its content is not all there";
+  return "does not match the content (" + d.computed + ")";
+}
+
 std::string_view DigestResultName(DigestResult r) {
   switch (r) {
     case DigestResult::kAbsent:

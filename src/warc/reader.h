@@ -47,6 +47,11 @@ struct DigestCheck {
   std::string computed;  // ours, in the field's algorithm and base32; empty when not computed
 };
 
+// What a check that is not kPass found, for a problem line after the field's
+// name and value: "does not match the content (sha1:...)"; for a record cut
+// short (nothing computed), that its content is not all there.
+std::string DigestProblem(const DigestCheck& d);
+
 struct Record {
   std::string version;        // "WARC/1.0", "WARC/1.1"
   std::vector<Field> fields;  // every named field as written, in order

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -36,8 +37,9 @@ constexpr size_t kMaxJson = 16 << 20;
 // How much ReadWacz does again, in all, to go on after damaged members: each
 // reopening reads the central directory (every member) and passes the members
 // before. A ZIP of thousands of members, each damaged, would be quadratic;
-// this bounds it to about a second.
+// this bounds it to about a second, past the first few.
 constexpr size_t kMaxReopenCost = 250'000;
+constexpr size_t kMinReopens = 32;
 
 struct ReadFree {
   void operator()(archive* a) const { archive_read_free(a); }
@@ -60,11 +62,18 @@ std::string ArchiveMessage(archive* a) {
   return s;
 }
 
+// How a member could not be read as the ZIP recorded it.
+enum class Damage {
+  kNone,
+  kWrongBytes,   // all read, but not the CRC-32 or size recorded (ARCHIVE_WARN)
+  kUndecodable,  // unsupported method or encrypted (ARCHIVE_FAILED); the ZIP reads on
+  kCut,          // the member ends at the damage (ARCHIVE_FATAL)
+};
+
 // One ZIP member as a SequentialFile, hashing what is read. Where libarchive
-// cannot give the rest (deflate data damaged, the file cut short) or finds the
-// bytes given are not what the ZIP recorded (a wrong CRC-32, at the member's
-// end), the stream ends there and damage() says why: what was read stands, so
-// a WARC reader keeps every record before the damage.
+// cannot give the rest or finds the bytes are not what the ZIP recorded, the
+// stream ends there and damage() says how: what was read stands, so a WARC
+// reader keeps every record before the damage.
 class MemberStream : public core::SequentialFile {
  public:
   MemberStream(archive* a, std::string name) : a_(a), name_(std::move(name)) {}
@@ -82,25 +91,17 @@ class MemberStream : public core::SequentialFile {
         return size_t{0};
       }
       if (r < ARCHIVE_WARN) {
-        damage_ = ArchiveMessage(a_);
-        end_ = true;
+        End(r == ARCHIVE_FAILED ? Damage::kUndecodable : Damage::kCut, ArchiveMessage(a_));
         return size_t{0};
       }
-      if (r == ARCHIVE_WARN) {
-        // The block stands; the member ends with it, not as the ZIP recorded.
-        damage_ = ArchiveMessage(a_);
-        whole_ = true;
-        end_ = true;
-      }
+      // With ARCHIVE_WARN the block stands; the member ends with it.
+      if (r == ARCHIVE_WARN) End(Damage::kWrongBytes, ArchiveMessage(a_));
       if (offset < 0 || static_cast<uint64_t>(offset) != bytes_) {
-        damage_ = "libarchive gave its data out of order";
-        whole_ = false;
-        end_ = true;
+        End(Damage::kCut, "libarchive gave its data out of order");
         return size_t{0};
       }
       at_ = static_cast<const char*>(block);
       left_ = size;
-      if (size == 0 && end_) return size_t{0};
     }
     const size_t k = std::min(n, left_);
     std::memcpy(buf, at_, k);
@@ -119,16 +120,36 @@ class MemberStream : public core::SequentialFile {
       if (k == 0) return core::Status::Ok();
     }
   }
-  Member Finish() { return {bytes_, sha_.Finish(), !damage_.empty() && !whole_}; }
+  Member Finish() {
+    return {bytes_, sha_.Finish(), damage_ == Damage::kCut || damage_ == Damage::kUndecodable};
+  }
   void Keep() { keep_ = true; }
   const std::string& kept() const { return kept_; }
-  // Why the member could not be read as the ZIP recorded it; "" when it could.
-  const std::string& damage() const { return damage_; }
-  // With damage(): every byte was read, but they fail the ZIP's CRC-32.
-  bool whole() const { return whole_; }
-  uint64_t bytes() const { return bytes_; }
+  Damage damage() const { return damage_; }
+  // What the damage is, after "the member is damaged: "; "" when none.
+  std::string Why() const {
+    switch (damage_) {
+      case Damage::kNone:
+        return "";
+      case Damage::kWrongBytes:
+        return "its " + std::to_string(bytes_) + " bytes are not the bytes the ZIP recorded (" +
+               why_ + "); all of it was read, and its records' digests show which are affected";
+      case Damage::kUndecodable:
+        return "it cannot be decoded (" + why_ + ")";
+      case Damage::kCut:
+        break;
+    }
+    return "only its first " + std::to_string(bytes_) + " bytes could be read (" + why_ +
+           "); the records within them were read, the rest of it was not";
+  }
 
  private:
+  void End(Damage d, std::string why) {
+    damage_ = d;
+    why_ = std::move(why);
+    end_ = true;
+  }
+
   archive* a_;
   std::string name_;
   core::Sha256 sha_;
@@ -138,8 +159,8 @@ class MemberStream : public core::SequentialFile {
   const char* at_ = nullptr;  // the rest of the current block
   size_t left_ = 0;
   bool end_ = false;
-  std::string damage_;
-  bool whole_ = false;
+  Damage damage_ = Damage::kNone;
+  std::string why_;
 };
 
 std::string Str(const core::Json& j, const char* key) {
@@ -534,23 +555,55 @@ core::StatusOr<std::string> Head(const std::string& path) {
   return head;
 }
 
+// Whether the end-of-central-directory record ends the file at `path`, as it
+// must. libarchive's seekable reader takes the last one it finds near the end,
+// which in a WACZ cut short can be that of a ZIP stored inside it (a captured
+// .docx), so that the outer ZIP's members would not be read at all.
+core::StatusOr<bool> EocdEndsFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  f.seekg(0, std::ios::end);
+  const std::streamoff size = f.tellg();
+  if (!f || size < 0) return core::IoError("cannot read the end of " + path);
+  const std::streamoff n = std::min<std::streamoff>(size, 22 + 0xFFFF);
+  std::string tail(static_cast<size_t>(n), '\0');
+  f.seekg(size - n);
+  f.read(tail.data(), n);
+  if (!f) return core::IoError("cannot read the end of " + path);
+  for (size_t i = tail.size() >= 22 ? tail.size() - 22 : std::string::npos;
+       i != std::string::npos && tail.size() - i <= 22 + 0xFFFF; --i) {
+    if (tail.compare(i, 4, "PK\x05\x06", 4) == 0) {
+      const size_t comment = static_cast<uint8_t>(tail[i + 20]) |
+                             static_cast<size_t>(static_cast<uint8_t>(tail[i + 21])) << 8;
+      return i + 22 + comment == tail.size();
+    }
+    if (i == 0) break;
+  }
+  return false;
+}
+
+constexpr const char* kLocalProblem =
+    "the ZIP's central directory (the index at its end) is missing, damaged, or not at the end "
+    "of the file: the file is probably cut short. Its members were read from their own "
+    "headers, so the last may be incomplete and members after the damage are lost; seek a "
+    "complete copy from its source";
+
 // Opens the ZIP at `path` for reading member by member: by its central
 // directory; else, when the file starts as a ZIP (a file cut short loses the
 // central directory at its end first), from its local headers, with a problem
 // saying so. kIntegrity, saying what the file is instead, when it is no ZIP.
-core::StatusOr<OpenedZip> OpenZip(const std::string& path) {
-  auto central = OpenZipAs(path, ZipMode::kCentral);
-  if (central.ok()) return OpenedZip{std::move(*central), ZipMode::kCentral, ""};
+core::StatusOr<OpenedZip> OpenZip(const std::string& path, bool central_failed = false) {
+  auto central = central_failed ? core::StatusOr<ZipPtr>(core::Integrity("its first member"))
+                                : OpenZipAs(path, ZipMode::kCentral);
+  if (central.ok()) {
+    ISNAD_ASSIGN_OR_RETURN(bool at_end, EocdEndsFile(path));
+    if (at_end) return OpenedZip{std::move(*central), ZipMode::kCentral, ""};
+  }
   ISNAD_ASSIGN_OR_RETURN(std::string head, Head(path));
   if (head.starts_with(std::string_view("PK\x03\x04", 4))) {
     auto local = OpenZipAs(path, ZipMode::kLocal);
-    if (local.ok())
-      return OpenedZip{std::move(*local), ZipMode::kLocal,
-                       "the ZIP's central directory (the index at its end) is missing or "
-                       "damaged: the file is probably cut short. Its members were read from "
-                       "their own headers, so the last may be incomplete and members after "
-                       "the damage are lost; seek a complete copy from its source"};
+    if (local.ok()) return OpenedZip{std::move(*local), ZipMode::kLocal, kLocalProblem};
   }
+  if (central.ok()) return core::Integrity("not a readable ZIP (WACZ): it has no local headers");
   std::string what;
   if (head.empty()) {
     what = "the file is empty";
@@ -617,18 +670,13 @@ core::StatusOr<std::map<std::string, int>> RepeatedMembers(const std::string& pa
   return count;
 }
 
-// The problem of a member that could not be read as the ZIP recorded it.
-std::string DamageProblem(const std::string& name, const MemberStream& stream) {
-  if (stream.whole())
-    return "ZIP member " + name + " is damaged: its " + std::to_string(stream.bytes()) +
-           " bytes are not the bytes the ZIP recorded (" + stream.damage() +
-           "); all of it was read, and its records' digests show which are affected";
-  return "ZIP member " + name + " is damaged: only its first " + std::to_string(stream.bytes()) +
-         " bytes could be read (" + stream.damage() +
-         "); the records within them were read, the rest of the member was not";
-}
-
 }  // namespace
+
+std::string WaczMemberDamage(const core::SequentialFile* stream, bool* cut) {
+  const auto* m = dynamic_cast<const MemberStream*>(stream);
+  *cut = m != nullptr && (m->damage() == Damage::kCut || m->damage() == Damage::kUndecodable);
+  return m == nullptr ? "" : m->Why();
+}
 
 core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* visitor) {
   WaczReport report;
@@ -649,14 +697,27 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
   bool stopped = false;    // a member could not be passed: those after it are unread
   size_t passed = 0;       // file members passed
   size_t reopen_cost = 0;  // members read again after damage
+  size_t reopens = 0;
   std::string name, last;
   while (true) {
     auto more = NextFileMember(zip.a.get(), &name);
     if (!more.ok()) {
+      if (passed == 0 && zip.mode == ZipMode::kCentral) {
+        // The central directory is there but unreadable: the local headers.
+        auto local = OpenZip(path, /*central_failed=*/true);
+        if (local.ok()) {
+          zip = std::move(*local);
+          report.problems.push_back(zip.problem);
+          continue;
+        }
+      }
       if (passed == 0) return more.status();
-      report.problems.push_back("the ZIP could not be read past member " + last + " (" +
-                                std::string(more.status().message()) +
-                                "): the members after it were not read");
+      // Read from local headers, the file has ended or is damaged here, as the
+      // problem about its central directory says already.
+      if (zip.mode == ZipMode::kCentral)
+        report.problems.push_back("the ZIP could not be read past member " + last + " (" +
+                                  std::string(more.status().message()) +
+                                  "): the members after it were not read");
       stopped = true;
       break;
     }
@@ -685,21 +746,31 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
       digest_json = stream.kept();
     }
     members[name] = stream.Finish();
-    if (!stream.damage().empty()) report.problems.push_back(DamageProblem(name, stream));
-    if (!stream.damage().empty() && !stream.whole()) {
+    if (stream.damage() != Damage::kNone)
+      report.problems.push_back("ZIP member " + name + " is damaged: " + stream.Why());
+    // libarchive reads no further after such damage: through the central
+    // directory, the ZIP is opened again past this member; from local headers
+    // that would mean decoding every member before again, and the problem
+    // about the central directory says members after damage are lost.
+    if (stream.damage() == Damage::kCut && zip.mode == ZipMode::kLocal) {
+      stopped = true;
+      break;
+    }
+    if (stream.damage() == Damage::kCut) {
       // libarchive reads no further after such damage: the ZIP is opened again,
       // passing the members before, a cost bounded over the whole file.
       reopen_cost += in_zip + passed;
-      if (reopen_cost > kMaxReopenCost) {
+      if (++reopens > kMinReopens && reopen_cost > kMaxReopenCost) {
         report.problems.push_back("so many ZIP members are damaged that reading stopped after " +
                                   name + ": the members after it were not read");
         stopped = true;
         break;
       }
       if (core::Status s = ReopenAfter(&zip, path, passed); !s.ok()) {
-        report.problems.push_back("the ZIP could not be read past its damaged member " + name +
-                                  " (" + std::string(s.message()) +
-                                  "): the members after it were not read");
+        if (zip.mode == ZipMode::kCentral)
+          report.problems.push_back("the ZIP could not be read past its damaged member " + name +
+                                    " (" + std::string(s.message()) +
+                                    "): the members after it were not read");
         stopped = true;
         break;
       }

@@ -69,6 +69,12 @@ class WaczWarcVisitor {
 // trust, so the signer or the time is not established). docs/formats/warc.md.
 std::string VerifyWaczSignature(const core::Json& signed_data, const std::string& package_hash);
 
+// For a stream ReadWacz handed to OnWarc, once it has ended: "" when its bytes
+// are the bytes the ZIP recorded, else what is wrong (after "the ZIP member is
+// damaged: "), with `cut` set when the member ends at the damage (the rest of
+// it unread) rather than being read whole with wrong bytes.
+std::string WaczMemberDamage(const core::SequentialFile* stream, bool* cut);
+
 // Reads and validates the WACZ at `path`. Errors: the file is not a readable
 // ZIP (kIntegrity), I/O (kIoError), or the visitor's. A readable ZIP that is
 // not a valid WACZ is returned with its problems. A ZIP holding a member name

@@ -475,6 +475,54 @@ TEST(WaczDamage, DamagedDeflateDataEndsOnlyThatMember) {
   }
 }
 
+// A WARC of `n` resource records of `size` random bytes each (deflate keeps
+// them in stored blocks of at most 64 KiB).
+std::string RandomWarc(int n, size_t size) {
+  std::string out;
+  uint64_t x = 20130821;
+  for (int i = 0; i < n; ++i) {
+    std::string body(size, '\0');
+    for (char& c : body) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      c = static_cast<char>(x >> 56);
+    }
+    out += "WARC/1.1\r\nWARC-Type: resource\r\nWARC-Target-URI: http://example.org/r" +
+           std::to_string(i) +
+           "\r\nWARC-Block-Digest: sha256:" + Base32Encode(core::Sha256Of(body).View()) +
+           "\r\nContent-Type: application/octet-stream\r\nContent-Length: " + std::to_string(size) +
+           "\r\n\r\n" + body + "\r\n\r\n";
+  }
+  return out;
+}
+
+// Deflate data that cannot be decoded far into a large member, read through
+// the central directory: the blocks libarchive delivered before the damage
+// (it decodes up to 256 KiB at a time, and drops the block the damage is in)
+// are read, with their records, and so are the members after it.
+TEST(WaczDamage, UndecodableDataFarIntoAMemberKeepsTheBlocksBefore) {
+  const std::string warc = RandomWarc(16, 64 * 1024);  // about 1 MiB
+  const std::string zip = PackageWith(warc, /*store=*/false);
+  const size_t header = zip.find(std::string_view("PK\x03\x04", 4));
+  ASSERT_EQ(zip.compare(header + 30, 17, "archive/data.warc"), 0);
+  // 70 KiB of 0xff from 600 KiB in covers a stored block's header, whose
+  // length and its complement then disagree.
+  std::string damaged = zip;
+  damaged.replace(header + 600 * 1024, 70 * 1024, std::string(70 * 1024, '\xff'));
+  ReadWarcs v;
+  auto r = ReadBytes(damaged, &v);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const std::string p = Problems(*r);
+  EXPECT_NE(p.find("ZIP member archive/data.warc is damaged: only its first "), std::string::npos)
+      << p;
+  EXPECT_EQ(p.find("only its first 0 bytes"), std::string::npos) << p;
+  EXPECT_GE(v.records, 7) << p;  // 7 records of 64 KiB: over 450 KiB read before the damage
+  EXPECT_LT(v.records, 16) << p;
+  ASSERT_EQ(r->resources.size(), 3u) << p;
+  for (const WaczResource& res : r->resources) {
+    EXPECT_EQ(res.hash_ok, res.path != "archive/data.warc") << res.path << "\n" << p;
+  }
+}
+
 // Going on after a damaged member means opening the ZIP again: a ZIP of
 // thousands of members, each damaged, stops at a bound instead of taking
 // time quadratic in its members.
@@ -509,6 +557,10 @@ TEST(WaczDamage, ManyDamagedMembersStopAtABound) {
   EXPECT_GT(v.members.size(), 50u);
 }
 
+constexpr const char* kCutShort =
+    "central directory (the index at its end) is missing, damaged, or not at the end of the "
+    "file: the file is probably cut short";
+
 // A WACZ cut short loses its central directory (at the end) first. It is not
 // read as valid: its members are read from their own headers, and a problem
 // says the file is cut short.
@@ -524,11 +576,35 @@ TEST(WaczDamage, ACutShortZipIsReadFromItsHeadersAndReportedInvalid) {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     const std::string p = Problems(*r);
     EXPECT_FALSE(r->ok());
-    EXPECT_NE(p.find("central directory (the index at its end) is missing or damaged: the file "
-                     "is probably cut short"),
-              std::string::npos)
-        << p;
+    EXPECT_NE(p.find(kCutShort), std::string::npos) << p;
     EXPECT_EQ(v.records, 50) << p;
+  }
+  // The central directory damaged, its end record intact: the same.
+  {
+    std::string damaged = zip;
+    damaged[central + 1] = 'X';
+    ReadWarcs v;
+    auto r = ReadBytes(damaged, &v);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_NE(Problems(*r).find(kCutShort), std::string::npos) << Problems(*r);
+    EXPECT_EQ(v.records, 50) << Problems(*r);
+  }
+  // Cut short after a member that is itself a ZIP (a captured .docx): its end
+  // record is the last in the file, but does not end it, and the package's
+  // members are still read from their own headers.
+  {
+    const std::string inner = PackageWith(ResourceWarc(1, 900), /*store=*/true);
+    const std::string path = ::testing::TempDir() + "/with-inner.wacz";
+    WriteZip(path, testing::WaczOf({{"archive/data.warc", warc}, {"archive/inner.zip", inner}}),
+             /*store=*/true);
+    auto bytes = core::Env::Default()->ReadFile(path);
+    ASSERT_TRUE(bytes.ok());
+    const size_t after_inner = bytes->find(inner) + inner.size() + 10;
+    ReadWarcs v;
+    auto r = ReadBytes(bytes->substr(0, after_inner), &v);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_NE(Problems(*r).find(kCutShort), std::string::npos) << Problems(*r);
+    EXPECT_EQ(v.records, 50) << Problems(*r);
   }
   // Cut inside the WARC member: the records before the cut are read.
   ReadWarcs v;
