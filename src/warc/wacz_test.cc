@@ -382,10 +382,17 @@ TEST(WaczSignature, AnonymousSignatures) {
 
 using testing::ResourceWarc;
 
+// A file `leaf` of the running test's own: ctest runs tests side by side, so
+// two must not share a temporary file.
+std::string TestPath(const std::string& leaf) {
+  const ::testing::TestInfo* t = ::testing::UnitTest::GetInstance()->current_test_info();
+  return ::testing::TempDir() + "/" + t->test_suite_name() + "." + t->name() + "-" + leaf;
+}
+
 // A WACZ holding `warc` as archive/data.warc (its first member), a page list,
 // an index and datapackage.json (last), written by libarchive; its bytes.
 std::string PackageWith(const std::string& warc, bool store) {
-  const std::string path = ::testing::TempDir() + "/package.wacz";
+  const std::string path = TestPath("package.wacz");
   WriteZip(path, testing::WaczOf({{"archive/data.warc", warc}}), store);
   auto out = core::Env::Default()->ReadFile(path);
   EXPECT_TRUE(out.ok()) << out.status().ToString();
@@ -393,7 +400,7 @@ std::string PackageWith(const std::string& warc, bool store) {
 }
 
 core::StatusOr<WaczReport> ReadBytes(const std::string& bytes, ReadWarcs* v) {
-  const std::string path = ::testing::TempDir() + "/damaged.wacz";
+  const std::string path = TestPath("damaged.wacz");
   EXPECT_TRUE(core::WriteFileAtomically(core::Env::Default(), path, bytes, /*sync=*/false).ok());
   return ReadWacz(path, v);
 }
@@ -530,7 +537,7 @@ TEST(WaczDamage, ManyDamagedMembersStopAtABound) {
   testing::ZipMembers warcs;
   for (int i = 0; i < 2000; ++i)
     warcs.emplace_back("archive/w" + std::to_string(i) + ".warc", ResourceWarc(1, i));
-  const std::string path = ::testing::TempDir() + "/many-damaged.wacz";
+  const std::string path = TestPath("many-damaged.wacz");
   WriteZip(path, testing::WaczOf(warcs));
   auto read = core::Env::Default()->ReadFile(path);
   ASSERT_TRUE(read.ok());
@@ -594,7 +601,7 @@ TEST(WaczDamage, ACutShortZipIsReadFromItsHeadersAndReportedInvalid) {
   // members are still read from their own headers.
   {
     const std::string inner = PackageWith(ResourceWarc(1, 900), /*store=*/true);
-    const std::string path = ::testing::TempDir() + "/with-inner.wacz";
+    const std::string path = TestPath("with-inner.wacz");
     WriteZip(path, testing::WaczOf({{"archive/data.warc", warc}, {"archive/inner.zip", inner}}),
              /*store=*/true);
     auto bytes = core::Env::Default()->ReadFile(path);
