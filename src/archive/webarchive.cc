@@ -198,15 +198,8 @@ WebArchiveKind WebArchiveKindOfBytes(WebArchiveKind by_name, std::string_view he
 StatusOr<WebArchiveKind> WebArchiveKindOfFile(core::Env* env, const std::string& path,
                                               WebArchiveKind by_name) {
   if (by_name == WebArchiveKind::kNone) return by_name;
-  ISNAD_ASSIGN_OR_RETURN(auto f, env->NewSequentialFile(path));
-  char head[8];
-  size_t got = 0;
-  while (got < sizeof head) {
-    ISNAD_ASSIGN_OR_RETURN(size_t k, f->Read(head + got, sizeof head - got));
-    if (k == 0) break;
-    got += k;
-  }
-  return WebArchiveKindOfBytes(by_name, std::string_view(head, got));
+  ISNAD_ASSIGN_OR_RETURN(std::string head, core::ReadHead(env, path, 8));
+  return WebArchiveKindOfBytes(by_name, head);
 }
 
 // One indexing run over one item (and, for a WACZ, each of its WARCs).

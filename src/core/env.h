@@ -142,6 +142,10 @@ Status CreateDirsFollowingLinks(Env* env, const std::string& dir);
 // block forever): kFailedPrecondition; absent: kNotFound. A symlink is followed.
 StatusOr<std::string> ReadFileUpTo(Env* env, const std::string& path, uint64_t max_bytes);
 
+// The first `n` bytes of the file at `path`, fewer when it is shorter: enough
+// to tell what a file is by its magic bytes.
+StatusOr<std::string> ReadHead(Env* env, const std::string& path, size_t n);
+
 // Writes `data` to `path` so that after a crash `path` holds either its old
 // content or `data`, never a mix: temp file in the same folder, write, fsync,
 // rename over `path`, fsync the folder. When `sync` is false the fsyncs are

@@ -428,6 +428,19 @@ Status CreateDirsFollowingLinks(Env* env, const std::string& dir) {
   return env->CreateDir(dir);
 }
 
+StatusOr<std::string> ReadHead(Env* env, const std::string& path, size_t n) {
+  ISNAD_ASSIGN_OR_RETURN(auto f, env->NewSequentialFile(path));
+  std::string head(n, '\0');
+  size_t got = 0;
+  while (got < n) {
+    ISNAD_ASSIGN_OR_RETURN(size_t k, f->Read(head.data() + got, n - got));
+    if (k == 0) break;
+    got += k;
+  }
+  head.resize(got);
+  return head;
+}
+
 StatusOr<std::string> ReadFileUpTo(Env* env, const std::string& path, uint64_t max_bytes) {
   ISNAD_ASSIGN_OR_RETURN(FileInfo info, env->Stat(path));
   if (info.type != FileInfo::Type::kRegular && info.type != FileInfo::Type::kSymlink) {

@@ -541,24 +541,10 @@ core::StatusOr<ZipPtr> OpenZipAs(const std::string& path, ZipMode mode) {
   return a;
 }
 
-// The first bytes of the file at `path` (fewer when it is shorter).
-core::StatusOr<std::string> Head(const std::string& path) {
-  ISNAD_ASSIGN_OR_RETURN(auto f, core::Env::Default()->NewSequentialFile(path));
-  std::string head(8, '\0');
-  size_t got = 0;
-  while (got < head.size()) {
-    ISNAD_ASSIGN_OR_RETURN(size_t k, f->Read(head.data() + got, head.size() - got));
-    if (k == 0) break;
-    got += k;
-  }
-  head.resize(got);
-  return head;
-}
-
-// Whether the end-of-central-directory record ends the file at `path`, as it
-// must. libarchive's seekable reader takes the last one it finds near the end,
-// which in a WACZ cut short can be that of a ZIP stored inside it (a captured
-// .docx), so that the outer ZIP's members would not be read at all.
+// Whether an end-of-central-directory record ends the file at `path`, as it
+// must (its comment, if any, running exactly to the end). libarchive's seekable reader takes the
+// last one it finds near the end, which in a WACZ cut short can be that of a ZIP stored inside it
+// (a captured .docx), so that the outer ZIP's members would not be read at all.
 core::StatusOr<bool> EocdEndsFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   f.seekg(0, std::ios::end);
@@ -572,9 +558,11 @@ core::StatusOr<bool> EocdEndsFile(const std::string& path) {
   for (size_t i = tail.size() >= 22 ? tail.size() - 22 : std::string::npos;
        i != std::string::npos && tail.size() - i <= 22 + 0xFFFF; --i) {
     if (tail.compare(i, 4, "PK\x05\x06", 4) == 0) {
+      // The signature can also occur inside the ZIP's comment: the record is
+      // the one whose comment runs exactly to the end.
       const size_t comment = static_cast<uint8_t>(tail[i + 20]) |
                              static_cast<size_t>(static_cast<uint8_t>(tail[i + 21])) << 8;
-      return i + 22 + comment == tail.size();
+      if (i + 22 + comment == tail.size()) return true;
     }
     if (i == 0) break;
   }
@@ -598,7 +586,7 @@ core::StatusOr<OpenedZip> OpenZip(const std::string& path, bool central_failed =
     ISNAD_ASSIGN_OR_RETURN(bool at_end, EocdEndsFile(path));
     if (at_end) return OpenedZip{std::move(*central), ZipMode::kCentral, ""};
   }
-  ISNAD_ASSIGN_OR_RETURN(std::string head, Head(path));
+  ISNAD_ASSIGN_OR_RETURN(std::string head, core::ReadHead(core::Env::Default(), path, 8));
   if (head.starts_with(std::string_view("PK\x03\x04", 4))) {
     auto local = OpenZipAs(path, ZipMode::kLocal);
     if (local.ok()) return OpenedZip{std::move(*local), ZipMode::kLocal, kLocalProblem};
@@ -698,6 +686,7 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
   size_t passed = 0;       // file members passed
   size_t reopen_cost = 0;  // members read again after damage
   size_t reopens = 0;
+  size_t in_archive = 0;  // WARC members under archive/
   std::string name, last;
   while (true) {
     auto more = NextFileMember(zip.a.get(), &name);
@@ -730,8 +719,18 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
     if (name == "datapackage.json" || name == "datapackage-digest.json") stream.Keep();
     // Any case: a WARC named archive/DATA.WARC.GZ is read and indexed too.
     const std::string lower = core::AsciiLower(name);
-    bool is_warc =
-        name.rfind("archive/", 0) == 0 && (EndsWith(lower, ".warc") || EndsWith(lower, ".warc.gz"));
+    const bool is_warc = EndsWith(lower, ".warc") || EndsWith(lower, ".warc.gz");
+    if (is_warc && name.rfind("archive/", 0) != 0) {
+      // Its records are evidence all the same: indexed, and the package said
+      // to be malformed, since replay tools read WARCs from archive/ only.
+      report.problems.push_back(
+          "ZIP member " + name +
+          " is a WARC outside archive/, where a WACZ keeps its WARCs: "
+          "replay tools will not show its records, but isnad reads them as it does "
+          "the others");
+    } else if (is_warc) {
+      ++in_archive;
+    }
     if (is_warc) {
       report.warcs.push_back(name);
       if (visitor) ISNAD_RETURN_IF_ERROR(visitor->OnWarc(name, &stream));
@@ -864,7 +863,7 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
   }
   // What was not reached is not reported missing: the problem above says why.
   if (!stopped) {
-    if (report.warcs.empty()) problems.push_back("no WARC under archive/");
+    if (in_archive == 0) problems.push_back("no WARC under archive/");
     if (members.count("pages/pages.jsonl") == 0) problems.push_back("no pages/pages.jsonl");
     bool index = false;
     for (const auto& [name, m] : members)

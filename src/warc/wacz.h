@@ -32,9 +32,11 @@ struct WaczReport {
   std::string wacz_version;  // datapackage.json "wacz_version"
   std::string title, created, software;
   std::vector<WaczResource> resources;
-  std::vector<std::string> warcs;  // archive/ members that are WARCs, in ZIP order
-  bool digest_file = false;        // datapackage-digest.json present
-  bool digest_ok = false;          // and its hash matches datapackage.json
+  // Members that are WARCs (.warc or .warc.gz, any case), in ZIP order: under
+  // archive/, or elsewhere, which is also a problem.
+  std::vector<std::string> warcs;
+  bool digest_file = false;  // datapackage-digest.json present
+  bool digest_ok = false;    // and its hash matches datapackage.json
   // "absent" (no signedData), else VerifyWaczSignature's finding; an
   // "invalid: ..." one is also among the problems.
   std::string signature = "absent";
@@ -46,7 +48,7 @@ struct WaczReport {
 class WaczWarcVisitor {
  public:
   virtual ~WaczWarcVisitor() = default;
-  // Called for each archive/*.warc or *.warc.gz member with its bytes as a
+  // Called for each *.warc or *.warc.gz member (see `warcs`) with its bytes as a
   // stream; what the visitor does not read is read (and hashed) afterwards.
   // An error stops reading and is returned by ReadWacz.
   virtual core::Status OnWarc(const std::string& member, core::SequentialFile* stream) = 0;

@@ -621,6 +621,56 @@ TEST(WaczDamage, ACutShortZipIsReadFromItsHeadersAndReportedInvalid) {
       << Problems(*r);
 }
 
+// A ZIP comment may hold the end record's signature by chance. libarchive
+// (3.6), Info-ZIP unzip and Python's zipfile all then fail to find the central
+// directory, so the package is read from its members' own headers, every
+// record kept, and said to be damaged; were the central directory found (the
+// end record whose comment runs to the end), the package would be whole.
+TEST(WaczDamage, TheEndSignatureInsideTheZipCommentLosesNothing) {
+  std::string zip = PackageWith(ResourceWarc(50), /*store=*/false);
+  ASSERT_EQ(zip.compare(zip.size() - 22, 4, "PK\x05\x06", 4), 0);  // no comment yet
+  // The signature at least 22 bytes before the end, where an end record would start.
+  const std::string comment =
+      "written by a tool; " + std::string("PK\x05\x06", 4) + " occurs in this comment by chance";
+  zip[zip.size() - 2] = static_cast<char>(comment.size());
+  zip += comment;
+  ReadWarcs v;
+  auto r = ReadBytes(zip, &v);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(v.records, 50);
+  for (const std::string& p : r->problems) EXPECT_NE(p.find(kCutShort), std::string::npos) << p;
+  // A comment whose length runs past the end is a cut.
+  zip.pop_back();
+  ReadWarcs cut;
+  r = ReadBytes(zip, &cut);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NE(Problems(*r).find(kCutShort), std::string::npos) << Problems(*r);
+  EXPECT_EQ(cut.records, 50);
+}
+
+// A WARC outside archive/ is read like the others (its records are
+// evidence), and the package is said to be malformed, naming it.
+TEST(WaczStructure, AWarcOutsideArchiveIsReadAndReported) {
+  const std::string path = TestPath("outside.wacz");
+  WriteZip(path, testing::WaczOf({{"archive/data.warc", ResourceWarc(3)},
+                                  {"extra/More.WARC", ResourceWarc(2)}}));
+  ReadWarcs v;
+  auto r = ReadWacz(path, &v);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(v.records, 5);
+  EXPECT_EQ(r->warcs, (std::vector<std::string>{"archive/data.warc", "extra/More.WARC"}));
+  ASSERT_EQ(r->problems.size(), 1u) << Problems(*r);
+  EXPECT_NE(r->problems[0].find("extra/More.WARC is a WARC outside archive/"), std::string::npos)
+      << Problems(*r);
+  // With none under archive/, that is said too.
+  WriteZip(path, testing::WaczOf({{"data.warc", ResourceWarc(1)}}));
+  ReadWarcs only;
+  r = ReadWacz(path, &only);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(only.records, 1);
+  EXPECT_NE(Problems(*r).find("no WARC under archive/"), std::string::npos) << Problems(*r);
+}
+
 // What a file that is not a ZIP is, said plainly.
 TEST(WaczDamage, NotAZipSaysWhatItIs) {
   const std::string warc = ResourceWarc(1);
