@@ -579,19 +579,25 @@ constexpr const char* kLocalProblem =
 // directory; else, when the file starts as a ZIP (a file cut short loses the
 // central directory at its end first), from its local headers, with a problem
 // saying so. kIntegrity, saying what the file is instead, when it is no ZIP.
-core::StatusOr<OpenedZip> OpenZip(const std::string& path, bool central_failed = false) {
-  auto central = central_failed ? core::StatusOr<ZipPtr>(core::Integrity("its first member"))
-                                : OpenZipAs(path, ZipMode::kCentral);
-  if (central.ok()) {
+// `first_member_failed`: the central directory opened before, but its first
+// member could not be read.
+core::StatusOr<OpenedZip> OpenZip(const std::string& path, bool first_member_failed = false) {
+  std::string central_why;  // why the central directory is not used
+  if (first_member_failed) {
+    central_why = "its central directory opens, but its first member cannot be read";
+  } else if (auto central = OpenZipAs(path, ZipMode::kCentral); !central.ok()) {
+    central_why =
+        "it has no ZIP central directory (" + std::string(central.status().message()) + ")";
+  } else {
     ISNAD_ASSIGN_OR_RETURN(bool at_end, EocdEndsFile(path));
     if (at_end) return OpenedZip{std::move(*central), ZipMode::kCentral, ""};
+    central_why = "the end record of its central directory does not end the file";
   }
   ISNAD_ASSIGN_OR_RETURN(std::string head, core::ReadHead(core::Env::Default(), path, 8));
   if (head.starts_with(std::string_view("PK\x03\x04", 4))) {
     auto local = OpenZipAs(path, ZipMode::kLocal);
     if (local.ok()) return OpenedZip{std::move(*local), ZipMode::kLocal, kLocalProblem};
   }
-  if (central.ok()) return core::Integrity("not a readable ZIP (WACZ): it has no local headers");
   std::string what;
   if (head.empty()) {
     what = "the file is empty";
@@ -600,8 +606,7 @@ core::StatusOr<OpenedZip> OpenZip(const std::string& path, bool central_failed =
   } else if (head.starts_with("WARC/")) {
     what = "it is a WARC file, not a ZIP: add it under a .warc name";
   } else {
-    what = "it does not start as a ZIP does, and has no ZIP central directory (" +
-           std::string(central.status().message()) + ")";
+    what = "it does not start as a ZIP does (with a member's local header), and " + central_why;
   }
   return core::Integrity("not a readable ZIP (WACZ): " + what);
 }
@@ -693,7 +698,7 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
     if (!more.ok()) {
       if (passed == 0 && zip.mode == ZipMode::kCentral) {
         // The central directory is there but unreadable: the local headers.
-        auto local = OpenZip(path, /*central_failed=*/true);
+        auto local = OpenZip(path, /*first_member_failed=*/true);
         if (local.ok()) {
           zip = std::move(*local);
           report.problems.push_back(zip.problem);

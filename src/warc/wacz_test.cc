@@ -678,7 +678,11 @@ TEST(WaczDamage, NotAZipSaysWhatItIs) {
       {"", "not a readable ZIP (WACZ): the file is empty"},
       {std::string("\x1f\x8b\x08\x00", 4) + "rest", "it is gzip data, not a ZIP"},
       {warc, "it is a WARC file, not a ZIP"},
-      {"hello, plain text", "it does not start as a ZIP does"}};
+      {"hello, plain text", "it does not start as a ZIP does"},
+      // A ZIP after other bytes, cut short: no local header to read from.
+      {"junk" + PackageWith(warc, /*store=*/false).substr(0, 900),
+       "it does not start as a ZIP does (with a member's local header), and it has no ZIP "
+       "central directory"}};
   for (const auto& [bytes, want] : cases) {
     ReadWarcs v;
     auto r = ReadBytes(bytes, &v);
