@@ -36,11 +36,18 @@ struct WarcRecord {
     size_t end = block.find("\r\n\r\n");
     return end == std::string::npos ? "" : block.substr(end + 4);
   }
-  // The payload: the body without chunked transfer coding when the head declares it.
+  // The payload: the body without chunked transfer coding when the head declares
+  // that coding alone (one Transfer-Encoding line, "chunked"); otherwise the
+  // body as sent (with another transfer coding the payload is not known, and
+  // its digest is over the body as sent).
   std::string Payload() const {
     std::string body = Body();
-    if (block.find("\r\nTransfer-Encoding: chunked\r\n") == std::string::npos ||
-        block.find("\r\nTransfer-Encoding: chunked\r\n") > block.find("\r\n\r\n")) {
+    const std::string head = block.substr(0, block.find("\r\n\r\n") + 2);
+    size_t lines = 0;
+    for (size_t at = head.find("\r\nTransfer-Encoding:"); at != std::string::npos;
+         at = head.find("\r\nTransfer-Encoding:", at + 1))
+      ++lines;
+    if (lines != 1 || head.find("\r\nTransfer-Encoding: chunked\r\n") == std::string::npos) {
       return body;
     }
     std::string out;

@@ -245,18 +245,6 @@ std::string HeadVersion(std::string_view head) {
   return std::string(head.substr(5, end == std::string_view::npos ? 0 : end - 5));
 }
 
-// True when the response head declares chunked transfer coding.
-bool IsChunked(std::string_view head) {
-  const std::string lower = core::AsciiLower(head);
-  size_t at = 0;
-  while ((at = lower.find("\ntransfer-encoding:", at)) != std::string::npos) {
-    size_t end = lower.find('\n', at + 1);
-    if (lower.substr(at, end - at).find("chunked") != std::string::npos) return true;
-    at = end;
-  }
-  return false;
-}
-
 // True when the response head has a Transfer-Encoding header, of any coding:
 // then curl ignores its Content-Length (RFC 9112 6.3) and, without chunked, reads
 // until the server closes.
@@ -308,6 +296,8 @@ struct Transfer {
   // server sent), and decoded into a second file, the payload.
   bool chunked = false;
   Dechunker dechunker;
+  // Another transfer coding: why the body is not the payload (see Hop).
+  std::string transfer_note;
   core::Env* env = nullptr;
   std::string payload_path;
   std::unique_ptr<core::WritableFile> payload_file;
@@ -481,8 +471,14 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
   const size_t len = size * n;
   if (!t->head_done) {
     t->head_done = true;
-    // Only HTTP/1 has transfer coding (decided before the head is transcribed).
-    t->chunked = IsChunked(t->head) && t->head.rfind("HTTP/1.", 0) == 0;
+    // Only HTTP/1 has transfer coding (decided before the head is transcribed),
+    // undone as the WARC reader undoes it: chunked alone.
+    if (t->head.rfind("HTTP/1.", 0) == 0) {
+      warc::BodyTransferCoding coding =
+          warc::ChooseTransferCoding(warc::HeadCodings(t->head, "Transfer-Encoding"));
+      t->chunked = coding.chunked;
+      t->transfer_note = std::move(coding.note);
+    }
     t->http_version = HeadVersion(t->head);
     t->head = Http1Head(std::move(t->head), /*response=*/true);
     t->block.Update(t->head);
@@ -836,6 +832,7 @@ Status FetchHop(CURL* c, const Options& o, const std::string& url, long timeout_
   hop->tls_cipher = std::move(t.tls_cipher);
   hop->body_size = t.body_size;
   hop->payload_size = t.payload_size;
+  hop->transfer_note = std::move(t.transfer_note);
   if (t.chunked && (t.dechunker.bad() || !t.dechunker.done())) {
     return core::IoError("the chunked body of " + url + " is malformed or incomplete");
   }
@@ -1211,25 +1208,6 @@ void Discard(core::Env* env, const Result& r) {
   DiscardExtraction(env, r.extraction);
 }
 
-// The codings of the Content-Encoding lines of a response head, in order.
-std::vector<std::string> ContentCodings(std::string_view head) {
-  std::vector<std::string> codings;
-  size_t at = head.find('\n');  // after the status line
-  while (at != std::string_view::npos && at + 1 < head.size()) {
-    const size_t end = head.find('\n', at + 1);
-    std::string_view line = head.substr(at + 1, end == std::string_view::npos ? end : end - at - 1);
-    at = end;
-    const size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view name = line.substr(0, colon);
-    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-    if (core::AsciiLower(name) == "content-encoding") {
-      warc::AppendCodings(line.substr(colon + 1), &codings);
-    }
-  }
-  return codings;
-}
-
 // Makes r's payload the body with its gzip or deflate Content-Encoding removed
 // (see Result::payload_path). Coded data that is invalid, or that decodes to
 // more than o.max_size bytes or to nothing, leaves no payload item and says
@@ -1237,7 +1215,8 @@ std::vector<std::string> ContentCodings(std::string_view head) {
 Status DecodePayload(const Options& o, const std::string& spool_dir, std::string_view head,
                      Result* r) {
   r->record_payload_sha256 = r->payload_sha256;
-  warc::PayloadCoding coding = warc::ChoosePayloadCoding(ContentCodings(head));
+  warc::PayloadCoding coding =
+      warc::ChoosePayloadCoding(warc::HeadCodings(head, "Content-Encoding"));
   r->payload_note = coding.note;
   if (coding.removed.empty()) return Status::Ok();
   r->content_encoding_removed = coding.removed;
@@ -1403,7 +1382,12 @@ Result Capture(const std::string& url, const Options& o, const std::string& spoo
   const Hop& last = r.hops.back();
   // 206 Partial Content is a piece of a file: kept in the WARC, never an item
   // (as for a web archive added; an item holds a whole file or nothing).
-  if (last.status >= 200 && last.status < 300 && last.status != 206 && last.payload_size > 0) {
+  // A transfer coding other than chunked alone leaves the payload unknown: as
+  // for a web archive added, no item, and the note says why.
+  if (!last.transfer_note.empty())
+    r.payload_note = last.transfer_note + ": no payload item; the WARC holds the response as sent";
+  if (last.status >= 200 && last.status < 300 && last.status != 206 && last.payload_size > 0 &&
+      last.transfer_note.empty()) {
     r.payload_path = last.payload_path;
     r.payload_sha256 = last.payload_sha256;
     r.payload_size = last.payload_size;

@@ -98,6 +98,10 @@ struct Hop {
   uint64_t payload_size = 0;
   core::Hash payload_sha256;  // of the payload
   core::Hash block_sha256;    // of response head + body as sent
+  // A Transfer-Encoding other than chunked alone ("gzip, chunked"): why the
+  // payload is not known (warc::ChooseTransferCoding); the payload is then the
+  // body as sent, for its digest only. "" otherwise.
+  std::string transfer_note;
   // The body went straight into the WARC as it came, with no spool file (one
   // large body of known length a capture, see Capture): then body_path and
   // payload_path are "".

@@ -37,6 +37,35 @@ PayloadCoding ChoosePayloadCoding(const std::vector<std::string>& codings) {
   return out;
 }
 
+BodyTransferCoding ChooseTransferCoding(const std::vector<std::string>& codings) {
+  BodyTransferCoding out;
+  if (codings.size() == 1 && codings[0] == "chunked") {
+    out.chunked = true;
+  } else if (!codings.empty()) {
+    std::string all;
+    for (const std::string& c : codings) all += (all.empty() ? "" : ", ") + c;
+    out.note = "Transfer-Encoding '" + all + "' is not undone: the payload is not known";
+  }
+  return out;
+}
+
+std::vector<std::string> HeadCodings(std::string_view head, std::string_view name) {
+  std::vector<std::string> codings;
+  const std::string want = core::AsciiLower(name);
+  size_t at = head.find('\n');  // after the status line
+  while (at != std::string_view::npos && at + 1 < head.size()) {
+    const size_t end = head.find('\n', at + 1);
+    std::string_view line = head.substr(at + 1, end == std::string_view::npos ? end : end - at - 1);
+    at = end;
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view field = line.substr(0, colon);
+    while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
+    if (core::AsciiLower(field) == want) AppendCodings(line.substr(colon + 1), &codings);
+  }
+  return codings;
+}
+
 std::string InvalidCodingNote(const std::string& coding) {
   return "the payload's Content-Encoding " + coding +
          " data is invalid, incomplete or followed by other bytes";

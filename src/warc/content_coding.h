@@ -32,6 +32,22 @@ struct PayloadCoding {
 };
 PayloadCoding ChoosePayloadCoding(const std::vector<std::string>& codings);
 
+// What is done with an HTTP/1.1 body whose Transfer-Encoding codings (every
+// line, in order) are `codings`. Only chunked alone is undone (RFC 9112 7.1);
+// another coding ("gzip, chunked", "chunked, chunked") leaves bytes that are
+// not the payload: the payload digest is then over the body as sent, and there
+// is no payload item, `note` saying why. Shared by the WARC reader and web
+// capture, so that a WARC isnad writes checks with the digests isnad reads.
+struct BodyTransferCoding {
+  bool chunked = false;  // the body is chunked, and only chunked
+  std::string note;      // "Transfer-Encoding 'gzip, chunked' is not undone: ..."; "" otherwise
+};
+BodyTransferCoding ChooseTransferCoding(const std::vector<std::string>& codings);
+
+// The codings of every `name` line (Content-Encoding, Transfer-Encoding; any
+// case) of an HTTP head given as text, status line first, in order.
+std::vector<std::string> HeadCodings(std::string_view head, std::string_view name);
+
 // Why a payload whose `coding` could not be undone has no item.
 std::string InvalidCodingNote(const std::string& coding);
 

@@ -1099,18 +1099,14 @@ core::Status Reader::Impl::ReadBlock(Record* r, PayloadSink* sink) {
       AppendCodings(h.value, ce ? &content_codings : &transfer_codings);
     }
     // Only chunked alone is undone of the transfer codings; another (gzip,
-    // chunked) leaves bytes that are not the payload, so there is no payload.
-    if (transfer_codings.size() == 1 && transfer_codings[0] == "chunked") {
-      r->chunked = true;
-    } else if (!transfer_codings.empty()) {
-      // Well-formed HTTP, not damage: no payload item, and no problem either.
+    // chunked) leaves bytes that are not the payload, so there is no payload:
+    // well-formed HTTP, not damage, so no problem either.
+    BodyTransferCoding transfer = ChooseTransferCoding(transfer_codings);
+    r->chunked = transfer.chunked;
+    if (!transfer.note.empty()) {
       payload_unknown = true;
       r->transfer_coded = true;
-      if (r->payload_note.empty()) {
-        std::string all;
-        for (const std::string& c : transfer_codings) all += (all.empty() ? "" : ", ") + c;
-        r->payload_note = "Transfer-Encoding '" + all + "' is not undone: the payload is not known";
-      }
+      if (r->payload_note.empty()) r->payload_note = std::move(transfer.note);
     }
     // One gzip or deflate coding is removed; several, or another, are not.
     PayloadCoding coding = ChoosePayloadCoding(content_codings);
