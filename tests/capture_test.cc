@@ -891,6 +891,32 @@ TEST_F(CaptureTest, AFullDiskWhileTheBodyGoesIntoTheWarcLeavesNothing) {
   ReaderAgrees(fits.warc_path, 4);
 }
 
+// A decompression bomb (20 KB of gzip that inflates to 20 MB, past a 16 MB cap)
+// is found out before its payload is written: with 1 MB of disk left, far
+// less than it inflates to, the capture is recorded, and no payload item made.
+TEST_F(CaptureTest, ADecompressionBombTakesNoDisk) {
+  const std::string gz = testing::Gzip(std::string(20 << 20, '\0'));
+  ASSERT_LT(gz.size(), 100000u);
+  server_.set_raw("/bomb",
+                  "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: "
+                  "gzip\r\nContent-Length: " +
+                      std::to_string(gz.size()) + "\r\nConnection: close\r\n\r\n" + gz);
+  core::testing::FaultInjectionEnv env(core::Env::Default());
+  options_.env = &env;
+  options_.max_size = 16 << 20;
+  env.disk_bytes_left = 1 << 20;
+  Result r = Run(server_.Url("/bomb"));
+  ASSERT_TRUE(r.error.ok()) << r.error.ToString();
+  EXPECT_EQ(r.payload_path, "");
+  EXPECT_NE(r.payload_note.find("passes the size cap of 16777216 bytes once its Content-Encoding "
+                                "gzip is removed"),
+            std::string::npos)
+      << r.payload_note;
+  ReaderAgrees(r.warc_path, 4);
+  Discard(core::Env::Default(), r);
+  EXPECT_TRUE(Left().empty()) << ::testing::PrintToString(Left());
+}
+
 // warcio.js (an independent reader) parses the WARC and every digest passes;
 // false when warcio.js or node is absent.
 bool WarcioAgrees(const std::string& warc) {

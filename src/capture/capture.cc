@@ -1212,6 +1212,24 @@ void Discard(core::Env* env, const Result& r) {
 // (see Result::payload_path). Coded data that is invalid, or that decodes to
 // more than o.max_size bytes or to nothing, leaves no payload item and says
 // why in r->payload_note. Only a failure to read or write the spool is an error.
+// Inflates the file at `path` with `inflater`, handing what comes out to
+// `take`, until the file ends, the data is found invalid, or `take` returns
+// false (it is not called again then). Only a failure to read is an error.
+Status InflateFile(core::Env* env, const std::string& path, warc::Inflater* inflater,
+                   const std::function<bool(std::string_view)>& take) {
+  ISNAD_ASSIGN_OR_RETURN(auto in, env->NewSequentialFile(path));
+  bool more = true;
+  std::vector<char> buf(1 << 20);
+  while (inflater->ok() && more) {
+    ISNAD_ASSIGN_OR_RETURN(size_t n, in->Read(buf.data(), buf.size()));
+    if (n == 0) break;
+    inflater->Feed(std::string_view(buf.data(), n), [&](std::string_view d) {
+      if (more) more = take(d);
+    });
+  }
+  return Status::Ok();
+}
+
 Status DecodePayload(const Options& o, const std::string& spool_dir, std::string_view head,
                      Result* r) {
   r->record_payload_sha256 = r->payload_sha256;
@@ -1220,52 +1238,26 @@ Status DecodePayload(const Options& o, const std::string& spool_dir, std::string
   r->payload_note = coding.note;
   if (coding.removed.empty()) return Status::Ok();
   r->content_encoding_removed = coding.removed;
-  const std::string decoded_path = SpoolName(spool_dir, ".decoded");
-  ISNAD_ASSIGN_OR_RETURN(auto in, o.env->NewSequentialFile(r->payload_path));
-  ISNAD_ASSIGN_OR_RETURN(auto out, o.env->NewExclusiveFile(decoded_path, 0644));
-  core::Sha256 sha;
+  // First without writing: a small body that inflates past the cap (a
+  // decompression bomb: 6 MB of gzip to 2 GiB), or whose data is invalid, costs
+  // CPU then, never disk; written at once, each capture running beside it could
+  // fill the cap's size of spool too.
   uint64_t size = 0;
-  std::string sniff;
   bool over = false;
-  Status write = Status::Ok();
-  warc::Inflater inflater;
-  auto take = [&](std::string_view d) {
-    if (over || !write.ok()) return;
+  warc::Inflater probe;
+  ISNAD_RETURN_IF_ERROR(InflateFile(o.env, r->payload_path, &probe, [&](std::string_view d) {
     size += d.size();
-    if (size > o.max_size) {
-      over = true;
-      return;
-    }
-    sha.Update(d);
-    if (sniff.size() < kSniffBytes) sniff.append(d.substr(0, kSniffBytes - sniff.size()));
-    write = out->Append(d);
-  };
-  std::vector<char> buf(1 << 20);
-  Status read = Status::Ok();
-  while (inflater.ok() && !over && write.ok()) {
-    auto n = in->Read(buf.data(), buf.size());
-    if (!n.ok()) {
-      read = n.status();
-      break;
-    }
-    if (*n == 0) break;
-    inflater.Feed(std::string_view(buf.data(), *n), take);
-  }
-  Status closed = out->Close();
-  if (write.ok()) write = closed;
-  if (!read.ok() || !write.ok()) {
-    RemoveQuietly(o.env, decoded_path);
-    return !read.ok() ? read : write;
-  }
-  if (over || !inflater.whole() || size == 0) {
-    RemoveQuietly(o.env, decoded_path);
+    over = size > o.max_size;
+    return !over;
+  }));
+  if (over || !probe.whole() || size == 0) {
     RemoveQuietly(o.env, r->payload_path);
     r->payload_path.clear();
     r->payload_head.clear();
     if (over) {
       r->payload_note = "the payload passes the size cap of " + std::to_string(o.max_size) +
                         " bytes once its Content-Encoding " + coding.removed + " is removed";
-    } else if (!inflater.whole()) {
+    } else if (!probe.whole()) {
       r->payload_note = warc::InvalidCodingNote(coding.removed);
     } else {
       r->payload_note =
@@ -1273,6 +1265,30 @@ Status DecodePayload(const Options& o, const std::string& spool_dir, std::string
     }
     r->payload_note += ": no payload item; the WARC holds the response as sent";
     return Status::Ok();
+  }
+  // Then written, hashed and sniffed.
+  const std::string decoded_path = SpoolName(spool_dir, ".decoded");
+  ISNAD_ASSIGN_OR_RETURN(auto out, o.env->NewExclusiveFile(decoded_path, 0644));
+  core::Sha256 sha;
+  uint64_t written = 0;
+  std::string sniff;
+  Status write = Status::Ok();
+  warc::Inflater inflater;
+  Status read = InflateFile(o.env, r->payload_path, &inflater, [&](std::string_view d) {
+    sha.Update(d);
+    if (sniff.size() < kSniffBytes) sniff.append(d.substr(0, kSniffBytes - sniff.size()));
+    written += d.size();
+    write = out->Append(d);
+    return write.ok();
+  });
+  Status closed = out->Close();
+  if (write.ok()) write = closed;
+  if (read.ok() && write.ok() && (!inflater.whole() || written != size)) {
+    write = core::Internal("the spooled payload decoded differently the second time");
+  }
+  if (!read.ok() || !write.ok()) {
+    RemoveQuietly(o.env, decoded_path);
+    return !read.ok() ? read : write;
   }
   RemoveQuietly(o.env, r->payload_path);
   r->payload_path = decoded_path;
