@@ -530,6 +530,13 @@ TEST_F(CaptureCli, BadArguments) {
   EXPECT_EQ(isnad({"capture", "--from", tmp_.Join("absent.txt")}).exit_code, 3);
   WriteTestFile(tmp_.Join("nourl.csv"), "title,link\na,b\n");
   EXPECT_EQ(isnad({"capture", "--from", tmp_.Join("nourl.csv")}).exit_code, 2);
+  // A CA file that holds no PEM certificate is refused before anything is fetched.
+  WriteTestFile(tmp_.Join("ca.der"), std::string("\x30\x82\x01\x0a not PEM", 13));
+  auto ca = isnad({"capture", server_.Url("/plain"), "--ca-file", tmp_.Join("ca.der")});
+  EXPECT_EQ(ca.exit_code, 2) << ca.out << ca.err;
+  EXPECT_NE(ca.err.find("holds no PEM certificate"), std::string::npos) << ca.err;
+  EXPECT_EQ(server_.requests(), 0u);
+  EXPECT_EQ(isnad({"log", "--json"}).out.find("\"type\":\"capture"), std::string::npos);
 }
 
 TEST(CaptureEntry, GrammarIsStrict) {

@@ -4,7 +4,10 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -279,6 +282,7 @@ struct Transfer {
   // The head's Content-Length (RFC 9110 8.6), and whether its values disagree.
   std::optional<uint64_t> content_length;
   bool conflicting_lengths = false;
+  std::string bad_length;  // a Content-Length value that is no byte count, as sent
   Status write_error;
   uint64_t max_size = 0;
   uint64_t body_size = 0;     // bytes as sent (the WARC block's body)
@@ -397,6 +401,7 @@ bool NoteContentLength(Transfer* t, std::string_view line) {
     return true;
   }
   std::string_view rest = line.substr(kName.size());
+  bool any = false;  // a value, not only empty list elements (RFC 9110 5.6.1)
   while (!rest.empty()) {
     const size_t comma = std::min(rest.find(','), rest.size());
     std::string_view value = rest.substr(0, comma);
@@ -407,10 +412,16 @@ bool NoteContentLength(Transfer* t, std::string_view line) {
     while (!value.empty() && std::strchr(" \t\r\n", value.back()) != nullptr) {
       value.remove_suffix(1);
     }
+    if (value.empty()) continue;
+    any = true;
     uint64_t n = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-    if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
-      continue;  // not a number: curl's own parser refuses it
+    if (ec != std::errc() || end != value.data() + value.size() ||
+        !std::isdigit(static_cast<unsigned char>(value.front()))) {
+      // Not 1*DIGIT, or past 2^64: curl takes "5 7" as 5 and an overflow as
+      // its largest size, but the framing is not known (RFC 9112 6.3).
+      if (t->bad_length.empty()) t->bad_length = core::LossyUtf8(value.substr(0, 40));
+      continue;
     }
     if (t->content_length && *t->content_length != n) {
       t->conflicting_lengths = true;
@@ -418,6 +429,7 @@ bool NoteContentLength(Transfer* t, std::string_view line) {
     }
     t->content_length = n;
   }
+  if (!any && t->bad_length.empty()) t->bad_length = "(empty)";
   return true;
 }
 
@@ -445,6 +457,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   if (t->head.empty() || t->interim_head_ended) {
     t->head.clear();
     t->content_length.reset();
+    t->bad_length.clear();
     t->interim_head_ended = false;
     NoteTls(t);
   } else if (!NoteContentLength(t, line)) {
@@ -612,6 +625,21 @@ Status TransferError(CURL* c, CURLcode rc, const char* error_buffer, const Trans
                            "): " + why);
     }
   }
+  if (rc == CURLE_OUT_OF_MEMORY && !t.head_complete && !t.head_done) {
+    // curl holds one header line at most CURL_MAX_HTTP_HEADER bytes, and says
+    // "out of memory" when a line is longer.
+    return core::IoError("curl stopped reading the response headers of " + url +
+                         ": a header line (or the status line) is over " +
+                         std::to_string(CURL_MAX_HTTP_HEADER / 1024) +
+                         " KiB, curl's limit for one line; nothing of the response is recorded");
+  }
+  if (!t.bad_length.empty() && !HasTransferEncoding(t.head)) {
+    return core::IoError("the response of " + url +
+                         " gives a Content-Length that is not a byte count isnad can take (\"" +
+                         t.bad_length +
+                         "\"), so where its body ends is unknown (RFC 9112 6.3); nothing of it is "
+                         "recorded");
+  }
   switch (rc) {
     case CURLE_COULDNT_RESOLVE_HOST:
       return core::NotFound("cannot resolve the host of " + url + " (DNS)" + through + ": " + why);
@@ -640,12 +668,17 @@ Status TransferError(CURL* c, CURLcode rc, const char* error_buffer, const Trans
       return core::IoError("the server closed the connection without answering: " + why);
     case CURLE_PEER_FAILED_VERIFICATION:
       return core::Integrity("the server's TLS certificate is not trusted for " + url + ": " + why +
-                             " (give the CA with --ca-file if it is a private one)");
+                             (o.ca_file.empty()
+                                  ? " (give the CA with --ca-file if it is a private one)"
+                                  : " (checked against the CA certificates in " + o.ca_file + ")"));
     case CURLE_SSL_CONNECT_ERROR:
       return core::IoError("TLS handshake with " + url + " failed: " + why);
     case CURLE_FILESIZE_EXCEEDED:
-      return core::ResourceExhausted("the response is larger than the cap of " +
-                                     std::to_string(o.max_size) + " bytes (raise --max-size)");
+      // curl refuses by the Content-Length before the body (and before isnad
+      // sees that header line); one past 2^63 comes here too.
+      return core::ResourceExhausted(
+          "the response's Content-Length is over the cap of " + std::to_string(o.max_size) +
+          " bytes (raise --max-size, up to " + std::to_string(kMaxSizeLimit) + ", to capture it)");
     case CURLE_WRITE_ERROR:
       if (t.too_large) {
         return core::ResourceExhausted("the response body grew past the cap of " +
@@ -816,7 +849,8 @@ Status FetchHop(CURL* c, const Options& o, const std::string& url, long timeout_
     return core::FailedPrecondition(url + " is at the local address " + t.refused_ip);
   }
   if (rc != CURLE_OK) return TransferError(c, rc, error_buffer, t, o, url);
-  if (t.head_too_large) return TransferError(c, CURLE_OK, error_buffer, t, o, url);
+  if (t.head_too_large || (!t.bad_length.empty() && !HasTransferEncoding(t.head)))
+    return TransferError(c, CURLE_OK, error_buffer, t, o, url);
   ISNAD_RETURN_IF_ERROR(closed.WithContext("cannot spool the response of " + url));
   if (!t.head_done) {  // no body
     t.head = Http1Head(std::move(t.head), /*response=*/true);
@@ -1156,6 +1190,39 @@ Status CheckUrl(const std::string& url) {
     return core::InvalidArgument("\"" + url + "\" is not a valid URL: " + curl_url_strerror(rc));
   }
   if (HostOf(url).empty()) return core::InvalidArgument("the URL \"" + url + "\" names no host");
+  // A password in the URL would be kept for good: in the custody log, in the
+  // WARC (its request's Authorization header), in every export.
+  char* password = nullptr;
+  if (curl_url_get(u.get(), CURLUPART_PASSWORD, &password, 0) == CURLUE_OK) {
+    curl_free(password);
+    char* shown = nullptr;
+    std::string redacted = "(a URL)";
+    if (curl_url_set(u.get(), CURLUPART_PASSWORD, "***", 0) == CURLUE_OK &&
+        curl_url_get(u.get(), CURLUPART_URL, &shown, 0) == CURLUE_OK) {
+      redacted = shown;
+      curl_free(shown);
+    }
+    return core::InvalidArgument(
+        "the URL " + redacted +
+        " holds a password (user:password@): isnad would keep it for good in the custody log "
+        "and in the WARC, where anyone given the archive or its exports can read it, so it is "
+        "not captured; take the password out of the URL");
+  }
+  return Status::Ok();
+}
+
+Status CheckCaFile(const std::string& path) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_file(path.c_str(), "r"), BIO_free);
+  if (!bio) return core::NotFound("cannot read the CA file " + path);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), X509_free);
+  ERR_clear_error();
+  if (!cert) {
+    return core::InvalidArgument(
+        "the CA file " + path +
+        " holds no PEM certificate (\"-----BEGIN CERTIFICATE-----\"): give the CA's "
+        "certificate in PEM form (openssl x509 -inform der -in CA.der -out CA.pem converts one)");
+  }
   return Status::Ok();
 }
 

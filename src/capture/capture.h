@@ -26,6 +26,10 @@
 
 namespace isnad::capture {
 
+// The largest Options::max_size: 1 PiB, within what log entries (2^53) and
+// curl (2^63) can count.
+inline constexpr uint64_t kMaxSizeLimit = uint64_t{1} << 50;
+
 struct Options {
   core::Env* env = core::Env::Default();
   std::string user_agent = "isnad/0.1.0 (evidence capture)";
@@ -44,7 +48,7 @@ struct Options {
   // server that trickles or never answers).
   int low_speed_bytes = 100;
   int low_speed_time_s = 20;
-  // The most body bytes of one response.
+  // The most body bytes of one response, at most kMaxSizeLimit.
   uint64_t max_size = uint64_t{2} << 30;
   int max_redirects = 20;
   // A redirect from a public address to an address of this machine or of a
@@ -153,10 +157,16 @@ struct Result {
 };
 
 // Checks that `url` is an absolute http:// or https:// URL that curl can parse,
-// valid UTF-8 without spaces or control characters, at most 16 KiB (a longer redirect
+// valid UTF-8 without spaces or control characters, with no password in it
+// (user:password@), at most 16 KiB (a longer redirect
 // target is recorded, not followed).
 // kInvalidArgument saying what is wrong otherwise.
 core::Status CheckUrl(const std::string& url);
+
+// Whether the file at `path` holds a PEM certificate, as --ca-file must (curl
+// reads it only when it first connects, so that each URL would fail with
+// "error setting certificate file"): kInvalidArgument saying what is wrong.
+core::Status CheckCaFile(const std::string& path);
 
 // `url` in the one form it is captured, recorded and deduplicated by, the same
 // URL by RFC 3986 6.2.2.1: its scheme in lower case ("HTTPS://" is "https://");

@@ -211,6 +211,9 @@ int CmdCapture(const Globals& g, const CaptureArgs& args) {
   if (!args.ca_file.empty() && !core::Exists(core::Env::Default(), args.ca_file)) {
     return Fail(core::NotFound("no CA file " + args.ca_file));
   }
+  if (!args.ca_file.empty()) {
+    if (core::Status s = capture::CheckCaFile(args.ca_file); !s.ok()) return Fail(s);
+  }
   req.concurrency = args.concurrency;
   req.per_host = args.per_host;
   req.again = args.again;
@@ -320,7 +323,7 @@ void RegisterCaptureCommands(CLI::App& app, const Globals& g, Commands& out) {
   cap->add_option("--timeout", ca->timeout, "seconds for one capture, redirects included (120)")
       ->check(CLI::Range(1, 86400));
   cap->add_option("--max-size", ca->max_size, "the most bytes of one response (2 GiB)")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 50));
+      ->check(CLI::Range(uint64_t{1}, capture::kMaxSizeLimit));
   cap->add_option("--user-agent", ca->user_agent, "the User-Agent to send");
   cap->add_flag("!--no-analyze", ca->analyze,
                 "do not analyse the captured media now (`isnad analyze` does it later)");
