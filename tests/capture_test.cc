@@ -381,6 +381,16 @@ TEST_F(CaptureTest, EachRedirectHopIsRecorded) {
   ReaderAgrees(r.warc_path, 12);
   // Only the final payload and the WARC are left.
   EXPECT_EQ(Left().size(), 2u);
+  // A redirect's target is followed and recorded in the form a URL given is
+  // (percent-escapes in upper case, non-ASCII escaped).
+  server_.set_raw("/to-cafe",
+                  "HTTP/1.1 302 Found\r\nLocation: /caf%c3%a9\r\nContent-Length: 0\r\n\r\n");
+  server_.set_raw("/caf%C3%A9", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  Result cafe = Run(server_.Url("/to-cafe"));
+  ASSERT_TRUE(cafe.error.ok()) << cafe.error.ToString();
+  EXPECT_EQ(cafe.status, 200);
+  EXPECT_EQ(cafe.final_url, server_.Url("/caf%C3%A9"));
+  EXPECT_EQ(Records(cafe)[4].Field("WARC-Target-URI"), server_.Url("/caf%C3%A9"));
 }
 
 TEST_F(CaptureTest, ARedirectLoopEndsAtTheCapWithNothingLeft) {

@@ -1452,12 +1452,14 @@ Result Capture(const std::string& url, const Options& o, const std::string& spoo
     r.final_url = current;
     r.content_type = hop.content_type;
     if (hop.status >= 300 && hop.status < 400 && !hop.location.empty()) {
-      if (Status u = CheckUrl(hop.location); !u.ok()) {
+      // In the one form a URL is captured and recorded by, as the URL asked was.
+      std::string target = NormalizeUrl(hop.location);
+      if (Status u = CheckUrl(target); !u.ok()) {
         // A redirect somewhere we do not go (ftp:, a malformed target): recorded as it is.
         not_followed(hop.location, u.message());
         break;
       }
-      current = hop.location;
+      current = std::move(target);
       continue;
     }
     break;
