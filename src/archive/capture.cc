@@ -394,6 +394,7 @@ StatusOr<CaptureSummary> Capturer::Run() {
     if (Status s = capture::CheckUrl(url); !s.ok()) {
       skip.kind = CaptureOutcome::Kind::kFailed;
       skip.error = s;
+      skip.url = capture::RedactUserinfo(url);  // not shown again in the output
       Report(skip);
       continue;
     }

@@ -474,6 +474,10 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
       t->interim_head_ended = true;
     } else {
       t->head_complete = true;
+      // A Content-Length that is no byte count, with no Transfer-Encoding to
+      // frame the body: stopped here, so that curl closes the connection
+      // rather than read the next response from where it guessed this ends.
+      if (!t->bad_length.empty() && !HasTransferEncoding(t->head)) return 0;
     }
   }
   return len;
@@ -625,13 +629,18 @@ Status TransferError(CURL* c, CURLcode rc, const char* error_buffer, const Trans
                            "): " + why);
     }
   }
-  if (rc == CURLE_OUT_OF_MEMORY && !t.head_complete && !t.head_done) {
-    // curl holds one header line at most CURL_MAX_HTTP_HEADER bytes, and says
-    // "out of memory" when a line is longer.
+  // curl holds one header line at most CURL_MAX_HTTP_HEADER bytes; a longer
+  // one it reports as out of memory (CURLE_TOO_LARGE from curl 8.6).
+  bool line_too_long = rc == CURLE_OUT_OF_MEMORY;
+#if LIBCURL_VERSION_NUM >= 0x080600
+  line_too_long |= rc == CURLE_TOO_LARGE;
+#endif
+  if (line_too_long && !t.head_complete && !t.head_done) {
     return core::IoError("curl stopped reading the response headers of " + url +
                          ": a header line (or the status line) is over " +
                          std::to_string(CURL_MAX_HTTP_HEADER / 1024) +
-                         " KiB, curl's limit for one line; nothing of the response is recorded");
+                         " KiB, curl's limit for one line (or it ran out of memory); nothing of "
+                         "the response is recorded");
   }
   if (!t.bad_length.empty() && !HasTransferEncoding(t.head)) {
     return core::IoError("the response of " + url +
@@ -670,15 +679,18 @@ Status TransferError(CURL* c, CURLcode rc, const char* error_buffer, const Trans
       return core::Integrity("the server's TLS certificate is not trusted for " + url + ": " + why +
                              (o.ca_file.empty()
                                   ? " (give the CA with --ca-file if it is a private one)"
-                                  : " (checked against the CA certificates in " + o.ca_file + ")"));
+                                  : " (checked against the CA certificates in " + o.ca_file +
+                                        " only, not the system's)"));
     case CURLE_SSL_CONNECT_ERROR:
       return core::IoError("TLS handshake with " + url + " failed: " + why);
     case CURLE_FILESIZE_EXCEEDED:
       // curl refuses by the Content-Length before the body (and before isnad
-      // sees that header line); one past 2^63 comes here too.
+      // sees that header line; one past 2^63 too), and newer curls also as
+      // the body comes.
       return core::ResourceExhausted(
-          "the response's Content-Length is over the cap of " + std::to_string(o.max_size) +
-          " bytes (raise --max-size, up to " + std::to_string(kMaxSizeLimit) + ", to capture it)");
+          "the response is larger than the cap of " + std::to_string(o.max_size) +
+          " bytes, by its Content-Length or by what came (raise --max-size, up to " +
+          std::to_string(kMaxSizeLimit) + ", to capture it)");
     case CURLE_WRITE_ERROR:
       if (t.too_large) {
         return core::ResourceExhausted("the response body grew past the cap of " +
@@ -1190,32 +1202,55 @@ Status CheckUrl(const std::string& url) {
     return core::InvalidArgument("\"" + url + "\" is not a valid URL: " + curl_url_strerror(rc));
   }
   if (HostOf(url).empty()) return core::InvalidArgument("the URL \"" + url + "\" names no host");
-  // A password in the URL would be kept for good: in the custody log, in the
-  // WARC (its request's Authorization header), in every export.
-  char* password = nullptr;
-  if (curl_url_get(u.get(), CURLUPART_PASSWORD, &password, 0) == CURLUE_OK) {
-    curl_free(password);
-    char* shown = nullptr;
-    std::string redacted = "(a URL)";
-    if (curl_url_set(u.get(), CURLUPART_PASSWORD, "***", 0) == CURLUE_OK &&
-        curl_url_get(u.get(), CURLUPART_URL, &shown, 0) == CURLUE_OK) {
-      redacted = shown;
-      curl_free(shown);
-    }
+  // A user name or password would be sent (curl makes them an Authorization
+  // header) and kept for good: in the custody log, the WARC, every export.
+  if (HasUserinfo(url)) {
     return core::InvalidArgument(
-        "the URL " + redacted +
-        " holds a password (user:password@): isnad would keep it for good in the custody log "
-        "and in the WARC, where anyone given the archive or its exports can read it, so it is "
-        "not captured; take the password out of the URL");
+        "the URL " + RedactUserinfo(url) +
+        " holds a user name or password (user:password@): curl would send it, and isnad would "
+        "keep it for good in the custody log and the WARC, where anyone given the archive or its "
+        "exports can read it, so it is not captured; take it out of the URL");
   }
   return Status::Ok();
 }
 
+bool HasUserinfo(const std::string& url) {
+  std::unique_ptr<CURLU, CurlFree> u(curl_url());
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return false;
+  for (CURLUPart part : {CURLUPART_USER, CURLUPART_PASSWORD}) {
+    char* v = nullptr;
+    if (curl_url_get(u.get(), part, &v, 0) == CURLUE_OK) {
+      curl_free(v);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string RedactUserinfo(const std::string& url) {
+  if (!HasUserinfo(url)) return url;
+  std::unique_ptr<CURLU, CurlFree> u(curl_url());
+  char* shown = nullptr;
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK ||
+      curl_url_set(u.get(), CURLUPART_PASSWORD, nullptr, 0) != CURLUE_OK ||
+      curl_url_set(u.get(), CURLUPART_USER, "***", 0) != CURLUE_OK ||
+      curl_url_get(u.get(), CURLUPART_URL, &shown, 0) != CURLUE_OK) {
+    return "(a URL with a user name or password)";
+  }
+  std::string out = shown;
+  curl_free(shown);
+  return out;
+}
+
 Status CheckCaFile(const std::string& path) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_file(path.c_str(), "r"), BIO_free);
-  if (!bio) return core::NotFound("cannot read the CA file " + path);
+  if (!bio) {
+    ERR_clear_error();
+    return core::IoError("cannot read the CA file " + path + " (is it readable?)");
+  }
+  // "CERTIFICATE" or "TRUSTED CERTIFICATE", as OpenSSL's loader takes.
   std::unique_ptr<X509, decltype(&X509_free)> cert(
-      PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), X509_free);
+      PEM_read_bio_X509_AUX(bio.get(), nullptr, nullptr, nullptr), X509_free);
   ERR_clear_error();
   if (!cert) {
     return core::InvalidArgument(
@@ -1275,10 +1310,6 @@ void Discard(core::Env* env, const Result& r) {
   DiscardExtraction(env, r.extraction);
 }
 
-// Makes r's payload the body with its gzip or deflate Content-Encoding removed
-// (see Result::payload_path). Coded data that is invalid, or that decodes to
-// more than o.max_size bytes or to nothing, leaves no payload item and says
-// why in r->payload_note. Only a failure to read or write the spool is an error.
 // Inflates the file at `path` with `inflater`, handing what comes out to
 // `take`, until the file ends, the data is found invalid, or `take` returns
 // false (it is not called again then). Only a failure to read is an error.
@@ -1297,6 +1328,10 @@ Status InflateFile(core::Env* env, const std::string& path, warc::Inflater* infl
   return Status::Ok();
 }
 
+// Makes r's payload the body with its gzip or deflate Content-Encoding removed
+// (see Result::payload_path). Coded data that is invalid, or that decodes to
+// more than o.max_size bytes or to nothing, leaves no payload item and says
+// why in r->payload_note. Only a failure to read or write the spool is an error.
 Status DecodePayload(const Options& o, const std::string& spool_dir, std::string_view head,
                      Result* r) {
   r->record_payload_sha256 = r->payload_sha256;
@@ -1454,6 +1489,13 @@ Result Capture(const std::string& url, const Options& o, const std::string& spoo
     if (hop.status >= 300 && hop.status < 400 && !hop.location.empty()) {
       // In the one form a URL is captured and recorded by, as the URL asked was.
       std::string target = NormalizeUrl(hop.location);
+      if (HasUserinfo(target)) {
+        // The WARC holds the Location as sent; the capture does not pass it on.
+        not_followed(RedactUserinfo(target),
+                     "it holds a user name or password (user:password@), which a capture "
+                     "does not send");
+        break;
+      }
       if (Status u = CheckUrl(target); !u.ok()) {
         // A redirect somewhere we do not go (ftp:, a malformed target): recorded as it is.
         not_followed(hop.location, u.message());
@@ -1469,10 +1511,11 @@ Result Capture(const std::string& url, const Options& o, const std::string& spoo
   // (as for a web archive added; an item holds a whole file or nothing).
   // A transfer coding other than chunked alone leaves the payload unknown: as
   // for a web archive added, no item, and the note says why.
-  if (!last.transfer_note.empty())
-    r.payload_note = last.transfer_note + ": no payload item; the WARC holds the response as sent";
   if (last.status >= 200 && last.status < 300 && last.status != 206 && last.payload_size > 0 &&
-      last.transfer_note.empty()) {
+      !last.transfer_note.empty()) {
+    r.payload_note = last.transfer_note + ": no payload item; the WARC holds the response as sent";
+  } else if (last.status >= 200 && last.status < 300 && last.status != 206 &&
+             last.payload_size > 0) {
     r.payload_path = last.payload_path;
     r.payload_sha256 = last.payload_sha256;
     r.payload_size = last.payload_size;

@@ -157,11 +157,18 @@ struct Result {
 };
 
 // Checks that `url` is an absolute http:// or https:// URL that curl can parse,
-// valid UTF-8 without spaces or control characters, with no password in it
-// (user:password@), at most 16 KiB (a longer redirect
+// valid UTF-8 without spaces or control characters, with no user name or
+// password in it (user:password@), at most 16 KiB (a longer redirect
 // target is recorded, not followed).
 // kInvalidArgument saying what is wrong otherwise.
 core::Status CheckUrl(const std::string& url);
+
+// Whether `url` holds a user name or password (user:password@host).
+bool HasUserinfo(const std::string& url);
+
+// `url` with its user name and password shown as "***" (http://***@host/),
+// for messages; `url` itself when it holds neither.
+std::string RedactUserinfo(const std::string& url);
 
 // Whether the file at `path` holds a PEM certificate, as --ca-file must (curl
 // reads it only when it first connects, so that each URL would fail with

@@ -59,9 +59,10 @@ std::vector<std::string> HeadCodings(std::string_view head, std::string_view nam
     at = end;
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    std::string_view field = line.substr(0, colon);
-    while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
-    if (core::AsciiLower(field) == want) AppendCodings(line.substr(colon + 1), &codings);
+    // No white space before the colon (RFC 9112 5.1): curl takes such a line
+    // for no Transfer-Encoding, and frames the body without it.
+    if (core::AsciiLower(line.substr(0, colon)) == want)
+      AppendCodings(line.substr(colon + 1), &codings);
   }
   return codings;
 }

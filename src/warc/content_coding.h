@@ -45,7 +45,8 @@ struct BodyTransferCoding {
 BodyTransferCoding ChooseTransferCoding(const std::vector<std::string>& codings);
 
 // The codings of every `name` line (Content-Encoding, Transfer-Encoding; any
-// case) of an HTTP head given as text, status line first, in order.
+// case, and, as curl reads them, no white space before the colon) of an HTTP
+// head given as text, status line first, in order.
 std::vector<std::string> HeadCodings(std::string_view head, std::string_view name);
 
 // Why a payload whose `coding` could not be undone has no item.

@@ -541,10 +541,10 @@ core::StatusOr<ZipPtr> OpenZipAs(const std::string& path, ZipMode mode) {
   return a;
 }
 
-// Whether an end-of-central-directory record ends the file at `path`, as it
-// must (its comment, if any, running exactly to the end). libarchive's seekable reader takes the
-// last one it finds near the end, which in a WACZ cut short can be that of a ZIP stored inside it
-// (a captured .docx), so that the outer ZIP's members would not be read at all.
+// Whether the last end-of-central-directory record ends the file at `path`,
+// as it must. libarchive's seekable reader takes the last one it finds near the
+// end, which in a WACZ cut short can be that of a ZIP stored inside it (a
+// captured .docx), so that the outer ZIP's members would not be read at all.
 core::StatusOr<bool> EocdEndsFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   f.seekg(0, std::ios::end);
@@ -558,11 +558,11 @@ core::StatusOr<bool> EocdEndsFile(const std::string& path) {
   for (size_t i = tail.size() >= 22 ? tail.size() - 22 : std::string::npos;
        i != std::string::npos && tail.size() - i <= 22 + 0xFFFF; --i) {
     if (tail.compare(i, 4, "PK\x05\x06", 4) == 0) {
-      // The signature can also occur inside the ZIP's comment: the record is
-      // the one whose comment runs exactly to the end.
+      // The last one, as libarchive takes it (a signature inside the ZIP's
+      // comment makes libarchive, unzip and zipfile miss the central directory).
       const size_t comment = static_cast<uint8_t>(tail[i + 20]) |
                              static_cast<size_t>(static_cast<uint8_t>(tail[i + 21])) << 8;
-      if (i + 22 + comment == tail.size()) return true;
+      return i + 22 + comment == tail.size();
     }
     if (i == 0) break;
   }
@@ -704,6 +704,8 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
           report.problems.push_back(zip.problem);
           continue;
         }
+        return core::Integrity(std::string(local.status().message()) + " (" +
+                               std::string(more.status().message()) + ")");
       }
       if (passed == 0) return more.status();
       // Read from local headers, the file has ended or is damaged here, as the
