@@ -861,8 +861,7 @@ Status FetchHop(CURL* c, const Options& o, const std::string& url, long timeout_
     return core::FailedPrecondition(url + " is at the local address " + t.refused_ip);
   }
   if (rc != CURLE_OK) return TransferError(c, rc, error_buffer, t, o, url);
-  if (t.head_too_large || (!t.bad_length.empty() && !HasTransferEncoding(t.head)))
-    return TransferError(c, CURLE_OK, error_buffer, t, o, url);
+  if (t.head_too_large) return TransferError(c, CURLE_OK, error_buffer, t, o, url);
   ISNAD_RETURN_IF_ERROR(closed.WithContext("cannot spool the response of " + url));
   if (!t.head_done) {  // no body
     t.head = Http1Head(std::move(t.head), /*response=*/true);

@@ -704,8 +704,12 @@ core::StatusOr<WaczReport> ReadWacz(const std::string& path, WaczWarcVisitor* vi
           report.problems.push_back(zip.problem);
           continue;
         }
-        return core::Integrity(std::string(local.status().message()) + " (" +
-                               std::string(more.status().message()) + ")");
+        // Both say "not a readable ZIP (WACZ): ..."; libarchive's words once.
+        std::string_view why = more.status().message();
+        if (const size_t colon = why.find(": "); colon != std::string_view::npos)
+          why.remove_prefix(colon + 2);
+        return core::Integrity(std::string(local.status().message()) + " (" + std::string(why) +
+                               ")");
       }
       if (passed == 0) return more.status();
       // Read from local headers, the file has ended or is damaged here, as the
