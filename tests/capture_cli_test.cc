@@ -461,25 +461,49 @@ TEST_F(CaptureCli, HeaderBytesThatAreNotUtf8StillGiveARecordedCapture) {
 
 // URL lists saved by a spreadsheet begin with a UTF-8 byte order mark: it is not part
 // of the header or of the first URL. Duplicates and bad lines are reported, the rest captured.
+// Each problem names the line of the list it came from (a quoted title may span lines), a
+// row with a title but no URL is named rather than dropped unseen, and a spreadsheet's empty
+// row (",") is not a problem.
 TEST_F(CaptureCli, UrlListsWithAByteOrderMarkDuplicatesAndBadLines) {
   WriteTestFile(tmp_.Join("urls.csv"), "\xEF\xBB\xBFurl,title\r\n" + server_.Url("/page/1") +
                                            ",one\r\n" + server_.Url("/page/1") +
-                                           ",again\r\nnot a url,bad\r\n");
+                                           ",\"again,\r\nover two lines\"\r\n,\r\n"
+                                           ",a title with no URL\r\nnot a url,bad\r\n");
   auto csv = isnad({"capture", "--from", tmp_.Join("urls.csv"), "--json"});
   EXPECT_EQ(csv.exit_code, 1) << csv.out << csv.err;  // the bad line
   auto lines = JsonLines(csv.out);
   ASSERT_EQ(lines.size(), 3u) << csv.out << csv.err;
   EXPECT_EQ(lines[0]["result"], "skipped");  // listed twice
-  EXPECT_EQ(lines[1]["result"], "failed");   // not a URL
+  EXPECT_EQ(lines[0]["line"], 3);
+  EXPECT_EQ(lines[1]["result"], "failed");  // not a URL
+  EXPECT_EQ(lines[1]["line"], 7);
   EXPECT_EQ(lines[2]["result"], "captured");
   EXPECT_EQ(lines[2]["url"], server_.Url("/page/1"));
-  WriteTestFile(tmp_.Join("urls.txt"), "\xEF\xBB\xBF" + server_.Url("/page/2") + "\n");
+  EXPECT_EQ(lines[2]["line"], 2);
+  EXPECT_NE(csv.err.find("urls.csv line 6: no URL in its \"url\" column; skipped"),
+            std::string::npos)
+      << csv.err;
+  EXPECT_EQ(csv.err.find("line 5"), std::string::npos) << csv.err;
+  // The same as text: the failure and the skip say where they were listed.
+  auto text = isnad({"capture", "--from", tmp_.Join("urls.csv"), "--again"});
+  EXPECT_NE(text.out.find("(" + tmp_.Join("urls.csv") + " line 7)"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("(" + tmp_.Join("urls.csv") + " line 3)"), std::string::npos) << text.out;
+  WriteTestFile(tmp_.Join("urls.txt"),
+                "\xEF\xBB\xBF" + server_.Url("/page/2") + "\n# a comment\n\nhttp://\n");
   auto txt = isnad({"capture", "--from", tmp_.Join("urls.txt"), "--json"});
-  EXPECT_EQ(txt.exit_code, 0) << txt.out << txt.err;
+  EXPECT_EQ(txt.exit_code, 1) << txt.out << txt.err;
   auto txt_lines = JsonLines(txt.out);
-  ASSERT_EQ(txt_lines.size(), 1u) << txt.out;
-  EXPECT_EQ(txt_lines[0]["url"], server_.Url("/page/2"));
-  EXPECT_EQ(txt_lines[0]["result"], "captured");
+  ASSERT_EQ(txt_lines.size(), 2u) << txt.out;
+  EXPECT_EQ(txt_lines[0]["result"], "failed");
+  EXPECT_EQ(txt_lines[0]["line"], 4);
+  EXPECT_EQ(txt_lines[1]["url"], server_.Url("/page/2"));
+  EXPECT_EQ(txt_lines[1]["result"], "captured");
+  EXPECT_EQ(txt_lines[1]["line"], 1);
+  // A URL given as an argument has no line.
+  auto arg = isnad({"capture", "not a url", "--json"});
+  auto arg_lines = JsonLines(arg.out);
+  ASSERT_EQ(arg_lines.size(), 1u) << arg.out;
+  EXPECT_FALSE(arg_lines[0].contains("line"));
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
 }
 

@@ -85,7 +85,7 @@ class Capturer {
 
  private:
   struct Job {
-    size_t order = 0;
+    size_t order = 0;  // the URL's place in the request
     std::string url;
     std::string host;
   };
@@ -259,6 +259,7 @@ Status Capturer::Commit(std::vector<Done>& batch) {
     const capture::Result& r = d.result;
     CaptureOutcome o;
     o.url = r.url;
+    o.listed = d.order;
     o.status = r.status;
     o.final_url = r.final_url;
     o.redirect_not_followed = r.redirect_not_followed;
@@ -341,6 +342,7 @@ Status Capturer::Commit(std::vector<Done>& batch) {
       for (const core::Hash& h : new_items) batch_items.erase(h);
       CaptureOutcome failed;
       failed.url = r.url;
+      failed.listed = d.order;
       failed.kind = CaptureOutcome::Kind::kFailed;
       failed.error = entry.status();
       outcomes.push_back(std::move(failed));
@@ -380,11 +382,11 @@ StatusOr<CaptureSummary> Capturer::Run() {
 
   // What to fetch: each URL once, well formed, and (unless `again`) not captured yet.
   std::set<std::string> seen;
-  size_t order = 0;
-  for (const std::string& given : request_.urls) {
-    const std::string url = capture::NormalizeUrl(given);
+  for (size_t listed = 0; listed < request_.urls.size(); ++listed) {
+    const std::string url = capture::NormalizeUrl(request_.urls[listed]);
     CaptureOutcome skip;
     skip.url = url;
+    skip.listed = listed;
     if (!seen.insert(url).second) {
       skip.kind = CaptureOutcome::Kind::kSkipped;
       skip.error = core::AlreadyExists("listed more than once");
@@ -415,7 +417,7 @@ StatusOr<CaptureSummary> Capturer::Run() {
     std::string host = capture::HostOf(url);
     auto& queue = pending_[host];
     if (queue.empty()) hosts_.push_back(host);
-    queue.push_back(Job{order++, url, host});
+    queue.push_back(Job{listed, url, host});
     ++waiting_;
   }
   const size_t total = waiting_;

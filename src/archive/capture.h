@@ -45,6 +45,7 @@ struct CaptureRequest {
 
 struct CaptureOutcome {
   std::string url;
+  size_t listed = 0;  // its place in CaptureRequest::urls, counted from 0
   enum class Kind { kCaptured, kFailed, kSkipped };
   Kind kind = Kind::kFailed;
   // kFailed: why. kSkipped: why not fetched (already captured, listed twice).

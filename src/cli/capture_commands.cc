@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -84,15 +85,31 @@ std::vector<std::string> CsvRecord(const std::string& text, size_t* at) {
   return fields;
 }
 
+// A URL from a --from file and the line it starts on (from 1), to name in a failure.
+struct ListedUrl {
+  std::string url;
+  size_t line = 0;
+};
+
 // URLs from a file: one per line ('#' comments, blank lines skipped), or a CSV
 // whose header row has a "url" column (any case). A first line that is itself
-// a URL makes a list, commas and all (a map link "…/@33.57,36.40,14z").
-core::StatusOr<std::vector<std::string>> ReadUrlFile(const std::string& path) {
+// a URL makes a list, commas and all (a map link "…/@33.57,36.40,14z"). A CSV
+// row with other values but no URL is named on stderr, not dropped unseen.
+core::StatusOr<std::vector<ListedUrl>> ReadUrlFile(const std::string& path) {
   auto text = core::Env::Default()->ReadFile(path);
   if (!text.ok()) return text.status().WithContext("cannot read the URL list " + path);
-  std::vector<std::string> urls;
+  std::vector<ListedUrl> urls;
   // A UTF-8 byte order mark (spreadsheets write one, "CSV UTF-8") is not part of the first line.
   size_t at = text->rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
+  const size_t body = at;
+  // The line `pos` is on, counted forward from the last call's position.
+  size_t line = 1, counted_to = 0;
+  auto line_at = [&](size_t pos) {
+    line += static_cast<size_t>(std::count(text->begin() + static_cast<std::ptrdiff_t>(counted_to),
+                                           text->begin() + static_cast<std::ptrdiff_t>(pos), '\n'));
+    counted_to = pos;
+    return line;
+  };
   const std::string first_line =
       core::AsciiLower(Trim(std::string_view(*text).substr(at, text->find('\n', at) - at)));
   const bool listed_url = first_line.starts_with("http://") || first_line.starts_with("https://");
@@ -108,21 +125,29 @@ core::StatusOr<std::vector<std::string>> ReadUrlFile(const std::string& path) {
                                    "\"url\" column in its header row");
     }
     while (at < text->size()) {
+      const size_t row_line = line_at(at);
       std::vector<std::string> row = CsvRecord(*text, &at);
+      std::string url;
       if (static_cast<size_t>(url_column) < row.size()) {
-        std::string url = Trim(row[static_cast<size_t>(url_column)]);
-        if (!url.empty()) urls.push_back(url);
+        url = Trim(row[static_cast<size_t>(url_column)]);
+      }
+      if (!url.empty()) {
+        urls.push_back({std::move(url), row_line});
+      } else if (std::any_of(row.begin(), row.end(),
+                             [](const std::string& f) { return !Trim(f).empty(); })) {
+        // A spreadsheet's empty row (",,,") is skipped unseen; a row with other fields is not.
+        std::fprintf(stderr, "%s line %zu: no URL in its \"url\" column; skipped\n", path.c_str(),
+                     row_line);
       }
     }
     return urls;
   }
-  size_t start = text->rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
-  while (start < text->size()) {
+  for (size_t start = body; start < text->size();) {
     size_t end = text->find('\n', start);
     if (end == std::string::npos) end = text->size();
-    std::string line = Trim(std::string_view(*text).substr(start, end - start));
+    std::string url = Trim(std::string_view(*text).substr(start, end - start));
+    if (!url.empty() && url.front() != '#') urls.push_back({std::move(url), line_at(start)});
     start = end + 1;
-    if (!line.empty() && line.front() != '#') urls.push_back(line);
   }
   return urls;
 }
@@ -184,11 +209,21 @@ Json OutcomeJson(const archive::CaptureOutcome& o) {
 int CmdCapture(const Globals& g, const CaptureArgs& args) {
   archive::CaptureRequest req;
   req.urls = args.urls;
+  // The --from line of each URL by its place in req.urls; 0 for one given as an argument.
+  std::vector<size_t> line_of(req.urls.size(), 0);
   if (!args.from.empty()) {
     auto listed = ReadUrlFile(args.from);
     if (!listed.ok()) return Fail(listed.status());
-    req.urls.insert(req.urls.end(), listed->begin(), listed->end());
+    for (ListedUrl& l : *listed) {
+      req.urls.push_back(std::move(l.url));
+      line_of.push_back(l.line);
+    }
   }
+  // ", urls.csv line 12" for a URL from the --from file.
+  auto where = [&](const archive::CaptureOutcome& o) -> std::string {
+    if (o.listed >= line_of.size() || line_of[o.listed] == 0) return "";
+    return fmt::format(" ({} line {})", args.from, line_of[o.listed]);
+  };
   if (req.urls.empty()) {
     return Fail(core::InvalidArgument(
         args.from.empty() ? "capture needs URLs, or --from FILE listing them"
@@ -246,7 +281,9 @@ int CmdCapture(const Globals& g, const CaptureArgs& args) {
     }
     bar.Clear();
     if (g.json) {
-      PrintJsonLine(OutcomeJson(o));
+      Json j = OutcomeJson(o);
+      if (o.listed < line_of.size() && line_of[o.listed] != 0) j["line"] = line_of[o.listed];
+      PrintJsonLine(j);
       return;
     }
     switch (o.kind) {
@@ -273,11 +310,12 @@ int CmdCapture(const Globals& g, const CaptureArgs& args) {
         break;
       }
       case Kind::kSkipped:
-        std::printf("skipped   %s  %s\n", Printable(o.url).c_str(), o.error.message().c_str());
+        std::printf("skipped   %s  %s%s\n", Printable(o.url).c_str(), o.error.message().c_str(),
+                    Printable(where(o)).c_str());
         break;
       case Kind::kFailed:
-        std::printf("failed    %s  %s\n", Printable(o.url).c_str(),
-                    Printable(o.error.message()).c_str());
+        std::printf("failed    %s  %s%s\n", Printable(o.url).c_str(),
+                    Printable(o.error.message()).c_str(), Printable(where(o)).c_str());
         break;
     }
   };
