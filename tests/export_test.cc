@@ -611,6 +611,31 @@ TEST_F(Tamper, CheckpointSignedByAnotherKey) {
   EXPECT_NE(r.out.find("archive.created names another key"), std::string::npos) << r.out;
 }
 
+// Checking a genuine bag with another archive's key is one mistake: said once, naming the
+// key that did sign it, with no per-file cascade and no summary counting entries "proved".
+TEST_F(Tamper, AnotherArchivesKeyIsOneCauseSaidOnce) {
+  auto skey = tlog::NoteSigner::GenerateSkey("test.example/other");
+  ASSERT_TRUE(skey.ok());
+  auto other = tlog::NoteSigner::FromSkey(*skey);
+  ASSERT_TRUE(other.ok());
+  auto ours = tlog::NoteVerifier::FromVkey(vkey_);
+  ASSERT_TRUE(ours.ok());
+  auto r = VerifyBag({bag_, "--key", other->vkey()});
+  EXPECT_EQ(r.exit_code, 10) << r.out;
+  std::vector<std::string> problems;
+  for (const auto& l : TextLines(r.out)) {
+    if (l.rfind("FAILED: ", 0) != 0 && l.rfind("note: ", 0) != 0) problems.push_back(l);
+  }
+  EXPECT_EQ(problems.size(), 3u) << r.out;  // log.vkey, checkpoint, exhibits
+  EXPECT_TRUE(HasLineStarting(r.out, "data/custody/checkpoint: signed by " + ours->name() + "+"))
+      << r.out;
+  EXPECT_EQ(r.out.find("proved against checkpoint"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("none proved: the bag was signed by " + ours->name()), std::string::npos)
+      << r.out;
+  // Its own key still passes.
+  EXPECT_EQ(VerifyBag({bag_, "--key", vkey_}).exit_code, 0);
+}
+
 TEST_F(Tamper, EarlierCheckpointAndConsistencyProof) {
   std::vector<std::string> earlier;
   for (const auto& f : FilesUnder(bag_ + "/data/custody/checkpoints")) earlier.push_back(f);

@@ -236,7 +236,23 @@ void Checker::Custody(const BagVerifyOptions& options,
   if (key) r_->key = key->vkey();
   std::optional<std::string> note = Read(kCheckpointFile, true);
   std::optional<tlog::Checkpoint> head;
-  if (key && note) head = OpenCheckpoint(kCheckpointFile, *note, *key);
+  // A key the bag was not signed with fails every checkpoint and every proof for the
+  // same reason: said once, with the key the bag was signed with, not once a file.
+  bool wrong_key = false;
+  if (key && note && r_->key_pinned && bag_vkey && !tlog::OpenNote(*note, {*key}).ok()) {
+    auto named = tlog::NoteVerifier::FromVkey(Trim(*bag_vkey));
+    if (named.ok() && named->vkey() != key->vkey() && tlog::OpenNote(*note, {*named}).ok()) {
+      wrong_key = true;
+      r_->other_key = named->name() + "+" + KeyIdHex(*named);
+      Problem(kCheckpointFile, "signed by " + r_->other_key + " (the key in " +
+                                   std::string(kVkeyFile) + "), not by the key given, " +
+                                   key->name() + "+" + KeyIdHex(*key) +
+                                   ": nothing in the bag is proved against the key given. Ask "
+                                   "the archive's keeper which key is the archive's");
+    }
+  }
+  if (key && note && !wrong_key) head = OpenCheckpoint(kCheckpointFile, *note, *key);
+  r_->checkpoint_verified = head.has_value();
   std::optional<BagInfo> bag_info;
   if (auto text = Read("bag-info.txt", false)) bag_info = ParseBagInfo(*text);
   if (bag_info) {
@@ -390,7 +406,7 @@ void Checker::Custody(const BagVerifyOptions& options,
     }
     ++r_->checkpoints;
     auto text = Read(f, true);
-    if (!text || !key) continue;
+    if (!text || !key || wrong_key) continue;
     auto cp = OpenCheckpoint(f, *text, *key);
     if (!cp) continue;
     if (cp->size != *size) {
@@ -526,7 +542,7 @@ void Checker::Custody(const BagVerifyOptions& options,
     if (name.size() != 68 || name.substr(64) != ".txt" ||
         core::Sha256Of(*text).Hex() != name.substr(0, 64)) {
       Problem(f, "its text does not hash to its name");
-    } else if (!named_notes.contains(f)) {
+    } else if (!named_notes.contains(f) && head) {
       Problem(f, "no note.added entry in " + std::string(kEntriesFile) +
                      " names this text: nothing in the custody log vouches for it");
     }
@@ -550,7 +566,7 @@ void Checker::Custody(const BagVerifyOptions& options,
     std::string hex = f.substr(kAnalysisDir.size(), 64);
     if (core::Sha256Of(*bytes).Hex() != hex) {
       Problem(f, "its bytes do not hash to its name");
-    } else if (!named_analyses.contains(hex)) {
+    } else if (!named_analyses.contains(hex) && head) {
       Problem(f, "no item.analyzed entry in " + std::string(kEntriesFile) +
                      " names these bytes: nothing in the custody log vouches for them");
     }
@@ -638,8 +654,11 @@ void Checker::Custody(const BagVerifyOptions& options,
     }
     auto e = entries.find(*leaf);
     if (e == entries.end() || e->second.value("type", "") != catalog::kItemIngested) {
-      Problem(file, "no proved item.ingested entry " + std::to_string(*leaf) + " in " +
-                        std::string(kEntriesFile) + " for " + id);
+      // With no verified checkpoint nothing is proved; that is said once, below.
+      if (head) {
+        Problem(file, "no proved item.ingested entry " + std::to_string(*leaf) + " in " +
+                          std::string(kEntriesFile) + " for " + id);
+      }
       continue;
     }
     const std::string want = e->second.value("sha256", "");
@@ -704,6 +723,11 @@ void Checker::Custody(const BagVerifyOptions& options,
     }
   }
   if (r_->exhibits == 0) Problem(kExhibitsDir, "the bag holds no exhibit");
+  if (!head && r_->exhibits > 0) {
+    Problem(kExhibitsDir, "none of the " + std::to_string(r_->exhibits) +
+                              " exhibit(s) is proved: " + std::string(kCheckpointFile) +
+                              " was not verified (above), so no custody entry is");
+  }
   // Anything else under data/ was not written by an export (or not checked above):
   // a file planted in an exhibit's folder, with the manifests remade, would
   // otherwise pass as part of the case file.

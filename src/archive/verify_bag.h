@@ -43,6 +43,12 @@ struct BagVerifyReport {
   // file was changed, added or taken out since export.
   bool signed_as_a_whole = false;
   std::string key;  // the key the checkpoints were checked against, "" when none
+  // data/custody/checkpoint opened and verified with that key: only then is any
+  // custody entry proved, and "entries" below counts those read, proved or not.
+  bool checkpoint_verified = false;
+  // The key given (--key) signed no checkpoint: the bag's own key, "name+id", when it
+  // differs. Everything below the checkpoint then fails for that one reason.
+  std::string other_key;
   uint64_t payload_files = 0, payload_bytes = 0;
   uint64_t checkpoint_size = 0;                                         // N
   uint64_t exhibits = 0, entries = 0, checkpoints = 0, timestamps = 0;  // checked

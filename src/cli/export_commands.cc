@@ -163,13 +163,20 @@ int CmdVerifyBag(const Globals& g, const VerifyBagArgs& args) {
   }
   std::string what = fmt::format("BagIt {} bag, {} payload file(s) ({})", r.bagit_version,
                                  r.payload_files, HumanBytes(r.payload_bytes));
-  if (r.custody) {
+  if (r.custody && r.checkpoint_verified) {
     what += fmt::format(
         "; {} exhibit(s), {} custody entries proved against checkpoint {} signed by {}{}, {} "
         "earlier checkpoint(s), {} timestamp token(s){}",
         r.exhibits, r.entries, r.checkpoint_size, r.key.empty() ? "(no key)" : r.key,
         r.key_pinned ? "" : " (not pinned)", r.checkpoints, r.timestamps,
         r.signed_as_a_whole ? "; the bag is signed as a whole by that key" : "");
+  } else if (r.custody) {
+    // Nothing was proved: the summary must not count entries as if they were.
+    what +=
+        fmt::format("; {} exhibit(s) and {} custody entries, none proved: ", r.exhibits, r.entries);
+    what += !r.other_key.empty()
+                ? fmt::format("the bag was signed by {}, not by the key given", r.other_key)
+                : "its checkpoint was not verified";
   }
   if (r.ok()) {
     fmt::print("OK: {}: {}{}.\n", Printable(args.path), what,
