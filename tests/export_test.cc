@@ -192,7 +192,8 @@ TEST_P(RoundTrip, ExportThenVerifyBagPasses) {
   EXPECT_EQ(VerifyBag({out, "--key", tmp_.Join("archive.vkey")}).exit_code, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Formats, RoundTrip, ::testing::Values("", ".zip", ".tar"),
+// ".ZIP": the ending in any case (a name typed on a system that shows them in capitals).
+INSTANTIATE_TEST_SUITE_P(Formats, RoundTrip, ::testing::Values("", ".zip", ".tar", ".ZIP"),
                          [](const auto& info) {
                            std::string s = info.param;
                            return s.empty() ? std::string("folder") : s.substr(1);
@@ -375,6 +376,12 @@ TEST_F(Export, RefusesBadRequests) {
   fs::create_directories(tmp_.Join("exists"));
   EXPECT_NE(isnad({"export", "--case", case_, "--out", tmp_.Join("exists")}).exit_code, 0);
   EXPECT_FALSE(fs::exists(tmp_.Join("x")));
+  // A kind of file isnad does not write is refused, not made a folder of that name.
+  auto seven = isnad({"export", "--case", case_, "--out", tmp_.Join("case.7z")});
+  EXPECT_EQ(seven.exit_code, 2) << seven.err;
+  EXPECT_NE(seven.err.find("did you mean " + tmp_.Join("case.zip") + "?"), std::string::npos)
+      << seven.err;
+  EXPECT_FALSE(fs::exists(tmp_.Join("case.7z")));
   // verify-bag: no such bag (3), a key that is not a key (2).
   EXPECT_EQ(VerifyBag({tmp_.Join("nothing-here")}).exit_code, 3);
   ExportCase(tmp_.Join("bag"));

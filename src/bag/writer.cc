@@ -574,6 +574,7 @@ StatusOr<std::unique_ptr<Writer>> Writer::Create(const std::string& path_in) {
     return core::AlreadyExists(tmp + " exists (left by an earlier run?); remove it first");
   }
   const std::string base = core::BaseName(path);
+  const std::string lower = core::AsciiLower(base);  // "CASE12.ZIP" is a .zip too
   std::optional<ArchiveOutput::Format> format;
   std::string top;
   for (const auto& [ext, f] :
@@ -582,9 +583,24 @@ StatusOr<std::unique_ptr<Writer>> Writer::Create(const std::string& path_in) {
            {".tar", ArchiveOutput::Format::kTar},
            {".tar.gz", ArchiveOutput::Format::kTarGz},
            {".tgz", ArchiveOutput::Format::kTarGz}}) {
-    if (EndsWith(base, ext)) {
+    if (EndsWith(lower, ext)) {
       format = f;
       top = base.substr(0, base.size() - ext.size());
+    }
+  }
+  if (!format) {
+    // A name that asks for a kind of file isnad does not write would otherwise be a
+    // folder with that name, which a user then sends on as if it were that file.
+    for (std::string_view ext : {".7z", ".rar", ".gz", ".bz2", ".xz", ".zst", ".tbz2", ".txz",
+                                 ".tzst", ".iso", ".jar", ".cab"}) {
+      if (EndsWith(lower, ext)) {
+        std::string stem = path.substr(0, path.size() - ext.size());
+        if (core::AsciiLower(stem).ends_with(".tar")) stem.resize(stem.size() - 4);
+        return core::InvalidArgument("--out " + path +
+                                     ": isnad writes a .zip, .tar or .tar.gz file, or a folder (a "
+                                     "name with none of these endings), not a " +
+                                     std::string(ext) + " file; did you mean " + stem + ".zip?");
+      }
     }
   }
   if (format) {

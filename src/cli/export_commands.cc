@@ -202,7 +202,9 @@ void RegisterExportCommands(CLI::App& app, const Globals& g, Commands& out) {
       exp->add_option("--items", ea->items, "these items: ids or sha256 prefixes (12+ hex digits)");
   c->excludes(inc)->excludes(items);
   inc->excludes(items);
-  exp->add_option("--out", ea->out, "a new folder, or a file ending in .zip or .tar")->required();
+  exp->add_option("--out", ea->out,
+                  "a new folder, or a file ending in .zip, .tar or .tar.gz (any case)")
+      ->required();
   exp->footer(
       "Only the chosen exhibits and the custody entries about them go into the package;\n"
       "proofs carry hashes only. Layout: docs/formats/bag.md.\n"
