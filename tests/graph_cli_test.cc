@@ -565,12 +565,29 @@ TEST_F(GraphCli, ASemicolonTagAndRemovingAnAbsentTagRecordNothing) {
   EXPECT_TRUE(Search({"--tag", "Sarin"}).empty());
 }
 
-// Entities are never merged, so a second place of the same name is recorded
-// (two people can share a name) with a warning that the name no longer
-// resolves alone.
-TEST_F(GraphCli, ANameGivenTwiceIsRecordedWithAWarning) {
+// Entities are never merged, so a second place of a name already recorded is refused (a
+// command run twice is the commoner cause, and the log keeps what it records for good);
+// with --new it is recorded (two people can share a name), with a warning that the name no
+// longer resolves alone.
+TEST_F(GraphCli, ANameGivenTwiceIsRefusedUnlessNew) {
   std::string first = NewId({"place", "add", "--name", "Zamalka"});
-  RunResult again = isnad({"place", "add", "--name", "zamalka", "--name-ar", "زملكا"});
+  const uint64_t size = LogSize();
+  RunResult refused = isnad({"place", "add", "--name", "zamalka", "--name-ar", "زملكا"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_TRUE(Contains(refused.err, "a place named \"zamalka\" is already recorded (" + first))
+      << refused.err;
+  EXPECT_TRUE(Contains(refused.err, "--new")) << refused.err;
+  EXPECT_EQ(LogSize(), size);
+  for (const std::vector<std::string>& twice :
+       {std::vector<std::string>{"actor", "add", "--type", "unit", "--name", "155th Brigade"},
+        {"incident", "add", "--title", "Attack on Zamalka"},
+        {"case", "add", "--title", "Ghouta complaint"}}) {
+    ASSERT_EQ(isnad(twice).exit_code, 0);
+    RunResult again = isnad(twice);
+    EXPECT_EQ(again.exit_code, 2) << twice[0] << ": " << again.err;
+    EXPECT_TRUE(Contains(again.err, "is already recorded")) << again.err;
+  }
+  RunResult again = isnad({"place", "add", "--name", "zamalka", "--name-ar", "زملكا", "--new"});
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_TRUE(Contains(again.err, "warning")) << again.err;
   EXPECT_TRUE(Contains(again.err, "now names 2 places")) << again.err;
@@ -838,7 +855,7 @@ TEST_F(GraphCli, AQuerySyntaxErrorExits2WithTheParsersMessage) {
 TEST_F(GraphCli, AmbiguousNamesAreRefusedWithTheCandidates) {
   std::string item = AddFile("video.bin");
   std::string one = NewId({"place", "add", "--name", "Harasta"});
-  std::string two = NewId({"place", "add", "--name", "Harasta"});
+  std::string two = NewId({"place", "add", "--name", "Harasta", "--new"});
   RunResult r = isnad({"describe", item, "--place", "Harasta"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(Contains(r.err, one) && Contains(r.err, two)) << r.err;

@@ -444,6 +444,29 @@ void WarnSharedNames(const catalog::Catalog& c, EntityKind kind, const std::stri
   }
 }
 
+// Before recording a new entity: refuses one any of whose names (or variants) already
+// names an entity of its kind, unless `anyway` (--new). Running an `add` twice is the
+// commonest cause, and the second entity could never be taken out of the signed log;
+// `import` refuses the same (docs/design/decisions.md).
+Status RefuseSharedNames(const catalog::Catalog& c, EntityKind kind, const Json& names,
+                         const std::vector<std::string>& variants, bool anyway) {
+  if (anyway) return Status::Ok();
+  const std::string kind_name(catalog::EntityKindName(kind));
+  const std::string a_kind = (kind_name.find_first_of("aeiou") == 0 ? "an " : "a ") + kind_name;
+  for (const std::string& n : catalog::EveryName(names, variants)) {
+    ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> found, c.EntitiesNamed(kind, n));
+    if (found.empty()) continue;
+    std::string ids;
+    for (const auto& f : found) ids += (ids.empty() ? "" : ", ") + f;
+    return core::InvalidArgument(fmt::format(
+        "{} named \"{}\" is already recorded ({}): nothing was recorded. Refer to it by its "
+        "id; if this is another {} of the same name, run the command again with --new (entities "
+        "are never merged, so the name will then need an id wherever it is used)",
+        a_kind, Printable(n), ids, kind_name));
+  }
+  return Status::Ok();
+}
+
 void PrintRecorded(const Globals& g, const catalog::Catalog& c, std::string_view type,
                    uint64_t leaf, const std::string& id, std::string_view subject_key,
                    const std::string& subject) {
@@ -622,6 +645,7 @@ Status Derive(const Globals& g, const DeriveOptions& o) {
 struct PlaceOptions {
   std::string name, name_ar, lang = "en", lat, lon, within;
   std::vector<std::string> variants;
+  bool anyway = false;  // --new: record it though its name is taken
 };
 
 Status PlaceAdd(const Globals& g, const PlaceOptions& o) {
@@ -631,6 +655,8 @@ Status PlaceAdd(const Globals& g, const PlaceOptions& o) {
   ISNAD_RETURN_IF_ERROR(AddLang(names, "ar", o.name_ar, "name"));
   if (names.empty()) return core::InvalidArgument("a place needs a name: --name or --name-ar");
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  ISNAD_RETURN_IF_ERROR(
+      RefuseSharedNames(a->catalog(), EntityKind::kPlace, names, o.variants, o.anyway));
   Json body{{"type", std::string(catalog::kPlaceAdded)}, {"names", names}};
   if (auto variants = Unique(o.variants); !variants.empty())
     body["variants"] = StringsJson(variants);
@@ -677,6 +703,7 @@ Status PlaceLs(const Globals& g) {
 struct IncidentOptions {
   std::string title, title_ar, lang = "en", type, date, description;
   std::vector<std::string> places;
+  bool anyway = false;  // --new: record it though its title is taken
 };
 
 Status IncidentAdd(const Globals& g, const IncidentOptions& o) {
@@ -688,6 +715,8 @@ Status IncidentAdd(const Globals& g, const IncidentOptions& o) {
   ISNAD_RETURN_IF_ERROR(AddLang(title, "ar", o.title_ar, "title"));
   if (title.empty()) return core::InvalidArgument("an incident needs --title or --title-ar");
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  ISNAD_RETURN_IF_ERROR(
+      RefuseSharedNames(a->catalog(), EntityKind::kIncident, title, {}, o.anyway));
   Json body{{"type", std::string(catalog::kIncidentAdded)}, {"title", title}};
   if (!o.type.empty()) body["category"] = o.type;
   if (!o.date.empty()) body["date"] = o.date;
@@ -869,6 +898,7 @@ Status Unlink(const Globals& g, const UnlinkOptions& o, EntityKind kind) {
 struct ActorOptions {
   std::string type, name, name_ar, lang = "en", description;
   std::vector<std::string> variants;
+  bool anyway = false;  // --new: record it though its name is taken
 };
 
 Status ActorAdd(const Globals& g, const ActorOptions& o) {
@@ -883,6 +913,8 @@ Status ActorAdd(const Globals& g, const ActorOptions& o) {
   ISNAD_RETURN_IF_ERROR(AddLang(names, "ar", o.name_ar, "name"));
   if (names.empty()) return core::InvalidArgument("an actor needs a name: --name or --name-ar");
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  ISNAD_RETURN_IF_ERROR(
+      RefuseSharedNames(a->catalog(), EntityKind::kActor, names, o.variants, o.anyway));
   Json body{{"type", std::string(catalog::kActorAdded)}, {"actor_type", type}, {"names", names}};
   if (auto variants = Unique(o.variants); !variants.empty())
     body["variants"] = StringsJson(variants);
@@ -1113,6 +1145,7 @@ Status RelationWithdraw(const Globals& g, const RelationRefOptions& o) {
 struct CaseOptions {
   std::string title, title_ar, lang = "en", jurisdiction, description;
   std::vector<std::string> parties;
+  bool anyway = false;  // --new: record it though its title is taken
 };
 
 Status CaseAdd(const Globals& g, const CaseOptions& o) {
@@ -1123,6 +1156,7 @@ Status CaseAdd(const Globals& g, const CaseOptions& o) {
   ISNAD_RETURN_IF_ERROR(AddLang(title, "ar", o.title_ar, "title"));
   if (title.empty()) return core::InvalidArgument("a case needs --title or --title-ar");
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  ISNAD_RETURN_IF_ERROR(RefuseSharedNames(a->catalog(), EntityKind::kCase, title, {}, o.anyway));
   Json body{{"type", std::string(catalog::kCaseAdded)}, {"title", title}};
   if (!o.jurisdiction.empty()) body["jurisdiction"] = o.jurisdiction;
   if (!o.description.empty()) body["description"] = Json{{o.lang, o.description}};
@@ -1489,6 +1523,9 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     add->add_option("--lat", o->lat, "latitude, decimal degrees (with --lon)");
     add->add_option("--lon", o->lon, "longitude, decimal degrees (with --lat)");
     add->add_option("--within", o->within, "the place that contains it (id or name)");
+    add->add_flag("--new", o->anyway,
+                  "record it even though a place of that name is already recorded (refused "
+                  "otherwise: a command run twice would record it twice)");
     Example(add,
             "isnad place add --name Zamalka --name-ar زملكا --variant \"Zamalka'a\" --lat 33.5376 "
             "--lon 36.3558 --within \"Eastern Ghouta\"");
@@ -1511,6 +1548,9 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     add->add_option("--type", o->type, "category, e.g. \"chemical attack\"");
     add->add_option("--date", o->date, "when: " + kDateHelp);
     add->add_option("--place", o->places, "where: place id or name (repeatable)");
+    add->add_flag("--new", o->anyway,
+                  "record it even though an incident of that title is already recorded (refused "
+                  "otherwise: a command run twice would record it twice)");
     add->add_option("--description", o->description, "description, in --lang");
     Example(add,
             "isnad incident add --title \"Chemical attack on Eastern Ghouta\" --type \"chemical "
@@ -1553,6 +1593,9 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     add->add_option("--lang", o->lang, "language of --name and --description (default en)");
     add->add_option("--name-ar", o->name_ar, "name in Arabic");
     add->add_option("--variant", o->variants, "another spelling (repeatable)");
+    add->add_flag("--new", o->anyway,
+                  "record it even though an actor of that name is already recorded (refused "
+                  "otherwise: a command run twice would record it twice)");
     add->add_option("--description", o->description, "description, in --lang");
     Example(add,
             "isnad actor add --type unit --name \"155th Missile Brigade\" --name-ar \"اللواء "
@@ -1629,6 +1672,9 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     add->add_option("--jurisdiction", o->jurisdiction, "court or jurisdiction");
     add->add_option("--description", o->description, "description, in --lang");
     add->add_option("--party", o->parties, "ACTOR:ROLE, e.g. ac9:complainant (repeatable)");
+    add->add_flag("--new", o->anyway,
+                  "record it even though a case of that title is already recorded (refused "
+                  "otherwise: a command run twice would record it twice)");
     Example(add,
             "isnad case add --title \"Ghouta complaint\" --jurisdiction \"France (Paris)\" "
             "--party \"Syrian Center for Media:complainant\"");
