@@ -1057,6 +1057,66 @@ TEST_F(Cli, WithoutAnArchiveOptionTheMessageSaysNoneWasGiven) {
   EXPECT_NE(r.err.find("neither --archive nor ISNAD_ARCHIVE"), std::string::npos) << r.err;
 }
 
+// A relative --archive is named with the folder it was read from, and `init` is suggested
+// only where there is no folder: in a folder that holds other things it would make a second
+// archive beside the evidence the user is looking for.
+TEST_F(Cli, AMissingArchiveIsNamedInFullAndInitOnlySuggestedForANewFolder) {
+  const std::string here = tmp_.Join("in");
+  auto run_in = [&](const std::string& archive) {
+    return RunProcess({"/bin/sh", "-c",
+                       "cd '" + here + "' && exec '" + testing::IsnadBinary() + "' --archive " +
+                           archive + " ls"});
+  };
+  auto absent = run_in("evidence");
+  EXPECT_EQ(absent.exit_code, 3);
+  EXPECT_NE(absent.err.find("evidence (" + here + "/evidence, from the current folder)"),
+            std::string::npos)
+      << absent.err;
+  EXPECT_NE(absent.err.find("`isnad --archive evidence init`"), std::string::npos) << absent.err;
+  auto not_one = run_in("photos");  // a folder of evidence, not an archive
+  EXPECT_EQ(not_one.exit_code, 3);
+  EXPECT_NE(not_one.err.find("holds no keys/log.vkey"), std::string::npos) << not_one.err;
+  EXPECT_EQ(not_one.err.find("--archive photos init"), std::string::npos) << not_one.err;
+}
+
+// Slips on the command line get a sentence saying what went wrong and what to type.
+TEST_F(Cli, CommandLineSlipsAreSaidPlainly) {
+  ASSERT_EQ(isnad({"add", tmp_.Join("in/video-1.mp4")}).exit_code, 0);
+  // A note without quotes: the stray words in the order typed, and the quotes asked for.
+  auto note = isnad({"note", "i1", "the", "uploader", "was", "called"});
+  EXPECT_EQ(note.exit_code, 2);
+  EXPECT_NE(note.err.find("isnad note: more words than it takes: \"uploader was called\""),
+            std::string::npos)
+      << note.err;
+  EXPECT_NE(note.err.find("must be in quotes"), std::string::npos) << note.err;
+  // A group command given a word it does not have, or none.
+  auto list = isnad({"incident", "list"});
+  EXPECT_EQ(list.exit_code, 2);
+  EXPECT_NE(list.err.find("did you mean `isnad incident ls`?"), std::string::npos) << list.err;
+  auto bare = isnad({"relation"});
+  EXPECT_EQ(bare.exit_code, 2);
+  EXPECT_NE(bare.err.find("isnad relation needs one of its commands: add, ls, show, withdraw"),
+            std::string::npos)
+      << bare.err;
+  // A mistyped option of isnad itself, not "no command" for its value.
+  auto archiv = RunProcess({testing::IsnadBinary(), "--archiv", archive_, "ls"});
+  EXPECT_EQ(archiv.exit_code, 2);
+  EXPECT_NE(archiv.err.find("--archiv is not an option of isnad; did you mean --archive?"),
+            std::string::npos)
+      << archiv.err;
+  // A mistyped option of a command: only the suggestion, not CLI11's reversed list too.
+  auto titel = isnad({"describe", "i1", "--titel", "x"});
+  EXPECT_EQ(titel.exit_code, 2);
+  EXPECT_NE(titel.err.find("did you mean --title?"), std::string::npos) << titel.err;
+  EXPECT_EQ(titel.err.find("not expected"), std::string::npos) << titel.err;
+  // --key naming a file that is not there: the file, and how to make it.
+  auto key = isnad({"verify", "--key", tmp_.Join("archive.vkey")});
+  EXPECT_EQ(key.exit_code, 3);
+  EXPECT_NE(key.err.find("no such file, and not a public key either"), std::string::npos)
+      << key.err;
+  EXPECT_NE(key.err.find("key > " + tmp_.Join("archive.vkey")), std::string::npos) << key.err;
+}
+
 TEST_F(Cli, CatOfAPictureToATerminalWritesNothingAndSaysHowToSaveIt) {
   int master = ::posix_openpt(O_RDWR | O_NOCTTY);
   if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) {

@@ -938,9 +938,27 @@ TEST_F(GraphCli, WithdrawTakesAClaimBackWithItsReason) {
   EXPECT_TRUE(Contains(plain.out, "subordinate_of")) << plain.out;
   EXPECT_TRUE(Contains(plain.out, s.report)) << plain.out;
   EXPECT_TRUE(Has(Search({"--actor", s.division}), s.report));
+  // relation ls: every relation, or an actor's; a withdrawn one is not listed.
+  auto ids = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"relation", "ls"});
+    args.push_back("--json");
+    RunResult r = isnad(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::string> out;
+    for (const Json& j : JsonLines(r.out)) out.push_back(j["id"].get<std::string>());
+    return out;
+  };
+  EXPECT_TRUE(Has(ids({}), s.subordinate));
+  EXPECT_TRUE(Has(ids({}), s.present));
+  EXPECT_EQ(ids({s.division}), std::vector<std::string>{s.subordinate});
+  RunResult listed = isnad({"relation", "ls", s.division});
+  EXPECT_TRUE(Contains(listed.out, s.subordinate + " ") && Contains(listed.out, "subordinate_of"))
+      << listed.out;
 
   Json out =
       One({"relation", "withdraw", s.subordinate, "--reason", "the order names another brigade"});
+  EXPECT_FALSE(Has(ids({}), s.subordinate));
+  EXPECT_TRUE(Has(ids({}), s.present));
   EXPECT_EQ(out["type"], "relation.withdrawn");
   EXPECT_EQ(out["relation"], s.subordinate);
   EXPECT_EQ(out["reason"], "the order names another brigade");

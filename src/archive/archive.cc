@@ -278,9 +278,26 @@ Status Archive::OpenParts(Mode mode) {
           "(Entry 0 of the log records it too, as \"vkey\", but a key read from the archive "
           "itself proves nothing: compare it with your copy.) Then run `isnad verify`");
     }
-    return core::NotFound("no isnad archive at " + layout_.root +
-                          " (create one with `isnad --archive " + layout_.root +
-                          " init`, or point --archive / ISNAD_ARCHIVE at an existing one)");
+    // A relative path is read from the current folder: name the folder it came to.
+    std::string where = layout_.root;
+    std::error_code ec;
+    if (std::filesystem::path(where).is_relative()) {
+      const std::string full = std::filesystem::absolute(where, ec).lexically_normal().string();
+      if (!ec) where += " (" + full + ", from the current folder)";
+    }
+    if (core::Exists(env, layout_.root)) {
+      // The folder is there but is no archive: `init` would make a second archive beside
+      // the evidence the user is looking for, so it is not what to suggest first.
+      return core::NotFound("no isnad archive at " + where +
+                            ": the folder holds no keys/log.vkey. Point --archive or "
+                            "ISNAD_ARCHIVE at the folder `isnad init` made (a full path works "
+                            "from any folder)");
+    }
+    return core::NotFound("no isnad archive at " + where +
+                          ": there is no such folder. If the archive is elsewhere, point "
+                          "--archive or ISNAD_ARCHIVE at it (a full path works from any "
+                          "folder); to create a new one here: `isnad --archive " +
+                          layout_.root + " init`");
   }
   const bool writer = mode == Mode::kWrite || mode == Mode::kRebuild;
   if (writer) {

@@ -324,7 +324,8 @@ class Catalog {
   // normalisation), oldest first; empty when none or when `name` has no letters.
   core::StatusOr<std::vector<std::string>> EntitiesNamed(EntityKind kind,
                                                          std::string_view name) const;
-  // Relations where `id` (an actor or incident) is subject or object.
+  // Relations where `id` (an actor or incident) is subject or object; every relation
+  // not withdrawn when `id` is "". In order of their periods' start.
   core::StatusOr<std::vector<RelationRecord>> Relations(std::string_view id) const;
   // One relation; kFailedPrecondition when it was withdrawn (relation.withdrawn).
   core::StatusOr<RelationRecord> Relation(std::string_view relation_id) const;

@@ -1342,6 +1342,11 @@ StatusOr<std::vector<RelationRecord>> ReadRelations(sqlite3* db, const char* whe
 StatusOr<std::vector<RelationRecord>> Catalog::Relations(std::string_view id) const {
   Tx tx(db_);
   ISNAD_RETURN_IF_ERROR(tx.Begin(false));
+  if (id.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(auto all, ReadRelations(db_, "?1 = 0", 0));
+    ISNAD_RETURN_IF_ERROR(tx.Commit());
+    return all;
+  }
   ISNAD_ASSIGN_OR_RETURN(EntityRef ref, Existing(db_, id));
   ISNAD_ASSIGN_OR_RETURN(auto out, ReadRelations(db_, "r.subject_leaf = ?1 OR r.object_leaf = ?1",
                                                  static_cast<int64_t>(ref.leaf_index)));

@@ -40,6 +40,14 @@ core::StatusOr<std::string> KeyArgument(const std::string& key) {
     while (!v.empty() && (v.back() == '\n' || v.back() == '\r' || v.back() == ' ')) v.pop_back();
     return v;
   }
+  if (key.find('+') == std::string::npos) {
+    // A vkey always holds '+': this was meant as a file name.
+    return core::NotFound(
+        key +
+        ": no such file, and not a public key either; nothing was checked. Save the "
+        "archive's public key in that file with `isnad --archive DIR key > " +
+        key + "`, or give the key itself (the line `isnad key` prints)");
+  }
   return key;  // VerifyBag says why it is not a key
 }
 

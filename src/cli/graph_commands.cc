@@ -1108,6 +1108,38 @@ Status RelationShow(const Globals& g, const RelationRefOptions& o) {
   return Status::Ok();
 }
 
+// Every relation not withdrawn, or those of one actor or incident: a line each.
+Status RelationLs(const Globals& g, const std::string& ref) {
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForRead(g));
+  const catalog::Catalog& c = a->catalog();
+  std::string id;
+  if (!ref.empty()) {
+    auto actor = ResolveRef(*a, EntityKind::kActor, ref);
+    if (!actor.ok()) {
+      auto incident = ResolveRef(*a, EntityKind::kIncident, ref);
+      if (!incident.ok()) return actor.status();
+      actor = incident;
+    }
+    id = *actor;
+  }
+  ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::RelationRecord> relations, c.Relations(id));
+  for (const auto& r : relations) {
+    if (g.json) {
+      PrintJsonLine(RelationJson(c, r));
+      continue;
+    }
+    std::string sources;
+    for (const auto& s : r.sources) sources += (sources.empty() ? "" : ", ") + s.item;
+    const std::string period = Period(r.from, r.to);
+    fmt::print("{:<8} {} {} {}{}  sources: {}\n", r.id, Named(c, r.subject), r.predicate,
+               Named(c, r.object), period.empty() ? "" : "  " + period, sources);
+  }
+  if (!g.json && relations.empty()) {
+    std::fprintf(stderr, "no relations%s\n", ref.empty() ? "" : (" of " + id).c_str());
+  }
+  return Status::Ok();
+}
+
 // relation.withdrawn: a claim entered by mistake, or one its sources no longer
 // bear out, taken back with the reason. The relation.added entry stays in the log.
 Status RelationWithdraw(const Globals& g, const RelationRefOptions& o) {
@@ -1615,7 +1647,7 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
   // ---- relation
   {
     auto* relation =
-        app.add_subcommand("relation", "relations between actors: add, show, withdraw");
+        app.add_subcommand("relation", "relations between actors: add, ls, show, withdraw");
     relation->require_subcommand(1);
     Example(relation, "isnad relation add ac9 subordinate_of ac4 --source i3");
     auto o = std::make_shared<RelationOptions>();
@@ -1642,6 +1674,12 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
             "isnad relation add \"155th Missile Brigade\" present_at inc5 --from 2013-08-21 "
             "--source i3 --confidence low");
     Add(out, add, [&g, o] { return RelationAdd(g, *o); });
+    auto lo = std::make_shared<std::string>();
+    auto* ls = relation->add_subcommand(
+        "ls", "list relations not withdrawn: all, or those of one actor or incident");
+    ls->add_option("of", *lo, "an actor or incident: id or name (default: every relation)");
+    Example(ls, "isnad relation ls \"155th Missile Brigade\"");
+    Add(out, ls, [&g, lo] { return RelationLs(g, *lo); });
     auto ro = std::make_shared<RelationRefOptions>();
     auto* show =
         relation->add_subcommand("show", "show a relation: the claim, its sources, warnings");

@@ -201,6 +201,10 @@ int CmdInit(const Globals& g, const std::string& name) {
       (*a)->vkey());
   fmt::print("Secret signing key: {} (mode 0600; back it up, never share it).\n",
              (*a)->layout().SignerKey());
+  fmt::print(
+      "To save the public key in a file for `verify --key` and `verify-bag --key`:\n"
+      "  isnad --archive {} key > archive.vkey\n",
+      dir);
   return kExitOk;
 }
 
@@ -979,7 +983,8 @@ std::vector<std::string> QueryBehindDashes(const CLI::App& app, std::vector<std:
 }
 
 // After "The following argument was not expected: --sorce": says which option was meant.
-void SuggestOptions(const CLI::App& app, int argc, char** argv) {
+// True when it named one for every unknown option (CLI11's own message adds nothing then).
+bool SuggestOptions(const CLI::App& app, int argc, char** argv) {
   std::vector<std::string> words(argv + 1, argv + argc);
   std::vector<std::string> names;
   std::vector<const CLI::App*> todo{&app};
@@ -994,16 +999,107 @@ void SuggestOptions(const CLI::App& app, int argc, char** argv) {
         todo.push_back(sub);
     }
   }
+  int named = 0, unnamed = 0;
   for (const std::string& w : words) {
     if (!w.starts_with("--")) continue;
     std::string name = w.substr(0, w.find('='));
     if (std::find(names.begin(), names.end(), name) != names.end()) continue;
     std::string near = Closest(name, names);
-    if (!near.empty()) {
-      std::fprintf(stderr, "isnad: %s is not an option here; did you mean %s?\n",
-                   Printable(name).c_str(), near.c_str());
+    if (near.empty()) {
+      ++unnamed;
+      continue;
+    }
+    ++named;
+    std::fprintf(stderr, "isnad: %s is not an option here; did you mean %s?\n",
+                 Printable(name).c_str(), near.c_str());
+  }
+  return named > 0 && unnamed == 0;
+}
+
+// "isnad incident list": a command made of commands (place, incident, actor, relation,
+// case, ...) given none of its own. CLI11 says only "A subcommand is required"; this names
+// them, and the one meant. True when it said so.
+bool SayGroupCommands(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* group = nullptr;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    if (sub->parsed() && sub->get_require_subcommand_min() > 0) group = sub;
+  }
+  if (group == nullptr) return false;
+  std::vector<std::string> names;
+  for (const CLI::App* sub : group->get_subcommands({})) names.push_back(sub->get_name());
+  if (names.empty()) return false;
+  std::string list;
+  for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+  // The word after the group's name, when there is one that is no option.
+  std::string typed;
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (argv[i] == group->get_name() && argv[i + 1][0] != '-') {
+      typed = argv[i + 1];
+      break;
     }
   }
+  const std::string& g = group->get_name();
+  if (typed.empty()) {
+    std::fprintf(stderr, "isnad %s needs one of its commands: %s (e.g. `isnad %s %s`)\n", g.c_str(),
+                 list.c_str(), g.c_str(), names.front().c_str());
+  } else {
+    std::string near = typed == "list" || typed == "dir" ? "ls" : Closest(typed, names);
+    std::fprintf(stderr, "isnad %s: \"%s\" is not one of its commands (%s)%s\n", g.c_str(),
+                 Printable(typed).c_str(), list.c_str(),
+                 near.empty() || std::find(names.begin(), names.end(), near) == names.end()
+                     ? ""
+                     : ("; did you mean `isnad " + g + " " + near + "`?").c_str());
+  }
+  return true;
+}
+
+// After CLI11's ExtrasError for words that are no option ("isnad note i2 the uploader was
+// called"): CLI11 lists them last word first, and a user who left out the quotes around a
+// text should be told that. Says so and returns true when every extra word is a plain
+// word; false (CLI11's message, then SuggestOptions) when one looks like an option.
+bool SayExtraWords(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* cur = &app;
+  for (bool deeper = true; deeper;) {
+    deeper = false;
+    for (const CLI::App* sub : cur->get_subcommands({})) {
+      if (sub->parsed()) {
+        cur = sub;
+        deeper = true;
+        break;
+      }
+    }
+  }
+  std::vector<std::string> extra = app.remaining(true);  // they fall through to the top
+  if (extra.empty()) return false;
+  for (const std::string& w : extra) {
+    if (w.starts_with("-")) return false;
+  }
+  // In the order typed: each extra word's first unclaimed place on the command line.
+  std::vector<bool> claimed(static_cast<size_t>(argc), false);
+  std::vector<std::pair<int, std::string>> placed;
+  for (const std::string& w : extra) {
+    for (int i = argc - 1; i >= 1; --i) {
+      if (!claimed[static_cast<size_t>(i)] && w == argv[i]) {
+        claimed[static_cast<size_t>(i)] = true;
+        placed.emplace_back(i, w);
+        break;
+      }
+    }
+  }
+  std::sort(placed.begin(), placed.end());
+  std::string words;
+  for (const auto& [i, w] : placed) words += (words.empty() ? "" : " ") + w;
+  std::string command;  // "place add"
+  for (const CLI::App* c = cur; c != nullptr && c != &app; c = c->get_parent()) {
+    command = c->get_name() + (command.empty() ? "" : " ") + command;
+  }
+  std::fprintf(stderr,
+               "isnad %s: more words than it takes: \"%s\" %s not expected; nothing was "
+               "done. Text with spaces (a note, a title, a name) must be in quotes, e.g. "
+               "\"the uploader was called Abu Omar\". `isnad %s --help` shows what it takes.\n",
+               command.c_str(), Printable(words).c_str(), placed.size() == 1 ? "was" : "were",
+               command.c_str());
+  return true;
 }
 
 int Run(int argc, char** argv) {
@@ -1160,6 +1256,25 @@ int Run(int argc, char** argv) {
     std::vector<std::string> names;
     for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
     std::string near = Closest(*typed, names);
+    // "isnad --archiv x ls": the mistyped option, not its value, is what went wrong.
+    std::vector<std::string> options;
+    for (const CLI::Option* opt : app.get_options()) {
+      for (const std::string& l : opt->get_lnames()) options.push_back("--" + l);
+    }
+    for (int i = 1; i < argc && argv[i] != *typed; ++i) {
+      const std::string w = std::string(argv[i]).substr(0, std::string(argv[i]).find('='));
+      if (!w.starts_with("--") || std::find(options.begin(), options.end(), w) != options.end()) {
+        continue;
+      }
+      const std::string near_option = Closest(w, options);
+      std::fprintf(stderr,
+                   "isnad: %s is not an option of isnad%s (so \"%s\" was taken for a "
+                   "command); `isnad --help` lists the options and commands\n",
+                   Printable(w).c_str(),
+                   near_option.empty() ? "" : ("; did you mean " + near_option + "?").c_str(),
+                   Printable(*typed).c_str());
+      return kExitUsage;
+    }
     std::string hint = near.empty() ? "" : "; did you mean `isnad " + near + "`?";
     std::fprintf(stderr, "isnad: there is no command \"%s\"%s (`isnad --help` lists them all)\n",
                  Printable(*typed).c_str(), hint.c_str());
@@ -1172,9 +1287,15 @@ int Run(int argc, char** argv) {
   try {
     app.parse(static_cast<int>(parsed_argv.size()), parsed_argv.data());
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) SuggestOptions(app, argc, argv);
-    return rc == 0 ? kExitOk : kExitUsage;
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr &&
+        SayGroupCommands(app, argc, argv)) {
+      return kExitUsage;
+    }
+    const bool extras = dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr;
+    if (extras && (SayExtraWords(app, argc, argv) || SuggestOptions(app, argc, argv))) {
+      return kExitUsage;
+    }
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
 
   if (init->parsed()) return CmdInit(g, init_name);
