@@ -247,6 +247,8 @@ TEST_F(MediaCli, VideoMetadataClipAndLetterboxedCopyFound) {
   };
   Json m = original_in(In("mirrored.mp4"));
   EXPECT_EQ(m.value("transform", ""), "flipy") << m.dump();
+  RunResult said = isnad({"similar", In("mirrored.mp4")});  // in words, without --json
+  EXPECT_NE(said.out.find("mirrored left-right"), std::string::npos) << said.out;
   EXPECT_GE(m.value("query_pct", 0.0), 80.0) << m.dump();
   const std::string mirrored = AddOne(In("mirrored.mp4"));
   const Json near = Show(mirrored)["near_duplicates"];

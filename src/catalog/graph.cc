@@ -1736,7 +1736,8 @@ StatusOr<std::vector<TimelineEvent>> Catalog::Timeline(std::string_view id) cons
       if (ev.date.empty()) {
         ev.date = st.ColText(3).substr(0, 10);
         ev.sort_lo = ev.date;
-        ev.what = why + " " + label(item) + " (captured)";
+        // Not when it happened: the day the archive received it (`describe --date` says when).
+        ev.what = why + " " + label(item) + " (no event date: the day it entered the archive)";
       } else {
         ev.what = why + " " + label(item);
       }

@@ -451,9 +451,13 @@ int CmdShow(const Globals& g, const std::string& id) {
     fmt::print("  [{}] {} {} by {}\n", s.leaf_index, s.time,
                s.type == catalog::kItemIngested ? "ingested" : "source added",
                Printable(s.operator_));
-    if (!s.path.empty()) fmt::print("      path  {}\n", Printable(s.path));
-    if (!s.url.empty()) fmt::print("      url   {}\n", Printable(s.url));
-    if (!s.note.empty()) fmt::print("      note  {}\n", Printable(s.note));
+    if (!s.path.empty()) fmt::print("      path    {}\n", Printable(s.path));
+    // --source takes "URL or description" ("WhatsApp from witness 12"): only a URL is a url.
+    if (!s.url.empty()) {
+      const bool url = s.url.find("://") != std::string::npos;
+      fmt::print("      {}{}\n", url ? "url     " : "source  ", Printable(s.url));
+    }
+    if (!s.note.empty()) fmt::print("      note    {}\n", Printable(s.note));
   }
   for (const auto& n : *notes) {
     std::string text = n.text;

@@ -62,6 +62,29 @@ Json NumberOrString(const std::string& decimal) {
   return decimal;
 }
 
+// How the match is turned against the query, in words ("" when it is not): a copy
+// mirrored or rotated is a finding an analyst must see without --json.
+std::string TransformWords(pdq::Dihedral d) {
+  switch (d) {
+    case pdq::Dihedral::kOriginal:
+      return "";
+    case pdq::Dihedral::kRotate90:
+      return ", rotated 90°";
+    case pdq::Dihedral::kRotate180:
+      return ", rotated 180°";
+    case pdq::Dihedral::kRotate270:
+      return ", rotated 270°";
+    case pdq::Dihedral::kFlipX:  // rows reversed
+      return ", flipped upside down";
+    case pdq::Dihedral::kFlipY:  // columns reversed
+      return ", mirrored left-right";
+    case pdq::Dihedral::kFlipPlus1:
+    case pdq::Dihedral::kFlipMinus1:
+      return ", mirrored across a diagonal";
+  }
+  return ", " + std::string(pdq::DihedralName(d));
+}
+
 Json MatchJson(const archive::SimilarMatch& m, const archive::Archive& a) {
   Json j{{"id", m.id}, {"distance", m.distance}, {"kind", m.video ? "video" : "image"}};
   if (auto r = a.catalog().Resolve(m.id); r.ok()) j["name"] = r->name;
@@ -146,14 +169,12 @@ int CmdSimilar(const Globals& g, const SimilarArgs& args) {
           "{:<8} video  {:5.1f}% of query, {:5.1f}% of it matched; best at {:.1f} s / {:.1f} s "
           "(distance {}{})  {}\n",
           m.id, m.query_pct, m.match_pct, m.query_timestamp_s, m.match_timestamp_s, m.distance,
-          m.transform == pdq::Dihedral::kOriginal
-              ? std::string()
-              : ", " + std::string(pdq::DihedralName(m.transform)),
-          Printable(name));
+          TransformWords(m.transform), Printable(name));
     } else {
-      fmt::print("{:<8} {}  distance {:>3}{}  {}\n", m.id, m.video ? "video" : "image", m.distance,
+      fmt::print("{:<8} {}  distance {:>3}{}{}  {}\n", m.id, m.video ? "video" : "image",
+                 m.distance,
                  m.video ? fmt::format(" at {:.1f} s", m.match_timestamp_s) : std::string(),
-                 Printable(name));
+                 TransformWords(m.transform), Printable(name));
     }
   }
   if (!g.json && found.empty()) {
