@@ -1111,7 +1111,7 @@ TEST_F(Cli, CommandLineSlipsAreSaidPlainly) {
   EXPECT_EQ(titel.err.find("not expected"), std::string::npos) << titel.err;
   // --key naming a file that is not there: the file, and how to make it.
   auto key = isnad({"verify", "--key", tmp_.Join("archive.vkey")});
-  EXPECT_EQ(key.exit_code, 3);
+  EXPECT_EQ(key.exit_code, 2);
   EXPECT_NE(key.err.find("no such file, and not a public key either"), std::string::npos)
       << key.err;
   EXPECT_NE(key.err.find("key > " + tmp_.Join("archive.vkey")), std::string::npos) << key.err;

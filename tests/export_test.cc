@@ -265,6 +265,11 @@ TEST_F(Export, FolderBagHasTheDocumentedLayout) {
     EXPECT_NE(html->find(core::Sha256Of("Arrest warrant text\n").Hex()), std::string::npos);
   }
   EXPECT_NE(ar.find("rtl"), std::string::npos);
+  // The case's jurisdiction is in the report; its recording is dated the day it entered the
+  // archive, not called the case's opening.
+  EXPECT_NE(en.find("<th>Jurisdiction</th><td><bdi>Paris</bdi>"), std::string::npos) << en;
+  EXPECT_NE(en.find("case recorded in the archive"), std::string::npos) << en;
+  EXPECT_EQ(ar.find("فُتح ملف القضية"), std::string::npos);
   EXPECT_EQ(ReadTestFile(bag + "/data/report/report-en.pdf").substr(0, 5), "%PDF-");
   // Nothing of the unrelated item, anywhere.
   for (const auto& f : FilesUnder(bag)) {

@@ -505,10 +505,24 @@ report::Content ReportContent(const Archive& a, const Selection& s, const Custod
       }
     }
     if (type == catalog::kCaseAdded) {
+      // The day the case entered the archive, in date order: not when it was filed.
+      const std::string day = Text(in.j, "time").substr(0, 10);
       timeline.push_back(
-          {"",
-           {Text(in.j, "time").substr(0, 10),
-            (ar ? "فُتح ملف القضية: " : "case recorded: ") + PickJson(in.j["title"], lang)}});
+          {day,
+           {day, (ar ? "سُجّلت القضية في الأرشيف: " : "case recorded in the archive: ") +
+                     PickJson(in.j["title"], lang)}});
+      rc.jurisdiction = Text(in.j, "jurisdiction");
+      if (in.j.contains("description")) rc.description = PickJson(in.j["description"], lang);
+      if (in.j.contains("parties") && in.j["parties"].is_array()) {
+        for (const Json& p : in.j["parties"]) {
+          if (!p.is_object()) continue;
+          const std::string actor = Text(p, "actor");
+          auto entity = a.catalog().Entity(actor);
+          std::string name = entity.ok() ? Pick(entity->names, lang) : "";
+          name = name.empty() ? actor : name + " (" + actor + ")";
+          rc.parties += (rc.parties.empty() ? "" : "; ") + name + ": " + Text(p, "role");
+        }
+      }
     } else if (type == catalog::kCaseEvent) {
       std::string what = Text(in.j, "event");
       std::replace(what.begin(), what.end(), '_', ' ');

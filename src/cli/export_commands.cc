@@ -42,7 +42,7 @@ core::StatusOr<std::string> KeyArgument(const std::string& key) {
   }
   if (key.find('+') == std::string::npos) {
     // A vkey always holds '+': this was meant as a file name.
-    return core::NotFound(
+    return core::InvalidArgument(
         key +
         ": no such file, and not a public key either; nothing was checked. Save the "
         "archive's public key in that file with `isnad --archive DIR key > " +

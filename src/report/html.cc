@@ -207,6 +207,13 @@ std::string Html(const Content& c) {
   o += l.report;
   o += "</h1>\n";
   if (!c.title.empty()) o += "<p class=\"subject\" dir=\"auto\">" + E(c.title) + "</p>\n";
+  if (!c.jurisdiction.empty() || !c.parties.empty() || !c.description.empty()) {
+    o += "<table class=\"fields\">\n";
+    w.Row(l.jurisdiction, c.jurisdiction);
+    w.Row(l.parties, c.parties);
+    w.Row(l.description, c.description);
+    o += "</table>\n";
+  }
   o += "</header>\n";
 
   // The archive and the checkpoint the proofs are against.

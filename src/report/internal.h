@@ -38,8 +38,10 @@ struct Labels {
   const char* status;
   const char* provenance;
   const char* custody;
-  const char* timeline;    // section: the case's or incident's events
-  const char* timestamps;  // section: RFC 3161 tokens
+  const char* jurisdiction;  // of the case, under the title
+  const char* parties;       // of the case: "name (role); ..."
+  const char* timeline;      // section: the case's or incident's events
+  const char* timestamps;    // section: RFC 3161 tokens
   const char* no_timestamps;
   const char* verify;  // section: how to verify this package
   const char* verify_intro;
@@ -53,7 +55,7 @@ struct Labels {
 // The literal verification commands and document, the same in both languages.
 inline constexpr const char* kCmdManifest = "sha256sum -c manifest-sha256.txt";
 inline constexpr const char* kCmdVerifyBag = "isnad verify-bag BAG --key VKEY";
-inline constexpr const char* kDocVerifying = "docs/verifying.md";
+inline constexpr const char* kDocVerifying = "data/tools/verifying.md";
 
 // The Arabic labels for "ar", the English ones for anything else.
 const Labels& LabelsFor(std::string_view lang);

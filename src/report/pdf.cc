@@ -280,6 +280,9 @@ void BuildParas(const Content& c, const Labels& l, Builder& b) {
     p.size = 13;
     p.space_before = 4;
   }
+  b.Field(l.jurisdiction, c.jurisdiction, 0);
+  b.Field(l.parties, c.parties, 0);
+  b.Field(l.description, c.description, 0);
 
   b.Section(l.archive);
   b.Field(l.origin, c.origin, 0);

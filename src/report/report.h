@@ -29,6 +29,8 @@ struct Exhibit {
 struct Content {
   std::string lang;   // "en" or "ar"
   std::string title;  // the case, incident or selection
+  // For a case: its jurisdiction, its parties ("name (role); ..."), its description.
+  std::string jurisdiction, parties, description;
   std::string origin, vkey, checkpoint_size, checkpoint_root, bagging_date;
   std::vector<Exhibit> exhibits;
   std::vector<Line> timeline;           // the case's or incident's events, when any

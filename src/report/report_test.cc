@@ -165,7 +165,7 @@ TEST(ReportHtml, EnglishHasLabelsHashesAndVerificationSteps) {
                             "How to verify this package",
                             "sha256sum -c manifest-sha256.txt",
                             "isnad verify-bag BAG --key VKEY",
-                            "docs/verifying.md"}) {
+                            "data/tools/verifying.md"}) {
     EXPECT_TRUE(Contains(html, label)) << label;
   }
   for (const Exhibit& x : c.exhibits) {
@@ -217,7 +217,7 @@ TEST(ReportHtml, ArabicIsRightToLeftWithArabicLabels) {
                             "كيفية التحقق من هذه الحزمة",
                             "sha256sum -c manifest-sha256.txt",
                             "isnad verify-bag BAG --key VKEY",
-                            "docs/verifying.md"}) {
+                            "data/tools/verifying.md"}) {
     EXPECT_TRUE(Contains(html, label)) << label;
   }
   EXPECT_FALSE(Contains(html, "Exhibit list"));
@@ -283,8 +283,8 @@ TEST(ReportPdf, EnglishReadsBackWithHashesAndLabels) {
        {"Evidence report", "Archive origin", "Exhibit list", "Original name", "SHA-256 hash",
         "SHA-512 hash", "Review status", "Capture provenance", "Custody timeline",
         "Case and incident timeline", "RFC 3161 timestamps", "How to verify this package",
-        "sha256sum -c manifest-sha256.txt", "isnad verify-bag BAG --key VKEY", "docs/verifying.md",
-        "Size: 1572865 bytes (1.5 MiB)"}) {
+        "sha256sum -c manifest-sha256.txt", "isnad verify-bag BAG --key VKEY",
+        "data/tools/verifying.md", "Size: 1572865 bytes (1.5 MiB)"}) {
     EXPECT_TRUE(Contains(back.text, label)) << label;
   }
   for (const Exhibit& x : c.exhibits) {
