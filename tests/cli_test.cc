@@ -1079,6 +1079,20 @@ TEST_F(Cli, AMissingArchiveIsNamedInFullAndInitOnlySuggestedForANewFolder) {
   EXPECT_EQ(not_one.err.find("--archive photos init"), std::string::npos) << not_one.err;
 }
 
+// What a stopped reindex left (its half-built catalogue) is removed by the next command
+// that writes, as the interrupt message promises; readers leave it alone.
+TEST_F(Cli, TheNextWriterRemovesWhatAStoppedReindexLeft) {
+  const std::string rebuild = archive_ + "/catalog.sqlite.rebuild";
+  WriteTestFile(rebuild, std::string(100000, 'x'));
+  WriteTestFile(rebuild + "-wal", "wal");
+  ASSERT_EQ(isnad({"ls"}).exit_code, 0);
+  EXPECT_TRUE(std::filesystem::exists(rebuild));
+  ASSERT_EQ(isnad({"add", tmp_.Join("in/video-1.mp4")}).exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(rebuild));
+  EXPECT_FALSE(std::filesystem::exists(rebuild + "-wal"));
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+}
+
 // Slips on the command line get a sentence saying what went wrong and what to type.
 TEST_F(Cli, CommandLineSlipsAreSaidPlainly) {
   ASSERT_EQ(isnad({"add", tmp_.Join("in/video-1.mp4")}).exit_code, 0);

@@ -34,6 +34,19 @@ using core::StatusOr;
 
 namespace {
 
+// What a stopped or failed `reindex` leaves: the catalogue it was building and its
+// journal files. Whoever holds the writer lock next removes them (no rebuild can be
+// running then), so the space comes back without a successful reindex.
+Status RemoveRebuildFiles(core::Env* env, const std::string& catalog_path) {
+  Status first;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    const std::string p = catalog_path + ".rebuild" + suffix;
+    if (!core::Exists(env, p)) continue;
+    if (Status s = env->RemoveFile(p); !s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
 // Notes longer than this are kept as a blob, referenced by a note.added entry,
 // so that no entry can outgrow the 65,535-byte limit.
 constexpr size_t kInlineNoteLimit = 16 * 1024;
@@ -302,6 +315,8 @@ Status Archive::OpenParts(Mode mode) {
   const bool writer = mode == Mode::kWrite || mode == Mode::kRebuild;
   if (writer) {
     ISNAD_ASSIGN_OR_RETURN(lock_, env->LockFile(layout_.LockFile()));
+    // Best effort: a writer on a full disk still runs, and reindex removes them first.
+    (void)RemoveRebuildFiles(env, layout_.CatalogDb());
   }
   ISNAD_ASSIGN_OR_RETURN(std::string vkey_text,
                          core::ReadFileUpTo(env, layout_.VerifierKey(), kMaxSmallFileBytes));
@@ -1066,16 +1081,18 @@ Status Archive::Reindex(const ProgressFn& progress) {
   // and a stale temporary file that the next reindex removes.
   const std::string path = layout_.CatalogDb();
   const std::string building = path + ".rebuild";
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-    std::string p = building + suffix;
-    if (core::Exists(options_.env, p)) ISNAD_RETURN_IF_ERROR(options_.env->RemoveFile(p));
-  }
-  {
+  ISNAD_RETURN_IF_ERROR(RemoveRebuildFiles(options_.env, path));
+  Status built = [&]() -> Status {
     ISNAD_ASSIGN_OR_RETURN(std::unique_ptr<catalog::Catalog> cat, OpenCatalog(building, false));
     ISNAD_RETURN_IF_ERROR(cat->BeginBulkLoad());
     ISNAD_RETURN_IF_ERROR(ApplyLog(*log_, 0, kRebuildChunk, *cat, progress));
     if (progress) progress({"merging the search index", "", 0, 0});
-    ISNAD_RETURN_IF_ERROR(cat->EndBulkLoad());  // fsyncs the file
+    return cat->EndBulkLoad();  // fsyncs the file
+  }();
+  if (!built.ok()) {
+    // A disk that filled up gets the partial catalogue's space back at once.
+    (void)RemoveRebuildFiles(options_.env, path);
+    return built.WithContext("reindex stopped; the catalogue it was building was removed");
   }
   for (const char* suffix : {"-wal", "-shm"}) {
     std::string p = path + suffix;
