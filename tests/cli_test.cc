@@ -1093,6 +1093,29 @@ TEST_F(Cli, TheNextWriterRemovesWhatAStoppedReindexLeft) {
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
 }
 
+// Finder's .DS_Store and AppleDouble "._" files in objects/ (an archive copied to exFAT
+// from a Mac) are noted, not an integrity failure; any other stray file still is one.
+TEST_F(Cli, FileManagerMetadataInObjectsIsANoteNotAFailure) {
+  ASSERT_EQ(isnad({"add", tmp_.Join("in/video-1.mp4")}).exit_code, 0);
+  std::string leaf;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(archive_ + "/objects")) {
+    if (e.is_regular_file()) leaf = e.path().parent_path().string();
+  }
+  ASSERT_FALSE(leaf.empty());
+  WriteTestFile(leaf + "/.DS_Store", "Bud1");
+  WriteTestFile(leaf + "/._video", "Mac OS X");
+  auto noted = isnad({"verify"});
+  EXPECT_EQ(noted.exit_code, 0) << noted.out << noted.err;
+  EXPECT_NE((noted.out + noted.err).find(".DS_Store is a file manager's metadata"),
+            std::string::npos)
+      << noted.out << noted.err;
+  WriteTestFile(leaf + "/planted", "x");
+  auto planted = isnad({"verify"});
+  EXPECT_EQ(planted.exit_code, 10) << planted.out;
+  EXPECT_NE(planted.out.find("planted: is not a blob of this archive"), std::string::npos)
+      << planted.out;
+}
+
 // Slips on the command line get a sentence saying what went wrong and what to type.
 TEST_F(Cli, CommandLineSlipsAreSaidPlainly) {
   ASSERT_EQ(isnad({"add", tmp_.Join("in/video-1.mp4")}).exit_code, 0);

@@ -322,8 +322,20 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
       }
     }
   }
-  for (const auto& s : strays)
+  for (const auto& s : strays) {
+    // What file managers write beside any file they show (macOS on a copy to exFAT or a
+    // network share, Windows Explorer): not evidence and not a blob, so no integrity
+    // failure; anything else in objects/ is one, since no one should write there.
+    const std::string base = core::BaseName(s);
+    if (base == ".DS_Store" || base.starts_with("._") || base == "Thumbs.db" ||
+        base == "desktop.ini" || base == ".directory") {
+      report.notes.push_back(s +
+                             " is a file manager's metadata, not a blob (written when the "
+                             "archive was opened in Finder or Explorer); it may be deleted");
+      continue;
+    }
     problem(s, "", "is not a blob of this archive (unexpected file in objects/)");
+  }
 
   // 7. Every checkpoint kept in the history is signed and is a prefix of today's tree.
   auto names = options_.env->ListDir(layout_.CheckpointsDir());
