@@ -1695,10 +1695,12 @@ Status Importer::Apply(const ImportOptions& options, const std::string& file) {
       // Committed and signed, then a later step (the history file, the
       // catalogue) failed: the import is done; what failed says what is left.
       return Status(first.status().code(),
-                    "importing " + file + ": the " + std::to_string(bodies.size()) +
-                        " graph entries were recorded (log entries " + std::to_string(size_before) +
+                    "importing " + file + ": the import is done (its " +
+                        std::to_string(bodies.size()) +
+                        " graph entries were recorded, log entries " + std::to_string(size_before) +
                         " to " + std::to_string(archive_.log().size() - 1) +
-                        "; do not import the file again), but then " + first.status().message());
+                        "), so do not import the file again. What failed after that: " +
+                        first.status().message());
     }
     if (!first.ok()) {
       std::string files =

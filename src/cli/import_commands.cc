@@ -191,9 +191,9 @@ int CmdExport(const Globals& g, const ExportArgs& args) {
 
 void RegisterImportCommands(CLI::App& app, const Globals& g, Commands& out) {
   auto ia = std::make_shared<ImportArgs>();
-  auto* imp = app.add_subcommand(
-      "import",
-      "import a catalogue: a CSV of items or JSON Lines of the whole graph (all or nothing)");
+  auto* imp = app.add_subcommand("import",
+                                 "import a catalogue: a CSV of items or JSON Lines of the whole "
+                                 "graph (every row checked before anything is written)");
   imp->add_option("file", ia->file,
                   "FILE.csv (one row per item) or FILE.jsonl (items, places, incidents, actors, "
                   "relations, cases, case events); paths in it are relative to its folder")
@@ -203,7 +203,9 @@ void RegisterImportCommands(CLI::App& app, const Globals& g, Commands& out) {
       ->check(CLI::Range(1, 64));
   imp->footer(
       "Every row is checked first; any problem is printed as FILE:ROW: column C: reason and\n"
-      "nothing is written (exit 2). Format: docs/formats/catalog-import.md.\n"
+      "nothing is written (exit 2). Then the files are stored, and the descriptions recorded\n"
+      "in one batch; an import stopped while storing files keeps what it stored: run it again.\n"
+      "Format: docs/formats/catalog-import.md.\n"
       "Example:\n  isnad import examples/ghouta-2013/case.jsonl --dry-run");
   out.emplace_back(imp, [&g, ia]() { return CmdImport(g, *ia); });
 
