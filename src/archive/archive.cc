@@ -420,8 +420,32 @@ Status Archive::OpenParts(Mode mode) {
     auto lock = env->LockFile(layout_.LockFile());
     if (lock.ok()) {
       catalog_.reset();
-      ISNAD_ASSIGN_OR_RETURN(catalog_, OpenCatalog(layout_.CatalogDb(), false));
-      ISNAD_RETURN_IF_ERROR(CatchUpCatalog());
+      auto writable = OpenCatalog(layout_.CatalogDb(), false);
+      Status caught = writable.status();
+      if (writable.ok()) {
+        catalog_ = std::move(*writable);
+        caught = CatchUpCatalog();
+      }
+      // A catalogue that cannot be brought up to date here (the archive on a read-only
+      // mount or a full disk) still answers, up to the entry it holds, with a warning:
+      // the evidence must stay readable. A catalogue that disagrees with the log does not.
+      if (!caught.ok() && caught.code() != core::Code::kIntegrity &&
+          core::Exists(env, layout_.CatalogDb())) {
+        catalog_.reset();
+        auto behind = OpenCatalog(layout_.CatalogDb(), true);
+        auto applied = behind.ok() ? (*behind)->AppliedSize() : StatusOr<uint64_t>(caught);
+        if (!applied.ok()) return caught;
+        catalog_ = std::move(*behind);
+        catalog_lag_ = "the catalogue holds the first " + std::to_string(*applied) + " of the " +
+                       std::to_string(log_->size()) +
+                       " log entries and could not be brought up to date here (" +
+                       caught.message() +
+                       "), so what was recorded after that is not shown. The log and the "
+                       "stored files are unaffected; run any command that writes where the "
+                       "archive is writable (or `isnad reindex`) to catch it up";
+      } else {
+        ISNAD_RETURN_IF_ERROR(caught);
+      }
     } else if (catalog_ == nullptr) {
       return lock.status();
     }

@@ -184,6 +184,10 @@ class Archive {
   const Layout& layout() const { return layout_; }
   const tlog::Log& log() const { return *log_; }
   const catalog::Catalog& catalog() const { return *catalog_; }
+  // kRead: "" when the catalogue holds the whole log; otherwise why it could not be
+  // brought up to date here (a read-only file system, a full disk) and what it lacks.
+  // What it holds is still right, up to the entry it names.
+  const std::string& catalog_lag() const { return catalog_lag_; }
   const store::BlobStore& blobs() const { return *blobs_; }
   const tlog::NoteVerifier& verifier() const { return verifier_; }
   const std::string& vkey() const { return verifier_.vkey(); }
@@ -307,6 +311,7 @@ class Archive {
   std::unique_ptr<catalog::Catalog> catalog_;  // null in kRebuild, or kAudit when unreadable
   core::Status log_edge_problem_;              // kAudit: why the log's edge did not load
   core::Status catalog_problem_;               // kAudit: why the catalogue did not open
+  std::string catalog_lag_;                    // kRead: see catalog_lag()
 };
 
 }  // namespace isnad::archive

@@ -1,7 +1,10 @@
 #include "catalog/sql.h"
 
+#include <sys/statvfs.h>
+
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 
 #include "catalog/entries.h"
@@ -29,6 +32,20 @@ Status SqlError(sqlite3* db, int rc, std::string_view what) {
   if (sys == EACCES || sys == EPERM || sys == EROFS) {
     return core::IoError(msg + " (" + std::strerror(sys) +
                          "): check who may read and write the archive's folder, then try again");
+  }
+  if ((rc & 0xff) == SQLITE_CANTOPEN) {
+    // SQLite reports a folder it cannot write its journal in as "unable to open": say
+    // when that is because the archive is on a read-only mount.
+    const char* file = db == nullptr ? nullptr : sqlite3_db_filename(db, "main");
+    struct statvfs fs {};
+    if (file != nullptr && *file != '\0' &&
+        ::statvfs(std::filesystem::path(file).parent_path().c_str(), &fs) == 0 &&
+        (fs.f_flag & ST_RDONLY) != 0) {
+      return core::IoError(msg +
+                           ": the archive's file system is mounted read-only, so nothing can be "
+                           "written there. Remount it read-write, or copy the archive to "
+                           "writable storage, then try again");
+    }
   }
   switch (rc & 0xff) {
     case SQLITE_BUSY:

@@ -127,6 +127,9 @@ core::StatusOr<std::unique_ptr<archive::Archive>> OpenArchive(const Globals& g,
         "command again to finish.\n");
   }
   auto opened = archive::Archive::Open(ArchiveDir(g), mode, MakeOptions(g));
+  if (opened.ok() && !(*opened)->catalog_lag().empty()) {
+    std::fprintf(stderr, "warning: %s\n", Printable((*opened)->catalog_lag()).c_str());
+  }
   if (!opened.ok() && opened.status().code() == core::Code::kNotFound && g.archive.empty() &&
       opened.status().message().starts_with("no isnad archive at")) {
     // The user most likely forgot to say where the archive is.

@@ -51,6 +51,10 @@ Status ErrnoStatus(std::string_view what, std::string_view path, int err) {
       return ResourceExhausted(msg + " (free some disk space, then run the command again)");
     case ENOENT:
       return NotFound(msg);
+    case EROFS:
+      return IoError(msg +
+                     " (the file system is mounted read-only: remount it read-write or copy the "
+                     "archive to writable storage, then run the command again)");
     default:
       return IoError(msg);
   }
