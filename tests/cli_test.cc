@@ -1011,6 +1011,11 @@ TEST_F(Cli, VerifyWithAnEmptyOrMalformedKeyChecksNothingAndSaysSo) {
   EXPECT_NE(r.err.find("--key is empty"), std::string::npos) << r.err;
   r = isnad({"verify", "--key", tmp_.Join("archive.vkey")});  // no such file
   EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("no such file, and not a public key either; nothing was checked"),
+            std::string::npos)
+      << r.err;
+  r = isnad({"verify", "--key", "example.org/x+zz"});  // a key, mistyped
+  EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.err.find("--key is not a public key"), std::string::npos) << r.err;
   r = RunProcess({testing::IsnadBinary(), "verify-bag", tmp_.Join("in/video-1.mp4"), "--key", ""});
   EXPECT_EQ(r.exit_code, 2) << r.out;

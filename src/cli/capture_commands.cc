@@ -294,6 +294,12 @@ int CmdCapture(const Globals& g, const CaptureArgs& args) {
                               HumanBytes(o.payload_size));
         }
         if (o.changed.has_value()) what += *o.changed ? " changed" : " unchanged";
+        // A 4xx or 5xx is a capture (what the server answered, evidence a page is gone),
+        // but not the page: said so that it does not read as the page preserved.
+        if (o.status >= 400) {
+          what += fmt::format(" (the server answered {}: recorded as its answer, not the page)",
+                              o.status);
+        }
         std::printf("captured  %s  %s\n", Printable(o.url).c_str(), what.c_str());
         for (const std::string* line : {&o.redirect_not_followed, &o.payload_note}) {
           if (!line->empty()) std::printf("          %s\n", Printable(*line).c_str());
@@ -334,8 +340,11 @@ int CmdCapture(const Globals& g, const CaptureArgs& args) {
           "the captures are stored, but analysing them failed (run `isnad analyze` to finish)"));
     }
   }
-  std::string line = fmt::format("captured {} ({} unchanged since the last capture), failed {}",
-                                 sum->captured, sum->unchanged, sum->failed);
+  std::string line = fmt::format(
+      "captured {}{}, failed {}", sum->captured,
+      sum->unchanged == 0 ? std::string()
+                          : fmt::format(" ({} unchanged since the last capture)", sum->unchanged),
+      sum->failed);
   if (sum->skipped > 0) {
     line += fmt::format(", skipped {} ({} already captured; --again captures them anew)",
                         sum->skipped, already);

@@ -599,6 +599,26 @@ int CmdLog(const Globals& g, uint64_t from, uint64_t limit) {
         what += " " + item.get<std::string>();
       }
       if (j->contains("reason")) what += ": " + Printable(j->value("reason", ""));
+    } else if (type == catalog::kItemTagged) {
+      what = Printable(j->value("item", ""));
+      for (const char* k : {"add", "remove"}) {
+        for (const Json& t : j->value(k, Json::array())) {
+          if (t.is_string()) what += (k[0] == 'a' ? " +" : " -") + Printable(t.get<std::string>());
+        }
+      }
+    } else if (type == catalog::kItemReviewed) {
+      what = Printable(j->value("item", "") + " " + j->value("status", ""));
+    } else if (type == catalog::kCaseEvent) {
+      what = Printable(j->value("case", "") + " " + j->value("event", "") + " " +
+                       j->value("date", ""));
+    } else if (j->contains("item") && (*j)["item"].is_string()) {
+      // item.described, item.analyzed, ...: at least which item, and what it touched.
+      what = Printable(j->value("item", ""));
+      std::string fields;
+      for (const char* k : {"title", "description", "event_date", "place", "lat"}) {
+        if (j->contains(k)) fields += (fields.empty() ? " " : "/") + std::string(k);
+      }
+      what += fields;
     }
     fmt::print("{:>7}  {}  {:<18} {:<22} {}\n", i, std::string((*j)["time"]), type,
                Printable(j->value("operator", "")), what);
