@@ -429,12 +429,21 @@ Status Archive::OpenParts(Mode mode) {
       // A catalogue that cannot be brought up to date here (the archive on a read-only
       // mount or a full disk) still answers, up to the entry it holds, with a warning:
       // the evidence must stay readable. A catalogue that disagrees with the log does not.
-      if (!caught.ok() && caught.code() != core::Code::kIntegrity &&
-          core::Exists(env, layout_.CatalogDb())) {
+      // Only for what the place refuses (no writing there, no space), and only for a
+      // catalogue whose recorded root is the log's at the size it holds.
+      const bool cannot_write = caught.code() == core::Code::kIoError ||
+                                caught.code() == core::Code::kResourceExhausted ||
+                                caught.code() == core::Code::kFailedPrecondition;
+      if (!caught.ok() && cannot_write && core::Exists(env, layout_.CatalogDb())) {
         catalog_.reset();
         auto behind = OpenCatalog(layout_.CatalogDb(), true);
         auto applied = behind.ok() ? (*behind)->AppliedSize() : StatusOr<uint64_t>(caught);
-        if (!applied.ok()) return caught;
+        if (!applied.ok() || *applied > log_->size()) return caught;
+        if (*applied > 0) {
+          auto recorded = (*behind)->AppliedRoot();
+          auto root = log_->RootAt(*applied);
+          if (!recorded.ok() || !root.ok() || *recorded != *root) return caught;
+        }
         catalog_ = std::move(*behind);
         catalog_lag_ = "the catalogue holds the first " + std::to_string(*applied) + " of the " +
                        std::to_string(log_->size()) +
@@ -1115,8 +1124,11 @@ Status Archive::Reindex(const ProgressFn& progress) {
   }();
   if (!built.ok()) {
     // A disk that filled up gets the partial catalogue's space back at once.
-    (void)RemoveRebuildFiles(options_.env, path);
-    return built.WithContext("reindex stopped; the catalogue it was building was removed");
+    const bool removed = RemoveRebuildFiles(options_.env, path).ok();
+    return built.WithContext(removed ? "reindex stopped; the catalogue it was building was removed"
+                                     : "reindex stopped; the next command that writes removes "
+                                       "the catalogue it was building (" +
+                                           building + ")");
   }
   for (const char* suffix : {"-wal", "-shm"}) {
     std::string p = path + suffix;

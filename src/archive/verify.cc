@@ -327,8 +327,12 @@ StatusOr<VerifyReport> Archive::Verify(const std::string& expected_vkey, int job
     // network share, Windows Explorer): not evidence and not a blob, so no integrity
     // failure; anything else in objects/ is one, since no one should write there.
     const std::string base = core::BaseName(s);
-    if (base == ".DS_Store" || base.starts_with("._") || base == "Thumbs.db" ||
-        base == "desktop.ini" || base == ".directory") {
+    // Only a small plain file of those names: a folder so named could hold anything.
+    auto info = options_.env->Stat(core::JoinPath(layout_.root, s));
+    const bool small_file = info.ok() && info->type == core::FileInfo::Type::kRegular &&
+                            info->size_bytes <= (uint64_t{1} << 20);
+    if (small_file && (base == ".DS_Store" || base.starts_with("._") || base == "Thumbs.db" ||
+                       base == "desktop.ini" || base == ".directory")) {
       report.notes.push_back(s +
                              " is a file manager's metadata, not a blob (written when the "
                              "archive was opened in Finder or Explorer); it may be deleted");

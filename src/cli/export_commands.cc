@@ -78,6 +78,14 @@ struct VerifyBagArgs {
 int CmdExportBag(const Globals& g, const BagExportArgs& args) {
   auto a = OpenArchive(g, archive::Mode::kRead);
   if (!a.ok()) return Fail(a.status());
+  if (!(*a)->catalog_lag().empty()) {
+    // The exhibits are chosen from the catalogue but proved against the whole log: a link
+    // or review the catalogue lacks would be left out of a package that still verifies.
+    return Fail(core::FailedPrecondition(
+        "export needs the catalogue up to date with the log, and here it is not (see the "
+        "warning above); nothing was written. Run the export where the archive can be "
+        "written, or copy the archive to writable storage first"));
+  }
   SayOnInterrupt(
       "\nisnad: interrupted: the export was not finished, and nothing was written under the "
       "--out name. Its temporary copy beside it (NAME.tmp-PID) is removed by the next export "
@@ -151,22 +159,25 @@ int CmdVerifyBag(const Globals& g, const VerifyBagArgs& args) {
     }
   }
   if (g.json) {
-    PrintJsonLine({{"ok", r.ok()},
-                   {"bag", args.path},
-                   {"bagit_version", r.bagit_version},
-                   {"payload_files", r.payload_files},
-                   {"payload_bytes", r.payload_bytes},
-                   {"custody", r.custody},
-                   {"key", r.key},
-                   {"key_pinned", r.key_pinned},
-                   {"checkpoint_size", r.checkpoint_size},
-                   {"exhibits", r.exhibits},
-                   {"entries", r.entries},
-                   {"checkpoints", r.checkpoints},
-                   {"timestamps", r.timestamps},
-                   {"signed_as_a_whole", r.signed_as_a_whole},
-                   {"problems", r.errors()},
-                   {"warnings", r.warnings()}});
+    PrintJsonLine(
+        {{"ok", r.ok()},
+         {"bag", args.path},
+         {"bagit_version", r.bagit_version},
+         {"payload_files", r.payload_files},
+         {"payload_bytes", r.payload_bytes},
+         {"custody", r.custody},
+         {"key", r.key},
+         {"key_pinned", r.key_pinned},
+         {"checkpoint_verified", r.checkpoint_verified},
+         {"signed_by_another_key", r.other_key.empty() ? Json(nullptr) : Json(r.other_key)},
+         {"checkpoint_size", r.checkpoint_size},
+         {"exhibits", r.exhibits},
+         {"entries", r.entries},
+         {"checkpoints", r.checkpoints},
+         {"timestamps", r.timestamps},
+         {"signed_as_a_whole", r.signed_as_a_whole},
+         {"problems", r.errors()},
+         {"warnings", r.warnings()}});
     return r.ok() ? kExitOk : kExitIntegrity;
   }
   std::string what = fmt::format("BagIt {} bag, {} payload file(s) ({})", r.bagit_version,
@@ -175,16 +186,16 @@ int CmdVerifyBag(const Globals& g, const VerifyBagArgs& args) {
     what += fmt::format(
         "; {} exhibit(s), {} custody entries proved against checkpoint {} signed by {}{}, {} "
         "earlier checkpoint(s), {} timestamp token(s){}",
-        r.exhibits, r.entries, r.checkpoint_size, r.key.empty() ? "(no key)" : r.key,
+        r.exhibits, r.entries, r.checkpoint_size, r.key.empty() ? "(no key)" : Printable(r.key),
         r.key_pinned ? "" : " (not pinned)", r.checkpoints, r.timestamps,
         r.signed_as_a_whole ? "; the bag is signed as a whole by that key" : "");
   } else if (r.custody) {
     // Nothing was proved: the summary must not count entries as if they were.
     what +=
         fmt::format("; {} exhibit(s) and {} custody entries, none proved: ", r.exhibits, r.entries);
-    what += !r.other_key.empty()
-                ? fmt::format("the bag was signed by {}, not by the key given", r.other_key)
-                : "its checkpoint was not verified";
+    what += !r.other_key.empty() ? fmt::format("the bag was signed by {}, not by the key given",
+                                               Printable(r.other_key))
+                                 : "its checkpoint was not verified";
   }
   if (r.ok()) {
     fmt::print("OK: {}: {}{}.\n", Printable(args.path), what,

@@ -929,7 +929,8 @@ std::string Closest(std::string_view typed, const std::vector<std::string>& name
 
 // The first word of the command line that is not an option, when it names no
 // command: CLI11 would only say "A subcommand is required".
-std::optional<std::string> UnknownCommand(const CLI::App& app, int argc, char** argv) {
+// Its place in argv.
+std::optional<int> UnknownCommand(const CLI::App& app, int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-A" || arg == "--archive" || arg == "--operator") {
@@ -940,7 +941,7 @@ std::optional<std::string> UnknownCommand(const CLI::App& app, int argc, char** 
     for (const CLI::App* sub : app.get_subcommands({})) {
       if (sub->check_name(arg)) return std::nullopt;
     }
-    return arg;
+    return i;
   }
   return std::nullopt;
 }
@@ -1052,6 +1053,11 @@ bool SayGroupCommands(const CLI::App& app, int argc, char** argv) {
     if (sub->parsed() && sub->get_require_subcommand_min() > 0) group = sub;
   }
   if (group == nullptr) return false;
+  // One of its commands was given and lacks something ("actor show" with no actor):
+  // CLI11's "… is required" says what.
+  for (const CLI::App* sub : group->get_subcommands({})) {
+    if (sub->parsed()) return false;
+  }
   std::vector<std::string> names;
   for (const CLI::App* sub : group->get_subcommands({})) names.push_back(sub->get_name());
   if (names.empty()) return false;
@@ -1279,7 +1285,8 @@ int Run(int argc, char** argv) {
 
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
 
-  if (std::optional<std::string> typed = UnknownCommand(app, argc, argv)) {
+  if (std::optional<int> at = UnknownCommand(app, argc, argv)) {
+    const std::optional<std::string> typed = std::string(argv[*at]);
     std::vector<std::string> names;
     for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
     std::string near = Closest(*typed, names);
@@ -1288,7 +1295,7 @@ int Run(int argc, char** argv) {
     for (const CLI::Option* opt : app.get_options()) {
       for (const std::string& l : opt->get_lnames()) options.push_back("--" + l);
     }
-    for (int i = 1; i < argc && argv[i] != *typed; ++i) {
+    for (int i = 1; i < *at; ++i) {
       const std::string w = std::string(argv[i]).substr(0, std::string(argv[i]).find('='));
       if (!w.starts_with("--") || std::find(options.begin(), options.end(), w) != options.end()) {
         continue;

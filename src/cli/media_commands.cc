@@ -69,11 +69,11 @@ std::string TransformWords(pdq::Dihedral d) {
     case pdq::Dihedral::kOriginal:
       return "";
     case pdq::Dihedral::kRotate90:
-      return ", rotated 90°";
+      return ", rotated 90° counter-clockwise";
     case pdq::Dihedral::kRotate180:
       return ", rotated 180°";
     case pdq::Dihedral::kRotate270:
-      return ", rotated 270°";
+      return ", rotated 90° clockwise";
     case pdq::Dihedral::kFlipX:  // rows reversed
       return ", flipped upside down";
     case pdq::Dihedral::kFlipY:  // columns reversed

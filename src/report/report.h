@@ -29,7 +29,7 @@ struct Exhibit {
 struct Content {
   std::string lang;   // "en" or "ar"
   std::string title;  // the case, incident or selection
-  // For a case: its jurisdiction, its parties ("name (role); ..."), its description.
+  // For a case: its jurisdiction, its parties ("name (id): role; ..."), its description.
   std::string jurisdiction, parties, description;
   std::string origin, vkey, checkpoint_size, checkpoint_root, bagging_date;
   std::vector<Exhibit> exhibits;
