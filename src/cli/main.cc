@@ -1286,10 +1286,10 @@ int Run(int argc, char** argv) {
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
 
   if (std::optional<int> at = UnknownCommand(app, argc, argv)) {
-    const std::optional<std::string> typed = std::string(argv[*at]);
+    const std::string typed = argv[*at];
     std::vector<std::string> names;
     for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
-    std::string near = Closest(*typed, names);
+    std::string near = Closest(typed, names);
     // "isnad --archiv x ls": the mistyped option, not its value, is what went wrong.
     std::vector<std::string> options;
     for (const CLI::Option* opt : app.get_options()) {
@@ -1306,12 +1306,12 @@ int Run(int argc, char** argv) {
                    "command); `isnad --help` lists the options and commands\n",
                    Printable(w).c_str(),
                    near_option.empty() ? "" : ("; did you mean " + near_option + "?").c_str(),
-                   Printable(*typed).c_str());
+                   Printable(typed).c_str());
       return kExitUsage;
     }
     std::string hint = near.empty() ? "" : "; did you mean `isnad " + near + "`?";
     std::fprintf(stderr, "isnad: there is no command \"%s\"%s (`isnad --help` lists them all)\n",
-                 Printable(*typed).c_str(), hint.c_str());
+                 Printable(typed).c_str(), hint.c_str());
     return kExitUsage;
   }
   std::vector<std::string> args =
