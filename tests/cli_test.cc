@@ -377,6 +377,63 @@ TEST_F(Cli, VerifyNamesATamperedBlobAndExits10) {
   EXPECT_EQ(kept, 2u);
 }
 
+// Hash tiles are derived from the entries. A damaged newest tile stops every
+// command, which names the remedy; repair-log rebuilds it from the entries
+// once they prove the signed checkpoint, and everything answers again. A
+// damaged entry bundle is never "repaired": it is named and nothing is written.
+TEST_F(Cli, RepairLogRebuildsDamagedHashTilesButNeverEntries) {
+  ASSERT_EQ(isnad({"add", tmp_.Join("in")}).exit_code, 0);
+  uint64_t width = 0;
+  for (const auto& e : fs::directory_iterator(archive_ + "/log/tile/0/000.p")) {
+    width = std::max<uint64_t>(width, std::stoull(e.path().filename().string()));
+  }
+  const std::string rel = "log/tile/0/000.p/" + std::to_string(width);
+  const std::string tile = archive_ + "/" + rel;
+  const std::string bundle = archive_ + "/log/tile/entries/000.p/" + std::to_string(width);
+  const std::string good_tile = ReadTestFile(tile);
+  const std::string good_bundle = ReadTestFile(bundle);
+  std::string bad = good_tile;
+  bad[40] = static_cast<char>(bad[40] ^ 1);
+  WriteTestFile(tile, bad);
+
+  auto ls = isnad({"ls"});
+  EXPECT_EQ(ls.exit_code, 10) << ls.err;
+  EXPECT_NE(ls.err.find("isnad repair-log"), std::string::npos) << ls.err;
+  auto v = isnad({"verify"});
+  EXPECT_EQ(v.exit_code, 10) << v.out;
+  EXPECT_NE(v.out.find("Next: `isnad repair-log`"), std::string::npos) << v.out;
+  auto dry = isnad({"repair-log", "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("would rewrite " + rel + ": it was damaged"), std::string::npos)
+      << dry.out;
+  EXPECT_EQ(ReadTestFile(tile), bad) << "a dry run writes nothing";
+  auto r = isnad({"repair-log"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("rewrote " + rel), std::string::npos) << r.out;
+  EXPECT_EQ(ReadTestFile(tile), good_tile);
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+  EXPECT_EQ(isnad({"ls"}).exit_code, 0);
+  auto nothing = isnad({"repair-log", "--json"});
+  ASSERT_EQ(nothing.exit_code, 0) << nothing.err;
+  auto summary = JsonLines(nothing.out);
+  ASSERT_EQ(summary.size(), 1u) << nothing.out;
+  EXPECT_EQ(summary[0]["files"], 0);
+
+  // An entry changed: the tiles are right and the entry is not; only a backup can help.
+  std::string changed = good_bundle;
+  changed[changed.size() - 3] = static_cast<char>(changed[changed.size() - 3] ^ 1);
+  WriteTestFile(bundle, changed);
+  auto refused = isnad({"repair-log"});
+  EXPECT_EQ(refused.exit_code, 10) << refused.out;
+  EXPECT_NE(refused.err.find("tile/entries/000.p/" + std::to_string(width)), std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("nothing was written"), std::string::npos) << refused.err;
+  EXPECT_EQ(ReadTestFile(bundle), changed);
+  EXPECT_EQ(ReadTestFile(tile), good_tile);
+  WriteTestFile(bundle, good_bundle);
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+}
+
 TEST_F(Cli, VerifyWithTheWrongPinnedKeyFails) {
   TempDir other;
   ASSERT_EQ(RunProcess({testing::IsnadBinary(), "--archive", other.Join("b"), "init", "--name",

@@ -312,7 +312,7 @@ Status Archive::OpenParts(Mode mode) {
                           "folder); to create a new one here: `isnad --archive " +
                           layout_.root + " init`");
   }
-  const bool writer = mode == Mode::kWrite || mode == Mode::kRebuild;
+  const bool writer = mode == Mode::kWrite || mode == Mode::kRebuild || mode == Mode::kRepair;
   if (writer) {
     ISNAD_ASSIGN_OR_RETURN(lock_, env->LockFile(layout_.LockFile()));
     // Best effort: a writer on a full disk still runs, and reindex removes them first.
@@ -331,7 +331,7 @@ Status Archive::OpenParts(Mode mode) {
     ISNAD_ASSIGN_OR_RETURN(tlog::NoteSigner signer, LoadSigner(env, layout_, verifier_));
     signer_ = std::move(signer);
   }
-  auto log = mode == Mode::kAudit
+  auto log = mode == Mode::kAudit || mode == Mode::kRepair
                  ? tlog::Log::OpenForAudit(env, layout_.LogDir(), verifier_, &log_edge_problem_)
                  : tlog::Log::Open(env, layout_.LogDir(), verifier_);
   if (!log.ok()) {
@@ -364,7 +364,15 @@ Status Archive::OpenParts(Mode mode) {
             "' '" + head + "'`), then run `isnad verify`");
       }
     }
-    return log.status().WithContext("cannot open the custody log in " + layout_.LogDir());
+    const Status& s = log.status();
+    if (s.code() == core::Code::kIntegrity && s.message().rfind("tile/", 0) == 0) {
+      return core::Integrity(
+          "cannot open the custody log in " + layout_.LogDir() + ": " + s.message() +
+          ". The newest files of the log are damaged or missing; nothing was read or written. "
+          "`isnad repair-log` rebuilds the log's hash tiles from its entries when these prove "
+          "the signed checkpoint, and otherwise names the damaged entry bundle and writes nothing");
+    }
+    return s.WithContext("cannot open the custody log in " + layout_.LogDir());
   }
   log_ = std::move(*log);
   if (log_->size() == 0) {
@@ -373,6 +381,7 @@ Status Archive::OpenParts(Mode mode) {
         " was never finished: `isnad init` was interrupted before its first entry. Nothing was "
         "stored in it; remove the folder and run init again");
   }
+  if (mode == Mode::kRepair) return Status::Ok();
   if (writer) {
     ISNAD_RETURN_IF_ERROR(CheckNotRolledBack());
     // A writer that stopped between signing a checkpoint and saving it in the
@@ -1103,6 +1112,28 @@ StatusOr<std::string> Archive::SignNote(std::string_view text) const {
   }
   ISNAD_ASSIGN_OR_RETURN(tlog::NoteSigner signer, LoadSigner(options_.env, layout_, verifier_));
   return tlog::SignNote(text, {&signer});
+}
+
+StatusOr<std::vector<tlog::RepairedFile>> Archive::RepairLog(bool dry_run,
+                                                             const ProgressFn& progress) {
+  if (!lock_ || catalog_ || blobs_) {
+    return core::FailedPrecondition("repairing the log needs the archive opened for repair");
+  }
+  std::vector<tlog::RepairedFile> repaired;
+  Status s = log_->RepairTiles(dry_run, &repaired, [&](uint64_t done, uint64_t total) {
+    if (progress) progress({"proving the log's entries", "entries", done, total});
+  });
+  ISNAD_RETURN_IF_ERROR(s.WithContext("repairing the custody log in " + layout_.LogDir()));
+  for (auto& r : repaired) r.file = "log/" + r.file;
+  if (dry_run || repaired.empty()) return repaired;
+  auto reopened = tlog::Log::Open(options_.env, layout_.LogDir(), verifier_);
+  if (!reopened.ok()) {
+    return reopened.status().WithContext(
+        "the hash tiles were rebuilt, but the log still does not "
+        "open; run `isnad verify`");
+  }
+  log_ = std::move(*reopened);
+  return repaired;
 }
 
 Status Archive::Reindex(const ProgressFn& progress) {

@@ -42,7 +42,9 @@ struct Options {
 // Reindex and Reclaim (works when the catalogue file is damaged, and on a copy
 // kept without keys/log.skey). kAudit: a reader for Verify that opens what it
 // can (a damaged log edge or catalogue is reported by Verify, not fatal).
-enum class Mode { kRead, kWrite, kRebuild, kAudit };
+// kRepair: for RepairLog only: takes the lock and opens the log as kAudit does
+// (a damaged edge is what it repairs), and nothing else.
+enum class Mode { kRead, kWrite, kRebuild, kAudit, kRepair };
 
 // "123" -> 123 for names in checkpoints/; nullopt for anything else (temp files).
 std::optional<uint64_t> ParseHistoryName(std::string_view name);
@@ -263,6 +265,14 @@ class Archive {
 
   // Deletes the catalogue and rebuilds it from the log (kWrite only).
   core::Status Reindex(const ProgressFn& progress = {});
+
+  // Rebuilds the custody log's hash tiles from its entries once they prove the
+  // signed checkpoint (tlog::Log::RepairTiles), kRepair only: the files rewritten
+  // (`dry_run`: that would be), paths relative to the archive. Afterwards the log
+  // opens again as a writer would open it, or this says why not. Entries that do
+  // not prove the checkpoint: kIntegrity, nothing written.
+  core::StatusOr<std::vector<tlog::RepairedFile>> RepairLog(bool dry_run,
+                                                            const ProgressFn& progress = {});
 
   // The blobs that no entry of the log names: bytes stored by an add, capture,
   // analysis or time-stamp that was interrupted before it recorded them. With

@@ -813,6 +813,17 @@ int CmdVerify(const Globals& g, bool key_given, const std::string& vkey_arg, int
                                 unreadable),
         report->entries_checked, report->blobs_checked, HumanBytes(report->bytes_checked),
         report->checkpoints_checked, (*a)->log().size(), (*a)->log().root().Hex());
+    // Hash tiles are derived from the entries: a damaged one has a remedy here.
+    const bool tiles = std::any_of(report->problems.begin(), report->problems.end(), [](auto& p) {
+      return p.file == "log/" ||
+             (p.file.starts_with("log/tile/") && !p.file.starts_with("log/tile/entries/"));
+    });
+    if (tiles) {
+      fmt::print(
+          "Next: `isnad repair-log` rebuilds the log's hash tiles from its entries when these "
+          "prove the signed checkpoint; otherwise it names the damaged entry bundle and writes "
+          "nothing.\n");
+    }
   }
   return ok ? kExitOk : damaged ? kExitIntegrity : kExitIo;
 }
@@ -831,6 +842,47 @@ int CmdReindex(const Globals& g) {
     PrintJsonLine({{"entries", (*a)->log().size()}, {"items", *n}});
   } else {
     fmt::print("Rebuilt the catalogue from {} log entries: {} items.\n", (*a)->log().size(), *n);
+  }
+  return kExitOk;
+}
+
+int CmdRepairLog(const Globals& g, bool dry_run) {
+  auto a = OpenArchive(g, archive::Mode::kRepair);
+  if (!a.ok()) return Fail(a.status());
+  ProgressBar bar("checking the log's entries");
+  auto repaired = (*a)->RepairLog(
+      dry_run, [&](const archive::Progress& p) { bar.Step(p.step, p.unit, p.done, p.total); });
+  bar.Clear();
+  if (!repaired.ok()) return Fail(repaired.status());
+  const tlog::Checkpoint& cp = (*a)->log().checkpoint();
+  for (const auto& r : *repaired) {
+    if (g.json) {
+      PrintJsonLine({{"file", r.file}, {"was", r.why}, {"rewritten", !dry_run}});
+    } else {
+      fmt::print("{} {}: it was {}\n", dry_run ? "would rewrite" : "rewrote", r.file, r.why);
+    }
+  }
+  if (g.json) {
+    PrintJsonLine({{"entries", cp.size},
+                   {"root", cp.root.Hex()},
+                   {"files", repaired->size()},
+                   {"dry_run", dry_run}});
+  } else if (repaired->empty()) {
+    fmt::print(
+        "Nothing to repair: the log's {} entries prove its signed checkpoint (root {}), and every "
+        "hash tile is what they give.\n",
+        cp.size, cp.root.Hex());
+  } else if (dry_run) {
+    fmt::print(
+        "Would rebuild {} file(s) of the log from its {} entries, which prove its signed "
+        "checkpoint (root {}). Nothing was written: run it without --dry-run.\n",
+        repaired->size(), cp.size, cp.root.Hex());
+  } else {
+    fmt::print(
+        "Rebuilt {} file(s) of the log from its {} entries, which prove its signed checkpoint "
+        "(root {}): they are now byte for byte what the signed tree had. No entry, blob or "
+        "checkpoint was changed. Next: `isnad verify`, which checks the whole archive.\n",
+        repaired->size(), cp.size, cp.root.Hex());
   }
   return kExitOk;
 }
@@ -1260,6 +1312,13 @@ int Run(int argc, char** argv) {
   auto* reindex = app.add_subcommand("reindex", "delete the catalogue and rebuild it from the log");
   example(reindex, "isnad reindex");
 
+  bool repair_dry_run = false;
+  auto* repair = app.add_subcommand(
+      "repair-log",
+      "rebuild the log's hash tiles from its entries, when these prove the signed checkpoint");
+  repair->add_flag("--dry-run", repair_dry_run, "list what would be rewritten; write nothing");
+  example(repair, "isnad repair-log --dry-run");
+
   bool reclaim_remove = false;
   auto* reclaim = app.add_subcommand(
       "reclaim", "list blobs that no log entry names (left by a stopped add or capture); --remove");
@@ -1354,6 +1413,7 @@ int Run(int argc, char** argv) {
   if (verify->parsed()) return CmdVerify(g, verify->count("--key") > 0, verify_key, verify_jobs);
   if (reindex->parsed()) return CmdReindex(g);
   if (reclaim->parsed()) return CmdReclaim(g, reclaim_remove);
+  if (repair->parsed()) return CmdRepairLog(g, repair_dry_run);
   if (note->parsed()) return CmdNote(g, id, note_text);
   for (auto& [command, handler] : commands) {
     if (command->parsed()) return handler();

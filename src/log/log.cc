@@ -328,6 +328,23 @@ StatusOr<PartialFile> ReadPartial(const Core& c, int level, uint64_t n, uint64_t
   return core::Integrity(f.rel + ": " + std::string(kind) + " is missing");
 }
 
+// Reads entry bundle n as it holds `w` entries (a wider one standing in for a
+// missing partial one, its first w entries taken): the file in `f`, the bytes
+// of those entries in `data`, and the entries, viewing into `f->data`.
+StatusOr<std::vector<std::string_view>> ReadBundle(const Core& c, uint64_t n, uint64_t w,
+                                                   PartialFile* f, std::string_view* data) {
+  ISNAD_ASSIGN_OR_RETURN(*f, ReadPartial(c, -1, n, w));
+  *data = f->data;
+  if (f->width != w) {
+    auto len = BundlePrefixLength(*data, w);
+    if (!len) return core::Integrity(f->rel + ": entry bundle truncated");
+    *data = data->substr(0, *len);
+  }
+  auto views = SplitEntryBundle(*data, w);
+  if (!views.ok()) return views.status().WithContext(f->rel);
+  return views;
+}
+
 // Loads the right edge of the tree of `size` leaves and checks it: the partial
 // bundle against the partial level-0 tile, and all of it against `root`.
 Status LoadEdge(const Core& c, uint64_t size, const Hash& root, Edge* edge, std::string* bundle) {
@@ -346,15 +363,10 @@ Status LoadEdge(const Core& c, uint64_t size, const Hash& root, Edge* edge, std:
   }
   uint64_t w0 = size % kTileWidth;
   if (w0 != 0) {
-    ISNAD_ASSIGN_OR_RETURN(PartialFile f, ReadPartial(c, -1, size / kTileWidth, w0));
-    std::string_view data = f.data;
-    if (f.width != w0) {
-      auto len = BundlePrefixLength(data, w0);
-      if (!len) return core::Integrity(f.rel + ": entry bundle truncated");
-      data = data.substr(0, *len);
-    }
-    auto views = SplitEntryBundle(data, w0);
-    if (!views.ok()) return views.status().WithContext(f.rel);
+    PartialFile f;
+    std::string_view data;
+    auto views = ReadBundle(c, size / kTileWidth, w0, &f, &data);
+    if (!views.ok()) return views.status();
     for (uint64_t i = 0; i < w0; ++i) {
       if (LeafHash((*views)[i]) != (*edge)[0]->base()[i]) {
         return core::Integrity(f.rel + ": entry " + Num(size - w0 + i) +
@@ -486,6 +498,21 @@ Status WriteBatch(Core& c, Batch& b, const std::vector<std::string>& entries) {
 // Full tile index/width of tile n at a level holding `count` hashes.
 uint64_t WidthOf(uint64_t count, uint64_t n) {
   return std::min<uint64_t>(kTileWidth, count - n * kTileWidth);
+}
+
+// Widths below `w` found in the partial-tile folder `pdir`, ascending: the
+// superseded partial versions of a tile now `w` wide.
+std::vector<uint64_t> PartialWidths(const Core& c, const std::string& pdir, uint64_t w) {
+  std::vector<uint64_t> out;
+  auto names = c.env->ListDir(c.Path(pdir));
+  if (!names.ok()) return out;
+  for (const auto& name : *names) {
+    auto id = ParseTilePath(pdir + "/" + name);
+    // Anything else there (a temporary file of an interrupted write) is not part of the tree.
+    if (id.ok() && id->width < w) out.push_back(id->width);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 // Verify's walk over every file of the tree. Recomputes each level from the one
@@ -708,7 +735,7 @@ class Checker {
   // did not commit and will be overwritten: not a problem.
   void CheckSupersededHashes(int level, uint64_t n, uint64_t w, const Row& best) {
     std::string pdir = HashTilePath(level, n, kTileWidth) + ".p";
-    for (uint64_t pw : PartialWidths(pdir, w)) {
+    for (uint64_t pw : PartialWidths(c_, pdir, w)) {
       std::string rel = HashTilePath(level, n, pw);
       auto stored = ReadHashTile(rel, pw);
       if (!stored) continue;
@@ -725,7 +752,7 @@ class Checker {
   void CheckSupersededBundles(uint64_t n, uint64_t w, const std::optional<std::string>& bundle,
                               const std::optional<std::vector<Hash>>& best) {
     std::string pdir = EntryBundlePath(n, kTileWidth) + ".p";
-    for (uint64_t pw : PartialWidths(pdir, w)) {
+    for (uint64_t pw : PartialWidths(c_, pdir, w)) {
       std::string rel = EntryBundlePath(n, pw);
       auto data = Read(rel, "entry bundle");
       if (!data) continue;
@@ -744,20 +771,6 @@ class Checker {
         Add(rel, "superseded partial entry bundle is not a prefix of " + EntryBundlePath(n, w));
       }
     }
-  }
-
-  // Widths below `w` found in the partial-tile folder `pdir`, ascending.
-  std::vector<uint64_t> PartialWidths(const std::string& pdir, uint64_t w) {
-    std::vector<uint64_t> out;
-    auto names = c_.env->ListDir(c_.Path(pdir));
-    if (!names.ok()) return out;
-    for (const auto& name : *names) {
-      auto id = ParseTilePath(pdir + "/" + name);
-      // Anything else there (a temporary file of an interrupted write) is not part of the tree.
-      if (id.ok() && id->width < w) out.push_back(id->width);
-    }
-    std::sort(out.begin(), out.end());
-    return out;
   }
 
   // Builds the edge from rows; false when a hash in it is unknown.
@@ -845,6 +858,61 @@ class Checker {
   std::optional<std::vector<Hash>> parent_;
   uint64_t parent_index_ = 0;
 };
+
+// The tree of `size` leaves recomputed from its entry bundles alone, bottom up
+// and one tile at a time, in constant memory: `tile(level, n, hashes)` for
+// every hash tile of the tree (full and right-edge), `bundle(n, file, data)` for
+// every entry bundle read (`data`: its first `width` entries, where a wider file
+// stood in for a missing partial one). Returns the root. A bundle that is
+// missing, unreadable or malformed: kIntegrity naming it.
+using RecomputedTile = std::function<Status(int level, uint64_t n, const std::vector<Hash>&)>;
+using RecomputedBundle =
+    std::function<Status(uint64_t n, const PartialFile& file, std::string_view data)>;
+
+StatusOr<Hash> RecomputeTree(const Core& c, uint64_t size, const RecomputedTile& tile,
+                             const RecomputedBundle& bundle,
+                             const std::function<void(uint64_t, uint64_t)>& progress) {
+  if (size == 0) return EmptyRoot();
+  std::array<std::vector<Hash>, kLevels> rows;  // the unfinished tile of each level
+  std::array<uint64_t, kLevels> full{};         // full tiles finished so far, per level
+  auto push = [&](int level, Hash h) -> Status {
+    for (; level < kLevels; ++level) {
+      rows[level].push_back(h);
+      if (rows[level].size() < kTileWidth) return Status::Ok();
+      ISNAD_RETURN_IF_ERROR(tile(level, full[level]++, rows[level]));
+      h = FullTileRoot(rows[level].data());
+      rows[level].clear();
+    }
+    return core::Internal("the tree has outgrown 64-bit sizes");
+  };
+  const uint64_t bundles = size / kTileWidth + (size % kTileWidth != 0 ? 1 : 0);
+  for (uint64_t n = 0; n < bundles; ++n) {
+    if (progress) progress(n * kTileWidth, size);
+    const uint64_t w = WidthOf(size, n);
+    PartialFile f;
+    std::string_view data;
+    auto views = ReadBundle(c, n, w, &f, &data);
+    if (!views.ok()) return views.status();
+    std::vector<Hash> leaves;
+    leaves.reserve(w);
+    for (std::string_view e : *views) leaves.push_back(LeafHash(e));
+    if (bundle) ISNAD_RETURN_IF_ERROR(bundle(n, f, data));
+    if (w == kTileWidth) {
+      ISNAD_RETURN_IF_ERROR(tile(0, full[0]++, leaves));
+      ISNAD_RETURN_IF_ERROR(push(1, FullTileRoot(leaves.data())));
+    } else {
+      rows[0] = std::move(leaves);
+    }
+  }
+  if (progress) progress(size, size);
+  Edge edge;
+  for (int level = 0; level < kLevels; ++level) {
+    if (rows[level].empty()) continue;
+    ISNAD_RETURN_IF_ERROR(tile(level, full[level], rows[level]));
+    edge[level] = std::make_shared<const TileTree>(rows[level]);
+  }
+  return EdgeRoot(edge, size);
+}
 
 }  // namespace log_internal
 
@@ -1171,6 +1239,101 @@ Status Log::Verify(const NoteVerifier& verifier, std::vector<LogProblem>* proble
                    const std::function<void(uint64_t, uint64_t)>& progress) const {
   if (problems == nullptr) return core::InvalidArgument("Verify needs somewhere to put problems");
   log_internal::Checker(*state_, problems, progress).Run(verifier);
+  return Status::Ok();
+}
+
+Status Log::RepairTiles(bool dry_run, std::vector<RepairedFile>* repaired,
+                        const std::function<void(uint64_t, uint64_t)>& progress) {
+  if (repaired == nullptr)
+    return core::InvalidArgument("RepairTiles needs somewhere to list files");
+  Core& c = *state_;
+  const uint64_t size = c.checkpoint.size;
+  const std::string before_writing =
+      "The entries are the log's ground truth: hash tiles are rebuilt from them, never the "
+      "reverse, so nothing was written. ";
+
+  // First the proof: the tree the entries give must have the signed root. On
+  // the way, note bundles that disagree with their stored level-0 tile, the
+  // likely culprits if it does not.
+  std::vector<std::string> suspects;
+  auto note_suspect = [&](int level, uint64_t n, const std::vector<Hash>& hashes) -> Status {
+    if (level != 0 || suspects.size() >= 3) return Status::Ok();
+    auto stored = log_internal::ReadBounded(c, HashTilePath(0, n, hashes.size()), "hash tile");
+    if (stored.ok() && *stored != log_internal::TileBytes(hashes.data(), hashes.size())) {
+      suspects.push_back(EntryBundlePath(n, hashes.size()));
+    }
+    return Status::Ok();
+  };
+  auto root = log_internal::RecomputeTree(c, size, note_suspect, nullptr, progress);
+  if (!root.ok()) {
+    if (root.status().code() != core::Code::kIntegrity) return root.status();
+    return core::Integrity(root.status().message() + ". " + before_writing +
+                           "Restore that file from a backup of the archive, then run `isnad "
+                           "verify`");
+  }
+  if (*root != c.checkpoint.root) {
+    std::string culprit = "an entry bundle was damaged or changed";
+    if (!suspects.empty()) {
+      culprit = "";
+      for (const auto& b : suspects) culprit += (culprit.empty() ? "" : ", ") + b;
+      culprit = "an entry bundle was damaged or changed (" + culprit +
+                (suspects.size() == 1 ? " no longer matches its" : " no longer match their") +
+                " stored hash tile" + (suspects.size() == 1 ? ")" : "s)");
+    }
+    return core::Integrity(
+        "the entries do not lead to the signed checkpoint: their tree has root " + root->Hex() +
+        ", the checkpoint of " + Num(size) + " entries says " + c.checkpoint.root.Hex() + ": " +
+        culprit + ". " + before_writing +
+        "Restore the damaged bundle from a backup of the archive (`isnad "
+        "verify` names it), then run `isnad verify`");
+  }
+
+  // Proved: every tile the entries give is what the signed tree had. Rewrite
+  // those missing or different, with the superseded partial versions of each.
+  auto fix = [&](const std::string& rel, std::string_view want, std::string_view kind) -> Status {
+    auto have = log_internal::ReadBounded(c, rel, kind);
+    if (have.ok() && *have == want) return Status::Ok();
+    std::string why;
+    if (have.ok() || have.status().code() == core::Code::kIntegrity) {
+      why = "damaged (its bytes differed from what the entries give)";
+    } else if (have.status().code() == core::Code::kNotFound) {
+      why = "missing";
+    } else {
+      return have.status().WithContext(rel);
+    }
+    repaired->push_back({rel, std::move(why)});
+    if (dry_run) return Status::Ok();
+    return log_internal::WriteLogFile(c, rel, want);
+  };
+  auto tile = [&](int level, uint64_t n, const std::vector<Hash>& hashes) -> Status {
+    const uint64_t w = hashes.size();
+    ISNAD_RETURN_IF_ERROR(
+        fix(HashTilePath(level, n, w), log_internal::TileBytes(hashes.data(), w), "hash tile"));
+    for (uint64_t pw :
+         log_internal::PartialWidths(c, HashTilePath(level, n, kTileWidth) + ".p", w)) {
+      ISNAD_RETURN_IF_ERROR(
+          fix(HashTilePath(level, n, pw), log_internal::TileBytes(hashes.data(), pw), "hash tile"));
+    }
+    return Status::Ok();
+  };
+  auto bundle = [&](uint64_t n, const log_internal::PartialFile& f,
+                    std::string_view data) -> Status {
+    const uint64_t w = log_internal::WidthOf(size, n);
+    if (f.width != w) ISNAD_RETURN_IF_ERROR(fix(EntryBundlePath(n, w), data, "entry bundle"));
+    for (uint64_t pw : log_internal::PartialWidths(c, EntryBundlePath(n, kTileWidth) + ".p", w)) {
+      auto len = log_internal::BundlePrefixLength(data, pw);
+      if (!len) return core::Internal("a proved bundle is shorter than its superseded part");
+      ISNAD_RETURN_IF_ERROR(fix(EntryBundlePath(n, pw), data.substr(0, *len), "entry bundle"));
+    }
+    return Status::Ok();
+  };
+  ISNAD_ASSIGN_OR_RETURN(Hash again, log_internal::RecomputeTree(c, size, tile, bundle, nullptr));
+  if (again != c.checkpoint.root) {
+    return core::Integrity(
+        "the entries changed while the log was being repaired; run `isnad "
+        "verify`");
+  }
+  if (!dry_run && !repaired->empty()) ISNAD_RETURN_IF_ERROR(c.env->SyncFilesystem(c.dir));
   return Status::Ok();
 }
 

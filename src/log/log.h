@@ -37,6 +37,13 @@ struct LogProblem {
   std::string what;
 };
 
+// One file `RepairTiles` rewrote (or would rewrite), relative to the log folder,
+// and why: "missing", or "damaged (...)".
+struct RepairedFile {
+  std::string file;
+  std::string why;
+};
+
 class Log {
  public:
   ~Log();
@@ -102,6 +109,19 @@ class Log {
   core::Status Verify(
       const NoteVerifier& verifier, std::vector<LogProblem>* problems,
       const std::function<void(uint64_t done, uint64_t total)>& progress = {}) const;
+
+  // Rebuilds hash tiles from the entry bundles, which are the log's ground
+  // truth, once they prove the signed checkpoint: first the tree they give must
+  // have the checkpoint's root, exactly. Then every hash tile of that tree (full,
+  // right-edge and superseded partial) and every superseded partial entry bundle
+  // that is missing or differs from what the entries give is rewritten, and listed
+  // in `repaired` (`dry_run`: listed only). Afterwards the files are byte for
+  // byte those the signed tree had, so Open and Verify pass again. An entry
+  // bundle that is missing, unreadable, or does not lead to the root: kIntegrity
+  // naming it where it can, nothing written. For a Log opened (usually with
+  // OpenForAudit) under the writer's lock; reopen it afterwards to use it.
+  core::Status RepairTiles(bool dry_run, std::vector<RepairedFile>* repaired,
+                           const std::function<void(uint64_t done, uint64_t total)>& progress = {});
 
  private:
   struct State;
