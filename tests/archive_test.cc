@@ -580,6 +580,44 @@ TEST(Archive, AFailingArchiveDiskStopsTheAddInsteadOfSkippingEachFile) {
   ExpectClean(tmp.Join("ar"));
 }
 
+// A step after the log's commit that fails (here the copy of the checkpoint in
+// checkpoints/, as on a full disk) does not make a recorded batch look unrecorded:
+// every file of it is acknowledged, then the error says what is left to do.
+TEST(Archive, ABatchCommittedBeforeAFailureIsStillAcknowledged) {
+  TempDir tmp;
+  for (int i = 0; i < 3; ++i)
+    WriteTestFile(tmp.Join("in/f" + std::to_string(i)), std::string(1000 + i, 'a' + i));
+  MakeArchive(tmp.Join("ar"));
+  // The history copy of the batch's checkpoint cannot be written: no space there.
+  core::testing::FaultInjectionEnv env(core::Env::Default());
+  env.full_under = "/checkpoints/";
+  {
+    auto a = Archive::Open(tmp.Join("ar"), Mode::kWrite, TestOptions(&env));
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    AddRequest req;
+    req.paths = {tmp.Join("in")};
+    req.analyze = false;
+    Collected c;
+    auto sum = (*a)->Add(req, c.callbacks());
+    ASSERT_FALSE(sum.ok());
+    EXPECT_NE(sum.status().message().find("the entries are committed"), std::string::npos)
+        << sum.status().ToString();
+    EXPECT_EQ(c.added.size(), 3u) << "recorded in the log, so acknowledged";
+    EXPECT_EQ((*a)->log().size(), 4u);
+  }
+  EXPECT_FALSE(fs::exists(tmp.Join("ar/checkpoints/4")));
+  {
+    // The next writer saves the missing history copy; the files are held once.
+    auto a = Archive::Open(tmp.Join("ar"), Mode::kWrite, TestOptions());
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    EXPECT_TRUE(fs::exists(tmp.Join("ar/checkpoints/4")));
+    auto n = (*a)->catalog().ItemCount();
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(*n, 3u);
+  }
+  ExpectClean(tmp.Join("ar"));
+}
+
 // When the disk fills while a file is staged, the add stops, but a batch whose
 // blobs were already being moved into place on their own thread is still
 // recorded and acknowledged, as every batch before it.

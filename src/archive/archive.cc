@@ -801,15 +801,19 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
       }
       added.push_back(std::move(a));
     }
+    Status after_commit = Status::Ok();
     if (!entries.empty()) {
       auto appended = AppendAndApply(entries);
-      if (!appended.ok()) {
+      if (!appended.ok() && log_->size() < base + entries.size()) {
         // Items that were new in this batch were not recorded; forget their ids.
         for (const auto& a : added) {
           if (a.new_item) batch_items.erase(a.sha256);
         }
         return appended.status();
       }
+      // A step after the commit failed (the checkpoint history, the catalogue on a
+      // full disk): the batch is recorded all the same, and each file is said to be.
+      after_commit = appended.status();
     }
     for (const auto& a : added) {
       if (WebArchiveKindOf(a.name) != WebArchiveKind::kNone) web_archives.push_back(a);
@@ -821,7 +825,7 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
       summary.bytes += a.size_bytes;
       if (callbacks.on_added) callbacks.on_added(a);
     }
-    return Status::Ok();
+    return after_commit;
   };
 
   // A batch's blobs are synced and moved into place on a thread of their own

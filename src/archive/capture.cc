@@ -364,11 +364,16 @@ Status Capturer::Commit(std::vector<Done>& batch) {
     outcomes.push_back(std::move(o));
   }
   // 3. One append, one signed checkpoint, then the catalogue.
+  Status after_commit = Status::Ok();
   if (!entries.empty()) {
-    ISNAD_RETURN_IF_ERROR(a_.AppendAndApply(entries).status());
+    const uint64_t before = a_.log_->size();
+    after_commit = a_.AppendAndApply(entries).status();
+    // Failed after the commit (the history, the catalogue on a full disk): the
+    // captures are recorded all the same, and are reported as such.
+    if (!after_commit.ok() && a_.log_->size() == before) return after_commit;
   }
   for (const CaptureOutcome& o : outcomes) Report(o);
-  return Status::Ok();
+  return after_commit;
 }
 
 StatusOr<CaptureSummary> Capturer::Run() {

@@ -72,6 +72,8 @@ bool FaultInjectionEnv::Hit(std::atomic<int64_t>& counter, const std::atomic<int
 
 Status FaultInjectionEnv::OnAppend(const std::string& path, size_t n) {
   if (Hit(writes, fail_write_at)) return ErrnoStatus("cannot write", path, EIO);
+  if (!full_under.empty() && path.find(full_under) != std::string::npos)
+    return ErrnoStatus("cannot write", path, ENOSPC);
   int64_t left = disk_bytes_left.load();
   if (left >= 0) {
     if (static_cast<int64_t>(n) > left) {

@@ -32,6 +32,9 @@ class FaultInjectionEnv final : public Env {
   // Non-empty: opening for reading any path that ends with it fails as a file
   // without read permission does (EACCES), even for root. Set before use.
   std::string unreadable;
+  // Non-empty: every append to a file whose path contains it fails as on a full
+  // disk (ENOSPC), e.g. "/checkpoints/" for the steps after a log's commit. Set before use.
+  std::string full_under;
 
   std::atomic<int64_t> writes{0};
   std::atomic<int64_t> syncs{0};
