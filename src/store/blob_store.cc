@@ -88,6 +88,19 @@ Status ChangedWhileRead(const std::string& path) {
       "being written");
 }
 
+// A file whose stated size is not its content though nothing about it changed:
+// one the kernel makes up as it is read (/proc, /sys). Waiting never helps.
+Status GeneratedFile(const std::string& path, uint64_t stated, bool more) {
+  return core::FailedPrecondition(
+      path + " gives " + (more ? "more" : "fewer") + " bytes than the size its file system " +
+      "states (" + std::to_string(stated) +
+      " bytes), though nothing about it changed: the system makes its content up as it is "
+      "read (as for the files under /proc and /sys, never the same twice), or a network file "
+      "system states an out-of-date size. Nothing was recorded. To keep what it says now, copy "
+      "it to a regular file first (cat '" +
+      path + "' > copy.txt) and add the copy");
+}
+
 Status DifferentOnSecondRead(const std::string& path) {
   return core::FailedPrecondition(
       path +
@@ -321,7 +334,11 @@ StatusOr<StagedBlob> BlobStore::Stage(const std::string& source_path,
       total += *n;
     }
     if (read_status.ok() && total == buf.size()) {
-      // It grew past its stat'ed size while being read.
+      // It grew past its stat'ed size while being read, or never had that size.
+      auto now = env_->Stat(source_path);
+      if (now.ok() && SameFile(before, *now)) {
+        return fail(GeneratedFile(source_path, before.size_bytes, true));
+      }
       return fail(ChangedWhileRead(source_path));
     }
     buf.resize(total);
@@ -414,8 +431,9 @@ StatusOr<StagedBlob> BlobStore::Stage(const std::string& source_path,
     if (!SameFile(before, *after_open)) return fail(ChangedWhileRead(source_path));
   }
   auto after = env_->Stat(source_path);
-  if (!after.ok() || !SameFile(before, *after) || total != before.size_bytes) {
-    return fail(ChangedWhileRead(source_path));
+  if (!after.ok() || !SameFile(before, *after)) return fail(ChangedWhileRead(source_path));
+  if (total != before.size_bytes) {
+    return fail(GeneratedFile(source_path, before.size_bytes, total > before.size_bytes));
   }
   source.reset();
   const core::Hash sha256 = hasher.Finish();

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <numeric>
@@ -230,6 +231,22 @@ TEST_F(BlobStoreTest, SameBytesAreStoredOnce) {
   ASSERT_TRUE(listed.ok());
   EXPECT_EQ(listed->size(), 2u);
   ExpectConsistent();
+}
+
+// /proc/version states a size of 0 and gives bytes; nothing about it changes.
+// Waiting would never help, so the message says what does: copying it first.
+TEST_F(BlobStoreTest, AFileTheSystemMakesUpAsItIsReadIsRefusedWithWhatToDo) {
+  if (!std::filesystem::exists("/proc/version")) GTEST_SKIP() << "no /proc here";
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto staged = store->Stage("/proc/version");
+  ASSERT_FALSE(staged.ok());
+  EXPECT_EQ(staged.status().code(), Code::kFailedPrecondition);
+  EXPECT_TRUE(Has(staged.status().message(), "more bytes than the size its file system states"))
+      << staged.status().ToString();
+  EXPECT_TRUE(Has(staged.status().message(), "cat '/proc/version' > copy.txt"));
+  EXPECT_FALSE(Has(staged.status().message(), "run again")) << "waiting never helps";
+  EXPECT_TRUE(NamesIn(temp_dir()).empty());
 }
 
 TEST_F(BlobStoreTest, FileAppendedWhileReadIsRefused) {
