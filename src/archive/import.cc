@@ -293,6 +293,10 @@ class Importer {
   void IndexNames(EntityKind kind, const Json& names, const std::vector<std::string>& variants,
                   const std::string& value);
   std::string Shown(const std::string& value) const;
+  // A relation or case event type a letter or two off a known one (standard, in the
+  // archive, or used earlier in the file) is refused as a likely slip unless the
+  // line says "new_type": true. `relation`: a predicate, else a case event type.
+  void CheckType(bool relation, const Json& m, const std::string& column, const std::string& word);
   std::string NewEntity(EntityKind kind) {
     size_t k = bodies_.size();
     created_[k] = kind;
@@ -345,7 +349,9 @@ class Importer {
   std::map<std::string, uint64_t> all_refs_;  // every ref in the file -> first row
   // (owner, item) links planned by this file, and those it takes back.
   std::set<std::pair<std::string, std::string>> linked_, unlinked_;
-  std::set<std::string> withdrawn_;     // relations this file withdraws
+  std::set<std::string> withdrawn_;  // relations this file withdraws
+  // Known relation and case event types (CheckType), loaded when first needed.
+  std::optional<std::vector<std::string>> relation_types_, event_types_;
   std::map<std::string, RefDef> refs_;  // refs defined so far
   // Names of entities defined in the file: kind -> name -> values.
   std::map<EntityKind, std::map<std::string, std::vector<std::string>>> file_names_;
@@ -1245,8 +1251,9 @@ void Importer::ActorLine(const Json& m) {
 }
 
 void Importer::RelationLine(const Json& m) {
-  CheckMembers(m, {"kind", "ref", "subject", "predicate", "object", "from", "to", "sources"},
-               "relation");
+  CheckMembers(
+      m, {"kind", "ref", "subject", "predicate", "object", "from", "to", "sources", "new_type"},
+      "relation");
   Json body{{"type", std::string(catalog::kRelationAdded)}};
   auto predicate = Str(m, "predicate");
   if (!predicate) {
@@ -1259,6 +1266,7 @@ void Importer::RelationLine(const Json& m) {
                          "subordinate_of");
   } else {
     body["predicate"] = *predicate;
+    CheckType(/*relation=*/true, m, "predicate", *predicate);
   }
   std::optional<std::string> subject, object;
   if (!Present(m, "subject")) {
@@ -1394,8 +1402,36 @@ void Importer::CaseLine(const Json& m) {
   DefineRef(EntityKind::kCase, m, value);
 }
 
+void Importer::CheckType(bool relation, const Json& m, const std::string& column,
+                         const std::string& word) {
+  std::optional<std::vector<std::string>>& known = relation ? relation_types_ : event_types_;
+  if (!known) {
+    known = relation ? catalog::StandardRelationTypes() : catalog::StandardCaseEventTypes();
+    auto in_use = relation ? archive_.catalog().RelationTypesInUse()
+                           : archive_.catalog().CaseEventTypesInUse();
+    if (in_use.ok()) {
+      for (const auto& w : *in_use) {
+        if (std::find(known->begin(), known->end(), w) == known->end()) known->push_back(w);
+      }
+    }
+  }
+  auto flag = m.find("new_type");
+  if (flag != m.end() && !flag->is_boolean()) {
+    Bad("new_type", "must be true or false");
+    return;
+  }
+  const bool new_type = flag != m.end() && flag->get<bool>();
+  if (std::string near = catalog::TypeSlip(word, *known); !near.empty() && !new_type) {
+    Bad(column, Quote(word) + " is not a " + (relation ? "relation" : "case event") +
+                    " type this archive knows; did you mean " + near +
+                    "? If it is meant as a type of its own, add \"new_type\": true to the line");
+    return;
+  }
+  if (std::find(known->begin(), known->end(), word) == known->end()) known->push_back(word);
+}
+
 void Importer::CaseEventLine(const Json& m) {
-  CheckMembers(m, {"kind", "lang", "case", "type", "date", "description", "documents"},
+  CheckMembers(m, {"kind", "lang", "case", "type", "date", "description", "documents", "new_type"},
                "case_event");
   std::string lang = Lang(m).value_or("en");
   std::optional<std::string> owner;
@@ -1420,6 +1456,7 @@ void Importer::CaseEventLine(const Json& m) {
     }
     if (catalog::IsEntryWord(w)) {
       event = w;
+      CheckType(/*relation=*/false, m, "type", w);
     } else {
       Bad("type", Quote(*type) +
                       " is not an event type: a word of letters, digits, spaces or _, e.g. "
@@ -1728,6 +1765,10 @@ using Ordered = nlohmann::ordered_json;
 
 Ordered ToOrdered(const Json& j) { return Ordered::parse(j.dump()); }
 
+bool IsStandard(const std::vector<std::string>& types, const std::string& type) {
+  return std::find(types.begin(), types.end(), type) != types.end();
+}
+
 void CopyIf(Ordered& line, const char* to, const Json& e, const char* from) {
   if (e.contains(from)) line[to] = ToOrdered(e[from]);
 }
@@ -1887,6 +1928,10 @@ Status ExportJsonl(const Archive& archive, std::ostream& out) {
       for (const char* k : {"subject", "predicate", "object", "from", "to", "sources"}) {
         CopyIf(line, k, e, k);
       }
+      // A type of the archive's own imports again as one, never taken for a slip.
+      if (!IsStandard(catalog::StandardRelationTypes(), e.value("predicate", ""))) {
+        line["new_type"] = true;
+      }
     } else if (type == catalog::kCaseAdded) {
       line["kind"] = "case";
       line["ref"] = catalog::EntityId(EntityKind::kCase, leaf);
@@ -1898,6 +1943,9 @@ Status ExportJsonl(const Archive& archive, std::ostream& out) {
       CopyIf(line, "case", e, "case");
       CopyIf(line, "type", e, "event");
       for (const char* k : {"date", "description", "documents"}) CopyIf(line, k, e, k);
+      if (!IsStandard(catalog::StandardCaseEventTypes(), e.value("event", ""))) {
+        line["new_type"] = true;
+      }
     } else {
       return core::Unimplemented("log entry " + std::to_string(leaf) + " is of type \"" + type +
                                  "\", which export-catalog does not know");

@@ -327,6 +327,10 @@ class Catalog {
   // Relations where `id` (an actor or incident) is subject or object; every relation
   // not withdrawn when `id` is "". In order of their periods' start.
   core::StatusOr<std::vector<RelationRecord>> Relations(std::string_view id) const;
+  // The relation types (predicates) and the case event types recorded so far,
+  // each once, in alphabetical order: what a new one may be a slip of.
+  core::StatusOr<std::vector<std::string>> RelationTypesInUse() const;
+  core::StatusOr<std::vector<std::string>> CaseEventTypesInUse() const;
   // One relation; kFailedPrecondition when it was withdrawn (relation.withdrawn).
   core::StatusOr<RelationRecord> Relation(std::string_view relation_id) const;
   // Warnings about the relations touching `id` ("" = the whole graph).

@@ -8,6 +8,7 @@
 #include <span>
 
 #include "core/encoding.h"
+#include "core/spelling.h"
 #include "text/normalize.h"
 
 namespace isnad::catalog {
@@ -882,6 +883,15 @@ bool ParseDay(std::string_view s, std::string* lo, std::string* hi) {
 bool IsLanguageTag(std::string_view tag) { return IsLang(tag); }
 bool IsLatitude(std::string_view degrees) { return IsDegrees(degrees, 90); }
 bool IsLongitude(std::string_view degrees) { return IsDegrees(degrees, 180); }
+std::string TypeSlip(const std::string& word, const std::vector<std::string>& known) {
+  if (std::find(known.begin(), known.end(), word) != known.end()) return "";
+  std::string near = core::Closest(word, known);
+  for (const auto& k : known) {
+    if (near.empty() && k.starts_with(word + "_")) near = k;
+  }
+  return near;
+}
+
 bool IsEntryWord(std::string_view word) { return IsWord(word); }
 
 std::string_view EntityKindName(EntityKind kind) { return PrefixOf(kind).name; }

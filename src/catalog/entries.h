@@ -154,6 +154,24 @@ bool IsLatitude(std::string_view degrees);   // "-33.5376": decimal string, -90 
 bool IsLongitude(std::string_view degrees);  // -180 .. 180
 bool IsEntryWord(std::string_view word);     // [a-z][a-z0-9_]*, e.g. "cassation_request"
 
+// The relation types (predicates) and case event types isnad names in its help
+// and reports. Any other entry word is allowed as a type of its own.
+inline const std::vector<std::string>& StandardRelationTypes() {
+  static const std::vector<std::string> types = {"commands", "member_of", "subordinate_of",
+                                                 "present_at", "responsible_for"};
+  return types;
+}
+inline const std::vector<std::string>& StandardCaseEventTypes() {
+  static const std::vector<std::string> types = {
+      "complaint", "investigation", "indictment", "warrant", "trial",
+      "ruling",    "verdict",       "sentence",   "appeal",  "cassation_request"};
+  return types;
+}
+// The type in `known` that `word`, not one of them, is most likely a slip for:
+// a letter or two off ("comands"), or the start of one ("member" for
+// member_of). "" when `word` is known or near none.
+std::string TypeSlip(const std::string& word, const std::vector<std::string>& known);
+
 // The most bytes one canonical entry may have. A note whose entry would be
 // larger is stored as a blob and recorded by its text_sha256.
 inline constexpr size_t kMaxEntryBytes = 65535;

@@ -1339,6 +1339,34 @@ StatusOr<std::vector<RelationRecord>> ReadRelations(sqlite3* db, const char* whe
 
 }  // namespace
 
+namespace {
+
+// The distinct values of one text column, in order.
+StatusOr<std::vector<std::string>> Distinct(sqlite3* db, const char* sql, const char* what) {
+  Tx tx(db);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(/*write=*/false));
+  ISNAD_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db, sql));
+  std::vector<std::string> out;
+  while (true) {
+    ISNAD_ASSIGN_OR_RETURN(bool row, st.Step(what));
+    if (!row) break;
+    out.push_back(st.ColText(0));
+  }
+  return out;
+}
+
+}  // namespace
+
+StatusOr<std::vector<std::string>> Catalog::RelationTypesInUse() const {
+  return Distinct(db_, "SELECT DISTINCT predicate FROM relations ORDER BY 1",
+                  "listing relation types");
+}
+
+StatusOr<std::vector<std::string>> Catalog::CaseEventTypesInUse() const {
+  return Distinct(db_, "SELECT DISTINCT event FROM case_events ORDER BY 1",
+                  "listing case event types");
+}
+
 StatusOr<std::vector<RelationRecord>> Catalog::Relations(std::string_view id) const {
   Tx tx(db_);
   ISNAD_RETURN_IF_ERROR(tx.Begin(false));

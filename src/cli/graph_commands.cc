@@ -979,7 +979,32 @@ Status ActorShow(const Globals& g, const ShowOptions& o) {
 struct RelationOptions {
   std::string subject, predicate, object, from, to, confidence = "medium";
   std::vector<std::string> sources;
+  bool new_type = false;
 };
+
+// A type word (a relation's predicate, a case event's --type) that is neither a
+// standard one nor one recorded before: a slip a letter or two off a known one
+// ("comands") would stay in the signed log as a type of its own, which no
+// search, timeline or filter for the right one finds. That is refused unless
+// `new_type`; a word far from every known one is taken, with a note on stderr.
+Status CheckTypeWord(std::string_view what, const std::string& word, std::vector<std::string> known,
+                     const std::vector<std::string>& in_use, bool new_type) {
+  for (const auto& w : in_use) {
+    if (std::find(known.begin(), known.end(), w) == known.end()) known.push_back(w);
+  }
+  if (std::find(known.begin(), known.end(), word) != known.end() || new_type) return Status::Ok();
+  std::string list;
+  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+  if (std::string near = catalog::TypeSlip(word, known); !near.empty()) {
+    return core::InvalidArgument(fmt::format(
+        "\"{}\" is not a {} type this archive knows; did you mean {}? Known: {}. Nothing was "
+        "recorded. If \"{}\" is meant as a type of its own, add --new-type",
+        word, what, near, list, word));
+  }
+  fmt::print(stderr, "note: \"{}\" is a new {} type in this archive (known: {})\n", word, what,
+             list);
+  return Status::Ok();
+}
 
 Status RelationAdd(const Globals& g, const RelationOptions& o) {
   ISNAD_RETURN_IF_ERROR(CheckDate("--from", o.from));
@@ -996,6 +1021,9 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
     return core::InvalidArgument("a relation needs at least one --source ITEM backing it");
   }
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> types, a->catalog().RelationTypesInUse());
+  ISNAD_RETURN_IF_ERROR(
+      CheckTypeWord("relation", predicate, catalog::StandardRelationTypes(), types, o.new_type));
   ISNAD_ASSIGN_OR_RETURN(std::string subject, ResolveRef(*a, EntityKind::kActor, o.subject));
   // The predicate says the object's kind (as import's relation lines do): a
   // name of the other kind is not taken in its place.
@@ -1289,6 +1317,7 @@ Status CaseShow(const Globals& g, const ShowOptions& o) {
 struct CaseEventOptions {
   std::string target, type, date, description, lang = "en";
   std::vector<std::string> documents;
+  bool new_type = false;
 };
 
 Status CaseEventAdd(const Globals& g, const CaseEventOptions& o) {
@@ -1297,6 +1326,9 @@ Status CaseEventAdd(const Globals& g, const CaseEventOptions& o) {
   ISNAD_RETURN_IF_ERROR(CheckDate("--date", o.date));
   ISNAD_ASSIGN_OR_RETURN(std::string event, ToWord("--type", o.type));
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> types, a->catalog().CaseEventTypesInUse());
+  ISNAD_RETURN_IF_ERROR(
+      CheckTypeWord("case event", event, catalog::StandardCaseEventTypes(), types, o.new_type));
   ISNAD_ASSIGN_OR_RETURN(std::string case_id, ResolveRef(*a, EntityKind::kCase, o.target));
   Json body{{"type", std::string(catalog::kCaseEvent)},
             {"case", case_id},
@@ -1670,6 +1702,9 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     add->add_option("--confidence", o->confidence,
                     "how far the sources bear it out: low, medium (default), high")
         ->check(CLI::IsMember({"low", "medium", "high"}));
+    add->add_flag("--new-type", o->new_type,
+                  "PREDICATE is a new type, though close to a known one (otherwise refused as "
+                  "a likely slip)");
     Example(add,
             "isnad relation add \"155th Missile Brigade\" present_at inc5 --from 2013-08-21 "
             "--source i3 --confidence low");
@@ -1737,6 +1772,9 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     event->add_option("--description", eo->description, "description, in --lang");
     event->add_option("--lang", eo->lang, "language of --description (default en)");
     event->add_option("--document", eo->documents, "an item that documents it (repeatable)");
+    event->add_flag("--new-type", eo->new_type,
+                    "--type is a new type, though close to a known one (otherwise refused as a "
+                    "likely slip)");
     Example(event,
             "isnad case event case12 --type warrant --date 2023-11-15 --document i20 "
             "--description \"arrest warrants issued\"");

@@ -27,6 +27,7 @@
 #include "cli/output.h"
 #include "core/allocator.h"
 #include "core/encoding.h"
+#include "core/spelling.h"
 #include "core/time.h"
 #include "core/utf8.h"
 #include "log/checkpoint.h"
@@ -952,33 +953,6 @@ int CmdNote(const Globals& g, const std::string& id, const std::string& text) {
 }
 
 // ---------------------------------------------------------------- mistyped commands and options
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-// The name in `names` that `typed` most likely meant (at most two letters off), or "".
-std::string Closest(std::string_view typed, const std::vector<std::string>& names) {
-  std::string best;
-  size_t best_distance = 3;
-  for (const std::string& n : names) {
-    size_t d = EditDistance(typed, n);
-    if (d < best_distance && d < n.size()) {
-      best = n;
-      best_distance = d;
-    }
-  }
-  return best;
-}
-
 // The first word of the command line that is not an option, when it names no
 // command: CLI11 would only say "A subcommand is required".
 // Its place in argv.
@@ -1084,7 +1058,7 @@ bool SuggestOptions(const CLI::App& app, int argc, char** argv) {
     if (!w.starts_with("--")) continue;
     std::string name = w.substr(0, w.find('='));
     if (std::find(names.begin(), names.end(), name) != names.end()) continue;
-    std::string near = Closest(name, names);
+    std::string near = core::Closest(name, names);
     if (near.empty()) {
       ++unnamed;
       continue;
@@ -1128,7 +1102,7 @@ bool SayGroupCommands(const CLI::App& app, int argc, char** argv) {
     std::fprintf(stderr, "isnad %s needs one of its commands: %s (e.g. `isnad %s %s`)\n", g.c_str(),
                  list.c_str(), g.c_str(), names.front().c_str());
   } else {
-    std::string near = typed == "list" || typed == "dir" ? "ls" : Closest(typed, names);
+    std::string near = typed == "list" || typed == "dir" ? "ls" : core::Closest(typed, names);
     std::fprintf(stderr, "isnad %s: \"%s\" is not one of its commands (%s)%s\n", g.c_str(),
                  Printable(typed).c_str(), list.c_str(),
                  near.empty() || std::find(names.begin(), names.end(), near) == names.end()
@@ -1348,7 +1322,7 @@ int Run(int argc, char** argv) {
     const std::string typed = argv[*at];
     std::vector<std::string> names;
     for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
-    std::string near = Closest(typed, names);
+    std::string near = core::Closest(typed, names);
     // "isnad --archiv x ls": the mistyped option, not its value, is what went wrong.
     std::vector<std::string> options;
     for (const CLI::Option* opt : app.get_options()) {
@@ -1359,7 +1333,7 @@ int Run(int argc, char** argv) {
       if (!w.starts_with("--") || std::find(options.begin(), options.end(), w) != options.end()) {
         continue;
       }
-      const std::string near_option = Closest(w, options);
+      const std::string near_option = core::Closest(w, options);
       std::fprintf(stderr,
                    "isnad: %s is not an option of isnad%s (so \"%s\" was taken for a "
                    "command); `isnad --help` lists the options and commands\n",

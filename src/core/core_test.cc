@@ -15,6 +15,7 @@
 #include "core/digest.h"
 #include "core/encoding.h"
 #include "core/env.h"
+#include "core/spelling.h"
 #include "core/testing/fault_env.h"
 #include "core/testing/temp_dir.h"
 #include "core/time.h"
@@ -435,6 +436,19 @@ TEST(Worker, RunsTasksInOrderOnOneThreadAndDrainsOnDestruction) {
   EXPECT_NE(*threads.begin(), std::this_thread::get_id());
   EXPECT_EQ(freed_on, *threads.begin());
   EXPECT_EQ(results[7].get(), 49);
+}
+
+TEST(Spelling, ClosestIsAtMostTwoLettersOffAndNeverTheWholeWord) {
+  EXPECT_EQ(EditDistance("comands", "commands"), 1u);
+  EXPECT_EQ(EditDistance("", "abc"), 3u);
+  EXPECT_EQ(EditDistance("warant", "warrant"), 1u);
+  const std::vector<std::string> names = {"commands", "member_of", "ls", "add"};
+  EXPECT_EQ(Closest("comands", names), "commands");
+  EXPECT_EQ(Closest("memberof", names), "member_of");
+  EXPECT_EQ(Closest("oversaw", names), "");
+  EXPECT_EQ(Closest("l", names), "ls");
+  EXPECT_EQ(Closest("xy", names), "") << "two letters off a two-letter name is all of it";
+  EXPECT_EQ(Closest("ad", names), "add");
 }
 
 }  // namespace
