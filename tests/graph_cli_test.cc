@@ -604,6 +604,21 @@ TEST_F(GraphCli, ANameGivenTwiceIsRefusedUnlessNew) {
   EXPECT_TRUE(Contains(blank.err, "a place needs a name")) << blank.err;
 }
 
+// A correction says what it replaces, so that describing the wrong item or
+// field shows at once; the log keeps both, and a first description replaces nothing.
+TEST_F(GraphCli, ACorrectionSaysWhatItReplaces) {
+  std::string item = AddFile("video.bin");
+  RunResult first = isnad({"describe", item, "--title", "Rockets", "--date", "2013-08-21"});
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_FALSE(Contains(first.out, "replaces")) << first.out;
+  RunResult fix = isnad({"describe", item, "--title", "Rockets, Zamalka", "--date", "2013-08-21"});
+  EXPECT_TRUE(Contains(fix.out, "it replaces title [en] \"Rockets\"")) << fix.out;
+  EXPECT_FALSE(Contains(fix.out, "event date")) << "the same date replaces nothing: " << fix.out;
+  Json j = One({"describe", item, "--date", "2013-08-22", "--json"});
+  EXPECT_EQ(j["replaced"]["event_date"], "2013-08-21") << j.dump();
+  EXPECT_FALSE(j["replaced"].contains("title")) << j.dump();
+}
+
 // A relation or case event type a letter off a known one is a slip that would
 // stay in the signed log as a type of its own, found by no filter for the right
 // one: refused with the likely meaning, unless --new-type. A type far from every

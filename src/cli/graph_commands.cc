@@ -532,8 +532,42 @@ Status Describe(const Globals& g, const DescribeOptions& o) {
     body["lat"] = o.lat;
     body["lon"] = o.lon;
   }
+  // A correction replaces what the catalogue shows; the log keeps both. Say what
+  // it replaces, so that a slip of the wrong item or field is seen at once.
+  ISNAD_ASSIGN_OR_RETURN(catalog::ItemDetails before, a->catalog().Details(item));
+  struct Replaced {
+    std::string key, label, value;  // key: as in the entry, for --json
+  };
+  std::vector<Replaced> replaced;
+  auto was = [&](const std::string& key, const std::string& label, const std::string& old_value,
+                 bool given, const std::string& new_value) {
+    if (given && !old_value.empty() && old_value != new_value) {
+      replaced.push_back({key, label, old_value});
+    }
+  };
+  auto in = [](const catalog::LangMap& m, const std::string& lang) {
+    auto it = m.find(lang);
+    return it == m.end() ? std::string() : it->second;
+  };
+  const std::string lang = " [" + o.lang + "]";
+  was("title", "title" + lang, in(before.titles, o.lang), !o.title.empty(), o.title);
+  was("description", "description" + lang, in(before.descriptions, o.lang), !o.description.empty(),
+      o.description);
+  was("event_date", "event date", before.event_date, !o.date.empty(), o.date);
+  was("place", "place", before.place, body.contains("place"), body.value("place", ""));
+  was("coordinates", "coordinates", before.lat.empty() ? "" : before.lat + "," + before.lon,
+      !o.lat.empty(), o.lat + "," + o.lon);
   ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
+  if (g.json) {
+    Json r{{"type", std::string(catalog::kItemDescribed)}, {"leaf_index", leaf}, {"item", item}};
+    for (const auto& x : replaced) r["replaced"][x.key] = x.value;
+    PrintJsonLine(r);
+    return Status::Ok();
+  }
   PrintRecorded(g, a->catalog(), catalog::kItemDescribed, leaf, "", "item", item);
+  for (const auto& x : replaced) {
+    fmt::print("  it replaces {} \"{}\" (the log keeps both)\n", x.label, Printable(x.value));
+  }
   return Status::Ok();
 }
 
