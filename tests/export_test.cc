@@ -440,7 +440,9 @@ TEST_F(Export, ExhibitNamesNeverCollideOrEscape) {
 // ---------------------------------------------------------------- tampering
 
 // An export killed half-way leaves `<out>.tmp-<pid>`; the next export to the
-// same place removes it (its process is gone), and never one of a live process.
+// same place removes it (its process is gone), and never one of a live process:
+// while that one is at work, a second export to the same place is refused at
+// once (exit 4, locked), rather than failing after writing the whole bag.
 TEST_F(Export, TheNextExportRemovesWhatAKilledOneLeft) {
   MakeCase();
   pid_t gone = testing::StartProcess({"/bin/true"}, "/dev/null", "/dev/null");
@@ -448,16 +450,22 @@ TEST_F(Export, TheNextExportRemovesWhatAKilledOneLeft) {
   const std::string out = tmp_.Join("case.zip"), folder = tmp_.Join("bag");
   const std::string dead_zip = out + ".tmp-" + std::to_string(gone);
   const std::string dead_folder = folder + ".tmp-" + std::to_string(gone);
-  const std::string live = out + ".tmp-" + std::to_string(::getpid());
   WriteTestFile(dead_zip, "half a zip");
   WriteTestFile(dead_folder + "/data/exhibits/i1/x", "half a bag");
-  WriteTestFile(live, "another export at work");
   ExportCase(out);
   ExportCase(folder);
   EXPECT_FALSE(fs::exists(dead_zip));
   EXPECT_FALSE(fs::exists(dead_folder));
-  EXPECT_TRUE(fs::exists(live));
   EXPECT_EQ(VerifyBag({out, "--key", vkey_}).exit_code, 0);
+  const std::string busy = tmp_.Join("busy.zip");
+  const std::string live = busy + ".tmp-" + std::to_string(::getpid());
+  WriteTestFile(live, "another export at work");
+  RunResult second = isnad({"export", "--case", case_, "--out", busy});
+  EXPECT_EQ(second.exit_code, 4) << second.err;
+  EXPECT_NE(second.err.find("another export to " + busy + " is under way"), std::string::npos)
+      << second.err;
+  EXPECT_EQ(ReadTestFile(live), "another export at work");
+  EXPECT_FALSE(fs::exists(busy));
 }
 
 class Tamper : public Export {

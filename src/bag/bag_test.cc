@@ -1257,6 +1257,26 @@ TEST(Writer, AMissingFolderIsNamed) {
   }
 }
 
+// Two exports to one place at once: the second would write the whole bag and
+// only then fail. It is refused at the start, naming the one under way.
+TEST(Writer, ASecondExportToTheSamePlaceIsRefusedAtOnce) {
+  TempDir tmp;
+  const std::string out = tmp.Join("case.zip");
+  // What a live export (here the process that started this test) is writing.
+  const std::string other = out + ".tmp-" + std::to_string(getppid());
+  WriteTestFile(other, "half a bag");
+  auto w = Writer::Create(out);
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.status().code(), core::Code::kLocked) << w.status().ToString();
+  EXPECT_NE(w.status().message().find("another export to " + out + " is under way"),
+            std::string::npos)
+      << w.status().ToString();
+  EXPECT_TRUE(fs::exists(other)) << "the other export's file is its own";
+  EXPECT_FALSE(fs::exists(out + ".tmp-" + std::to_string(getpid())));
+  fs::remove(other);
+  EXPECT_TRUE(Writer::Create(out).ok());
+}
+
 TEST(Writer, RefusesBadPaths) {
   TempDir tmp;
   auto w = Writer::Create(tmp.Join("bag"));

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -46,8 +47,10 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 
 // `<path>.tmp-<pid>` beside `path` left by an export that was killed (its
 // process is gone): removed, so that an interrupted export leaves nothing
-// behind once the next one to the same place starts. A live process's is kept.
-void RemoveAbandonedTemps(const std::string& path) {
+// behind once the next one to the same place starts. A live process's is kept,
+// and its pid returned: another export to the same place is under way.
+std::optional<pid_t> RemoveAbandonedTemps(const std::string& path) {
+  std::optional<pid_t> running;
   namespace fs = std::filesystem;
   const fs::path target(path);
   const std::string prefix = target.filename().string() + ".tmp-";
@@ -64,10 +67,15 @@ void RemoveAbandonedTemps(const std::string& path) {
       continue;
     }
     const auto pid = static_cast<pid_t>(std::stol(digits));
-    if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(pid, 0) == 0 || errno != ESRCH) {  // alive, or not ours to judge
+      running = pid;
+      continue;
+    }
     std::error_code rm;
     fs::remove_all(it->path(), rm);
   }
+  return running;
 }
 
 // Where the bag's files go, in order: Begin, Write..., End per file; Commit
@@ -568,7 +576,14 @@ StatusOr<std::unique_ptr<Writer>> Writer::Create(const std::string& path_in) {
     return core::NotFound("the folder " + parent + " does not exist, so " + path +
                           " cannot be written there; create it first or give another --out");
   }
-  RemoveAbandonedTemps(path);
+  if (std::optional<pid_t> other = RemoveAbandonedTemps(path)) {
+    // Both would write the whole bag, and the second to finish would fail at the end.
+    return core::Locked(
+        "another export to " + path + " is under way (process " + std::to_string(*other) +
+        ", writing " + path + ".tmp-" + std::to_string(*other) +
+        "); nothing was written. Wait for it to finish, or give another --out (if no export "
+        "is running, remove that file)");
+  }
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   if (core::Exists(env, tmp)) {
     return core::AlreadyExists(tmp + " exists (left by an earlier run?); remove it first");

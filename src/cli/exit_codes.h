@@ -11,7 +11,7 @@ enum ExitCode : int {
   kExitError = 1,       // failed, or partly done (some files not added)
   kExitUsage = 2,       // bad command line
   kExitNotFound = 3,    // no such archive, item, entry or file
-  kExitLocked = 4,      // another writer holds the archive
+  kExitLocked = 4,      // another writer holds the archive, or another export its --out
   kExitIo = 5,          // the operating system failed us (disk full, permissions)
   kExitIntegrity = 10,  // a hash, proof or signature does not hold: evidence at risk
 };
