@@ -242,6 +242,13 @@ TEST_F(CaptureCli, ExportOfACapturedPageCarriesItsWarc) {
   const std::string bag = tmp_.Join("bag");
   auto e = isnad({"export", "--items", payload, "--out", bag});
   ASSERT_EQ(e.exit_code, 0) << e.out << e.err;
+  // The user chose one item and gets two exhibits: the message says why.
+  EXPECT_NE(e.out.find("Exported 2 exhibit(s)"), std::string::npos) << e.out;
+  EXPECT_NE(e.out.find("of which 1 the web capture(s) that exhibits came from"), std::string::npos)
+      << e.out;
+  auto j = JsonLines(isnad({"export", "--items", payload, "--out", tmp_.Join("b2"), "--json"}).out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["captures"], Json::array({warc})) << j[0].dump();
   Json meta = Json::parse(ReadTestFile(bag + "/data/exhibits/" + warc + "/metadata.json"));
   EXPECT_EQ(meta["capture_warc_of"], payload);
   EXPECT_EQ(meta["sha256"], lines[0]["warc_sha256"]);

@@ -77,6 +77,8 @@ struct Exhibit {
   // When this exhibit is the WARC of a web capture whose payload was chosen:
   // that payload's id. The WARC is exported with it: what the server sent.
   std::string warc_of;
+  // True when it is exported only for that reason: it was not chosen itself.
+  bool brought_by_payload = false;
 };
 
 struct Selection {
@@ -168,10 +170,12 @@ StatusOr<Selection> Select(const Archive& a, const ExportRequest& r) {
       warc_of.emplace(warc.leaf_index, rec.id);
     }
   }
+  std::set<uint64_t> brought;
   for (const auto& [leaf, payload] : warc_of) {
     if (by_leaf.count(leaf)) continue;
     ISNAD_ASSIGN_OR_RETURN(catalog::ItemRecord warc, a.Resolve(catalog::ItemId(leaf)));
     by_leaf.emplace(leaf, std::move(warc));
+    brought.insert(leaf);
   }
   for (auto& [leaf, rec] : by_leaf) {
     s.ids.insert(rec.id);
@@ -179,6 +183,7 @@ StatusOr<Selection> Select(const Archive& a, const ExportRequest& r) {
     e.file = BagName(rec.name);
     e.rec = std::move(rec);
     if (auto w = warc_of.find(leaf); w != warc_of.end()) e.warc_of = w->second;
+    e.brought_by_payload = brought.count(leaf) != 0;
     s.exhibits.push_back(std::move(e));
   }
   return s;
@@ -1028,6 +1033,7 @@ StatusOr<ExportSummary> Export(const Archive& a, const ExportRequest& r) {
   for (const Exhibit& e : s.exhibits) {
     sum.exhibits.push_back(e.rec.id);
     sum.exhibit_bytes += e.rec.size_bytes;
+    if (e.brought_by_payload) sum.captures.push_back(e.rec.id);
   }
   sum.entries = c.entries.size();
   sum.checkpoint_size = c.n;

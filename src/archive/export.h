@@ -44,6 +44,9 @@ struct ExportSummary {
   std::string out;
   std::string title;                  // the case's or incident's title; "" for items
   std::vector<std::string> exhibits;  // item ids, in log order
+  // Of those, the WARCs of web captures exported because a chosen item was
+  // fetched by them (what the server sent), though not chosen themselves.
+  std::vector<std::string> captures;
   uint64_t exhibit_bytes = 0;         // their sizes summed
   uint64_t entries = 0;               // custody entries written (custody/entries.jsonl)
   uint64_t checkpoint_size = 0;       // N: the checkpoint every inclusion proof is against

@@ -107,6 +107,7 @@ int CmdExportBag(const Globals& g, const BagExportArgs& args) {
     PrintJsonLine({{"out", sum->out},
                    {"title", sum->title},
                    {"exhibits", sum->exhibits},
+                   {"captures", sum->captures},
                    {"exhibit_bytes", sum->exhibit_bytes},
                    {"entries", sum->entries},
                    {"checkpoint_size", sum->checkpoint_size},
@@ -115,11 +116,18 @@ int CmdExportBag(const Globals& g, const BagExportArgs& args) {
                    {"warnings", sum->warnings}});
     return kExitOk;
   }
+  const std::string brought =
+      sum->captures.empty()
+          ? ""
+          : fmt::format(
+                ", of which {} the web capture(s) that exhibits came from (the WARC: "
+                "what the server sent)",
+                sum->captures.size());
   fmt::print(
-      "Exported {} exhibit(s) ({}) with {} custody entries proved against checkpoint {}, {} "
+      "Exported {} exhibit(s) ({}{}) with {} custody entries proved against checkpoint {}, {} "
       "earlier checkpoint(s) and {} timestamp token(s) to {}.\n",
-      sum->exhibits.size(), HumanBytes(sum->exhibit_bytes), sum->entries, sum->checkpoint_size,
-      sum->checkpoints.size(), sum->timestamps, Printable(sum->out));
+      sum->exhibits.size(), HumanBytes(sum->exhibit_bytes), brought, sum->entries,
+      sum->checkpoint_size, sum->checkpoints.size(), sum->timestamps, Printable(sum->out));
   fmt::print("Check it anywhere with: isnad verify-bag {} --key \"{}\"\n", Printable(sum->out),
              (*a)->vkey());
   return kExitOk;
