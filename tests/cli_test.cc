@@ -432,6 +432,13 @@ TEST_F(Cli, RepairLogRebuildsDamagedHashTilesButNeverEntries) {
   EXPECT_EQ(ReadTestFile(tile), good_tile);
   WriteTestFile(bundle, good_bundle);
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+
+  // A log put back to an older checkpoint is named as such, not "repaired".
+  fs::copy_file(archive_ + "/checkpoints/1", archive_ + "/log/checkpoint",
+                fs::copy_options::overwrite_existing);
+  auto rolled = isnad({"repair-log"});
+  EXPECT_EQ(rolled.exit_code, 10) << rolled.out;
+  EXPECT_NE(rolled.err.find("the log was rolled back"), std::string::npos) << rolled.err;
 }
 
 TEST_F(Cli, VerifyWithTheWrongPinnedKeyFails) {

@@ -316,7 +316,8 @@ Status Archive::OpenParts(Mode mode) {
   if (writer) {
     ISNAD_ASSIGN_OR_RETURN(lock_, env->LockFile(layout_.LockFile()));
     // Best effort: a writer on a full disk still runs, and reindex removes them first.
-    (void)RemoveRebuildFiles(env, layout_.CatalogDb());
+    // (A repair touches nothing but the log: its dry run writes nothing at all.)
+    if (mode != Mode::kRepair) (void)RemoveRebuildFiles(env, layout_.CatalogDb());
   }
   ISNAD_ASSIGN_OR_RETURN(std::string vkey_text,
                          core::ReadFileUpTo(env, layout_.VerifierKey(), kMaxSmallFileBytes));
@@ -381,7 +382,8 @@ Status Archive::OpenParts(Mode mode) {
         " was never finished: `isnad init` was interrupted before its first entry. Nothing was "
         "stored in it; remove the folder and run init again");
   }
-  if (mode == Mode::kRepair) return Status::Ok();
+  // A log put back to an older checkpoint would repair and look sound: say what it is.
+  if (mode == Mode::kRepair) return CheckNotRolledBack();
   if (writer) {
     ISNAD_RETURN_IF_ERROR(CheckNotRolledBack());
     // A writer that stopped between signing a checkpoint and saving it in the
@@ -531,8 +533,9 @@ Status Archive::CatchUpCatalog() {
           "the catalogue records the log's root at " + std::to_string(applied) + " entries as " +
           applied_root.Hex() + ", but the log's hash tiles give " + log_root.Hex() +
           ": a hash tile under log/tile/ was damaged, or the catalogue comes from another log. "
-          "Run `isnad verify`, which tells which; rebuild the catalogue (`isnad reindex`) only "
-          "once verify finds the log sound");
+          "Run `isnad verify`, which tells which (`isnad repair-log` rebuilds damaged hash "
+          "tiles); rebuild the catalogue (`isnad reindex`) only once verify finds the log "
+          "sound");
     }
   }
   return ApplyLog(*log_, applied, kApplyChunk, *catalog_);
@@ -1118,26 +1121,24 @@ StatusOr<std::string> Archive::SignNote(std::string_view text) const {
   return tlog::SignNote(text, {&signer});
 }
 
-StatusOr<std::vector<tlog::RepairedFile>> Archive::RepairLog(bool dry_run,
-                                                             const ProgressFn& progress) {
+Status Archive::RepairLog(bool dry_run, std::vector<tlog::RepairedFile>* repaired,
+                          const ProgressFn& progress) {
   if (!lock_ || catalog_ || blobs_) {
     return core::FailedPrecondition("repairing the log needs the archive opened for repair");
   }
-  std::vector<tlog::RepairedFile> repaired;
-  Status s = log_->RepairTiles(dry_run, &repaired, [&](uint64_t done, uint64_t total) {
-    if (progress) progress({"proving the log's entries", "entries", done, total});
+  Status s = log_->RepairTiles(dry_run, repaired, [&](uint64_t done, uint64_t total) {
+    if (progress) progress({"checking the log against its entries", "entries", done, total});
   });
+  for (auto& r : *repaired) r.file = "log/" + r.file;
   ISNAD_RETURN_IF_ERROR(s.WithContext("repairing the custody log in " + layout_.LogDir()));
-  for (auto& r : repaired) r.file = "log/" + r.file;
-  if (dry_run || repaired.empty()) return repaired;
+  if (dry_run || repaired->empty()) return Status::Ok();
   auto reopened = tlog::Log::Open(options_.env, layout_.LogDir(), verifier_);
   if (!reopened.ok()) {
     return reopened.status().WithContext(
-        "the hash tiles were rebuilt, but the log still does not "
-        "open; run `isnad verify`");
+        "the hash tiles were rebuilt, but the log still does not open; run `isnad verify`");
   }
   log_ = std::move(*reopened);
-  return repaired;
+  return Status::Ok();
 }
 
 Status Archive::Reindex(const ProgressFn& progress) {

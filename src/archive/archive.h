@@ -267,12 +267,13 @@ class Archive {
   core::Status Reindex(const ProgressFn& progress = {});
 
   // Rebuilds the custody log's hash tiles from its entries once they prove the
-  // signed checkpoint (tlog::Log::RepairTiles), kRepair only: the files rewritten
-  // (`dry_run`: that would be), paths relative to the archive. Afterwards the log
-  // opens again as a writer would open it, or this says why not. Entries that do
-  // not prove the checkpoint: kIntegrity, nothing written.
-  core::StatusOr<std::vector<tlog::RepairedFile>> RepairLog(bool dry_run,
-                                                            const ProgressFn& progress = {});
+  // signed checkpoint (tlog::Log::RepairTiles), kRepair only. `repaired` gets the
+  // files rewritten (`dry_run`: that would be), paths relative to the archive,
+  // also when it fails part-way. Afterwards the log opens again as a writer would
+  // open it, or this says why not. Entries that do not prove the checkpoint:
+  // kIntegrity, nothing written.
+  core::Status RepairLog(bool dry_run, std::vector<tlog::RepairedFile>* repaired,
+                         const ProgressFn& progress = {});
 
   // The blobs that no entry of the log names: bytes stored by an add, capture,
   // analysis or time-stamp that was interrupted before it recorded them. With

@@ -1422,8 +1422,9 @@ void Importer::CheckType(bool relation, const Json& m, const std::string& column
   }
   const bool new_type = flag != m.end() && flag->get<bool>();
   if (std::string near = catalog::TypeSlip(word, *known); !near.empty() && !new_type) {
-    Bad(column, Quote(word) + " is not a " + (relation ? "relation" : "case event") +
-                    " type this archive knows; did you mean " + near +
+    Bad(column, Quote(word) + " is not a known " + (relation ? "relation" : "case event") +
+                    " type (standard, in the archive, or of an earlier line); did you mean " +
+                    near +
                     "? If it is meant as a type of its own, add \"new_type\": true to the line");
     return;
   }

@@ -582,7 +582,7 @@ StatusOr<std::unique_ptr<Writer>> Writer::Create(const std::string& path_in) {
         "another export to " + path + " is under way (process " + std::to_string(*other) +
         ", writing " + path + ".tmp-" + std::to_string(*other) +
         "); nothing was written. Wait for it to finish, or give another --out (if no export "
-        "is running, remove that file)");
+        "is running, remove it)");
   }
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   if (core::Exists(env, tmp)) {

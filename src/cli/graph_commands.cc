@@ -566,7 +566,8 @@ Status Describe(const Globals& g, const DescribeOptions& o) {
   }
   PrintRecorded(g, a->catalog(), catalog::kItemDescribed, leaf, "", "item", item);
   for (const auto& x : replaced) {
-    fmt::print("  it replaces {} \"{}\" (the log keeps both)\n", x.label, Printable(x.value));
+    const std::string shown = x.key == "place" ? Named(a->catalog(), x.value) : x.value;
+    fmt::print("  it replaces {} \"{}\" (the log keeps both)\n", x.label, Printable(shown));
   }
   return Status::Ok();
 }
@@ -1020,24 +1021,30 @@ struct RelationOptions {
 // standard one nor one recorded before: a slip a letter or two off a known one
 // ("comands") would stay in the signed log as a type of its own, which no
 // search, timeline or filter for the right one finds. That is refused unless
-// `new_type`; a word far from every known one is taken, with a note on stderr.
-Status CheckTypeWord(std::string_view what, const std::string& word, std::vector<std::string> known,
-                     const std::vector<std::string>& in_use, bool new_type) {
+// `new_type`; a word far from every known one is taken. Returns the note to
+// print once it is recorded ("" for a known type).
+StatusOr<std::string> CheckTypeWord(std::string_view what, const std::string& word,
+                                    std::vector<std::string> known,
+                                    const std::vector<std::string>& in_use, bool new_type) {
+  const size_t standard = known.size();
   for (const auto& w : in_use) {
     if (std::find(known.begin(), known.end(), w) == known.end()) known.push_back(w);
   }
-  if (std::find(known.begin(), known.end(), word) != known.end() || new_type) return Status::Ok();
+  if (std::find(known.begin(), known.end(), word) != known.end()) return std::string();
+  // The standard types, and at most ten of the archive's own.
   std::string list;
-  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-  if (std::string near = catalog::TypeSlip(word, known); !near.empty()) {
+  for (size_t i = 0; i < known.size() && i < standard + 10; ++i) {
+    list += (list.empty() ? "" : ", ") + known[i];
+  }
+  if (known.size() > standard + 10) list += ", …";
+  std::string near = catalog::TypeSlip(word, known);
+  if (!near.empty() && !new_type) {
     return core::InvalidArgument(fmt::format(
         "\"{}\" is not a {} type this archive knows; did you mean {}? Known: {}. Nothing was "
         "recorded. If \"{}\" is meant as a type of its own, add --new-type",
         word, what, near, list, word));
   }
-  fmt::print(stderr, "note: \"{}\" is a new {} type in this archive (known: {})\n", word, what,
-             list);
-  return Status::Ok();
+  return fmt::format("note: \"{}\" is a new {} type in this archive (known: {})", word, what, list);
 }
 
 Status RelationAdd(const Globals& g, const RelationOptions& o) {
@@ -1056,7 +1063,8 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
   }
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
   ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> types, a->catalog().RelationTypesInUse());
-  ISNAD_RETURN_IF_ERROR(
+  ISNAD_ASSIGN_OR_RETURN(
+      std::string type_note,
       CheckTypeWord("relation", predicate, catalog::StandardRelationTypes(), types, o.new_type));
   ISNAD_ASSIGN_OR_RETURN(std::string subject, ResolveRef(*a, EntityKind::kActor, o.subject));
   // The predicate says the object's kind (as import's relation lines do): a
@@ -1119,6 +1127,7 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
                Named(c, *object), leaf);
   }
   std::fflush(stdout);
+  if (!type_note.empty()) fmt::print(stderr, "{}\n", type_note);
   for (const auto& w : warnings) {
     std::fprintf(stderr, "warning: %s: %s\n", w.id.c_str(), Printable(w.what).c_str());
   }
@@ -1361,7 +1370,8 @@ Status CaseEventAdd(const Globals& g, const CaseEventOptions& o) {
   ISNAD_ASSIGN_OR_RETURN(std::string event, ToWord("--type", o.type));
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
   ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> types, a->catalog().CaseEventTypesInUse());
-  ISNAD_RETURN_IF_ERROR(
+  ISNAD_ASSIGN_OR_RETURN(
+      std::string type_note,
       CheckTypeWord("case event", event, catalog::StandardCaseEventTypes(), types, o.new_type));
   ISNAD_ASSIGN_OR_RETURN(std::string case_id, ResolveRef(*a, EntityKind::kCase, o.target));
   Json body{{"type", std::string(catalog::kCaseEvent)},
@@ -1373,6 +1383,7 @@ Status CaseEventAdd(const Globals& g, const CaseEventOptions& o) {
   if (!documents.empty()) body["documents"] = StringsJson(documents);
   ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
   std::string id = catalog::EntityId(EntityKind::kCaseEvent, leaf);
+  if (!type_note.empty()) fmt::print(stderr, "{}\n", type_note);
   if (g.json) {
     PrintJsonLine({{"type", std::string(catalog::kCaseEvent)},
                    {"leaf_index", leaf},

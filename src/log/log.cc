@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 #include <list>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -435,8 +436,8 @@ Status ReconcileCheckpoint(Core& c) {
 }
 
 // Writes one tile or bundle of a batch; durability comes from the batch's
-// single SyncFilesystem.
-Status WriteLogFile(Core& c, const std::string& rel, std::string_view data) {
+// single SyncFilesystem (`sync`: the file's own, before its rename).
+Status WriteLogFile(Core& c, const std::string& rel, std::string_view data, bool sync = false) {
   std::string path = c.Path(rel);
   std::string dir = core::DirName(path);
   if (c.dirs.count(dir) == 0) {
@@ -444,7 +445,7 @@ Status WriteLogFile(Core& c, const std::string& rel, std::string_view data) {
     if (c.dirs.size() > 4096) c.dirs.clear();
     c.dirs.insert(dir);
   }
-  return core::WriteFileAtomically(c.env, path, data, /*sync=*/false);
+  return core::WriteFileAtomically(c.env, path, data, sync);
 }
 
 // The right edge being extended by one batch. Nothing here touches the
@@ -863,11 +864,12 @@ class Checker {
 // and one tile at a time, in constant memory: `tile(level, n, hashes)` for
 // every hash tile of the tree (full and right-edge), `bundle(n, file, data)` for
 // every entry bundle read (`data`: its first `width` entries, where a wider file
-// stood in for a missing partial one). Returns the root. A bundle that is
+// stood in for a missing partial one; with their leaf hashes), before the tiles
+// made from it. Returns the root. A bundle that is
 // missing, unreadable or malformed: kIntegrity naming it.
 using RecomputedTile = std::function<Status(int level, uint64_t n, const std::vector<Hash>&)>;
-using RecomputedBundle =
-    std::function<Status(uint64_t n, const PartialFile& file, std::string_view data)>;
+using RecomputedBundle = std::function<Status(uint64_t n, const PartialFile& file,
+                                              std::string_view data, const std::vector<Hash>&)>;
 
 StatusOr<Hash> RecomputeTree(const Core& c, uint64_t size, const RecomputedTile& tile,
                              const RecomputedBundle& bundle,
@@ -896,7 +898,7 @@ StatusOr<Hash> RecomputeTree(const Core& c, uint64_t size, const RecomputedTile&
     std::vector<Hash> leaves;
     leaves.reserve(w);
     for (std::string_view e : *views) leaves.push_back(LeafHash(e));
-    if (bundle) ISNAD_RETURN_IF_ERROR(bundle(n, f, data));
+    if (bundle) ISNAD_RETURN_IF_ERROR(bundle(n, f, data, leaves));
     if (w == kTileWidth) {
       ISNAD_RETURN_IF_ERROR(tile(0, full[0]++, leaves));
       ISNAD_RETURN_IF_ERROR(push(1, FullTileRoot(leaves.data())));
@@ -1244,97 +1246,195 @@ Status Log::Verify(const NoteVerifier& verifier, std::vector<LogProblem>* proble
 
 Status Log::RepairTiles(bool dry_run, std::vector<RepairedFile>* repaired,
                         const std::function<void(uint64_t, uint64_t)>& progress) {
-  if (repaired == nullptr)
+  if (repaired == nullptr) {
     return core::InvalidArgument("RepairTiles needs somewhere to list files");
+  }
   Core& c = *state_;
   const uint64_t size = c.checkpoint.size;
-  const std::string before_writing =
+  const std::string nothing_written =
       "The entries are the log's ground truth: hash tiles are rebuilt from them, never the "
       "reverse, so nothing was written. ";
 
-  // First the proof: the tree the entries give must have the signed root. On
-  // the way, note bundles that disagree with their stored level-0 tile, the
-  // likely culprits if it does not.
+  // Pass 1 reads everything and writes nothing. It recomputes the tree from the
+  // entries, keeps a digest of each bundle's leaf hashes (the second pass writes
+  // only what comes from bundles that still give them), lists the files that
+  // differ from what the entries give, and notes bundles that disagree with
+  // tiles which agree among themselves: the likely damaged ones, if the root
+  // does not match.
+  std::vector<Hash> proven;
+  std::vector<RepairedFile> differ;
+  std::vector<std::string> blocked;  // not regular files: moved aside by hand first
   std::vector<std::string> suspects;
-  auto note_suspect = [&](int level, uint64_t n, const std::vector<Hash>& hashes) -> Status {
-    if (level != 0 || suspects.size() >= 3) return Status::Ok();
-    auto stored = log_internal::ReadBounded(c, HashTilePath(0, n, hashes.size()), "hash tile");
-    if (stored.ok() && *stored != log_internal::TileBytes(hashes.data(), hashes.size())) {
-      suspects.push_back(EntryBundlePath(n, hashes.size()));
+  auto classify = [&](const std::string& rel, std::string_view want,
+                      std::string_view kind) -> Status {
+    auto have = log_internal::ReadBounded(c, rel, kind);
+    if (have.ok() && *have == want) return Status::Ok();
+    if (have.ok()) {
+      differ.push_back({rel, "damaged (its bytes differed from what the entries give)"});
+    } else if (have.status().code() == core::Code::kNotFound) {
+      differ.push_back({rel, "missing"});
+    } else if (have.status().code() == core::Code::kIntegrity &&
+               have.status().message().find("not a regular file") != std::string::npos) {
+      blocked.push_back(rel);
+    } else if (have.status().code() == core::Code::kIntegrity) {
+      differ.push_back({rel, "damaged (" + have.status().message() + ")"});
+    } else {
+      return have.status().WithContext(rel);
     }
     return Status::Ok();
   };
-  auto root = log_internal::RecomputeTree(c, size, note_suspect, nullptr, progress);
+  auto superseded_tiles = [&](int level, uint64_t n, const std::vector<Hash>& hashes,
+                              const auto& each) -> Status {
+    for (uint64_t pw :
+         log_internal::PartialWidths(c, HashTilePath(level, n, kTileWidth) + ".p", hashes.size())) {
+      ISNAD_RETURN_IF_ERROR(
+          each(HashTilePath(level, n, pw), log_internal::TileBytes(hashes.data(), pw)));
+    }
+    return Status::Ok();
+  };
+  auto superseded_bundles = [&](uint64_t n, uint64_t w, std::string_view data,
+                                const auto& each) -> Status {
+    for (uint64_t pw : log_internal::PartialWidths(c, EntryBundlePath(n, kTileWidth) + ".p", w)) {
+      auto len = log_internal::BundlePrefixLength(data, pw);
+      if (!len) return core::Internal("a proved bundle is shorter than its superseded part");
+      ISNAD_RETURN_IF_ERROR(each(EntryBundlePath(n, pw), data.substr(0, *len)));
+    }
+    return Status::Ok();
+  };
+  // The stored level-1 hash over full level-0 tile n, when its tile reads.
+  std::optional<std::vector<Hash>> parents;
+  uint64_t parents_at = 0;
+  auto stored_parent = [&](uint64_t n) -> std::optional<Hash> {
+    const uint64_t m = n / kTileWidth, count = log_internal::CountAt(size, 1);
+    if (!parents || parents_at != m) {
+      parents_at = m;
+      parents = std::vector<Hash>();
+      const uint64_t w = log_internal::WidthOf(count, m);
+      auto data = log_internal::ReadBounded(c, HashTilePath(1, m, w), "hash tile");
+      if (data.ok()) {
+        auto hashes = log_internal::DecodeHashTile(*data, w);
+        if (hashes.ok()) parents = std::move(*hashes);
+      }
+    }
+    if (n % kTileWidth >= parents->size()) return std::nullopt;
+    return (*parents)[n % kTileWidth];
+  };
+  auto check_tile = [&](int level, uint64_t n, const std::vector<Hash>& hashes) -> Status {
+    const uint64_t w = hashes.size();
+    const std::string rel = HashTilePath(level, n, w);
+    if (level == 0 && suspects.size() < 3) {
+      auto stored = log_internal::ReadBounded(c, rel, "hash tile");
+      auto tile = stored.ok() ? log_internal::DecodeHashTile(*stored, w)
+                              : StatusOr<std::vector<Hash>>(stored.status());
+      const bool differs = !tile.ok() || *tile != hashes;
+      std::optional<Hash> parent = w == kTileWidth ? stored_parent(n) : std::nullopt;
+      bool suspect = false;
+      if (parent) {
+        // The tiles agree with each other and the entries do not, or no level-0
+        // tile is left and the entries disagree with the level above.
+        const Hash computed = log_internal::FullTileRoot(hashes.data());
+        suspect = computed != *parent &&
+                  (!tile.ok() || log_internal::FullTileRoot(tile->data()) == *parent);
+      } else {
+        suspect = tile.ok() && differs;
+      }
+      if (suspect) suspects.push_back(EntryBundlePath(n, w));
+    }
+    ISNAD_RETURN_IF_ERROR(classify(rel, log_internal::TileBytes(hashes.data(), w), "hash tile"));
+    return superseded_tiles(level, n, hashes, [&](const std::string& r, std::string_view want) {
+      return classify(r, want, "hash tile");
+    });
+  };
+  auto check_bundle = [&](uint64_t n, const log_internal::PartialFile& f, std::string_view data,
+                          const std::vector<Hash>& leaves) -> Status {
+    proven.push_back(core::Sha256Of(log_internal::TileBytes(leaves.data(), leaves.size())));
+    const uint64_t w = leaves.size();
+    if (f.width != w) ISNAD_RETURN_IF_ERROR(classify(EntryBundlePath(n, w), data, "entry bundle"));
+    return superseded_bundles(n, w, data, [&](const std::string& r, std::string_view want) {
+      return classify(r, want, "entry bundle");
+    });
+  };
+  auto root = log_internal::RecomputeTree(c, size, check_tile, check_bundle, progress);
   if (!root.ok()) {
     if (root.status().code() != core::Code::kIntegrity) return root.status();
-    return core::Integrity(root.status().message() + ". " + before_writing +
+    return core::Integrity(root.status().message() + ". " + nothing_written +
                            "Restore that file from a backup of the archive, then run `isnad "
                            "verify`");
   }
   if (*root != c.checkpoint.root) {
-    std::string culprit = "an entry bundle was damaged or changed";
-    if (!suspects.empty()) {
-      culprit = "";
-      for (const auto& b : suspects) culprit += (culprit.empty() ? "" : ", ") + b;
-      culprit = "an entry bundle was damaged or changed (" + culprit +
-                (suspects.size() == 1 ? " no longer matches its" : " no longer match their") +
-                " stored hash tile" + (suspects.size() == 1 ? ")" : "s)");
-    }
+    std::string which;
+    for (const auto& b : suspects) which += (which.empty() ? "" : ", ") + b;
+    std::string culprit =
+        suspects.empty()
+            ? "an entry bundle was damaged or changed, and which one cannot be told from the "
+              "hash tiles here, which are damaged too. " +
+                  nothing_written +
+                  "Compare log/tile/entries/ with a backup of the archive and restore the bundle "
+                  "that differs"
+            : "an entry bundle was damaged or changed: " + which +
+                  (suspects.size() == 1 ? " no longer matches" : " no longer match") +
+                  " the hash tiles, which agree with each other. " + nothing_written + "Restore " +
+                  (suspects.size() == 1 ? "it" : "them") + " from a backup of the archive";
     return core::Integrity(
         "the entries do not lead to the signed checkpoint: their tree has root " + root->Hex() +
         ", the checkpoint of " + Num(size) + " entries says " + c.checkpoint.root.Hex() + ": " +
-        culprit + ". " + before_writing +
-        "Restore the damaged bundle from a backup of the archive (`isnad "
-        "verify` names it), then run `isnad verify`");
+        culprit + ", then run `isnad verify`");
+  }
+  if (!blocked.empty()) {
+    std::string names;
+    for (const auto& b : blocked) names += (names.empty() ? "" : ", ") + b;
+    return core::Integrity(names + (blocked.size() == 1 ? " is" : " are") +
+                           " not a regular file (a folder, FIFO, device or socket) where the log "
+                           "keeps a file; nothing was written. Move " +
+                           (blocked.size() == 1 ? "it" : "them") +
+                           " out of the log folder, then run `isnad repair-log` again");
+  }
+  if (dry_run || differ.empty()) {
+    *repaired = std::move(differ);
+    return Status::Ok();
   }
 
-  // Proved: every tile the entries give is what the signed tree had. Rewrite
-  // those missing or different, with the superseded partial versions of each.
-  auto fix = [&](const std::string& rel, std::string_view want, std::string_view kind) -> Status {
-    auto have = log_internal::ReadBounded(c, rel, kind);
-    if (have.ok() && *have == want) return Status::Ok();
-    std::string why;
-    if (have.ok() || have.status().code() == core::Code::kIntegrity) {
-      why = "damaged (its bytes differed from what the entries give)";
-    } else if (have.status().code() == core::Code::kNotFound) {
-      why = "missing";
-    } else {
-      return have.status().WithContext(rel);
-    }
-    repaired->push_back({rel, std::move(why)});
-    if (dry_run) return Status::Ok();
-    return log_internal::WriteLogFile(c, rel, want);
+  // Pass 2 writes the files pass 1 listed, each from a bundle that still gives
+  // the leaf hashes pass 1 proved. What it wrote is listed as it goes, so that a
+  // failure part-way still says what was rewritten.
+  std::map<std::string, std::string> todo;
+  for (auto& d : differ) todo.emplace(d.file, std::move(d.why));
+  repaired->clear();
+  auto write = [&](const std::string& rel, std::string_view data, bool sync) -> Status {
+    auto it = todo.find(rel);
+    if (it == todo.end()) return Status::Ok();
+    ISNAD_RETURN_IF_ERROR(log_internal::WriteLogFile(c, rel, data, sync));
+    repaired->push_back({rel, it->second});
+    return Status::Ok();
   };
-  auto tile = [&](int level, uint64_t n, const std::vector<Hash>& hashes) -> Status {
+  auto write_tile = [&](int level, uint64_t n, const std::vector<Hash>& hashes) -> Status {
     const uint64_t w = hashes.size();
     ISNAD_RETURN_IF_ERROR(
-        fix(HashTilePath(level, n, w), log_internal::TileBytes(hashes.data(), w), "hash tile"));
-    for (uint64_t pw :
-         log_internal::PartialWidths(c, HashTilePath(level, n, kTileWidth) + ".p", w)) {
-      ISNAD_RETURN_IF_ERROR(
-          fix(HashTilePath(level, n, pw), log_internal::TileBytes(hashes.data(), pw), "hash tile"));
-    }
-    return Status::Ok();
+        write(HashTilePath(level, n, w), log_internal::TileBytes(hashes.data(), w), false));
+    return superseded_tiles(level, n, hashes, [&](const std::string& r, std::string_view want) {
+      return write(r, want, false);
+    });
   };
-  auto bundle = [&](uint64_t n, const log_internal::PartialFile& f,
-                    std::string_view data) -> Status {
-    const uint64_t w = log_internal::WidthOf(size, n);
-    if (f.width != w) ISNAD_RETURN_IF_ERROR(fix(EntryBundlePath(n, w), data, "entry bundle"));
-    for (uint64_t pw : log_internal::PartialWidths(c, EntryBundlePath(n, kTileWidth) + ".p", w)) {
-      auto len = log_internal::BundlePrefixLength(data, pw);
-      if (!len) return core::Internal("a proved bundle is shorter than its superseded part");
-      ISNAD_RETURN_IF_ERROR(fix(EntryBundlePath(n, pw), data.substr(0, *len), "entry bundle"));
+  auto write_bundle = [&](uint64_t n, const log_internal::PartialFile& f, std::string_view data,
+                          const std::vector<Hash>& leaves) -> Status {
+    if (n >= proven.size() ||
+        core::Sha256Of(log_internal::TileBytes(leaves.data(), leaves.size())) != proven[n]) {
+      return core::Integrity(f.rel +
+                             " changed while the log was being repaired: nothing more "
+                             "was written. Run `isnad verify`");
     }
-    return Status::Ok();
+    // A copy of entries of the signed tree: durable before its name is, since
+    // an empty file under that name would stand for a damaged bundle.
+    const uint64_t w = leaves.size();
+    if (f.width != w) ISNAD_RETURN_IF_ERROR(write(EntryBundlePath(n, w), data, true));
+    return superseded_bundles(n, w, data, [&](const std::string& r, std::string_view want) {
+      return write(r, want, true);
+    });
   };
-  ISNAD_ASSIGN_OR_RETURN(Hash again, log_internal::RecomputeTree(c, size, tile, bundle, nullptr));
-  if (again != c.checkpoint.root) {
-    return core::Integrity(
-        "the entries changed while the log was being repaired; run `isnad "
-        "verify`");
-  }
-  if (!dry_run && !repaired->empty()) ISNAD_RETURN_IF_ERROR(c.env->SyncFilesystem(c.dir));
-  return Status::Ok();
+  auto again = log_internal::RecomputeTree(c, size, write_tile, write_bundle, progress);
+  Status synced = repaired->empty() ? Status::Ok() : c.env->SyncFilesystem(c.dir);
+  if (!again.ok()) return again.status();
+  return synced;
 }
 
 }  // namespace isnad::tlog

@@ -948,5 +948,76 @@ TEST_F(CorruptionTest, RepairDryRunWritesNothingAndAWholeLevelComesBack) {
   EXPECT_TRUE(repaired.empty());
 }
 
+// A bundle changed and its own level-0 tile gone: the level above still tells
+// which bundle no longer fits, and the refusal names it.
+TEST_F(CorruptionTest, RepairNamesTheChangedBundleWhenItsTileIsGoneToo) {
+  FlipByte("tile/entries/001", 40);
+  fs::remove(File("tile/0/001"));
+  const auto damaged = Snapshot(dir_);
+  std::vector<RepairedFile> repaired;
+  core::Status s = open_->RepairTiles(false, &repaired);
+  EXPECT_EQ(s.code(), Code::kIntegrity) << s.ToString();
+  EXPECT_NE(s.message().find("tile/entries/001 no longer matches the hash tiles"),
+            std::string::npos)
+      << s.ToString();
+  EXPECT_EQ(Differing(Snapshot(dir_), damaged), "");
+}
+
+// A folder where a tile belongs is in the way: the dry run and the real run
+// both refuse, naming it, with nothing written.
+TEST_F(CorruptionTest, RepairRefusesAFolderInATilesPlace) {
+  fs::remove(File("tile/0/000"));
+  fs::create_directories(File("tile/0/000/inside"));
+  FlipByte("tile/0/001", 3);
+  const auto damaged = Snapshot(dir_);
+  for (bool dry : {true, false}) {
+    std::vector<RepairedFile> repaired;
+    core::Status s = open_->RepairTiles(dry, &repaired);
+    EXPECT_EQ(s.code(), Code::kIntegrity) << s.ToString();
+    EXPECT_NE(s.message().find("tile/0/000 is not a regular file"), std::string::npos)
+        << s.ToString();
+    EXPECT_TRUE(repaired.empty());
+    EXPECT_EQ(Differing(Snapshot(dir_), damaged), "");
+  }
+}
+
+// A failure part-way through the rewriting still lists what was rewritten.
+TEST_F(CorruptionTest, RepairStoppedPartWayListsWhatItRewrote) {
+  const auto pristine = Snapshot(dir_);
+  FlipByte("tile/0/000", 3);
+  FlipByte("tile/0/001", 3);
+  FaultInjectionEnv env(Default());
+  core::Status edge;
+  auto log = Log::OpenForAudit(&env, dir_, TestKeys().verifier, &edge);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  env.fail_rename_at = env.renames + 2;
+  std::vector<RepairedFile> repaired;
+  core::Status s = (*log)->RepairTiles(false, &repaired);
+  EXPECT_FALSE(s.ok());
+  ASSERT_EQ(repaired.size(), 1u);
+  EXPECT_EQ(repaired[0].file, "tile/0/000");
+  EXPECT_EQ(ReadTestFile(File("tile/0/000")), pristine.at("tile/0/000"));
+}
+
+// Pass 2 writes only from bundles that still give what pass 1 proved: a bundle
+// changed between the passes stops it, after the tiles of those before it.
+TEST_F(CorruptionTest, RepairWritesNothingFromABundleChangedMeanwhile) {
+  const auto pristine = Snapshot(dir_);
+  FlipByte("tile/0/000", 3);
+  FlipByte("tile/0/001", 3);
+  int starts = 0;
+  std::vector<RepairedFile> repaired;
+  core::Status s = open_->RepairTiles(false, &repaired, [&](uint64_t done, uint64_t) {
+    if (done == 0 && ++starts == 2) FlipByte("tile/entries/001", 40);  // the second pass begins
+  });
+  EXPECT_EQ(s.code(), Code::kIntegrity) << s.ToString();
+  EXPECT_NE(s.message().find("tile/entries/001 changed while the log was being repaired"),
+            std::string::npos)
+      << s.ToString();
+  ASSERT_EQ(repaired.size(), 1u);
+  EXPECT_EQ(repaired[0].file, "tile/0/000");
+  EXPECT_NE(ReadTestFile(File("tile/0/001")), pristine.at("tile/0/001")) << "not from it";
+}
+
 }  // namespace
 }  // namespace isnad::tlog

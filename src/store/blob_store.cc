@@ -88,17 +88,25 @@ Status ChangedWhileRead(const std::string& path) {
       "being written");
 }
 
-// A file whose stated size is not its content though nothing about it changed:
-// one the kernel makes up as it is read (/proc, /sys). Waiting never helps.
+// Whether a file that gave other than its stated size, with nothing about it
+// changed, is one the kernel makes up as it is read: /proc states 0 bytes and
+// /sys a page. Any other size is taken for a write the clock did not show (a
+// file system with coarse timestamps), which waiting does help.
+bool MadeUpAsRead(const FileInfo& before, const FileInfo& now) {
+  return SameFile(before, now) && (before.size_bytes == 0 || before.size_bytes == 4096);
+}
+
+// A file the kernel makes up as it is read (/proc, /sys). Waiting never helps.
 Status GeneratedFile(const std::string& path, uint64_t stated, bool more) {
+  const bool quotable = path.find('\'') == std::string::npos;
   return core::FailedPrecondition(
       path + " gives " + (more ? "more" : "fewer") + " bytes than the size its file system " +
       "states (" + std::to_string(stated) +
       " bytes), though nothing about it changed: the system makes its content up as it is "
-      "read (as for the files under /proc and /sys, never the same twice), or a network file "
-      "system states an out-of-date size. Nothing was recorded. To keep what it says now, copy "
-      "it to a regular file first (cat '" +
-      path + "' > copy.txt) and add the copy");
+      "read, as for the files under /proc and /sys, and it is never the same twice. Nothing "
+      "was recorded. To keep what it says now, copy it to a regular file first (" +
+      (quotable ? "cat '" + path + "'" : std::string("cat FILE")) +
+      " > copy.txt) and add the copy");
 }
 
 Status DifferentOnSecondRead(const std::string& path) {
@@ -336,7 +344,7 @@ StatusOr<StagedBlob> BlobStore::Stage(const std::string& source_path,
     if (read_status.ok() && total == buf.size()) {
       // It grew past its stat'ed size while being read, or never had that size.
       auto now = env_->Stat(source_path);
-      if (now.ok() && SameFile(before, *now)) {
+      if (now.ok() && MadeUpAsRead(before, *now)) {
         return fail(GeneratedFile(source_path, before.size_bytes, true));
       }
       return fail(ChangedWhileRead(source_path));
@@ -433,6 +441,7 @@ StatusOr<StagedBlob> BlobStore::Stage(const std::string& source_path,
   auto after = env_->Stat(source_path);
   if (!after.ok() || !SameFile(before, *after)) return fail(ChangedWhileRead(source_path));
   if (total != before.size_bytes) {
+    if (!MadeUpAsRead(before, *after)) return fail(ChangedWhileRead(source_path));
     return fail(GeneratedFile(source_path, before.size_bytes, total > before.size_bytes));
   }
   source.reset();
