@@ -475,6 +475,11 @@ TEST_F(GraphCli, TagsAddAndRemoveAndDeriveLinksACopy) {
   EXPECT_EQ(Search({"--tag", "aleppo"}), std::vector<std::string>{copy});
   EXPECT_EQ(Search({"--tag", "victims", "--tag", " aleppo"}), std::vector<std::string>{copy});
   EXPECT_EQ(isnad({"tag", copy, "  "}).exit_code, 2);
+  // A separator of the CSV tags cell ("sarin, rockets") would be one tag here
+  // and two after an export and import: refused, saying how to give two.
+  RunResult comma = isnad({"tag", copy, "sarin, rockets"});
+  EXPECT_EQ(comma.exit_code, 2);
+  EXPECT_TRUE(Contains(comma.err, "holds a ','")) << comma.err;
   // A tag filter folds as search does: case, and Arabic spellings (ة/ه, أ/ا).
   One({"tag", copy, "Chemical-Attack", "الغوطة"});
   EXPECT_EQ(Search({"--tag", "chemical attack"}), std::vector<std::string>{copy});
@@ -1148,6 +1153,49 @@ TEST_F(GraphCli, ReindexChangesNoGraphAnswer) {
     EXPECT_EQ(after.out, before[i].out) << queries[i][0] << " " << queries[i][1];
   }
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+}
+
+// Arabic text given where the language defaults to English would be recorded
+// as English for good: refused, saying how to give its language.
+TEST_F(GraphCli, ArabicTextWithNoLanguageIsRefused) {
+  std::string item = AddFile("video.bin");
+  const uint64_t before = LogSize();
+  RunResult title = isnad({"describe", item, "--title", "ضحايا في زملكا"});
+  EXPECT_EQ(title.exit_code, 2);
+  EXPECT_TRUE(Contains(title.err, "--lang ar")) << title.err;
+  RunResult place = isnad({"place", "add", "--name", "زملكا"});
+  EXPECT_EQ(place.exit_code, 2);
+  EXPECT_TRUE(Contains(place.err, "--name-ar")) << place.err;
+  EXPECT_EQ(LogSize(), before);
+  One({"describe", item, "--title", "ضحايا في زملكا", "--lang", "ar"});
+  One({"place", "add", "--name", "Zamalka", "--name-ar", "زملكا"});
+  // A name with a few Arabic words in a Latin text is English.
+  One({"describe", item, "--title", "Victims in Zamalka (زملكا)"});
+}
+
+// A mistake made in every row of a spreadsheet (here a date the way a
+// spreadsheet shows it) is shown ten times on a terminal, then counted, not
+// printed a thousand times; --json still gives every problem.
+TEST_F(GraphCli, ImportShowsTenProblemsAColumnThenCountsTheRest) {
+  std::string item = AddFile("video.bin");
+  const uint64_t before = LogSize();
+  std::string csv = "id,event_date\n";
+  for (int i = 0; i < 25; ++i) csv += item + ",21/08/2013\n";
+  WriteTestFile(tmp_.Join("rows.csv"), csv);
+  RunResult r = isnad({"import", tmp_.Join("rows.csv")});
+  EXPECT_NE(r.exit_code, 0);
+  size_t shown = 0;
+  for (size_t at = r.err.find("column event_date:"); at != std::string::npos;
+       at = r.err.find("column event_date:", at + 1)) {
+    ++shown;
+  }
+  EXPECT_EQ(shown, 10u) << r.err;
+  EXPECT_TRUE(Contains(r.err, "... and 15 more problem(s) in column event_date")) << r.err;
+  RunResult json = isnad({"import", tmp_.Join("rows.csv"), "--json"});
+  size_t lines = 0;
+  for (char c : json.out) lines += c == '\n';
+  EXPECT_EQ(lines, 26u) << json.out;  // 25 problems and the summary
+  EXPECT_EQ(LogSize(), before);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "catalog/entries.h"
 #include "core/canonical_json.h"
 #include "core/digest.h"
+#include "core/spelling.h"
 #include "core/utf8.h"
 
 namespace isnad::archive {
@@ -185,13 +186,58 @@ bool Under(const std::string& path, const std::string& root) {
 }
 
 // CSV header -> member: case, spaces and '_' do not matter.
+// A byte order mark of UTF-16, as "Unicode text" from a spreadsheet starts.
+bool IsUtf16(std::string_view text) {
+  return text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF");
+}
+constexpr std::string_view kUtf16Problem =
+    "the file is UTF-16 text (what spreadsheets call \"Unicode text\"), not UTF-8: save it as "
+    "\"CSV UTF-8 (comma delimited)\" (or as UTF-8 JSON Lines) and import that";
+
 std::string NormaliseHeader(std::string_view h) {
   std::string out;
-  for (char c : h) {
-    if (c == ' ' || c == '_') continue;
+  for (size_t i = 0; i < h.size(); ++i) {
+    const char c = h[i];
+    if (c == ' ' || c == '_' || c == '-' || c == '\t') continue;
+    if (h.substr(i, 2) == "\xC2\xA0") {  // a no-break space, as spreadsheets paste it
+      ++i;
+      continue;
+    }
     out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   }
   return out;
+}
+
+const std::map<std::string, std::string>& CsvColumns();
+
+// The column a header most likely meant: a common other name ("Date",
+// "Latitude", "File"), or one a letter or two off a column's name.
+std::string LikelyColumn(const std::string& norm) {
+  static const std::map<std::string, std::string> kOtherNames = {{"date", "event_date"},
+                                                                 {"eventdates", "event_date"},
+                                                                 {"when", "event_date"},
+                                                                 {"latitude", "lat"},
+                                                                 {"longitude", "lon"},
+                                                                 {"long", "lon"},
+                                                                 {"lng", "lon"},
+                                                                 {"file", "path"},
+                                                                 {"filename", "path"},
+                                                                 {"filepath", "path"},
+                                                                 {"link", "url"},
+                                                                 {"tag", "tags"},
+                                                                 {"keywords", "tags"},
+                                                                 {"notes", "note"},
+                                                                 {"comment", "note"},
+                                                                 {"comments", "note"},
+                                                                 {"location", "place"},
+                                                                 {"hash", "sha256"},
+                                                                 {"caption", "description"},
+                                                                 {"name", "title"}};
+  if (auto it = kOtherNames.find(norm); it != kOtherNames.end()) return it->second;
+  std::vector<std::string> names;
+  for (const auto& [n, member] : CsvColumns()) names.push_back(n);
+  std::string near = core::Closest(norm, names);
+  return near.empty() ? "" : CsvColumns().at(near);
 }
 
 const std::map<std::string, std::string>& CsvColumns() {
@@ -335,6 +381,10 @@ class Importer {
   // Replaces placeholders in the reference members of `body`. `path_ids`
   // null: dummy item ids (checking).
   Json Materialise(const Json& body, uint64_t base, const std::vector<std::string>* path_ids) const;
+  // Leaves out of the plan what would record what the archive (or the plan
+  // before it) already says of an item, so that a file imported twice records
+  // nothing new; sets position_. Returns how many entries it left out.
+  size_t LeaveOutUnchanged(const std::vector<std::string>& path_ids);
   std::string Real(const std::string& v, uint64_t base,
                    const std::vector<std::string>* path_ids) const;
 
@@ -350,6 +400,9 @@ class Importer {
   // (owner, item) links planned by this file, and those it takes back.
   std::set<std::pair<std::string, std::string>> linked_, unlinked_;
   std::set<std::string> withdrawn_;  // relations this file withdraws
+  // What this file says of each item ("<item>\n<what>") -> (row, value): two
+  // rows that disagree are a slip, not an order to follow.
+  std::map<std::string, std::pair<uint64_t, Json>> said_;
   // Known relation and case event types (CheckType), loaded when first needed.
   std::optional<std::vector<std::string>> relation_types_, event_types_;
   std::map<std::string, RefDef> refs_;  // refs defined so far
@@ -359,6 +412,10 @@ class Importer {
 
   std::vector<Planned> bodies_;
   std::map<size_t, EntityKind> created_;  // body index -> kind of entity it creates
+  // Body index -> its place in the batch, once unchanged bodies are left out
+  // (empty: the same), and whether it is kept.
+  std::vector<uint64_t> position_;
+  std::vector<bool> kept_;
   size_t notes_ = 0;
   std::vector<AddGroup> groups_;
   std::vector<std::string> paths_;  // placeholder n -> path given to Add
@@ -379,8 +436,28 @@ class Importer {
 // ------------------------------------------------------------------ reading the file
 
 void Importer::CsvFile(std::string_view text) {
+  if (IsUtf16(text)) {
+    report_->problems.push_back({0, "", std::string(kUtf16Problem)});
+    return;
+  }
   std::vector<ImportProblem> parse_problems;
   std::vector<CsvRecord> records = ParseCsv(text, &parse_problems);
+  // One column whose name holds the separators of another CSV dialect: say so
+  // once, rather than that every row has the wrong number of fields.
+  if (!records.empty() && records[0].fields.size() == 1) {
+    const std::string& h = records[0].fields[0];
+    for (const auto& [sep, name] : {std::pair<char, const char*>{';', "semicolons"},
+                                    std::pair<char, const char*>{'\t', "tabs"}}) {
+      if (h.find(sep) == std::string::npos) continue;
+      report_->problems.push_back(
+          {records[0].row, "",
+           std::string("the header is one column, ") + Quote(h) + ": the file is separated by " +
+               name +
+               ", as spreadsheets in some languages save CSV. Save it as \"CSV UTF-8 (comma "
+               "delimited)\" and import that"});
+      return;
+    }
+  }
   if (records.empty() && parse_problems.empty()) {
     report_->problems.push_back(
         {0, "", "the file is empty; it needs a header row naming the columns"});
@@ -388,6 +465,7 @@ void Importer::CsvFile(std::string_view text) {
   }
   std::vector<std::string> header_raw;
   std::vector<std::string> members;  // per column; "" when unknown
+  std::set<size_t> unnamed;          // columns with no name in the header
   size_t first = 0;
   // The header is the first record, unless a record before it did not parse
   // (then that was the header; its problem is reported below).
@@ -403,15 +481,21 @@ void Importer::CsvFile(std::string_view text) {
     for (const std::string& h : header_raw) {
       std::string norm = NormaliseHeader(h);
       auto it = CsvColumns().find(norm);
-      if (h.empty()) {
-        Bad("", "a column has no name in the header");
+      if (NormaliseHeader(h).empty()) {
+        // Spreadsheets save a trailing empty column so: fine while no row uses it.
+        unnamed.insert(members.size());
         members.push_back("");
       } else if (it == CsvColumns().end()) {
+        const std::string likely = LikelyColumn(norm);
         report_->problems.push_back(
             {row_, h,
-             "unknown column; the columns are path, url, id, sha256, title, description, "
-             "language, event_date, place, lat, lon, tags, incident (and ref, source, note, "
-             "original, remove_tags, status, reason)"});
+             std::string("unknown column") +
+                 (likely.empty() ? "" : "; did you mean " + likely + "?") +
+                 " The columns are path, url, id, sha256, title, description, language, "
+                 "event_date, place, lat, lon, tags, incident (and ref, source, note, original, "
+                 "remove_tags, status, reason). Rename it, or remove it: a column isnad does "
+                 "not know is refused rather than left out unsaid (to keep its text, put it "
+                 "in note)"});
         members.push_back("");
       } else if (!seen.insert(it->second).second) {
         report_->problems.push_back({row_, h, "the column " + it->second + " is named twice"});
@@ -439,6 +523,13 @@ void Importer::CsvFile(std::string_view text) {
     row_ = records[r].row;
     report_->rows++;
     const auto& fields = records[r].fields;
+    // A row of empty cells (",,,") is a blank line as a spreadsheet saves it.
+    if (std::all_of(fields.begin(), fields.end(), [](const std::string& f) {
+          return f.find_first_not_of(" \t") == std::string::npos;
+        })) {
+      report_->rows--;
+      continue;
+    }
     if (fields.size() != header_raw.size()) {
       Bad("", "has " + std::to_string(fields.size()) + " field(s); the header has " +
                   std::to_string(header_raw.size()) +
@@ -446,6 +537,13 @@ void Importer::CsvFile(std::string_view text) {
       continue;
     }
     Json m = Json::object();
+    for (size_t c : unnamed) {
+      if (fields[c].find_first_not_of(" \t") != std::string::npos) {
+        Bad("#" + std::to_string(c + 1),
+            "this row has a value in column " + std::to_string(c + 1) +
+                ", which has no name in the header: name the column, or move the value");
+      }
+    }
     for (size_t c = 0; c < fields.size(); ++c) {
       if (members[c].empty() || fields[c].empty()) continue;
       m[members[c]] =
@@ -461,6 +559,10 @@ void Importer::CsvFile(std::string_view text) {
 }
 
 void Importer::JsonlFile(std::string_view text) {
+  if (IsUtf16(text)) {
+    report_->problems.push_back({0, "", std::string(kUtf16Problem)});
+    return;
+  }
   std::vector<std::pair<uint64_t, Json>> lines;
   uint64_t line_no = 0;
   size_t at = 0;
@@ -598,9 +700,20 @@ std::optional<std::string> Importer::Lang(const Json& m) {
     Bad("lang", "gives another language than `language`; give one of them");
   }
   auto l = language ? language : lang;
+  if (l) {
+    // "AR", " en ": language tags are case-insensitive, and a cell keeps its spaces.
+    size_t b = l->find_first_not_of(" \t"), e = l->find_last_not_of(" \t");
+    std::string t = b == std::string::npos ? "" : l->substr(b, e - b + 1);
+    const size_t dash = std::min(t.find('-'), t.size());
+    for (size_t i = 0; i < dash; ++i) t[i] = static_cast<char>(std::tolower(t[i]));
+    if (catalog::IsLanguageTag(t)) l = t;
+  }
   if (l && !catalog::IsLanguageTag(*l)) {
     Bad(language ? "language" : "lang",
-        Quote(*l) + " is not a language tag (BCP 47, lower-case primary tag: ar, en, fr, fr-CA)");
+        Quote(*l) + " is not a language tag (BCP 47, lower-case primary tag: ar, en, fr, fr-CA)" +
+            (catalog::LanguageTagFor(*l).empty()
+                 ? ""
+                 : "; did you mean " + catalog::LanguageTagFor(*l) + "?"));
     return std::nullopt;
   }
   return l;
@@ -640,14 +753,17 @@ std::optional<Json> Importer::TextMap(const Json& m, const std::string& name,
 std::optional<std::string> Importer::Date(const Json& m, const std::string& name) {
   auto s = Str(m, name);
   if (!s) return std::nullopt;
+  s = catalog::WithoutMidnight(*s);
   if (catalog::HasYearZero(*s)) {
     Bad(name, Quote(*s) + ": year 0000 is not a year this archive records; give the real year");
     return std::nullopt;
   }
   if (!catalog::ParseEventDate(*s)) {
+    const std::string hint = catalog::DateHint(*s);
     Bad(name, Quote(*s) +
                   " is not a date: give YYYY, YYYY-MM, YYYY-MM-DD or a range A/B, each optionally "
-                  "ending in ~ (approximate) or ? (uncertain)");
+                  "ending in ~ (approximate) or ? (uncertain)." +
+                  (hint.empty() ? "" : " " + hint));
     return std::nullopt;
   }
   return s;
@@ -690,7 +806,13 @@ std::vector<std::string> Importer::TextList(const Json& m, const std::string& na
   auto it = m.find(name);
   if (it == m.end() || it->is_null()) return out;
   if (split && it->is_string()) {
-    const std::string& s = it->get_ref<const std::string&>();
+    // Split at every separator: "sarin; rockets", "sarin, rockets", "سارين، صواريخ".
+    std::string s = it->get<std::string>();
+    for (const auto& sep : catalog::TagSeparators()) {
+      for (size_t at = s.find(sep); at != std::string::npos; at = s.find(sep, at + 1)) {
+        s.replace(at, sep.size(), ";");
+      }
+    }
     size_t at = 0;
     while (at <= s.size()) {
       size_t end = s.find(';', at);
@@ -1042,7 +1164,10 @@ void Importer::ItemLine(const Json& m) {
     Bad("", "does not say which item: give one of path, url, id, sha256");
   } else if (ways > 1) {
     Bad(path ? "path" : "url",
-        "give only one of path, url and id/sha256 to say which item this row is about");
+        "give only one of path, url and id/sha256 to say which item this row is about" +
+            std::string(path && url ? " (to record the URL a file came from, name that column "
+                                      "source)"
+                                    : ""));
   } else if (path) {
     item = PathItem(*path, source.value_or(""));
   } else if (url) {
@@ -1065,7 +1190,21 @@ void Importer::ItemLine(const Json& m) {
         "(to find an item by the URL it came from, use `url`)");
   }
   // What is said about it.
-  std::string lang = Lang(m).value_or("en");
+  std::optional<std::string> given_lang = Lang(m);
+  std::string lang = given_lang.value_or("en");
+  if (!given_lang && !Present(m, "language") && !Present(m, "lang")) {
+    // Recorded under "en" by default, Arabic text would be labelled English for good.
+    for (const char* field : {"title", "description"}) {
+      auto it = m.find(field);
+      if (it != m.end() && it->is_string() &&
+          catalog::InArabicScript(it->get_ref<const std::string&>())) {
+        Bad("language", std::string("the ") + field +
+                            " is in Arabic script, but the row gives no language, so it would "
+                            "be recorded as English: give its language (ar, or fa, ur, ku, ...)");
+        break;
+      }
+    }
+  }
   auto titles = TextMap(m, "title", lang);
   auto descriptions = TextMap(m, "description", lang);
   Json facts = Json::object();
@@ -1078,13 +1217,20 @@ void Importer::ItemLine(const Json& m) {
   auto untags = TextList(m, "remove_tags", csv_);
   // (remove_tags may name one: archives made before this rule hold such tags.)
   for (const std::string& t : tags) {
-    if (t.find(';') != std::string::npos) {
-      Bad("tags", Quote(t) +
-                      " holds a ';', which separates tags in the CSV form; give each tag "
-                      "alone");
+    if (std::string sep = catalog::TagSeparatorIn(t); !sep.empty()) {
+      Bad("tags", Quote(t) + " holds a '" + sep +
+                      "', which separates tags in the CSV form; give each tag alone");
     }
   }
   auto status = Str(m, "status"), reason = Str(m, "reason");
+  if (status && csv_) {  // a spreadsheet cell: "Verified", " verified "
+    std::string word;
+    for (char c : *status) {
+      if (c != ' ' && c != '\t')
+        word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    status = word;
+  }
   if (status && *status != "unreviewed" && *status != "verified" && *status != "disputed" &&
       *status != "rejected") {
     Bad("status", Quote(*status) + " is not a status: unreviewed, verified, disputed, rejected");
@@ -1119,6 +1265,23 @@ void Importer::ItemLine(const Json& m) {
     }
   }
   if (!item) return;
+  // Two rows about one item that disagree (a row copied and half edited): which
+  // would hold would depend on their order, so neither is taken.
+  auto agrees = [&](const std::string& field, const std::string& what, const Json& value) {
+    auto [it, added] = said_.try_emplace(*item + "\n" + what, row_, value);
+    if (added || it->second.second == value) return;
+    const Json& other = it->second.second;
+    Bad(field, std::string(csv_ ? "row " : "line ") + std::to_string(it->second.first) +
+                   " gives this item another " + what + ", " +
+                   (other.is_string() ? Quote(other.get<std::string>()) : other.dump()) +
+                   ": give it once, or alike in every row");
+  };
+  for (const char* field : {"title", "description"}) {
+    const auto& texts = std::string(field) == "title" ? titles : descriptions;
+    if (!texts) continue;
+    for (const auto& [l, t] : texts->items()) agrees(field, std::string(field) + " in " + l, t);
+  }
+  for (const auto& [k, v] : facts.items()) agrees(k, k, v);
 
   const size_t before = bodies_.size();
   std::set<std::string> langs;
@@ -1602,7 +1765,100 @@ std::string Importer::Real(const std::string& v, uint64_t base,
   uint64_t n = 0;
   std::from_chars(v.data() + 2, v.data() + v.size(), n);
   if (v[1] == 'P') return path_ids ? (*path_ids)[n] : catalog::ItemId(kDummyItemBase + n);
-  return catalog::EntityId(created_.at(n), base + n);
+  return catalog::EntityId(created_.at(n), base + (position_.empty() ? n : position_[n]));
+}
+
+size_t Importer::LeaveOutUnchanged(const std::vector<std::string>& path_ids) {
+  std::map<std::string, catalog::ItemDetails> state;  // as the batch so far leaves each item
+  auto details = [&](const std::string& id) -> catalog::ItemDetails* {
+    auto it = state.find(id);
+    if (it == state.end()) {
+      auto d = archive_.catalog().Details(id);
+      if (!d.ok()) return nullptr;  // kept as planned: recording it will say what is wrong
+      it = state.emplace(id, std::move(*d)).first;
+    }
+    return &it->second;
+  };
+  // Takes `key` out of `body` when it says what `now` holds, else makes it what
+  // `now` holds; returns whether it stays.
+  auto same = [](Json& body, const char* key, std::string& now) {
+    if (!body.contains(key)) return false;
+    const std::string& v = body[key].get_ref<const std::string&>();
+    if (v == now) {
+      body.erase(key);
+      return false;
+    }
+    now = v;
+    return true;
+  };
+  std::vector<bool> keep(bodies_.size(), true);
+  for (size_t n = 0; n < bodies_.size(); ++n) {
+    Json& b = bodies_[n].body;
+    const std::string type = b["type"].get<std::string>();
+    if (type != catalog::kItemDescribed && type != catalog::kItemTagged &&
+        type != catalog::kItemReviewed) {
+      continue;
+    }
+    catalog::ItemDetails* d = details(Real(b["item"].get<std::string>(), 0, &path_ids));
+    if (!d) continue;
+    if (type == catalog::kItemDescribed) {
+      if (b.contains("lang")) {
+        const std::string lang = b["lang"].get<std::string>();
+        bool text = same(b, "title", d->titles[lang]);
+        text |= same(b, "description", d->descriptions[lang]);
+        if (!text) b.erase("lang");
+      }
+      same(b, "event_date", d->event_date);
+      same(b, "place", d->place);
+      if (b.contains("lat") && b["lat"] == d->lat && b["lon"] == d->lon) {
+        b.erase("lat");
+        b.erase("lon");
+      } else if (b.contains("lat")) {
+        d->lat = b["lat"].get<std::string>();
+        d->lon = b["lon"].get<std::string>();
+      }
+      keep[n] = b.size() > 2;  // more than its type and item
+    } else if (type == catalog::kItemTagged) {
+      auto has = [&](const std::string& t) {
+        return std::find(d->tags.begin(), d->tags.end(), t) != d->tags.end();
+      };
+      Json add = Json::array(), remove = Json::array();
+      for (const Json& t : b.value("add", Json::array())) {
+        if (!has(t.get<std::string>())) {
+          d->tags.push_back(t.get<std::string>());
+          add.push_back(t);
+        }
+      }
+      for (const Json& t : b.value("remove", Json::array())) {
+        if (has(t.get<std::string>())) {
+          std::erase(d->tags, t.get<std::string>());
+          remove.push_back(t);
+        }
+      }
+      b.erase("add");
+      b.erase("remove");
+      if (!add.empty()) b["add"] = add;
+      if (!remove.empty()) b["remove"] = remove;
+      keep[n] = !add.empty() || !remove.empty();
+    } else {  // a review: the same status for the same reason again is no new review
+      const std::string status = b["status"].get<std::string>();
+      const std::string reason = b["reason"].get<std::string>();
+      if (!d->reviews.empty() && d->reviews.back().status == status &&
+          d->reviews.back().reason == reason) {
+        keep[n] = false;
+      } else {
+        d->reviews.push_back(catalog::ReviewRecord{0, status, reason, "", ""});
+      }
+    }
+  }
+  position_.assign(bodies_.size(), 0);
+  size_t left_out = 0;
+  for (size_t n = 0; n < bodies_.size(); ++n) {
+    position_[n] = n - left_out;
+    if (!keep[n]) ++left_out;
+  }
+  kept_ = std::move(keep);
+  return left_out;
 }
 
 Json Importer::Materialise(const Json& body, uint64_t base,
@@ -1720,13 +1976,31 @@ Status Importer::Apply(const ImportOptions& options, const std::string& file) {
   // 2. The graph, one batch.
   if (!bodies_.empty()) {
     const uint64_t base = archive_.NextLeafIndex();
+    report_->unchanged = LeaveOutUnchanged(path_ids);
     std::vector<Json> bodies;
     bodies.reserve(bodies_.size());
-    for (const Planned& p : bodies_) bodies.push_back(Materialise(p.body, base, &path_ids));
-    // Two paths with the same bytes are one item: count items, not paths.
-    std::set<std::string> described;
+    for (size_t n = 0; n < bodies_.size(); ++n) {
+      if (kept_[n]) bodies.push_back(Materialise(bodies_[n].body, base, &path_ids));
+    }
+    report_->entries = bodies.size();
+    report_->notes = 0;
+    // Two paths with the same bytes are one item: count items, not paths; and
+    // only those this batch says something new of.
+    std::set<std::string> described, touched;
     for (const std::string& v : described_) described.insert(Real(v, base, &path_ids));
-    report_->items_described = described.size();
+    for (const Json& b : bodies) {
+      if (b["type"] == catalog::kNoteAdded) report_->notes++;
+      for (const char* key : {"item", "items"}) {
+        if (!b.contains(key)) continue;
+        for (const Json& v : b[key].is_array() ? b[key] : Json::array({b[key]})) {
+          if (v.is_string() && described.count(v.get<std::string>())) {
+            touched.insert(v.get<std::string>());
+          }
+        }
+      }
+    }
+    report_->items_described = touched.size();
+    if (bodies.empty()) return Status::Ok();  // all of it was recorded before
     const uint64_t size_before = archive_.log().size();
     auto first = archive_.Record(bodies);
     if (!first.ok() && archive_.log().size() > size_before) {
@@ -1981,12 +2255,15 @@ Status ExportCsv(const Archive& archive, std::ostream& out) {
   const catalog::Catalog& cat = archive.catalog();
   // Checked before the first byte is written: standard output cannot be taken
   // back, and a file cut short after some rows would look whole.
-  ISNAD_ASSIGN_OR_RETURN(auto semicolon, cat.TagHolding(";"));
-  if (semicolon) {
-    return core::InvalidArgument("item " + semicolon->first + " has the tag " +
-                                 Quote(semicolon->second) +
-                                 ", which holds a ';' and cannot be written in the CSV tags "
-                                 "column (';' separates tags there); use --format jsonl");
+  for (const auto& sep : catalog::TagSeparators()) {
+    ISNAD_ASSIGN_OR_RETURN(auto holding, cat.TagHolding(sep));
+    if (holding) {
+      return core::InvalidArgument(
+          "item " + holding->first + " has the tag " + Quote(holding->second) +
+          ", which holds a '" + sep +
+          "' and cannot be written in the CSV tags column (';', ',', '؛' and '،' separate tags "
+          "there); use --format jsonl");
+    }
   }
   write(kHeader);
   ISNAD_ASSIGN_OR_RETURN(auto items, cat.Items());
@@ -1998,7 +2275,7 @@ Status ExportCsv(const Archive& archive, std::ostream& out) {
     std::vector<std::string> langs(lang_set.begin(), lang_set.end());
     std::string tags;
     for (const auto& t : d.tags) {
-      if (t.find(';') != std::string::npos) {  // tagged since the check above
+      if (!catalog::TagSeparatorIn(t).empty()) {  // tagged since the check above
         return core::InvalidArgument("item " + r.id + " was given the tag " + Quote(t) +
                                      " during the export; use --format jsonl");
       }
@@ -2046,6 +2323,13 @@ StatusOr<ImportReport> ImportFile(Archive& archive, const std::string& file,
   } else if (ext == ".jsonl" || ext == ".ndjson") {
     report.format = "jsonl";
   } else {
+    if (ext == ".xlsx" || ext == ".xls" || ext == ".ods" || ext == ".numbers") {
+      return core::InvalidArgument(
+          file +
+          " is a spreadsheet workbook, which isnad does not read: in your spreadsheet "
+          "program, save the sheet as \"CSV UTF-8 (comma delimited)\" and import that "
+          ".csv file (renaming the workbook is not enough)");
+    }
     return core::InvalidArgument("cannot tell the format of " + file +
                                  ": name it .csv (items) or .jsonl (JSON Lines, the whole graph)");
   }

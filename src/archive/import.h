@@ -105,9 +105,13 @@ struct ImportReport {
   // Distinct items given entries; a dry run counts two files with the same
   // bytes as two.
   uint64_t items_described = 0;
-  uint64_t entities = 0;    // places, incidents, actors, relations, cases, case events created
-  uint64_t entries = 0;     // entries in the batch, notes included
-  uint64_t notes = 0;       // note.added entries among them
+  uint64_t entities = 0;  // places, incidents, actors, relations, cases, case events created
+  uint64_t entries = 0;   // entries in the batch, notes included
+  uint64_t notes = 0;     // note.added entries among them
+  // Entries left out because they would say what the archive already says of
+  // an item (a title, date, tag or review it has): a file imported twice
+  // records nothing new the second time. Not known on a dry run.
+  uint64_t unchanged = 0;
   uint64_t first_leaf = 0;  // leaf index of the batch's first entry (when written)
 };
 

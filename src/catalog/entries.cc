@@ -4,11 +4,15 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cstddef>
+#include <map>
+#include <regex>
 #include <span>
 
 #include "core/encoding.h"
 #include "core/spelling.h"
+#include "core/utf8.h"
 #include "text/normalize.h"
 
 namespace isnad::catalog {
@@ -880,9 +884,95 @@ bool ParseDay(std::string_view s, std::string* lo, std::string* hi) {
 
 }  // namespace
 
+std::string WithoutMidnight(std::string_view value) {
+  static const std::regex kMidnight(
+      R"(\s*(\d{4}-\d{2}-\d{2})(?:[ T]00:00(?::00(?:\.0+)?)?Z?)?\s*)");
+  std::match_results<std::string_view::const_iterator> m;
+  if (std::regex_match(value.begin(), value.end(), m, kMidnight)) return m[1].str();
+  return std::string(value);
+}
+
+std::string DateHint(std::string_view value) {
+  using Match = std::match_results<std::string_view::const_iterator>;
+  auto two = [](unsigned n) { return std::string(n < 10 ? "0" : "") + std::to_string(n); };
+  auto day = [&](int y, unsigned mo, unsigned d) {
+    std::string s = std::to_string(y) + "-" + two(mo) + "-" + two(d);
+    return ParseEventDate(s) ? s : "";
+  };
+  Match m;
+  static const std::regex kNumeric(R"((\d{1,2})[/.-](\d{1,2})[/.-](\d{4}))");
+  if (std::regex_match(value.begin(), value.end(), m, kNumeric)) {
+    const int y = std::stoi(m[3].str());
+    const unsigned a = std::stoul(m[1].str()), b = std::stoul(m[2].str());
+    const std::string day_first = day(y, b, a), month_first = day(y, a, b);
+    if (a == b || month_first.empty()) {
+      return day_first.empty() ? "" : "Did you mean " + day_first + " (year-month-day)?";
+    }
+    if (day_first.empty()) return "Did you mean " + month_first + " (year-month-day)?";
+    return "The day and month could be either way round: write " + day_first +
+           " if the day is first, " + month_first + " if the month is (year-month-day).";
+  }
+  static const std::regex kSerial(R"(\d{5})");
+  if (std::regex_match(value.begin(), value.end(), m, kSerial)) {
+    // Spreadsheets count days from 1899-12-30 (day 1 is 1900-01-01).
+    const std::chrono::year_month_day ymd{
+        std::chrono::sys_days{std::chrono::year{1899} / std::chrono::December / 30} +
+        std::chrono::days{std::stol(m[0].str())}};
+    const std::string d = day(static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                              static_cast<unsigned>(ymd.day()));
+    return "If this is a spreadsheet's day number, it is " + d +
+           ": format the column as text written year-month-day before saving.";
+  }
+  static const std::regex kMoment(R"((\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}.*)");
+  if (std::regex_match(value.begin(), value.end(), m, kMoment) && ParseEventDate(m[1].str())) {
+    return "An event date is a day, not a moment: give " + m[1].str() +
+           " (say the time of day in a note).";
+  }
+  static const std::regex kSlashes(R"((\d{4})/(\d{1,2})/(\d{1,2}))");
+  if (std::regex_match(value.begin(), value.end(), m, kSlashes)) {
+    const std::string d =
+        day(std::stoi(m[1].str()), std::stoul(m[2].str()), std::stoul(m[3].str()));
+    if (!d.empty()) return "Did you mean " + d + "? (\"/\" separates the two ends of a range.)";
+  }
+  return "";
+}
+
 bool IsLanguageTag(std::string_view tag) { return IsLang(tag); }
 bool IsLatitude(std::string_view degrees) { return IsDegrees(degrees, 90); }
 bool IsLongitude(std::string_view degrees) { return IsDegrees(degrees, 180); }
+bool InArabicScript(std::string_view text) {
+  size_t arabic = 0, other = 0;
+  core::ForEachCodePoint(text, [&](uint32_t cp) {
+    if ((cp >= 0x0620 && cp <= 0x064A) || (cp >= 0x066E && cp <= 0x06D3) ||
+        (cp >= 0x0750 && cp <= 0x077F) || (cp >= 0x08A0 && cp <= 0x08FF) ||
+        (cp >= 0xFB50 && cp <= 0xFDFF) || (cp >= 0xFE70 && cp <= 0xFEFC)) {
+      ++arabic;
+    } else if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+               (cp >= 0x00C0 && cp <= 0x024F) || (cp >= 0x0370 && cp <= 0x04FF)) {
+      ++other;
+    }
+  });
+  return arabic > other;
+}
+
+std::string LanguageTagFor(std::string_view name) {
+  static const std::map<std::string, std::string, std::less<>> kNames = {
+      {"arabic", "ar"},   {"arabe", "ar"},    {"arabisch", "ar"},   {"العربية", "ar"},
+      {"عربي", "ar"},     {"عربية", "ar"},    {"english", "en"},    {"anglais", "en"},
+      {"englisch", "en"}, {"إنجليزي", "en"},  {"الإنجليزية", "en"}, {"french", "fr"},
+      {"français", "fr"}, {"francais", "fr"}, {"فرنسي", "fr"},      {"persian", "fa"},
+      {"farsi", "fa"},    {"فارسی", "fa"},    {"urdu", "ur"},       {"kurdish", "ku"},
+      {"kurdî", "ku"},    {"turkish", "tr"},  {"türkçe", "tr"},     {"russian", "ru"},
+      {"spanish", "es"},  {"español", "es"},  {"german", "de"},     {"deutsch", "de"},
+      {"hebrew", "he"},   {"syriac", "syr"},  {"armenian", "hy"}};
+  std::string key;
+  for (char c : name) {
+    if (c != ' ' && c != '\t') key += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  }
+  auto it = kNames.find(key);
+  return it == kNames.end() ? "" : it->second;
+}
+
 std::string TypeSlip(const std::string& word, const std::vector<std::string>& known) {
   if (std::find(known.begin(), known.end(), word) != known.end()) return "";
   std::string near = core::Closest(word, known);

@@ -136,6 +136,15 @@ std::optional<DateRange> ParseEventDate(std::string_view date);
 // has it, but in a person's input it is a slip for a real year, refused by the
 // CLI and import alike (a log entry written with it still applies).
 bool HasYearZero(std::string_view date);
+// What a value that is not an event date most likely meant, as sentences to
+// add after its refusal, or "": a day written day or month first ("21/08/2013"),
+// a spreadsheet's day number ("41507"), a moment ("2013-08-21 14:00"), or
+// slashes for hyphens ("2013/08/21").
+std::string DateHint(std::string_view value);
+// A day as a spreadsheet saves a date cell, "2013-08-21 00:00:00" (or with a
+// "T", or surrounded by spaces), as the day it shows, "2013-08-21"; any other
+// value unchanged.
+std::string WithoutMidnight(std::string_view value);
 
 // Shows nothing (text::IsBlank: white space, format and control characters
 // only, or nothing): a name, title or tag so given is taken as not given, as
@@ -153,6 +162,27 @@ bool IsLanguageTag(std::string_view tag);    // "ar", "en", "fr-CA"
 bool IsLatitude(std::string_view degrees);   // "-33.5376": decimal string, -90 .. 90
 bool IsLongitude(std::string_view degrees);  // -180 .. 180
 bool IsEntryWord(std::string_view word);     // [a-z][a-z0-9_]*, e.g. "cassation_request"
+
+// Whether most letters of `text` are of the Arabic script (Arabic, Persian, Urdu,
+// Kurdish, ...): text that should not be recorded under "en" by default.
+bool InArabicScript(std::string_view text);
+// The language tag of a language written by its name ("Arabic", "arabe",
+// "العربية", "Farsi" -> "ar", "ar", "ar", "fa"), for a hint; "" when unknown.
+std::string LanguageTagFor(std::string_view name);
+
+// What separates tags in a CSV cell: ';' or ',', and the Arabic '؛' and '،'. A tag
+// holding one cannot pass through the CSV form, so none is recorded with one.
+inline const std::vector<std::string>& TagSeparators() {
+  static const std::vector<std::string> separators = {";", ",", "\xD8\x9B", "\xD8\x8C"};
+  return separators;
+}
+// The first separator `tag` holds, or "".
+inline std::string TagSeparatorIn(std::string_view tag) {
+  for (const auto& sep : TagSeparators()) {
+    if (tag.find(sep) != std::string_view::npos) return sep;
+  }
+  return "";
+}
 
 // The relation types (predicates) and case event types isnad names in its help
 // and reports. Any other entry word is allowed as a type of its own.

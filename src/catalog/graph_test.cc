@@ -159,6 +159,30 @@ TEST(GraphEntries, GrammarRefusesWhatIsWrong) {
   }
 }
 
+// A date as people and spreadsheets write it gets the date it most likely
+// meant, or says why two are possible; what is no date gets no guess.
+TEST(GraphEntries, DateHintsSayWhatWasMeant) {
+  EXPECT_EQ(DateHint("21/08/2013"), "Did you mean 2013-08-21 (year-month-day)?");
+  EXPECT_EQ(DateHint("08/21/2013"), "Did you mean 2013-08-21 (year-month-day)?");
+  EXPECT_EQ(DateHint("21.8.2013"), "Did you mean 2013-08-21 (year-month-day)?");
+  EXPECT_NE(DateHint("04/08/2013")
+                .find("2013-08-04 if the day is first, 2013-04-08 if the "
+                      "month is"),
+            std::string::npos)
+      << DateHint("04/08/2013");
+  EXPECT_EQ(DateHint("05/05/2013"), "Did you mean 2013-05-05 (year-month-day)?");
+  EXPECT_EQ(DateHint("31/02/2013"), "");  // no such day either way
+  EXPECT_NE(DateHint("41507").find("it is 2013-08-21"), std::string::npos) << DateHint("41507");
+  EXPECT_NE(DateHint("2013-08-21 14:30").find("give 2013-08-21"), std::string::npos);
+  EXPECT_NE(DateHint("2013/08/21").find("Did you mean 2013-08-21?"), std::string::npos);
+  EXPECT_EQ(DateHint("last summer"), "");
+  EXPECT_EQ(WithoutMidnight("2013-08-21 00:00:00"), "2013-08-21");
+  EXPECT_EQ(WithoutMidnight("2013-08-21T00:00:00Z"), "2013-08-21");
+  EXPECT_EQ(WithoutMidnight(" 2013-08-21 "), "2013-08-21");
+  EXPECT_EQ(WithoutMidnight("2013-08-21 14:00:00"), "2013-08-21 14:00:00");
+  EXPECT_EQ(WithoutMidnight("2013-08"), "2013-08");
+}
+
 TEST(GraphEntries, DatesAndIds) {
   auto d = ParseEventDate("2013-08");
   ASSERT_TRUE(d.has_value());

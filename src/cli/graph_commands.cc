@@ -58,8 +58,9 @@ Status CheckDate(std::string_view flag, const std::string& value) {
                     flag, Printable(value)));
   }
   if (value.empty() || catalog::ParseEventDate(value).has_value()) return Status::Ok();
-  return core::InvalidArgument(
-      fmt::format("{} \"{}\" is not a date: {}", flag, Printable(value), kDateForms));
+  const std::string hint = catalog::DateHint(value);
+  return core::InvalidArgument(fmt::format("{} \"{}\" is not a date: {}.{}", flag, Printable(value),
+                                           kDateForms, hint.empty() ? "" : " " + hint));
 }
 
 // A date bound for search filters: YYYY, YYYY-MM or YYYY-MM-DD.
@@ -68,8 +69,10 @@ Status CheckDay(std::string_view flag, const std::string& value) {
   if (catalog::HasYearZero(value)) return CheckDate(flag, value);
   bool plain = value.find_first_of("/~?") == std::string::npos;
   if (plain && catalog::ParseEventDate(value).has_value()) return Status::Ok();
-  return core::InvalidArgument(fmt::format(
-      "{} \"{}\" is not a date: give YYYY, YYYY-MM or YYYY-MM-DD", flag, Printable(value)));
+  const std::string hint = catalog::DateHint(value);
+  return core::InvalidArgument(
+      fmt::format("{} \"{}\" is not a date: give YYYY, YYYY-MM or YYYY-MM-DD.{}", flag,
+                  Printable(value), hint.empty() ? "" : " " + hint));
 }
 
 Status CheckCoordinates(const std::string& lat, const std::string& lon) {
@@ -111,6 +114,13 @@ StatusOr<std::string> ToWord(std::string_view flag, std::string_view text) {
 // Adds `text` under `lang` to `map`, refusing a second text for one language.
 Status AddLang(Json& map, const std::string& lang, const std::string& text, std::string_view what) {
   if (catalog::IsBlank(text)) return Status::Ok();
+  if (lang == "en" && catalog::InArabicScript(text)) {
+    // The default language: recorded so, an Arabic name would be labelled English for good.
+    return core::InvalidArgument(fmt::format(
+        "the {} \"{}\" is in Arabic script, but would be recorded as English: give it with "
+        "--{}-ar (Arabic), or with --lang (fa, ur, ku, ...)",
+        what, Printable(text), what));
+  }
   if (map.contains(lang)) {
     return core::InvalidArgument(
         fmt::format("two {}s in language \"{}\"; give one (--lang sets the language of the "
@@ -502,7 +512,7 @@ StatusOr<ArchivePtr> OpenForRead(const Globals& g) { return OpenArchive(g, archi
 // ---------------------------------------------------------------- describe / tag / review / derive
 
 struct DescribeOptions {
-  std::string item, title, description, lang = "en", date, place, lat, lon;
+  std::string item, title, description, lang, date, place, lat, lon;  // lang "": en
 };
 
 Status Describe(const Globals& g, const DescribeOptions& o) {
@@ -510,6 +520,20 @@ Status Describe(const Globals& g, const DescribeOptions& o) {
   ISNAD_RETURN_IF_ERROR(NotBlank("--description", o.description));
   ISNAD_RETURN_IF_ERROR(CheckDate("--date", o.date));
   ISNAD_RETURN_IF_ERROR(CheckCoordinates(o.lat, o.lon));
+  if (o.lang.empty()) {
+    // Recorded under "en" by default, Arabic text would be labelled English for good.
+    for (const auto& [flag, text] :
+         {std::pair<const char*, const std::string*>{"--title", &o.title},
+          {"--description", &o.description}}) {
+      if (catalog::InArabicScript(*text)) {
+        return core::InvalidArgument(fmt::format(
+            "{} is in Arabic script, but no --lang gives its language, so it would be recorded "
+            "as English: add --lang ar (or fa, ur, ku, ...)",
+            flag));
+      }
+    }
+  }
+  const std::string text_lang = o.lang.empty() ? "en" : o.lang;
   if (o.title.empty() && o.description.empty() && o.date.empty() && o.place.empty() &&
       o.lat.empty()) {
     return core::InvalidArgument(
@@ -519,7 +543,7 @@ Status Describe(const Globals& g, const DescribeOptions& o) {
   ISNAD_ASSIGN_OR_RETURN(std::string item, ResolveItem(*a, o.item));
   Json body{{"type", std::string(catalog::kItemDescribed)}, {"item", item}};
   if (!o.title.empty() || !o.description.empty()) {
-    body["lang"] = o.lang;
+    body["lang"] = text_lang;
     if (!o.title.empty()) body["title"] = o.title;
     if (!o.description.empty()) body["description"] = o.description;
   }
@@ -549,10 +573,10 @@ Status Describe(const Globals& g, const DescribeOptions& o) {
     auto it = m.find(lang);
     return it == m.end() ? std::string() : it->second;
   };
-  const std::string lang = " [" + o.lang + "]";
-  was("title", "title" + lang, in(before.titles, o.lang), !o.title.empty(), o.title);
-  was("description", "description" + lang, in(before.descriptions, o.lang), !o.description.empty(),
-      o.description);
+  const std::string lang = " [" + text_lang + "]";
+  was("title", "title" + lang, in(before.titles, text_lang), !o.title.empty(), o.title);
+  was("description", "description" + lang, in(before.descriptions, text_lang),
+      !o.description.empty(), o.description);
   was("event_date", "event date", before.event_date, !o.date.empty(), o.date);
   was("place", "place", before.place, body.contains("place"), body.value("place", ""));
   was("coordinates", "coordinates", before.lat.empty() ? "" : before.lat + "," + before.lon,
@@ -583,11 +607,11 @@ Status Tag(const Globals& g, const TagOptions& o) {
   if (tags.empty()) return core::InvalidArgument("give at least one non-empty tag");
   for (const std::string& t : tags) {
     // Removing one stays possible: archives made before this rule hold such tags.
-    if (!o.remove && t.find(';') != std::string::npos) {
+    if (std::string sep = catalog::TagSeparatorIn(t); !o.remove && !sep.empty()) {
       return core::InvalidArgument(fmt::format(
-          "the tag \"{}\" holds a ';', which separates tags in CSV import and export; give "
-          "each tag as its own argument",
-          Printable(t)));
+          "the tag \"{}\" holds a '{}', which separates tags in CSV import and export; give "
+          "each tag as its own argument (isnad tag i1 sarin rockets)",
+          Printable(t), sep));
     }
   }
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));

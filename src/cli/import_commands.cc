@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <streambuf>
@@ -53,10 +54,17 @@ int CmdImport(const Globals& g, const ImportArgs& args) {
   if (!report.ok()) return Fail(report.status());
   const archive::ImportReport& r = *report;
   if (!r.problems.empty()) {
+    // A problem of the whole file (a date format, an encoding) would otherwise be one
+    // line per row: on a terminal, ten per column, then how many more.
+    constexpr size_t kShownPerColumn = 10;
+    std::map<std::string, size_t> per_column;
     for (const auto& p : r.problems) {
+      if (!g.json && ++per_column[p.column] > kShownPerColumn) continue;
       if (g.json) {
         PrintJsonLine(
             {{"file", args.file}, {"row", p.row}, {"column", p.column}, {"problem", p.what}});
+      } else if (p.row == 0) {  // the whole file
+        std::fprintf(stderr, "%s: %s\n", Printable(args.file).c_str(), Printable(p.what).c_str());
       } else if (p.column.empty()) {
         std::fprintf(stderr, "%s:%llu: %s\n", Printable(args.file).c_str(),
                      static_cast<unsigned long long>(p.row), Printable(p.what).c_str());
@@ -64,6 +72,14 @@ int CmdImport(const Globals& g, const ImportArgs& args) {
         std::fprintf(stderr, "%s:%llu: column %s: %s\n", Printable(args.file).c_str(),
                      static_cast<unsigned long long>(p.row), Printable(p.column).c_str(),
                      Printable(p.what).c_str());
+      }
+    }
+    if (!g.json) {
+      for (const auto& [column, n] : per_column) {
+        if (n <= kShownPerColumn) continue;
+        std::fprintf(stderr, "%s: ... and %zu more problem(s)%s like those above\n",
+                     Printable(args.file).c_str(), n - kShownPerColumn,
+                     column.empty() ? "" : (" in column " + Printable(column)).c_str());
       }
     }
     if (g.json) {
@@ -84,7 +100,8 @@ int CmdImport(const Globals& g, const ImportArgs& args) {
            {"items_described", r.items_described},
            {"entities", r.entities},
            {"entries", r.entries},
-           {"notes", r.notes}};
+           {"notes", r.notes},
+           {"unchanged", r.unchanged}};
     if (!args.dry_run) {
       j["items_added"] = r.items_added;
       j["sources_added"] = r.sources_added;
@@ -111,6 +128,11 @@ int CmdImport(const Globals& g, const ImportArgs& args) {
   if (r.entries > 0) {
     fmt::print("  {} entries ({} note(s)) in one signed batch: log entries {}..{}\n", r.entries,
                r.notes, r.first_leaf, r.first_leaf + r.entries - 1);
+  }
+  if (r.unchanged > 0) {
+    fmt::print("  {} entr{} left out: {} what the archive already records (imported before?)\n",
+               r.unchanged, r.unchanged == 1 ? "y" : "ies",
+               r.unchanged == 1 ? "it says" : "they say");
   }
   fmt::print("Log size {}.\n", (*a)->log().size());
   return kExitOk;
