@@ -622,6 +622,8 @@ TEST_F(GraphCli, ACorrectionSaysWhatItReplaces) {
   Json j = One({"describe", item, "--date", "2013-08-22", "--json"});
   EXPECT_EQ(j["replaced"]["event_date"], "2013-08-21") << j.dump();
   EXPECT_FALSE(j["replaced"].contains("title")) << j.dump();
+  // The export writes each correction as a later line, and imports so.
+  ExpectItsExportImportsElsewhere();
 }
 
 // A relation or case event type a letter off a known one is a slip that would

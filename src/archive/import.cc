@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -490,7 +491,7 @@ void Importer::CsvFile(std::string_view text) {
         report_->problems.push_back(
             {row_, h,
              std::string("unknown column") +
-                 (likely.empty() ? "" : "; did you mean " + likely + "?") +
+                 (likely.empty() ? "." : "; did you mean " + likely + "?") +
                  " The columns are path, url, id, sha256, title, description, language, "
                  "event_date, place, lat, lon, tags, incident (and ref, source, note, original, "
                  "remove_tags, status, reason). Rename it, or remove it: a column isnad does "
@@ -705,7 +706,9 @@ std::optional<std::string> Importer::Lang(const Json& m) {
     size_t b = l->find_first_not_of(" \t"), e = l->find_last_not_of(" \t");
     std::string t = b == std::string::npos ? "" : l->substr(b, e - b + 1);
     const size_t dash = std::min(t.find('-'), t.size());
-    for (size_t i = 0; i < dash; ++i) t[i] = static_cast<char>(std::tolower(t[i]));
+    for (size_t i = 0; i < dash; ++i) {
+      t[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(t[i])));
+    }
     if (catalog::IsLanguageTag(t)) l = t;
   }
   if (l && !catalog::IsLanguageTag(*l)) {
@@ -1267,7 +1270,11 @@ void Importer::ItemLine(const Json& m) {
   if (!item) return;
   // Two rows about one item that disagree (a row copied and half edited): which
   // would hold would depend on their order, so neither is taken.
+  // (CSV only: a spreadsheet is a table, one state per item. JSON Lines is a
+  // history, where a later line corrects an earlier one, as the archive's own
+  // export writes each correction.)
   auto agrees = [&](const std::string& field, const std::string& what, const Json& value) {
+    if (!csv_) return;
     auto [it, added] = said_.try_emplace(*item + "\n" + what, row_, value);
     if (added || it->second.second == value) return;
     const Json& other = it->second.second;
@@ -1795,6 +1802,37 @@ size_t Importer::LeaveOutUnchanged(const std::vector<std::string>& path_ids) {
   for (size_t n = 0; n < bodies_.size(); ++n) {
     Json& b = bodies_[n].body;
     const std::string type = b["type"].get<std::string>();
+    if (type == catalog::kIncidentLinked || type == catalog::kIncidentUnlinked) {
+      // A link the item already has is not recorded again.
+      const std::string inc = b["incident"].get<std::string>();
+      const bool link = type == catalog::kIncidentLinked;
+      Json items = Json::array();
+      for (const Json& v : b["items"]) {
+        catalog::ItemDetails* d = details(Real(v.get<std::string>(), 0, &path_ids));
+        if (!d) {
+          items.push_back(v);
+          continue;
+        }
+        const bool has =
+            std::find(d->incidents.begin(), d->incidents.end(), inc) != d->incidents.end();
+        if (link && has) continue;  // (an unlink of an absent link is refused earlier)
+        if (link) {
+          d->incidents.push_back(inc);
+        } else {
+          std::erase(d->incidents, inc);
+        }
+        items.push_back(v);
+      }
+      b["items"] = items;
+      keep[n] = !items.empty();
+      continue;
+    }
+    if (type == catalog::kItemDerived) {
+      catalog::ItemDetails* d = details(Real(b["item"].get<std::string>(), 0, &path_ids));
+      if (d && d->original == b["original"].get<std::string>()) keep[n] = false;
+      if (d) d->original = b["original"].get<std::string>();
+      continue;
+    }
     if (type != catalog::kItemDescribed && type != catalog::kItemTagged &&
         type != catalog::kItemReviewed) {
       continue;
@@ -1923,12 +1961,20 @@ Status Importer::Apply(const ImportOptions& options, const std::string& file) {
   // 1. The files.
   std::map<std::string, std::string> ids;  // path given to Add -> item id
   std::vector<std::string> skipped;
+  uint64_t bytes_before = 0, files_before = 0;  // of the groups already stored
   for (const AddGroup& g : groups_) {
     AddRequest req;
     req.paths = g.paths;
     req.url = g.url;
     req.jobs = options.jobs;
     AddCallbacks cb;
+    std::atomic<uint64_t> group_bytes{0};
+    if (options.on_progress) {
+      cb.on_progress = [&](uint64_t bytes, uint64_t done, uint64_t) {
+        group_bytes.store(bytes, std::memory_order_relaxed);
+        options.on_progress(bytes_before + bytes, files_before + done, paths_.size());
+      };
+    }
     cb.on_added = [&](const AddedFile& f) {
       ids[f.path] = f.id;
       if (f.new_item) {
@@ -1941,6 +1987,8 @@ Status Importer::Apply(const ImportOptions& options, const std::string& file) {
       skipped.push_back(path + ": " + why.message());
     };
     auto summary = archive_.Add(req, cb);
+    bytes_before += group_bytes.load(std::memory_order_relaxed);
+    files_before += g.paths.size();
     if (!summary.ok()) {
       return Status(summary.status().code(),
                     "importing " + file + ": ingesting its files stopped: " +

@@ -72,6 +72,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -93,6 +94,9 @@ struct ImportProblem {
 struct ImportOptions {
   bool dry_run = false;  // check everything, write nothing
   int jobs = 2;          // files hashed and copied at once
+  // While the files named by `path` are stored (from worker threads): bytes
+  // read so far, files done, and files to store, over the whole import.
+  std::function<void(uint64_t bytes, uint64_t files_done, uint64_t files_total)> on_progress;
 };
 
 struct ImportReport {

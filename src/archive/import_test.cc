@@ -1002,17 +1002,20 @@ TEST(Import, AFileImportedTwiceRecordsNothingNew) {
   TempDir tmp;
   std::vector<std::string> ids;
   auto a = ArchiveWithOneFile(tmp, &ids);
+  WriteTestFile(tmp.Join("in/inc.jsonl"), R"({"kind":"incident","title":{"en":"Attack"}})"
+                                          "\n");
+  MustImport(*a, tmp.Join("in/inc.jsonl"));
   WriteTestFile(tmp.Join("in/d.csv"),
-                "id,title,language,event_date,lat,lon,tags,status,reason\n" + ids[0] +
-                    ",Rockets,en,2013-08-21,33.5,36.3,sarin;rockets,verified,geolocated\n" +
-                    ids[0] + ",صواريخ,ar,,,,,,\n");
+                "id,title,language,event_date,lat,lon,tags,status,reason,incident\n" + ids[0] +
+                    ",Rockets,en,2013-08-21,33.5,36.3,sarin;rockets,verified,geolocated,Attack\n" +
+                    ids[0] + ",صواريخ,ar,,,,,,,\n");
   ImportReport first = MustImport(*a, tmp.Join("in/d.csv"));
-  EXPECT_EQ(first.entries, 4u);  // described (en), tagged, reviewed, described (ar)
+  EXPECT_EQ(first.entries, 5u);  // described (en), tagged, reviewed, linked, described (ar)
   EXPECT_EQ(first.unchanged, 0u);
   const uint64_t size = a->log().size();
   ImportReport again = MustImport(*a, tmp.Join("in/d.csv"));
   EXPECT_EQ(again.entries, 0u);
-  EXPECT_EQ(again.unchanged, 4u);
+  EXPECT_EQ(again.unchanged, 5u);
   EXPECT_EQ(again.items_described, 0u);
   EXPECT_EQ(a->log().size(), size) << "the same file again recorded something";
 

@@ -884,7 +884,12 @@ bool ParseDay(std::string_view s, std::string* lo, std::string* hi) {
 
 }  // namespace
 
+// (Both match with std::regex, which recurses once a character: a value longer
+// than any date is no date, and is never matched.)
+constexpr size_t kLongestDate = 64;
+
 std::string WithoutMidnight(std::string_view value) {
+  if (value.size() > kLongestDate) return std::string(value);
   static const std::regex kMidnight(
       R"(\s*(\d{4}-\d{2}-\d{2})(?:[ T]00:00(?::00(?:\.0+)?)?Z?)?\s*)");
   std::match_results<std::string_view::const_iterator> m;
@@ -893,6 +898,7 @@ std::string WithoutMidnight(std::string_view value) {
 }
 
 std::string DateHint(std::string_view value) {
+  if (value.size() > kLongestDate) return "";
   using Match = std::match_results<std::string_view::const_iterator>;
   auto two = [](unsigned n) { return std::string(n < 10 ? "0" : "") + std::to_string(n); };
   auto day = [&](int y, unsigned mo, unsigned d) {
@@ -914,14 +920,15 @@ std::string DateHint(std::string_view value) {
   }
   static const std::regex kSerial(R"(\d{5})");
   if (std::regex_match(value.begin(), value.end(), m, kSerial)) {
-    // Spreadsheets count days from 1899-12-30 (day 1 is 1900-01-01).
+    // Spreadsheets number days so that counting from 1899-12-30 gives every day
+    // from 1900-03-01 on (before it, Lotus's 1900-02-29 that never was).
     const std::chrono::year_month_day ymd{
         std::chrono::sys_days{std::chrono::year{1899} / std::chrono::December / 30} +
         std::chrono::days{std::stol(m[0].str())}};
     const std::string d = day(static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
                               static_cast<unsigned>(ymd.day()));
     return "If this is a spreadsheet's day number, it is " + d +
-           ": format the column as text written year-month-day before saving.";
+           ": write it year-month-day (in a spreadsheet, format the column as text first).";
   }
   static const std::regex kMoment(R"((\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}.*)");
   if (std::regex_match(value.begin(), value.end(), m, kMoment) && ParseEventDate(m[1].str())) {

@@ -181,6 +181,11 @@ TEST(GraphEntries, DateHintsSayWhatWasMeant) {
   EXPECT_EQ(WithoutMidnight(" 2013-08-21 "), "2013-08-21");
   EXPECT_EQ(WithoutMidnight("2013-08-21 14:00:00"), "2013-08-21 14:00:00");
   EXPECT_EQ(WithoutMidnight("2013-08"), "2013-08");
+  // A value longer than any date is no date, and is never matched (std::regex
+  // recurses a character at a time: 40 KB once ran out of stack).
+  const std::string long_value = std::string(100000, ' ') + "2013-08-21 14:30";
+  EXPECT_EQ(DateHint(long_value), "");
+  EXPECT_EQ(WithoutMidnight(long_value), long_value);
 }
 
 TEST(GraphEntries, DatesAndIds) {

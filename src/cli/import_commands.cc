@@ -46,11 +46,23 @@ int CmdImport(const Globals& g, const ImportArgs& args) {
   // A dry run writes nothing: a reader is enough, and does not wait for a writer.
   auto a = OpenArchive(g, args.dry_run ? archive::Mode::kRead : archive::Mode::kWrite);
   if (!a.ok()) return Fail(a.status());
+  if (!args.dry_run) {
+    SayOnInterrupt(
+        "\nisnad: interrupted. The files this import had stored are safe in the archive, as "
+        "items without their descriptions; its descriptions, entities and links are recorded "
+        "all together or not at all. Run the same import again to finish: a file already "
+        "stored only gains a source. `isnad log` lists what is recorded.\n");
+  }
   archive::ImportOptions options;
   options.dry_run = args.dry_run;
   options.jobs = args.jobs;
+  ProgressBar bar("importing: storing files");
+  options.on_progress = [&bar](uint64_t bytes, uint64_t files_done, uint64_t files_total) {
+    bar.Update(bytes, files_done, files_total);
+  };
   // The files it ingests go through Archive::Add, which analyses them.
   auto report = archive::Import(**a, args.file, options);
+  bar.Clear();
   if (!report.ok()) return Fail(report.status());
   const archive::ImportReport& r = *report;
   if (!r.problems.empty()) {
@@ -100,11 +112,11 @@ int CmdImport(const Globals& g, const ImportArgs& args) {
            {"items_described", r.items_described},
            {"entities", r.entities},
            {"entries", r.entries},
-           {"notes", r.notes},
-           {"unchanged", r.unchanged}};
+           {"notes", r.notes}};
     if (!args.dry_run) {
       j["items_added"] = r.items_added;
       j["sources_added"] = r.sources_added;
+      j["unchanged"] = r.unchanged;
       if (r.entries > 0) j["first_leaf"] = r.first_leaf;
       j["log_size"] = (*a)->log().size();
     }
