@@ -728,6 +728,16 @@ std::optional<Json> Importer::TextMap(const Json& m, const std::string& name,
   if (it == m.end() || it->is_null()) return std::nullopt;
   if (it->is_string()) {
     if (catalog::IsBlank(it->get_ref<const std::string&>())) return std::nullopt;
+    if (!Present(m, "language") && !Present(m, "lang") &&
+        catalog::InArabicScript(it->get_ref<const std::string&>())) {
+      // Recorded under "en" by default, Arabic text would be labelled English for good.
+      Bad(csv_ ? "language" : name,
+          "the " + name + " is in Arabic script, but the " + (csv_ ? "row" : "line") +
+              " gives no language, so it would be recorded as English: give its language (ar, "
+              "or fa, ur, ku, ...)" +
+              (csv_ ? "" : ", as \"lang\" or as a map such as {\"ar\": \"...\"}"));
+      return std::nullopt;
+    }
     Json o = Json::object();
     o[lang] = *it;
     return o;
@@ -760,6 +770,9 @@ std::optional<std::string> Importer::Date(const Json& m, const std::string& name
   if (catalog::HasYearZero(*s)) {
     Bad(name, Quote(*s) + ": year 0000 is not a year this archive records; give the real year");
     return std::nullopt;
+  }
+  if (std::string note = catalog::DateNote(*s); !note.empty()) {
+    report_->warnings.push_back({row_, name, Quote(*s) + ": " + note});
   }
   if (!catalog::ParseEventDate(*s)) {
     const std::string hint = catalog::DateHint(*s);
@@ -1193,21 +1206,7 @@ void Importer::ItemLine(const Json& m) {
         "(to find an item by the URL it came from, use `url`)");
   }
   // What is said about it.
-  std::optional<std::string> given_lang = Lang(m);
-  std::string lang = given_lang.value_or("en");
-  if (!given_lang && !Present(m, "language") && !Present(m, "lang")) {
-    // Recorded under "en" by default, Arabic text would be labelled English for good.
-    for (const char* field : {"title", "description"}) {
-      auto it = m.find(field);
-      if (it != m.end() && it->is_string() &&
-          catalog::InArabicScript(it->get_ref<const std::string&>())) {
-        Bad("language", std::string("the ") + field +
-                            " is in Arabic script, but the row gives no language, so it would "
-                            "be recorded as English: give its language (ar, or fa, ur, ku, ...)");
-        break;
-      }
-    }
-  }
+  std::string lang = Lang(m).value_or("en");
   auto titles = TextMap(m, "title", lang);
   auto descriptions = TextMap(m, "description", lang);
   Json facts = Json::object();
@@ -1776,7 +1775,8 @@ std::string Importer::Real(const std::string& v, uint64_t base,
 }
 
 size_t Importer::LeaveOutUnchanged(const std::vector<std::string>& path_ids) {
-  std::map<std::string, catalog::ItemDetails> state;  // as the batch so far leaves each item
+  std::map<std::string, catalog::ItemDetails> state;   // as the batch so far leaves each item
+  std::map<std::string, std::set<std::string>> notes;  // item -> SHA-256 (hex) of its notes
   auto details = [&](const std::string& id) -> catalog::ItemDetails* {
     auto it = state.find(id);
     if (it == state.end()) {
@@ -1825,6 +1825,23 @@ size_t Importer::LeaveOutUnchanged(const std::vector<std::string>& path_ids) {
       }
       b["items"] = items;
       keep[n] = !items.empty();
+      continue;
+    }
+    if (type == catalog::kNoteAdded && b.contains("item")) {
+      // The same note on the same item again (by its text, or the hash of a
+      // long one kept as a blob) is not recorded again.
+      const std::string id = Real(b["item"].get<std::string>(), 0, &path_ids);
+      auto [it, fresh] = notes.try_emplace(id);
+      if (fresh) {
+        auto held = archive_.catalog().Notes(id);
+        if (held.ok()) {
+          for (const catalog::NoteRecord& r : *held) {
+            it->second.insert(r.text_sha256 ? r.text_sha256->Hex() : core::Sha256Of(r.text).Hex());
+          }
+        }
+      }
+      const std::string& text = b["text"].get_ref<const std::string&>();
+      keep[n] = it->second.insert(core::Sha256Of(text).Hex()).second;
       continue;
     }
     if (type == catalog::kItemDerived) {

@@ -102,10 +102,13 @@ struct ImportOptions {
 struct ImportReport {
   std::string format;                   // "csv" or "jsonl"
   std::vector<ImportProblem> problems;  // non-empty: nothing was written
-  uint64_t rows = 0;                    // data rows / non-blank lines read
-  uint64_t files = 0;                   // distinct files named by `path`
-  uint64_t items_added = 0;             // new items among them (0 on a dry run)
-  uint64_t sources_added = 0;           // files whose bytes were already held
+  // What is valid but most likely not meant (a Hijri year as a Gregorian one):
+  // imported all the same, and said.
+  std::vector<ImportProblem> warnings;
+  uint64_t rows = 0;           // data rows / non-blank lines read
+  uint64_t files = 0;          // distinct files named by `path`
+  uint64_t items_added = 0;    // new items among them (0 on a dry run)
+  uint64_t sources_added = 0;  // files whose bytes were already held
   // Distinct items given entries; a dry run counts two files with the same
   // bytes as two.
   uint64_t items_described = 0;

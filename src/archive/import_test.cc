@@ -1006,16 +1006,18 @@ TEST(Import, AFileImportedTwiceRecordsNothingNew) {
                                           "\n");
   MustImport(*a, tmp.Join("in/inc.jsonl"));
   WriteTestFile(tmp.Join("in/d.csv"),
-                "id,title,language,event_date,lat,lon,tags,status,reason,incident\n" + ids[0] +
-                    ",Rockets,en,2013-08-21,33.5,36.3,sarin;rockets,verified,geolocated,Attack\n" +
-                    ids[0] + ",صواريخ,ar,,,,,,,\n");
+                "id,title,language,event_date,lat,lon,tags,status,reason,incident,note\n" + ids[0] +
+                    ",Rockets,en,2013-08-21,33.5,36.3,sarin;rockets,verified,geolocated,Attack,"
+                    "seen twice\n" +
+                    ids[0] + ",صواريخ,ar,,,,,,,,\n");
   ImportReport first = MustImport(*a, tmp.Join("in/d.csv"));
-  EXPECT_EQ(first.entries, 5u);  // described (en), tagged, reviewed, linked, described (ar)
+  // described (en), tagged, reviewed, linked, noted, described (ar)
+  EXPECT_EQ(first.entries, 6u);
   EXPECT_EQ(first.unchanged, 0u);
   const uint64_t size = a->log().size();
   ImportReport again = MustImport(*a, tmp.Join("in/d.csv"));
   EXPECT_EQ(again.entries, 0u);
-  EXPECT_EQ(again.unchanged, 5u);
+  EXPECT_EQ(again.unchanged, 6u);
   EXPECT_EQ(again.items_described, 0u);
   EXPECT_EQ(a->log().size(), size) << "the same file again recorded something";
 
@@ -1109,11 +1111,21 @@ TEST(Import, SpreadsheetSavedFilesAreTakenOrGetOneClearProblem) {
   WriteTestFile(tmp.Join("in/f.txt"), "a file\n");
   p = problems("both.csv", "path,url\nf.txt,https://example.org/v\n");
   EXPECT_TRUE(Has(p, 2, "path", "name that column source")) << Shown(p);
+  {  // A Hijri year as a Gregorian one: valid, imported, and said.
+    WriteTestFile(tmp.Join("in/hijri.csv"), "id,event_date\n" + ids[0] + ",1434-10-14\n");
+    auto r = Import(*a, tmp.Join("in/hijri.csv"), ImportOptions{/*dry_run=*/true});
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->problems.empty()) << Shown(r->problems);
+    EXPECT_TRUE(Has(r->warnings, 2, "event_date", "Hijri")) << Shown(r->warnings);
+  }
   p = problems("typo.csv", "id,titel\n" + ids[0] + ",A\n");
   EXPECT_TRUE(Has(p, 1, "titel", "did you mean title?")) << Shown(p);
   // Arabic text with no language would be recorded as English for good.
   p = problems("ar.csv", "id,title\n" + ids[0] + ",هجوم الغوطة\n");
   EXPECT_TRUE(Has(p, 2, "language", "Arabic script")) << Shown(p);
+  p = problems("ar.jsonl", R"({"kind":"place","names":"زملكا"})"
+                           "\n");
+  EXPECT_TRUE(Has(p, 1, "names", "Arabic script")) << Shown(p);
   // A workbook is named as one, not as an unknown format.
   WriteTestFile(tmp.Join("in/sheet.xlsx"), "PK");
   auto book = Import(*a, tmp.Join("in/sheet.xlsx"), ImportOptions{});

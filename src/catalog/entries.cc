@@ -897,6 +897,22 @@ std::string WithoutMidnight(std::string_view value) {
   return std::string(value);
 }
 
+std::string DateNote(std::string_view date) {
+  auto range = ParseEventDate(date);
+  if (!range) return "";
+  for (const std::string& day : {range->lo, range->hi}) {
+    const int year = std::stoi(day.substr(0, 4));
+    if (year < 1300 || year > 1500) continue;
+    // A Hijri year is 354 or 355 days: year H AH begins in about 0.970229 H + 621.57.
+    const int gregorian = static_cast<int>(0.970229 * year + 621.5643);
+    return "the year " + std::to_string(year) +
+           " is long before any digital record. If the date is in the Hijri calendar (AH), " +
+           std::to_string(year) + " AH began in " + std::to_string(gregorian) +
+           ": record the Gregorian date (the source's own date can go in a note)";
+  }
+  return "";
+}
+
 std::string DateHint(std::string_view value) {
   if (value.size() > kLongestDate) return "";
   using Match = std::match_results<std::string_view::const_iterator>;

@@ -141,6 +141,10 @@ bool HasYearZero(std::string_view date);
 // a spreadsheet's day number ("41507"), a moment ("2013-08-21 14:00"), or
 // slashes for hyphens ("2013/08/21").
 std::string DateHint(std::string_view value);
+// A note on an event date that is valid but most likely not what was meant,
+// or "": a year from 1300 to 1500, long before any digital record, is what a
+// Hijri (AH) date of our time looks like (1434 AH is 2012-2013).
+std::string DateNote(std::string_view date);
 // A day as a spreadsheet saves a date cell, "2013-08-21 00:00:00" (or with a
 // "T", or surrounded by spaces), as the day it shows, "2013-08-21"; any other
 // value unchanged.

@@ -181,6 +181,13 @@ TEST(GraphEntries, DateHintsSayWhatWasMeant) {
   EXPECT_EQ(WithoutMidnight(" 2013-08-21 "), "2013-08-21");
   EXPECT_EQ(WithoutMidnight("2013-08-21 14:00:00"), "2013-08-21 14:00:00");
   EXPECT_EQ(WithoutMidnight("2013-08"), "2013-08");
+  // A Hijri year taken for a Gregorian one is valid, and said.
+  EXPECT_NE(DateNote("1434-10-14").find("1434 AH began in 2012"), std::string::npos)
+      << DateNote("1434-10-14");
+  EXPECT_NE(DateNote("1434-10~").find("Hijri"), std::string::npos);
+  EXPECT_EQ(DateNote("2013-08-21"), "");
+  EXPECT_EQ(DateNote("1899"), "");
+  EXPECT_EQ(DateNote("not a date"), "");
   // A value longer than any date is no date, and is never matched (std::regex
   // recurses a character at a time: 40 KB once ran out of stack).
   const std::string long_value = std::string(100000, ' ') + "2013-08-21 14:30";

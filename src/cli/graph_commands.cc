@@ -57,7 +57,13 @@ Status CheckDate(std::string_view flag, const std::string& value) {
         fmt::format("{} \"{}\": year 0000 is not a year this archive records; give the real year",
                     flag, Printable(value)));
   }
-  if (value.empty() || catalog::ParseEventDate(value).has_value()) return Status::Ok();
+  if (value.empty()) return Status::Ok();
+  if (catalog::ParseEventDate(value).has_value()) {
+    if (std::string note = catalog::DateNote(value); !note.empty()) {
+      fmt::print(stderr, "note: {} \"{}\": {}\n", flag, Printable(value), note);
+    }
+    return Status::Ok();
+  }
   const std::string hint = catalog::DateHint(value);
   return core::InvalidArgument(fmt::format("{} \"{}\" is not a date: {}.{}", flag, Printable(value),
                                            kDateForms, hint.empty() ? "" : " " + hint));

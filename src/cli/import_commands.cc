@@ -102,6 +102,15 @@ int CmdImport(const Globals& g, const ImportArgs& args) {
     }
     return kExitUsage;
   }
+  for (const auto& n : r.warnings) {  // imported all the same
+    if (g.json) {
+      PrintJsonLine({{"file", args.file}, {"row", n.row}, {"column", n.column}, {"note", n.what}});
+    } else {
+      std::fprintf(stderr, "%s:%llu: column %s: note: %s\n", Printable(args.file).c_str(),
+                   static_cast<unsigned long long>(n.row), Printable(n.column).c_str(),
+                   Printable(n.what).c_str());
+    }
+  }
   if (g.json) {
     Json j{{"ok", true},
            {"file", args.file},
