@@ -572,6 +572,7 @@ StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool r
   // IF NOT EXISTS: also adds them to a catalogue made before web archives.
   ISNAD_RETURN_IF_ERROR(
       Exec(db, internal::kWebArchiveSchemaSql, "creating the web archive tables"));
+  ISNAD_RETURN_IF_ERROR(Exec(db, internal::kGraphAddedIndexesSql, "adding the graph's indexes"));
   ISNAD_RETURN_IF_ERROR(tx.Commit());
   return catalog;
 }

@@ -152,6 +152,13 @@ std::vector<std::string> DateKeyQuery(std::string_view lo, std::string_view hi) 
 
 namespace internal {
 
+// An item's working copies, for Details (show, describe, import): without it each
+// scanned every item's facts (0.75 ms an item at 20,000 items). Partial: most
+// items are no copy.
+const char* const kGraphAddedIndexesSql =
+    "CREATE INDEX IF NOT EXISTS item_facts_by_original ON item_facts (original_leaf) WHERE "
+    "original_leaf IS NOT NULL;";
+
 const char* const kGraphSchemaSql = R"sql(
 CREATE TABLE entities (
   leaf_index INTEGER PRIMARY KEY,

@@ -20,6 +20,9 @@ namespace isnad::catalog::internal {
 
 // The evidence graph's tables and the search index (schema version 2 adds them).
 extern const char* const kGraphSchemaSql;
+// Indexes added since (IF NOT EXISTS): created by every read-write open, so a
+// catalogue made before them gains them without a reindex.
+extern const char* const kGraphAddedIndexesSql;
 // SQL functions the graph queries use: geo_km(lat1, lon1, lat2, lon2).
 Status RegisterFunctions(sqlite3* db);
 
