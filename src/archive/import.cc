@@ -417,6 +417,7 @@ class Importer {
   // (empty: the same), and whether it is kept.
   std::vector<uint64_t> position_;
   std::vector<bool> kept_;
+  std::set<std::string> new_items_;  // items this import's files created: nothing said of them yet
   size_t notes_ = 0;
   std::vector<AddGroup> groups_;
   std::vector<std::string> paths_;  // placeholder n -> path given to Add
@@ -1779,7 +1780,9 @@ size_t Importer::LeaveOutUnchanged(const std::vector<std::string>& path_ids) {
   std::map<std::string, std::set<std::string>> notes;  // item -> SHA-256 (hex) of its notes
   auto details = [&](const std::string& id) -> catalog::ItemDetails* {
     auto it = state.find(id);
-    if (it == state.end()) {
+    if (it == state.end() && new_items_.count(id)) {
+      it = state.emplace(id, catalog::ItemDetails{}).first;  // nothing to ask the catalogue
+    } else if (it == state.end()) {
       auto d = archive_.catalog().Details(id);
       if (!d.ok()) return nullptr;  // kept as planned: recording it will say what is wrong
       it = state.emplace(id, std::move(*d)).first;
@@ -1832,7 +1835,7 @@ size_t Importer::LeaveOutUnchanged(const std::vector<std::string>& path_ids) {
       // long one kept as a blob) is not recorded again.
       const std::string id = Real(b["item"].get<std::string>(), 0, &path_ids);
       auto [it, fresh] = notes.try_emplace(id);
-      if (fresh) {
+      if (fresh && !new_items_.count(id)) {
         auto held = archive_.catalog().Notes(id);
         if (held.ok()) {
           for (const catalog::NoteRecord& r : *held) {
@@ -1995,6 +1998,7 @@ Status Importer::Apply(const ImportOptions& options, const std::string& file) {
     cb.on_added = [&](const AddedFile& f) {
       ids[f.path] = f.id;
       if (f.new_item) {
+        new_items_.insert(f.id);
         report_->items_added++;
       } else {
         report_->sources_added++;
