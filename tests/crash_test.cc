@@ -465,10 +465,14 @@ TEST(Crash, KilledReindexNeverAnswersWrong) {
   for (int round = 0; round < rounds; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
     const std::string out = tmp.Join("out"), err = tmp.Join("err");
+    auto t0 = Clock::now();
     int rc = RunAndKill(ar, {"reindex"}, 0, window_us * 5 / 4, rng, out, err);
     killed += rc == -SIGKILL;
     if (rc != -SIGKILL) {
       ASSERT_EQ(rc, 0) << core::testing::ReadTestFile(err);
+      // It ran to the end before the kill: the machine is faster now than when
+      // the window was measured (a loaded CI runner), so aim within this run.
+      window_us = std::max<int64_t>(20000, MicrosSince(t0));
     }
     check_reads(/*may_refuse=*/true);
     auto verify = Isnad(ar, {"verify"});
