@@ -15,8 +15,9 @@ build=${1:-build}
 work=${2:-$build/bench-import}
 rows=${ROWS:-20000}
 reps=${REPS:-3}
+((reps > 0)) || { echo "REPS must be at least 1" >&2; exit 2; }
 isnad=$(realpath "$build/isnad")
-mkdir -p "$work/files"
+rm -rf "$work/files" && mkdir -p "$work/files"
 work=$(realpath "$work")
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }

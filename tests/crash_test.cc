@@ -471,7 +471,8 @@ TEST(Crash, KilledReindexNeverAnswersWrong) {
     if (rc != -SIGKILL) {
       ASSERT_EQ(rc, 0) << core::testing::ReadTestFile(err);
       // It ran to the end before the kill: the machine is faster now than when
-      // the window was measured (a loaded CI runner), so aim within this run.
+      // the window was measured (a loaded CI runner). RunAndKill waits out its
+      // whole random delay, so this is at least the run's time: aim within it.
       window_us = std::max<int64_t>(20000, MicrosSince(t0));
     }
     check_reads(/*may_refuse=*/true);

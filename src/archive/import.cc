@@ -1849,8 +1849,9 @@ size_t Importer::LeaveOutUnchanged(const std::vector<std::string>& path_ids) {
     }
     if (type == catalog::kItemDerived) {
       catalog::ItemDetails* d = details(Real(b["item"].get<std::string>(), 0, &path_ids));
-      if (d && d->original == b["original"].get<std::string>()) keep[n] = false;
-      if (d) d->original = b["original"].get<std::string>();
+      const std::string original = Real(b["original"].get<std::string>(), 0, &path_ids);
+      if (d && d->original == original) keep[n] = false;
+      if (d) d->original = original;
       continue;
     }
     if (type != catalog::kItemDescribed && type != catalog::kItemTagged &&

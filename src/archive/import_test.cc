@@ -1050,6 +1050,18 @@ TEST(Import, AFileImportedTwiceRecordsNothingNew) {
   EXPECT_EQ(d->place, place);
   EXPECT_EQ(d->event_date, "2013-08-22");
   EXPECT_EQ(d->titles, (catalog::LangMap{{"ar", "صواريخ"}, {"en", "Rockets"}}));
+
+  // A copy and its original both named by path: the derivation is recorded once.
+  WriteTestFile(tmp.Join("in/orig.bin"), "the original video");
+  WriteTestFile(tmp.Join("in/clip.bin"), "a clip cut from it");
+  WriteTestFile(tmp.Join("in/copy.csv"), "ref,path,original\nv,orig.bin,\nc,clip.bin,v\n");
+  ImportReport copy = MustImport(*a, tmp.Join("in/copy.csv"));
+  EXPECT_EQ(copy.entries, 1u);
+  const uint64_t after_copy = a->log().size();
+  ImportReport copy_again = MustImport(*a, tmp.Join("in/copy.csv"));
+  EXPECT_EQ(copy_again.entries, 0u);
+  EXPECT_EQ(copy_again.unchanged, 1u);
+  EXPECT_EQ(a->log().size(), after_copy + 2) << "two sources, and no derivation again";
 }
 
 // What the command line refuses, import refuses too: year 0000, and a tag

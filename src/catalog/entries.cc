@@ -904,11 +904,16 @@ std::string DateNote(std::string_view date) {
     const int year = std::stoi(day.substr(0, 4));
     if (year < 1300 || year > 1500) continue;
     // A Hijri year is 354 or 355 days: year H AH begins in about 0.970229 H + 621.57.
+    // A Solar Hijri year (Iran, Afghanistan) begins at the March equinox of H + 621.
     const int gregorian = static_cast<int>(0.970229 * year + 621.5643);
-    return "the year " + std::to_string(year) +
-           " is long before any digital record. If the date is in the Hijri calendar (AH), " +
-           std::to_string(year) + " AH began in " + std::to_string(gregorian) +
-           ": record the Gregorian date (the source's own date can go in a note)";
+    const std::string y = std::to_string(year);
+    return "the year " + y +
+           " is long before any digital record. If the date is in the Hijri calendar, " + y +
+           " AH began in " + std::to_string(gregorian) +
+           (year <= 1450 ? " (and in the Solar Hijri calendar of Iran and Afghanistan, " + y +
+                               " SH began in March " + std::to_string(year + 621) + ")"
+                         : std::string()) +
+           ". An event date is Gregorian; the source's own date can go in a note";
   }
   return "";
 }

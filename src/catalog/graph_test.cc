@@ -185,6 +185,8 @@ TEST(GraphEntries, DateHintsSayWhatWasMeant) {
   EXPECT_NE(DateNote("1434-10-14").find("1434 AH began in 2012"), std::string::npos)
       << DateNote("1434-10-14");
   EXPECT_NE(DateNote("1434-10~").find("Hijri"), std::string::npos);
+  EXPECT_NE(DateNote("1402-06-25").find("1402 SH began in March 2023"), std::string::npos)
+      << DateNote("1402-06-25");
   EXPECT_EQ(DateNote("2013-08-21"), "");
   EXPECT_EQ(DateNote("1899"), "");
   EXPECT_EQ(DateNote("not a date"), "");

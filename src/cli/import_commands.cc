@@ -102,7 +102,9 @@ int CmdImport(const Globals& g, const ImportArgs& args) {
     }
     return kExitUsage;
   }
-  for (const auto& n : r.warnings) {  // imported all the same
+  size_t warned = 0;
+  for (const auto& n : r.warnings) {  // imported all the same; ten on a terminal
+    if (!g.json && ++warned > 10) continue;
     if (g.json) {
       PrintJsonLine({{"file", args.file}, {"row", n.row}, {"column", n.column}, {"note", n.what}});
     } else {
@@ -110,6 +112,10 @@ int CmdImport(const Globals& g, const ImportArgs& args) {
                    static_cast<unsigned long long>(n.row), Printable(n.column).c_str(),
                    Printable(n.what).c_str());
     }
+  }
+  if (warned > 10) {
+    std::fprintf(stderr, "%s: ... and %zu more note(s) like those above\n",
+                 Printable(args.file).c_str(), warned - 10);
   }
   if (g.json) {
     Json j{{"ok", true},
@@ -121,7 +127,8 @@ int CmdImport(const Globals& g, const ImportArgs& args) {
            {"items_described", r.items_described},
            {"entities", r.entities},
            {"entries", r.entries},
-           {"notes", r.notes}};
+           {"notes", r.notes},
+           {"warnings", r.warnings.size()}};
     if (!args.dry_run) {
       j["items_added"] = r.items_added;
       j["sources_added"] = r.sources_added;
