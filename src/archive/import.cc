@@ -186,7 +186,6 @@ bool Under(const std::string& path, const std::string& root) {
                           (root.back() == '/' || path[root.size()] == '/'));
 }
 
-// CSV header -> member: case, spaces and '_' do not matter.
 // A byte order mark of UTF-16, as "Unicode text" from a spreadsheet starts.
 bool IsUtf16(std::string_view text) {
   return text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF");
@@ -195,6 +194,8 @@ constexpr std::string_view kUtf16Problem =
     "the file is UTF-16 text (what spreadsheets call \"Unicode text\"), not UTF-8: save it as "
     "\"CSV UTF-8 (comma delimited)\" (or as UTF-8 JSON Lines) and import that";
 
+// CSV header -> member: case, spaces (a no-break space too), tabs, '-' and '_'
+// do not matter.
 std::string NormaliseHeader(std::string_view h) {
   std::string out;
   for (size_t i = 0; i < h.size(); ++i) {
