@@ -1171,8 +1171,24 @@ TEST_F(GraphCli, ArabicTextWithNoLanguageIsRefused) {
   EXPECT_EQ(LogSize(), before);
   One({"describe", item, "--title", "ضحايا في زملكا", "--lang", "ar"});
   One({"place", "add", "--name", "Zamalka", "--name-ar", "زملكا"});
+  // A description is checked as a title is, in every command that takes one.
+  RunResult description =
+      isnad({"incident", "add", "--title", "Zamalka", "--description", "سقوط صواريخ على زملكا"});
+  EXPECT_EQ(description.exit_code, 2);
+  EXPECT_TRUE(Contains(description.err, "--description")) << description.err;
+  // A language given by its name gets the tag it stands for.
+  RunResult named =
+      isnad({"actor", "add", "--type", "unit", "--name", "اللواء 155", "--lang", "Arabic"});
+  EXPECT_EQ(named.exit_code, 2);
+  EXPECT_TRUE(Contains(named.err, "did you mean ar?")) << named.err;
+  EXPECT_EQ(LogSize(), before + 2);
   // A name with a few Arabic words in a Latin text is English.
   One({"describe", item, "--title", "Victims in Zamalka (زملكا)"});
+  // --lang given is taken as meant, by every command alike.
+  One({"place", "add", "--name", "كفربطنا", "--lang", "fa"});
+  One({"case", "add", "--title", "شكوى", "--lang", " AR ", "--jurisdiction", "FR"});
+  RunResult cases = isnad({"case", "ls", "--json"});
+  EXPECT_TRUE(Contains(cases.out, "\"ar\":\"شكوى\"")) << cases.out;
 }
 
 // A mistake made in every row of a spreadsheet (here a date the way a

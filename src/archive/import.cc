@@ -703,25 +703,13 @@ std::optional<std::string> Importer::Lang(const Json& m) {
     Bad("lang", "gives another language than `language`; give one of them");
   }
   auto l = language ? language : lang;
-  if (l) {
-    // "AR", " en ": language tags are case-insensitive, and a cell keeps its spaces.
-    size_t b = l->find_first_not_of(" \t"), e = l->find_last_not_of(" \t");
-    std::string t = b == std::string::npos ? "" : l->substr(b, e - b + 1);
-    const size_t dash = std::min(t.find('-'), t.size());
-    for (size_t i = 0; i < dash; ++i) {
-      t[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(t[i])));
-    }
-    if (catalog::IsLanguageTag(t)) l = t;
-  }
-  if (l && !catalog::IsLanguageTag(*l)) {
-    Bad(language ? "language" : "lang",
-        Quote(*l) + " is not a language tag (BCP 47, lower-case primary tag: ar, en, fr, fr-CA)" +
-            (catalog::LanguageTagFor(*l).empty()
-                 ? ""
-                 : "; did you mean " + catalog::LanguageTagFor(*l) + "?"));
+  if (!l) return l;
+  core::StatusOr<std::string> tag = catalog::ReadLanguageTag(*l);
+  if (!tag.ok()) {
+    Bad(language ? "language" : "lang", tag.status().message());
     return std::nullopt;
   }
-  return l;
+  return *tag;
 }
 
 std::optional<Json> Importer::TextMap(const Json& m, const std::string& name,

@@ -1001,6 +1001,23 @@ std::string LanguageTagFor(std::string_view name) {
   return it == kNames.end() ? "" : it->second;
 }
 
+core::StatusOr<std::string> ReadLanguageTag(std::string_view given) {
+  const size_t b = given.find_first_not_of(" \t"), e = given.find_last_not_of(" \t");
+  std::string tag(b == std::string_view::npos ? "" : given.substr(b, e - b + 1));
+  const size_t dash = std::min(tag.find('-'), tag.size());
+  for (size_t i = 0; i < dash; ++i) {
+    if (tag[i] >= 'A' && tag[i] <= 'Z') tag[i] = static_cast<char>(tag[i] - 'A' + 'a');
+  }
+  if (IsLanguageTag(tag)) return tag;
+  const std::string meant = LanguageTagFor(given);
+  std::string shown = core::Printable(given);
+  core::TruncateUtf8(shown, 80);
+  return core::InvalidArgument(
+      "\"" + shown +
+      "\" is not a language tag (BCP 47, lower-case primary tag: ar, en, fr, fr-CA)" +
+      (meant.empty() ? "" : "; did you mean " + meant + "?"));
+}
+
 std::string TypeSlip(const std::string& word, const std::vector<std::string>& known) {
   if (std::find(known.begin(), known.end(), word) != known.end()) return "";
   std::string near = core::Closest(word, known);

@@ -173,6 +173,11 @@ bool InArabicScript(std::string_view text);
 // The language tag of a language written by its name ("Arabic", "arabe",
 // "العربية", "Farsi" -> "ar", "ar", "ar", "fa"), for a hint; "" when unknown.
 std::string LanguageTagFor(std::string_view name);
+// A language as a person gives it, as a tag: the spaces around it dropped and
+// its primary subtag lower-cased (" AR " -> "ar"; tags are case-insensitive).
+// Not a tag: an error that says so, with the tag a language's name stands for
+// ("Arabic": "did you mean ar?").
+core::StatusOr<std::string> ReadLanguageTag(std::string_view given);
 
 // What separates tags in a CSV cell: ';' or ',', and the Arabic '؛' and '،'. A tag
 // holding one cannot pass through the CSV form, so none is recorded with one.

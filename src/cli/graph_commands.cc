@@ -117,16 +117,38 @@ StatusOr<std::string> ToWord(std::string_view flag, std::string_view text) {
   return out;
 }
 
+// A command's text option in the language --lang names: --title, --name,
+// --description; `ar_option` (--name-ar) where the command has one for it.
+struct PlainText {
+  std::string_view option;
+  const std::string* text;
+  std::string_view ar_option = "";
+};
+
+// The language of a command's plain text options: --lang read as a tag, or
+// "en" when it is not given. With no --lang, text mostly in Arabic script is
+// refused: recorded under "en", it would be labelled English for good. A
+// --lang given is taken as meant.
+StatusOr<std::string> TextLanguage(const std::string& lang,
+                                   std::initializer_list<PlainText> texts) {
+  if (!lang.empty()) {
+    StatusOr<std::string> tag = catalog::ReadLanguageTag(lang);
+    if (!tag.ok()) return core::InvalidArgument("--lang " + tag.status().message());
+    return tag;
+  }
+  for (const PlainText& t : texts) {
+    if (!catalog::InArabicScript(*t.text)) continue;
+    return core::InvalidArgument(fmt::format(
+        "{} is in Arabic script, but no --lang gives its language, so it would be recorded as "
+        "English: {}add --lang ar (or fa, ur, ku, ...)",
+        t.option, t.ar_option.empty() ? "" : fmt::format("give it with {}, or ", t.ar_option)));
+  }
+  return std::string("en");
+}
+
 // Adds `text` under `lang` to `map`, refusing a second text for one language.
 Status AddLang(Json& map, const std::string& lang, const std::string& text, std::string_view what) {
   if (catalog::IsBlank(text)) return Status::Ok();
-  if (lang == "en" && catalog::InArabicScript(text)) {
-    // The default language: recorded so, an Arabic name would be labelled English for good.
-    return core::InvalidArgument(fmt::format(
-        "the {} \"{}\" is in Arabic script, but would be recorded as English: give it with "
-        "--{}-ar (Arabic), or with --lang (fa, ur, ku, ...)",
-        what, Printable(text), what));
-  }
   if (map.contains(lang)) {
     return core::InvalidArgument(
         fmt::format("two {}s in language \"{}\"; give one (--lang sets the language of the "
@@ -526,20 +548,9 @@ Status Describe(const Globals& g, const DescribeOptions& o) {
   ISNAD_RETURN_IF_ERROR(NotBlank("--description", o.description));
   ISNAD_RETURN_IF_ERROR(CheckDate("--date", o.date));
   ISNAD_RETURN_IF_ERROR(CheckCoordinates(o.lat, o.lon));
-  if (o.lang.empty()) {
-    // Recorded under "en" by default, Arabic text would be labelled English for good.
-    for (const auto& [flag, text] :
-         {std::pair<const char*, const std::string*>{"--title", &o.title},
-          {"--description", &o.description}}) {
-      if (catalog::InArabicScript(*text)) {
-        return core::InvalidArgument(fmt::format(
-            "{} is in Arabic script, but no --lang gives its language, so it would be recorded "
-            "as English: add --lang ar (or fa, ur, ku, ...)",
-            flag));
-      }
-    }
-  }
-  const std::string text_lang = o.lang.empty() ? "en" : o.lang;
+  ISNAD_ASSIGN_OR_RETURN(
+      const std::string text_lang,
+      TextLanguage(o.lang, {{"--title", &o.title}, {"--description", &o.description}}));
   if (o.title.empty() && o.description.empty() && o.date.empty() && o.place.empty() &&
       o.lat.empty()) {
     return core::InvalidArgument(
@@ -708,15 +719,17 @@ Status Derive(const Globals& g, const DeriveOptions& o) {
 // ---------------------------------------------------------------- place
 
 struct PlaceOptions {
-  std::string name, name_ar, lang = "en", lat, lon, within;
+  std::string name, name_ar, lang, lat, lon, within;
   std::vector<std::string> variants;
   bool anyway = false;  // --new: record it though its name is taken
 };
 
 Status PlaceAdd(const Globals& g, const PlaceOptions& o) {
   ISNAD_RETURN_IF_ERROR(CheckCoordinates(o.lat, o.lon));
+  ISNAD_ASSIGN_OR_RETURN(const std::string lang,
+                         TextLanguage(o.lang, {{"--name", &o.name, "--name-ar"}}));
   Json names = Json::object();
-  ISNAD_RETURN_IF_ERROR(AddLang(names, o.lang, o.name, "name"));
+  ISNAD_RETURN_IF_ERROR(AddLang(names, lang, o.name, "name"));
   ISNAD_RETURN_IF_ERROR(AddLang(names, "ar", o.name_ar, "name"));
   if (names.empty()) return core::InvalidArgument("a place needs a name: --name or --name-ar");
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
@@ -766,7 +779,7 @@ Status PlaceLs(const Globals& g) {
 // ---------------------------------------------------------------- incident
 
 struct IncidentOptions {
-  std::string title, title_ar, lang = "en", type, date, description;
+  std::string title, title_ar, lang, type, date, description;
   std::vector<std::string> places;
   bool anyway = false;  // --new: record it though its title is taken
 };
@@ -775,8 +788,11 @@ Status IncidentAdd(const Globals& g, const IncidentOptions& o) {
   ISNAD_RETURN_IF_ERROR(NotBlank("--type", o.type));
   ISNAD_RETURN_IF_ERROR(NotBlank("--description", o.description));
   ISNAD_RETURN_IF_ERROR(CheckDate("--date", o.date));
+  ISNAD_ASSIGN_OR_RETURN(const std::string lang,
+                         TextLanguage(o.lang, {{"--title", &o.title, "--title-ar"},
+                                               {"--description", &o.description}}));
   Json title = Json::object();
-  ISNAD_RETURN_IF_ERROR(AddLang(title, o.lang, o.title, "title"));
+  ISNAD_RETURN_IF_ERROR(AddLang(title, lang, o.title, "title"));
   ISNAD_RETURN_IF_ERROR(AddLang(title, "ar", o.title_ar, "title"));
   if (title.empty()) return core::InvalidArgument("an incident needs --title or --title-ar");
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
@@ -785,7 +801,7 @@ Status IncidentAdd(const Globals& g, const IncidentOptions& o) {
   Json body{{"type", std::string(catalog::kIncidentAdded)}, {"title", title}};
   if (!o.type.empty()) body["category"] = o.type;
   if (!o.date.empty()) body["date"] = o.date;
-  if (!o.description.empty()) body["description"] = Json{{o.lang, o.description}};
+  if (!o.description.empty()) body["description"] = Json{{lang, o.description}};
   std::vector<std::string> places;
   for (const auto& p : o.places) {
     ISNAD_ASSIGN_OR_RETURN(std::string id, ResolveRef(*a, EntityKind::kPlace, p));
@@ -961,7 +977,7 @@ Status Unlink(const Globals& g, const UnlinkOptions& o, EntityKind kind) {
 // ---------------------------------------------------------------- actor
 
 struct ActorOptions {
-  std::string type, name, name_ar, lang = "en", description;
+  std::string type, name, name_ar, lang, description;
   std::vector<std::string> variants;
   bool anyway = false;  // --new: record it though its name is taken
 };
@@ -973,8 +989,11 @@ Status ActorAdd(const Globals& g, const ActorOptions& o) {
     return core::InvalidArgument(
         fmt::format("--type \"{}\" must be person, unit or organisation", Printable(o.type)));
   }
+  ISNAD_ASSIGN_OR_RETURN(
+      const std::string lang,
+      TextLanguage(o.lang, {{"--name", &o.name, "--name-ar"}, {"--description", &o.description}}));
   Json names = Json::object();
-  ISNAD_RETURN_IF_ERROR(AddLang(names, o.lang, o.name, "name"));
+  ISNAD_RETURN_IF_ERROR(AddLang(names, lang, o.name, "name"));
   ISNAD_RETURN_IF_ERROR(AddLang(names, "ar", o.name_ar, "name"));
   if (names.empty()) return core::InvalidArgument("an actor needs a name: --name or --name-ar");
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
@@ -983,7 +1002,7 @@ Status ActorAdd(const Globals& g, const ActorOptions& o) {
   Json body{{"type", std::string(catalog::kActorAdded)}, {"actor_type", type}, {"names", names}};
   if (auto variants = Unique(o.variants); !variants.empty())
     body["variants"] = StringsJson(variants);
-  if (!o.description.empty()) body["description"] = Json{{o.lang, o.description}};
+  if (!o.description.empty()) body["description"] = Json{{lang, o.description}};
   ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
   PrintRecorded(g, a->catalog(), catalog::kActorAdded, leaf,
                 catalog::EntityId(EntityKind::kActor, leaf), "", "");
@@ -1276,7 +1295,7 @@ Status RelationWithdraw(const Globals& g, const RelationRefOptions& o) {
 // ---------------------------------------------------------------- case
 
 struct CaseOptions {
-  std::string title, title_ar, lang = "en", jurisdiction, description;
+  std::string title, title_ar, lang, jurisdiction, description;
   std::vector<std::string> parties;
   bool anyway = false;  // --new: record it though its title is taken
 };
@@ -1284,15 +1303,18 @@ struct CaseOptions {
 Status CaseAdd(const Globals& g, const CaseOptions& o) {
   ISNAD_RETURN_IF_ERROR(NotBlank("--jurisdiction", o.jurisdiction));
   ISNAD_RETURN_IF_ERROR(NotBlank("--description", o.description));
+  ISNAD_ASSIGN_OR_RETURN(const std::string lang,
+                         TextLanguage(o.lang, {{"--title", &o.title, "--title-ar"},
+                                               {"--description", &o.description}}));
   Json title = Json::object();
-  ISNAD_RETURN_IF_ERROR(AddLang(title, o.lang, o.title, "title"));
+  ISNAD_RETURN_IF_ERROR(AddLang(title, lang, o.title, "title"));
   ISNAD_RETURN_IF_ERROR(AddLang(title, "ar", o.title_ar, "title"));
   if (title.empty()) return core::InvalidArgument("a case needs --title or --title-ar");
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
   ISNAD_RETURN_IF_ERROR(RefuseSharedNames(a->catalog(), EntityKind::kCase, title, {}, o.anyway));
   Json body{{"type", std::string(catalog::kCaseAdded)}, {"title", title}};
   if (!o.jurisdiction.empty()) body["jurisdiction"] = o.jurisdiction;
-  if (!o.description.empty()) body["description"] = Json{{o.lang, o.description}};
+  if (!o.description.empty()) body["description"] = Json{{lang, o.description}};
   Json parties = Json::array();
   for (const auto& p : o.parties) {
     size_t colon = p.rfind(':');
@@ -1388,7 +1410,7 @@ Status CaseShow(const Globals& g, const ShowOptions& o) {
 }
 
 struct CaseEventOptions {
-  std::string target, type, date, description, lang = "en";
+  std::string target, type, date, description, lang;
   std::vector<std::string> documents;
   bool new_type = false;
 };
@@ -1397,6 +1419,8 @@ Status CaseEventAdd(const Globals& g, const CaseEventOptions& o) {
   if (o.date.empty()) return core::InvalidArgument("a case event needs --date");
   ISNAD_RETURN_IF_ERROR(NotBlank("--description", o.description));
   ISNAD_RETURN_IF_ERROR(CheckDate("--date", o.date));
+  ISNAD_ASSIGN_OR_RETURN(const std::string lang,
+                         TextLanguage(o.lang, {{"--description", &o.description}}));
   ISNAD_ASSIGN_OR_RETURN(std::string event, ToWord("--type", o.type));
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
   ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> types, a->catalog().CaseEventTypesInUse());
@@ -1408,7 +1432,7 @@ Status CaseEventAdd(const Globals& g, const CaseEventOptions& o) {
             {"case", case_id},
             {"event", event},
             {"date", o.date}};
-  if (!o.description.empty()) body["description"] = Json{{o.lang, o.description}};
+  if (!o.description.empty()) body["description"] = Json{{lang, o.description}};
   ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> documents, ResolveItems(*a, o.documents));
   if (!documents.empty()) body["documents"] = StringsJson(documents);
   ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
