@@ -270,9 +270,10 @@ def main(argv):
             problem(STATEMENT, str(e))
     else:
         print(f"warning: {STATEMENT} is absent: the bag is not signed as a whole (exported "
-              "without the archive's secret key, or before isnad signed bags), so an entry "
-              "taken out of entries.jsonl could not be noticed; every entry still present is "
-              "proved")
+              "without the archive's secret key, or before isnad signed bags). Every entry "
+              "still present is proved, but an entry taken out of entries.jsonl could not be "
+              "noticed, and the titles, statuses and dates of metadata.json and the report are "
+              "not vouched for; nor is this script, if it came in the package")
 
     proved = {}  # leaf index -> parsed entry, for the entries whose proof holds
     last = -1
@@ -373,6 +374,10 @@ def main(argv):
             vouched.add(f"{folder}/{name}")
             if meta.get("sha256") != entry.get("sha256"):
                 problem(f"{folder}/metadata.json", "sha256 is not that of its custody entry")
+            for leaf in meta.get("custody_entries") or []:  # one taken out is missed otherwise
+                if not isinstance(leaf, int) or leaf not in proved:
+                    problem(f"{folder}/metadata.json", f"names custody entry {leaf}, but "
+                            "entries.jsonl holds no proved entry of that index")
         except (Bad, ValueError, RecursionError) as x:  # ValueError: not JSON
             problem(f"{folder}/metadata.json", str(x))
             continue
@@ -416,8 +421,15 @@ def main(argv):
         else:
             print(f"warning: {f}: left by an operating system? nothing vouches for it")
 
-    print(f"FAILED: {len(problems)} problem(s)" if problems else "OK")
-    return 1 if problems else 0
+    if problems:
+        print(f"FAILED: {len(problems)} problem(s)")
+    elif STATEMENT not in files:
+        print("PROVED IN PART: every entry present is proved, but the bag is not signed as a "
+              "whole: an entry taken out, or a title, status or date changed in metadata.json "
+              "or the report, would not be noticed")
+    else:
+        print("OK")
+    return 1 if problems or STATEMENT not in files else 0
 
 
 if __name__ == "__main__":

@@ -975,10 +975,13 @@ TEST_F(Export, VerifyBagScriptAgreesWithVerifyBag) {
   ExportCase(genuine);
   WriteTestFile(tmp_.Join("archive.vkey"), vkey_ + "\n");
   const std::string script = std::string(ISNAD_SOURCE_DIR) + "/scripts/verify-bag.py";
+  // The verdicts: passed (0); every entry present proved but the bag not signed as a
+  // whole, as when its statement was taken out (1); failed (10; the script exits 1).
+  constexpr int kPass = 0, kInPart = 1, kFail = 10;
   // Tampers with a copy and remakes its manifests (taking out the archive's signed
   // statement, as a forger must, unless `keep_statement`); both verifiers judge alike.
   auto both = [&](const std::string& name, const std::function<void(const std::string&)>& tamper,
-                  bool genuine_verdict, const std::string& named, bool keep_statement = false) {
+                  int verdict, const std::string& named, bool keep_statement = false) {
     const std::string bag = tmp_.Join("t-" + name);
     testing::CopyTree(genuine, bag);
     if (tamper) {
@@ -988,24 +991,26 @@ TEST_F(Export, VerifyBagScriptAgreesWithVerifyBag) {
     auto cc = VerifyBag({bag, "--key", vkey_});
     auto py =
         RunProcess({"/usr/bin/env", "python3", script, "--key", tmp_.Join("archive.vkey"), bag});
-    EXPECT_EQ(cc.exit_code, genuine_verdict ? 0 : 10) << name << "\n" << cc.out;
-    EXPECT_EQ(py.exit_code, genuine_verdict ? 0 : 1) << name << "\n" << py.out << py.err;
+    EXPECT_EQ(cc.exit_code, verdict) << name << "\n" << cc.out;
+    EXPECT_EQ(py.exit_code, verdict == kPass ? 0 : 1) << name << "\n" << py.out << py.err;
+    EXPECT_EQ(HasLineStarting(py.out, "PROVED IN PART"), verdict == kInPart) << name << py.out;
+    EXPECT_EQ(HasLineStarting(cc.out, "PROVED IN PART"), verdict == kInPart) << name << cc.out;
     EXPECT_EQ(py.err.find("Traceback"), std::string::npos) << name << "\n" << py.err;
     if (!named.empty()) {
       EXPECT_TRUE(HasLineStarting(py.out, "FAIL " + named)) << name << py.out;
     }
   };
-  both("genuine", nullptr, true, "");
+  both("genuine", nullptr, kPass, "");
   // Checked by BagIt only (bag.md): both pass once the manifests are remade.
   both(
       "report",
       [](const std::string& bag) {
         WriteTestFile(bag + "/data/report/report-en.html", "<p>altered</p>");
       },
-      true, "");
+      kInPart, "");
   both(
       "note-removed", [](const std::string& bag) { fs::remove_all(bag + "/data/custody/notes"); },
-      false, "data/custody/notes/");
+      kFail, "data/custody/notes/");
   both(
       "entry-twice",
       [](const std::string& bag) {
@@ -1013,13 +1018,13 @@ TEST_F(Export, VerifyBagScriptAgreesWithVerifyBag) {
         auto lines = TextLines(ReadTestFile(f));
         WriteTestFile(f, ReadTestFile(f) + lines.back() + "\n");
       },
-      false, "data/custody/entries.jsonl: line");
+      kFail, "data/custody/entries.jsonl: line");
   both(
       "folder-renamed",
       [&](const std::string& bag) {
         fs::rename(bag + "/data/exhibits/" + photo_, bag + "/data/exhibits/i0" + photo_.substr(1));
       },
-      false, "data/exhibits/" + photo_ + "/: missing");
+      kFail, "data/exhibits/" + photo_ + "/: missing");
   both(
       "exhibit-and-entry-removed",
       [&](const std::string& bag) {
@@ -1034,14 +1039,14 @@ TEST_F(Export, VerifyBagScriptAgreesWithVerifyBag) {
         ASSERT_NE(kept, ReadTestFile(f));
         WriteTestFile(f, kept);
       },
-      false, "data/exhibits/" + photo_ + "/: missing");
+      kFail, "data/exhibits/" + photo_ + "/: missing");
   both(
       "metadata-not-json",
       [&](const std::string& bag) {
         WriteTestFile(bag + "/data/exhibits/" + report_ + "/metadata.json",
                       std::string(100000, '['));
       },
-      false, "data/exhibits/" + report_ + "/metadata.json: ");
+      kFail, "data/exhibits/" + report_ + "/metadata.json: ");
   both(
       "bag-info-root",
       [](const std::string& bag) {
@@ -1050,7 +1055,7 @@ TEST_F(Export, VerifyBagScriptAgreesWithVerifyBag) {
         info[at] = info[at] == 'A' ? 'B' : 'A';
         WriteTestFile(bag + "/bag-info.txt", info);
       },
-      false, "bag-info.txt: Isnad-Checkpoint-Root");
+      kFail, "bag-info.txt: Isnad-Checkpoint-Root");
   both(
       "bag-info-second-key",
       [](const std::string& bag) {
@@ -1059,7 +1064,7 @@ TEST_F(Export, VerifyBagScriptAgreesWithVerifyBag) {
                           "Isnad-Vkey: forger.example+01234567+AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB"
                           "AQEBAQEBAQE=\n");
       },
-      false, "bag-info.txt: gives Isnad-Vkey twice");
+      kFail, "bag-info.txt: gives Isnad-Vkey twice");
 
   // The archive's statement over the payload manifest catches what nothing else can: a
   // report altered, or an entry taken out (here the review of an exhibit), once the
@@ -1078,19 +1083,52 @@ TEST_F(Export, VerifyBagScriptAgreesWithVerifyBag) {
       [](const std::string& bag) {
         WriteTestFile(bag + "/data/report/report-en.html", "<p>altered</p>");
       },
-      false, "isnad-statement.txt: does not state", true);
-  both("review-taken-out-signed", review_taken_out, false, "isnad-statement.txt: does not state",
+      kFail, "isnad-statement.txt: does not state", true);
+  both("review-taken-out-signed", review_taken_out, kFail, "isnad-statement.txt: does not state",
        true);
-  both("review-taken-out", review_taken_out, true, "");
-  const auto cc = VerifyBag({genuine, "--key", vkey_});
+  // Without it, the exhibit's metadata.json still lists the entry taken out.
+  both("review-taken-out", review_taken_out, kFail, "");
+  // The key as pasted from `isnad init`'s indented line.
+  const auto cc = VerifyBag({genuine, "--key", "  " + vkey_ + " "});
+  EXPECT_EQ(cc.exit_code, 0) << cc.out << cc.err;
   EXPECT_NE(cc.out.find("the bag is signed as a whole by that key"), std::string::npos) << cc.out;
   const auto unsigned_cc = VerifyBag({tmp_.Join("t-review-taken-out"), "--key", vkey_});
   EXPECT_TRUE(HasLineStarting(unsigned_cc.out, "warning: isnad-statement.txt: absent"))
       << unsigned_cc.out;
+  EXPECT_NE(unsigned_cc.out.find("/metadata.json: names custody entry"), std::string::npos)
+      << unsigned_cc.out;
+  // A failed bag's summary counts as proved only the entries whose proof holds, and does
+  // not call the bag signed as a whole.
+  const std::string bad_proof = tmp_.Join("bad-proof");
+  testing::CopyTree(genuine, bad_proof);
+  {
+    const std::string f = bad_proof + "/data/custody/entries.jsonl";
+    std::string text;
+    bool changed = false;
+    for (Json& l : JsonLines(ReadTestFile(f))) {
+      if (!changed && !l["inclusion"].empty()) {
+        std::string h = l["inclusion"][0].get<std::string>();
+        h[0] = h[0] == 'A' ? 'B' : 'A';  // another hash, still base64
+        l["inclusion"][0] = h;
+        changed = true;
+      }
+      text += l.dump() + "\n";
+    }
+    ASSERT_TRUE(changed);
+    WriteTestFile(f, text);
+  }
+  const auto failed = VerifyBag({bad_proof, "--key", vkey_});
+  EXPECT_EQ(failed.exit_code, 10) << failed.out;
+  EXPECT_TRUE(HasLineStarting(failed.out, "FAILED")) << failed.out;
+  const size_t lines = JsonLines(ReadTestFile(bad_proof + "/data/custody/entries.jsonl")).size();
+  EXPECT_NE(failed.out.find(" of " + std::to_string(lines) + " custody entries proved"),
+            std::string::npos)
+      << failed.out;
+  EXPECT_EQ(failed.out.find("signed as a whole by that key"), std::string::npos) << failed.out;
 }
 
 // An archive copied without its secret key still exports, saying that the bag is not
-// signed as a whole; the bag verifies with a warning.
+// signed as a whole; the bag is then proved in part (exit 1), not OK.
 TEST_F(Export, WithoutTheSecretKeyTheBagIsNotSignedAsAWhole) {
   MakeCase();
   fs::rename(archive_ + "/keys/log.skey", tmp_.Join("log.skey"));
@@ -1100,8 +1138,9 @@ TEST_F(Export, WithoutTheSecretKeyTheBagIsNotSignedAsAWhole) {
   EXPECT_NE((r.out + r.err).find("not signed as a whole"), std::string::npos) << r.out << r.err;
   EXPECT_FALSE(fs::exists(bag + "/isnad-statement.txt"));
   auto v = VerifyBag({bag, "--key", vkey_});
-  EXPECT_EQ(v.exit_code, 0) << v.out;
+  EXPECT_EQ(v.exit_code, 1) << v.out;
   EXPECT_TRUE(HasLineStarting(v.out, "warning: isnad-statement.txt: absent")) << v.out;
+  EXPECT_TRUE(HasLineStarting(v.out, "PROVED IN PART")) << v.out;
 }
 
 }  // namespace

@@ -121,7 +121,8 @@ class VerifyingDoc : public ::testing::Test {
     fs::create_directories(work);
     testing::CopyTree(tmp_->Join("bag"), work + "/bag");
     if (tamper) tamper(work + "/bag");
-    WriteTestFile(work + "/archive.vkey", vkey_ + "\n");
+    // As a key arrives: copied from `isnad init`'s indented line, saved on Windows.
+    WriteTestFile(work + "/archive.vkey", "  " + vkey_ + "\r\n");
     fs::copy_file(kSourceDir + "/scripts/verify-bag.py", work + "/verify-bag.py");
     WriteTestFile(work + "/tsa-roots.pem", tsa_->root_pem());
     WriteTestFile(work + "/steps.sh", ShellSteps());
@@ -209,6 +210,34 @@ TEST_F(VerifyingDoc, CheckpointSignedByAnotherKeyFailsAtOpenssl) {
     auto forged = tlog::SignNote(note.substr(0, note.find("\n\n") + 1), {&*signer});
     ASSERT_TRUE(forged.ok());
     WriteTestFile(bag + "/data/custody/checkpoint", *forged);
+    testing::Rebag(bag);
+  });
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  // The signature line's key id is not the key's: step 2 stops before openssl runs.
+  EXPECT_EQ(r.out.find("Signature Verified Successfully"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("statement:"), std::string::npos) << r.out;
+}
+
+// A signature line that keeps the key's name and id but whose signature is
+// another key's: the id check passes, and openssl refuses the signature.
+TEST_F(VerifyingDoc, CheckpointSignatureSwappedUnderTheKeysIdFailsAtOpenssl) {
+  auto r = RunSteps([](const std::string& bag) {
+    auto signer = tlog::NoteSigner::FromSkey(*tlog::NoteSigner::GenerateSkey("test.example/x"));
+    ASSERT_TRUE(signer.ok());
+    const std::string path = bag + "/data/custody/checkpoint";
+    const std::string note = ReadTestFile(path);
+    const std::string text = note.substr(0, note.find("\n\n") + 1);
+    auto other = tlog::SignNote(text, {&*signer});
+    ASSERT_TRUE(other.ok());
+    // Its signature's 64 bytes under the genuine line's name and 4-byte key id.
+    const size_t at = note.find("\n\n") + 2;
+    const std::string line = note.substr(at, note.find('\n', at) - at);
+    const std::string genuine = *core::Base64Decode(line.substr(line.rfind(' ') + 1));
+    const std::string theirs_line = other->substr(other->find("\n\n") + 2);
+    const std::string theirs = *core::Base64Decode(theirs_line.substr(
+        theirs_line.rfind(' ') + 1, theirs_line.find('\n') - theirs_line.rfind(' ') - 1));
+    WriteTestFile(path, text + "\n" + line.substr(0, line.rfind(' ') + 1) +
+                            core::Base64Encode(genuine.substr(0, 4) + theirs.substr(4)) + "\n");
     testing::Rebag(bag);
   });
   EXPECT_NE(r.exit_code, 0) << r.out;

@@ -14,6 +14,7 @@
 #include "core/canonical_json.h"
 #include "core/digest.h"
 #include "core/encoding.h"
+#include "core/utf8.h"
 #include "log/checkpoint.h"
 #include "log/merkle.h"
 #include "log/note.h"
@@ -50,10 +51,7 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
+std::string Trim(std::string_view s) { return std::string(core::StripAsciiSpace(s)); }
 
 std::vector<std::string_view> Lines(std::string_view text) {
   std::vector<std::string_view> out;
@@ -163,6 +161,12 @@ class Checker {
       std::string what = opened.status().message();
       if (what.find("no verifiable signatures") != std::string::npos) {
         what = "not signed by the key " + key.name() + "+" + KeyIdHex(key) + " (" + what + ")";
+      } else if (what.find("invalid signature") != std::string::npos) {
+        // The key's signature line is there but does not hold: what it signed was changed
+        // (its origin, size or root), or the signature itself; not a signature by another key.
+        what +=
+            ": the signed text (origin, size or root hash) or the signature was changed "
+            "since the archive signed it";
       }
       Problem(file, "signature: " + what);
       return std::nullopt;
@@ -292,9 +296,12 @@ void Checker::Custody(const BagVerifyOptions& options,
     r_->problems.push_back(
         {statement,
          "absent: the bag is not signed as a whole (exported before isnad signed bags, or "
-         "from a copy of the archive without its secret key), so an entry taken out of " +
+         "from a copy of the archive without its secret key). Every entry still present is "
+         "proved, but an entry taken out of " +
              std::string(kEntriesFile) +
-             " could not be noticed; every entry still present is proved",
+             " could not be noticed, and the titles, statuses and dates of the exhibits' "
+             "metadata.json and of the report are not vouched for: read them from the proved "
+             "entries, or ask the archive's keeper for a signed export",
          true});
   } else if (key && head) {
     std::optional<std::string> text = Read(statement, true);
@@ -364,6 +371,7 @@ void Checker::Custody(const BagVerifyOptions& options,
                                   (*parsed).value("vkey", "") + ")");
       }
       entries[*leaf] = std::move(*parsed);
+      ++r_->entries_proved;
     }
   }
 
@@ -660,6 +668,16 @@ void Checker::Custody(const BagVerifyOptions& options,
                           std::string(kEntriesFile) + " for " + id);
       }
       continue;
+    }
+    // The entries the export listed for this exhibit are in the bag: one taken
+    // out (manifests remade, and with the statement gone) is missed otherwise.
+    if (auto listed = meta.find("custody_entries"); head && listed != meta.end()) {
+      for (const Json& n : listed->is_array() ? *listed : Json::array()) {
+        if (n.is_number_unsigned() && entries.contains(n.get<uint64_t>())) continue;
+        Problem(dir + "metadata.json",
+                "names custody entry " + n.dump() + ", but " + std::string(kEntriesFile) +
+                    " holds no proved entry of that index: an entry was taken out of the bag");
+      }
     }
     const std::string want = e->second.value("sha256", "");
     if (meta.value("sha256", "") != want) {

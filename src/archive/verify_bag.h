@@ -52,6 +52,7 @@ struct BagVerifyReport {
   uint64_t payload_files = 0, payload_bytes = 0;
   uint64_t checkpoint_size = 0;                                         // N
   uint64_t exhibits = 0, entries = 0, checkpoints = 0, timestamps = 0;  // checked
+  uint64_t entries_proved = 0;  // of `entries`, those whose inclusion proof holds
 
   // No problem that is not a warning.
   bool ok() const;

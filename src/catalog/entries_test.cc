@@ -66,12 +66,12 @@ TEST(ItemId, FormatsAndParses) {
 TEST(Entries, GoldenBytes) {
   auto created = ArchiveCreatedEntry(
       kAlice, "example.org/isnad/case-2026-17",
-      "example.org/isnad/case-2026-17+7a3c9f01+AXbF0sW8JxQpmZ4kGQmsQx1D5nAVYZqTGxVyrD1kq2Xk",
+      "example.org/isnad/case-2026-17+a30e8730+AXbF0sW8JxQpmZ4kGQmsQx1D5nAVYZqTGxVyrD1kq2Xk",
       "isnad 0.1.0");
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   EXPECT_EQ(*created, R"({"operator":"alice@laptop","origin":"example.org/isnad/case-2026-17",)"
                       R"("software":"isnad 0.1.0","time":"2026-11-29T10:41:34.123Z",)"
-                      R"("type":"archive.created","vkey":"example.org/isnad/case-2026-17+7a3c9f01+)"
+                      R"("type":"archive.created","vkey":"example.org/isnad/case-2026-17+a30e8730+)"
                       R"(AXbF0sW8JxQpmZ4kGQmsQx1D5nAVYZqTGxVyrD1kq2Xk"})");
 
   auto ingested = ItemIngestedEntry(kAlice, HelloSha(), 6, "text/plain", HelloFrom());

@@ -20,6 +20,7 @@
 #include "core/canonical_json.h"
 #include "core/env.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "log/note.h"
 
 // Under LeakSanitizer (scripts/test's sanitizer pass runs this binary): fontconfig,
@@ -30,15 +31,15 @@ extern "C" const char* __lsan_default_suppressions() { return "leak:libfontconfi
 
 namespace isnad::cli {
 
-core::StatusOr<std::string> KeyArgument(const std::string& key) {
+core::StatusOr<std::string> KeyArgument(const std::string& given) {
+  // Copied from `isnad init`'s indented output, or from a mail: spaces and line ends around it.
+  const std::string key(core::StripAsciiSpace(given));
   if (key.empty() || tlog::NoteVerifier::FromVkey(key).ok()) return key;
   std::error_code ec;
-  if (std::filesystem::is_regular_file(key, ec)) {
-    auto text = core::Env::Default()->ReadFile(key);
+  if (std::filesystem::is_regular_file(given, ec)) {
+    auto text = core::Env::Default()->ReadFile(given);
     if (!text.ok()) return text.status();
-    std::string v = *text;
-    while (!v.empty() && (v.back() == '\n' || v.back() == '\r' || v.back() == ' ')) v.pop_back();
-    return v;
+    return std::string(core::StripAsciiSpace(*text));
   }
   if (key.find('+') == std::string::npos) {
     // A vkey always holds '+': this was meant as a file name.
@@ -166,9 +167,12 @@ int CmdVerifyBag(const Globals& g, const VerifyBagArgs& args) {
       fmt::print("note: {}\n", n);
     }
   }
+  // An isnad package whose entries are proved but which the archive did not sign
+  // as a whole: what it says beyond each entry present is not vouched for.
+  const bool partly = r.custody && r.checkpoint_verified && !r.signed_as_a_whole;
   if (g.json) {
     PrintJsonLine(
-        {{"ok", r.ok()},
+        {{"ok", r.ok() && !partly},
          {"bag", args.path},
          {"bagit_version", r.bagit_version},
          {"payload_files", r.payload_files},
@@ -181,22 +185,29 @@ int CmdVerifyBag(const Globals& g, const VerifyBagArgs& args) {
          {"checkpoint_size", r.checkpoint_size},
          {"exhibits", r.exhibits},
          {"entries", r.entries},
+         {"entries_proved", r.entries_proved},
          {"checkpoints", r.checkpoints},
          {"timestamps", r.timestamps},
          {"signed_as_a_whole", r.signed_as_a_whole},
          {"problems", r.errors()},
          {"warnings", r.warnings()}});
-    return r.ok() ? kExitOk : kExitIntegrity;
+    return !r.ok() ? kExitIntegrity : partly ? kExitError : kExitOk;
   }
   std::string what = fmt::format("BagIt {} bag, {} payload file(s) ({})", r.bagit_version,
                                  r.payload_files, HumanBytes(r.payload_bytes));
   if (r.custody && r.checkpoint_verified) {
+    // Counted as proved only what was: a failed proof is not one.
+    const std::string proved =
+        r.entries_proved == r.entries
+            ? fmt::format("{} custody entries proved", r.entries)
+            : fmt::format("{} of {} custody entries proved", r.entries_proved, r.entries);
     what += fmt::format(
-        "; {} exhibit(s), {} custody entries proved against checkpoint {} signed by {}{}, {} "
-        "earlier checkpoint(s), {} timestamp token(s){}",
-        r.exhibits, r.entries, r.checkpoint_size, r.key.empty() ? "(no key)" : Printable(r.key),
-        r.key_pinned ? "" : " (not pinned)", r.checkpoints, r.timestamps,
-        r.signed_as_a_whole ? "; the bag is signed as a whole by that key" : "");
+        "; {} exhibit(s), {} against checkpoint {} signed by {}{}, {} earlier checkpoint(s), {} "
+        "timestamp token(s)",
+        r.exhibits, proved, r.checkpoint_size, r.key.empty() ? "(no key)" : Printable(r.key),
+        r.key_pinned ? "" : " (not pinned)", r.checkpoints, r.timestamps);
+    // Said only of a bag that passed: after a failure it would read as if it were sound.
+    if (r.signed_as_a_whole && r.ok()) what += "; the bag is signed as a whole by that key";
   } else if (r.custody) {
     // Nothing was proved: the summary must not count entries as if they were.
     what +=
@@ -205,9 +216,21 @@ int CmdVerifyBag(const Globals& g, const VerifyBagArgs& args) {
                                                Printable(r.other_key))
                                  : "its checkpoint was not verified";
   }
+  if (r.ok() && partly) {
+    fmt::print(
+        "PROVED IN PART: {}: {}; but the bag is not signed as a whole (no isnad-statement.txt): "
+        "an entry taken out, or a title, status or date changed in metadata.json or the "
+        "report, would not be noticed{}.\n",
+        Printable(args.path), what,
+        r.warnings() > 1 ? fmt::format(" ({} warning(s))", r.warnings()) : "");
+    return kExitError;
+  }
   if (r.ok()) {
-    fmt::print("OK: {}: {}{}.\n", Printable(args.path), what,
-               r.warnings() ? fmt::format(" ({} warning(s))", r.warnings()) : "");
+    fmt::print("OK: {}: {}{}{}.\n", Printable(args.path), what,
+               r.warnings() ? fmt::format(" ({} warning(s))", r.warnings()) : "",
+               r.custody && !r.key_pinned
+                   ? "; the key was not pinned: give the archive's key with --key"
+                   : "");
     return kExitOk;
   }
   fmt::print("FAILED: {}: {} problem(s); {}.\n", Printable(args.path), r.errors(), what);
@@ -256,7 +279,9 @@ void RegisterExportCommands(CLI::App& app, const Globals& g, Commands& out) {
   vb->footer(
       "Prints each problem as FILE: what, and warnings (which do not fail) as warning: FILE: "
       "what.\n"
-      "Exit 0 when everything holds, 10 when anything does not. Steps by hand: docs/verifying.md.\n"
+      "Exit 0 when everything holds; 1 when every entry present is proved but the bag is not "
+      "signed as a whole (PROVED IN PART); 10 when anything does not hold. Steps by hand: "
+      "docs/verifying.md.\n"
       "Example:\n  isnad verify-bag case12.zip --key \"$(cat archive.vkey)\"");
   out.emplace_back(vb, [&g, va, vb]() {
     va->key_given = vb->count("--key") > 0;

@@ -70,6 +70,14 @@ inline std::string AsciiLower(std::string_view s) {
   return out;
 }
 
+// `s` without the ASCII spaces, tabs, CRs and LFs around it: a line as pasted or
+// saved (a key copied with its indent, a file with Windows line ends).
+inline std::string_view StripAsciiSpace(std::string_view s) {
+  const size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
 // While alive, this thread's LC_CTYPE is C.UTF-8 (uselocale(3); the process
 // locale is untouched), so that libarchive reads and writes UTF-8 entry names (ZIP and tar: bags,
 // WACZ packages)
