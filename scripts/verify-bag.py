@@ -310,7 +310,10 @@ def main(argv):
                 raise Bad(f"no checkpoint {custody}/checkpoints/{old}")
         except Bad as x:
             problem(f"{custody}/consistency.jsonl", f"line {k}: {x}")
-    for path in sorted(f for f in files if f.startswith(f"{custody}/checkpoints/")):
+    def by_size(path):  # checkpoints/4 before checkpoints/12
+        name = path.rpartition("/")[2]
+        return (0, int(name), "") if DECIMAL.fullmatch(name) else (1, 0, name)
+    for path in sorted((f for f in files if f.startswith(f"{custody}/checkpoints/")), key=by_size):
         vouched.add(path)
         name = path.rpartition("/")[2]
         old = open_checkpoint(path, key)

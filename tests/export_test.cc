@@ -425,13 +425,18 @@ TEST_F(Export, ExhibitNamesNeverCollideOrEscape) {
   std::string b = Add("two/..hidden:name", "a hidden name with a colon");
   std::string c = Add("three/same.txt", "same name, bytes one");
   std::string d = Add("four/same.txt", "same name, bytes two");
-  auto r = isnad({"export", "--items", a, b, c, d, "--out", tmp_.Join("bag")});
+  // Names Windows would not unpack as they are: a device name, trailing dots and space.
+  std::string e = Add("five/Aux.txt", "a device name on Windows");
+  std::string f = Add("six/trail. .", "trailing dot and space");
+  auto r = isnad({"export", "--items", a, b, c, d, e, f, "--out", tmp_.Join("bag")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string bag = tmp_.Join("bag");
   EXPECT_TRUE(fs::exists(bag + "/data/exhibits/" + a + "/_metadata.json"));
   EXPECT_TRUE(fs::exists(bag + "/data/exhibits/" + b + "/hidden_name"));
   EXPECT_TRUE(fs::exists(bag + "/data/exhibits/" + c + "/same.txt"));
   EXPECT_TRUE(fs::exists(bag + "/data/exhibits/" + d + "/same.txt"));
+  EXPECT_TRUE(fs::exists(bag + "/data/exhibits/" + e + "/_Aux.txt"));
+  EXPECT_TRUE(fs::exists(bag + "/data/exhibits/" + f + "/trail"));
   Json meta = Json::parse(ReadTestFile(bag + "/data/exhibits/" + b + "/metadata.json"));
   EXPECT_EQ(meta["name"], "..hidden:name");
   EXPECT_EQ(VerifyBag({bag, "--key", vkey_}).exit_code, 0);

@@ -55,9 +55,18 @@ std::string BagName(std::string_view original) {
     while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
     s.resize(cut);
   }
+  // Windows drops a name's trailing dots and spaces when it unpacks it ("trail.txt "
+  // becomes "trail.txt"), and the manifest would then name a file not there.
+  while (!s.empty() && (s.back() == '.' || s.back() == ' ')) s.pop_back();
   if (s.empty()) s = "content";
   const std::string lower = core::AsciiLower(s);
-  if (lower == "metadata.json" || lower == "capture.warc.gz") s = "_" + s;
+  // A device name, whatever follows its first dot ("CON", "aux.txt", "com1.jpg"), is no
+  // file on Windows: unpacked there, the exhibit would be missing.
+  const std::string stem = lower.substr(0, lower.find('.'));
+  const bool device = stem == "con" || stem == "prn" || stem == "aux" || stem == "nul" ||
+                      ((stem.starts_with("com") || stem.starts_with("lpt")) && stem.size() == 4 &&
+                       stem[3] >= '0' && stem[3] <= '9');
+  if (device || lower == "metadata.json" || lower == "capture.warc.gz") s = "_" + s;
   return s;
 }
 

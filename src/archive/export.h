@@ -72,10 +72,11 @@ std::string BagStatementText(const std::string& origin, uint64_t checkpoint_size
                              const core::Hash& manifest_sha256);
 
 // The name an exhibit's bytes get inside exhibits/<id>/ (docs/formats/bag.md,
-// "Names"): composed (Unicode NFC), '/', '\' and control characters replaced by '_', leading dots
-// removed, cut to 200 bytes at a character boundary, "content" when empty, and
-// '_' put before a name that is one of the folder's own (metadata.json,
-// capture.warc.gz).
+// "Names"): composed (Unicode NFC), '/', '\', control characters and what Windows
+// cannot hold replaced by '_', leading dots removed, cut to 200 bytes at a character
+// boundary, trailing dots and spaces removed, "content" when empty, and '_' put
+// before a name that is one of the folder's own (metadata.json, capture.warc.gz) or
+// a Windows device name (CON, aux.txt, COM1.jpg).
 std::string BagName(std::string_view original);
 
 }  // namespace isnad::archive

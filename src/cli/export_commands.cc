@@ -129,8 +129,12 @@ int CmdExportBag(const Globals& g, const BagExportArgs& args) {
       "earlier checkpoint(s) and {} timestamp token(s) to {}.\n",
       sum->exhibits.size(), HumanBytes(sum->exhibit_bytes), brought, sum->entries,
       sum->checkpoint_size, sum->checkpoints.size(), sum->timestamps, Printable(sum->out));
-  fmt::print("Check it anywhere with: isnad verify-bag {} --key \"{}\"\n", Printable(sum->out),
-             (*a)->vkey());
+  // The key proves something only if it reaches the other side apart from the package.
+  fmt::print(
+      "Send the archive's public key by another channel than the package (read it out, print "
+      "it in a filing): {}\nCheck it anywhere with: isnad verify-bag {} --key archive.vkey "
+      "(a file holding that key), or by hand: docs/verifying.md\n",
+      (*a)->vkey(), Printable(sum->out));
   return kExitOk;
 }
 
@@ -270,7 +274,7 @@ void RegisterExportCommands(CLI::App& app, const Globals& g, Commands& out) {
   auto* vb = app.add_subcommand("verify-bag",
                                 "check an evidence package (or any BagIt bag) without the archive: "
                                 "files, proofs, signatures");
-  vb->add_option("path", va->path, "the bag: a folder, .zip or .tar")->required();
+  vb->add_option("path", va->path, "the bag: a folder, .zip, .tar or .tar.gz")->required();
   vb->add_option("--key", va->key,
                  "the archive's public key (vkey, or a file holding it), obtained from its keeper "
                  "by another channel; default: the bag's own, reported as not pinned");

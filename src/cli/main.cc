@@ -964,7 +964,7 @@ int CmdNote(const Globals& g, const std::string& id, const std::string& text) {
   if (g.json) {
     PrintJsonLine({{"leaf_index", *leaf}});
   } else {
-    fmt::print("Note recorded as log entry {}.\n", *leaf);
+    fmt::print("Note on {} recorded as log entry {}.\n", Printable(id), *leaf);
   }
   return kExitOk;
 }

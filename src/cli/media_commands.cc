@@ -44,7 +44,9 @@ archive::AnalyzeCallbacks AnalysisPrinter(const Globals& g) {
       fmt::print("  near-duplicate of {}\n", fmt::format("{}", fmt::join(a.near_duplicates, ", ")));
     }
     for (const std::string& f : a.failures) {
-      std::fprintf(stderr, "  %s: could not read: %s\n", a.id.c_str(), Printable(f).c_str());
+      // The item is held byte for byte either way: only what analysis reads from it failed.
+      std::fprintf(stderr, "  %s: stored intact, but its analysis could not read it: %s\n",
+                   a.id.c_str(), Printable(f).c_str());
     }
   };
   return cb;

@@ -15,7 +15,10 @@ constexpr Labels kEnglish = {
     .vkey = "Public key (vkey)",
     .checkpoint_size = "Checkpoint size",
     .checkpoint_root = "Checkpoint root",
-    .checkpoint_note = "Every inclusion proof in this package is against this signed checkpoint.",
+    .checkpoint_note =
+        "Every inclusion proof in this package is against this signed checkpoint. Ids such as "
+        "i3 and case11 are the positions in the custody log of the entries that recorded them, "
+        "so they are not consecutive: every note, review and link takes a position too.",
     .bagging_date = "Bagging date",
     .exhibits = "Exhibit list",
     .exhibit_count = "Exhibits in this package",
@@ -66,7 +69,10 @@ constexpr Labels kArabic = {
     .vkey = "المفتاح العام (vkey)",
     .checkpoint_size = "حجم نقطة التحقق",
     .checkpoint_root = "جذر نقطة التحقق",
-    .checkpoint_note = "كل إثباتات التضمين في هذه الحزمة محسوبة مقابل نقطة التحقق الموقّعة هذه.",
+    .checkpoint_note =
+        "كل إثباتات التضمين في هذه الحزمة محسوبة مقابل نقطة التحقق الموقّعة هذه. المعرّفات "
+        "مثل i3 وcase11 هي مواقع القيود التي سجّلتها في سجل سلسلة الحيازة، لذا فهي غير "
+        "متتالية: فكل ملاحظة ومراجعة وربط يشغل موقعًا أيضًا.",
     .bagging_date = "تاريخ إعداد الحزمة",
     .exhibits = "قائمة الأدلة",
     .exhibit_count = "عدد الأدلة في هذه الحزمة",
