@@ -46,8 +46,9 @@ core::StatusOr<std::string> KeyArgument(const std::string& given) {
     return core::InvalidArgument(
         key +
         ": no such file, and not a public key either; nothing was checked. Save the "
-        "archive's public key in that file with `isnad --archive DIR key > " +
-        key + "`, or give the key itself (the line `isnad key` prints)");
+        "archive's public key in that file (its keeper gives it by another channel than the "
+        "package; on the archive, `isnad --archive DIR key > " +
+        key + "` writes it), or give the key itself (one line: name+id+key)");
   }
   return key;  // VerifyBag says why it is not a key
 }
