@@ -116,6 +116,12 @@ TEST_F(MediaCli, PhotoMetadataAndItsCopiesFoundUnrelatedNot) {
   ASSERT_TRUE(s.contains("gps")) << s.dump();
   EXPECT_NEAR(s["gps"]["lat"].get<double>(), 33.5138, 1e-4) << s.dump();
   EXPECT_NEAR(s["gps"]["lon"].get<double>(), 36.36, 1e-4) << s.dump();
+  // A place filter finds it by its file's own GPS before anyone has described it.
+  RunResult near = isnad({"search", "--near", "33.52,36.35", "--radius-km", "3", "--json"});
+  EXPECT_EQ(near.exit_code, 0) << near.err;
+  EXPECT_NE(near.out.find("\"id\":\"" + orig + "\""), std::string::npos) << near.out;
+  RunResult far = isnad({"search", "--near", "33.9,36.35", "--radius-km", "3", "--json"});
+  EXPECT_EQ(far.out.find("\"id\":\"" + orig + "\""), std::string::npos) << far.out;
   EXPECT_EQ(s["analysis"]["pdq"].get<std::string>().size(), 64u) << s.dump();
   EXPECT_NE(s["analysis"]["camera"].get<std::string>().find("EOS 5D"), std::string::npos);
 

@@ -2238,7 +2238,7 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
           "above 0, e.g. --near 33.537,36.356 --radius-km 5");
     }
     w.Add("geo_km(" + w.Bind(req.near_lat) + ", " + w.Bind(req.near_lon) +
-          ", coalesce(f.lat, p.lat), coalesce(f.lon, p.lon)) <= CAST(" +
+          ", coalesce(f.lat, p.lat, md.lat), coalesce(f.lon, p.lon, md.lon)) <= CAST(" +
           w.Bind(std::to_string(req.radius_km)) + " AS REAL)");
     item_only = true;
   }
@@ -2355,12 +2355,21 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
   // Items bring their tables along for filters and facets.
   const bool need_f = w.sql.find("f.") != std::string::npos;
   const bool need_p = w.sql.find("p.") != std::string::npos;
+  // The position the file itself gives (camera GPS, read by analysis), after what an
+  // analyst described: a place filter finds a photo nobody has described yet.
+  const std::string media_join =
+      w.sql.find("md.") != std::string::npos
+          ? " LEFT JOIN media md ON md.item_leaf = " + std::string(item_join ? "i" : "e") +
+                ".leaf_index"
+          : "";
   const std::string joins =
-      item_join
-          ? std::string(need_f ? " LEFT JOIN item_facts f ON f.item_leaf = i.leaf_index" : "") +
-                (need_p ? " LEFT JOIN places p ON p.leaf_index = f.place_leaf" : "")
-          : " LEFT JOIN items i ON i.leaf_index = e.leaf_index LEFT JOIN item_facts f ON "
-            "f.item_leaf = e.leaf_index LEFT JOIN places p ON p.leaf_index = f.place_leaf";
+      (item_join
+           ? std::string(need_f ? " LEFT JOIN item_facts f ON f.item_leaf = i.leaf_index" : "") +
+                 (need_p ? " LEFT JOIN places p ON p.leaf_index = f.place_leaf" : "")
+           : std::string(" LEFT JOIN items i ON i.leaf_index = e.leaf_index LEFT JOIN item_facts "
+                         "f ON f.item_leaf = e.leaf_index LEFT JOIN places p ON p.leaf_index = "
+                         "f.place_leaf")) +
+      media_join;
   std::string rowid_range = "NULL, NULL";  // set below, in the transaction
   // Selects `leaf` and `score` (when `scored`) of every hit.
   auto base = [&](bool scored) {

@@ -596,8 +596,18 @@ Status Describe(const Globals& g, const DescribeOptions& o) {
       !o.description.empty(), o.description);
   was("event_date", "event date", before.event_date, !o.date.empty(), o.date);
   was("place", "place", before.place, body.contains("place"), body.value("place", ""));
-  was("coordinates", "coordinates", before.lat.empty() ? "" : before.lat + "," + before.lon,
-      !o.lat.empty(), o.lat + "," + o.lon);
+  // Compared as numbers: "33.50" is the point "33.5" already was, and replaces nothing.
+  auto same_degrees = [](const std::string& x, const std::string& y) {
+    double a = 0, b = 0;  // from_chars: no locale's decimal comma
+    return x == y ||
+           (!x.empty() && !y.empty() &&
+            std::from_chars(x.data(), x.data() + x.size(), a).ec == std::errc() &&
+            std::from_chars(y.data(), y.data() + y.size(), b).ec == std::errc() && a == b);
+  };
+  if (!(same_degrees(before.lat, o.lat) && same_degrees(before.lon, o.lon))) {
+    was("coordinates", "coordinates", before.lat.empty() ? "" : before.lat + "," + before.lon,
+        !o.lat.empty(), o.lat + "," + o.lon);
+  }
   ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
   if (g.json) {
     Json r{{"type", std::string(catalog::kItemDescribed)}, {"leaf_index", leaf}, {"item", item}};
@@ -1917,7 +1927,9 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     c->add_option("--event-to", o->event_to, "items whose event date begins this day or earlier");
     c->add_option("--captured-from", o->captured_from, "items ingested on or after (YYYY-MM-DD)");
     c->add_option("--captured-to", o->captured_to, "items ingested on or before (YYYY-MM-DD)");
-    c->add_option("--near", o->near, "LAT,LON: items at or described at a place near there");
+    c->add_option("--near", o->near,
+                  "LAT,LON: items described at a place or point near there, or whose file gives "
+                  "its GPS there (analyze)");
     c->add_option("--radius-km", o->radius_km, "with --near: how far, in km");
     c->add_option("--incident", o->incident, "items linked to this incident (id or title)");
     c->add_option("--actor", o->actor, "items backing relations of this actor (id or name)");
