@@ -75,6 +75,46 @@ void ExpectClean(const std::string& dir) {
   for (const auto& p : report->problems) ADD_FAILURE() << p.file << ": " << p.what;
 }
 
+// The same command run twice (an archivist unsure the first one worked) records
+// nothing the second time; the same files from another source, or with another
+// note, are new sightings and are recorded.
+TEST(Archive, AddingAgainFromTheSameSourceRecordsNothingNew) {
+  TempDir tmp;
+  WriteTestFile(tmp.Join("in/a.txt"), "statement one");
+  WriteTestFile(tmp.Join("in/sub/b.bin"), "statement two");
+  auto a = MakeArchive(tmp.Join("ar"));
+  AddRequest req;
+  req.paths = {tmp.Join("in")};
+  req.url = "USB stick from witness 12";
+  ASSERT_TRUE(a->Add(req, {}).ok());
+  const uint64_t size = a->log().size();
+  Collected again;
+  auto sum = a->Add(req, again.callbacks());
+  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  EXPECT_EQ(sum->added, 0u);
+  EXPECT_EQ(sum->sources, 0u);
+  EXPECT_EQ(sum->already, 2u);
+  EXPECT_EQ(a->log().size(), size) << "nothing new is written";
+  ASSERT_EQ(again.added.size(), 2u);
+  EXPECT_TRUE(again.added[0].already_recorded);
+  EXPECT_EQ(again.added[0].leaf_index, 1u) << "the earlier record, item.ingested";
+  auto sources = a->catalog().Sources(again.added[0].id);
+  ASSERT_TRUE(sources.ok());
+  EXPECT_EQ(sources->size(), 1u);
+
+  for (const auto& [url, note] : {std::pair<std::string, std::string>{"DVD copy", ""},
+                                  {"DVD copy", "second look"},
+                                  {"", ""}}) {
+    req.url = url;
+    req.note = note;
+    auto other = a->Add(req, {});
+    ASSERT_TRUE(other.ok()) << other.status().ToString();
+    EXPECT_EQ(other->sources, 2u) << url << " / " << note;
+    EXPECT_EQ(other->already, 0u) << url << " / " << note;
+  }
+  ExpectClean(tmp.Join("ar"));
+}
+
 TEST(Archive, AddDedupesProvesAndVerifies) {
   TempDir tmp;
   WriteTestFile(tmp.Join("in/a.txt"), "statement one");

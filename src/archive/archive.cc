@@ -760,19 +760,38 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
     hashes.reserve(files.size());
     for (const StagedFile& f : files) hashes.push_back(f.blob.sha256);
     ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> held, catalog_->FindItemIds(hashes));
+    std::vector<catalog::Provenance> froms(files.size());
+    // Held bytes added again from where they were added before (the same command run
+    // twice): nothing new to record. A long note (a blob) or a path that is not UTF-8
+    // (shown with U+FFFD) is not compared, and is recorded again.
+    std::vector<std::pair<std::string, catalog::Provenance>> sightings;
+    std::vector<size_t> sighted;  // the file of each sighting
     for (size_t k = 0; k < files.size(); ++k) {
-      StagedFile& f = files[k];
-      catalog::Provenance from;
-      from.name = core::BaseName(f.path);
-      from.path = f.path;
-      if (!core::IsValidUtf8(f.path)) {
+      catalog::Provenance& from = froms[k];
+      const std::string& path = files[k].path;
+      from.name = core::BaseName(path);
+      from.path = path;
+      if (!core::IsValidUtf8(path)) {
         // Entries are UTF-8: keep the exact bytes aside, show a readable form.
-        from.path_bytes = f.path;
-        from.path = core::LossyUtf8(f.path);
+        from.path_bytes = path;
+        from.path = core::LossyUtf8(path);
         from.name = core::LossyUtf8(from.name);
       }
       from.url = request.url;
       if (!note_blob) from.note = request.note;
+      if (!held[k].empty() && !note_blob && from.path_bytes.empty()) {
+        sightings.emplace_back(held[k], from);
+        sighted.push_back(k);
+      }
+    }
+    std::vector<std::optional<uint64_t>> same(files.size());
+    {
+      ISNAD_ASSIGN_OR_RETURN(auto found, catalog_->FindSameSources(sightings));
+      for (size_t s = 0; s < found.size(); ++s) same[sighted[s]] = found[s];
+    }
+    for (size_t k = 0; k < files.size(); ++k) {
+      StagedFile& f = files[k];
+      const catalog::Provenance& from = froms[k];
       AddedFile a;
       a.sha256 = f.blob.sha256;
       a.size_bytes = f.blob.size_bytes;
@@ -781,6 +800,13 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
       a.media_type = f.media_type;
       a.replaced_damaged = committed[k].replaced_damaged;
       a.leaf_index = base + entries.size();
+      if (same[k]) {
+        a.id = held[k];
+        a.leaf_index = *same[k];
+        a.already_recorded = true;
+        added.push_back(std::move(a));
+        continue;
+      }
       std::optional<std::string> known;
       if (auto it = batch_items.find(a.sha256); it != batch_items.end()) {
         known = it->second;
@@ -822,6 +848,8 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
       if (WebArchiveKindOf(a.name) != WebArchiveKind::kNone) web_archives.push_back(a);
       if (a.new_item) {
         summary.added++;
+      } else if (a.already_recorded) {
+        summary.already++;
       } else {
         summary.sources++;
       }

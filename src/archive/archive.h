@@ -73,6 +73,9 @@ struct AddedFile {
   std::string path;
   uint64_t leaf_index = 0;  // of the entry this add wrote
   bool new_item = false;    // false: the bytes were already held; a source was added
+  // Held, and recorded before from the same name, path, source and note: nothing was
+  // written, and `leaf_index` is that earlier record's.
+  bool already_recorded = false;
   std::string media_type;
   // Non-empty when the archive's stored copy of these bytes was damaged and
   // this file replaced it: where the damaged copy was moved.
@@ -95,6 +98,7 @@ struct AddCallbacks {
 struct AddSummary {
   uint64_t added = 0;    // new items
   uint64_t sources = 0;  // known bytes, new source recorded
+  uint64_t already = 0;  // known bytes from a known source: nothing recorded
   uint64_t skipped = 0;
   uint64_t bytes = 0;
 };

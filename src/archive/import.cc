@@ -1990,7 +1990,7 @@ Status Importer::Apply(const ImportOptions& options, const std::string& file) {
       if (f.new_item) {
         new_items_.insert(f.id);
         report_->items_added++;
-      } else {
+      } else if (!f.already_recorded) {  // from the same path before: nothing recorded
         report_->sources_added++;
       }
     };

@@ -829,6 +829,36 @@ StatusOr<std::vector<std::string>> Catalog::FindItemIds(
   return ids;
 }
 
+StatusOr<std::vector<std::optional<uint64_t>>> Catalog::FindSameSources(
+    const std::vector<std::pair<std::string, Provenance>>& sightings) const {
+  std::vector<std::optional<uint64_t>> found(sightings.size());
+  if (sightings.empty()) return found;
+  Tx tx(db_);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(/*write=*/false));
+  {
+    // NULL stands for an absent member, as Apply stores it: `IS` compares NULLs too.
+    ISNAD_ASSIGN_OR_RETURN(
+        internal::CachedStmt st,
+        stmts_->Get("SELECT leaf_index FROM sources WHERE item_leaf = ?1 AND name = ?2 AND path "
+                    "IS ?3 AND url IS ?4 AND note IS ?5 ORDER BY leaf_index LIMIT 1"));
+    for (size_t k = 0; k < sightings.size(); ++k) {
+      const auto& [id, from] = sightings[k];
+      auto leaf = ParseItemId(id);
+      if (!leaf) continue;
+      st->Int(1, static_cast<int64_t>(*leaf));
+      st->TextRef(2, from.name);
+      st->TextRefOrNull(3, from.path);
+      st->TextRefOrNull(4, from.url);
+      st->TextRefOrNull(5, from.note);
+      ISNAD_ASSIGN_OR_RETURN(bool row, st->Step("looking up the sources of " + id));
+      if (row) found[k] = static_cast<uint64_t>(st->ColInt(0));
+      st->Reset();
+    }
+  }
+  ISNAD_RETURN_IF_ERROR(tx.Commit());
+  return found;
+}
+
 StatusOr<std::vector<SourceRecord>> Catalog::Sources(std::string_view item_id) const {
   Tx tx(db_);
   ISNAD_RETURN_IF_ERROR(tx.Begin(/*write=*/false));

@@ -290,6 +290,12 @@ class Catalog {
   // transaction for all, which a batch of thousands needs (a look-up each costs
   // a transaction each).
   core::StatusOr<std::vector<std::string>> FindItemIds(const std::vector<core::Hash>& hashes) const;
+  // For each (item id, provenance): the log index of a record of that item
+  // (item.ingested or source.added) from the same name, path, source and note,
+  // or nullopt: a file added again from where it was added before says nothing
+  // new. One read transaction for all.
+  core::StatusOr<std::vector<std::optional<uint64_t>>> FindSameSources(
+      const std::vector<std::pair<std::string, Provenance>>& sightings) const;
   core::StatusOr<std::vector<SourceRecord>> Sources(std::string_view item_id) const;
   core::StatusOr<std::vector<NoteRecord>> Notes(std::string_view item_id) const;
 

@@ -236,12 +236,16 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
                      {"path", f.path},
                      {"leaf_index", f.leaf_index},
                      {"new_item", f.new_item},
+                     {"already_recorded", f.already_recorded},
                      {"media_type", f.media_type}});
       return;
     }
     bar.Clear();
-    fmt::print("{} {:<8} {}  {:>9}  {}\n", f.new_item ? "added" : "known", f.id,
-               f.sha256.Hex().substr(0, 12), HumanBytes(f.size_bytes), Printable(f.path));
+    fmt::print("{} {:<8} {}  {:>9}  {}\n",
+               f.new_item           ? "added"
+               : f.already_recorded ? "same "
+                                    : "known",
+               f.id, f.sha256.Hex().substr(0, 12), HumanBytes(f.size_bytes), Printable(f.path));
   };
   cb.on_skipped = [&](const std::string& path, const Status& why) {
     bar.Clear();
@@ -320,11 +324,18 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
     return Fail(summary.status());
   }
   if (!g.json) {
+    const std::string already =
+        summary->already == 0
+            ? ""
+            : fmt::format(
+                  ", {} already recorded from the same path and source (\"same\": "
+                  "nothing new written)",
+                  summary->already);
     std::fprintf(stderr,
-                 "%llu new item(s), %llu new source(s) of items already held, %llu skipped; %s. "
+                 "%llu new item(s), %llu new source(s) of items already held%s, %llu skipped; %s. "
                  "Log size %llu.\n",
                  static_cast<unsigned long long>(summary->added),
-                 static_cast<unsigned long long>(summary->sources),
+                 static_cast<unsigned long long>(summary->sources), already.c_str(),
                  static_cast<unsigned long long>(summary->skipped),
                  HumanBytes(summary->bytes).c_str(),
                  static_cast<unsigned long long>((*a)->log().size()));
