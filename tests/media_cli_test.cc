@@ -331,6 +331,16 @@ TEST_F(MediaCli, BadMediaIsKeptWithWhatFailed) {
     RunResult cat = isnad({"cat", id});
     EXPECT_EQ(cat.out, core::testing::ReadTestFile(In(name))) << name;
   }
+  // Added with an empty file (a failed download), the summary counts what to look at again.
+  WriteTestFile(In("more/IMG-WA0011.jpg"), "");
+  fs::copy_file(In("truncated.jpg"), In("more/truncated-again.jpg"));
+  WriteTestFile(In("more/cut.jpg"), bytes.substr(0, bytes.size() / 2));
+  RunResult more = isnad({"add", In("more")});
+  EXPECT_EQ(more.exit_code, 0) << more.err;
+  EXPECT_NE(more.err.find("IMG-WA0011.jpg is empty (0 bytes)"), std::string::npos) << more.err;
+  EXPECT_NE(more.err.find(", 1 empty, 1 stored intact that analysis could not read"),
+            std::string::npos)
+      << more.err;
   RunResult v = isnad({"verify"});
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
 }

@@ -220,7 +220,19 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   ProgressBar bar("adding");
   archive::AddCallbacks cb;
+  // Said in the summary: what an archivist should look at again.
+  uint64_t empty = 0, unreadable = 0;
   cb.on_added = [&](const archive::AddedFile& f) {
+    if (f.size_bytes == 0) {
+      ++empty;
+      if (!g.json) {
+        bar.Clear();
+        std::fprintf(stderr,
+                     "note: %s is empty (0 bytes): there is nothing in it to preserve (a failed "
+                     "download or copy?)\n",
+                     Printable(f.path).c_str());
+      }
+    }
     if (!f.replaced_damaged.empty()) {
       bar.Clear();
       std::fprintf(stderr,
@@ -306,7 +318,14 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
                    w.id.c_str(), w.id.c_str());
   };
   // With --json, stdout keeps one object per file; `show --json` gives the analysis.
-  if (!g.json) cb.analysis = AnalysisPrinter(g);
+  if (!g.json) {
+    cb.analysis = AnalysisPrinter(g);
+    cb.analysis.on_analyzed = [&unreadable,
+                               print = cb.analysis.on_analyzed](const archive::AnalyzedItem& item) {
+      if (!item.failures.empty()) ++unreadable;
+      print(item);
+    };
+  }
   req.analysis.jobs = req.jobs;
   auto summary = (*a)->Add(req, cb);
   bar.Clear();
@@ -324,13 +343,18 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
     return Fail(summary.status());
   }
   if (!g.json) {
-    const std::string already =
+    std::string already =
         summary->already == 0
             ? ""
             : fmt::format(
                   ", {} already recorded from the same path and source (\"same\": "
                   "nothing new written)",
                   summary->already);
+    if (empty > 0) already += fmt::format(", {} empty", empty);
+    if (unreadable > 0) {
+      already += fmt::format(
+          ", {} stored intact that analysis could not read (damaged or cut short?)", unreadable);
+    }
     std::fprintf(stderr,
                  "%llu new item(s), %llu new source(s) of items already held%s, %llu skipped; %s. "
                  "Log size %llu.\n",
