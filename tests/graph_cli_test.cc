@@ -1191,6 +1191,23 @@ TEST_F(GraphCli, ArabicTextWithNoLanguageIsRefused) {
   EXPECT_TRUE(Contains(cases.out, "\"ar\":\"شكوى\"")) << cases.out;
 }
 
+// A copy forwarded under another name, from another witness, is found by that
+// name and by where it came from, not only by the name it first arrived under.
+TEST_F(GraphCli, SearchFindsAnItemByEveryNameAndSourceItArrivedWith) {
+  std::string item = AddFile("video.bin");
+  WriteTestFile(tmp_.Join("dump/VID-20130821-WA0015.mp4"),
+                core::testing::ReadTestFile(tmp_.Join("in/video.bin")));
+  RunResult again = isnad({"add", tmp_.Join("dump/VID-20130821-WA0015.mp4"), "--source",
+                           "USB stick from witness W-19", "--note", "handed over in Gaziantep"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(Search({"WA0015"}), std::vector<std::string>{item});
+  EXPECT_EQ(Search({"\"witness W-19\""}), std::vector<std::string>{item});
+  EXPECT_EQ(Search({"Gaziantep"}), std::vector<std::string>{item});
+  // And so after a rebuild from the log.
+  ASSERT_EQ(isnad({"reindex"}).exit_code, 0);
+  EXPECT_EQ(Search({"WA0015"}), std::vector<std::string>{item});
+}
+
 // A mistake made in every row of a spreadsheet (here a date the way a
 // spreadsheet shows it) is shown ten times on a terminal, then counted, not
 // printed a thousand times; --json still gives every problem.

@@ -40,7 +40,7 @@ using internal::Tx;
 
 // Bump when the schema changes; an older catalogue is then rebuilt with
 // `isnad reindex` (it is derived data, so there are no migrations).
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;  // 7: an item's search row holds all its sources
 constexpr int64_t kMaxSqlInteger = std::numeric_limits<int64_t>::max();
 
 // docs/formats/catalog.md describes this schema; change both together.
@@ -94,7 +94,7 @@ CREATE TABLE notes (
   CHECK ((text IS NULL) <> (text_sha256 IS NULL))
 );
 CREATE INDEX notes_by_item ON notes (item_leaf, leaf_index);
-PRAGMA user_version = 6;
+PRAGMA user_version = 7;
 )sql";
 
 // The rows Fingerprint() hashes: every stored column of every table, in
@@ -301,6 +301,7 @@ class Applier {
       return core::Integrity("source.added sha256 " + sha + " does not match item " + item +
                              " (sha256 " + item_hex + "); run `isnad verify`");
     }
+    graph_->NoteAdded(static_cast<int64_t>(*item_leaf));  // its names and sources are searched
     return InsertSource(leaf, static_cast<int64_t>(*item_leaf), type, e);
   }
 

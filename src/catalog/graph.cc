@@ -805,7 +805,22 @@ Status GraphApplier::GatherDoc(int64_t leaf, std::optional<std::string>* out, st
       add_rows("SELECT text FROM texts WHERE owner = ?1 ORDER BY field, lang", leaf));
   ISNAD_RETURN_IF_ERROR(add_rows("SELECT name FROM variants WHERE owner = ?1 ORDER BY name", leaf));
   if (kind == "item") {
-    ISNAD_RETURN_IF_ERROR(add_rows("SELECT name FROM items WHERE leaf_index = ?1", leaf));
+    {
+      // Every name it arrived under, and where from (--source, --note of `add`), each
+      // once: "what did witness 12 give us?" and a forwarded copy's own name find it.
+      Stmt& st = Q("SELECT name, url, note FROM sources WHERE item_leaf = ?1 ORDER BY leaf_index");
+      st.Int(1, leaf);
+      std::unordered_set<std::string> seen;
+      while (true) {
+        ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("gathering text to index"));
+        if (!row) break;
+        for (int col = 0; col < 3; ++col) {
+          if (st.ColIsNull(col)) continue;
+          std::string text = st.ColText(col);
+          if (seen.insert(text).second) add(text);
+        }
+      }
+    }
     {
       Stmt& st = Q("SELECT tag, folded FROM tags WHERE item_leaf = ?1 ORDER BY tag");
       st.Int(1, leaf);

@@ -39,7 +39,7 @@ class GraphApplier {
 
   // item.ingested was just recorded as `leaf` (items and sources rows exist).
   Status ItemIngested(int64_t leaf, const Json& e);
-  // A note on `item_leaf` changes what search finds for it.
+  // A note, source or analysis of `item_leaf` changes what search finds for it.
   void NoteAdded(int64_t item_leaf) { dirty_.insert(item_leaf); }
   // Any evidence graph entry. Errors are kNotFound / kInvalidArgument naming
   // the reference or rule (Catalog::Apply turns them into kIntegrity).
