@@ -689,8 +689,12 @@ TEST_F(GraphCli, ReversedCaptureFilterAndAnInfiniteRadiusAreRefused) {
   RunResult captured =
       isnad({"search", "", "--captured-from", "2026-12-01", "--captured-to", "2026-11"});
   EXPECT_EQ(captured.exit_code, 2) << captured.err;
-  EXPECT_TRUE(Contains(captured.err, "--captured-from 2026-12-01 is after --captured-to 2026-11"))
+  // --captured-* are the old names of --ingested-*.
+  EXPECT_TRUE(Contains(captured.err, "--ingested-from 2026-12-01 is after --ingested-to 2026-11"))
       << captured.err;
+  RunResult taken = isnad({"search", "", "--taken-from", "2013-08-22", "--taken-to", "2013-08-21"});
+  EXPECT_EQ(taken.exit_code, 2) << taken.err;
+  EXPECT_TRUE(Contains(taken.err, "--taken-from 2013-08-22 is after --taken-to")) << taken.err;
   RunResult inf = isnad({"search", "", "--near", "33.5,36.3", "--radius-km", "inf"});
   EXPECT_EQ(inf.exit_code, 2) << inf.err;
 }

@@ -122,6 +122,14 @@ TEST_F(MediaCli, PhotoMetadataAndItsCopiesFoundUnrelatedNot) {
   EXPECT_NE(near.out.find("\"id\":\"" + orig + "\""), std::string::npos) << near.out;
   RunResult far = isnad({"search", "--near", "33.9,36.35", "--radius-km", "3", "--json"});
   EXPECT_EQ(far.out.find("\"id\":\"" + orig + "\""), std::string::npos) << far.out;
+  // And by the day its file says it was taken, which is not the day it was added.
+  RunResult day =
+      isnad({"search", "--taken-from", "2013-08-21", "--taken-to", "2013-08-21", "--json"});
+  EXPECT_NE(day.out.find("\"id\":\"" + orig + "\""), std::string::npos) << day.out;
+  RunResult earlier = isnad({"search", "--taken-to", "2013-08-20", "--json"});
+  EXPECT_EQ(earlier.out.find("\"id\":\"" + orig + "\""), std::string::npos) << earlier.out;
+  RunResult added = isnad({"search", "--ingested-to", "2013-08-21", "--json"});
+  EXPECT_EQ(added.out.find("\"id\":\"" + orig + "\""), std::string::npos) << added.out;
   EXPECT_EQ(s["analysis"]["pdq"].get<std::string>().size(), 64u) << s.dump();
   EXPECT_NE(s["analysis"]["camera"].get<std::string>().find("EOS 5D"), std::string::npos);
 

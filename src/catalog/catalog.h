@@ -144,8 +144,11 @@ struct SearchRequest {
   std::string query;  // the query language of text/query.h; "" = everything matching the filters
   std::string kind;   // "item", "place", "incident", "actor", "case"; "" = all
   std::string event_from, event_to;        // item event date overlaps [from, to] (YYYY[-MM[-DD]])
-  std::string captured_from, captured_to;  // item ingest time within
-  std::string near_lat, near_lon;          // with radius_km: item or its place within
+  std::string captured_from, captured_to;  // item ingest time within (--ingested-from/-to)
+  // The date the file itself gives (camera or video creation time, read by analysis), its
+  // YYYY-MM-DD part as written: the file's own clock, in whatever zone it kept.
+  std::string taken_from, taken_to;
+  std::string near_lat, near_lon;  // with radius_km: item or its place within
   double radius_km = 0;
   std::string incident, actor, case_id;  // items linked to these (ids)
   std::vector<std::string> tags;         // items with every one of these tags

@@ -2241,6 +2241,16 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
     w.Add("i.ingested_at <= " + w.Bind(hi + "T23:59:59.999Z"));
     item_only = true;
   }
+  if (!req.taken_from.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(std::string lo, date_bound(req.taken_from, false));
+    w.Add("substr(md.captured_at, 1, 10) >= " + w.Bind(lo));
+    item_only = true;
+  }
+  if (!req.taken_to.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(std::string hi, date_bound(req.taken_to, true));
+    w.Add("substr(md.captured_at, 1, 10) <= " + w.Bind(hi));
+    item_only = true;
+  }
   if (req.radius_km > 0 || !req.near_lat.empty() || !req.near_lon.empty()) {
     char* end = nullptr;
     double lat = std::strtod(req.near_lat.c_str(), &end);

@@ -1487,8 +1487,8 @@ Status Timeline(const Globals& g, const ShowOptions& o) {
 // ---------------------------------------------------------------- search
 
 struct SearchOptions {
-  std::string query, kind, event_from, event_to, captured_from, captured_to, near, incident, actor,
-      case_ref, media_type, status;
+  std::string query, kind, event_from, event_to, captured_from, captured_to, taken_from, taken_to,
+      near, incident, actor, case_ref, media_type, status;
   std::vector<std::string> tags;
   double radius_km = 0;
   uint64_t limit = 20, offset = 0;
@@ -1530,22 +1530,30 @@ Status Search(const Globals& g, const SearchOptions& o) {
   }
   ISNAD_RETURN_IF_ERROR(CheckDay("--event-from", o.event_from));
   ISNAD_RETURN_IF_ERROR(CheckDay("--event-to", o.event_to));
-  ISNAD_RETURN_IF_ERROR(CheckDay("--captured-from", o.captured_from));
-  ISNAD_RETURN_IF_ERROR(CheckDay("--captured-to", o.captured_to));
+  ISNAD_RETURN_IF_ERROR(CheckDay("--ingested-from", o.captured_from));
+  ISNAD_RETURN_IF_ERROR(CheckDay("--ingested-to", o.captured_to));
+  ISNAD_RETURN_IF_ERROR(CheckDay("--taken-from", o.taken_from));
+  ISNAD_RETURN_IF_ERROR(CheckDay("--taken-to", o.taken_to));
   // A capture time is one moment, so a reversed range holds none. (Event dates
   // are ranges, and the event filters ask for overlap: an item dated July to
   // September passes --event-from September --event-to July.)
-  if (!o.captured_from.empty() && !o.captured_to.empty() &&
-      catalog::ParseEventDate(o.captured_from)->lo > catalog::ParseEventDate(o.captured_to)->hi) {
-    return core::InvalidArgument(
-        fmt::format("--captured-from {} is after --captured-to {}: no "
-                    "capture time can match",
-                    Printable(o.captured_from), Printable(o.captured_to)));
+  for (const auto& [from, to, what] :
+       {std::tuple<const std::string&, const std::string&, const char*>{o.captured_from,
+                                                                        o.captured_to, "ingested"},
+        {o.taken_from, o.taken_to, "taken"}}) {
+    if (!from.empty() && !to.empty() &&
+        catalog::ParseEventDate(from)->lo > catalog::ParseEventDate(to)->hi) {
+      return core::InvalidArgument(
+          fmt::format("--{}-from {} is after --{}-to {}: no time can match", what, Printable(from),
+                      what, Printable(to)));
+    }
   }
   req.event_from = o.event_from;
   req.event_to = o.event_to;
   req.captured_from = o.captured_from;
   req.captured_to = o.captured_to;
+  req.taken_from = o.taken_from;
+  req.taken_to = o.taken_to;
   if (!o.near.empty()) {
     ISNAD_RETURN_IF_ERROR(ParseNear(o.near, &req.near_lat, &req.near_lon));
     if (!(o.radius_km > 0) || !std::isfinite(o.radius_km)) {
@@ -1925,8 +1933,16 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     c->add_option("--event-from", o->event_from,
                   "items whose event date reaches this day or later");
     c->add_option("--event-to", o->event_to, "items whose event date begins this day or earlier");
-    c->add_option("--captured-from", o->captured_from, "items ingested on or after (YYYY-MM-DD)");
-    c->add_option("--captured-to", o->captured_to, "items ingested on or before (YYYY-MM-DD)");
+    // Named --captured-* before: kept, since scripts use them.
+    c->add_option("--ingested-from,--captured-from", o->captured_from,
+                  "items added to the archive on or after (YYYY-MM-DD)");
+    c->add_option("--ingested-to,--captured-to", o->captured_to,
+                  "items added to the archive on or before (YYYY-MM-DD)");
+    c->add_option("--taken-from", o->taken_from,
+                  "pictures and videos whose file says it was taken on or after (YYYY-MM-DD; "
+                  "the camera's own clock, read by analysis)");
+    c->add_option("--taken-to", o->taken_to,
+                  "pictures and videos whose file says it was taken on or before (YYYY-MM-DD)");
     c->add_option("--near", o->near,
                   "LAT,LON: items described at a place or point near there, or whose file gives "
                   "its GPS there (analyze)");
