@@ -2221,34 +2221,25 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
     }
     return upper ? r->hi : r->lo;
   };
-  if (!req.event_from.empty()) {
-    ISNAD_ASSIGN_OR_RETURN(std::string lo, date_bound(req.event_from, false));
-    w.Add("f.date_hi >= " + w.Bind(lo));
-    item_only = true;
-  }
-  if (!req.event_to.empty()) {
-    ISNAD_ASSIGN_OR_RETURN(std::string hi, date_bound(req.event_to, true));
-    w.Add("f.date_lo <= " + w.Bind(hi));
-    item_only = true;
-  }
-  if (!req.captured_from.empty()) {
-    ISNAD_ASSIGN_OR_RETURN(std::string lo, date_bound(req.captured_from, false));
-    w.Add("i.ingested_at >= " + w.Bind(lo));
-    item_only = true;
-  }
-  if (!req.captured_to.empty()) {
-    ISNAD_ASSIGN_OR_RETURN(std::string hi, date_bound(req.captured_to, true));
-    w.Add("i.ingested_at <= " + w.Bind(hi + "T23:59:59.999Z"));
-    item_only = true;
-  }
-  if (!req.taken_from.empty()) {
-    ISNAD_ASSIGN_OR_RETURN(std::string lo, date_bound(req.taken_from, false));
-    w.Add("substr(md.captured_at, 1, 10) >= " + w.Bind(lo));
-    item_only = true;
-  }
-  if (!req.taken_to.empty()) {
-    ISNAD_ASSIGN_OR_RETURN(std::string hi, date_bound(req.taken_to, true));
-    w.Add("substr(md.captured_at, 1, 10) <= " + w.Bind(hi));
+  // Each date filter: the request's bound, which end of its range, the SQL it bounds,
+  // and what follows the bound (the end of an ingest day).
+  struct DateFilter {
+    const std::string& value;
+    bool upper;
+    const char* sql;
+    const char* day_end;
+  };
+  for (const DateFilter& d : {
+           DateFilter{req.event_from, false, "f.date_hi >= ", ""},
+           DateFilter{req.event_to, true, "f.date_lo <= ", ""},
+           DateFilter{req.captured_from, false, "i.ingested_at >= ", ""},
+           DateFilter{req.captured_to, true, "i.ingested_at <= ", "T23:59:59.999Z"},
+           DateFilter{req.taken_from, false, "substr(md.captured_at, 1, 10) >= ", ""},
+           DateFilter{req.taken_to, true, "substr(md.captured_at, 1, 10) <= ", ""},
+       }) {
+    if (d.value.empty()) continue;
+    ISNAD_ASSIGN_OR_RETURN(std::string bound, date_bound(d.value, d.upper));
+    w.Add(d.sql + w.Bind(bound + d.day_end));
     item_only = true;
   }
   if (req.radius_km > 0 || !req.near_lat.empty() || !req.near_lon.empty()) {
