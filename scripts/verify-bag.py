@@ -377,10 +377,15 @@ def main(argv):
             vouched.add(f"{folder}/{name}")
             if meta.get("sha256") != entry.get("sha256"):
                 problem(f"{folder}/metadata.json", "sha256 is not that of its custody entry")
-            for leaf in meta.get("custody_entries") or []:  # one taken out is missed otherwise
-                if not isinstance(leaf, int) or leaf not in proved:
+            listed = meta.get("custody_entries", [])  # one taken out is missed otherwise
+            if not isinstance(listed, list):
+                problem(f"{folder}/metadata.json", "custody_entries is not a list of entry indices")
+                listed = []
+            for leaf in listed:
+                if type(leaf) is not int or leaf not in proved:
                     problem(f"{folder}/metadata.json", f"names custody entry {leaf}, but "
-                            "entries.jsonl holds no proved entry of that index")
+                            "entries.jsonl holds no proved entry of that index: it was taken out, "
+                            "or its proof failed")
         except (Bad, ValueError, RecursionError) as x:  # ValueError: not JSON
             problem(f"{folder}/metadata.json", str(x))
             continue

@@ -112,6 +112,17 @@ TEST(Archive, AddingAgainFromTheSameSourceRecordsNothingNew) {
     EXPECT_EQ(other->sources, 2u) << url << " / " << note;
     EXPECT_EQ(other->already, 0u) << url << " / " << note;
   }
+  // Another person adding it from the same place is a custody event of its own.
+  Options o = TestOptions();
+  o.operator_name = "bob@desk";
+  a.reset();  // the archive's lock
+  auto as_bob = Archive::Open(tmp.Join("ar"), Mode::kWrite, o);
+  ASSERT_TRUE(as_bob.ok()) << as_bob.status().ToString();
+  auto bob = (*as_bob)->Add(req, {});
+  ASSERT_TRUE(bob.ok()) << bob.status().ToString();
+  EXPECT_EQ(bob->sources, 2u);
+  EXPECT_EQ(bob->already, 0u);
+  as_bob->reset();
   ExpectClean(tmp.Join("ar"));
 }
 

@@ -359,9 +359,13 @@ TEST_F(Cli, VerifyNamesATamperedBlobAndExits10) {
   auto cat = isnad({"cat", sha.substr(0, 16)});
   EXPECT_EQ(cat.exit_code, 10) << "cat must not pass off altered bytes silently";
   // The intact bytes arriving again repair the archive; the damaged file is kept aside.
+  // From the same path as before, the repair is still recorded: when and by whom the
+  // intact bytes came back.
+  const size_t entries = JsonLines(isnad({"log", "--json"}).out).size();
   auto again = isnad({"add", tmp_.Join("in/video-1.mp4")});
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.err.find("damaged"), std::string::npos) << again.err;
+  EXPECT_EQ(JsonLines(isnad({"log", "--json"}).out).size(), entries + 1) << again.out;
   EXPECT_TRUE(std::filesystem::exists(archive_ + "/quarantine"));
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
   // Damaged again and repaired again (often within the same second, which names the

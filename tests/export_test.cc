@@ -428,7 +428,8 @@ TEST_F(Export, ExhibitNamesNeverCollideOrEscape) {
   // Names Windows would not unpack as they are: a device name, trailing dots and space.
   std::string e = Add("five/Aux.txt", "a device name on Windows");
   std::string f = Add("six/trail. .", "trailing dot and space");
-  auto r = isnad({"export", "--items", a, b, c, d, e, f, "--out", tmp_.Join("bag")});
+  std::string g = Add("seven/nul .txt", "a device name with a space before its dot");
+  auto r = isnad({"export", "--items", a, b, c, d, e, f, g, "--out", tmp_.Join("bag")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string bag = tmp_.Join("bag");
   EXPECT_TRUE(fs::exists(bag + "/data/exhibits/" + a + "/_metadata.json"));
@@ -437,6 +438,7 @@ TEST_F(Export, ExhibitNamesNeverCollideOrEscape) {
   EXPECT_TRUE(fs::exists(bag + "/data/exhibits/" + d + "/same.txt"));
   EXPECT_TRUE(fs::exists(bag + "/data/exhibits/" + e + "/_Aux.txt"));
   EXPECT_TRUE(fs::exists(bag + "/data/exhibits/" + f + "/trail"));
+  EXPECT_TRUE(fs::exists(bag + "/data/exhibits/" + g + "/_nul .txt"));
   Json meta = Json::parse(ReadTestFile(bag + "/data/exhibits/" + b + "/metadata.json"));
   EXPECT_EQ(meta["name"], "..hidden:name");
   EXPECT_EQ(VerifyBag({bag, "--key", vkey_}).exit_code, 0);
@@ -1097,6 +1099,9 @@ TEST_F(Export, VerifyBagScriptAgreesWithVerifyBag) {
        true);
   // Without it, the exhibit's metadata.json still lists the entry taken out.
   both("review-taken-out", review_taken_out, kFail, "");
+  // A blank key (an empty key file, a failed `isnad key > archive.vkey`) is refused, never
+  // replaced by the bag's own.
+  EXPECT_EQ(VerifyBag({genuine, "--key", "  "}).exit_code, 2);
   // The key as pasted from `isnad init`'s indented line.
   const auto cc = VerifyBag({genuine, "--key", "  " + vkey_ + " "});
   EXPECT_EQ(cc.exit_code, 0) << cc.out << cc.err;

@@ -346,8 +346,7 @@ TEST_F(MediaCli, BadMediaIsKeptWithWhatFailed) {
   RunResult more = isnad({"add", In("more")});
   EXPECT_EQ(more.exit_code, 0) << more.err;
   EXPECT_NE(more.err.find("IMG-WA0011.jpg is empty (0 bytes)"), std::string::npos) << more.err;
-  EXPECT_NE(more.err.find(", 1 empty, 1 stored intact that analysis could not read"),
-            std::string::npos)
+  EXPECT_NE(more.err.find(", 1 empty, 1 kept that analysis could not read"), std::string::npos)
       << more.err;
   RunResult v = isnad({"verify"});
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;

@@ -786,7 +786,7 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
     }
     std::vector<std::optional<uint64_t>> same(files.size());
     {
-      ISNAD_ASSIGN_OR_RETURN(auto found, catalog_->FindSameSources(sightings));
+      ISNAD_ASSIGN_OR_RETURN(auto found, catalog_->FindSameSources(sightings, by.operator_));
       for (size_t s = 0; s < found.size(); ++s) same[sighted[s]] = found[s];
     }
     for (size_t k = 0; k < files.size(); ++k) {
@@ -800,7 +800,9 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
       a.media_type = f.media_type;
       a.replaced_damaged = committed[k].replaced_damaged;
       a.leaf_index = base + entries.size();
-      if (same[k]) {
+      // A file that replaced a damaged stored copy is always recorded: when, from
+      // where and by whom the intact bytes came back.
+      if (same[k] && committed[k].replaced_damaged.empty()) {
         a.id = held[k];
         a.leaf_index = *same[k];
         a.already_recorded = true;
@@ -853,7 +855,7 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
       } else {
         summary.sources++;
       }
-      summary.bytes += a.size_bytes;
+      if (!a.already_recorded) summary.bytes += a.size_bytes;
       if (callbacks.on_added) callbacks.on_added(a);
     }
     return after_commit;

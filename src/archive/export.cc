@@ -62,10 +62,16 @@ std::string BagName(std::string_view original) {
   const std::string lower = core::AsciiLower(s);
   // A device name, whatever follows its first dot ("CON", "aux.txt", "com1.jpg"), is no
   // file on Windows: unpacked there, the exhibit would be missing.
-  const std::string stem = lower.substr(0, lower.find('.'));
-  const bool device = stem == "con" || stem == "prn" || stem == "aux" || stem == "nul" ||
-                      ((stem.starts_with("com") || stem.starts_with("lpt")) && stem.size() == 4 &&
-                       stem[3] >= '0' && stem[3] <= '9');
+  // Spaces before the dot count for nothing there ("nul .txt" is NUL).
+  std::string stem = lower.substr(0, lower.find('.'));
+  while (!stem.empty() && stem.back() == ' ') stem.pop_back();
+  static const std::set<std::string, std::less<>> kDevices = {
+      "con", "prn", "aux", "nul", "conin$", "conout$",
+      // COM1-9 and LPT1-9, COM0 and LPT0, and the superscript ¹ ² ³ Windows also reserves.
+      "com\xC2\xB9", "com\xC2\xB2", "com\xC2\xB3", "lpt\xC2\xB9", "lpt\xC2\xB2", "lpt\xC2\xB3"};
+  const bool device =
+      kDevices.contains(stem) || ((stem.starts_with("com") || stem.starts_with("lpt")) &&
+                                  stem.size() == 4 && stem[3] >= '0' && stem[3] <= '9');
   if (device || lower == "metadata.json" || lower == "capture.warc.gz") s = "_" + s;
   return s;
 }

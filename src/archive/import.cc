@@ -2006,7 +2006,7 @@ Status Importer::Apply(const ImportOptions& options, const std::string& file) {
                         summary.status().message() + ". " + std::to_string(ids.size()) +
                         " file(s) were ingested before and are preserved; no description, "
                         "entity or link was recorded. Re-running the import is safe: re-adding "
-                        "bytes the archive holds only records another source.");
+                        "bytes the archive holds from the same paths records nothing new.");
     }
   }
   std::vector<std::string> path_ids;
@@ -2029,7 +2029,7 @@ Status Importer::Apply(const ImportOptions& options, const std::string& file) {
                          std::to_string(ids.size()) +
                          " other file(s) were ingested and are preserved; no description, entity "
                          "or link was recorded. Fix the files and re-run the import: re-adding "
-                         "bytes the archive holds only records another source.");
+                         "bytes the archive holds from the same paths records nothing new.");
   }
 
   // 2. The graph, one batch.
@@ -2081,7 +2081,8 @@ Status Importer::Apply(const ImportOptions& options, const std::string& file) {
                     std::to_string(report_->items_added) + " new item(s), " +
                     std::to_string(report_->sources_added) +
                     " already held); their descriptions were not. Fix the cause and re-run the "
-                    "import: re-adding bytes the archive holds only records another source.";
+                    "import: re-adding bytes the archive holds from the same paths records nothing "
+                    "new.";
       return Status(first.status().code(),
                     "importing " + file + ": recording the " + std::to_string(bodies.size()) +
                         " graph entries failed, so none was recorded: " + first.status().message() +

@@ -23,7 +23,7 @@
 // When step 1 succeeds and step 2 fails (disk full, a crash), the ingested
 // files are preserved and acknowledged but no description was recorded; the
 // error says so. Re-running the same import is then safe: re-adding bytes the
-// archive already holds only records another source. A file that Add skips
+// archive already holds from the same paths records nothing new. A file that Add skips
 // (changed or unreadable since the check) stops the import before step 2,
 // with the same guarantee.
 //

@@ -672,11 +672,15 @@ void Checker::Custody(const BagVerifyOptions& options,
     // The entries the export listed for this exhibit are in the bag: one taken
     // out (manifests remade, and with the statement gone) is missed otherwise.
     if (auto listed = meta.find("custody_entries"); head && listed != meta.end()) {
+      if (!listed->is_array()) {
+        Problem(dir + "metadata.json", "custody_entries is not a list of entry indices");
+      }
       for (const Json& n : listed->is_array() ? *listed : Json::array()) {
         if (n.is_number_unsigned() && entries.contains(n.get<uint64_t>())) continue;
         Problem(dir + "metadata.json",
                 "names custody entry " + n.dump() + ", but " + std::string(kEntriesFile) +
-                    " holds no proved entry of that index: an entry was taken out of the bag");
+                    " holds no proved entry of that index: it was taken out of the bag, or its "
+                    "proof failed (above)");
       }
     }
     const std::string want = e->second.value("sha256", "");

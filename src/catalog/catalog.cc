@@ -831,7 +831,7 @@ StatusOr<std::vector<std::string>> Catalog::FindItemIds(
 }
 
 StatusOr<std::vector<std::optional<uint64_t>>> Catalog::FindSameSources(
-    const std::vector<std::pair<std::string, Provenance>>& sightings) const {
+    const std::vector<std::pair<std::string, Provenance>>& sightings, const std::string& by) const {
   std::vector<std::optional<uint64_t>> found(sightings.size());
   if (sightings.empty()) return found;
   Tx tx(db_);
@@ -841,7 +841,8 @@ StatusOr<std::vector<std::optional<uint64_t>>> Catalog::FindSameSources(
     ISNAD_ASSIGN_OR_RETURN(
         internal::CachedStmt st,
         stmts_->Get("SELECT leaf_index FROM sources WHERE item_leaf = ?1 AND name = ?2 AND path "
-                    "IS ?3 AND url IS ?4 AND note IS ?5 ORDER BY leaf_index LIMIT 1"));
+                    "IS ?3 AND url IS ?4 AND note IS ?5 AND operator = ?6 ORDER BY leaf_index "
+                    "LIMIT 1"));
     for (size_t k = 0; k < sightings.size(); ++k) {
       const auto& [id, from] = sightings[k];
       auto leaf = ParseItemId(id);
@@ -851,6 +852,7 @@ StatusOr<std::vector<std::optional<uint64_t>>> Catalog::FindSameSources(
       st->TextRefOrNull(3, from.path);
       st->TextRefOrNull(4, from.url);
       st->TextRefOrNull(5, from.note);
+      st->TextRef(6, by);
       ISNAD_ASSIGN_OR_RETURN(bool row, st->Step("looking up the sources of " + id));
       if (row) found[k] = static_cast<uint64_t>(st->ColInt(0));
       st->Reset();

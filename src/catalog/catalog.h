@@ -295,10 +295,11 @@ class Catalog {
   core::StatusOr<std::vector<std::string>> FindItemIds(const std::vector<core::Hash>& hashes) const;
   // For each (item id, provenance): the log index of a record of that item
   // (item.ingested or source.added) from the same name, path, source and note,
-  // or nullopt: a file added again from where it was added before says nothing
-  // new. One read transaction for all.
+  // made by `by` (the operator), or nullopt: a file the same person adds again
+  // from where they added it before says nothing new. One read transaction.
   core::StatusOr<std::vector<std::optional<uint64_t>>> FindSameSources(
-      const std::vector<std::pair<std::string, Provenance>>& sightings) const;
+      const std::vector<std::pair<std::string, Provenance>>& sightings,
+      const std::string& by) const;
   core::StatusOr<std::vector<SourceRecord>> Sources(std::string_view item_id) const;
   core::StatusOr<std::vector<NoteRecord>> Notes(std::string_view item_id) const;
 

@@ -810,8 +810,11 @@ Status GraphApplier::GatherDoc(int64_t leaf, std::optional<std::string>* out, st
       // once: "what did witness 12 give us?" and a forwarded copy's own name find it.
       Stmt& st = Q("SELECT name, url, note FROM sources WHERE item_leaf = ?1 ORDER BY leaf_index");
       st.Int(1, leaf);
+      // At most kMaxSourceTexts distinct texts, the earliest: bytes that arrive very
+      // often (an empty file) would otherwise grow a row rebuilt at every arrival.
+      constexpr size_t kMaxSourceTexts = 256;
       std::unordered_set<std::string> seen;
-      while (true) {
+      while (seen.size() < kMaxSourceTexts) {
         ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("gathering text to index"));
         if (!row) break;
         for (int col = 0; col < 3; ++col) {
@@ -820,6 +823,7 @@ Status GraphApplier::GatherDoc(int64_t leaf, std::optional<std::string>* out, st
           if (seen.insert(text).second) add(text);
         }
       }
+      st.Reset();
     }
     {
       Stmt& st = Q("SELECT tag, folded FROM tags WHERE item_leaf = ?1 ORDER BY tag");

@@ -148,6 +148,8 @@ int CmdVerifyBag(const Globals& g, const VerifyBagArgs& args) {
   archive::BagVerifyOptions options;
   auto key = KeyArgument(args.key);
   if (!key.ok()) return Fail(key.status());
+  // Blank, or an empty file (a failed `isnad key > archive.vkey`): never the bag's own key.
+  if (args.key_given && key->empty()) return Fail(EmptyKeyError());
   options.vkey = *key;
   if (!args.tsa_roots.empty()) {
     auto pem = core::Env::Default()->ReadFile(args.tsa_roots);

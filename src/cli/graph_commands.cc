@@ -1939,10 +1939,11 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     c->add_option("--ingested-to,--captured-to", o->captured_to,
                   "items added to the archive on or before (YYYY-MM-DD)");
     c->add_option("--taken-from", o->taken_from,
-                  "pictures and videos whose file says it was taken on or after (YYYY-MM-DD; "
-                  "the camera's own clock, read by analysis)");
+                  "items whose file says it was made on or after (YYYY-MM-DD: a picture's or "
+                  "video's capture time, a PDF's creation date; "
+                  "the file's own clock, read by analysis)");
     c->add_option("--taken-to", o->taken_to,
-                  "pictures and videos whose file says it was taken on or before (YYYY-MM-DD)");
+                  "items whose file says it was made on or before (YYYY-MM-DD)");
     c->add_option("--near", o->near,
                   "LAT,LON: items described at a place or point near there, or whose file gives "
                   "its GPS there (analyze)");

@@ -352,8 +352,8 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
                   summary->already);
     if (empty > 0) already += fmt::format(", {} empty", empty);
     if (unreadable > 0) {
-      already += fmt::format(
-          ", {} stored intact that analysis could not read (damaged or cut short?)", unreadable);
+      already +=
+          fmt::format(", {} kept that analysis could not read (damaged or cut short?)", unreadable);
     }
     std::fprintf(stderr,
                  "%llu new item(s), %llu new source(s) of items already held%s, %llu skipped; %s. "

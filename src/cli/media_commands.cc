@@ -44,8 +44,8 @@ archive::AnalyzeCallbacks AnalysisPrinter(const Globals& g) {
       fmt::print("  near-duplicate of {}\n", fmt::format("{}", fmt::join(a.near_duplicates, ", ")));
     }
     for (const std::string& f : a.failures) {
-      // The item is held byte for byte either way: only what analysis reads from it failed.
-      std::fprintf(stderr, "  %s: stored intact, but its analysis could not read it: %s\n",
+      // The item is kept as it is either way: only what analysis reads from it failed.
+      std::fprintf(stderr, "  %s: kept as it is, but its analysis could not read it: %s\n",
                    a.id.c_str(), Printable(f).c_str());
     }
   };
