@@ -76,6 +76,18 @@ ImportReport MustImport(Archive& a, const std::string& file) {
   return *r;
 }
 
+// Imports `file` a second time: nothing is recorded, and `unchanged` of its lines or
+// rows' statements are found already said.
+void ExpectNothingNewAgain(Archive& a, const std::string& file, uint64_t unchanged) {
+  const uint64_t size = a.log().size();
+  ImportReport again = MustImport(a, file);
+  EXPECT_EQ(again.entries, 0u) << file;
+  EXPECT_EQ(again.unchanged, unchanged) << file;
+  EXPECT_EQ(again.items_described, 0u) << file;
+  EXPECT_EQ(again.sources_added, 0u) << file << ": files from the same paths";
+  EXPECT_EQ(a.log().size(), size) << file << " again recorded something";
+}
+
 std::string Export(const Archive& a, std::string_view format) {
   std::ostringstream out;
   core::Status s = ExportCatalog(a, format, out);
@@ -1015,11 +1027,7 @@ TEST(Import, AFileImportedTwiceRecordsNothingNew) {
   EXPECT_EQ(first.entries, 6u);
   EXPECT_EQ(first.unchanged, 0u);
   const uint64_t size = a->log().size();
-  ImportReport again = MustImport(*a, tmp.Join("in/d.csv"));
-  EXPECT_EQ(again.entries, 0u);
-  EXPECT_EQ(again.unchanged, 6u);
-  EXPECT_EQ(again.items_described, 0u);
-  EXPECT_EQ(a->log().size(), size) << "the same file again recorded something";
+  ExpectNothingNewAgain(*a, tmp.Join("in/d.csv"), 6);
 
   // A new date and one new tag: only those.
   WriteTestFile(tmp.Join("in/e.csv"),
@@ -1057,13 +1065,7 @@ TEST(Import, AFileImportedTwiceRecordsNothingNew) {
   WriteTestFile(tmp.Join("in/copy.csv"), "ref,path,original\nv,orig.bin,\nc,clip.bin,v\n");
   ImportReport copy = MustImport(*a, tmp.Join("in/copy.csv"));
   EXPECT_EQ(copy.entries, 1u);
-  const uint64_t after_copy = a->log().size();
-  ImportReport copy_again = MustImport(*a, tmp.Join("in/copy.csv"));
-  EXPECT_EQ(copy_again.entries, 0u);
-  EXPECT_EQ(copy_again.unchanged, 1u);
-  EXPECT_EQ(copy_again.sources_added, 0u);
-  EXPECT_EQ(a->log().size(), after_copy)
-      << "files added again from the same paths, and the derivation: nothing new";
+  ExpectNothingNewAgain(*a, tmp.Join("in/copy.csv"), 1);
 }
 
 // What the command line refuses, import refuses too: year 0000, and a tag

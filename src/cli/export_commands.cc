@@ -140,7 +140,6 @@ int CmdExportBag(const Globals& g, const BagExportArgs& args) {
 }
 
 int CmdVerifyBag(const Globals& g, const VerifyBagArgs& args) {
-  if (args.key_given && args.key.empty()) return Fail(EmptyKeyError());
   std::error_code ec;
   if (!std::filesystem::exists(args.path, ec)) {
     return Fail(core::NotFound("no bag at " + args.path));
