@@ -369,9 +369,56 @@ TEST(Archive, SymlinksAreNotFollowedByDefaultAndLoopsNever) {
   for (const auto& [path, why] : c2.skipped)
     saw_loop |= why.message().find("loop") != std::string::npos;
   EXPECT_TRUE(saw_loop);
+  // Recorded where it was found, with what the link leads to.
   bool saw_secret = false;
-  for (const auto& f : c2.added) saw_secret |= f.path == tmp.Join("outside/secret.txt");
+  for (const auto& f : c2.added) {
+    saw_secret |=
+        f.path == tmp.Join("in/out-link") && f.link_target == tmp.Join("outside/secret.txt");
+  }
   EXPECT_TRUE(saw_secret);
+}
+
+// A followed link is a sighting of its own: its place in the tree, and the file
+// it led to (the bytes read). A link to a file the same add reads by its own path
+// is a second source, not merged away; the same link added again records nothing.
+TEST(Archive, AFollowedLinkIsRecordedWhereItWasFoundWithItsTarget) {
+  TempDir tmp;
+  WriteTestFile(tmp.Join("dump/DCIM/IMG_1.jpg"), "picture bytes");
+  ASSERT_EQ(::mkdir(tmp.Join("dump/Latest").c_str(), 0755), 0);
+  ASSERT_EQ(::symlink("../DCIM/IMG_1.jpg", tmp.Join("dump/Latest/latest.jpg").c_str()), 0);
+  auto a = MakeArchive(tmp.Join("ar"));
+  AddRequest req;
+  req.paths = {tmp.Join("dump")};
+  req.follow_symlinks = true;
+  Collected c;
+  ASSERT_TRUE(a->Add(req, c.callbacks()).ok());
+  ASSERT_EQ(c.added.size(), 2u);
+  const std::string id = c.added[0].id;
+  auto sources = a->catalog().Sources(id);
+  ASSERT_TRUE(sources.ok()) << sources.status().ToString();
+  ASSERT_EQ(sources->size(), 2u);
+  EXPECT_EQ((*sources)[0].path, tmp.Join("dump/DCIM/IMG_1.jpg"));
+  EXPECT_EQ((*sources)[0].link_target, "");
+  EXPECT_EQ((*sources)[1].name, "latest.jpg");
+  EXPECT_EQ((*sources)[1].path, tmp.Join("dump/Latest/latest.jpg"));
+  EXPECT_EQ((*sources)[1].link_target, tmp.Join("dump/DCIM/IMG_1.jpg"));
+
+  // The same again: nothing new. The link pointed elsewhere: recorded anew.
+  Collected again;
+  ASSERT_TRUE(a->Add(req, again.callbacks()).ok());
+  ASSERT_EQ(again.added.size(), 2u);
+  for (const auto& f : again.added) EXPECT_TRUE(f.already_recorded) << f.path;
+  WriteTestFile(tmp.Join("dump/DCIM/IMG_2.jpg"), "picture bytes");
+  ASSERT_EQ(::unlink(tmp.Join("dump/Latest/latest.jpg").c_str()), 0);
+  ASSERT_EQ(::symlink("../DCIM/IMG_2.jpg", tmp.Join("dump/Latest/latest.jpg").c_str()), 0);
+  req.paths = {tmp.Join("dump/Latest")};
+  Collected moved;
+  ASSERT_TRUE(a->Add(req, moved.callbacks()).ok());
+  ASSERT_EQ(moved.added.size(), 1u);
+  EXPECT_FALSE(moved.added[0].already_recorded);
+  EXPECT_EQ(moved.added[0].link_target, tmp.Join("dump/DCIM/IMG_2.jpg"));
+  a.reset();
+  ExpectClean(tmp.Join("ar"));
 }
 
 // A file named twice in one add (twice over, or with its folder) arrives once;

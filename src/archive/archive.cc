@@ -636,6 +636,7 @@ namespace {
 struct StagedFile {
   size_t order = 0;
   std::string path;
+  std::string link_target;  // FoundFile::link_target
   core::Status status;
   bool failed_on_archive = false;  // status is the archive's disk failing, not the file
   store::StagedBlob blob;
@@ -673,7 +674,7 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
   std::error_code ec;
   std::string archive_abs = std::filesystem::absolute(layout_.root, ec).lexically_normal().string();
   while (archive_abs.size() > 1 && archive_abs.back() == '/') archive_abs.pop_back();
-  std::vector<std::string> files;
+  std::vector<FoundFile> files;
   WalkPaths(request.paths, WalkOptions{request.follow_symlinks, archive_abs}, &files, skip);
 
   // A long note is stored once as a blob and referenced from note.added entries.
@@ -714,9 +715,10 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
       g.unlock();
       StagedFile out;
       out.order = i;
-      out.path = files[i];
+      out.path = files[i].path;
+      out.link_target = files[i].link_target;
       auto staged = blobs_->Stage(
-          files[i],
+          files[i].ReadPath(),
           [&](uint64_t n) {
             uint64_t b = bytes_read += n;
             if (callbacks.on_progress) callbacks.on_progress(b, files_done, total);
@@ -777,6 +779,7 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
         from.path = core::LossyUtf8(path);
         from.name = core::LossyUtf8(from.name);
       }
+      from.link_target = core::LossyUtf8(files[k].link_target);
       from.url = request.url;
       if (!note_blob) from.note = request.note;
       if (!held[k].empty() && !note_blob && from.path_bytes.empty()) {
@@ -797,6 +800,7 @@ StatusOr<AddSummary> Archive::Add(const AddRequest& request, const AddCallbacks&
       a.size_bytes = f.blob.size_bytes;
       a.name = from.name;
       a.path = from.path;
+      a.link_target = from.link_target;
       a.media_type = f.media_type;
       a.replaced_damaged = committed[k].replaced_damaged;
       a.leaf_index = base + entries.size();

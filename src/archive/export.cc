@@ -498,6 +498,8 @@ report::Content ReportContent(const Archive& a, const Selection& s, const Custod
       if (type == catalog::kItemIngested || type == catalog::kSourceAdded) {
         std::string p = Text(in.j, "time") + " — " + Text(in.j, "operator") + ": ";
         p += Text(in.j, "path").empty() ? Text(in.j, "name") : Text(in.j, "path");
+        if (!Text(in.j, "link_target").empty())
+          p += (ar ? " — رابط رمزي إلى: " : " — a symbolic link to: ") + Text(in.j, "link_target");
         if (!Text(in.j, "url").empty())
           p += (ar ? " — المصدر: " : " — source: ") + Text(in.j, "url");
         if (!Text(in.j, "note").empty()) p += " — " + Text(in.j, "note");
@@ -682,7 +684,8 @@ Json MetadataJson(const Archive& a, const Selection& s, const Exhibit& e,
     const std::string type = Text(in.j, "type");
     if (type == catalog::kItemIngested || type == catalog::kSourceAdded) {
       Json p{{"leaf_index", in.leaf}, {"type", type}};
-      for (const char* k : {"name", "path", "path_b64", "url", "note", "time", "operator"}) {
+      for (const char* k :
+           {"name", "path", "path_b64", "link_target", "url", "note", "time", "operator"}) {
         if (in.j.contains(k)) p[k] = in.j[k];
       }
       provenance.push_back(p);

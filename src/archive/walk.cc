@@ -18,7 +18,7 @@ namespace {
 
 struct Walker {
   const WalkOptions& options;
-  std::vector<std::string>* files;
+  std::vector<FoundFile>* files;
   const std::function<void(const std::string&, const core::Status&)>& skipped;
   std::set<std::pair<dev_t, ino_t>> active_dirs;  // folders on the current descent, for loops
   std::optional<std::pair<dev_t, ino_t>> archive_dir;
@@ -79,12 +79,9 @@ struct Walker {
       }
     }
     if (S_ISREG(st.st_mode)) {
-      if (S_ISLNK(lst.st_mode)) {
-        // Read what the link points to; the store refuses to read through links.
-        files->push_back(resolved.empty() ? path : resolved);
-      } else {
-        files->push_back(path);
-      }
+      // A link is recorded where it was found; what it leads to is read (the
+      // store refuses to read through links) and recorded beside it.
+      files->push_back(FoundFile{path, S_ISLNK(lst.st_mode) ? resolved : ""});
       return;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -132,7 +129,7 @@ struct Walker {
       std::string child_resolved = resolved.empty() ? "" : resolved + "/" + name;
       if (regular && !child_resolved.empty() && !UnderArchive(child) &&
           !Under(child_resolved, canonical_root)) {
-        files->push_back(std::move(child));
+        files->push_back(FoundFile{std::move(child), ""});
       } else {
         Visit(child, std::move(child_resolved));
       }
@@ -144,7 +141,7 @@ struct Walker {
 }  // namespace
 
 void WalkPaths(const std::vector<std::string>& paths, const WalkOptions& options,
-               std::vector<std::string>* files,
+               std::vector<FoundFile>* files,
                const std::function<void(const std::string&, const core::Status&)>& skipped) {
   Walker w{options, files, skipped, {}, std::nullopt, ""};
   if (!options.exclude_root.empty()) {
@@ -177,7 +174,7 @@ void WalkPaths(const std::vector<std::string>& paths, const WalkOptions& options
   }
   // A file named twice (twice over, or itself and its folder) arrives once.
   std::unordered_set<std::string> seen;
-  std::erase_if(*files, [&seen](const std::string& f) { return !seen.insert(f).second; });
+  std::erase_if(*files, [&seen](const FoundFile& f) { return !seen.insert(f.path).second; });
 }
 
 }  // namespace isnad::archive

@@ -17,12 +17,23 @@ struct WalkOptions {
   std::string exclude_root;  // absolute; paths under it are skipped (the archive)
 };
 
-// Appends the absolute, normalised paths of regular files found under `paths`
-// to `files`. Each path that is skipped (a symlink not followed, a loop, a
-// device, an unreadable folder, a missing path) is reported through `skipped`
+// A regular file found by the walk.
+struct FoundFile {
+  std::string path;         // where it was found: absolute, normalised, as walked
+  std::string link_target;  // when `path` itself is a symbolic link (followed):
+                            // the file it leads to, every link resolved, which
+                            // is what is read; "" otherwise
+  // The path to open (the store refuses to read through a final link).
+  const std::string& ReadPath() const { return link_target.empty() ? path : link_target; }
+};
+
+// Appends the regular files found under `paths` to `files`, each once (by the
+// path it was found at; a link to a file also found by its own path is a file
+// of its own, as the folder it sits in shows it). Each path that is skipped (a symlink not
+// followed, a loop, a device, an unreadable folder, a missing path) is reported through `skipped`
 // with a status saying why and what to do.
 void WalkPaths(const std::vector<std::string>& paths, const WalkOptions& options,
-               std::vector<std::string>* files,
+               std::vector<FoundFile>* files,
                const std::function<void(const std::string&, const core::Status&)>& skipped);
 
 }  // namespace isnad::archive

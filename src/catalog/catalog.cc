@@ -40,7 +40,7 @@ using internal::Tx;
 
 // Bump when the schema changes; an older catalogue is then rebuilt with
 // `isnad reindex` (it is derived data, so there are no migrations).
-constexpr int kSchemaVersion = 7;  // 7: an item's search row holds all its sources
+constexpr int kSchemaVersion = 8;  // 8: sources.link_target
 constexpr int64_t kMaxSqlInteger = std::numeric_limits<int64_t>::max();
 
 // docs/formats/catalog.md describes this schema; change both together.
@@ -81,7 +81,8 @@ CREATE TABLE sources (
   url        TEXT,
   note       TEXT,
   time       TEXT NOT NULL,
-  operator   TEXT NOT NULL
+  operator   TEXT NOT NULL,
+  link_target TEXT
 );
 CREATE INDEX sources_by_item ON sources (item_leaf, leaf_index);
 CREATE TABLE notes (
@@ -94,7 +95,7 @@ CREATE TABLE notes (
   CHECK ((text IS NULL) <> (text_sha256 IS NULL))
 );
 CREATE INDEX notes_by_item ON notes (item_leaf, leaf_index);
-PRAGMA user_version = 7;
+PRAGMA user_version = 8;
 )sql";
 
 // The rows Fingerprint() hashes: every stored column of every table, in
@@ -112,8 +113,8 @@ constexpr FingerprintTable kFingerprintTables[] = {
      "SELECT leaf_index, sha256, size, name, media_type, ingested_at, operator FROM items "
      "ORDER BY leaf_index"},
     {"sources",
-     "SELECT leaf_index, item_leaf, type, name, path, url, note, time, operator FROM sources "
-     "ORDER BY leaf_index"},
+     "SELECT leaf_index, item_leaf, type, name, path, url, note, time, operator, link_target "
+     "FROM sources ORDER BY leaf_index"},
     {"notes",
      "SELECT leaf_index, item_leaf, text, text_sha256, time, operator FROM notes "
      "ORDER BY leaf_index"},
@@ -233,7 +234,8 @@ class Applier {
         a.insert_source_,
         Stmt::Prepare(db,
                       "INSERT INTO sources (leaf_index, item_leaf, type, name, path, url, note, "
-                      "time, operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+                      "time, operator, link_target) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                      "?10)"));
     ISNAD_ASSIGN_OR_RETURN(
         a.insert_note_,
         Stmt::Prepare(db,
@@ -358,6 +360,7 @@ class Applier {
     insert_source_.TextRefOrNull(7, Member(e, "note"));
     insert_source_.TextRef(8, Member(e, "time"));
     insert_source_.TextRef(9, Member(e, "operator"));
+    insert_source_.TextRefOrNull(10, Member(e, "link_target"));
     return insert_source_.Run("recording a source");
   }
 
@@ -841,8 +844,8 @@ StatusOr<std::vector<std::optional<uint64_t>>> Catalog::FindSameSources(
     ISNAD_ASSIGN_OR_RETURN(
         internal::CachedStmt st,
         stmts_->Get("SELECT leaf_index FROM sources WHERE item_leaf = ?1 AND name = ?2 AND path "
-                    "IS ?3 AND url IS ?4 AND note IS ?5 AND operator = ?6 ORDER BY leaf_index "
-                    "LIMIT 1"));
+                    "IS ?3 AND url IS ?4 AND note IS ?5 AND operator = ?6 AND link_target IS ?7 "
+                    "ORDER BY leaf_index LIMIT 1"));
     for (size_t k = 0; k < sightings.size(); ++k) {
       const auto& [id, from] = sightings[k];
       auto leaf = ParseItemId(id);
@@ -853,6 +856,7 @@ StatusOr<std::vector<std::optional<uint64_t>>> Catalog::FindSameSources(
       st->TextRefOrNull(4, from.url);
       st->TextRefOrNull(5, from.note);
       st->TextRef(6, by);
+      st->TextRefOrNull(7, from.link_target);
       ISNAD_ASSIGN_OR_RETURN(bool row, st->Step("looking up the sources of " + id));
       if (row) found[k] = static_cast<uint64_t>(st->ColInt(0));
       st->Reset();
@@ -869,8 +873,8 @@ StatusOr<std::vector<SourceRecord>> Catalog::Sources(std::string_view item_id) c
   ISNAD_ASSIGN_OR_RETURN(
       Stmt st,
       Stmt::Prepare(db_,
-                    "SELECT leaf_index, type, name, path, url, note, time, operator FROM sources "
-                    "WHERE item_leaf = ?1 ORDER BY leaf_index"));
+                    "SELECT leaf_index, type, name, path, url, note, time, operator, link_target "
+                    "FROM sources WHERE item_leaf = ?1 ORDER BY leaf_index"));
   st.Int(1, item_leaf);
   std::vector<SourceRecord> out;
   while (true) {
@@ -885,6 +889,7 @@ StatusOr<std::vector<SourceRecord>> Catalog::Sources(std::string_view item_id) c
     r.note = st.ColText(5);
     r.time = st.ColText(6);
     r.operator_ = st.ColText(7);
+    r.link_target = st.ColText(8);
     out.push_back(std::move(r));
   }
   ISNAD_RETURN_IF_ERROR(tx.Commit());

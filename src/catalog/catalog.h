@@ -44,6 +44,7 @@ struct SourceRecord {
   uint64_t leaf_index = 0;  // of the entry that recorded it
   std::string type;         // "item.ingested" or "source.added"
   std::string name, path, url, note, time, operator_;
+  std::string link_target;  // what `path`, a followed symbolic link, led to; "" when none
 };
 
 struct NoteRecord {

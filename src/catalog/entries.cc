@@ -77,15 +77,22 @@ constexpr std::array kItemIngestedMembers = {
     Member{"media_type", Kind::kMediaType, true},
     Member{"path", Kind::kAbsPath, false},
     Member{"path_b64", Kind::kBase64, false},
+    Member{"link_target", Kind::kAbsPath, false},
     Member{"url", Kind::kText, false},
     Member{"note", Kind::kText, false},
 };
 constexpr std::array kSourceAddedMembers = {
-    Member{"type", Kind::kText, true},     Member{"time", Kind::kTime, true},
-    Member{"operator", Kind::kText, true}, Member{"item", Kind::kItem, true},
-    Member{"sha256", Kind::kSha256, true}, Member{"name", Kind::kText, true},
-    Member{"path", Kind::kAbsPath, false}, Member{"path_b64", Kind::kBase64, false},
-    Member{"url", Kind::kText, false},     Member{"note", Kind::kText, false},
+    Member{"type", Kind::kText, true},
+    Member{"time", Kind::kTime, true},
+    Member{"operator", Kind::kText, true},
+    Member{"item", Kind::kItem, true},
+    Member{"sha256", Kind::kSha256, true},
+    Member{"name", Kind::kText, true},
+    Member{"path", Kind::kAbsPath, false},
+    Member{"path_b64", Kind::kBase64, false},
+    Member{"link_target", Kind::kAbsPath, false},
+    Member{"url", Kind::kText, false},
+    Member{"note", Kind::kText, false},
 };
 // Exactly one of "text" / "text_sha256" (checked after the table).
 constexpr std::array kNoteAddedMembers = {
@@ -767,6 +774,10 @@ std::string Validate(const Json& entry) {
   if (type == kNoteAdded && entry.contains("text") == entry.contains("text_sha256")) {
     return where() + "exactly one of \"text\" and \"text_sha256\" must be present";
   }
+  if ((type == kItemIngested || type == kSourceAdded) && entry.contains("link_target") &&
+      !entry.contains("path")) {
+    return where() + "\"link_target\" needs the \"path\" of the link it is the target of";
+  }
   if (type == kCaptureRecorded) return ValidateCaptureRules(entry);
   if (type == kCaptureExtracted) return ValidateExtractedRules(entry);
   if (type == kWarcRecord || type == kWarcIndexed) return ValidateWebArchiveRules(type, entry);
@@ -810,6 +821,7 @@ void SetProvenance(Json& e, const Provenance& from) {
   e["name"] = from.name;
   SetIfNotEmpty(e, "path", from.path);
   if (!from.path_bytes.empty()) e["path_b64"] = core::Base64Encode(from.path_bytes);
+  SetIfNotEmpty(e, "link_target", from.link_target);
   SetIfNotEmpty(e, "url", from.url);
   SetIfNotEmpty(e, "note", from.note);
 }

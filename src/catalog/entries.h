@@ -222,13 +222,17 @@ std::optional<uint64_t> ParseItemId(std::string_view id);
 
 struct Provenance {
   std::string name;  // original file name (last path element)
-  std::string path;  // absolute path it was read from; "" when not from a file
+  std::string path;  // absolute path it was found at; "" when not from a file
   std::string url;   // --source URL, "" when none
   std::string note;  // --note text, "" when none
   // The path's exact bytes when they are not valid UTF-8 (a name from an old
   // drive, say); `name` and `path` then hold display forms with U+FFFD in place
   // of the bytes that are not UTF-8. Recorded as "path_b64". "" otherwise.
   std::string path_bytes;
+  // When `path` is a symbolic link that was followed (`add --follow-symlinks`):
+  // the absolute path of the file it leads to, every link resolved, which is
+  // what was read. Recorded as "link_target". "" otherwise.
+  std::string link_target;
 };
 
 struct Actor {

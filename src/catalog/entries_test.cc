@@ -325,6 +325,14 @@ TEST(Entries, ParseRejectsBadStructure) {
   ExpectRejected(Edited(e, [](Json& v) { v["note"] = Json::array({"a"}); }), {"\"note\""});
   ExpectRejected(Edited(e, [](Json& v) { v["url"] = ""; }), {"\"url\"", "non-empty"});
   ExpectRejected(Edited(e, [](Json& v) { v["path"] = "rel/x"; }), {"\"path\"", "absolute"});
+  ExpectRejected(Edited(e, [](Json& v) { v["link_target"] = "rel/x"; }),
+                 {"\"link_target\"", "absolute"});
+  ExpectRejected(Edited(e,
+                        [](Json& v) {
+                          v.erase("path");
+                          v["link_target"] = "/x";
+                        }),
+                 {"\"link_target\"", "\"path\""});
   ExpectRejected(Edited(e, [](Json& v) { v["media_type"] = "pdf"; }), {"\"media_type\""});
   // Bad sha256 values.
   ExpectRejected(Edited(e, [](Json& v) { v["sha256"] = std::string(kHelloSha).substr(1); }),

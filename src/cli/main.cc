@@ -246,6 +246,7 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
                      {"size", f.size_bytes},
                      {"name", f.name},
                      {"path", f.path},
+                     {"link_target", f.link_target},
                      {"leaf_index", f.leaf_index},
                      {"new_item", f.new_item},
                      {"already_recorded", f.already_recorded},
@@ -253,11 +254,12 @@ int CmdAdd(const Globals& g, archive::AddRequest req) {
       return;
     }
     bar.Clear();
-    fmt::print("{} {:<8} {}  {:>9}  {}\n",
+    fmt::print("{} {:<8} {}  {:>9}  {}{}\n",
                f.new_item           ? "added"
                : f.already_recorded ? "same "
                                     : "known",
-               f.id, f.sha256.Hex().substr(0, 12), HumanBytes(f.size_bytes), Printable(f.path));
+               f.id, f.sha256.Hex().substr(0, 12), HumanBytes(f.size_bytes), Printable(f.path),
+               f.link_target.empty() ? "" : " -> " + Printable(f.link_target));
   };
   cb.on_skipped = [&](const std::string& path, const Status& why) {
     bar.Clear();
@@ -429,6 +431,7 @@ int CmdShow(const Globals& g, const std::string& id) {
                      {"type", s.type},
                      {"name", s.name},
                      {"path", s.path},
+                     {"link_target", s.link_target},
                      {"url", s.url},
                      {"note", s.note},
                      {"time", s.time},
@@ -499,6 +502,17 @@ int CmdShow(const Globals& g, const std::string& id) {
                s.type == catalog::kItemIngested ? "ingested" : "source added",
                Printable(s.operator_));
     if (!s.path.empty()) fmt::print("      path    {}\n", Printable(s.path));
+    if (!s.link_target.empty()) {
+      fmt::print("      link    a symbolic link to {}, whose bytes were read\n",
+                 Printable(s.link_target));
+    }
+    if (s.path.find("\uFFFD") != std::string::npos) {
+      // A name that was not UTF-8 is shown with U+FFFD; the entry keeps its bytes.
+      fmt::print(
+          "      (a U+FFFD in the path may stand for bytes that are not UTF-8; the entry's "
+          "path_b64 then holds them exactly: isnad log --json --from {} --limit 1)\n",
+          s.leaf_index);
+    }
     // --source takes "URL or description" ("WhatsApp from witness 12"): only a URL is a url.
     if (!s.url.empty()) {
       const bool url = s.url.find("://") != std::string::npos;
