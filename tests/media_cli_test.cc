@@ -113,6 +113,12 @@ TEST_F(MediaCli, PhotoMetadataAndItsCopiesFoundUnrelatedNot) {
   EXPECT_EQ(s["width"], 1600) << s.dump();
   EXPECT_EQ(s["height"], 1004) << s.dump();
   EXPECT_EQ(s["captured_at"], "2013-08-21T02:45:00") << s.dump();
+  // EXIF with no OffsetTimeOriginal: the camera's clock, and `show` says so.
+  RunResult shown = isnad({"show", orig});
+  EXPECT_NE(shown.out.find("2013-08-21T02:45:00 (as the file says; the camera's local time: the "
+                           "file gives no time zone)"),
+            std::string::npos)
+      << shown.out;
   ASSERT_TRUE(s.contains("gps")) << s.dump();
   EXPECT_NEAR(s["gps"]["lat"].get<double>(), 33.5138, 1e-4) << s.dump();
   EXPECT_NEAR(s["gps"]["lon"].get<double>(), 36.36, 1e-4) << s.dump();
@@ -220,6 +226,9 @@ TEST_F(MediaCli, VideoMetadataClipAndLetterboxedCopyFound) {
   EXPECT_EQ(s["height"], 240);
   EXPECT_NEAR(s["duration_s"].get<double>(), 6.0, 0.1) << s.dump();
   EXPECT_EQ(s["captured_at"], "2013-08-21T02:45:00Z") << s.dump();
+  RunResult shown = isnad({"show", orig});
+  EXPECT_NE(shown.out.find("2013-08-21T02:45:00Z (as the file says; UTC)"), std::string::npos)
+      << shown.out;
   EXPECT_GT(s["analysis"]["frames"].get<int>(), 0) << s.dump();
 
   const std::string clip = AddOne(In("clip.mp4"));

@@ -22,6 +22,7 @@
 #include "log/checkpoint.h"
 #include "log/merkle.h"
 #include "log/note.h"
+#include "media/metadata.h"
 #include "report/report.h"
 #include "text/normalize.h"
 
@@ -407,9 +408,13 @@ std::string Describe(const Included& in, const std::string& lang) {
       what += "; " + std::to_string(j["width"].get<uint64_t>()) + "x" +
               std::to_string(j["height"].get<uint64_t>());
     }
-    if (!Text(j, "captured_at").empty())
+    if (!Text(j, "captured_at").empty()) {
       what += (ar ? "؛ تاريخ التصوير حسب الملف " : "; made, as the file says, ") +
               Text(j, "captured_at");
+      if (media::CapturedAtZone(Text(j, "captured_at")).empty())
+        what += ar ? " (بتوقيت الكاميرا المحلي، دون منطقة زمنية)"
+                   : " (camera's local time, no time zone given)";
+    }
     if (!Text(j, "lat").empty())
       what += (ar ? "؛ الموقع حسب الملف " : "; place, as the file says, ") + Text(j, "lat") + "," +
               Text(j, "lon");

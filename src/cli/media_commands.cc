@@ -20,6 +20,7 @@
 #include "cli/output.h"
 #include "core/canonical_json.h"
 #include "core/status.h"
+#include "media/metadata.h"
 
 namespace isnad::cli {
 
@@ -329,8 +330,15 @@ void PrintMediaSection(const archive::Archive& a, const std::string& id, Json* j
   if (m.width && m.height) fmt::print("dimensions  {}x{}\n", *m.width, *m.height);
   if (m.duration_ms)
     fmt::print("duration    {:.3f} s\n", static_cast<double>(*m.duration_ms) / 1000);
-  if (!m.captured_at.empty())
-    fmt::print("captured at {} (as the file says)\n", Printable(m.captured_at));
+  if (!m.captured_at.empty()) {
+    // A photo's EXIF clock is the camera's local time unless the file gives the
+    // offset; a video's is UTC. Said, so that a timeline is not read hours off.
+    const std::string_view zone = media::CapturedAtZone(m.captured_at);
+    fmt::print("captured at {} (as the file says; {})\n", Printable(m.captured_at),
+               zone.empty()  ? "the camera's local time: the file gives no time zone"
+               : zone == "Z" ? std::string("UTC")
+                             : "UTC" + std::string(zone));
+  }
   if (!m.lat.empty())
     fmt::print("gps         {},{} (as the file says)\n", Printable(m.lat), Printable(m.lon));
   if (!m.camera.empty()) fmt::print("camera      {}\n", Printable(m.camera));

@@ -387,6 +387,15 @@ Kind KindOf(std::string_view media_type) {
 
 }  // namespace
 
+std::string_view CapturedAtZone(std::string_view captured_at) {
+  constexpr size_t kClock = 19;  // "YYYY-MM-DDTHH:MM:SS"
+  if (captured_at.size() <= kClock) return {};
+  std::string_view zone = captured_at.substr(kClock);
+  if (zone == "Z") return zone;
+  if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') return zone;
+  return {};
+}
+
 bool HasMetadataExtractor(const std::string& media_type) {
   return KindOf(media_type) != Kind::kNone;
 }

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/canonical_json.h"
@@ -74,6 +75,10 @@ struct Metadata {
 // (kNotFound / kIoError); a damaged file is reported in `failures`.
 core::StatusOr<Metadata> ExtractMetadata(const std::string& path, const std::string& media_type,
                                          const ExtractLimits& limits = {});
+
+// The time zone a `Metadata::captured_at` value gives: "Z", "+HH:MM" or "-HH:MM"; "" when
+// the file gave none (a camera's local time, whose offset from UTC is not known).
+std::string_view CapturedAtZone(std::string_view captured_at);
 
 // Whether ExtractMetadata reads anything for this media type.
 bool HasMetadataExtractor(const std::string& media_type);

@@ -183,6 +183,7 @@ TEST_F(MetadataTest, JpegExifGpsDateCameraOrientation) {
   EXPECT_EQ(md.gps->lat, "33.5138");
   EXPECT_EQ(md.gps->lon, "36.2765");
   EXPECT_EQ(md.captured_at, "2013-08-21T02:45:00+03:00");
+  EXPECT_EQ(CapturedAtZone(md.captured_at), "+03:00");
   EXPECT_EQ(md.camera, "Canon EOS 5D");  // Model already starts with Make
   EXPECT_EQ(md.software, "Witness Cam 1.0");
   EXPECT_EQ(md.orientation, 6);
@@ -202,6 +203,7 @@ TEST_F(MetadataTest, JpegSouthWestFallbackDateAndLossyText) {
   EXPECT_EQ(md.gps->lon, "-77.04");
   // The zero DateTimeOriginal is reported, and DateTimeDigitized (no zone given) used.
   EXPECT_EQ(md.captured_at, "2020-01-02T03:04:05");
+  EXPECT_EQ(CapturedAtZone(md.captured_at), "");  // the camera's clock, zone unknown
   ASSERT_EQ(md.failures.size(), 1u) << Joined(md.failures);
   EXPECT_NE(md.failures[0].find("DateTimeOriginal is not a valid date: '0000:00:00 00:00:00'"),
             std::string::npos)
@@ -308,6 +310,7 @@ TEST_F(MetadataTest, Mp4DurationCodecsLocationCreationTime) {
   EXPECT_EQ(md.gps->lat, "33.5138");
   EXPECT_EQ(md.gps->lon, "36.2765");
   EXPECT_EQ(md.captured_at, "2013-08-21T02:45:00Z");
+  EXPECT_EQ(CapturedAtZone(md.captured_at), "Z");
   EXPECT_EQ(md.title, "Test title");
   EXPECT_EQ(md.author, "Witness");
   EXPECT_EQ(md.software.rfind("Lavf", 0), 0u) << md.software;
