@@ -300,6 +300,77 @@ TEST_F(Export, IncidentAndItemsExports) {
   EXPECT_EQ(JsonLines(v.out).back()["exhibits"], 2);
 }
 
+// A case's package carries what its exhibits back beyond themselves: the incidents
+// they are linked to (with their places) and the claims (relations) that cite them as
+// sources, with the actors those name and any withdrawal; a claim resting only on
+// items outside the package stays out. Both verifiers accept it, and the report lists
+// each claim with its sources and confidence.
+TEST_F(Export, ACasePackageCarriesTheIncidentsAndTheChainOfCommandItsExhibitsBack) {
+  MakeCase();
+  const std::string zamalka = Recorded({"place", "add", "--name", "Zamalka"});
+  const std::string inc = Recorded(
+      {"incident", "add", "--title", "Ghouta attack", "--date", "2013-08-21", "--place", zamalka});
+  ASSERT_EQ(isnad({"incident", "link", inc, photo_}).exit_code, 0);
+  const std::string brigade =
+      Recorded({"actor", "add", "--type", "unit", "--name", "155th Missile Brigade"});
+  const std::string commander =
+      Recorded({"actor", "add", "--type", "person", "--name", "Commander Alpha"});
+  const std::string elsewhere = Recorded({"actor", "add", "--type", "unit", "--name", "Unit Far"});
+  const std::string commands =
+      Recorded({"relation", "add", commander, "commands", brigade, "--from", "2012", "--source",
+                photo_ + ":high", "--source", other_ + ":low"});
+  const std::string responsible =
+      Recorded({"relation", "add", brigade, "responsible_for", inc, "--source", report_});
+  const std::string mistaken =
+      Recorded({"relation", "add", elsewhere, "subordinate_of", brigade, "--source", photo_});
+  ASSERT_EQ(isnad({"relation", "withdraw", mistaken, "--reason", "the wrong unit"}).exit_code, 0);
+  const std::string unrelated =
+      Recorded({"relation", "add", elsewhere, "member_of", commander, "--source", other_});
+  ASSERT_FALSE(unrelated.empty());
+
+  const std::string bag = tmp_.Join("case");
+  ExportCase(bag);
+  std::set<std::string> types;
+  std::set<std::string> relations;
+  for (const auto& line : JsonLines(ReadTestFile(bag + "/data/custody/entries.jsonl"))) {
+    Json e = Json::parse(line["entry"].get<std::string>());
+    types.insert(e["type"].get<std::string>());
+    const std::string leaf = std::to_string(line["leaf_index"].get<uint64_t>());
+    if (e["type"] == "relation.added") relations.insert("rel" + leaf);
+    if (e["type"] == "actor.added") relations.insert("ac" + leaf);
+  }
+  for (const char* t : {"incident.added", "incident.linked", "place.added", "actor.added",
+                        "relation.added", "relation.withdrawn"}) {
+    EXPECT_TRUE(types.count(t)) << t;
+  }
+  EXPECT_EQ(relations, (std::set<std::string>{commands, responsible, mistaken, brigade, commander,
+                                              elsewhere}));
+  Json meta = Json::parse(ReadTestFile(bag + "/data/exhibits/" + photo_ + "/metadata.json"));
+  EXPECT_EQ(meta["incidents"], Json::array({inc})) << meta.dump();
+
+  EXPECT_EQ(VerifyBag({bag, "--key", vkey_}).exit_code, 0);
+  WriteTestFile(tmp_.Join("archive.vkey"), vkey_ + "\n");
+  auto py = RunProcess({"/usr/bin/env", "python3",
+                        std::string(ISNAD_SOURCE_DIR) + "/scripts/verify-bag.py", "--key",
+                        tmp_.Join("archive.vkey"), bag});
+  EXPECT_EQ(py.exit_code, 0) << py.out << py.err;
+
+  const std::string en = ReadTestFile(bag + "/data/report/report-en.html");
+  EXPECT_NE(en.find("incident: Ghouta attack (" + inc + ") — 2013-08-21 — places: Zamalka (" +
+                    zamalka + ") — exhibits linked to it: " + photo_),
+            std::string::npos)
+      << en;
+  EXPECT_NE(en.find("claim " + commands + ": Commander Alpha (" + commander +
+                    ") commands 155th Missile Brigade (" + brigade + ") (2012 – …) — sources: " +
+                    photo_ + " (high), " + other_ + " (low; not in this package)"),
+            std::string::npos)
+      << en;
+  EXPECT_NE(en.find("responsible_for Ghouta attack (" + inc + ")"), std::string::npos);
+  EXPECT_NE(en.find("TAKEN BACK"), std::string::npos);
+  EXPECT_NE(en.find("the wrong unit"), std::string::npos);
+  EXPECT_EQ(en.find("member_of"), std::string::npos) << "a claim none of the exhibits backs";
+}
+
 // An exhibit withdrawn from the case (case.unlinked) is not in the bag, but the
 // link that made it one and the withdrawal with its reason are: both verifiers
 // accept that, the report says it, and a bag with the withdrawal taken out

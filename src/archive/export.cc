@@ -233,6 +233,23 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
   const std::string owner_key = s.kind == "case" ? "case" : "incident";
   std::set<std::string> withdrawn;
   std::vector<Included> links_to_decide;
+  // The incidents the exhibits are linked to and the claims (relations) they back,
+  // with the actors, incidents and places those name (bag.md, "Incidents and claims"):
+  // a claim's *.added entries come before it in the log, so they are held until the
+  // end, when what the bag needs is known.
+  std::map<std::string, Included> definitions;  // "inc7", "ac9", "pl3" -> its *.added entry
+  std::set<std::string> needed;                 // entities whose *.added entry goes in
+  std::set<std::string> claims;                 // relations kept
+  auto names_exhibit = [&](const Json& j, const char* key, const char* member) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_array()) return false;
+    for (const Json& v : *it) {
+      const Json* id =
+          member == nullptr ? &v : (v.is_object() && v.contains(member) ? &v[member] : nullptr);
+      if (id != nullptr && id->is_string() && s.ids.count(id->get<std::string>()) > 0) return true;
+    }
+    return false;
+  };
   ISNAD_RETURN_IF_ERROR(a.log().ForEachEntry(0, n, [&](uint64_t i, std::string_view e) -> Status {
     Json j = Json::parse(e, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) {
@@ -278,6 +295,16 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
                         Text(j, owner_key.c_str()) == s.id;
       keep = ours && all_exhibits(j, "items");
       if (ours && !keep) links_to_decide.push_back(Included{i, std::string(e), std::move(j)});
+      // Another incident's link of exhibits only (each item a link names must be in
+      // the bag: bag.md): the incident comes with it.
+      if (!ours && type == catalog::kIncidentLinked && names_exhibit(j, "items", nullptr) &&
+          all_exhibits(j, "items")) {
+        keep = true;
+        needed.insert(Text(j, "incident"));
+      }
+    } else if (type == catalog::kIncidentUnlinked && Text(j, "incident") != s.id) {
+      // Another incident's correction of a link the bag holds.
+      keep = needed.count(Text(j, "incident")) > 0 && names_exhibit(j, "items", nullptr);
     } else if (type == catalog::kCaseUnlinked || type == catalog::kIncidentUnlinked) {
       keep = (type == catalog::kCaseUnlinked) == (s.kind == "case") &&
              Text(j, owner_key.c_str()) == s.id;
@@ -286,15 +313,74 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
           if (v.is_string()) withdrawn.insert(v.get<std::string>());
         }
       }
-    } else if (type == catalog::kIncidentAdded) {
-      keep = s.kind == "incident" && i == s.leaf;
+    } else if (type == catalog::kIncidentAdded || type == catalog::kActorAdded ||
+               type == catalog::kPlaceAdded) {
+      keep = type == catalog::kIncidentAdded && s.kind == "incident" && i == s.leaf;
+      if (keep) {
+        needed.insert(s.id);
+      } else {
+        const std::string prefix = type == catalog::kIncidentAdded ? "inc"
+                                   : type == catalog::kActorAdded  ? "ac"
+                                                                   : "pl";
+        definitions.emplace(prefix + std::to_string(i), Included{i, std::string(e), j});
+      }
+    } else if (type == catalog::kRelationAdded) {
+      // A claim an exhibit backs, or (an incident's bag) one about the incident.
+      keep = names_exhibit(j, "sources", "item") ||
+             (s.kind == "incident" && Text(j, "object") == s.id);
+      if (keep) {
+        claims.insert("rel" + std::to_string(i));
+        needed.insert(Text(j, "subject"));
+        needed.insert(Text(j, "object"));
+      }
+    } else if (type == catalog::kRelationWithdrawn) {
+      keep = claims.count(Text(j, "relation")) > 0;
     } else if (type == catalog::kTimestampAdded) {
       (*timestamps)[i] = Included{i, std::string(e), j};
     }
-    if (keep) out->push_back(Included{i, std::string(e), std::move(j)});
+    if (keep) {
+      // Where an exhibit or a kept incident was placed: that place's entry too.
+      if (type == catalog::kCaseAdded && j.contains("parties") && j["parties"].is_array()) {
+        for (const Json& p : j["parties"]) {
+          if (p.is_object()) needed.insert(Text(p, "actor"));
+        }
+      }
+      if (type == catalog::kItemDescribed || type == catalog::kIncidentAdded) {
+        if (!Text(j, "place").empty()) needed.insert(Text(j, "place"));
+        if (j.contains("places") && j["places"].is_array()) {
+          for (const Json& p : j["places"]) {
+            if (p.is_string()) needed.insert(p.get<std::string>());
+          }
+        }
+      }
+      out->push_back(Included{i, std::string(e), std::move(j)});
+    }
     return Status::Ok();
   }));
+  // The *.added entries of what the kept entries name, with the incidents' places and
+  // the areas those lie within.
+  std::vector<std::string> todo(needed.begin(), needed.end());
+  std::set<std::string> defined;
   bool added = false;
+  while (!todo.empty()) {
+    const std::string id = std::move(todo.back());
+    todo.pop_back();
+    auto d = definitions.find(id);
+    if (d == definitions.end() || !defined.insert(id).second) continue;
+    const Json& j = d->second.j;
+    for (const char* key : {"places", "within"}) {
+      auto it = j.find(key);
+      if (it == j.end()) continue;
+      if (it->is_string()) todo.push_back(it->get<std::string>());
+      if (it->is_array()) {
+        for (const Json& p : *it) {
+          if (p.is_string()) todo.push_back(p.get<std::string>());
+        }
+      }
+    }
+    out->push_back(std::move(d->second));
+    added = true;
+  }
   for (Included& in : links_to_decide) {
     const Json& items = in.j["items"];
     if (!items.is_array()) continue;
@@ -465,6 +551,100 @@ std::string Title(const Selection& s, const std::string& lang) {
   return t.empty() ? s.id : t + " (" + s.id + ")";
 }
 
+// The incidents and claims section of the report, from the bag's entries only: each
+// incident with its exhibits, then each claim (relation) with its dates, its sources
+// (those not in the package said so) and, when taken back, why.
+std::vector<std::string> ClaimLines(const Selection& s, const Custody& c, const std::string& lang) {
+  const bool ar = lang == "ar";
+  std::map<std::string, std::string> name;  // entity id -> "its name (id)"
+  std::map<std::string, const Included*> incidents;
+  std::map<std::string, std::vector<std::string>> linked;  // incident -> exhibits, in order
+  std::map<std::string, const Included*> taken_back;       // relation -> its withdrawal
+  for (const Included& in : c.entries) {
+    const std::string type = Text(in.j, "type");
+    const std::string id = type == catalog::kIncidentAdded ? "inc" + std::to_string(in.leaf)
+                           : type == catalog::kActorAdded  ? "ac" + std::to_string(in.leaf)
+                           : type == catalog::kPlaceAdded  ? "pl" + std::to_string(in.leaf)
+                                                           : "";
+    if (!id.empty()) {
+      const std::string n =
+          PickJson(in.j[type == catalog::kIncidentAdded ? "title" : "names"], lang);
+      name[id] = n.empty() ? id : n + " (" + id + ")";
+      if (type == catalog::kIncidentAdded) incidents[id] = &in;
+    } else if (type == catalog::kIncidentLinked || type == catalog::kIncidentUnlinked) {
+      std::vector<std::string>& items = linked[Text(in.j, "incident")];
+      for (const Json& v : in.j["items"]) {
+        if (!v.is_string()) continue;
+        std::erase(items, v.get<std::string>());
+        if (type == catalog::kIncidentLinked) items.push_back(v.get<std::string>());
+      }
+    } else if (type == catalog::kRelationWithdrawn) {
+      taken_back[Text(in.j, "relation")] = &in;
+    }
+  }
+  auto named = [&](const std::string& id) {
+    auto it = name.find(id);
+    return it == name.end() ? id : it->second;
+  };
+  std::vector<std::string> out;
+  for (const auto& [id, in] : incidents) {
+    std::string line = (ar ? "حادثة: " : "incident: ") + named(id);
+    if (!Text(in->j, "date").empty()) line += " — " + Text(in->j, "date");
+    if (!Text(in->j, "category").empty()) line += " — " + Text(in->j, "category");
+    if (in->j.contains("places") && in->j["places"].is_array()) {
+      std::string places;
+      for (const Json& p : in->j["places"]) {
+        if (p.is_string()) places += (places.empty() ? "" : ", ") + named(p.get<std::string>());
+      }
+      if (!places.empty()) line += (ar ? " — الأماكن: " : " — places: ") + places;
+    }
+    if (in->j.contains("description")) {
+      const std::string d = PickJson(in->j["description"], lang);
+      if (!d.empty()) line += " — " + Shorten(d, 600);
+    }
+    std::vector<std::string>& ids = linked[id];
+    std::sort(ids.begin(), ids.end(), [](const std::string& x, const std::string& y) {
+      return catalog::ParseItemId(x) < catalog::ParseItemId(y);
+    });
+    std::string items;
+    for (const std::string& i : ids) items += (items.empty() ? "" : ", ") + i;
+    if (!items.empty())
+      line += (ar ? " — الأدلة المرتبطة بها: " : " — exhibits linked to it: ") + items;
+    line += (ar ? " (القيد " : " (log entry ") + std::to_string(in->leaf) + ")";
+    out.push_back(std::move(line));
+  }
+  for (const Included& in : c.entries) {
+    if (Text(in.j, "type") != catalog::kRelationAdded) continue;
+    const std::string rel = "rel" + std::to_string(in.leaf);
+    std::string line = (ar ? "ادعاء " : "claim ") + rel + ": " + named(Text(in.j, "subject")) +
+                       " " + Text(in.j, "predicate") + " " + named(Text(in.j, "object"));
+    const std::string from = Text(in.j, "from"), to = Text(in.j, "to");
+    if (!from.empty() || !to.empty()) {
+      line += " (" + (from.empty() ? std::string("…") : from) + " – " +
+              (to.empty() ? std::string("…") : to) + ")";
+    }
+    std::string sources;
+    if (in.j.contains("sources") && in.j["sources"].is_array()) {
+      for (const Json& src : in.j["sources"]) {
+        if (!src.is_object()) continue;
+        const std::string item = Text(src, "item");
+        sources += (sources.empty() ? "" : ", ") + item + " (" + Text(src, "confidence");
+        if (s.ids.count(item) == 0) sources += ar ? "؛ ليس في هذه الحزمة" : "; not in this package";
+        sources += ")";
+      }
+    }
+    line += (ar ? " — المصادر: " : " — sources: ") + sources;
+    line += (ar ? " — بواسطة " : " — by ") + Text(in.j, "operator") +
+            (ar ? " (القيد " : " (log entry ") + std::to_string(in.leaf) + ")";
+    if (auto w = taken_back.find(rel); w != taken_back.end()) {
+      line += (ar ? " — سُحب (القيد " : " — TAKEN BACK (log entry ") +
+              std::to_string(w->second->leaf) + "): " + Shorten(Text(w->second->j, "reason"), 300);
+    }
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
 report::Content ReportContent(const Archive& a, const Selection& s, const Custody& c,
                               const std::string& lang, const std::string& date,
                               const std::map<std::string, catalog::ItemDetails>& details) {
@@ -519,7 +699,9 @@ report::Content ReportContent(const Archive& a, const Selection& s, const Custod
   std::set<std::string> withdrawn;  // so far, in log order: a later link is a relink
   for (const Included& in : c.entries) {
     const std::string type = Text(in.j, "type");
-    if ((type == catalog::kCaseLinked || type == catalog::kIncidentLinked) &&
+    // This case's or incident's own links (the bag also holds other incidents' links).
+    const bool own = Text(in.j, s.kind == "case" ? "case" : "incident") == s.id;
+    if ((type == catalog::kCaseLinked || type == catalog::kIncidentLinked) && own &&
         in.j.contains("items") && in.j["items"].is_array()) {
       std::string again;
       for (const Json& v : in.j["items"]) {
@@ -558,7 +740,7 @@ report::Content ReportContent(const Archive& a, const Selection& s, const Custod
       if (in.j.contains("documents")) what += " [" + JoinTexts(in.j["documents"]) + "]";
       auto range = catalog::ParseEventDate(Text(in.j, "date"));
       timeline.push_back({range ? range->lo : "", {Text(in.j, "date"), what}});
-    } else if (type == catalog::kCaseUnlinked || type == catalog::kIncidentUnlinked) {
+    } else if ((type == catalog::kCaseUnlinked || type == catalog::kIncidentUnlinked) && own) {
       std::string what =
           (type == catalog::kCaseUnlinked ? (ar ? "سُحبت أدلة: " : "exhibits withdrawn: ")
                                           : (ar ? "فُصلت مواد: " : "items taken out: ")) +
@@ -578,6 +760,7 @@ report::Content ReportContent(const Archive& a, const Selection& s, const Custod
   std::stable_sort(timeline.begin(), timeline.end(),
                    [](const auto& x, const auto& y) { return x.first < y.first; });
   for (auto& [key, line] : timeline) rc.timeline.push_back(std::move(line));
+  rc.claims = ClaimLines(s, c, lang);
   for (const auto& t : c.tokens) {
     rc.timestamps.push_back((ar ? "نقطة التحقق " : "checkpoint ") + std::to_string(t.size) + ": " +
                             t.rec.gen_time + " — " + t.rec.tsa + " (custody/" + t.name + ")");
@@ -741,8 +924,21 @@ Json MetadataJson(const Archive& a, const Selection& s, const Exhibit& e,
   m["provenance"] = provenance;
   m["notes"] = notes;
   if (!e.warc_of.empty()) m["capture_warc_of"] = e.warc_of;
-  Json incidents = Json::array(), cases = Json::array();
-  if (s.kind == "incident") incidents.push_back(s.id);
+  // The incidents the bag's entries link it to, in log order, less those it was
+  // taken out of since.
+  std::vector<std::string> linked;
+  if (s.kind == "incident") linked.push_back(s.id);
+  for (const Included& in : entries) {
+    const std::string type = Text(in.j, "type");
+    if ((type != catalog::kIncidentLinked && type != catalog::kIncidentUnlinked) ||
+        !Concerns(in, e.rec.id)) {
+      continue;
+    }
+    const std::string inc = Text(in.j, "incident");
+    std::erase(linked, inc);
+    if (type == catalog::kIncidentLinked) linked.push_back(inc);
+  }
+  Json incidents = linked, cases = Json::array();
   if (s.kind == "case") cases.push_back(s.id);
   m["incidents"] = incidents;
   m["cases"] = cases;

@@ -41,6 +41,12 @@ constexpr Labels kEnglish = {
     .jurisdiction = "Jurisdiction",
     .parties = "Parties",
     .timeline = "Case and incident timeline",
+    .claims = "Incidents and claims these exhibits back",
+    .claims_intro =
+        "Each line is a signed custody entry in this package (custody/entries.jsonl): the "
+        "incidents its exhibits are linked to, and the claims (who commanded whom, who was "
+        "present at or responsible for what) recorded with them as sources, each with its "
+        "confidence. A claim rests only on what its sources show.",
     .timestamps = "RFC 3161 timestamps",
     .no_timestamps = "This package holds no timestamp tokens.",
     .verify = "How to verify this package",
@@ -95,6 +101,11 @@ constexpr Labels kArabic = {
     .jurisdiction = "جهة الاختصاص",
     .parties = "الأطراف",
     .timeline = "التسلسل الزمني للقضية أو الحادثة",
+    .claims = "الحوادث والادعاءات التي تسندها هذه الأدلة",
+    .claims_intro =
+        "كل سطر قيدٌ موقَّع في سلسلة الحيازة ضمن هذه الحزمة (custody/entries.jsonl): الحوادث "
+        "المرتبطة بأدلتها، والادعاءات (من قاد من، ومن كان حاضرًا في أمرٍ أو مسؤولًا عنه) "
+        "المسجّلة بها مصادرَ، مع درجة الثقة بكلٍّ منها. لا يقوم الادعاء إلا على ما تُظهره مصادره.",
     .timestamps = "الطوابع الزمنية (RFC 3161)",
     .no_timestamps = "لا تحتوي هذه الحزمة على أي طابع زمني.",
     .verify = "كيفية التحقق من هذه الحزمة",

@@ -252,6 +252,16 @@ std::string Html(const Content& c) {
     o += "</section>\n";
   }
 
+  if (!c.claims.empty()) {
+    o += "<section id=\"claims\">\n<h2>";
+    o += l.claims;
+    o += "</h2>\n<p>";
+    o += l.claims_intro;
+    o += "</p>\n<ul class=\"lines\">\n";
+    for (const std::string& t : c.claims) o += "<li dir=\"auto\">" + E(t) + "</li>\n";
+    o += "</ul>\n</section>\n";
+  }
+
   o += "<section id=\"timestamps\">\n<h2>";
   o += l.timestamps;
   o += "</h2>\n";

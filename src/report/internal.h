@@ -41,7 +41,9 @@ struct Labels {
   const char* jurisdiction;  // of the case, under the title
   const char* parties;       // of the case: "name (role); ..."
   const char* timeline;      // section: the case's or incident's events
-  const char* timestamps;    // section: RFC 3161 tokens
+  const char* claims;        // section: incidents and the claims the exhibits back
+  const char* claims_intro;
+  const char* timestamps;  // section: RFC 3161 tokens
   const char* no_timestamps;
   const char* verify;  // section: how to verify this package
   const char* verify_intro;

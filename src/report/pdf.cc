@@ -341,6 +341,12 @@ void BuildParas(const Content& c, const Labels& l, Builder& b) {
     for (const Line& line : c.timeline) b.Event(line, kIndent);
   }
 
+  if (!c.claims.empty()) {
+    b.Section(l.claims);
+    b.Plain(l.claims_intro);
+    for (const std::string& t : c.claims) b.Bullet(t, kIndent);
+  }
+
   b.Section(l.timestamps);
   if (c.timestamps.empty()) b.Plain(l.no_timestamps);
   for (const std::string& t : c.timestamps) b.Bullet(t, kIndent);

@@ -33,7 +33,10 @@ struct Content {
   std::string jurisdiction, parties, description;
   std::string origin, vkey, checkpoint_size, checkpoint_root, bagging_date;
   std::vector<Exhibit> exhibits;
-  std::vector<Line> timeline;           // the case's or incident's events, when any
+  std::vector<Line> timeline;  // the case's or incident's events, when any
+  // The incidents the exhibits are linked to and the claims (relations: who commanded
+  // whom, who was responsible for what) they back, one line each, when any.
+  std::vector<std::string> claims;
   std::vector<std::string> timestamps;  // one line per RFC 3161 token
 };
 
