@@ -347,10 +347,11 @@ TEST(Crash, KilledGraphCommandsKeepEveryAcknowledgedEffect) {
                            "Incident " + word});
           break;
         default:
-          steps.push_back(
-              {{"relation", "add", ac, "present_at", inc, "--source", item, "--confidence", "low"},
-               {"actor", "show", ac, "--json"},
-               "\"{id}\""});
+          // A period of its own: the same claim from the same source is refused.
+          steps.push_back({{"relation", "add", ac, "present_at", inc, "--source", item,
+                            "--confidence", "low", "--from", std::to_string(1000 + round * 10 + k)},
+                           {"actor", "show", ac, "--json"},
+                           "\"{id}\""});
           break;
       }
       steps.back().args.push_back("--json");

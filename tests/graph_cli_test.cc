@@ -677,21 +677,88 @@ TEST_F(GraphCli, ATypeALetterOffAKnownOneIsRefusedUnlessNew) {
   ExpectItsExportImportsElsewhere();
 }
 
-// Filters that no hit can pass are a mistake to say, not an empty answer: a
-// reversed capture range (a capture time is one moment) or an infinite
-// radius. Event dates are ranges and their filters ask for overlap, so a
-// "reversed" event range still finds an item dated across the gap.
-TEST_F(GraphCli, ReversedCaptureFilterAndAnInfiniteRadiusAreRefused) {
+// A command run twice records nothing the second time: a link or a tag the log holds
+// already is said and skipped (exit 0); the same case event or the same standing claim
+// from the same sources is refused unless --new (two entries would read as two events,
+// or two claims agreeing). Slips that would record the wrong thing are refused: an item
+// id given as a tag, a Latin name given as the Arabic one.
+TEST_F(GraphCli, ACommandRunTwiceRecordsNothingNewAndSlipsAreRefused) {
+  const std::string a = AddFile("photo.jpg"), b = AddFile("report.txt");
+  const std::string inc = NewId({"incident", "add", "--title", "Attack on Zamalka"});
+  const std::string kase = NewId({"case", "add", "--title", "Complaint"});
+  const std::string unit = NewId({"actor", "add", "--type", "unit", "--name", "Brigade 155"});
+  const std::string boss = NewId({"actor", "add", "--type", "person", "--name", "Officer A"});
+  One({"incident", "link", inc, a});
+  One({"case", "link", kase, a});
+  One({"tag", a, "sarin"});
+  One({"case", "event", kase, "--type", "complaint", "--date", "2021-03-01", "--document", b});
+  const std::string rel =
+      NewId({"relation", "add", boss, "commands", unit, "--from", "2012", "--source", a + ":high"});
+  const uint64_t size = LogSize();
+
+  RunResult again = isnad({"incident", "link", inc, a});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_TRUE(Contains(again.out, "Nothing recorded: " + a + " is linked to " + inc + " already"))
+      << again.out;
+  EXPECT_EQ(One({"case", "link", kase, a})["recorded"], false);
+  RunResult tag = isnad({"tag", a, "sarin"});
+  EXPECT_EQ(tag.exit_code, 0) << tag.err;
+  EXPECT_TRUE(Contains(tag.out, "has the tag sarin already")) << tag.out;
+  RunResult event = isnad(
+      {"case", "event", kase, "--type", "complaint", "--date", "2021-03-01", "--document", b});
+  EXPECT_EQ(event.exit_code, 1) << event.err;
+  EXPECT_TRUE(Contains(event.err, "is recorded already as ev")) << event.err;
+  RunResult claim =
+      isnad({"relation", "add", boss, "commands", unit, "--from", "2012", "--source", a + ":high"});
+  EXPECT_EQ(claim.exit_code, 1) << claim.err;
+  EXPECT_TRUE(
+      Contains(claim.err, "the same claim is recorded already, from the same sources: " + rel))
+      << claim.err;
+  RunResult id_tag = isnad({"tag", a, b, "witness"});
+  EXPECT_EQ(id_tag.exit_code, 2) << id_tag.err;
+  EXPECT_TRUE(Contains(id_tag.err, "is the id of an item, not a tag")) << id_tag.err;
+  RunResult latin = isnad({"place", "add", "--name", "Damascus", "--name-ar", "Damascus"});
+  EXPECT_EQ(latin.exit_code, 2) << latin.err;
+  EXPECT_TRUE(Contains(latin.err, "--name-ar \"Damascus\" has no Arabic letter")) << latin.err;
+  EXPECT_EQ(LogSize(), size) << "nothing was recorded";
+  // A date in the future is recorded as given, and said (a slipped year).
+  RunResult future = isnad({"describe", b, "--date", "2999-01-01"});
+  EXPECT_EQ(future.exit_code, 0) << future.err;
+  EXPECT_TRUE(Contains(future.err, "--date \"2999-01-01\" is in the future")) << future.err;
+
+  // What is new is recorded, and only that: b is linked, a is said to be linked already.
+  RunResult part = isnad({"incident", "link", inc, a, b, "--json"});
+  EXPECT_EQ(part.exit_code, 0) << part.err;
+  EXPECT_EQ(JsonLines(part.out).at(0)["items"], Json::array({b})) << part.out;
+  // With --new, the same event and the same claim are recorded on purpose.
+  One({"case", "event", kase, "--type", "complaint", "--date", "2021-03-01", "--document", b,
+       "--new"});
+  One({"relation", "add", boss, "commands", unit, "--from", "2012", "--source", a + ":high",
+       "--new"});
+  EXPECT_EQ(LogSize(), size + 4);
+}
+
+// Filters given the wrong way round are a mistake to say, not an empty (or odd)
+// answer: a reversed ingest or taken range (each a moment), a reversed event range
+// (matched by overlap, it would find only items dated across the gap), an infinite
+// radius. --captured-*, which could mean the ingest or the file's own time, is
+// refused with both names to give instead.
+TEST_F(GraphCli, ReversedDateFiltersAndAnInfiniteRadiusAreRefused) {
   std::string item = AddFile("video.bin");
   One({"describe", item, "--date", "2013-07/2013-09"});
-  EXPECT_EQ(Search({"--event-from", "2013-09-01", "--event-to", "2013-07-31"}),
-            std::vector<std::string>{item});
-  RunResult captured =
-      isnad({"search", "", "--captured-from", "2026-12-01", "--captured-to", "2026-11"});
+  RunResult event = isnad({"search", "", "--event-from", "2013-09-01", "--event-to", "2013-07-31"});
+  EXPECT_EQ(event.exit_code, 2) << event.err;
+  EXPECT_TRUE(Contains(event.err, "--event-from 2013-09-01 is after --event-to 2013-07-31"))
+      << event.err;
+  RunResult ingested =
+      isnad({"search", "", "--ingested-from", "2026-12-01", "--ingested-to", "2026-11"});
+  EXPECT_EQ(ingested.exit_code, 2) << ingested.err;
+  EXPECT_TRUE(Contains(ingested.err, "--ingested-from 2026-12-01 is after --ingested-to 2026-11"))
+      << ingested.err;
+  RunResult captured = isnad({"search", "", "--captured-from", "2013-08-21"});
   EXPECT_EQ(captured.exit_code, 2) << captured.err;
-  // --captured-* are the old names of --ingested-*.
-  EXPECT_TRUE(Contains(captured.err, "--ingested-from 2026-12-01 is after --ingested-to 2026-11"))
-      << captured.err;
+  EXPECT_TRUE(Contains(captured.err, "--ingested-from")) << captured.err;
+  EXPECT_TRUE(Contains(captured.err, "--taken-from")) << captured.err;
   RunResult taken = isnad({"search", "", "--taken-from", "2013-08-22", "--taken-to", "2013-08-21"});
   EXPECT_EQ(taken.exit_code, 2) << taken.err;
   EXPECT_TRUE(Contains(taken.err, "--taken-from 2013-08-22 is after --taken-to")) << taken.err;
@@ -894,8 +961,8 @@ TEST_F(GraphCli, SearchFiltersEachExcludeWhatTheyShould) {
   EXPECT_TRUE(Has(by_major, photo));
   EXPECT_FALSE(Has(by_major, report));
 
-  EXPECT_EQ(Search({"clinic", "--captured-to", "2023-12-31"}), std::vector<std::string>{video});
-  auto recent = Search({"clinic", "--captured-from", "2024-03"});
+  EXPECT_EQ(Search({"clinic", "--ingested-to", "2023-12-31"}), std::vector<std::string>{video});
+  auto recent = Search({"clinic", "--ingested-from", "2024-03"});
   EXPECT_EQ(recent.size(), 2u);
   EXPECT_FALSE(Has(recent, video));
 

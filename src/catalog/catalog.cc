@@ -755,9 +755,16 @@ StatusOr<ItemRecord> Catalog::Resolve(std::string_view id_or_prefix) const {
   if (std::optional<EntityRef> other = ParseEntityId(x); other.has_value() &&
                                                          other->kind != EntityKind::kItem &&
                                                          !(core::IsHex(x) && x.size() >= 12)) {
+    // Where that kind is shown.
+    const EntityKind k = other->kind;
+    const std::string see = k == EntityKind::kPlace ? "isnad place ls"
+                            : k == EntityKind::kCaseEvent
+                                ? "isnad case show CASE"
+                                : "isnad " + std::string(EntityKindName(k)) + " show " + x;
     return core::InvalidArgument(x + " is the id of " + EntityKindWithArticle(other->kind) +
-                                 ", not of an item; give an item id (e.g. i42) or a sha256 prefix "
-                                 "of 12+ hex digits");
+                                 ", not of an item (see `" + see + "`)" +
+                                 "; give an item id (e.g. i42) or a sha256 prefix of 12+ hex "
+                                 "digits");
   }
   if (core::IsHex(x) && x.size() <= 64) {
     if (x.size() < 12) {

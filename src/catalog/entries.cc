@@ -974,6 +974,24 @@ std::string DateHint(std::string_view value) {
         day(std::stoi(m[1].str()), std::stoul(m[2].str()), std::stoul(m[3].str()));
     if (!d.empty()) return "Did you mean " + d + "? (\"/\" separates the two ends of a range.)";
   }
+  static const std::regex kMonthYear(R"((\d{1,2})[/.-](\d{4}))");
+  if (std::regex_match(value.begin(), value.end(), m, kMonthYear)) {
+    const unsigned month = std::stoul(m[1].str());
+    if (month >= 1 && month <= 12) {
+      return "Did you mean " + m[2].str() + "-" + (month < 10 ? "0" : "") + std::to_string(month) +
+             " (year-month)?";
+    }
+  }
+  // A range whose ends are each a date, the later one first.
+  if (size_t slash = value.find('/'); slash != std::string_view::npos) {
+    auto from = ParseEventDate(value.substr(0, slash)),
+         to = ParseEventDate(value.substr(slash + 1));
+    if (from && to && from->lo > to->hi) {
+      return "The range ends before it begins: give the earlier date first (" +
+             std::string(value.substr(slash + 1)) + "/" + std::string(value.substr(0, slash)) +
+             ").";
+    }
+  }
   return "";
 }
 

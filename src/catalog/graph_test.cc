@@ -163,6 +163,11 @@ TEST(GraphEntries, GrammarRefusesWhatIsWrong) {
 // meant, or says why two are possible; what is no date gets no guess.
 TEST(GraphEntries, DateHintsSayWhatWasMeant) {
   EXPECT_EQ(DateHint("21/08/2013"), "Did you mean 2013-08-21 (year-month-day)?");
+  EXPECT_EQ(DateHint("08/2013"), "Did you mean 2013-08 (year-month)?");
+  EXPECT_EQ(DateHint("13/2013"), "");
+  EXPECT_EQ(DateHint("2013-08-05/2013-08-04"),
+            "The range ends before it begins: give the earlier date first "
+            "(2013-08-04/2013-08-05).");
   EXPECT_EQ(DateHint("08/21/2013"), "Did you mean 2013-08-21 (year-month-day)?");
   EXPECT_EQ(DateHint("21.8.2013"), "Did you mean 2013-08-21 (year-month-day)?");
   EXPECT_NE(DateHint("04/08/2013")

@@ -31,6 +31,8 @@
 #include "cli/output.h"
 #include "core/canonical_json.h"
 #include "core/status.h"
+#include "core/time.h"
+#include "core/utf8.h"
 
 namespace isnad::cli {
 namespace {
@@ -58,9 +60,16 @@ Status CheckDate(std::string_view flag, const std::string& value) {
                     flag, Printable(value)));
   }
   if (value.empty()) return Status::Ok();
-  if (catalog::ParseEventDate(value).has_value()) {
+  if (auto range = catalog::ParseEventDate(value); range.has_value()) {
     if (std::string note = catalog::DateNote(value); !note.empty()) {
       fmt::print(stderr, "note: {} \"{}\": {}\n", flag, Printable(value), note);
+    }
+    // Recorded as given (a hearing set for next month is a date too), but said: a
+    // slipped year (2031 for 2013) would otherwise stand in the timeline for good.
+    const std::string today = core::NowUtc().substr(0, 10);
+    if (range->lo > today) {
+      fmt::print(stderr, "note: {} \"{}\" is in the future (today is {}); recorded as given\n",
+                 flag, Printable(value), today);
     }
     return Status::Ok();
   }
@@ -144,6 +153,24 @@ StatusOr<std::string> TextLanguage(const std::string& lang,
         t.option, t.ar_option.empty() ? "" : fmt::format("give it with {}, or ", t.ar_option)));
   }
   return std::string("en");
+}
+
+// --name-ar, --title-ar: text with Latin letters and not one Arabic letter is a slip
+// (the English name given twice, say); recorded as Arabic, no Arabic search finds it.
+Status CheckArabicOption(std::string_view option, const std::string& text,
+                         std::string_view plain_option) {
+  bool arabic = false, latin = false;
+  core::ForEachCodePoint(text, [&](uint32_t cp) {
+    arabic = arabic || (cp >= 0x0600 && cp <= 0x06FF) || (cp >= 0x0750 && cp <= 0x077F) ||
+             (cp >= 0x08A0 && cp <= 0x08FF) || (cp >= 0xFB50 && cp <= 0xFDFF) ||
+             (cp >= 0xFE70 && cp <= 0xFEFC);
+    latin = latin || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
+  });
+  if (arabic || !latin) return Status::Ok();
+  return core::InvalidArgument(fmt::format(
+      "{} \"{}\" has no Arabic letter, so it would be recorded as the Arabic {}: give the "
+      "Arabic spelling with {}, or a Latin spelling with {} (or --variant); nothing was recorded",
+      option, Printable(text), option.substr(2, option.size() - 5), option, plain_option));
 }
 
 // Adds `text` under `lang` to `map`, refusing a second text for one language.
@@ -623,6 +650,39 @@ Status Describe(const Globals& g, const DescribeOptions& o) {
   return Status::Ok();
 }
 
+// A command that would record only what the log holds already (a tag the item has,
+// an item linked already): nothing is written, and it says so. Not a failure: a
+// command run twice leaves the archive as the first run did.
+// `said`: the sentence for a person, e.g. "i4 has the tag sarin already".
+Status SayNothingNew(const Globals& g, std::string_view type, const std::string& subject,
+                     const std::vector<std::string>& had, const std::string& said) {
+  if (g.json) {
+    PrintJsonLine(
+        {{"type", std::string(type)}, {"recorded", false}, {"subject", subject}, {"already", had}});
+    return Status::Ok();
+  }
+  fmt::print("Nothing recorded: {}.\n", said);
+  return Status::Ok();
+}
+
+// Takes out of `wanted` what `held` has, and returns it, in `wanted`'s order.
+std::vector<std::string> TakeHeld(std::vector<std::string>* wanted,
+                                  const std::vector<std::string>& held) {
+  std::vector<std::string> had;
+  std::erase_if(*wanted, [&](const std::string& w) {
+    if (std::find(held.begin(), held.end(), w) == held.end()) return false;
+    had.push_back(w);
+    return true;
+  });
+  return had;
+}
+
+std::string Listed(const std::vector<std::string>& v) {
+  std::string list;
+  for (const auto& x : v) list += (list.empty() ? "" : ", ") + Printable(x);
+  return list;
+}
+
 struct TagOptions {
   std::string item;
   std::vector<std::string> tags;
@@ -655,6 +715,24 @@ Status Tag(const Globals& g, const TagOptions& o) {
           fmt::format("{} has no tag \"{}\" (its tags: {}); tags are matched exactly; nothing "
                       "was recorded",
                       item, Printable(t), has.empty() ? "none" : has));
+    }
+  }
+  if (!o.remove) {
+    // "isnad tag i8 i9 witness" meant two items: i9 would become a tag of i8.
+    for (const std::string& t : tags) {
+      if (!catalog::ParseItemId(t) || !a->Resolve(t).ok()) continue;
+      return core::InvalidArgument(fmt::format(
+          "\"{}\" is the id of an item, not a tag: `isnad tag` tags one item, the first id "
+          "given ({}); tag {} with a command of its own (isnad tag {} {}); nothing was recorded",
+          t, item, t, t, tags.size() > 1 ? Printable(tags.back()) : "TAG"));
+    }
+    // Tags the item has already: a command run twice records nothing new.
+    ISNAD_ASSIGN_OR_RETURN(catalog::ItemDetails d, a->catalog().Details(item));
+    const std::vector<std::string> had = TakeHeld(&tags, d.tags);
+    if (tags.empty()) {
+      return SayNothingNew(g, catalog::kItemTagged, item, had,
+                           fmt::format("{} has {} {} already", item,
+                                       had.size() == 1 ? "the tag" : "the tags", Listed(had)));
     }
   }
   Json body{{"type", std::string(catalog::kItemTagged)}, {"item", item}};
@@ -740,6 +818,7 @@ Status PlaceAdd(const Globals& g, const PlaceOptions& o) {
                          TextLanguage(o.lang, {{"--name", &o.name, "--name-ar"}}));
   Json names = Json::object();
   ISNAD_RETURN_IF_ERROR(AddLang(names, lang, o.name, "name"));
+  ISNAD_RETURN_IF_ERROR(CheckArabicOption("--name-ar", o.name_ar, "--name"));
   ISNAD_RETURN_IF_ERROR(AddLang(names, "ar", o.name_ar, "name"));
   if (names.empty()) return core::InvalidArgument("a place needs a name: --name or --name-ar");
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
@@ -803,6 +882,7 @@ Status IncidentAdd(const Globals& g, const IncidentOptions& o) {
                                                {"--description", &o.description}}));
   Json title = Json::object();
   ISNAD_RETURN_IF_ERROR(AddLang(title, lang, o.title, "title"));
+  ISNAD_RETURN_IF_ERROR(CheckArabicOption("--title-ar", o.title_ar, "--title"));
   ISNAD_RETURN_IF_ERROR(AddLang(title, "ar", o.title_ar, "title"));
   if (title.empty()) return core::InvalidArgument("an incident needs --title or --title-ar");
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
@@ -922,6 +1002,14 @@ Status Link(const Globals& g, const LinkOptions& o, EntityKind kind) {
   ISNAD_ASSIGN_OR_RETURN(std::string target, ResolveRef(*a, kind, o.target));
   ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> items, ResolveItems(*a, o.items));
   if (items.empty()) return core::InvalidArgument("give at least one item");
+  // Items linked already: a command run twice records nothing new.
+  ISNAD_ASSIGN_OR_RETURN(catalog::EntityRecord owner, a->catalog().Entity(target));
+  const std::vector<std::string> had = TakeHeld(&items, owner.items);
+  const std::string already = fmt::format(
+      "{} {} {} {} already", Listed(had), had.size() == 1 ? "is" : "are",
+      incident ? "linked to" : (had.size() == 1 ? "an exhibit of" : "exhibits of"), target);
+  if (items.empty()) return SayNothingNew(g, type, target, had, already);
+  if (!had.empty() && !g.json) fmt::print(stderr, "note: {}; not recorded again\n", already);
   Json body{{"type", std::string(type)}, {key, target}, {"items", StringsJson(items)}};
   ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
   if (g.json) {
@@ -994,7 +1082,8 @@ struct ActorOptions {
 
 Status ActorAdd(const Globals& g, const ActorOptions& o) {
   ISNAD_RETURN_IF_ERROR(NotBlank("--description", o.description));
-  std::string type = o.type == "organization" ? "organisation" : o.type;
+  std::string type = core::AsciiLower(o.type);  // "Person" as a spreadsheet has it
+  if (type == "organization") type = "organisation";
   if (type != "person" && type != "unit" && type != "organisation") {
     return core::InvalidArgument(
         fmt::format("--type \"{}\" must be person, unit or organisation", Printable(o.type)));
@@ -1004,6 +1093,7 @@ Status ActorAdd(const Globals& g, const ActorOptions& o) {
       TextLanguage(o.lang, {{"--name", &o.name, "--name-ar"}, {"--description", &o.description}}));
   Json names = Json::object();
   ISNAD_RETURN_IF_ERROR(AddLang(names, lang, o.name, "name"));
+  ISNAD_RETURN_IF_ERROR(CheckArabicOption("--name-ar", o.name_ar, "--name"));
   ISNAD_RETURN_IF_ERROR(AddLang(names, "ar", o.name_ar, "name"));
   if (names.empty()) return core::InvalidArgument("an actor needs a name: --name or --name-ar");
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
@@ -1074,6 +1164,7 @@ struct RelationOptions {
   std::string subject, predicate, object, from, to, confidence = "medium";
   std::vector<std::string> sources;
   bool new_type = false;
+  bool anyway = false;  // --new: record it though the same claim stands
 };
 
 // A type word (a relation's predicate, a case event's --type) that is neither a
@@ -1160,6 +1251,30 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
                       at->second, confidence));
     }
     sources.push_back({{"item", *item}, {"confidence", confidence}});
+  }
+  if (!o.anyway) {
+    // The same claim, standing, from the same sources: a command run twice. Two
+    // entries would read as two claims agreeing, in a timeline and in court.
+    ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::RelationRecord> standing,
+                           a->catalog().Relations(subject));
+    for (const catalog::RelationRecord& r : standing) {
+      if (r.subject != subject || r.predicate != predicate || r.object != *object ||
+          r.from != o.from || r.to != o.to || r.sources.size() != seen.size()) {
+        continue;
+      }
+      bool same = true;
+      for (const catalog::RelationSource& src : r.sources) {
+        auto it = seen.find(src.item);
+        same = same && it != seen.end() && it->second == src.confidence;
+      }
+      if (!same) continue;
+      return core::AlreadyExists(fmt::format(
+          "the same claim is recorded already, from the same sources: {} (`isnad relation show "
+          "{}`); nothing was recorded. To correct it, withdraw it (`isnad relation withdraw {} "
+          "--reason ...`) and record the corrected claim; to record it again as a claim of its "
+          "own, add --new",
+          r.id, r.id, r.id));
+    }
   }
   Json body{{"type", std::string(catalog::kRelationAdded)},
             {"subject", subject},
@@ -1318,6 +1433,7 @@ Status CaseAdd(const Globals& g, const CaseOptions& o) {
                                                {"--description", &o.description}}));
   Json title = Json::object();
   ISNAD_RETURN_IF_ERROR(AddLang(title, lang, o.title, "title"));
+  ISNAD_RETURN_IF_ERROR(CheckArabicOption("--title-ar", o.title_ar, "--title"));
   ISNAD_RETURN_IF_ERROR(AddLang(title, "ar", o.title_ar, "title"));
   if (title.empty()) return core::InvalidArgument("a case needs --title or --title-ar");
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
@@ -1423,6 +1539,7 @@ struct CaseEventOptions {
   std::string target, type, date, description, lang;
   std::vector<std::string> documents;
   bool new_type = false;
+  bool anyway = false;  // --new: record it though the same event is recorded
 };
 
 Status CaseEventAdd(const Globals& g, const CaseEventOptions& o) {
@@ -1445,6 +1562,26 @@ Status CaseEventAdd(const Globals& g, const CaseEventOptions& o) {
   if (!o.description.empty()) body["description"] = Json{{lang, o.description}};
   ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> documents, ResolveItems(*a, o.documents));
   if (!documents.empty()) body["documents"] = StringsJson(documents);
+  if (!o.anyway) {
+    // The same event of the same case (type, date, description, documents): a command
+    // run twice, which would show twice in the case, its timeline and the court report.
+    ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::EntityRecord> events,
+                           a->catalog().Entities(EntityKind::kCaseEvent));
+    for (const catalog::EntityRecord& ev : events) {
+      const bool same_text = o.description.empty()
+                                 ? ev.descriptions.empty()
+                                 : ev.descriptions.size() == 1 && ev.descriptions.count(lang) &&
+                                       ev.descriptions.at(lang) == o.description;
+      if (ev.owner != case_id || ev.category != event || ev.date != o.date || !same_text ||
+          ev.items != documents) {
+        continue;
+      }
+      return core::AlreadyExists(
+          fmt::format("{} {} on {} is recorded already as {} (`isnad case show {}`); nothing was "
+                      "recorded. To record another {} on that day, add --new",
+                      case_id, event, o.date, ev.id, case_id, event));
+    }
+  }
   ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
   std::string id = catalog::EntityId(EntityKind::kCaseEvent, leaf);
   if (!type_note.empty()) fmt::print(stderr, "{}\n", type_note);
@@ -1487,6 +1624,7 @@ Status Timeline(const Globals& g, const ShowOptions& o) {
 // ---------------------------------------------------------------- search
 
 struct SearchOptions {
+  std::string old_captured_from, old_captured_to;  // --captured-*: refused
   std::string query, kind, event_from, event_to, captured_from, captured_to, taken_from, taken_to,
       near, incident, actor, case_ref, media_type, status;
   std::vector<std::string> tags;
@@ -1534,18 +1672,31 @@ Status Search(const Globals& g, const SearchOptions& o) {
   ISNAD_RETURN_IF_ERROR(CheckDay("--ingested-to", o.captured_to));
   ISNAD_RETURN_IF_ERROR(CheckDay("--taken-from", o.taken_from));
   ISNAD_RETURN_IF_ERROR(CheckDay("--taken-to", o.taken_to));
-  // A capture time is one moment, so a reversed range holds none. (Event dates
-  // are ranges, and the event filters ask for overlap: an item dated July to
-  // September passes --event-from September --event-to July.)
+  // "captured" was the old name of --ingested-*, but `show` says "captured at" for the
+  // file's own clock (--taken-*): which one is meant cannot be told.
+  for (const auto& [given, flag] :
+       {std::pair<const std::string&, const char*>{o.old_captured_from, "from"},
+        {o.old_captured_to, "to"}}) {
+    if (given.empty()) continue;
+    return core::InvalidArgument(fmt::format(
+        "--captured-{} is no longer taken, since it could mean either of two dates: give "
+        "--ingested-{} (when the item was added to the archive) or --taken-{} (when its file "
+        "says the picture or video was made, as `show` gives it); nothing was searched",
+        flag, flag, flag));
+  }
+  // A reversed range is a slip: for an ingest or capture time (one moment) nothing can
+  // match, and for event dates (ranges, matched by overlap) it would find only the
+  // items whose dates span both days.
   for (const auto& [from, to, what] :
        {std::tuple<const std::string&, const std::string&, const char*>{o.captured_from,
                                                                         o.captured_to, "ingested"},
-        {o.taken_from, o.taken_to, "taken"}}) {
+        {o.taken_from, o.taken_to, "taken"},
+        {o.event_from, o.event_to, "event"}}) {
     if (!from.empty() && !to.empty() &&
         catalog::ParseEventDate(from)->lo > catalog::ParseEventDate(to)->hi) {
       return core::InvalidArgument(
-          fmt::format("--{}-from {} is after --{}-to {}: no time can match", what, Printable(from),
-                      what, Printable(to)));
+          fmt::format("--{}-from {} is after --{}-to {}: give the earlier day first", what,
+                      Printable(from), what, Printable(to)));
     }
   }
   req.event_from = o.event_from;
@@ -1564,13 +1715,14 @@ Status Search(const Globals& g, const SearchOptions& o) {
     return core::InvalidArgument("--radius-km goes with --near LAT,LON");
   }
   if (!o.status.empty()) {
-    if (o.status != "unreviewed" && o.status != "verified" && o.status != "disputed" &&
-        o.status != "rejected") {
+    const std::string status = core::AsciiLower(o.status);  // "Verified" as in review
+    if (status != "unreviewed" && status != "verified" && status != "disputed" &&
+        status != "rejected") {
       return core::InvalidArgument(
           fmt::format("--status \"{}\" must be unreviewed, verified, disputed or rejected",
                       Printable(o.status)));
     }
-    req.status = o.status;
+    req.status = status;
   }
   req.media_type = o.media_type;
   req.tags = Tags(o.tags);
@@ -1672,7 +1824,7 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     c->add_option("item", o->item, "item id or sha256 prefix")->required();
     c->add_option("--status", o->status, "verified, disputed, rejected or unreviewed")
         ->required()
-        ->check(CLI::IsMember(kStatuses));
+        ->transform(CLI::IsMember(kStatuses, CLI::ignore_case));
     c->add_option("--reason", o->reason, "why: what was checked, by what means")->required();
     Example(c,
             "isnad review i3 --status verified --reason \"geolocated to Zamalka; shadows match "
@@ -1822,6 +1974,9 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     add->add_flag("--new-type", o->new_type,
                   "PREDICATE is a new type, though close to a known one (otherwise refused as "
                   "a likely slip)");
+    add->add_flag("--new", o->anyway,
+                  "record it even though the same claim from the same sources stands (refused "
+                  "otherwise: a command run twice would record it twice)");
     Example(add,
             "isnad relation add \"155th Missile Brigade\" present_at inc5 --from 2013-08-21 "
             "--source i3 --confidence low");
@@ -1892,6 +2047,9 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     event->add_flag("--new-type", eo->new_type,
                     "--type is a new type, though close to a known one (otherwise refused as a "
                     "likely slip)");
+    event->add_flag("--new", eo->anyway,
+                    "record it even though the same event (type, date, description, documents) "
+                    "is recorded (refused otherwise: a command run twice would record it twice)");
     Example(event,
             "isnad case event case12 --type warrant --date 2023-11-15 --document i20 "
             "--description \"arrest warrants issued\"");
@@ -1933,11 +2091,13 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     c->add_option("--event-from", o->event_from,
                   "items whose event date reaches this day or later");
     c->add_option("--event-to", o->event_to, "items whose event date begins this day or earlier");
-    // Named --captured-* before: kept, since scripts use them.
-    c->add_option("--ingested-from,--captured-from", o->captured_from,
+    c->add_option("--ingested-from", o->captured_from,
                   "items added to the archive on or after (YYYY-MM-DD)");
-    c->add_option("--ingested-to,--captured-to", o->captured_to,
+    c->add_option("--ingested-to", o->captured_to,
                   "items added to the archive on or before (YYYY-MM-DD)");
+    // The old names of --ingested-*, refused with what to give instead.
+    c->add_option("--captured-from", o->old_captured_from)->group("");
+    c->add_option("--captured-to", o->old_captured_to)->group("");
     c->add_option("--taken-from", o->taken_from,
                   "items whose file says it was made on or after (YYYY-MM-DD: a picture's or "
                   "video's capture time, a PDF's creation date; "
