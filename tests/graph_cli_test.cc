@@ -720,6 +720,12 @@ TEST_F(GraphCli, ACommandRunTwiceRecordsNothingNewAndSlipsAreRefused) {
   RunResult latin = isnad({"place", "add", "--name", "Damascus", "--name-ar", "Damascus"});
   EXPECT_EQ(latin.exit_code, 2) << latin.err;
   EXPECT_TRUE(Contains(latin.err, "--name-ar \"Damascus\" has no Arabic letter")) << latin.err;
+  RunResult role = isnad({"case", "add", "--title", "Another case", "--party", boss + ":acused"});
+  EXPECT_EQ(role.exit_code, 2) << role.err;
+  EXPECT_TRUE(Contains(role.err, "did you mean accused?")) << role.err;
+  RunResult lat = isnad({"place", "add", "--name", "Nowhere", "--lat", "95", "--lon", "36"});
+  EXPECT_EQ(lat.exit_code, 2) << lat.err;
+  EXPECT_TRUE(Contains(lat.err, "--lat \"95\" is not a latitude")) << lat.err;
   EXPECT_EQ(LogSize(), size) << "nothing was recorded";
   // A date in the future is recorded as given, and said (a slipped year).
   RunResult future = isnad({"describe", b, "--date", "2999-01-01"});

@@ -94,6 +94,18 @@ Status CheckCoordinates(const std::string& lat, const std::string& lon) {
   if (lat.empty() != lon.empty()) {
     return core::InvalidArgument("--lat and --lon go together; give both or neither");
   }
+  if (!lat.empty() && !catalog::IsLatitude(lat)) {
+    return core::InvalidArgument(fmt::format(
+        "--lat \"{}\" is not a latitude: give decimal degrees from -90 to 90, north positive "
+        "(Zamalka: --lat 33.5376 --lon 36.3558); degrees-minutes-seconds must be converted",
+        Printable(lat)));
+  }
+  if (!lon.empty() && !catalog::IsLongitude(lon)) {
+    return core::InvalidArgument(fmt::format(
+        "--lon \"{}\" is not a longitude: give decimal degrees from -180 to 180, east positive "
+        "(Zamalka: --lat 33.5376 --lon 36.3558)",
+        Printable(lon)));
+  }
   return Status::Ok();
 }
 
@@ -1302,8 +1314,28 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
   }
   std::fflush(stdout);
   if (!type_note.empty()) fmt::print(stderr, "{}\n", type_note);
+  // What this claim brings about is a warning; what stood before it about the same
+  // actors is only counted, so that it does not read as caused by this claim.
+  auto names_it = [&id](const std::string& text) {  // "rel9", not "rel95"
+    for (size_t at = text.find(id); at != std::string::npos; at = text.find(id, at + 1)) {
+      const size_t end = at + id.size();
+      if (end == text.size() || text[end] < '0' || text[end] > '9') return true;
+    }
+    return false;
+  };
+  size_t earlier = 0;
   for (const auto& w : warnings) {
+    if (w.id != id && !names_it(w.what)) {
+      ++earlier;
+      continue;
+    }
     std::fprintf(stderr, "warning: %s: %s\n", w.id.c_str(), Printable(w.what).c_str());
+  }
+  if (earlier > 0) {
+    fmt::print(stderr,
+               "note: {} earlier warning(s) about {} or {} stand, not from this claim (`isnad "
+               "actor show {}` lists them)\n",
+               earlier, subject, *object, subject);
   }
   return Status::Ok();
 }
@@ -1422,8 +1454,18 @@ Status RelationWithdraw(const Globals& g, const RelationRefOptions& o) {
 struct CaseOptions {
   std::string title, title_ar, lang, jurisdiction, description;
   std::vector<std::string> parties;
-  bool anyway = false;  // --new: record it though its title is taken
+  bool anyway = false;    // --new: record it though its title is taken
+  bool new_role = false;  // --new-role: a party role close to a known one is meant
 };
+
+// Party roles as courts and complaints name them; any other is taken as given, unless
+// it is a letter or two off one of these ("acused").
+const std::vector<std::string>& StandardPartyRoles() {
+  static const std::vector<std::string> roles = {
+      "complainant", "accused",    "civil_party", "victim", "witness",
+      "defendant",   "prosecutor", "counsel",     "expert", "judge"};
+  return roles;
+}
 
 Status CaseAdd(const Globals& g, const CaseOptions& o) {
   ISNAD_RETURN_IF_ERROR(NotBlank("--jurisdiction", o.jurisdiction));
@@ -1448,9 +1490,22 @@ Status CaseAdd(const Globals& g, const CaseOptions& o) {
       return core::InvalidArgument(
           fmt::format("--party \"{}\" must be ACTOR:ROLE, e.g. \"ac9:complainant\"", Printable(p)));
     }
+    const std::string role = p.substr(colon + 1);
+    if (auto word = ToWord("--party role", role); word.ok() && !o.new_role) {
+      const auto& known = StandardPartyRoles();
+      const std::string near = std::find(known.begin(), known.end(), *word) == known.end()
+                                   ? catalog::TypeSlip(*word, known)
+                                   : "";
+      if (!near.empty()) {
+        return core::InvalidArgument(fmt::format(
+            "--party \"{}\": \"{}\" is not a party role isnad knows; did you mean {}? Nothing "
+            "was recorded. If \"{}\" is meant as a role of its own, add --new-role",
+            Printable(p), Printable(role), near, Printable(role)));
+      }
+    }
     ISNAD_ASSIGN_OR_RETURN(std::string actor,
                            ResolveRef(*a, EntityKind::kActor, p.substr(0, colon)));
-    parties.push_back({{"actor", actor}, {"role", p.substr(colon + 1)}});
+    parties.push_back({{"actor", actor}, {"role", role}});
   }
   if (!parties.empty()) body["parties"] = parties;
   ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
@@ -1870,7 +1925,7 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
   }
   // ---- incident
   {
-    auto* incident = app.add_subcommand("incident", "incidents: add, ls, show, link");
+    auto* incident = app.add_subcommand("incident", "incidents: add, ls, show, link, unlink");
     incident->require_subcommand(1);
     Example(incident, "isnad incident show inc5");
     auto o = std::make_shared<IncidentOptions>();
@@ -2006,7 +2061,7 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
   }
   // ---- case
   {
-    auto* kase = app.add_subcommand("case", "legal cases: add, ls, show, event, link");
+    auto* kase = app.add_subcommand("case", "legal cases: add, ls, show, event, link, unlink");
     kase->require_subcommand(1);
     Example(kase, "isnad case show case12");
     auto o = std::make_shared<CaseOptions>();
@@ -2016,7 +2071,12 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     add->add_option("--title-ar", o->title_ar, "title in Arabic");
     add->add_option("--jurisdiction", o->jurisdiction, "court or jurisdiction");
     add->add_option("--description", o->description, "description, in --lang");
-    add->add_option("--party", o->parties, "ACTOR:ROLE, e.g. ac9:complainant (repeatable)");
+    add->add_option("--party", o->parties,
+                    "ACTOR:ROLE, e.g. ac9:complainant (repeatable); roles: complainant, accused, "
+                    "civil_party, victim, witness, ... or your own");
+    add->add_flag("--new-role", o->new_role,
+                  "a --party role close to a known one is meant as given (otherwise refused as a "
+                  "likely slip)");
     add->add_flag("--new", o->anyway,
                   "record it even though a case of that title is already recorded (refused "
                   "otherwise: a command run twice would record it twice)");
