@@ -392,6 +392,10 @@ TEST_F(GraphCli, IncidentActorRelationCaseAndTimelinesRoundTrip) {
     if (e["id"] == s.present) {
       saw_relation = true;
       EXPECT_EQ(e["sources"], Json::array({s.video}));
+      EXPECT_EQ(e["confidence"], Json::array({"low"}));
+    }
+    if (e["id"] == s.video) {
+      EXPECT_EQ(e["status"], "unreviewed") << e.dump();
     }
   }
   EXPECT_TRUE(saw_relation);
@@ -402,7 +406,9 @@ TEST_F(GraphCli, IncidentActorRelationCaseAndTimelinesRoundTrip) {
   RunResult text = isnad({"timeline", s.incident});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_TRUE(Contains(text.out, "2013-08-21")) << text.out;
-  EXPECT_TRUE(Contains(text.out, "sources: " + s.video)) << text.out;
+  // A claim's sources with their confidence; an item's review status.
+  EXPECT_TRUE(Contains(text.out, "sources: " + s.video + " (low)")) << text.out;
+  EXPECT_TRUE(Contains(text.out, "[" + s.video + "]  unreviewed")) << text.out;
   // A timeline of something that has none.
   EXPECT_EQ(isnad({"timeline", s.zamalka}).exit_code, 2);
   EXPECT_EQ(isnad({"timeline", "nothing by this name"}).exit_code, 3);

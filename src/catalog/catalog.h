@@ -139,6 +139,9 @@ struct TimelineEvent {
   std::string id;       // what it is about: an item, relation, case event, incident
   std::string what;     // one line for a person
   std::vector<std::string> sources;  // item ids backing it
+  // A relation's: each source's confidence ("low", "medium", "high"), as `sources`.
+  std::vector<std::string> confidence;
+  std::string status;  // an item's review status ("unreviewed", "verified", ...); "" otherwise
 };
 
 struct SearchRequest {

@@ -1796,6 +1796,7 @@ StatusOr<std::vector<TimelineEvent>> Catalog::Timeline(std::string_view id) cons
         ev.what = why + " " + label(item);
       }
       ev.sources = {ev.id};
+      ev.status = st.ColText(4);
       out.push_back(std::move(ev));
     });
   };
@@ -1822,14 +1823,18 @@ StatusOr<std::vector<TimelineEvent>> Catalog::Timeline(std::string_view id) cons
       ev.what = label(static_cast<int64_t>(ParseEntityId(r.subject)->leaf_index)) + " " +
                 r.predicate + " " +
                 label(static_cast<int64_t>(ParseEntityId(r.object)->leaf_index));
-      for (const RelationSource& s : r.sources) ev.sources.push_back(s.item);
+      for (const RelationSource& s : r.sources) {
+        ev.sources.push_back(s.item);
+        ev.confidence.push_back(s.confidence);
+      }
       out.push_back(std::move(ev));
     }
     return Status::Ok();
   };
   constexpr const char* kItemCols =
-      "SELECT l.item_leaf, coalesce(f.event_date, ''), coalesce(f.date_lo, ''), i.ingested_at "
-      "FROM links l JOIN items i ON i.leaf_index = l.item_leaf LEFT JOIN item_facts f ON "
+      "SELECT l.item_leaf, coalesce(f.event_date, ''), coalesce(f.date_lo, ''), i.ingested_at, "
+      "coalesce(f.status, 'unreviewed') FROM links l JOIN items i ON i.leaf_index = l.item_leaf "
+      "LEFT JOIN item_facts f ON "
       "f.item_leaf = l.item_leaf ";
   if (ref.kind == EntityKind::kIncident) {
     ISNAD_RETURN_IF_ERROR(ForRows(

@@ -1664,14 +1664,24 @@ Status Timeline(const Globals& g, const ShowOptions& o) {
   ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::TimelineEvent> events, a->catalog().Timeline(id));
   for (const auto& e : events) {
     if (g.json) {
-      PrintJsonLine(
-          {{"date", e.date}, {"what", e.what}, {"id", e.id}, {"sources", StringsJson(e.sources)}});
+      Json j{{"date", e.date}, {"what", e.what}, {"id", e.id}, {"sources", StringsJson(e.sources)}};
+      if (!e.confidence.empty()) j["confidence"] = StringsJson(e.confidence);
+      if (!e.status.empty()) j["status"] = e.status;
+      PrintJsonLine(j);
       continue;
     }
+    // A claim's sources with how far each bears it out; an item's review status, so
+    // that a disputed item does not read like a verified one.
     std::string sources;
-    for (const auto& s : e.sources) sources += (sources.empty() ? "" : ", ") + s;
-    fmt::print("{:<23} {}  [{}]{}\n", e.date.empty() ? "-" : e.date, Printable(e.what), e.id,
-               sources.empty() ? "" : "  sources: " + sources);
+    for (size_t k = 0; k < e.sources.size(); ++k) {
+      sources += (sources.empty() ? "" : ", ") + e.sources[k];
+      if (k < e.confidence.size()) sources += " (" + e.confidence[k] + ")";
+    }
+    fmt::print("{:<23} {}  [{}]{}{}\n", e.date.empty() ? "-" : e.date, Printable(e.what), e.id,
+               e.status.empty() ? "" : "  " + e.status,
+               sources.empty() || e.sources == std::vector<std::string>{e.id}
+                   ? ""
+                   : "  sources: " + sources);
   }
   return Status::Ok();
 }
