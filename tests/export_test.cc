@@ -329,7 +329,12 @@ TEST_F(Export, ACasePackageCarriesTheIncidentsAndTheChainOfCommandItsExhibitsBac
   ASSERT_FALSE(unrelated.empty());
 
   const std::string bag = tmp_.Join("case");
-  ExportCase(bag);
+  // The warrant is in the bag as the document of a case event, not as an exhibit.
+  Json summary = JsonLines(ExportCase(bag)).back();
+  EXPECT_EQ(summary["event_documents"], Json::array({warrant_})) << summary.dump();
+  EXPECT_EQ(Json::parse(ReadTestFile(bag + "/data/exhibits/" + warrant_ + "/metadata.json"))
+                .value("event_document", false),
+            true);
   std::set<std::string> types;
   std::set<std::string> relations;
   for (const auto& line : JsonLines(ReadTestFile(bag + "/data/custody/entries.jsonl"))) {
@@ -347,6 +352,7 @@ TEST_F(Export, ACasePackageCarriesTheIncidentsAndTheChainOfCommandItsExhibitsBac
                                               elsewhere}));
   Json meta = Json::parse(ReadTestFile(bag + "/data/exhibits/" + photo_ + "/metadata.json"));
   EXPECT_EQ(meta["incidents"], Json::array({inc})) << meta.dump();
+  EXPECT_FALSE(meta.contains("event_document")) << meta.dump();
 
   EXPECT_EQ(VerifyBag({bag, "--key", vkey_}).exit_code, 0);
   WriteTestFile(tmp_.Join("archive.vkey"), vkey_ + "\n");

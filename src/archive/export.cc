@@ -95,6 +95,8 @@ struct Exhibit {
   std::string warc_of;
   // True when it is exported only for that reason: it was not chosen itself.
   bool brought_by_payload = false;
+  // True when it is in a case's bag as a document of its events only.
+  bool event_document = false;
 };
 
 struct Selection {
@@ -200,6 +202,9 @@ StatusOr<Selection> Select(const Archive& a, const ExportRequest& r) {
     e.rec = std::move(rec);
     if (auto w = warc_of.find(leaf); w != warc_of.end()) e.warc_of = w->second;
     e.brought_by_payload = brought.count(leaf) != 0;
+    e.event_document =
+        s.kind == "case" && !e.brought_by_payload &&
+        std::find(s.entity.items.begin(), s.entity.items.end(), e.rec.id) == s.entity.items.end();
     s.exhibits.push_back(std::move(e));
   }
   return s;
@@ -940,6 +945,8 @@ Json MetadataJson(const Archive& a, const Selection& s, const Exhibit& e,
   }
   Json incidents = linked, cases = Json::array();
   if (s.kind == "case") cases.push_back(s.id);
+  // In the case's bag as a document of its events, not as one of its exhibits.
+  if (e.event_document) m["event_document"] = true;
   m["incidents"] = incidents;
   m["cases"] = cases;
   m["custody_entries"] = leaves;
@@ -1253,6 +1260,7 @@ StatusOr<ExportSummary> Export(const Archive& a, const ExportRequest& r) {
     sum.exhibits.push_back(e.rec.id);
     sum.exhibit_bytes += e.rec.size_bytes;
     if (e.brought_by_payload) sum.captures.push_back(e.rec.id);
+    if (e.event_document) sum.event_documents.push_back(e.rec.id);
   }
   sum.entries = c.entries.size();
   sum.checkpoint_size = c.n;

@@ -47,6 +47,9 @@ struct ExportSummary {
   // Of those, the WARCs of web captures exported because a chosen item was
   // fetched by them (what the server sent), though not chosen themselves.
   std::vector<std::string> captures;
+  // Of those, the documents of a case's events that are not exhibits of the case
+  // (`case show` lists them under their events, not as exhibits).
+  std::vector<std::string> event_documents;
   uint64_t exhibit_bytes = 0;         // their sizes summed
   uint64_t entries = 0;               // custody entries written (custody/entries.jsonl)
   uint64_t checkpoint_size = 0;       // N: the checkpoint every inclusion proof is against

@@ -110,6 +110,7 @@ int CmdExportBag(const Globals& g, const BagExportArgs& args) {
                    {"title", sum->title},
                    {"exhibits", sum->exhibits},
                    {"captures", sum->captures},
+                   {"event_documents", sum->event_documents},
                    {"exhibit_bytes", sum->exhibit_bytes},
                    {"entries", sum->entries},
                    {"checkpoint_size", sum->checkpoint_size},
@@ -118,13 +119,18 @@ int CmdExportBag(const Globals& g, const BagExportArgs& args) {
                    {"warnings", sum->warnings}});
     return kExitOk;
   }
-  const std::string brought =
+  std::string brought =
       sum->captures.empty()
           ? ""
           : fmt::format(
                 ", of which {} the web capture(s) that exhibits came from (the WARC: "
                 "what the server sent)",
                 sum->captures.size());
+  if (!sum->event_documents.empty()) {
+    brought += fmt::format("{} {} document(s) of the case's events, not exhibits of the case ({})",
+                           brought.empty() ? ", of which" : " and", sum->event_documents.size(),
+                           fmt::join(sum->event_documents, ", "));
+  }
   fmt::print(
       "Exported {} exhibit(s) ({}{}) with {} custody entries proved against checkpoint {}, {} "
       "earlier checkpoint(s) and {} timestamp token(s) to {}.\n",
