@@ -1137,11 +1137,16 @@ TEST_F(GraphCli, WithdrawTakesAClaimBackWithItsReason) {
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_TRUE(Contains(again.err, s.subordinate + " was withdrawn")) << again.err;
   EXPECT_TRUE(Contains(again.err, "nothing was written")) << again.err;
+  // Shown from its log entry, with the withdrawal first.
   RunResult gone = isnad({"relation", "show", s.subordinate});
-  EXPECT_EQ(gone.exit_code, 1);
-  EXPECT_TRUE(Contains(gone.err, "was withdrawn by log entry " + out["leaf_index"].dump()))
-      << gone.err;
-  EXPECT_TRUE(Contains(gone.err, "the order names another brigade")) << gone.err;
+  EXPECT_EQ(gone.exit_code, 0) << gone.err;
+  EXPECT_TRUE(Contains(gone.out, "WITHDRAWN    by log entry " + out["leaf_index"].dump()))
+      << gone.out;
+  EXPECT_TRUE(Contains(gone.out, "the order names another brigade")) << gone.out;
+  EXPECT_TRUE(Contains(gone.out, "subordinate_of")) << gone.out;
+  Json gone_json = One({"relation", "show", s.subordinate});
+  EXPECT_EQ(gone_json["withdrawn"]["leaf_index"], out["leaf_index"]) << gone_json.dump();
+  EXPECT_EQ(gone_json["subject"], s.brigade) << gone_json.dump();
   RunResult missing = isnad({"relation", "show", "rel999"});
   EXPECT_EQ(missing.exit_code, 3);
   EXPECT_TRUE(Contains(missing.err, "lists an actor's relations")) << missing.err;

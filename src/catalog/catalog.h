@@ -347,6 +347,9 @@ class Catalog {
   core::StatusOr<std::vector<std::string>> CaseEventTypesInUse() const;
   // One relation; kFailedPrecondition when it was withdrawn (relation.withdrawn).
   core::StatusOr<RelationRecord> Relation(std::string_view relation_id) const;
+  // The withdrawal of a relation taken back (its `item` is the relation's id);
+  // kNotFound when it stands.
+  core::StatusOr<EntityRecord::Withdrawal> RelationWithdrawal(std::string_view relation_id) const;
   // Warnings about the relations touching `id` ("" = the whole graph).
   core::StatusOr<std::vector<GraphWarning>> Warnings(std::string_view id) const;
   // Chronological: for an incident, case or actor, with sources.

@@ -1433,6 +1433,22 @@ StatusOr<RelationRecord> Catalog::Relation(std::string_view relation_id) const {
   return out.front();
 }
 
+StatusOr<EntityRecord::Withdrawal> Catalog::RelationWithdrawal(std::string_view relation_id) const {
+  Tx tx(db_);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(false));
+  ISNAD_ASSIGN_OR_RETURN(EntityRef ref, Existing(db_, relation_id));
+  std::optional<EntityRecord::Withdrawal> w;
+  ISNAD_RETURN_IF_ERROR(ForRows(
+      db_, "SELECT leaf_index, time, reason FROM relation_withdrawals WHERE relation_leaf = ?1",
+      static_cast<int64_t>(ref.leaf_index), [&](Stmt& st) {
+        w = EntityRecord::Withdrawal{std::string(relation_id), st.ColText(2), st.ColText(1),
+                                     static_cast<uint64_t>(st.ColInt(0))};
+      }));
+  ISNAD_RETURN_IF_ERROR(tx.Commit());
+  if (!w) return core::NotFound(std::string(relation_id) + " stands: it was not withdrawn");
+  return *w;
+}
+
 namespace {
 
 // A person-readable name for any entity: its English name or title, else

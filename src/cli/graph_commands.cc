@@ -1365,13 +1365,52 @@ struct RelationRefOptions {
 Status RelationShow(const Globals& g, const RelationRefOptions& o) {
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForRead(g));
   const catalog::Catalog& c = a->catalog();
-  ISNAD_ASSIGN_OR_RETURN(catalog::RelationRecord r, ResolveRelation(*a, o.ref, "RELATION"));
-  ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::GraphWarning> warnings, c.Warnings(r.id));
+  auto found = ResolveRelation(*a, o.ref, "RELATION");
+  // A claim taken back is shown from its entry in the log, with why it was withdrawn.
+  std::optional<catalog::EntityRecord::Withdrawal> withdrawn;
+  if (found.status().code() == core::Code::kFailedPrecondition) {
+    ISNAD_ASSIGN_OR_RETURN(withdrawn, c.RelationWithdrawal(o.ref));
+  }
+  if (!found.ok() && !withdrawn) return found.status();
+  catalog::RelationRecord r;
+  if (withdrawn) {
+    const uint64_t leaf = catalog::ParseEntityId(o.ref)->leaf_index;
+    ISNAD_ASSIGN_OR_RETURN(std::string bytes, a->log().Entry(leaf));
+    const Json e = Json::parse(bytes, nullptr, false);
+    if (!e.is_object())
+      return core::Integrity("log entry " + std::to_string(leaf) + " is not JSON");
+    r.id = o.ref;
+    r.subject = e.value("subject", "");
+    r.predicate = e.value("predicate", "");
+    r.object = e.value("object", "");
+    r.from = e.value("from", "");
+    r.to = e.value("to", "");
+    r.time = e.value("time", "");
+    r.operator_ = e.value("operator", "");
+    for (const Json& src : e.value("sources", Json::array())) {
+      r.sources.push_back({src.value("item", ""), src.value("confidence", "")});
+    }
+  } else {
+    r = std::move(*found);
+  }
+  std::vector<catalog::GraphWarning> warnings;
+  if (!withdrawn) {
+    ISNAD_ASSIGN_OR_RETURN(warnings, c.Warnings(r.id));
+  }
   if (g.json) {
     Json j = RelationJson(c, r);
     j["warnings"] = WarningsJson(warnings);
+    if (withdrawn) {
+      j["withdrawn"] = {{"leaf_index", withdrawn->leaf_index},
+                        {"reason", withdrawn->reason},
+                        {"time", withdrawn->time}};
+    }
     PrintJsonLine(j);
     return Status::Ok();
+  }
+  if (withdrawn) {
+    fmt::print("WITHDRAWN    by log entry {} ({}): {}\n", withdrawn->leaf_index, withdrawn->time,
+               Printable(withdrawn->reason));
   }
   Field("relation", r.id);
   Field("subject", Named(c, r.subject));
