@@ -327,6 +327,13 @@ TEST_F(Export, ACasePackageCarriesTheIncidentsAndTheChainOfCommandItsExhibitsBac
   const std::string unrelated =
       Recorded({"relation", "add", elsewhere, "member_of", commander, "--source", other_});
   ASSERT_FALSE(unrelated.empty());
+  // Another incident: the photo linked alone, then taken out with an item not exported.
+  const std::string side = Recorded({"incident", "add", "--title", "Side incident"});
+  ASSERT_EQ(isnad({"incident", "link", side, photo_}).exit_code, 0);
+  ASSERT_EQ(isnad({"incident", "link", side, other_}).exit_code, 0);
+  ASSERT_EQ(
+      isnad({"incident", "unlink", side, photo_, other_, "--reason", "secret reason"}).exit_code,
+      0);
 
   const std::string bag = tmp_.Join("case");
   // The warrant is in the bag as the document of a case event, not as an exhibit.
@@ -375,6 +382,15 @@ TEST_F(Export, ACasePackageCarriesTheIncidentsAndTheChainOfCommandItsExhibitsBac
   EXPECT_NE(en.find("TAKEN BACK"), std::string::npos);
   EXPECT_NE(en.find("the wrong unit"), std::string::npos);
   EXPECT_EQ(en.find("member_of"), std::string::npos) << "a claim none of the exhibits backs";
+  // An unlink that names an item outside the bag stays out, with its reason.
+  for (const auto& f : FilesUnder(bag)) {
+    EXPECT_EQ(ReadTestFile(bag + "/" + f).find("secret reason"), std::string::npos) << f;
+  }
+  // The case's own timeline holds the case's events, not the incidents the claims name.
+  const size_t timeline = en.find("<section id=\"timeline\">");
+  ASSERT_NE(timeline, std::string::npos);
+  const std::string own = en.substr(timeline, en.find("</section>", timeline) - timeline);
+  EXPECT_EQ(own.find("Ghouta attack"), std::string::npos) << own;
 }
 
 // An exhibit withdrawn from the case (case.unlinked) is not in the bag, but the

@@ -697,7 +697,8 @@ TEST_F(GraphCli, ACommandRunTwiceRecordsNothingNewAndSlipsAreRefused) {
   One({"incident", "link", inc, a});
   One({"case", "link", kase, a});
   One({"tag", a, "sarin"});
-  One({"case", "event", kase, "--type", "complaint", "--date", "2021-03-01", "--document", b});
+  One({"case", "event", kase, "--type", "complaint", "--date", "2021-03-01", "--document", b,
+       "--document", a});
   const std::string rel =
       NewId({"relation", "add", boss, "commands", unit, "--from", "2012", "--source", a + ":high"});
   const uint64_t size = LogSize();
@@ -710,8 +711,8 @@ TEST_F(GraphCli, ACommandRunTwiceRecordsNothingNewAndSlipsAreRefused) {
   RunResult tag = isnad({"tag", a, "sarin"});
   EXPECT_EQ(tag.exit_code, 0) << tag.err;
   EXPECT_TRUE(Contains(tag.out, "has the tag sarin already")) << tag.out;
-  RunResult event = isnad(
-      {"case", "event", kase, "--type", "complaint", "--date", "2021-03-01", "--document", b});
+  RunResult event = isnad({"case", "event", kase, "--type", "complaint", "--date", "2021-03-01",
+                           "--document", b, "--document", a});
   EXPECT_EQ(event.exit_code, 1) << event.err;
   EXPECT_TRUE(Contains(event.err, "is recorded already as ev")) << event.err;
   RunResult claim =
@@ -744,7 +745,7 @@ TEST_F(GraphCli, ACommandRunTwiceRecordsNothingNewAndSlipsAreRefused) {
   EXPECT_EQ(JsonLines(part.out).at(0)["items"], Json::array({b})) << part.out;
   // With --new, the same event and the same claim are recorded on purpose.
   One({"case", "event", kase, "--type", "complaint", "--date", "2021-03-01", "--document", b,
-       "--new"});
+       "--document", a, "--new"});
   One({"relation", "add", boss, "commands", unit, "--from", "2012", "--source", a + ":high",
        "--new"});
   EXPECT_EQ(LogSize(), size + 4);

@@ -242,6 +242,13 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
   // with the actors, incidents and places those name (bag.md, "Incidents and claims"):
   // a claim's *.added entries come before it in the log, so they are held until the
   // end, when what the bag needs is known.
+  // (incident, exhibit) linked now: another incident's link is kept only while it stands,
+  // since a later unlink that also names an item outside the bag cannot go with it.
+  std::set<std::pair<std::string, std::string>> standing;
+  for (const std::string& id : s.ids) {
+    ISNAD_ASSIGN_OR_RETURN(catalog::ItemDetails d, a.catalog().Details(id));
+    for (const std::string& inc : d.incidents) standing.emplace(inc, id);
+  }
   std::map<std::string, Included> definitions;  // "inc7", "ac9", "pl3" -> its *.added entry
   std::set<std::string> needed;                 // entities whose *.added entry goes in
   std::set<std::string> claims;                 // relations kept
@@ -301,15 +308,23 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
       keep = ours && all_exhibits(j, "items");
       if (ours && !keep) links_to_decide.push_back(Included{i, std::string(e), std::move(j)});
       // Another incident's link of exhibits only (each item a link names must be in
-      // the bag: bag.md): the incident comes with it.
+      // the bag: bag.md) that still stands: the incident comes with it.
+      auto stands = [&] {
+        for (const Json& v : j["items"]) {
+          if (!standing.count({Text(j, "incident"), v.get<std::string>()})) return false;
+        }
+        return true;
+      };
       if (!ours && type == catalog::kIncidentLinked && names_exhibit(j, "items", nullptr) &&
-          all_exhibits(j, "items")) {
+          all_exhibits(j, "items") && stands()) {
         keep = true;
         needed.insert(Text(j, "incident"));
       }
     } else if (type == catalog::kIncidentUnlinked && Text(j, "incident") != s.id) {
-      // Another incident's correction of a link the bag holds.
-      keep = needed.count(Text(j, "incident")) > 0 && names_exhibit(j, "items", nullptr);
+      // Another incident's correction of a link the bag holds, of exhibits only (it
+      // would otherwise name, and give the reason for, items outside the bag).
+      keep = needed.count(Text(j, "incident")) > 0 && names_exhibit(j, "items", nullptr) &&
+             all_exhibits(j, "items");
     } else if (type == catalog::kCaseUnlinked || type == catalog::kIncidentUnlinked) {
       keep = (type == catalog::kCaseUnlinked) == (s.kind == "case") &&
              Text(j, owner_key.c_str()) == s.id;
@@ -561,8 +576,8 @@ std::string Title(const Selection& s, const std::string& lang) {
 // (those not in the package said so) and, when taken back, why.
 std::vector<std::string> ClaimLines(const Selection& s, const Custody& c, const std::string& lang) {
   const bool ar = lang == "ar";
-  std::map<std::string, std::string> name;  // entity id -> "its name (id)"
-  std::map<std::string, const Included*> incidents;
+  std::map<std::string, std::string> name;                 // entity id -> "its name (id)"
+  std::map<uint64_t, const Included*> incidents;           // by leaf: in log order
   std::map<std::string, std::vector<std::string>> linked;  // incident -> exhibits, in order
   std::map<std::string, const Included*> taken_back;       // relation -> its withdrawal
   for (const Included& in : c.entries) {
@@ -575,7 +590,7 @@ std::vector<std::string> ClaimLines(const Selection& s, const Custody& c, const 
       const std::string n =
           PickJson(in.j[type == catalog::kIncidentAdded ? "title" : "names"], lang);
       name[id] = n.empty() ? id : n + " (" + id + ")";
-      if (type == catalog::kIncidentAdded) incidents[id] = &in;
+      if (type == catalog::kIncidentAdded) incidents[in.leaf] = &in;
     } else if (type == catalog::kIncidentLinked || type == catalog::kIncidentUnlinked) {
       std::vector<std::string>& items = linked[Text(in.j, "incident")];
       for (const Json& v : in.j["items"]) {
@@ -592,7 +607,8 @@ std::vector<std::string> ClaimLines(const Selection& s, const Custody& c, const 
     return it == name.end() ? id : it->second;
   };
   std::vector<std::string> out;
-  for (const auto& [id, in] : incidents) {
+  for (const auto& [leaf, in] : incidents) {
+    const std::string id = "inc" + std::to_string(leaf);
     std::string line = (ar ? "حادثة: " : "incident: ") + named(id);
     if (!Text(in->j, "date").empty()) line += " — " + Text(in->j, "date");
     if (!Text(in->j, "category").empty()) line += " — " + Text(in->j, "category");
@@ -755,7 +771,8 @@ report::Content ReportContent(const Archive& a, const Selection& s, const Custod
       for (const Json& v : in.j["items"]) {
         if (v.is_string()) withdrawn.insert(v.get<std::string>());
       }
-    } else if (type == catalog::kIncidentAdded) {
+    } else if (type == catalog::kIncidentAdded && in.leaf == s.leaf) {
+      // The incident exported (others the bag holds are in the claims section).
       std::string what = PickJson(in.j["title"], lang);
       if (!Text(in.j, "category").empty()) what += " (" + Text(in.j, "category") + ")";
       auto range = catalog::ParseEventDate(Text(in.j, "date"));

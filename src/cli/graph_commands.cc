@@ -181,8 +181,9 @@ Status CheckArabicOption(std::string_view option, const std::string& text,
   if (arabic || !latin) return Status::Ok();
   return core::InvalidArgument(fmt::format(
       "{} \"{}\" has no Arabic letter, so it would be recorded as the Arabic {}: give the "
-      "Arabic spelling with {}, or a Latin spelling with {} (or --variant); nothing was recorded",
-      option, Printable(text), option.substr(2, option.size() - 5), option, plain_option));
+      "Arabic spelling with {}, or a Latin spelling with {}{}; nothing was recorded",
+      option, Printable(text), option.substr(2, option.size() - 5), option, plain_option,
+      plain_option == "--name" ? " (or --variant)" : ""));
 }
 
 // Adds `text` under `lang` to `map`, refusing a second text for one language.
@@ -1532,9 +1533,13 @@ Status CaseAdd(const Globals& g, const CaseOptions& o) {
     const std::string role = p.substr(colon + 1);
     if (auto word = ToWord("--party role", role); word.ok() && !o.new_role) {
       const auto& known = StandardPartyRoles();
-      const std::string near = std::find(known.begin(), known.end(), *word) == known.end()
-                                   ? catalog::TypeSlip(*word, known)
-                                   : "";
+      auto is_known = [&known](const std::string& w) {
+        return std::find(known.begin(), known.end(), w) != known.end();
+      };
+      // A plural of a known role ("witnesses", "judges") is no slip.
+      const bool plural = (word->ends_with("es") && is_known(word->substr(0, word->size() - 2))) ||
+                          (word->ends_with("s") && is_known(word->substr(0, word->size() - 1)));
+      const std::string near = is_known(*word) || plural ? "" : catalog::TypeSlip(*word, known);
       if (!near.empty()) {
         return core::InvalidArgument(fmt::format(
             "--party \"{}\": \"{}\" is not a party role isnad knows; did you mean {}? Nothing "
@@ -1666,8 +1671,11 @@ Status CaseEventAdd(const Globals& g, const CaseEventOptions& o) {
                                  ? ev.descriptions.empty()
                                  : ev.descriptions.size() == 1 && ev.descriptions.count(lang) &&
                                        ev.descriptions.at(lang) == o.description;
+      std::vector<std::string> held = ev.items, given = documents;  // in any order
+      std::sort(held.begin(), held.end());
+      std::sort(given.begin(), given.end());
       if (ev.owner != case_id || ev.category != event || ev.date != o.date || !same_text ||
-          ev.items != documents) {
+          held != given) {
         continue;
       }
       return core::AlreadyExists(

@@ -44,9 +44,10 @@ constexpr Labels kEnglish = {
     .claims = "Incidents and claims these exhibits back",
     .claims_intro =
         "Each line is a signed custody entry in this package (custody/entries.jsonl): the "
-        "incidents its exhibits are linked to, and the claims (who commanded whom, who was "
-        "present at or responsible for what) recorded with them as sources, each with its "
-        "confidence. A claim rests only on what its sources show.",
+        "incidents its exhibits are linked to or its claims name, and the claims (who "
+        "commanded whom, who was present at or responsible for what) recorded with its "
+        "exhibits as sources, each source with its confidence. A claim rests only on what its "
+        "sources show.",
     .timestamps = "RFC 3161 timestamps",
     .no_timestamps = "This package holds no timestamp tokens.",
     .verify = "How to verify this package",
@@ -104,7 +105,8 @@ constexpr Labels kArabic = {
     .claims = "الحوادث والادعاءات التي تسندها هذه الأدلة",
     .claims_intro =
         "كل سطر قيدٌ موقَّع في سلسلة الحيازة ضمن هذه الحزمة (custody/entries.jsonl): الحوادث "
-        "المرتبطة بأدلتها، والادعاءات (من قاد من، ومن كان حاضرًا في أمرٍ أو مسؤولًا عنه) "
+        "المرتبطة بأدلتها أو التي تذكرها ادعاءاتها، والادعاءات (من قاد من، ومن كان حاضرًا في أمرٍ أو "
+        "مسؤولًا عنه) "
         "المسجّلة بها مصادرَ، مع درجة الثقة بكلٍّ منها. لا يقوم الادعاء إلا على ما تُظهره مصادره.",
     .timestamps = "الطوابع الزمنية (RFC 3161)",
     .no_timestamps = "لا تحتوي هذه الحزمة على أي طابع زمني.",
