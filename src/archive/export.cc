@@ -238,10 +238,6 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
   const std::string owner_key = s.kind == "case" ? "case" : "incident";
   std::set<std::string> withdrawn;
   std::vector<Included> links_to_decide;
-  // The incidents the exhibits are linked to and the claims (relations) they back,
-  // with the actors, incidents and places those name (bag.md, "Incidents and claims"):
-  // a claim's *.added entries come before it in the log, so they are held until the
-  // end, when what the bag needs is known.
   // (incident, exhibit) linked now: another incident's link is kept only while it stands,
   // since a later unlink that also names an item outside the bag cannot go with it.
   std::set<std::pair<std::string, std::string>> standing;
@@ -249,6 +245,10 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
     ISNAD_ASSIGN_OR_RETURN(catalog::ItemDetails d, a.catalog().Details(id));
     for (const std::string& inc : d.incidents) standing.emplace(inc, id);
   }
+  // The incidents the exhibits are linked to and the claims (relations) they back,
+  // with the actors, incidents and places those name (bag.md, "Incidents and claims"):
+  // a claim's *.added entries come before it in the log, so they are held until the
+  // end, when what the bag needs is known.
   std::map<std::string, Included> definitions;  // "inc7", "ac9", "pl3" -> its *.added entry
   std::set<std::string> needed;                 // entities whose *.added entry goes in
   std::set<std::string> claims;                 // relations kept
@@ -593,7 +593,7 @@ std::vector<std::string> ClaimLines(const Selection& s, const Custody& c, const 
       if (type == catalog::kIncidentAdded) incidents[in.leaf] = &in;
     } else if (type == catalog::kIncidentLinked || type == catalog::kIncidentUnlinked) {
       std::vector<std::string>& items = linked[Text(in.j, "incident")];
-      for (const Json& v : in.j["items"]) {
+      for (const Json& v : in.j.value("items", Json::array())) {
         if (!v.is_string()) continue;
         std::erase(items, v.get<std::string>());
         if (type == catalog::kIncidentLinked) items.push_back(v.get<std::string>());
