@@ -998,7 +998,7 @@ std::string DateHint(std::string_view value) {
 bool IsLanguageTag(std::string_view tag) { return IsLang(tag); }
 bool IsLatitude(std::string_view degrees) { return IsDegrees(degrees, 90); }
 bool IsLongitude(std::string_view degrees) { return IsDegrees(degrees, 180); }
-bool InArabicScript(std::string_view text) {
+LetterCounts CountLetters(std::string_view text) {
   size_t arabic = 0, other = 0;
   core::ForEachCodePoint(text, [&](uint32_t cp) {
     if ((cp >= 0x0620 && cp <= 0x064A) || (cp >= 0x066E && cp <= 0x06D3) ||
@@ -1010,7 +1010,12 @@ bool InArabicScript(std::string_view text) {
       ++other;
     }
   });
-  return arabic > other;
+  return {arabic, other};
+}
+
+bool InArabicScript(std::string_view text) {
+  const LetterCounts n = CountLetters(text);
+  return n.arabic > n.other;
 }
 
 std::string LanguageTagFor(std::string_view name) {

@@ -167,8 +167,14 @@ bool IsLatitude(std::string_view degrees);   // "-33.5376": decimal string, -90 
 bool IsLongitude(std::string_view degrees);  // -180 .. 180
 bool IsEntryWord(std::string_view word);     // [a-z][a-z0-9_]*, e.g. "cassation_request"
 
-// Whether most letters of `text` are of the Arabic script (Arabic, Persian, Urdu,
-// Kurdish, ...): text that should not be recorded under "en" by default.
+// The letters of `text` of the Arabic script (Arabic, Persian, Urdu, Kurdish, ...), and
+// of the Latin, Greek and Cyrillic scripts.
+struct LetterCounts {
+  size_t arabic = 0, other = 0;
+};
+LetterCounts CountLetters(std::string_view text);
+// Whether most letters of `text` are of the Arabic script: text that should not be
+// recorded under "en" by default.
 bool InArabicScript(std::string_view text);
 // The language tag of a language written by its name ("Arabic", "arabe",
 // "العربية", "Farsi" -> "ar", "ar", "ar", "fa"), for a hint; "" when unknown.

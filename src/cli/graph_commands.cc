@@ -171,14 +171,8 @@ StatusOr<std::string> TextLanguage(const std::string& lang,
 // (the English name given twice, say); recorded as Arabic, no Arabic search finds it.
 Status CheckArabicOption(std::string_view option, const std::string& text,
                          std::string_view plain_option) {
-  bool arabic = false, latin = false;
-  core::ForEachCodePoint(text, [&](uint32_t cp) {
-    arabic = arabic || (cp >= 0x0600 && cp <= 0x06FF) || (cp >= 0x0750 && cp <= 0x077F) ||
-             (cp >= 0x08A0 && cp <= 0x08FF) || (cp >= 0xFB50 && cp <= 0xFDFF) ||
-             (cp >= 0xFE70 && cp <= 0xFEFC);
-    latin = latin || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
-  });
-  if (arabic || !latin) return Status::Ok();
+  const catalog::LetterCounts letters = catalog::CountLetters(text);
+  if (letters.arabic > 0 || letters.other == 0) return Status::Ok();
   return core::InvalidArgument(fmt::format(
       "{} \"{}\" has no Arabic letter, so it would be recorded as the Arabic {}: give the "
       "Arabic spelling with {}, or a Latin spelling with {}{}; nothing was recorded",
