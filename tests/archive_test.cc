@@ -421,6 +421,42 @@ TEST(Archive, AFollowedLinkIsRecordedWhereItWasFoundWithItsTarget) {
   ExpectClean(tmp.Join("ar"));
 }
 
+// A file reached through a followed folder link is recorded at its place in the
+// tree too, with the file its bytes were read from; a folder given by a path
+// whose parents are links (as /tmp may be) is not "followed" and records none.
+TEST(Archive, AFileInAFollowedFolderLinkIsRecordedWithWhereItLies) {
+  TempDir tmp;
+  WriteTestFile(tmp.Join("dump/DCIM/IMG_1.jpg"), "picture bytes");
+  WriteTestFile(tmp.Join("dump/DCIM/sub/IMG_3.jpg"), "more picture bytes");
+  ASSERT_EQ(::symlink("DCIM", tmp.Join("dump/Album").c_str()), 0);
+  auto a = MakeArchive(tmp.Join("ar"));
+  AddRequest req;
+  req.paths = {tmp.Join("dump/Album")};
+  req.follow_symlinks = true;
+  Collected c;
+  ASSERT_TRUE(a->Add(req, c.callbacks()).ok());
+  ASSERT_EQ(c.added.size(), 2u);
+  EXPECT_EQ(c.added[0].path, tmp.Join("dump/Album/IMG_1.jpg"));
+  EXPECT_EQ(c.added[0].link_target, tmp.Join("dump/DCIM/IMG_1.jpg"));
+  EXPECT_EQ(c.added[1].path, tmp.Join("dump/Album/sub/IMG_3.jpg"));
+  EXPECT_EQ(c.added[1].link_target, tmp.Join("dump/DCIM/sub/IMG_3.jpg"));
+  auto sources = a->catalog().Sources(c.added[0].id);
+  ASSERT_TRUE(sources.ok()) << sources.status().ToString();
+  ASSERT_EQ(sources->size(), 1u);
+  EXPECT_EQ((*sources)[0].link_target, tmp.Join("dump/DCIM/IMG_1.jpg"));
+  // By their own folder: the same items, arrived by another path, with no link.
+  req.paths = {tmp.Join("dump/DCIM")};
+  Collected own;
+  ASSERT_TRUE(a->Add(req, own.callbacks()).ok());
+  ASSERT_EQ(own.added.size(), 2u);
+  for (const auto& f : own.added) {
+    EXPECT_EQ(f.link_target, "") << f.path;
+    EXPECT_FALSE(f.already_recorded) << f.path;
+  }
+  a.reset();
+  ExpectClean(tmp.Join("ar"));
+}
+
 // A file named twice in one add (twice over, or with its folder) arrives once;
 // "link/../f" is the file the kernel opens there, not the one beside the link.
 TEST(Archive, APathIsTheFileTheKernelOpensAndArrivesOnce) {

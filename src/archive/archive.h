@@ -71,7 +71,7 @@ struct AddedFile {
   uint64_t size_bytes = 0;
   std::string name;
   std::string path;
-  std::string link_target;  // what `path`, a symbolic link, leads to; "" when not a link
+  std::string link_target;  // what `path` (a link, or in a folder link) leads to; "" if none
   uint64_t leaf_index = 0;  // of the entry this add wrote
   bool new_item = false;    // false: the bytes were already held; a source was added
   // Held, and recorded before from the same name, path, source and note: nothing was

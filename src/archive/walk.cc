@@ -45,7 +45,9 @@ struct Walker {
 
   // `resolved`: `path` with every symlink resolved when `path` itself is not a
   // symlink ("" when not known): its folder's resolved path and its name.
-  void Visit(const std::string& path, std::string resolved = "") {
+  // `via_link`: the walk reached `path` through a folder link it followed, so
+  // a file's place in the tree is not where its bytes are (link_target).
+  void Visit(const std::string& path, std::string resolved = "", bool via_link = false) {
     if (UnderArchive(path)) {
       skipped(path, core::InvalidArgument("is inside the archive itself; not added"));
       return;
@@ -81,7 +83,7 @@ struct Walker {
     if (S_ISREG(st.st_mode)) {
       // A link is recorded where it was found; what it leads to is read (the
       // store refuses to read through links) and recorded beside it.
-      files->push_back(FoundFile{path, S_ISLNK(lst.st_mode) ? resolved : ""});
+      files->push_back(FoundFile{path, S_ISLNK(lst.st_mode) || via_link ? resolved : ""});
       return;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -124,14 +126,15 @@ struct Walker {
     }
     std::sort(entries.begin(), entries.end());
     active_dirs.insert(key);
+    via_link = via_link || S_ISLNK(lst.st_mode);
     for (const auto& [name, regular] : entries) {
       std::string child = path + "/" + name;
       std::string child_resolved = resolved.empty() ? "" : resolved + "/" + name;
       if (regular && !child_resolved.empty() && !UnderArchive(child) &&
           !Under(child_resolved, canonical_root)) {
-        files->push_back(FoundFile{std::move(child), ""});
+        files->push_back(FoundFile{std::move(child), via_link ? std::move(child_resolved) : ""});
       } else {
-        Visit(child, std::move(child_resolved));
+        Visit(child, std::move(child_resolved), via_link);
       }
     }
     active_dirs.erase(key);

@@ -20,9 +20,10 @@ struct WalkOptions {
 // A regular file found by the walk.
 struct FoundFile {
   std::string path;         // where it was found: absolute, normalised, as walked
-  std::string link_target;  // when `path` itself is a symbolic link (followed):
-                            // the file it leads to, every link resolved, which
-                            // is what is read; "" otherwise
+  std::string link_target;  // when `path` is a symbolic link, or lies in a folder
+                            // reached through one (followed): the file it leads
+                            // to, every link resolved, which is what is read;
+                            // "" otherwise
   // The path to open (the store refuses to read through a final link).
   const std::string& ReadPath() const { return link_target.empty() ? path : link_target; }
 };
