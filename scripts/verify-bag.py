@@ -17,7 +17,8 @@ BagIt manifests with sha256sum (docs/verifying.md). It checks:
      and every note and analysis file hashes to its name;
   6. every exhibit's bytes against the sha256 recorded in its item.ingested entry, and
      every proved item.ingested entry, and every item a proved link or case event names,
-     against an exhibit in the bag (an item a later proved unlink took out excepted).
+     against an exhibit in the bag (an item a later proved unlink took out, and a
+     document of an event a later proved case.event_withdrawn took back, excepted).
 Prints each problem; exits 1 if there is any, 0 otherwise.
 """
 import base64, hashlib, json, os, re, stat, subprocess, sys, tempfile
@@ -395,8 +396,11 @@ def main(argv):
         else:
             print(f"exhibit {item}: sha256 {entry['sha256']} as recorded in log entry {item[1:]}")
     # An item taken out of the case or incident by a later proved entry
-    # (case.unlinked, incident.unlinked) is rightly not an exhibit.
+    # (case.unlinked, incident.unlinked) is rightly not an exhibit; nor are the
+    # documents of a case event withdrawn by a proved entry (case.event_withdrawn).
     withdrawn = {}
+    events_withdrawn = {str(e.get("event")): leaf for leaf, e in proved.items()
+                        if e.get("type") == "case.event_withdrawn"}
     for leaf, e in sorted(proved.items()):
         owner = {"case.unlinked": "case", "incident.unlinked": "incident"}.get(e.get("type"))
         if owner and isinstance(e.get("items"), list):
@@ -411,6 +415,8 @@ def main(argv):
                   "case.event": "documents"}.get(e.get("type"))
         if member and isinstance(e.get(member), list):
             named = {str(i): None for i in e[member]}
+        if e.get("type") == "case.event" and events_withdrawn.get(f"ev{leaf}", -1) > leaf:
+            named = {}
         if e.get("type") in ("case.linked", "incident.linked"):
             owner = str(e.get("case" if e["type"] == "case.linked" else "incident"))
             named = {i: h for i, h in named.items() if withdrawn.get((owner, i), -1) <= leaf}

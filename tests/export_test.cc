@@ -144,6 +144,36 @@ class Export : public ::testing::Test {
                   .exit_code,
               0);
   }
+  // verify-bag and the bundled verify-bag.py both pass `bag`, pinned to the archive's key.
+  void ExpectBothVerifiersPass(const std::string& bag) {
+    auto v = VerifyBag({bag, "--key", vkey_});
+    EXPECT_EQ(v.exit_code, 0) << v.out;
+    WriteTestFile(tmp_.Join("archive.vkey"), vkey_ + "\n");
+    auto py = RunProcess({"/usr/bin/env", "python3",
+                          std::string(ISNAD_SOURCE_DIR) + "/scripts/verify-bag.py", "--key",
+                          tmp_.Join("archive.vkey"), bag});
+    EXPECT_EQ(py.exit_code, 0) << py.out << py.err;
+  }
+  // The bag's custody entries of `type` taken out and the manifests remade: both
+  // verifiers fail it, saying `item` (which that entry excused) is a missing exhibit.
+  void ExpectMissingWithout(const std::string& bag, const std::vector<Json>& entries,
+                            const std::string& type, const std::string& item) {
+    std::string text;
+    for (const Json& l : entries) {
+      if (Json::parse(l["entry"].get<std::string>())["type"] != type) text += l.dump() + "\n";
+    }
+    WriteTestFile(bag + "/data/custody/entries.jsonl", text);
+    Rebag(bag);
+    auto v = VerifyBag({bag, "--key", vkey_});
+    EXPECT_EQ(v.exit_code, 10) << v.out;
+    EXPECT_TRUE(HasLineStarting(v.out, "data/exhibits/" + item + "/")) << v.out;
+    WriteTestFile(tmp_.Join("archive.vkey"), vkey_ + "\n");
+    auto py = RunProcess({"/usr/bin/env", "python3",
+                          std::string(ISNAD_SOURCE_DIR) + "/scripts/verify-bag.py", "--key",
+                          tmp_.Join("archive.vkey"), bag});
+    EXPECT_EQ(py.exit_code, 1) << py.out;
+    EXPECT_TRUE(HasLineStarting(py.out, "FAIL data/exhibits/" + item + "/")) << py.out;
+  }
   std::string ExportCase(const std::string& out) {
     auto r = isnad({"export", "--case", case_, "--out", out, "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
@@ -360,6 +390,14 @@ TEST_F(Export, ACasePackageCarriesTheIncidentsAndTheChainOfCommandItsExhibitsBac
   Json meta = Json::parse(ReadTestFile(bag + "/data/exhibits/" + photo_ + "/metadata.json"));
   EXPECT_EQ(meta["incidents"], Json::array({inc})) << meta.dump();
   EXPECT_FALSE(meta.contains("event_document")) << meta.dump();
+  // Its custody names the claims it is a source of.
+  Json listed = meta["custody_entries"];
+  for (const std::string& rel : {commands, mistaken}) {
+    const uint64_t leaf = std::stoull(rel.substr(3));
+    EXPECT_NE(std::find(listed.begin(), listed.end(), Json(leaf)), listed.end()) << rel;
+  }
+  const uint64_t not_its = std::stoull(responsible.substr(3));
+  EXPECT_EQ(std::find(listed.begin(), listed.end(), Json(not_its)), listed.end());
 
   EXPECT_EQ(VerifyBag({bag, "--key", vkey_}).exit_code, 0);
   WriteTestFile(tmp_.Join("archive.vkey"), vkey_ + "\n");
@@ -379,6 +417,9 @@ TEST_F(Export, ACasePackageCarriesTheIncidentsAndTheChainOfCommandItsExhibitsBac
             std::string::npos)
       << en;
   EXPECT_NE(en.find("responsible_for Ghouta attack (" + inc + ")"), std::string::npos);
+  EXPECT_NE(en.find("a source of claim " + commands + ": " + commander + " commands " + brigade),
+            std::string::npos)
+      << en;
   EXPECT_NE(en.find("TAKEN BACK"), std::string::npos);
   EXPECT_NE(en.find("the wrong unit"), std::string::npos);
   EXPECT_EQ(en.find("member_of"), std::string::npos) << "a claim none of the exhibits backs";
@@ -420,13 +461,7 @@ TEST_F(Export, AWithdrawnExhibitLeavesItsLinkAndTheWithdrawalInTheBag) {
   }
   EXPECT_EQ(links, 1) << "the link naming the photo and the withdrawn report";
   EXPECT_EQ(unlinks, 1);
-  auto v = VerifyBag({bag, "--key", vkey_});
-  EXPECT_EQ(v.exit_code, 0) << v.out;
-  WriteTestFile(tmp_.Join("archive.vkey"), vkey_ + "\n");
-  const std::string script = std::string(ISNAD_SOURCE_DIR) + "/scripts/verify-bag.py";
-  auto py =
-      RunProcess({"/usr/bin/env", "python3", script, "--key", tmp_.Join("archive.vkey"), bag});
-  EXPECT_EQ(py.exit_code, 0) << py.out << py.err;
+  ExpectBothVerifiersPass(bag);
   std::string en = ReadTestFile(bag + "/data/report/report-en.html");
   EXPECT_NE(en.find("exhibits withdrawn: " + report_ + " — chain of custody broken"),
             std::string::npos);
@@ -434,34 +469,79 @@ TEST_F(Export, AWithdrawnExhibitLeavesItsLinkAndTheWithdrawalInTheBag) {
             std::string::npos);
 
   // The withdrawal taken out (manifests remade): the report is a missing exhibit.
-  std::string text;
-  for (const Json& l : entries) {
-    if (Json::parse(l["entry"].get<std::string>())["type"] != "case.unlinked")
-      text += l.dump() + "\n";
-  }
-  WriteTestFile(bag + "/data/custody/entries.jsonl", text);
-  Rebag(bag);
-  v = VerifyBag({bag, "--key", vkey_});
-  EXPECT_EQ(v.exit_code, 10) << v.out;
-  EXPECT_TRUE(HasLineStarting(v.out, "data/exhibits/" + report_ + "/")) << v.out;
-  py = RunProcess({"/usr/bin/env", "python3", script, "--key", tmp_.Join("archive.vkey"), bag});
-  EXPECT_EQ(py.exit_code, 1) << py.out;
-  EXPECT_TRUE(HasLineStarting(py.out, "FAIL data/exhibits/" + report_ + "/")) << py.out;
+  ExpectMissingWithout(bag, entries, "case.unlinked", report_);
 
   // Linked again: an exhibit once more, and the report says so after the withdrawal.
   ASSERT_EQ(isnad({"case", "link", case_, report_}).exit_code, 0);
   const std::string again = tmp_.Join("again");
   ExportCase(again);
   EXPECT_TRUE(fs::exists(again + "/data/exhibits/" + report_));
-  EXPECT_EQ(VerifyBag({again, "--key", vkey_}).exit_code, 0);
-  py = RunProcess({"/usr/bin/env", "python3", script, "--key", tmp_.Join("archive.vkey"), again});
-  EXPECT_EQ(py.exit_code, 0) << py.out << py.err;
+  ExpectBothVerifiersPass(again);
   en = ReadTestFile(again + "/data/report/report-en.html");
   size_t withdrawn_at = en.find("exhibits withdrawn: " + report_);
   size_t again_at = en.find("linked again: " + report_);
   ASSERT_NE(withdrawn_at, std::string::npos);
   ASSERT_NE(again_at, std::string::npos) << "the relink is in the report's timeline";
   EXPECT_LT(withdrawn_at, again_at);
+}
+
+// A case event withdrawn (a wrong date): the bag keeps the event and its
+// withdrawal, so the court sees both, but not the document that was in the case
+// only through that event; both verifiers accept its absence because of the
+// withdrawal, and refuse it once the withdrawal is taken out of the bag.
+TEST_F(Export, AWithdrawnCaseEventStaysInTheBagWithoutItsDocument) {
+  MakeCase();
+  auto shown = JsonLines(isnad({"case", "show", case_, "--json"}).out);
+  ASSERT_EQ(shown.size(), 1u);
+  ASSERT_EQ(shown[0]["events"].size(), 1u);
+  const std::string event = shown[0]["events"][0]["id"];
+  auto w = isnad(
+      {"case", "withdraw-event", event, "--reason", "wrong day: issued on 2023-11-14", "--json"});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  const Json withdrawal = JsonLines(w.out).at(0)["leaf_index"];
+  const std::string bag = tmp_.Join("bag");
+  ExportCase(bag);
+  EXPECT_FALSE(fs::exists(bag + "/data/exhibits/" + warrant_));
+  EXPECT_TRUE(fs::exists(bag + "/data/exhibits/" + report_));
+  std::vector<Json> entries = JsonLines(ReadTestFile(bag + "/data/custody/entries.jsonl"));
+  int events = 0, withdrawals = 0;
+  for (const Json& l : entries) {
+    Json e = Json::parse(l["entry"].get<std::string>());
+    events += e["type"] == "case.event";
+    if (e["type"] == "case.event_withdrawn") {
+      ++withdrawals;
+      EXPECT_EQ(e["event"], event);
+    }
+  }
+  EXPECT_EQ(events, 1);
+  EXPECT_EQ(withdrawals, 1);
+  ExpectBothVerifiersPass(bag);
+  std::string en = ReadTestFile(bag + "/data/report/report-en.html");
+  EXPECT_NE(en.find("(WITHDRAWN on "), std::string::npos) << en;
+  EXPECT_NE(en.find("case event withdrawn: " + event + " (2023-11-15 warrant: arrest warrants"),
+            std::string::npos)
+      << en;
+  EXPECT_NE(en.find("wrong day: issued on 2023-11-14"), std::string::npos);
+
+  // The withdrawal taken out (manifests remade): the document is a missing exhibit.
+  ExpectMissingWithout(bag, entries, "case.event_withdrawn", warrant_);
+
+  // The right event recorded: its document is in the bag again, beside the history.
+  ASSERT_EQ(isnad({"case", "event", case_, "--type", "warrant", "--date", "2023-11-14",
+                   "--document", warrant_, "--description", "arrest warrants issued"})
+                .exit_code,
+            0);
+  const std::string again = tmp_.Join("again");
+  ExportCase(again);
+  EXPECT_TRUE(fs::exists(again + "/data/exhibits/" + warrant_));
+  ExpectBothVerifiersPass(again);
+  en = ReadTestFile(again + "/data/report/report-en.html");
+  EXPECT_NE(en.find("case event withdrawn: " + event), std::string::npos);
+  EXPECT_NE(en.find("2023-11-14"), std::string::npos);
+  // The document's own custody holds the withdrawn event and its withdrawal too.
+  Json meta = Json::parse(ReadTestFile(again + "/data/exhibits/" + warrant_ + "/metadata.json"));
+  Json listed = meta["custody_entries"];
+  EXPECT_NE(std::find(listed.begin(), listed.end(), withdrawal), listed.end()) << meta.dump();
 }
 
 TEST_F(Export, RefusesBadRequests) {

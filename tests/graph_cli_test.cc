@@ -188,6 +188,7 @@ TEST_F(GraphCli, EveryGraphCommandHasHelpWithAnExample) {
                                                     {"case", "ls"},
                                                     {"case", "show"},
                                                     {"case", "event"},
+                                                    {"case", "withdraw-event"},
                                                     {"case", "link"},
                                                     {"case", "unlink"},
                                                     {"timeline"},
@@ -738,6 +739,10 @@ TEST_F(GraphCli, ACommandRunTwiceRecordsNothingNewAndSlipsAreRefused) {
   RunResult future = isnad({"describe", b, "--date", "2999-01-01"});
   EXPECT_EQ(future.exit_code, 0) << future.err;
   EXPECT_TRUE(Contains(future.err, "--date \"2999-01-01\" is in the future")) << future.err;
+  // Refused for another reason: no note that it was "recorded as given".
+  RunResult refused = isnad({"describe", b, "--date", "2998-01-01", "--lat", "95", "--lon", "36"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_FALSE(Contains(refused.err, "in the future")) << refused.err;
 
   // What is new is recorded, and only that: b is linked, a is said to be linked already.
   RunResult part = isnad({"incident", "link", inc, a, b, "--json"});
@@ -1185,6 +1190,87 @@ TEST_F(GraphCli, WithdrawTakesAClaimBackWithItsReason) {
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
 }
 
+// A case event recorded by mistake (here a warrant with a wrong date) is taken
+// back with the reason: it leaves the case, its timeline and its documents' role,
+// stays in the log and in `case show` under "events withdrawn", and the right one
+// can then be recorded (it is no longer "the same event recorded already").
+TEST_F(GraphCli, AWithdrawnCaseEventLeavesTheCaseButNotTheLog) {
+  Ghouta s = Build();
+  auto has_case = [&](const std::string& item) {
+    Json shown = One({"show", item});
+    return Has(shown["cases"].get<std::vector<std::string>>(), s.kase);
+  };
+  ASSERT_TRUE(has_case(s.report));  // in the case only as the warrant's document
+  ASSERT_TRUE(Has(Search({"--case", s.kase}), s.report));
+  Json out = One({"case", "withdraw-event", s.warrant, "--reason",
+                  "wrong month: the warrants were issued on 2023-11-14"});
+  EXPECT_EQ(out["type"], "case.event_withdrawn");
+  EXPECT_EQ(out["event"], s.warrant);
+  EXPECT_EQ(out["case"], s.kase);
+
+  Json kase = One({"case", "show", s.kase});
+  std::vector<std::string> events;
+  for (const Json& ev : kase["events"]) events.push_back(ev["id"].get<std::string>());
+  EXPECT_FALSE(Has(events, s.warrant)) << kase.dump();
+  EXPECT_TRUE(Has(events, s.complaint)) << kase.dump();
+  ASSERT_EQ(kase["events_withdrawn"].size(), 1u) << kase.dump();
+  EXPECT_EQ(kase["events_withdrawn"][0]["event"], s.warrant);
+  EXPECT_EQ(kase["events_withdrawn"][0]["type"], "warrant");
+  EXPECT_EQ(kase["events_withdrawn"][0]["date"], "2023-11");
+  EXPECT_EQ(kase["events_withdrawn"][0]["entry"], out["leaf_index"]);
+  RunResult plain = isnad({"case", "show", s.kase});
+  EXPECT_TRUE(Contains(plain.out, "events withdrawn:")) << plain.out;
+  EXPECT_TRUE(Contains(plain.out, "wrong month: the warrants were issued on 2023-11-14"))
+      << plain.out;
+  RunResult timeline = isnad({"timeline", s.kase});
+  EXPECT_FALSE(Contains(timeline.out, s.warrant)) << timeline.out;
+  EXPECT_TRUE(Contains(timeline.out, s.complaint)) << timeline.out;
+  EXPECT_FALSE(has_case(s.report));
+  EXPECT_FALSE(Has(Search({"--case", s.kase}), s.report));
+  EXPECT_TRUE(Has(Search({"--case", s.kase}), s.video));
+
+  // Refused, and nothing written: withdrawn already, not an event, a blank reason.
+  uint64_t size = LogSize();
+  RunResult again = isnad({"case", "withdraw-event", s.warrant, "--reason", "twice"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_TRUE(Contains(again.err, s.warrant + " was withdrawn already")) << again.err;
+  EXPECT_TRUE(Contains(again.err, "nothing was written")) << again.err;
+  RunResult not_event = isnad({"case", "withdraw-event", s.kase, "--reason", "x"});
+  EXPECT_EQ(not_event.exit_code, 2);
+  EXPECT_TRUE(Contains(not_event.err, "case event's id")) << not_event.err;
+  EXPECT_EQ(isnad({"case", "withdraw-event", "ev999", "--reason", "x"}).exit_code, 3);
+  RunResult blank = isnad({"case", "withdraw-event", s.appeal, "--reason", " "});
+  EXPECT_EQ(blank.exit_code, 2);
+  EXPECT_TRUE(Contains(blank.err, "--reason is blank")) << blank.err;
+  EXPECT_EQ(LogSize(), size);
+
+  // The right warrant is recorded anew: the withdrawn one is not "recorded already".
+  std::string right = NewId({"case", "event", s.kase, "--type", "warrant", "--date", "2023-11",
+                             "--description", "arrest warrants issued", "--document", s.report});
+  EXPECT_FALSE(right.empty());
+  EXPECT_TRUE(has_case(s.report));
+
+  // The log says which event was withdrawn and why.
+  RunResult log = isnad({"log"});
+  EXPECT_TRUE(Contains(log.out, "case.event_withdrawn ")) << log.out;
+  EXPECT_TRUE(Contains(log.out, s.warrant + ": wrong month")) << log.out;
+  // export-catalog gives each event its ref and the withdrawal after it.
+  RunResult exported = isnad({"export-catalog", "--format", "jsonl"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  int event = -1, withdrawal = -1, n = 0;
+  for (const Json& line : JsonLines(exported.out)) {
+    if (line["kind"] == "case_event" && line["ref"] == s.warrant) event = n;
+    if (line["kind"] == "withdraw" && line.value("event", "") == s.warrant) {
+      EXPECT_EQ(line["reason"], "wrong month: the warrants were issued on 2023-11-14");
+      withdrawal = n;
+    }
+    ++n;
+  }
+  EXPECT_GE(event, 0) << exported.out;
+  EXPECT_GT(withdrawal, event) << exported.out;
+  EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+}
+
 TEST_F(GraphCli, ReindexChangesNoGraphAnswer) {
   Ghouta s = Build();
   One({"tag", s.video, "sarin"});
@@ -1193,6 +1279,7 @@ TEST_F(GraphCli, ReindexChangesNoGraphAnswer) {
   One({"relation", "add", s.division, "subordinate_of", s.brigade, "--source", s.report});
   One({"incident", "unlink", s.incident, s.video, "--reason", "another day's footage"});
   One({"relation", "withdraw", s.present, "--reason", "the source is a rumour"});
+  One({"case", "withdraw-event", s.warrant, "--reason", "the wrong month"});
   std::vector<std::vector<std::string>> queries = {
       {"place", "ls"},
       {"place", "ls", "--json"},

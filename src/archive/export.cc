@@ -84,6 +84,9 @@ struct Included {
   uint64_t leaf = 0;
   std::string entry;  // exact bytes
   Json j;
+  // A withdrawal (case.event_withdrawn, relation.withdrawn): the items of what it
+  // takes back (the event's documents, the claim's sources), whose custody it is part of.
+  std::vector<std::string> takes_back;
 };
 
 struct Exhibit {
@@ -238,6 +241,24 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
   const std::string owner_key = s.kind == "case" ? "case" : "incident";
   std::set<std::string> withdrawn;
   std::vector<Included> links_to_decide;
+  // Likewise an event of this case whose documents are not all exhibits: kept when
+  // the bag also holds its withdrawal (case.event_withdrawn), so that the court
+  // sees the event was recorded and why it was taken back.
+  std::set<std::string> case_events, events_withdrawn;  // "ev20"
+  std::vector<Included> events_to_decide;
+  // The items of this case's events and of the claims kept ("ev20", "rel12" -> items),
+  // for their withdrawals.
+  std::map<std::string, std::vector<std::string>> items_of;
+  auto items_in = [](const Json& j, const char* key, const char* member) {
+    std::vector<std::string> out;
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_array()) return out;
+    for (const Json& v : *it) {
+      const Json* id = member == nullptr ? &v : (v.is_object() ? &v[member] : nullptr);
+      if (id != nullptr && id->is_string()) out.push_back(id->get<std::string>());
+    }
+    return out;
+  };
   // (incident, exhibit) linked now: another incident's link is kept only while it stands,
   // since a later unlink that also names an item outside the bag cannot go with it.
   std::set<std::pair<std::string, std::string>> standing;
@@ -270,6 +291,7 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
     }
     const std::string type = Text(j, "type");
     bool keep = false;
+    std::vector<std::string> takes_back;
     if (type == catalog::kArchiveCreated) {
       keep = true;  // binds the archive's key and origin; names no item
     } else if (type == catalog::kItemIngested) {
@@ -301,7 +323,17 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
     } else if (type == catalog::kCaseAdded) {
       keep = s.kind == "case" && i == s.leaf;
     } else if (type == catalog::kCaseEvent) {
-      keep = s.kind == "case" && Text(j, "case") == s.id && all_exhibits(j, "documents");
+      const bool ours = s.kind == "case" && Text(j, "case") == s.id;
+      if (ours) {
+        case_events.insert("ev" + std::to_string(i));
+        items_of["ev" + std::to_string(i)] = items_in(j, "documents", nullptr);
+      }
+      keep = ours && all_exhibits(j, "documents");
+      if (ours && !keep) events_to_decide.push_back(Included{i, std::string(e), std::move(j)});
+    } else if (type == catalog::kCaseEventWithdrawn) {
+      keep = case_events.count(Text(j, "event")) > 0;
+      if (keep) events_withdrawn.insert(Text(j, "event"));
+      takes_back = items_of[Text(j, "event")];
     } else if (type == catalog::kCaseLinked || type == catalog::kIncidentLinked) {
       const bool ours = (type == catalog::kCaseLinked) == (s.kind == "case") &&
                         Text(j, owner_key.c_str()) == s.id;
@@ -350,11 +382,13 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
              (s.kind == "incident" && Text(j, "object") == s.id);
       if (keep) {
         claims.insert("rel" + std::to_string(i));
+        items_of["rel" + std::to_string(i)] = items_in(j, "sources", "item");
         needed.insert(Text(j, "subject"));
         needed.insert(Text(j, "object"));
       }
     } else if (type == catalog::kRelationWithdrawn) {
       keep = claims.count(Text(j, "relation")) > 0;
+      takes_back = items_of[Text(j, "relation")];
     } else if (type == catalog::kTimestampAdded) {
       (*timestamps)[i] = Included{i, std::string(e), j};
     }
@@ -373,7 +407,7 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
           }
         }
       }
-      out->push_back(Included{i, std::string(e), std::move(j)});
+      out->push_back(Included{i, std::string(e), std::move(j), std::move(takes_back)});
     }
     return Status::Ok();
   }));
@@ -400,6 +434,12 @@ Status ScanLog(const Archive& a, uint64_t n, const Selection& s, std::vector<Inc
     }
     out->push_back(std::move(d->second));
     added = true;
+  }
+  for (Included& in : events_to_decide) {
+    if (events_withdrawn.count("ev" + std::to_string(in.leaf)) > 0) {
+      out->push_back(std::move(in));
+      added = true;
+    }
   }
   for (Included& in : links_to_decide) {
     const Json& items = in.j["items"];
@@ -524,6 +564,16 @@ std::string Describe(const Included& in, const std::string& lang) {
     if (!Text(j, "lat").empty())
       what += (ar ? "؛ الموقع حسب الملف " : "; place, as the file says, ") + Text(j, "lat") + "," +
               Text(j, "lon");
+  } else if (type == catalog::kCaseEventWithdrawn || type == catalog::kRelationWithdrawn) {
+    // What this item was a document or a source of, taken back (Included::takes_back).
+    what = type == catalog::kCaseEventWithdrawn
+               ? (ar ? "سُحب حدث القضية " : "case event withdrawn: ") + Text(j, "event")
+               : (ar ? "سُحب الادعاء " : "claim taken back: ") + Text(j, "relation");
+    what += " — " + Shorten(Text(j, "reason"), 300);
+  } else if (type == catalog::kRelationAdded) {
+    // A claim this item is one of the sources of (the claims section has them all).
+    what = (ar ? "مصدر للادعاء rel" : "a source of claim rel") + std::to_string(in.leaf) + ": " +
+           Text(j, "subject") + " " + Text(j, "predicate") + " " + Text(j, "object");
   } else {
     what = type;
   }
@@ -534,17 +584,19 @@ std::string Describe(const Included& in, const std::string& lang) {
 
 // Whether `in` concerns item `id`.
 bool Concerns(const Included& in, const std::string& id) {
+  if (std::find(in.takes_back.begin(), in.takes_back.end(), id) != in.takes_back.end()) return true;
   const Json& j = in.j;
   const std::string type = Text(j, "type");
   if (type == catalog::kItemIngested) return catalog::ItemId(in.leaf) == id;
   if (Text(j, "item") == id || Text(j, "original") == id) return true;
   if (type == catalog::kCaptureRecorded) return Text(j, "warc") == id || Text(j, "payload") == id;
   if (type == catalog::kCaptureExtracted) return Text(j, "media") == id || Text(j, "info") == id;
-  for (const char* key : {"items", "documents"}) {
+  for (const char* key : {"items", "documents", "sources"}) {
     auto it = j.find(key);
     if (it == j.end() || !it->is_array()) continue;
     for (const Json& v : *it) {
-      if (v.is_string() && v.get<std::string>() == id) return true;
+      const Json& item = v.is_object() ? v.value("item", Json()) : v;  // a claim's source
+      if (item.is_string() && item.get<std::string>() == id) return true;
     }
   }
   return false;
@@ -705,7 +757,9 @@ report::Content ReportContent(const Archive& a, const Selection& s, const Custod
         std::string p = Text(in.j, "time") + " — " + Text(in.j, "operator") + ": ";
         p += Text(in.j, "path").empty() ? Text(in.j, "name") : Text(in.j, "path");
         if (!Text(in.j, "link_target").empty())
-          p += (ar ? " — رابط رمزي إلى: " : " — a symbolic link to: ") + Text(in.j, "link_target");
+          p += (ar ? " — عبر رابط رمزي؛ قُرئ من: "
+                   : " — reached through a symbolic link; read from: ") +
+               Text(in.j, "link_target");
         if (!Text(in.j, "url").empty())
           p += (ar ? " — المصدر: " : " — source: ") + Text(in.j, "url");
         if (!Text(in.j, "note").empty()) p += " — " + Text(in.j, "note");
@@ -718,6 +772,12 @@ report::Content ReportContent(const Archive& a, const Selection& s, const Custod
   // The case's or incident's own timeline, from the entries in the bag only.
   std::vector<std::pair<std::string, report::Line>> timeline;
   std::set<std::string> withdrawn;  // so far, in log order: a later link is a relink
+  std::map<std::string, const Included*> event_withdrawals;  // "ev20" -> its withdrawal
+  std::map<std::string, std::string> event_lines;            // "ev20" -> what it said
+  for (const Included& in : c.entries) {
+    if (Text(in.j, "type") == catalog::kCaseEventWithdrawn)
+      event_withdrawals.emplace(Text(in.j, "event"), &in);
+  }
   for (const Included& in : c.entries) {
     const std::string type = Text(in.j, "type");
     // This case's or incident's own links (the bag also holds other incidents' links).
@@ -759,8 +819,22 @@ report::Content ReportContent(const Archive& a, const Selection& s, const Custod
       std::string desc = in.j.contains("description") ? PickJson(in.j["description"], lang) : "";
       if (!desc.empty()) what += ": " + desc;
       if (in.j.contains("documents")) what += " [" + JoinTexts(in.j["documents"]) + "]";
+      const std::string id = "ev" + std::to_string(in.leaf);
+      event_lines[id] = Text(in.j, "date") + " " + Shorten(what, 120);
+      if (auto w = event_withdrawals.find(id); w != event_withdrawals.end()) {
+        what = (ar ? "(سُحب في " : "(WITHDRAWN on ") + Text(w->second->j, "time").substr(0, 10) +
+               ") " + what;
+      }
       auto range = catalog::ParseEventDate(Text(in.j, "date"));
       timeline.push_back({range ? range->lo : "", {Text(in.j, "date"), what}});
+    } else if (type == catalog::kCaseEventWithdrawn) {
+      const std::string id = Text(in.j, "event");
+      auto was = event_lines.find(id);
+      std::string what = (ar ? "سُحب حدث في القضية: " : "case event withdrawn: ") + id +
+                         (was == event_lines.end() ? "" : " (" + was->second + ")") + " — " +
+                         Shorten(Text(in.j, "reason"), 300);
+      const std::string day = Text(in.j, "time").substr(0, 10);
+      timeline.push_back({day, {day, what}});
     } else if ((type == catalog::kCaseUnlinked || type == catalog::kIncidentUnlinked) && own) {
       std::string what =
           (type == catalog::kCaseUnlinked ? (ar ? "سُحبت أدلة: " : "exhibits withdrawn: ")

@@ -401,7 +401,7 @@ class Importer {
   std::map<std::string, uint64_t> all_refs_;  // every ref in the file -> first row
   // (owner, item) links planned by this file, and those it takes back.
   std::set<std::pair<std::string, std::string>> linked_, unlinked_;
-  std::set<std::string> withdrawn_;  // relations this file withdraws
+  std::set<std::string> withdrawn_;  // relations and case events this file withdraws
   // What this file says of each item ("<item>\n<what>") -> (row, value): two
   // rows that disagree are a slip, not an order to follow.
   std::map<std::string, std::pair<uint64_t, Json>> said_;
@@ -927,10 +927,11 @@ std::optional<std::string> Importer::Resolve(EntityKind kind, const Json& v,
   }
   Bad(column, Quote(s) + " is neither a ref defined earlier in this file nor " + AKind(kind) +
                   " id (" +
-                  (kind == EntityKind::kItem       ? "i42"
-                   : kind == EntityKind::kCase     ? "case2"
-                   : kind == EntityKind::kRelation ? "rel12"
-                                                   : "") +
+                  (kind == EntityKind::kItem        ? "i42"
+                   : kind == EntityKind::kCase      ? "case2"
+                   : kind == EntityKind::kRelation  ? "rel12"
+                   : kind == EntityKind::kCaseEvent ? "ev20"
+                                                    : "") +
                   ")");
   return std::nullopt;
 }
@@ -1591,8 +1592,9 @@ void Importer::CheckType(bool relation, const Json& m, const std::string& column
 }
 
 void Importer::CaseEventLine(const Json& m) {
-  CheckMembers(m, {"kind", "lang", "case", "type", "date", "description", "documents", "new_type"},
-               "case_event");
+  CheckMembers(
+      m, {"kind", "ref", "lang", "case", "type", "date", "description", "documents", "new_type"},
+      "case_event");
   std::string lang = Lang(m).value_or("en");
   std::optional<std::string> owner;
   if (!Present(m, "case")) {
@@ -1633,7 +1635,7 @@ void Importer::CaseEventLine(const Json& m) {
   if (date) body["date"] = *date;
   if (description) body["description"] = *description;
   if (!documents.empty()) body["documents"] = documents;
-  NewEntity(EntityKind::kCaseEvent);
+  DefineRef(EntityKind::kCaseEvent, m, NewEntity(EntityKind::kCaseEvent));
   Plan(std::move(body));
 }
 
@@ -1718,39 +1720,54 @@ void Importer::UnlinkLine(const Json& m) {
             {"reason", *reason}});
 }
 
-// A claim taken back (relation.withdrawn): only one that stands now, in the
-// archive or made by an earlier line of this file, and not withdrawn since.
+// A claim (relation.withdrawn) or a case event (case.event_withdrawn) taken
+// back: only one that stands now, in the archive or made by an earlier line of
+// this file, and not withdrawn since.
 void Importer::WithdrawLine(const Json& m) {
-  CheckMembers(m, {"kind", "relation", "reason"}, "withdraw");
-  std::optional<std::string> relation;
-  if (!Present(m, "relation")) {
-    Bad("relation", "a withdraw line names the relation it takes back: its ref or id (rel12)");
+  CheckMembers(m, {"kind", "relation", "event", "reason"}, "withdraw");
+  const bool event = Present(m, "event");
+  const char* column = event ? "event" : "relation";
+  const char* what = event ? "event" : "claim";
+  std::optional<std::string> target;
+  if (event == Present(m, "relation")) {
+    Bad("relation",
+        "a withdraw line names what it takes back, one of: \"relation\" (its ref or id, rel12) "
+        "or \"event\" (a case event's ref or id, ev20)");
   } else {
-    relation = Resolve(EntityKind::kRelation, m["relation"], "relation");
+    target = Resolve(event ? EntityKind::kCaseEvent : EntityKind::kRelation, m[column], column);
   }
   const bool typed = m.contains("reason") && !m["reason"].is_null() && !m["reason"].is_string();
   auto reason = Str(m, "reason");  // reports a reason that is not a string
   if (!typed && (!reason || catalog::IsBlank(*reason))) {
-    Bad("reason", "a withdraw line needs a reason: why the claim is taken back");
+    Bad("reason",
+        std::string("a withdraw line needs a reason: why the ") + what + " is taken back");
   }
-  if (!relation || !reason || catalog::IsBlank(*reason)) return;
-  bool stands = !withdrawn_.count(*relation);
-  if (stands && (*relation)[0] != kMark) {
-    auto r = archive_.catalog().Relation(*relation);
+  if (!target || !reason || catalog::IsBlank(*reason)) return;
+  bool stands = !withdrawn_.count(*target);
+  if (stands && (*target)[0] != kMark && event) {
+    auto r = archive_.catalog().Entity(*target);
+    if (!r.ok()) {
+      Bad(column, r.status().message());
+      return;
+    }
+    stands = r->events_withdrawn.empty();
+  } else if (stands && (*target)[0] != kMark) {
+    auto r = archive_.catalog().Relation(*target);
     if (!r.ok() && r.status().code() != core::Code::kFailedPrecondition) {
-      Bad("relation", r.status().message());
+      Bad(column, r.status().message());
       return;
     }
     stands = r.ok();
   }
   if (!stands) {
-    Bad("relation", Shown(*relation) + " is withdrawn already, so there is nothing to take back");
+    Bad(column, Shown(*target) + " is withdrawn already, so there is nothing to take back");
     return;
   }
-  withdrawn_.insert(*relation);
-  Plan(Json{{"type", std::string(catalog::kRelationWithdrawn)},
-            {"relation", *relation},
-            {"reason", *reason}});
+  withdrawn_.insert(*target);
+  Plan(Json{
+      {"type", std::string(event ? catalog::kCaseEventWithdrawn : catalog::kRelationWithdrawn)},
+      {column, *target},
+      {"reason", *reason}});
 }
 
 // ------------------------------------------------------------------ checking and applying
@@ -1916,7 +1933,7 @@ Json Importer::Materialise(const Json& body, uint64_t base,
     if (v.is_string()) v = Real(v.get<std::string>(), base, path_ids);
   };
   for (const char* key : {"item", "original", "place", "within", "incident", "subject", "object",
-                          "case", "relation"}) {
+                          "case", "relation", "event"}) {  // a case.event's word stays as it is
     if (out.contains(key)) one(out[key]);
   }
   for (const char* key : {"places", "items", "documents"}) {
@@ -2162,10 +2179,10 @@ Status ExportJsonl(const Archive& archive, std::ostream& out) {
   std::optional<Ordered> pending;  // the last line, held back so a link can join it
   uint64_t pending_leaf = 0;
   // What stands as the log is read, so that an unlink of an item not linked
-  // then, or a second withdrawal of a claim (the log allows both; they change
+  // then, or a second withdrawal of a claim or event (the log allows both; they change
   // nothing), is not written: import refuses such lines.
   std::set<std::pair<std::string, std::string>> linked;  // (incident or case, item)
-  std::set<std::string> withdrawn;                       // relations
+  std::set<std::string> withdrawn;                       // relations and case events
   auto flush = [&] {
     if (pending) write(*pending);
     pending.reset();
@@ -2252,10 +2269,11 @@ Status ExportJsonl(const Archive& archive, std::ostream& out) {
       line["ref"] = catalog::EntityId(EntityKind::kActor, leaf);
       CopyIf(line, "type", e, "actor_type");
       for (const char* k : {"names", "variants", "description"}) CopyIf(line, k, e, k);
-    } else if (type == catalog::kRelationWithdrawn) {
-      if (!withdrawn.insert(e["relation"].get<std::string>()).second) continue;
+    } else if (type == catalog::kRelationWithdrawn || type == catalog::kCaseEventWithdrawn) {
+      const char* key = type == catalog::kRelationWithdrawn ? "relation" : "event";
+      if (!withdrawn.insert(e[key].get<std::string>()).second) continue;
       line["kind"] = "withdraw";
-      line["relation"] = e["relation"].get<std::string>();
+      line[key] = e[key].get<std::string>();
       line["reason"] = e["reason"].get<std::string>();
     } else if (type == catalog::kRelationAdded) {
       line["kind"] = "relation";
@@ -2275,6 +2293,7 @@ Status ExportJsonl(const Archive& archive, std::ostream& out) {
       }
     } else if (type == catalog::kCaseEvent) {
       line["kind"] = "case_event";
+      line["ref"] = catalog::EntityId(EntityKind::kCaseEvent, leaf);
       CopyIf(line, "case", e, "case");
       CopyIf(line, "type", e, "event");
       for (const char* k : {"date", "description", "documents"}) CopyIf(line, k, e, k);

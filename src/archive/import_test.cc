@@ -866,6 +866,77 @@ TEST(Import, WithdrawLinesRoundTripAndMustTakeBackAClaimThatStands) {
   EXPECT_EQ(e2.find("never linked"), std::string::npos) << e2;
 }
 
+// A withdraw line takes back a case event (case.event_withdrawn) as it does a
+// claim: by ref or id, once, with a reason; export-catalog writes it after the
+// event, which now has a ref, and the file imports into another archive.
+TEST(Import, WithdrawLinesTakeBackACaseEventAndRoundTrip) {
+  TempDir tmp;
+  auto a = NewArchive(tmp.Join("a"));
+  WriteTestFile(tmp.Join("in/f.txt"), "a warrant");
+  const std::string head =
+      R"({"path":"f.txt","ref":"f"})"
+      "\n"
+      R"({"kind":"case","ref":"c","title":{"en":"A complaint"}})"
+      "\n"
+      R"({"kind":"case_event","ref":"e","case":"c","type":"warrant","date":"2023-11-15","documents":["f"]})"
+      "\n";
+  WriteTestFile(tmp.Join("in/bad.jsonl"),
+                head + R"({"kind":"withdraw","event":"e","relation":"e","reason":"both"})"
+                       "\n"
+                       R"({"kind":"withdraw","event":"c","reason":"a case"})"
+                       "\n"
+                       R"({"kind":"withdraw","event":"e"})"
+                       "\n"
+                       R"({"kind":"withdraw","event":"e","reason":"first"})"
+                       "\n"
+                       R"({"kind":"withdraw","event":"e","reason":"twice"})"
+                       "\n");
+  auto bad = Import(*a, tmp.Join("in/bad.jsonl"), ImportOptions{});
+  ASSERT_TRUE(bad.ok()) << bad.status().ToString();
+  EXPECT_TRUE(Has(bad->problems, 4, "relation", "one of")) << Shown(bad->problems);
+  EXPECT_TRUE(Has(bad->problems, 5, "event", "is a case")) << Shown(bad->problems);
+  EXPECT_TRUE(Has(bad->problems, 6, "reason", "why the event is taken back"))
+      << Shown(bad->problems);
+  EXPECT_TRUE(Has(bad->problems, 8, "event", "withdrawn already")) << Shown(bad->problems);
+  EXPECT_EQ(bad->problems.size(), 4u) << Shown(bad->problems);
+  EXPECT_EQ(a->log().size(), 1u);
+
+  WriteTestFile(
+      tmp.Join("in/good.jsonl"),
+      head +
+          R"({"kind":"withdraw","event":"e","reason":"the wrong day"})"
+          "\n"
+          R"({"kind":"case_event","case":"c","type":"warrant","date":"2023-11-14","documents":["f"]})"
+          "\n");
+  MustImport(*a, tmp.Join("in/good.jsonl"));
+  auto events = a->catalog().Entities(EntityKind::kCaseEvent);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ(events->front().date, "2023-11-14");
+  auto kase = a->catalog().Entity("case2");
+  ASSERT_TRUE(kase.ok()) << kase.status().ToString();
+  ASSERT_EQ(kase->events_withdrawn.size(), 1u);
+  EXPECT_EQ(kase->events_withdrawn[0].event, "ev3");
+  EXPECT_EQ(kase->events_withdrawn[0].date, "2023-11-15");
+  EXPECT_EQ(kase->events_withdrawn[0].reason, "the wrong day");
+  // In the archive now: withdrawn again from a second file is a problem.
+  WriteTestFile(tmp.Join("in/more.jsonl"), R"({"kind":"withdraw","event":"ev3","reason":"again"})"
+                                           "\n");
+  auto more = Import(*a, tmp.Join("in/more.jsonl"), ImportOptions{});
+  ASSERT_TRUE(more.ok());
+  EXPECT_TRUE(Has(more->problems, 1, "event", "withdrawn already")) << Shown(more->problems);
+  const std::string e1 = Export(*a, "jsonl");
+  EXPECT_NE(e1.find(R"({"kind":"withdraw","event":"ev3","reason":"the wrong day"})"),
+            std::string::npos)
+      << e1;
+  EXPECT_NE(e1.find(R"("kind":"case_event","ref":"ev3")"), std::string::npos) << e1;
+  WriteTestFile(tmp.Join("x/e1.jsonl"), e1);
+  auto b = NewArchive(tmp.Join("b"));
+  AddFiles(*b, {tmp.Join("in/f.txt")});
+  MustImport(*b, tmp.Join("x/e1.jsonl"));
+  EXPECT_EQ(Export(*b, "jsonl"), e1);
+}
+
 TEST(Import, JsonlExportNeedsTheFiles) {
   TempDir tmp;
   auto a = NewArchive(tmp.Join("a"));

@@ -713,9 +713,13 @@ void Checker::Custody(const BagVerifyOptions& options,
   // with its item.ingested entry and the signed statement taken out too.
   // An item taken out of the case or incident later, by an entry in the bag
   // (case.unlinked, incident.unlinked), is rightly not an exhibit.
+  // A case event withdrawn by an entry in the bag (case.event_withdrawn) is rightly
+  // there without its documents.
   std::map<std::pair<std::string, std::string>, uint64_t> withdrawn;  // (owner, item) -> last
+  std::map<std::string, uint64_t> events_withdrawn;  // "ev20" -> the withdrawal's leaf
   for (const auto& [leaf, j] : entries) {
     const std::string type = j.value("type", "");
+    if (type == catalog::kCaseEventWithdrawn) events_withdrawn[j.value("event", "")] = leaf;
     const char* owner = type == catalog::kCaseUnlinked       ? "case"
                         : type == catalog::kIncidentUnlinked ? "incident"
                                                              : nullptr;
@@ -730,6 +734,10 @@ void Checker::Custody(const BagVerifyOptions& options,
                          : type == catalog::kCaseEvent ? "documents"
                                                        : nullptr;
     if (member == nullptr || !j.contains(member) || !j[member].is_array()) continue;
+    if (auto w = events_withdrawn.find("ev" + std::to_string(leaf));
+        type == catalog::kCaseEvent && w != events_withdrawn.end() && w->second > leaf) {
+      continue;
+    }
     const std::string owner =
         j.value(type == catalog::kIncidentLinked ? "incident" : "case", std::string());
     for (const Json& item : j[member]) {

@@ -40,7 +40,7 @@ using internal::Tx;
 
 // Bump when the schema changes; an older catalogue is then rebuilt with
 // `isnad reindex` (it is derived data, so there are no migrations).
-constexpr int kSchemaVersion = 8;  // 8: sources.link_target
+constexpr int kSchemaVersion = 9;  // 9: event_withdrawals
 constexpr int64_t kMaxSqlInteger = std::numeric_limits<int64_t>::max();
 
 // docs/formats/catalog.md describes this schema; change both together.
@@ -95,7 +95,7 @@ CREATE TABLE notes (
   CHECK ((text IS NULL) <> (text_sha256 IS NULL))
 );
 CREATE INDEX notes_by_item ON notes (item_leaf, leaf_index);
-PRAGMA user_version = 8;
+PRAGMA user_version = 9;
 )sql";
 
 // The rows Fingerprint() hashes: every stored column of every table, in
@@ -155,6 +155,9 @@ constexpr FingerprintTable kFingerprintTables[] = {
     {"case_events",
      "SELECT leaf_index, case_leaf, event, date, date_lo, date_hi FROM case_events ORDER BY "
      "leaf_index"},
+    {"event_withdrawals",
+     "SELECT event_leaf, case_leaf, event, date, leaf_index, reason, time FROM event_withdrawals "
+     "ORDER BY event_leaf"},
     {"timestamps",
      "SELECT leaf_index, checkpoint_size, checkpoint_sha256, tsa, token_sha256, gen_time FROM "
      "timestamps ORDER BY leaf_index"},

@@ -111,6 +111,14 @@ struct EntityRecord {
     uint64_t leaf_index = 0;  // the unlink entry
   };
   std::vector<Withdrawal> withdrawn;
+  // A case's events taken back (case.event_withdrawn), in log order; for a
+  // withdrawn case event, its own withdrawal alone.
+  struct EventWithdrawal {
+    std::string event, what, date;  // the event's id, type and date
+    std::string reason, time;
+    uint64_t leaf_index = 0;  // the withdrawal entry
+  };
+  std::vector<EventWithdrawal> events_withdrawn;
   std::vector<std::pair<std::string, std::string>> parties;  // case: (actor id, role)
   std::string time, operator_;
   // The name to show: English if given, else Arabic, else the first.
@@ -323,8 +331,10 @@ class Catalog {
 
   // ---- Evidence graph ----
   core::StatusOr<ItemDetails> Details(std::string_view item_id) const;
-  // A place, incident, actor, case or case event by id.
+  // A place, incident, actor, case or case event by id (a withdrawn case event
+  // too, with its withdrawal in events_withdrawn).
   core::StatusOr<EntityRecord> Entity(std::string_view id) const;
+  // Every entity of `kind`, in log order; of case events, the standing ones.
   core::StatusOr<std::vector<EntityRecord>> Entities(EntityKind kind) const;
   // Resolves a reference given by a person: an id of kind `kind`, or a name
   // (any language, any listed variant; compared after text normalisation)

@@ -33,17 +33,18 @@ enum class Kind {
   kMediaType,  // non-empty string containing '/', e.g. "application/pdf"
   kBase64,     // non-empty canonical standard base64
   // Evidence graph values.
-  kLang,      // BCP 47 tag, e.g. "ar", "en", "fr-CA"
-  kLangMap,   // {"en": "…", "ar": "…"}: at least one, keys kLang, values text
-  kTextList,  // ["…", …]: at least one non-empty string
-  kDate,      // ParseEventDate
-  kLat,       // decimal degrees as a string, -90 .. 90
-  kLon,       // decimal degrees as a string, -180 .. 180
-  kPlace,     // "pl<leaf>"
-  kIncident,  // "inc<leaf>"
-  kActor,     // "ac<leaf>"
-  kCase,      // "case<leaf>"
-  kRelation,  // "rel<leaf>"
+  kLang,       // BCP 47 tag, e.g. "ar", "en", "fr-CA"
+  kLangMap,    // {"en": "…", "ar": "…"}: at least one, keys kLang, values text
+  kTextList,   // ["…", …]: at least one non-empty string
+  kDate,       // ParseEventDate
+  kLat,        // decimal degrees as a string, -90 .. 90
+  kLon,        // decimal degrees as a string, -180 .. 180
+  kPlace,      // "pl<leaf>"
+  kIncident,   // "inc<leaf>"
+  kActor,      // "ac<leaf>"
+  kCase,       // "case<leaf>"
+  kRelation,   // "rel<leaf>"
+  kCaseEvent,  // "ev<leaf>"
   kActorOrIncident,
   kItemList,   // ["i<leaf>", …], at least one, no repeats
   kPlaceList,  // ["pl<leaf>", …]
@@ -197,6 +198,11 @@ constexpr std::array kCaseEventMembers = {
     Member{"description", Kind::kLangMap, false},
     Member{"documents", Kind::kItemList, false},
 };
+constexpr std::array kCaseEventWithdrawnMembers = {
+    ISNAD_COMMON_MEMBERS,
+    Member{"event", Kind::kCaseEvent, true},
+    Member{"reason", Kind::kText, true},
+};
 constexpr std::array kCaseLinkedMembers = {
     ISNAD_COMMON_MEMBERS,
     Member{"case", Kind::kCase, true},
@@ -314,6 +320,7 @@ std::span<const Member> MembersOf(std::string_view type) {
   if (type == kRelationWithdrawn) return kRelationWithdrawnMembers;
   if (type == kCaseAdded) return kCaseAddedMembers;
   if (type == kCaseEvent) return kCaseEventMembers;
+  if (type == kCaseEventWithdrawn) return kCaseEventWithdrawnMembers;
   if (type == kCaseLinked) return kCaseLinkedMembers;
   if (type == kCaseUnlinked) return kCaseUnlinkedMembers;
   if (type == kTimestampAdded) return kTimestampAddedMembers;
@@ -543,6 +550,8 @@ std::string CheckGraphValue(const Json& v, Kind kind) {
       return IsRef(v, EntityKind::kCase) ? "" : "a case id \"case<leaf index>\"";
     case Kind::kRelation:
       return IsRef(v, EntityKind::kRelation) ? "" : "a relation id \"rel<leaf index>\"";
+    case Kind::kCaseEvent:
+      return IsRef(v, EntityKind::kCaseEvent) ? "" : "a case event id \"ev<leaf index>\"";
     case Kind::kActorOrIncident:
       return IsRef(v, EntityKind::kActor) || IsRef(v, EntityKind::kIncident)
                  ? ""

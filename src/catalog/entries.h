@@ -22,6 +22,7 @@
 //   relation.withdrawn relation, reason
 //   case.added       title, [jurisdiction], [description], [parties]
 //   case.event       case, event, date, [description], [documents]
+//   case.event_withdrawn event, reason
 //   case.linked      case, items
 //   case.unlinked    case, items, reason
 // Trusted time (RFC 3161):
@@ -75,6 +76,10 @@ inline constexpr std::string_view kRelationAdded = "relation.added";
 inline constexpr std::string_view kRelationWithdrawn = "relation.withdrawn";
 inline constexpr std::string_view kCaseAdded = "case.added";
 inline constexpr std::string_view kCaseEvent = "case.event";
+// A correction: the case event `event` (standing when written) taken back,
+// with the `reason`. Its case.event entry stays in the log; the catalogue drops
+// the event and its documents' role (as relation.withdrawn does a claim).
+inline constexpr std::string_view kCaseEventWithdrawn = "case.event_withdrawn";
 inline constexpr std::string_view kCaseLinked = "case.linked";
 // Exhibits withdrawn from `case`, with the `reason` (as incident.unlinked).
 inline constexpr std::string_view kCaseUnlinked = "case.unlinked";

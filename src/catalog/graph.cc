@@ -294,6 +294,16 @@ CREATE TABLE case_events (
   date_hi    TEXT NOT NULL
 );
 CREATE INDEX case_events_by_case ON case_events (case_leaf, date_lo);
+CREATE TABLE event_withdrawals (
+  event_leaf INTEGER PRIMARY KEY,
+  case_leaf  INTEGER NOT NULL,
+  event      TEXT NOT NULL,
+  date       TEXT NOT NULL,
+  leaf_index INTEGER NOT NULL,
+  reason     TEXT NOT NULL,
+  time       TEXT NOT NULL
+);
+CREATE INDEX event_withdrawals_by_case ON event_withdrawals (case_leaf);
 CREATE TABLE timestamps (
   leaf_index        INTEGER PRIMARY KEY,
   checkpoint_size   INTEGER NOT NULL,
@@ -729,6 +739,34 @@ Status GraphApplier::Apply(int64_t leaf, const std::string& type, const Json& e)
     if (e.contains("documents"))
       ISNAD_RETURN_IF_ERROR(Link(leaf, "document", e["documents"], leaf));
     return Status::Ok();
+  }
+  if (type == kCaseEventWithdrawn) {
+    // The event leaves the case (case show, timelines, search, exports) and its
+    // documents their role in it; its entity row stays, so the id still names what
+    // was withdrawn, and event_withdrawals keeps what it was and why it went.
+    // Applied from the log, withdrawing one withdrawn already changes nothing.
+    ISNAD_ASSIGN_OR_RETURN(int64_t event, Expect(e["event"], EntityKind::kCaseEvent, leaf));
+    Stmt& w =
+        Q("INSERT OR IGNORE INTO event_withdrawals (event_leaf, case_leaf, event, date, "
+          "leaf_index, reason, time) SELECT leaf_index, case_leaf, event, date, ?2, ?3, ?4 FROM "
+          "case_events WHERE leaf_index = ?1");
+    w.Int(1, event);
+    w.Int(2, leaf);
+    w.TextRef(3, Member(e, "reason"));
+    w.TextRef(4, Member(e, "time"));
+    ISNAD_RETURN_IF_ERROR(w.Run("recording a case event's withdrawal"));
+    if (sqlite3_changes(db_) == 0) return Status::Ok();
+    Stmt& c = Q("SELECT case_leaf FROM case_events WHERE leaf_index = ?1");
+    c.Int(1, event);
+    ISNAD_ASSIGN_OR_RETURN(bool row, c.Step("reading a case event"));
+    if (row) dirty_.insert(c.ColInt(0));  // the case's search row held the event's text
+    c.Reset();
+    Stmt& d = Q("DELETE FROM links WHERE owner = ?1 AND role = 'document'");
+    d.Int(1, event);
+    ISNAD_RETURN_IF_ERROR(d.Run("withdrawing a case event's documents"));
+    Stmt& st = Q("DELETE FROM case_events WHERE leaf_index = ?1");
+    st.Int(1, event);
+    return st.Run("withdrawing a case event");
   }
   if (type == kCaseLinked) {
     ISNAD_ASSIGN_OR_RETURN(int64_t case_leaf, Expect(e["case"], EntityKind::kCase, leaf));
@@ -1179,6 +1217,19 @@ Status ReadEntity(sqlite3* db, EntityRef ref, EntityRecord* r) {
                                              st.ColText(2), static_cast<uint64_t>(st.ColInt(3))});
                    });
   };
+  auto events_withdrawn = [&](const char* where, int64_t owner) {
+    return ForRows(db,
+                   where[0] == 'c'
+                       ? "SELECT event_leaf, event, date, reason, time, leaf_index FROM "
+                         "event_withdrawals WHERE case_leaf = ?1 ORDER BY leaf_index"
+                       : "SELECT event_leaf, event, date, reason, time, leaf_index FROM "
+                         "event_withdrawals WHERE event_leaf = ?1",
+                   owner, [r](Stmt& st) {
+                     r->events_withdrawn.push_back(
+                         {Id(EntityKind::kCaseEvent, st.ColInt(0)), st.ColText(1), st.ColText(2),
+                          st.ColText(3), st.ColText(4), static_cast<uint64_t>(st.ColInt(5))});
+                   });
+  };
   switch (ref.kind) {
     case EntityKind::kPlace:
       return ForRows(db, "SELECT lat, lon, within_leaf FROM places WHERE leaf_index = ?1", leaf,
@@ -1212,15 +1263,20 @@ Status ReadEntity(sqlite3* db, EntityRef ref, EntityRecord* r) {
                                                               st.ColText(1));
                                     }));
       ISNAD_RETURN_IF_ERROR(withdrawn_from("exhibit", leaf));
+      ISNAD_RETURN_IF_ERROR(events_withdrawn("case", leaf));
       return items_of("exhibit", leaf);
     case EntityKind::kCaseEvent:
-      ISNAD_RETURN_IF_ERROR(
-          ForRows(db, "SELECT event, date, case_leaf FROM case_events WHERE leaf_index = ?1", leaf,
-                  [r](Stmt& st) {
-                    r->category = st.ColText(0);
-                    r->date = st.ColText(1);
-                    r->owner = Id(EntityKind::kCase, st.ColInt(2));
-                  }));
+      // A withdrawn event is read from its withdrawal, which keeps what it was.
+      ISNAD_RETURN_IF_ERROR(ForRows(db,
+                                    "SELECT event, date, case_leaf FROM case_events WHERE "
+                                    "leaf_index = ?1 UNION ALL SELECT event, date, case_leaf FROM "
+                                    "event_withdrawals WHERE event_leaf = ?1",
+                                    leaf, [r](Stmt& st) {
+                                      r->category = st.ColText(0);
+                                      r->date = st.ColText(1);
+                                      r->owner = Id(EntityKind::kCase, st.ColInt(2));
+                                    }));
+      ISNAD_RETURN_IF_ERROR(events_withdrawn("event", leaf));
       return items_of("document", leaf);
     default:
       return Status::Ok();
@@ -1250,7 +1306,12 @@ StatusOr<std::vector<EntityRecord>> Catalog::Entities(EntityKind kind) const {
   std::vector<int64_t> leaves;
   ISNAD_ASSIGN_OR_RETURN(
       Stmt st,
-      Stmt::Prepare(db_, "SELECT leaf_index FROM entities WHERE kind = ?1 ORDER BY leaf_index"));
+      Stmt::Prepare(db_, kind == EntityKind::kCaseEvent
+                             // Standing events only: a withdrawn one is its case's history.
+                             ? "SELECT leaf_index FROM case_events WHERE ?1 NOT NULL ORDER BY "
+                               "leaf_index"
+                             : "SELECT leaf_index FROM entities WHERE kind = ?1 ORDER BY "
+                               "leaf_index"));
   st.Text(1, EntityKindName(kind));
   while (true) {
     ISNAD_ASSIGN_OR_RETURN(bool row, st.Step("listing entities"));

@@ -449,6 +449,58 @@ TEST(Graph, AWithdrawnRelationLeavesShowsTimelinesWarningsAndFilters) {
   EXPECT_EQ(*c->Fingerprint(), *Build(h.entries(), 1)->Fingerprint());
 }
 
+// A case event taken back: out of the case's events, timeline and search, its
+// documents out of the case; kept, with why, in the case's events_withdrawn and
+// readable by its id. A second withdrawal in the log changes nothing.
+TEST(Graph, AWithdrawnCaseEventLeavesItsCaseAndKeepsWhy) {
+  History h;
+  const std::string doc = h.Item("order.pdf");
+  const std::string kase =
+      h.Graph({{"type", "case.added"}, {"title", {{"en", "A complaint"}}}}, EntityKind::kCase);
+  const std::string ev = h.Graph({{"type", "case.event"},
+                                  {"case", kase},
+                                  {"event", "warrant"},
+                                  {"date", "2023-11-15"},
+                                  {"description", {{"en", "arrest warrants issued"}}},
+                                  {"documents", {doc}}},
+                                 EntityKind::kCaseEvent);
+  EXPECT_FALSE(
+      GraphEntry(kBy, {{"type", "case.event_withdrawn"}, {"event", kase}, {"reason", "x"}}).ok());
+  EXPECT_FALSE(GraphEntry(kBy, {{"type", "case.event_withdrawn"}, {"event", ev}}).ok());
+  auto before = Build(h.entries());
+  ASSERT_NE(before, nullptr);
+  ASSERT_EQ(before->Search({.query = "warrants"})->hits.size(), 1u);  // the case, by its event
+  h.Graph({{"type", "case.event_withdrawn"}, {"event", ev}, {"reason", "the wrong day"}});
+  h.Graph({{"type", "case.event_withdrawn"}, {"event", ev}, {"reason", "said twice"}});
+  auto c = Build(h.entries());
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->Entities(EntityKind::kCaseEvent)->empty());
+  auto k = c->Entity(kase);
+  ASSERT_TRUE(k.ok()) << k.status().ToString();
+  ASSERT_EQ(k->events_withdrawn.size(), 1u);
+  EXPECT_EQ(k->events_withdrawn[0].event, ev);
+  EXPECT_EQ(k->events_withdrawn[0].what, "warrant");
+  EXPECT_EQ(k->events_withdrawn[0].date, "2023-11-15");
+  EXPECT_EQ(k->events_withdrawn[0].reason, "the wrong day");
+  EXPECT_EQ(k->events_withdrawn[0].leaf_index, 4u);
+  auto e = c->Entity(ev);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->owner, kase);
+  EXPECT_EQ(e->category, "warrant");
+  EXPECT_TRUE(e->items.empty());
+  ASSERT_EQ(e->events_withdrawn.size(), 1u);
+  auto d = c->Details(doc);
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->cases.empty());
+  auto tl = c->Timeline(kase);
+  ASSERT_TRUE(tl.ok()) << tl.status().ToString();
+  EXPECT_TRUE(tl->empty());
+  auto hits = c->Search({.query = "warrants"});
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  EXPECT_TRUE(hits->hits.empty()) << "the case is no longer found by the event's words";
+  EXPECT_EQ(*c->Fingerprint(), *Build(h.entries(), 1)->Fingerprint());
+}
+
 TEST(Graph, ProjectsEveryEntry) {
   Sample s;
   auto c = Build(s.h.entries());
@@ -1048,7 +1100,7 @@ TEST(Graph, SearchByANameWhoseOtherNamesHoldQuoteMarks) {
 TEST(Graph, ReindexEqualsOnALargeRandomHistory) {
   std::mt19937 rng(20130821);
   History h;
-  std::vector<std::string> items, places, incidents, actors, cases, relations;
+  std::vector<std::string> items, places, incidents, actors, cases, relations, events;
   auto pick = [&rng](const std::vector<std::string>& v) {
     return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng)];
   };
@@ -1127,13 +1179,17 @@ TEST(Graph, ReindexEqualsOnALargeRandomHistory) {
       // Sometimes of one withdrawn already: applied as it is, it changes nothing.
       h.Graph(
           {{"type", "relation.withdrawn"}, {"relation", pick(relations)}, {"reason", phrase()}});
+    } else if (r < 97 || events.empty()) {
+      events.push_back(h.Graph({{"type", "case.event"},
+                                {"case", pick(cases)},
+                                {"event", "hearing"},
+                                {"date", "2020-0" + std::to_string(1 + rng() % 9)},
+                                {"description", {{"en", phrase()}}},
+                                {"documents", {pick(items)}}},
+                               EntityKind::kCaseEvent));
     } else {
-      h.Graph({{"type", "case.event"},
-               {"case", pick(cases)},
-               {"event", "hearing"},
-               {"date", "2020-0" + std::to_string(1 + rng() % 9)},
-               {"description", {{"en", phrase()}}},
-               {"documents", {pick(items)}}});
+      // Sometimes of one withdrawn already, as above.
+      h.Graph({{"type", "case.event_withdrawn"}, {"event", pick(events)}, {"reason", phrase()}});
     }
   }
   auto one = Build(h.entries());

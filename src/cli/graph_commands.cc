@@ -48,8 +48,22 @@ constexpr std::string_view kDateForms =
     "give YYYY, YYYY-MM, YYYY-MM-DD or a range A/B (EDTF), each optionally ending in ~ "
     "(approximate) or ? (uncertain)";
 
+// Notes on what a command is about to record (a date in the future, say), said
+// once it is recorded: a note that ends "recorded as given" must not come before
+// a refusal for another reason, when nothing was recorded.
+std::vector<std::string>& PendingNotes() {
+  static std::vector<std::string> notes;
+  return notes;
+}
+
 // Runs a command body that prints its own output and turns its status into an exit code.
-int Finish(const Status& s) { return s.ok() ? kExitOk : Fail(s); }
+int Finish(const Status& s) {
+  if (s.ok()) {
+    for (const std::string& note : PendingNotes()) fmt::print(stderr, "{}\n", note);
+  }
+  PendingNotes().clear();
+  return s.ok() ? kExitOk : Fail(s);
+}
 
 // ---------------------------------------------------------------- checking input
 
@@ -62,14 +76,15 @@ Status CheckDate(std::string_view flag, const std::string& value) {
   if (value.empty()) return Status::Ok();
   if (auto range = catalog::ParseEventDate(value); range.has_value()) {
     if (std::string note = catalog::DateNote(value); !note.empty()) {
-      fmt::print(stderr, "note: {} \"{}\": {}\n", flag, Printable(value), note);
+      PendingNotes().push_back(fmt::format("note: {} \"{}\": {}", flag, Printable(value), note));
     }
     // Recorded as given (a hearing set for next month is a date too), but said: a
     // slipped year (2031 for 2013) would otherwise stand in the timeline for good.
     const std::string today = core::NowUtc().substr(0, 10);
     if (range->lo > today) {
-      fmt::print(stderr, "note: {} \"{}\" is in the future (today is {}); recorded as given\n",
-                 flag, Printable(value), today);
+      PendingNotes().push_back(
+          fmt::format("note: {} \"{}\" is in the future (today is {}); recorded as given", flag,
+                      Printable(value), today));
     }
     return Status::Ok();
   }
@@ -345,6 +360,19 @@ Json WithdrawnJson(const std::vector<EntityRecord::Withdrawal>& withdrawn) {
   return j;
 }
 
+Json EventsWithdrawnJson(const std::vector<EntityRecord::EventWithdrawal>& withdrawn) {
+  Json j = Json::array();
+  for (const auto& w : withdrawn) {
+    j.push_back({{"event", w.event},
+                 {"type", w.what},
+                 {"date", w.date},
+                 {"reason", w.reason},
+                 {"time", w.time},
+                 {"entry", w.leaf_index}});
+  }
+  return j;
+}
+
 // Items taken back, each with why and the entry that did it, after the
 // ones that stand: the history a reader of `show` should not have to dig for.
 void PrintWithdrawn(const catalog::Catalog& c, const char* heading,
@@ -397,6 +425,7 @@ Json EntityJson(const EntityRecord& e) {
       j["parties"] = parties;
       j["exhibits"] = StringsJson(e.items);
       j["withdrawn"] = WithdrawnJson(e.withdrawn);
+      j["events_withdrawn"] = EventsWithdrawnJson(e.events_withdrawn);
       break;
     }
     case EntityKind::kCaseEvent:
@@ -405,6 +434,7 @@ Json EntityJson(const EntityRecord& e) {
       j["date"] = e.date;
       j["description"] = LangJson(e.descriptions);
       j["documents"] = StringsJson(e.items);
+      if (!e.events_withdrawn.empty()) j["withdrawn"] = EventsWithdrawnJson(e.events_withdrawn);
       break;
     default:
       break;
@@ -1624,6 +1654,13 @@ Status CaseShow(const Globals& g, const ShowOptions& o) {
     for (const auto& item : e.items) fmt::print("  {}\n", Named(c, item));
   }
   PrintWithdrawn(c, "exhibits withdrawn", e.withdrawn);
+  if (!e.events_withdrawn.empty()) {
+    fmt::print("events withdrawn:\n");
+    for (const auto& w : e.events_withdrawn) {
+      fmt::print("  {:<23} {:<18} {}\n      {} (log entry {}, {})\n", w.date, w.what, w.event,
+                 Printable(w.reason), w.leaf_index, w.time);
+    }
+  }
   PrintRecordedBy(e);
   return Status::Ok();
 }
@@ -1692,6 +1729,48 @@ Status CaseEventAdd(const Globals& g, const CaseEventOptions& o) {
   }
   fmt::print("Recorded {} {} on {} in {} (log entry {}).\n", event, id, o.date,
              Named(a->catalog(), case_id), leaf);
+  return Status::Ok();
+}
+
+// case.event_withdrawn: an event recorded by mistake (a wrong date, type or
+// document) taken back with the reason; the case.event entry stays in the log.
+// The right one is then recorded anew with `isnad case event`.
+Status CaseEventWithdraw(const Globals& g, const RelationRefOptions& o) {
+  if (catalog::IsBlank(o.reason)) {
+    return core::InvalidArgument(
+        "--reason is blank: say why the event is withdrawn (it is kept in the custody log)");
+  }
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
+  const catalog::Catalog& c = a->catalog();
+  auto ref = catalog::ParseEntityId(o.ref);
+  if (!ref.has_value() || ref->kind != EntityKind::kCaseEvent) {
+    return core::InvalidArgument(fmt::format(
+        "EVENT is a case event's id, such as ev20 (`isnad case show CASE` lists them), not "
+        "\"{}\"",
+        Printable(o.ref)));
+  }
+  ISNAD_ASSIGN_OR_RETURN(EntityRecord ev, c.Entity(o.ref));
+  if (!ev.events_withdrawn.empty()) {
+    const auto& w = ev.events_withdrawn.front();
+    return core::FailedPrecondition(
+        fmt::format("{} was withdrawn already by log entry {} ({}): {}; nothing was written", ev.id,
+                    w.leaf_index, w.time, Printable(w.reason)));
+  }
+  Json body{
+      {"type", std::string(catalog::kCaseEventWithdrawn)}, {"event", ev.id}, {"reason", o.reason}};
+  ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
+  if (g.json) {
+    PrintJsonLine({{"type", std::string(catalog::kCaseEventWithdrawn)},
+                   {"leaf_index", leaf},
+                   {"event", ev.id},
+                   {"case", ev.owner},
+                   {"reason", o.reason}});
+    return Status::Ok();
+  }
+  fmt::print(
+      "Withdrew {}: {} on {} in {} (log entry {}); the event stays in the custody log. Record "
+      "the right one with `isnad case event {} --type ... --date ...`.\n",
+      ev.id, ev.category, ev.date, Named(c, ev.owner), leaf, ev.owner);
   return Status::Ok();
 }
 
@@ -2112,7 +2191,8 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
   }
   // ---- case
   {
-    auto* kase = app.add_subcommand("case", "legal cases: add, ls, show, event, link, unlink");
+    auto* kase = app.add_subcommand(
+        "case", "legal cases: add, ls, show, event, withdraw-event, link, unlink");
     kase->require_subcommand(1);
     Example(kase, "isnad case show case12");
     auto o = std::make_shared<CaseOptions>();
@@ -2165,6 +2245,17 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
             "isnad case event case12 --type warrant --date 2023-11-15 --document i20 "
             "--description \"arrest warrants issued\"");
     Add(out, event, [&g, eo] { return CaseEventAdd(g, *eo); });
+    auto wo = std::make_shared<RelationRefOptions>();
+    auto* withdraw = kase->add_subcommand(
+        "withdraw-event",
+        "take back an event recorded by mistake (a correction; it stays in the log), with why");
+    withdraw->add_option("event", wo->ref, "case event id, e.g. ev20 (case show lists them)")
+        ->required();
+    withdraw->add_option("--reason", wo->reason, "why (kept in the custody log)")->required();
+    Example(withdraw,
+            "isnad case withdraw-event ev20 --reason \"wrong date: the warrant was issued on "
+            "2023-11-15\"");
+    Add(out, withdraw, [&g, wo] { return CaseEventWithdraw(g, *wo); });
     auto lo = std::make_shared<LinkOptions>();
     auto* link = kase->add_subcommand("link", "add items to a case as exhibits");
     link->add_option("case", lo->target, "case id or title")->required();

@@ -503,7 +503,7 @@ int CmdShow(const Globals& g, const std::string& id) {
                Printable(s.operator_));
     if (!s.path.empty()) fmt::print("      path    {}\n", Printable(s.path));
     if (!s.link_target.empty()) {
-      fmt::print("      link    a symbolic link to {}, whose bytes were read\n",
+      fmt::print("      link    reached through a symbolic link; its bytes were read from {}\n",
                  Printable(s.link_target));
     }
     if (s.path.find("\uFFFD") != std::string::npos) {
@@ -647,8 +647,10 @@ int CmdLog(const Globals& g, uint64_t from, uint64_t limit) {
       what =
           fmt::format("{}: {} {} {}", catalog::EntityId(catalog::EntityKind::kRelation, i),
                       j->value("subject", ""), j->value("predicate", ""), j->value("object", ""));
-    } else if (type == catalog::kRelationWithdrawn) {
-      what = fmt::format("{}: {}", j->value("relation", ""), Printable(j->value("reason", "")));
+    } else if (type == catalog::kRelationWithdrawn || type == catalog::kCaseEventWithdrawn) {
+      what = fmt::format("{}: {}",
+                         j->value(type == catalog::kRelationWithdrawn ? "relation" : "event", ""),
+                         Printable(j->value("reason", "")));
     } else if (type == catalog::kIncidentLinked || type == catalog::kCaseLinked ||
                type == catalog::kIncidentUnlinked || type == catalog::kCaseUnlinked) {
       bool to_case = type == catalog::kCaseLinked || type == catalog::kCaseUnlinked;
