@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks the custody evidence of an isnad evidence package, independently of isnad.
 
-Usage: python3 verify-bag.py --key ARCHIVE.vkey BAG_FOLDER
+Usage: python3 verify-bag.py --key ARCHIVE.vkey|'VKEY TEXT' BAG_FOLDER|BAG.zip
 
 Python 3 standard library and the `openssl` command only. Run it after checking the
 BagIt manifests with sha256sum (docs/verifying.md). It checks:
@@ -21,7 +21,7 @@ BagIt manifests with sha256sum (docs/verifying.md). It checks:
      document of an event a later proved case.event_withdrawn took back, excepted).
 Prints each problem; exits 1 if there is any, 0 otherwise.
 """
-import base64, hashlib, json, os, re, stat, subprocess, sys, tempfile
+import atexit, base64, hashlib, json, os, re, shutil, stat, subprocess, sys, tempfile, zipfile
 
 problems = []
 files = set()  # every regular file of the bag, relative, found without following links
@@ -215,12 +215,38 @@ def size_of(j, member):
     return v
 
 
+def usage(message):
+    """A mistake in how the script was called, not a finding about the bag: exit 2."""
+    print(f"usage: {message}\n{__doc__.splitlines()[2]}", file=sys.stderr)
+    sys.exit(2)
+
+
 def main(argv):
     if len(argv) != 4 or argv[1] != "--key":
-        sys.exit(__doc__)
+        usage("give --key and the bag")
     sys.stdout.reconfigure(errors="backslashreplace")  # a file name that is not UTF-8
-    key = parse_vkey(open(argv[2]).read())
-    os.chdir(argv[3])
+    # The key: a file holding it (ARCHIVE.vkey), or its text itself.
+    key_text = open(argv[2]).read() if os.path.isfile(argv[2]) else argv[2]
+    try:
+        key = parse_vkey(key_text)
+    except Exception:
+        usage(f"--key {argv[2]!r} is neither a file holding the archive's public key nor the "
+              "key itself (NAME+KEYID+BASE64)")
+    bag = argv[3]
+    if os.path.isfile(bag) and zipfile.is_zipfile(bag):
+        # A .zip package: unpacked into a temporary folder (zipfile keeps every name
+        # inside it and writes no link), then checked as a folder.
+        unpacked = tempfile.mkdtemp(prefix="verify-bag-")
+        atexit.register(shutil.rmtree, unpacked, ignore_errors=True)
+        with zipfile.ZipFile(bag) as z:
+            z.extractall(unpacked)
+        inside = os.listdir(unpacked)
+        bag = unpacked
+        if len(inside) == 1 and os.path.isdir(os.path.join(unpacked, inside[0])):
+            bag = os.path.join(unpacked, inside[0])  # the package's own folder
+    elif not os.path.isdir(bag):
+        usage(f"{bag!r} is not a folder or a .zip file (unpack a .tar or .tar.gz first)")
+    os.chdir(bag)
     walk()
     vouched = {f for f in files if "/" not in f and (f in ("bagit.txt", "bag-info.txt") or
                re.fullmatch(r"(tag)?manifest-[a-z0-9]+\.txt", f))}

@@ -220,6 +220,22 @@ TEST_P(RoundTrip, ExportThenVerifyBagPasses) {
   // The key may also be given as a file.
   WriteTestFile(tmp_.Join("archive.vkey"), vkey_ + "\n");
   EXPECT_EQ(VerifyBag({out, "--key", tmp_.Join("archive.vkey")}).exit_code, 0);
+
+  // The bundled script takes the key as text too, and a folder or a .zip as it is;
+  // a .tar, or a key that is neither, is a mistake in the call (exit 2), not a
+  // finding about the bag.
+  const std::string script = std::string(ISNAD_SOURCE_DIR) + "/scripts/verify-bag.py";
+  auto py = RunProcess({"/usr/bin/env", "python3", script, "--key", vkey_, out});
+  if (std::string(GetParam()) == ".tar") {
+    EXPECT_EQ(py.exit_code, 2) << py.out << py.err;
+    EXPECT_NE(py.err.find("unpack a .tar"), std::string::npos) << py.err;
+  } else {
+    EXPECT_EQ(py.exit_code, 0) << py.out << py.err;
+    EXPECT_TRUE(HasLineStarting(py.out, "OK")) << py.out;
+  }
+  auto bad_key = RunProcess({"/usr/bin/env", "python3", script, "--key", "no-such.vkey", out});
+  EXPECT_EQ(bad_key.exit_code, 2) << bad_key.out << bad_key.err;
+  EXPECT_NE(bad_key.err.find("neither a file"), std::string::npos) << bad_key.err;
 }
 
 // ".ZIP": the ending in any case (a name typed on a system that shows them in capitals).

@@ -1244,10 +1244,19 @@ TEST_F(GraphCli, AWithdrawnCaseEventLeavesTheCaseButNotTheLog) {
   EXPECT_TRUE(Contains(blank.err, "--reason is blank")) << blank.err;
   EXPECT_EQ(LogSize(), size);
 
-  // The right warrant is recorded anew: the withdrawn one is not "recorded already".
-  std::string right = NewId({"case", "event", s.kase, "--type", "warrant", "--date", "2023-11",
-                             "--description", "arrest warrants issued", "--document", s.report});
-  EXPECT_FALSE(right.empty());
+  // The very event withdrawn, run again from the shell's history: refused, naming
+  // the withdrawal (it would undo the correction), unless --new.
+  RunResult undo = isnad({"case", "event", s.kase, "--type", "warrant", "--date", "2023-11",
+                          "--description", "arrest warrants issued", "--document", s.report});
+  EXPECT_NE(undo.exit_code, 0);
+  EXPECT_TRUE(Contains(undo.err, s.warrant + ", withdrawn by log entry")) << undo.err;
+  EXPECT_TRUE(Contains(undo.err, "wrong month")) << undo.err;
+  EXPECT_EQ(LogSize(), size);
+  // The right warrant is recorded anew; its document is said not to be an exhibit.
+  RunResult right = isnad({"case", "event", s.kase, "--type", "warrant", "--date", "2023-11-14",
+                           "--description", "arrest warrants issued", "--document", s.report});
+  EXPECT_EQ(right.exit_code, 0) << right.err;
+  EXPECT_TRUE(Contains(right.err, "is not an exhibit of " + s.kase)) << right.err;
   EXPECT_TRUE(has_case(s.report));
 
   // The log says which event was withdrawn and why.

@@ -818,12 +818,23 @@ report::Content ReportContent(const Archive& a, const Selection& s, const Custod
       std::replace(what.begin(), what.end(), '_', ' ');
       std::string desc = in.j.contains("description") ? PickJson(in.j["description"], lang) : "";
       if (!desc.empty()) what += ": " + desc;
-      if (in.j.contains("documents")) what += " [" + JoinTexts(in.j["documents"]) + "]";
+      if (in.j.contains("documents") && in.j["documents"].is_array()) {
+        // A document not in the package (that of an event withdrawn since) is said so.
+        std::string docs;
+        for (const Json& v : in.j["documents"]) {
+          if (!v.is_string()) continue;
+          docs += (docs.empty() ? "" : ", ") + v.get<std::string>();
+          if (!s.ids.count(v.get<std::string>()))
+            docs += ar ? " (ليس في هذه الحزمة)" : " (not in this package)";
+        }
+        what += " [" + docs + "]";
+      }
       const std::string id = "ev" + std::to_string(in.leaf);
       event_lines[id] = Text(in.j, "date") + " " + Shorten(what, 120);
+      what = id + " " + what;
       if (auto w = event_withdrawals.find(id); w != event_withdrawals.end()) {
         what = (ar ? "(سُحب في " : "(WITHDRAWN on ") + Text(w->second->j, "time").substr(0, 10) +
-               ") " + what;
+               ": " + Shorten(Text(w->second->j, "reason"), 200) + ") " + what;
       }
       auto range = catalog::ParseEventDate(Text(in.j, "date"));
       timeline.push_back({range ? range->lo : "", {Text(in.j, "date"), what}});
@@ -894,7 +905,9 @@ std::string Readme(const Archive& a, const Selection& s, const Custody& c,
       "   data/tools/verify-bag.py; read it before you run it, or use isnad's own copy.\n"
       "Proofs contain hashes only: they show that other entries exist in the log, never what\n"
       "they say. Nothing of any other item is in this package, but for the id of an item\n"
-      "withdrawn from the case or incident, in the entries that linked and withdrew it.\n\n";
+      "withdrawn from the case or incident, in the entries that linked and withdrew it; of\n"
+      "a document of a case event withdrawn since; and of a claim's source outside the\n"
+      "package (marked \"not in this package\" in the report).\n\n";
   out += "حزمة أدلة من إسناد\n==================\n\n";
   out += ar + "\nمن الأرشيف «" + a.origin() + "»، صُدّرت بتاريخ " + date + ".\n\n";
   out += "هذا المجلد حزمة BagIt 1.0 \u200F(RFC 8493). عدد الأدلة فيه: " + x +
@@ -919,7 +932,8 @@ std::string Readme(const Archive& a, const Selection& s, const Custody& c,
       "في إسناد). البرنامج هو data/tools/verify-bag.py؛ اقرأه قبل تشغيله.\n"
       "البراهين تحتوي على قيم تجزئة فقط: تُظهر وجود قيود أخرى في السجل، ولا تكشف مضمونها. لا "
       "يوجد في هذه الحزمة شيء من أي مادة أخرى، سوى معرّف مادة سُحبت من القضية أو الحادثة، في "
-      "القيدين اللذين ربطاها وسحباها.\n";
+      "القيدين اللذين ربطاها وسحباها، ومعرّف مستند لحدث في القضية سُحب لاحقاً، ومعرّف مصدر "
+      "لادعاء ليس في الحزمة (موسوم «ليس في هذه الحزمة» في التقرير).\n";
   return out;
 }
 

@@ -1714,6 +1714,40 @@ Status CaseEventAdd(const Globals& g, const CaseEventOptions& o) {
                       "recorded. To record another {} on that day, add --new",
                       case_id, event, o.date, ev.id, case_id, event));
     }
+    // The very event withdrawn as a mistake (a command run again from the shell's
+    // history): recorded, it would undo the correction and put its documents back.
+    ISNAD_ASSIGN_OR_RETURN(catalog::EntityRecord kase, a->catalog().Entity(case_id));
+    for (const auto& w : kase.events_withdrawn) {
+      if (w.what != event || w.date != o.date) continue;
+      auto ref = catalog::ParseEntityId(w.event);
+      ISNAD_ASSIGN_OR_RETURN(std::string entry, a->log().Entry(ref->leaf_index));
+      Json was = Json::parse(entry, nullptr, /*allow_exceptions=*/false);
+      if (was.is_discarded()) continue;
+      std::vector<std::string> held, given = documents;  // in any order
+      for (const Json& d : was.value("documents", Json::array()))
+        held.push_back(d.get<std::string>());
+      std::sort(held.begin(), held.end());
+      std::sort(given.begin(), given.end());
+      if (held != given || was.value("description", Json()) != body.value("description", Json())) {
+        continue;
+      }
+      return core::AlreadyExists(fmt::format(
+          "{} {} on {} with these documents is {}, withdrawn by log entry {} ({}): \"{}\"; nothing "
+          "was recorded. To record it again all the same, add --new",
+          case_id, event, o.date, w.event, w.leaf_index, w.time, Printable(w.reason)));
+    }
+  }
+  // A document that is not one of the case's exhibits goes into the case's exports
+  // as this event's document: said, since it may be one the case keeps back.
+  if (!documents.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(catalog::EntityRecord kase, a->catalog().Entity(case_id));
+    for (const std::string& d : documents) {
+      if (std::find(kase.items.begin(), kase.items.end(), d) != kase.items.end()) continue;
+      PendingNotes().push_back(fmt::format(
+          "note: {} is not an exhibit of {}; as this event's document it goes into the case's "
+          "exports (`isnad export --case {}`)",
+          Named(a->catalog(), d), case_id, case_id));
+    }
   }
   ISNAD_ASSIGN_OR_RETURN(uint64_t leaf, RecordBodies(*a, {body}));
   std::string id = catalog::EntityId(EntityKind::kCaseEvent, leaf);
@@ -1743,6 +1777,19 @@ Status CaseEventWithdraw(const Globals& g, const RelationRefOptions& o) {
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
   const catalog::Catalog& c = a->catalog();
   auto ref = catalog::ParseEntityId(o.ref);
+  if (ref.has_value() && ref->kind == EntityKind::kCase) {
+    // A case given: its events, to pick from.
+    auto events = CaseEvents(c, o.ref);
+    std::string list;
+    if (events.ok()) {
+      for (const auto& ev : *events) {
+        list += fmt::format("{}{} {} on {}", list.empty() ? "" : "; ", ev.id, ev.category, ev.date);
+      }
+    }
+    return core::InvalidArgument(
+        fmt::format("EVENT is a case event's id, not a case's; the events of {} are: {}", o.ref,
+                    list.empty() ? "none" : list));
+  }
   if (!ref.has_value() || ref->kind != EntityKind::kCaseEvent) {
     return core::InvalidArgument(fmt::format(
         "EVENT is a case event's id, such as ev20 (`isnad case show CASE` lists them), not "
@@ -2251,7 +2298,11 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
         "take back an event recorded by mistake (a correction; it stays in the log), with why");
     withdraw->add_option("event", wo->ref, "case event id, e.g. ev20 (case show lists them)")
         ->required();
-    withdraw->add_option("--reason", wo->reason, "why (kept in the custody log)")->required();
+    withdraw
+        ->add_option("--reason", wo->reason,
+                     "why (kept in the custody log, and shown in the case's exports: anyone given "
+                     "the package reads it)")
+        ->required();
     Example(withdraw,
             "isnad case withdraw-event ev20 --reason \"wrong date: the warrant was issued on "
             "2023-11-15\"");
