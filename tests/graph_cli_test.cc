@@ -1202,7 +1202,22 @@ TEST_F(GraphCli, AWithdrawnCaseEventLeavesTheCaseButNotTheLog) {
   };
   ASSERT_TRUE(has_case(s.report));  // in the case only as the warrant's document
   ASSERT_TRUE(Has(Search({"--case", s.kase}), s.report));
-  Json out = One({"case", "withdraw-event", s.warrant, "--reason",
+  // Unlinking that document is refused, naming the event to take back instead.
+  RunResult unlink = isnad({"case", "unlink", s.kase, s.report, "--reason", "protected witness"});
+  EXPECT_EQ(unlink.exit_code, 1);
+  EXPECT_TRUE(Contains(unlink.err, "document of event " + s.warrant)) << unlink.err;
+  EXPECT_TRUE(Contains(unlink.err, "case withdraw-event")) << unlink.err;
+  // A bare number is not taken for an event id; the event it would be is named.
+  const std::string number = s.warrant.substr(2);
+  RunResult bare = isnad({"case", "withdraw-event", number, "--reason", "x"});
+  EXPECT_EQ(bare.exit_code, 2);
+  EXPECT_TRUE(Contains(bare.err, "did you mean " + s.warrant)) << bare.err;
+  // An item's leaf given as an event: what that entry recorded is said.
+  RunResult item = isnad({"case", "withdraw-event", "ev" + s.video.substr(1), "--reason", "x"});
+  EXPECT_EQ(item.exit_code, 3);
+  EXPECT_TRUE(Contains(item.err, "recorded " + s.video + ", not a case event")) << item.err;
+  // Typed from a printout in capitals, the id is taken.
+  Json out = One({"case", "withdraw-event", "EV" + number, "--reason",
                   "wrong month: the warrants were issued on 2023-11-14"});
   EXPECT_EQ(out["type"], "case.event_withdrawn");
   EXPECT_EQ(out["event"], s.warrant);
@@ -1218,8 +1233,14 @@ TEST_F(GraphCli, AWithdrawnCaseEventLeavesTheCaseButNotTheLog) {
   EXPECT_EQ(kase["events_withdrawn"][0]["type"], "warrant");
   EXPECT_EQ(kase["events_withdrawn"][0]["date"], "2023-11");
   EXPECT_EQ(kase["events_withdrawn"][0]["entry"], out["leaf_index"]);
+  // What the event was stays readable: its documents, description, who recorded it.
+  EXPECT_EQ(kase["events_withdrawn"][0]["documents"], Json::array({s.report})) << kase.dump();
+  EXPECT_EQ(kase["events_withdrawn"][0]["description"]["en"], "arrest warrants issued");
+  EXPECT_FALSE(kase["events_withdrawn"][0]["recorded"]["operator"].get<std::string>().empty());
   RunResult plain = isnad({"case", "show", s.kase});
   EXPECT_TRUE(Contains(plain.out, "events withdrawn:")) << plain.out;
+  EXPECT_TRUE(Contains(plain.out, "document " + s.report)) << plain.out;
+  EXPECT_TRUE(Contains(plain.out, "arrest warrants issued")) << plain.out;
   EXPECT_TRUE(Contains(plain.out, "wrong month: the warrants were issued on 2023-11-14"))
       << plain.out;
   RunResult timeline = isnad({"timeline", s.kase});
@@ -1263,6 +1284,12 @@ TEST_F(GraphCli, AWithdrawnCaseEventLeavesTheCaseButNotTheLog) {
   RunResult log = isnad({"log"});
   EXPECT_TRUE(Contains(log.out, "case.event_withdrawn ")) << log.out;
   EXPECT_TRUE(Contains(log.out, s.warrant + ": wrong month")) << log.out;
+  EXPECT_TRUE(Contains(log.out, s.warrant + ": " + s.kase + " warrant 2023-11")) << log.out;
+  bool found = false;
+  for (const Json& e : JsonLines(isnad({"log", "--json"}).out)) {
+    if (e["type"] == "case.event" && e.value("id", "") == s.warrant) found = true;
+  }
+  EXPECT_TRUE(found) << "log --json gives each case.event its ev id";
   // export-catalog gives each event its ref and the withdrawal after it.
   RunResult exported = isnad({"export-catalog", "--format", "jsonl"});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;

@@ -1082,7 +1082,8 @@ StatusOr<EntityRef> Existing(sqlite3* db, std::string_view id) {
   if (!ref.has_value()) {
     return core::InvalidArgument("\"" + std::string(id) +
                                  "\" is not an id; ids look like i42 (item), pl7 (place), inc3 "
-                                 "(incident), ac9 (actor), case2 (case), rel12 (relation)");
+                                 "(incident), ac9 (actor), case2 (case), ev20 (case event), rel12 "
+                                 "(relation)");
   }
   ISNAD_ASSIGN_OR_RETURN(Stmt st,
                          Stmt::Prepare(db, "SELECT kind FROM entities WHERE leaf_index = ?1"));
@@ -1091,7 +1092,23 @@ StatusOr<EntityRef> Existing(sqlite3* db, std::string_view id) {
   std::string kind = row ? st.ColText(0) : "";
   st.Reset();
   if (kind != EntityKindName(ref->kind)) {
-    return core::NotFound("no " + std::string(EntityKindName(ref->kind)) + " " + std::string(id));
+    // What that entry did create, if anything: ev3 typed for case3, or for item i3.
+    std::string other;
+    for (EntityKind k : {EntityKind::kPlace, EntityKind::kIncident, EntityKind::kActor,
+                         EntityKind::kRelation, EntityKind::kCase, EntityKind::kCaseEvent}) {
+      if (kind == EntityKindName(k)) other = EntityId(k, ref->leaf_index);
+    }
+    if (other.empty() && ref->kind != EntityKind::kItem) {
+      ISNAD_ASSIGN_OR_RETURN(Stmt item,
+                             Stmt::Prepare(db, "SELECT 1 FROM items WHERE leaf_index = ?1"));
+      item.Int(1, static_cast<int64_t>(ref->leaf_index));
+      ISNAD_ASSIGN_OR_RETURN(bool is_item, item.Step("looking up " + std::string(id)));
+      if (is_item) other = EntityId(EntityKind::kItem, ref->leaf_index);
+    }
+    std::string no = "no " + std::string(EntityKindName(ref->kind)) + " " + std::string(id);
+    if (other.empty()) return core::NotFound(no);
+    return core::NotFound(no + ": log entry " + std::to_string(ref->leaf_index) + " recorded " +
+                          other + ", not " + EntityKindWithArticle(ref->kind));
   }
   return *ref;
 }

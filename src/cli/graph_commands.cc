@@ -1060,6 +1060,24 @@ Status Link(const Globals& g, const LinkOptions& o, EntityKind kind) {
   return Status::Ok();
 }
 
+// The events of `case_id` in date order (first day it can mean, then last, then leaf).
+StatusOr<std::vector<EntityRecord>> CaseEvents(const catalog::Catalog& c,
+                                               const std::string& case_id) {
+  ISNAD_ASSIGN_OR_RETURN(std::vector<EntityRecord> all, c.Entities(EntityKind::kCaseEvent));
+  std::vector<EntityRecord> events;
+  for (auto& e : all) {
+    if (e.owner == case_id) events.push_back(std::move(e));
+  }
+  auto key = [](const EntityRecord& e) {
+    auto d = catalog::ParseEventDate(e.date);
+    return std::tuple(d ? d->lo : e.date, d ? d->hi : e.date, e.leaf_index);
+  };
+  std::stable_sort(
+      events.begin(), events.end(),
+      [&key](const EntityRecord& x, const EntityRecord& y) { return key(x) < key(y); });
+  return events;
+}
+
 struct UnlinkOptions {
   std::string target, reason;
   std::vector<std::string> items;
@@ -1083,6 +1101,24 @@ Status Unlink(const Globals& g, const UnlinkOptions& o, EntityKind kind) {
   ISNAD_ASSIGN_OR_RETURN(catalog::EntityRecord owner, a->catalog().Entity(target));
   for (const std::string& item : items) {
     if (std::find(owner.items.begin(), owner.items.end(), item) == owner.items.end()) {
+      // In the case only as an event's document: that event is what to take back.
+      std::string events;
+      if (!incident) {
+        ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::EntityRecord> evs,
+                               CaseEvents(a->catalog(), target));
+        for (const auto& ev : evs) {
+          if (std::find(ev.items.begin(), ev.items.end(), item) == ev.items.end()) continue;
+          events += fmt::format("{}{} ({} on {})", events.empty() ? "" : ", ", ev.id, ev.category,
+                                ev.date);
+        }
+      }
+      if (!events.empty()) {
+        return core::FailedPrecondition(fmt::format(
+            "{} is not an exhibit of case {}: it is in the case as the document of event {}; "
+            "nothing was written. If that event was recorded by mistake, take it back with `isnad "
+            "case withdraw-event EV --reason TEXT`",
+            item, target, events));
+      }
       return core::FailedPrecondition(fmt::format(
           "{} is not {} {}, so there is nothing to take back; nothing was written (see `isnad "
           "{} show {}`)",
@@ -1598,22 +1634,17 @@ Status CaseLs(const Globals& g) {
   return Status::Ok();
 }
 
-// The events of `case_id` in date order (first day it can mean, then last, then leaf).
-StatusOr<std::vector<EntityRecord>> CaseEvents(const catalog::Catalog& c,
-                                               const std::string& case_id) {
-  ISNAD_ASSIGN_OR_RETURN(std::vector<EntityRecord> all, c.Entities(EntityKind::kCaseEvent));
-  std::vector<EntityRecord> events;
-  for (auto& e : all) {
-    if (e.owner == case_id) events.push_back(std::move(e));
-  }
-  auto key = [](const EntityRecord& e) {
-    auto d = catalog::ParseEventDate(e.date);
-    return std::tuple(d ? d->lo : e.date, d ? d->hi : e.date, e.leaf_index);
-  };
-  std::stable_sort(
-      events.begin(), events.end(),
-      [&key](const EntityRecord& x, const EntityRecord& y) { return key(x) < key(y); });
-  return events;
+// The documents a case event named when it was recorded, read from its
+// case.event entry: a withdrawn event's are no longer in the catalogue.
+StatusOr<std::vector<std::string>> RecordedDocuments(const archive::Archive& a,
+                                                     const std::string& event_id) {
+  auto ref = catalog::ParseEntityId(event_id);
+  if (!ref.has_value()) return core::InvalidArgument(event_id + " is not a case event's id");
+  ISNAD_ASSIGN_OR_RETURN(std::string entry, a.log().Entry(ref->leaf_index));
+  ISNAD_ASSIGN_OR_RETURN(Json was, catalog::ParseEntry(entry));
+  std::vector<std::string> docs;
+  for (const Json& d : was.value("documents", Json::array())) docs.push_back(d.get<std::string>());
+  return docs;
 }
 
 Status CaseShow(const Globals& g, const ShowOptions& o) {
@@ -1622,11 +1653,29 @@ Status CaseShow(const Globals& g, const ShowOptions& o) {
   ISNAD_ASSIGN_OR_RETURN(std::string id, ResolveRef(*a, EntityKind::kCase, o.ref));
   ISNAD_ASSIGN_OR_RETURN(EntityRecord e, c.Entity(id));
   ISNAD_ASSIGN_OR_RETURN(std::vector<EntityRecord> events, CaseEvents(c, id));
+  // What each withdrawn event was: its description and who recorded it (the
+  // catalogue keeps them), its documents (its log entry).
+  struct WasRecorded {
+    EntityRecord event;
+    std::vector<std::string> documents;
+  };
+  std::vector<WasRecorded> was;
+  for (const auto& w : e.events_withdrawn) {
+    ISNAD_ASSIGN_OR_RETURN(EntityRecord ev, c.Entity(w.event));
+    ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> docs, RecordedDocuments(*a, w.event));
+    was.push_back({std::move(ev), std::move(docs)});
+  }
   if (g.json) {
     Json j = EntityJson(e);
     Json evs = Json::array();
     for (const auto& ev : events) evs.push_back(EntityJson(ev));
     j["events"] = evs;
+    for (size_t i = 0; i < was.size(); ++i) {
+      Json& w = j["events_withdrawn"][i];
+      if (!was[i].event.descriptions.empty()) w["description"] = was[i].event.descriptions;
+      w["documents"] = was[i].documents;
+      w["recorded"] = {{"time", was[i].event.time}, {"operator", was[i].event.operator_}};
+    }
     PrintJsonLine(j);
     return Status::Ok();
   }
@@ -1656,9 +1705,19 @@ Status CaseShow(const Globals& g, const ShowOptions& o) {
   PrintWithdrawn(c, "exhibits withdrawn", e.withdrawn);
   if (!e.events_withdrawn.empty()) {
     fmt::print("events withdrawn:\n");
-    for (const auto& w : e.events_withdrawn) {
-      fmt::print("  {:<23} {:<18} {}\n      {} (log entry {}, {})\n", w.date, w.what, w.event,
-                 Printable(w.reason), w.leaf_index, w.time);
+    for (size_t i = 0; i < was.size(); ++i) {
+      const auto& w = e.events_withdrawn[i];
+      const EntityRecord& ev = was[i].event;
+      std::string text = PreferredText(ev.descriptions);
+      if (!text.empty()) text = "  " + Printable(text);
+      fmt::print("  {:<23} {:<18} {}{}\n", w.date, w.what, w.event, text);
+      for (const auto& doc : was[i].documents) {
+        fmt::print("      document {}\n", Named(c, doc));
+      }
+      fmt::print("      recorded {} by {} (log entry {})\n", ev.time, Printable(ev.operator_),
+                 ev.leaf_index);
+      fmt::print("      withdrawn {} by log entry {}: {}\n", w.time, w.leaf_index,
+                 Printable(w.reason));
     }
   }
   PrintRecordedBy(e);
@@ -1719,18 +1778,14 @@ Status CaseEventAdd(const Globals& g, const CaseEventOptions& o) {
     ISNAD_ASSIGN_OR_RETURN(catalog::EntityRecord kase, a->catalog().Entity(case_id));
     for (const auto& w : kase.events_withdrawn) {
       if (w.what != event || w.date != o.date) continue;
-      auto ref = catalog::ParseEntityId(w.event);
-      ISNAD_ASSIGN_OR_RETURN(std::string entry, a->log().Entry(ref->leaf_index));
-      Json was = Json::parse(entry, nullptr, /*allow_exceptions=*/false);
-      if (was.is_discarded()) continue;
-      std::vector<std::string> held, given = documents;  // in any order
-      for (const Json& d : was.value("documents", Json::array()))
-        held.push_back(d.get<std::string>());
+      ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> held, RecordedDocuments(*a, w.event));
+      ISNAD_ASSIGN_OR_RETURN(catalog::EntityRecord was, a->catalog().Entity(w.event));
+      std::vector<std::string> given = documents;  // in any order
       std::sort(held.begin(), held.end());
       std::sort(given.begin(), given.end());
-      if (held != given || was.value("description", Json()) != body.value("description", Json())) {
-        continue;
-      }
+      Json described = Json::object();
+      for (const auto& [lang, text] : was.descriptions) described[lang] = text;
+      if (held != given || described != body.value("description", Json::object())) continue;
       return core::AlreadyExists(fmt::format(
           "{} {} on {} with these documents is {}, withdrawn by log entry {} ({}): \"{}\"; nothing "
           "was recorded. To record it again all the same, add --new",
@@ -1776,10 +1831,24 @@ Status CaseEventWithdraw(const Globals& g, const RelationRefOptions& o) {
   }
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForWrite(g));
   const catalog::Catalog& c = a->catalog();
-  auto ref = catalog::ParseEntityId(o.ref);
+  const std::string given = core::AsciiLower(o.ref);  // "EV20", as a printout may have it
+  if (!given.empty() && given.find_first_not_of("0123456789") == std::string::npos) {
+    // A bare number: which event it would be is said, not guessed (a withdrawal stays).
+    std::string would = "ev" + given;
+    auto ev = c.Entity(would);
+    return core::InvalidArgument(fmt::format(
+        "EVENT is a case event's id, which starts with ev, not the number \"{}\"{}; nothing "
+        "was written",
+        Printable(o.ref),
+        ev.ok() && ev->kind == EntityKind::kCaseEvent
+            ? fmt::format(": did you mean {} ({} on {} in {})?", would, ev->category, ev->date,
+                          ev->owner)
+            : ""));
+  }
+  auto ref = catalog::ParseEntityId(given);
   if (ref.has_value() && ref->kind == EntityKind::kCase) {
     // A case given: its events, to pick from.
-    auto events = CaseEvents(c, o.ref);
+    auto events = CaseEvents(c, given);
     std::string list;
     if (events.ok()) {
       for (const auto& ev : *events) {
@@ -1787,7 +1856,7 @@ Status CaseEventWithdraw(const Globals& g, const RelationRefOptions& o) {
       }
     }
     return core::InvalidArgument(
-        fmt::format("EVENT is a case event's id, not a case's; the events of {} are: {}", o.ref,
+        fmt::format("EVENT is a case event's id, not a case's; the events of {} are: {}", given,
                     list.empty() ? "none" : list));
   }
   if (!ref.has_value() || ref->kind != EntityKind::kCaseEvent) {
@@ -1796,7 +1865,7 @@ Status CaseEventWithdraw(const Globals& g, const RelationRefOptions& o) {
         "\"{}\"",
         Printable(o.ref)));
   }
-  ISNAD_ASSIGN_OR_RETURN(EntityRecord ev, c.Entity(o.ref));
+  ISNAD_ASSIGN_OR_RETURN(EntityRecord ev, c.Entity(given));
   if (!ev.events_withdrawn.empty()) {
     const auto& w = ev.events_withdrawn.front();
     return core::FailedPrecondition(

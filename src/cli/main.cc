@@ -599,10 +599,22 @@ int CmdLog(const Globals& g, uint64_t from, uint64_t limit) {
     auto j = catalog::ParseEntry(e);
     if (!j.ok()) return j.status().WithContext("entry " + std::to_string(i));
     std::string type = (*j)["type"];
+    // The id the entry gives a new record (item, place, ..., case event), else the item it is
+    // about.
+    using catalog::EntityKind;
+    const std::optional<EntityKind> creates =
+        type == catalog::kItemIngested    ? EntityKind::kItem
+        : type == catalog::kPlaceAdded    ? EntityKind::kPlace
+        : type == catalog::kActorAdded    ? EntityKind::kActor
+        : type == catalog::kIncidentAdded ? EntityKind::kIncident
+        : type == catalog::kCaseAdded     ? EntityKind::kCase
+        : type == catalog::kRelationAdded ? EntityKind::kRelation
+        : type == catalog::kCaseEvent     ? std::optional(EntityKind::kCaseEvent)
+                                          : std::nullopt;
     std::string id;
-    if (type == catalog::kItemIngested) {
-      id = catalog::ItemId(i);
-    } else if (j->contains("item")) {
+    if (creates.has_value()) {
+      id = catalog::EntityId(*creates, i);
+    } else if (j->contains("item") && (*j)["item"].is_string()) {
       id = (*j)["item"];
     }
     if (g.json) {
@@ -638,15 +650,10 @@ int CmdLog(const Globals& g, uint64_t from, uint64_t limit) {
       std::string text = label.contains("en") ? label["en"].get<std::string>()
                          : label.empty()      ? ""
                                               : label.begin()->get<std::string>();
-      catalog::EntityKind kind = type == catalog::kPlaceAdded      ? catalog::EntityKind::kPlace
-                                 : type == catalog::kActorAdded    ? catalog::EntityKind::kActor
-                                 : type == catalog::kIncidentAdded ? catalog::EntityKind::kIncident
-                                                                   : catalog::EntityKind::kCase;
-      what = fmt::format("{} {}", catalog::EntityId(kind, i), Printable(text));
+      what = fmt::format("{} {}", id, Printable(text));
     } else if (type == catalog::kRelationAdded) {
-      what =
-          fmt::format("{}: {} {} {}", catalog::EntityId(catalog::EntityKind::kRelation, i),
-                      j->value("subject", ""), j->value("predicate", ""), j->value("object", ""));
+      what = fmt::format("{}: {} {} {}", id, j->value("subject", ""), j->value("predicate", ""),
+                         j->value("object", ""));
     } else if (type == catalog::kRelationWithdrawn || type == catalog::kCaseEventWithdrawn) {
       what = fmt::format("{}: {}",
                          j->value(type == catalog::kRelationWithdrawn ? "relation" : "event", ""),
@@ -669,8 +676,9 @@ int CmdLog(const Globals& g, uint64_t from, uint64_t limit) {
     } else if (type == catalog::kItemReviewed) {
       what = Printable(j->value("item", "") + " " + j->value("status", ""));
     } else if (type == catalog::kCaseEvent) {
-      what = Printable(j->value("case", "") + " " + j->value("event", "") + " " +
-                       j->value("date", ""));
+      what = fmt::format("{}: {}", id,
+                         Printable(j->value("case", "") + " " + j->value("event", "") + " " +
+                                   j->value("date", "")));
     } else if (j->contains("item") && (*j)["item"].is_string()) {
       // item.described, item.analyzed, ...: at least which item, and what it touched.
       what = Printable(j->value("item", ""));
@@ -680,7 +688,7 @@ int CmdLog(const Globals& g, uint64_t from, uint64_t limit) {
       }
       what += fields;
     }
-    fmt::print("{:>7}  {}  {:<18} {:<22} {}\n", i, std::string((*j)["time"]), type,
+    fmt::print("{:>7}  {}  {:<20} {:<22} {}\n", i, std::string((*j)["time"]), type,
                Printable(j->value("operator", "")), what);
     return Status::Ok();
   });
