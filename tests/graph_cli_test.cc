@@ -1058,6 +1058,16 @@ TEST_F(GraphCli, UnlinkTakesAnItemOutWithItsReason) {
   ASSERT_NE(heading, std::string::npos) << plain.out;
   EXPECT_NE(plain.out.find(s.photo, heading), std::string::npos) << plain.out;
   EXPECT_NE(plain.out.find("filmed in 2012", heading), std::string::npos) << plain.out;
+  // Each item's own page says where it was taken out of, and why.
+  Json photo = One({"show", s.photo});
+  ASSERT_EQ(photo["taken_back"].size(), 1u) << photo.dump();
+  EXPECT_EQ(photo["taken_back"][0]["from"], s.incident);
+  EXPECT_EQ(photo["taken_back"][0]["as"], "incident");
+  EXPECT_EQ(photo["taken_back"][0]["reason"], "filmed in 2012");
+  RunResult video = isnad({"show", s.video});
+  EXPECT_TRUE(Contains(video.out, "of " + s.kase + " as an exhibit, by log entry " +
+                                      std::to_string(kase["leaf_index"].get<uint64_t>())))
+      << video.out;
 
   // Refused, and nothing written: not linked (any more), no reason, a blank one.
   uint64_t size = LogSize();
@@ -1249,6 +1259,16 @@ TEST_F(GraphCli, AWithdrawnCaseEventLeavesTheCaseButNotTheLog) {
   EXPECT_FALSE(has_case(s.report));
   EXPECT_FALSE(Has(Search({"--case", s.kase}), s.report));
   EXPECT_TRUE(Has(Search({"--case", s.kase}), s.video));
+  // The item's own page says it left the case with that event, and why.
+  Json report = One({"show", s.report});
+  ASSERT_EQ(report["taken_back"].size(), 1u) << report.dump();
+  EXPECT_EQ(report["taken_back"][0]["from"], s.kase);
+  EXPECT_EQ(report["taken_back"][0]["as"], "document");
+  EXPECT_EQ(report["taken_back"][0]["event"], s.warrant);
+  EXPECT_EQ(report["taken_back"][0]["entry"], out["leaf_index"]);
+  RunResult report_page = isnad({"show", s.report});
+  EXPECT_TRUE(Contains(report_page.out, "the document of event " + s.warrant + " (withdrawn)"))
+      << report_page.out;
 
   // Refused, and nothing written: withdrawn already, not an event, a blank reason.
   uint64_t size = LogSize();

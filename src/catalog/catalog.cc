@@ -40,7 +40,7 @@ using internal::Tx;
 
 // Bump when the schema changes; an older catalogue is then rebuilt with
 // `isnad reindex` (it is derived data, so there are no migrations).
-constexpr int kSchemaVersion = 9;  // 9: event_withdrawals
+constexpr int kSchemaVersion = 10;  // 10: a withdrawn event's documents in withdrawals
 constexpr int64_t kMaxSqlInteger = std::numeric_limits<int64_t>::max();
 
 // docs/formats/catalog.md describes this schema; change both together.
@@ -95,7 +95,6 @@ CREATE TABLE notes (
   CHECK ((text IS NULL) <> (text_sha256 IS NULL))
 );
 CREATE INDEX notes_by_item ON notes (item_leaf, leaf_index);
-PRAGMA user_version = 9;
 )sql";
 
 // The rows Fingerprint() hashes: every stored column of every table, in
@@ -570,6 +569,8 @@ StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool r
     ISNAD_RETURN_IF_ERROR(Exec(db, internal::kGraphSchemaSql, "creating the graph schema"));
     ISNAD_RETURN_IF_ERROR(Exec(db, internal::kCaptureSchemaSql, "creating the captures table"));
     ISNAD_RETURN_IF_ERROR(Exec(db, internal::kMediaSchemaSql, "creating the media tables"));
+    const std::string version_sql = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+    ISNAD_RETURN_IF_ERROR(Exec(db, version_sql.c_str(), "setting the schema version"));
   } else if (version != kSchemaVersion) {
     return core::FailedPrecondition("catalogue " + path + " has schema version " +
                                     std::to_string(version) + ", this isnad writes version " +

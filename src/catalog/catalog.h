@@ -76,6 +76,16 @@ struct ItemDetails {
   std::vector<std::string> derived;    // its working copies
   std::vector<std::string> incidents;  // incident ids it is linked to
   std::vector<std::string> cases;      // case ids that use it (exhibit or document)
+  // Where it was taken out of, oldest first: an incident or case it was unlinked
+  // from, or a withdrawn case event it was the document of.
+  struct TakenBack {
+    std::string from;   // incident or case id
+    std::string role;   // "incident", "exhibit" or "document"
+    std::string event;  // the withdrawn case event, for "document"
+    std::string reason, time;
+    uint64_t leaf_index = 0;  // the unlink or withdrawal entry
+  };
+  std::vector<TakenBack> taken_back;
 };
 
 // Process-wide SQLite settings, for programs' main() only (never called by

@@ -157,7 +157,8 @@ namespace internal {
 // items are no copy.
 const char* const kGraphAddedIndexesSql =
     "CREATE INDEX IF NOT EXISTS item_facts_by_original ON item_facts (original_leaf) WHERE "
-    "original_leaf IS NOT NULL;";
+    "original_leaf IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS withdrawals_by_item ON withdrawals (item_leaf);";
 
 const char* const kGraphSchemaSql = R"sql(
 CREATE TABLE entities (
@@ -761,6 +762,16 @@ Status GraphApplier::Apply(int64_t leaf, const std::string& type, const Json& e)
     ISNAD_ASSIGN_OR_RETURN(bool row, c.Step("reading a case event"));
     if (row) dirty_.insert(c.ColInt(0));  // the case's search row held the event's text
     c.Reset();
+    // Its documents are withdrawn with it: the item's history (show) keeps why.
+    Stmt& kept =
+        Q("INSERT OR IGNORE INTO withdrawals (owner, role, item_leaf, leaf_index, reason, time) "
+          "SELECT owner, role, item_leaf, ?2, ?3, ?4 FROM links WHERE owner = ?1 AND role = "
+          "'document'");
+    kept.Int(1, event);
+    kept.Int(2, leaf);
+    kept.TextRef(3, Member(e, "reason"));
+    kept.TextRef(4, Member(e, "time"));
+    ISNAD_RETURN_IF_ERROR(kept.Run("recording a case event's documents as withdrawn"));
     Stmt& d = Q("DELETE FROM links WHERE owner = ?1 AND role = 'document'");
     d.Int(1, event);
     ISNAD_RETURN_IF_ERROR(d.Run("withdrawing a case event's documents"));
@@ -1186,6 +1197,29 @@ StatusOr<ItemDetails> Catalog::Details(std::string_view item_id) const {
           std::string c = Id(EntityKind::kCase, role == "document" ? st.ColInt(2) : st.ColInt(0));
           if (std::find(d.cases.begin(), d.cases.end(), c) == d.cases.end()) d.cases.push_back(c);
         }
+      }));
+  ISNAD_RETURN_IF_ERROR(ForRows(
+      db_,
+      "SELECT w.owner, w.role, w.leaf_index, w.reason, w.time, e.case_leaf FROM withdrawals w "
+      "LEFT JOIN event_withdrawals e ON e.event_leaf = w.owner WHERE w.item_leaf = ?1 ORDER BY "
+      "w.leaf_index, w.owner",
+      leaf, [&d](Stmt& st) {
+        ItemDetails::TakenBack t;
+        std::string role = st.ColText(1);
+        const int64_t owner = st.ColInt(0);
+        t.role = role;
+        if (role == "incident") {
+          t.from = Id(EntityKind::kIncident, owner);
+        } else if (role == "document") {
+          t.event = Id(EntityKind::kCaseEvent, owner);
+          t.from = st.ColIsNull(5) ? "" : Id(EntityKind::kCase, st.ColInt(5));
+        } else {
+          t.from = Id(EntityKind::kCase, owner);
+        }
+        t.leaf_index = static_cast<uint64_t>(st.ColInt(2));
+        t.reason = st.ColText(3);
+        t.time = st.ColText(4);
+        d.taken_back.push_back(std::move(t));
       }));
   ISNAD_RETURN_IF_ERROR(tx.Commit());
   return d;

@@ -424,6 +424,17 @@ int CmdShow(const Globals& g, const std::string& id) {
     j["derived"] = d.derived;
     j["incidents"] = d.incidents;
     j["cases"] = d.cases;
+    Json taken = Json::array();
+    for (const auto& t : d.taken_back) {
+      Json tj{{"from", t.from},
+              {"as", t.role},
+              {"reason", t.reason},
+              {"time", t.time},
+              {"entry", t.leaf_index}};
+      if (!t.event.empty()) tj["event"] = t.event;
+      taken.push_back(tj);
+    }
+    j["taken_back"] = taken;
     j["path"] = sources->empty() ? "" : sources->front().path;
     Json src = Json::array();
     for (const auto& s : *sources) {
@@ -496,6 +507,15 @@ int CmdShow(const Globals& g, const std::string& id) {
   if (!d.incidents.empty())
     fmt::print("incidents   {}\n", fmt::format("{}", fmt::join(d.incidents, ", ")));
   if (!d.cases.empty()) fmt::print("cases       {}\n", fmt::format("{}", fmt::join(d.cases, ", ")));
+  // Where it was taken out of, and why: a court asks what an item was once used for.
+  for (const auto& t : d.taken_back) {
+    const std::string as = t.role == "incident" ? "an item of the incident"
+                           : t.role == "exhibit"
+                               ? "an exhibit"
+                               : "the document of event " + t.event + " (withdrawn)";
+    fmt::print("taken out   of {} as {}, by log entry {} ({}): {}\n", t.from, as, t.leaf_index,
+               t.time, Printable(t.reason));
+  }
   fmt::print("provenance  {} record(s):\n", sources->size());
   for (const auto& s : *sources) {
     fmt::print("  [{}] {} {} by {}\n", s.leaf_index, s.time,
