@@ -1608,13 +1608,20 @@ struct Edge {
 // Two claims of one kind about one actor overlap only where the end of one and
 // the start of the other, each as precise as it was given, may both fall (a
 // handover "until 2013-06" and "from 2013-06", or circa dates): no
-// contradiction. `lo`..`hi` is their overlap.
+// contradiction. `lo`..`hi` is their overlap. A handover goes from somewhere
+// to somewhere: the claim that ends must reach back before the overlap, or the
+// one that starts on past it. Two claims each given as the same one month or
+// year ("2016-05" to "2016-05": during May) lie wholly inside it, and clash.
 bool OnlyAHandover(const Edge& a, const Edge& b, const std::string& lo, const std::string& hi) {
   auto within = [&lo, &hi](const std::pair<std::string, std::string>& days) {
     return !lo.empty() && !hi.empty() && !days.first.empty() && days.first <= lo &&
            hi <= days.second;
   };
-  return (within(a.ends) && within(b.starts)) || (within(b.ends) && within(a.starts));
+  auto hands_over = [&lo, &hi](const Edge& ending, const Edge& starting) {
+    return ending.lo.empty() || ending.lo < lo || starting.hi.empty() || starting.hi > hi;
+  };
+  return (within(a.ends) && within(b.starts) && hands_over(a, b)) ||
+         (within(b.ends) && within(a.starts) && hands_over(b, a));
 }
 
 bool Overlap(const std::string& lo1, const std::string& hi1, const std::string& lo2,
@@ -1654,6 +1661,11 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
   }
   auto in_scope = [&scope](int64_t a, int64_t b) {
     return scope.empty() || scope.contains(a) || scope.contains(b);
+  };
+  // Asked about one relation: only warnings that claim is part of (another claim
+  // about one of its actors is that actor's warning, not this relation's).
+  auto concerns = [&](int64_t relation, int64_t a, int64_t b) {
+    return scope_relation >= 0 ? relation == scope_relation : in_scope(a, b);
   };
   // Hierarchy edges, child -> parent.
   std::vector<Edge> edges;
@@ -1806,15 +1818,11 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
     size_t budget = 4'000'000;
     std::vector<size_t> path;
     for (size_t m = 0; m < moments.size() && path.empty() && budget > 0; ++m) {
-      // Through the relation asked about, else the first that touches the scope.
+      // Through the relation asked about, or the first that touches the actor (all: any).
       std::vector<size_t> starts;
       for (size_t i : knot) {
         if (!holds_at(i, moments[m])) continue;
-        if (edges[i].relation == scope_relation) {
-          starts.insert(starts.begin(), i);
-        } else if (in_scope(edges[i].from, edges[i].to)) {
-          starts.push_back(i);
-        }
+        if (concerns(edges[i].relation, edges[i].from, edges[i].to)) starts.push_back(i);
       }
       for (size_t k = 0; k < starts.size() && path.empty() && budget > 0; ++k) {
         path = shortest_cycle(starts[k], &moments[m], &budget);
@@ -1823,7 +1831,7 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
     if (path.empty() && budget == 0) {
       // Too large to settle in time: say so as a cycle, dates aside, rather than keep quiet.
       for (size_t i : knot) {
-        if (edges[i].relation == scope_relation || in_scope(edges[i].from, edges[i].to)) {
+        if (concerns(edges[i].relation, edges[i].from, edges[i].to)) {
           size_t unlimited = static_cast<size_t>(-1);
           path = shortest_cycle(i, nullptr, &unlimited);
           break;
@@ -1855,7 +1863,10 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
          ++k) {
       const Edge& a = edges[i];
       const Edge& b = edges[*k];
-      if (a.to == b.to || (!in_scope(a.from, a.to) && !in_scope(b.from, b.to))) continue;
+      if (a.to == b.to ||
+          (!concerns(a.relation, a.from, a.to) && !concerns(b.relation, b.from, b.to))) {
+        continue;
+      }
       if (a.predicate != b.predicate || a.predicate == "member_of") continue;
       if ((a.lo.empty() && a.hi.empty()) || (b.lo.empty() && b.hi.empty())) continue;
       if (!Overlap(a.lo, a.hi, b.lo, b.hi)) continue;
@@ -1877,7 +1888,7 @@ StatusOr<std::vector<GraphWarning>> Catalog::Warnings(std::string_view id) const
       "i.leaf_index = r.object_leaf WHERE ?1 = ?1 AND i.date_lo IS NOT NULL ORDER BY r.leaf_index",
       0, [&](Stmt& st) {
         int64_t subject = st.ColInt(1), object = st.ColInt(2);
-        if (!in_scope(subject, object)) return;
+        if (!concerns(st.ColInt(0), subject, object)) return;
         // Circa dates ("from 2013-09~") reach their whole year: present at an
         // incident of 21 August 2013 is then no contradiction.
         std::string lo = DaysAllowed(st.ColText(3)).first, hi = DaysAllowed(st.ColText(4)).second;

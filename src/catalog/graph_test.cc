@@ -642,21 +642,23 @@ TEST(Graph, WarnsAboutCyclesAndContradictingDates) {
   ASSERT_TRUE(w4.ok());
   EXPECT_TRUE(w4->empty()) << w4->front().what;
   // A third claim, the brigade under the unit in 2010-2011, meets the first:
-  // a cycle at that time, whichever actor is asked about.
-  r.h.Graph({{"type", "relation.added"},
-             {"subject", r.brigade},
-             {"predicate", "subordinate_of"},
-             {"object", r.unit},
-             {"from", "2010"},
-             {"to", "2011"},
-             {"sources", sources}});
+  // a cycle at that time, whichever actor is asked about, and for each claim
+  // on it; not for `later`, which is on no cycle with them.
+  std::string earlier = r.h.Graph({{"type", "relation.added"},
+                                   {"subject", r.brigade},
+                                   {"predicate", "subordinate_of"},
+                                   {"object", r.unit},
+                                   {"from", "2010"},
+                                   {"to", "2011"},
+                                   {"sources", sources}});
   auto c6 = Build(r.h.entries());
-  for (const std::string& who : {r.unit, r.brigade, later}) {
+  for (const std::string& who : {r.unit, r.brigade, earlier}) {
     auto w6 = c6->Warnings(who);
     ASSERT_TRUE(w6.ok());
     ASSERT_EQ(w6->size(), 1u) << who;
     EXPECT_NE(w6->front().what.find("cycle"), std::string::npos) << w6->front().what;
   }
+  EXPECT_TRUE(c6->Warnings(later)->empty()) << c6->Warnings(later)->front().what;
   // Over periods that meet (2013), the same two claims are a cycle again.
   Sample m;
   m.h.Graph({{"type", "relation.added"},
@@ -774,6 +776,21 @@ TEST(Graph, AHandoverOrCircaDatesAreNoContradiction) {
     ASSERT_EQ(warnings(s).size(), 1u);
     EXPECT_NE(warnings(s)[0].find("contradicting dates"), std::string::npos);
   }
+  for (const char* when : {"2016-05", "2016"}) {
+    Sample s;  // under two superiors "during May 2016" (or 2016): no handover, a contradiction
+    std::string other = second_brigade(s);
+    under(s, s.brigade, when, when);
+    under(s, other, when, when);
+    ASSERT_EQ(warnings(s).size(), 1u) << when;
+    EXPECT_NE(warnings(s)[0].find("contradicting dates"), std::string::npos);
+  }
+  {
+    Sample s;  // during May 2016, then from May 2016 on: a handover within the month
+    std::string other = second_brigade(s);
+    under(s, s.brigade, "2016-05", "2016-05");
+    under(s, other, "2016-05", "");
+    EXPECT_TRUE(warnings(s).empty()) << warnings(s).front();
+  }
   {
     Sample s;  // present at the 21 August 2013 attack "from about September 2013"
     s.h.Graph({{"type", "relation.added"},
@@ -784,6 +801,35 @@ TEST(Graph, AHandoverOrCircaDatesAreNoContradiction) {
                {"sources", sources(s)}});
     EXPECT_TRUE(warnings(s).empty()) << warnings(s).front();
   }
+}
+
+TEST(Graph, ARelationsWarningsAreThoseItIsPartOf) {
+  Sample s;
+  auto sources = Json::array({{{"item", s.report}, {"confidence", "medium"}}});
+  auto actor = [&](const char* name) {
+    return s.h.Graph({{"type", "actor.added"}, {"actor_type", "unit"}, {"names", {{"en", name}}}},
+                     EntityKind::kActor);
+  };
+  auto under = [&](const std::string& unit, const std::string& superior) {
+    return s.h.Graph({{"type", "relation.added"},
+                      {"subject", unit},
+                      {"predicate", "subordinate_of"},
+                      {"object", superior},
+                      {"from", "2013-08"},
+                      {"to", "2013-08"},
+                      {"sources", sources}});
+  };
+  const std::string forces = actor("Strategic Forces"), division = actor("4th Division");
+  const std::string unit450 = actor("Unit 450"), brigade155 = actor("155th Brigade");
+  // Unit 450 under both in August 2013: a contradiction that names Strategic Forces.
+  const std::string a = under(unit450, division), b = under(unit450, forces);
+  // 155th Brigade under Strategic Forces: no part of it.
+  const std::string other = under(brigade155, forces);
+  auto c = Build(s.h.entries());
+  EXPECT_TRUE(c->Warnings(other)->empty()) << c->Warnings(other)->front().what;
+  EXPECT_EQ(c->Warnings(b)->size(), 1u);
+  EXPECT_EQ(c->Warnings(a)->size(), 1u);
+  EXPECT_EQ(c->Warnings(forces)->size(), 1u);  // the actor's page: a claim names it
 }
 
 TEST(Graph, ASuperiorAndACommanderAtOnceIsNoContradiction) {
