@@ -97,6 +97,11 @@ class GraphCli : public ::testing::Test {
     return lines.empty() ? "" : lines[0]["id"].get<std::string>();
   }
 
+  std::string AddText(const std::string& name, const std::string& text) {
+    WriteTestFile(tmp_.Join("in/" + name), text);
+    return AddFile(name);
+  }
+
   std::vector<std::string> Search(std::vector<std::string> args) {
     args.insert(args.begin(), "search");
     args.push_back("--json");
@@ -1325,6 +1330,25 @@ TEST_F(GraphCli, AWithdrawnCaseEventLeavesTheCaseButNotTheLog) {
   EXPECT_GE(event, 0) << exported.out;
   EXPECT_GT(withdrawal, event) << exported.out;
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
+}
+
+TEST_F(GraphCli, AsWrittenSearchLeavesOutSpellingVariants) {
+  // "sarin" and "Syrian" share a cross-script key (srn): in a Syria archive the
+  // word of a chemical-weapons search would find every "Syrian". --as-written
+  // matches the word and its forms only, and the plain search says how many
+  // hits came only through a key.
+  std::string sarin = AddText("sarin.txt", "Sarin was found in the soil samples.");
+  std::string syrian = AddText("syrian.txt", "Statement by the Syrian Arab Red Crescent.");
+  std::string arabic = AddText("ar.txt", "عثر على السارين في العينات");
+  std::vector<std::string> all = Search({"sarin"});
+  EXPECT_TRUE(Has(all, sarin) && Has(all, syrian) && Has(all, arabic));
+  EXPECT_EQ(all.front(), sarin);  // as typed ranks first
+  EXPECT_EQ(Search({"sarin", "--as-written"}), std::vector<std::string>{sarin});
+  EXPECT_EQ(Search({"\"Syrian Arab\"", "--as-written"}), std::vector<std::string>{syrian});
+  EXPECT_EQ(Search({"sarins", "--as-written"}), std::vector<std::string>{sarin});  // its forms
+  RunResult plain = isnad({"search", "sarin"});
+  EXPECT_TRUE(Contains(plain.out, "2 of these match only through a spelling variant")) << plain.out;
+  EXPECT_FALSE(Contains(isnad({"search", "sarin", "--as-written"}).out, "spelling variant"));
 }
 
 TEST_F(GraphCli, ReindexChangesNoGraphAnswer) {

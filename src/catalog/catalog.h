@@ -164,7 +164,10 @@ struct TimelineEvent {
 
 struct SearchRequest {
   std::string query;  // the query language of text/query.h; "" = everything matching the filters
-  std::string kind;   // "item", "place", "incident", "actor", "case"; "" = all
+  // Words as written and their stems only: no cross-script or spelling-variant
+  // keys ("sarin" then does not find "Syrian", nor Zamalka زملكا).
+  bool as_written = false;
+  std::string kind;                        // "item", "place", "incident", "actor", "case"; "" = all
   std::string event_from, event_to;        // item event date overlaps [from, to] (YYYY[-MM[-DD]])
   std::string captured_from, captured_to;  // item ingest time within (--ingested-from/-to)
   // The date the file itself gives (camera or video creation time, read by analysis), its

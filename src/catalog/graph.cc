@@ -2347,14 +2347,14 @@ StatusOr<std::string> ExpandPrefixes(sqlite3* db, const std::string& match) {
 StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
   std::string match;
   if (!req.query.empty() && req.query != "*") {
-    ISNAD_ASSIGN_OR_RETURN(match, text::ToFtsMatch(req.query));  // syntax errors first
+    ISNAD_ASSIGN_OR_RETURN(match, text::ToFtsMatch(req.query, !req.as_written));  // syntax first
     ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> others, OtherNames(db_, req.query));
     if (!others.empty()) {
       std::string expanded = "(" + req.query + ")";
       for (const std::string& name : others) expanded += " OR \"" + name + "\"";
       // The user's query parsed; should the other names not (its parentheses
       // one level too deep, say), it is searched without them.
-      if (auto with_names = text::ToFtsMatch(expanded); with_names.ok()) {
+      if (auto with_names = text::ToFtsMatch(expanded, !req.as_written); with_names.ok()) {
         match = std::move(with_names).value();
       }
     }

@@ -1932,6 +1932,7 @@ struct SearchOptions {
   double radius_km = 0;
   uint64_t limit = 20, offset = 0;
   bool facets = false;
+  bool as_written = false;
 };
 
 // "33.5376,36.3558" -> lat, lon as given.
@@ -2030,6 +2031,7 @@ Status Search(const Globals& g, const SearchOptions& o) {
   req.limit = o.limit;
   req.offset = o.offset;
   req.facets = o.facets;
+  req.as_written = o.as_written;
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForRead(g));
   const catalog::Catalog& c = a->catalog();
   if (!o.incident.empty()) {
@@ -2071,6 +2073,22 @@ Status Search(const Globals& g, const SearchOptions& o) {
              result.hits.empty()
                  ? ""
                  : fmt::format(", showing {}-{}", first, o.offset + result.hits.size()));
+  if (!req.as_written && !result.total_capped && result.total > 0 && !req.query.empty()) {
+    // Hits found only through a spelling variant or another script ("Syrian"
+    // for sarin: one key) are counted, so that a reader knows the way out.
+    catalog::SearchRequest written = req;
+    written.as_written = true;
+    written.facets = false;
+    written.limit = 1;
+    written.offset = 0;
+    auto narrower = c.Search(written);
+    if (narrower.ok() && narrower->total < result.total) {
+      fmt::print(
+          "{} of these match only through a spelling variant or another script (as Zamalka finds "
+          "زملكا); --as-written leaves them out\n",
+          result.total - narrower->total);
+    }
+  }
   if (o.facets) {
     fmt::print("facets:\n");
     for (const auto& [facet, counts] : result.facets) {
@@ -2440,6 +2458,9 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
         ->check(CLI::Range(1, 100000));
     c->add_option("--offset", o->offset, "skip this many hits first");
     c->add_flag("--facets", o->facets, "also count hits by kind, media type, tag and status");
+    c->add_flag("--as-written", o->as_written,
+                "match words as written and their word forms only: no spelling variants or "
+                "other scripts (sarin then does not find Syrian, nor Zamalka زملكا)");
     Example(c,
             "isnad search \"غوطه sarin\" --kind item --event-from 2013-08 --near 33.54,36.36 "
             "--radius-km 5 --facets");

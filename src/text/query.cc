@@ -196,8 +196,9 @@ std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
   return out;
 }
 
-// The FTS5 expression of a word or phrase; empty when it has no words.
-std::string TermExpr(std::string_view raw, bool prefix) {
+// The FTS5 expression of a word or phrase; empty when it has no words. Without
+// `cross_script`, the word as written and its stem only (no skel alternatives).
+std::string TermExpr(std::string_view raw, bool prefix, bool cross_script) {
   std::vector<Word> words = SplitWords(raw);
   if (words.empty()) return "";
   std::vector<std::string> exact, stem;
@@ -208,6 +209,10 @@ std::string TermExpr(std::string_view raw, bool prefix) {
   std::vector<std::string> alts;  // OR'ed alternatives
   if (prefix) {
     alts.push_back("exact:" + Quote(Join(exact, " ")) + "*");
+    if (!cross_script) {
+      alts.push_back(TermExpr(raw, /*prefix=*/false, false));
+      return "(" + Join(alts, " OR ") + ")";
+    }
     std::vector<std::string> skel;
     for (size_t k = 0; k + 1 < words.size(); ++k) {
       if (!words[k].article) skel.push_back(words[k].skel);
@@ -222,7 +227,7 @@ std::string TermExpr(std::string_view raw, bool prefix) {
     // What the words find without the '*' too ("غوطة*" finds what "غوطة"
     // finds: الغوطة, Ghouta), since a prefix key reads a last letter that the
     // whole word's key may fold away (a final ة).
-    alts.push_back(TermExpr(raw, /*prefix=*/false));
+    alts.push_back(TermExpr(raw, /*prefix=*/false, true));
     return "(" + Join(alts, " OR ") + ")";
   }
   alts.push_back("exact:" + Quote(Join(exact, " ")));
@@ -230,7 +235,7 @@ std::string TermExpr(std::string_view raw, bool prefix) {
   // skel: every combination of the words' keys, canonical first, at most 8.
   std::vector<std::vector<std::string>> keys;
   for (const Word& w : words) {
-    if (!w.article) keys.push_back(CrossScriptQueryKeys(w.exact));
+    if (!w.article && cross_script) keys.push_back(CrossScriptQueryKeys(w.exact));
   }
   if (!keys.empty()) {
     std::vector<size_t> choice(keys.size(), 0);
@@ -253,7 +258,7 @@ std::string TermExpr(std::string_view raw, bool prefix) {
 
 class Parser {
  public:
-  explicit Parser(const std::vector<Token>& t) : t_(t) {}
+  Parser(const std::vector<Token>& t, bool cross_script) : t_(t), cross_script_(cross_script) {}
 
   core::StatusOr<std::string> Parse() {
     ISNAD_ASSIGN_OR_RETURN(std::string e, ParseOr(0));
@@ -349,14 +354,14 @@ class Parser {
         }
         ++p_;
       } else if (prim.kind == Tok::kPhrase) {
-        e = TermExpr(prim.text, false);
+        e = TermExpr(prim.text, false, cross_script_);
         if (e.empty()) {
           return Error("empty phrase " + AtChar(prim.offset) +
                        ": put words between the quotes, or remove them");
         }
         ++p_;
       } else {  // a word
-        e = TermExpr(prim.text, prim.prefix);
+        e = TermExpr(prim.text, prim.prefix, cross_script_);
         ++p_;
         if (e.empty()) continue;  // punctuation only: nothing to search for
       }
@@ -386,6 +391,7 @@ class Parser {
   }
 
   const std::vector<Token>& t_;
+  const bool cross_script_;
   size_t p_ = 0;
 };
 
@@ -426,14 +432,14 @@ std::string KeysText(const std::vector<std::string>& d) { return "[" + Join(d, "
 
 }  // namespace
 
-core::StatusOr<std::string> ToFtsMatch(std::string_view user_query) {
+core::StatusOr<std::string> ToFtsMatch(std::string_view user_query, bool cross_script) {
   ISNAD_ASSIGN_OR_RETURN(std::vector<Token> tokens, Lex(user_query));
   if (tokens.empty()) {
     return Error(
         "empty query: there is nothing to search for; type a word or a \"quoted phrase\", "
         "e.g. sarin");
   }
-  Parser p(tokens);
+  Parser p(tokens, cross_script);
   ISNAD_ASSIGN_OR_RETURN(std::string match, p.Parse());
   // FTS5's parser has a fixed stack: about 33 levels of parentheses of
   // binary operators overflow it ("fts5: parser stack overflow"). The

@@ -41,7 +41,11 @@ namespace isnad::text {
 // query or OR branch that only excludes (`-video`, `a OR NOT b`); groups
 // nested so deeply that FTS5's parser could not take the expression (more
 // than 28 levels of parentheses in it).
-core::StatusOr<std::string> ToFtsMatch(std::string_view user_query);
+//
+// With `cross_script` false (search --as-written), words match as written and
+// through their stems only: no skel alternatives, so "sarin" does not find
+// "Syrian" (one key, srn), nor Zamalka زملكا.
+core::StatusOr<std::string> ToFtsMatch(std::string_view user_query, bool cross_script = true);
 
 // ---------------------------------------------------------------------------
 // Cross-script name matching, as the skel part of ToFtsMatch applies it to a

@@ -646,6 +646,20 @@ TEST(Query, ArticleJoinsItsNoun) {
   EXPECT_EQ(Match("Moadamiyet al-Sham"), Match("Moadamiyet al Sham"));
 }
 
+TEST(Query, AsWrittenLeavesOutCrossScriptKeys) {
+  auto written = [](const std::string& q) {
+    auto r = ToFtsMatch(q, /*cross_script=*/false);
+    EXPECT_TRUE(r.ok()) << q;
+    return r.ok() ? *r : "";
+  };
+  EXPECT_EQ(written("sarin"), "(exact:\"sarin\" OR stem:\"sarin\")");
+  EXPECT_EQ(written("\"Syrian Arab\""), "(exact:\"syrian arab\" OR stem:\"syrian arab\")");
+  EXPECT_EQ(written("Zam*"), "(exact:\"zam\"* OR (exact:\"zam\" OR stem:\"zam\"))");
+  EXPECT_EQ(written("sarin -video"), "(" + written("sarin") + " NOT " + written("video") + ")");
+  // The same query with keys still finds Syrian: one key, srn.
+  EXPECT_NE(Match("sarin").find("skel:"), std::string::npos);
+}
+
 TEST(Query, Prefix) {
   // The prefix alternatives, then what the words find whole.
   EXPECT_EQ(Match("Zam*"), "(exact:\"zam\"* OR skel:\"zm\"* OR " + Match("Zam") + ")");
