@@ -1332,6 +1332,40 @@ TEST_F(GraphCli, AWithdrawnCaseEventLeavesTheCaseButNotTheLog) {
   EXPECT_EQ(isnad({"verify"}).exit_code, 0);
 }
 
+TEST_F(GraphCli, ImportSaysWhichImportedClaimsContradict) {
+  const std::string item = AddFile("report.txt");
+  const std::string unit = NewId({"actor", "add", "--type", "unit", "--name", "Unit 450"});
+  const std::string forces =
+      NewId({"actor", "add", "--type", "unit", "--name", "Strategic Forces"});
+  const std::string division = NewId({"actor", "add", "--type", "unit", "--name", "4th Division"});
+  // An old contradiction, not the import's: not repeated by it.
+  const std::string other = NewId({"actor", "add", "--type", "unit", "--name", "155th Brigade"});
+  One({"relation", "add", other, "subordinate_of", forces, "--from", "2012", "--to", "2012",
+       "--source", item});
+  One({"relation", "add", other, "subordinate_of", division, "--from", "2012", "--to", "2012",
+       "--source", item});
+  auto line = [&](const std::string& superior) {
+    return "{\"kind\":\"relation\",\"subject\":\"" + unit +
+           "\",\"predicate\":\"subordinate_of\",\"object\":\"" + superior +
+           "\",\"from\":\"2013-08\",\"to\":\"2013-08\",\"sources\":[{\"item\":\"" + item +
+           "\",\"confidence\":\"low\"}]}\n";
+  };
+  WriteTestFile(tmp_.Join("claims.jsonl"), line(forces) + line(division));
+  RunResult r = isnad({"import", tmp_.Join("claims.jsonl")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.err, "warning: ")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "contradicting dates")) << r.err;
+  EXPECT_TRUE(Contains(r.err, unit)) << r.err;
+  EXPECT_FALSE(Contains(r.err, other)) << "an earlier warning repeated: " << r.err;
+  // Run again (the import refuses nothing here: two new claims), then --json.
+  WriteTestFile(tmp_.Join("more.jsonl"), line(forces));
+  RunResult j = isnad({"import", tmp_.Join("more.jsonl"), "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  bool warned = false;
+  for (const Json& l : JsonLines(j.out)) warned = warned || l.contains("warning");
+  EXPECT_TRUE(warned) << j.out;
+}
+
 TEST_F(GraphCli, AsWrittenSearchLeavesOutSpellingVariants) {
   // "sarin" and "Syrian" share a cross-script key (srn): in a Syria archive the
   // word of a chemical-weapons search would find every "Syrian". --as-written

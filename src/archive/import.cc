@@ -2007,8 +2007,10 @@ Status Importer::Apply(const ImportOptions& options, const std::string& file) {
       if (f.new_item) {
         new_items_.insert(f.id);
         report_->items_added++;
-      } else if (!f.already_recorded) {  // from the same path before: nothing recorded
+      } else if (!f.already_recorded) {
         report_->sources_added++;
+      } else {  // from the same path before: nothing recorded
+        report_->files_unchanged++;
       }
     };
     cb.on_skipped = [&](const std::string& path, const Status& why) {

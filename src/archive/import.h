@@ -108,7 +108,10 @@ struct ImportReport {
   uint64_t rows = 0;           // data rows / non-blank lines read
   uint64_t files = 0;          // distinct files named by `path`
   uint64_t items_added = 0;    // new items among them (0 on a dry run)
-  uint64_t sources_added = 0;  // files whose bytes were already held
+  uint64_t sources_added = 0;  // files whose bytes were already held: a source recorded
+  // Files held already from the same path (and source, note): nothing recorded,
+  // as `isnad add` run twice. items_added + sources_added + files_unchanged = files.
+  uint64_t files_unchanged = 0;
   // Distinct items given entries; a dry run counts two files with the same
   // bytes as two.
   uint64_t items_described = 0;

@@ -85,6 +85,8 @@ void ExpectNothingNewAgain(Archive& a, const std::string& file, uint64_t unchang
   EXPECT_EQ(again.unchanged, unchanged) << file;
   EXPECT_EQ(again.items_described, 0u) << file;
   EXPECT_EQ(again.sources_added, 0u) << file << ": files from the same paths";
+  // Every file is counted somewhere: here, as held from the same path already.
+  EXPECT_EQ(again.files_unchanged, again.files) << file;
   EXPECT_EQ(a.log().size(), size) << file << " again recorded something";
 }
 

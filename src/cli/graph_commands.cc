@@ -1375,28 +1375,10 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
   }
   std::fflush(stdout);
   if (!type_note.empty()) fmt::print(stderr, "{}\n", type_note);
-  // What this claim brings about is a warning; what stood before it about the same
-  // actors is only counted, so that it does not read as caused by this claim.
-  auto names_it = [&id](const std::string& text) {  // "rel9", not "rel95"
-    for (size_t at = text.find(id); at != std::string::npos; at = text.find(id, at + 1)) {
-      const size_t end = at + id.size();
-      if (end == text.size() || text[end] < '0' || text[end] > '9') return true;
-    }
-    return false;
-  };
-  size_t earlier = 0;
+  // What this claim is part of (Warnings of a relation: only those): what stood
+  // before it about the same actors is theirs, shown by `isnad actor show`.
   for (const auto& w : warnings) {
-    if (w.id != id && !names_it(w.what)) {
-      ++earlier;
-      continue;
-    }
     std::fprintf(stderr, "warning: %s: %s\n", w.id.c_str(), Printable(w.what).c_str());
-  }
-  if (earlier > 0) {
-    fmt::print(stderr,
-               "note: {} earlier warning(s) about {} or {} stand, not from this claim (`isnad "
-               "actor show {}` lists them)\n",
-               earlier, subject, *object, subject);
   }
   return Status::Ok();
 }

@@ -27,6 +27,48 @@
 namespace isnad::cli {
 namespace {
 
+// Whether `text` names a relation (relN) whose leaf lies in [first, end).
+bool NamesARelationIn(std::string_view text, uint64_t first, uint64_t end) {
+  for (size_t at = text.find("rel"); at != std::string_view::npos; at = text.find("rel", at + 3)) {
+    uint64_t leaf = 0;
+    size_t k = at + 3, digits = 0;
+    for (; k < text.size() && text[k] >= '0' && text[k] <= '9' && digits < 19; ++k, ++digits) {
+      leaf = leaf * 10 + static_cast<uint64_t>(text[k] - '0');
+    }
+    if (digits > 0 && leaf >= first && leaf < end) return true;
+  }
+  return false;
+}
+
+// The graph warnings (contradicting dates, cycles) that the batch's claims are
+// part of, as `relation add` prints them: recorded as the sources say, and said.
+void PrintImportedWarnings(const Globals& g, const archive::Archive& a, const std::string& file,
+                           const archive::ImportReport& r) {
+  if (r.entities == 0 || r.entries == 0) return;
+  auto warnings = a.catalog().Warnings("");
+  if (!warnings.ok()) {
+    std::fprintf(stderr, "warning: the graph's warnings could not be read: %s\n",
+                 Printable(warnings.status().message()).c_str());
+    return;
+  }
+  constexpr size_t kShown = 10;
+  size_t n = 0;
+  for (const auto& w : *warnings) {
+    if (!NamesARelationIn(w.id + " " + w.what, r.first_leaf, r.first_leaf + r.entries)) continue;
+    if (g.json) {
+      PrintJsonLine({{"file", file}, {"warning", w.what}, {"id", w.id}});
+    } else if (++n <= kShown) {
+      std::fprintf(stderr, "warning: %s: %s\n", w.id.c_str(), Printable(w.what).c_str());
+    }
+  }
+  if (n > kShown) {
+    std::fprintf(stderr,
+                 "warning: ... and %zu more warning(s) about the claims imported (`isnad actor "
+                 "show ACTOR` lists an actor's)\n",
+                 n - kShown);
+  }
+}
+
 using core::Json;
 using core::Status;
 
@@ -117,6 +159,7 @@ int CmdImport(const Globals& g, const ImportArgs& args) {
     std::fprintf(stderr, "%s: ... and %zu more note(s) like those above\n",
                  Printable(args.file).c_str(), warned - 10);
   }
+  if (!args.dry_run) PrintImportedWarnings(g, **a, args.file, r);
   if (g.json) {
     Json j{{"ok", true},
            {"file", args.file},
@@ -132,6 +175,7 @@ int CmdImport(const Globals& g, const ImportArgs& args) {
     if (!args.dry_run) {
       j["items_added"] = r.items_added;
       j["sources_added"] = r.sources_added;
+      j["files_unchanged"] = r.files_unchanged;
       j["unchanged"] = r.unchanged;
       if (r.entries > 0) j["first_leaf"] = r.first_leaf;
       j["log_size"] = (*a)->log().size();
@@ -149,8 +193,12 @@ int CmdImport(const Globals& g, const ImportArgs& args) {
   }
   fmt::print("Imported {} ({} row(s)):\n", Printable(args.file), r.rows);
   if (r.files > 0) {
-    fmt::print("  {} file(s) ingested: {} new item(s), {} already held (source recorded)\n",
-               r.files, r.items_added, r.sources_added);
+    fmt::print("  {} file(s): {} new item(s), {} already held (a new source recorded){}\n", r.files,
+               r.items_added, r.sources_added,
+               r.files_unchanged == 0
+                   ? ""
+                   : fmt::format(", {} held from the same path before (nothing recorded)",
+                                 r.files_unchanged));
   }
   fmt::print("  {} item(s) described, {} entities created\n", r.items_described, r.entities);
   if (r.entries > 0) {
