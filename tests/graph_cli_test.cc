@@ -1148,6 +1148,19 @@ TEST_F(GraphCli, WithdrawTakesAClaimBackWithItsReason) {
     EXPECT_NE(r["id"], s.subordinate) << r.dump();
   }
   EXPECT_TRUE(One({"actor", "show", s.division})["relations"].empty());
+  // Both actors' pages still say the claim was made and taken back, and why.
+  for (const std::string& who : {s.brigade, s.division}) {
+    Json page = One({"actor", "show", who});
+    ASSERT_EQ(page["relations_withdrawn"].size(), 1u) << page.dump();
+    EXPECT_EQ(page["relations_withdrawn"][0]["id"], s.subordinate);
+    EXPECT_EQ(page["relations_withdrawn"][0]["subject"], s.brigade);
+    EXPECT_EQ(page["relations_withdrawn"][0]["object"], s.division);
+    EXPECT_EQ(page["relations_withdrawn"][0]["entry"], out["leaf_index"]);
+  }
+  RunResult division_page = isnad({"actor", "show", s.division});
+  EXPECT_TRUE(Contains(division_page.out, "claims withdrawn:")) << division_page.out;
+  EXPECT_TRUE(Contains(division_page.out, "the order names another brigade")) << division_page.out;
+  EXPECT_TRUE(One({"incident", "show", s.incident})["relations_withdrawn"].empty());
   EXPECT_FALSE(Has(Search({"--actor", s.division}), s.report));
   RunResult timeline = isnad({"timeline", s.division});
   EXPECT_FALSE(Contains(timeline.out, s.subordinate)) << timeline.out;

@@ -40,7 +40,7 @@ using internal::Tx;
 
 // Bump when the schema changes; an older catalogue is then rebuilt with
 // `isnad reindex` (it is derived data, so there are no migrations).
-constexpr int kSchemaVersion = 10;  // 10: a withdrawn event's documents in withdrawals
+constexpr int kSchemaVersion = 10;  // 10: withdrawn events' documents, withdrawn claims' actors
 constexpr int64_t kMaxSqlInteger = std::numeric_limits<int64_t>::max();
 
 // docs/formats/catalog.md describes this schema; change both together.
@@ -136,8 +136,8 @@ constexpr FingerprintTable kFingerprintTables[] = {
     {"links",
      "SELECT owner, role, item_leaf, leaf_index FROM links ORDER BY owner, role, item_leaf"},
     {"relation_withdrawals",
-     "SELECT relation_leaf, leaf_index, reason, time FROM relation_withdrawals ORDER BY "
-     "relation_leaf"},
+     "SELECT relation_leaf, leaf_index, reason, time, subject_leaf, predicate, object_leaf FROM "
+     "relation_withdrawals ORDER BY relation_leaf"},
     {"withdrawals",
      "SELECT owner, role, item_leaf, leaf_index, reason, time FROM withdrawals ORDER BY owner, "
      "role, leaf_index, item_leaf"},

@@ -144,6 +144,13 @@ struct RelationRecord {
   std::string time, operator_;
 };
 
+// A claim taken back (relation.withdrawn): what it said, and why it went.
+struct WithdrawnRelation {
+  std::string id, subject, predicate, object;
+  std::string reason, time;
+  uint64_t leaf_index = 0;  // the withdrawal entry
+};
+
 // Something the graph holds that is probably wrong but is recorded as sources
 // said it (a unit hierarchy with a cycle, claims whose dates contradict).
 struct GraphWarning {
@@ -373,6 +380,9 @@ class Catalog {
   // The withdrawal of a relation taken back (its `item` is the relation's id);
   // kNotFound when it stands.
   core::StatusOr<EntityRecord::Withdrawal> RelationWithdrawal(std::string_view relation_id) const;
+  // The withdrawn claims whose subject or object is `id` (an actor or incident),
+  // in the order they were withdrawn.
+  core::StatusOr<std::vector<WithdrawnRelation>> WithdrawnRelations(std::string_view id) const;
   // Warnings about the relations touching `id` ("" = the whole graph).
   core::StatusOr<std::vector<GraphWarning>> Warnings(std::string_view id) const;
   // Chronological: for an incident, case or actor, with sources.

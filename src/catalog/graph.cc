@@ -242,8 +242,13 @@ CREATE TABLE relation_withdrawals (
   relation_leaf INTEGER PRIMARY KEY,
   leaf_index    INTEGER NOT NULL,
   reason        TEXT NOT NULL,
-  time          TEXT NOT NULL
+  time          TEXT NOT NULL,
+  subject_leaf  INTEGER NOT NULL,  -- what the claim said, for its actors' pages
+  predicate     TEXT NOT NULL,
+  object_leaf   INTEGER NOT NULL
 );
+CREATE INDEX relation_withdrawals_by_subject ON relation_withdrawals (subject_leaf);
+CREATE INDEX relation_withdrawals_by_object ON relation_withdrawals (object_leaf);
 CREATE TABLE withdrawals (
   owner      INTEGER NOT NULL,
   role       TEXT NOT NULL,
@@ -681,21 +686,23 @@ Status GraphApplier::Apply(int64_t leaf, const std::string& type, const Json& e)
     // filter); its entity row stays, so the id still names what was withdrawn.
     // Applied from the log, withdrawing one withdrawn already changes nothing.
     ISNAD_ASSIGN_OR_RETURN(int64_t relation, Expect(e["relation"], EntityKind::kRelation, leaf));
+    // The first withdrawal is the one that took it back (a later one finds no
+    // standing claim to copy); what the claim said stays for its actors' pages.
+    Stmt& w =
+        Q("INSERT OR IGNORE INTO relation_withdrawals (relation_leaf, leaf_index, reason, time, "
+          "subject_leaf, predicate, object_leaf) SELECT leaf_index, ?2, ?3, ?4, subject_leaf, "
+          "predicate, object_leaf FROM relations WHERE leaf_index = ?1");
+    w.Int(1, relation);
+    w.Int(2, leaf);
+    w.TextRef(3, Member(e, "reason"));
+    w.TextRef(4, Member(e, "time"));
+    ISNAD_RETURN_IF_ERROR(w.Run("recording a relation's withdrawal"));
     Stmt& rs = Q("DELETE FROM relation_sources WHERE relation_leaf = ?1");
     rs.Int(1, relation);
     ISNAD_RETURN_IF_ERROR(rs.Run("withdrawing a relation's sources"));
     Stmt& st = Q("DELETE FROM relations WHERE leaf_index = ?1");
     st.Int(1, relation);
-    ISNAD_RETURN_IF_ERROR(st.Run("withdrawing a relation"));
-    // The first withdrawal is the one that took it back.
-    Stmt& w =
-        Q("INSERT OR IGNORE INTO relation_withdrawals (relation_leaf, leaf_index, reason, time) "
-          "VALUES (?1, ?2, ?3, ?4)");
-    w.Int(1, relation);
-    w.Int(2, leaf);
-    w.TextRef(3, Member(e, "reason"));
-    w.TextRef(4, Member(e, "time"));
-    return w.Run("recording a relation's withdrawal");
+    return st.Run("withdrawing a relation");
   }
   if (type == kCaseAdded) {
     std::vector<std::pair<int64_t, std::string>> parties;
@@ -1559,6 +1566,33 @@ StatusOr<EntityRecord::Withdrawal> Catalog::RelationWithdrawal(std::string_view 
   ISNAD_RETURN_IF_ERROR(tx.Commit());
   if (!w) return core::NotFound(std::string(relation_id) + " stands: it was not withdrawn");
   return *w;
+}
+
+StatusOr<std::vector<WithdrawnRelation>> Catalog::WithdrawnRelations(std::string_view id) const {
+  Tx tx(db_);
+  ISNAD_RETURN_IF_ERROR(tx.Begin(false));
+  ISNAD_ASSIGN_OR_RETURN(EntityRef ref, Existing(db_, id));
+  std::vector<WithdrawnRelation> out;
+  ISNAD_RETURN_IF_ERROR(ForRows(
+      db_,
+      "SELECT w.relation_leaf, w.subject_leaf, w.predicate, w.object_leaf, w.leaf_index, "
+      "w.reason, w.time, o.kind FROM relation_withdrawals w JOIN entities o ON o.leaf_index = "
+      "w.object_leaf WHERE w.subject_leaf = ?1 OR w.object_leaf = ?1 ORDER BY w.leaf_index, "
+      "w.relation_leaf",
+      static_cast<int64_t>(ref.leaf_index), [&](Stmt& st) {
+        WithdrawnRelation w;
+        w.id = Id(EntityKind::kRelation, st.ColInt(0));
+        w.subject = Id(EntityKind::kActor, st.ColInt(1));
+        w.predicate = st.ColText(2);
+        const int64_t object = st.ColInt(3);
+        w.object = Id(KindFromName(st.ColText(7)).value_or(EntityKind::kActor), object);
+        w.leaf_index = static_cast<uint64_t>(st.ColInt(4));
+        w.reason = st.ColText(5);
+        w.time = st.ColText(6);
+        out.push_back(std::move(w));
+      }));
+  ISNAD_RETURN_IF_ERROR(tx.Commit());
+  return out;
 }
 
 namespace {

@@ -490,6 +490,32 @@ void PrintRelation(const catalog::Catalog& c, const catalog::RelationRecord& r) 
   fmt::print("           sources: {}\n", SourcesLine(r.sources));
 }
 
+// Claims taken back, with why: the mistake and its correction both stay readable.
+void PrintWithdrawnRelations(const catalog::Catalog& c,
+                             const std::vector<catalog::WithdrawnRelation>& withdrawn) {
+  if (withdrawn.empty()) return;
+  fmt::print("claims withdrawn:\n");
+  for (const auto& w : withdrawn) {
+    fmt::print("  {:<8} {} {} {}\n", w.id, Named(c, w.subject), w.predicate, Named(c, w.object));
+    fmt::print("           withdrawn {} by log entry {}: {}\n", w.time, w.leaf_index,
+               Printable(w.reason));
+  }
+}
+
+Json WithdrawnRelationsJson(const std::vector<catalog::WithdrawnRelation>& withdrawn) {
+  Json j = Json::array();
+  for (const auto& w : withdrawn) {
+    j.push_back({{"id", w.id},
+                 {"subject", w.subject},
+                 {"predicate", w.predicate},
+                 {"object", w.object},
+                 {"reason", w.reason},
+                 {"time", w.time},
+                 {"entry", w.leaf_index}});
+  }
+  return j;
+}
+
 void PrintWarnings(const std::vector<catalog::GraphWarning>& warnings) {
   if (warnings.empty()) return;
   fmt::print("warnings:\n");
@@ -968,6 +994,7 @@ struct Shown {
   ArchivePtr archive;
   EntityRecord entity;
   std::vector<catalog::RelationRecord> relations;
+  std::vector<catalog::WithdrawnRelation> relations_withdrawn;
   std::vector<catalog::GraphWarning> warnings;
 };
 
@@ -978,6 +1005,7 @@ StatusOr<Shown> LoadShown(const Globals& g, EntityKind kind, const std::string& 
   ISNAD_ASSIGN_OR_RETURN(std::string id, ResolveRef(*s.archive, kind, ref));
   ISNAD_ASSIGN_OR_RETURN(s.entity, c.Entity(id));
   ISNAD_ASSIGN_OR_RETURN(s.relations, c.Relations(id));
+  ISNAD_ASSIGN_OR_RETURN(s.relations_withdrawn, c.WithdrawnRelations(id));
   ISNAD_ASSIGN_OR_RETURN(s.warnings, c.Warnings(id));
   return s;
 }
@@ -987,6 +1015,7 @@ void PrintShownJson(const Shown& s) {
   Json rels = Json::array();
   for (const auto& r : s.relations) rels.push_back(RelationJson(s.archive->catalog(), r));
   j["relations"] = rels;
+  j["relations_withdrawn"] = WithdrawnRelationsJson(s.relations_withdrawn);
   j["warnings"] = WarningsJson(s.warnings);
   PrintJsonLine(j);
 }
@@ -1020,6 +1049,7 @@ Status IncidentShow(const Globals& g, const ShowOptions& o) {
     fmt::print("relations:\n");
     for (const auto& r : relations) PrintRelation(c, r);
   }
+  PrintWithdrawnRelations(c, shown.relations_withdrawn);
   PrintWarnings(shown.warnings);
   PrintRecordedBy(e);
   return Status::Ok();
@@ -1226,6 +1256,7 @@ Status ActorShow(const Globals& g, const ShowOptions& o) {
     fmt::print("relations (as object):\n");
     for (const auto& r : incoming) PrintRelation(c, r);
   }
+  PrintWithdrawnRelations(c, shown.relations_withdrawn);
   PrintWarnings(shown.warnings);
   PrintRecordedBy(e);
   return Status::Ok();
