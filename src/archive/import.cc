@@ -164,8 +164,8 @@ constexpr uint64_t kDummyItemBase = 1000000000000000ULL;
 constexpr char kMark = '\x1f';
 // The CSV columns of free text, written with ToSpreadsheetText and read with
 // FromSpreadsheetText (the others hold ids, hashes, dates and numbers).
-const std::set<std::string> kSpreadsheetTextColumns = {"title", "description", "place", "tags",
-                                                       "incident"};
+const std::set<std::string> kSpreadsheetTextColumns = {"title", "description", "place",
+                                                       "tags",  "incident",    "reason"};
 
 std::string Quote(std::string_view s) {
   constexpr size_t kMax = 80;
@@ -2326,9 +2326,11 @@ std::string NameOrId(const catalog::Catalog& cat, EntityKind kind, const std::st
 }
 
 Status ExportCsv(const Archive& archive, std::ostream& out) {
-  static const std::vector<std::string> kHeader = {"id",          "sha256",     "language", "title",
-                                                   "description", "event_date", "place",    "lat",
-                                                   "lon",         "tags",       "incident"};
+  // status and reason: the latest review, for an item reviewed at all (a lawyer
+  // given the sheet must see what was verified, disputed or rejected).
+  static const std::vector<std::string> kHeader = {
+      "id",  "sha256", "language", "title",    "description", "event_date", "place",
+      "lat", "lon",    "tags",     "incident", "status",      "reason"};
   auto write = [&out](const std::vector<std::string>& row) {
     for (size_t k = 0; k < row.size(); ++k) out << (k ? "," : "") << CsvQuote(row[k]);
     out << "\r\n";
@@ -2379,6 +2381,10 @@ Status ExportCsv(const Archive& archive, std::ostream& out) {
         row[7] = d.lat;
         row[8] = d.lon;
         row[9] = tags;
+        if (!d.reviews.empty()) {
+          row[11] = d.reviews.back().status;
+          row[12] = d.reviews.back().reason;
+        }
       }
       if (k < d.incidents.size()) row[10] = NameOrId(cat, EntityKind::kIncident, d.incidents[k]);
       for (size_t c = 0; c < kHeader.size(); ++c) {

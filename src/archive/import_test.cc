@@ -956,12 +956,19 @@ TEST(Import, CsvExportRoundTrips) {
   TempDir tmp;
   auto a = ItemsCsvArchive(tmp.Join("a"));
   MustImport(*a, kData + "/items.csv");
+  // A reviewed item: its latest review goes out in status and reason.
+  const std::string reviewed = a->catalog().Items()->front().id;
+  WriteTestFile(tmp.Join("review.csv"),
+                "id,status,reason\n" + reviewed + ",disputed,\"=shadows point north\"\n");
+  MustImport(*a, tmp.Join("review.csv"));
   const std::string c1 = Export(*a, "csv");
+  EXPECT_NE(c1.find(",disputed,'=shadows point north\r\n"), std::string::npos) << c1;
   EXPECT_EQ(c1.substr(0, c1.find("\r\n")),
-            "id,sha256,language,title,description,event_date,place,lat,lon,tags,incident");
+            "id,sha256,language,title,description,event_date,place,lat,lon,tags,incident,status,"
+            "reason");
   EXPECT_NE(c1.find("\"He said \"\"rockets\"\" came\nat 02:30\""), std::string::npos) << c1;
   EXPECT_NE(c1.find(",Zamalka,33.5214,36.3553,"), std::string::npos) << c1;
-  EXPECT_NE(c1.find(",Chemical attack on Eastern Ghouta\r\n"), std::string::npos) << c1;
+  EXPECT_NE(c1.find(",Chemical attack on Eastern Ghouta,,\r\n"), std::string::npos) << c1;
 
   const std::string file = tmp.Join("x/items.csv");
   WriteTestFile(file, c1);
