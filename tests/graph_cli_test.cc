@@ -1379,6 +1379,19 @@ TEST_F(GraphCli, ImportSaysWhichImportedClaimsContradict) {
   EXPECT_TRUE(warned) << j.out;
 }
 
+TEST_F(GraphCli, ANameNotKnownAsWrittenOffersWhatSearchFinds) {
+  Ghouta s = Build();
+  // A spelling search matches but no name records: offered with its id, not taken.
+  const uint64_t size = LogSize();
+  RunResult r = isnad({"describe", s.photo, "--place", "Zamelka"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_TRUE(Contains(r.err, "no place named \"Zamelka\"; search finds " + s.zamalka)) << r.err;
+  EXPECT_EQ(LogSize(), size);
+  RunResult none = isnad({"describe", s.photo, "--place", "Atlantis"});
+  EXPECT_EQ(none.exit_code, 3);
+  EXPECT_FALSE(Contains(none.err, "search finds")) << none.err;
+}
+
 TEST_F(GraphCli, AsWrittenSearchLeavesOutSpellingVariants) {
   // "sarin" and "Syrian" share a cross-script key (srn): in a Syria archive the
   // word of a chemical-weapons search would find every "Syrian". --as-written

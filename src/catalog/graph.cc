@@ -1435,8 +1435,27 @@ StatusOr<std::string> Catalog::ResolveRef(EntityKind kind, std::string_view id_o
   }
   ISNAD_ASSIGN_OR_RETURN(std::vector<std::string> ids, EntitiesNamed(kind, id_or_name));
   if (ids.empty()) {
-    return core::NotFound("no " + kind_name + " named \"" + std::string(id_or_name) +
-                          "\"; `isnad " + kind_name + " ls` lists them, or give an id");
+    // A name is matched as written (folded); search also matches spelling
+    // variants and the other script ("Moadamiyah" for Moadamiyat al-Sham).
+    // What it finds is offered, never taken: the name may mean another.
+    std::string like;
+    if (kind != EntityKind::kCaseEvent && kind != EntityKind::kRelation &&
+        kind != EntityKind::kItem) {
+      SearchRequest req;
+      std::string phrase;
+      for (char c : id_or_name) phrase += c == '"' ? ' ' : c;
+      req.query = "\"" + phrase + "\"";
+      req.kind = kind_name;
+      req.limit = 3;
+      if (auto found = Search(req); found.ok()) {
+        for (const SearchHit& h : found->hits) {
+          like += (like.empty() ? "" : ", ") + h.id + " " + h.name;
+        }
+      }
+    }
+    return core::NotFound("no " + kind_name + " named \"" + std::string(id_or_name) + "\"" +
+                          (like.empty() ? "" : "; search finds " + like + " (give the id)") +
+                          "; `isnad " + kind_name + " ls` lists them, or give an id");
   }
   if (ids.size() > 1) {
     return core::InvalidArgument("\"" + std::string(id_or_name) + "\" names several " + kind_name +
