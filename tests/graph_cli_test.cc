@@ -759,6 +759,15 @@ TEST_F(GraphCli, ACommandRunTwiceRecordsNothingNewAndSlipsAreRefused) {
   One({"relation", "add", boss, "commands", unit, "--from", "2012", "--source", a + ":high",
        "--new"});
   EXPECT_EQ(LogSize(), size + 4);
+  // Another case is the same tag to search and --tag: not recorded beside it.
+  const uint64_t before_tags = LogSize();
+  RunResult upper = isnad({"tag", a, "Sarin"});
+  EXPECT_EQ(upper.exit_code, 0) << upper.err;
+  EXPECT_EQ(LogSize(), before_tags) << upper.out;
+  RunResult mixed = isnad({"tag", a, "SARIN", "rockets"});
+  EXPECT_EQ(mixed.exit_code, 0) << mixed.err;
+  EXPECT_TRUE(Contains(mixed.err, "\"SARIN\" is the same tag")) << mixed.err;
+  EXPECT_EQ(One({"show", a})["tags"], Json::array({"rockets", "sarin"}));
 }
 
 // Filters given the wrong way round are a mistake to say, not an empty (or odd)

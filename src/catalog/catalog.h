@@ -144,6 +144,10 @@ struct RelationRecord {
   std::string time, operator_;
 };
 
+// A tag as search and the --tag filter compare it: folded as search folds text
+// ("Medical" and "medical" are one tag there).
+std::string TagAsCompared(std::string_view tag);
+
 // A claim taken back (relation.withdrawn): what it said, and why it went.
 struct WithdrawnRelation {
   std::string id, subject, predicate, object;

@@ -1464,6 +1464,8 @@ StatusOr<std::string> Catalog::ResolveRef(EntityKind kind, std::string_view id_o
   return ids.front();
 }
 
+std::string TagAsCompared(std::string_view tag) { return TagFold(tag); }
+
 namespace {
 
 StatusOr<std::vector<RelationRecord>> ReadRelations(sqlite3* db, const char* where, int64_t key) {

@@ -789,9 +789,24 @@ Status Tag(const Globals& g, const TagOptions& o) {
           "given ({}); tag {} with a command of its own (isnad tag {} {}); nothing was recorded",
           t, item, t, t, tags.size() > 1 ? Printable(tags.back()) : "TAG"));
     }
-    // Tags the item has already: a command run twice records nothing new.
+    // Tags the item has already: a command run twice records nothing new. A tag
+    // that differs from one it has only as search folds tags (Medical, medical)
+    // is the same tag to every filter and facet: not recorded twice either.
     ISNAD_ASSIGN_OR_RETURN(catalog::ItemDetails d, a->catalog().Details(item));
-    const std::vector<std::string> had = TakeHeld(&tags, d.tags);
+    std::vector<std::string> had = TakeHeld(&tags, d.tags);
+    std::erase_if(tags, [&](const std::string& t) {
+      const std::string key = catalog::TagAsCompared(t);
+      for (const auto& held : d.tags) {
+        if (catalog::TagAsCompared(held) != key) continue;
+        had.push_back(held);
+        PendingNotes().push_back(
+            fmt::format("note: {} has the tag \"{}\" already; \"{}\" is the same tag to search and "
+                        "--tag, so it was not recorded again",
+                        item, Printable(held), Printable(t)));
+        return true;
+      }
+      return false;
+    });
     if (tags.empty()) {
       return SayNothingNew(g, catalog::kItemTagged, item, had,
                            fmt::format("{} has {} {} already", item,
