@@ -1401,6 +1401,31 @@ TEST_F(GraphCli, ANameNotKnownAsWrittenOffersWhatSearchFinds) {
   EXPECT_FALSE(Contains(none.err, "search finds")) << none.err;
 }
 
+TEST_F(GraphCli, SearchWithinAPlaceTakesItsSubPlacesAndNearTakesAPlace) {
+  Ghouta s = Build();
+  One({"describe", s.report, "--place", "Ein Tarma"});
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  // Eastern Ghouta holds Zamalka and Ein Tarma: everything placed in either.
+  EXPECT_EQ(sorted(Search({"--place", "Eastern Ghouta"})), sorted({s.video, s.photo, s.report}));
+  EXPECT_EQ(sorted(Search({"--place", "الغوطة الشرقية", "--kind", "item"})),
+            sorted({s.video, s.photo, s.report}));
+  // Zamalka: the video placed there, the photo through the incident there.
+  EXPECT_EQ(sorted(Search({"--place", s.zamalka})), sorted({s.video, s.photo}));
+  // --near a place with coordinates; a place without them is refused.
+  EXPECT_EQ(Search({"--near", "Zamalka", "--radius-km", "1"}), std::vector<std::string>{s.video});
+  RunResult bare = isnad({"search", "--near", "Eastern Ghouta", "--radius-km", "5"});
+  EXPECT_EQ(bare.exit_code, 2);
+  EXPECT_TRUE(Contains(bare.err, "has no coordinates")) << bare.err;
+  // Longitude first: nothing, and the note says the numbers the other way round find some.
+  RunResult swapped = isnad({"search", "--near", "36.3558,33.5376", "--radius-km", "1"});
+  EXPECT_EQ(swapped.exit_code, 0) << swapped.err;
+  EXPECT_TRUE(Contains(swapped.out, "0 hit(s)")) << swapped.out;
+  EXPECT_TRUE(Contains(swapped.err, "--near is LAT,LON")) << swapped.err;
+}
+
 TEST_F(GraphCli, AsWrittenSearchLeavesOutSpellingVariants) {
   // "sarin" and "Syrian" share a cross-script key (srn): in a Syria archive the
   // word of a chemical-weapons search would find every "Syrian". --as-written

@@ -187,9 +187,12 @@ struct SearchRequest {
   std::string near_lat, near_lon;  // with radius_km: item or its place within
   double radius_km = 0;
   std::string incident, actor, case_id;  // items linked to these (ids)
-  std::vector<std::string> tags;         // items with every one of these tags
-  std::string media_type;                // exact, or "image/*"
-  std::string status;                    // verification status
+  // Items placed at this place or any place within it, or linked to an incident
+  // there (an id).
+  std::string place;
+  std::vector<std::string> tags;  // items with every one of these tags
+  std::string media_type;         // exact, or "image/*"
+  std::string status;             // verification status
   uint64_t limit = 20, offset = 0;
   bool facets = false;  // also count hits by kind, media type, status and tag
 };

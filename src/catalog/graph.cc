@@ -2465,6 +2465,20 @@ StatusOr<SearchResult> Catalog::Search(const SearchRequest& req) const {
     ISNAD_ASSIGN_OR_RETURN(std::string resolved, ResolveRef(kind, id));
     return std::to_string(ParseEntityId(resolved)->leaf_index);
   };
+  if (!req.place.empty()) {
+    // The place and every place within it, at any depth (Eastern Ghouta holds
+    // Zamalka and Ein Tarma): items placed there, or linked to an incident there.
+    ISNAD_ASSIGN_OR_RETURN(std::string leaf, leaf_of(EntityKind::kPlace, req.place));
+    const std::string within = "(WITH RECURSIVE sub(leaf) AS (SELECT CAST(" + w.Bind(leaf) +
+                               " AS INTEGER) UNION SELECT pl.leaf_index FROM places pl JOIN sub ON "
+                               "pl.within_leaf = sub.leaf) "
+                               "SELECT leaf FROM sub)";
+    w.Add("(f.place_leaf IN " + within +
+          " OR EXISTS (SELECT 1 FROM links l JOIN incident_places ip ON ip.incident_leaf = "
+          "l.owner WHERE l.item_leaf = e.leaf_index AND l.role = 'incident' AND ip.place_leaf IN " +
+          within + "))");
+    item_only = true;
+  }
   if (!req.incident.empty()) {
     ISNAD_ASSIGN_OR_RETURN(std::string leaf, leaf_of(EntityKind::kIncident, req.incident));
     w.Add(

@@ -1955,7 +1955,7 @@ Status Timeline(const Globals& g, const ShowOptions& o) {
 struct SearchOptions {
   std::string old_captured_from, old_captured_to;  // --captured-*: refused
   std::string query, kind, event_from, event_to, captured_from, captured_to, taken_from, taken_to,
-      near, incident, actor, case_ref, media_type, status;
+      near, place, incident, actor, case_ref, media_type, status;
   std::vector<std::string> tags;
   double radius_km = 0;
   uint64_t limit = 20, offset = 0;
@@ -2035,8 +2035,16 @@ Status Search(const Globals& g, const SearchOptions& o) {
   req.captured_to = o.captured_to;
   req.taken_from = o.taken_from;
   req.taken_to = o.taken_to;
+  // --near LAT,LON, or a place with coordinates (read once the archive is open).
+  bool near_a_place = false;
   if (!o.near.empty()) {
-    ISNAD_RETURN_IF_ERROR(ParseNear(o.near, &req.near_lat, &req.near_lon));
+    if (Status numbers = ParseNear(o.near, &req.near_lat, &req.near_lon); !numbers.ok()) {
+      if (o.near.find(',') != std::string::npos ||
+          o.near.find_first_not_of(" 0123456789.-") == std::string::npos) {
+        return numbers;
+      }
+      near_a_place = true;
+    }
     if (!(o.radius_km > 0) || !std::isfinite(o.radius_km)) {
       return core::InvalidArgument("--near needs --radius-km, a distance above 0 in km");
     }
@@ -2071,7 +2079,40 @@ Status Search(const Globals& g, const SearchOptions& o) {
   if (!o.case_ref.empty()) {
     ISNAD_ASSIGN_OR_RETURN(req.case_id, c.ResolveRef(EntityKind::kCase, o.case_ref));
   }
+  if (!o.place.empty()) {
+    ISNAD_ASSIGN_OR_RETURN(req.place, c.ResolveRef(EntityKind::kPlace, o.place));
+  }
+  if (near_a_place) {
+    ISNAD_ASSIGN_OR_RETURN(std::string place, c.ResolveRef(EntityKind::kPlace, o.near));
+    ISNAD_ASSIGN_OR_RETURN(EntityRecord p, c.Entity(place));
+    if (p.lat.empty()) {
+      return core::InvalidArgument(fmt::format(
+          "--near {}: {} has no coordinates; give LAT,LON, or search within it with --place {}",
+          Printable(o.near), Named(c, place), place));
+    }
+    req.near_lat = p.lat;
+    req.near_lon = p.lon;
+  }
   ISNAD_ASSIGN_OR_RETURN(catalog::SearchResult result, c.Search(req));
+  if (result.total == 0 && !near_a_place && !req.near_lat.empty() && !g.json) {
+    // Longitude first by mistake (36.36,33.54 for Ghouta) finds nothing, silently.
+    catalog::SearchRequest swapped = req;
+    std::swap(swapped.near_lat, swapped.near_lon);
+    swapped.limit = 1;
+    swapped.facets = false;
+    double lat = 0;
+    const auto [end, ec] = std::from_chars(swapped.near_lat.data(),
+                                           swapped.near_lat.data() + swapped.near_lat.size(), lat);
+    if (ec == std::errc() && lat >= -90 && lat <= 90) {
+      if (auto other = c.Search(swapped); other.ok() && other->total > 0) {
+        PendingNotes().push_back(fmt::format(
+            "note: nothing within {} km of {},{}, but {} hit(s) with the two numbers the other "
+            "way round: --near is LAT,LON, latitude first (--near {},{})",
+            req.radius_km, req.near_lat, req.near_lon, other->total, swapped.near_lat,
+            swapped.near_lon));
+      }
+    }
+  }
   if (g.json) {
     for (const auto& h : result.hits) {
       PrintJsonLine({{"id", h.id},
@@ -2473,8 +2514,8 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     c->add_option("--taken-to", o->taken_to,
                   "items whose file says it was made on or before (YYYY-MM-DD)");
     c->add_option("--near", o->near,
-                  "LAT,LON: items described at a place or point near there, or whose file gives "
-                  "its GPS there (analyze)");
+                  "LAT,LON, or a place with coordinates: items described at a place or point "
+                  "near there, or whose file gives its GPS there (analyze)");
     c->add_option("--radius-km", o->radius_km, "with --near: how far, in km");
     c->add_option("--incident", o->incident, "items linked to this incident (id or title)");
     c->add_option("--actor", o->actor, "items backing relations of this actor (id or name)");
@@ -2485,6 +2526,9 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     c->add_option("--limit", o->limit, "at most this many hits (default 20)")
         ->check(CLI::Range(1, 100000));
     c->add_option("--offset", o->offset, "skip this many hits first");
+    c->add_option("--place", o->place,
+                  "items placed at this place or any place within it, or linked to an incident "
+                  "there (id or name)");
     c->add_flag("--facets", o->facets, "also count hits by kind, media type, tag and status");
     c->add_flag("--as-written", o->as_written,
                 "match words as written and their word forms only: no spelling variants or "
