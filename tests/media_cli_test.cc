@@ -175,6 +175,8 @@ TEST_F(MediaCli, PhotoMetadataAndItsCopiesFoundUnrelatedNot) {
   ASSERT_EQ(clusters.size(), 1u) << d.out;
   EXPECT_EQ(clusters[0]["earliest"], orig);
   EXPECT_EQ(clusters[0]["items"].size(), 6u) << d.out;
+  // Each was added by a command of its own: the first is known to be the earliest.
+  EXPECT_EQ(clusters[0]["added_together_first"], 1u) << d.out;
 
   // An export of the original and its recompressed copy carries their analyses: the
   // entries with proofs, and what was read, named by hash; verify-bag checks them.

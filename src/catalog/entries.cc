@@ -928,12 +928,17 @@ std::string DateNote(std::string_view date) {
     // A Solar Hijri year (Iran, Afghanistan) begins at the March equinox of H + 621.
     const int gregorian = static_cast<int>(0.970229 * year + 621.5643);
     const std::string y = std::to_string(year);
+    // A Solar Hijri year that has not begun yet (1434 SH is 2055) is no reading of it.
+    const int this_year = static_cast<int>(std::chrono::year_month_day{
+        std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())}
+                                               .year());
     return "the year " + y +
            " is long before any digital record. If the date is in the Hijri calendar, " + y +
            " AH began in " + std::to_string(gregorian) +
-           (year <= 1450 ? " (and in the Solar Hijri calendar of Iran and Afghanistan, " + y +
-                               " SH began in March " + std::to_string(year + 621) + ")"
-                         : std::string()) +
+           (year + 621 <= this_year
+                ? " (and in the Solar Hijri calendar of Iran and Afghanistan, " + y +
+                      " SH began in March " + std::to_string(year + 621) + ")"
+                : std::string()) +
            ". An event date is Gregorian; the source's own date can go in a note";
   }
   return "";
@@ -974,8 +979,29 @@ std::string DateHint(std::string_view value) {
   }
   static const std::regex kMoment(R"((\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}.*)");
   if (std::regex_match(value.begin(), value.end(), m, kMoment) && ParseEventDate(m[1].str())) {
-    return "An event date is a day, not a moment: give " + m[1].str() +
-           " (say the time of day in a note).";
+    return "A date here is a day, not a moment: give " + m[1].str() +
+           " (of an item, the time of day can go in a note).";
+  }
+  // Month or day without its leading zero: 2013-8-21, 2013-8.
+  static const std::regex kUnpadded(R"((\d{4})-(\d{1,2})(?:-(\d{1,2}))?)");
+  if (std::regex_match(value.begin(), value.end(), m, kUnpadded)) {
+    const int y = std::stoi(m[1].str());
+    const unsigned mo = std::stoul(m[2].str());
+    if (m[3].matched) {
+      const unsigned d = std::stoul(m[3].str());
+      const std::string padded = day(y, mo, d);
+      if (!padded.empty() && padded != value) return "Did you mean " + padded + "?";
+      if (padded.empty() && mo >= 1 && mo <= 12 && d >= 1) {
+        // A day the month does not have: 2013-02-30.
+        const std::chrono::year_month_day_last last{std::chrono::year{y} / std::chrono::month{mo} /
+                                                    std::chrono::last};
+        return std::to_string(y) + "-" + two(mo) + " has " +
+               std::to_string(static_cast<unsigned>(last.day())) + " days; there is no day " +
+               std::to_string(d) + ".";
+      }
+    } else if (mo >= 1 && mo <= 12 && m[2].length() == 1) {
+      return "Did you mean " + m[1].str() + "-" + two(mo) + " (year-month)?";
+    }
   }
   static const std::regex kSlashes(R"((\d{4})/(\d{1,2})/(\d{1,2}))");
   if (std::regex_match(value.begin(), value.end(), m, kSlashes)) {

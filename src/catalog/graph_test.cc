@@ -181,6 +181,14 @@ TEST(GraphEntries, DateHintsSayWhatWasMeant) {
   EXPECT_NE(DateHint("2013-08-21 14:30").find("give 2013-08-21"), std::string::npos);
   EXPECT_NE(DateHint("2013/08/21").find("Did you mean 2013-08-21?"), std::string::npos);
   EXPECT_EQ(DateHint("last summer"), "");
+  // A month or day without its zero, and a day the month does not have.
+  EXPECT_EQ(DateHint("2013-8-21"), "Did you mean 2013-08-21?");
+  EXPECT_EQ(DateHint("2013-08-1"), "Did you mean 2013-08-01?");
+  EXPECT_EQ(DateHint("2013-8"), "Did you mean 2013-08 (year-month)?");
+  EXPECT_EQ(DateHint("2013-02-30"), "2013-02 has 28 days; there is no day 30.");
+  EXPECT_EQ(DateHint("2012-02-30"), "2012-02 has 29 days; there is no day 30.");
+  EXPECT_EQ(DateHint("2013-13-01"), "");
+  EXPECT_EQ(DateHint("2013-08-21"), "");
   EXPECT_EQ(WithoutMidnight("2013-08-21 00:00:00"), "2013-08-21");
   EXPECT_EQ(WithoutMidnight("2013-08-21T00:00:00Z"), "2013-08-21");
   EXPECT_EQ(WithoutMidnight(" 2013-08-21 "), "2013-08-21");
@@ -190,6 +198,8 @@ TEST(GraphEntries, DateHintsSayWhatWasMeant) {
   EXPECT_NE(DateNote("1434-10-14").find("1434 AH began in 2012"), std::string::npos)
       << DateNote("1434-10-14");
   EXPECT_NE(DateNote("1434-10~").find("Hijri"), std::string::npos);
+  // A Solar Hijri year not begun yet is no reading: 1434 SH would be 2055.
+  EXPECT_EQ(DateNote("1434-10-14").find(" SH "), std::string::npos) << DateNote("1434-10-14");
   EXPECT_NE(DateNote("1402-06-25").find("1402 SH began in March 2023"), std::string::npos)
       << DateNote("1402-06-25");
   EXPECT_EQ(DateNote("2013-08-21"), "");

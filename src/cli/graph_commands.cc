@@ -921,6 +921,14 @@ Status PlaceAdd(const Globals& g, const PlaceOptions& o) {
   return Status::Ok();
 }
 
+// " (also X, Y)": the variants a name may be given as, for a list.
+std::string AlsoNamed(const EntityRecord& e) {
+  if (e.variants.empty()) return "";
+  std::string v;
+  for (const auto& x : e.variants) v += (v.empty() ? "" : ", ") + Printable(x);
+  return " (also " + v + ")";
+}
+
 Status PlaceLs(const Globals& g) {
   ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForRead(g));
   const catalog::Catalog& c = a->catalog();
@@ -930,12 +938,7 @@ Status PlaceLs(const Globals& g) {
       PrintJsonLine(EntityJson(p));
       continue;
     }
-    std::string line = fmt::format("{:<8} {}", p.id, AllNames(p.names, p.Label()));
-    if (!p.variants.empty()) {
-      std::string v;
-      for (const auto& x : p.variants) v += (v.empty() ? "" : ", ") + Printable(x);
-      line += " (also " + v + ")";
-    }
+    std::string line = fmt::format("{:<8} {}{}", p.id, AllNames(p.names, p.Label()), AlsoNamed(p));
     if (!p.lat.empty()) line += fmt::format("  at {}, {}", p.lat, p.lon);
     if (!p.within.empty()) line += "  within " + Named(c, p.within);
     fmt::print("{}\n", line);
@@ -1238,7 +1241,7 @@ Status ActorLs(const Globals& g) {
       PrintJsonLine(EntityJson(e));
       continue;
     }
-    fmt::print("{:<8} {:<13} {}\n", e.id, e.category, AllNames(e.names, e.Label()));
+    fmt::print("{:<8} {:<13} {}{}\n", e.id, e.category, AllNames(e.names, e.Label()), AlsoNamed(e));
   }
   return Status::Ok();
 }
@@ -1378,9 +1381,15 @@ Status RelationAdd(const Globals& g, const RelationOptions& o) {
                            a->catalog().Relations(subject));
     for (const catalog::RelationRecord& r : standing) {
       if (r.subject != subject || r.predicate != predicate || r.object != *object ||
-          r.from != o.from || r.to != o.to || r.sources.size() != seen.size()) {
+          r.from != o.from || r.to != o.to) {
         continue;
       }
+      // The same claim from other sources: a second claim, each keeping its own.
+      PendingNotes().push_back(fmt::format(
+          "note: {} makes the same claim from {}; this one is recorded beside it with its own "
+          "sources (each claim keeps the sources that bear it out; timelines list both)",
+          r.id, SourcesLine(r.sources)));
+      if (r.sources.size() != seen.size()) continue;
       bool same = true;
       for (const catalog::RelationSource& src : r.sources) {
         auto it = seen.find(src.item);

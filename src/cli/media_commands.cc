@@ -258,12 +258,28 @@ int CmdDupes(const Globals& g, const DupesArgs& args) {
       }
       items.push_back(j);
     }
+    // Copies added in one batch share its time: which came first is not known, and
+    // the first listed must not read as the original.
+    size_t tied = 1;
+    while (tied < items.size() && !items[0].value("ingested_at", "").empty() &&
+           items[tied].value("ingested_at", "") == items[0].value("ingested_at", "")) {
+      ++tied;
+    }
     if (g.json) {
-      PrintJsonLine(
-          {{"cluster", n}, {"earliest", catalog::ItemId(members.front())}, {"items", items}});
+      PrintJsonLine({{"cluster", n},
+                     {"earliest", catalog::ItemId(members.front())},
+                     {"added_together_first", tied},
+                     {"items", items}});
       continue;
     }
-    fmt::print("cluster {} ({} items, earliest first)\n", n, members.size());
+    if (tied > 1) {
+      fmt::print(
+          "cluster {} ({} items in the order acquired; the first {} were added together, so "
+          "which of them came first, or is the original, the archive cannot tell)\n",
+          n, members.size(), tied);
+    } else {
+      fmt::print("cluster {} ({} items, earliest first)\n", n, members.size());
+    }
     for (const Json& j : items) {
       fmt::print("  {:<8} {}  {}\n", j["id"].get<std::string>(), j.value("ingested_at", ""),
                  Printable(j.value("name", "")));
