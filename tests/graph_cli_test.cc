@@ -186,6 +186,7 @@ TEST_F(GraphCli, EveryGraphCommandHasHelpWithAnExample) {
                                                     {"actor", "add"},
                                                     {"actor", "ls"},
                                                     {"actor", "show"},
+                                                    {"actor", "chain"},
                                                     {"relation"},
                                                     {"relation", "add"},
                                                     {"case"},
@@ -1435,6 +1436,46 @@ TEST_F(GraphCli, SearchWithinAPlaceTakesItsSubPlacesAndNearTakesAPlace) {
   EXPECT_EQ(swapped.exit_code, 0) << swapped.err;
   EXPECT_TRUE(Contains(swapped.out, "0 hit(s)")) << swapped.out;
   EXPECT_TRUE(Contains(swapped.err, "--near is LAT,LON")) << swapped.err;
+}
+
+TEST_F(GraphCli, AnActorsChainOfCommandGoesUpClaimByClaim) {
+  Ghouta s = Build();
+  const std::string maher = NewId({"actor", "add", "--type", "person", "--name", "Maher"});
+  const std::string commands = NewId({"relation", "add", maher, "commands", s.division, "--from",
+                                      "2011", "--source", s.report + ":medium"});
+  auto chain = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"actor", "chain"});
+    args.push_back("--json");
+    RunResult r = isnad(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return JsonLines(r.out);
+  };
+  // The brigade is under the division (2012-2014), which Maher commands (from 2011).
+  std::vector<Json> up = chain({"155th Missile Brigade"});
+  ASSERT_EQ(up.size(), 2u);
+  EXPECT_EQ(up[0]["relation"], s.subordinate);
+  EXPECT_EQ(up[0]["above"], s.division);
+  EXPECT_EQ(up[0]["how"], "under");
+  EXPECT_EQ(up[0]["depth"], 1);
+  EXPECT_EQ(up[1]["relation"], commands);
+  EXPECT_EQ(up[1]["above"], maher);
+  EXPECT_EQ(up[1]["how"], "commanded by");
+  EXPECT_EQ(up[1]["depth"], 2);
+  // In 2011 the brigade's claim does not hold yet: no chain.
+  EXPECT_TRUE(chain({s.brigade, "--at", "2011"}).empty());
+  RunResult none = isnad({"actor", "chain", s.brigade, "--at", "2011"});
+  EXPECT_TRUE(Contains(none.out, "no superior")) << none.out;
+  // A claim back down to the brigade is a cycle: shown, not followed.
+  NewId({"relation", "add", s.division, "subordinate_of", s.brigade, "--from", "2013", "--source",
+         s.report});
+  std::vector<Json> looped = chain({s.brigade, "--at", "2013-08-21"});
+  bool cycle = false;
+  for (const Json& l : looped) cycle = cycle || (l["cycle"] == true && l["above"] == s.brigade);
+  EXPECT_TRUE(cycle);
+  EXPECT_LE(looped.size(), 3u);
+  RunResult plain = isnad({"actor", "chain", s.brigade, "--at", "2013-08-21"});
+  EXPECT_TRUE(Contains(plain.out, "CYCLE")) << plain.out;
+  EXPECT_EQ(isnad({"actor", "chain", s.brigade, "--at", "21/08/2013"}).exit_code, 2);
 }
 
 TEST_F(GraphCli, AsWrittenSearchLeavesOutSpellingVariants) {

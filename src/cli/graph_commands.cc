@@ -1280,6 +1280,88 @@ Status ActorShow(const Globals& g, const ShowOptions& o) {
   return Status::Ok();
 }
 
+struct ChainOptions {
+  std::string ref, at;
+};
+
+// The chain of command above an actor: its superiors (subordinate_of), commanders
+// (X commands it) and the bodies it is a member of, then theirs, as the claims
+// say, with each claim's period and sources. At --at, only claims whose period
+// may include that date; two superiors at once are both shown (and `actor show`
+// warns). A claim leading back to an actor already on the path is a cycle: said,
+// not followed.
+Status ActorChain(const Globals& g, const ChainOptions& o) {
+  std::optional<catalog::DateRange> at;
+  if (!o.at.empty()) {
+    ISNAD_RETURN_IF_ERROR(CheckDate("--at", o.at));
+    at = catalog::ParseEventDate(o.at);
+  }
+  ISNAD_ASSIGN_OR_RETURN(ArchivePtr a, OpenForRead(g));
+  const catalog::Catalog& c = a->catalog();
+  ISNAD_ASSIGN_OR_RETURN(std::string start, ResolveRef(*a, EntityKind::kActor, o.ref));
+  // Whether a claim's period may include the date asked about (open ends reach forever).
+  auto holds = [&at](const catalog::RelationRecord& r) {
+    if (!at.has_value()) return true;
+    auto from = catalog::ParseEventDate(r.from), to = catalog::ParseEventDate(r.to);
+    return (!from.has_value() || from->lo <= at->hi) && (!to.has_value() || to->hi >= at->lo);
+  };
+  constexpr size_t kMaxDepth = 32;
+  std::vector<std::string> path = {start};
+  size_t steps = 0;
+  if (!g.json) fmt::print("{}\n", Named(c, start));
+  std::function<Status(const std::string&, size_t)> up = [&](const std::string& who,
+                                                             size_t depth) -> Status {
+    ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::RelationRecord> rels, c.Relations(who));
+    for (const catalog::RelationRecord& r : rels) {
+      std::string above, how;
+      if (r.subject == who && r.predicate == "subordinate_of") {
+        above = r.object, how = "under";
+      } else if (r.subject == who && r.predicate == "member_of") {
+        above = r.object, how = "member of";
+      } else if (r.object == who && r.predicate == "commands") {
+        above = r.subject, how = "commanded by";
+      } else {
+        continue;
+      }
+      if (!holds(r)) continue;
+      ++steps;
+      const bool cycle = std::find(path.begin(), path.end(), above) != path.end();
+      if (g.json) {
+        Json sources = Json::array();
+        for (const auto& src : r.sources) {
+          sources.push_back({{"item", src.item}, {"confidence", src.confidence}});
+        }
+        PrintJsonLine({{"depth", depth},
+                       {"actor", who},
+                       {"relation", r.id},
+                       {"how", how},
+                       {"above", above},
+                       {"from", r.from},
+                       {"to", r.to},
+                       {"sources", sources},
+                       {"cycle", cycle}});
+      } else {
+        const std::string period = Period(r.from, r.to);
+        fmt::print("{}{} {}{}  [{}; sources: {}]{}\n", std::string(2 * depth, ' '), how,
+                   Named(c, above), period.empty() ? "" : " (" + period + ")", r.id,
+                   SourcesLine(r.sources),
+                   cycle ? "  CYCLE: already in this chain; not followed" : "");
+      }
+      if (cycle || depth >= kMaxDepth) continue;
+      path.push_back(above);
+      ISNAD_RETURN_IF_ERROR(up(above, depth + 1));
+      path.pop_back();
+    }
+    return Status::Ok();
+  };
+  ISNAD_RETURN_IF_ERROR(up(start, 1));
+  if (!g.json && steps == 0) {
+    fmt::print("  no superior, commander or body it is a member of is recorded{}\n",
+               at.has_value() ? " for " + o.at : "");
+  }
+  return Status::Ok();
+}
+
 // ---------------------------------------------------------------- relation
 
 struct RelationOptions {
@@ -2313,7 +2395,7 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
   }
   // ---- actor
   {
-    auto* actor = app.add_subcommand("actor", "people, units, organisations: add, ls, show");
+    auto* actor = app.add_subcommand("actor", "people, units, organisations: add, ls, show, chain");
     actor->require_subcommand(1);
     Example(actor, "isnad actor show \"155th Missile Brigade\"");
     auto o = std::make_shared<ActorOptions>();
@@ -2340,6 +2422,16 @@ void RegisterGraphCommands(CLI::App& app, const Globals& g, Commands& out) {
     show->add_option("actor", so->ref, "actor id (ac9) or a name in any script")->required();
     Example(show, "isnad actor show ac9");
     Add(out, show, [&g, so] { return ActorShow(g, *so); });
+    auto co = std::make_shared<ChainOptions>();
+    auto* chain = actor->add_subcommand(
+        "chain",
+        "the chain of command above an actor: superiors, commanders, bodies it belongs to, "
+        "and theirs, each claim with its period and sources");
+    chain->add_option("actor", co->ref, "actor id (ac9) or a name in any script")->required();
+    chain->add_option("--at", co->at,
+                      "only claims whose period may include this date: " + kDateHelp);
+    Example(chain, "isnad actor chain \"155th Missile Brigade\" --at 2013-08-21");
+    Add(out, chain, [&g, co] { return ActorChain(g, *co); });
     actor->fallthrough();
   }
   // ---- relation
