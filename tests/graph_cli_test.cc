@@ -503,6 +503,10 @@ TEST_F(GraphCli, TagsAddAndRemoveAndDeriveLinksACopy) {
   One({"tag", original, "chemical attack"});
   // The copy has it as Chemical-Attack: another spelling of it is not recorded beside.
   EXPECT_EQ(One({"tag", copy, "CHEMICAL ATTACK"})["recorded"], false);
+  // And removing it by another spelling removes the one the item has.
+  One({"tag", original, "Victims", "--remove"});
+  EXPECT_TRUE(Search({"--tag", "victims"}) == std::vector<std::string>{copy});
+  One({"tag", original, "victims"});
   auto facets = JsonLines(isnad({"search", "--facets", "--json"}).out);
   ASSERT_FALSE(facets.empty());
   const Json& tag_facets = facets.back()["facets"]["tag"];
@@ -582,13 +586,15 @@ TEST_F(GraphCli, ASemicolonTagAndRemovingAnAbsentTagRecordNothing) {
   RunResult semicolon = isnad({"tag", item, "a;b"});
   EXPECT_EQ(semicolon.exit_code, 2) << semicolon.err;
   EXPECT_TRUE(Contains(semicolon.err, "';'")) << semicolon.err;
-  RunResult absent = isnad({"tag", item, "sarin", "--remove"});
+  RunResult absent = isnad({"tag", item, "chlorine", "--remove"});
   EXPECT_EQ(absent.exit_code, 2) << absent.err;
-  EXPECT_TRUE(Contains(absent.err, "Sarin")) << absent.err;
+  EXPECT_TRUE(Contains(absent.err, "its tags: Sarin")) << absent.err;
   EXPECT_EQ(LogSize(), size);
   RunResult csv = isnad({"export-catalog", "--format", "csv"});
   EXPECT_EQ(csv.exit_code, 0) << csv.err;
-  One({"tag", item, "Sarin", "--remove"});
+  // Another spelling of a tag it has removes that tag (the same one to search).
+  Json removed = One({"tag", item, "sarin", "--remove"});
+  EXPECT_EQ(removed["remove"], Json::array({"Sarin"}));
   EXPECT_TRUE(Search({"--tag", "Sarin"}).empty());
 }
 
@@ -1306,7 +1312,8 @@ TEST_F(GraphCli, AWithdrawnCaseEventLeavesTheCaseButNotTheLog) {
   EXPECT_EQ(report["taken_back"][0]["event"], s.warrant);
   EXPECT_EQ(report["taken_back"][0]["entry"], out["leaf_index"]);
   RunResult report_page = isnad({"show", s.report});
-  EXPECT_TRUE(Contains(report_page.out, "the document of event " + s.warrant + " (withdrawn)"))
+  EXPECT_TRUE(Contains(report_page.out,
+                       "as the document of event " + s.warrant + " (withdrawn) in " + s.kase))
       << report_page.out;
 
   // Refused, and nothing written: withdrawn already, not an event, a blank reason.
@@ -1476,6 +1483,12 @@ TEST_F(GraphCli, AnActorsChainOfCommandGoesUpClaimByClaim) {
   RunResult plain = isnad({"actor", "chain", s.brigade, "--at", "2013-08-21"});
   EXPECT_TRUE(Contains(plain.out, "CYCLE")) << plain.out;
   EXPECT_EQ(isnad({"actor", "chain", s.brigade, "--at", "21/08/2013"}).exit_code, 2);
+  // Two superiors at once: both shown, with the graph's warning about them.
+  NewId({"relation", "add", s.brigade, "subordinate_of", s.scm, "--from", "2013-06", "--to",
+         "2013-09", "--source", s.report});
+  RunResult two = isnad({"actor", "chain", s.brigade, "--at", "2013-07"});
+  EXPECT_TRUE(Contains(two.out, "warning: ")) << two.out;
+  EXPECT_TRUE(Contains(two.out, "contradicting dates")) << two.out;
 }
 
 TEST_F(GraphCli, AsWrittenSearchLeavesOutSpellingVariants) {
@@ -1492,6 +1505,9 @@ TEST_F(GraphCli, AsWrittenSearchLeavesOutSpellingVariants) {
   EXPECT_EQ(Search({"sarin", "--as-written"}), std::vector<std::string>{sarin});
   EXPECT_EQ(Search({"\"Syrian Arab\"", "--as-written"}), std::vector<std::string>{syrian});
   EXPECT_EQ(Search({"sarins", "--as-written"}), std::vector<std::string>{sarin});  // its forms
+  // What is left out is left out as written: "-sarin" keeps the Syrian statement.
+  EXPECT_EQ(Search({"statement -sarin"}), std::vector<std::string>{syrian});
+  EXPECT_EQ(Search({"statement NOT sarin"}), std::vector<std::string>{syrian});
   RunResult plain = isnad({"search", "sarin"});
   EXPECT_TRUE(Contains(plain.out, "2 of these match only through a spelling variant")) << plain.out;
   EXPECT_FALSE(Contains(isnad({"search", "sarin", "--as-written"}).out, "spelling variant"));

@@ -770,14 +770,21 @@ Status Tag(const Globals& g, const TagOptions& o) {
     // Removing a tag the item does not have would record an entry that
     // changes nothing, and say it removed it.
     ISNAD_ASSIGN_OR_RETURN(catalog::ItemDetails d, a->catalog().Details(item));
-    for (const std::string& t : tags) {
+    for (std::string& t : tags) {
       if (std::find(d.tags.begin(), d.tags.end(), t) != d.tags.end()) continue;
+      // "Sarin" for the item's "sarin": the same tag to search, as when adding.
+      auto same = std::find_if(d.tags.begin(), d.tags.end(), [&t](const std::string& held) {
+        return catalog::TagAsCompared(held) == catalog::TagAsCompared(t);
+      });
+      if (same != d.tags.end()) {
+        t = *same;
+        continue;
+      }
       std::string has;
       for (const auto& x : d.tags) has += (has.empty() ? "" : ", ") + Printable(x);
       return core::InvalidArgument(
-          fmt::format("{} has no tag \"{}\" (its tags: {}); tags are matched exactly; nothing "
-                      "was recorded",
-                      item, Printable(t), has.empty() ? "none" : has));
+          fmt::format("{} has no tag \"{}\" (its tags: {}); nothing was recorded", item,
+                      Printable(t), has.empty() ? "none" : has));
     }
   }
   if (!o.remove) {
@@ -1312,6 +1319,7 @@ Status ActorChain(const Globals& g, const ChainOptions& o) {
   std::function<Status(const std::string&, size_t)> up = [&](const std::string& who,
                                                              size_t depth) -> Status {
     ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::RelationRecord> rels, c.Relations(who));
+    size_t superiors = 0;  // claims shown that put `who` under someone
     for (const catalog::RelationRecord& r : rels) {
       std::string above, how;
       if (r.subject == who && r.predicate == "subordinate_of") {
@@ -1325,6 +1333,7 @@ Status ActorChain(const Globals& g, const ChainOptions& o) {
       }
       if (!holds(r)) continue;
       ++steps;
+      if (how != "member of") ++superiors;
       const bool cycle = std::find(path.begin(), path.end(), above) != path.end();
       if (g.json) {
         Json sources = Json::array();
@@ -1351,6 +1360,18 @@ Status ActorChain(const Globals& g, const ChainOptions& o) {
       path.push_back(above);
       ISNAD_RETURN_IF_ERROR(up(above, depth + 1));
       path.pop_back();
+    }
+    if (superiors >= 2) {
+      // Two superiors (or commanders) shown at once: the graph's warning about them.
+      ISNAD_ASSIGN_OR_RETURN(std::vector<catalog::GraphWarning> warnings, c.Warnings(who));
+      for (const auto& w : warnings) {
+        if (w.what.find("puts " + who + " under") == std::string::npos) continue;
+        if (g.json) {
+          PrintJsonLine({{"depth", depth}, {"actor", who}, {"warning", w.what}, {"id", w.id}});
+        } else {
+          fmt::print("{}warning: {}: {}\n", std::string(2 * depth, ' '), w.id, Printable(w.what));
+        }
+      }
     }
     return Status::Ok();
   };
@@ -2185,7 +2206,7 @@ Status Search(const Globals& g, const SearchOptions& o) {
     req.near_lon = p.lon;
   }
   ISNAD_ASSIGN_OR_RETURN(catalog::SearchResult result, c.Search(req));
-  if (result.total == 0 && !near_a_place && !req.near_lat.empty() && !g.json) {
+  if (result.total == 0 && !near_a_place && !req.near_lat.empty()) {
     // Longitude first by mistake (36.36,33.54 for Ghouta) finds nothing, silently.
     catalog::SearchRequest swapped = req;
     std::swap(swapped.near_lat, swapped.near_lon);

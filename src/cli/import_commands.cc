@@ -193,11 +193,11 @@ int CmdImport(const Globals& g, const ImportArgs& args) {
   }
   fmt::print("Imported {} ({} row(s)):\n", Printable(args.file), r.rows);
   if (r.files > 0) {
-    fmt::print("  {} file(s): {} new item(s), {} already held (a new source recorded){}\n", r.files,
+    fmt::print("  {} file(s): {} new item(s), {} new source(s) of items already held{}\n", r.files,
                r.items_added, r.sources_added,
                r.files_unchanged == 0
                    ? ""
-                   : fmt::format(", {} held from the same path before (nothing recorded)",
+                   : fmt::format(", {} recorded from the same path before (nothing new)",
                                  r.files_unchanged));
   }
   fmt::print("  {} item(s) described, {} entities created\n", r.items_described, r.entities);

@@ -509,12 +509,14 @@ int CmdShow(const Globals& g, const std::string& id) {
   if (!d.cases.empty()) fmt::print("cases       {}\n", fmt::format("{}", fmt::join(d.cases, ", ")));
   // Where it was taken out of, and why: a court asks what an item was once used for.
   for (const auto& t : d.taken_back) {
-    const std::string as = t.role == "incident" ? "an item of the incident"
-                           : t.role == "exhibit"
-                               ? "an exhibit"
-                               : "the document of event " + t.event + " (withdrawn)";
-    fmt::print("taken out   of {} as {}, by log entry {} ({}): {}\n", t.from, as, t.leaf_index,
-               t.time, Printable(t.reason));
+    // A withdrawn event's document may still be an exhibit of that case: what
+    // left is its part in the event.
+    const std::string what =
+        t.role == "incident"  ? "of " + t.from + " as an item of the incident"
+        : t.role == "exhibit" ? "of " + t.from + " as an exhibit"
+                              : "as the document of event " + t.event + " (withdrawn) in " + t.from;
+    fmt::print("taken out   {}, by log entry {} ({}): {}\n", what, t.leaf_index, t.time,
+               Printable(t.reason));
   }
   fmt::print("provenance  {} record(s):\n", sources->size());
   for (const auto& s : *sources) {

@@ -336,6 +336,17 @@ class Parser {
       }
       const Token& prim = t_[p_];
       negated = negated || prim.negated;
+      // What is left out is left out as written (and its word forms): through the
+      // keys, "-sarin" would also drop every document that says "Syrian" (one
+      // key, srn), silently. A wider search is a hit too many; a narrower one
+      // loses evidence.
+      const bool outer_cross_script = cross_script_;
+      if (negated) cross_script_ = false;
+      struct Restore {
+        bool& flag;
+        bool value;
+        ~Restore() { flag = value; }
+      } restore{cross_script_, outer_cross_script};
       std::string e;
       if (prim.kind == Tok::kLParen) {
         if (depth >= kMaxDepth) {
@@ -391,7 +402,7 @@ class Parser {
   }
 
   const std::vector<Token>& t_;
-  const bool cross_script_;
+  bool cross_script_;  // false inside what is left out
   size_t p_ = 0;
 };
 

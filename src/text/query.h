@@ -32,8 +32,11 @@ namespace isnad::text {
 // exact and skel prefixes only, and no skel prefix of one letter (dou* -> d
 // would match most keys). FTS5's NOT needs a left operand, so
 // `sarin -video` becomes `(...sarin...) NOT (...video...)`, and
-// `sarin -a -b` `(...sarin...) NOT ((...a...) OR (...b...))`. Every token is
-// quoted, so words like AND, OR and NEAR in data are never operators.
+// `sarin -a -b` `(...sarin...) NOT ((...a...) OR (...b...))`. What is left
+// out (-word, NOT word, -(group)) is matched as written and through its stem
+// only, never through keys: `army -sarin` must not drop a document that says
+// "Syrian". Every token is quoted, so words like AND, OR and NEAR in data are
+// never operators.
 //
 // Errors (kInvalidArgument, with what, where as a character offset, and how to
 // fix it): an empty query; an unterminated quote; an unmatched '(' or ')'; an
