@@ -1463,6 +1463,8 @@ TEST_F(GraphCli, AnActorsChainOfCommandGoesUpClaimByClaim) {
   EXPECT_EQ(up[0]["relation"], s.subordinate);
   EXPECT_EQ(up[0]["above"], s.division);
   EXPECT_EQ(up[0]["how"], "under");
+  EXPECT_EQ(up[0]["above_name"], "4th Armoured Division");
+  EXPECT_EQ(up[0]["actor_name"], "155th Missile Brigade");
   EXPECT_EQ(up[0]["depth"], 1);
   EXPECT_EQ(up[1]["relation"], commands);
   EXPECT_EQ(up[1]["above"], maher);

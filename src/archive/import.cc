@@ -1479,23 +1479,23 @@ void Importer::RelationLine(const Json& m) {
       } else {
         item = Resolve(EntityKind::kItem, s["item"], at + ".item");
       }
-      auto c = s.find("confidence");
-      bool conf_ok =
-          c != s.end() && c->is_string() && (*c == "low" || *c == "medium" || *c == "high");
+      // No confidence: medium, as `relation add --source ITEM` takes it.
+      const Json c = s.value("confidence", Json("medium"));
+      bool conf_ok = c.is_string() && (c == "low" || c == "medium" || c == "high");
       if (!conf_ok) Bad(at + ".confidence", "must be \"low\", \"medium\" or \"high\"");
       if (!item || !conf_ok) continue;
       // The same source twice says it once (as `relation add` takes it); with
       // two confidences, which holds is the analyst's call, not import's.
-      if (auto [first, added] = seen.emplace(*item, std::pair(k, *c)); !added) {
-        if (first->second.second != *c) {
+      if (auto [first, added] = seen.emplace(*item, std::pair(k, c)); !added) {
+        if (first->second.second != c) {
           Bad(at + ".item", "names the same item as sources[" +
                                 std::to_string(first->second.first) + "] with confidence " +
-                                c->get<std::string>() + " against " +
+                                c.get<std::string>() + " against " +
                                 first->second.second.get<std::string>() +
                                 "; give each item once, with the confidence it lends");
         }
       } else {
-        sources.push_back(Json{{"item", *item}, {"confidence", *c}});
+        sources.push_back(Json{{"item", *item}, {"confidence", c}});
       }
     }
   }

@@ -1279,6 +1279,24 @@ TEST(Import, BlankNamesAndASourceWithTwoConfidencesAreProblems) {
   EXPECT_EQ(a->log().size(), size);
 }
 
+// A source with no confidence lends medium, as `relation add --source ITEM` does.
+TEST(Import, ASourceWithNoConfidenceIsMedium) {
+  TempDir tmp;
+  std::vector<std::string> ids;
+  auto a = ArchiveWithOneFile(tmp, &ids);
+  WriteTestFile(tmp.Join("in/g.jsonl"),
+                std::string(R"({"kind":"actor","type":"unit","ref":"a","names":{"en":"Unit A"}})") +
+                    "\n" + R"({"kind":"actor","type":"unit","ref":"b","names":{"en":"Unit B"}})" +
+                    "\n" + R"({"kind":"relation","subject":"a","predicate":"subordinate_of",)" +
+                    R"("object":"b","sources":[{"item":")" + ids[0] + R"("}]})" + "\n");
+  MustImport(*a, tmp.Join("in/g.jsonl"));
+  auto rels = a->catalog().Relations("");
+  ASSERT_TRUE(rels.ok());
+  ASSERT_EQ(rels->size(), 1u);
+  ASSERT_EQ(rels->front().sources.size(), 1u);
+  EXPECT_EQ(rels->front().sources[0].confidence, "medium");
+}
+
 // ---------------------------------------------------------------- the commands
 
 class ImportCli : public ::testing::Test {

@@ -1342,9 +1342,11 @@ Status ActorChain(const Globals& g, const ChainOptions& o) {
         }
         PrintJsonLine({{"depth", depth},
                        {"actor", who},
+                       {"actor_name", LabelOf(c, who)},
                        {"relation", r.id},
                        {"how", how},
                        {"above", above},
+                       {"above_name", LabelOf(c, above)},
                        {"from", r.from},
                        {"to", r.to},
                        {"sources", sources},
